@@ -1,0 +1,191 @@
+"""The kiosk's configuration: one TOML file read with ``tomllib`` into a typed, validated object.
+
+Where it comes from: ``--config FILE`` when given, else ``$KIOSK_CONFIG``, else ``config.toml`` in
+the user config directory (platformdirs); a missing default file means all defaults. Every setting is
+documented in ``config.example.toml``. An unknown key or a bad value is a ``ConfigError`` that names
+the key (``[policy] min_age: …``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_config_path, user_data_path
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from store.errors import StoreError
+from store.policy import Policy
+
+APP = "site-signin-kiosk"
+
+
+def data_dir() -> Path:
+    """Where the kiosk keeps its local store, demo data and keys by default."""
+    return Path(os.environ.get("KIOSK_DATA_DIR") or user_data_path(APP))
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("KIOSK_CONFIG") or user_config_path(APP) / "config.toml")
+
+
+class ConfigError(StoreError):
+    """The config file is missing, malformed, or has an unknown key or a bad value."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Section):
+    #: the kiosk's own SQLite store (offline-first)
+    local_url: str = ""
+    #: the shared database: PostgreSQL in production, a SQLite file by default
+    shared_url: str = ""
+    #: SQLite synchronous mode for the local store (FULL: a green sign-in survives a power cut)
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+
+    def local(self) -> str:
+        return self.local_url or f"sqlite:///{data_dir() / 'kiosk.db'}"
+
+    def shared(self) -> str:
+        return self.shared_url or f"sqlite:///{data_dir() / 'shared.db'}"
+
+
+class KioskSettings(_Section):
+    #: this kiosk's id (a UUID); empty: one is made and kept in the local store on first run
+    id: str = ""
+    name: str = "1号门"
+    #: the project this kiosk signs in for (UUID); empty: the officer picks at unlock
+    project: str = ""
+    #: the kiosk's own position (WGS-84), for the geofence at unlock; leave out when unknown
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    #: lock the screen after this many seconds without a scan (0 = never)
+    lock_idle_s: int = Field(default=600, ge=0)
+    #: ring the terminal bell: once on success, three times on refusal
+    bell: bool = True
+    #: keep the frame of each attempt as a JPEG (evidence against buddy-punching; kept two years)
+    gate_photos: bool = True
+    #: how long a result card stays on screen, seconds
+    card_s: float = Field(default=3.0, gt=0)
+
+    @field_validator("id", "project")
+    @classmethod
+    def _uuid_or_empty(cls, v: str) -> str:
+        if v:
+            try:
+                uuid.UUID(v)
+            except ValueError as exc:
+                raise ValueError(f"not a UUID: {v!r}") from exc
+        return v
+
+
+class PolicySettings(_Section):
+    timezone: str = "Asia/Shanghai"
+    min_age: int = Field(default=18, ge=0, le=100)
+    max_age_male: int = Field(default=60, ge=0, le=120)
+    max_age_female: int = Field(default=50, ge=0, le=120)
+    health_valid_days: int = Field(default=365, ge=0)
+    clock_skew_s: int = Field(default=30, ge=0, le=3600)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class CodeSettings(_Section):
+    #: validity of a personal code issued here (seconds)
+    validity_s: int = Field(default=120, ge=10, le=86400)
+    #: trusted issuer public keys as a file (in addition to the IssuerKey table); optional
+    trust_file: str = ""
+
+
+class CameraSettings(_Section):
+    #: a webcam index ("0"), a device path (/dev/video0), an rtsp/http URL, a video file or a folder
+    source: str = "0"
+    width: int = Field(default=1280, ge=160)
+    height: int = Field(default=720, ge=120)
+    #: decoder chain: zxingcpp (default; then pyzbar, then opencv), pyzbar, opencv
+    decoder: Literal["zxingcpp", "pyzbar", "opencv"] = "zxingcpp"
+    #: the same code seen again within this many seconds makes no new attempt
+    dedupe_window_s: float = Field(default=3.0, ge=0)
+
+
+class SyncSettings(_Section):
+    #: seconds between background syncs (0 = only on demand)
+    interval_s: float = Field(default=30.0, ge=0)
+
+
+class LocationSettings(_Section):
+    #: way A: a phone location reported less accurate than this (metres) is refused
+    max_accuracy_m: float = Field(default=100.0, gt=0)
+
+
+class Config(_Section):
+    #: language of the screens: zh (default) or en
+    language: Literal["zh", "en"] = "zh"
+    store: StoreSettings = StoreSettings()
+    kiosk: KioskSettings = KioskSettings()
+    policy: PolicySettings = PolicySettings()
+    codes: CodeSettings = CodeSettings()
+    camera: CameraSettings = CameraSettings()
+    sync: SyncSettings = SyncSettings()
+    location: LocationSettings = LocationSettings()
+
+    #: the file it was read from (None: defaults)
+    path: Path | None = None
+
+    def sign_in_policy(self) -> Policy:
+        p = self.policy
+        return Policy(
+            min_age=p.min_age,
+            max_age_male=p.max_age_male,
+            max_age_female=p.max_age_female,
+            health_valid_days=p.health_valid_days,
+            clock_skew_s=p.clock_skew_s,
+            timezone=p.timezone,
+        )
+
+
+def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
+    where = str(path) if path else "config"
+    if "path" in data:
+        raise ConfigError(f"{where}：未知设置项 path", f"{where}: unknown key 'path'")
+    try:
+        return Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(x) for x in err["loc"]]
+        key = (f"[{loc[0]}] " + ".".join(loc[1:])) if len(loc) > 1 else loc[0] if loc else "?"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"{where}：未知设置项 {key}", f"{where}: unknown key {key}") from exc
+        msg = err["msg"]
+        raise ConfigError(f"{where}：设置项 {key} 的值无效（{msg}）", f"{where}: bad value for {key}: {msg}") from exc
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the config. ``path`` None: the default file if it exists, else all defaults."""
+    explicit = path is not None or "KIOSK_CONFIG" in os.environ
+    p = Path(path) if path is not None else default_config_path()
+    if not p.exists():
+        if explicit:
+            raise ConfigError(f"找不到配置文件：{p}", f"Config file not found: {p}")
+        return Config()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件格式错误：{p}：{exc}", f"Malformed config file {p}: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"无法读取配置文件：{p}", f"Cannot read config file {p}: {exc}") from exc
+    return parse_config(data, path=p)

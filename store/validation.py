@@ -1,0 +1,144 @@
+"""Validation of what people type or import: identity numbers, bank cards, mobile numbers.
+
+Every failure is a ``ValidationError`` naming the field, with a Chinese and an English message.
+The arithmetic comes from python-stdnum (``stdnum.cn.ric``: GB 11643 checksum, birth date, birth place
+from the region code; ``stdnum.luhn``), not written again here.
+
+GB 11643: 18 characters; the first 17 are digits, weighted 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; the
+weighted sum mod 11 indexes "10X98765432" for the check character. Digits 7–14 are the birth date;
+the 17th digit is odd for men and even for women.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+
+from store.errors import ValidationError
+
+F_ID = "id_number"
+F_SEX = "sex"
+F_BIRTH = "birth_date"
+F_CARD = "card_number"
+F_MOBILE = "mobile"
+F_NAME = "name"
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_id_number(raw: str) -> str:
+    return ric.compact(raw or "")
+
+
+def validate_id_number(raw: str, *, today: date | None = None) -> str:
+    """The identity number in canonical form (upper-case X), or a ValidationError saying what is wrong."""
+    number = normalise_id_number(raw)
+    try:
+        ric.validate(number)
+    except InvalidLength as exc:
+        raise ValidationError(
+            F_ID, f"身份证号码应为18位，现为{len(number)}位", f"ID number must have 18 characters, not {len(number)}"
+        ) from exc
+    except InvalidFormat as exc:
+        raise ValidationError(
+            F_ID, "身份证号码前17位必须是数字", "ID number: the first 17 characters must be digits"
+        ) from exc
+    except InvalidChecksum as exc:
+        raise ValidationError(F_ID, "身份证号码校验位错误", "ID number: wrong check character") from exc
+    except InvalidComponent as exc:
+        try:
+            ric.get_birth_date(number)
+        except InvalidComponent:
+            raise ValidationError(F_ID, "身份证号码中的出生日期无效", "ID number: the birth date in it is not a real date") from exc
+        raise ValidationError(F_ID, "身份证号码中的地区码无效", "ID number: unknown region code") from exc
+    except StdnumError as exc:
+        raise ValidationError(F_ID, "身份证号码无效", "ID number is not valid") from exc
+    if ric.get_birth_date(number) > (today or date.today()):
+        raise ValidationError(F_ID, "身份证号码中的出生日期在未来", "ID number: the birth date in it is in the future")
+    return number
+
+
+def sex_of(number: str) -> str:
+    """'M' or 'F' from the 17th digit of a valid identity number."""
+    return "M" if int(number[16]) % 2 == 1 else "F"
+
+
+def birth_date_of(number: str) -> date:
+    return ric.get_birth_date(number)
+
+
+def validate_person(id_number: str, *, sex: str | None, birth_date: date | None) -> str:
+    """Check the identity number and that the given sex and birth date agree with it."""
+    number = validate_id_number(id_number)
+    if sex is not None and sex not in ("M", "F"):
+        raise ValidationError(F_SEX, "性别只能是男或女", "Sex must be M or F")
+    if sex is not None and sex != sex_of(number):
+        raise ValidationError(
+            F_SEX, "性别与身份证号码不一致", "Sex does not agree with the ID number (17th digit: odd = male, even = female)"
+        )
+    if birth_date is not None and birth_date != birth_date_of(number):
+        raise ValidationError(F_BIRTH, "出生日期与身份证号码不一致", "Birth date does not agree with the ID number")
+    return number
+
+
+def mask_id_number(number: str) -> str:
+    """310***********1234: the first 3 and last 4 characters, what screens and lists show."""
+    if len(number) < 8:
+        return "*" * len(number)
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def validate_card_number(raw: str) -> tuple[str, list[str]]:
+    """A bank card number (digits, 12–19 long). Returns it with warnings: a Luhn failure is a warning only
+    (some Chinese bank cards do not use Luhn), never a refusal."""
+    number = re.sub(r"[\s-]", "", raw or "")
+    if not number.isdigit():
+        raise ValidationError(F_CARD, "银行卡号只能包含数字", "Card number must contain digits only")
+    if not 12 <= len(number) <= 19:
+        raise ValidationError(
+            F_CARD, f"银行卡号应为12至19位，现为{len(number)}位", f"Card number must have 12 to 19 digits, not {len(number)}"
+        )
+    warnings = []
+    if not luhn.is_valid(number):
+        warnings.append("银行卡号校验（Luhn）未通过，请核对 / Card number fails the Luhn check: please double-check it")
+    return number, warnings
+
+
+def mask_card_number(number: str) -> str:
+    """6222 **** **** 1234 style: first 4 and last 4 digits."""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def validate_mobile(raw: str) -> str:
+    """A mainland mobile number: 11 digits starting 13–19 (an optional +86 prefix is dropped)."""
+    number = re.sub(r"[\s-]", "", raw or "")
+    if number.startswith("+86"):
+        number = number[3:]
+    elif number.startswith("0086"):
+        number = number[4:]
+    if not _MOBILE.match(number):
+        raise ValidationError(
+            F_MOBILE, "手机号码应为11位数字，以13至19开头", "Mobile number must be 11 digits starting with 13 to 19"
+        )
+    return number
+
+
+def validate_name(raw: str) -> str:
+    name = (raw or "").strip()
+    if not name:
+        raise ValidationError(F_NAME, "姓名不能为空", "Name must not be empty")
+    if len(name) > 64:
+        raise ValidationError(F_NAME, "姓名过长", "Name is too long")
+    return name
+
+
+def age_on(birth: date, day: date) -> int:
+    """Age in full years (周岁) on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -1,0 +1,139 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL database per test run.
+
+PostgreSQL (127.0.0.1:5432, user postgres, trust auth): each test session creates its own database
+``kiosk_test_<random>`` and drops it at the end. When the server is missing the PostgreSQL tests fail
+on CI (CI=true) and are skipped with a message elsewhere.
+
+Tests never read the developer's own config: KIOSK_CONFIG and KIOSK_DATA_DIR point into a temporary
+folder for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from store.db import make_engine
+from store.migrate import upgrade_engine
+
+PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+QR_CORPUS = Path(os.environ.get("KIOSK_QR_CORPUS", SHARED / "qr-corpus"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("kiosk-home")
+    old = {k: os.environ.get(k) for k in ("KIOSK_CONFIG", "KIOSK_DATA_DIR")}
+    os.environ["KIOSK_DATA_DIR"] = str(home / "data")
+    os.environ.pop("KIOSK_CONFIG", None)
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite file database."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade_engine(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    e = make_engine(sqlite_url)
+    yield e
+    e.dispose()
+
+
+def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure to connect means: not available
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _need_postgres() -> None:
+    why = _pg_available()
+    if why is None:
+        return
+    msg = f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({why})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(msg + " — CI needs it")
+    pytest.skip(msg + " — skipping the shared-database tests")
+
+
+class PgServer:
+    """Makes fresh databases on the test server and drops them all at the end."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self, migrate: bool = True) -> str:
+        import psycopg
+
+        name = f"kiosk_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        if migrate:
+            e = make_engine(url)
+            upgrade_engine(e)
+            e.dispose()
+        return url
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    _need_postgres()
+    server = PgServer()
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, migrated PostgreSQL database of its own (dropped when the session ends)."""
+    return pg_server.create()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def qr_corpus() -> Path:
+    if not (QR_CORPUS / "manifest.jsonl").exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the QR corpus is missing at {QR_CORPUS}")
+        pytest.skip(f"the QR corpus is missing at {QR_CORPUS}")
+    return QR_CORPUS
