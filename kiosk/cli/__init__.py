@@ -1,4 +1,6 @@
-"""``kiosk``: the command line. Each command group is a module here with a ``register(subparsers)``.
+"""``kiosk``: the command line. Each command group is a module ``kiosk/cli/*_cmd.py`` with a
+``register(subparsers)`` function and an ``ORDER`` number (its place in ``kiosk --help``); they are
+found by name, so adding a command touches no shared list.
 
 Modules must stay light to import (heavy libraries are imported inside the command functions), so that
 ``kiosk`` starts fast. A command function takes the parsed arguments and returns the exit status.
@@ -13,10 +15,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-#: the command modules, in the order ``kiosk --help`` lists them
-COMMAND_MODULES: tuple[str, ...] = (
-    "kiosk.cli.db_cmd",
-)
+
+
+def command_modules() -> list[str]:
+    """The ``*_cmd`` modules of this package, in their ORDER."""
+    import pkgutil
+
+    names = [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmd")]
+    mods = [importlib.import_module(n) for n in names]
+    return [m.__name__ for m in sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="工地班前签到终端 / Construction-site sign-in kiosk",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub)
     return parser
 

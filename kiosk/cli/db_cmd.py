@@ -6,6 +6,8 @@ import argparse
 
 from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
 
+ORDER = 90
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("db", help="数据库结构 / database schema (migrations)")
