@@ -39,6 +39,13 @@ from store.validation import (
 SYSTEM = "system"
 
 
+def _parents_first(session: Session, *parents: object) -> None:
+    """Flush pending parent rows first: without ORM relationships the unit of work does not order
+    inserts by foreign key, and SQLite checks foreign keys on every statement."""
+    if any(p in session.new for p in parents):
+        session.flush()
+
+
 def audit(session: Session, actor: str, action: str, table: str, row_id: uuid.UUID | None, detail: str = "") -> None:
     session.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id, detail=detail or None))
 
@@ -118,6 +125,7 @@ def add_bank_card(
     from store.errors import ValidationError
 
     number, warnings = validate_card_number(card_number)
+    _parents_first(session, worker)
     holder = (holder_name or worker.name).strip()
     if holder != worker.name:
         raise ValidationError(
@@ -161,6 +169,7 @@ def add_health_check(
         )
     if valid_until is not None and valid_until < checked_on:
         raise ValidationError("valid_until", "有效期不能早于体检日期", "Valid-until cannot be before the check date")
+    _parents_first(session, worker, institution)
     h = HealthCheck(
         worker_id=worker.id, institution_id=institution.id if institution else None,
         institution_other=None if institution else institution_other, checked_on=checked_on,
@@ -187,6 +196,7 @@ def add_employment(
 
     if end_date is not None and end_date < start_date:
         raise ValidationError("end_date", "结束日期不能早于开始日期", "End date cannot be before the start date")
+    _parents_first(session, worker, employer, project)
     e = Employment(
         worker_id=worker.id, employer_id=employer.id, project_id=project.id, team=team, trade=trade,
         start_date=start_date, end_date=end_date,
@@ -214,7 +224,28 @@ def assign_officer(
     *, session: Session, officer: Officer, project: Project, start_date: date | None = None,
     end_date: date | None = None, actor: str = SYSTEM,
 ) -> OfficerAssignment:
+    _parents_first(session, officer, project)
     a = OfficerAssignment(officer_id=officer.id, project_id=project.id, start_date=start_date, end_date=end_date)
     session.add(a)
     audit(session, actor, "create", "officerassignment", a.id)
     return a
+
+
+def confirm_employment_of_worker(
+    *, session: Session, employment_id: uuid.UUID, worker_id: uuid.UUID, at: datetime | None = None,
+    actor: str | None = None,
+) -> Employment:
+    """聘用信息确认 by the worker himself (his phone, his verified code): the employment must be his.
+
+    Confirming again keeps the first confirmation time. The actor recorded is ``worker:<id>``.
+    """
+    from store.errors import ValidationError
+
+    e = session.get(Employment, employment_id)
+    if e is None or e.deleted_at is not None:
+        raise ValidationError("employment", "查无此聘用记录", "No such employment")
+    if e.worker_id != worker_id:
+        raise ValidationError("employment", "该聘用记录不属于此工人", "This employment belongs to another worker")
+    if e.confirmed_at is None:
+        confirm_employment(session=session, employment=e, at=at, actor=actor or f"worker:{worker_id}")
+    return e

@@ -1,0 +1,73 @@
+"""``kiosk phone …``: the worker's phone, stood in for by the command line.
+
+- ``kiosk phone confirm --worker-code TOKEN --employment ID --db URL``: 聘用信息确认. The worker's
+  personal code proves who he is; the employment must be his; its confirmation time is recorded (and
+  audited). Issue 10.
+- ``kiosk phone signin``: way A (the worker's phone scans the officer's code). Issue 8.
+
+How to add a subcommand here (for the way-A engineer and anyone after): write a ``_register_<name>(psub)``
+function that calls ``psub.add_parser("<name>", ...)``, adds its options and ``set_defaults(func=...)``,
+and call it from ``register`` below (one line). Keep heavy imports inside the command function.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+
+ORDER = 40
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line")
+    psub = p.add_subparsers(dest="phone_command", metavar="ACTION", required=True)
+    _register_confirm(psub)
+    # _register_signin(psub)  # way A (issue 8) adds its subcommand here
+
+
+def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    c = psub.add_parser(
+        "confirm",
+        help="工人确认聘用信息 / the worker confirms his employment (聘用信息确认)",
+        description="Verify the worker's personal code, check that the employment is his, and record "
+        "its confirmation time. Prints one JSON object.",
+    )
+    c.add_argument("--worker-code", required=True, metavar="TOKEN", help="工人的个人建设码 / the worker's personal code")
+    c.add_argument("--employment", required=True, metavar="ID", help="聘用记录编号 / the employment id (UUID)")
+    add_db_arg(c)
+    add_config_arg(c)
+    c.set_defaults(func=cmd_confirm)
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    import uuid
+
+    from store.codes import CodeError, TrustList, Verifier
+    from store.db import open_store, redact, translate_errors, write_session
+    from store.enroll import confirm_employment_of_worker
+    from store.errors import StoreError, ValidationError
+    from store.reasons import Role
+
+    try:
+        employment_id = uuid.UUID(args.employment.strip())
+    except ValueError as exc:
+        raise ValidationError("employment", "聘用记录编号格式错误", "The employment id is not a UUID") from exc
+    url = db_url(args, shared=True)
+    engine = open_store(url)
+    try:
+        try:
+            ident = Verifier(TrustList.from_engine(engine)).verify(args.worker_code.strip(), role=Role.WORKER)
+        except CodeError as exc:
+            raise StoreError(exc.reason.zh, exc.reason.en) from exc
+        worker_id = uuid.UUID(str(ident.subject))
+        with translate_errors(url), write_session(engine) as s:
+            emp = confirm_employment_of_worker(session=s, employment_id=employment_id, worker_id=worker_id)
+            out = {
+                "db": redact(url), "employment": str(emp.id), "worker": str(worker_id),
+                "confirmed_at": emp.confirmed_at.isoformat() if emp.confirmed_at else None,
+            }
+    finally:
+        engine.dispose()
+    print_json(out)
+    return 0
