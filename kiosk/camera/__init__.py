@@ -1,0 +1,1 @@
+"""The camera: frame sources, QR decoding, face capture."""
