@@ -1,0 +1,136 @@
+"""Sign-in latency: decision + durable commit on a local SQLite store.
+
+    python bench/signin.py [--quick] [--workers N] [--attendances N] [--scans N] [--synchronous FULL]
+
+Builds a store with N synthetic workers (seed-demo) and a history of past attendances, then signs in
+eligible workers one by one through SignInService (each call: rules + attempt + attendance, committed
+with the configured synchronous mode before it returns) and reports the latency per call.
+The last line is one JSON object: {"workers", "attendances", "scans", "p50_ms", "p99_ms", ...}.
+Goal (issue #2): p99 ≤ 10 ms with 100 000 workers and 1 000 000 past attendances.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from statistics import quantiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from store.db import make_engine  # noqa: E402
+from store.migrate import upgrade_engine  # noqa: E402
+from store.models import Attendance, Employment  # noqa: E402
+from store.revision import take_revisions  # noqa: E402
+from store.seed import seed_demo  # noqa: E402
+from store.signin import SignInService  # noqa: E402
+from store.timeutil import utcnow  # noqa: E402
+
+
+def log(*a: object) -> None:
+    print(*a, file=sys.stderr, flush=True)
+
+
+def past_attendances(engine, n: int, today) -> int:  # type: ignore[no-untyped-def]
+    """n past attendances (distinct worker, project, day), from every employment, going back in time."""
+    with engine.connect() as conn:
+        pairs = conn.execute(select(Employment.worker_id, Employment.project_id)).all()
+    now = utcnow()
+    made, day = 0, 1
+    rng = random.Random(5)
+    with engine.begin() as conn:
+        while made < n:
+            rows = []
+            for w, p in pairs:
+                if made + len(rows) >= n:
+                    break
+                at = now - timedelta(days=day, minutes=rng.randint(0, 90))
+                rows.append({
+                    "id": uuid.UUID(int=rng.getrandbits(128), version=4), "created_at": at, "updated_at": at,
+                    "rev": 0, "worker_id": w, "project_id": p, "work_date": today - timedelta(days=day),
+                    "first_at": at, "way": "B", "kiosk_id": None, "officer_id": None, "attempt_id": None,
+                    "latitude": None, "longitude": None,
+                })
+            last = take_revisions(conn, len(rows))
+            for i, r in enumerate(rows):
+                r["rev"] = last - len(rows) + 1 + i
+            for i in range(0, len(rows), 20000):
+                conn.execute(insert(Attendance.__table__), rows[i : i + 20000])
+            made += len(rows)
+            day += 1
+    return made
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="10 000 workers, 100 000 attendances, 300 scans")
+    ap.add_argument("--workers", type=int)
+    ap.add_argument("--attendances", type=int)
+    ap.add_argument("--scans", type=int)
+    ap.add_argument("--synchronous", default="FULL", choices=["NORMAL", "FULL", "EXTRA"])
+    ap.add_argument("--dir", help="where to build the store (default: a temporary folder)")
+    args = ap.parse_args()
+    workers = args.workers or (10_000 if args.quick else 100_000)
+    attendances = args.attendances or (100_000 if args.quick else 1_000_000)
+    scans = args.scans or (300 if args.quick else 2000)
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        engine = make_engine(url, synchronous=args.synchronous)
+        upgrade_engine(engine)
+        t0 = time.perf_counter()
+        summary = seed_demo(engine, workers=workers, projects=4, seed=11, examples=scans)
+        log(f"seeded {workers} workers in {time.perf_counter() - t0:.1f} s")
+        from datetime import date
+
+        today = date.fromisoformat(summary["today"])
+        t0 = time.perf_counter()
+        made = past_attendances(engine, attendances, today)
+        log(f"wrote {made} past attendances in {time.perf_counter() - t0:.1f} s")
+        engine.dispose()
+
+        engine = make_engine(url, synchronous=args.synchronous)
+        svc = SignInService(engine)
+        project = uuid.UUID(summary["examples_project"])
+        eligible = [uuid.UUID(w) for w in summary["examples"]["eligible"]]
+        refused = [uuid.UUID(w) for k, ws in summary["examples"].items() if k != "eligible" for w in ws]
+        rng = random.Random(3)
+        # a realistic morning mix: mostly first scans, some second scans, some refusals
+        plan = eligible[:scans]
+        plan += rng.sample(plan, k=min(len(plan), scans // 10)) + refused[: scans // 10]
+        rng.shuffle(plan)
+        for w in plan[:20]:  # warm up (connections, statement caches)
+            svc.sign_in(w, project)
+        lat: list[float] = []
+        outcomes: dict[str, int] = {}
+        for w in plan[:scans]:
+            t = time.perf_counter()
+            r = svc.sign_in(w, project)
+            lat.append((time.perf_counter() - t) * 1000)
+            outcomes[r.outcome.value] = outcomes.get(r.outcome.value, 0) + 1
+        engine.dispose()
+
+    q = quantiles(lat, n=100, method="inclusive")
+    result = {
+        "workers": workers,
+        "attendances": made,
+        "scans": len(lat),
+        "synchronous": args.synchronous,
+        "p50_ms": round(q[49], 3),
+        "p99_ms": round(q[98], 3),
+        "max_ms": round(max(lat), 3),
+        "outcomes": outcomes,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
