@@ -24,15 +24,15 @@ from statistics import quantiles
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from store.db import make_engine  # noqa: E402
-from store.migrate import upgrade_engine  # noqa: E402
-from store.models import Attendance, Employment  # noqa: E402
-from store.revision import take_revisions  # noqa: E402
-from store.seed import seed_demo  # noqa: E402
-from store.signin import SignInService  # noqa: E402
-from store.timeutil import utcnow  # noqa: E402
+from store.db import make_engine
+from store.migrate import upgrade_engine
+from store.models import Attendance, Employment
+from store.revision import take_revisions
+from store.seed import seed_demo
+from store.signin import SignInService
+from store.timeutil import utcnow
 
 
 def log(*a: object) -> None:

@@ -20,10 +20,9 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 import store.revision  # noqa: F401  (registers the revision stamping on every Session)
 from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
@@ -108,17 +107,19 @@ def translate_errors(url: str = "") -> Iterator[None]:
     """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file)."""
     try:
         yield
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig) if exc.orig is not None else str(exc)
         low = text.lower()
         if "locked" in low or "busy" in low:
             raise DatabaseLocked(
                 "数据库文件被其他程序占用，请稍后重试", f"The database file is locked by another program: {text}"
             ) from exc
-        if "no such table" in low or "does not exist" in low and "relation" in low:
+        if "no such table" in low or ("does not exist" in low and "relation" in low):
             raise NotMigrated(
                 "数据库尚未初始化，请先运行 kiosk db upgrade", "The database has no schema: run `kiosk db upgrade` first"
             ) from exc
+        if isinstance(exc, ProgrammingError):
+            raise  # a bug in a query, not something the user can fix
         raise DatabaseUnavailable(
             f"无法连接数据库 {redact(url)}：{text.splitlines()[0] if text else ''}",
             f"Cannot reach the database {redact(url)}: {text.splitlines()[0] if text else exc}",

@@ -16,7 +16,6 @@ import sys
 from collections.abc import Sequence
 
 
-
 def command_modules() -> list[str]:
     """The ``*_cmd`` modules of this package, in their ORDER."""
     import pkgutil
