@@ -23,7 +23,20 @@ from store.migrate import upgrade_engine
 
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-QR_CORPUS = Path(os.environ.get("KIOSK_QR_CORPUS", SHARED / "qr-corpus"))
+
+
+def _find_corpus() -> Path:
+    """The QR corpus, read in place: $KIOSK_QR_CORPUS, else ../shared/qr-corpus beside the checkout,
+    else the workplace's shared folder (a fresh clone in a temporary folder has nothing beside it)."""
+    if os.environ.get("KIOSK_QR_CORPUS"):
+        return Path(os.environ["KIOSK_QR_CORPUS"])
+    for candidate in (SHARED / "qr-corpus", Path("/work/shared/qr-corpus")):
+        if (candidate / "manifest.jsonl").exists():
+            return candidate
+    return SHARED / "qr-corpus"
+
+
+QR_CORPUS = _find_corpus()
 
 
 @pytest.fixture(autouse=True, scope="session")
