@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.phone_signin import register_signin
 
 ORDER = 40
 
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line")
     psub = p.add_subparsers(dest="phone_command", metavar="ACTION", required=True)
     _register_confirm(psub)
-    # _register_signin(psub)  # way A (issue 8) adds its subcommand here
+    register_signin(psub)  # way A (issue 8): kiosk/cli/phone_signin.py
 
 
 def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
