@@ -1,0 +1,222 @@
+"""Imports: all or nothing, a report of row, column and reason, the --update path, the template.
+
+Every person here is synthetic: identity numbers are made from a real region code, made-up birth dates
+and sequence numbers, with a valid check character computed by python-stdnum."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from stdnum.cn import ric
+
+from kiosk.cli import main
+from store.db import make_engine, session, write_session
+from store.enroll import add_employer, add_project
+from store.imports import COLUMNS, ImportRejected, import_workers, write_template
+from store.models import AuditLog, Employment, Worker
+
+HEADERS = [c.header for c in COLUMNS]
+EMPLOYER = "上海测试建设有限公司"
+PROJECT = "测试项目一期"
+
+
+def id_number(i: int) -> str:
+    """The i-th synthetic identity number (unique for i < 30 000)."""
+    born = date(1980, 1, 1) + timedelta(days=i // 1000)
+    body = f"310104{born:%Y%m%d}{i % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def bad_checksum(number: str) -> str:
+    last = "0" if number[-1] != "0" else "1"
+    return number[:-1] + last
+
+
+def row(i: int, **over: str) -> list[str]:
+    values = {
+        "身份证号码": id_number(i), "姓名": f"测试{i}", "性别": "", "出生日期": "", "民族": "汉族",
+        "住址": "上海市某区某路1号", "手机号码": f"139{i:08d}", "用人单位": EMPLOYER, "项目": PROJECT,
+        "班组": "钢筋班组", "工种": "钢筋工", "进场日期": "2026-03-01", "退场日期": "",
+    }
+    values.update(over)
+    return [values[h] for h in HEADERS]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(HEADERS)
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def org(engine: Engine) -> Engine:
+    with write_session(engine) as s:
+        add_employer(session=s, name=EMPLOYER)
+        add_project(session=s, name=PROJECT, latitude=31.23, longitude=121.47)
+    return engine
+
+
+def count(engine: Engine, model: type) -> int:
+    with session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def test_ten_thousand_rows_with_three_bad_rows_write_nothing_then_the_fixed_file_imports(
+    org: Engine, tmp_path: Path
+) -> None:
+    rows = [row(i) for i in range(10_000)]
+    rows[41] = row(41, 身份证号码=bad_checksum(id_number(41)))  # spreadsheet row 43
+    rows[4999] = row(4999, 项目="不存在的项目")  # row 5001
+    rows[9998] = row(7)  # row 10000: the same person as row 9
+    audit_before = count(org, AuditLog)
+    with pytest.raises(ImportRejected) as err:
+        import_workers(org, write_csv(tmp_path / "bad.csv", rows))
+    report = err.value.report
+    assert [(e.row, e.column) for e in report.errors] == [(43, "id_number"), (5001, "project"), (10000, "id_number")]
+    assert "校验位" in report.errors[0].zh and "check character" in report.errors[0].en
+    assert "未登记的项目" in report.errors[1].zh and "Unknown project" in report.errors[1].en
+    assert "第9行" in report.errors[2].zh and "row 9" in report.errors[2].en
+    assert count(org, Worker) == 0 and count(org, Employment) == 0 and count(org, AuditLog) == audit_before
+
+    rows[41], rows[4999], rows[9998] = row(41), row(4999), row(9998)
+    done = import_workers(org, write_csv(tmp_path / "fixed.csv", rows))
+    assert (done.rows, done.workers_created, done.employments_created, done.written) == (10_000, 10_000, 10_000, True)
+    assert count(org, Worker) == 10_000 and count(org, Employment) == 10_000
+    with session(org) as s:
+        w = s.exec(select(Worker).where(Worker.id_number == id_number(41))).one()
+        assert w.id_number_masked == id_number(41)[:3] + "*" * 11 + id_number(41)[-4:]
+        assert (w.name, w.sex, w.birth_date, w.mobile) == ("测试41", "M" if 41 % 2 else "F", date(1980, 1, 1), "13900000041")
+        assert w.rev > 0 and w.realname_verified_at is None and not w.has_bank_card
+        e = s.exec(select(Employment).where(Employment.worker_id == w.id)).one()
+        assert (e.team, e.trade, e.start_date, e.confirmed_at) == ("钢筋班组", "钢筋工", date(2026, 3, 1), None)
+        actions = s.exec(select(AuditLog.action, func.count()).where(AuditLog.actor == "import").group_by(AuditLog.action)).all()
+        assert dict(actions) == {"import": 20_000}
+
+
+def test_each_kind_of_bad_cell_is_reported(org: Engine, tmp_path: Path) -> None:
+    rows = [
+        row(0, 性别="女" if int(id_number(0)[16]) % 2 else "男"),  # row 2: sex disagrees
+        row(1, 出生日期="1990-01-01"),  # row 3: birth date disagrees
+        row(2, 进场日期="2026-13-01"),  # row 4: not a date
+        row(3, 退场日期="2026-01-01"),  # row 5: ends before it starts
+        row(4, 用人单位="无名公司"),  # row 6: unknown employer
+        row(5, 姓名=""),  # row 7: no name
+        row(6, 手机号码="12345"),  # row 8: bad mobile
+        row(7, 班组=""),  # row 9: employment incomplete
+        row(8, 身份证号码="31010419800101"),  # row 10: too short
+        row(9),  # a good row
+    ]
+    with pytest.raises(ImportRejected) as err:
+        import_workers(org, write_csv(tmp_path / "bad.csv", rows))
+    got = [(e.row, e.column) for e in err.value.report.errors]
+    assert got == [(2, "sex"), (3, "birth_date"), (4, "start_date"), (5, "end_date"), (6, "employer"),
+                   (7, "name"), (8, "mobile"), (9, "team"), (10, "id_number")]
+    assert all(e.zh and e.en for e in err.value.report.errors)
+    assert count(org, Worker) == 0
+
+
+def test_an_enrolled_id_number_needs_update(org: Engine, tmp_path: Path) -> None:
+    first = import_workers(org, write_csv(tmp_path / "a.csv", [row(i) for i in range(20)]))
+    assert first.workers_created == 20
+    with write_session(org) as s:  # the worker of row 3 has confirmed his employment
+        w3 = s.exec(select(Worker).where(Worker.id_number == id_number(3))).one()
+        e3 = s.exec(select(Employment).where(Employment.worker_id == w3.id)).one()
+        e3.confirmed_at = e3.created_at
+        s.add(e3)
+        w4 = s.exec(select(Worker).where(Worker.id_number == id_number(4))).one()
+        e4 = s.exec(select(Employment).where(Employment.worker_id == w4.id)).one()
+        e4.confirmed_at = e4.created_at
+        s.add(e4)
+
+    again = [row(i) for i in range(20)] + [row(20)]
+    again[3] = row(3, 手机号码="13711112222", 工种="焊工")
+    again[5] = row(5, 住址="")  # an empty cell keeps what is there
+    path = write_csv(tmp_path / "b.csv", again)
+    with pytest.raises(ImportRejected) as err:
+        import_workers(org, path)
+    assert len(err.value.report.errors) == 20 and {e.column for e in err.value.report.errors} == {"id_number"}
+    assert "--update" in err.value.report.errors[0].en and count(org, Worker) == 20
+
+    dry = import_workers(org, path, update=True, dry_run=True)
+    assert (dry.workers_created, dry.workers_updated, dry.written) == (1, 1, False) and count(org, Worker) == 20
+
+    done = import_workers(org, path, update=True)
+    assert (done.workers_created, done.workers_updated, done.employments_created, done.employments_updated) == (1, 1, 1, 1)
+    with session(org) as s:
+        w3 = s.exec(select(Worker).where(Worker.id_number == id_number(3))).one()
+        assert w3.mobile == "13711112222"
+        e3 = s.exec(select(Employment).where(Employment.worker_id == w3.id)).one()
+        assert e3.trade == "焊工" and e3.confirmed_at is None  # changed: the worker confirms again
+        w4 = s.exec(select(Worker).where(Worker.id_number == id_number(4))).one()
+        assert s.exec(select(Employment).where(Employment.worker_id == w4.id)).one().confirmed_at is not None
+        w5 = s.exec(select(Worker).where(Worker.id_number == id_number(5))).one()
+        assert w5.address == "上海市某区某路1号"
+        updates = s.exec(select(AuditLog).where(AuditLog.action == "update")).all()
+        assert sorted(a.detail or "" for a in updates) == [
+            "import: mobile", "import: trade; needs confirmation"]
+    assert count(org, Worker) == 21
+
+
+def test_template_round_trip_through_xlsx(org: Engine, tmp_path: Path) -> None:
+    out = write_template(tmp_path / "template.xlsx")
+    wb = load_workbook(out)
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]] == HEADERS
+    assert wb.worksheets[1].cell(row=2, column=1).value == "身份证号码"
+    wb2 = Workbook()
+    ws2 = wb2.active
+    assert ws2 is not None
+    ws2.append(HEADERS)
+    ws2.append(row(1, 进场日期=""))
+    ws2.cell(row=2, column=HEADERS.index("进场日期") + 1).value = date(2026, 4, 1)  # a real Excel date
+    ws2.append(row(2))
+    ws2.cell(row=3, column=1).value = int(id_number(2)[:-1] + "0")  # Excel turned it into a number
+    wb2.save(tmp_path / "w.xlsx")
+    with pytest.raises(ImportRejected) as err:
+        import_workers(org, tmp_path / "w.xlsx")
+    assert [(e.row, e.column) for e in err.value.report.errors] == [(3, "id_number")]
+    assert "文本" in err.value.report.errors[0].zh
+    ws2.cell(row=3, column=1).value = id_number(2)
+    wb2.save(tmp_path / "w.xlsx")
+    assert import_workers(org, tmp_path / "w.xlsx").workers_created == 2
+    with session(org) as s:
+        assert {e.start_date for e in s.exec(select(Employment))} == {date(2026, 4, 1), date(2026, 3, 1)}
+
+
+def test_cli_prints_the_report_and_writes_nothing(
+    org: Engine, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "bad.csv", [row(0), row(1, 身份证号码=bad_checksum(id_number(1)))])
+    assert main(["import", "workers", str(path), "--db", sqlite_url]) == 2
+    err = capsys.readouterr().err
+    assert "第3行 身份证号码：身份证号码校验位错误 | row 3, id_number: ID number: wrong check character" in err
+    assert "未写入任何数据" in err and "nothing was written" in err
+    assert id_number(0) not in err  # no full ID number is printed (only the bad one's row)
+    assert count(org, Worker) == 0
+    assert main(["import", "template", "--out", str(tmp_path / "t.xlsx")]) == 0
+    assert (tmp_path / "t.xlsx").is_file()
+
+
+def test_import_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    engine = make_engine(pg_url)
+    try:
+        with write_session(engine) as s:
+            add_employer(session=s, name=EMPLOYER)
+            add_project(session=s, name=PROJECT)
+        path = write_csv(tmp_path / "a.csv", [row(i) for i in range(300)])
+        assert import_workers(engine, path).workers_created == 300
+        changed = [row(i) for i in range(300)]
+        changed[0] = row(0, 姓名="测试改名")
+        assert import_workers(engine, write_csv(tmp_path / "b.csv", changed), update=True).workers_updated == 1
+        assert count(engine, Worker) == 300
+    finally:
+        engine.dispose()
