@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from kiosk.camera.face import FaceError, capture_face, capture_from, check_face, open_frames, read_image_file
+from kiosk.camera.face import FaceError, capture_face, capture_from, check_face, read_image_file
+from kiosk.camera.sources import open_source
 
 
 def astronaut() -> np.ndarray:
@@ -60,8 +61,7 @@ def test_two_faces_are_refused() -> None:
 
 def test_capture_stops_at_the_frame_limit(tmp_path: Path) -> None:
     video = write_video(tmp_path / "late.avi", [blank()] * 6 + [astronaut()])
-    source = open_frames(video)
-    source.open()
+    source = open_source(video)
     try:
         with pytest.raises(FaceError):
             capture_face(source, max_frames=3)

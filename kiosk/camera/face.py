@@ -61,9 +61,9 @@ class _Frame(Protocol):
 
 
 class FrameSourceLike(Protocol):
-    def open(self) -> Any: ...
+    """What ``capture_face`` needs of a ``kiosk.camera.sources.FrameSource``."""
+
     def read(self) -> _Frame | None: ...
-    def close(self) -> Any: ...
 
 
 @lru_cache(maxsize=1)
@@ -129,49 +129,15 @@ def capture_face(
     raise FaceError(last)
 
 
-@dataclass(slots=True)
-class _CvFrame:
-    image: np.ndarray
+def capture_from(
+    spec: str, *, max_frames: int = 60, cancelled: Callable[[], bool] = lambda: False,
+    width: int = 1280, height: int = 720,
+) -> FaceCapture:
+    """Open the frame source ``spec`` (a webcam index, a stream, a video file, a folder of images),
+    capture one face, close it."""
+    from kiosk.camera.sources import open_source
 
-
-class _VideoCaptureSource:
-    """A minimal source over cv2.VideoCapture, used until kiosk.camera.sources is there."""
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-        self._cap: cv2.VideoCapture | None = None
-
-    def open(self) -> None:
-        target: int | str = int(self.spec) if self.spec.isdigit() else self.spec
-        self._cap = cv2.VideoCapture(target)
-        if not self._cap.isOpened():
-            raise StoreError(f"无法打开摄像头或视频：{self.spec}", f"Cannot open the camera or video {self.spec}")
-
-    def read(self) -> _CvFrame | None:
-        if self._cap is None:
-            return None
-        ok, image = self._cap.read()
-        return _CvFrame(image) if ok else None
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-
-def open_frames(spec: str) -> FrameSourceLike:
-    """A frame source for ``spec`` (not yet opened): the camera package's when present."""
-    try:
-        from kiosk.camera.sources import open_source  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _VideoCaptureSource(spec)
-    return open_source(spec)  # type: ignore[no-any-return]
-
-
-def capture_from(spec: str, *, max_frames: int = 60, cancelled: Callable[[], bool] = lambda: False) -> FaceCapture:
-    """Open ``spec``, capture one face, close it."""
-    source = open_frames(spec)
-    source.open()
+    source = open_source(spec, width=width, height=height)
     try:
         return capture_face(source, max_frames=max_frames, cancelled=cancelled)
     finally:
