@@ -83,7 +83,9 @@ def parse_point(text: str, *, field: str = F_AT) -> tuple[float, float]:
     try:
         lat, lon = float(parts[0]), float(parts[1])
     except ValueError as exc:
-        raise ValidationError(field, f"坐标必须是数字：{text}", f"Coordinates must be numbers: {text}") from exc
+        raise ValidationError(
+            field, f"坐标必须是数字，格式为 纬度,经度：{text}", f"Coordinates must be numbers, as LAT,LON: {text}"
+        ) from exc
     return validate_point(lat, lon, field=field)
 
 
