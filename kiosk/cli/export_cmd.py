@@ -1,0 +1,102 @@
+"""``kiosk export daily|monthly|refused``: attendance for the wage office as CSV (UTF-8 with BOM) or XLSX."""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+
+ORDER = 45
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "export",
+        help="导出考勤 / export attendance (daily, monthly 考勤表, refused)",
+        description="Days are the project's local dates. CSV is UTF-8 with a BOM (Excel opens the Chinese "
+        "correctly); XLSX has a title row, Chinese headers, frozen header rows and fitting widths.",
+    )
+    esub = p.add_subparsers(dest="export_kind", metavar="KIND", required=True)
+
+    def common(q: argparse.ArgumentParser, formats: str) -> None:
+        add_db_arg(q)
+        add_config_arg(q)
+        q.add_argument("--project", metavar="ID", help="项目编号 / project id (default: the only project)")
+        q.add_argument("--format", choices=("csv", "xlsx"), default=None,
+                       help=f"{formats} (default: from the file name)")
+        q.add_argument("--out", metavar="FILE", required=True, help="输出文件 / output file")
+        q.add_argument("--lang", choices=("zh", "en"), default="zh", help="表头语言 / header language (zh)")
+        q.add_argument("--shared", action="store_true", help="the config's shared database")
+
+    d = esub.add_parser("daily", help="每日考勤 / one day's roster")
+    common(d, "csv|xlsx")
+    d.add_argument("--date", metavar="YYYY-MM-DD", required=True)
+    d.set_defaults(func=cmd_daily)
+    m = esub.add_parser("monthly", help="月考勤表 / the monthly attendance sheet")
+    common(m, "xlsx|csv")
+    m.add_argument("--month", metavar="YYYY-MM", required=True)
+    m.set_defaults(func=cmd_monthly)
+    r = esub.add_parser("refused", help="被拒记录 / refused sign-in attempts")
+    common(r, "csv|xlsx")
+    r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
+    r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
+    r.set_defaults(func=cmd_refused)
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from store.db import open_store
+    from store.exports import format_of
+    from store.roster import resolve_project
+
+    out = Path(args.out).expanduser()
+    fmt = format_of(args.format, out)
+    engine = open_store(db_url(args, shared=args.shared))
+    return engine, resolve_project(engine, args.project), out, fmt
+
+
+def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None:  # type: ignore[no-untyped-def]
+    print_json({"export": kind, "project": str(project.id), "file": str(path), "format": fmt, "rows": rows, **extra})
+
+
+def cmd_daily(args: argparse.Namespace) -> int:
+    from store.exports import export_daily
+    from store.roster import parse_day
+
+    day = parse_day(args.date)
+    engine, project, out, fmt = _open(args)
+    try:
+        path, n = export_daily(engine, project.id, day, out, fmt, args.lang)
+    finally:
+        engine.dispose()
+    _report("daily", project, path, fmt, n, date=day.isoformat())
+    return 0
+
+
+def cmd_monthly(args: argparse.Namespace) -> int:
+    from store.exports import export_monthly
+    from store.roster import parse_month
+
+    year, month = parse_month(args.month)
+    engine, project, out, fmt = _open(args)
+    try:
+        path, n = export_monthly(engine, project.id, year, month, out, fmt, args.lang)
+    finally:
+        engine.dispose()
+    _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
+    return 0
+
+
+def cmd_refused(args: argparse.Namespace) -> int:
+    from store.exports import export_refused
+    from store.roster import parse_day
+
+    since, until = parse_day(args.since), parse_day(args.until)
+    engine, project, out, fmt = _open(args)
+    try:
+        path, n = export_refused(engine, project, since, until, out, fmt, args.lang)
+    finally:
+        engine.dispose()
+    _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
+    return 0

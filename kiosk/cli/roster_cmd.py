@@ -1,0 +1,51 @@
+"""``kiosk roster``: the supervisor's live roster (a Textual app; see kiosk/roster/app.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
+
+ORDER = 40
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "roster",
+        help="现场花名册与疏散名单 / the supervisor's live roster and evacuation list",
+        description="Who is expected, signed in, not yet there or refused on a project's work date, grouped "
+        "by employer and team, updating live; the evacuation list (key v) and exports (keys d, m, r).",
+    )
+    add_db_arg(p)
+    add_config_arg(p)
+    p.add_argument("--project", metavar="ID", help="项目编号 / project id (default: the only project)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="工作日 / work date (default: today, following midnight)")
+    p.add_argument("--lang", choices=("zh", "en"), default=None, help="界面语言 / language (default: the config's)")
+    p.add_argument("--out-dir", metavar="DIR", default=None, help="导出文件夹 / where exports go (default: .)")
+    p.add_argument("--poll", type=float, default=2.0, metavar="S", help="刷新间隔 / seconds between polls (2)")
+    p.add_argument("--shared", action="store_true", help="the config's shared database instead of the local store")
+    p.set_defaults(func=cmd_roster)
+
+
+def cmd_roster(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.roster.app import make_app
+    from store.db import open_store
+    from store.errors import StoreError
+    from store.roster import parse_day, resolve_project
+
+    lang = args.lang or config_of(args).language
+    day = parse_day(args.date) if args.date else None
+    out_dir = Path(args.out_dir).expanduser() if args.out_dir else Path.cwd()
+    if not out_dir.is_dir():
+        raise StoreError(f"导出文件夹不存在：{out_dir}", f"The export folder does not exist: {out_dir}")
+    if args.poll <= 0:
+        raise StoreError("刷新间隔必须大于 0", "--poll must be greater than 0")
+    engine = open_store(db_url(args, shared=args.shared))
+    try:
+        project = resolve_project(engine, args.project)
+        make_app(engine, project, day=day, lang=lang, poll_s=args.poll, export_dir=out_dir).run()
+    finally:
+        engine.dispose()
+    return 0

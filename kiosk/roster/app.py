@@ -1,0 +1,475 @@
+"""The supervisor's live roster: `kiosk roster [--db URL] [--project ID] [--date YYYY-MM-DD]`.
+
+The app gets its store (an Engine), the project and a clock passed in (``make_app`` builds it for the
+CLI and the tests alike). Every refresh is a thread worker that reads the roster with a few set-based
+queries (``store.roster``) and posts one ``RosterLoaded`` message; when it is handled the next refresh
+is scheduled with ``set_timer`` (dolphie's pattern), so refreshes never pile up. On PostgreSQL a
+``LISTEN`` on the sign-in channel (``store.live``, when present) wakes the refresh at once; polling
+(every ``poll_s``) stays as the fallback and is the only way on SQLite. A refresh first compares a
+cheap fingerprint of the day's attendance and refusals and skips the full read when nothing changed
+(a full read is still forced every ``full_every`` polls, for reference data).
+
+Updates keep the cursor, the scroll position and the filters: when the visible rows are the same
+workers in the same order only changed cells are rewritten; otherwise the table is rebuilt and the
+cursor is put back on the same worker and the scroll offset restored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from sqlalchemy.engine import Engine
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+
+from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
+from kiosk.roster.text import t
+from store.errors import StoreError
+from store.roster import (
+    ProjectInfo,
+    RefusedAttempt,
+    Roster,
+    RosterRow,
+    Status,
+    evacuation,
+    filter_rows,
+    group_counts,
+    load_roster,
+    local_time,
+    reason_message,
+    refused_attempts,
+    revision_mark,
+    today_of,
+    where_label,
+)
+from store.timeutil import utcnow
+
+Clock = Callable[[], datetime]
+COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "way", "kiosk", "reason")
+REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
+STATUS_STYLE = {Status.SIGNED_IN: "bold green", Status.NOT_YET: "dim", Status.REFUSED: "bold red"}
+
+
+class RosterApp(App[None]):
+    """The roster of one project on one work date (today, following midnight, unless a date is given)."""
+
+    CSS_PATH = "roster.tcss"
+    TITLE = "kiosk roster"
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("q", "quit", "key_quit"),
+        Binding("slash", "focus_search", "key_search"),
+        Binding("v", "evacuation", "key_evac"),
+        Binding("d", "export('daily')", "key_daily"),
+        Binding("m", "export('monthly')", "key_monthly"),
+        Binding("r", "export('refused')", "key_refused"),
+        Binding("c", "clear_filters", "key_clear"),
+        Binding("f5", "refresh_now", "key_refresh"),
+        Binding("l", "toggle_language", "key_lang"),
+    ]
+
+    class RosterLoaded(Message):
+        """A refresh finished: the roster and the day's refused attempts, or None when unchanged."""
+
+        def __init__(self, roster: Roster | None, refused: list[RefusedAttempt] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.roster = roster
+            self.refused = refused
+            self.error = error
+
+    def __init__(
+        self,
+        engine: Engine,
+        project: ProjectInfo,
+        *,
+        day: date | None = None,
+        lang: str = "zh",
+        clock: Clock = utcnow,
+        poll_s: float = 2.0,
+        full_every: int = 15,
+        export_dir: Path | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.project = project
+        self.fixed_day = day
+        self.lang = lang
+        self.clock = clock
+        self.poll_s = poll_s
+        self.full_every = max(1, full_every)
+        self.export_dir = export_dir or Path.cwd()
+        self.roster: Roster | None = None
+        self.refused: list[RefusedAttempt] = []
+        self.refreshes = 0  # completed refreshes (tests wait on it)
+        self.error: str | None = None
+        self._polls = 0
+        self._listener: Any = None
+        self._live = live
+        self._shown_keys: list[str] = []
+        self._shown_cells: dict[str, tuple[Any, ...]] = {}
+        self._teams: tuple[str, ...] = ()
+        self._trades: tuple[str, ...] = ()
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="counts")
+        with TabbedContent(id="tabs"):
+            with TabPane(t("tab_roster", self.lang), id="tab-roster"):
+                with Horizontal(id="filters"):
+                    yield Input(placeholder=t("search", self.lang), id="search")
+                    yield Select[str](self._status_options(), prompt=t("all_status", self.lang), id="status")
+                    yield Select[str]([], prompt=t("all_teams", self.lang), id="team")
+                    yield Select[str]([], prompt=t("all_trades", self.lang), id="trade")
+                yield DataTable(id="roster", cursor_type="row", zebra_stripes=False)
+                yield Static(id="shown")
+            with TabPane(t("tab_refused", self.lang), id="tab-refused"):
+                yield DataTable(id="refused", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_language()
+        self.query_one("#roster", DataTable).focus()
+        self._render_header()
+        self.refresh_roster(full=True)
+        if self._live:
+            self._start_listener()
+
+    def on_unmount(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+
+    @property
+    def day(self) -> date:
+        return self.fixed_day or today_of(self.project, self.clock())
+
+    def _status_options(self) -> list[tuple[str, str]]:
+        return [(s.label(self.lang), s.value) for s in Status]
+
+    # --- refreshing ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh", description="roster refresh")
+    def refresh_roster(self, full: bool = False) -> None:
+        day = self.day
+        try:
+            current = self.roster
+            if (
+                not full and current is not None and current.day == day
+                and revision_mark(self.engine, self.project.id, day) == current.mark
+            ):
+                self.post_message(self.RosterLoaded(None, None))
+                return
+            roster = load_roster(self.engine, self.project.id, day)
+            refused = refused_attempts(self.engine, self.project.id, day, day)
+        except StoreError as exc:
+            self.post_message(self.RosterLoaded(None, None, exc.message(self.lang)))
+            return
+        self.post_message(self.RosterLoaded(roster, refused))
+
+    def on_roster_app_roster_loaded(self, msg: RosterLoaded) -> None:
+        self.error = msg.error
+        if msg.roster is not None:
+            self.roster = msg.roster
+            self.refused = msg.refused or []
+            self._update_filters()
+            self._render_roster()
+            self._render_refused()
+        self.refreshes += 1
+        self._render_header()
+        self._polls += 1
+        self.set_timer(self.poll_s, self._poll, name="roster poll")
+
+    def _poll(self) -> None:
+        self.refresh_roster(full=self._polls % self.full_every == 0)
+
+    def action_refresh_now(self) -> None:
+        self.refresh_roster(full=True)
+
+    def _start_listener(self) -> None:
+        """LISTEN/NOTIFY on PostgreSQL through store.live when it exists; polling does the rest."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        try:
+            from store import live  # type: ignore[attr-defined]
+        except ImportError:
+            return
+        start = getattr(live, "listen", None)
+        if start is None:
+            return
+        try:
+            self._listener = start(self.engine, lambda *_: self.call_from_thread(self.refresh_roster))
+        except Exception:  # the listener is an optimisation: polling keeps the roster current
+            self._listener = None
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def _render_header(self) -> None:
+        lang = self.lang
+        when = local_time(self.clock(), self.project.timezone, "%H:%M:%S")
+        title = Text.assemble(
+            (t("app_title", lang), "bold"), "  ", (self.project.name, "bold cyan"), "  ", self.day.isoformat(),
+            "  ", (f"{t('updated', lang)} {when}", "dim"),
+        )
+        if self.error:
+            title.append(f"  ⚠ {t('offline', lang)}: {self.error}", style="bold yellow")
+        self.query_one("#title", Static).update(title)
+        c = self.roster.counts if self.roster else None
+        parts: list[Any] = []
+        for key, value, style in (
+            ("expected", c.expected if c else "–", "bold"),
+            ("signed_in", c.signed_in if c else "–", "bold green"),
+            ("not_yet", c.not_yet if c else "–", "bold yellow"),
+            ("refused", c.refused if c else "–", "bold red"),
+        ):
+            parts += [f"{t(key, lang)} ", (str(value), style), "    "]
+        self.query_one("#counts", Static).update(Text.assemble(*parts))
+
+    def _roster_filters(self) -> dict[str, Any]:
+        status = self.query_one("#status", Select).value
+        team = self.query_one("#team", Select).value
+        trade = self.query_one("#trade", Select).value
+        return {
+            "status": Status(status) if isinstance(status, str) else None,
+            "team": team if isinstance(team, str) else None,
+            "trade": trade if isinstance(trade, str) else None,
+            "search": self.query_one("#search", Input).value,
+        }
+
+    def visible_rows(self) -> list[RosterRow]:
+        return filter_rows(self.roster.rows, **self._roster_filters()) if self.roster else []
+
+    def _update_filters(self) -> None:
+        assert self.roster is not None
+        teams = tuple(sorted({r.team for r in self.roster.rows if r.team}))
+        trades = tuple(sorted({r.trade for r in self.roster.rows if r.trade}))
+        for sel_id, values, attr in (("#team", teams, "_teams"), ("#trade", trades, "_trades")):
+            if values == getattr(self, attr):
+                continue
+            setattr(self, attr, values)
+            sel = self.query_one(sel_id, Select)
+            keep = sel.value
+            with sel.prevent(Select.Changed):
+                sel.set_options([(v, v) for v in values])
+                if isinstance(keep, str) and keep in values:
+                    sel.value = keep
+
+    def _cells(self, row: RosterRow) -> tuple[Any, ...]:
+        lang, tz = self.lang, self.project.timezone
+        return (
+            "", "", row.name, row.id_masked, row.trade,
+            Text(row.status.label(lang), style=STATUS_STYLE[row.status]),
+            local_time(row.first_at, tz), row.way or "",
+            where_label(row.way, row.kiosk, lang) if row.first_at else "",
+            reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
+        )
+
+    def _display_rows(self) -> list[tuple[str, tuple[Any, ...]]]:
+        rows = self.visible_rows()
+        counts = group_counts(rows)
+        out: list[tuple[str, tuple[Any, ...]]] = []
+        group: tuple[str, str] | None = None
+        for r in rows:
+            if (r.employer, r.team) != group:
+                group = (r.employer, r.team)
+                signed, total = counts[group]
+                out.append((
+                    f"group:{r.employer}|{r.team}",
+                    (Text(r.employer or "—", style="bold"), Text(r.team or "—", style="bold"), "", "", "",
+                     Text(f"{signed}/{total}", style="bold"), "", "", "", ""),
+                ))
+            out.append((r.row_key, self._cells(r)))
+        return out
+
+    def _render_roster(self) -> None:
+        table = self.query_one("#roster", DataTable)
+        display = self._display_rows()
+        keys = [k for k, _ in display]
+        if keys == self._shown_keys:
+            for key, cells in display:
+                old = self._shown_cells.get(key)
+                if old != cells:
+                    for col, (a, b) in zip(COLUMNS, zip(old or (), cells, strict=False), strict=False):
+                        if a != b:
+                            table.update_cell(key, col, b, update_width=True)
+                    self._shown_cells[key] = cells
+        else:
+            cursor_key = self._shown_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._shown_keys) else None
+            scroll_x, scroll_y = table.scroll_x, table.scroll_y
+            table.clear()
+            for key, cells in display:
+                table.add_row(*cells, key=key)
+            self._shown_keys = keys
+            self._shown_cells = dict(display)
+            if cursor_key in self._shown_cells:
+                table.move_cursor(row=keys.index(cursor_key), scroll=False)
+            table.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
+        n = sum(1 for k in keys if not k.startswith("group:"))
+        total = len(self.roster.rows) if self.roster else 0
+        self.query_one("#shown", Static).update(
+            f"{t('shown', self.lang)} {n} / {t('of', self.lang)} {total} {t('rows', self.lang)}"
+        )
+
+    def _render_refused(self) -> None:
+        table = self.query_one("#refused", DataTable)
+        lang, tz = self.lang, self.project.timezone
+        cursor = table.cursor_row
+        table.clear()
+        for a in self.refused:
+            table.add_row(
+                local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang), a.id_masked, a.employer,
+                a.team, a.way, where_label(a.way, a.kiosk, lang), Text(reason_message(a.reason, lang), style="red"),
+                key=str(a.id),
+            )
+        if self.refused:
+            table.move_cursor(row=min(cursor, len(self.refused) - 1), scroll=False)
+
+    def _apply_language(self) -> None:
+        lang = self.lang
+        roster = self.query_one("#roster", DataTable)
+        roster.clear(columns=True)
+        for key in COLUMNS:
+            roster.add_column(t(f"col_{key}", lang), key=key)
+        refused = self.query_one("#refused", DataTable)
+        refused.clear(columns=True)
+        for key in REFUSED_COLUMNS:
+            refused.add_column(t(f"col_{key}", lang), key=key)
+        self._shown_keys, self._shown_cells = [], {}
+        self.query_one("#search", Input).placeholder = t("search", lang)
+        status = self.query_one("#status", Select)
+        keep = status.value
+        with status.prevent(Select.Changed):
+            status.set_options(self._status_options())
+            status.value = keep
+        for sel_id, key in (("#status", "all_status"), ("#team", "all_teams"), ("#trade", "all_trades")):
+            self.query_one(sel_id, Select).prompt = t(key, lang)
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.get_tab("tab-roster").label = t("tab_roster", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-refused").label = t("tab_refused", lang)  # type: ignore[assignment]
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            self._bindings.key_to_bindings[key] = [
+                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang)) for b in bindings
+            ]
+        self.refresh_bindings()
+
+    # --- filters ---------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        if self.roster is not None:
+            self._render_roster()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-roster"
+        self.query_one("#search", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        for sel_id in ("#status", "#team", "#trade"):
+            self.query_one(sel_id, Select).clear()
+        self.query_one("#roster", DataTable).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#roster", DataTable).focus()
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+        self._apply_language()
+        self._render_header()
+        if self.roster is not None:
+            self._render_roster()
+            self._render_refused()
+
+    @on(DataTable.RowSelected, "#roster")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key is None or key.startswith("group:") or self.roster is None:
+            return
+        self.open_detail(key)
+
+    def open_detail(self, row_key: str) -> None:
+        assert self.roster is not None
+        row = next((r for r in self.roster.rows if r.row_key == row_key), None)
+        if row is not None:
+            self.push_screen(WorkerDetailScreen(self.engine, self.project, row.worker_id, self.day, self.lang))
+
+    @on(DataTable.RowSelected, "#refused")
+    def _refused_selected(self, event: DataTable.RowSelected) -> None:
+        attempt = next((a for a in self.refused if str(a.id) == event.row_key.value), None)
+        if attempt is not None and attempt.worker_id is not None and attempt.name:
+            self.push_screen(WorkerDetailScreen(self.engine, self.project, attempt.worker_id, self.day, self.lang))
+
+    def action_evacuation(self) -> None:
+        if self.roster is not None:
+            self.push_screen(EvacuationScreen(evacuation(self.roster), self.lang, self.clock, self.export_dir))
+
+    def action_export(self, kind: str) -> None:
+        self.run_export(kind)
+
+    @work(thread=True, exit_on_error=False, group="export", description="export")
+    def run_export(self, kind: str) -> None:
+        from store.exports import default_name, export_daily, export_monthly, export_refused
+
+        day, lang = self.day, self.lang
+        try:
+            if kind == "daily":
+                out = self.export_dir / default_name("daily", self.project, day.isoformat(), "xlsx")
+                path, n = export_daily(self.engine, self.project.id, day, out, "xlsx", lang)
+            elif kind == "monthly":
+                out = self.export_dir / default_name("monthly", self.project, f"{day:%Y-%m}", "xlsx")
+                path, n = export_monthly(self.engine, self.project.id, day.year, day.month, out, "xlsx", lang)
+            else:
+                out = self.export_dir / default_name("refused", self.project, f"{day:%Y-%m}", "xlsx")
+                path, n = export_refused(self.engine, self.project, day.replace(day=1), day, out, "xlsx", lang)
+        except StoreError as exc:
+            self.call_from_thread(
+                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error"
+            )
+            return
+        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang))
+
+
+_BINDING_TEXT = {
+    "quit": "key_quit",
+    "focus_search": "key_search",
+    "evacuation": "key_evac",
+    "export('daily')": "key_daily",
+    "export('monthly')": "key_monthly",
+    "export('refused')": "key_refused",
+    "clear_filters": "key_clear",
+    "refresh_now": "key_refresh",
+    "toggle_language": "key_lang",
+}
+
+
+def make_app(
+    engine: Engine,
+    project: ProjectInfo,
+    *,
+    day: date | None = None,
+    lang: str = "zh",
+    clock: Clock = utcnow,
+    poll_s: float = 2.0,
+    export_dir: Path | None = None,
+    live: bool = True,
+) -> RosterApp:
+    """The one factory the CLI and the tests use."""
+    return RosterApp(
+        engine, project, day=day, lang=lang, clock=clock, poll_s=poll_s, export_dir=export_dir, live=live
+    )
+
+
+__all__ = ["RosterApp", "make_app"]

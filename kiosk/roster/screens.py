@@ -1,0 +1,170 @@
+"""The roster's dialogs: a worker's detail and the evacuation list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from sqlalchemy.engine import Engine
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from kiosk.roster.text import t
+from store.errors import StoreError
+from store.roster import (
+    Evacuation,
+    ProjectInfo,
+    WorkerDetail,
+    local_time,
+    reason_message,
+    where_label,
+    worker_detail,
+)
+
+
+class WorkerDetailScreen(ModalScreen[None]):
+    """A worker's last 30 days on the project, his masked ID number and his refused attempts."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q,enter", "dismiss_screen", "关闭 Close"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: WorkerDetail | None, error: str | None = None) -> None:
+            super().__init__()
+            self.detail = detail
+            self.error = error
+
+    def __init__(self, engine: Engine, project: ProjectInfo, worker_id: uuid.UUID, day: date, lang: str) -> None:
+        super().__init__()
+        self.engine, self.project, self.worker_id, self.day, self.lang = engine, project, worker_id, day, lang
+        self.detail: WorkerDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Static(t("loading", self.lang), id="detail-head")
+            yield Static(id="detail-days-title", classes="section")
+            yield DataTable(id="detail-days", cursor_type="none")
+            yield Static(id="detail-refused-title", classes="section")
+            yield DataTable(id="detail-refused", cursor_type="none")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="worker detail")
+    def load(self) -> None:
+        try:
+            detail = worker_detail(self.engine, self.project.id, self.worker_id, self.day)
+        except StoreError as exc:
+            self.post_message(self.Loaded(None, exc.message(self.lang)))
+            return
+        self.post_message(self.Loaded(detail))
+
+    def on_worker_detail_screen_loaded(self, msg: Loaded) -> None:
+        lang, tz = self.lang, self.project.timezone
+        head = self.query_one("#detail-head", Static)
+        if msg.detail is None:
+            head.update(Text(msg.error or "", style="bold red"))
+            return
+        d = self.detail = msg.detail
+        head.update(Text.assemble(
+            (d.name, "bold"), "  ", d.id_masked, "  ", t(f"sex_{d.sex}", lang) if d.sex in "MF" else d.sex, "\n",
+            f"{t('col_employer', lang)}：{d.employer or '—'}  {t('col_team', lang)}：{d.team or '—'}  "
+            f"{t('col_trade', lang)}：{d.trade or '—'}",
+        ))
+        self.query_one("#detail-days-title", Static).update(
+            f"{t('detail_days', lang)}（{d.since.isoformat()} – {d.until.isoformat()}）："
+            f"{t('detail_present', lang)} {len(d.days)}"
+        )
+        days = self.query_one("#detail-days", DataTable)
+        days.clear(columns=True)
+        days.add_columns(t("col_date", lang), t("col_first", lang), t("col_way", lang), t("col_kiosk", lang))
+        for r in d.days:
+            days.add_row(r.work_date.isoformat(), local_time(r.first_at, tz), r.way, where_label(r.way, r.kiosk, lang))
+        self.query_one("#detail-refused-title", Static).update(
+            f"{t('detail_refused', lang)}：{len(d.refused) or t('detail_none', lang)}"
+        )
+        refused = self.query_one("#detail-refused", DataTable)
+        refused.clear(columns=True)
+        refused.add_columns(t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang))
+        for a in d.refused:
+            refused.add_row(
+                local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang),
+                Text(reason_message(a.reason, lang), style="red"),
+            )
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class EvacuationScreen(ModalScreen[None]):
+    """Who is on site now, per employer and team with counts; ``p`` exports it as a printable file."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q,v", "dismiss_screen", "关闭 Close"),
+        Binding("p,e", "export", "导出打印 Export to print"),
+    ]
+
+    def __init__(self, ev: Evacuation, lang: str, clock: Callable[[], datetime], export_dir: Path) -> None:
+        super().__init__()
+        self.ev, self.lang, self.clock, self.export_dir = ev, lang, clock, export_dir
+        self.exported: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        with Vertical(id="evacuation"):
+            yield Static(Text.assemble(
+                (t("evac_title", lang), "bold"), "  ", self.ev.project.name, "  ",
+                local_time(self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"), "  ",
+                (f"{t('evac_total', lang)} {self.ev.total}", "bold green"),
+            ), id="evac-head")
+            yield DataTable(id="evac-groups", cursor_type="row")
+            yield Static(f"[p] {t('evac_export', lang)}    [Esc] {t('close', lang)}", id="evac-keys")
+
+    def on_mount(self) -> None:
+        lang, tz = self.lang, self.ev.project.timezone
+        table = self.query_one("#evac-groups", DataTable)
+        table.add_columns(
+            t("col_employer", lang), t("col_team", lang), t("col_name", lang), t("col_id", lang),
+            t("col_trade", lang), t("col_first", lang), t("col_kiosk", lang),
+        )
+        if not self.ev.groups:
+            table.add_row(t("evac_none", lang), "", "", "", "", "", "")
+        for g in self.ev.groups:
+            table.add_row(Text(g.employer or "—", style="bold"), Text(g.team or "—", style="bold"),
+                          Text(f"{t('col_count', lang)} {g.count}", style="bold green"), "", "", "", "")
+            for r in g.rows:
+                table.add_row("", "", r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
+                              where_label(r.way, r.kiosk, lang))
+        table.focus()
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+    def action_export(self) -> None:
+        self.export()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, description="evacuation export")
+    def export(self) -> None:
+        from store.exports import default_name, export_evacuation
+
+        now = self.clock()
+        stamp = local_time(now, self.ev.project.timezone, "%Y-%m-%d-%H%M")
+        out = self.export_dir / default_name("evacuation", self.ev.project, stamp, "html")
+        try:
+            path = export_evacuation(self.ev, out, lang=self.lang, now=now)
+        except StoreError as exc:
+            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error",
+                                      title=t("export_failed", self.lang))
+            return
+        self.exported = path
+        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang))
