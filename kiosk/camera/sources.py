@@ -137,6 +137,11 @@ class FolderSource(_Base):
     def __len__(self) -> int:
         return len(self._files)
 
+    @property
+    def files(self) -> list[Path]:
+        """The images, in the order they are read (a frame's ``index`` is its place here)."""
+        return self._files
+
     def read(self) -> Frame | None:
         while self._pos < len(self._files):
             path = self._files[self._pos]

@@ -1,0 +1,147 @@
+"""The gate: camera frame → decode → de-duplicate → verify the code → sign in, with no UI.
+
+One ``Gate`` per unlocked session (a project, a kiosk, an officer). The headless loop
+(``kiosk run --headless``) and the officer screen both feed it: ``handle_frame`` with camera frames
+(from one thread: the decoder keeps per-frame state), ``handle_text`` with lines typed by a
+keyboard-wedge scanner (any thread). Each attempt becomes a ``GateEvent`` holding the sign-in
+service's result, committed before the event is returned; ``latency_ms`` runs from the frame's arrival
+to that durable commit.
+
+Anything that is not a genuine, current worker code — binary junk, a 3 KB text, another app's QR, an
+officer's code — is a refused attempt with its CODE_* reason, recorded like every attempt (the code's
+SHA-256, never the code), and the loop goes on. The gate photo (the frame, ~640 px JPEG) goes with the
+attempt unless switched off. Nothing here logs a code, a face or a frame.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from kiosk.camera.decoders import Decoded, Decoder, make_decoder
+from kiosk.camera.dedupe import Deduper
+from kiosk.camera.photo import gate_photo
+from kiosk.camera.sources import Frame
+from store.codes import CodeError, Verifier
+from store.reasons import Reason, Role, Way
+from store.signin import SignInResult, SignInService
+from store.timeutil import utcnow
+
+KEYBOARD = "keyboard"
+
+
+@dataclass(frozen=True, slots=True)
+class GateEvent:
+    """One attempt at the gate and its durable result."""
+
+    t: datetime  # when the attempt was made (UTC)
+    source: str
+    frame: int
+    result: SignInResult
+    latency_ms: float  # frame arrival → durable commit
+    decoded: Decoded | None = None  # None for typed input
+
+    @property
+    def worker_id(self) -> uuid.UUID | None:
+        return self.result.worker.id if self.result.worker is not None else None
+
+    def as_json(self, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+        """The line ``kiosk run --headless`` prints (no code, no name, no ID number)."""
+        r = self.result
+        return {
+            "t": self.t.isoformat(),
+            "source": self.source,
+            "frame": self.frame,
+            "worker": str(self.worker_id) if self.worker_id else None,
+            "outcome": r.outcome.value,
+            "reason": r.reason.value if r.reason is not None else None,
+            "message_zh": r.message("zh", tz),
+            "message_en": r.message("en", tz),
+            "latency_ms": round(self.latency_ms, 2),
+        }
+
+
+class Gate:
+    """Turns frames and typed codes into sign-ins for one project, kiosk and officer."""
+
+    def __init__(
+        self,
+        *,
+        service: SignInService,
+        verifier: Verifier,
+        project_id: uuid.UUID,
+        kiosk_id: uuid.UUID | None = None,
+        officer_id: uuid.UUID | None = None,
+        dedupe_window_s: float = 3.0,
+        gate_photos: bool = True,
+        decoder: Decoder | str = "zxingcpp",
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.service = service
+        self.verifier = verifier
+        self.project_id = project_id
+        self.kiosk_id = kiosk_id
+        self.officer_id = officer_id
+        self.gate_photos = gate_photos
+        self.decode: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
+        self.dedupe = Deduper(dedupe_window_s)
+        self.clock = clock
+        self._typed = itertools.count()
+        self._lock = threading.Lock()  # attempts one at a time: a typed code and a frame may race
+
+    def handle_frame(self, frame: Frame) -> list[GateEvent]:
+        """Every new code in the frame, signed in (or refused); repeats within the window skipped."""
+        codes = [d for d in self.decode(frame.image) if self.dedupe.is_new(d.text, frame.t)]
+        if not codes:
+            return []
+        photo = gate_photo(frame.image) if self.gate_photos else None
+        return [
+            self._attempt(d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d)
+            for d in codes
+        ]
+
+    def handle_text(self, text: str, *, t: float | None = None, source: str = KEYBOARD) -> GateEvent | None:
+        """A code typed by a keyboard-wedge scanner (the line without its Enter); None for a repeat."""
+        t = time.monotonic() if t is None else t
+        text = text.rstrip("\r\n")
+        if not text.strip() or not self.dedupe.is_new(text, t):
+            return None
+        return self._attempt(text, t=t, source=source, frame=next(self._typed), photo=None, decoded=None)
+
+    def handle_image(self, image: np.ndarray, *, source: str = "image", index: int = 0) -> list[GateEvent]:
+        """A single picture (for callers that have no Frame at hand)."""
+        return self.handle_frame(Frame(image=image, index=index, t=time.monotonic(), source=source))
+
+    def _attempt(
+        self, text: str, *, t: float, source: str, frame: int, photo: tuple[bytes, int, int] | None,
+        decoded: Decoded | None,
+    ) -> GateEvent:
+        at = self.clock()
+        with self._lock:
+            try:
+                who = self.verifier.verify(text, role=Role.WORKER, at=at)
+            except CodeError as exc:
+                result = self._refuse(exc.reason, at, text, photo)
+            else:
+                result = self.service.sign_in(
+                    who.subject, self.project_id, way=Way.B, at=at, kiosk_id=self.kiosk_id,
+                    officer_id=self.officer_id, kid=who.kid, token=text, photo=photo, latency_from=t,
+                )
+        latency_ms = (time.monotonic() - t) * 1000.0
+        return GateEvent(at, source, frame, result, latency_ms, decoded)
+
+    def _refuse(
+        self, reason: Reason, at: datetime, text: str, photo: tuple[bytes, int, int] | None
+    ) -> SignInResult:
+        return self.service.record_refusal(
+            reason, project_id=self.project_id, way=Way.B, at=at, kiosk_id=self.kiosk_id,
+            officer_id=self.officer_id, token=text, photo=photo,
+        )
