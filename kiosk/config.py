@@ -106,7 +106,7 @@ class PolicySettings(_Section):
 
 class CodeSettings(_Section):
     #: validity of a personal code issued here (seconds)
-    validity_s: int = Field(default=120, ge=10, le=86400)
+    validity_s: int = Field(default=120, ge=10, le=65535)
     #: trusted issuer public keys as a file (in addition to the IssuerKey table); optional
     trust_file: str = ""
 
