@@ -1,0 +1,236 @@
+"""Exports read back with openpyxl and csv and checked cell by cell against the database."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from rosterdata import DAY, NOW, Site, build_site, populate_day
+from sqlalchemy import select
+
+from kiosk.cli import main
+from store.db import make_engine
+from store.errors import StoreError
+from store.exports import PRESENT_MARK, column_widths, evacuation_html, export_daily, export_monthly, export_refused
+from store.models import Attendance, Employer, Employment, SignInAttempt, Worker
+from store.reasons import Reason
+from store.roster import evacuation, load_roster, resolve_project
+from store.timeutil import as_utc, zone
+
+
+@pytest.fixture
+def site(any_url: str) -> Iterator[Site]:
+    engine = make_engine(any_url)
+    s = build_site(engine)
+    populate_day(s)
+    yield s
+    engine.dispose()
+
+
+def read(path: Path) -> list[list[Any]]:
+    """Rows of an export as text (None and "" both become ""), whatever its format."""
+    if path.suffix == ".csv":
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM for Excel"
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return [list(r) for r in csv.reader(f)]
+    ws = load_workbook(path).active
+    assert ws is not None
+    return [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+
+
+def db_month(site: Site, first: date, last: date) -> dict[str, set[int]]:
+    """worker name -> days of the month present, straight from the attendance table."""
+    with site.engine.connect() as c:
+        rows = c.execute(
+            select(Worker.name, Attendance.work_date)  # type: ignore[call-overload]
+            .join(Worker, Worker.id == Attendance.worker_id)
+            .where(Attendance.project_id == site.project_id, Attendance.work_date >= first,
+                   Attendance.work_date <= last)
+        ).all()
+    out: dict[str, set[int]] = {}
+    for name, d in rows:
+        out.setdefault(name, set()).add(d.day)
+    return out
+
+
+def db_people(site: Site) -> dict[str, tuple[str, str, str, str]]:
+    """name -> (masked ID, employer, team, trade) from the database."""
+    with site.engine.connect() as c:
+        rows = c.execute(
+            select(Worker.name, Worker.id_number_masked, Employer.name, Employment.team, Employment.trade)  # type: ignore[call-overload]
+            .join(Employment, Employment.worker_id == Worker.id)
+            .join(Employer, Employer.id == Employment.employer_id)
+            .where(Employment.project_id == site.project_id)
+        ).all()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("month", [(2026, 10), (2026, 11)])
+def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple[int, int]) -> None:
+    year, mon = month
+    out = tmp_path / f"m.{fmt}"
+    path, n = export_monthly(site.engine, site.project_id, year, mon, out, fmt)  # type: ignore[arg-type]
+    rows = read(path)
+    n_days = 31 if mon == 10 else 30
+    assert "考勤表" in rows[0][0] and "测试项目一号地块" in rows[0][0] and f"{year}年{mon:02d}月" in rows[0][0]
+    header = rows[1]
+    assert header[:6] == ["序号", "姓名", "身份证号", "用人单位", "班组", "工种"]
+    assert header[6 : 6 + n_days] == [str(d) for d in range(1, n_days + 1)]
+    assert header[6 + n_days] == "出勤天数" and len(header) == 7 + n_days
+    data = rows[2:]
+    people = db_people(site)
+    present = db_month(site, date(year, mon, 1), date(year, mon, n_days))
+    # every employed worker, the one with no attendance too
+    assert sorted(r[1] for r in data) == sorted(people) and n == len(people)
+    for i, r in enumerate(data, 1):
+        name = r[1]
+        assert r[0] == str(i)
+        assert (r[2], r[3], r[4], r[5]) == people[name]
+        days = present.get(name, set())
+        for d in range(1, n_days + 1):
+            assert r[5 + d] == (PRESENT_MARK if d in days else ""), (name, d)
+        assert r[6 + n_days] == str(len(days))
+    # the month boundary in Asia/Shanghai: 10-31 15:30 UTC is October 31st, 23:30 UTC is November 1st
+    z = next(r for r in data if r[1] == "张建国")
+    if mon == 10:
+        assert z[5 + 31] == PRESENT_MARK and z[6 + n_days] == "1"
+    else:
+        assert z[5 + 1] == PRESENT_MARK and z[5 + 2] == PRESENT_MARK and z[6 + n_days] == "2"
+    nobody = next(r for r in data if r[1] == "刘德华")
+    assert nobody[6 : 6 + n_days] == [""] * n_days and nobody[6 + n_days] == "0"
+
+
+def test_monthly_xlsx_layout(site: Site, tmp_path: Path) -> None:
+    path, _ = export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "m.xlsx", "xlsx")
+    ws = load_workbook(path).active
+    assert ws is not None
+    assert ws.freeze_panes == "D3"  # title and header rows, and No./name/ID columns
+    assert ws["A1"].font.b and ws["B2"].font.b
+    assert ws.print_title_rows == "$1:$2"
+    # widths fit: the employer column is at least as wide as its widest (double-width) name
+    assert ws.column_dimensions["D"].width >= 2 * len("上海甲建筑劳务有限公司")
+    assert ws.column_dimensions["B"].width >= 6
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_daily_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
+    path, n = export_daily(site.engine, site.project_id, DAY, tmp_path / f"d.{fmt}", fmt)  # type: ignore[arg-type]
+    rows = read(path)
+    assert "测试项目一号地块" in rows[0][0] and DAY.isoformat() in rows[0][0]
+    assert rows[1][:3] == ["用人单位", "班组", "姓名"]
+    data = {r[2]: r for r in rows[2:]}
+    assert n == len(data) == 7
+    with site.engine.connect() as c:
+        att = {
+            r[0]: (r[1], r[2])
+            for r in c.execute(
+                select(Worker.name, Attendance.first_at, Attendance.way)  # type: ignore[call-overload]
+                .join(Worker, Worker.id == Attendance.worker_id)
+                .where(Attendance.project_id == site.project_id, Attendance.work_date == DAY)
+            )
+        }
+    people = db_people(site)
+    for name, r in data.items():
+        masked, employer, team, trade = people[name]
+        assert (r[0], r[1], r[3], r[4]) == (employer, team, masked, trade)
+        if name in att:
+            first_at, way = att[name]
+            assert r[5] == "已签到"
+            assert r[6] == as_utc(first_at).astimezone(zone("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+            assert r[7] == way
+            assert r[8] == ("手机" if way == "A" else "1号门")
+        else:
+            assert r[6] == r[7] == r[8] == ""
+    assert data["张建国"][6] == "2026-11-02 07:02:00"
+    assert data["刘德华"][5] == "未签到"
+    assert data["孙未确"][5] == "被拒" and data["孙未确"][9] == "1"
+    assert data["孙未确"][10] == Reason.EMPLOYMENT_NOT_CONFIRMED.zh
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_refused_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
+    project = resolve_project(site.engine, str(site.project_id))
+    path, n = export_refused(site.engine, project, date(2026, 11, 1), date(2026, 11, 30), tmp_path / f"r.{fmt}", fmt)  # type: ignore[arg-type]
+    rows = read(path)
+    assert rows[1] == ["时间", "工作日", "姓名", "身份证号", "用人单位", "班组", "签到方式", "签到设备", "原因代码", "原因"]
+    with site.engine.connect() as c:
+        db = c.execute(
+            select(SignInAttempt.at, SignInAttempt.reason)  # type: ignore[call-overload]
+            .where(SignInAttempt.project_id == site.project_id, SignInAttempt.outcome == "refused")
+            .order_by(SignInAttempt.at)
+        ).all()
+    assert n == len(db) == len(rows) - 2 == 2
+    for r, (at, reason) in zip(rows[2:], db, strict=True):
+        assert r[0] == as_utc(at).astimezone(zone("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+        assert r[8] == reason and r[9] == Reason(reason).zh
+    assert rows[2][2] == "孙未确" and rows[2][5] == "泥工班组" and rows[2][7] == "1号门"
+    assert rows[3][2] == "（未知）" and rows[3][8] == "CODE_EXPIRED"
+
+
+def test_english_headers(site: Site, tmp_path: Path) -> None:
+    path, _ = export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "m.csv", "csv", "en")
+    rows = read(path)
+    assert rows[1][:3] == ["No.", "Name", "ID number"] and rows[1][-1] == "Days present"
+
+
+def test_evacuation_html(site: Site) -> None:
+    ev = evacuation(load_roster(site.engine, site.project_id, DAY))
+    page = evacuation_html(ev, now=NOW)
+    assert "疏散名单" in page and "在场合计：3" in page and "2026-11-02 09:15" in page
+    assert page.count("<tr>") == 3 + 2  # three people, two header rows (two groups)
+    assert "刘德华" not in page and "孙未确" not in page
+    assert "上海甲建筑劳务有限公司 / 钢筋班组（2）" in page
+    with site.engine.connect() as c:
+        full = c.execute(select(Worker.id_number)).scalars().all()  # type: ignore[call-overload]
+    assert not any(number in page for number in full)
+
+
+def test_bad_output_loses_nothing(site: Site, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    good = folder / "m.xlsx"
+    export_monthly(site.engine, site.project_id, 2026, 11, good, "xlsx")
+    before = good.read_bytes()
+    with pytest.raises(StoreError):
+        export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "missing" / "m.xlsx", "xlsx")
+    assert good.read_bytes() == before
+    export_monthly(site.engine, site.project_id, 2026, 11, good, "csv")  # overwrite in place
+    assert [p.name for p in folder.iterdir()] == ["m.xlsx"]  # no temporary file left behind
+
+
+def test_column_widths_count_cjk_double() -> None:
+    assert column_widths(["姓名", "x"], [["张建国", 12345], ["", None]]) == [8, 7]
+
+
+def test_cli_exports(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(site.engine.url.render_as_string(hide_password=False))
+    pid = str(site.project_id)
+    out = tmp_path / "month.xlsx"
+    assert main(["export", "monthly", "--db", url, "--project", pid, "--month", "2026-11", "--format", "xlsx",
+                 "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["rows"] == 7 and report["month"] == "2026-11" and out.exists()
+    assert main(["export", "daily", "--db", url, "--project", pid, "--date", "2026-11-02",
+                 "--out", str(tmp_path / "d.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "csv"
+    assert main(["export", "refused", "--db", url, "--project", pid, "--from", "2026-11-01", "--to",
+                 "2026-11-30", "--format", "csv", "--out", str(tmp_path / "r.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 2
+    # bad input: a clear error in both languages, exit 2, no traceback
+    assert main(["export", "monthly", "--db", url, "--project", pid, "--month", "2026-13",
+                 "--out", str(tmp_path / "x.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "YYYY-MM" in err and "月份" in err and "Traceback" not in err
+    assert main(["export", "daily", "--db", url, "--project", pid, "--date", "2026-11-02",
+                 "--out", str(tmp_path / "x.pdf")]) == 2
+    assert main(["export", "refused", "--db", url, "--project", pid, "--from", "2026-11-30", "--to",
+                 "2026-11-01", "--out", str(tmp_path / "r.csv")]) == 2
+    assert main(["export", "daily", "--db", url, "--date", "2026-11-02", "--out", str(tmp_path / "y.csv")]) == 2
