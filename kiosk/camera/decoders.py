@@ -114,7 +114,10 @@ def opencv_reader() -> Reader:
             if t
         ]
 
-    return read
+    def read_both(gray: np.ndarray) -> list[Decoded]:
+        return read(gray) or read(cv2.bitwise_not(gray))  # the detector wants dark on light too
+
+    return read_both
 
 
 READERS: dict[str, Callable[[], Reader]] = {

@@ -128,8 +128,7 @@ def phone_frame(
     if blur > 0:
         frame = cv2.GaussianBlur(frame, (0, 0), blur)
     if noise > 0:
-        grain = np.empty((h, w), np.int16)
-        cv2.randn(grain, 0, noise)  # type: ignore[call-overload]
+        grain = (rng.standard_normal((h, w), dtype=np.float32) * noise).astype(np.int16)
         frame = cv2.add(frame.astype(np.int16), cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
     return frame
 
