@@ -1,0 +1,235 @@
+"""Sync between a kiosk's local SQLite store and the shared database: offline-first, many kiosks.
+
+``sync_once(local, shared)`` pushes what the kiosk recorded (store/sync_push.py), then pulls what
+changed in the shared database (store/sync_pull.py), and keeps the outcome in the local ``syncstate``
+table; ``status(local)`` reads it back without touching the network (store/sync_state.py). Neither is
+ever on the path of a sign-in: the kiosk signs in against its local store and syncs in the background.
+
+``SyncWorker`` is that background: a daemon thread that syncs at ``[sync] interval_s``, at once when
+asked (``sync_now``), when the kiosk records something (it watches the local revision counter), and
+when the shared database changes (store/live.py: LISTEN/NOTIFY on PostgreSQL, polling on SQLite). The
+UI gives it a callback and receives a ``SyncReport`` and a ``SyncStatus`` after every round.
+
+Cursors: pull by the shared database's revision, push by the kiosk's own (see the two modules). A kiosk
+pointed at another shared database (its ``db.id`` differs) starts both cursors afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from store.db import make_engine, redact, translate_errors
+from store.errors import StoreError
+from store.revision import current_revision
+from store.sync_pull import Progress, pull
+from store.sync_push import push
+from store.sync_state import (
+    DB_ID,
+    LAST_ATTEMPT,
+    LAST_ERROR_EN,
+    LAST_ERROR_ZH,
+    LAST_SUCCESS,
+    OFFLINE_SINCE,
+    PULL_REV,
+    PUSH_REV,
+    SHARED_ID,
+    SyncStatus,
+    read_state,
+    status,
+    write_state,
+)
+from store.timeutil import utcnow
+
+__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "status", "sync_once"]
+
+
+class SyncFailed(StoreError):
+    """The shared database could not be reached or refused a write; nothing was lost, it will retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    ok: bool
+    started_at: datetime
+    duration_s: float
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: dict[str, int] = field(default_factory=dict)
+    contested_days: int = 0  # days two kiosks both signed someone in (the earliest kept)
+    replaced: int = 0  # local attendance rows replaced by an earlier one from another kiosk
+    error: StoreError | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "started_at": self.started_at.isoformat(),
+            "duration_ms": round(self.duration_s * 1000, 1),
+            "pushed": self.pushed,
+            "pulled": self.pulled,
+            "contested_days": self.contested_days,
+            "replaced": self.replaced,
+            "error": self.error.en if self.error else None,
+            "error_zh": self.error.zh if self.error else None,
+        }
+
+
+def _bind_shared(local: Engine, shared: Engine) -> None:
+    """Start the cursors afresh when the shared database is not the one they were taken from."""
+    with shared.connect() as sconn:
+        shared_id = read_state(sconn).get(DB_ID, "")
+    with local.connect() as lconn:
+        if read_state(lconn).get(SHARED_ID) != shared_id:
+            write_state(lconn, {SHARED_ID: shared_id, PULL_REV: "0", PUSH_REV: "0"})
+            lconn.commit()
+
+
+def sync_once(
+    local: Engine,
+    shared: Engine,
+    *,
+    face_thumbs: bool = False,
+    photos: bool = True,
+    on_progress: Progress | None = None,
+) -> SyncReport:
+    """Push, then pull. Never raises for a shared database that is down or cut: the report says so and
+    the local state remembers it (``offline since``); whatever was not sent is sent next time."""
+    started, t0 = utcnow(), time.perf_counter()
+    url = str(shared.url)
+    try:
+        with translate_errors(url):
+            _bind_shared(local, shared)
+            pushed = push(local, shared, photos=photos, on_progress=on_progress)
+            pulled = pull(local, shared, face_thumbs=face_thumbs, on_progress=on_progress)
+    except (StoreError, DBAPIError) as exc:
+        err = exc if isinstance(exc, StoreError) else _failed(url, exc)
+        _remember(local, started, err)
+        return SyncReport(False, started, time.perf_counter() - t0, error=err)
+    _remember(local, started, None)
+    return SyncReport(
+        True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
+        contested_days=pushed.conflicts, replaced=pulled.replaced,
+    )
+
+
+def _failed(url: str, exc: DBAPIError) -> SyncFailed:
+    text = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return SyncFailed(f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}")
+
+
+def _remember(local: Engine, started: datetime, err: StoreError | None) -> None:
+    with translate_errors(str(local.url)), local.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            values: dict[str, str | None] = {LAST_ATTEMPT: started.isoformat()}
+            if err is None:
+                values |= {LAST_SUCCESS: utcnow().isoformat(), OFFLINE_SINCE: None}
+            else:
+                values |= {LAST_ERROR_ZH: err.zh, LAST_ERROR_EN: err.en}
+                if OFFLINE_SINCE not in read_state(conn):
+                    values[OFFLINE_SINCE] = started.isoformat()
+            write_state(conn, values)
+
+
+Listener = Callable[[SyncReport, SyncStatus], None]
+
+
+class SyncWorker:
+    """Background sync in a daemon thread; the UI only calls ``start``, ``sync_now`` and ``stop``.
+
+    ``on_report`` runs in the worker's thread after every round (a Textual app posts a message from it).
+    """
+
+    def __init__(
+        self,
+        local: Engine,
+        shared_url: str,
+        *,
+        interval_s: float = 30.0,
+        face_thumbs: bool = False,
+        photos: bool = True,
+        on_report: Listener | None = None,
+        poll_s: float = 0.25,
+        retry_s: float = 5.0,
+        live: bool = True,
+    ) -> None:
+        self.local = local
+        self.shared_url = shared_url
+        self.interval_s = interval_s
+        self.face_thumbs = face_thumbs
+        self.photos = photos
+        self.on_report = on_report
+        self.poll_s = poll_s
+        self.retry_s = retry_s
+        self.live = live
+        self.last_report: SyncReport | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._asked = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> SyncWorker:
+        self._threads = [threading.Thread(target=self._run, name="kiosk-sync", daemon=True)]
+        if self.live and self.interval_s > 0:
+            self._threads.append(threading.Thread(target=self._listen, name="kiosk-sync-live", daemon=True))
+        for t in self._threads:
+            t.start()
+        return self
+
+    def sync_now(self) -> None:
+        """Sync as soon as possible (the officer pressed "sync", or the kiosk just signed someone in)."""
+        self._asked.set()
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout)
+
+    def _listen(self) -> None:
+        from store.live import ChangeListener
+
+        with ChangeListener(self.shared_url) as live:
+            while not self._stop.is_set():
+                if live.wait(1.0):
+                    self._asked.set()
+                    self._wake.set()
+
+    def _local_revision(self) -> int | None:
+        try:
+            with self.local.connect() as conn:
+                return current_revision(conn)
+        except Exception:  # a busy local file: look again at the next tick
+            return None
+
+    def _run(self) -> None:
+        shared = make_engine(self.shared_url)
+        seen_local = self._local_revision()
+        next_due = time.monotonic()  # a first round at start
+        backoff_until = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                rev = self._local_revision()
+                changed = rev is not None and rev != seen_local
+                timed = self.interval_s > 0 and now >= next_due
+                if self._asked.is_set() or timed or (changed and now >= backoff_until):
+                    self._asked.clear()
+                    seen_local = rev
+                    report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos)
+                    self.last_report = report
+                    done = time.monotonic()
+                    backoff_until = 0.0 if report.ok else done + self.retry_s
+                    next_due = done + (self.interval_s if report.ok else min(self.interval_s, self.retry_s))
+                    if self.on_report is not None:
+                        self.on_report(report, status(self.local))
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+        finally:
+            shared.dispose()

@@ -1,0 +1,215 @@
+"""Push: what a kiosk recorded (attempts, attendance, gate photos) into the shared database.
+
+The kiosk's own writes carry the kiosk's revisions (store/revision.py); pulled rows carry 0. So "to
+push" is every row with ``rev > push cursor``, taken in batches in revision order. Each batch goes
+into the shared database in ONE transaction, and only after it commits does the kiosk move its cursor
+past it. A push cut in the middle therefore loses nothing: the unfinished batch rolled back, and the
+next push sends it again. Sending a batch twice changes nothing: rows keep their UUIDs and are inserted
+with ``ON CONFLICT DO NOTHING`` (both dialects).
+
+Each batch first takes the shared revision counter's row lock (store/revision.py), so pushes from many
+kiosks are applied one after another and every pushed row gets a fresh shared revision (the other
+kiosks and the roster pull by it; on PostgreSQL the counter's trigger NOTIFYs them, see store/live.py).
+
+One attendance per worker, project and work date, the earliest wins: a pushed attendance whose day the
+shared database already holds under another id is compared by ``first_at`` (then id, to break a tie).
+Earlier: it replaces the shared row. Later: it is dropped. Either way every successful attempt of that
+day is then pointed at the winner, ``signed_in`` for the winner's own attempt and ``already`` for all
+others, so the supervisor still sees the loser's scan, as an ``already``. Kiosks learn the winner on
+their next pull (store/sync_pull.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from store.models import Attendance, GatePhoto, SignInAttempt
+from store.reasons import Outcome
+from store.revision import current_revision, take_revisions
+from store.sync_pull import dialect_insert, table_of
+from store.sync_state import PUSH_REV, int_state, read_state, write_state
+from store.timeutil import utcnow
+
+BATCH = 2000
+PHOTO_BATCH = 100
+
+Key = tuple[uuid.UUID, uuid.UUID, date]
+Progress = Callable[[str, int], None]
+
+_SUCCESS = (Outcome.SIGNED_IN.value, Outcome.ALREADY.value)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    rows: dict[str, int]  # sent, by table
+    batches: int
+    rev: int  # the kiosk's revision pushed up to
+    conflicts: int = 0  # days another kiosk had signed in too (settled: earliest wins)
+
+
+def push(
+    local: Engine,
+    shared: Engine,
+    *,
+    photos: bool = True,
+    batch: int = BATCH,
+    photo_batch: int = PHOTO_BATCH,
+    on_progress: Progress | None = None,
+) -> PushResult:
+    """Send everything the kiosk has not pushed yet. Raises driver errors as they come (the cursor
+    then stays at the last batch that committed)."""
+    att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
+    limits = {sa: batch, att: batch} | ({gp: photo_batch} if photos else {})
+    counts: dict[str, int] = {}
+    batches = conflicts = 0
+    with local.connect() as lconn:
+        cursor = int_state(read_state(lconn), PUSH_REV)
+        high = current_revision(lconn)
+        lconn.rollback()
+        while cursor < high:
+            # up to `limit` rows of each table; the batch ends where the shortest full page ends
+            pages: dict[Table, list[dict[str, Any]]] = {}
+            end = high
+            for table, limit in limits.items():
+                q = (
+                    select(table)
+                    .where(table.c.rev > cursor, table.c.rev <= high)
+                    .order_by(table.c.rev)
+                    .limit(limit)
+                )
+                pages[table] = [dict(r) for r in lconn.execute(q).mappings()]
+                if len(pages[table]) == limit:
+                    end = min(end, pages[table][-1]["rev"])
+            lconn.rollback()
+            pages = {t: [r for r in rows if r["rev"] <= end] for t, rows in pages.items()}
+            with shared.begin() as sconn:  # on SQLite the counter UPDATE first takes the write lock
+                conflicts += apply_batch(sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []))
+            with lconn.begin():
+                write_state(lconn, {PUSH_REV: str(end)})
+            batches += 1
+            for table, rows in pages.items():
+                if rows:
+                    counts[table.name] = counts.get(table.name, 0) + len(rows)
+                    if on_progress:
+                        on_progress(table.name, len(rows))
+            cursor = end
+    return PushResult(counts, batches, cursor, conflicts)
+
+
+def apply_batch(
+    conn: Connection,
+    attempts: Sequence[dict[str, Any]],
+    attendance: Sequence[dict[str, Any]],
+    photos: Sequence[dict[str, Any]] = (),
+) -> int:
+    """Apply one batch inside the caller's shared transaction; returns the number of contested days."""
+    take_revisions(conn, 0)  # the counter's row lock: one push at a time from here to commit
+    att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
+    now = utcnow()
+    _insert_new(conn, sa, attempts, now)
+    _insert_new(conn, gp, photos, now)
+
+    # attendance: the earliest of each day wins
+    shared_days = _days_held(conn, att, [_key(r) for r in attendance])
+    held_ids = set(_existing(conn, att, [r["id"] for r in attendance]))
+    winners: list[dict[str, Any]] = []
+    losers: list[uuid.UUID] = []
+    contested: set[Key] = set()
+    for row in sorted(attendance, key=lambda r: (r["first_at"], str(r["id"]))):
+        if row["id"] in held_ids:
+            continue  # pushed before
+        key = _key(row)
+        held = shared_days.get(key)
+        if held is None:
+            winners.append(row)
+            shared_days[key] = row
+            continue
+        contested.add(key)
+        if (row["first_at"], str(row["id"])) < (held["first_at"], str(held["id"])):
+            winners = [w for w in winners if w["id"] != held["id"]]
+            if held["id"] not in {w["id"] for w in attendance}:
+                losers.append(held["id"])
+            winners.append(row)
+            shared_days[key] = row
+    if losers:
+        conn.execute(delete(att).where(att.c.id.in_(losers)))
+    _insert_new(conn, att, winners, now)
+
+    # successful attempts whose attendance the shared database does not hold: their day was contested
+    # (here or in an earlier batch), or their attendance comes in a later batch (nothing to do yet)
+    pointed = {r["attendance_id"] for r in attempts if r["outcome"] in _SUCCESS and r["attendance_id"]}
+    present = set(_existing(conn, att, list(pointed)))
+    for r in attempts:
+        if r["outcome"] in _SUCCESS and r["attendance_id"] not in present and r["worker_id"] and r["project_id"]:
+            contested.add((r["worker_id"], r["project_id"], r["work_date"]))
+    for key in contested:
+        _point_attempts_at_winner(conn, key, now)
+    return len(contested)
+
+
+def _key(row: Any) -> Key:
+    if isinstance(row, dict):
+        return (row["worker_id"], row["project_id"], row["work_date"])
+    return (row.worker_id, row.project_id, row.work_date)
+
+
+def _insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], now: Any) -> None:
+    if not rows:
+        return
+    last = take_revisions(conn, len(rows))
+    first = last - len(rows) + 1
+    out = [{**r, "rev": first + i, "updated_at": now} for i, r in enumerate(rows)]
+    conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), out)
+
+
+def _existing(conn: Connection, table: Table, ids: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    for i in range(0, len(ids), 900):
+        found += conn.execute(select(table.c.id).where(table.c.id.in_(ids[i : i + 900]))).scalars().all()
+    return found
+
+
+def _days_held(conn: Connection, att: Table, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+    wanted = set(keys)
+    workers = list({k[0] for k in keys})
+    dates = list({k[2] for k in keys})
+    held: dict[Key, dict[str, Any]] = {}
+    for i in range(0, len(workers), 900):
+        q = select(att.c.id, att.c.worker_id, att.c.project_id, att.c.work_date, att.c.first_at).where(
+            att.c.worker_id.in_(workers[i : i + 900]), att.c.work_date.in_(dates)
+        )
+        for m in conn.execute(q).mappings():
+            key = _key(m)
+            if key in wanted:
+                held[key] = dict(m)
+    return held
+
+
+def _point_attempts_at_winner(conn: Connection, key: Key, now: Any) -> None:
+    att, sa = table_of(Attendance), table_of(SignInAttempt)
+    win = conn.execute(
+        select(att.c.id, att.c.attempt_id).where(
+            att.c.worker_id == key[0], att.c.project_id == key[1], att.c.work_date == key[2]
+        )
+    ).first()
+    if win is None:
+        return
+    rows = conn.execute(
+        select(sa.c.id, sa.c.outcome, sa.c.attendance_id).where(
+            sa.c.worker_id == key[0], sa.c.project_id == key[1], sa.c.work_date == key[2], sa.c.outcome.in_(_SUCCESS)
+        )
+    ).all()
+    for r in rows:
+        outcome = Outcome.SIGNED_IN.value if r.id == win.attempt_id else Outcome.ALREADY.value
+        if r.outcome != outcome or r.attendance_id != win.id:
+            rev = take_revisions(conn, 1)
+            conn.execute(
+                update(sa).where(sa.c.id == r.id).values(outcome=outcome, attendance_id=win.id, rev=rev, updated_at=now)
+            )
