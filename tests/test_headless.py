@@ -1,0 +1,192 @@
+"""``kiosk run --headless``: JSON lines for signed-in / already / refused, clean stops, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from kiosk.camera.simulate import write_folder
+from kiosk.cli import main
+from store.codes import issue_code
+from store.db import make_engine
+from store.keys import IssuerPrivateKey, register_public_key, write_trust_file
+from store.migrate import upgrade_engine
+from store.models import Attendance, GatePhoto, SignInAttempt
+from store.reasons import Role
+from store.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ("t", "source", "frame", "worker", "outcome", "reason", "message_zh", "message_en", "latency_ms")
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def seeded(url: str, *, register: bool = True) -> tuple[Engine, dict[str, object], IssuerPrivateKey]:
+    engine = make_engine(url)
+    summary = seed_demo(engine, workers=60, projects=1, examples=10, seed=9)
+    key = IssuerPrivateKey.generate()
+    if register:
+        register_public_key(engine, key.public_raw, not_before=LONG_AGO)
+    return engine, summary, key
+
+
+def code(key: IssuerPrivateKey, worker: str, seconds_ago: int = 0) -> str:
+    at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    return issue_code(key, role=Role.WORKER, subject=uuid.UUID(worker), at=at)
+
+
+def lines_of(out: str) -> list[dict[str, object]]:
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+def test_headless_prints_one_line_per_attempt(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    a, b, no_card = ex["eligible"][0], ex["eligible"][1], ex["NO_BANK_CARD"][0]
+    first_a = code(key, a, seconds_ago=5)
+    frames = [first_a, first_a, code(key, b), "https://example.com/not-ours", None, code(key, no_card),
+              code(key, a)]  # a fresh code of a worker already in: "already"
+    folder = tmp_path / "frames"
+    write_folder(frames, folder, dark_every=3)
+    project = str(summary["examples_project"])
+    status = main(["run", "--headless", "--source", str(folder), "--db", sqlite_url, "--project", project])
+    out = capsys.readouterr()
+    assert status == 0
+    lines = lines_of(out.out)
+    assert all(tuple(x) == KEYS for x in lines)
+    got = [(x["frame"], x["worker"], x["outcome"], x["reason"]) for x in lines]
+    assert got == [
+        (0, a, "signed_in", None),  # frame 1 shows the same code: no second attempt
+        (2, b, "signed_in", None),
+        (3, None, "refused", "CODE_INVALID"),
+        (5, no_card, "refused", "NO_BANK_CARD"),
+        (6, a, "already", None),
+    ]
+    assert lines[2]["message_en"] == "Not a valid personal construction code"
+    assert str(lines[4]["message_zh"]).startswith("今日已签到")
+    assert all(x["source"] == str(folder) for x in lines)
+    assert all(isinstance(x["latency_ms"], float) and x["latency_ms"] > 0 for x in lines)
+    assert all(datetime.fromisoformat(str(x["t"])).tzinfo is not None for x in lines)
+    assert "stopped" in out.err and "Traceback" not in out.err
+    with Session(engine) as s:
+        assert len(list(s.exec(select(SignInAttempt)))) == 5
+        assert len(list(s.exec(select(Attendance)))) == 2
+        assert len(list(s.exec(select(GatePhoto)))) == 5  # one photo per attempt by default
+    engine.dispose()
+
+
+def test_headless_keyboard_wedge_on_stdin_and_photos_off_by_config(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    token = code(key, ex["eligible"][2])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{token}\n{token}\n\ngarbage\n"))
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text("[kiosk]\ngate_photos = false\n", encoding="utf-8")
+    status = main(["run", "--headless", "--source", "-", "--db", sqlite_url, "--config", str(cfg),
+                   "--project", str(summary["examples_project"])])
+    assert status == 0
+    lines = lines_of(capsys.readouterr().out)
+    assert [(x["source"], x["frame"], x["outcome"]) for x in lines] == [
+        ("keyboard", 0, "signed_in"), ("keyboard", 1, "refused")
+    ]
+    with Session(engine) as s:
+        assert list(s.exec(select(GatePhoto))) == []
+    engine.dispose()
+
+
+def test_headless_trusts_the_config_trust_file(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, summary, key = seeded(sqlite_url, register=False)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    other = make_engine(f"sqlite:///{tmp_path / 'issuer.db'}")
+    upgrade_engine(other)
+    register_public_key(other, key.public_raw, not_before=LONG_AGO)
+    write_trust_file(other, tmp_path / "trust.json")
+    other.dispose()
+    folder = tmp_path / "frames"
+    write_folder([code(key, ex["eligible"][3])], folder, size=(640, 480))
+    args = ["run", "--headless", "--source", str(folder), "--db", sqlite_url,
+            "--project", str(summary["examples_project"])]
+    assert main(args) == 0
+    first = lines_of(capsys.readouterr().out)
+    assert [x["reason"] for x in first] == ["CODE_UNKNOWN_KEY"]  # the database alone does not know the key
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[codes]\ntrust_file = "{tmp_path / "trust.json"}"\n', encoding="utf-8")
+    assert main([*args, "--config", str(cfg)]) == 0
+    assert [x["outcome"] for x in lines_of(capsys.readouterr().out)] == ["signed_in"]
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--project", "not-a-uuid"], "--project is not a valid id"),
+        (["--project", str(uuid.UUID(int=1))], "No project"),
+        ([], "Name the project with --project"),
+        (["--project", str(uuid.UUID(int=1)), "--source", "/dev/video93"], "/dev/video93"),
+    ],
+)
+def test_headless_bad_input_is_a_clear_error(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    engine, summary, _ = seeded(sqlite_url)
+    engine.dispose()
+    if "/dev/video93" in args:
+        args = ["--project", str(summary["examples_project"]), "--source", "/dev/video93"]
+    status = main(["run", "--headless", "--db", sqlite_url, "--source", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_cleanly_with_every_printed_sign_in_committed(
+    sqlite_url: str, tmp_path: Path, sig: signal.Signals
+) -> None:
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    folder = tmp_path / "frames"
+    tokens = [code(key, w) for w in ex["eligible"][:4]]
+    write_folder([*tokens, None], folder, size=(640, 480))
+    empty = folder / "000004.jpg"
+    for i in range(5, 3000):  # a long tail of empty gate frames (hard links: no disk, no CPU to make)
+        os.link(empty, folder / f"{i:06d}.jpg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--headless", "--source", str(folder), "--db", sqlite_url,
+         "--project", str(summary["examples_project"])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    printed = [proc.stdout.readline()]
+    proc.send_signal(sig)
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "stopped" in err
+    lines = lines_of("".join(printed) + rest)
+    assert 1 <= len(lines) <= 4
+    with Session(engine) as s:
+        signed = {str(a.worker_id) for a in s.exec(select(Attendance))}
+        n_attempts = len(list(s.exec(select(SignInAttempt))))
+    assert {x["worker"] for x in lines if x["outcome"] == "signed_in"} == signed
+    assert n_attempts == len(lines)
+    engine.dispose()
