@@ -1,0 +1,669 @@
+"""The officer's Textual app (way B, 方式二): one factory for the CLI and the tests.
+
+``build_app(config, store_engine, frame_source, verifier, ...)`` builds a ``KioskApp``; ``run_app(args)``
+opens the configured store, camera and trust list and runs it (``kiosk run``).
+
+How it works
+- Two modes: ``locked`` (the start) and ``officer``. The officer unlocks by showing his own officer
+  code to the camera or the scanner (``kiosk.unlock.check_officer``); then picks the project when he is
+  assigned to several (``ProjectPicker``). F2 or ``[kiosk] lock_idle_s`` without a scan locks again.
+- Nothing blocks the UI thread. A thread worker reads the camera: while locked it decodes frames
+  looking for an officer code; while unlocked it gives every frame to the ``Gate`` (decode, de-dupe,
+  verify, the durable sign-in commit). It also downscales each frame into half-block lines for the
+  preview, the detected code outlined. Results come back as messages. Unlock checks, typed codes,
+  counters and sync run in their own thread workers.
+- A dead camera never freezes the screen: the source reports its state (connected / reconnecting /
+  failed) by callback, shown with what to do; after a failure the worker tries again every
+  ``CAMERA_RETRY_S``. Quitting cancels every worker; the camera loop sees it, and releases the source
+  in ``finally`` (a source blocked waiting to reconnect is told to stop first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from kiosk.camera.decoders import Decoded, Decoder, make_decoder
+from kiosk.camera.dedupe import Deduper
+from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
+from kiosk.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
+from kiosk.screens.locked import LockedScreen
+from kiosk.screens.officer import OfficerScreen
+from kiosk.unlock import ProjectChoice, Unlock, UnlockRefused, check_officer
+from kiosk.widgets import Localized
+from kiosk.widgets.camera import CameraPreview, ScannerInput
+from kiosk.widgets.pixels import fit, halfblock_strips
+from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
+from store.reasons import Outcome
+from store.signin import SignInService
+from store.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from kiosk.config import Config
+    from kiosk.gate import Gate, GateEvent
+    from store.codes import Verifier
+    from store.keys import IssuerPrivateKey
+    from store.sync_state import SyncStatus as StoreSyncStatus
+
+#: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
+CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameSource] | None
+
+PREVIEW_FPS = 8.0
+CAMERA_RETRY_S = 10.0
+COUNTS_EVERY_S = 30.0
+OUTLINE_HOLD_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    officer_id: uuid.UUID
+    officer_name: str
+    projects: tuple[ProjectChoice, ...]
+    project: ProjectChoice
+
+
+class KioskApp(App[None]):
+    """The kiosk: locked screen, officer screen and dialogs over one store, camera and trust list."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "工地班前签到 / Site sign-in"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", show=False),
+        Binding("f2", "lock", show=False),
+        Binding("f3", "change_project", show=False),
+        Binding("f4", "language", show=False),
+        Binding("f5", "way_a", show=False),
+        Binding("ctrl+q", "quit", show=False, priority=True),
+    ]
+
+    lang: reactive[str] = reactive("zh", init=False)
+
+    # --- messages from the workers ---------------------------------------------------------------
+
+    class Preview(Message):
+        """A downscaled frame, ready to draw; a newer one replaces one not yet drawn."""
+
+        def __init__(self, strips: list[Strip]) -> None:
+            super().__init__()
+            self.strips = strips
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, KioskApp.Preview)
+
+    class CameraChanged(Message):
+        def __init__(self, state: str, detail: str = "") -> None:
+            super().__init__()
+            self.state = state
+            self.detail = detail
+
+    class CodeSeen(Message):
+        """While locked: a code in front of the camera (maybe the officer's)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class UnlockChecked(Message):
+        def __init__(self, outcome: Unlock | UnlockRefused, text: str) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.text = text  # the officer's code: the gate must not take it for a worker's
+
+    class Attempted(Message):
+        """A sign-in attempt, durable in the store; ``face`` is the enrolled photo, decoded."""
+
+        def __init__(self, event: GateEvent, face: np.ndarray | None) -> None:
+            super().__init__()
+            self.event = event
+            self.face = face
+
+    class CountsLoaded(Message):
+        def __init__(self, counts: Counts) -> None:
+            super().__init__()
+            self.counts = counts
+
+    class SyncChanged(Message):
+        def __init__(self, view: SyncView) -> None:
+            super().__init__()
+            self.view = view
+
+    class Failed(Message):
+        """A background step failed with an error the officer should see (a locked database, …)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: Engine,
+        camera: CameraSpec,
+        verifier: Verifier,
+        kiosk_id: uuid.UUID | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        decoder: Decoder | None = None,
+        issuer_key: IssuerPrivateKey | None = None,
+        sync: Callable[[], object] | None = None,
+        sync_status: Callable[[], StoreSyncStatus] | None = None,
+        demo: bool = False,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.engine = engine
+        self.camera = camera
+        self.verifier = verifier
+        self.kiosk_id = kiosk_id
+        self.now = clock
+        self.demo = demo
+        self.issuer_key = issuer_key
+        self.sync_fn = sync
+        self.sync_status_fn = sync_status
+        self.service = SignInService(engine, config.sign_in_policy())
+        self.decoder = decoder or make_decoder(config.camera.decoder)
+        self.tz = config.policy.timezone
+        self.session: Session | None = None
+        self.gate: Gate | None = None
+        self.preview_cells: tuple[int, int] = (40, 12)
+        self.camera_state = "connecting" if camera is not None else "none"
+        self.counts = Counts()
+        self.sync_view = SyncView()
+        self.last_activity = time.monotonic()
+        self._source: FrameSource | None = None
+        self._seen_lock = threading.Lock()
+        self._seen: tuple[float, list[Decoded]] = (0.0, [])
+        self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
+        self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
+        self.set_reactive(KioskApp.lang, config.language)
+
+    # --- modes -----------------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return self.gate is None
+
+    def on_mount(self) -> None:
+        way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
+        self.locked_screen = LockedScreen(tz=self.tz)
+        self.officer_screen = OfficerScreen(tz=self.tz, card_s=self.config.kiosk.card_s, way_a=way_a)
+        self.add_mode("locked", lambda: self.locked_screen)
+        self.add_mode("officer", lambda: self.officer_screen)
+        self.switch_mode("locked")
+        if self.camera is not None:
+            self.camera_loop()
+        else:
+            self._set_camera("none")
+        self.set_interval(5.0, self._check_idle)
+        self.set_interval(COUNTS_EVERY_S, self._refresh_counts)
+        self.refresh_sync()
+        if self.sync_fn is not None and self.config.sync.interval_s > 0:
+            self.set_interval(self.config.sync.interval_s, self.run_sync)
+            self.run_sync()
+
+    def on_unmount(self) -> None:
+        self._stop_source()
+
+    def _stop_source(self) -> None:
+        stop = getattr(self._source, "stop", None)
+        if callable(stop):
+            stop()
+
+    # --- the camera ------------------------------------------------------------------------------
+
+    def _on_source_state(self, state: SourceState, detail: str) -> None:
+        """Called by the source, from the camera thread."""
+        self.post_message(self.CameraChanged(str(state), detail))
+
+    def _open_camera(self) -> FrameSource:
+        cam = self.camera
+        if callable(cam) and not isinstance(cam, FrameSource):
+            return cam(self._on_source_state)
+        assert cam is not None
+        cam.on_state = self._on_source_state
+        cam.open()
+        return cam
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="camera")
+    def camera_loop(self) -> None:
+        """Read frames until cancelled: unlock codes while locked, sign-ins while unlocked."""
+        worker = get_current_worker()
+        next_preview = 0.0
+        while not worker.is_cancelled:
+            source: FrameSource | None = None
+            try:
+                source = self._open_camera()
+                self._source = source
+                while not worker.is_cancelled:
+                    frame = source.read()
+                    if frame is None:
+                        if source.state in (SourceState.ENDED, SourceState.FAILED):
+                            break
+                        time.sleep(0.05)
+                        continue
+                    drew = self._handle_frame(frame)
+                    now = time.monotonic()
+                    if drew or now >= next_preview:
+                        self._post_preview(frame)
+                        next_preview = now + 1.0 / PREVIEW_FPS
+            except SourceError as exc:
+                self.post_message(self.CameraChanged("failed", exc.message(self.lang)))
+            except Exception as exc:  # a broken frame or decoder must not end the kiosk
+                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+            finally:
+                if source is not None:
+                    source.close()
+                self._source = None
+            if source is not None and source.state is SourceState.ENDED:
+                return  # a file or folder played to its end: the scanner still works
+            deadline = time.monotonic() + CAMERA_RETRY_S
+            while not worker.is_cancelled and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+    def _remember(self, found: list[Decoded]) -> list[Decoded]:
+        with self._seen_lock:
+            self._seen = (time.monotonic(), found)
+        return found
+
+    def _gate_decoder(self, image: np.ndarray) -> list[Decoded]:
+        return self._remember(self.decoder(image))
+
+    def _handle_frame(self, frame: Frame) -> bool:
+        """Decode (and sign in); True when there is something new to outline."""
+        gate = self.gate
+        if gate is None:
+            found = self._remember(self.decoder(frame.image))
+            for d in found:
+                if self._unlock_dedupe.is_new(d.text, frame.t):
+                    self.post_message(self.CodeSeen(d.text))
+            if found:
+                self._outline = (time.monotonic(), found[0].points, "seen")
+            return bool(found)
+        events = gate.handle_frame(frame)
+        for ev in events:
+            self.post_message(self.Attempted(ev, _face_image(ev)))
+            if ev.decoded is not None:
+                kind = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already"}.get(ev.result.outcome, "refused")
+                self._outline = (time.monotonic(), ev.decoded.points, kind)
+        _, found = self._seen
+        if found and not events:
+            last_t, _, kind = self._outline
+            recent = time.monotonic() - last_t < OUTLINE_HOLD_S * 3
+            self._outline = (time.monotonic(), found[0].points, kind if recent else "seen")
+        return bool(events)
+
+    def _post_preview(self, frame: Frame) -> None:
+        cols, rows = self.preview_cells
+        t, points, kind = self._outline
+        if time.monotonic() - t > OUTLINE_HOLD_S:
+            points = ()
+        self.post_message(self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind))))
+
+    def on_kiosk_app_preview(self, message: Preview) -> None:
+        for screen in self.screen_stack:
+            for view in screen.query(CameraPreview):
+                view.show(message.strips)
+
+    def on_kiosk_app_camera_changed(self, message: CameraChanged) -> None:
+        self._set_camera(message.state)
+
+    def _set_camera(self, state: str) -> None:
+        self.camera_state = state
+        for screen in self._mode_screens():
+            for w in screen.query(CameraStatus):
+                w.set_state(state)
+
+    def _mode_screens(self) -> list[LockedScreen | OfficerScreen]:
+        """The two full screens, those mounted (the officer screen is, once first unlocked)."""
+        return [s for s in (self.locked_screen, self.officer_screen) if s.is_mounted]
+
+    # --- unlocking -------------------------------------------------------------------------------
+
+    def on_kiosk_app_code_seen(self, message: CodeSeen) -> None:
+        if self.locked:
+            self.check_unlock(message.text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock", description="unlock")
+    def check_unlock(self, text: str) -> None:
+        cfg = self.config
+        project = uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None
+        outcome = check_officer(
+            self.engine, self.verifier, text, project_id=project, kiosk_lat=cfg.kiosk.latitude,
+            kiosk_lon=cfg.kiosk.longitude, timezone=self.tz, at=self.now(),
+        )
+        self.post_message(self.UnlockChecked(outcome, text))
+
+    def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
+        outcome = message.outcome
+        if not self.locked:
+            return
+        screen = self._locked_screen()
+        if isinstance(outcome, UnlockRefused):
+            text = f"{_t('unlock_refused', self.lang)}：{outcome.message(self.lang)}"
+            if outcome.officer_name:
+                text = f"{outcome.officer_name} · {text}"
+            if screen is not None:
+                screen.show_message(text, kind="refused")
+            self._ring(Outcome.REFUSED)
+            return
+        if screen is not None:
+            screen.show_message("")
+        if len(outcome.projects) == 1:
+            self._start(outcome, outcome.projects[0], message.text)
+            return
+
+        def picked(choice: ProjectChoice | None) -> None:
+            if choice is not None and self.locked:
+                self._start(outcome, choice, message.text)
+
+        self.push_screen(ProjectPicker(outcome.projects), picked)
+
+    def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "") -> None:
+        from kiosk.gate import Gate
+
+        cfg = self.config
+        self.session = Session(unlock.officer_id, unlock.officer_name, unlock.projects, project)
+        self.gate = Gate(
+            service=self.service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
+            officer_id=unlock.officer_id, dedupe_window_s=cfg.camera.dedupe_window_s,
+            gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decoder, clock=self.now,
+        )
+        if officer_code:  # still in front of the camera: not an attempt
+            self.gate.dedupe.is_new(officer_code, time.monotonic())
+        self.last_activity = time.monotonic()
+        self.counts = Counts()
+        self._refresh_counts()
+        if self.current_mode == "officer":
+            self.officer_screen.on_screen_resume()  # a new project on the screen already showing
+        else:
+            self.switch_mode("officer")
+
+    def action_lock(self, why: str = "locked_by_key") -> None:
+        if self.locked:
+            return
+        self.gate = None
+        self.session = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.switch_mode("locked")
+        screen = self._locked_screen()
+        if screen is not None:
+            screen.show_message(_t(why, self.lang), kind="info")
+
+    def _check_idle(self) -> None:
+        idle = self.config.kiosk.lock_idle_s
+        if not self.locked and idle > 0 and time.monotonic() - self.last_activity > idle:
+            self.action_lock("locked_idle")
+
+    def action_change_project(self) -> None:
+        s = self.session
+        if s is None or len(s.projects) < 2:
+            return
+
+        def picked(choice: ProjectChoice | None) -> None:
+            if choice is not None and self.session is not None:
+                self._start(Unlock(s.officer_id, s.officer_name, s.projects), choice)
+
+        self.push_screen(ProjectPicker(s.projects), picked)
+
+    # --- typed codes (keyboard-wedge scanner) ----------------------------------------------------
+
+    def on_input_submitted(self, event: ScannerInput.Submitted) -> None:
+        text = event.value.strip()
+        event.input.clear()
+        if not text:
+            return
+        if self.locked:
+            self.check_unlock(text)
+        else:
+            self.last_activity = time.monotonic()
+            self.sign_in_text(text)
+
+    @work(thread=True, exit_on_error=False, group="signin", description="typed code")
+    def sign_in_text(self, text: str) -> None:
+        gate = self.gate
+        if gate is None:
+            return
+        event = gate.handle_text(text)
+        if event is not None:
+            self.post_message(self.Attempted(event, _face_image(event)))
+
+    # --- results ---------------------------------------------------------------------------------
+
+    def on_kiosk_app_attempted(self, message: Attempted) -> None:
+        self.last_activity = time.monotonic()
+        officer = self._officer_screen()
+        if officer is not None:
+            officer.show_result(message.event.result, message.face)
+        self._ring(message.event.result.outcome)
+        self._refresh_counts()
+
+    def _ring(self, outcome: Outcome) -> None:
+        """The terminal bell: once for green, twice for amber, three times for red."""
+        if not self.config.kiosk.bell:
+            return
+        times = {Outcome.SIGNED_IN: 1, Outcome.ALREADY: 2}.get(outcome, 3)
+        self.bell()
+        for i in range(1, times):
+            self.set_timer(0.25 * i, self.bell)
+
+    def _refresh_counts(self) -> None:
+        if self.session is not None:
+            self.load_counts(self.session.project)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="counts", description="counters")
+    def load_counts(self, project: ProjectChoice) -> None:
+        from store.roster import load_roster
+        from store.timeutil import local_date
+
+        roster = load_roster(self.engine, project.id, local_date(self.now(), project.timezone))
+        c = roster.counts
+        self.post_message(self.CountsLoaded(Counts(c.signed_in, c.expected, c.refused)))
+
+    def on_kiosk_app_counts_loaded(self, message: CountsLoaded) -> None:
+        self.counts = message.counts
+        for screen in self._mode_screens():
+            for w in screen.query(Counters):
+                w.set_counts(message.counts)
+
+    # --- sync ------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="sync")
+    def run_sync(self) -> None:
+        if self.sync_fn is None:
+            return
+        self.post_message(self.SyncChanged(SyncView(kind="running")))
+        try:
+            self.sync_fn()
+        finally:
+            self.post_message(self.SyncChanged(self._sync_view()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", description="sync status")
+    def refresh_sync(self) -> None:
+        self.post_message(self.SyncChanged(self._sync_view()))
+
+    def _sync_view(self) -> SyncView:
+        if self.sync_status_fn is None:
+            return SyncView()
+        st = self.sync_status_fn()
+        kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
+        return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since,
+                        pending=st.pending_total)
+
+    def on_kiosk_app_sync_changed(self, message: SyncChanged) -> None:
+        self.sync_view = message.view
+        for screen in self._mode_screens():
+            for w in screen.query(SyncStatus):
+                w.set_view(message.view)
+
+    def on_kiosk_app_failed(self, message: Failed) -> None:
+        self.notify(message.text, severity="error", timeout=8)
+
+    # --- keys ------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_language(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def watch_lang(self, lang: str) -> None:
+        for screen in self._mode_screens():
+            screen.relabel()
+        for w in self.screen.query(Localized):
+            w.refresh(layout=True)
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, QuitScreen):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._stop_source()
+                self.workers.cancel_all()
+                self.exit()
+
+        self.push_screen(QuitScreen(), answered)
+
+    def action_way_a(self) -> None:
+        s, key = self.session, self.issuer_key
+        if s is None or key is None or not _module_exists("kiosk.officer_code"):
+            return
+        from kiosk.officer_code import OfficerCodeScreen, code_source_for
+        from store.way_a import way_a_arrivals
+
+        engine, project = self.engine, s.project
+        self.push_screen(OfficerCodeScreen(
+            project_id=project.id, project_name=project.name, officer_name=s.officer_name,
+            code_source=code_source_for(key, officer_id=s.officer_id, project_id=project.id,
+                                        validity_s=self.config.codes.validity_s),
+            arrivals=lambda on: way_a_arrivals(engine, project.id, on),
+            clock=self.now, timezone=project.timezone, lang=self.lang,
+        ))
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _locked_screen(self) -> LockedScreen | None:
+        return self.locked_screen if self.locked_screen.is_mounted else None
+
+    def _officer_screen(self) -> OfficerScreen | None:
+        return self.officer_screen if self.officer_screen.is_mounted else None
+
+
+def _t(key: str, lang: str) -> str:
+    from kiosk.i18n import t
+
+    return t(key, lang)
+
+
+def _module_exists(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _face_image(event: GateEvent) -> np.ndarray | None:
+    """The enrolled face photo of the worker, decoded (in the worker thread), or None."""
+    w = event.result.worker
+    if w is None or not w.face_thumb:
+        return None
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(w.face_thumb, np.uint8), cv2.IMREAD_COLOR)
+    return image if image is not None and image.size else None
+
+
+def build_app(
+    config: Config,
+    store_engine: Engine,
+    frame_source: CameraSpec,
+    verifier: Verifier,
+    *,
+    kiosk_id: uuid.UUID | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    decoder: Decoder | None = None,
+    issuer_key: IssuerPrivateKey | None = None,
+    sync: Callable[[], object] | None = None,
+    sync_status: Callable[[], StoreSyncStatus] | None = None,
+    demo: bool = False,
+) -> KioskApp:
+    """The officer app over a migrated store, a camera (unopened source or opener; None: scanner only)
+    and a code verifier. The same factory serves ``kiosk run``, ``kiosk demo`` and the tests."""
+    return KioskApp(
+        config=config, engine=store_engine, camera=frame_source, verifier=verifier, kiosk_id=kiosk_id,
+        clock=clock, decoder=decoder, issuer_key=issuer_key, sync=sync, sync_status=sync_status, demo=demo,
+    )
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """``kiosk run`` (not headless): the officer screen on the configured store, camera and keys."""
+    from kiosk.camera.sources import open_source
+    from kiosk.cli.common import config_of
+    from kiosk.identity import kiosk_identity
+    from store.codes import TrustList, Verifier
+    from store.db import open_store
+
+    cfg = config_of(args)
+    engine = open_store(cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
+                              project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
+
+    def trust() -> TrustList:
+        tl = TrustList.from_engine(engine)
+        return tl.merged(TrustList.from_file(cfg.codes.trust_file)) if cfg.codes.trust_file else tl
+
+    verifier = Verifier(trust, skew_s=cfg.policy.clock_skew_s)
+    spec, w, h = cfg.camera.source, cfg.camera.width, cfg.camera.height
+
+    def camera(on_state: Callable[[SourceState, str], None]) -> FrameSource:
+        return open_source(spec, width=w, height=h, on_state=on_state)
+
+    sync_fn, status_fn = sync_functions(cfg, engine)
+    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn)
+    try:
+        app.run()
+    finally:
+        engine.dispose()
+    return 0
+
+
+def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object] | None, Callable[[], Any] | None]:
+    """The background sync and its status, when the sync module is there (``store/sync*.py``)."""
+    status_fn: Callable[[], Any] | None = None
+    if _module_exists("store.sync_state"):
+        from store.sync_state import status
+
+        def status_fn() -> Any:
+            return status(engine)
+
+    sync_fn: Callable[[], object] | None = None
+    if _module_exists("store.sync"):
+        import store.sync as sync_mod
+
+        run = getattr(sync_mod, "sync_once", None) or getattr(sync_mod, "sync", None)
+        if callable(run):
+            shared = cfg.store.shared()
+
+            def sync_fn() -> object:
+                return run(engine, shared)
+
+    return sync_fn, status_fn

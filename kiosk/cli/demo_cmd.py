@@ -1,0 +1,62 @@
+"""``kiosk demo [--speed X]``: the officer screen on demo data and a simulated camera (no camera, no server)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+ORDER = 5
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "demo",
+        help="演示：模拟摄像头与演示数据 / the kiosk on demo data with a simulated camera",
+        description="Makes a temporary store with synthetic workers (seed-demo) and a demo issuer key, "
+        "and shows the officer screen with a simulated phone queue: the officer unlocks, then eligible "
+        "workers, second scans, expired codes, refusals of every kind and garbage. Nothing is kept.",
+    )
+    p.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="faster (2 = twice as fast; default 1, a human pace)")
+    p.add_argument("--workers", type=int, default=300, metavar="N", help="demo workers (default 300)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="screen language (default zh)")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from store.errors import StoreError
+
+    if not 0.1 <= args.speed <= 100:
+        raise StoreError("--speed 须在 0.1 到 100 之间", "--speed must be between 0.1 and 100")
+    if not 20 <= args.workers <= 100_000:
+        raise StoreError("--workers 须在 20 到 100000 之间", "--workers must be between 20 and 100000")
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
+        app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang)
+        try:
+            app.run()
+        finally:
+            app.engine.dispose()
+    return 0
+
+
+def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh") -> KioskApp:
+    """The demo's app (also used by ``bench/tui.py``)."""
+    from kiosk.app import build_app
+    from kiosk.camera.simulate import SimulatedCamera
+    from kiosk.demo import make_demo
+    from kiosk.identity import kiosk_identity
+
+    demo = make_demo(folder, workers=workers, language=language, card_s=max(0.5, 3.0 / speed))
+    camera = SimulatedCamera(
+        demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
+        size=(960, 540),
+    )
+    kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
+    return build_app(demo.config, demo.engine, camera, demo.verifier, kiosk_id=kiosk_id, issuer_key=demo.key,
+                     demo=True)

@@ -1,0 +1,120 @@
+"""The demo: a store of synthetic workers, a demo issuer key, and a simulated phone queue.
+
+``make_demo(folder)`` migrates a fresh SQLite store in ``folder``, fills it with ``seed-demo`` data
+(``store.seed.seed_demo``), makes a demo issuer key and registers its public key, and returns a
+``Demo`` with everything ``build_app`` needs. ``Demo.tokens()`` is the queue the simulated camera shows,
+each code issued when its worker steps up (codes live two minutes): first a code that must not unlock
+(an officer not assigned to the project), then the officer's own code (the kiosk unlocks itself),
+then eligible workers, second scans, an expired code, garbage, a stranger's code and workers failing
+every rule, and after that an endless mix. A newcomer sees every state within a minute.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from kiosk.config import Config, parse_config
+from store.codes import TrustList, Verifier, issue_code
+from store.db import make_engine
+from store.keys import IssuerPrivateKey, register_public_key
+from store.migrate import upgrade_engine
+from store.reasons import Reason, Role
+from store.seed import ELIGIBLE, seed_demo
+from store.timeutil import utcnow
+
+GARBAGE = ("https://example.com/not-a-code", "HELLO KIOSK")
+
+
+@dataclass
+class Demo:
+    engine: Engine
+    config: Config
+    key: IssuerPrivateKey
+    verifier: Verifier
+    summary: dict[str, Any]
+    seed: int = 1
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+
+    @property
+    def project_id(self) -> uuid.UUID:
+        return uuid.UUID(self.summary["examples_project"])
+
+    def officer(self, *, assigned: bool = True) -> uuid.UUID:
+        """An officer assigned to the demo project only (unlocks without a picker), or to none."""
+        for o in self.summary["officers"]:
+            if assigned and o["projects"] == [str(self.project_id)]:
+                return uuid.UUID(o["id"])
+            if not assigned and not o["projects"]:
+                return uuid.UUID(o["id"])
+        raise LookupError("no such officer in the demo data")
+
+    def examples(self, kind: str) -> list[uuid.UUID]:
+        return [uuid.UUID(x) for x in self.summary["examples"].get(kind, [])]
+
+    def code(self, subject: uuid.UUID, *, role: Role = Role.WORKER, age_s: float = 0.0) -> str:
+        at = utcnow() - timedelta(seconds=age_s)
+        return issue_code(self.key, role=role, subject=subject, at=at, validity_s=self.config.codes.validity_s)
+
+    def tokens(self) -> Iterator[str]:
+        """The queue at the gate, issued lazily (see the module docstring)."""
+        eligible = self.examples(ELIGIBLE)
+        refusals = [k for k in self.summary["examples"] if k != ELIGIBLE and self.examples(k)]
+        yield self.code(self.officer(assigned=False), role=Role.OFFICER)
+        yield self.code(self.officer(), role=Role.OFFICER)
+        yield self.code(eligible[0])
+        yield self.code(eligible[1])
+        yield self.code(eligible[0])  # second scan: amber, no second record
+        yield self.code(eligible[2], age_s=600)  # an old screenshot: expired
+        yield self.code(self.examples(Reason.NO_BANK_CARD.value)[0])
+        yield GARBAGE[0]
+        yield self.code(eligible[3])
+        yield self.code(uuid.uuid4())  # a genuine code of someone never enrolled
+        for n, kind in enumerate(refusals):
+            yield self.code(self.examples(kind)[0])
+            if n % 3 == 2:
+                yield self.code(eligible[4 + n // 3])
+        yield self.code(self.officer(), role=Role.OFFICER)  # an officer code at the gate: wrong kind
+        # then an endless morning: mostly eligible workers, some second scans and refusals
+        pool = eligible[8:] or eligible
+        for i in itertools.count():
+            roll = self.rng.random()
+            if roll < 0.6:
+                yield self.code(pool[i % len(pool)])
+            elif roll < 0.75:
+                yield self.code(pool[max(0, i - 3) % len(pool)])
+            elif roll < 0.95:
+                kind = self.rng.choice(refusals)
+                yield self.code(self.rng.choice(self.examples(kind)))
+            elif roll < 0.98:
+                yield self.code(self.rng.choice(pool), age_s=900)
+            else:
+                yield self.rng.choice(GARBAGE)
+
+
+def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
+              card_s: float = 3.0) -> Demo:
+    """A ready demo store in ``folder`` (which must exist)."""
+    url = f"sqlite:///{folder / 'demo.db'}"
+    config = parse_config({
+        "language": language,
+        "store": {"local_url": url, "sqlite_synchronous": "NORMAL"},
+        "kiosk": {"name": "演示1号门", "card_s": card_s, "lock_idle_s": 0},
+        "camera": {"source": "simulated", "dedupe_window_s": 3.0},
+    })
+    engine = make_engine(url, synchronous="NORMAL")
+    upgrade_engine(engine)
+    summary = seed_demo(engine, workers=workers, projects=2, seed=seed, examples=30)
+    key = IssuerPrivateKey.generate()
+    register_public_key(engine, key.public_pem(), not_before=utcnow() - timedelta(days=30), note="demo key",
+                        actor="demo")
+    verifier = Verifier(TrustList.from_engine(engine), skew_s=config.policy.clock_skew_s)
+    return Demo(engine=engine, config=config, key=key, verifier=verifier, summary=summary, seed=seed)

@@ -1,0 +1,118 @@
+"""The one message catalogue of the screens: every label in Chinese (the default) and English.
+
+``t(key, lang, **fields)`` returns the text in ``lang`` ("zh" or "en") with ``{fields}`` filled in.
+Refusal reasons are not here: they live with their codes in ``store/reasons.py`` (``Reason.message``).
+A test checks that every key has both languages and the same fields in each.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGS: Final = ("zh", "en")
+
+#: key -> (Chinese, English)
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    # --- the app, the header ---------------------------------------------------------------------
+    "title": ("工地班前签到", "Site sign-in"),
+    "demo": ("演示", "DEMO"),
+    "officer": ("签到员", "Officer"),
+    "project": ("项目", "Project"),
+    "no_project": ("未选择项目", "no project chosen"),
+    # --- the locked screen -----------------------------------------------------------------------
+    "locked": ("已锁定", "LOCKED"),
+    "unlock_prompt": (
+        "签到员请向摄像头或扫码枪出示本人签到员码以解锁",
+        "Officer: show your own officer code to the camera or the scanner to unlock",
+    ),
+    "unlock_checking": ("正在核验签到员码…", "Checking the officer code…"),
+    "unlock_refused": ("无法解锁", "Cannot unlock"),
+    "unlocked": ("已解锁：{name}", "Unlocked: {name}"),
+    "locked_idle": ("长时间无操作，已自动锁定", "Locked after a while without scans"),
+    "locked_by_key": ("已锁定", "Locked"),
+    # --- the project picker ----------------------------------------------------------------------
+    "pick_project": ("选择签到项目", "Choose the project"),
+    "pick_hint": ("↑↓ 选择，回车确认，Esc 取消", "↑↓ to choose, Enter to confirm, Esc to cancel"),
+    # --- the result card -------------------------------------------------------------------------
+    "waiting": ("请出示个人建设码", "Show your personal code"),
+    "waiting_hint": ("摄像头或扫码枪均可", "to the camera or the scanner"),
+    "checking": ("正在核验…", "Checking…"),
+    "signed_in": ("签到成功", "Signed in"),
+    "already": ("今日已签到 {time}", "Already signed in today at {time}"),
+    "already_where": ("今日已签到 {time}（{where}）", "Already signed in today at {time} ({where})"),
+    "refused": ("签到失败", "Sign-in refused"),
+    "f_name": ("姓名", "Name"),
+    "f_id": ("身份证", "ID no."),
+    "f_employer": ("单位", "Employer"),
+    "f_team": ("班组", "Team"),
+    "f_trade": ("工种", "Trade"),
+    "f_time": ("时间", "Time"),
+    "enrolled_face": ("登记照片", "Enrolled photo"),
+    # --- counters, attempts ----------------------------------------------------------------------
+    "c_signed": ("已签到", "Signed in"),
+    "c_expected": ("今日应到", "Expected"),
+    "c_refused": ("拒绝", "Refused"),
+    "attempts": ("最近签到", "Last attempts"),
+    "no_attempts": ("暂无记录", "none yet"),
+    "a_ok": ("成功", "ok"),
+    "a_already": ("已签", "again"),
+    "a_refused": ("拒绝", "refused"),
+    "unknown_person": ("（未识别）", "(unknown)"),
+    # --- camera ----------------------------------------------------------------------------------
+    "cam_connecting": ("摄像头连接中", "Camera connecting"),
+    "cam_connected": ("摄像头正常", "Camera connected"),
+    "cam_reconnecting": ("摄像头断开，正在重连…", "Camera lost, reconnecting…"),
+    "cam_failed": ("摄像头故障：请检查连线，或改用扫码枪", "Camera failed: check the cable, or use the scanner"),
+    "cam_ended": ("视频已播放完：可用扫码枪继续", "End of the video: the scanner still works"),
+    "cam_none": ("无摄像头：请用扫码枪", "No camera: use the scanner"),
+    "no_picture": ("无画面", "no picture"),
+    # --- sync ------------------------------------------------------------------------------------
+    "sync_local": ("仅本地", "local only"),
+    "sync_ok": ("已同步 {ago}", "synced {ago}"),
+    "sync_running": ("同步中…", "syncing…"),
+    "sync_offline": ("离线（自 {since}）", "offline since {since}"),
+    "sync_never": ("尚未同步", "not synced yet"),
+    "sync_pending": ("待上传 {n}", "{n} to push"),
+    "ago_s": ("{n} 秒前", "{n} s ago"),
+    "ago_m": ("{n} 分钟前", "{n} min ago"),
+    "ago_h": ("{n} 小时前", "{n} h ago"),
+    # --- the scanner field, keys -----------------------------------------------------------------
+    "scanner": ("扫码枪输入（回车确认）", "Scanner input (Enter)"),
+    "k_help": ("帮助", "Help"),
+    "k_lock": ("锁定", "Lock"),
+    "k_project": ("换项目", "Project"),
+    "k_lang": ("English", "中文"),
+    "k_way_a": ("方式一", "Way A"),
+    "k_quit": ("退出", "Quit"),
+    # --- dialogs ---------------------------------------------------------------------------------
+    "quit_question": ("确定退出签到终端？", "Quit the sign-in kiosk?"),
+    "quit_yes": ("退出", "Quit"),
+    "quit_no": ("取消", "Cancel"),
+    "help_title": ("帮助", "Help"),
+    "help_body": (
+        "工人出示个人建设码（手机二维码），对准摄像头或用扫码枪扫描。\n"
+        "绿色：签到成功；黄色：今日已签到，不重复记录；红色：签到失败，原因见卡片。\n"
+        "请核对屏幕上的登记照片与本人是否一致。\n\n"
+        "F1 帮助　F2 锁定　F3 切换项目　F4 中文/English　F5 方式一（出示签到员码）　Ctrl+Q 退出\n"
+        "锁定后须由签到员出示本人签到员码解锁；长时间无操作会自动锁定。",
+        "The worker shows his personal code (QR on his phone) to the camera, or it is read with the scanner.\n"
+        "Green: signed in; amber: already signed in today, no second record; red: refused, the reason\n"
+        "is on the card. Compare the enrolled photo on screen with the person.\n\n"
+        "F1 help  F2 lock  F3 change project  F4 中文/English  F5 way A (show the officer code)  Ctrl+Q quit\n"
+        "When locked, the officer unlocks with his own officer code; the screen locks itself when idle.",
+    ),
+    "close": ("关闭", "Close"),
+    "way_a_missing": ("方式一尚未提供", "Way A is not available yet"),
+}
+
+
+def t(key: str, lang: str = "zh", /, **fields: object) -> str:
+    """The message ``key`` in ``lang`` (zh unless "en"), with ``fields`` filled in."""
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text
+
+
+def both(key: str, /, **fields: object) -> str:
+    """Chinese, then English in brackets: for places that must speak to everyone (the CLI)."""
+    return f"{t(key, 'zh', **fields)} / {t(key, 'en', **fields)}"

@@ -1,0 +1,40 @@
+"""This kiosk's identity in its local store: its id and name, kept across runs.
+
+``kiosk_identity(engine, kiosk_id=, name=)`` returns the kiosk's UUID: the configured one
+(``[kiosk] id``), else the one made on the first run and kept in the ``syncstate`` table under
+``kiosk.id``. It makes sure a ``Kiosk`` row with that id and name exists, so "already signed in at
+07:02 (1号门)" can name the gate. No UI here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from store.db import translate_errors, write_session
+from store.models import Kiosk, SyncState
+
+KEY = "kiosk.id"
+
+
+def kiosk_identity(engine: Engine, *, kiosk_id: str = "", name: str = "1号门",
+                   project_id: uuid.UUID | None = None) -> uuid.UUID:
+    with translate_errors(str(engine.url)), write_session(engine) as s:
+        if kiosk_id:
+            kid = uuid.UUID(kiosk_id)
+        else:
+            row = s.exec(select(SyncState).where(SyncState.key == KEY)).first()
+            if row is not None:
+                kid = uuid.UUID(row.value)
+            else:
+                kid = uuid.uuid4()
+                s.add(SyncState(key=KEY, value=str(kid)))
+        kiosk = s.get(Kiosk, kid)
+        if kiosk is None:
+            s.add(Kiosk(id=kid, name=name, project_id=project_id))
+        elif kiosk.name != name:
+            kiosk.name = name
+            s.add(kiosk)
+        return kid
