@@ -17,7 +17,14 @@ from sqlalchemy import select
 from kiosk.cli import main
 from store.db import make_engine
 from store.errors import StoreError
-from store.exports import PRESENT_MARK, column_widths, evacuation_html, export_daily, export_monthly, export_refused
+from store.exports import (
+    PRESENT_MARK,
+    column_widths,
+    evacuation_html,
+    export_daily,
+    export_monthly,
+    export_refused,
+)
 from store.models import Attendance, Employer, Employment, SignInAttempt, Worker
 from store.reasons import Reason
 from store.roster import evacuation, load_roster, resolve_project

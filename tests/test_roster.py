@@ -42,13 +42,14 @@ def test_counts_equal_the_database(site: Site) -> None:
     with site.engine.connect() as c:
         signed = c.execute(
             select(func.count()).select_from(Attendance).where(
-                Attendance.project_id == site.project_id, Attendance.work_date == DAY
+                Attendance.project_id == site.project_id, Attendance.work_date == DAY  # type: ignore[arg-type]
             )
         ).scalar_one()
         refused = c.execute(
             select(func.count()).select_from(SignInAttempt).where(
-                SignInAttempt.project_id == site.project_id, SignInAttempt.work_date == DAY,
-                SignInAttempt.outcome == "refused",
+                SignInAttempt.project_id == site.project_id,  # type: ignore[arg-type]
+                SignInAttempt.work_date == DAY,  # type: ignore[arg-type]
+                SignInAttempt.outcome == "refused",  # type: ignore[arg-type]
             )
         ).scalar_one()
     assert (r.counts.signed_in, r.counts.refused) == (signed, refused) == (3, 2)

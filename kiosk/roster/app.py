@@ -54,7 +54,7 @@ from store.roster import (
 from store.timeutil import utcnow
 
 Clock = Callable[[], datetime]
-COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "way", "kiosk", "reason")
+COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "where", "reason")
 REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
 STATUS_STYLE = {Status.SIGNED_IN: "bold green", Status.NOT_YET: "dim", Status.REFUSED: "bold red"}
 
@@ -73,7 +73,7 @@ class RosterApp(App[None]):
         Binding("m", "export('monthly')", "key_monthly"),
         Binding("r", "export('refused')", "key_refused"),
         Binding("c", "clear_filters", "key_clear"),
-        Binding("f5", "refresh_now", "key_refresh"),
+        Binding("f5", "refresh_now", "key_refresh", show=False),
         Binding("l", "toggle_language", "key_lang"),
     ]
 
@@ -269,8 +269,8 @@ class RosterApp(App[None]):
         return (
             "", "", row.name, row.id_masked, row.trade,
             Text(row.status.label(lang), style=STATUS_STYLE[row.status]),
-            local_time(row.first_at, tz), row.way or "",
-            where_label(row.way, row.kiosk, lang) if row.first_at else "",
+            local_time(row.first_at, tz),
+            f"{row.way} {where_label(row.way, row.kiosk, lang)}" if row.first_at else "",
             reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
         )
 
@@ -286,7 +286,7 @@ class RosterApp(App[None]):
                 out.append((
                     f"group:{r.employer}|{r.team}",
                     (Text(r.employer or "—", style="bold"), Text(r.team or "—", style="bold"), "", "", "",
-                     Text(f"{signed}/{total}", style="bold"), "", "", "", ""),
+                     Text(f"{signed}/{total}", style="bold"), "", "", ""),
                 ))
             out.append((r.row_key, self._cells(r)))
         return out
@@ -358,7 +358,9 @@ class RosterApp(App[None]):
         tabs.get_tab("tab-refused").label = t("tab_refused", lang)  # type: ignore[assignment]
         for key, bindings in list(self._bindings.key_to_bindings.items()):
             self._bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang)) for b in bindings
+                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang)) if b.action in _BINDING_TEXT
+                else b
+                for b in bindings
             ]
         self.refresh_bindings()
 

@@ -25,6 +25,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_first": ("首次签到", "First in"),
     "col_way": ("方式", "Way"),
     "col_kiosk": ("签到设备", "Kiosk"),
+    "col_where": ("方式·设备", "Way·kiosk"),
     "col_reason": ("被拒原因", "Refusal reason"),
     "col_time": ("时间", "Time"),
     "col_date": ("日期", "Date"),

@@ -1,0 +1,358 @@
+"""The roster app driven with Pilot on seeded data: counts, live updates, filters, detail, exports."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from rosterdata import DAY, NOW, Site, build_site, populate_day
+from sqlalchemy import func, select
+from textual.message import Message
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from kiosk.roster.app import RosterApp, make_app
+from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
+from store.db import make_engine
+from store.models import Attendance, SignInAttempt
+from store.reasons import Reason
+from store.roster import resolve_project
+
+SIZE = (120, 40)
+
+
+def run_async(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test on its own event loop (no async plugin needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def site(any_url: str) -> Iterator[Site]:
+    engine = make_engine(any_url)
+    s = build_site(engine)
+    populate_day(s)
+    yield s
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_site(sqlite_url: str) -> Iterator[Site]:
+    engine = make_engine(sqlite_url)
+    s = build_site(engine)
+    populate_day(s)
+    yield s
+    engine.dispose()
+
+
+def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0) -> RosterApp:
+    project = resolve_project(site.engine, str(site.project_id))
+    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=False)
+
+
+class Waiter:
+    """Collects the app's refreshes (via run_test's message_hook) so a test can await one that matches."""
+
+    def __init__(self) -> None:
+        self.loaded: list[RosterApp.RosterLoaded] = []
+        self.event = asyncio.Event()
+
+    def hook(self, message: Message) -> None:
+        if isinstance(message, RosterApp.RosterLoaded):
+            self.loaded.append(message)
+            self.event.set()
+
+    async def until(self, app: RosterApp, pilot: object, ok: Callable[[], bool], timeout: float = 20.0) -> None:
+        async def loop() -> None:
+            while True:
+                await self.event.wait()
+                self.event.clear()
+                await pilot.pause()  # type: ignore[attr-defined]  # let the app handle the message
+                if ok():
+                    return
+
+        await asyncio.wait_for(loop(), timeout)
+
+
+def row_of(app: RosterApp, name: str) -> str:
+    assert app.roster is not None
+    return next(r.row_key for r in app.roster.rows if r.name == name)
+
+
+def status_cell(app: RosterApp, name: str) -> str:
+    return str(app.query_one("#roster", DataTable).get_cell(row_of(app, name), "status"))
+
+
+async def started(app: RosterApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert app.refreshes >= 1
+
+
+@run_async
+async def test_counts_equal_the_database(site: Site, tmp_path: Path) -> None:
+    app = app_for(site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        with site.engine.connect() as c:
+            signed = c.execute(select(func.count()).select_from(Attendance).where(
+                Attendance.project_id == site.project_id, Attendance.work_date == DAY)).scalar_one()  # type: ignore[arg-type]
+            refused = c.execute(select(func.count()).select_from(SignInAttempt).where(
+                SignInAttempt.project_id == site.project_id, SignInAttempt.work_date == DAY,  # type: ignore[arg-type]
+                SignInAttempt.outcome == "refused")).scalar_one()  # type: ignore[arg-type]
+        counts = str(app.query_one("#counts", Static).render())
+        assert f"已签到 {signed}" in counts and f"被拒 {refused}" in counts
+        assert "应到 6" in counts and "未签到 3" in counts
+        table = app.query_one("#roster", DataTable)
+        # 7 workers in 4 employer/team groups
+        assert table.row_count == 7 + 4
+        assert status_cell(app, "张建国") == "已签到"
+        assert str(table.get_cell(row_of(app, "赵大海"), "where")) == "A 手机"
+        assert str(table.get_cell(row_of(app, "张建国"), "first")) == "07:02"
+        assert str(table.get_cell(row_of(app, "孙未确"), "reason")) == Reason.EMPLOYMENT_NOT_CONFIRMED.zh
+
+
+SIGN_IN_SCRIPT = """
+import sys, uuid
+from datetime import datetime
+from store.db import make_engine
+from store.signin import SignInService
+engine = make_engine(sys.argv[1])
+r = SignInService(engine).sign_in(uuid.UUID(sys.argv[2]), uuid.UUID(sys.argv[3]), at=datetime.fromisoformat(sys.argv[4]),
+                                  kiosk_id=uuid.UUID(sys.argv[5]))
+print(r.outcome.value)
+"""
+
+
+async def sign_in_elsewhere(site: Site, name: str, at: datetime) -> str:
+    """A sign-in written by another process (the gate kiosk), with the real SignInService."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SIGN_IN_SCRIPT, site.engine.url.render_as_string(hide_password=False),
+        str(site.workers[name]), str(site.project_id), at.isoformat(), str(site.kiosk_id),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out.decode().strip()
+
+
+@run_async
+async def test_a_sign_in_from_another_process_shows_up_live(site: Site, tmp_path: Path) -> None:
+    waiter = Waiter()
+    app = app_for(site, tmp_path, poll_s=0.2)
+    async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:
+        await started(app, pilot)
+        # filter, cursor and scroll set by the supervisor must survive the update
+        await pilot.click("#search")
+        await pilot.press(*"国")
+        await pilot.pause()
+        table = app.query_one("#roster", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index(row_of(app, "陈国强")))
+        await pilot.pause()
+        assert status_cell(app, "陈国强") == "未签到"
+        assert await sign_in_elsewhere(site, "陈国强", datetime(2026, 11, 1, 23, 50, tzinfo=UTC)) == "signed_in"
+        await waiter.until(app, pilot, lambda: status_cell(app, "陈国强") == "已签到")
+        assert str(table.get_cell(row_of(app, "陈国强"), "first")) == "07:50"
+        assert "已签到 4" in str(app.query_one("#counts", Static).render())
+        assert app.query_one("#search", Input).value == "国"
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == row_of(app, "陈国强")
+
+
+@run_async
+async def test_cursor_stays_on_the_worker_when_rows_change(sqlite_site: Site, tmp_path: Path) -> None:
+    site = sqlite_site
+    waiter = Waiter()
+    app = app_for(site, tmp_path, poll_s=0.2)
+    async with app.run_test(size=(120, 14), message_hook=waiter.hook) as pilot:
+        await started(app, pilot)
+        table = app.query_one("#roster", DataTable)
+        target = row_of(app, "王小明")
+        table.move_cursor(row=table.get_row_index(target))
+        await pilot.pause()
+        scroll = table.scroll_y
+        # 刘德华 signs in: a row above changes, the group counts change, the cursor must stay on 王小明
+        await sign_in_elsewhere(site, "刘德华", datetime(2026, 11, 1, 23, 55, tzinfo=UTC))
+        await waiter.until(app, pilot, lambda: status_cell(app, "刘德华") == "已签到")
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == target
+        assert table.scroll_y == scroll
+        # with a status filter the row leaves the view; the cursor stays on the same worker
+        app.query_one("#status", Select).value = "not_yet"
+        await pilot.pause()
+        table.move_cursor(row=table.get_row_index(target))
+        await sign_in_elsewhere(site, "陈国强", datetime(2026, 11, 1, 23, 56, tzinfo=UTC))
+        await waiter.until(app, pilot, lambda: app.roster is not None and app.roster.counts.signed_in == 5)
+        names = {r.name for r in app.visible_rows()}
+        assert names == {"王小明"}
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == target
+
+
+@run_async
+async def test_filters_and_search(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+
+        def shown() -> set[str]:
+            return {r.name for r in app.visible_rows()}
+
+        app.query_one("#status", Select).value = "signed_in"
+        await pilot.pause()
+        assert shown() == {"张建国", "李卫东", "赵大海"}
+        assert app.query_one("#roster", DataTable).row_count == 3 + 2
+        app.query_one("#team", Select).value = "钢筋班组"
+        await pilot.pause()
+        assert shown() == {"张建国", "李卫东"}
+        await pilot.press("c")  # clear filters
+        await pilot.pause()
+        assert len(shown()) == 7
+        app.query_one("#trade", Select).value = "木工"
+        await pilot.pause()
+        assert shown() == {"王小明"}
+        await pilot.press("c")
+        assert app.roster is not None
+        last3 = next(r for r in app.roster.rows if r.name == "刘德华").id_last4[-3:]
+        await pilot.press("slash", *last3)
+        await pilot.pause()
+        assert shown() == {"刘德华"}
+        assert "显示 1" in str(app.query_one("#shown", Static).render())
+
+
+@run_async
+async def test_worker_detail(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        table = app.query_one("#roster", DataTable)
+        table.move_cursor(row=table.get_row_index(row_of(app, "孙未确")))
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, WorkerDetailScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.detail is not None and "*" in screen.detail.id_masked
+        head = str(screen.query_one("#detail-head", Static).render())
+        assert screen.detail.id_masked in head and "孙未确" in head
+        refused = screen.query_one("#detail-refused", DataTable)
+        assert refused.row_count == 1
+        assert str(refused.get_row_at(0)[-1]) == Reason.EMPLOYMENT_NOT_CONFIRMED.zh
+        await pilot.press("escape")
+        table.move_cursor(row=table.get_row_index(row_of(app, "张建国")))
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, WorkerDetailScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#detail-days", DataTable).row_count == 3  # 10-31, 11-01, 11-02
+
+
+@run_async
+async def test_refused_tab(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        app.query_one("#tabs", TabbedContent).active = "tab-refused"
+        await pilot.pause()
+        table = app.query_one("#refused", DataTable)
+        assert table.row_count == 2
+        first, second = table.get_row_at(0), table.get_row_at(1)
+        assert str(first[0]) == "07:25:00" and str(first[1]) == "（未知）" and str(first[-1]) == Reason.CODE_EXPIRED.zh
+        assert str(second[1]) == "孙未确" and str(second[6]) == "1号门"
+
+
+@run_async
+async def test_evacuation_and_exports(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EvacuationScreen)
+        assert screen.ev.total == 3
+        await pilot.press("p")
+        await screen.workers.wait_for_complete()
+        assert screen.exported is not None and screen.exported.exists()
+        page = screen.exported.read_text(encoding="utf-8")
+        assert "张建国" in page and "刘德华" not in page
+        await pilot.press("escape")
+        for key in "dmr":
+            await pilot.press(key)
+        await app.workers.wait_for_complete()
+        files = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+        assert [f.split("-")[0] for f in files] == ["daily", "monthly", "refused"]
+        monthly = load_workbook(next(tmp_path.glob("monthly-*.xlsx"))).active
+        assert monthly is not None and monthly.cell(2, 2).value == "姓名"
+
+
+@run_async
+async def test_language_key(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        assert "signed in 3" in str(app.query_one("#counts", Static).render())
+        assert status_cell(app, "张建国") == "signed in"
+        assert str(app.query_one("#roster", DataTable).get_cell(row_of(app, "赵大海"), "where")) == "A phone"
+        await pilot.press("l")
+        await pilot.pause()
+        assert status_cell(app, "张建国") == "已签到"
+
+
+# --- snapshots at 120×40 (the clock is frozen at 09:15 Shanghai on 2026-11-02) ---------------------
+
+
+async def _ready(pilot: object) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.screen.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def test_snapshot_roster_zh(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=_ready)
+
+
+def test_snapshot_roster_en(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+    async def before(pilot: object) -> None:
+        await _ready(pilot)
+        await pilot.press("l")  # type: ignore[attr-defined]
+        await _ready(pilot)
+
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+    async def before(pilot: object) -> None:
+        await _ready(pilot)
+        app = pilot.app  # type: ignore[attr-defined]
+        table = app.query_one("#roster", DataTable)
+        table.move_cursor(row=table.get_row_index(row_of(app, "张建国")))
+        await pilot.press("enter")  # type: ignore[attr-defined]
+        await _ready(pilot)
+
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_evacuation(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+    async def before(pilot: object) -> None:
+        await _ready(pilot)
+        await pilot.press("v")  # type: ignore[attr-defined]
+        await _ready(pilot)
+
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
