@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, select
 
 from store.models import (
     AuditLog,
     BankCard,
     Employer,
     Employment,
+    FaceCheck,
     HealthCheck,
     HealthInstitution,
+    IdentityDocument,
     Officer,
     OfficerAssignment,
     Project,
@@ -249,3 +252,110 @@ def confirm_employment_of_worker(
     if e.confirmed_at is None:
         confirm_employment(session=session, employment=e, at=at, actor=actor or f"worker:{worker_id}")
     return e
+
+
+# --- administration: edits, documents, faces (the admin app, issue 10) ------------------------------
+
+
+def update_fields(*, session: Session, row: SQLModel, table: str, fields: dict[str, Any], actor: str = SYSTEM) -> list[str]:
+    """Set ``fields`` on ``row``; returns the names that changed (audited by name, never by value)."""
+    changed = [k for k, v in fields.items() if getattr(row, k) != v]
+    for k in changed:
+        setattr(row, k, fields[k])
+    if changed:
+        session.add(row)
+        audit(session, actor, "update", table, row.id, ",".join(sorted(changed)))  # type: ignore[attr-defined]
+    return changed
+
+
+def update_worker(
+    *, session: Session, worker: Worker, name: str, ethnicity: str | None = None, address: str | None = None,
+    mobile: str | None = None, actor: str = SYSTEM,
+) -> list[str]:
+    """Edit a worker's personal information. The identity number (and with it sex and birth date) is not
+    editable. A new name undoes the real-name verification: it must be compared with the ID card again."""
+    changed = update_fields(
+        session=session, row=worker, table="worker", actor=actor,
+        fields={"name": validate_name(name), "ethnicity": (ethnicity or "").strip() or None,
+                "address": (address or "").strip() or None,
+                "mobile": validate_mobile(mobile) if mobile and mobile.strip() else None},
+    )
+    if "name" in changed and worker.realname_verified_at is not None:
+        worker.realname_verified_at = None
+        worker.realname_verified_by = None
+        session.add(worker)
+        audit(session, actor, "unverify", "worker", worker.id, "realname: name changed")
+    return changed
+
+
+def set_identity_images(
+    *, session: Session, worker: Worker, front: bytes | None = None, back: bytes | None = None, actor: str = SYSTEM,
+) -> IdentityDocument:
+    """Store the ID card's front and/or back image (JPEG) on the worker's identity document."""
+    from store.errors import ValidationError
+
+    if front is None and back is None:
+        raise ValidationError("front_image", "请提供身份证正面或反面图片", "Give the ID card's front or back image")
+    _parents_first(session, worker)
+    doc = session.exec(
+        select(IdentityDocument).where(IdentityDocument.worker_id == worker.id).order_by(
+            IdentityDocument.created_at.desc()  # type: ignore[attr-defined]
+        )
+    ).first()
+    if doc is None:
+        doc = IdentityDocument(worker_id=worker.id)
+        audit(session, actor, "create", "identitydocument", doc.id)
+    if front is not None:
+        doc.front_image = front
+    if back is not None:
+        doc.back_image = back
+    session.add(doc)
+    audit(session, actor, "update", "identitydocument", doc.id, ",".join(
+        n for n, v in (("front_image", front), ("back_image", back)) if v is not None))
+    return doc
+
+
+def add_face_check(
+    *, session: Session, worker: Worker, photo: bytes, thumb: bytes | None, faces_found: int, actor: str = SYSTEM,
+) -> FaceCheck:
+    """A captured face photo (exactly one face, see kiosk/camera/face.py); its thumbnail goes on the worker
+    for the officer to compare at the gate. Not yet a verification: see ``record_realname_verification``."""
+    from store.errors import ValidationError
+
+    if faces_found != 1:
+        raise ValidationError("photo", "照片中必须恰好有一张人脸", "The photo must hold exactly one face")
+    _parents_first(session, worker)
+    fc = FaceCheck(worker_id=worker.id, photo=photo, faces_found=faces_found)
+    worker.face_thumb = thumb
+    session.add(fc)
+    session.add(worker)
+    audit(session, actor, "create", "facecheck", fc.id)
+    return fc
+
+
+def record_realname_verification(*, session: Session, worker: Worker, by: str, at: datetime | None = None) -> FaceCheck:
+    """实名认证 recorded after the administrator compared the face photo with the ID card photo: needs the
+    ID card's front image and a face photo on file; marks the latest face check verified by whom, when."""
+    from store.errors import ValidationError
+
+    doc = session.exec(
+        select(IdentityDocument).where(IdentityDocument.worker_id == worker.id,
+                                       IdentityDocument.front_image.is_not(None))  # type: ignore[union-attr]
+    ).first()
+    if doc is None:
+        raise ValidationError("front_image", "缺少身份证正面图片，无法认证", "No ID card front image: cannot verify")
+    fc = session.exec(
+        select(FaceCheck).where(FaceCheck.worker_id == worker.id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
+        .order_by(FaceCheck.created_at.desc())  # type: ignore[attr-defined]
+    ).first()
+    if fc is None:
+        raise ValidationError("photo", "缺少人脸照片，请先采集", "No face photo: capture one first")
+    when = at or utcnow()
+    fc.verified, fc.verified_by, fc.verified_at = True, by, when
+    session.add(fc)
+    verify_realname(session=session, worker=worker, by=by, at=when)
+    return fc
+
+
+def set_institution_active(*, session: Session, institution: HealthInstitution, active: bool, actor: str = SYSTEM) -> None:
+    update_fields(session=session, row=institution, table="healthinstitution", fields={"active": active}, actor=actor)

@@ -144,6 +144,26 @@ def capture_from(
         source.close()
 
 
+def grab_still(spec: str, *, skip: int = 5, width: int = 1280, height: int = 720) -> bytes:
+    """One frame of ``spec`` as JPEG (an ID card held to the webcam); the first few frames are skipped
+    while the camera settles."""
+    from kiosk.camera.sources import open_source
+
+    source = open_source(spec, width=width, height=height)
+    try:
+        last = None
+        for _ in range(skip + 1):
+            frame = source.read()
+            if frame is None:
+                break
+            last = frame
+    finally:
+        source.close()
+    if last is None:
+        raise StoreError(f"未能从摄像头取得画面：{spec}", f"No frame from the camera {spec}")
+    return _jpeg(last.image)
+
+
 def read_image_file(path: str) -> bytes:
     """An ID card image from a file, re-encoded as JPEG (any format OpenCV reads); StoreError when unreadable."""
     data = np.fromfile(path, dtype=np.uint8) if _exists(path) else None

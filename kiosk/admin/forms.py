@@ -1,0 +1,166 @@
+"""Dialogs of the admin app: a form whose action runs in a thread worker, and a yes/no question.
+
+``FormScreen`` shows labelled fields; "保存 Save" runs ``action(values)`` in a thread (it writes to the
+store). A ``StoreError`` (a bad ID number, an unknown date …) is shown in the dialog in Chinese and
+English and nothing typed is lost; success dismisses the dialog with the action's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from store.errors import StoreError
+
+T = TypeVar("T")
+
+
+def pick(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One input of a form. ``options`` makes it a list to pick from: (label, value) pairs."""
+
+    key: str
+    zh: str
+    en: str
+    value: str = ""
+    options: Sequence[tuple[str, str]] | None = None
+    required: bool = False
+    placeholder: str = ""
+    password: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FormScreen(ModalScreen[T | None], Generic[T]):
+    """A dialog of fields; its action runs off the UI thread."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "取消 Cancel")]
+
+    class Succeeded(Message):
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    class Failed(Message):
+        def __init__(self, zh: str, en: str) -> None:
+            super().__init__()
+            self.zh, self.en = zh, en
+
+    def __init__(self, title: tuple[str, str], fields: Sequence[Field], action: Callable[[dict[str, str]], T],
+                 *, lang: str = "zh", note: tuple[str, str] | None = None) -> None:
+        super().__init__()
+        self.title_pair = title
+        self.fields = list(fields)
+        self.action = action
+        self.lang = lang
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Label(pick(self.lang, *self.title_pair), id="form-title")
+            if self.note:
+                yield Static(pick(self.lang, *self.note), id="form-note")
+            with VerticalScroll(id="form-fields"):
+                for f in self.fields:
+                    star = " *" if f.required else ""
+                    yield Label(pick(self.lang, f.zh, f.en) + star, classes="form-label")
+                    if f.options is not None:
+                        choose = bool(f.required and f.options)
+                        known = any(v == f.value for _, v in f.options)
+                        initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
+                        yield Select(list(f.options), id=f"f-{f.key}", allow_blank=not choose, value=initial,
+                                     prompt=pick(self.lang, "请选择", "Choose"))
+                    else:
+                        yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password)
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(pick(self.lang, "保存", "Save"), variant="primary", id="submit")
+                yield Button(pick(self.lang, "取消", "Cancel"), id="cancel")
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for f in self.fields:
+            if f.options is not None:
+                v = self.query_one(f"#f-{f.key}", Select).value
+                out[f.key] = "" if v is Select.NULL or v is None else str(v)
+            else:
+                out[f.key] = self.query_one(f"#f-{f.key}", Input).value.strip()
+        return out
+
+    @on(Button.Pressed, "#submit")
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        values = self.values()
+        missing = [f for f in self.fields if f.required and not values[f.key]]
+        if missing:
+            f = missing[0]
+            self._show_error(f"请填写“{f.zh}”", f"Please fill in '{f.en}'")
+            return
+        self.query_one("#submit", Button).disabled = True
+        self.query_one("#form-error", Static).update(pick(self.lang, "正在保存…", "Saving…"))
+        self._run(values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form", description="save a form")
+    def _run(self, values: dict[str, str]) -> None:
+        try:
+            result = self.action(values)
+        except StoreError as exc:
+            self.post_message(self.Failed(exc.zh, exc.en))
+        else:
+            self.post_message(self.Succeeded(result))
+
+    def on_form_screen_succeeded(self, message: Succeeded) -> None:
+        self.dismiss(message.result)
+
+    def on_form_screen_failed(self, message: Failed) -> None:
+        self._show_error(message.zh, message.en)
+        self.query_one("#submit", Button).disabled = False
+
+    def _show_error(self, zh: str, en: str) -> None:
+        self.query_one("#form-error", Static).update(f"[b red]{_esc(zh)}[/]\n{_esc(en)}")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question with 确定 / 取消."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
+
+    def __init__(self, question: tuple[str, str], *, lang: str = "zh") -> None:
+        super().__init__()
+        self.question = question
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(f"{self.question[0]}\n{self.question[1]}", id="form-title")
+            with Horizontal(id="form-buttons"):
+                yield Button(pick(self.lang, "确定", "OK"), variant="primary", id="yes")
+                yield Button(pick(self.lang, "取消", "Cancel"), id="no")
+
+    @on(Button.Pressed, "#yes")
+    def yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)

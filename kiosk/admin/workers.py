@@ -1,0 +1,577 @@
+"""The workers screen of the admin app: list and search (ID numbers masked), add and edit, ID card
+images, face capture, real-name verification, bank card, health check, employment and its confirmation
+in person, and the readiness panel (the sign-in rules of store/signin.py, run for this worker now).
+
+Every read and write runs in a thread worker; results come back as messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar, TypeVar
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+
+from kiosk.admin.forms import Field, pick
+from kiosk.admin.reference import AdminScreen
+from store.errors import StoreError, ValidationError
+
+#: banks a wage card is usually with (the list the administrator picks from)
+BANKS: tuple[str, ...] = (
+    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "招商银行",
+    "上海银行", "上海农商银行", "浦发银行", "兴业银行", "中信银行", "民生银行", "光大银行", "平安银行",
+)
+OTHER = "__other__"
+SEX_OPTIONS = [("男 M", "M"), ("女 F", "F")]
+
+
+class WorkersScreen(AdminScreen):
+    AUTO_FOCUS = "#workers"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "搜索 Search"),
+        Binding("a", "add", "新增 Add"),
+        Binding("e", "edit", "修改 Edit"),
+        Binding("i", "id_images", "身份证图片 ID images"),
+        Binding("k", "id_camera", "拍身份证 ID by camera", show=False),
+        Binding("f", "face", "人脸 Face"),
+        Binding("v", "verify", "实名认证 Verify"),
+        Binding("b", "bank", "银行卡 Bank"),
+        Binding("h", "health", "体检 Health"),
+        Binding("m", "employ", "聘用 Employ"),
+        Binding("c", "confirm", "现场确认 Confirm"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[Any]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class Detail(Message):
+        def __init__(self, worker_id: uuid.UUID, file: Any, ready: list[Any]) -> None:
+            super().__init__()
+            self.worker_id, self.file, self.ready = worker_id, file, ready
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: uuid.UUID | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Input(placeholder=self.tr("搜索：姓名、身份证后四位、手机号", "Search: name, last 4 of ID, mobile"),
+                            id="search")
+                yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="right"):
+                yield Static(self.tr("未选择工人", "No worker chosen"), id="file")
+                yield Static("", id="readiness")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#workers", DataTable)
+        for zh, en in (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
+                       ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank")):
+            table.add_column(self.tr(zh, en))
+        self.reload()
+
+    # --- the list --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="list workers")
+    def reload(self) -> None:
+        from store.admin import list_workers
+
+        query = self.query_one("#search", Input).value if self.is_mounted else ""
+        try:
+            rows = list_workers(self.admin.engine, query)
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.post_message(self.Loaded(rows))
+
+    def on_workers_screen_loaded(self, message: Loaded) -> None:
+        table = self.query_one("#workers", DataTable)
+        table.clear()
+        yes, no = "✓", "✗"
+        for r in message.rows:
+            sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
+            table.add_row(r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
+                          yes if r.verified else no, yes if r.has_bank_card else no, key=str(r.id))
+        keys = [str(r.id) for r in message.rows]
+        if self.current is not None and str(self.current) in keys:
+            table.move_cursor(row=keys.index(str(self.current)))
+            self.show(self.current)
+        elif keys:
+            table.move_cursor(row=0)
+
+    @on(Input.Changed, "#search")
+    def _search(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def _searched(self) -> None:
+        self.query_one("#workers", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    @on(DataTable.RowHighlighted, "#workers")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is None:
+            return
+        self.current = uuid.UUID(str(event.row_key.value))
+        self.show(self.current)
+
+    # --- the worker's file and readiness ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="a worker's file")
+    def show(self, worker_id: uuid.UUID) -> None:
+        from store.admin import readiness, worker_file
+
+        try:
+            file = worker_file(self.admin.engine, worker_id)
+            ready = readiness(self.admin.engine, worker_id, self.admin.policy, self.admin.today())
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.post_message(self.Detail(worker_id, file, ready))
+
+    def on_workers_screen_detail(self, message: Detail) -> None:
+        if message.worker_id != self.current or message.file is None:
+            return
+        self.query_one("#file", Static).update(self._render_file(message.file))
+        self.query_one("#readiness", Static).update(self._render_ready(message.ready))
+
+    def _render_file(self, f: Any) -> str:
+        w = f.worker
+        tr = self.tr
+        ok = {True: "✓", False: "✗"}
+        lines = [
+            f"[b]{escape(w.name)}[/]  {w.id_number_masked}",
+            f"{tr('性别', 'Sex')}: {tr('男', 'M') if w.sex == 'M' else tr('女', 'F')}   "
+            f"{tr('出生日期', 'Born')}: {w.birth_date}   {tr('民族', 'Ethnicity')}: {escape(w.ethnicity or '—')}",
+            f"{tr('住址', 'Address')}: {escape(w.address or '—')}",
+            f"{tr('手机', 'Mobile')}: {w.mobile or '—'}",
+            f"{tr('身份证图片', 'ID card images')}: {tr('正面', 'front')} {ok[f.id_front]}  "
+            f"{tr('反面', 'back')} {ok[f.id_back]}   {tr('人脸照片', 'Face photos')}: {f.face_photos}",
+        ]
+        if w.realname_verified_at:
+            lines.append(f"{tr('实名认证', 'Real-name verified')}: ✓ {escape(w.realname_verified_by or '')} "
+                         f"{self.admin.local(w.realname_verified_at)}")
+        else:
+            lines.append(f"{tr('实名认证', 'Real-name verified')}: ✗")
+        for b in f.bank_cards:
+            warn = "" if b.luhn_ok else tr("（校验未通过）", " (Luhn check failed)")
+            lines.append(f"{tr('银行卡', 'Bank card')}: {escape(b.bank_name)} {b.card_masked}{warn}")
+        for h in f.health[:1]:
+            result = tr("合格", "fit") if h.passed else tr("不合格", "not fit")
+            until = f" → {h.valid_until}" if h.valid_until else ""
+            lines.append(f"{tr('体检', 'Health check')}: {h.checked_on}{until} {result}")
+        for e, employer, project in f.employments:
+            end = f"–{e.end_date}" if e.end_date else "–"
+            conf = (tr("已确认 ", "confirmed ") + self.admin.local(e.confirmed_at)) if e.confirmed_at \
+                else tr("未确认", "not confirmed")
+            lines.append(f"{tr('聘用', 'Employment')}: {escape(project)} / {escape(employer)} / {escape(e.team)} / "
+                         f"{escape(e.trade)} {e.start_date}{end} [{conf}]")
+        return "\n".join(lines)
+
+    def _render_ready(self, ready: list[Any]) -> str:
+        lang = self.admin.lang
+        out = []
+        for r in ready:
+            where = r.project_name or self.tr("（无聘用项目）", "(no project)")
+            verdict = self.tr("[b green]可以签到[/]", "[b green]ready to sign in[/]") if r.ready \
+                else self.tr("[b red]不能签到[/]", "[b red]cannot sign in[/]")
+            out.append(f"\n[b]{self.tr('签到就绪', 'Readiness')}[/] {escape(where)} {r.on}: {verdict}")
+            for c in r.checks:
+                label = pick(lang, c.zh, c.en)
+                if c.passed:
+                    out.append(f"  [green]✓[/] {label}")
+                else:
+                    why = c.reason.message(lang) if c.reason else ""
+                    out.append(f"  [red]✗[/] {label} — {escape(why)}")
+        if ready:
+            out.append(f"[b]{self.tr('登记资料', 'Enrollment steps')}[/]")
+            for c in ready[0].steps:
+                out.append(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {pick(lang, c.zh, c.en)}")
+        return "\n".join(out)
+
+    def _need_worker(self) -> uuid.UUID | None:
+        if self.current is None:
+            self.notify(self.tr("请先选择工人", "Choose a worker first"), severity="warning")
+        return self.current
+
+    def changed(self, _result: Any = None) -> None:
+        self.reload()
+
+    # --- add and edit ----------------------------------------------------------------------------
+
+    def action_add(self) -> None:
+        from store.enroll import add_worker
+        from store.imports import parse_date
+
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> uuid.UUID:
+            birth = parse_date(v["birth_date"]) if v["birth_date"] else None
+            return self.write(lambda s: add_worker(
+                session=s, id_number=v["id_number"], name=v["name"], sex=v["sex"] or None, birth_date=birth,
+                ethnicity=v["ethnicity"] or None, address=v["address"] or None, mobile=v["mobile"] or None,
+                actor=actor)).id
+
+        def done(worker_id: uuid.UUID) -> None:
+            self.current = worker_id
+            self.query_one("#search", Input).value = ""
+            self.reload()
+
+        self.form(("新增工人（个人信息采集）", "Add a worker (personal information)"), [
+            Field("id_number", "身份证号码", "ID number", required=True),
+            Field("name", "姓名", "Name", required=True),
+            Field("sex", "性别（可不填，按身份证号码）", "Sex (optional: from the ID number)", options=SEX_OPTIONS),
+            Field("birth_date", "出生日期（可不填）", "Birth date (optional)", placeholder="YYYY-MM-DD"),
+            Field("ethnicity", "民族", "Ethnicity", "汉族"),
+            Field("address", "住址", "Address"),
+            Field("mobile", "手机号码", "Mobile"),
+        ], save, done)
+
+    def action_edit(self) -> None:
+        from store.enroll import update_worker
+        from store.models import Worker
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> list[str]:
+            def edit(s: Any) -> list[str]:
+                w = need(s, Worker, wid)
+                return update_worker(session=s, worker=w, name=v["name"], ethnicity=v["ethnicity"],
+                                     address=v["address"], mobile=v["mobile"], actor=actor)
+            return self.write(edit)
+
+        def ask(w: Worker) -> None:
+            self.form(("修改个人信息", "Edit personal information"), [
+                Field("name", "姓名", "Name", w.name, required=True),
+                Field("ethnicity", "民族", "Ethnicity", w.ethnicity or ""),
+                Field("address", "住址", "Address", w.address or ""),
+                Field("mobile", "手机号码", "Mobile", w.mobile or ""),
+            ], save, self.changed, note=("身份证号码不可修改；改名后须重新实名认证",
+                                        "The ID number cannot change; a new name needs real-name verification again"))
+
+        self.fetch(lambda: self.get(Worker, str(wid)), ask)
+
+    # --- documents, face, verification -----------------------------------------------------------
+
+    def action_id_images(self) -> None:
+        from kiosk.camera.face import read_image_file
+        from store.enroll import set_identity_images
+        from store.models import Worker
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> Any:
+            if not v["front"] and not v["back"]:
+                raise ValidationError("front", "请填写图片文件", "Give an image file")
+            front = read_image_file(v["front"]) if v["front"] else None
+            back = read_image_file(v["back"]) if v["back"] else None
+            return self.write(lambda s: set_identity_images(
+                session=s, worker=need(s, Worker, wid), front=front, back=back, actor=actor).id)
+
+        self.form(("身份证图片（从文件）", "ID card images (from files)"), [
+            Field("front", "正面（人像面）图片文件", "Front (photo side) image file"),
+            Field("back", "反面（国徽面）图片文件", "Back (emblem side) image file"),
+        ], save, self.changed, note=("图片只保存在共享数据库，不会下发到签到终端",
+                                    "Images stay in the shared database; kiosks never get them"))
+
+    def action_id_camera(self) -> None:
+        wid = self._need_worker()
+        if wid is not None:
+            self.notify(self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…"))
+            self._id_camera(wid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="photograph an ID card")
+    def _id_camera(self, wid: uuid.UUID) -> None:
+        from kiosk.camera.face import grab_still
+        from store.enroll import set_identity_images
+        from store.models import Worker
+
+        try:
+            jpeg = grab_still(self.admin.camera)
+            self.write(lambda s: set_identity_images(session=s, worker=need(s, Worker, wid), front=jpeg,
+                                                     actor=self.admin.actor))
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.notify, self.tr("已保存身份证正面图片", "ID card front saved"))
+        self.show(wid)
+
+    def action_face(self) -> None:
+        wid = self._need_worker()
+        if wid is not None:
+            self.notify(self.tr("请工人正对摄像头，画面中只能有一人…", "The worker faces the camera, alone in the frame…"))
+            self._face(wid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
+    def _face(self, wid: uuid.UUID) -> None:
+        from kiosk.camera.face import capture_from
+        from store.enroll import add_face_check
+        from store.models import Worker
+
+        worker = get_current_worker_or_none()
+        try:
+            shot = capture_from(self.admin.camera, max_frames=self.admin.face_frames,
+                                cancelled=lambda: bool(worker and worker.is_cancelled))
+            self.write(lambda s: add_face_check(session=s, worker=need(s, Worker, wid), photo=shot.jpeg,
+                                                thumb=shot.thumb, faces_found=shot.faces_found, actor=self.admin.actor))
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.notify, self.tr("已采集人脸照片（一张人脸）", "Face photo captured (one face)"))
+        self.show(wid)
+
+    def action_verify(self) -> None:
+        from store.admin import images_of
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+
+        def ask(images: tuple[bytes | None, bytes | None]) -> None:
+            front, photo = images
+            if front is None or photo is None:
+                self.notify(self.tr("须先有身份证正面图片和人脸照片", "An ID card front image and a face photo are needed first"),
+                            severity="warning")
+                return
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._verify(wid)
+
+            self.app.push_screen(VerifyScreen(front, photo, lang=self.admin.lang), answer)
+
+        self.fetch(lambda: images_of(self.admin.engine, wid), ask)
+
+    @work(thread=True, exit_on_error=False, group="write", description="record real-name verification")
+    def _verify(self, wid: uuid.UUID) -> None:
+        from store.enroll import record_realname_verification
+        from store.models import Worker
+
+        try:
+            self.write(lambda s: record_realname_verification(session=s, worker=need(s, Worker, wid), by=self.admin.actor))
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.notify, self.tr("已记录实名认证", "Real-name verification recorded"))
+        self.reload()
+
+    # --- bank card, health check, employment -----------------------------------------------------
+
+    def action_bank(self) -> None:
+        from store.enroll import add_bank_card
+        from store.models import Worker
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> list[str]:
+            return self.write(lambda s: add_bank_card(
+                session=s, worker=need(s, Worker, wid), bank_name=v["bank"], card_number=v["card_number"],
+                holder_name=v["holder_name"] or None, actor=actor))[1]
+
+        def done(warnings: list[str]) -> None:
+            for w in warnings:
+                self.notify(w, severity="warning", timeout=10)
+            self.reload()
+
+        self.form(("银行卡信息（本人名下）", "Bank card (in his own name)"), [
+            Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
+            Field("card_number", "银行卡号", "Card number", required=True),
+            Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
+        ], save, done, note=("完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
+                             "The full number stays in the shared database (for wages); lists show it masked"))
+
+    def action_health(self) -> None:
+        from store.admin import list_institutions
+        from store.enroll import add_health_check
+        from store.imports import parse_date
+        from store.models import HealthInstitution, Worker
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> Any:
+            other = v["institution"] == OTHER
+            if other and not v["other"]:
+                raise ValidationError("other", "选择“其他”时请填写机构名称", "With 'other', type the institution's name")
+            checked = parse_date(v["checked_on"])
+            until = parse_date(v["valid_until"]) if v["valid_until"] else None
+
+            def add(s: Any) -> Any:
+                inst = None if other else need(s, HealthInstitution, uuid.UUID(v["institution"]))
+                return add_health_check(session=s, worker=need(s, Worker, wid), checked_on=checked, institution=inst,
+                                        institution_other=v["other"] if other else None,
+                                        passed=v["passed"] != "no", valid_until=until,
+                                        result_note=v["note"] or None, actor=actor).id
+            return self.write(add)
+
+        def ask(insts: list[HealthInstitution]) -> None:
+            options = [(h.name, str(h.id)) for h in insts] + [(self.tr("其他（手填）", "Other (type it)"), OTHER)]
+            self.form(("健康体检信息", "Health check"), [
+                Field("institution", "体检机构", "Institution", options=options, required=True),
+                Field("other", "其他机构名称", "Other institution's name"),
+                Field("checked_on", "体检日期", "Date of the check", self.admin.today().isoformat(), required=True),
+                Field("passed", "体检结论", "Result", "yes", options=[(self.tr("合格", "Fit"), "yes"),
+                                                                    (self.tr("不合格", "Not fit"), "no")], required=True),
+                Field("valid_until", "有效期至（可不填）", "Valid until (optional)", placeholder="YYYY-MM-DD"),
+                Field("note", "备注", "Note"),
+            ], save, self.changed)
+
+        self.fetch(lambda: list_institutions(self.admin.engine, active_only=True), ask)
+
+    def action_employ(self) -> None:
+        from store.admin import list_employers, list_projects
+        from store.enroll import add_employment
+        from store.imports import parse_date
+        from store.models import Employer, Project, Worker
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> Any:
+            start = parse_date(v["start_date"])
+            end = parse_date(v["end_date"]) if v["end_date"] else None
+            for key, zh, en in (("team", "班组", "Team"), ("trade", "工种", "Trade")):
+                if not v[key]:
+                    raise ValidationError(key, f"请填写{zh}", f"Fill in the {en.lower()}")
+            return self.write(lambda s: add_employment(
+                session=s, worker=need(s, Worker, wid), employer=need(s, Employer, uuid.UUID(v["employer"])),
+                project=need(s, Project, uuid.UUID(v["project"])), team=v["team"], trade=v["trade"],
+                start_date=start, end_date=end, actor=actor).id)
+
+        def ask(lists: tuple[list[Employer], list[Project]]) -> None:
+            employers, projects = lists
+            if not employers or not projects:
+                self.notify(self.tr("请先登记用人单位和项目", "Enroll an employer and a project first"), severity="warning")
+                return
+            self.form(("聘用信息", "Employment"), [
+                Field("employer", "用人单位", "Employer", options=[(e.name, str(e.id)) for e in employers], required=True),
+                Field("project", "项目", "Project", options=[(p.name, str(p.id)) for p in projects], required=True),
+                Field("team", "班组", "Team", required=True),
+                Field("trade", "工种", "Trade", required=True),
+                Field("start_date", "进场日期", "Start date", self.admin.today().isoformat(), required=True),
+                Field("end_date", "退场日期（可不填）", "End date (optional)", placeholder="YYYY-MM-DD"),
+            ], save, self.changed, note=("保存后须由工人确认（手机或现场）", "The worker confirms it afterwards (phone or in person)"))
+
+        self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
+
+    def action_confirm(self) -> None:
+        from store.admin import worker_file
+        from store.enroll import confirm_employment
+        from store.models import Employment
+
+        wid = self._need_worker()
+        if wid is None:
+            return
+        actor = self.admin.actor
+
+        def save(v: dict[str, str]) -> Any:
+            def confirm(s: Any) -> Any:
+                e = need(s, Employment, uuid.UUID(v["employment"]))
+                confirm_employment(session=s, employment=e, actor=f"{actor} (in person)")
+                return e.id
+            return self.write(confirm)
+
+        def ask(f: Any) -> None:
+            open_ = [(f"{p} / {em} / {e.team} / {e.trade} {e.start_date}", str(e.id))
+                     for e, em, p in (f.employments if f else []) if e.confirmed_at is None]
+            if not open_:
+                self.notify(self.tr("没有待确认的聘用信息", "No employment waiting for confirmation"))
+                return
+            self.form(("聘用信息确认（工人本人在场）", "Confirm employment (the worker is present)"), [
+                Field("employment", "聘用信息", "Employment", options=open_, required=True),
+            ], save, self.changed, note=("已向工人本人说明以上聘用信息，并经其当面确认",
+                                         "The worker was shown this employment and confirmed it in person"))
+
+        self.fetch(lambda: worker_file(self.admin.engine, wid), ask)
+
+
+M = TypeVar("M")
+
+
+def need(s: Any, model: type[M], key: uuid.UUID) -> M:
+    """The row, or a StoreError when it is gone (another administrator removed it meanwhile)."""
+    row = s.get(model, key)
+    if row is None:
+        raise StoreError("记录不存在（可能已被删除），请刷新", "The record no longer exists (removed meanwhile?): refresh")
+    return row  # type: ignore[no-any-return]
+
+
+def get_current_worker_or_none() -> Any:
+    from textual.worker import NoActiveWorker, get_current_worker
+
+    try:
+        return get_current_worker()
+    except NoActiveWorker:
+        return None
+
+
+class VerifyScreen(ModalScreen[bool]):
+    """实名认证: the ID card photo and the captured face side by side; the administrator decides."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
+
+    def __init__(self, front: bytes, photo: bytes, *, lang: str = "zh") -> None:
+        super().__init__()
+        self.front, self.photo, self.lang = front, photo, lang
+
+    def compose(self) -> ComposeResult:
+        from kiosk.widgets.pixels import PixelView
+
+        with Vertical(id="verify"):
+            yield Static(pick(self.lang, "实名认证：请比对身份证照片与现场人脸照片是否为同一人",
+                              "Real-name verification: is the person in the ID card photo the one photographed?"),
+                         id="form-title")
+            with Horizontal(id="pictures"):
+                yield PixelView(pick(self.lang, "身份证正面", "ID card front"), id="pic-front")
+                yield PixelView(pick(self.lang, "人脸照片", "Face photo"), id="pic-face")
+            with Horizontal(id="form-buttons"):
+                yield Button(pick(self.lang, "一致，记录认证", "Same person: record it"), variant="success", id="yes")
+                yield Button(pick(self.lang, "不一致 / 取消", "Not the same / cancel"), id="no")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._draw)
+
+    def _draw(self) -> None:
+        import cv2
+        import numpy as np
+
+        from kiosk.widgets.pixels import PixelView
+
+        for wid, data in (("#pic-front", self.front), ("#pic-face", self.photo)):
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is not None:
+                self.query_one(wid, PixelView).show_image(image)
+
+    @on(Button.Pressed, "#yes")
+    def yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,38 @@
+"""``kiosk admin --db URL``: the administrator's app (enrollment and reference data)."""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
+
+ORDER = 50
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "admin",
+        help="管理：工人登记、项目、单位、签到员、密钥 / administration: enrollment and reference data",
+        description="The administrator's Textual app over the shared database: workers (personal information, "
+        "ID card images, face capture, real-name verification, bank card, health check, employment and its "
+        "confirmation, readiness), projects, employers, officers, health institutions, issuer keys.",
+    )
+    add_db_arg(p, help_="数据库地址 / database URL (default: the config's shared database)")
+    add_config_arg(p)
+    p.add_argument("--actor", metavar="NAME", help="管理员姓名（记入审计） / your name, recorded in the audit log "
+                   "(default: the login name)")
+    p.add_argument("--camera", metavar="SPEC", help="摄像头 / camera for faces and ID cards (default: [camera] source)")
+    p.set_defaults(func=cmd_admin)
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from kiosk.admin.app import build_app
+    from store.db import open_store
+
+    config = config_of(args)
+    engine = open_store(db_url(args, shared=True))
+    try:
+        build_app(engine, config, actor=args.actor, camera=args.camera).run()
+    finally:
+        engine.dispose()
+    return 0
