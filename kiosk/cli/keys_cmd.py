@@ -1,0 +1,198 @@
+"""``kiosk keys new|add|revoke|list|export``: issuer keys of personal codes and the trust list.
+
+- ``new --out DIR [--db URL]``: a key pair ``DIR/issuer.key`` (0600) and ``DIR/issuer.pub``; prints
+  the key id; with ``--db`` also registers the public key there.
+- ``add FILE [--db URL]``: trust a public key (``issuer.pub``), or merge a trust file (``export``'s).
+- ``revoke KID [--db URL]``: every code of that key is refused from now on.
+- ``list [--db URL]`` and ``export [--db URL] [--out FILE]``: the trust list (public keys only).
+
+Without ``--db``, add/revoke/list/export work on the config's shared database, from which sync brings
+the trust list to kiosks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+ORDER = 70
+
+_DB_HELP = "数据库地址 / database URL (default: the config's shared database)"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("keys", help="建设码签发密钥 / issuer keys of personal codes (trust list)")
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+
+    n = ksub.add_parser("new", help="生成签发密钥对 / make an issuer key pair (prints its key id)")
+    n.add_argument("--out", required=True, metavar="DIR", help="写入 issuer.key（0600）与 issuer.pub 的文件夹 / folder")
+    n.add_argument("--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database")
+    _validity_args(n)
+    n.set_defaults(func=cmd_new)
+
+    a = ksub.add_parser("add", help="登记公钥或导入信任文件 / trust a public key file, or merge a trust file")
+    a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
+    add_db_arg(a, help_=_DB_HELP)
+    add_config_arg(a)
+    _validity_args(a)
+    a.set_defaults(func=cmd_add)
+
+    r = ksub.add_parser("revoke", help="吊销密钥 / revoke a key: all its codes are refused")
+    r.add_argument("kid", metavar="KID", help="密钥编号 / key id")
+    add_db_arg(r, help_=_DB_HELP)
+    add_config_arg(r)
+    r.set_defaults(func=cmd_revoke)
+
+    ls = ksub.add_parser("list", help="列出信任的公钥 / list the trust list")
+    add_db_arg(ls, help_=_DB_HELP)
+    add_config_arg(ls)
+    ls.set_defaults(func=cmd_list)
+
+    e = ksub.add_parser("export", help="导出信任文件 / write the trust list as a file (public keys only)")
+    e.add_argument("--out", metavar="FILE", help="信任文件 / trust file (default: stdout)")
+    add_db_arg(e, help_=_DB_HELP)
+    add_config_arg(e)
+    e.set_defaults(func=cmd_export)
+
+
+def _validity_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--not-before", metavar="ISO8601", help="生效时间 / valid from (default: now)")
+    p.add_argument("--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)")
+    p.add_argument("--note", help="备注 / a note")
+
+
+def _instant(text: str | None, field: str) -> datetime | None:
+    from store.errors import ValidationError
+    from store.timeutil import parse_instant
+
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise ValidationError(field, f"时间格式错误：{text}", f"Not an ISO 8601 time: {text}") from exc
+
+
+def _register(engine: Engine, url: str, pub: str | bytes, args: argparse.Namespace, actor: str) -> dict[str, object]:
+    from store.db import translate_errors
+    from store.keys import key_record, register_public_key
+
+    with translate_errors(url):
+        row = register_public_key(
+            engine, pub, not_before=_instant(args.not_before, "not_before"),
+            not_after=_instant(args.not_after, "not_after"), note=args.note, actor=actor,
+        )
+    return key_record(row)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from store.db import open_store, redact
+    from store.keys import new_key_pair
+
+    for text, field in ((args.not_before, "not_before"), (args.not_after, "not_after")):
+        _instant(text, field)  # a bad time: nothing is written
+    engine = open_store(args.db) if args.db else None  # an unreachable database: no key made
+    try:
+        key, priv, pub = new_key_pair(Path(args.out))
+        print(f"私钥 / private key: {priv} (0600, 勿放在签到终端 / never on a kiosk)", file=sys.stderr)
+        print(f"公钥 / public key:  {pub}", file=sys.stderr)
+        if engine is not None:
+            _register(engine, args.db, key.public_pem(), args, "keys-new")
+            print(f"已登记到 / registered in {redact(args.db)}", file=sys.stderr)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    print(key.kid, flush=True)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from store.db import open_store, redact, translate_errors
+    from store.errors import StoreError
+    from store.keys import import_trust_file
+
+    url = db_url(args, shared=True)
+    path = Path(args.file).expanduser()
+    try:
+        head = path.read_bytes()[:64].lstrip()
+    except OSError as exc:
+        raise StoreError(f"无法读取文件：{path}", f"Cannot read {path}: {exc.strerror}") from exc
+    if head.startswith(b"{"):
+        engine = open_store(url)
+        try:
+            with translate_errors(url):
+                n = import_trust_file(engine, path, actor="keys-add")
+        finally:
+            engine.dispose()
+        print_json({"db": redact(url), "trust_file": str(path), "keys": n})
+        return 0
+    engine = open_store(url)
+    try:
+        record = _register(engine, url, str(path), args, "keys-add")
+    finally:
+        engine.dispose()
+    print_json({"db": redact(url), **record})
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    from store.db import open_store, redact, translate_errors
+    from store.keys import list_keys, revoke_key
+
+    url = db_url(args, shared=True)
+    engine = open_store(url)
+    try:
+        with translate_errors(url):
+            revoke_key(engine, args.kid, actor="keys-revoke")
+            row = next(k for k in list_keys(engine) if k.kid == args.kid.strip().lower())
+    finally:
+        engine.dispose()
+    print_json({"db": redact(url), "kid": row.kid, "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None})
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from store.db import open_store, redact, translate_errors
+    from store.keys import key_record, list_keys
+
+    url = db_url(args, shared=True)
+    engine = open_store(url)
+    try:
+        with translate_errors(url):
+            keys = [key_record(k) for k in list_keys(engine)]
+    finally:
+        engine.dispose()
+    print_json({"db": redact(url), "keys": keys})
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import json
+
+    from store.db import open_store, redact, translate_errors
+    from store.keys import export_trust, write_trust_file
+
+    url = db_url(args, shared=True)
+    engine = open_store(url)
+    try:
+        with translate_errors(url):
+            if args.out:
+                n = write_trust_file(engine, args.out)
+            else:
+                print(json.dumps(export_trust(engine), ensure_ascii=False, indent=2), flush=True)
+                return 0
+    finally:
+        engine.dispose()
+    print_json({"db": redact(url), "trust_file": args.out, "keys": n})
+    return 0
