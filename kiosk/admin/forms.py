@@ -75,15 +75,16 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             with VerticalScroll(id="form-fields"):
                 for f in self.fields:
                     star = " *" if f.required else ""
-                    yield Label(pick(self.lang, f.zh, f.en) + star, classes="form-label")
-                    if f.options is not None:
-                        choose = bool(f.required and f.options)
-                        known = any(v == f.value for _, v in f.options)
-                        initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
-                        yield Select(list(f.options), id=f"f-{f.key}", allow_blank=not choose, value=initial,
-                                     prompt=pick(self.lang, "请选择", "Choose"))
-                    else:
-                        yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password)
+                    with Horizontal(classes="form-row"):
+                        yield Label(pick(self.lang, f.zh, f.en) + star, classes="form-label")
+                        if f.options is not None:
+                            choose = bool(f.required and f.options)
+                            known = any(v == f.value for _, v in f.options)
+                            initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
+                            yield Select(list(f.options), id=f"f-{f.key}", allow_blank=not choose, value=initial,
+                                         prompt=pick(self.lang, "请选择", "Choose"))
+                        else:
+                            yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password)
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
                 yield Button(pick(self.lang, "保存", "Save"), variant="primary", id="submit")
