@@ -46,7 +46,6 @@ so repeated verifications cost only the clock checks.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import struct
 import uuid
@@ -100,6 +99,7 @@ TOKEN_CHARS = len(PREFIX) + _chars(_RAW_WORKER)
 TOKEN_CHARS_WITH_PROJECT = len(PREFIX) + _chars(_RAW_PROJECT)
 _MAX_INPUT = 4 * TOKEN_CHARS_WITH_PROJECT  # anything longer is refused before any work
 _BASE32 = re.compile(r"[A-Z2-7]+")
+_TO_INT_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
 
 
 class CodeError(StoreError):
@@ -221,12 +221,12 @@ def parse_code(token: str) -> ParsedCode:
     raw_len = _BODY_CHARS.get(len(body))
     if raw_len is None or not _BASE32.fullmatch(body):
         raise _invalid("malformed body")
-    try:
-        raw = base64.b32decode(body + "=" * (-len(body) % 8))
-    except (binascii.Error, ValueError) as exc:
-        raise _invalid("malformed base32") from exc
-    if len(raw) != raw_len or base64.b32encode(raw).decode("ascii").rstrip("=") != body:
-        raise _invalid("not canonical")
+    # base32 → bytes in C: RFC 4648's alphabet A–Z 2–7 mapped onto int()'s base-32 digits 0–9 a–v
+    value = int(body.translate(_TO_INT_DIGITS), 32)
+    unused = len(body) * 5 - raw_len * 8
+    if value & ((1 << unused) - 1):
+        raise _invalid("not canonical")  # the last character's spare bits must be zero
+    raw = (value >> unused).to_bytes(raw_len, "big")
     payload, signature = raw[:-SIG_BYTES], raw[-SIG_BYTES:]
     version, flags, subject = _HEAD.unpack_from(payload, 0)
     if version != VERSION:
