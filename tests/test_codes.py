@@ -343,3 +343,19 @@ def test_fuzz_mutated_genuine_tokens(verifier: Verifier, worker_token: str, data
         return
     with pytest.raises(CodeError):
         verifier.verify(mutated, at=T0)
+
+
+def test_verify_from_threads_while_reloading(key: IssuerPrivateKey) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    tokens = [issue_code(key, role=Role.WORKER, subject=uuid.uuid4(), at=T0) for _ in range(200)]
+    v = Verifier(lambda: TrustList.of_keys(key), cache_size=32)
+
+    def check(token: str) -> uuid.UUID:
+        if token is tokens[50]:
+            v.reload()
+        return v.verify(token, at=T0).subject
+
+    with ThreadPoolExecutor(4) as pool:
+        subjects = list(pool.map(check, tokens * 3))
+    assert subjects == [parse_code(t).subject for t in tokens * 3]

@@ -204,3 +204,20 @@ def test_trust_file_with_a_wrong_kid_is_refused(tmp_path: Path) -> None:
     ]}))
     with pytest.raises(KeyFileError):
         TrustList.from_file(f)
+
+
+def test_a_key_whose_id_collides_with_another_key_is_refused(engine: Engine) -> None:
+    from store.db import write_session
+
+    key = IssuerPrivateKey.generate()
+    impostor = IssuerPrivateKey.generate()
+    with write_session(engine) as s:  # a row holding another public key under this key's id
+        s.add(IssuerKey(kid=key.kid, public_key=impostor.public_raw, not_before=JAN))
+    with pytest.raises(KeyFileError) as exc:
+        register_public_key(engine, key.public_raw)
+    assert "taken by another key" in exc.value.en
+    # and the verifier trusts only the public key it holds: the impostor row never verifies key's codes
+    token = issue_code(key, role=Role.WORKER, subject=uuid.uuid4(), at=T0)
+    with pytest.raises(CodeError) as err:
+        Verifier(TrustList.from_engine(engine)).verify(token, at=T0)
+    assert err.value.reason is Reason.CODE_INVALID
