@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from store.db import session as open_session
 from store.db import translate_errors
 from store.models import (
+    AuditLog,
     BankCard,
     Employer,
     Employment,
@@ -254,3 +255,9 @@ def list_officers(engine: Engine) -> list[tuple[Officer, list[str]]]:
         ):
             names.setdefault(oid, []).append(pname)
         return [(o, names.get(o.id, [])) for o in officers]
+
+
+def recent_audit(engine: Engine, *, limit: int = 500) -> list[AuditLog]:
+    """The latest audit records, newest first: who changed what (table, row, field names) and when."""
+    with translate_errors(str(engine.url)), open_session(engine) as s:
+        return list(s.exec(select(AuditLog).order_by(AuditLog.at.desc()).limit(limit)))  # type: ignore[attr-defined]

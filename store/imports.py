@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from store.db import translate_errors
 from store.errors import StoreError
@@ -363,7 +364,8 @@ def _bulk_update(conn: Connection, model: Any, rows: list[dict[str, Any]], cols:
 
 def _existing_workers(conn: Connection, numbers: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    cols = (Worker.id, Worker.id_number, Worker.name, Worker.ethnicity, Worker.address, Worker.mobile, Worker.deleted_at)
+    cols = (Worker.id, Worker.id_number, Worker.name, Worker.ethnicity, Worker.address, Worker.mobile, Worker.deleted_at,
+            Worker.realname_verified_at, Worker.realname_verified_by)
     for start in range(0, len(numbers), 500):
         part = numbers[start : start + 500]
         for r in conn.execute(select(*cols).where(Worker.id_number.in_(part))):  # type: ignore[union-attr,call-overload]
@@ -400,6 +402,20 @@ def import_workers(
     if report.errors:
         raise ImportRejected(report)
     url = str(engine.url)
+    try:
+        return _import(engine, url, rows_iter, where, report, update=update, dry_run=dry_run, actor=actor,
+                       on_progress=on_progress)
+    except IntegrityError as exc:  # another administrator enrolled one of these meanwhile
+        raise StoreError("导入期间数据已被他人修改（如同一身份证号码已登记），未写入任何数据，请重试",
+                         "The data changed during the import (an ID number enrolled meanwhile): nothing was "
+                         "written, retry") from exc
+
+
+def _import(
+    engine: Engine, url: str, rows_iter: Iterator[tuple[int, list[Any]]], where: dict[str, int],
+    report: ImportReport, *, update: bool, dry_run: bool, actor: str,
+    on_progress: Callable[[int, int], None] | None,
+) -> ImportReport:
     with translate_errors(url), engine.begin() as conn:
         look = _Lookup(conn)
         good: list[_Row] = []
@@ -434,7 +450,8 @@ def import_workers(
             conn.rollback()
             return report
         _bulk_insert(conn, Worker, plan.new_workers)
-        _bulk_update(conn, Worker, plan.upd_workers, ("name", "ethnicity", "address", "mobile"))
+        _bulk_update(conn, Worker, plan.upd_workers,
+                     ("name", "ethnicity", "address", "mobile", "realname_verified_at", "realname_verified_by"))
         _bulk_insert(conn, Employment, plan.new_emps)
         _bulk_update(conn, Employment, plan.upd_emps,
                      ("employer_id", "team", "trade", "start_date", "end_date", "confirmed_at"))
@@ -481,8 +498,14 @@ def _plan(conn: Connection, good: list[_Row], existing: dict[str, dict[str, Any]
                    "mobile": r.mobile or old["mobile"]}
             changed = sorted(k for k, v in new.items() if v != old[k])
             if changed:
-                plan.upd_workers.append({"id": wid, **new})
-                log("update", "worker", wid, "import: " + ",".join(changed))
+                # a new name must be compared with the ID card again (as in store.enroll.update_worker)
+                renamed = "name" in changed and old["realname_verified_at"] is not None
+                plan.upd_workers.append({
+                    "id": wid, **new,
+                    "realname_verified_at": None if renamed else old["realname_verified_at"],
+                    "realname_verified_by": None if renamed else old["realname_verified_by"],
+                })
+                log("update", "worker", wid, "import: " + ",".join(changed) + ("; realname reset" if renamed else ""))
         if r.project_id is None:
             continue
         fields = {"employer_id": r.employer_id, "team": r.team, "trade": r.trade, "start_date": r.start_date,

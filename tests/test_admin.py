@@ -12,19 +12,20 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 from skimage import data
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from stdnum.cn import ric
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import FormScreen
 from kiosk.admin.workers import VerifyScreen, WorkersScreen
 from kiosk.config import Config
-from store.codes import TrustList, Verifier, issue_code
-from store.db import session, write_session
+from store.codes import CodeError, TrustList, Verifier, issue_code
+from store.db import make_engine, session, write_session
 from store.enroll import (
     add_bank_card,
     add_employer,
@@ -248,8 +249,15 @@ CASES = [
 ]
 
 
-@run_async
-async def test_readiness_panel_names_what_each_worker_is_missing(engine: Engine) -> None:
+def test_readiness_panel_names_what_each_worker_is_missing(any_url: str) -> None:
+    engine = make_engine(any_url)
+    try:
+        asyncio.run(_readiness(engine))
+    finally:
+        engine.dispose()
+
+
+async def _readiness(engine: Engine) -> None:
     with write_session(engine) as s:
         add_employer(session=s, name="上海示例建设有限公司")
         add_project(session=s, name="示例项目")
@@ -293,3 +301,63 @@ async def test_english_labels_and_a_holder_who_is_not_the_worker(engine: Engine)
     with session(engine) as s:
         assert s.exec(select(FaceCheck)).first() is None
         assert s.exec(select(BankCard)).one().holder_name == "测试乙"
+
+
+@run_async
+async def test_keys_duplicates_renames_and_the_audit_screen(engine: Engine, tmp_path: Path) -> None:
+    number = id_number(date(1979, 9, 9), 33)
+    app = build_app(engine, Config(), actor="管理员丙")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("g")
+        await fill(pilot, folder=str(tmp_path / "k1"))
+        await pilot.press("x")
+        await settle(pilot)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+
+        await pilot.press("f1")
+        await settle(pilot)
+        await pilot.press("a")
+        await fill(pilot, id_number=number, name="测试丙")
+        await pilot.press("a")
+        form = await fill(pilot, id_number=number, name="测试丙")
+        assert "已登记" in error_of(form) and "already enrolled" in error_of(form)
+        form.query_one("#cancel", Button).press()
+        await settle(pilot)
+        worker_id = workers_screen(app).current
+        assert worker_id is not None
+        with write_session(engine) as s:
+            w = s.get(Worker, worker_id)
+            assert w is not None
+            set_identity_images(session=s, worker=w, front=b"\xff\xd8front")
+            add_face_check(session=s, worker=w, photo=b"\xff\xd8face", thumb=None, faces_found=1)
+        await pilot.press("v")
+        await settle(pilot)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        with session(engine) as s:
+            w = s.get(Worker, worker_id)
+            assert w is not None and w.realname_verified_by == "管理员丙"
+        await pilot.press("e")
+        await settle(pilot)
+        await fill(pilot, name="测试丙改", mobile="13912345678")
+        with session(engine) as s:
+            w = s.get(Worker, worker_id)
+            assert w is not None and (w.name, w.mobile) == ("测试丙改", "13912345678")
+            assert w.realname_verified_at is None  # a new name must be compared with the ID card again
+
+        await pilot.press("f7")
+        await settle(pilot)
+        table = app.screen.query_one("#table", DataTable)
+        cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
+        assert "管理员丙" in cells and "revoke" in cells and "unverify" in cells
+        assert number not in " ".join(cells)
+
+    key = IssuerPrivateKey.load(tmp_path / "k1" / "issuer.key")
+    token = issue_code(key, role=Role.WORKER, subject=worker_id)
+    with pytest.raises(CodeError) as err:
+        Verifier(TrustList.from_engine(engine)).verify(token, role=Role.WORKER)
+    assert err.value.reason is Reason.CODE_KEY_REVOKED

@@ -214,9 +214,16 @@ def test_import_on_postgres(pg_url: str, tmp_path: Path) -> None:
             add_project(session=s, name=PROJECT)
         path = write_csv(tmp_path / "a.csv", [row(i) for i in range(300)])
         assert import_workers(engine, path).workers_created == 300
+        with write_session(engine) as s:
+            w0 = s.exec(select(Worker).where(Worker.id_number == id_number(0))).one()
+            w0.realname_verified_at, w0.realname_verified_by = w0.created_at, "tester"
+            s.add(w0)
         changed = [row(i) for i in range(300)]
         changed[0] = row(0, 姓名="测试改名")
         assert import_workers(engine, write_csv(tmp_path / "b.csv", changed), update=True).workers_updated == 1
         assert count(engine, Worker) == 300
+        with session(engine) as s:
+            w0 = s.exec(select(Worker).where(Worker.id_number == id_number(0))).one()
+            assert w0.name == "测试改名" and w0.realname_verified_at is None  # a new name is verified again
     finally:
         engine.dispose()

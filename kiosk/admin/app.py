@@ -1,8 +1,8 @@
 """``kiosk admin --db URL``: the administrator's Textual app over the shared database.
 
-One screen per subject, as MODES (F1–F6): workers (with ID card images, face capture, real-name
+One screen per subject, as MODES (F1–F7): workers (with ID card images, face capture, real-name
 verification, bank card, health check, employment and its confirmation, and the readiness panel),
-projects, employers, officers, health institutions, issuer keys. ``build_app`` makes the app for the
+projects, employers, officers, health institutions, issuer keys, the audit log. ``build_app`` makes the app for the
 CLI and the tests alike: it gets its engine, config, the administrator's name (the audit actor) and
 the camera spec passed in.
 
@@ -22,6 +22,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kiosk.admin.reference import (
+    AuditScreen,
     EmployersScreen,
     InstitutionsScreen,
     KeysScreen,
@@ -43,6 +44,7 @@ class AdminApp(App[None]):
         "officers": OfficersScreen,
         "institutions": InstitutionsScreen,
         "keys": KeysScreen,
+        "audit": AuditScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "switch_mode('workers')", "工人 Workers"),
@@ -51,6 +53,7 @@ class AdminApp(App[None]):
         Binding("f4", "switch_mode('officers')", "签到员 Officers"),
         Binding("f5", "switch_mode('institutions')", "体检机构 Institutions"),
         Binding("f6", "switch_mode('keys')", "密钥 Keys"),
+        Binding("f7", "switch_mode('audit')", "审计 Audit"),
         Binding("ctrl+q", "quit", "退出 Quit"),
     ]
 

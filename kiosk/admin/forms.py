@@ -119,6 +119,10 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             result = self.action(values)
         except StoreError as exc:
             self.post_message(self.Failed(exc.zh, exc.en))
+        except Exception as exc:  # a bug: say so without its text (it may hold personal data), keep the form
+            name = type(exc).__name__
+            self.post_message(self.Failed(f"保存失败（{name}），请重试或联系维护人员",
+                                          f"Saving failed ({name}): retry, or tell the maintainers"))
         else:
             self.post_message(self.Succeeded(result))
 

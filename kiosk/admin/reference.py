@@ -40,9 +40,15 @@ class AdminScreen(Screen[None]):
 
     def write(self, fn: Callable[[Session], R]) -> R:
         """Run ``fn(session)`` in one committed write transaction (call from a worker thread)."""
+        from sqlalchemy.exc import IntegrityError
+
         engine = self.admin.engine
-        with translate_errors(str(engine.url)), write_session(engine) as s:
-            return fn(s)
+        try:
+            with translate_errors(str(engine.url)), write_session(engine) as s:
+                return fn(s)
+        except IntegrityError as exc:
+            raise StoreError("与已有记录重复（例如身份证号码或名称已登记），未保存",
+                             "Duplicates an existing record (an ID number or a name already there): not saved") from exc
 
     def form(self, title: tuple[str, str], fields: list[Field], action: Callable[[dict[str, str]], Any],
              done: Callable[[Any], None] | None = None, note: tuple[str, str] | None = None) -> None:
@@ -452,4 +458,25 @@ class KeysScreen(TableScreen):
             revoke_key(self.admin.engine, kid, actor=self.admin.actor)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
+        self.reload()
+
+
+# --- audit -----------------------------------------------------------------------------------------
+
+
+class AuditScreen(TableScreen):
+    HEADING: ClassVar[tuple[str, str]] = ("审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
+                                          "Audit: who changed what, when (field names only, never sensitive values)")
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [("时间", "When"), ("操作人", "Who"), ("操作", "Action"),
+                                                ("表", "Table"), ("记录", "Row"), ("详情", "Detail")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "刷新 Refresh")]
+
+    def rows(self) -> list[Row]:
+        from store.admin import recent_audit
+
+        return [(str(a.id), [self.admin.local(a.at), a.actor, a.action, a.table_name,
+                             str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
+                for a in recent_audit(self.admin.engine)]
+
+    def action_refresh(self) -> None:
         self.reload()

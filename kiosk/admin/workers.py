@@ -213,13 +213,18 @@ class WorkersScreen(AdminScreen):
     # --- add and edit ----------------------------------------------------------------------------
 
     def action_add(self) -> None:
+        from store.admin import list_workers
         from store.enroll import add_worker
         from store.imports import parse_date
+        from store.validation import normalise_id_number
 
         actor = self.admin.actor
 
         def save(v: dict[str, str]) -> uuid.UUID:
             birth = parse_date(v["birth_date"]) if v["birth_date"] else None
+            if list_workers(self.admin.engine, v["id_number"]) and len(normalise_id_number(v["id_number"])) == 18:
+                raise ValidationError("id_number", "该身份证号码已登记，请搜索后修改",
+                                      "This ID number is already enrolled: search for him and edit")
             return self.write(lambda s: add_worker(
                 session=s, id_number=v["id_number"], name=v["name"], sex=v["sex"] or None, birth_date=birth,
                 ethnicity=v["ethnicity"] or None, address=v["address"] or None, mobile=v["mobile"] or None,
