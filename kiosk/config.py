@@ -125,6 +125,10 @@ class CameraSettings(_Section):
 class SyncSettings(_Section):
     #: seconds between background syncs (0 = only on demand)
     interval_s: float = Field(default=30.0, ge=0)
+    #: pull the workers' small enrolled face photos to this kiosk (for the officer to compare)
+    face_thumbs: bool = False
+    #: push the gate photos of attempts to the shared database (evidence kept two years)
+    push_photos: bool = True
 
 
 class LocationSettings(_Section):

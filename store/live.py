@@ -67,12 +67,10 @@ class ChangeListener:
                     self._lost = False
                     return True
             left = max(0.0, deadline - time.monotonic())
-            for _ in self._conn.notifies(timeout=left, stop_after=1):
-                # drain what else is queued, so one burst of commits is one wake-up
-                for _ in self._conn.notifies(timeout=0.0):
-                    pass
-                return True
-            return False
+            got = list(self._conn.notifies(timeout=left, stop_after=1))
+            if got:  # drain what else is queued, so one burst of commits is one wake-up
+                list(self._conn.notifies(timeout=0.05))
+            return bool(got)
         except psycopg.Error:
             self._drop()
             self._lost = True

@@ -47,7 +47,7 @@ from store.sync_state import (
 )
 from store.timeutil import utcnow
 
-__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "status", "sync_once"]
+__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "record_failure", "status", "sync_once"]
 
 
 class SyncFailed(StoreError):
@@ -120,6 +120,11 @@ def sync_once(
 def _failed(url: str, exc: DBAPIError) -> SyncFailed:
     text = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
     return SyncFailed(f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}")
+
+
+def record_failure(local: Engine, err: StoreError) -> None:
+    """Remember a sync that could not even start (e.g. a malformed shared URL) as a failed one."""
+    _remember(local, utcnow(), err)
 
 
 def _remember(local: Engine, started: datetime, err: StoreError | None) -> None:

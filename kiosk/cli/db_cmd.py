@@ -22,6 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_config_arg(cur)
     cur.add_argument("--shared", action="store_true")
     cur.set_defaults(func=cmd_current)
+    roles = dsub.add_parser(
+        "roles", help="创建签到终端的数据库角色 / create the PostgreSQL roles kiosks log in with (store/roles.py)"
+    )
+    add_db_arg(roles, help_="共享数据库 / the shared PostgreSQL database (default: the config's shared database)")
+    add_config_arg(roles)
+    roles.add_argument("--group", default="kiosk_gate", help="the group role holding the grants (default kiosk_gate)")
+    roles.add_argument("--login", metavar="NAME", help="also create (or update) this login role in the group")
+    roles.add_argument("--password-env", metavar="VAR", help="environment variable holding the login's password")
+    roles.set_defaults(func=cmd_roles)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -44,3 +53,25 @@ def cmd_current(args: argparse.Namespace) -> int:
         rev = current(conn)
     print_json({"db": redact(url), "revision": rev, "head": head(), "up_to_date": rev == head()})
     return 0 if rev == head() else 1
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    import os
+
+    from store.db import make_engine, redact
+    from store.errors import StoreError
+    from store.roles import create_roles
+
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if not password:
+            raise StoreError(f"环境变量 {args.password_env} 为空", f"The environment variable {args.password_env} is empty")
+    url = args.db or db_url(args, shared=True)
+    engine = make_engine(url)
+    try:
+        result = create_roles(engine, group=args.group, login=args.login, password=password)
+    finally:
+        engine.dispose()
+    print_json({"db": redact(url), **result})
+    return 0

@@ -1,0 +1,95 @@
+"""``kiosk sync --once | --status | --watch``: sync this kiosk's local store with the shared database.
+
+``--once`` pushes what the kiosk recorded and pulls what changed, then prints one JSON report (exit 2,
+with the error in Chinese and English, when the shared database cannot be reached: nothing is lost, the
+next sync sends it). ``--status`` prints the last success, pending counts and last error without touching
+the network. ``--watch`` runs the background sync in the foreground (one JSON line per round) until
+Ctrl-C. ``--local URL`` and ``--shared URL`` override the config's ``[store]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kiosk.cli.common import add_config_arg, config_of, print_json, progress
+
+ORDER = 60
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("sync", help="与共享数据库同步 / sync with the shared database")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--once", action="store_true", help="同步一次 / push then pull, once")
+    what.add_argument("--status", action="store_true", help="同步状态 / last success, pending counts, last error")
+    what.add_argument("--watch", action="store_true", help="持续同步 / keep syncing until Ctrl-C")
+    p.add_argument("--local", metavar="URL", help="本机数据库 / the kiosk's local store (default: the config's)")
+    p.add_argument("--shared", metavar="URL", help="共享数据库 / the shared database (default: the config's)")
+    p.add_argument("--json", action="store_true", help="no progress bar (the output is JSON anyway)")
+    add_config_arg(p)
+    p.set_defaults(func=cmd_sync)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from store.db import make_engine, open_store
+    from store.errors import StoreError
+    from store.sync import record_failure, status
+
+    cfg = config_of(args)
+    local = open_store(args.local or cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    try:
+        if args.status:
+            print_json(status(local).as_dict())
+            return 0
+        try:
+            shared = make_engine(args.shared or cfg.store.shared())
+        except StoreError as exc:
+            record_failure(local, exc)
+            raise
+        try:
+            if args.watch:
+                return _watch(local, args.shared or cfg.store.shared(), cfg)
+            return _once(local, shared, cfg, quiet=args.json)
+        finally:
+            shared.dispose()
+    finally:
+        local.dispose()
+
+
+def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped-def]
+    from store.sync import sync_once
+
+    with progress(False if quiet else None) as prog:
+        task = prog.add_task("同步 / sync", total=None) if prog else None
+
+        def advance(table: str, n: int) -> None:
+            if prog is not None and task is not None:
+                prog.update(task, advance=n, description=f"同步 / sync: {table}")
+
+        report = sync_once(
+            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance
+        )
+    print_json(report.as_dict())
+    if report.error is not None:
+        print(report.error.both(), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
+    import threading
+
+    from store.sync import SyncReport, SyncStatus, SyncWorker
+
+    def show(report: SyncReport, st: SyncStatus) -> None:
+        print_json({**report.as_dict(), "status": st.message(cfg.language)})
+
+    worker = SyncWorker(
+        local, shared_url, interval_s=cfg.sync.interval_s or 30.0, face_thumbs=cfg.sync.face_thumbs,
+        photos=cfg.sync.push_photos, on_report=show,
+    ).start()
+    try:
+        threading.Event().wait()
+    finally:
+        worker.stop()
+    return 0  # pragma: no cover - ends by Ctrl-C
