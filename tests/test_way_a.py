@@ -54,7 +54,8 @@ def test_way_a_signs_in_with_the_place_then_way_b_is_already(world: World) -> No
     # and scans again by phone: already too
     again = world.sign(at=AT + timedelta(minutes=6), officer_token=world.officer_code(at=AT + timedelta(minutes=6)),
                        worker_token=world.worker_code(at=AT + timedelta(minutes=6)))
-    assert again.outcome is Outcome.ALREADY and again.ok and "08:00" in again.message_zh
+    assert again.outcome is Outcome.ALREADY and again.ok and again.message_zh == "今日已签到 08:00（手机签到）"
+    assert again.message_en == "Already signed in today at 08:00 (by phone)"
     assert len(world.attendances()) == 1
 
     arrivals = way_a_arrivals(world.engine, world.project, TODAY)
