@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -97,14 +99,14 @@ class _Base:
             detail = f"{zh} / {en}: {self.name}" + (f" ({extra})" if extra else "")
             self.on_state(state, detail)
 
-    def _frame(self, image: np.ndarray) -> Frame:
+    def _frame(self, image: np.ndarray, t: float | None = None) -> Frame:
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         elif image.shape[2] == 4:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
         if image.dtype != np.uint8:
             image = cv2.convertScaleAbs(image)
-        f = Frame(image=image, index=self._index, t=time.monotonic(), source=self.name)
+        f = Frame(image=image, index=self._index, t=time.monotonic() if t is None else t, source=self.name)
         self._index += 1
         return f
 
@@ -114,13 +116,22 @@ def _cannot_open(name: str, why_zh: str, why_en: str) -> SourceError:
 
 
 class FolderSource(_Base):
-    """The images of a folder, sorted by name (or one image file); unreadable files are skipped."""
+    """The images of a folder, sorted by name (or one image file); unreadable files are skipped.
 
-    def __init__(self, folder: str | Path, *, on_state: StateCallback | None = None) -> None:
+    The next ``read_ahead`` images are read from disk in a background thread while the caller works
+    on the current one (``cv2.imread`` releases the GIL), as a camera delivers its next frame while
+    the last is decoded. A frame's ``t`` is when its image was in memory, so time spent waiting in
+    that queue counts in the latency.
+    """
+
+    def __init__(self, folder: str | Path, *, on_state: StateCallback | None = None, read_ahead: int = 1) -> None:
         super().__init__(str(folder), on_state)
         self.folder = Path(folder)
+        self.read_ahead = read_ahead
         self._files: list[Path] = []
         self._pos = 0
+        self._pending: deque[Future[tuple[np.ndarray | None, float]]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
 
     def open(self) -> None:
         self._set(SourceState.CONNECTING)
@@ -132,6 +143,9 @@ class FolderSource(_Base):
             self._set(SourceState.FAILED)
             raise _cannot_open(self.name, "文件夹不存在", "no such folder")
         self._pos = 0
+        self._pending.clear()
+        if self.read_ahead > 0 and len(self._files) > 1 and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="folder-read")
         self._set(SourceState.CONNECTED, f"{len(self._files)} images")
 
     def __len__(self) -> int:
@@ -142,19 +156,41 @@ class FolderSource(_Base):
         """The images, in the order they are read (a frame's ``index`` is its place here)."""
         return self._files
 
-    def read(self) -> Frame | None:
-        while self._pos < len(self._files):
-            path = self._files[self._pos]
+    @staticmethod
+    def _load(path: Path) -> tuple[np.ndarray | None, float]:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        return image, time.monotonic()
+
+    def _fill(self, depth: int) -> None:
+        while self._pool is not None and self._pos < len(self._files) and len(self._pending) < depth:
+            self._pending.append(self._pool.submit(self._load, self._files[self._pos]))
             self._pos += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+
+    def read(self) -> Frame | None:
+        while True:
+            self._fill(1)
+            if self._pending:
+                image, t = self._pending.popleft().result()
+            elif self._pos < len(self._files):
+                image, t = self._load(self._files[self._pos])
+                self._pos += 1
+            else:
+                break
             if image is not None:
-                return self._frame(image)
+                self._fill(self.read_ahead)
+                return self._frame(image, t)
             self._index += 1  # the frame number still counts the file
         if self.state is not SourceState.ENDED:
             self._set(SourceState.ENDED)
         return None
 
     def close(self) -> None:
+        for f in self._pending:
+            f.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         self._files = []
 
 

@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 from kiosk.cli.common import add_config_arg, add_db_arg, print_json
 
 if TYPE_CHECKING:
+    import threading
     import uuid
+    from collections.abc import Callable
 
+    from kiosk.camera.sources import FrameSource
     from kiosk.config import Config
-    from kiosk.gate import Gate
+    from kiosk.gate import Gate, GateEvent
 
 ORDER = 10
 
@@ -117,6 +120,20 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
     return gate, engine
 
 
+def run_frames(gate: Gate, source: FrameSource, emit: Callable[[GateEvent], None], stop: threading.Event) -> int:
+    """The headless loop: every frame of ``source`` through the gate until it ends or ``stop`` is set
+    (checked between frames, so an attempt is never cut in half). Returns the frames read."""
+    n = 0
+    while not stop.is_set():
+        frame = source.read()
+        if frame is None:
+            break
+        n += 1
+        for ev in gate.handle_frame(frame):
+            emit(ev)
+    return n
+
+
 def run_headless(args: argparse.Namespace) -> int:
     import signal
     import threading
@@ -162,12 +179,7 @@ def run_headless(args: argparse.Namespace) -> int:
                     emit(ev)
         else:
             source = open_source(spec, width=cfg.camera.width, height=cfg.camera.height, on_state=_state_reporter)
-            while not stop.is_set():
-                frame = source.read()
-                if frame is None:
-                    break
-                for ev in gate.handle_frame(frame):
-                    emit(ev)
+            run_frames(gate, source, emit, stop)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,147 @@
+"""Benchmark of reading codes and of the headless gate: ``python bench/decode.py [--quick]``.
+
+1. The QR corpus (``../shared/qr-corpus``, read in place): the share of images the kiosk's decoder
+   chain reads correctly, and plain zxing-cpp's on the same files in the same run (matching rule of
+   the corpus README: CRLF → LF, trailing whitespace stripped).
+2. The median decode time on 1280×720 simulated phone frames (light and dark mode), the chain
+   against plain zxing-cpp.
+3. The headless loop (``kiosk run --headless``'s ``run_frames``) over a folder of simulated 1280×720
+   frames, one per distinct eligible worker, into a SQLite store (``synchronous=FULL``) with gate
+   photos on: sign-ins per second and the 95th percentile of frame arrival → durable commit.
+
+Goals (issue 5): corpus_rate ≥ 0.95; frame_median_ms ≤ 2 × frame_median_ms_zxingcpp;
+headless_signins_per_s ≥ 100; headless_p95_ms ≤ 50. ``--quick``: 100 frames instead of 500.
+The last line printed is one JSON object with exactly the keys of the issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kiosk.camera.decoders import make_decoder  # noqa: E402
+from kiosk.camera.simulate import write_folder  # noqa: E402
+from kiosk.camera.sources import FolderSource  # noqa: E402
+
+CORPUS_CANDIDATES = (ROOT.parent / "shared" / "qr-corpus", ROOT.parent.parent / "shared" / "qr-corpus")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _norm(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+def corpus_rates(corpus: Path) -> tuple[float, float]:
+    items = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    chain, plain = make_decoder(), make_decoder(fallback=False, retries=False)
+    ok_chain = ok_plain = 0
+    for it in items:
+        image = cv2.imread(str(corpus / it["file"]), cv2.IMREAD_COLOR)
+        want = _norm(it["text"])
+        ok_chain += any(_norm(d.text) == want for d in chain(image))
+        ok_plain += any(_norm(d.text) == want for d in plain(image))
+    log(f"corpus: chain {ok_chain}/{len(items)}, zxing-cpp alone {ok_plain}/{len(items)}")
+    return ok_chain / len(items), ok_plain / len(items)
+
+
+def frame_medians(folder: Path) -> tuple[float, float]:
+    src = FolderSource(folder)
+    src.open()
+    images = [f.image for f in iter(src.read, None)]
+    chain, plain = make_decoder(), make_decoder(fallback=False, retries=False)
+    times: dict[str, list[float]] = {"chain": [], "plain": []}
+    misses = 0
+    for image in images:
+        for name, decode in (("plain", plain), ("chain", chain)):
+            t0 = time.perf_counter()
+            found = decode(image)
+            times[name].append((time.perf_counter() - t0) * 1000)
+            misses += name == "chain" and not found
+    log(f"frames: {len(images)} at {images[0].shape[1]}×{images[0].shape[0]}, chain missed {misses}")
+    return statistics.median(times["chain"]), statistics.median(times["plain"])
+
+
+def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
+    from kiosk.cli.run_cmd import run_frames
+    from kiosk.gate import Gate, GateEvent
+    from store.codes import TrustList, Verifier, issue_code
+    from store.db import make_engine
+    from store.keys import IssuerPrivateKey, register_public_key
+    from store.migrate import upgrade_engine
+    from store.reasons import Outcome, Role
+    from store.seed import seed_demo
+    from store.signin import SignInService
+
+    url = f"sqlite:///{workdir / 'kiosk.db'}"
+    engine = make_engine(url)
+    upgrade_engine(engine)
+    summary = seed_demo(engine, workers=int(n * 1.6) + 20, projects=1, examples=n, seed=1)
+    workers = summary["examples"]["eligible"]
+    if len(workers) < n:
+        raise SystemExit(f"only {len(workers)} eligible workers seeded, {n} needed")
+    key = IssuerPrivateKey.generate()
+    register_public_key(engine, key.public_raw)
+    tokens = [issue_code(key, role=Role.WORKER, subject=uuid.UUID(w), validity_s=1800) for w in workers[:n]]
+    folder = workdir / "frames"
+    log(f"rendering {n} simulated 1280×720 frames …")
+    write_folder(tokens, folder, size=(1280, 720), dark_every=4)
+
+    gate = Gate(
+        service=SignInService(engine), verifier=Verifier(TrustList.from_engine(engine)),
+        project_id=uuid.UUID(summary["examples_project"]), kiosk_id=uuid.uuid4(), gate_photos=True,
+    )
+    events: list[GateEvent] = []
+    src = FolderSource(folder)
+    src.open()
+    t0 = time.perf_counter()
+    run_frames(gate, src, events.append, threading.Event())
+    wall = time.perf_counter() - t0
+    engine.dispose()
+    signed = [e for e in events if e.result.outcome is Outcome.SIGNED_IN]
+    other = {e.result.reason.value if e.result.reason else e.result.outcome.value for e in events} - {"signed_in"}
+    log(f"headless: {len(signed)}/{n} signed in in {wall:.2f} s" + (f" (also: {sorted(other)})" if other else ""))
+    lat = sorted(e.latency_ms for e in events)
+    p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
+    return len(signed) / wall, p95, folder
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="100 frames instead of 500")
+    args = ap.parse_args()
+    n = 100 if args.quick else 500
+    corpus = next((c for c in CORPUS_CANDIDATES if (c / "manifest.jsonl").exists()), None)
+    if corpus is None:
+        raise SystemExit("the QR corpus (../shared/qr-corpus) is missing")
+    rate, rate_plain = corpus_rates(corpus)
+    with tempfile.TemporaryDirectory(prefix="bench-decode-") as tmp:
+        per_s, p95, folder = headless(Path(tmp), n)
+        med, med_plain = frame_medians(folder)
+    result = {
+        "corpus_rate": round(rate, 4),
+        "corpus_rate_zxingcpp": round(rate_plain, 4),
+        "frame_median_ms": round(med, 3),
+        "frame_median_ms_zxingcpp": round(med_plain, 3),
+        "headless_signins_per_s": round(per_s, 1),
+        "headless_p95_ms": round(p95, 2),
+    }
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
