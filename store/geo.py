@@ -7,8 +7,10 @@ millimetre). A project's range is either
 - a **polygon** (``Project.polygon``: JSON ``[[lat, lon], ...]``, WGS-84, at least three corners);
   when a polygon is set it is the range and the radius is ignored.
 
-A point on the boundary counts as inside. "How far outside" is the geodesic distance from the point
-to the nearest point of the range (for a circle: distance to the centre minus the radius; for a
+A point on the boundary counts as inside. Distances are kept to 0.1 m and the verdict goes by the
+figure shown: 4 cm outside is "0.0 m", so inside (never a refusal saying "0 m outside").
+
+"How far outside" is the geodesic distance from the point to the nearest point of the range (for a circle: distance to the centre minus the radius; for a
 polygon: distance to its nearest edge, computed in an azimuthal equidistant frame centred on the
 point, where distances from the point are exact; for site-sized polygons the straight edges differ
 from geodesic edges by far less than a centimetre).
@@ -243,7 +245,7 @@ def check_place(
     wlat, wlon = to_wgs84(lat, lon, crs)
     acc = validate_accuracy(accuracy_m)
     rng = project_range(project)
-    outside = rng.outside_by_m(wlat, wlon) if rng.defined else None
+    outside = round(rng.outside_by_m(wlat, wlon), 1) if rng.defined else None
     refusal: Reason | None = None
     if acc is not None and acc > max_accuracy_m:
         refusal = Reason.LOCATION_INACCURATE
@@ -253,7 +255,7 @@ def check_place(
         latitude=wlat,
         longitude=wlon,
         accuracy_m=acc,
-        distance_m=round(outside, 1) if outside is not None else None,
+        distance_m=outside,
         refusal=refusal,
     )
 
@@ -286,7 +288,7 @@ def kiosk_range_error(project: Project, kiosk_lat: float | None, kiosk_lon: floa
     if not rng.defined:
         return None
     lat, lon = validate_point(kiosk_lat, kiosk_lon, field="kiosk")
-    outside = rng.outside_by_m(lat, lon)
+    outside = round(rng.outside_by_m(lat, lon), 1)
     return KioskOutsideRange(project.name, outside) if outside > 0.0 else None
 
 

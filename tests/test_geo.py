@@ -7,6 +7,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from store.errors import ValidationError
 from store.geo import (
@@ -289,3 +291,24 @@ def test_kiosk_geofence() -> None:
     err = kiosk_range_error(p, *far)
     assert isinstance(err, KioskOutsideRange) and err.distance_m == pytest.approx(1200.0, abs=0.05)
     assert "1200 米" in err.zh and "测试项目" in err.zh and "1200 m outside" in err.en
+
+
+@settings(max_examples=60, deadline=None)
+@given(metres=st.floats(0.0, 3000.0), bearing=st.floats(0.0, 360.0))
+def test_circle_distance_property(metres: float, bearing: float) -> None:
+    p = point_at(CENTRE, metres, bearing)
+    place = check_place(project(), *p)
+    expected = max(0.0, vincenty(CENTRE, p) - 150.0)
+    assert place.distance_m == pytest.approx(expected, abs=0.051)  # kept to 0.1 m
+    assert (place.refusal is None) == (place.distance_m == 0.0)
+
+
+def test_kiosk_geofence_with_a_polygon() -> None:
+    import json
+
+    p = project(polygon=json.dumps(RECT))
+    mid = ((SW[0] + NE_LAT) / 2, (SW[1] + NE_LON) / 2)
+    assert kiosk_in_range(p, *mid) is None
+    west = point_at((mid[0], SW[1]), 75.0, 270)
+    err = kiosk_range_error(p, *west)
+    assert err is not None and err.distance_m == pytest.approx(75.0, abs=0.1) and "75 米" in err.zh
