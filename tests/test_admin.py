@@ -361,3 +361,11 @@ async def test_keys_duplicates_renames_and_the_audit_screen(engine: Engine, tmp_
     with pytest.raises(CodeError) as err:
         Verifier(TrustList.from_engine(engine)).verify(token, role=Role.WORKER)
     assert err.value.reason is Reason.CODE_KEY_REVOKED
+
+
+def test_admin_command_on_a_database_without_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk.cli import main
+
+    assert main(["admin", "--db", str(tmp_path / "empty.db")]) == 2
+    err = capsys.readouterr().err
+    assert "kiosk db upgrade" in err and "Traceback" not in err

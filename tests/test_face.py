@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from kiosk.camera.face import FaceError, capture_face, capture_from, check_face, read_image_file
+from kiosk.camera.face import FaceError, capture_face, capture_from, check_face, grab_still, read_image_file
 from kiosk.camera.sources import open_source
 
 
@@ -76,3 +76,11 @@ def test_id_card_image_from_a_file(tmp_path: Path) -> None:
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(Exception, match="Cannot read the image"):
         read_image_file(str(tmp_path / "bad.png"))
+
+
+def test_an_id_card_still_from_a_video(tmp_path: Path) -> None:
+    video = write_video(tmp_path / "card.avi", [blank()] * 3 + [astronaut()] * 4)
+    jpeg = grab_still(video, skip=3)
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None and image.shape == (512, 512, 3)
+    assert image.std() > 20  # the picture, not a grey settling frame

@@ -49,9 +49,9 @@ class WorkersScreen(AdminScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, rows: list[Any]) -> None:
+        def __init__(self, query: str, rows: list[Any]) -> None:
             super().__init__()
-            self.rows = rows
+            self.query, self.rows = query, rows
 
     class Detail(Message):
         def __init__(self, worker_id: uuid.UUID, file: Any, ready: list[Any]) -> None:
@@ -83,19 +83,23 @@ class WorkersScreen(AdminScreen):
 
     # --- the list --------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="list workers")
     def reload(self) -> None:
+        self._load(self.query_one("#search", Input).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="list workers")
+    def _load(self, query: str) -> None:
         from store.admin import list_workers
 
-        query = self.query_one("#search", Input).value if self.is_mounted else ""
         try:
             rows = list_workers(self.admin.engine, query)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.post_message(self.Loaded(rows))
+        self.post_message(self.Loaded(query, rows))
 
     def on_workers_screen_loaded(self, message: Loaded) -> None:
+        if message.query != self.query_one("#search", Input).value:
+            return  # a slower answer to an older search
         table = self.query_one("#workers", DataTable)
         table.clear()
         yes, no = "✓", "✗"
