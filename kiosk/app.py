@@ -493,6 +493,7 @@ class KioskApp(App[None]):
         self.post_message(self.SyncChanged(SyncView(kind="running")))
         try:
             self.sync_fn()
+            self.verifier.reload()  # keys and revocations may have come with the pull
         finally:
             self.post_message(self.SyncChanged(self._sync_view()))
 
@@ -637,33 +638,28 @@ def run_app(args: argparse.Namespace) -> int:
     def camera(on_state: Callable[[SourceState, str], None]) -> FrameSource:
         return open_source(spec, width=w, height=h, on_state=on_state)
 
-    sync_fn, status_fn = sync_functions(cfg, engine)
+    sync_fn, status_fn, shared = sync_functions(cfg, engine)
     app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn)
     try:
         app.run()
     finally:
+        shared.dispose()
         engine.dispose()
     return 0
 
 
-def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object] | None, Callable[[], Any] | None]:
-    """The background sync and its status, when the sync module is there (``store/sync*.py``)."""
-    status_fn: Callable[[], Any] | None = None
-    if _module_exists("store.sync_state"):
-        from store.sync_state import status
+def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object], Callable[[], Any], Engine]:
+    """The background sync with the shared database (``store.sync.sync_once``), its status, and the
+    shared engine (the caller disposes of it). ``sync_once`` never raises for a database that is down."""
+    from store.db import make_engine
+    from store.sync import status, sync_once
 
-        def status_fn() -> Any:
-            return status(engine)
+    shared = make_engine(cfg.store.shared())
 
-    sync_fn: Callable[[], object] | None = None
-    if _module_exists("store.sync"):
-        import store.sync as sync_mod
+    def sync_fn() -> object:
+        return sync_once(engine, shared, face_thumbs=True)
 
-        run = getattr(sync_mod, "sync_once", None) or getattr(sync_mod, "sync", None)
-        if callable(run):
-            shared = cfg.store.shared()
+    def status_fn() -> Any:
+        return status(engine)
 
-            def sync_fn() -> object:
-                return run(engine, shared)
-
-    return sync_fn, status_fn
+    return sync_fn, status_fn, shared

@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from store.keys import IssuerPrivateKey, register_public_key
 from store.migrate import upgrade_engine
 from store.reasons import Reason, Role
 from store.seed import ELIGIBLE, seed_demo
-from store.timeutil import utcnow
+from store.timeutil import local_date, utcnow
 
 GARBAGE = ("https://example.com/not-a-code", "HELLO KIOSK")
 
@@ -42,6 +42,7 @@ class Demo:
     verifier: Verifier
     summary: dict[str, Any]
     seed: int = 1
+    clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     @property
@@ -61,7 +62,7 @@ class Demo:
         return [uuid.UUID(x) for x in self.summary["examples"].get(kind, [])]
 
     def code(self, subject: uuid.UUID, *, role: Role = Role.WORKER, age_s: float = 0.0) -> str:
-        at = utcnow() - timedelta(seconds=age_s)
+        at = self.clock() - timedelta(seconds=age_s)
         return issue_code(self.key, role=role, subject=subject, at=at, validity_s=self.config.codes.validity_s)
 
     def tokens(self) -> Iterator[str]:
@@ -101,8 +102,8 @@ class Demo:
 
 
 def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
-              card_s: float = 3.0) -> Demo:
-    """A ready demo store in ``folder`` (which must exist)."""
+              card_s: float = 3.0, clock: Callable[[], datetime] = utcnow) -> Demo:
+    """A ready demo store in ``folder`` (which must exist); ``clock`` fixes "today" (tests freeze it)."""
     url = f"sqlite:///{folder / 'demo.db'}"
     config = parse_config({
         "language": language,
@@ -112,9 +113,12 @@ def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str 
     })
     engine = make_engine(url, synchronous="NORMAL")
     upgrade_engine(engine)
-    summary = seed_demo(engine, workers=workers, projects=2, seed=seed, examples=30)
+    now = clock()
+    summary = seed_demo(engine, workers=workers, projects=2, seed=seed, examples=30,
+                        today=local_date(now, config.policy.timezone))
     key = IssuerPrivateKey.generate()
-    register_public_key(engine, key.public_pem(), not_before=utcnow() - timedelta(days=30), note="demo key",
+    register_public_key(engine, key.public_pem(), not_before=now - timedelta(days=30), note="demo key",
                         actor="demo")
-    verifier = Verifier(TrustList.from_engine(engine), skew_s=config.policy.clock_skew_s)
-    return Demo(engine=engine, config=config, key=key, verifier=verifier, summary=summary, seed=seed)
+    verifier = Verifier(TrustList.from_engine(engine), skew_s=config.policy.clock_skew_s, clock=clock)
+    return Demo(engine=engine, config=config, key=key, verifier=verifier, summary=summary, seed=seed,
+                clock=clock)

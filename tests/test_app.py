@@ -1,0 +1,423 @@
+"""The officer screen, driven like an officer drives it: codes at the scanner or the camera, keys.
+
+Every test builds the app with ``build_app`` on a real SQLite store filled by ``seed_demo`` (synthetic
+people), a demo issuer key and a frozen clock, runs it with ``run_test`` and waits on its workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import functools
+import threading
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlmodel import Session, func, select
+
+from kiosk.app import KioskApp, build_app
+from kiosk.camera.simulate import phone_frame
+from kiosk.camera.sources import Frame, SourceState, StateCallback
+from kiosk.demo import Demo, make_demo
+from kiosk.i18n import MESSAGES, t
+from kiosk.widgets.attempts import AttemptsList
+from kiosk.widgets.camera import ScannerInput
+from kiosk.widgets.result_card import ResultCard
+from kiosk.widgets.status import CameraStatus, Counters
+from store.models import Attendance, SignInAttempt
+from store.reasons import Reason, Role
+from store.seed import ELIGIBLE
+
+#: 07:00 on 3 March 2026 in Shanghai
+FROZEN = datetime(2026, 3, 2, 23, 0, 0, tzinfo=UTC)
+SIZE = (100, 30)
+pytestmark = pytest.mark.timeout(90)
+
+
+def run_async(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async Pilot test on its own event loop (no async plugin needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+def frozen() -> datetime:
+    return FROZEN
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    d = make_demo(tmp_path, workers=200, clock=frozen)
+    yield d
+    d.engine.dispose()
+
+
+def app_of(demo: Demo, camera: object = None) -> KioskApp:
+    return build_app(demo.config, demo.engine, camera, demo.verifier, clock=frozen)  # type: ignore[arg-type]
+
+
+async def settle(app: KioskApp, pilot: object) -> None:
+    """Let the workers finish and their messages land (twice: a result starts the counters' worker)."""
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def scan(app: KioskApp, pilot: object, text: str) -> None:
+    """A keyboard-wedge scanner: the code lands in the focused scanner field, then Enter."""
+    field = app.screen.query_one(ScannerInput)
+    assert field.has_focus
+    field.value = text
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+def card_text(app: KioskApp) -> str:
+    card = app.screen.query_one(ResultCard)
+    lines = card.render_lines(card.region.reset_offset)
+    return re.sub(r"\s+", "", "".join(seg.text for line in lines for seg in line))
+
+
+def screen_text(app: KioskApp) -> str:
+    """What the terminal shows, without any whitespace (so wrapped lines still match)."""
+    lines = ("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+    return re.sub(r"\s+", "", "".join(lines))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def has(app: KioskApp, *texts: str) -> bool:
+    shown = screen_text(app)
+    return all(squash(x) in shown for x in texts)
+
+
+def attendances(demo: Demo) -> int:
+    with Session(demo.engine) as s:
+        return int(s.exec(select(func.count()).select_from(Attendance)).one())
+
+
+def officer_code(demo: Demo, *, assigned: bool = True) -> str:
+    return demo.code(demo.officer(assigned=assigned), role=Role.OFFICER)
+
+
+async def unlock(app: KioskApp, pilot: object, demo: Demo) -> None:
+    await scan(app, pilot, officer_code(demo))
+    assert app.current_mode == "officer"
+
+
+# --- unlocking -------------------------------------------------------------------------------------
+
+
+@run_async
+async def test_starts_locked_and_unlocks_with_the_officers_code(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.current_mode == "locked"
+        assert has(app, t("locked"))
+        await unlock(app, pilot, demo)
+        project = demo.summary["projects"][0]["name"]
+        assert project in screen_text(app)
+        assert app.session is not None and app.session.project.id == demo.project_id
+
+
+@run_async
+async def test_wrong_role_and_unassigned_officers_stay_locked_with_the_reason(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[0]))  # a worker's code
+        assert app.current_mode == "locked"
+        assert has(app, Reason.CODE_WRONG_ROLE.zh)
+        await scan(app, pilot, officer_code(demo, assigned=False))
+        assert app.current_mode == "locked"
+        assert has(app, Reason.OFFICER_NOT_ASSIGNED.zh)
+        await scan(app, pilot, "not a code at all")
+        assert app.current_mode == "locked"
+        assert has(app, Reason.CODE_INVALID.zh)
+    assert attendances(demo) == 0
+
+
+@run_async
+async def test_officer_of_several_projects_picks_one(demo: Demo) -> None:
+    chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(app, pilot, demo.code(uuid.UUID(chief["id"]), role=Role.OFFICER))
+        names = [p["name"] for p in demo.summary["projects"]]
+        assert all(n in screen_text(app) for n in names)  # the picker lists both
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert app.current_mode == "officer"
+        assert app.session is not None and app.session.project.name == sorted(names)[1]
+
+
+@run_async
+async def test_kiosk_outside_the_project_range_does_not_unlock(demo: Demo) -> None:
+    from kiosk.config import parse_config
+
+    cfg = parse_config({"kiosk": {"latitude": 39.9, "longitude": 116.4}})  # Beijing
+    app = build_app(cfg, demo.engine, None, demo.verifier, clock=frozen)
+    async with app.run_test(size=SIZE) as pilot:
+        await scan(app, pilot, officer_code(demo))
+        assert app.current_mode == "locked"
+        assert has(app, Reason.KIOSK_OUTSIDE_RANGE.zh)
+
+
+# --- signing in ------------------------------------------------------------------------------------
+
+
+@run_async
+async def test_eligible_worker_is_green_then_amber_with_one_record(demo: Demo) -> None:
+    worker = demo.examples(ELIGIBLE)[0]
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, demo.code(worker))
+        card = app.screen.query_one(ResultCard)
+        assert card.kind == "ok"
+        text = card_text(app)
+        assert t("signed_in") in text and "***********" in text
+        assert app.screen.query_one(Counters).counts.signed_in == 1
+        assert attendances(demo) == 1
+
+        await scan(app, pilot, demo.code(worker, age_s=5))  # his next code, a moment later
+        assert card.kind == "already"
+        assert squash(t("already", time="07:00")) in card_text(app)
+        assert app.screen.query_one(Counters).counts.signed_in == 1
+        assert attendances(demo) == 1
+        assert len(app.screen.query_one(AttemptsList).rows) == 2
+
+
+REFUSALS = [k for k in Reason if k.value in {
+    "REALNAME_INCOMPLETE", "NO_BANK_CARD", "NO_HEALTH_CHECK", "HEALTH_CHECK_FAILED", "HEALTH_CHECK_EXPIRED",
+    "NOT_EMPLOYED_ON_PROJECT", "EMPLOYMENT_NOT_CONFIRMED", "EMPLOYMENT_NOT_STARTED", "EMPLOYMENT_ENDED",
+    "AGE_POLICY"}]
+
+
+@run_async
+async def test_each_refusal_shows_its_reason_in_chinese_and_english(demo: Demo) -> None:
+    app = app_of(demo)
+    cases: list[tuple[str, Reason]] = [(demo.code(demo.examples(r.value)[0]), r) for r in REFUSALS]
+    cases += [
+        (demo.code(demo.examples(ELIGIBLE)[1], age_s=900), Reason.CODE_EXPIRED),
+        (demo.code(uuid.uuid4()), Reason.WORKER_UNKNOWN),
+        ("https://example.com/x", Reason.CODE_INVALID),
+        (demo.code(demo.officer(), role=Role.OFFICER, age_s=1), Reason.CODE_WRONG_ROLE),
+    ]
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        for n, (code, reason) in enumerate(cases, 1):
+            await scan(app, pilot, code)
+            card = app.screen.query_one(ResultCard)
+            assert card.kind == "refused", reason
+            text = card_text(app)
+            assert t("refused") in text and squash(reason.zh) in text and squash(reason.en) in text, reason
+            assert app.screen.query_one(Counters).counts.refused == n
+    assert attendances(demo) == 0
+    with Session(demo.engine) as s:
+        kept = {a.reason for a in s.exec(select(SignInAttempt))}
+    assert {r.value for _, r in cases} <= kept
+
+
+@run_async
+async def test_wedge_scanner_types_the_code(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        code = demo.code(demo.examples(ELIGIBLE)[2])
+        await pilot.press(*code, "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one(ResultCard).kind == "ok"
+        assert code not in screen_text(app)  # the field masks what the scanner types
+    assert attendances(demo) == 1
+
+
+@run_async
+async def test_lock_key_stops_sign_ins(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert app.current_mode == "locked"
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[3]))
+        assert app.current_mode == "locked"
+    assert attendances(demo) == 0
+
+
+@run_async
+async def test_language_switch(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        assert has(app, t("locked", "zh"))
+        await pilot.press("f4")
+        await pilot.pause()
+        assert has(app, t("locked", "en")) and not has(app, t("locked", "zh"))
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, demo.code(demo.examples(Reason.NO_BANK_CARD.value)[0]))
+        text = card_text(app)
+        assert squash(Reason.NO_BANK_CARD.en) in text and Reason.NO_BANK_CARD.zh in text  # the other beneath
+        await pilot.press("f4")
+        await pilot.pause()
+        assert has(app, t("c_signed", "zh"))
+
+
+@run_async
+async def test_help_and_quit_confirmation(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert has(app, t("help_title"))
+        await pilot.press("escape", "ctrl+q")
+        await pilot.pause()
+        assert has(app, t("quit_question"))
+        await pilot.press("escape")  # stay
+        await pilot.pause()
+        assert app.is_running and app.current_mode == "locked"
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+def test_catalogue_has_both_languages_with_the_same_fields() -> None:
+    import string
+
+    for key, (zh, en) in MESSAGES.items():
+        assert zh and en, key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(s) if f} for s in (zh, en)]
+        assert fields[0] == fields[1], key
+
+
+# --- the camera ------------------------------------------------------------------------------------
+
+
+class ScriptedCamera:
+    """A frame source test double: serves the frames of each act, waiting for the test between acts;
+    ``lose()`` makes it report RECONNECTING until ``act()`` lets it go on (then CONNECTED)."""
+
+    def __init__(self, acts: list[list[np.ndarray]], *, lose_first: bool = False) -> None:
+        self.name = "scripted"
+        self.state = SourceState.CONNECTING
+        self.on_state: StateCallback | None = None
+        self.acts = acts
+        self.lose_first = lose_first
+        self.waiting = threading.Event()  # set when it has served an act and waits for the next
+        self.go = threading.Event()
+        self.closed = threading.Event()
+        self._frames: list[np.ndarray] = []
+        self._index = 0
+
+    def _set(self, state: SourceState) -> None:
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(state, str(state))
+
+    def open(self) -> None:
+        self._set(SourceState.CONNECTED)
+
+    def _pause(self) -> bool:
+        self.waiting.set()
+        while not self.go.wait(0.05):
+            if self.closed.is_set():
+                return False
+        self.go.clear()
+        self.waiting.clear()
+        return True
+
+    def read(self) -> Frame | None:
+        if self.lose_first:
+            self.lose_first = False
+            self._set(SourceState.RECONNECTING)
+            if not self._pause():
+                return None
+            self._set(SourceState.CONNECTED)
+        while not self._frames:
+            if not self.acts:
+                self._set(SourceState.ENDED)
+                return None
+            if self._index and not self._pause():
+                return None
+            self._frames = list(self.acts.pop(0))
+        self._index += 1
+        return Frame(image=self._frames.pop(0), index=self._index, source=self.name)
+
+    def close(self) -> None:
+        self.closed.set()
+
+    def stop(self) -> None:
+        self.closed.set()
+
+    async def next_act(self) -> None:
+        await asyncio.to_thread(self.waiting.wait, 20)
+        assert self.waiting.is_set(), "the camera never asked for more"
+
+
+@run_async
+async def test_camera_unlocks_then_signs_in_with_the_code_outlined(demo: Demo) -> None:
+    officer = phone_frame(officer_code(demo), seed=1)
+    worker = phone_frame(demo.code(demo.examples(ELIGIBLE)[4]), seed=2)
+    cam = ScriptedCamera([[officer, officer], [worker, worker, worker]])
+    app = app_of(demo, cam)
+    async with app.run_test(size=SIZE) as pilot:
+        await cam.next_act()  # the officer's frames were read and decoded
+        await pilot.pause()
+        unlocking = [w for w in app.workers if w.group == "unlock"]
+        if unlocking:  # (it may be done already)
+            await app.workers.wait_for_complete(unlocking)
+        await pilot.pause()
+        assert app.current_mode == "officer"
+        cam.go.set()
+        await settle(app, pilot)  # the camera ends after the worker's frames
+        assert app.screen.query_one(ResultCard).kind == "ok"
+        assert attendances(demo) == 1  # three frames of one code: one attempt
+        with Session(demo.engine) as s:
+            assert len(list(s.exec(select(SignInAttempt)))) == 1
+        assert "▀" in screen_text(app)  # the preview drew the frames
+    assert cam.closed.is_set()
+
+
+@run_async
+async def test_camera_lost_is_shown_then_recovered(demo: Demo) -> None:
+    cam = ScriptedCamera([[phone_frame(None, seed=3)]], lose_first=True)
+    app = app_of(demo, cam)
+    async with app.run_test(size=SIZE) as pilot:
+        await cam.next_act()
+        await pilot.pause()
+        status = app.screen.query_one(CameraStatus)
+        assert status.state == "reconnecting"
+        assert has(app, t("cam_reconnecting"))
+        assert app.screen.query_one(ScannerInput).has_focus  # the screen still answers
+        await pilot.press("f4")
+        await pilot.pause()
+        assert has(app, t("cam_reconnecting", "en"))
+        cam.go.set()
+        await settle(app, pilot)
+        assert status.state in ("connected", "ended")
+        assert has(app, t("cam_connected", "en")) or has(app, t("cam_ended", "en"))
+    assert cam.closed.is_set()
+
+
+@run_async
+async def test_quitting_releases_a_camera_stuck_reconnecting(demo: Demo) -> None:
+    cam = ScriptedCamera([], lose_first=True)
+    app = app_of(demo, cam)
+    async with app.run_test(size=SIZE) as pilot:
+        await cam.next_act()
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+    await asyncio.to_thread(cam.closed.wait, 5)
+    assert cam.closed.is_set()
+
+
+def test_frozen_clock_is_the_sites_morning() -> None:
+    assert (FROZEN + timedelta(hours=8)).strftime("%H:%M") == "07:00"
