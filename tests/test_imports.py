@@ -227,3 +227,20 @@ def test_import_on_postgres(pg_url: str, tmp_path: Path) -> None:
             assert w0.name == "测试改名" and w0.realname_verified_at is None  # a new name is verified again
     finally:
         engine.dispose()
+
+
+def test_cli_dry_run_and_json(org: Engine, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    path = write_csv(tmp_path / "a.csv", [row(i) for i in range(5)])
+    assert main(["import", "workers", str(path), "--db", sqlite_url, "--dry-run", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["workers_created"], out["written"], out["dry_run"]) == (5, False, True)
+    assert count(org, Worker) == 0
+    assert main(["import", "workers", str(path), "--db", sqlite_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] is True and count(org, Worker) == 5
+    assert main(["import", "workers", str(path), "--db", sqlite_url, "--json"]) == 2
+    bad = json.loads(capsys.readouterr().out)
+    assert bad["written"] is False and [e["row"] for e in bad["errors"]] == [2, 3, 4, 5, 6]
+    assert main(["import", "workers", str(tmp_path / "nope.xlsx"), "--db", sqlite_url]) == 2
+    assert "找不到文件" in capsys.readouterr().err
