@@ -86,7 +86,7 @@ class SignInResult:
     attempt_id: uuid.UUID | None = None
     attendance_id: uuid.UUID | None = None
     first_at: datetime | None = None  # already: when the day's attendance was made
-    first_kiosk: str | None = None  # already: kiosk name (or "phone" for way A)
+    first_kiosk: str | None = None  # already: the kiosk's name (None for way A on a phone)
     first_way: str | None = None
     distance_m: float | None = None
 
@@ -101,6 +101,8 @@ class SignInResult:
         if self.outcome is Outcome.ALREADY:
             when = as_utc(self.first_at or self.at).astimezone(_zone(tz)).strftime("%H:%M")
             where = self.first_kiosk or ""
+            if not where and self.first_way == Way.A.value:
+                where = "by phone" if lang == "en" else "手机签到"
             if lang == "en":
                 return f"Already signed in today at {when}" + (f" ({where})" if where else "")
             return f"今日已签到 {when}" + (f"（{where}）" if where else "")
@@ -363,7 +365,7 @@ class SignInService:
             attempt.outcome = Outcome.ALREADY.value
             attempt.attendance_id = first.id
             kiosk = s.get(Kiosk, first.kiosk_id) if first.kiosk_id else None
-            where = kiosk.name if kiosk else ("手机签到" if first.way == Way.A.value else None)
+            where = kiosk.name if kiosk else None
             return finish(
                 SignInResult(
                     Outcome.ALREADY, at, on, worker=card, attempt_id=attempt.id, attendance_id=first.id,

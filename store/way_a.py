@@ -41,8 +41,6 @@ from store.timeutil import as_utc, local_date, utcnow
 #: how the messages say whose code was wrong
 OFFICER_CODE = ("签到员建设码", "Officer's code")
 WORKER_CODE = ("本人建设码", "Your code")
-#: what SignInResult.first_kiosk says for a day first signed in by phone (store/signin.py)
-PHONE_ZH = "手机签到"
 
 
 class CodeVerifier(Protocol):
@@ -175,8 +173,6 @@ def sign_in_way_a(
         place=place,
     )
     zh, en = result.message("zh", project.timezone), result.message("en", project.timezone)
-    if result.outcome is Outcome.ALREADY and result.first_kiosk == PHONE_ZH:
-        en = en.replace(f"({PHONE_ZH})", "(by phone)")  # SignInResult names a kiosk-less way A in Chinese only
     if result.reason in (Reason.OUTSIDE_RANGE, Reason.LOCATION_INACCURATE):
         zh = place_message(place, result.reason, lang="zh", max_accuracy_m=max_accuracy_m) or zh
         en = place_message(place, result.reason, lang="en", max_accuracy_m=max_accuracy_m) or en
