@@ -289,13 +289,18 @@ def update_worker(
 
 
 def set_identity_images(
-    *, session: Session, worker: Worker, front: bytes | None = None, back: bytes | None = None, actor: str = SYSTEM,
+    *, session: Session, worker: Worker, front: bytes | None = None, back: bytes | None = None,
+    issuing_authority: str | None = None, valid_from: date | None = None, valid_until: date | None = None,
+    actor: str = SYSTEM,
 ) -> IdentityDocument:
-    """Store the ID card's front and/or back image (JPEG) on the worker's identity document."""
+    """Store the ID card's front and/or back image (JPEG) on the worker's identity document, and what the
+    back says (签发机关, 有效期限) when given."""
     from store.errors import ValidationError
 
-    if front is None and back is None:
+    if front is None and back is None and doc_fields_empty(issuing_authority, valid_from, valid_until):
         raise ValidationError("front_image", "请提供身份证正面或反面图片", "Give the ID card's front or back image")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValidationError("valid_until", "身份证有效期限的结束早于开始", "The ID card's validity ends before it starts")
     _parents_first(session, worker)
     doc = session.exec(
         select(IdentityDocument).where(IdentityDocument.worker_id == worker.id).order_by(
@@ -305,14 +310,18 @@ def set_identity_images(
     if doc is None:
         doc = IdentityDocument(worker_id=worker.id)
         audit(session, actor, "create", "identitydocument", doc.id)
-    if front is not None:
-        doc.front_image = front
-    if back is not None:
-        doc.back_image = back
+    given = {"front_image": front, "back_image": back, "issuing_authority": (issuing_authority or "").strip() or None,
+             "valid_from": valid_from, "valid_until": valid_until}
+    for name, value in given.items():
+        if value is not None:
+            setattr(doc, name, value)
     session.add(doc)
-    audit(session, actor, "update", "identitydocument", doc.id, ",".join(
-        n for n, v in (("front_image", front), ("back_image", back)) if v is not None))
+    audit(session, actor, "update", "identitydocument", doc.id, ",".join(n for n, v in given.items() if v is not None))
     return doc
+
+
+def doc_fields_empty(*values: object) -> bool:
+    return all(v is None or v == "" for v in values)
 
 
 def add_face_check(

@@ -159,7 +159,11 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         assert "不能签到" in panel(app)
 
         await pilot.press("i")
-        await fill(pilot, front=str(front), back=str(back))
+        form = await fill(pilot, front=str(front), back=str(back), valid_from="2020-01-01", valid_until="2019-01-01")
+        assert "有效期限" in error_of(form)
+        await fill(pilot, authority="上海市公安局黄浦分局", valid_until="2040-01-01")
+        await pilot.press("K")  # the back again, from the webcam this time
+        await settle(pilot)
         await pilot.press("f")  # face capture from the video: the astronaut, one face
         await settle(pilot)
         await pilot.press("v")
@@ -186,7 +190,10 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         w = s.get(Worker, worker_id)
         assert w is not None and w.realname_verified_by == "管理员甲" and w.has_bank_card and w.face_thumb
         doc = s.exec(select(IdentityDocument).where(IdentityDocument.worker_id == worker_id)).one()
-        assert doc.front_image and doc.back_image
+        assert doc.front_image and doc.back_image and doc.issuing_authority == "上海市公安局黄浦分局"
+        assert (doc.valid_from, doc.valid_until) == (date(2020, 1, 1), date(2040, 1, 1))
+        back_image = cv2.imdecode(np.frombuffer(doc.back_image, np.uint8), cv2.IMREAD_COLOR)
+        assert back_image is not None and back_image.shape == (512, 512, 3)  # the camera's frame, not the file
         fc = s.exec(select(FaceCheck).where(FaceCheck.worker_id == worker_id)).one()
         assert fc.faces_found == 1 and fc.verified and fc.verified_by == "管理员甲" and fc.verified_at
         card = s.exec(select(BankCard).where(BankCard.worker_id == worker_id)).one()

@@ -39,7 +39,8 @@ class WorkersScreen(AdminScreen):
         Binding("a", "add", "新增 Add"),
         Binding("e", "edit", "修改 Edit"),
         Binding("i", "id_images", "身份证图片 ID images"),
-        Binding("k", "id_camera", "拍身份证 ID by camera", show=False),
+        Binding("k", "id_camera('front')", "拍身份证正面 ID front by camera", show=False),
+        Binding("K", "id_camera('back')", "拍身份证反面 ID back by camera", show=False),
         Binding("f", "face", "人脸 Face"),
         Binding("v", "verify", "实名认证 Verify"),
         Binding("b", "bank", "银行卡 Bank"),
@@ -281,6 +282,7 @@ class WorkersScreen(AdminScreen):
     def action_id_images(self) -> None:
         from kiosk.camera.face import read_image_file
         from store.enroll import set_identity_images
+        from store.imports import parse_date
         from store.models import Worker
 
         wid = self._need_worker()
@@ -289,39 +291,45 @@ class WorkersScreen(AdminScreen):
         actor = self.admin.actor
 
         def save(v: dict[str, str]) -> Any:
-            if not v["front"] and not v["back"]:
-                raise ValidationError("front", "请填写图片文件", "Give an image file")
             front = read_image_file(v["front"]) if v["front"] else None
             back = read_image_file(v["back"]) if v["back"] else None
+            valid_from = parse_date(v["valid_from"]) if v["valid_from"] else None
+            valid_until = parse_date(v["valid_until"]) if v["valid_until"] else None
             return self.write(lambda s: set_identity_images(
-                session=s, worker=need(s, Worker, wid), front=front, back=back, actor=actor).id)
+                session=s, worker=need(s, Worker, wid), front=front, back=back, issuing_authority=v["authority"],
+                valid_from=valid_from, valid_until=valid_until, actor=actor).id)
 
-        self.form(("身份证图片（从文件）", "ID card images (from files)"), [
+        self.form(("身份证（图片从文件）", "ID card (images from files)"), [
             Field("front", "正面（人像面）图片文件", "Front (photo side) image file"),
             Field("back", "反面（国徽面）图片文件", "Back (emblem side) image file"),
-        ], save, self.changed, note=("图片只保存在共享数据库，不会下发到签到终端",
-                                    "Images stay in the shared database; kiosks never get them"))
+            Field("authority", "签发机关", "Issuing authority"),
+            Field("valid_from", "有效期限起", "Valid from", placeholder="YYYY-MM-DD"),
+            Field("valid_until", "有效期限止（长期可不填）", "Valid until (empty: long-term)", placeholder="YYYY-MM-DD"),
+        ], save, self.changed, note=("图片只保存在共享数据库，不会下发到签到终端；摄像头拍摄：k 正面，K 反面",
+                                    "Images stay in the shared database, never on kiosks. By webcam: k front, K back"))
 
-    def action_id_camera(self) -> None:
+    def action_id_camera(self, side: str = "front") -> None:
         wid = self._need_worker()
         if wid is not None:
-            self.notify(self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…"))
-            self._id_camera(wid)
+            self.notify(self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…") if side == "front"
+                        else self.tr("请将身份证反面对准摄像头…", "Hold the ID card's back to the camera…"))
+            self._id_camera(wid, side)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="photograph an ID card")
-    def _id_camera(self, wid: uuid.UUID) -> None:
+    def _id_camera(self, wid: uuid.UUID, side: str) -> None:
         from kiosk.camera.face import grab_still
         from store.enroll import set_identity_images
         from store.models import Worker
 
         try:
             jpeg = grab_still(self.admin.camera)
-            self.write(lambda s: set_identity_images(session=s, worker=need(s, Worker, wid), front=jpeg,
+            front, back = (jpeg, None) if side == "front" else (None, jpeg)
+            self.write(lambda s: set_identity_images(session=s, worker=need(s, Worker, wid), front=front, back=back,
                                                      actor=self.admin.actor))
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.app.call_from_thread(self.notify, self.tr("已保存身份证正面图片", "ID card front saved"))
+        self.app.call_from_thread(self.notify, self.tr("已保存身份证图片", "ID card image saved"))
         self.show(wid)
 
     def action_face(self) -> None:
