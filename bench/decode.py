@@ -108,13 +108,19 @@ def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
     events: list[GateEvent] = []
     src = FolderSource(folder)
     src.open()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run_frames(gate, src, events.append, threading.Event())
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    src.close()
     engine.dispose()
     signed = [e for e in events if e.result.outcome is Outcome.SIGNED_IN]
-    other = {e.result.reason.value if e.result.reason else e.result.outcome.value for e in events} - {"signed_in"}
-    log(f"headless: {len(signed)}/{n} signed in in {wall:.2f} s" + (f" (also: {sorted(other)})" if other else ""))
+    log(f"headless: {len(signed)}/{n} signed in in {wall:.2f} s ({cpu:.2f} s of CPU: "
+        f"{len(signed) / cpu:.0f} sign-ins per CPU second), {len(events)} attempts")
+    for e in events:
+        if e.result.outcome is not Outcome.SIGNED_IN:
+            text = e.decoded.text if e.decoded else ""
+            log(f"  frame {e.frame}: {e.result.reason or e.result.outcome} (decoded {len(text)} chars, "
+                f"{sum(text == t for t in tokens)} matching a token)")
     lat = sorted(e.latency_ms for e in events)
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
     return len(signed) / wall, p95, folder

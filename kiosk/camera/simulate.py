@@ -154,16 +154,19 @@ def write_folder(
     dark_every: int = 0,
     seed: int = 0,
     ext: str = ".jpg",
+    quality: int = 85,
 ) -> list[Path]:
     """One frame a token in ``folder`` (``000000.jpg`` …, sorted as given); every ``dark_every``-th in
-    dark mode (0: none). Returns the files."""
+    dark mode (0: none). JPEG ``quality`` 85 is about what a webcam's MJPEG stream delivers. Returns
+    the files."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, token in enumerate(tokens):
         dark = dark_every > 0 and i % dark_every == dark_every - 1
         path = out / f"{i:06d}{ext}"
-        if not cv2.imwrite(str(path), phone_frame(token, size=size, dark=dark, seed=seed + i)):
+        params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext.lower() in (".jpg", ".jpeg") else []
+        if not cv2.imwrite(str(path), phone_frame(token, size=size, dark=dark, seed=seed + i), params):
             raise OSError(f"cannot write {path}")
         paths.append(path)
     return paths
