@@ -56,9 +56,9 @@ def sqlite_site(sqlite_url: str) -> Iterator[Site]:
     engine.dispose()
 
 
-def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0) -> RosterApp:
+def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:
     project = resolve_project(site.engine, str(site.project_id))
-    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=False)
+    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=live)
 
 
 class Waiter:
@@ -168,6 +168,22 @@ async def test_a_sign_in_from_another_process_shows_up_live(site: Site, tmp_path
         assert "已签到 4" in str(app.query_one("#counts", Static).render())
         assert app.query_one("#search", Input).value == "国"
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == row_of(app, "陈国强")
+
+
+@run_async
+async def test_postgres_notify_wakes_the_roster_without_polling(pg_url: str, tmp_path: Path) -> None:
+    engine = make_engine(pg_url)
+    site = build_site(engine)
+    populate_day(site)
+    waiter = Waiter()
+    app = app_for(site, tmp_path, poll_s=3600.0, live=True)  # polling would take an hour
+    try:
+        async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:
+            await waiter.until(app, pilot, lambda: app.roster is not None)  # the first refresh
+            await sign_in_elsewhere(site, "王小明", datetime(2026, 11, 1, 23, 57, tzinfo=UTC))
+            await waiter.until(app, pilot, lambda: app.roster is not None and status_cell(app, "王小明") == "已签到")
+    finally:
+        engine.dispose()
 
 
 @run_async
@@ -356,3 +372,15 @@ def test_snapshot_evacuation(sqlite_site: Site, tmp_path: Path, snap_compare: Ca
         await _ready(pilot)
 
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+
+
+def test_cli_roster_errors_are_clear(sqlite_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk.cli import main
+
+    url = sqlite_site.engine.url.render_as_string(hide_password=False)
+    assert main(["roster", "--db", url]) == 2  # two projects: which one?
+    assert "--project" in capsys.readouterr().err
+    assert main(["roster", "--db", url, "--project", str(sqlite_site.project_id), "--date", "2026-02-30"]) == 2
+    err = capsys.readouterr().err
+    assert "YYYY-MM-DD" in err and "Traceback" not in err
+    assert main(["roster", "--db", str(tmp_path / "nothing" / "x.db")]) == 2

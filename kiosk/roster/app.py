@@ -4,7 +4,7 @@ The app gets its store (an Engine), the project and a clock passed in (``make_ap
 CLI and the tests alike). Every refresh is a thread worker that reads the roster with a few set-based
 queries (``store.roster``) and posts one ``RosterLoaded`` message; when it is handled the next refresh
 is scheduled with ``set_timer`` (dolphie's pattern), so refreshes never pile up. On PostgreSQL a
-``LISTEN`` on the sign-in channel (``store.live``, when present) wakes the refresh at once; polling
+``LISTEN`` on the revision channel (``store.live.ChangeListener``) wakes a refresh at once; polling
 (every ``poll_s``) stays as the fallback and is the only way on SQLite. A refresh first compares a
 cheap fingerprint of the day's attendance and refusals and skips the full read when nothing changed
 (a full read is still forced every ``full_every`` polls, for reference data).
@@ -29,7 +29,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
 from kiosk.roster.text import t
@@ -113,7 +115,7 @@ class RosterApp(App[None]):
         self.refreshes = 0  # completed refreshes (tests wait on it)
         self.error: str | None = None
         self._polls = 0
-        self._listener: Any = None
+        self._timer: Timer | None = None
         self._live = live
         self._shown_keys: list[str] = []
         self._shown_cells: dict[str, tuple[Any, ...]] = {}
@@ -143,12 +145,8 @@ class RosterApp(App[None]):
         self.query_one("#roster", DataTable).focus()
         self._render_header()
         self.refresh_roster(full=True)
-        if self._live:
-            self._start_listener()
-
-    def on_unmount(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
+        if self._live and self.engine.dialect.name == "postgresql":
+            self.listen()
 
     @property
     def day(self) -> date:
@@ -172,6 +170,8 @@ class RosterApp(App[None]):
                 return
             roster = load_roster(self.engine, self.project.id, day)
             refused = refused_attempts(self.engine, self.project.id, day, day)
+            if get_current_worker().is_cancelled:
+                return  # a newer refresh (exclusive) supersedes this one
         except StoreError as exc:
             self.post_message(self.RosterLoaded(None, None, exc.message(self.lang)))
             return
@@ -188,7 +188,9 @@ class RosterApp(App[None]):
         self.refreshes += 1
         self._render_header()
         self._polls += 1
-        self.set_timer(self.poll_s, self._poll, name="roster poll")
+        if self._timer is not None:  # a refresh woken by NOTIFY or F5: still one poll chain
+            self._timer.stop()
+        self._timer = self.set_timer(self.poll_s, self._poll, name="roster poll")
 
     def _poll(self) -> None:
         self.refresh_roster(full=self._polls % self.full_every == 0)
@@ -196,21 +198,16 @@ class RosterApp(App[None]):
     def action_refresh_now(self) -> None:
         self.refresh_roster(full=True)
 
-    def _start_listener(self) -> None:
-        """LISTEN/NOTIFY on PostgreSQL through store.live when it exists; polling does the rest."""
-        if self.engine.dialect.name != "postgresql":
-            return
-        try:
-            from store import live  # type: ignore[attr-defined]
-        except ImportError:
-            return
-        start = getattr(live, "listen", None)
-        if start is None:
-            return
-        try:
-            self._listener = start(self.engine, lambda *_: self.call_from_thread(self.refresh_roster))
-        except Exception:  # the listener is an optimisation: polling keeps the roster current
-            self._listener = None
+    @work(thread=True, exclusive=True, exit_on_error=False, group="listen", description="LISTEN for changes")
+    def listen(self) -> None:
+        """PostgreSQL: wake a refresh at each NOTIFY of the revision counter (store.live). Polling stays."""
+        from store.live import ChangeListener
+
+        worker = get_current_worker()
+        with ChangeListener(self.engine.url.render_as_string(hide_password=False)) as live:
+            while not worker.is_cancelled:
+                if live.wait(timeout=1.0) and not worker.is_cancelled:
+                    self.call_from_thread(self.refresh_roster)
 
     # --- rendering -------------------------------------------------------------------------------
 
