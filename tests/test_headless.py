@@ -190,3 +190,18 @@ def test_signal_stops_cleanly_with_every_printed_sign_in_committed(
     assert {x["worker"] for x in lines if x["outcome"] == "signed_in"} == signed
     assert n_attempts == len(lines)
     engine.dispose()
+
+
+def test_the_headless_path_needs_no_ui_and_the_commands_import_light() -> None:
+    """The gate and the camera never import Textual; ``kiosk``'s command modules load no OpenCV."""
+    code = (
+        "import sys, importlib\n"
+        "import kiosk.cli.run_cmd, kiosk.cli.decode_cmd\n"
+        "heavy = sorted(m for m in ('cv2', 'zxingcpp', 'numpy', 'sqlalchemy') if m in sys.modules)\n"
+        "for m in ('kiosk.gate', 'kiosk.camera.sources', 'kiosk.camera.decoders', 'kiosk.camera.dedupe',\n"
+        "          'kiosk.camera.simulate', 'kiosk.camera.photo'): importlib.import_module(m)\n"
+        "ui = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(','.join(heavy) + '|' + ','.join(ui))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "|"
