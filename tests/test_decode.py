@@ -98,6 +98,18 @@ def test_rotated_and_tilted_phones() -> None:
         assert [d.text for d in decode(frame)] == [TOKEN], angle
 
 
+def test_large_frame_falls_back_around_the_code_zxingcpp_could_not_read() -> None:
+    """A blurred, noisy 1280×720 frame: zxing-cpp detects the code but cannot read it; the other readers
+    and the altered copies, tried on a crop around it, can."""
+    frame = phone_frame(TOKEN, blur=2.0, glare=0.0, noise=20, seed=0)
+    assert make_decoder(fallback=False, retries=False)(frame) == []
+    [found] = make_decoder()(frame)
+    assert found.text == TOKEN
+    xs, ys = [p[0] for p in found.points], [p[1] for p in found.points]
+    assert 0 <= min(xs) < max(xs) <= 1280 and 0 <= min(ys) < max(ys) <= 720
+    assert max(xs) - min(xs) > 200  # the code's corners in the whole frame, not in the crop
+
+
 def test_several_codes_in_one_frame_are_all_returned() -> None:
     left = phone_frame("WORKER-ONE", size=(640, 720), seed=1, angle=0, scale=0.8)
     right = phone_frame("WORKER-TWO", size=(640, 720), seed=2, angle=5, scale=0.8, dark=True)

@@ -225,6 +225,8 @@ def chain(
         out: list[Decoded] = []
         for pts in suspects[:4]:
             x0, y0, crop = _crop(gray, pts)
+            if min(crop.shape[:2]) < 21:  # nothing a code could be read from
+                continue
             out += [Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in rest(crop)]
         return _unique(out)
 

@@ -274,6 +274,10 @@ class SimulatedCamera(_Base):
             return None
         return self._frame(image.copy())
 
+    def stop(self) -> None:
+        """Wake a ``read`` waiting for the next frame (from another thread); it returns None."""
+        self._stop.set()
+
     def close(self) -> None:
         self._stop.set()
         self._plan = None
