@@ -239,7 +239,7 @@ def _write_xlsx(table: Table, path: Path) -> None:
         header.append(c)
     ws.append(header)
     for row in table.rows:
-        ws.append(row)
+        ws.append([None if v == "" else v for v in row])  # an empty cell is written as no cell at all
     wb.save(path)
 
 

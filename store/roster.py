@@ -548,13 +548,17 @@ def worker_detail(engine: Engine, project_id: uuid.UUID, worker_id: uuid.UUID, d
 
 @dataclass(slots=True)
 class MonthRow:
-    worker_id: uuid.UUID
+    key: Any  # the worker's id as the driver returned it; see ``worker_id``
     name: str
     id_masked: str
     employer: str
     team: str
     trade: str
     days: set[int]  # days of the month present
+
+    @property
+    def worker_id(self) -> uuid.UUID:
+        return _uuid(self.key)
 
 
 @dataclass(slots=True)
@@ -579,7 +583,9 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
     with translate_errors(str(engine.url)), engine.connect() as conn:
         project = project_info(conn, project_id)
         employed = conn.execute(
-            select(*_EMP_COLS, EMP.start_date)
+            select(
+                _raw(WK.id), WK.name, WK.id_number_masked, EMR.name, EMP.team, EMP.trade,
+            )
             .select_from(EMP_T)
             .join(WK_T, WK.id == EMP.worker_id)
             .join(EMR_T, EMR.id == EMP.employer_id)
@@ -592,25 +598,26 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
             )
             .order_by(EMP.start_date)
         ).all()
+        # ids and dates as the driver gives them: 150 000 rows a month, converted only to a day number
         present = conn.execute(
-            select(ATT.worker_id, ATT.work_date).where(
+            select(_raw(ATT.worker_id), type_coerce(ATT.work_date, String)).where(
                 ATT.project_id == project_id,
                 ATT.work_date >= first,
                 ATT.work_date <= last,
             )
         ).all()
-        rows: dict[uuid.UUID, MonthRow] = {}
-        for r in employed:
-            rows[r.worker_id] = MonthRow(
-                r.worker_id, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set()
-            )
-        missing = {p.worker_id for p in present} - rows.keys()
+        rows: dict[Any, MonthRow] = {}
+        for key, name, masked, employer, team, trade in employed:
+            rows[key] = MonthRow(key, name, masked, employer or "", team or "", trade or "", set())
+        missing = {p[0] for p in present} - rows.keys()
         if missing:
-            for wid, r in _employments_of(conn, project_id, missing).items():
-                rows[wid] = MonthRow(wid, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set())
-    for p in present:
-        rows[p.worker_id].days.add(p.work_date.day)
-    ordered = sorted(rows.values(), key=lambda r: (r.employer, r.team, r.name, r.id_masked, str(r.worker_id)))
+            by_uuid = {_uuid(k): k for k in missing}
+            for wid, r in _employments_of(conn, project_id, by_uuid).items():
+                key = by_uuid[wid]
+                rows[key] = MonthRow(key, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set())
+    for key, day in present:
+        rows[key].days.add(day.day if isinstance(day, date) else int(str(day)[8:10]))
+    ordered = sorted(rows.values(), key=lambda r: (r.employer, r.team, r.name, r.id_masked))
     return Month(project, year, month, last.day, ordered)
 
 
