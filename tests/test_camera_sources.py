@@ -79,6 +79,13 @@ def test_missing_camera_is_a_clear_error_naming_it(spec: str) -> None:
     assert rec.states[-1] is SourceState.FAILED
 
 
+def test_unreachable_stream_is_a_clear_error_naming_it() -> None:
+    url = "http://127.0.0.1:9/video.mjpg"  # the discard port: nothing listens, the connection is refused
+    with pytest.raises(SourceError) as err:
+        open_source(url)
+    assert url in err.value.en and "stream" in err.value.en and url in err.value.zh
+
+
 def test_missing_file_and_folder_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file or folder"):
         open_source(str(tmp_path / "nope.mp4"))

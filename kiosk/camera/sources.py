@@ -291,7 +291,14 @@ class CaptureSource(_Base):
             self._cap = None
 
 
+#: a stream that does not answer within this long counts as lost (OpenCV's FFmpeg default is 30 s)
+STREAM_TIMEOUT_MS = 5000
+
+
 def _default_capture(target: int | str) -> cv2.VideoCapture:
+    if isinstance(target, str) and "://" in target:
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
+        return cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
     return cv2.VideoCapture(target)
 
 
