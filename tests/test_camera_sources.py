@@ -110,6 +110,9 @@ class FakeCapture:
     def set(self, prop: int, value: float) -> bool:
         return True
 
+    def get(self, prop: int) -> float:
+        return {cv2.CAP_PROP_FRAME_WIDTH: 1280.0, cv2.CAP_PROP_FRAME_HEIGHT: 720.0}.get(prop, 0.0)
+
     def read(self) -> tuple[bool, np.ndarray | None]:
         if self.left <= 0:
             return False, None
@@ -138,6 +141,7 @@ def test_camera_that_drops_is_reopened_and_reports_it() -> None:
         SourceState.RECONNECTING, SourceState.RECONNECTING, SourceState.CONNECTED,
     ]
     assert "reconnecting" in rec.details[2] and "0" in rec.details[2]
+    assert "1280×720" in rec.details[1]  # the resolution the camera really gives
 
 
 def test_camera_that_stays_lost_fails_with_a_clear_error() -> None:

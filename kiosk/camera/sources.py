@@ -226,10 +226,23 @@ class CaptureSource(_Base):
             cap.release()
             return None
         if self.live:
+            if self.is_device:  # most USB webcams give 1280×720 at full rate only as MJPEG
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue of old ones
         return cap
+
+    @property
+    def is_device(self) -> bool:
+        return isinstance(self.target, int) or self.spec.startswith("/dev/")
+
+    def _size(self) -> str:
+        """The resolution the camera actually gives (it may ignore the 1280×720 asked for)."""
+        if self._cap is None or not self.live:
+            return ""
+        w, h = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        return f"{w}×{h}" if w > 0 and h > 0 else ""
 
     def open(self) -> None:
         self._stop.clear()
@@ -237,14 +250,14 @@ class CaptureSource(_Base):
         self._cap = self._try_open()
         if self._cap is None:
             self._set(SourceState.FAILED)
-            if isinstance(self.target, int) or self.spec.startswith("/dev/"):
+            if self.is_device:
                 raise _cannot_open(self.name, "找不到摄像头或设备被占用", "no such camera, or it is busy")
             if "://" in self.spec:
                 raise _cannot_open(self.name, "无法连接视频流", "cannot connect to the stream")
             if not Path(self.spec).exists():
                 raise _cannot_open(self.name, "文件不存在", "no such file")
             raise _cannot_open(self.name, "不是可读的视频", "not a readable video")
-        self._set(SourceState.CONNECTED)
+        self._set(SourceState.CONNECTED, self._size())
 
     def read(self) -> Frame | None:
         while not self._stop.is_set():
@@ -271,7 +284,7 @@ class CaptureSource(_Base):
                 return False
             self._cap = self._try_open()
             if self._cap is not None:
-                self._set(SourceState.CONNECTED)
+                self._set(SourceState.CONNECTED, self._size())
                 return True
             delay = min(delay * 2, self.max_backoff_s)
         self._set(SourceState.FAILED)
