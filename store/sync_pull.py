@@ -23,13 +23,13 @@ the winner — unless the kiosk's row is earlier and not pushed yet (then the ne
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, select, update
+from sqlalchemy import Boolean, Date, Table, Uuid, literal_column, select
 from sqlalchemy.engine import Connection, Engine
 
 from store.models import (
@@ -43,14 +43,13 @@ from store.models import (
     Officer,
     OfficerAssignment,
     Project,
-    SignInAttempt,
     Stamped,
     Worker,
 )
 from store.reasons import Outcome
 from store.revision import current_revision
 from store.sync_state import PULL_REV, PUSH_REV, int_state, read_state, write_state
-from store.timeutil import local_date, utcnow
+from store.timeutil import UTCDateTime, local_date, utcnow
 
 #: pulled tables, parents first
 PULLED: tuple[type[Stamped], ...] = (
@@ -73,7 +72,9 @@ NEVER_PULLED: dict[type[Stamped], frozenset[str]] = {
     HealthCheck: frozenset({"result_note"}),
 }
 
-BATCH = 5000
+BATCH = 10000
+#: page cache of the pull's connection, KiB
+CACHE_KIB = 256 * 1024
 #: attendance of these many past days (and today) is pulled: what `already` needs, not the archive
 ATTENDANCE_DAYS = 2
 
@@ -108,14 +109,31 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
     return sqlite_insert(table)
 
 
-def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, or overwrite the columns given where the id exists (both dialects)."""
-    if not rows:
-        return
-    stmt = dialect_insert(conn, table)
-    cols = [c for c in rows[0] if c != "id"]
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={c: stmt.excluded[c] for c in cols})
-    conn.execute(stmt, list(rows))
+def _raw_expr(dialect: str, table: Table, name: str) -> str:
+    """A column as the kiosk's SQLite stores it (hex UUID, ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC, 0/1),
+    computed by the shared database, so 100 000 rows cross without a Python conversion per value."""
+    q = f'"{name}"'
+    if name == "rev":
+        return "0"  # pulled rows are not the kiosk's own writes (module doc)
+    if dialect != "postgresql":
+        return q  # a SQLite shared database stores the same text already
+    t = table.c[name].type
+    if isinstance(t, UTCDateTime):
+        return f"to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    if isinstance(t, Uuid):
+        return f"replace({q}::text, '-', '')"
+    if isinstance(t, Date):
+        return f"to_char({q}, 'YYYY-MM-DD')"
+    if isinstance(t, Boolean):
+        return f"{q}::int"
+    return q
+
+
+def _upsert_sql(table: Table, cols: list[str]) -> str:
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != "id")
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {sets}'
 
 
 def pull(
@@ -127,7 +145,11 @@ def pull(
     today: date | None = None,
     on_progress: Progress | None = None,
 ) -> PullResult:
-    """Bring the kiosk up to the shared database's current revision. Raises driver errors as they come."""
+    """Bring the kiosk up to the shared database's current revision. Raises driver errors as they come.
+
+    The kiosk's store is SQLite (rows are written in its storage format directly)."""
+    if local.dialect.name != "sqlite":
+        raise ValueError("a kiosk's local store is a SQLite file")
     with local.connect() as lconn:
         state = read_state(lconn)
         lconn.rollback()
@@ -142,22 +164,25 @@ def pull(
             if high <= cursor:
                 return PullResult(counts, cursor)
             since = (today or local_date(utcnow())) - timedelta(days=ATTENDANCE_DAYS)
-            with local.connect() as lconn:
+            with local.connect() as lconn, _bulk_pragmas(lconn):
                 lconn = lconn.execution_options(sqlite_begin="IMMEDIATE")
                 for model in PULLED:
                     table = table_of(model)
                     cols = pulled_columns(model, face_thumbs=face_thumbs)
-                    q = select(*(table.c[c] for c in cols)).where(table.c.rev > cursor).order_by(table.c.rev)
+                    exprs: list[Any] = [literal_column(_raw_expr(sconn.dialect.name, table, c)) for c in cols]
+                    q = select(*exprs).select_from(table).where(table.c.rev > cursor).order_by(table.c.rev)
                     if model is Attendance:
                         q = q.where(table.c.work_date >= since)
+                    sql = _upsert_sql(table, cols)
                     result = sconn.execute(q, execution_options={"yield_per": batch})
-                    for part in result.mappings().partitions(batch):
-                        rows = [{**r, "rev": 0} for r in part]
+                    for part in result.partitions(batch):
+                        rows = [tuple(r) for r in part]
                         with lconn.begin():
                             if model is Attendance:
-                                rows, n = _settle_days(lconn, rows, pushed)
+                                rows, n = _settle_days(lconn, cols, rows, pushed)
                                 replaced += n
-                            upsert(lconn, table, rows)
+                            if rows:
+                                lconn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
                         counts[table.name] = counts.get(table.name, 0) + len(rows)
                         if on_progress:
                             on_progress(table.name, len(rows))
@@ -166,40 +191,62 @@ def pull(
     return PullResult(counts, high, replaced)
 
 
-def _settle_days(conn: Connection, rows: list[dict[str, Any]], pushed: int) -> tuple[list[dict[str, Any]], int]:
-    """Make room for pulled attendance whose day the kiosk holds under another id (see module doc)."""
-    att = table_of(Attendance)
-    workers = list({r["worker_id"] for r in rows})
-    dates = list({r["work_date"] for r in rows})
-    mine: dict[tuple[uuid.UUID, uuid.UUID, date], Any] = {}
+@contextmanager
+def _bulk_pragmas(conn: Connection) -> Iterator[None]:
+    """For the pull's connection only: a big page cache (100 000 rows land in random-id indexes),
+    ``synchronous=NORMAL`` and no foreign-key checks. NORMAL is safe here: in WAL mode commits stay in
+    order, so the cursor (the last commit) never survives a power cut that its rows did not; at worst the
+    pull is done again. Foreign keys: the rows are a consistent snapshot of the shared database, which
+    checked them; the kiosk's own writes (sign-ins, on other connections) are still checked."""
+    raw: Any = conn.connection.driver_connection
+    names = ("synchronous", "cache_size", "foreign_keys", "wal_autocheckpoint")
+    old = {p: int(raw.execute(f"PRAGMA {p}").fetchone()[0]) for p in names}
+    raw.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("PRAGMA wal_autocheckpoint=0")  # one checkpoint at the end, not one per thousand pages
+    try:
+        yield
+    finally:
+        for pragma, value in old.items():
+            raw.execute(f"PRAGMA {pragma}={value}")
+        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _settle_days(
+    conn: Connection, cols: list[str], rows: list[tuple[Any, ...]], pushed: int
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Make room for pulled attendance whose day the kiosk holds under another id (see module doc).
+    Rows are in the kiosk's storage format (hex ids, text dates and times: they sort as they compare)."""
+    i_id, i_w, i_p, i_d, i_f = (cols.index(c) for c in ("id", "worker_id", "project_id", "work_date", "first_at"))
+    workers = list({r[i_w] for r in rows})
+    dates = list({r[i_d] for r in rows})
+    mine: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
     for i in range(0, len(workers), 900):
-        q = select(att.c.id, att.c.worker_id, att.c.project_id, att.c.work_date, att.c.first_at, att.c.rev).where(
-            att.c.worker_id.in_(workers[i : i + 900]), att.c.work_date.in_(dates)
+        part = workers[i : i + 900]
+        sql = (
+            "SELECT id, worker_id, project_id, work_date, first_at, rev FROM attendance "
+            f"WHERE worker_id IN ({', '.join('?' * len(part))}) AND work_date IN ({', '.join('?' * len(dates))})"
         )
-        for row in conn.execute(q):
-            mine[(row.worker_id, row.project_id, row.work_date)] = row
-    keep: list[dict[str, Any]] = []
-    losers: list[dict[str, Any]] = []
+        for found in conn.exec_driver_sql(sql, (*part, *dates)):
+            mine[(found[1], found[2], found[3])] = tuple(found)
+    keep: list[tuple[Any, ...]] = []
+    losers: list[tuple[Any, Any]] = []  # (winner, loser)
     for r in rows:
-        m = mine.get((r["worker_id"], r["project_id"], r["work_date"]))
-        if m is None or m.id == r["id"]:
+        m = mine.get((r[i_w], r[i_p], r[i_d]))
+        if m is None or m[0] == r[i_id]:
             keep.append(r)
-        elif m.rev > pushed and (m.first_at, str(m.id)) < (r["first_at"], str(r["id"])):
+        elif m[5] > pushed and (m[4], m[0]) < (r[i_f], r[i_id]):
             continue  # ours is earlier and not pushed yet: the next push settles it on the shared side
         else:
             keep.append(r)
-            losers.append({"old": m.id, "new": r["id"]})
+            losers.append((r[i_id], m[0]))
     if losers:
-        sa = table_of(SignInAttempt)
-        conn.execute(
-            update(sa)
-            .where(sa.c.attendance_id == bindparam("old"))
-            .values(
-                attendance_id=bindparam("new"),
-                outcome=case((sa.c.outcome == Outcome.SIGNED_IN.value, Outcome.ALREADY.value), else_=sa.c.outcome),
-            ),
-            losers,
+        conn.exec_driver_sql(
+            "UPDATE signinattempt SET attendance_id = ?, "
+            f"outcome = CASE WHEN outcome = '{Outcome.SIGNED_IN.value}' THEN '{Outcome.ALREADY.value}' ELSE outcome END "
+            "WHERE attendance_id = ?",
+            losers,  # type: ignore[arg-type]
         )
-        conn.execute(delete(att).where(att.c.id == bindparam("old")), [{"old": x["old"]} for x in losers])
+        conn.exec_driver_sql("DELETE FROM attendance WHERE id = ?", [(old,) for _, old in losers])  # type: ignore[arg-type]
     return keep, len(losers)
-

@@ -1,0 +1,220 @@
+"""Benchmark of sync against the local PostgreSQL: ``python bench/sync.py [--quick]``.
+
+In a database of its own (``kiosk_bench_sync_<random>``, dropped at the end) on 127.0.0.1:5432:
+
+1. ``pull_100k_s``: a shared database seeded with 100 000 synthetic workers (store/seed.py: workers,
+   employments, health checks, projects, officers), pulled into an empty kiosk (a SQLite file,
+   ``synchronous=FULL``) by ``sync_once``. Goal ≤ 10 s.
+2. ``push_10k_s``: that kiosk then holds 10 000 attendances and their 10 000 attempts of its own (bulk
+   inserted with the kiosk's revisions, as if signed in offline); ``sync_once`` pushes them (and pulls
+   them back). Goal ≤ 5 s.
+3. ``noop_sync_ms``: the median of 20 ``sync_once`` with nothing new on either side. Goal ≤ 200 ms.
+4. ``cross_kiosk_p95_s``: two kiosks each running a ``SyncWorker`` (interval 30 s, LISTEN/NOTIFY) on
+   a second, small shared database; a worker signs in on kiosk 1 and the time until kiosk 2's store
+   holds that attendance is measured, 20 times; the 95th percentile. Goal ≤ 2 s.
+
+``--quick``: 10 000 workers, 1 000 attendances, 8 cross-kiosk sign-ins (the keys keep their names).
+The last line printed is one JSON object with exactly those four keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from store.db import make_engine  # noqa: E402
+from store.migrate import upgrade_engine  # noqa: E402
+from store.models import Attendance, Employment, SignInAttempt, Worker  # noqa: E402
+from store.reasons import Outcome  # noqa: E402
+from store.revision import take_revisions  # noqa: E402
+from store.seed import ELIGIBLE, seed_demo  # noqa: E402
+from store.signin import SignInService  # noqa: E402
+from store.sync import SyncReport, SyncStatus, SyncWorker, sync_once  # noqa: E402
+from store.timeutil import local_date, utcnow  # noqa: E402
+
+ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def create_db() -> tuple[str, str]:
+    import psycopg
+
+    name = f"kiosk_bench_sync_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_db(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kiosk(folder: Path, name: str) -> Engine:
+    e = make_engine(f"sqlite:///{folder / (name + '.db')}")
+    upgrade_engine(e)
+    return e
+
+
+def ok(report: SyncReport) -> SyncReport:
+    if not report.ok:
+        raise SystemExit(f"sync failed: {report.error and report.error.en}")
+    return report
+
+
+def offline_sign_ins(local: Engine, n: int) -> None:
+    """``n`` attendances with their attempts, as a kiosk records them offline (its own revisions)."""
+    w, e, at_t, sa_t = (m.__table__ for m in (Worker, Employment, Attendance, SignInAttempt))  # type: ignore[attr-defined]
+    now = utcnow()
+    today = local_date(now)
+    kiosk_id = uuid.uuid4()
+    with local.begin() as conn:
+        pairs = conn.execute(select(e.c.worker_id, e.c.project_id).join(w, w.c.id == e.c.worker_id).limit(n)).all()
+        last = take_revisions(conn, 2 * len(pairs))
+        rev = last - 2 * len(pairs)
+        attendance, attempts = [], []
+        for worker_id, project_id in pairs:
+            att_id, try_id = uuid.uuid4(), uuid.uuid4()
+            rev += 2
+            attempts.append({
+                "id": try_id, "created_at": now, "updated_at": now, "rev": rev - 1, "at": now, "kiosk_id": kiosk_id,
+                "project_id": project_id, "work_date": today, "way": "B", "worker_id": worker_id,
+                "officer_id": None, "outcome": Outcome.SIGNED_IN.value, "reason": None, "kid": None,
+                "code_hash": uuid.uuid4().hex * 2, "attendance_id": att_id, "latitude": None, "longitude": None,
+                "accuracy_m": None, "distance_m": None, "latency_ms": None,
+            })
+            attendance.append({
+                "id": att_id, "created_at": now, "updated_at": now, "rev": rev, "worker_id": worker_id,
+                "project_id": project_id, "work_date": today, "first_at": now, "way": "B", "kiosk_id": kiosk_id,
+                "officer_id": None, "attempt_id": try_id, "latitude": None, "longitude": None,
+            })
+        conn.execute(insert(sa_t), attempts)
+        conn.execute(insert(at_t), attendance)
+
+
+def cross_kiosk(url: str, folder: Path, rounds: int) -> list[float]:
+    shared = make_engine(url)
+    summary = seed_demo(shared, workers=max(200, rounds * 10), projects=1, seed=7, examples=rounds)
+    project = uuid.UUID(summary["examples_project"])
+    eligible = [uuid.UUID(x) for x in summary["examples"][ELIGIBLE]][:rounds]
+    k1, k2 = kiosk(folder, "cross1"), kiosk(folder, "cross2")
+    ok(sync_once(k1, shared))
+    ok(sync_once(k2, shared))
+    pulled = threading.Event()
+
+    def on_k2(report: SyncReport, st: SyncStatus) -> None:
+        if report.pulled.get("attendance"):
+            pulled.set()
+
+    w1 = SyncWorker(k1, url, interval_s=30).start()
+    w2 = SyncWorker(k2, url, interval_s=30, on_report=on_k2).start()
+    a_t = Attendance.__table__  # type: ignore[attr-defined]
+    times: list[float] = []
+    try:
+        time.sleep(1.0)  # let both workers finish their first round
+        for worker_id in eligible:
+            pulled.clear()
+            t0 = time.perf_counter()
+            r = SignInService(k1).sign_in(worker_id, project)
+            if r.outcome is not Outcome.SIGNED_IN:
+                raise SystemExit(f"bench worker not eligible: {r.reason}")
+            while True:
+                pulled.wait(0.02)
+                with k2.connect() as conn:
+                    if conn.execute(select(a_t.c.id).where(a_t.c.id == r.attendance_id)).first():
+                        break
+                if time.perf_counter() - t0 > 30:
+                    raise SystemExit("kiosk 2 did not see kiosk 1's sign-in within 30 s")
+            times.append(time.perf_counter() - t0)
+            time.sleep(0.2)
+    finally:
+        w1.stop()
+        w2.stop()
+        for e in (k1, k2, shared):
+            e.dispose()
+    return times
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10 000 workers, 1 000 attendances, 8 cross-kiosk rounds")
+    args = ap.parse_args()
+    n_workers, n_push, rounds = (10_000, 1_000, 8) if args.quick else (100_000, 10_000, 20)
+    out: dict[str, Any] = {}
+    names: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        try:
+            name, url = create_db()
+            names.append(name)
+            shared = make_engine(url)
+            upgrade_engine(shared)
+            t = time.perf_counter()
+            seed_demo(shared, workers=n_workers, projects=4, seed=1)
+            log(f"seeded {n_workers} workers in {time.perf_counter() - t:.1f} s")
+
+            k = kiosk(folder, "kiosk")
+            t = time.perf_counter()
+            report = ok(sync_once(k, shared))
+            out["pull_100k_s"] = round(time.perf_counter() - t, 2)
+            log(f"pull: {report.pulled} in {out['pull_100k_s']} s")
+
+            offline_sign_ins(k, n_push)
+            t = time.perf_counter()
+            report = ok(sync_once(k, shared))
+            out["push_10k_s"] = round(time.perf_counter() - t, 2)
+            log(f"push: {report.pushed} in {out['push_10k_s']} s (and pulled back {report.pulled})")
+
+            noop = []
+            for _ in range(20):
+                t = time.perf_counter()
+                ok(sync_once(k, shared))
+                noop.append((time.perf_counter() - t) * 1000)
+            out["noop_sync_ms"] = round(statistics.median(noop), 1)
+            log(f"no-op sync: median {out['noop_sync_ms']} ms, max {max(noop):.1f} ms")
+            k.dispose()
+            shared.dispose()
+
+            name2, url2 = create_db()
+            names.append(name2)
+            e2 = make_engine(url2)
+            upgrade_engine(e2)
+            e2.dispose()
+            times = cross_kiosk(url2, folder, rounds)
+            out["cross_kiosk_p95_s"] = round(p95(times), 3)
+            log(f"cross-kiosk: {[round(x, 3) for x in times]}")
+        finally:
+            for n in names:
+                drop_db(n)
+    for key in ("pull_100k_s", "push_10k_s", "noop_sync_ms", "cross_kiosk_p95_s"):
+        out.setdefault(key, None)
+    print(json.dumps({k: out[k] for k in ("pull_100k_s", "push_10k_s", "noop_sync_ms", "cross_kiosk_p95_s")}))
+
+
+if __name__ == "__main__":
+    main()
