@@ -7,8 +7,10 @@ Seeds a fresh SQLite file (or the database given with ``--db``, which must be em
 attendance (every eligible worker present on ~85 % of the days of the month, 31 days: December 2026)
 and a refused attempt for a share of the others today, then measures:
 
-- ``refresh_5k_ms``: one roster refresh (``store.roster.load_roster``, what the app runs every ~2 s),
-  the median of several runs, in milliseconds (goal ≤ 100 ms);
+- ``refresh_5k_ms``: one roster refresh after a new sign-in arrived (``store.roster.RosterReader.load``,
+  what the app runs every ~2 s during the morning rush), the median of several runs, in milliseconds
+  (goal ≤ 100 ms). A cold read (the first refresh, or one after employment/worker data changed) is
+  logged too;
 - ``monthly_export_5k_s``: the monthly attendance sheet as XLSX (``store.exports.export_monthly``),
   5 000 workers × 31 days, in seconds (goal ≤ 5 s).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -40,7 +43,7 @@ from store.migrate import upgrade_engine
 from store.models import Attendance, Employment, Project, SignInAttempt
 from store.reasons import Reason
 from store.revision import take_revisions
-from store.roster import load_roster
+from store.roster import RosterReader, Status, load_roster
 from store.seed import seed_demo
 
 YEAR, MONTH, DAYS = 2026, 12, 31
@@ -55,19 +58,20 @@ def build(url: str, workers: int) -> Any:
     with engine.begin() as conn:
         pid = conn.execute(select(Project.id)).scalar_one()  # type: ignore[call-overload]
         emps = conn.execute(
-            select(Employment.worker_id, Employment.confirmed_at)  # type: ignore[call-overload]
+            select(Employment.worker_id, Employment.confirmed_at, Employment.start_date, Employment.end_date)  # type: ignore[call-overload]
             .where(Employment.project_id == pid)
         ).all()
         now = datetime.now(UTC)
         att: list[dict[str, Any]] = []
         tries: list[dict[str, Any]] = []
-        for wid, confirmed in emps:
+        for wid, confirmed, start, end in emps:
             if confirmed is None:
                 tries.append({"worker_id": wid, "reason": Reason.EMPLOYMENT_NOT_CONFIRMED.value})
                 continue
             for d in range(1, DAYS + 1):
-                if rng.random() < 0.85:
-                    day = date(YEAR, MONTH, d)
+                day = date(YEAR, MONTH, d)
+                # present on ~85 % of the days his employment covers (as the sign-in rules allow)
+                if start <= day and (end is None or day <= end) and rng.random() < 0.85:
                     at = datetime(YEAR, MONTH, d, 22, 30, tzinfo=UTC) - timedelta(days=1, minutes=rng.randint(0, 60))
                     att.append({"worker_id": wid, "project_id": pid, "work_date": day, "first_at": at, "way": "B"})
         for rows, model in ((att, Attendance), (tries, SignInAttempt)):
@@ -80,6 +84,17 @@ def build(url: str, workers: int) -> Any:
                         r.update(at=now, project_id=pid, work_date=TODAY, way="B", outcome="refused")
                 conn.execute(insert(model), chunk)
     return engine, pid
+
+
+def sign_in(engine: Any, pid: uuid.UUID, worker_id: uuid.UUID) -> None:
+    """One attendance, as the gate's sign-in service would commit it (Core, to keep the bench about reading)."""
+    with engine.begin() as conn:
+        rev = take_revisions(conn, 1)
+        now = datetime.now(UTC)
+        conn.execute(insert(Attendance), [{
+            "id": uuid.uuid4(), "created_at": now, "updated_at": now, "rev": rev, "worker_id": worker_id,
+            "project_id": pid, "work_date": TODAY, "first_at": now, "way": "B",
+        }])
 
 
 def main() -> int:
@@ -95,17 +110,29 @@ def main() -> int:
         t = time.perf_counter()
         engine, pid = build(url, workers)
         print(f"seeded {workers} workers and a month of attendance in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        load_roster(engine, pid, TODAY)  # warm the caches once
-        times = []
-        for _ in range(args.runs):
-            t = time.perf_counter()
-            roster = load_roster(engine, pid, TODAY)
-            times.append((time.perf_counter() - t) * 1000)
-        print(f"roster: {len(roster.rows)} rows, counts {roster.counts}", file=sys.stderr)
         t = time.perf_counter()
+        cold = load_roster(engine, pid, TODAY)
+        cold_ms = (time.perf_counter() - t) * 1000
+        reader = RosterReader(engine, pid)
+        reader.load(TODAY)
+        waiting = [r.worker_id for r in cold.rows if r.status is Status.NOT_YET]
+        times, cpu = [], []
+        for i in range(args.runs):
+            sign_in(engine, pid, waiting[i])  # a new sign-in arrives between two refreshes
+            t, c = time.perf_counter(), time.process_time()
+            roster = reader.load(TODAY)
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+        assert roster.counts.signed_in == cold.counts.signed_in + args.runs
+        print(f"roster: {len(roster.rows)} rows, counts {roster.counts}; refresh after a sign-in: median "
+              f"{statistics.median(times):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU; a cold read (first "
+              f"refresh, or after reference data changed): {cold_ms:.1f} ms; load average {os.getloadavg()[0]:.1f}",
+              file=sys.stderr)
+        t, c = time.perf_counter(), time.process_time()
         _, n = export_monthly(engine, pid, YEAR, MONTH, Path(tmp) / "month.xlsx", "xlsx")
         export_s = time.perf_counter() - t
-        print(f"monthly export: {n} workers × {DAYS} days", file=sys.stderr)
+        print(f"monthly export: {n} workers × {DAYS} days in {export_s:.2f} s wall, "
+              f"{time.process_time() - c:.2f} s CPU", file=sys.stderr)
         engine.dispose()
     print(json.dumps({"refresh_5k_ms": round(statistics.median(times), 1), "monthly_export_5k_s": round(export_s, 2)}))
     return 0

@@ -308,9 +308,41 @@ def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[
 
 
 def load_roster(engine: Engine, project_id: uuid.UUID, day: date) -> Roster:
-    """Every worker of the day with his status: four set-based queries."""
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        return roster_on(conn, project_id, day)
+    """Every worker of the day with his status, read afresh (a few set-based queries)."""
+    return RosterReader(engine, project_id).load(day)
+
+
+class RosterReader:
+    """Reads one project's roster again and again (the app's refreshes).
+
+    Who is expected (employment, worker, employer) changes rarely; attendance and refusals change all
+    morning. The reader keeps the expected workers of the day and reads them again only when the day
+    or the reference data's revisions change (three indexed ``max(rev)`` look-ups), so a refresh after
+    a sign-in reads only the day's attendance and refusals.
+    """
+
+    def __init__(self, engine: Engine, project_id: uuid.UUID) -> None:
+        self.engine = engine
+        self.project_id = project_id
+        self._project: ProjectInfo | None = None
+        self._base: tuple[Any, list[Any]] | None = None  # (key, expected rows)
+
+    def load(self, day: date) -> Roster:
+        with translate_errors(str(self.engine.url)), self.engine.connect() as conn:
+            if self._project is None:
+                self._project = project_info(conn, self.project_id)
+            key = (day, tuple(conn.execute(select(
+                select(func.max(EMP.rev)).scalar_subquery(),
+                select(func.max(WK.rev)).scalar_subquery(),
+                select(func.max(EMR.rev)).scalar_subquery(),
+                select(func.max(PRJ.rev)).scalar_subquery(),
+            )).one()))
+            base = self._base
+            if base is None or base[0] != key:
+                base = (key, _expected(conn, self.project_id, day))
+                self._base = base
+                self._project = project_info(conn, self.project_id)
+            return _assemble(conn, self._project, day, base[1])
 
 
 def _raw(col: Any) -> Any:
@@ -324,8 +356,17 @@ def _uuid(raw: Any) -> uuid.UUID:
 
 
 def roster_on(conn: Connection, project_id: uuid.UUID, day: date) -> Roster:
-    project = project_info(conn, project_id)
-    expected = conn.execute(
+    """The roster on an open connection (no caching)."""
+    return _assemble(conn, project_info(conn, project_id), day, _expected(conn, project_id, day))
+
+
+def _row_order(r: RosterRow) -> tuple[str, str, str, str]:
+    return (r.employer, r.team, r.name, r.id_masked)
+
+
+def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
+    """The day's expected workers, in roster order (employer, team, name, masked ID number)."""
+    rows = conn.execute(
         select(
             _raw(WK.id), WK.name, WK.id_number_masked, WK.id_last4,
             EMR.name, EMP.team, EMP.trade,
@@ -340,6 +381,11 @@ def roster_on(conn: Connection, project_id: uuid.UUID, day: date) -> Roster:
             WK.deleted_at.is_(None),
         )
     ).all()
+    return sorted(rows, key=lambda r: (r[4] or "", r[5] or "", r[1], r[2]))
+
+
+def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[Any]) -> Roster:
+    project_id = project.id
     attendance = conn.execute(
         select(_raw(ATT.worker_id), ATT.first_at, ATT.way, KI.name, ATT.rev)
         .select_from(ATT_T)
@@ -385,7 +431,10 @@ def roster_on(conn: Connection, project_id: uuid.UUID, day: date) -> Roster:
         if row is not None:
             row.status = Status.SIGNED_IN
             row.first_at, row.way, row.kiosk = first_at, way, kiosk
-    ordered = sorted(rows.values(), key=lambda r: (r.employer, r.team, r.name, r.id_masked))
+    # the expected rows come sorted (see _expected); only workers from outside them need a sort
+    ordered = list(rows.values())
+    if others:
+        ordered.sort(key=_row_order)
     n_expected = n_not_yet = 0
     for r in ordered:
         if r.expected:

@@ -136,3 +136,26 @@ def test_project_and_date_parsing(site: Site) -> None:
     with pytest.raises(StoreError):
         parse_month("2026/11")
     assert parse_month("2026-02") == (2026, 2)
+
+
+def test_reader_reads_reference_data_again_when_it_changes(site: Site) -> None:
+    from sqlmodel import select as sm_select
+
+    from store import enroll
+    from store.db import write_session
+    from store.models import Employment
+    from store.roster import RosterReader
+
+    reader = RosterReader(site.engine, site.project_id)
+    first = reader.load(DAY)
+    assert first.counts.expected == 6
+    sign(site, "王小明", NOW)  # attendance only: the cached expected workers are reused
+    second = reader.load(DAY)
+    assert second.counts.signed_in == first.counts.signed_in + 1 and second.mark != first.mark
+    with write_session(site.engine) as s:  # 孙未确 confirms his employment: he becomes expected
+        e = s.exec(sm_select(Employment).where(Employment.worker_id == site.workers["孙未确"])).one()
+        enroll.confirm_employment(session=s, employment=e, at=NOW)
+    third = reader.load(DAY)
+    assert third.counts.expected == 7
+    assert next(r for r in third.rows if r.name == "孙未确").expected
+    assert [r.name for r in third.rows] == [r.name for r in load_roster(site.engine, site.project_id, DAY).rows]

@@ -40,12 +40,12 @@ from store.roster import (
     ProjectInfo,
     RefusedAttempt,
     Roster,
+    RosterReader,
     RosterRow,
     Status,
     evacuation,
     filter_rows,
     group_counts,
-    load_roster,
     local_time,
     reason_message,
     refused_attempts,
@@ -111,6 +111,7 @@ class RosterApp(App[None]):
         self.full_every = max(1, full_every)
         self.export_dir = export_dir or Path.cwd()
         self.roster: Roster | None = None
+        self._reader = RosterReader(engine, project.id)
         self.refused: list[RefusedAttempt] = []
         self.refreshes = 0  # completed refreshes (tests wait on it)
         self.error: str | None = None
@@ -168,7 +169,7 @@ class RosterApp(App[None]):
             ):
                 self.post_message(self.RosterLoaded(None, None))
                 return
-            roster = load_roster(self.engine, self.project.id, day)
+            roster = self._reader.load(day)
             refused = refused_attempts(self.engine, self.project.id, day, day)
             if get_current_worker().is_cancelled:
                 return  # a newer refresh (exclusive) supersedes this one
