@@ -44,22 +44,21 @@ from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
 from kiosk.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.screens.locked import LockedScreen
 from kiosk.screens.officer import OfficerScreen
-from kiosk.unlock import ProjectChoice, Unlock, UnlockRefused, check_officer
-from kiosk.widgets import Localized
+from kiosk.widgets import Localized, utcnow
 from kiosk.widgets.camera import CameraPreview, ScannerInput
 from kiosk.widgets.pixels import fit, halfblock_strips
 from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
 from store.reasons import Outcome
-from store.signin import SignInService
-from store.timeutil import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from kiosk.config import Config
     from kiosk.gate import Gate, GateEvent
+    from kiosk.unlock import ProjectChoice, Unlock, UnlockRefused
     from store.codes import Verifier
     from store.keys import IssuerPrivateKey
+    from store.signin import SignInService
     from store.sync_state import SyncStatus as StoreSyncStatus
 
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
@@ -178,8 +177,10 @@ class KioskApp(App[None]):
         self.issuer_key = issuer_key
         self.sync_fn = sync
         self.sync_status_fn = sync_status
-        self.service = SignInService(engine, config.sign_in_policy())
-        self.decoder = decoder or make_decoder(config.camera.decoder)
+        self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
+        # per frame only the configured reader: the whole chain with its retries costs ~0.5 s on a frame
+        # with no code (most frames), which would stall the preview; the next frame is another chance
+        self.decoder = decoder or make_decoder(config.camera.decoder, fallback=False, retries=False)
         self.tz = config.policy.timezone
         self.session: Session | None = None
         self.gate: Gate | None = None
@@ -193,6 +194,10 @@ class KioskApp(App[None]):
         self._seen: tuple[float, list[Decoded]] = (0.0, [])
         self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
         self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
+        #: set when the camera worker has ended and closed its source (wait on it after ``run``)
+        self.camera_released = threading.Event()
+        if camera is None:
+            self.camera_released.set()
         self.set_reactive(KioskApp.lang, config.language)
 
     # --- modes -----------------------------------------------------------------------------------
@@ -245,6 +250,12 @@ class KioskApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="camera")
     def camera_loop(self) -> None:
         """Read frames until cancelled: unlock codes while locked, sign-ins while unlocked."""
+        try:
+            self._camera_loop()
+        finally:
+            self.camera_released.set()
+
+    def _camera_loop(self) -> None:
         worker = get_current_worker()
         next_preview = 0.0
         while not worker.is_cancelled:
@@ -343,6 +354,8 @@ class KioskApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock", description="unlock")
     def check_unlock(self, text: str) -> None:
+        from kiosk.unlock import check_officer
+
         cfg = self.config
         project = uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None
         outcome = check_officer(
@@ -352,6 +365,8 @@ class KioskApp(App[None]):
         self.post_message(self.UnlockChecked(outcome, text))
 
     def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
+        from kiosk.unlock import UnlockRefused
+
         outcome = message.outcome
         if not self.locked:
             return
@@ -378,11 +393,14 @@ class KioskApp(App[None]):
 
     def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "") -> None:
         from kiosk.gate import Gate
+        from store.signin import SignInService
 
         cfg = self.config
+        if self._service is None:
+            self._service = SignInService(self.engine, cfg.sign_in_policy())
         self.session = Session(unlock.officer_id, unlock.officer_name, unlock.projects, project)
         self.gate = Gate(
-            service=self.service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
+            service=self._service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
             officer_id=unlock.officer_id, dedupe_window_s=cfg.camera.dedupe_window_s,
             gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decoder, clock=self.now,
         )
@@ -414,6 +432,8 @@ class KioskApp(App[None]):
             self.action_lock("locked_idle")
 
     def action_change_project(self) -> None:
+        from kiosk.unlock import Unlock
+
         s = self.session
         if s is None or len(s.projects) < 2:
             return
@@ -643,6 +663,7 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
+        app.camera_released.wait(10)  # the camera thread finishes its frame (and commit), then closes
         shared.dispose()
         engine.dispose()
     return 0

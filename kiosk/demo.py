@@ -25,10 +25,9 @@ from sqlalchemy.engine import Engine
 from kiosk.config import Config, parse_config
 from store.codes import TrustList, Verifier, issue_code
 from store.db import make_engine
-from store.keys import IssuerPrivateKey, register_public_key
-from store.migrate import upgrade_engine
+from store.keys import IssuerPrivateKey
 from store.reasons import Reason, Role
-from store.seed import ELIGIBLE, seed_demo
+from store.seed import ELIGIBLE
 from store.timeutil import local_date, utcnow
 
 GARBAGE = ("https://example.com/not-a-code", "HELLO KIOSK")
@@ -40,7 +39,8 @@ class Demo:
     config: Config
     key: IssuerPrivateKey
     verifier: Verifier
-    summary: dict[str, Any]
+    summary: dict[str, Any] = field(default_factory=dict)
+    workers: int = 300
     seed: int = 1
     clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=lambda: random.Random(7))
@@ -64,6 +64,19 @@ class Demo:
     def code(self, subject: uuid.UUID, *, role: Role = Role.WORKER, age_s: float = 0.0) -> str:
         at = self.clock() - timedelta(seconds=age_s)
         return issue_code(self.key, role=role, subject=subject, at=at, validity_s=self.config.codes.validity_s)
+
+    def prepare(self) -> None:
+        """Migrate the store, fill it with seed-demo data, register the demo key's public half."""
+        from store.keys import register_public_key
+        from store.migrate import upgrade_engine
+        from store.seed import seed_demo
+
+        now = self.clock()
+        upgrade_engine(self.engine)
+        self.summary = seed_demo(self.engine, workers=self.workers, projects=2, seed=self.seed, examples=30,
+                                 today=local_date(now, self.config.policy.timezone))
+        register_public_key(self.engine, self.key.public_pem(), not_before=now - timedelta(days=30),
+                            note="demo key", actor="demo")
 
     def tokens(self) -> Iterator[str]:
         """The queue at the gate, issued lazily (see the module docstring)."""
@@ -104,6 +117,15 @@ class Demo:
 def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
               card_s: float = 3.0, clock: Callable[[], datetime] = utcnow) -> Demo:
     """A ready demo store in ``folder`` (which must exist); ``clock`` fixes "today" (tests freeze it)."""
+    demo = start_demo(folder, workers=workers, seed=seed, language=language, card_s=card_s, clock=clock)
+    demo.prepare()
+    return demo
+
+
+def start_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
+               card_s: float = 3.0, clock: Callable[[], datetime] = utcnow) -> Demo:
+    """The quick half: config, engine (not yet migrated), key and verifier; ``Demo.prepare`` does the rest
+    (the demo runs it in the camera's worker, so the screen shows at once)."""
     url = f"sqlite:///{folder / 'demo.db'}"
     config = parse_config({
         "language": language,
@@ -112,13 +134,8 @@ def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str 
         "camera": {"source": "simulated", "dedupe_window_s": 3.0},
     })
     engine = make_engine(url, synchronous="NORMAL")
-    upgrade_engine(engine)
-    now = clock()
-    summary = seed_demo(engine, workers=workers, projects=2, seed=seed, examples=30,
-                        today=local_date(now, config.policy.timezone))
     key = IssuerPrivateKey.generate()
-    register_public_key(engine, key.public_pem(), not_before=now - timedelta(days=30), note="demo key",
-                        actor="demo")
-    verifier = Verifier(TrustList.from_engine(engine), skew_s=config.policy.clock_skew_s, clock=clock)
-    return Demo(engine=engine, config=config, key=key, verifier=verifier, summary=summary, seed=seed,
-                clock=clock)
+    trust = TrustList.of_keys(key, not_before=clock() - timedelta(days=30))
+    verifier = Verifier(trust, skew_s=config.policy.clock_skew_s, clock=clock)
+    return Demo(engine=engine, config=config, key=key, verifier=verifier, seed=seed, clock=clock,
+                workers=workers)

@@ -7,8 +7,8 @@ people), a demo issuer key and a frozen clock, runs it with ``run_test`` and wai
 from __future__ import annotations
 
 import asyncio
-import re
 import functools
+import re
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -65,9 +65,12 @@ def app_of(demo: Demo, camera: object = None) -> KioskApp:
 
 
 async def settle(app: KioskApp, pilot: object) -> None:
-    """Let the workers finish and their messages land (twice: a result starts the counters' worker)."""
+    """Let the workers finish and their messages land (again: a result starts the counters' worker).
+    The camera's worker runs as long as its source does: not waited for here."""
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        busy = [w for w in app.workers if w.group != "camera"]
+        if busy:
+            await app.workers.wait_for_complete(busy)
         await pilot.pause()  # type: ignore[attr-defined]
 
 
@@ -377,7 +380,8 @@ async def test_camera_unlocks_then_signs_in_with_the_code_outlined(demo: Demo) -
         await pilot.pause()
         assert app.current_mode == "officer"
         cam.go.set()
-        await settle(app, pilot)  # the camera ends after the worker's frames
+        await app.workers.wait_for_complete()  # the camera ends after the worker's frames
+        await settle(app, pilot)
         assert app.screen.query_one(ResultCard).kind == "ok"
         assert attendances(demo) == 1  # three frames of one code: one attempt
         with Session(demo.engine) as s:
@@ -401,6 +405,7 @@ async def test_camera_lost_is_shown_then_recovered(demo: Demo) -> None:
         await pilot.pause()
         assert has(app, t("cam_reconnecting", "en"))
         cam.go.set()
+        await app.workers.wait_for_complete()
         await settle(app, pilot)
         assert status.state in ("connected", "ended")
         assert has(app, t("cam_connected", "en")) or has(app, t("cam_ended", "en"))
@@ -421,3 +426,44 @@ async def test_quitting_releases_a_camera_stuck_reconnecting(demo: Demo) -> None
 
 def test_frozen_clock_is_the_sites_morning() -> None:
     assert (FROZEN + timedelta(hours=8)).strftime("%H:%M") == "07:00"
+
+
+@run_async
+async def test_enrolled_face_shows_beside_the_live_picture(demo: Demo) -> None:
+    import cv2
+
+    from store.models import Worker
+
+    worker = demo.examples(ELIGIBLE)[5]
+    face = np.full((96, 80, 3), 200, np.uint8)
+    cv2.circle(face, (40, 45), 30, (60, 90, 160), -1)  # a synthetic "face"
+    with Session(demo.engine) as s:
+        row = s.get(Worker, worker)
+        assert row is not None
+        row.face_thumb = cv2.imencode(".jpg", face)[1].tobytes()
+        s.add(row)
+        s.commit()
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        box = app.screen.query_one("#face-box")
+        assert not box.display
+        await scan(app, pilot, demo.code(worker))
+        assert box.display and has(app, t("enrolled_face"))
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[6]))  # no photo: the box goes
+        assert not box.display
+
+
+@run_async
+async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
+    from kiosk.officer_code import OfficerCodeScreen
+
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, issuer_key=demo.key)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(app, pilot, demo)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert isinstance(app.screen, OfficerCodeScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "officer" and not isinstance(app.screen, OfficerCodeScreen)

@@ -41,6 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             app.run()
         finally:
+            app.camera_released.wait(10)  # no commit still running when the folder goes
             app.engine.dispose()
     return 0
 
@@ -49,14 +50,22 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
     """The demo's app (also used by ``bench/tui.py``)."""
     from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
-    from kiosk.demo import make_demo
+    from kiosk.camera.sources import StateCallback
+    from kiosk.demo import start_demo
     from kiosk.identity import kiosk_identity
 
-    demo = make_demo(folder, workers=workers, language=language, card_s=max(0.5, 3.0 / speed))
-    camera = SimulatedCamera(
-        demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
-        size=(960, 540),
-    )
-    kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
-    return build_app(demo.config, demo.engine, camera, demo.verifier, kiosk_id=kiosk_id, issuer_key=demo.key,
-                     demo=True)
+    demo = start_demo(folder, workers=workers, language=language, card_s=max(0.5, 3.0 / speed))
+
+    def camera(on_state: StateCallback) -> SimulatedCamera:
+        """Runs in the camera's worker: the store is made while the screen already shows."""
+        demo.prepare()
+        app.kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
+        cam = SimulatedCamera(
+            demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
+            size=(960, 540), on_state=on_state,
+        )
+        cam.open()
+        return cam
+
+    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.key, demo=True)
+    return app

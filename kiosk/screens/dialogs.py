@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,14 +12,16 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk import i18n
-from kiosk.unlock import ProjectChoice
+
+if TYPE_CHECKING:
+    from kiosk.unlock import ProjectChoice
 
 
 def _lang(screen: ModalScreen[Any]) -> str:
     return str(getattr(screen.app, "lang", "zh"))
 
 
-class ProjectPicker(ModalScreen[ProjectChoice | None]):
+class ProjectPicker(ModalScreen["ProjectChoice | None"]):
     """The officer is assigned to several projects: which one does this kiosk sign in for."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]

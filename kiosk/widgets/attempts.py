@@ -9,9 +9,8 @@ from datetime import datetime
 from rich.console import RenderableType
 from rich.text import Text
 
-from kiosk.widgets import Localized
+from kiosk.widgets import Localized, local_time
 from store.reasons import Outcome, Reason
-from store.timeutil import as_utc, zone
 
 KEEP = 20
 
@@ -51,7 +50,7 @@ class AttemptsList(Localized):
             text.append("\n" + self.t("no_attempts"), style="dim")
         for r in self.rows:
             mark, colour = STYLE[r.outcome]
-            at = as_utc(r.at).astimezone(zone(self.tz)).strftime("%H:%M:%S")
+            at = local_time(r.at, self.tz, "%H:%M:%S")
             text.append(f"\n{at} ")
             text.append(f"{mark} {self.t(LABEL[r.outcome])}", style=colour)
             text.append(f" {r.name or self.t('unknown_person')}")

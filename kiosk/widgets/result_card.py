@@ -7,22 +7,19 @@ next result replaces it; then it goes back to "show your code". The full ID numb
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kiosk.widgets import Localized
+from kiosk.widgets import Localized, local_time
 from store.reasons import Outcome
-from store.signin import SignInResult
-from store.timeutil import as_utc, zone
+
+if TYPE_CHECKING:
+    from store.signin import SignInResult
 
 KIND = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already", Outcome.REFUSED: "refused"}
-
-
-def local_hm(at: datetime, tz: str, fmt: str = "%H:%M") -> str:
-    return as_utc(at).astimezone(zone(tz)).strftime(fmt)
 
 
 class ResultCard(Localized):
@@ -57,7 +54,7 @@ class ResultCard(Localized):
         if r.outcome is Outcome.SIGNED_IN:
             lines.append(Text(self.t("signed_in"), style="bold"))
         elif r.outcome is Outcome.ALREADY:
-            when = local_hm(r.first_at or r.at, self.tz)
+            when = local_time(r.first_at or r.at, self.tz)
             key = "already_where" if r.first_kiosk else "already"
             lines.append(Text(self.t(key, time=when, where=r.first_kiosk or ""), style="bold"))
         else:
@@ -79,5 +76,5 @@ class ResultCard(Localized):
                 team = " · ".join(x for x in (w.team, w.trade) if x)
                 if team:
                     table.add_row(f"{self.t('f_team')}/{self.t('f_trade')}", team)
-        table.add_row(self.t("f_time"), local_hm(r.at, self.tz, "%H:%M:%S"))
+        table.add_row(self.t("f_time"), local_time(r.at, self.tz, "%H:%M:%S"))
         return Group(*lines, Text(""), table)

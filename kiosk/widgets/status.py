@@ -10,8 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kiosk.widgets import Localized
-from store.timeutil import as_utc, utcnow, zone
+from kiosk.widgets import Localized, local_time, utcnow
 
 
 class Clock(Localized):
@@ -28,7 +27,7 @@ class Clock(Localized):
 
     def render(self) -> RenderableType:
         now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
-        return Text(as_utc(now()).astimezone(zone(self.tz)).strftime("%m-%d %H:%M:%S"), style="bold")
+        return Text(local_time(now(), self.tz, "%m-%d %H:%M:%S"), style="bold")
 
 
 CAMERA_KEYS = {
@@ -89,7 +88,7 @@ class SyncStatus(Localized):
 
     def _ago(self, at: datetime) -> str:
         now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
-        s = max(0, int((as_utc(now()) - as_utc(at)).total_seconds()))
+        s = max(0, int((now() - at).total_seconds()))
         if s < 120:
             return self.t("ago_s", n=s)
         if s < 7200:
@@ -101,7 +100,7 @@ class SyncStatus(Localized):
         if v.kind == "running":
             text = self.t("sync_running")
         elif v.kind == "offline":
-            since = v.offline_since.astimezone(zone(self.tz)).strftime("%H:%M") if v.offline_since else "?"
+            since = local_time(v.offline_since, self.tz) if v.offline_since else "?"
             text = self.t("sync_offline", since=since)
         elif v.kind == "ok":
             text = self.t("sync_ok", ago=self._ago(v.last_ok)) if v.last_ok else self.t("sync_never")

@@ -1,0 +1,101 @@
+"""The officer screen: cold start and memory.
+
+    python bench/tui.py [--quick] [--seconds S] [--speed X]
+
+Starts a fresh Python process running the demo (``kiosk demo``: a new store with seed-demo data, a
+demo key, the simulated camera) headless, and measures from just before the process is started to the
+first camera frame drawn on the officer screen (``cold_start_s``; goal ≤ 1.5 s). It then lets the demo
+run at full speed (``--speed 100``: the simulated queue as fast as the camera's 30 frames a second
+allow) for a minute and reads the process's resident memory (``rss_mb``; goal ≤ 300 MB).
+``--quick`` runs 10 s. The last line is one JSON object: {"cold_start_s", "rss_mb"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(*a: object) -> None:
+    print(*a, file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child(seconds: float, speed: float) -> None:
+    """In the measured process: the demo app, headless; prints one JSON line."""
+    t0 = float(os.environ["BENCH_T0"])
+    sys.path.insert(0, str(ROOT))
+    from textual.message import Message
+
+    from kiosk.app import KioskApp
+    from kiosk.cli.demo_cmd import demo_app
+
+    first: list[float] = []
+
+    def hook(message: Message) -> None:
+        if not first and isinstance(message, KioskApp.Preview):
+            first.append(time.time() - t0)
+
+    async def run() -> dict[str, float]:
+        with tempfile.TemporaryDirectory(prefix="bench-tui-") as folder:
+            app = demo_app(Path(folder), speed=speed)
+            async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
+                while not first:
+                    await pilot.pause(0.01)
+                await pilot.pause()  # the frame's message handled and drawn
+                start = time.monotonic()
+                attempts = 0
+                while time.monotonic() - start < seconds:
+                    await asyncio.sleep(1.0)
+                    attempts = len(app.officer_screen.query_one("#attempts").rows) if app.gate else attempts  # type: ignore[attr-defined]
+                out = {"cold_start_s": round(first[0], 3), "rss_mb": round(rss_mb(), 1),
+                       "counts_signed_in": app.counts.signed_in, "counts_refused": app.counts.refused,
+                       "attempts_listed": attempts}
+            app.camera_released.wait(10)
+            app.engine.dispose()
+            return out
+
+    print(json.dumps(asyncio.run(run())), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="10 s of demo instead of 60")
+    ap.add_argument("--seconds", type=float, default=None)
+    ap.add_argument("--speed", type=float, default=100.0)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    seconds = args.seconds if args.seconds is not None else (10.0 if args.quick else 60.0)
+    if args.child:
+        child(seconds, args.speed)
+        return
+    env = {**os.environ, "BENCH_T0": repr(time.time())}
+    cmd = [sys.executable, __file__, "--child", "--seconds", str(seconds), "--speed", str(args.speed)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
+    if out.returncode != 0:
+        log(out.stderr)
+        raise SystemExit(f"the demo process failed ({out.returncode})")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    log(f"first camera frame on screen {result['cold_start_s']:.2f} s after the process started (goal ≤ 1.5 s)")
+    log(f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
+        f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused")
+    print(json.dumps({"cold_start_s": result["cold_start_s"], "rss_mb": result["rss_mb"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Snapshots of the officer screen (pytest-textual-snapshot), frozen clock, at 80×24 and 120×40:
+locked, green (signed in), amber (already), red (refused) and the camera lost.
+
+Update after a deliberate change of the screen: ``.venv/bin/pytest tests/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_app import SIZE, ScriptedCamera, frozen, officer_code, scan  # type: ignore[import-not-found]
+from textual.pilot import Pilot
+
+from kiosk.app import KioskApp, build_app
+from kiosk.demo import Demo, make_demo
+from store.reasons import Reason
+from store.seed import ELIGIBLE
+
+SIZES = [(80, 24), (120, 40)]
+pytestmark = pytest.mark.timeout(120)
+del SIZE
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    d = make_demo(tmp_path, workers=200, clock=frozen)
+    yield d
+    d.engine.dispose()
+
+
+def app_of(demo: Demo, camera: Any = None) -> KioskApp:
+    kiosk = demo.config.kiosk.model_copy(update={"card_s": 600.0})  # the card stays for the picture
+    cfg = demo.config.model_copy(update={"kiosk": kiosk})
+    return build_app(cfg, demo.engine, camera, demo.verifier, clock=frozen)
+
+
+def signing_in(app: KioskApp, demo: Demo, *codes: str) -> Callable[[Pilot[None]], Any]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await scan(app, pilot, officer_code(demo))
+        for code in codes:
+            await scan(app, pilot, code)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_locked(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    app = app_of(demo)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await scan(app, pilot, officer_code(demo, assigned=False))  # refused: the reason shows
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_green(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    app = app_of(demo)
+    worker = demo.examples(ELIGIBLE)[0]
+    assert snap_compare(app, terminal_size=size, run_before=signing_in(app, demo, demo.code(worker)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_amber(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    app = app_of(demo)
+    worker = demo.examples(ELIGIBLE)[0]
+    run = signing_in(app, demo, demo.code(worker, age_s=60), demo.code(worker))
+    assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_red(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    app = app_of(demo)
+    worker = demo.examples(Reason.HEALTH_CHECK_EXPIRED.value)[0]
+    assert snap_compare(app, terminal_size=size, run_before=signing_in(app, demo, demo.code(worker)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_camera_lost(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    cam = ScriptedCamera([], lose_first=True)
+    app = app_of(demo, cam)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await cam.next_act()  # it reported RECONNECTING and waits
+        await scan(app, pilot, officer_code(demo))  # the officer screen shows it too
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
