@@ -24,16 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "decode",
         help="识别图片/视频中的二维码 / read the QR codes in images, folders and videos",
-        description="Decodes image files, folders of images (sorted by name) and video files with the "
-        "kiosk's decoder chain. Exit status 0 when some frame held a code, 1 when none did.",
+        description="识别图片、图片文件夹和视频中的二维码。 / Decodes image files, folders of images (sorted "
+        "by name) and video files with the kiosk's decoder chain. Exit status 0 when some frame held a code, "
+        "1 when none did.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="image, folder of images, or video file")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="图片、图片文件夹或视频 / image, folder of images, or video file")
     p.add_argument(
         "--decoder", choices=("zxingcpp", "pyzbar", "opencv"), default=None,
-        help="first decoder of the chain (default: the config's camera.decoder, zxingcpp)",
+        help="首选解码器 / first decoder of the chain (default: camera.decoder, zxingcpp)",
     )
-    p.add_argument("--only", action="store_true", help="that decoder alone: no fallback, no retries")
-    p.add_argument("--json", action="store_true", help="one JSON line per frame")
+    p.add_argument("--only", action="store_true", help="只用该解码器 / that decoder alone: no fallback, no retries")
+    p.add_argument("--json", action="store_true", help="每帧一行 JSON / one JSON line per frame")
     add_config_arg(p)
     p.set_defaults(func=cmd_decode)
 

@@ -34,20 +34,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "run",
         help="运行签到终端 / run the kiosk (--headless: no screen, JSON lines)",
-        description="Runs the kiosk. With --headless: reads codes from --source and signs workers in to "
-        "--project, one JSON line per attempt on standard output.",
+        description="运行签到终端；--headless：无界面，从视频源读码签到，每次签到输出一行 JSON。 / Runs the "
+        "kiosk. With --headless: reads codes from --source and signs workers in to --project, one JSON line "
+        "per attempt on standard output.",
     )
-    p.add_argument("--headless", action="store_true", help="no screen: print one JSON line per attempt")
+    p.add_argument("--headless", action="store_true", help="无界面：每次签到输出一行 JSON / no screen: one JSON line per attempt")
     p.add_argument(
         "--source", metavar="SRC",
-        help="webcam index (0) or device (/dev/video0), rtsp/http URL, video file, folder of images, "
-        "or - for a keyboard-wedge scanner on standard input (default: the config's camera.source)",
+        help="视频源 / frame source: webcam index (0) or device (/dev/video0), rtsp/http URL, video file, "
+        "folder of images, or - for a keyboard-wedge scanner on standard input (default: camera.source)",
     )
     add_db_arg(p)
-    p.add_argument("--project", metavar="ID", help="project id (default: the config's kiosk.project)")
-    p.add_argument("--kiosk", metavar="ID", help="this kiosk's id (default: the config's kiosk.id)")
-    p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="default: camera.decoder")
-    p.add_argument("--no-photos", action="store_true", help="keep no gate photos (default: kiosk.gate_photos)")
+    p.add_argument("--project", metavar="ID", help="项目编号 / project id (default: kiosk.project)")
+    p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
+    p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="解码器 / decoder (default: camera.decoder)")
+    p.add_argument("--no-photos", action="store_true", help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)")
     add_config_arg(p)
     p.set_defaults(func=cmd_run)
 
