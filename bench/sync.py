@@ -45,6 +45,7 @@ from store.revision import take_revisions  # noqa: E402
 from store.seed import ELIGIBLE, seed_demo  # noqa: E402
 from store.signin import SignInService  # noqa: E402
 from store.sync import SyncReport, SyncStatus, SyncWorker, sync_once  # noqa: E402
+from store.sync_pull import table_of  # noqa: E402
 from store.timeutil import local_date, utcnow  # noqa: E402
 
 ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -84,7 +85,7 @@ def ok(report: SyncReport) -> SyncReport:
 
 def offline_sign_ins(local: Engine, n: int) -> None:
     """``n`` attendances with their attempts, as a kiosk records them offline (its own revisions)."""
-    w, e, at_t, sa_t = (m.__table__ for m in (Worker, Employment, Attendance, SignInAttempt))  # type: ignore[attr-defined]
+    w, e, at_t, sa_t = (table_of(m) for m in (Worker, Employment, Attendance, SignInAttempt))
     now = utcnow()
     today = local_date(now)
     kiosk_id = uuid.uuid4()
@@ -179,16 +180,18 @@ def main() -> None:
             log(f"seeded {n_workers} workers in {time.perf_counter() - t:.1f} s")
 
             k = kiosk(folder, "kiosk")
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             report = ok(sync_once(k, shared))
             out["pull_100k_s"] = round(time.perf_counter() - t, 2)
-            log(f"pull: {report.pulled} in {out['pull_100k_s']} s")
+            log(f"pull: {report.pulled} in {out['pull_100k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
+                f"of this process (load {os.getloadavg()[0]:.1f})")
 
             offline_sign_ins(k, n_push)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             report = ok(sync_once(k, shared))
             out["push_10k_s"] = round(time.perf_counter() - t, 2)
-            log(f"push: {report.pushed} in {out['push_10k_s']} s (and pulled back {report.pulled})")
+            log(f"push: {report.pushed} in {out['push_10k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
+                f"(and pulled back {report.pulled}; load {os.getloadavg()[0]:.1f})")
 
             noop = []
             for _ in range(20):

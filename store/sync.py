@@ -214,7 +214,14 @@ class SyncWorker:
             return None
 
     def _run(self) -> None:
-        shared = make_engine(self.shared_url)
+        try:
+            shared = make_engine(self.shared_url)
+        except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
+            record_failure(self.local, exc)
+            self.last_report = SyncReport(False, utcnow(), 0.0, error=exc)
+            if self.on_report is not None:
+                self.on_report(self.last_report, status(self.local))
+            return
         seen_local = self._local_revision()
         next_due = time.monotonic()  # a first round at start
         backoff_until = 0.0
