@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.camera.decoders import make_decoder  # noqa: E402
-from kiosk.camera.simulate import write_folder  # noqa: E402
+from kiosk.camera.simulate import phone_frame, write_folder  # noqa: E402
 from kiosk.camera.sources import FolderSource  # noqa: E402
 
 CORPUS_CANDIDATES = (ROOT.parent / "shared" / "qr-corpus", ROOT.parent.parent / "shared" / "qr-corpus")
@@ -52,6 +52,8 @@ def corpus_rates(corpus: Path) -> tuple[float, float]:
     ok_chain = ok_plain = 0
     for it in items:
         image = cv2.imread(str(corpus / it["file"]), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SystemExit(f"cannot read {it['file']} of the corpus")
         want = _norm(it["text"])
         ok_chain += any(_norm(d.text) == want for d in chain(image))
         ok_plain += any(_norm(d.text) == want for d in plain(image))
@@ -73,6 +75,15 @@ def frame_medians(folder: Path) -> tuple[float, float]:
             times[name].append((time.perf_counter() - t0) * 1000)
             misses += name == "chain" and not found
     log(f"frames: {len(images)} at {images[0].shape[1]}×{images[0].shape[0]}, chain missed {misses}")
+    empty: dict[str, list[float]] = {"chain": [], "plain": []}
+    for seed in range(20):  # nobody at the gate: what most frames of a live camera are
+        image = phone_frame(None, size=(1280, 720), seed=seed)
+        for name, decode in (("plain", plain), ("chain", chain)):
+            t0 = time.perf_counter()
+            decode(image)
+            empty[name].append((time.perf_counter() - t0) * 1000)
+    log(f"empty frames: median {statistics.median(empty['chain']):.2f} ms (chain), "
+        f"{statistics.median(empty['plain']):.2f} ms (zxing-cpp alone)")
     return statistics.median(times["chain"]), statistics.median(times["plain"])
 
 

@@ -28,6 +28,12 @@ def _manifest(corpus: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in (corpus / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+def imread(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    assert image is not None, path
+    return image
+
+
 def qr_image(data: str | bytes, box: int = 4) -> np.ndarray:
     q = qrcode.QRCode(border=4, box_size=box, error_correction=ERROR_CORRECT_L)
     q.add_data(data)
@@ -40,7 +46,7 @@ def test_chain_reads_the_corpus_better_than_zxingcpp_alone(qr_corpus: Path) -> N
     items = _manifest(qr_corpus)
     ok_chain = ok_plain = 0
     for it in items:
-        image = cv2.imread(str(qr_corpus / it["file"]), cv2.IMREAD_COLOR)
+        image = imread(qr_corpus / it["file"])
         want = _norm(it["text"])
         ok_chain += any(_norm(d.text) == want for d in chain(image))
         ok_plain += any(_norm(d.text) == want for d in plain(image))
@@ -56,7 +62,7 @@ def test_each_decoder_alone_on_corpus_samples(qr_corpus: Path, name: str, least:
     assert samples
     ok = 0
     for it in samples:
-        image = cv2.imread(str(qr_corpus / it["file"]), cv2.IMREAD_GRAYSCALE)
+        image = imread(qr_corpus / it["file"], cv2.IMREAD_GRAYSCALE)
         ok += any(_norm(d.text) == _norm(it["text"]) for d in decode(image))
     assert len(samples) == 12
     assert ok >= least, f"{name} read {ok} of {len(samples)}"
@@ -65,7 +71,7 @@ def test_each_decoder_alone_on_corpus_samples(qr_corpus: Path, name: str, least:
 def test_control_characters_are_kept(qr_corpus: Path) -> None:
     """zxing-cpp in plain text mode returns the raw text, not '<SOH>' (the corpus' control-char case)."""
     it = next(x for x in _manifest(qr_corpus) if x["file"].endswith("zxing-qrcode-2-33.png"))
-    found = make_decoder(fallback=False, retries=False)(cv2.imread(str(qr_corpus / it["file"])))
+    found = make_decoder(fallback=False, retries=False)(imread(qr_corpus / it["file"]))
     assert any(_norm(d.text) == _norm(it["text"]) for d in found)
     assert "\x01" in it["text"]
 
