@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from sqlalchemy.engine import Engine
 from textual import on, work
@@ -31,6 +32,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
+from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
@@ -58,6 +60,8 @@ from store.timeutil import utcnow
 Clock = Callable[[], datetime]
 COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "where", "reason")
 REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
+#: rows that leave the view are removed one by one up to this many; more, and the table is rebuilt
+MAX_REMOVALS = 40
 STATUS_STYLE = {Status.SIGNED_IN: "bold green", Status.NOT_YET: "dim", Status.REFUSED: "bold red"}
 
 
@@ -290,33 +294,56 @@ class RosterApp(App[None]):
         return out
 
     def _render_roster(self) -> None:
+        """Show the filtered rows, keeping the cursor on its worker and the scroll offset.
+
+        The same rows: only changed cells are rewritten. Rows only left the view (a status filter and a
+        sign-in): they are removed. Anything else: the table is rebuilt (5 000 rows take a second).
+        """
         table = self.query_one("#roster", DataTable)
         display = self._display_rows()
         keys = [k for k, _ in display]
-        if keys == self._shown_keys:
+        old_keys = self._shown_keys
+        cursor_key = old_keys[table.cursor_row] if 0 <= table.cursor_row < len(old_keys) else None
+        scroll_x, scroll_y = table.scroll_x, table.scroll_y
+        wanted = set(keys)
+        few = 0 < len(old_keys) - len(keys) <= MAX_REMOVALS  # remove_row re-indexes the table: O(rows) each
+        if few and wanted <= self._shown_cells.keys() and keys == [k for k in old_keys if k in wanted]:
+            for key in old_keys:
+                if key not in wanted:
+                    table.remove_row(key)
+                    del self._shown_cells[key]
+            self._shown_keys = old_keys = keys
+        if keys == old_keys:
             for key, cells in display:
                 old = self._shown_cells.get(key)
                 if old != cells:
-                    for col, (a, b) in zip(COLUMNS, zip(old or (), cells, strict=False), strict=False):
+                    for col, a, b in zip(COLUMNS, old or (), cells, strict=False):
                         if a != b:
-                            table.update_cell(key, col, b, update_width=True)
+                            self._set_cell(table, key, col, b)
                     self._shown_cells[key] = cells
         else:
-            cursor_key = self._shown_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._shown_keys) else None
-            scroll_x, scroll_y = table.scroll_x, table.scroll_y
             table.clear()
             for key, cells in display:
                 table.add_row(*cells, key=key)
             self._shown_keys = keys
             self._shown_cells = dict(display)
-            if cursor_key in self._shown_cells:
-                table.move_cursor(row=keys.index(cursor_key), scroll=False)
+        if cursor_key in self._shown_cells and table.cursor_row != keys.index(cursor_key):
+            table.move_cursor(row=keys.index(cursor_key), scroll=False)
+        if (table.scroll_x, table.scroll_y) != (scroll_x, scroll_y):
             table.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
         n = sum(1 for k in keys if not k.startswith("group:"))
         total = len(self.roster.rows) if self.roster else 0
         self.query_one("#shown", Static).update(
             f"{t('shown', self.lang)} {n} / {t('of', self.lang)} {total} {t('rows', self.lang)}"
         )
+
+    @staticmethod
+    def _set_cell(table: DataTable[Any], key: str, col: str, value: Any) -> None:
+        """Rewrite one cell; widen its column only when the value is wider than the column (DataTable
+        would otherwise measure the whole column, 5 000 cells, on every narrower value)."""
+        width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
+        column = table.columns.get(ColumnKey(col))
+        table.update_cell(key, col, value, update_width=column is not None and width > column.content_width)
 
     def _render_refused(self) -> None:
         table = self.query_one("#refused", DataTable)
