@@ -45,7 +45,7 @@ from kiosk.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.screens.locked import LockedScreen
 from kiosk.screens.officer import OfficerScreen
 from kiosk.widgets import Localized, utcnow
-from kiosk.widgets.camera import CameraPreview, ScannerInput
+from kiosk.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
 from kiosk.widgets.pixels import fit, halfblock_strips
 from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
 from store.reasons import Outcome
@@ -98,11 +98,13 @@ class KioskApp(App[None]):
     # --- messages from the workers ---------------------------------------------------------------
 
     class Preview(Message):
-        """A downscaled frame, ready to draw; a newer one replaces one not yet drawn."""
+        """A downscaled frame, ready to draw (half-block lines, or a picture for textual-image); a newer
+        one replaces one not yet drawn."""
 
-        def __init__(self, strips: list[Strip]) -> None:
+        def __init__(self, strips: list[Strip], picture: Any = None) -> None:
             super().__init__()
             self.strips = strips
+            self.picture = picture
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, KioskApp.Preview)
@@ -165,8 +167,11 @@ class KioskApp(App[None]):
         sync: Callable[[], object] | None = None,
         sync_status: Callable[[], StoreSyncStatus] | None = None,
         demo: bool = False,
+        image_preview: bool = False,
     ) -> None:
         super().__init__()
+        #: real pixels with textual-image (only when ``terminal_has_images()`` said so)
+        self.image_preview = image_preview
         self.config = config
         self.engine = engine
         self.camera = camera
@@ -326,12 +331,22 @@ class KioskApp(App[None]):
         t, points, kind = self._outline
         if time.monotonic() - t > OUTLINE_HOLD_S:
             points = ()
+        if self.image_preview:
+            from PIL import Image
+
+            rgb = fit(frame.image, cols * 8, rows * 8, outline=points, kind=kind)
+            self.post_message(self.Preview([], Image.fromarray(rgb)))
+            return
         self.post_message(self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind))))
 
     def on_kiosk_app_preview(self, message: Preview) -> None:
         for screen in self.screen_stack:
-            for view in screen.query(CameraPreview):
-                view.show(message.strips)
+            if message.picture is not None:
+                for picture in screen.query(ImagePreview):
+                    picture.show_picture(message.picture)
+            else:
+                for view in screen.query(CameraPreview):
+                    view.show(message.strips)
 
     def on_kiosk_app_camera_changed(self, message: CameraChanged) -> None:
         self._set_camera(message.state)
@@ -626,12 +641,14 @@ def build_app(
     sync: Callable[[], object] | None = None,
     sync_status: Callable[[], StoreSyncStatus] | None = None,
     demo: bool = False,
+    image_preview: bool = False,
 ) -> KioskApp:
     """The officer app over a migrated store, a camera (unopened source or opener; None: scanner only)
     and a code verifier. The same factory serves ``kiosk run``, ``kiosk demo`` and the tests."""
     return KioskApp(
         config=config, engine=store_engine, camera=frame_source, verifier=verifier, kiosk_id=kiosk_id,
         clock=clock, decoder=decoder, issuer_key=issuer_key, sync=sync, sync_status=sync_status, demo=demo,
+        image_preview=image_preview,
     )
 
 
@@ -659,7 +676,8 @@ def run_app(args: argparse.Namespace) -> int:
         return open_source(spec, width=w, height=h, on_state=on_state)
 
     sync_fn, status_fn, shared = sync_functions(cfg, engine)
-    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn)
+    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn,
+                    image_preview=terminal_has_images())
     try:
         app.run()
     finally:

@@ -467,3 +467,16 @@ async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.current_mode == "officer" and not isinstance(app.screen, OfficerCodeScreen)
+
+
+@run_async
+async def test_real_pixels_preview_with_textual_image(demo: Demo) -> None:
+    """Terminals with sixel or TGP get textual-image's widget; the frames reach it as pictures."""
+    from textual_image.widget import Image
+
+    cam = ScriptedCamera([[phone_frame(None, seed=4), phone_frame(None, seed=5)]])
+    app = build_app(demo.config, demo.engine, cam, demo.verifier, clock=frozen, image_preview=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one(Image).image is not None

@@ -36,8 +36,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise StoreError("--speed 须在 0.1 到 100 之间", "--speed must be between 0.1 and 100")
     if not 20 <= args.workers <= 100_000:
         raise StoreError("--workers 须在 20 到 100000 之间", "--workers must be between 20 and 100000")
+    from kiosk.widgets.camera import terminal_has_images
+
+    images = terminal_has_images()  # asks the terminal: before the app takes it over
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
-        app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang)
+        app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang,
+                       image_preview=images)
         try:
             app.run()
         finally:
@@ -46,7 +50,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh") -> KioskApp:
+def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh",
+             image_preview: bool = False) -> KioskApp:
     """The demo's app (also used by ``bench/tui.py``)."""
     from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
@@ -67,5 +72,6 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         cam.open()
         return cam
 
-    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.key, demo=True)
+    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.key, demo=True,
+                    image_preview=image_preview)
     return app

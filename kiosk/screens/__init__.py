@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
+from textual.widget import Widget
 
 from kiosk.widgets import Localized
-from kiosk.widgets.camera import ScannerInput
+from kiosk.widgets.camera import CameraPreview, ImagePreview, ScannerInput
 from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
+
+
+def preview_widget(app: Any) -> Widget:
+    """The live picture: real pixels where the terminal has them, half-blocks otherwise."""
+    return ImagePreview(id="preview") if getattr(app, "image_preview", False) else CameraPreview(id="preview")
 
 
 class KioskScreen(Screen[None]):

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from kiosk.screens import KioskScreen
+from kiosk.screens import KioskScreen, preview_widget
 from kiosk.widgets import Tr
-from kiosk.widgets.camera import CameraPreview, ScannerInput
+from kiosk.widgets.camera import ScannerInput
 from kiosk.widgets.status import CameraStatus, Clock, KeyBar, SyncStatus
 
 LOCKED_KEYS = [("F1", "k_help"), ("F4", "k_lang"), ("^Q", "k_quit")]
@@ -26,7 +26,7 @@ class LockedScreen(KioskScreen):
             yield Clock(tz=self.tz, id="clock")
         with Horizontal(id="locked-body"):
             with Vertical(id="locked-left"):
-                yield CameraPreview(id="preview")
+                yield preview_widget(self.app)
                 yield CameraStatus(id="camera-state")
             with Vertical(id="locked-right"):
                 yield Tr("locked", id="locked-title")

@@ -10,10 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
-from kiosk.screens import KioskScreen
+from kiosk.screens import KioskScreen, preview_widget
 from kiosk.widgets import Tr
 from kiosk.widgets.attempts import AttemptRow, AttemptsList
-from kiosk.widgets.camera import CameraPreview, ScannerInput
+from kiosk.widgets.camera import ScannerInput
 from kiosk.widgets.pixels import PixelView
 from kiosk.widgets.result_card import ResultCard
 from kiosk.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
@@ -43,7 +43,7 @@ class OfficerScreen(KioskScreen):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with Horizontal(id="pictures"):
-                    yield CameraPreview(id="preview")
+                    yield preview_widget(self.app)
                     with Vertical(id="face-box", classes="-hidden"):
                         yield Tr("enrolled_face", id="face-label")
                         yield PixelView(id="face")
