@@ -270,3 +270,30 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
             conn.execute(f'DROP OWNED BY "{login}", "{group}"')
             conn.execute(f'DROP ROLE "{login}"')
             conn.execute(f'DROP ROLE "{group}"')
+
+
+def test_pull_cut_midway_is_done_again_from_the_same_cursor(pg_url: str, pg_shared: Engine, tmp_path: Path) -> None:
+    from store.sync_pull import pull
+
+    make_site(pg_shared, workers=30)
+    kiosk = new_kiosk(tmp_path, "k")
+    with kiosk.connect() as conn:
+        indexes = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+    proxy = Proxy()
+    via = make_engine(proxy.url(pg_url))
+    seen: list[str] = []
+
+    def cut_in_workers(table: str, n: int) -> None:
+        seen.append(table)
+        if table == "worker":
+            proxy.cut()
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver says when the line goes dead
+        pull(kiosk, via, batch=5, on_progress=cut_in_workers)
+    via.dispose()
+    assert "worker" in seen and status(kiosk).pulled_rev == 0
+    with kiosk.connect() as conn:  # the interrupted first load left no half table and every index
+        assert set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()) == indexes
+    assert count(kiosk, Worker) == 0
+    _ok(kiosk, pg_shared)
+    assert count(kiosk, Worker) == 30 and count(kiosk, Employment) == 30 and count(kiosk, HealthCheck) == 30
