@@ -200,11 +200,24 @@ class SyncWorker:
     def _listen(self) -> None:
         from store.live import ChangeListener
 
-        with ChangeListener(self.shared_url) as live:
+        try:
+            live = ChangeListener(self.shared_url).start()
+        except StoreError:
+            return  # a malformed URL: _run reports it
+        with live:
             while not self._stop.is_set():
                 if live.wait(1.0):
                     self._asked.set()
                     self._wake.set()
+
+    def _tell(self, report: SyncReport) -> None:
+        if self.on_report is None:
+            return
+        try:
+            st = status(self.local)
+        except StoreError:
+            return  # the local store is busy: the next round tells
+        self.on_report(report, st)
 
     def _local_revision(self) -> int | None:
         try:
@@ -219,8 +232,7 @@ class SyncWorker:
         except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
             record_failure(self.local, exc)
             self.last_report = SyncReport(False, utcnow(), 0.0, error=exc)
-            if self.on_report is not None:
-                self.on_report(self.last_report, status(self.local))
+            self._tell(self.last_report)
             return
         seen_local = self._local_revision()
         next_due = time.monotonic()  # a first round at start
@@ -230,17 +242,20 @@ class SyncWorker:
                 now = time.monotonic()
                 rev = self._local_revision()
                 changed = rev is not None and rev != seen_local
-                timed = self.interval_s > 0 and now >= next_due
-                if self._asked.is_set() or timed or (changed and now >= backoff_until):
+                auto = self.interval_s > 0  # 0: only on demand
+                timed = auto and now >= next_due
+                if self._asked.is_set() or timed or (auto and changed and now >= backoff_until):
                     self._asked.clear()
                     seen_local = rev
-                    report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos)
+                    try:
+                        report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos)
+                    except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
+                        report = SyncReport(False, utcnow(), 0.0, error=exc)
                     self.last_report = report
                     done = time.monotonic()
                     backoff_until = 0.0 if report.ok else done + self.retry_s
                     next_due = done + (self.interval_s if report.ok else min(self.interval_s, self.retry_s))
-                    if self.on_report is not None:
-                        self.on_report(report, status(self.local))
+                    self._tell(report)
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
         finally:
