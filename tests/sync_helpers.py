@@ -96,6 +96,7 @@ class Proxy:
         self.socks: list[socket.socket] = []
         self._lock = threading.Lock()
         self.closed = False
+        self.budget: int | None = None
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, pg_url: str) -> str:
@@ -110,13 +111,22 @@ class Proxy:
             upstream = socket.create_connection(self.target)
             with self._lock:
                 self.socks += [client, upstream]
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def cut_after(self, n_bytes: int) -> None:
+        """Cut everything once ``n_bytes`` more have gone towards the server (inside a transaction)."""
+        self.budget = n_bytes
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, to_server: bool) -> None:
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
+                if to_server and self.budget is not None:
+                    self.budget -= len(data)
+                    if self.budget <= 0:
+                        dst.sendall(data[: len(data) // 2])  # half a message, then the line goes dead
+                        self.cut()
+                        return
                 dst.sendall(data)
         for s in (src, dst):
             with contextlib.suppress(OSError):
