@@ -56,6 +56,7 @@ class WorkerDetailScreen(ModalScreen[None]):
             yield DataTable(id="detail-days", cursor_type="none")
             yield Static(id="detail-refused-title", classes="section")
             yield DataTable(id="detail-refused", cursor_type="none")
+            yield Static(Text.assemble(("Esc", "bold reverse"), f" {t('close', self.lang)}"), classes="keys")
 
     def on_mount(self) -> None:
         self.load()
@@ -77,7 +78,7 @@ class WorkerDetailScreen(ModalScreen[None]):
             return
         d = self.detail = msg.detail
         head.update(Text.assemble(
-            (d.name, "bold"), "  ", d.id_masked, "  ", t(f"sex_{d.sex}", lang) if d.sex in "MF" else d.sex, "\n",
+            (d.name, "bold"), "  ", d.id_masked, "  ", t(f"sex_{d.sex}", lang) if d.sex in ("M", "F") else d.sex, "\n",
             f"{t('col_employer', lang)}：{d.employer or '—'}  {t('col_team', lang)}：{d.team or '—'}  "
             f"{t('col_trade', lang)}：{d.trade or '—'}",
         ))
@@ -128,7 +129,9 @@ class EvacuationScreen(ModalScreen[None]):
                 (f"{t('evac_total', lang)} {self.ev.total}", "bold green"),
             ), id="evac-head")
             yield DataTable(id="evac-groups", cursor_type="row")
-            yield Static(f"[p] {t('evac_export', lang)}    [Esc] {t('close', lang)}", id="evac-keys")
+            yield Static(Text.assemble(
+                ("p", "bold reverse"), f" {t('evac_export', lang)}    ", ("Esc", "bold reverse"), f" {t('close', lang)}"
+            ), id="evac-keys")
 
     def on_mount(self) -> None:
         lang, tz = self.lang, self.ev.project.timezone
