@@ -52,7 +52,7 @@ def child(seconds: float, speed: float) -> None:
             first.append(time.time() - t0)
 
     async def run() -> dict[str, float]:
-        with tempfile.TemporaryDirectory(prefix="bench-tui-") as folder:
+        with tempfile.TemporaryDirectory(prefix="bench-tui-", ignore_cleanup_errors=True) as folder:
             app = demo_app(Path(folder), speed=speed)
             async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
                 while not first:

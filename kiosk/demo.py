@@ -101,7 +101,9 @@ class Demo:
         pool = eligible[8:] or eligible
         for i in itertools.count():
             roll = self.rng.random()
-            if roll < 0.6:
+            if i % 15 == 14:  # the officer comes back (after F2 he unlocks; else: the wrong kind of code)
+                yield self.code(self.officer(), role=Role.OFFICER)
+            elif roll < 0.6:
                 yield self.code(pool[i % len(pool)])
             elif roll < 0.75:
                 yield self.code(pool[max(0, i - 3) % len(pool)])

@@ -39,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.widgets.camera import terminal_has_images
 
     images = terminal_has_images()  # asks the terminal: before the app takes it over
-    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-", ignore_cleanup_errors=True) as folder:
         app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang,
                        image_preview=images)
         try:
