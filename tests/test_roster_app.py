@@ -384,3 +384,25 @@ def test_cli_roster_errors_are_clear(sqlite_site: Site, tmp_path: Path, capsys: 
     err = capsys.readouterr().err
     assert "YYYY-MM-DD" in err and "Traceback" not in err
     assert main(["roster", "--db", str(tmp_path / "nothing" / "x.db")]) == 2
+
+
+@run_async
+async def test_database_gone_keeps_the_last_roster_and_the_evacuation_list(sqlite_site: Site, tmp_path: Path) -> None:
+    waiter = Waiter()
+    app = app_for(sqlite_site, tmp_path, poll_s=0.2)
+    async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:
+        await started(app, pilot)
+        before = app.roster
+        gone = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens on port 1
+        app.engine = app._reader.engine = gone
+        await waiter.until(app, pilot, lambda: app.error is not None)
+        assert app.roster is before  # the last roster stays on screen
+        assert "数据库暂不可用" in str(app.query_one("#title", Static).render())
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EvacuationScreen) and screen.ev.total == 3
+        await pilot.press("p")
+        await screen.workers.wait_for_complete()
+        assert screen.exported is not None and "张建国" in screen.exported.read_text(encoding="utf-8")
+        gone.dispose()
