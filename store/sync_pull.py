@@ -7,9 +7,11 @@ short transaction (bulk Core upserts by id), so a sign-in on the kiosk never wai
 The cursor moves to ``high`` only after the last batch: a pull cut in the middle is simply repeated
 (upserts are idempotent).
 
-What a kiosk gets (PIPL minimisation): never a worker's full ID number, identity documents, face checks
-or bank cards (the ``has_bank_card`` flag is enough), never the notes of a health check; the face
-thumbnail only when configured. Tombstones (``deleted_at``) and revocations are ordinary updates and
+What a kiosk gets (PIPL minimisation): of a worker only what the rules and the officer's card use
+(name, sex, birth date, masked ID number and its last four, real-name verification time, the
+``has_bank_card`` flag; the face thumbnail only when configured) — never the full ID number, address,
+mobile or ethnicity, identity documents, face checks or bank cards; never the notes of a health check;
+no officer's mobile. Tombstones (``deleted_at``) and revocations are ordinary updates and
 come with the rest.
 
 Pulled rows are written with ``rev = 0`` on the kiosk: the kiosk's own revisions mark what it wrote
@@ -70,8 +72,9 @@ PULLED: tuple[type[Stamped], ...] = (
 
 #: columns that never leave the shared database
 NEVER_PULLED: dict[type[Stamped], frozenset[str]] = {
-    Worker: frozenset({"id_number"}),
+    Worker: frozenset({"id_number", "address", "mobile", "ethnicity", "realname_verified_by"}),
     HealthCheck: frozenset({"result_note"}),
+    Officer: frozenset({"mobile"}),
 }
 
 BATCH = 10000

@@ -205,6 +205,7 @@ def test_kiosk_gets_only_what_a_gate_needs(shared: Engine, tmp_path: Path) -> No
         w = s.get(Worker, site.workers[0])
         assert w is not None
         w.face_thumb = b"\xff\xd8synthetic"
+        w.address, w.mobile, w.ethnicity = "上海市虚构路1号", "13800000000", "汉"
         s.add(w)
         s.commit()
     kiosk = new_kiosk(tmp_path, "k")
@@ -212,6 +213,8 @@ def test_kiosk_gets_only_what_a_gate_needs(shared: Engine, tmp_path: Path) -> No
     with session(kiosk) as s:
         workers = list(s.exec(select(Worker)))
         assert {x.id_number for x in workers} == {None}
+        assert {(x.address, x.mobile, x.ethnicity, x.realname_verified_by) for x in workers} == {(None,) * 4}
+        assert all(x.realname_verified_at is not None for x in workers)
         assert {x.face_thumb for x in workers} == {None}
         assert all(x.has_bank_card and x.id_number_masked.startswith("310") for x in workers)
         assert {h.result_note for h in s.exec(select(HealthCheck))} == {None}
