@@ -57,7 +57,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None:  # type: ignore[no-untyped-def]
-    print_json({"export": kind, "project": str(project.id), "file": str(path), "format": fmt, "rows": rows, **extra})
+    print_json({"export": kind, "project": str(project.id), "file": str(path.resolve()), "format": fmt, "rows": rows, **extra})
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
