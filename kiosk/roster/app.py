@@ -22,7 +22,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from sqlalchemy.engine import Engine
 from textual import on, work
@@ -60,6 +59,16 @@ from store.timeutil import utcnow
 Clock = Callable[[], datetime]
 COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "where", "reason")
 REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
+#: a table cell before it becomes Text: plain text, or (text, style)
+Cell = str | tuple[str, str]
+
+
+def as_text(cell: Cell) -> Text:
+    """DataTable parses a ``str`` as markup each time it measures it (four times slower for 5 000 rows,
+    and a name with brackets would be read as markup): cells go in as ``Text``."""
+    return Text(cell[0], style=cell[1]) if isinstance(cell, tuple) else Text(cell)
+
+
 #: rows that leave the view are removed one by one up to this many; more, and the table is rebuilt
 MAX_REMOVALS = 40
 STATUS_STYLE = {Status.SIGNED_IN: "bold green", Status.NOT_YET: "dim", Status.REFUSED: "bold red"}
@@ -123,7 +132,7 @@ class RosterApp(App[None]):
         self._timer: Timer | None = None
         self._live = live
         self._shown_keys: list[str] = []
-        self._shown_cells: dict[str, tuple[Any, ...]] = {}
+        self._shown_cells: dict[str, tuple[Cell, ...]] = {}
         self._teams: tuple[str, ...] = ()
         self._trades: tuple[str, ...] = ()
 
@@ -266,20 +275,22 @@ class RosterApp(App[None]):
                 if isinstance(keep, str) and keep in values:
                     sel.value = keep
 
-    def _cells(self, row: RosterRow) -> tuple[Any, ...]:
+    def _cells(self, row: RosterRow) -> tuple[Cell, ...]:
+        """A worker's cells as plain values (cheap to compare on every refresh); ``as_text`` makes them
+        ``Text`` when they go into the table."""
         lang, tz = self.lang, self.project.timezone
         return (
             "", "", row.name, row.id_masked, row.trade,
-            Text(row.status.label(lang), style=STATUS_STYLE[row.status]),
+            (row.status.label(lang), STATUS_STYLE[row.status]),
             local_time(row.first_at, tz),
             f"{row.way} {where_label(row.way, row.kiosk, lang)}" if row.first_at else "",
             reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
         )
 
-    def _display_rows(self) -> list[tuple[str, tuple[Any, ...]]]:
+    def _display_rows(self) -> list[tuple[str, tuple[Cell, ...]]]:
         rows = self.visible_rows()
         counts = group_counts(rows)
-        out: list[tuple[str, tuple[Any, ...]]] = []
+        out: list[tuple[str, tuple[Cell, ...]]] = []
         group: tuple[str, str] | None = None
         for r in rows:
             if (r.employer, r.team) != group:
@@ -287,8 +298,8 @@ class RosterApp(App[None]):
                 signed, total = counts[group]
                 out.append((
                     f"group:{r.employer}|{r.team}",
-                    (Text(r.employer or "—", style="bold"), Text(r.team or "—", style="bold"), "", "", "",
-                     Text(f"{signed}/{total}", style="bold"), "", "", ""),
+                    ((r.employer or "—", "bold"), (r.team or "—", "bold"), "", "", "",
+                     (f"{signed}/{total}", "bold"), "", "", ""),
                 ))
             out.append((r.row_key, self._cells(r)))
         return out
@@ -319,12 +330,12 @@ class RosterApp(App[None]):
                 if old != cells:
                     for col, a, b in zip(COLUMNS, old or (), cells, strict=False):
                         if a != b:
-                            self._set_cell(table, key, col, b)
+                            self._set_cell(table, key, col, as_text(b))
                     self._shown_cells[key] = cells
         else:
             table.clear()
             for key, cells in display:
-                table.add_row(*cells, key=key)
+                table.add_row(*map(as_text, cells), key=key)
             self._shown_keys = keys
             self._shown_cells = dict(display)
         if cursor_key in self._shown_cells and table.cursor_row != keys.index(cursor_key):
@@ -338,10 +349,10 @@ class RosterApp(App[None]):
         )
 
     @staticmethod
-    def _set_cell(table: DataTable[Any], key: str, col: str, value: Any) -> None:
+    def _set_cell(table: DataTable[Any], key: str, col: str, value: Text) -> None:
         """Rewrite one cell; widen its column only when the value is wider than the column (DataTable
         would otherwise measure the whole column, 5 000 cells, on every narrower value)."""
-        width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
+        width = value.cell_len
         column = table.columns.get(ColumnKey(col))
         table.update_cell(key, col, value, update_width=column is not None and width > column.content_width)
 
@@ -352,8 +363,9 @@ class RosterApp(App[None]):
         table.clear()
         for a in self.refused:
             table.add_row(
-                local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang), a.id_masked, a.employer,
-                a.team, a.way, where_label(a.way, a.kiosk, lang), Text(reason_message(a.reason, lang), style="red"),
+                *map(Text, (local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang), a.id_masked,
+                            a.employer, a.team, a.way, where_label(a.way, a.kiosk, lang))),
+                Text(reason_message(a.reason, lang), style="red"),
                 key=str(a.id),
             )
         if self.refused:
