@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress
+
+T = TypeVar("T")
 
 ORDER = 45
 
@@ -27,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         q.add_argument("--out", metavar="FILE", required=True, help="输出文件 / output file")
         q.add_argument("--lang", choices=("zh", "en"), default="zh", help="表头语言 / header language (zh)")
         q.add_argument("--shared", action="store_true", help="the config's shared database")
+        q.add_argument("--json", action="store_true", help="no progress display (the report is JSON anyway)")
 
     d = esub.add_parser("daily", help="每日考勤 / one day's roster")
     common(d, "csv|xlsx")
@@ -56,6 +61,14 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return engine, resolve_project(engine, args.project), out, fmt
 
 
+def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> T:
+    """Run an export with a progress display on a terminal (quiet when piped or with --json)."""
+    with progress(False if args.json else None) as prog:
+        if prog is not None:
+            prog.add_task(f"导出{what} / exporting", total=None)
+        return fn()
+
+
 def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None:  # type: ignore[no-untyped-def]
     print_json({"export": kind, "project": str(project.id), "file": str(path.resolve()), "format": fmt, "rows": rows, **extra})
 
@@ -67,7 +80,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
     engine, project, out, fmt = _open(args)
     try:
-        path, n = export_daily(engine, project.id, day, out, fmt, args.lang)
+        path, n = _with_progress(args, "日报", lambda: export_daily(engine, project.id, day, out, fmt, args.lang))
     finally:
         engine.dispose()
     _report("daily", project, path, fmt, n, date=day.isoformat())
@@ -81,7 +94,7 @@ def cmd_monthly(args: argparse.Namespace) -> int:
     year, month = parse_month(args.month)
     engine, project, out, fmt = _open(args)
     try:
-        path, n = export_monthly(engine, project.id, year, month, out, fmt, args.lang)
+        path, n = _with_progress(args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang))
     finally:
         engine.dispose()
     _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
@@ -95,7 +108,7 @@ def cmd_refused(args: argparse.Namespace) -> int:
     since, until = parse_day(args.since), parse_day(args.until)
     engine, project, out, fmt = _open(args)
     try:
-        path, n = export_refused(engine, project, since, until, out, fmt, args.lang)
+        path, n = _with_progress(args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang))
     finally:
         engine.dispose()
     _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
