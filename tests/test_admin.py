@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from stdnum.cn import ric
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.worker import WorkerCancelled
 
 from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import FormScreen
@@ -84,7 +85,10 @@ def astronaut_video(path: Path) -> str:
 async def settle(pilot: Pilot[None]) -> None:
     """Wait until every worker (loads, saves, captures) is done and its messages are handled."""
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue  # an exclusive worker replaced by a newer one: wait for that one on the next pass
         await pilot.pause()
 
 
