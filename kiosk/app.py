@@ -222,7 +222,8 @@ class KioskApp(App[None]):
             self.camera_loop()
         else:
             self._set_camera("none")
-        self.set_interval(5.0, self._check_idle)
+        idle = self.config.kiosk.lock_idle_s
+        self.set_interval(min(5.0, idle / 2) if idle else 5.0, self._check_idle)
         self.set_interval(COUNTS_EVERY_S, self._refresh_counts)
         self.refresh_sync()
         if self.sync_fn is not None and self.config.sync.interval_s > 0:
@@ -367,7 +368,7 @@ class KioskApp(App[None]):
         if self.locked:
             self.check_unlock(message.text)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock", description="unlock")
+    @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
     def check_unlock(self, text: str) -> None:
         from kiosk.unlock import check_officer
 
@@ -490,6 +491,8 @@ class KioskApp(App[None]):
             officer.show_result(message.event.result, message.face)
         self._ring(message.event.result.outcome)
         self._refresh_counts()
+        if self.sync_status_fn is not None:
+            self.refresh_sync()  # one more to upload
 
     def _ring(self, outcome: Outcome) -> None:
         """The terminal bell: once for green, twice for amber, three times for red."""

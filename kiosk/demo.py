@@ -86,7 +86,7 @@ class Demo:
         yield self.code(self.officer(), role=Role.OFFICER)
         yield self.code(eligible[0])
         yield self.code(eligible[1])
-        yield self.code(eligible[0])  # second scan: amber, no second record
+        yield self.code(eligible[0], age_s=1)  # second scan (a fresh code): amber, no second record
         yield self.code(eligible[2], age_s=600)  # an old screenshot: expired
         yield self.code(self.examples(Reason.NO_BANK_CARD.value)[0])
         yield GARBAGE[0]
@@ -106,7 +106,7 @@ class Demo:
             elif roll < 0.6:
                 yield self.code(pool[i % len(pool)])
             elif roll < 0.75:
-                yield self.code(pool[max(0, i - 3) % len(pool)])
+                yield self.code(pool[max(0, i - 3) % len(pool)], age_s=1)
             elif roll < 0.95:
                 kind = self.rng.choice(refusals)
                 yield self.code(self.rng.choice(self.examples(kind)))

@@ -1,0 +1,70 @@
+"""``kiosk demo``: the simulated queue shows a newcomer every state within a minute at --speed 1.
+
+The demo's phones are fed through the scanner field (the same codes the simulated camera shows), so
+the test is exact and quick; ``test_demo_app_runs`` runs the real demo app (simulated camera) briefly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_app import frozen, run_async, scan  # type: ignore[import-not-found]
+
+from kiosk.demo import Demo, make_demo
+from kiosk.widgets.result_card import ResultCard
+from store.reasons import Reason
+from store.seed import SHARES
+
+pytestmark = pytest.mark.timeout(120)
+#: at --speed 1 a phone is shown 1.5 s and the gate is empty 1 s: 24 phones a minute
+PHONES_PER_MINUTE = 24
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    d = make_demo(tmp_path, clock=frozen)
+    yield d
+    d.engine.dispose()
+
+
+@run_async
+async def test_the_first_minute_shows_every_state(demo: Demo) -> None:
+    from kiosk.app import build_app
+
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen)
+    seen: set[str] = set()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for code in itertools.islice(demo.tokens(), PHONES_PER_MINUTE):
+            was_locked = app.locked
+            await scan(app, pilot, code)
+            if was_locked:
+                seen.add("unlocked" if not app.locked else "stayed locked")
+                continue
+            card = app.screen.query_one(ResultCard)
+            assert card.result is not None
+            r = card.result
+            seen.add(r.reason.value if r.reason is not None else r.outcome.value)
+    expected = {"stayed locked", "unlocked", "signed_in", "already", Reason.CODE_EXPIRED.value,
+                Reason.CODE_INVALID.value, Reason.WORKER_UNKNOWN.value, *SHARES}
+    assert expected <= seen, expected - seen
+
+
+@run_async
+async def test_demo_app_runs_until_the_first_frame(tmp_path: Path) -> None:
+    from kiosk.app import KioskApp
+    from kiosk.cli.demo_cmd import demo_app
+
+    app = demo_app(tmp_path, speed=20)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.camera_state != "connected":  # the store is made in the camera's worker first
+            await pilot.pause(0.05)
+        assert isinstance(app, KioskApp) and app.demo
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+    app.camera_released.wait(10)
+    assert app.camera_released.is_set()
+    app.engine.dispose()
