@@ -37,7 +37,8 @@ Verification (``Verifier.verify``) checks, in this order: well-formed token; kno
 (``CODE_UNKNOWN_KEY``); genuine signature (``CODE_INVALID``); key not revoked (``CODE_KEY_REVOKED``,
 also for codes issued before the revocation); key valid at issue time — issued before its
 ``not_before`` is ``CODE_UNKNOWN_KEY``, after its ``not_after`` (a retired key) ``CODE_KEY_REVOKED``;
-expected role (``CODE_WRONG_ROLE``); not from the future beyond the skew (``CODE_NOT_YET_VALID``);
+the key's scope allows the code's role (``CODE_KEY_SCOPE``: an officer-only key, the one a kiosk holds
+for its officer-code screen, never vouches for a worker); expected role (``CODE_WRONG_ROLE``); not from the future beyond the skew (``CODE_NOT_YET_VALID``);
 not past issued-at + validity + skew (``CODE_EXPIRED``). Public key objects are loaded once per key
 and a token whose signature was checked is remembered (the camera sees the same code in many frames),
 so repeated verifications cost only the clock checks.
@@ -59,7 +60,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from store.errors import StoreError
+from store.errors import StoreError, ValidationError
+from store.key_scope import ALL_ROLES, parse_roles
 from store.reasons import Reason, Role
 from store.timeutil import as_utc, utcnow
 
@@ -178,9 +180,12 @@ def issue_code(
 ) -> str:
     """A signed token. ``at`` (default now) is kept to the second; a worker's code names no project.
 
-    Raises ValueError for arguments no code can carry (they are the caller's mistake, not a refusal).
+    Raises ValueError for arguments no code can carry (they are the caller's mistake, not a refusal),
+    CodeError(CODE_KEY_SCOPE) when the key's scope (``key.roles``) does not include ``role``.
     """
     role = Role(role)
+    if role not in key.roles:
+        raise CodeError(Reason.CODE_KEY_SCOPE, f"key {key.kid} may not sign {role.value} codes")
     if role is Role.WORKER and project is not None:
         raise ValueError("a worker's code names no project")
     if not 1 <= int(validity_s) <= MAX_VALIDITY_S:
@@ -274,10 +279,11 @@ class TrustedKey:
     not_before: datetime
     not_after: datetime | None
     revoked_at: datetime | None
+    roles: frozenset[Role] = ALL_ROLES  # the kinds of code it may sign
 
 
 class TrustList:
-    """The public keys a verifier trusts: kid → (public key, not_before, not_after, revoked_at)."""
+    """The public keys a verifier trusts: kid → (public key, not_before, not_after, revoked_at, roles)."""
 
     def __init__(self, keys: Iterable[TrustedKey] = ()) -> None:
         self._keys: dict[str, TrustedKey] = {}
@@ -286,20 +292,21 @@ class TrustList:
 
     def _add(self, k: TrustedKey) -> None:
         old = self._keys.get(k.kid)
-        if old is not None:  # the same key from two sources: a revocation in either wins
+        if old is not None:  # the same key from two sources: a revocation or narrower scope in either wins
             revoked = min((t for t in (old.revoked_at, k.revoked_at) if t is not None), default=None)
-            k = TrustedKey(k.kid, old.public_key, old.not_before, old.not_after, revoked)
+            k = TrustedKey(k.kid, old.public_key, old.not_before, old.not_after, revoked, old.roles & k.roles)
         self._keys[k.kid] = k
 
     @staticmethod
     def _entry(kid: str, raw: bytes, not_before: datetime, not_after: datetime | None,
-               revoked_at: datetime | None) -> TrustedKey:
+               revoked_at: datetime | None, roles: frozenset[Role] = ALL_ROLES) -> TrustedKey:
         return TrustedKey(
             kid=kid,
             public_key=Ed25519PublicKey.from_public_bytes(bytes(raw)),
             not_before=as_utc(not_before),
             not_after=as_utc(not_after) if not_after else None,
             revoked_at=as_utc(revoked_at) if revoked_at else None,
+            roles=frozenset(roles),
         )
 
     @classmethod
@@ -310,8 +317,10 @@ class TrustList:
         entries = []
         for r in list_keys(engine):
             try:
-                entries.append(cls._entry(r.kid, r.public_key, r.not_before, r.not_after, r.revoked_at))
-            except ValueError:
+                entries.append(
+                    cls._entry(r.kid, r.public_key, r.not_before, r.not_after, r.revoked_at, parse_roles(r.roles))
+                )
+            except (ValueError, ValidationError):
                 continue  # a damaged row is no trusted key
         return cls(entries)
 
@@ -321,14 +330,15 @@ class TrustList:
         from store.keys import read_trust_file
 
         return cls(
-            cls._entry(r.kid, r.public_raw, r.not_before, r.not_after, r.revoked_at) for r in read_trust_file(path)
+            cls._entry(r.kid, r.public_raw, r.not_before, r.not_after, r.revoked_at, r.roles)
+            for r in read_trust_file(path)
         )
 
     @classmethod
     def of_keys(cls, *keys: IssuerPrivateKey, not_before: datetime | None = None) -> TrustList:
-        """Trust these keys (tests, the demo): valid from ``not_before`` (default: always)."""
+        """Trust these keys (tests, the demo) for their scopes: valid from ``not_before`` (default: always)."""
         nb = not_before or datetime.fromtimestamp(0, UTC)
-        return cls(cls._entry(k.kid, k.public_raw, nb, None, None) for k in keys)
+        return cls(cls._entry(k.kid, k.public_raw, nb, None, None, k.roles) for k in keys)
 
     def merged(self, other: TrustList) -> TrustList:
         out = TrustList(self._keys.values())
@@ -413,6 +423,8 @@ class Verifier:
             raise CodeError(Reason.CODE_UNKNOWN_KEY, "issued before the key's not_before")
         if key.not_after is not None and issued > key.not_after.timestamp():
             raise CodeError(Reason.CODE_KEY_REVOKED, "issued after the key's not_after")
+        if code.role not in key.roles:
+            raise CodeError(Reason.CODE_KEY_SCOPE, f"key {key.kid} may not sign {code.role.value} codes")
         if role is not None and code.role is not Role(role):
             raise CodeError(Reason.CODE_WRONG_ROLE, f"{code.role.value} code, {Role(role).value} expected")
         now = (as_utc(at) if at is not None else self._clock()).timestamp()

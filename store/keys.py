@@ -6,11 +6,22 @@ file), so a stolen kiosk cannot mint codes.
 
 - ``DIR/issuer.key``: the private key, PKCS#8 PEM, file mode 0600, never needed on a kiosk.
 - ``DIR/issuer.pub``: the public key, SubjectPublicKeyInfo PEM (``openssl pkey -pubin`` reads it).
+- ``DIR/issuer.json``: the key's scope, ``{"format": "sjm-key-scope/1", "kid", "roles": ["officer"]}``
+  — the kinds of code it may sign (the private key file's name with ``.json``). Issuing a code of
+  another kind is refused locally; a key folder without it (made before scopes) signs both. It is a
+  guard against mistakes only: what verifiers enforce is the scope registered in the trust list
+  (``IssuerKey.roles``), so editing the file on a stolen kiosk mints nothing they accept.
 - key id (kid): the first 4 bytes of SHA-256 of the raw 32-byte public key, as 8 lowercase hex
   digits. Codes carry those 4 bytes (see store/codes.py for why so few), so a verifier finds the key
   without trying them all; registering a key whose id collides with another key's is refused.
 - trust file (``kiosk keys export``): JSON ``{"format": "sjm-trust/1", "keys": [{kid, public_key
-  (base64 of the raw 32 bytes), not_before, not_after, revoked_at, note}]}``.
+  (base64 of the raw 32 bytes), not_before, not_after, revoked_at, note, roles}]}``; a key without
+  ``roles`` (files written before scopes) signs both kinds.
+
+Scopes: the kiosk's officer-code screen (way A) signs the officer's code on the kiosk, so the kiosk
+holds a private key; it must be registered ``officer`` only (``kiosk keys new --roles officer``,
+``load_officer_key``), so a stolen kiosk cannot mint workers' codes. Workers' codes come from a key
+that never leaves the issuing server.
 
 Rotation: register the new key, give the old one a ``not_after``; codes issued under the old key
 before its end still verify (until they expire). Revocation is for a leaked key: every code of a
@@ -37,14 +48,17 @@ from sqlmodel import select
 
 from store.db import session, write_session
 from store.enroll import audit
-from store.errors import StoreError
+from store.errors import StoreError, ValidationError
+from store.key_scope import ALL_ROLES, describe, parse_roles, roles_list, roles_text
 from store.models import IssuerKey
+from store.reasons import Role
 from store.timeutil import as_utc, parse_instant, utcnow
 
 PRIVATE_NAME = "issuer.key"
 PUBLIC_NAME = "issuer.pub"
 KID_BYTES = 4
 TRUST_FORMAT = "sjm-trust/1"
+SCOPE_FORMAT = "sjm-key-scope/1"
 
 
 class KeyFileError(StoreError):
@@ -84,15 +98,17 @@ class IssuerPrivateKey:
     key: Ed25519PrivateKey = field(repr=False)
     kid: str
     public_raw: bytes = field(repr=False)
+    #: the kinds of code it may sign (from ``issuer.json`` beside the key file; both when there is none)
+    roles: frozenset[Role] = ALL_ROLES
 
     @classmethod
-    def from_key(cls, key: Ed25519PrivateKey) -> IssuerPrivateKey:
+    def from_key(cls, key: Ed25519PrivateKey, roles: frozenset[Role] = ALL_ROLES) -> IssuerPrivateKey:
         raw = raw_public(key.public_key())
-        return cls(key=key, kid=kid_of(raw), public_raw=raw)
+        return cls(key=key, kid=kid_of(raw), public_raw=raw, roles=parse_roles(roles))
 
     @classmethod
-    def generate(cls) -> IssuerPrivateKey:
-        return cls.from_key(Ed25519PrivateKey.generate())
+    def generate(cls, roles: frozenset[Role] = ALL_ROLES) -> IssuerPrivateKey:
+        return cls.from_key(Ed25519PrivateKey.generate(), roles)
 
     @classmethod
     def load(cls, path: str | Path) -> IssuerPrivateKey:
@@ -107,7 +123,8 @@ class IssuerPrivateKey:
             raise KeyFileError(f"不是有效的私钥文件：{path}", f"Not a valid (unencrypted PEM) private key: {path}") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise KeyFileError(f"私钥不是 Ed25519 密钥：{path}", f"The private key is not an Ed25519 key: {path}")
-        return cls.from_key(key)
+        raw = raw_public(key.public_key())
+        return cls.from_key(key, read_scope(path, kid_of(raw)) or ALL_ROLES)
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -127,14 +144,15 @@ class IssuerPrivateKey:
         )
 
     def save(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``issuer.key`` (mode 0600, never overwritten) and ``issuer.pub`` into ``out_dir``."""
+        """Write ``issuer.key`` (mode 0600, never overwritten), ``issuer.pub`` and ``issuer.json`` (its
+        scope) into ``out_dir``."""
         out = Path(out_dir).expanduser()
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise KeyFileError(f"无法创建文件夹：{out}", f"Cannot create the folder {out}: {exc.strerror}") from exc
         priv, pub = out / PRIVATE_NAME, out / PUBLIC_NAME
-        if priv.exists() or pub.exists():
+        if priv.exists() or pub.exists() or scope_path(priv).exists():
             raise KeyFileError(
                 f"{out} 中已有签发密钥，不会覆盖（请换一个文件夹）",
                 f"{out} already holds an issuer key; it is never overwritten (choose another folder)",
@@ -145,14 +163,63 @@ class IssuerPrivateKey:
                 os.fchmod(f.fileno(), 0o600)  # whatever the umask
                 f.write(self.private_pem())
             pub.write_bytes(self.public_pem())
+            scope_path(priv).write_text(json.dumps(self.scope_doc()) + "\n", encoding="utf-8")
         except OSError as exc:
             raise KeyFileError(f"无法写入密钥文件：{out}", f"Cannot write the key files in {out}: {exc.strerror}") from exc
         return priv, pub
 
 
-def new_key_pair(out_dir: Path) -> tuple[IssuerPrivateKey, Path, Path]:
-    """A fresh key pair saved as ``out_dir/issuer.key`` (0600) and ``out_dir/issuer.pub``."""
-    key = IssuerPrivateKey.generate()
+    def scope_doc(self) -> dict[str, Any]:
+        return {"format": SCOPE_FORMAT, "kid": self.kid, "roles": roles_list(self.roles)}
+
+
+def scope_path(key_path: str | Path) -> Path:
+    """Where the scope of a key file lives: ``DIR/issuer.key`` or ``DIR/issuer.pub`` → ``DIR/issuer.json``."""
+    return Path(key_path).expanduser().with_suffix(".json")
+
+
+def read_scope(key_path: str | Path, kid: str) -> frozenset[Role] | None:
+    """The scope recorded beside a key file, None when there is none (a key made before scopes).
+
+    KeyFileError when the file is unreadable, malformed, or belongs to another key."""
+    path = scope_path(key_path)
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("format") != SCOPE_FORMAT:
+            raise ValueError("not a key scope file")
+        if str(doc.get("kid", "")).lower() != kid:
+            raise KeyFileError(
+                f"{path} 属于另一个密钥（不是 {kid}）", f"{path} belongs to another key (not {kid})"
+            )
+        return parse_roles(doc["roles"])
+    except OSError as exc:
+        raise KeyFileError(f"无法读取密钥范围文件：{path}", f"Cannot read the key scope file {path}: {exc.strerror}") from exc
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise KeyFileError(f"密钥范围文件有误：{path}", f"The key scope file is malformed: {path}") from exc
+
+
+def load_officer_key(path: str | Path) -> IssuerPrivateKey:
+    """The private key a kiosk holds for its officer-code screen (way A): it must be scoped to
+    officers' codes only (``issuer.json`` beside it says ``["officer"]``), so a stolen kiosk cannot
+    mint workers' codes. KeyFileError otherwise, or when the file is unreadable."""
+    key = IssuerPrivateKey.load(path)
+    if key.roles != frozenset({Role.OFFICER}):
+        zh, en = describe(key.roles)
+        where = scope_path(path)
+        raise KeyFileError(
+            f"签到终端只能持有仅限签到员码的密钥；{path} 可签发：{zh}（见 {where}；用 kiosk keys new --roles officer 生成）",
+            f"A kiosk may hold only an officer-only key; {path} may sign: {en} "
+            f"(see {where}; make one with `kiosk keys new --roles officer`)",
+        )
+    return key
+
+
+def new_key_pair(out_dir: Path, roles: frozenset[Role] = ALL_ROLES) -> tuple[IssuerPrivateKey, Path, Path]:
+    """A fresh key pair saved as ``out_dir/issuer.key`` (0600), ``out_dir/issuer.pub`` and its scope
+    ``out_dir/issuer.json``."""
+    key = IssuerPrivateKey.generate(roles)
     priv, pub = key.save(out_dir)
     return key, priv, pub
 
@@ -175,13 +242,16 @@ def register_public_key(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     note: str | None = None,
+    roles: str | frozenset[Role] | None = None,
     actor: str = "system",
 ) -> IssuerKey:
-    """Add a public key to the trust list (valid from ``not_before``, default now).
+    """Add a public key to the trust list (valid from ``not_before``, default now), allowed to sign
+    the codes of ``roles`` (default: both, for a new key).
 
-    Registering a key already there changes only the validity given; a revoked key stays revoked
-    (KeyFileError): revocation cannot be undone.
+    Registering a key already there changes only the validity, note and roles given; a revoked key
+    stays revoked (KeyFileError): revocation cannot be undone.
     """
+    scope = roles_text(parse_roles(roles)) if roles is not None else None
     raw = _read_public(pub_path_or_bytes)
     kid = kid_of(raw)
     nb = as_utc(not_before) if not_before else None
@@ -197,7 +267,8 @@ def register_public_key(
         if row is not None and row.revoked_at is not None:
             raise KeyFileError(f"密钥 {kid} 已吊销，不能重新登记", f"Key {kid} is revoked and cannot be registered again")
         if row is None:
-            row = IssuerKey(kid=kid, public_key=raw, not_before=nb or utcnow(), not_after=na, note=note)
+            row = IssuerKey(kid=kid, public_key=raw, not_before=nb or utcnow(), not_after=na, note=note,
+                            roles=scope or roles_text(ALL_ROLES))
             s.add(row)
             audit(s, actor, "create", "issuerkey", row.id, kid)
         else:
@@ -207,6 +278,8 @@ def register_public_key(
                 row.not_after = na
             if note:
                 row.note = note
+            if scope:
+                row.roles = scope
             row.deleted_at = None
             s.add(row)
             audit(s, actor, "update", "issuerkey", row.id, kid)
@@ -245,6 +318,7 @@ def key_record(row: IssuerKey) -> dict[str, Any]:
         "not_after": row.not_after.isoformat() if row.not_after else None,
         "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
         "note": row.note,
+        "roles": roles_list(parse_roles(row.roles)),
     }
 
 
@@ -276,6 +350,7 @@ class TrustRecord:
     not_after: datetime | None
     revoked_at: datetime | None
     note: str | None = None
+    roles: frozenset[Role] = ALL_ROLES
 
 
 def read_trust_file(path: str | Path) -> list[TrustRecord]:
@@ -310,9 +385,10 @@ def parse_trust_doc(doc: Any, where: str = "trust file") -> list[TrustRecord]:
                     not_after=parse_instant(k["not_after"]) if k.get("not_after") else None,
                     revoked_at=parse_instant(k["revoked_at"]) if k.get("revoked_at") else None,
                     note=k.get("note"),
+                    roles=parse_roles(k.get("roles")),  # absent (older files): both
                 )
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
             raise KeyFileError(
                 f"信任文件第 {i + 1} 个密钥有误：{where}", f"Key #{i + 1} of the trust file is malformed ({exc}): {where}"
             ) from exc
@@ -320,7 +396,8 @@ def parse_trust_doc(doc: Any, where: str = "trust file") -> list[TrustRecord]:
 
 
 def import_trust_file(engine: Engine, path: str | Path, *, actor: str = "system") -> int:
-    """Merge a trust file into the IssuerKey table: new keys are added, revocations carried over."""
+    """Merge a trust file into the IssuerKey table: new keys are added, revocations and narrower
+    scopes carried over (a file never widens a key's scope)."""
     records = read_trust_file(path)
     with write_session(engine) as s:
         for r in records:
@@ -328,12 +405,21 @@ def import_trust_file(engine: Engine, path: str | Path, *, actor: str = "system"
             if row is None:
                 row = IssuerKey(
                     id=uuid.uuid4(), kid=r.kid, public_key=r.public_raw, not_before=r.not_before,
-                    not_after=r.not_after, revoked_at=r.revoked_at, note=r.note,
+                    not_after=r.not_after, revoked_at=r.revoked_at, note=r.note, roles=roles_text(r.roles),
                 )
                 s.add(row)
                 audit(s, actor, "import", "issuerkey", row.id, r.kid)
-            elif r.revoked_at is not None and row.revoked_at is None:
+                continue
+            if r.revoked_at is not None and row.revoked_at is None:
                 row.revoked_at = r.revoked_at
                 s.add(row)
                 audit(s, actor, "revoke", "issuerkey", row.id, r.kid)
+            try:
+                held = parse_roles(row.roles)
+            except ValidationError:
+                held = ALL_ROLES
+            if r.roles < held:
+                row.roles = roles_text(r.roles)
+                s.add(row)
+                audit(s, actor, "scope", "issuerkey", row.id, r.kid)
     return len(records)

@@ -201,6 +201,9 @@ class IssuerKey(Reference, table=True):
     not_after: datetime | None = _opt_ts()
     revoked_at: datetime | None = _opt_ts()
     note: str | None = None
+    #: the kinds of code it may sign: comma-separated Role values (store/key_scope.py); a kiosk's key
+    #: for the officer-code screen is "officer" only, so a stolen kiosk cannot mint workers' codes
+    roles: str = Field(default="worker,officer", sa_column_kwargs={"server_default": "worker,officer"})
 
 
 class Kiosk(Reference, table=True):

@@ -20,6 +20,7 @@ class Reason(StrEnum):
     CODE_UNKNOWN_KEY = "CODE_UNKNOWN_KEY"
     CODE_KEY_REVOKED = "CODE_KEY_REVOKED"
     CODE_WRONG_ROLE = "CODE_WRONG_ROLE"
+    CODE_KEY_SCOPE = "CODE_KEY_SCOPE"
     # --- the worker (#2) ------------------------------------------------------------------------
     WORKER_UNKNOWN = "WORKER_UNKNOWN"
     REALNAME_INCOMPLETE = "REALNAME_INCOMPLETE"
@@ -61,6 +62,7 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.CODE_KEY_REVOKED: ("建设码签发密钥已吊销", "Code signed by a revoked key"),
     Reason.CODE_WRONG_ROLE: ("建设码身份不符（工人码/签到员码用错）",
                              "Wrong kind of code (worker and officer codes mixed up)"),
+    Reason.CODE_KEY_SCOPE: ("该签发密钥无权签发此类建设码", "This key may not sign this kind of code"),
     Reason.WORKER_UNKNOWN: ("查无此工人，请先完成实名登记", "Worker not enrolled: register him first"),
     Reason.REALNAME_INCOMPLETE: ("实名信息不完整或未认证", "Real-name information incomplete or not verified"),
     Reason.NO_BANK_CARD: ("未登记本人银行卡", "No bank card in his own name on file"),
