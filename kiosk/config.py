@@ -109,6 +109,9 @@ class CodeSettings(_Section):
     validity_s: int = Field(default=120, ge=10, le=65535)
     #: trusted issuer public keys as a file (in addition to the IssuerKey table); optional
     trust_file: str = ""
+    #: the issuer private key of the officer-code screen (way A): it must be scoped to officers' codes
+    #: only (``kiosk keys new --roles officer``; loaded with store.keys.load_officer_key); "" = no screen
+    officer_key: str = ""
 
 
 class CameraSettings(_Section):

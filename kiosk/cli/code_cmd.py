@@ -2,7 +2,9 @@
 
 - ``issue (--worker ID | --officer ID [--project ID]) --key FILE [--at ISO8601] [--validity S]
   [--png FILE | --terminal]``: prints the token on stdout; ``--png`` writes its QR as an image,
-  ``--terminal`` draws it (on stderr, so the token on stdout stays clean for a pipe).
+  ``--terminal`` draws it (on stderr, so the token on stdout stays clean for a pipe). A key scoped to
+  other codes (``issuer.json`` beside the key file, written by ``kiosk keys new --roles``) is refused
+  here, before anything is signed (exit 2).
 - ``verify TOKEN [--db URL | --trust FILE] [--at ISO8601] [--role worker|officer]``: prints
   ``{"ok": true, "role", "subject", "issued_at", "expires_at", "kid"}`` (and ``project`` when the code
   names one) or ``{"ok": false, "reason": "<REASON_CODE>"}``, the reason in words on stderr; exit 0/1.
@@ -22,6 +24,9 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, prin
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from store.keys import IssuerPrivateKey
+    from store.reasons import Role
 
 ORDER = 30
 
@@ -109,6 +114,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     project = _uuid(args.project, "project") if args.project else None
     at, validity = _at(args.at), _validity(args)
     key = IssuerPrivateKey.load(args.key)
+    _check_scope(key, role, args.key)
     try:
         token = issue_code(key, role=role, subject=subject, project=project, at=at, validity_s=validity)
     except ValueError as exc:
@@ -124,6 +130,23 @@ def cmd_issue(args: argparse.Namespace) -> int:
         _draw(token)
     print(token, flush=True)
     return 0
+
+
+def _check_scope(key: IssuerPrivateKey, role: Role, key_path: str) -> None:
+    """Refuse, before signing, a code the key's scope (issuer.json beside the key file) leaves out."""
+    from store.errors import StoreError
+    from store.key_scope import describe
+    from store.keys import scope_path
+
+    if role in key.roles:
+        return
+    zh, en = describe(key.roles)
+    want_zh, want_en = describe({role})
+    where = scope_path(key_path)
+    raise StoreError(
+        f"密钥 {key.kid} 只能签发{zh}，不能签发{want_zh}（范围见 {where}）",
+        f"Key {key.kid} may sign {en} codes only, not {want_en} codes (its scope: {where})",
+    )
 
 
 def _draw(token: str) -> None:
@@ -174,10 +197,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_phone(args: argparse.Namespace) -> int:
     from kiosk.phone_app import PhoneApp
     from store.keys import IssuerPrivateKey
+    from store.reasons import Role
 
     worker = _uuid(args.worker, "worker")
     validity = _validity(args)
     cfg = config_of(args)
     key = IssuerPrivateKey.load(args.key)
+    _check_scope(key, Role.WORKER, args.key)
     PhoneApp(key, subject=worker, validity_s=validity, lang=cfg.language, timezone=cfg.policy.timezone).run()
     return 0

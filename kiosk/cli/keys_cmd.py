@@ -1,10 +1,15 @@
 """``kiosk keys new|add|revoke|list|export``: issuer keys of personal codes and the trust list.
 
-- ``new --out DIR [--db URL]``: a key pair ``DIR/issuer.key`` (0600) and ``DIR/issuer.pub``; prints
-  the key id; with ``--db`` also registers the public key there.
-- ``add FILE [--db URL]``: trust a public key (``issuer.pub``), or merge a trust file (``export``'s).
+- ``new --out DIR [--roles R] [--db URL]``: a key pair ``DIR/issuer.key`` (0600) and ``DIR/issuer.pub``,
+  and its scope ``DIR/issuer.json``; prints the key id; with ``--db`` also registers the public key there.
+- ``add FILE [--roles R] [--db URL]``: trust a public key (``issuer.pub``; its scope from ``--roles``, else
+  the ``issuer.json`` beside it, else both), or merge a trust file (``export``'s).
 - ``revoke KID [--db URL]``: every code of that key is refused from now on.
-- ``list [--db URL]`` and ``export [--db URL] [--out FILE]``: the trust list (public keys only).
+- ``list [--db URL]`` and ``export [--db URL] [--out FILE]``: the trust list (public keys and scopes).
+
+``--roles`` is ``worker``, ``officer`` or ``worker,officer`` (default): the kinds of code the key may
+sign. A kiosk showing the officer's code (way A) holds an ``officer`` key, so a stolen kiosk cannot
+mint workers' codes.
 
 Without ``--db``, add/revoke/list/export work on the config's shared database, from which sync brings
 the trust list to kiosks.
@@ -22,6 +27,8 @@ from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from store.reasons import Role
+
 ORDER = 70
 
 _DB_HELP = "数据库地址 / database URL (default: the config's shared database)"
@@ -34,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     n = ksub.add_parser("new", help="生成签发密钥对 / make an issuer key pair (prints its key id)")
     n.add_argument("--out", required=True, metavar="DIR", help="写入 issuer.key（0600）与 issuer.pub 的文件夹 / folder")
     n.add_argument("--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database")
+    _roles_arg(n, "worker,officer")
     _validity_args(n)
     n.set_defaults(func=cmd_new)
 
@@ -41,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
     add_db_arg(a, help_=_DB_HELP)
     add_config_arg(a)
+    _roles_arg(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
     _validity_args(a)
     a.set_defaults(func=cmd_add)
 
@@ -62,6 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.set_defaults(func=cmd_export)
 
 
+def _roles_arg(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--roles", metavar="ROLES",
+        help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {default})",
+    )
+
+
 def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--not-before", metavar="ISO8601", help="生效时间 / valid from (default: now)")
     p.add_argument("--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)")
@@ -80,14 +96,15 @@ def _instant(text: str | None, field: str) -> datetime | None:
         raise ValidationError(field, f"时间格式错误：{text}", f"Not an ISO 8601 time: {text}") from exc
 
 
-def _register(engine: Engine, url: str, pub: str | bytes, args: argparse.Namespace, actor: str) -> dict[str, object]:
+def _register(engine: Engine, url: str, pub: str | bytes, args: argparse.Namespace, actor: str,
+              roles: frozenset[Role] | None) -> dict[str, object]:
     from store.db import translate_errors
     from store.keys import key_record, register_public_key
 
     with translate_errors(url):
         row = register_public_key(
             engine, pub, not_before=_instant(args.not_before, "not_before"),
-            not_after=_instant(args.not_after, "not_after"), note=args.note, actor=actor,
+            not_after=_instant(args.not_after, "not_after"), note=args.note, roles=roles, actor=actor,
         )
     return key_record(row)
 
@@ -96,17 +113,26 @@ def cmd_new(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from store.db import open_store, redact
-    from store.keys import new_key_pair
+    from store.key_scope import describe, parse_roles
+    from store.keys import new_key_pair, scope_path
+    from store.reasons import Role
 
     for text, field in ((args.not_before, "not_before"), (args.not_after, "not_after")):
         _instant(text, field)  # a bad time: nothing is written
+    roles = parse_roles(args.roles)  # a bad scope: nothing is written
     engine = open_store(args.db) if args.db else None  # an unreachable database: no key made
     try:
-        key, priv, pub = new_key_pair(Path(args.out))
-        print(f"私钥 / private key: {priv} (0600, 勿放在签到终端 / never on a kiosk)", file=sys.stderr)
+        key, priv, pub = new_key_pair(Path(args.out), roles)
+        where = (
+            "仅签到员码，可放在签到终端 / officer codes only: may sit on a kiosk" if roles == {Role.OFFICER}
+            else "勿放在签到终端 / never on a kiosk"
+        )
+        print(f"私钥 / private key: {priv} (0600, {where})", file=sys.stderr)
         print(f"公钥 / public key:  {pub}", file=sys.stderr)
+        zh, en = describe(roles)
+        print(f"范围 / scope:       {scope_path(priv)} ({zh} / {en})", file=sys.stderr)
         if engine is not None:
-            _register(engine, args.db, key.public_pem(), args, "keys-new")
+            _register(engine, args.db, key.public_pem(), args, "keys-new", roles)
             print(f"已登记到 / registered in {redact(args.db)}", file=sys.stderr)
     finally:
         if engine is not None:
@@ -120,15 +146,22 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     from store.db import open_store, redact, translate_errors
     from store.errors import StoreError
-    from store.keys import import_trust_file
+    from store.key_scope import parse_roles
+    from store.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
 
     url = db_url(args, shared=True)
+    roles = parse_roles(args.roles) if args.roles else None
     path = Path(args.file).expanduser()
     try:
         head = path.read_bytes()[:64].lstrip()
     except OSError as exc:
         raise StoreError(f"无法读取文件：{path}", f"Cannot read {path}: {exc.strerror}") from exc
     if head.startswith(b"{"):
+        if roles is not None:
+            raise StoreError(
+                "信任文件自带各密钥的范围，--roles 只用于公钥文件",
+                "A trust file carries each key's scope: --roles is for a public key file only",
+            )
         engine = open_store(url)
         try:
             with translate_errors(url):
@@ -137,9 +170,11 @@ def cmd_add(args: argparse.Namespace) -> int:
             engine.dispose()
         print_json({"db": redact(url), "trust_file": str(path), "keys": n})
         return 0
+    if roles is None:  # the scope written beside the key by `kiosk keys new`, if it is there
+        roles = read_scope(path, kid_of(raw_public(public_key_from_bytes(path.read_bytes()))))
     engine = open_store(url)
     try:
-        record = _register(engine, url, str(path), args, "keys-add")
+        record = _register(engine, url, str(path), args, "keys-add", roles)
     finally:
         engine.dispose()
     print_json({"db": redact(url), **record})
