@@ -48,6 +48,7 @@ from kiosk.widgets import Localized, utcnow
 from kiosk.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
 from kiosk.widgets.pixels import fit, halfblock_strips
 from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
+from store.errors import StoreError
 from store.reasons import Outcome
 
 if TYPE_CHECKING:
@@ -276,7 +277,11 @@ class KioskApp(App[None]):
                             break
                         time.sleep(0.05)
                         continue
-                    drew = self._handle_frame(frame)
+                    try:
+                        drew = self._handle_frame(frame)
+                    except StoreError as exc:  # a locked or unreachable store: say so, keep reading
+                        self.post_message(self.Failed(exc.message(self.lang)))
+                        drew = False
                     now = time.monotonic()
                     if drew or now >= next_preview:
                         self._post_preview(frame)
@@ -374,10 +379,14 @@ class KioskApp(App[None]):
 
         cfg = self.config
         project = uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None
-        outcome = check_officer(
-            self.engine, self.verifier, text, project_id=project, kiosk_lat=cfg.kiosk.latitude,
-            kiosk_lon=cfg.kiosk.longitude, timezone=self.tz, at=self.now(),
-        )
+        try:
+            outcome = check_officer(
+                self.engine, self.verifier, text, project_id=project, kiosk_lat=cfg.kiosk.latitude,
+                kiosk_lon=cfg.kiosk.longitude, timezone=self.tz, at=self.now(),
+            )
+        except StoreError as exc:
+            self.post_message(self.Failed(exc.message(self.lang)))
+            return
         self.post_message(self.UnlockChecked(outcome, text))
 
     def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
@@ -478,7 +487,11 @@ class KioskApp(App[None]):
         gate = self.gate
         if gate is None:
             return
-        event = gate.handle_text(text)
+        try:
+            event = gate.handle_text(text)
+        except StoreError as exc:  # not recorded: the officer must know
+            self.post_message(self.Failed(exc.message(self.lang)))
+            return
         if event is not None:
             self.post_message(self.Attempted(event, _face_image(event)))
 
@@ -512,7 +525,10 @@ class KioskApp(App[None]):
         from store.roster import load_roster
         from store.timeutil import local_date
 
-        roster = load_roster(self.engine, project.id, local_date(self.now(), project.timezone))
+        try:
+            roster = load_roster(self.engine, project.id, local_date(self.now(), project.timezone))
+        except StoreError:
+            return  # the counters stay as they were; the next refresh tries again
         c = roster.counts
         self.post_message(self.CountsLoaded(Counts(c.signed_in, c.expected, c.refused)))
 
@@ -542,7 +558,10 @@ class KioskApp(App[None]):
     def _sync_view(self) -> SyncView:
         if self.sync_status_fn is None:
             return SyncView()
-        st = self.sync_status_fn()
+        try:
+            st = self.sync_status_fn()
+        except StoreError:
+            return self.sync_view
         kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
         return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since,
                         pending=st.pending_total)
@@ -554,6 +573,12 @@ class KioskApp(App[None]):
                 w.set_view(message.view)
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
+        """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
+        if not self.locked and self._officer_screen() is not None:
+            self.officer_screen.show_error(message.text)
+            self._ring(Outcome.REFUSED)
+        elif self._locked_screen() is not None:
+            self.locked_screen.show_message(message.text, kind="refused")
         self.notify(message.text, severity="error", timeout=8)
 
     # --- keys ------------------------------------------------------------------------------------

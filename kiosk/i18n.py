@@ -41,6 +41,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "already": ("今日已签到 {time}", "Already signed in today at {time}"),
     "already_where": ("今日已签到 {time}（{where}）", "Already signed in today at {time} ({where})"),
     "refused": ("签到失败", "Sign-in refused"),
+    "not_recorded": ("未记录，请重新扫码", "Not recorded: scan again"),
     "f_name": ("姓名", "Name"),
     "f_id": ("身份证", "ID no."),
     "f_employer": ("单位", "Employer"),

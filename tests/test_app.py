@@ -480,3 +480,28 @@ async def test_real_pixels_preview_with_textual_image(demo: Demo) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen.query_one(Image).image is not None
+
+
+@run_async
+async def test_a_locked_store_is_said_and_nothing_is_lost(demo: Demo) -> None:
+    """Another program holds the database: the officer is told (no green), the screen goes on."""
+    import sqlite3
+
+    db = str(demo.engine.url.database)
+    app = app_of(demo)
+    worker = demo.examples(ELIGIBLE)[7]
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        holder = sqlite3.connect(db, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            await scan(app, pilot, demo.code(worker))  # waits out the 5 s busy timeout
+            assert app.screen.query_one(ResultCard).kind == "refused"
+            assert t("not_recorded") in card_text(app) and "数据库文件被其他程序占用" in card_text(app)
+            assert attendances(demo) == 0
+        finally:
+            holder.rollback()
+            holder.close()
+        await scan(app, pilot, demo.code(worker, age_s=1))
+        assert app.screen.query_one(ResultCard).kind == "ok"
+    assert attendances(demo) == 1

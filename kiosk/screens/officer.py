@@ -80,6 +80,13 @@ class OfficerScreen(KioskScreen):
             self._card_timer.stop()
         self._card_timer = self.set_timer(self.card_s, self.clear_card)
 
+    def show_error(self, text: str) -> None:
+        self.query_one("#card", ResultCard).show_error(text)
+        self._show_face(None)
+        if self._card_timer is not None:
+            self._card_timer.stop()
+        self._card_timer = self.set_timer(self.card_s, self.clear_card)
+
     def clear_card(self) -> None:
         self.query_one("#card", ResultCard).show(None)
         self._show_face(None)

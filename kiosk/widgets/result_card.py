@@ -32,21 +32,32 @@ class ResultCard(Localized):
         self.tz = tz
         self.result: SignInResult | None = None
         self.checking = False
+        self.error: str | None = None  # the store failed: nothing was recorded
 
     @property
     def kind(self) -> str:
+        if self.error is not None:
+            return "refused"
         return KIND[self.result.outcome] if self.result is not None else "idle"
 
+    def show_error(self, text: str) -> None:
+        """Red, "not recorded", and why (a locked or unreachable store)."""
+        self.result, self.error, self.checking = None, text, False
+        self._restyle()
+
     def show(self, result: SignInResult | None) -> None:
-        self.result = result
-        self.checking = False
-        self.set_class(True, "-card")
+        self.result, self.error, self.checking = result, None, False
+        self._restyle()
+
+    def _restyle(self) -> None:
         for k in ("ok", "already", "refused", "idle"):
             self.set_class(self.kind == k, f"-{k}")
         self.refresh()
 
     def render(self) -> RenderableType:
         r = self.result
+        if self.error is not None:
+            return Group(Text(self.t("not_recorded"), style="bold"), Text(""), Text(self.error))
         if r is None:
             title = Text(self.t("checking" if self.checking else "waiting"), style="bold")
             return Group(title, Text(""), Text(self.t("waiting_hint"), style="dim"))
