@@ -45,6 +45,7 @@ from kiosk.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.screens.locked import LockedScreen
 from kiosk.screens.officer import OfficerScreen
 from kiosk.widgets import Localized, utcnow
+from kiosk.widgets.attempts import AttemptRow, AttemptsList
 from kiosk.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
 from kiosk.widgets.pixels import fit, halfblock_strips
 from kiosk.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
@@ -136,6 +137,11 @@ class KioskApp(App[None]):
             super().__init__()
             self.event = event
             self.face = face
+
+    class RecentLoaded(Message):
+        def __init__(self, rows: list[AttemptRow]) -> None:
+            super().__init__()
+            self.rows = rows
 
     class CountsLoaded(Message):
         def __init__(self, counts: Counts) -> None:
@@ -434,6 +440,8 @@ class KioskApp(App[None]):
         self.last_activity = time.monotonic()
         self.counts = Counts()
         self._refresh_counts()
+        self.officer_screen.recent = []
+        self.load_recent(project)
         if self.current_mode == "officer":
             self.officer_screen.on_screen_resume()  # a new project on the screen already showing
         else:
@@ -519,6 +527,24 @@ class KioskApp(App[None]):
     def _refresh_counts(self) -> None:
         if self.session is not None:
             self.load_counts(self.session.project)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recent", description="last attempts")
+    def load_recent(self, project: ProjectChoice) -> None:
+        """The day's last attempts at this kiosk (after a restart the list is not empty)."""
+        from kiosk.recent import recent_attempts
+        from store.timeutil import local_date
+
+        try:
+            rows = recent_attempts(self.engine, project.id, local_date(self.now(), project.timezone),
+                                   kiosk_id=self.kiosk_id)
+        except StoreError:
+            return
+        self.post_message(self.RecentLoaded([AttemptRow(r.at, r.name, r.outcome, r.reason) for r in rows]))
+
+    def on_kiosk_app_recent_loaded(self, message: RecentLoaded) -> None:
+        self.officer_screen.recent = message.rows
+        if self._officer_screen() is not None:
+            self.officer_screen.query_one(AttemptsList).set_rows(message.rows)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts", description="counters")
     def load_counts(self, project: ProjectChoice) -> None:

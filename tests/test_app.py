@@ -505,3 +505,19 @@ async def test_a_locked_store_is_said_and_nothing_is_lost(demo: Demo) -> None:
         await scan(app, pilot, demo.code(worker, age_s=1))
         assert app.screen.query_one(ResultCard).kind == "ok"
     assert attendances(demo) == 1
+
+
+@run_async
+async def test_after_a_restart_the_days_attempts_are_listed(demo: Demo) -> None:
+    first = app_of(demo)
+    async with first.run_test(size=SIZE) as pilot:
+        await unlock(first, pilot, demo)
+        await scan(first, pilot, demo.code(demo.examples(ELIGIBLE)[8]))
+        await scan(first, pilot, "garbage")
+    again = app_of(demo)
+    async with again.run_test(size=SIZE) as pilot:
+        await unlock(again, pilot, demo)
+        rows = list(again.screen.query_one(AttemptsList).rows)
+        assert [r.outcome.value for r in rows] == ["refused", "signed_in"]
+        assert rows[0].reason is Reason.CODE_INVALID and rows[1].name
+        assert again.screen.query_one(Counters).counts.signed_in == 1

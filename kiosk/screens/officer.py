@@ -34,6 +34,7 @@ class OfficerScreen(KioskScreen):
         self.way_a = way_a
         self._card_timer: Timer | None = None
         self._session: object = None
+        self.recent: list[AttemptRow] = []  # the day's last attempts, read from the store at unlock
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
@@ -67,6 +68,7 @@ class OfficerScreen(KioskScreen):
         if session is not None and session != self._session:
             self._session = session
             self.query_one("#project-name", Static).update(f"{session.project.name} · {session.officer_name}")
+            self.query_one("#attempts", AttemptsList).set_rows(self.recent)
             self.clear_card()
 
     def show_result(self, result: SignInResult, face: np.ndarray | None = None) -> None:
