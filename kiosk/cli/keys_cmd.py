@@ -150,7 +150,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from store.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
 
     url = db_url(args, shared=True)
-    roles = parse_roles(args.roles) if args.roles else None
+    roles = parse_roles(args.roles) if args.roles is not None else None
     path = Path(args.file).expanduser()
     try:
         head = path.read_bytes()[:64].lstrip()
