@@ -234,7 +234,7 @@ class KioskApp(App[None]):
         self.set_interval(COUNTS_EVERY_S, self._refresh_counts)
         self.refresh_sync()
         if self.sync_fn is not None and self.config.sync.interval_s > 0:
-            self.set_interval(self.config.sync.interval_s, self.run_sync)
+            self.set_interval(self.config.sync.interval_s, self._sync_tick)
             self.run_sync()
 
     def on_unmount(self) -> None:
@@ -566,7 +566,12 @@ class KioskApp(App[None]):
 
     # --- sync ------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="sync")
+    def _sync_tick(self) -> None:
+        """Time for a sync, unless one is still running (a slow network: never two at once)."""
+        if not any(w.group == "sync" and not w.is_finished for w in self.workers):
+            self.run_sync()
+
+    @work(thread=True, exit_on_error=False, group="sync", description="sync")
     def run_sync(self) -> None:
         if self.sync_fn is None:
             return

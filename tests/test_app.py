@@ -521,3 +521,28 @@ async def test_after_a_restart_the_days_attempts_are_listed(demo: Demo) -> None:
         assert [r.outcome.value for r in rows] == ["refused", "signed_in"]
         assert rows[0].reason is Reason.CODE_INVALID and rows[1].name
         assert again.screen.query_one(Counters).counts.signed_in == 1
+
+
+@run_async
+async def test_sync_runs_in_the_background_and_its_state_shows(demo: Demo) -> None:
+    from store.sync_state import SyncStatus
+
+    calls: list[int] = []
+    state = {"now": SyncStatus(state="local_only")}
+
+    def sync() -> None:
+        calls.append(1)
+        state["now"] = SyncStatus(state="synced", last_success_at=FROZEN - timedelta(seconds=12),
+                                  pending={"attendance": 0})
+
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=sync,
+                    sync_status=lambda: state["now"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert calls == [1]
+        assert has(app, t("sync_ok", ago=t("ago_s", n=12)))
+        state["now"] = SyncStatus(state="offline", offline_since=FROZEN - timedelta(minutes=20),
+                                  pending={"attendance": 3})
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[9]))  # after an attempt it re-reads
+        assert has(app, t("sync_offline", since="06:40"), t("sync_pending", n=3))
