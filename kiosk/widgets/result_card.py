@@ -24,7 +24,7 @@ KIND = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already", Outcome.REFUSED: "r
 
 class ResultCard(Localized):
     DEFAULT_CSS = """
-    ResultCard { height: 1fr; padding: 0 1; content-align: center middle; }
+    ResultCard { height: 2fr; padding: 0 1; content-align: center middle; }
     """
 
     def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
