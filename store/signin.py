@@ -18,6 +18,7 @@ functions, not a copy.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -295,13 +296,17 @@ class SignInService:
         photo: tuple[bytes, int, int] | None = None,
         latency_from: float | None = None,
     ) -> SignInResult:
-        """Apply the rules and record the attempt (and attendance) durably. ``photo`` = (jpeg, w, h)."""
+        """Apply the rules and record the attempt (and attendance) durably. ``photo`` = (jpeg, w, h).
+
+        ``latency_from``: the ``time.monotonic()`` at which the frame (or typed code) arrived; the
+        attempt keeps the time from then to its write, just before the commit."""
         at = as_utc(at) if at is not None else utcnow()
         for _ in range(3):
             try:
                 with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
                     return self._sign_in(
-                        s, worker_id, project_id, way, at, kiosk_id, officer_id, kid, token, place, photo
+                        s, worker_id, project_id, way, at, kiosk_id, officer_id, kid, token, place, photo,
+                        latency_from,
                     )
             except IntegrityError:
                 continue  # lost a race on the day's attendance (PostgreSQL): the retry sees it as already
@@ -320,6 +325,7 @@ class SignInService:
         token: str | None,
         place: Place | None,
         photo: tuple[bytes, int, int] | None,
+        latency_from: float | None,
     ) -> SignInResult:
         project, on = self.work_date(s, project_id, at)
         attempt = SignInAttempt(
@@ -339,6 +345,8 @@ class SignInService:
             attempt.accuracy_m, attempt.distance_m = place.accuracy_m, place.distance_m
 
         def finish(result: SignInResult) -> SignInResult:
+            if latency_from is not None:
+                attempt.latency_ms = round((time.monotonic() - latency_from) * 1000, 3)
             s.add(attempt)
             if photo is not None:
                 s.flush()

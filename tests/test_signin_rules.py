@@ -243,3 +243,13 @@ def test_seed_is_deterministic(tmp_path) -> None:  # type: ignore[no-untyped-def
         out.append(seed_demo(e, workers=50, projects=1, seed=3, today=TODAY))
         e.dispose()
     assert out[0] == out[1]
+
+
+def test_attempt_keeps_its_latency(world) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    engine, ids = world
+    r = SignInService(engine).sign_in(ids["worker"], ids["project"], at=AT, latency_from=time.monotonic() - 0.05)
+    with session(engine) as s:
+        attempt = s.get(SignInAttempt, r.attempt_id)
+        assert attempt is not None and attempt.latency_ms is not None and attempt.latency_ms >= 50
