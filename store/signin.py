@@ -398,8 +398,7 @@ class SignInService:
             kiosk_id=kiosk_id, officer_id=officer_id, attempt_id=attempt.id,
             latitude=place.latitude if place else None, longitude=place.longitude if place else None,
         )
-        s.add(attendance)
-        s.flush()  # the unique constraint speaks here, inside the transaction
+        s.add(attendance)  # the unique constraint speaks at the commit: a lost race is retried as already
         attempt.outcome = Outcome.SIGNED_IN.value
         attempt.attendance_id = attendance.id
         return finish(
