@@ -7,7 +7,8 @@ demo key, the simulated camera) headless, and measures from just before the proc
 first camera frame drawn on the officer screen (``cold_start_s``; goal ≤ 1.5 s). It then lets the demo
 run at full speed (``--speed 100``: the simulated queue as fast as the camera's 30 frames a second
 allow) for a minute and reads the process's resident memory (``rss_mb``; goal ≤ 300 MB).
-``--quick`` runs 10 s. The last line is one JSON object: {"cold_start_s", "rss_mb"}.
+The cold start is the median of five fresh processes (the long run's own start included); ``--quick``
+takes three and runs 10 s. The last line is one JSON object: {"cold_start_s", "rss_mb"}.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,17 +86,27 @@ def main() -> None:
     if args.child:
         child(seconds, args.speed)
         return
+    starts = []
+    for _ in range(2 if args.quick else 4):
+        starts.append(run_child(0.0, args.speed)["cold_start_s"])
+    result = run_child(seconds, args.speed)
+    starts.append(result["cold_start_s"])
+    cold = statistics.median(starts)
+    log(f"first camera frame on screen {cold:.2f} s after the process started, median of "
+        f"{', '.join(f'{s:.2f}' for s in starts)} (goal ≤ 1.5 s)")
+    log(f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
+        f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused")
+    print(json.dumps({"cold_start_s": round(cold, 3), "rss_mb": result["rss_mb"]}))
+
+
+def run_child(seconds: float, speed: float) -> dict[str, float]:
     env = {**os.environ, "BENCH_T0": repr(time.time())}
-    cmd = [sys.executable, __file__, "--child", "--seconds", str(seconds), "--speed", str(args.speed)]
+    cmd = [sys.executable, __file__, "--child", "--seconds", str(seconds), "--speed", str(speed)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
     if out.returncode != 0:
         log(out.stderr)
         raise SystemExit(f"the demo process failed ({out.returncode})")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    log(f"first camera frame on screen {result['cold_start_s']:.2f} s after the process started (goal ≤ 1.5 s)")
-    log(f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
-        f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused")
-    print(json.dumps({"cold_start_s": result["cold_start_s"], "rss_mb": result["rss_mb"]}))
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class Demo:
 
         now = self.clock()
         upgrade_engine(self.engine)
-        self.summary = seed_demo(self.engine, workers=self.workers, projects=2, seed=self.seed, examples=30,
+        self.summary = seed_demo(self.engine, workers=self.workers, projects=2, seed=self.seed, examples=200,
                                  today=local_date(now, self.config.policy.timezone))
         register_public_key(self.engine, self.key.public_pem(), not_before=now - timedelta(days=30),
                             note="demo key", actor="demo")
