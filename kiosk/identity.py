@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from store.db import translate_errors, write_session
-from store.models import Kiosk, SyncState
+from store.models import Kiosk, Project, SyncState
 
 KEY = "kiosk.id"
 
@@ -31,10 +31,14 @@ def kiosk_identity(engine: Engine, *, kiosk_id: str = "", name: str = "1号门",
             else:
                 kid = uuid.uuid4()
                 s.add(SyncState(key=KEY, value=str(kid)))
+        # a fresh kiosk may not hold its project yet (before its first sync): link it once it does
+        if project_id is not None and s.get(Project, project_id) is None:
+            project_id = None
         kiosk = s.get(Kiosk, kid)
         if kiosk is None:
             s.add(Kiosk(id=kid, name=name, project_id=project_id))
-        elif kiosk.name != name:
+        elif kiosk.name != name or (project_id is not None and kiosk.project_id != project_id):
             kiosk.name = name
+            kiosk.project_id = project_id or kiosk.project_id
             s.add(kiosk)
         return kid

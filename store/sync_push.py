@@ -1,4 +1,5 @@
-"""Push: what a kiosk recorded (attempts, attendance, gate photos) into the shared database.
+"""Push: what a kiosk recorded (its own Kiosk row, attempts, attendance, gate photos) into the shared
+database.
 
 The kiosk's own writes carry the kiosk's revisions (store/revision.py); pulled rows carry 0. So "to
 push" is every row with ``rev > push cursor``, taken in batches in revision order. Each batch goes
@@ -30,7 +31,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from store.models import Attendance, GatePhoto, SignInAttempt
+from store.models import Attendance, GatePhoto, Kiosk, SignInAttempt
 from store.reasons import Outcome
 from store.revision import current_revision, take_revisions
 from store.sync_pull import dialect_insert, table_of
@@ -65,8 +66,8 @@ def push(
 ) -> PushResult:
     """Send everything the kiosk has not pushed yet. Raises driver errors as they come (the cursor
     then stays at the last batch that committed)."""
-    att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
-    limits = {sa: batch, att: batch} | ({gp: photo_batch} if photos else {})
+    att, sa, gp, kt = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto), table_of(Kiosk)
+    limits = {kt: batch, sa: batch, att: batch} | ({gp: photo_batch} if photos else {})
     counts: dict[str, int] = {}
     batches = conflicts = 0
     with local.connect() as lconn:
@@ -90,7 +91,9 @@ def push(
             lconn.rollback()
             pages = {t: [r for r in rows if r["rev"] <= end] for t, rows in pages.items()}
             with shared.begin() as sconn:  # on SQLite the counter UPDATE first takes the write lock
-                conflicts += apply_batch(sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []))
+                conflicts += apply_batch(
+                    sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []), pages.get(kt, [])
+                )
             with lconn.begin():
                 write_state(lconn, {PUSH_REV: str(end)})
             batches += 1
@@ -108,11 +111,13 @@ def apply_batch(
     attempts: Sequence[dict[str, Any]],
     attendance: Sequence[dict[str, Any]],
     photos: Sequence[dict[str, Any]] = (),
+    kiosks: Sequence[dict[str, Any]] = (),
 ) -> int:
     """Apply one batch inside the caller's shared transaction; returns the number of contested days."""
     take_revisions(conn, 0)  # the counter's row lock: one push at a time from here to commit
     att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
     now = utcnow()
+    _upsert_kiosks(conn, kiosks, now)
     _insert_new(conn, sa, attempts, now)
     _insert_new(conn, gp, photos, now)
 
@@ -167,6 +172,20 @@ def _insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
     first = last - len(rows) + 1
     out = [{**r, "rev": first + i, "updated_at": now} for i, r in enumerate(rows)]
     conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), out)
+
+
+def _upsert_kiosks(conn: Connection, rows: Sequence[dict[str, Any]], now: Any) -> None:
+    """The kiosk's own row (its name and place), so the roster can say which gate signed whom in."""
+    if not rows:
+        return
+    table = table_of(Kiosk)
+    last = take_revisions(conn, len(rows))
+    out = [{**r, "rev": last - len(rows) + 1 + i, "updated_at": now} for i, r in enumerate(rows)]
+    stmt = dialect_insert(conn, table)
+    changing = ("name", "project_id", "latitude", "longitude", "last_seen_at", "updated_at", "rev")
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=[table.c.id], set_={c: stmt.excluded[c] for c in changing}), out
+    )
 
 
 def _existing(conn: Connection, table: Table, ids: list[Any]) -> list[Any]:

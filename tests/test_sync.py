@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from sync_helpers import Proxy, count, make_site, morning, new_kiosk, today
 
+from kiosk.identity import kiosk_identity
 from store.db import make_engine, session
 from store.models import (
     Attendance,
@@ -21,6 +22,7 @@ from store.models import (
     Employment,
     HealthCheck,
     IssuerKey,
+    Kiosk,
     SignInAttempt,
     Worker,
 )
@@ -241,6 +243,29 @@ def test_another_shared_database_starts_afresh(pg_server, tmp_path: Path) -> Non
     b.dispose()
 
 
+def test_the_kiosk_row_reaches_the_shared_database(shared: Engine, tmp_path: Path) -> None:
+    """The roster on the shared database names the gate that signed a worker in."""
+    site = make_site(shared, workers=1)
+    k1, k2 = new_kiosk(tmp_path, "k1"), new_kiosk(tmp_path, "k2")
+    assert kiosk_identity(k1, name="东门", project_id=site.project)  # before its first sync: no project yet
+    _ok(k1, shared)
+    gate = kiosk_identity(k1, name="东门", project_id=site.project)
+    SignInService(k1).sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=gate)
+    assert _ok(k1, shared).pushed["kiosk"] == 1
+    with session(shared) as s:
+        row = s.get(Kiosk, gate)
+        assert row is not None and row.name == "东门" and row.project_id == site.project
+    kiosk_identity(k1, kiosk_id=str(gate), name="东门2号", project_id=site.project)  # renamed in its config
+    _ok(k1, shared)
+    with session(shared) as s:
+        row = s.get(Kiosk, gate)
+        assert row is not None and row.name == "东门2号"
+    # the other kiosk learns the gate's name: its `already` says where the day's sign-in was made
+    _ok(k2, shared)
+    again = SignInService(k2).sign_in(site.workers[0], site.project, at=morning(5))
+    assert again.outcome is Outcome.ALREADY and again.first_kiosk == "东门2号"
+
+
 def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_shared: Engine, tmp_path: Path) -> None:
     import psycopg
 
@@ -255,9 +280,10 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
         as_kiosk = make_engine(pg_url.replace("postgres@", f"{login}:synthetic-pw@"))
         kiosk = new_kiosk(tmp_path, "k")
         _ok(kiosk, as_kiosk)  # pull works with the role's grants
-        SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(1))
-        report = _ok(kiosk, as_kiosk)  # and so does a push
-        assert report.pushed["attendance"] == 1
+        gate = kiosk_identity(kiosk, name="南门", project_id=site.project)
+        SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=gate)
+        report = _ok(kiosk, as_kiosk)  # and so does a push, the kiosk's own row included
+        assert report.pushed["attendance"] == 1 and report.pushed["kiosk"] == 1
         with pytest.raises(Exception, match="permission denied"), as_kiosk.begin() as conn:
             conn.execute(update(Worker.__table__).values(name="改名"))  # type: ignore[attr-defined]
         forbidden = (
