@@ -24,9 +24,9 @@ import argparse
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -175,8 +175,14 @@ class KioskApp(App[None]):
         sync_status: Callable[[], StoreSyncStatus] | None = None,
         demo: bool = False,
         image_preview: bool = False,
+        shared: tuple[Engine, str] | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        #: the shared database (engine, url): way-A arrivals are read there, as they happen
+        self.shared = shared
+        #: warnings for the officer, shown once the screen is up (a key that could not be loaded, …)
+        self.notices = tuple(notices)
         #: real pixels with textual-image (only when ``terminal_has_images()`` said so)
         self.image_preview = image_preview
         self.config = config
@@ -219,6 +225,8 @@ class KioskApp(App[None]):
         return self.gate is None
 
     def on_mount(self) -> None:
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=30)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
         self.locked_screen = LockedScreen(tz=self.tz)
         self.officer_screen = OfficerScreen(tz=self.tz, card_s=self.config.kiosk.card_s, way_a=way_a)
@@ -646,12 +654,32 @@ class KioskApp(App[None]):
         from kiosk.officer_code import OfficerCodeScreen, code_source_for
         from store.way_a import way_a_arrivals
 
-        engine, project = self.engine, s.project
+        engine, project, shared = self.engine, s.project, self.shared
+
+        def arrivals(on: date) -> list[Any]:
+            """From the shared database as they happen; from the local store when it is out of reach."""
+            from store.db import translate_errors
+            from store.errors import StoreError
+
+            if shared is not None:
+                try:
+                    with translate_errors(shared[1]):
+                        return way_a_arrivals(shared[0], project.id, on)
+                except StoreError:
+                    pass
+            return way_a_arrivals(engine, project.id, on)
+
+        live = None
+        if shared is not None and shared[0].dialect.name == "postgresql":  # SQLite: the screen polls
+            from store.live import ChangeListener
+
+            url = shared[1]
+            live = lambda: ChangeListener(url)  # noqa: E731
         self.push_screen(OfficerCodeScreen(
             project_id=project.id, project_name=project.name, officer_name=s.officer_name,
             code_source=code_source_for(key, officer_id=s.officer_id, project_id=project.id,
                                         validity_s=self.config.codes.validity_s),
-            arrivals=lambda on: way_a_arrivals(engine, project.id, on),
+            arrivals=arrivals, live=live,
             clock=self.now, timezone=project.timezone, lang=self.lang,
         ))
 
@@ -701,13 +729,15 @@ def build_app(
     sync_status: Callable[[], StoreSyncStatus] | None = None,
     demo: bool = False,
     image_preview: bool = False,
+    shared: tuple[Engine, str] | None = None,
+    notices: Sequence[str] = (),
 ) -> KioskApp:
     """The officer app over a migrated store, a camera (unopened source or opener; None: scanner only)
     and a code verifier. The same factory serves ``kiosk run``, ``kiosk demo`` and the tests."""
     return KioskApp(
         config=config, engine=store_engine, camera=frame_source, verifier=verifier, kiosk_id=kiosk_id,
         clock=clock, decoder=decoder, issuer_key=issuer_key, sync=sync, sync_status=sync_status, demo=demo,
-        image_preview=image_preview,
+        image_preview=image_preview, shared=shared, notices=notices,
     )
 
 
@@ -717,10 +747,9 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.cli.common import config_of
     from kiosk.identity import kiosk_identity
     from store.codes import TrustList, Verifier
-    from store.db import open_store
 
     cfg = config_of(args)
-    engine = open_store(cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    engine = open_local_store(cfg)
     kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
                               project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
 
@@ -734,9 +763,20 @@ def run_app(args: argparse.Namespace) -> int:
     def camera(on_state: Callable[[SourceState, str], None]) -> FrameSource:
         return open_source(spec, width=w, height=h, on_state=on_state)
 
+    notices: list[str] = []
+    issuer_key = None
+    if cfg.codes.officer_key:  # the officer's code screen (way A): an officer-only key, never a full one
+        from store.errors import StoreError
+        from store.keys import load_officer_key
+
+        try:
+            issuer_key = load_officer_key(cfg.codes.officer_key)
+        except StoreError as exc:
+            notices.append(exc.both())
     sync_fn, status_fn, shared = sync_functions(cfg, engine)
     app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn,
-                    image_preview=terminal_has_images())
+                    image_preview=terminal_has_images(), issuer_key=issuer_key,
+                    shared=(shared, cfg.store.shared()), notices=notices)
     try:
         app.run()
     finally:
@@ -744,6 +784,22 @@ def run_app(args: argparse.Namespace) -> int:
         shared.dispose()
         engine.dispose()
     return 0
+
+
+def open_local_store(cfg: Config) -> Engine:
+    """The kiosk's own SQLite store: its folder is made and its schema migrated on first use (it is this
+    kiosk's file; the shared database is migrated by its administrator)."""
+    from pathlib import Path
+
+    from store.db import make_engine, sqlite_path
+    from store.migrate import upgrade_engine
+
+    engine = make_engine(cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    path = sqlite_path(engine)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    upgrade_engine(engine)
+    return engine
 
 
 def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object], Callable[[], Any], Engine]:
@@ -755,7 +811,8 @@ def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object], C
     shared = make_engine(cfg.store.shared())
 
     def sync_fn() -> object:
-        return sync_once(engine, shared, face_thumbs=True)
+        # the enrolled face photo reaches the kiosk only when the site chose it ([sync] face_thumbs)
+        return sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos)
 
     def status_fn() -> Any:
         return status(engine)

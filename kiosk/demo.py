@@ -39,6 +39,8 @@ class Demo:
     config: Config
     key: IssuerPrivateKey
     verifier: Verifier
+    #: the kiosk's own key for the officer's code screen (way A): it may sign officer codes only
+    officer_key: IssuerPrivateKey = field(default_factory=lambda: IssuerPrivateKey.generate(frozenset({Role.OFFICER})))
     summary: dict[str, Any] = field(default_factory=dict)
     workers: int = 300
     seed: int = 1
@@ -77,6 +79,9 @@ class Demo:
                                  today=local_date(now, self.config.policy.timezone))
         register_public_key(self.engine, self.key.public_pem(), not_before=now - timedelta(days=30),
                             note="demo key", actor="demo")
+        register_public_key(self.engine, self.officer_key.public_pem(), not_before=now - timedelta(days=30),
+                            note="demo kiosk key (officer codes only)", roles=self.officer_key.roles,
+                            actor="demo")
 
     def tokens(self) -> Iterator[str]:
         """The queue at the gate, issued lazily (see the module docstring)."""
@@ -136,8 +141,9 @@ def start_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str
         "camera": {"source": "simulated", "dedupe_window_s": 3.0},
     })
     engine = make_engine(url, synchronous="NORMAL")
-    key = IssuerPrivateKey.generate()
-    trust = TrustList.of_keys(key, not_before=clock() - timedelta(days=30))
+    key = IssuerPrivateKey.generate()  # stands in for the issuing server (the phones' codes)
+    officer_key = IssuerPrivateKey.generate(frozenset({Role.OFFICER}))  # the kiosk's own, officer codes only
+    trust = TrustList.of_keys(key, officer_key, not_before=clock() - timedelta(days=30))
     verifier = Verifier(trust, skew_s=config.policy.clock_skew_s, clock=clock)
-    return Demo(engine=engine, config=config, key=key, verifier=verifier, seed=seed, clock=clock,
-                workers=workers)
+    return Demo(engine=engine, config=config, key=key, verifier=verifier, officer_key=officer_key, seed=seed,
+                clock=clock, workers=workers)

@@ -457,13 +457,27 @@ async def test_enrolled_face_shows_beside_the_live_picture(demo: Demo) -> None:
 @run_async
 async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
     from kiosk.officer_code import OfficerCodeScreen
+    from store.codes import CodeError
+    from store.reasons import Reason, Role
 
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, issuer_key=demo.key)
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, issuer_key=demo.officer_key,
+                    shared=(demo.engine, str(demo.engine.url)))
     async with app.run_test(size=(120, 40)) as pilot:
         await unlock(app, pilot, demo)
         await pilot.press("f5")
         await settle(app, pilot)
         assert isinstance(app.screen, OfficerCodeScreen)
+        shown = app.screen.code
+        assert shown is not None
+        ident = demo.verifier.verify(shown.token, role=Role.OFFICER, at=frozen())
+        assert ident.kid == demo.officer_key.kid and ident.project == demo.project_id
+        # the kiosk's key signs officer codes only: a worker code made with it is refused
+        forged = demo.officer_key
+        with pytest.raises(CodeError) as exc:
+            from store.codes import issue_code
+
+            issue_code(forged, role=Role.WORKER, subject=demo.examples(ELIGIBLE)[0], at=frozen())
+        assert exc.value.reason is Reason.CODE_KEY_SCOPE
         await pilot.press("escape")
         await pilot.pause()
         assert app.current_mode == "officer" and not isinstance(app.screen, OfficerCodeScreen)

@@ -72,6 +72,6 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         cam.open()
         return cam
 
-    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.key, demo=True,
+    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.officer_key, demo=True,
                     image_preview=image_preview)
     return app
