@@ -791,13 +791,16 @@ def open_local_store(cfg: Config) -> Engine:
     kiosk's file; the shared database is migrated by its administrator)."""
     from pathlib import Path
 
-    from store.db import make_engine, sqlite_path
+    from sqlalchemy.engine import make_url
+
+    from store.db import make_engine, normalise_url
     from store.migrate import upgrade_engine
 
-    engine = make_engine(cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
-    path = sqlite_path(engine)
-    if path is not None:
+    url = normalise_url(cfg.store.local())
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url, synchronous=cfg.store.sqlite_synchronous)
     upgrade_engine(engine)
     return engine
 
