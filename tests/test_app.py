@@ -258,6 +258,25 @@ async def test_lock_key_stops_sign_ins(demo: Demo) -> None:
 
 
 @run_async
+async def test_idle_timeout_locks(demo: Demo) -> None:
+    """No scan for lock_idle_s seconds: the app's own timer locks the screen and says why."""
+    kiosk = demo.config.kiosk.model_copy(update={"lock_idle_s": 1})
+    app = build_app(demo.config.model_copy(update={"kiosk": kiosk}), demo.engine, None, demo.verifier, clock=frozen)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[4]))  # a scan keeps it open
+        assert app.current_mode == "officer"
+        app.last_activity -= 5  # as if the last scan were five seconds ago
+        for _ in range(40):  # the idle check runs every 0.5 s here
+            if app.current_mode == "locked":
+                break
+            await pilot.pause(0.05)
+        assert app.current_mode == "locked"
+        await pilot.pause()
+        assert has(app, t("locked_idle", "zh"))
+
+
+@run_async
 async def test_language_switch(demo: Demo) -> None:
     app = app_of(demo)
     async with app.run_test(size=SIZE) as pilot:
