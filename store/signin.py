@@ -43,7 +43,7 @@ from store.models import (
 )
 from store.policy import Policy
 from store.reasons import Outcome, Reason, Way
-from store.timeutil import as_utc, local_date, utcnow
+from store.timeutil import as_utc, local_date, utcnow, zone
 from store.validation import age_on
 
 
@@ -100,7 +100,7 @@ class SignInResult:
             assert self.reason is not None
             return self.reason.message(lang)
         if self.outcome is Outcome.ALREADY:
-            when = as_utc(self.first_at or self.at).astimezone(_zone(tz)).strftime("%H:%M")
+            when = as_utc(self.first_at or self.at).astimezone(zone(tz)).strftime("%H:%M")
             where = self.first_kiosk or ""
             if not where and self.first_way == Way.A.value:
                 where = "by phone" if lang == "en" else "手机签到"
@@ -108,12 +108,6 @@ class SignInResult:
                 return f"Already signed in today at {when}" + (f" ({where})" if where else "")
             return f"今日已签到 {when}" + (f"（{where}）" if where else "")
         return "Signed in" if lang == "en" else "签到成功"
-
-
-def _zone(tz: str):  # type: ignore[no-untyped-def]
-    from store.timeutil import zone
-
-    return zone(tz)
 
 
 # --- the rules -----------------------------------------------------------------------------------
