@@ -7,16 +7,18 @@ Work dates are Shanghai dates; the sign-ins straddle the October/November 2026 b
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from stdnum import luhn
 from stdnum.cn import ric
 
 from store import enroll
-from store.db import write_session
+from store.db import make_engine, write_session
 from store.models import Kiosk, Project, Worker
 from store.reasons import Reason, Way
 from store.signin import SignInService
@@ -123,3 +125,13 @@ def populate_day(site: Site) -> None:
     site.service.record_refusal(
         Reason.CODE_INVALID, project_id=site.other_project_id, at=datetime(2026, 11, 1, 23, 26, tzinfo=UTC)
     )
+
+
+@pytest.fixture
+def site(any_url: str) -> Iterator[Site]:
+    """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
+    engine = make_engine(any_url)
+    s = build_site(engine)
+    populate_day(s)
+    yield s
+    engine.dispose()

@@ -4,15 +4,13 @@ readiness panel for a worker missing each item, and the bad-input paths. Every p
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable, Coroutine
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from async_tests import run_async
 from skimage import data
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -58,14 +56,6 @@ from store.timeutil import local_date, utcnow
 SIZE = (160, 50)
 
 
-def run_async(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async Pilot test on its own event loop (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
 
 
 def id_number(born: date, seq: int) -> str:

@@ -7,17 +7,16 @@ people), a demo issuer key and a frozen clock, runs it with ``run_test`` and wai
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import threading
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
+from async_tests import run_async
 from sqlmodel import Session, func, select
 
 from kiosk.app import KioskApp, build_app
@@ -39,14 +38,6 @@ SIZE = (100, 30)
 pytestmark = pytest.mark.timeout(90)
 
 
-def run_async(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async Pilot test on its own event loop (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
 
 
 def frozen() -> datetime:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from rosterdata import DAY, NOW, Site, build_site, populate_day
+from rosterdata import DAY, NOW, Site
 from sqlalchemy import select
 
 from kiosk.cli import main
-from store.db import make_engine
 from store.errors import StoreError
 from store.exports import (
     PRESENT_MARK,
@@ -29,15 +27,6 @@ from store.models import Attendance, Employer, Employment, SignInAttempt, Worker
 from store.reasons import Reason
 from store.roster import evacuation, load_roster, resolve_project
 from store.timeutil import as_utc, zone
-
-
-@pytest.fixture
-def site(any_url: str) -> Iterator[Site]:
-    engine = make_engine(any_url)
-    s = build_site(engine)
-    populate_day(s)
-    yield s
-    engine.dispose()
 
 
 def read(path: Path) -> list[list[Any]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from rosterdata import DAY, NOW, Site, build_site, populate_day, sign
+from rosterdata import DAY, NOW, Site, sign
 from sqlalchemy import func, select
 
-from store.db import make_engine
 from store.errors import StoreError
 from store.models import Attendance, SignInAttempt
 from store.reasons import Reason
@@ -26,15 +24,6 @@ from store.roster import (
     revision_mark,
     worker_detail,
 )
-
-
-@pytest.fixture
-def site(any_url: str) -> Iterator[Site]:
-    engine = make_engine(any_url)
-    s = build_site(engine)
-    populate_day(s)
-    yield s
-    engine.dispose()
 
 
 def test_counts_equal_the_database(site: Site) -> None:

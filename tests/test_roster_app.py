@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from async_tests import run_async
 from openpyxl import load_workbook
 from rosterdata import DAY, NOW, Site, build_site, populate_day
 from sqlalchemy import func, select
@@ -27,24 +26,7 @@ from store.roster import resolve_project
 SIZE = (120, 40)
 
 
-def run_async(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async Pilot test on its own event loop (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def site(any_url: str) -> Iterator[Site]:
-    engine = make_engine(any_url)
-    s = build_site(engine)
-    populate_day(s)
-    yield s
-    engine.dispose()
 
 
 @pytest.fixture
