@@ -228,7 +228,7 @@ class SyncWorker:
 
     def _run(self) -> None:
         try:
-            shared = make_engine(self.shared_url)
+            shared = make_engine(self.shared_url, create=False)  # a missing file: an error each round
         except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
             record_failure(self.local, exc)
             self.last_report = SyncReport(False, utcnow(), 0.0, error=exc)
