@@ -44,7 +44,9 @@ def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_confirm(args: argparse.Namespace) -> int:
     import uuid
 
-    from store.codes import CodeError, TrustList, Verifier
+    from kiosk.cli.common import config_of
+    from kiosk.verifier import verifier_for
+    from store.codes import CodeError
     from store.db import open_store, redact, translate_errors, write_session
     from store.enroll import confirm_employment_of_worker
     from store.errors import StoreError, ValidationError
@@ -54,11 +56,12 @@ def cmd_confirm(args: argparse.Namespace) -> int:
         employment_id = uuid.UUID(args.employment.strip())
     except ValueError as exc:
         raise ValidationError("employment", "聘用记录编号格式错误", "The employment id is not a UUID") from exc
+    cfg = config_of(args)
     url = db_url(args, shared=True)
     engine = open_store(url)
     try:
         try:
-            ident = Verifier(TrustList.from_engine(engine)).verify(args.worker_code.strip(), role=Role.WORKER)
+            ident = verifier_for(cfg, engine).verify(args.worker_code.strip(), role=Role.WORKER)
         except CodeError as exc:
             raise StoreError(exc.reason.zh, exc.reason.en) from exc
         worker_id = uuid.UUID(str(ident.subject))

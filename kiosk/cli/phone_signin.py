@@ -73,7 +73,7 @@ def scanned_text(scan: str, decoder: str = "zxingcpp") -> str:
 
 
 def cmd_signin(args: argparse.Namespace) -> int:
-    from store.codes import TrustList, Verifier
+    from kiosk.verifier import verifier_for
     from store.db import open_store
     from store.geo import parse_point, validate_accuracy
     from store.way_a import sign_in_way_a
@@ -85,7 +85,7 @@ def cmd_signin(args: argparse.Namespace) -> int:
     url = db_url(args, shared=True)
     engine = open_store(url)
     try:
-        verifier = Verifier(TrustList.from_engine(engine), skew_s=cfg.policy.clock_skew_s)
+        verifier = verifier_for(cfg, engine)
         result = sign_in_way_a(
             engine, verifier, officer_token=officer_token, worker_token=args.worker_code,
             latitude=lat, longitude=lon, accuracy_m=args.accuracy, crs=args.crs,

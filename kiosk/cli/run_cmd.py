@@ -182,7 +182,9 @@ def run_headless(args: argparse.Namespace) -> int:
     source: Any = None
     reading = threading.Event()
     shared = shared_url(cfg, args.shared)
-    worker = sync_worker(cfg, engine, shared) if shared else None
+    # keys and revocations may come with a pull: the gate's verifier re-reads them after each good round
+    worker = sync_worker(cfg, engine, shared, on_report=lambda r, _st: gate.verifier.reload() if r.ok else None) \
+        if shared else None
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
