@@ -767,6 +767,7 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.camera.sources import open_source
     from kiosk.cli.common import config_of
     from kiosk.identity import kiosk_identity
+    from kiosk.local_store import open_local_store
     from kiosk.verifier import verifier_for
     from store.db import make_engine
     from store.sync import status
@@ -814,22 +815,3 @@ def run_app(args: argparse.Namespace) -> int:
             shared.dispose()
         engine.dispose()
     return 0
-
-
-def open_local_store(cfg: Config) -> Engine:
-    """The kiosk's own SQLite store: its folder is made and its schema migrated on first use (it is this
-    kiosk's file; the shared database is migrated by its administrator)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from store.db import make_engine, normalise_url
-    from store.migrate import upgrade_engine
-
-    url = normalise_url(cfg.store.local())
-    path = make_url(url).database if url.startswith("sqlite") else None
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url, synchronous=cfg.store.sqlite_synchronous)
-    upgrade_engine(engine)
-    return engine

@@ -13,6 +13,7 @@ program (NORMAL would survive the latter only). It costs one fsync per sign-in, 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,8 +58,10 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, crea
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
+        port = "invalid literal for int()" in str(exc)
         raise DatabaseUnavailable(
-            f"数据库地址格式错误：{redact(url)}", f"Malformed database URL: {redact(url)} ({exc})"
+            f"数据库地址格式错误：{redact(url)}" + ("（端口必须是数字）" if port else ""),
+            f"Malformed database URL: {redact(url)}" + (" (the port must be a number)" if port else f" ({exc})"),
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -138,9 +141,27 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) 
     return engine
 
 
+def shown(url: str) -> str:
+    """A database as a person names it: the file path of SQLite, else the URL without its password."""
+    text = redact(url)
+    return text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
+
+
+def _disk_full(url: str) -> bool:
+    """Whether the folder of a SQLite file has (almost) no free space left."""
+    import shutil
+
+    try:
+        path = make_url(normalise_url(url)).database
+        return bool(path) and shutil.disk_usage(Path(str(path)).parent).free < 64 * 1024
+    except (OSError, ValueError, ArgumentError):
+        return False
+
+
 @contextmanager
 def translate_errors(url: str = "") -> Iterator[None]:
-    """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file)."""
+    """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file, full disk,
+    read-only folder). Anything else (a bug in a query) is raised as it is."""
     try:
         yield
     except DatabaseError as exc:
@@ -148,37 +169,46 @@ def translate_errors(url: str = "") -> Iterator[None]:
             raise  # a rule of the data, handled where it is written
         text = str(exc.orig) if exc.orig is not None else str(exc)
         low = text.lower()
+        where = shown(url)
+        first = text.splitlines()[0] if text else type(exc).__name__
         if "no such database file" in low:
-            path = text.split(":", 1)[1].strip()
-            raise missing_file(path) from exc
-        if "file is not a database" in low or "malformed" in low or "not a database" in low:
+            raise missing_file(text.split(":", 1)[1].strip()) from exc
+        if "file is not a database" in low or "malformed" in low:
             raise DatabaseUnavailable(
-                f"不是数据库文件或文件已损坏：{redact(url)}（请从备份恢复）",
-                f"Not a database file, or a damaged one: {redact(url)} (restore it from a backup)",
+                f"不是数据库文件或文件已损坏：{where}（请从备份恢复）",
+                f"Not a database file, or a damaged one: {where} (restore it from a backup)",
             ) from exc
-        if "disk is full" in low or "database or disk is full" in low:
+        if "disk is full" in low or ("disk i/o error" in low and _disk_full(url)):
             raise DatabaseUnavailable(
-                f"磁盘已满，无法写入数据库 {redact(url)}：请腾出空间", f"The disk is full: cannot write {redact(url)}"
+                f"磁盘已满，无法写入数据库 {where}：请腾出磁盘空间后重试（已记录的数据未受影响）",
+                f"The disk is full: cannot write the database {where}; free some space and retry (nothing "
+                "already recorded is lost)",
+            ) from exc
+        if "disk i/o error" in low:
+            raise DatabaseUnavailable(
+                f"读写数据库文件出错：{where}（磁盘故障？）", f"Disk I/O error on the database file {where}"
             ) from exc
         if "readonly" in low or "read-only" in low or "unable to open database file" in low:
             raise DatabaseUnavailable(
-                f"无法写入或打开数据库文件 {redact(url)}：请检查文件夹权限（只读或无权限）",
-                f"Cannot open or write the database file {redact(url)}: check the folder's permissions "
-                f"(read-only or not allowed): {text.splitlines()[0]}",
+                f"无法写入或打开数据库文件 {where}：请检查文件夹权限（只读或无权限）",
+                f"Cannot open or write the database file {where}: check the folder's permissions "
+                f"(read-only or not allowed): {first}",
             ) from exc
         if "locked" in low or "busy" in low:
             raise DatabaseLocked(
-                "数据库文件被其他程序占用，请稍后重试", f"The database file is locked by another program: {text}"
+                f"数据库文件被其他程序占用，请稍后重试：{where}", f"The database file is locked by another program: {where}"
             ) from exc
         if "no such table" in low or ("does not exist" in low and "relation" in low):
+            from store.migrate import upgrade_command
+
             raise NotMigrated(
-                "数据库尚未初始化，请先运行 kiosk db upgrade", "The database has no schema: run `kiosk db upgrade` first"
+                f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
+                f"The database {where} has no schema: run `{upgrade_command(url)}` first",
             ) from exc
         if not isinstance(exc, OperationalError):
             raise  # a bug in a query, not something the user can fix
         raise DatabaseUnavailable(
-            f"无法连接数据库 {redact(url)}：{text.splitlines()[0] if text else ''}",
-            f"Cannot reach the database {redact(url)}: {text.splitlines()[0] if text else exc}",
+            f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
         ) from exc
 
 
@@ -188,8 +218,8 @@ def redact(url: str) -> str:
         return url
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<malformed url>"
+    except (ArgumentError, ValueError):  # unparseable (a non-numeric port…): hide the password by hand
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def session(engine: Engine) -> Session:

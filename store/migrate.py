@@ -36,21 +36,19 @@ def current(conn: Connection) -> str | None:
 
 def upgrade_command(url: str = "") -> str:
     """The exact command that migrates the database at ``url`` (password left out)."""
-    from store.db import redact
+    from store.db import shown
 
-    shown = redact(url)
-    if shown.startswith("sqlite:///"):
-        shown = shown.removeprefix("sqlite:///")
-    return f"kiosk db upgrade --db {shown}" if shown else "kiosk db upgrade --db URL"
+    where = shown(url)
+    return f"kiosk db upgrade --db {where}" if where else "kiosk db upgrade --db URL"
 
 
 def check_current(conn: Connection, url: str = "") -> None:
     """Raise NotMigrated unless the database is at the latest migration (the message gives the command)."""
-    from store.db import redact
+    from store.db import shown
 
     rev = current(conn)
     cmd = upgrade_command(url)
-    where = redact(url) or "the database"
+    where = shown(url) or "the database"
     if rev is None:
         raise NotMigrated(
             f"数据库 {where} 尚未初始化，请先运行：{cmd}", f"The database {where} has no schema yet: run `{cmd}` first"

@@ -178,13 +178,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verifier = Verifier(TrustList.from_file(args.trust), skew_s=cfg.policy.clock_skew_s if args.skew is None
                             else args.skew)
     else:
-        from store.db import open_store
+        from kiosk.cli.common import store_at
 
-        engine = open_store(db_url(args))
-        try:
+        with store_at(db_url(args)) as engine:
             verifier = verifier_for(cfg, engine, skew_s=args.skew)
-        finally:
-            engine.dispose()
     try:
         ident = verifier.verify(token, role=Role(args.role) if args.role else None, at=at)
     except CodeError as exc:

@@ -89,8 +89,10 @@ def _state_reporter(state: Any, detail: str) -> None:
     print(f"[{state}] {detail}", file=sys.stderr, flush=True)
 
 
-def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, Any]:
-    """The gate for the headless loop, and the engine it writes to (the caller disposes of it)."""
+def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[Gate, Any]:
+    """The gate for the headless loop, and the engine it writes to (the caller disposes of it). ``url``
+    None: this kiosk's own store of the config (made and migrated on first use, as ``kiosk run`` does);
+    an explicit ``--db`` must exist and be migrated."""
     from kiosk.gate import Gate
     from kiosk.identity import kiosk_identity
     from kiosk.verifier import verifier_for
@@ -106,7 +108,12 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
     kiosk_arg = args.kiosk or cfg.kiosk.id
     if kiosk_arg:
         _uuid(kiosk_arg, "--kiosk")
-    engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
+    if url is None:
+        from kiosk.local_store import open_local_store
+
+        engine, url = open_local_store(cfg), cfg.store.local()
+    else:
+        engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
     try:
         with translate_errors(url), session(engine) as s:
             project = s.get(Project, project_id)
@@ -169,11 +176,11 @@ def run_headless(args: argparse.Namespace) -> int:
 
     from kiosk.background_sync import shared_url, sync_worker
     from kiosk.camera.sources import open_source, wedge_byte_lines
-    from kiosk.cli.common import config_of, db_url
+    from kiosk.cli.common import config_of
     from kiosk.gate import NotRecorded
 
     cfg = config_of(args)
-    url = db_url(args)
+    url = args.db or None
     spec = args.source or cfg.camera.source
     gate, engine = build_gate(cfg, args, url)
     tz = cfg.policy.timezone
