@@ -52,7 +52,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # --- counters, attempts ----------------------------------------------------------------------
     "c_signed": ("已签到", "Signed in"),
     "c_expected": ("今日应到", "Expected"),
-    "c_refused": ("拒绝", "Refused"),
+    # the kiosk's store holds its own attempts only (attempts are pushed, never pulled): refusals here,
+    # while the roster counts every gate's; signed in and expected agree with the roster (after a sync)
+    "c_refused": ("本门拒绝", "At gate ✘"),
     "attempts": ("最近签到", "Last attempts"),
     "no_attempts": ("暂无记录", "none yet"),
     "a_ok": ("成功", "ok"),

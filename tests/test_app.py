@@ -644,3 +644,17 @@ async def test_an_unreachable_shared_database_shows_offline_with_what_waits(demo
         assert squash("离线") in screen_text(app)
     assert not missing.exists()
     assert "数据库文件不存在" in (status(demo.engine).last_error("zh") or "")
+
+
+@run_async
+async def test_the_refused_counter_is_this_gates_and_says_so(demo: Demo) -> None:
+    """The kiosk holds only its own attempts: its refused counter is labelled as this gate's."""
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, "garbage")
+        assert app.screen.query_one(Counters).counts.refused == 1
+        assert has(app, "本门拒绝")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert has(app, "At gate ✘")
