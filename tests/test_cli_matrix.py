@@ -276,3 +276,33 @@ def test_sync_status_says_which_database_and_the_command(
     rc, err = run(["sync", "--status", "--local", str(tmp_path / "none.db")], monkeypatch, capsys)
     check("sync --status", rc, err, "local store (--local)", "does not exist")
     assert not (tmp_path / "none.db").exists()
+
+
+def test_kiosk_run_with_no_config_makes_no_shared_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No [store] shared_url and no shared file: local only, said once; no empty shared.db appears."""
+    import threading
+
+    import kiosk.app
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(data))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    got: dict[str, object] = {}
+
+    class NoScreen:
+        camera_released = threading.Event()
+
+        def run(self) -> None:
+            pass
+
+    def capture(*args: object, **kw: object) -> NoScreen:
+        got.update(kw)
+        NoScreen.camera_released.set()
+        return NoScreen()
+
+    monkeypatch.setattr(kiosk.app, "build_app", capture)
+    assert main(["run"]) == 0
+    assert (data / "kiosk.db").is_file() and not (data / "shared.db").exists()
+    assert got["sync"] is None and got["shared"] is None
+    assert any("shared_url" in str(n) for n in got["notices"])  # type: ignore[attr-defined]
