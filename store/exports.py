@@ -264,7 +264,9 @@ def _write_xlsx(table: Table, path: Path) -> None:
     ws.append(header)
     for row in table.rows:
         ws.append([cell(v) for v in row])
-    wb.save(path)
+    from store.files import workbook_bytes
+
+    path.write_bytes(workbook_bytes(wb))  # rendered in memory: a full disk fails here, cleanly
 
 
 # --- the exports ---------------------------------------------------------------------------------

@@ -573,6 +573,11 @@ def write_template(out: str | Path) -> Path:
     doc.append(["All or nothing: any bad row and nothing is written; an enrolled ID number needs --update."])
     for letter, width in zip("ABCDEF", (12, 12, 12, 40, 50, 28), strict=True):
         doc.column_dimensions[letter].width = width
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
+    from store.files import workbook_bytes, write_atomically
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"无法创建文件夹：{out.parent}（{exc.strerror}）",
+                         f"Cannot make the folder {out.parent}: {exc.strerror}") from exc
+    return write_atomically(out, workbook_bytes(wb))

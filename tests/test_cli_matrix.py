@@ -234,6 +234,28 @@ def test_every_command_on_a_read_only_folder_and_a_full_disk(
         assert db.stat().st_size == size  # nothing lost (and nothing half-written)
 
 
+def test_files_written_to_a_read_only_folder_or_a_full_disk(
+    mounts: tuple[Path, Path], seeded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exports, the import template and new keys: one message, no traceback (not even from openpyxl's zip
+    being closed later), and no half-written file left under the name."""
+    project = str(uuid.UUID(hex=sqlite3.connect(seeded).execute("SELECT id FROM project LIMIT 1").fetchone()[0]))
+    for folder in mounts:
+        for name, argv in {
+            "export xlsx": ["export", "daily", "--db", str(seeded), "--project", project, "--date", "2026-01-01",
+                            "--out", str(folder / "d.xlsx")],
+            "export csv": ["export", "monthly", "--db", str(seeded), "--project", project, "--month", "2026-01",
+                           "--out", str(folder / "m.csv")],
+            "import template": ["import", "template", "--out", str(folder / "t.xlsx")],
+            "keys new": ["keys", "new", "--out", str(folder / "keys")],
+        }.items():
+            rc, err = run(argv, monkeypatch, capsys)
+            check(name, rc, err)
+            assert "Exception ignored" not in err, err
+        left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        assert left in (["ro.db"], ["filler", "full.db"]), left  # no half-written export, template or key
+
+
 # --- the default config on a fresh machine ----------------------------------------------------------
 
 
