@@ -304,3 +304,63 @@ def test_headless_without_kiosk_uses_the_configured_identity(
         gate = s.get(Kiosk, kiosks.pop())
         assert gate is not None and gate.name == "3号门"
     engine.dispose()
+
+
+def test_headless_keeps_running_on_a_full_disk_and_retries(tmp_path: Path) -> None:
+    """The store's disk fills up (a tiny tmpfs): that scan is "not_recorded: the disk is full", the loop
+    goes on, and once there is room again the same code is signed in."""
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr!r}")
+    try:
+        url = f"sqlite:///{disk / 'kiosk.db'}"
+        fresh = make_engine(url)
+        upgrade_engine(fresh)
+        fresh.dispose()
+        engine, summary, key = seeded(url)
+        ex = summary["examples"]
+        assert isinstance(ex, dict)
+        token = code(key, ex["eligible"][8])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", url,
+             "--project", str(summary["examples_project"]), "--no-photos"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write("garbage-first\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["reason"] == "CODE_INVALID"
+        filler = disk / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for size in (65536, 4096, 512, 1):
+                try:
+                    while os.write(fd, b"\0" * size):
+                        pass
+                except OSError:
+                    continue
+        finally:
+            os.close(fd)
+        proc.stdin.write(token + "\n")
+        proc.stdin.flush()
+        full = json.loads(proc.stdout.readline())
+        assert full["outcome"] == "not_recorded" and "disk is full" in str(full["message_en"]), full
+        filler.unlink()
+        proc.stdin.write(token + "\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["outcome"] == "signed_in"
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        with Session(engine) as s:
+            assert len(list(s.exec(select(Attendance)))) == 1
+        engine.dispose()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
