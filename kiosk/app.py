@@ -11,7 +11,10 @@ How it works
   looking for an officer code; while unlocked it gives every frame to the ``Gate`` (decode, de-dupe,
   verify, the durable sign-in commit). It also downscales each frame into half-block lines for the
   preview, the detected code outlined. Results come back as messages. Unlock checks, typed codes,
-  counters and sync run in their own thread workers.
+  counters run in their own thread workers.
+- Sync with the shared database is ``store.sync.SyncWorker`` (its own daemon thread): a round as soon as
+  the kiosk records something, when the shared database announces a change, on demand (F6) and every
+  ``[sync] interval_s``. Its reports come back as ``SyncChanged`` messages; the app has no timer of its own.
 - A dead camera never freezes the screen: the source reports its state (connected / reconnecting /
   failed) by callback, shown with what to do; after a failure the worker tries again every
   ``CAMERA_RETRY_S``. Quitting cancels every worker; the camera loop sees it, and releases the source
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
     from store.codes import Verifier
     from store.keys import IssuerPrivateKey
     from store.signin import SignInService
+    from store.sync import SyncReport, SyncWorker
     from store.sync_state import SyncStatus as StoreSyncStatus
 
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
@@ -92,6 +96,7 @@ class KioskApp(App[None]):
         Binding("f3", "change_project", show=False),
         Binding("f4", "language", show=False),
         Binding("f5", "way_a", show=False),
+        Binding("f6", "sync_now", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
@@ -171,7 +176,7 @@ class KioskApp(App[None]):
         clock: Callable[[], datetime] = utcnow,
         decoder: Decoder | None = None,
         issuer_key: IssuerPrivateKey | None = None,
-        sync: Callable[[], object] | None = None,
+        sync: SyncWorker | None = None,
         sync_status: Callable[[], StoreSyncStatus] | None = None,
         demo: bool = False,
         image_preview: bool = False,
@@ -193,7 +198,8 @@ class KioskApp(App[None]):
         self.now = clock
         self.demo = demo
         self.issuer_key = issuer_key
-        self.sync_fn = sync
+        #: the background sync (started at mount, stopped at unmount); None: this kiosk is local only
+        self.sync_worker = sync
         self.sync_status_fn = sync_status
         self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
         # per frame only the configured reader: the whole chain with its retries costs ~0.5 s on a frame
@@ -241,12 +247,14 @@ class KioskApp(App[None]):
         self.set_interval(min(5.0, idle / 2) if idle else 5.0, self._check_idle)
         self.set_interval(COUNTS_EVERY_S, self._refresh_counts)
         self.refresh_sync()
-        if self.sync_fn is not None and self.config.sync.interval_s > 0:
-            self.set_interval(self.config.sync.interval_s, self._sync_tick)
-            self.run_sync()
+        if self.sync_worker is not None:
+            self.sync_worker.on_report = self._on_sync_report
+            self.sync_worker.start()
 
     def on_unmount(self) -> None:
         self._stop_source()
+        if self.sync_worker is not None:
+            self.sync_worker.stop()
 
     def _stop_source(self) -> None:
         stop = getattr(self._source, "stop", None)
@@ -294,7 +302,7 @@ class KioskApp(App[None]):
                     try:
                         drew = self._handle_frame(frame)
                     except StoreError as exc:  # a locked or unreachable store: say so, keep reading
-                        self.post_message(self.Failed(exc.message(self.lang)))
+                        self.post_message(self.Failed(_cause(exc).message(self.lang)))
                         drew = False
                     now = time.monotonic()
                     if drew or now >= next_preview:
@@ -399,7 +407,7 @@ class KioskApp(App[None]):
                 kiosk_lon=cfg.kiosk.longitude, timezone=self.tz, at=self.now(),
             )
         except StoreError as exc:
-            self.post_message(self.Failed(exc.message(self.lang)))
+            self.post_message(self.Failed(_cause(exc).message(self.lang)))
             return
         self.post_message(self.UnlockChecked(outcome, text))
 
@@ -506,7 +514,7 @@ class KioskApp(App[None]):
         try:
             event = gate.handle_text(text)
         except StoreError as exc:  # not recorded: the officer must know
-            self.post_message(self.Failed(exc.message(self.lang)))
+            self.post_message(self.Failed(_cause(exc).message(self.lang)))
             return
         if event is not None:
             self.post_message(self.Attempted(event, _face_image(event)))
@@ -574,21 +582,25 @@ class KioskApp(App[None]):
 
     # --- sync ------------------------------------------------------------------------------------
 
-    def _sync_tick(self) -> None:
-        """Time for a sync, unless one is still running (a slow network: never two at once)."""
-        if not any(w.group == "sync" and not w.is_finished for w in self.workers):
-            self.run_sync()
+    def _on_sync_report(self, report: SyncReport, st: StoreSyncStatus) -> None:
+        """After every round of the SyncWorker, in its thread: keys and revocations may have come with the
+        pull (the verifier re-reads them), and the sync line shows the new state."""
+        if report.ok:
+            try:
+                self.verifier.reload()
+            except Exception as exc:  # a busy store: the next round reloads
+                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+        self.post_message(self.SyncChanged(_view_of(st)))
 
-    @work(thread=True, exit_on_error=False, group="sync", description="sync")
-    def run_sync(self) -> None:
-        if self.sync_fn is None:
+    def action_sync_now(self) -> None:
+        """F6: sync at once (the SyncWorker runs it in its own thread)."""
+        if self.sync_worker is None:
+            self.notify(_t("sync_local", self.lang), timeout=3)
             return
-        self.post_message(self.SyncChanged(SyncView(kind="running")))
-        try:
-            self.sync_fn()
-            self.verifier.reload()  # keys and revocations may have come with the pull
-        finally:
-            self.post_message(self.SyncChanged(self._sync_view()))
+        self.sync_worker.sync_now()
+        self.sync_view = SyncView(kind="running", last_ok=self.sync_view.last_ok,
+                                  offline_since=self.sync_view.offline_since, pending=self.sync_view.pending)
+        self.on_kiosk_app_sync_changed(self.SyncChanged(self.sync_view))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", description="sync status")
     def refresh_sync(self) -> None:
@@ -601,9 +613,7 @@ class KioskApp(App[None]):
             st = self.sync_status_fn()
         except StoreError:
             return self.sync_view
-        kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
-        return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since,
-                        pending=st.pending_total)
+        return _view_of(st)
 
     def on_kiosk_app_sync_changed(self, message: SyncChanged) -> None:
         self.sync_view = message.view
@@ -698,6 +708,16 @@ def _t(key: str, lang: str) -> str:
     return t(key, lang)
 
 
+def _cause(exc: StoreError) -> StoreError:
+    """What to show under the card's "not recorded" title (the gate's NotRecorded wraps the store's error)."""
+    return getattr(exc, "cause", None) or exc
+
+
+def _view_of(st: StoreSyncStatus) -> SyncView:
+    kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
+    return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since, pending=st.pending_total)
+
+
 def _module_exists(name: str) -> bool:
     import importlib.util
 
@@ -725,7 +745,7 @@ def build_app(
     clock: Callable[[], datetime] = utcnow,
     decoder: Decoder | None = None,
     issuer_key: IssuerPrivateKey | None = None,
-    sync: Callable[[], object] | None = None,
+    sync: SyncWorker | None = None,
     sync_status: Callable[[], StoreSyncStatus] | None = None,
     demo: bool = False,
     image_preview: bool = False,
@@ -743,21 +763,24 @@ def build_app(
 
 def run_app(args: argparse.Namespace) -> int:
     """``kiosk run`` (not headless): the officer screen on the configured store, camera and keys."""
+    from kiosk.background_sync import shared_url, sync_worker
     from kiosk.camera.sources import open_source
     from kiosk.cli.common import config_of
     from kiosk.identity import kiosk_identity
-    from store.codes import TrustList, Verifier
+    from kiosk.local_store import open_local_store
+    from kiosk.verifier import verifier_for
+    from store.db import make_engine
+    from store.sync import status
 
     cfg = config_of(args)
     engine = open_local_store(cfg)
-    kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
-                              project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
-
-    def trust() -> TrustList:
-        tl = TrustList.from_engine(engine)
-        return tl.merged(TrustList.from_file(cfg.codes.trust_file)) if cfg.codes.trust_file else tl
-
-    verifier = Verifier(trust, skew_s=cfg.policy.clock_skew_s)
+    try:
+        kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
+                                  project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
+        verifier = verifier_for(cfg, engine)
+    except BaseException:
+        engine.dispose()
+        raise
     spec, w, h = cfg.camera.source, cfg.camera.width, cfg.camera.height
 
     def camera(on_state: Callable[[SourceState, str], None]) -> FrameSource:
@@ -766,58 +789,29 @@ def run_app(args: argparse.Namespace) -> int:
     notices: list[str] = []
     issuer_key = None
     if cfg.codes.officer_key:  # the officer's code screen (way A): an officer-only key, never a full one
-        from store.errors import StoreError
         from store.keys import load_officer_key
 
         try:
             issuer_key = load_officer_key(cfg.codes.officer_key)
         except StoreError as exc:
             notices.append(exc.both())
-    sync_fn, status_fn, shared = sync_functions(cfg, engine)
-    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn,
-                    image_preview=terminal_has_images(), issuer_key=issuer_key,
-                    shared=(shared, cfg.store.shared()), notices=notices)
+    url = shared_url(cfg, getattr(args, "shared", None))
+    shared = make_engine(url, create=False) if url else None
+    worker = sync_worker(cfg, engine, url) if url else None
+    if url is None:
+        notices.append(f"{_t('sync_local', 'zh')}：{_t('no_shared', 'zh')}\n"
+                       f"{_t('sync_local', 'en')}: {_t('no_shared', 'en')}")
+    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=worker,
+                    sync_status=lambda: status(engine), image_preview=terminal_has_images(),
+                    issuer_key=issuer_key, shared=(shared, url) if shared is not None and url else None,
+                    notices=notices)
     try:
         app.run()
     finally:
         app.camera_released.wait(10)  # the camera thread finishes its frame (and commit), then closes
-        shared.dispose()
+        if worker is not None:
+            worker.stop()
+        if shared is not None:
+            shared.dispose()
         engine.dispose()
     return 0
-
-
-def open_local_store(cfg: Config) -> Engine:
-    """The kiosk's own SQLite store: its folder is made and its schema migrated on first use (it is this
-    kiosk's file; the shared database is migrated by its administrator)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from store.db import make_engine, normalise_url
-    from store.migrate import upgrade_engine
-
-    url = normalise_url(cfg.store.local())
-    path = make_url(url).database if url.startswith("sqlite") else None
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url, synchronous=cfg.store.sqlite_synchronous)
-    upgrade_engine(engine)
-    return engine
-
-
-def sync_functions(cfg: Config, engine: Engine) -> tuple[Callable[[], object], Callable[[], Any], Engine]:
-    """The background sync with the shared database (``store.sync.sync_once``), its status, and the
-    shared engine (the caller disposes of it). ``sync_once`` never raises for a database that is down."""
-    from store.db import make_engine
-    from store.sync import status, sync_once
-
-    shared = make_engine(cfg.store.shared())
-
-    def sync_fn() -> object:
-        # the enrolled face photo reaches the kiosk only when the site chose it ([sync] face_thumbs)
-        return sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos)
-
-    def status_fn() -> Any:
-        return status(engine)
-
-    return sync_fn, status_fn, shared

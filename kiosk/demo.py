@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from kiosk.config import Config, parse_config
+from kiosk.verifier import verifier_for
 from store.codes import TrustList, Verifier, issue_code
 from store.db import make_engine
 from store.keys import IssuerPrivateKey
@@ -144,6 +145,6 @@ def start_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str
     key = IssuerPrivateKey.generate()  # stands in for the issuing server (the phones' codes)
     officer_key = IssuerPrivateKey.generate(frozenset({Role.OFFICER}))  # the kiosk's own, officer codes only
     trust = TrustList.of_keys(key, officer_key, not_before=clock() - timedelta(days=30))
-    verifier = Verifier(trust, skew_s=config.policy.clock_skew_s, clock=clock)
+    verifier = verifier_for(config, None, extra=trust, clock=clock)  # the demo's keys: not yet in its store
     return Demo(engine=engine, config=config, key=key, verifier=verifier, officer_key=officer_key, seed=seed,
                 clock=clock, workers=workers)

@@ -9,7 +9,10 @@ to that durable commit.
 
 Anything that is not a genuine, current worker code — binary junk, a 3 KB text, another app's QR, an
 officer's code — is a refused attempt with its CODE_* reason, recorded like every attempt (the code's
-SHA-256, never the code), and the loop goes on. The gate photo (the frame, ~640 px JPEG) goes with the
+SHA-256, never the code), and the loop goes on. A line of bytes that is not UTF-8 is a CODE_INVALID
+attempt (``handle_bytes``). When the store cannot record an attempt (locked by another program past
+the busy timeout, a full disk) the gate raises ``NotRecorded`` with the reason and forgets the code,
+so the next sighting of it tries again; nothing is shown green without a durable record. The gate photo (the frame, ~640 px JPEG) goes with the
 attempt unless switched off. Nothing here logs a code, a face or a frame.
 """
 
@@ -19,7 +22,8 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,11 +35,31 @@ from kiosk.camera.dedupe import Deduper
 from kiosk.camera.photo import gate_photo
 from kiosk.camera.sources import Frame
 from store.codes import CodeError, Verifier
+from store.errors import StoreError
 from store.reasons import Reason, Role, Way
 from store.signin import SignInResult, SignInService
 from store.timeutil import utcnow
 
 KEYBOARD = "keyboard"
+
+
+class NotRecorded(StoreError):
+    """The store could not record the attempt: the officer must know, and the scan is to be retried."""
+
+    def __init__(self, cause: StoreError, *, source: str, frame: int, at: datetime) -> None:
+        super().__init__(f"未记录：{cause.zh}", f"Not recorded: {cause.en}")
+        self.cause = cause
+        self.source = source
+        self.frame = frame
+        self.at = at
+
+    def as_json(self) -> dict[str, Any]:
+        """The headless loop's line for it (the same keys as an attempt's)."""
+        return {
+            "t": self.at.isoformat(), "source": self.source, "frame": self.frame, "worker": None,
+            "outcome": "not_recorded", "reason": type(self.cause).__name__, "message_zh": self.zh,
+            "message_en": self.en, "latency_ms": None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +127,17 @@ class Gate:
         if not codes:
             return []
         photo = gate_photo(frame.image) if self.gate_photos else None
-        return [
-            self._attempt(d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d)
-            for d in codes
-        ]
+        events: list[GateEvent] = []
+        for i, d in enumerate(codes):
+            try:
+                events.append(
+                    self._attempt(d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d)
+                )
+            except NotRecorded:
+                for later in codes[i + 1:]:  # not tried: the next frame tries them
+                    self.dedupe.forget(later.text)
+                raise
+        return events
 
     def handle_text(self, text: str, *, t: float | None = None, source: str = KEYBOARD) -> GateEvent | None:
         """A code typed by a keyboard-wedge scanner (the line without its Enter); None for a repeat."""
@@ -115,6 +146,22 @@ class Gate:
         if not text.strip() or not self.dedupe.is_new(text, t):
             return None
         return self._attempt(text, t=t, source=source, frame=next(self._typed), photo=None, decoded=None)
+
+    def handle_bytes(self, raw: bytes, *, t: float | None = None, source: str = KEYBOARD) -> GateEvent | None:
+        """A line read as bytes from the scanner: decoded as UTF-8; a line that is not UTF-8 is a refused
+        CODE_INVALID attempt (never a crash, and the codes before and after it still count)."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            t = time.monotonic() if t is None else t
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not self.dedupe.is_new(text, t):
+                return None
+            at = self.clock()
+            with self._lock, self._recording(text, source=source, frame=-1, at=at):
+                result = self._refuse(Reason.CODE_INVALID, at, text, None)
+            return GateEvent(at, source, next(self._typed), result, (time.monotonic() - t) * 1000.0, None)
+        return self.handle_text(text, t=t, source=source)
 
     def handle_image(self, image: np.ndarray, *, source: str = "image", index: int = 0) -> list[GateEvent]:
         """A single picture (for callers that have no Frame at hand)."""
@@ -125,7 +172,7 @@ class Gate:
         decoded: Decoded | None,
     ) -> GateEvent:
         at = self.clock()
-        with self._lock:
+        with self._lock, self._recording(text, source=source, frame=frame, at=at):
             try:
                 who = self.verifier.verify(text, role=Role.WORKER, at=at)
             except CodeError as exc:
@@ -137,6 +184,17 @@ class Gate:
                 )
         latency_ms = (time.monotonic() - t) * 1000.0
         return GateEvent(at, source, frame, result, latency_ms, decoded)
+
+    @contextmanager
+    def _recording(self, text: str, *, source: str, frame: int, at: datetime) -> Iterator[None]:
+        """A store error while recording becomes NotRecorded, and the code may be tried again at once."""
+        try:
+            yield
+        except NotRecorded:
+            raise
+        except StoreError as exc:
+            self.dedupe.forget(text)
+            raise NotRecorded(exc, source=source, frame=frame, at=at) from exc
 
     def _refuse(
         self, reason: Reason, at: datetime, text: str, photo: tuple[bytes, int, int] | None

@@ -52,7 +52,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # --- counters, attempts ----------------------------------------------------------------------
     "c_signed": ("已签到", "Signed in"),
     "c_expected": ("今日应到", "Expected"),
-    "c_refused": ("拒绝", "Refused"),
+    # the kiosk's store holds its own attempts only (attempts are pushed, never pulled): refusals here,
+    # while the roster counts every gate's; signed in and expected agree with the roster (after a sync)
+    "c_refused": ("本门拒绝", "At gate ✘"),
     "attempts": ("最近签到", "Last attempts"),
     "no_attempts": ("暂无记录", "none yet"),
     "a_ok": ("成功", "ok"),
@@ -74,6 +76,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "sync_offline": ("离线（自 {since}）", "offline since {since}"),
     "sync_never": ("尚未同步", "not synced yet"),
     "sync_pending": ("待上传 {n}", "{n} to push"),
+    "no_shared": ("未设置共享数据库（[store] shared_url），签到只记在本机",
+                  "no shared database is set ([store] shared_url): sign-ins stay on this kiosk"),
     "ago_s": ("{n} 秒前", "{n} s ago"),
     "ago_m": ("{n} 分钟前", "{n} min ago"),
     "ago_h": ("{n} 小时前", "{n} h ago"),
@@ -94,12 +98,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "工人出示个人建设码（手机二维码），对准摄像头或用扫码枪扫描。\n"
         "绿色：签到成功；黄色：今日已签到，不重复记录；红色：签到失败，原因见卡片。\n"
         "请核对屏幕上的登记照片与本人是否一致。\n\n"
-        "F1 帮助　F2 锁定　F3 切换项目　F4 中文/English　F5 方式一（出示签到员码）　Ctrl+Q 退出\n"
+        "F1 帮助　F2 锁定　F3 切换项目　F4 中文/English　F5 方式一（出示签到员码）　F6 立即同步　Ctrl+Q 退出\n"
         "锁定后须由签到员出示本人签到员码解锁；长时间无操作会自动锁定。",
         "The worker shows his personal code (QR on his phone) to the camera, or it is read with the scanner.\n"
         "Green: signed in; amber: already signed in today, no second record; red: refused, the reason\n"
         "is on the card. Compare the enrolled photo on screen with the person.\n\n"
-        "F1 help  F2 lock  F3 change project  F4 中文/English  F5 way A (show the officer code)  Ctrl+Q quit\n"
+        "F1 help  F2 lock  F3 change project  F4 中文/English  F5 way A (show the officer code)  F6 sync now  Ctrl+Q quit\n"
         "When locked, the officer unlocks with his own officer code; the screen locks itself when idle.",
     ),
     "close": ("关闭", "Close"),

@@ -13,6 +13,7 @@ program (NORMAL would survive the latter only). It costs one fsync per sign-in, 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
 import store.revision  # noqa: F401  (registers the revision stamping on every Session)
@@ -48,41 +49,79 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False) -> Engine:
-    """An engine for ``url``. Does not connect yet; errors in the URL itself are raised as StoreError."""
+def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, create: bool = True) -> Engine:
+    """An engine for ``url``. Does not connect yet; errors in the URL itself are raised as StoreError.
+
+    ``create=False`` (every read path): a SQLite file that does not exist is an error naming the file and
+    the command that makes it, never an empty file made by connecting (checked at every connection)."""
     url = normalise_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseUnavailable(f"数据库地址格式错误：{url}", f"Malformed database URL: {url}") from exc
+    except (ArgumentError, ValueError) as exc:
+        port = "invalid literal for int()" in str(exc)
+        raise DatabaseUnavailable(
+            f"数据库地址格式错误：{redact(url)}" + ("（端口必须是数字）" if port else ""),
+            f"Malformed database URL: {redact(url)}" + (" (the port must be a number)" if port else f" ({exc})"),
+        ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, synchronous.upper(), echo)
+        return _sqlite_engine(url, synchronous.upper(), echo, create)
     if backend == "postgresql":
         try:
             return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5})
         except Exception as exc:  # missing driver and the like
-            raise DatabaseUnavailable(f"无法打开数据库：{url}", f"Cannot open database {url}: {exc}") from exc
+            raise DatabaseUnavailable(
+                f"无法打开数据库：{redact(url)}", f"Cannot open database {redact(url)}: {exc}"
+            ) from exc
     raise DatabaseUnavailable(f"不支持的数据库类型：{backend}", f"Unsupported database kind: {backend}")
 
 
-def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
+def missing_file(path: str | Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"数据库文件不存在：{path}（新建请运行：kiosk db upgrade --db {path}）",
+        f"The database file does not exist: {path} (to make it: kiosk db upgrade --db {path})",
+    )
+
+
+def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) -> Engine:
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"sqlite synchronous must be one of {SYNCHRONOUS_MODES}")
     database = make_url(url).database
-    if database and database != ":memory:":
+    in_memory = database in (None, "", ":memory:")
+    if not in_memory:
+        assert database is not None
         parent = Path(database).parent
         if not parent.is_dir():
             raise DatabaseUnavailable(
                 f"数据库文件所在的文件夹不存在：{parent}", f"The folder of the database file does not exist: {parent}"
             )
-    engine = create_engine(
-        url,
-        echo=echo,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-        # one connection per checkout: sessions in worker threads never share a sqlite3 connection
-        poolclass=NullPool if database in (None, "", ":memory:") else None,
-    )
+        if Path(database).is_dir():
+            raise DatabaseUnavailable(f"这是文件夹，不是数据库文件：{database}",
+                                      f"This is a folder, not a database file: {database}")
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    if not create and not in_memory:
+        # opened read-write, never created: a file removed behind our back is an error, not a new empty file
+        import sqlite3
+        from urllib.parse import quote
+
+        assert database is not None
+        target = "file:" + quote(str(Path(database).resolve())) + "?mode=rw"
+
+        def creator() -> sqlite3.Connection:
+            if not os.path.exists(database):
+                raise sqlite3.OperationalError(f"no such database file: {database}")
+            return sqlite3.connect(target, uri=True, **connect_args)
+
+        engine = create_engine("sqlite://", echo=echo, creator=creator, poolclass=QueuePool)
+        engine.url = make_url(url)  # messages and sqlite_path() name the file
+    else:
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args=connect_args,
+            # one connection per checkout: sessions in worker threads never share a sqlite3 connection
+            poolclass=NullPool if in_memory else None,
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -102,27 +141,74 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
     return engine
 
 
+def shown(url: str) -> str:
+    """A database as a person names it: the file path of SQLite, else the URL without its password."""
+    text = redact(url)
+    return text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
+
+
+def _disk_full(url: str) -> bool:
+    """Whether the folder of a SQLite file has (almost) no free space left."""
+    import shutil
+
+    try:
+        path = make_url(normalise_url(url)).database
+        return bool(path) and shutil.disk_usage(Path(str(path)).parent).free < 64 * 1024
+    except (OSError, ValueError, ArgumentError):
+        return False
+
+
 @contextmanager
 def translate_errors(url: str = "") -> Iterator[None]:
-    """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file)."""
+    """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file, full disk,
+    read-only folder). Anything else (a bug in a query) is raised as it is."""
     try:
         yield
-    except (OperationalError, ProgrammingError) as exc:
+    except DatabaseError as exc:
+        if isinstance(exc, IntegrityError):
+            raise  # a rule of the data, handled where it is written
         text = str(exc.orig) if exc.orig is not None else str(exc)
         low = text.lower()
+        where = shown(url)
+        first = text.splitlines()[0] if text else type(exc).__name__
+        if "no such database file" in low:
+            raise missing_file(text.split(":", 1)[1].strip()) from exc
+        if "file is not a database" in low or "malformed" in low:
+            raise DatabaseUnavailable(
+                f"不是数据库文件或文件已损坏：{where}（请从备份恢复）",
+                f"Not a database file, or a damaged one: {where} (restore it from a backup)",
+            ) from exc
+        if "disk is full" in low or ("disk i/o error" in low and _disk_full(url)):
+            raise DatabaseUnavailable(
+                f"磁盘已满，无法写入数据库 {where}：请腾出磁盘空间后重试（已记录的数据未受影响）",
+                f"The disk is full: cannot write the database {where}; free some space and retry (nothing "
+                "already recorded is lost)",
+            ) from exc
+        if "disk i/o error" in low:
+            raise DatabaseUnavailable(
+                f"读写数据库文件出错：{where}（磁盘故障？）", f"Disk I/O error on the database file {where}"
+            ) from exc
+        if "readonly" in low or "read-only" in low or "unable to open database file" in low:
+            raise DatabaseUnavailable(
+                f"无法写入或打开数据库文件 {where}：请检查文件夹权限（只读或无权限）",
+                f"Cannot open or write the database file {where}: check the folder's permissions "
+                f"(read-only or not allowed): {first}",
+            ) from exc
         if "locked" in low or "busy" in low:
             raise DatabaseLocked(
-                "数据库文件被其他程序占用，请稍后重试", f"The database file is locked by another program: {text}"
+                f"数据库文件被其他程序占用，请稍后重试：{where}", f"The database file is locked by another program: {where}"
             ) from exc
         if "no such table" in low or ("does not exist" in low and "relation" in low):
+            from store.migrate import upgrade_command
+
             raise NotMigrated(
-                "数据库尚未初始化，请先运行 kiosk db upgrade", "The database has no schema: run `kiosk db upgrade` first"
+                f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
+                f"The database {where} has no schema: run `{upgrade_command(url)}` first",
             ) from exc
-        if isinstance(exc, ProgrammingError):
+        if not isinstance(exc, OperationalError):
             raise  # a bug in a query, not something the user can fix
         raise DatabaseUnavailable(
-            f"无法连接数据库 {redact(url)}：{text.splitlines()[0] if text else ''}",
-            f"Cannot reach the database {redact(url)}: {text.splitlines()[0] if text else exc}",
+            f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
         ) from exc
 
 
@@ -132,8 +218,8 @@ def redact(url: str) -> str:
         return url
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<malformed url>"
+    except (ArgumentError, ValueError):  # unparseable (a non-numeric port…): hide the password by hand
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def session(engine: Engine) -> Session:
@@ -158,14 +244,20 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def open_store(url: str, *, synchronous: str = "FULL", require_schema: bool = True) -> Engine:
-    """Open a database for use: connect once, and check that its schema is at the latest migration."""
-    engine = make_engine(url, synchronous=synchronous)
-    with translate_errors(url), engine.connect() as conn:
-        if require_schema:
-            from store.migrate import check_current
+def open_store(url: str, *, synchronous: str = "FULL", require_schema: bool = True, create: bool = False) -> Engine:
+    """Open a database for use: connect once, and check that its schema is at the latest migration.
 
-            check_current(conn)
+    A SQLite file that does not exist is an error (never made empty here: see ``make_engine``)."""
+    engine = make_engine(url, synchronous=synchronous, create=create)
+    try:
+        with translate_errors(url), engine.connect() as conn:
+            if require_schema:
+                from store.migrate import check_current
+
+                check_current(conn, url)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

@@ -20,6 +20,11 @@ file misaligns them in proportional fonts). It needs no dependency and works off
 local store, like the roster it comes from.
 
 No full ID number is ever written: only ``Worker.id_number_masked``.
+
+No value is ever run as a formula by Excel or WPS. Names, teams, trades, employers, kiosk names and
+refusal details come from spreadsheets and phones; a text beginning with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return is written as text: in XLSX a string cell with Excel's quote prefix (shown as
+typed, still text when edited), in CSV behind a leading apostrophe (the OWASP rule for CSV injection).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from store.roster import (
     where_label,
 )
 from store.timeutil import as_utc, utcnow, zone
+from store.validation import looks_like_formula
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -186,12 +192,17 @@ def write_table(table: Table, out: Path, fmt: Format) -> Path:
     return out
 
 
+def csv_safe(v: Any) -> Any:
+    """A CSV value a spreadsheet will not run: a formula-looking text gets a leading apostrophe."""
+    return "'" + v if isinstance(v, str) and looks_like_formula(v) else v
+
+
 def _write_csv(table: Table, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow([table.title])
-        w.writerow(table.headers)
-        w.writerows(table.rows)
+        w.writerow([csv_safe(table.title)])
+        w.writerow([csv_safe(h) for h in table.headers])
+        w.writerows([csv_safe(v) for v in row] for row in table.rows)
 
 
 def column_widths(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, cap: int = 60) -> list[float]:
@@ -228,7 +239,20 @@ def _write_xlsx(table: Table, path: Path) -> None:
     ws.oddHeader.center.text = table.title[:250].replace("&", "&&")
     ws.oddFooter.center.text = "&P / &N"
 
-    title = WriteOnlyCell(ws, value=table.title)
+    def text_cell(v: str) -> WriteOnlyCell:
+        """A string cell, never a formula: openpyxl would store "=…" as one; Excel's quote prefix keeps it
+        text when someone edits the cell."""
+        c = WriteOnlyCell(ws, value=v)
+        c.data_type = "s"
+        c.quotePrefix = True
+        return c
+
+    def cell(v: Any) -> Any:
+        if v == "":
+            return None  # an empty cell is written as no cell at all
+        return text_cell(v) if isinstance(v, str) and looks_like_formula(v) else v
+
+    title = text_cell(table.title) if looks_like_formula(table.title) else WriteOnlyCell(ws, value=table.title)
     title.font = Font(bold=True, size=13)
     ws.append([title])
     bold, centre = Font(bold=True), Alignment(horizontal="center")
@@ -239,8 +263,10 @@ def _write_xlsx(table: Table, path: Path) -> None:
         header.append(c)
     ws.append(header)
     for row in table.rows:
-        ws.append([None if v == "" else v for v in row])  # an empty cell is written as no cell at all
-    wb.save(path)
+        ws.append([cell(v) for v in row])
+    from store.files import workbook_bytes
+
+    path.write_bytes(workbook_bytes(wb))  # rendered in memory: a full disk fails here, cleanly
 
 
 # --- the exports ---------------------------------------------------------------------------------

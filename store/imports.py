@@ -42,6 +42,7 @@ from store.timeutil import utcnow
 from store.validation import (
     birth_date_of,
     mask_id_number,
+    refuse_formula,
     sex_of,
     validate_mobile,
     validate_name,
@@ -163,7 +164,11 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
                 continue
         else:  # pragma: no cover - gb18030 decodes nearly anything
             raise StoreError("无法识别CSV文件编码（应为UTF-8）", "Cannot decode the CSV file (use UTF-8)")
-        rows = list(csv.reader(text.splitlines()))
+        try:
+            rows = list(csv.reader(text.splitlines()))
+        except csv.Error as exc:  # a cell over the csv module's 131 072-character limit, a stray NUL, …
+            raise StoreError(f"CSV文件格式错误（单元格过长或含非法字符）：{exc}",
+                             f"Malformed CSV file (a cell too long, or a bad character): {exc}") from exc
         all_rows: list[list[Any]] = [[_cell(c) for c in r] for r in rows]
     elif suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
@@ -270,7 +275,9 @@ def _resolve(table: dict[str, list[uuid.UUID]], value: Any, key: str, what_zh: s
     return ids[0]
 
 
-def _check_row(n: int, cells: list[Any], where: dict[str, int], look: _Lookup, errors: list[RowError]) -> _Row | None:
+def _check_row(n: int, cells: list[Any], where: dict[str, int], look: _Lookup,
+               errors: list[RowError]) -> tuple[_Row, bool]:
+    """The row as read (its ``id_number`` set when the number itself is valid) and whether it has no error."""
     def get(key: str) -> Any:
         i = where.get(key)
         return cells[i] if i is not None and i < len(cells) else None
@@ -319,7 +326,14 @@ def _check_row(n: int, cells: list[Any], where: dict[str, int], look: _Lookup, e
             row.end_date = attempt("end_date", lambda: parse_date(get("end_date")))
         if row.start_date and row.end_date and row.end_date < row.start_date:
             errors.append(RowError(n, "end_date", "退场日期早于进场日期", "End date is before the start date"))
-    return row if len(errors) == before else None
+    for key in TEXT_KEYS:  # a spreadsheet would run it as a formula (names reach the wage office's exports)
+        if isinstance(get(key), str):
+            attempt(key, lambda k=key: refuse_formula(k, get(k)))  # type: ignore[misc]
+    return row, len(errors) == before
+
+
+#: free-text columns checked for a spreadsheet formula (the name is checked by validate_name)
+TEXT_KEYS = ("ethnicity", "address", "employer", "project", "team", "trade")
 
 
 def _text(v: Any) -> str | None:
@@ -423,13 +437,13 @@ def _import(
         raw_rows = [(n, cells) for n, cells in rows_iter if any(c is not None for c in cells)]
         report.rows = len(raw_rows)
         for done, (n, cells) in enumerate(raw_rows, 1):
-            r = _check_row(n, cells, where, look, report.errors)
-            if r is not None:
-                if r.id_number in first_row:
-                    report.errors.append(RowError(n, "id_number", f"与第{first_row[r.id_number]}行身份证号码重复",
-                                                  f"Same ID number as row {first_row[r.id_number]}"))
-                else:
-                    first_row[r.id_number] = n
+            r, ok = _check_row(n, cells, where, look, report.errors)
+            if r.id_number and r.id_number in first_row:  # a twin of an earlier row, even one with other errors
+                report.errors.append(RowError(n, "id_number", f"与第{first_row[r.id_number]}行身份证号码重复",
+                                              f"Same ID number as row {first_row[r.id_number]}"))
+            elif r.id_number:
+                first_row[r.id_number] = n
+                if ok:
                     good.append(r)
             if on_progress and done % 500 == 0:
                 on_progress(done, report.rows)
@@ -559,6 +573,11 @@ def write_template(out: str | Path) -> Path:
     doc.append(["All or nothing: any bad row and nothing is written; an enrolled ID number needs --update."])
     for letter, width in zip("ABCDEF", (12, 12, 12, 40, 50, 28), strict=True):
         doc.column_dimensions[letter].width = width
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
+    from store.files import workbook_bytes, write_atomically
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"无法创建文件夹：{out.parent}（{exc.strerror}）",
+                         f"Cannot make the folder {out.parent}: {exc.strerror}") from exc
+    return write_atomically(out, workbook_bytes(wb))

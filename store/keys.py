@@ -31,6 +31,7 @@ revoked key is refused, also codes issued before the revocation.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -165,6 +166,9 @@ class IssuerPrivateKey:
             pub.write_bytes(self.public_pem())
             scope_path(priv).write_text(json.dumps(self.scope_doc()) + "\n", encoding="utf-8")
         except OSError as exc:
+            for made in (priv, pub, scope_path(priv)):  # none was there before: leave no half key behind
+                with contextlib.suppress(OSError):
+                    made.unlink(missing_ok=True)
             raise KeyFileError(f"无法写入密钥文件：{out}", f"Cannot write the key files in {out}: {exc.strerror}") from exc
         return priv, pub
 

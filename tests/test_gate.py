@@ -220,3 +220,33 @@ def test_gate_on_both_engines(any_url: str, tmp_path: Path) -> None:
         assert bad is not None and bad.result.reason is Reason.CODE_INVALID
     finally:
         engine.dispose()
+
+
+def test_a_frame_the_store_cannot_record_is_not_recorded_and_the_next_frame_retries(site: Site) -> None:
+    """Locked by another program past the busy timeout: NotRecorded with the reason, no attempt, and the
+    code is forgotten by the de-duplication, so the very next frame of it (within the window) signs in."""
+    import sqlite3
+
+    from kiosk.gate import NotRecorded
+    from store.db import sqlite_path
+    from store.errors import DatabaseLocked
+
+    path = sqlite_path(site.engine)
+    if path is None:
+        pytest.skip("a SQLite file is locked here")
+    gate = site.gate(dedupe_window_s=3.0)
+    token = site.code(site.eligible[7])
+    t0 = time.monotonic()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(NotRecorded) as exc:
+            gate.handle_frame(frame_of(token, 0, t=t0))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert isinstance(exc.value.cause, DatabaseLocked) and "未记录" in exc.value.zh
+    assert exc.value.as_json()["outcome"] == "not_recorded"
+    assert attempts(site.engine) == []
+    [ev] = gate.handle_frame(frame_of(token, 1, t=t0 + 0.2))
+    assert ev.result.outcome is Outcome.SIGNED_IN

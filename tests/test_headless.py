@@ -96,7 +96,7 @@ def test_headless_keyboard_wedge_on_stdin_and_photos_off_by_config(
     ex = summary["examples"]
     assert isinstance(ex, dict)
     token = code(key, ex["eligible"][2])
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{token}\n{token}\n\ngarbage\n"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{token}\n{token}\n\ngarbage\n".encode())))
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text("[kiosk]\ngate_photos = false\n", encoding="utf-8")
     status = main(["run", "--headless", "--source", "-", "--db", sqlite_url, "--config", str(cfg),
@@ -205,3 +205,162 @@ def test_the_headless_path_needs_no_ui_and_the_commands_import_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "|"
+
+
+def test_headless_scanner_reads_bytes_and_a_bad_line_is_a_code_invalid_attempt(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Invalid UTF-8 between two good codes: the codes before and after it are signed in, the bad line is
+    a refused CODE_INVALID attempt (recorded), and nothing crashes."""
+    import io
+
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    first, second = code(key, ex["eligible"][4]), code(key, ex["eligible"][5])
+    raw = first.encode() + b"\n\xff\xfe\xc3(bad\n" + second.encode() + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
+    assert main(["run", "--headless", "--source", "-", "--db", sqlite_url,
+                 "--project", str(summary["examples_project"])]) == 0
+    lines = lines_of(capsys.readouterr().out)
+    assert [(x["outcome"], x["reason"]) for x in lines] == [
+        ("signed_in", None), ("refused", "CODE_INVALID"), ("signed_in", None)
+    ]
+    with Session(engine) as s:
+        assert len(list(s.exec(select(SignInAttempt)))) == 3
+    engine.dispose()
+
+
+def test_headless_keeps_running_when_the_store_is_locked_and_retries(sqlite_url: str) -> None:
+    """Another program holds the store's write lock past the busy timeout: that scan prints
+    "not_recorded" with the reason, the loop goes on, and the same code shown again is signed in."""
+    import sqlite3
+
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    token = code(key, ex["eligible"][6])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", sqlite_url,
+         "--project", str(summary["examples_project"]), "--no-photos"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        proc.stdin.write("garbage-before\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["reason"] == "CODE_INVALID"
+        holder.execute("BEGIN EXCLUSIVE")
+        proc.stdin.write(token + "\n")
+        proc.stdin.flush()
+        locked = json.loads(proc.stdout.readline())  # after the 5 s busy timeout
+        assert locked["outcome"] == "not_recorded"
+        assert "未记录" in str(locked["message_zh"]) and "Not recorded" in str(locked["message_en"])
+        assert "locked" in str(locked["message_en"])
+        holder.execute("ROLLBACK")
+        proc.stdin.write(token + "\n")  # shown again at once: not swallowed by the de-duplication
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["outcome"] == "signed_in"
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+    finally:
+        holder.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err
+    with Session(engine) as s:
+        assert len(list(s.exec(select(Attendance)))) == 1
+        assert len(list(s.exec(select(SignInAttempt)))) == 2
+    engine.dispose()
+
+
+def test_headless_without_kiosk_uses_the_configured_identity(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --kiosk: the kiosk made (and kept) in the store, named by [kiosk] name; amber names the gate."""
+    import io
+
+    from store.models import Kiosk
+
+    engine, summary, key = seeded(sqlite_url)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[kiosk]\nname = "3号门"\n', encoding="utf-8")
+    token = code(key, ex["eligible"][7])
+    args = ["run", "--headless", "--source", "-", "--db", sqlite_url, "--config", str(cfg),
+            "--project", str(summary["examples_project"])]
+    for _ in range(2):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{token}\n".encode())))
+        assert main(args) == 0
+    second = lines_of(capsys.readouterr().out)[-1]
+    assert second["outcome"] == "already" and "3号门" in str(second["message_zh"])
+    with Session(engine) as s:
+        kiosks = {a.kiosk_id for a in s.exec(select(SignInAttempt))}
+        assert len(kiosks) == 1 and None not in kiosks
+        gate = s.get(Kiosk, kiosks.pop())
+        assert gate is not None and gate.name == "3号门"
+    engine.dispose()
+
+
+def test_headless_keeps_running_on_a_full_disk_and_retries(tmp_path: Path) -> None:
+    """The store's disk fills up (a tiny tmpfs): that scan is "not_recorded: the disk is full", the loop
+    goes on, and once there is room again the same code is signed in."""
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr!r}")
+    try:
+        url = f"sqlite:///{disk / 'kiosk.db'}"
+        fresh = make_engine(url)
+        upgrade_engine(fresh)
+        fresh.dispose()
+        engine, summary, key = seeded(url)
+        ex = summary["examples"]
+        assert isinstance(ex, dict)
+        token = code(key, ex["eligible"][8])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", url,
+             "--project", str(summary["examples_project"]), "--no-photos"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write("garbage-first\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["reason"] == "CODE_INVALID"
+        filler = disk / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for size in (65536, 4096, 512, 1):
+                try:
+                    while os.write(fd, b"\0" * size):
+                        pass
+                except OSError:
+                    continue
+        finally:
+            os.close(fd)
+        proc.stdin.write(token + "\n")
+        proc.stdin.flush()
+        full = json.loads(proc.stdout.readline())
+        assert full["outcome"] == "not_recorded" and "disk is full" in str(full["message_en"]), full
+        filler.unlink()
+        proc.stdin.write(token + "\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["outcome"] == "signed_in"
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
+        assert proc.returncode == 0 and "Traceback" not in err, err
+        with Session(engine) as s:
+            assert len(list(s.exec(select(Attendance)))) == 1
+        engine.dispose()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

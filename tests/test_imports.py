@@ -19,6 +19,7 @@ from stdnum.cn import ric
 from kiosk.cli import main
 from store.db import make_engine, session, write_session
 from store.enroll import add_employer, add_project
+from store.errors import StoreError
 from store.imports import COLUMNS, ImportRejected, import_workers, write_template
 from store.models import AuditLog, Employment, Worker
 
@@ -244,3 +245,35 @@ def test_cli_dry_run_and_json(org: Engine, sqlite_url: str, tmp_path: Path, caps
     assert bad["written"] is False and [e["row"] for e in bad["errors"]] == [2, 3, 4, 5, 6]
     assert main(["import", "workers", str(tmp_path / "nope.xlsx"), "--db", sqlite_url]) == 2
     assert "找不到文件" in capsys.readouterr().err
+
+
+def test_formula_names_and_texts_are_refused_at_import(org: Engine, tmp_path: Path) -> None:
+    """A name, team or trade a spreadsheet would run (=HYPERLINK(...), @SUM(...), +, -) is refused with
+    its row and column, and nothing is written."""
+    path = write_csv(tmp_path / "formula.csv", [
+        row(1, 姓名='=HYPERLINK("http://evil.example","点我")'),
+        row(2, 班组="@SUM(A1:A9)"),
+        row(3, 工种="+1+1"),
+        row(4, 住址="-2+3"),
+        row(5),
+    ])
+    with pytest.raises(ImportRejected) as exc:
+        import_workers(org, path)
+    found = {(e.row, e.column) for e in exc.value.report.errors}
+    assert found == {(2, "name"), (3, "team"), (4, "trade"), (5, "address")}
+    assert all("公式" in e.zh and "formula" in e.en for e in exc.value.report.errors)
+    assert count(org, Worker) == 0
+
+
+def test_a_duplicate_of_a_row_with_another_error_is_reported(org: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "twins.csv", [row(1, 手机号码="12"), row(2), row(1)])
+    with pytest.raises(ImportRejected) as exc:
+        import_workers(org, path)
+    errors = {(e.row, e.column) for e in exc.value.report.errors}
+    assert (2, "mobile") in errors and (4, "id_number") in errors  # the twin of row 2 is caught too
+
+
+def test_a_csv_cell_over_the_csv_limit_is_a_clear_error(org: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "huge.csv", [row(1, 住址="长" * 140_000)])
+    with pytest.raises(StoreError, match="Malformed CSV"):
+        import_workers(org, path)

@@ -25,8 +25,13 @@ TODAY = date(2026, 11, 25)
 
 def test_migrations_from_empty_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):  # a read path makes no file
+        open_store(url)
+    assert not (tmp_path / "fresh.db").exists()
     engine = make_engine(url)
-    with pytest.raises(NotMigrated):
+    with engine.connect():
+        pass
+    with pytest.raises(NotMigrated, match="kiosk db upgrade --db"):
         open_store(url)
     assert upgrade_engine(engine) == head()
     names = set(inspect(engine).get_table_names())

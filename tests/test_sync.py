@@ -326,3 +326,44 @@ def test_pull_cut_midway_is_done_again_from_the_same_cursor(pg_url: str, pg_shar
     assert count(kiosk, Worker) == 0
     _ok(kiosk, pg_shared)
     assert count(kiosk, Worker) == 30 and count(kiosk, Employment) == 30 and count(kiosk, HealthCheck) == 30
+
+
+def test_a_failed_sync_reports_what_committed_and_a_success_clears_the_error(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches committed, then the line died: the report says what went (not "pushed": {}); the next
+    good sync clears last_error from --status."""
+    from sqlalchemy.exc import OperationalError
+
+    import store.sync
+
+    shared = make_engine(sqlite_url)
+    site = make_site(shared, workers=3)
+    kiosk = new_kiosk(tmp_path, "k")
+    _ok(kiosk, shared)
+    svc = SignInService(kiosk)
+    for i in range(100):
+        svc.record_refusal(Reason.CODE_EXPIRED, project_id=site.project, at=morning(i % 50))
+
+    def dies_after_two(local: Engine, target: Engine, **kw: object) -> object:
+        done: list[int] = []
+        forward = kw.pop("on_progress")
+
+        def counted(table: str, n: int) -> None:
+            forward(table, n)  # type: ignore[operator]
+            done.append(n)
+            if len(done) == 2:
+                raise OperationalError("INSERT …", {}, Exception("server closed the connection unexpectedly"))
+
+        return push(local, target, batch=40, on_progress=counted, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.sync, "push", dies_after_two)
+    report = sync_once(kiosk, shared)
+    assert not report.ok and report.error is not None
+    assert report.pushed == {"signinattempt": 80} == {"signinattempt": count(shared, SignInAttempt)}
+    assert status(kiosk).last_error_en
+    monkeypatch.setattr(store.sync, "push", push)
+    _ok(kiosk, shared)
+    st = status(kiosk)
+    assert st.last_error_en is None and st.last_error("zh") is None and st.pending_total == 0
+    shared.dispose()

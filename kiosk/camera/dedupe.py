@@ -32,6 +32,11 @@ class Deduper:
         for k in [k for k, v in self._last.items() if now - v > self.window_s]:
             del self._last[k]
 
+    def forget(self, text: str) -> None:
+        """The attempt for ``text`` was not recorded (a locked store, a full disk): the next sighting retries."""
+        with self._lock:
+            self._last.pop(text, None)
+
     def clear(self) -> None:
         with self._lock:
             self._last.clear()

@@ -342,6 +342,25 @@ def iter_frames(source: FrameSource) -> Iterator[Frame]:
         yield frame
 
 
+#: a scanner's line longer than this is not a code (the rest of it is skipped, not held in memory)
+MAX_LINE_BYTES = 64 * 1024
+
+
+def wedge_byte_lines(stream: IO[bytes], max_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Lines of a keyboard-wedge scanner as bytes (decoded per line by the gate: one bad byte spoils
+    only its own line); blank lines skipped; an over-long line is cut to ``max_bytes`` (its rest dropped)."""
+    while True:
+        line = stream.readline(max_bytes)
+        if not line:
+            return
+        if len(line) >= max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(max_bytes)) and not rest.endswith(b"\n"):
+                pass  # skip to the end of the over-long line
+        text = line.rstrip(b"\r\n")
+        if text.strip():
+            yield text
+
+
 def wedge_lines(stream: IO[str]) -> Iterator[str]:
     """Codes typed by a USB keyboard-wedge scanner: one per line (it presses Enter); blank lines skipped."""
     for line in stream:

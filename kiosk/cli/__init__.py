@@ -37,20 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from store.errors import StoreError
+    import os
+
+    from kiosk.cli.common import user_error
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except StoreError as exc:
-        print(exc.both(), file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # the one place an error becomes a message (kiosk.cli.common.user_error)
+        err = user_error(exc)
+        if err is None or os.environ.get("KIOSK_DEBUG"):
+            raise
+        print(err.both(), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

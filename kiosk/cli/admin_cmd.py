@@ -27,12 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_admin(args: argparse.Namespace) -> int:
     from kiosk.admin.app import build_app
-    from store.db import open_store
+    from kiosk.cli.common import store_at
 
     config = config_of(args)
-    engine = open_store(db_url(args, shared=True))
-    try:
+    with store_at(db_url(args, shared=True)) as engine:
         build_app(engine, config, actor=args.actor, camera=args.camera).run()
-    finally:
-        engine.dispose()
     return 0

@@ -8,7 +8,9 @@
 - ``verify TOKEN [--db URL | --trust FILE] [--at ISO8601] [--role worker|officer]``: prints
   ``{"ok": true, "role", "subject", "issued_at", "expires_at", "kid"}`` (and ``project`` when the code
   names one) or ``{"ok": false, "reason": "<REASON_CODE>"}``, the reason in words on stderr; exit 0/1.
-  Without ``--db``/``--trust`` it uses the config's local store and its ``[codes] trust_file``.
+  It trusts what every command trusts (``kiosk.verifier.verifier_for``): the keys of ``--db`` (default:
+  the config's local store) and ``[codes] trust_file``, at ``[policy] clock_skew_s`` (``--skew`` overrides);
+  ``--trust FILE`` checks against that file alone.
   ``TOKEN`` ``-`` reads it from stdin (raw tokens stay out of the shell history).
 - ``phone --worker ID --key FILE``: a terminal standing in for the worker's phone (QR and countdown).
 """
@@ -165,27 +167,23 @@ def _draw(token: str) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from kiosk.verifier import verifier_for
     from store.codes import CodeError, TrustList, Verifier
     from store.reasons import Role
 
     token = sys.stdin.readline() if args.token == "-" else args.token
     at = _at(args.at)
     cfg = config_of(args)
-    skew = args.skew if args.skew is not None else cfg.policy.clock_skew_s
-    if args.trust:
-        trust = TrustList.from_file(args.trust)
+    if args.trust:  # exactly this trust file (a check of the file itself), at the configured skew
+        verifier = Verifier(TrustList.from_file(args.trust), skew_s=cfg.policy.clock_skew_s if args.skew is None
+                            else args.skew)
     else:
-        from store.db import open_store
+        from kiosk.cli.common import store_at
 
-        engine = open_store(db_url(args))
-        try:
-            trust = TrustList.from_engine(engine)
-        finally:
-            engine.dispose()
-        if not args.db and cfg.codes.trust_file:
-            trust = trust.merged(TrustList.from_file(cfg.codes.trust_file))
+        with store_at(db_url(args)) as engine:
+            verifier = verifier_for(cfg, engine, skew_s=args.skew)
     try:
-        ident = Verifier(trust, skew_s=skew).verify(token, role=Role(args.role) if args.role else None, at=at)
+        ident = verifier.verify(token, role=Role(args.role) if args.role else None, at=at)
     except CodeError as exc:
         print_json({"ok": False, "reason": exc.reason.value})
         print(exc.both(), file=sys.stderr)

@@ -1,4 +1,14 @@
-"""Helpers shared by the command modules: config and database options, JSON output, progress."""
+"""Helpers shared by the command modules: config and database options, opening a store, the one place
+errors become a message, JSON output, progress.
+
+- ``store_at(url)``: the context in which a command works on a database: opened (never created: a
+  missing file is an error naming the command that makes it), its schema checked, every driver error on
+  it turned into one clear message (locked, full disk, read-only, damaged file, server down), disposed
+  at the end.
+- ``user_error(exc)``: what ``kiosk`` prints for an exception a user can act on (a StoreError, a file
+  that cannot be written, a database error not caught closer) — Chinese and English, exit status 2, no
+  traceback (``KIOSK_DEBUG=1`` shows it). Called once, by ``kiosk.cli.main``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from sqlalchemy.engine import Engine
 
     from kiosk.config import Config
+    from store.errors import StoreError
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:
@@ -34,12 +46,72 @@ def config_of(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
-def db_url(args: argparse.Namespace, *, shared: bool = False) -> str:
-    """``--db`` when given, else the config's local (or shared) store."""
+def db_url(args: argparse.Namespace, *, shared: bool = False, make_folder: bool = False) -> str:
+    """``--db`` when given, else the config's local (or shared) store. The config is read either way, so
+    a malformed ``--config`` is reported even beside ``--db``. ``make_folder``: the config's data folder
+    is made when missing (for the commands that create a store; never for an explicit ``--db``)."""
+    cfg = config_of(args)
     if getattr(args, "db", None):
         return str(args.db)
-    cfg = config_of(args)
-    return cfg.store.shared() if shared else cfg.store.local()
+    url = cfg.store.shared() if shared else cfg.store.local()
+    if make_folder:
+        from kiosk.local_store import ensure_folder
+
+        ensure_folder(url)
+    return url
+
+
+@contextmanager
+def store_at(url: str, *, synchronous: str = "FULL", require_schema: bool = True) -> Iterator[Engine]:
+    """A migrated database for the duration of a command (see the module docstring)."""
+    from store.db import open_store, translate_errors
+
+    engine = open_store(url, synchronous=synchronous, require_schema=require_schema)
+    try:
+        with translate_errors(url):
+            yield engine
+    finally:
+        engine.dispose()
+
+
+def user_error(exc: BaseException) -> StoreError | None:
+    """The message for an exception a user can act on, or None for a bug (its traceback is shown)."""
+    from sqlalchemy.exc import DatabaseError
+
+    from store.errors import StoreError
+
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, OSError):
+        where = f"：{exc.filename}" if exc.filename else ""
+        en_where = f": {exc.filename}" if exc.filename else ""
+        why = exc.strerror or type(exc).__name__
+        import errno
+
+        if exc.errno == errno.ENOSPC:
+            return StoreError(f"磁盘已满{where}：请腾出空间后重试", f"The disk is full{en_where}: free some space and retry")
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return StoreError(f"没有写入权限或磁盘只读{where}", f"Not allowed to write, or a read-only disk{en_where}")
+        return StoreError(f"文件操作失败{where}（{why}）", f"File operation failed{en_where} ({why})")
+    if isinstance(exc, DatabaseError):  # not caught where the database was used: still one message
+        from store.db import translate_errors
+
+        try:
+            with translate_errors(""):
+                raise exc
+        except StoreError as translated:
+            return translated
+        except DatabaseError:
+            pass
+        first = str(exc.orig or exc).splitlines()[0]
+        return StoreError(f"数据库错误：{first}", f"Database error: {first}")
+    try:
+        from alembic.util import CommandError
+    except ImportError:  # pragma: no cover
+        return None
+    if isinstance(exc, CommandError):
+        return StoreError(f"数据库结构迁移失败：{exc}", f"The schema migration failed: {exc}")
+    return None
 
 
 def print_json(obj: Any) -> None:

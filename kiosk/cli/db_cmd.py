@@ -37,7 +37,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     from store.db import redact
     from store.migrate import upgrade
 
-    url = db_url(args, shared=args.shared)
+    url = db_url(args, shared=args.shared, make_folder=True)
     rev = upgrade(url)
     print_json({"db": redact(url), "revision": rev})
     return 0
@@ -48,9 +48,12 @@ def cmd_current(args: argparse.Namespace) -> int:
     from store.migrate import current, head
 
     url = db_url(args, shared=args.shared)
-    engine = make_engine(url)
-    with translate_errors(url), engine.connect() as conn:
-        rev = current(conn)
+    engine = make_engine(url, create=False)  # a read: a missing file is an error, never made empty
+    try:
+        with translate_errors(url), engine.connect() as conn:
+            rev = current(conn)
+    finally:
+        engine.dispose()
     print_json({"db": redact(url), "revision": rev, "head": head(), "up_to_date": rev == head()})
     return 0 if rev == head() else 1
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TypeVar
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress, store_at
 
 T = TypeVar("T")
 
@@ -48,17 +49,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.set_defaults(func=cmd_refused)
 
 
+@contextmanager
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The store, the project, the output file and its format of an export command."""
     from pathlib import Path
 
-    from store.db import open_store
     from store.exports import format_of
     from store.roster import resolve_project
 
     out = Path(args.out).expanduser()
     fmt = format_of(args.format, out)
-    engine = open_store(db_url(args, shared=args.shared))
-    return engine, resolve_project(engine, args.project), out, fmt
+    with store_at(db_url(args, shared=args.shared)) as engine:
+        yield engine, resolve_project(engine, args.project), out, fmt
 
 
 def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> T:
@@ -78,11 +80,8 @@ def cmd_daily(args: argparse.Namespace) -> int:
     from store.roster import parse_day
 
     day = parse_day(args.date)
-    engine, project, out, fmt = _open(args)
-    try:
+    with _open(args) as (engine, project, out, fmt):
         path, n = _with_progress(args, "日报", lambda: export_daily(engine, project.id, day, out, fmt, args.lang))
-    finally:
-        engine.dispose()
     _report("daily", project, path, fmt, n, date=day.isoformat())
     return 0
 
@@ -92,11 +91,8 @@ def cmd_monthly(args: argparse.Namespace) -> int:
     from store.roster import parse_month
 
     year, month = parse_month(args.month)
-    engine, project, out, fmt = _open(args)
-    try:
+    with _open(args) as (engine, project, out, fmt):
         path, n = _with_progress(args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang))
-    finally:
-        engine.dispose()
     _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
     return 0
 
@@ -106,10 +102,7 @@ def cmd_refused(args: argparse.Namespace) -> int:
     from store.roster import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
-    engine, project, out, fmt = _open(args)
-    try:
+    with _open(args) as (engine, project, out, fmt):
         path, n = _with_progress(args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang))
-    finally:
-        engine.dispose()
     _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

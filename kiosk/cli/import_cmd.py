@@ -37,31 +37,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
-    from store.db import open_store, redact
+    from kiosk.cli.common import store_at
+    from store.db import redact
     from store.imports import ImportRejected, import_workers
 
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
-        with progress(False if args.json else None) as prog:
-            task = prog.add_task("检查并导入 / checking", total=None) if prog else None
+    with store_at(url) as engine, progress(False if args.json else None) as prog:
+        task = prog.add_task("检查并导入 / checking", total=None) if prog else None
 
-            def tick(done: int, total: int) -> None:
-                if prog is not None and task is not None:
-                    prog.update(task, completed=done, total=total)
+        def tick(done: int, total: int) -> None:
+            if prog is not None and task is not None:
+                prog.update(task, completed=done, total=total)
 
-            try:
-                report = import_workers(engine, args.file, update=args.update, dry_run=args.dry_run, on_progress=tick)
-            except ImportRejected as exc:
-                if args.json:
-                    print_json({"db": redact(url), **exc.report.as_dict()})
-                else:
-                    for e in exc.report.errors:
-                        print(e.line(), file=sys.stderr)
-                    print(exc.both(), file=sys.stderr)
-                return 2
-    finally:
-        engine.dispose()
+        try:
+            report = import_workers(engine, args.file, update=args.update, dry_run=args.dry_run, on_progress=tick)
+        except ImportRejected as exc:
+            if args.json:
+                print_json({"db": redact(url), **exc.report.as_dict()})
+            else:
+                for e in exc.report.errors:
+                    print(e.line(), file=sys.stderr)
+                print(exc.both(), file=sys.stderr)
+            return 2
     if not args.json:
         for warn in report.warnings:
             print(warn.line(), file=sys.stderr)

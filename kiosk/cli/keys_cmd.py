@@ -22,7 +22,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, store_at
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -144,7 +144,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from store.db import open_store, redact, translate_errors
+    from store.db import redact
     from store.errors import StoreError
     from store.key_scope import parse_roles
     from store.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
@@ -162,52 +162,37 @@ def cmd_add(args: argparse.Namespace) -> int:
                 "信任文件自带各密钥的范围，--roles 只用于公钥文件",
                 "A trust file carries each key's scope: --roles is for a public key file only",
             )
-        engine = open_store(url)
-        try:
-            with translate_errors(url):
-                n = import_trust_file(engine, path, actor="keys-add")
-        finally:
-            engine.dispose()
+        with store_at(url) as engine:
+            n = import_trust_file(engine, path, actor="keys-add")
         print_json({"db": redact(url), "trust_file": str(path), "keys": n})
         return 0
     if roles is None:  # the scope written beside the key by `kiosk keys new`, if it is there
         roles = read_scope(path, kid_of(raw_public(public_key_from_bytes(path.read_bytes()))))
-    engine = open_store(url)
-    try:
+    with store_at(url) as engine:
         record = _register(engine, url, str(path), args, "keys-add", roles)
-    finally:
-        engine.dispose()
     print_json({"db": redact(url), **record})
     return 0
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from store.db import open_store, redact, translate_errors
+    from store.db import redact
     from store.keys import list_keys, revoke_key
 
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
-        with translate_errors(url):
-            revoke_key(engine, args.kid, actor="keys-revoke")
-            row = next(k for k in list_keys(engine) if k.kid == args.kid.strip().lower())
-    finally:
-        engine.dispose()
+    with store_at(url) as engine:
+        revoke_key(engine, args.kid, actor="keys-revoke")
+        row = next(k for k in list_keys(engine) if k.kid == args.kid.strip().lower())
     print_json({"db": redact(url), "kid": row.kid, "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None})
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from store.db import open_store, redact, translate_errors
+    from store.db import redact
     from store.keys import key_record, list_keys
 
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
-        with translate_errors(url):
-            keys = [key_record(k) for k in list_keys(engine)]
-    finally:
-        engine.dispose()
+    with store_at(url) as engine:
+        keys = [key_record(k) for k in list_keys(engine)]
     print_json({"db": redact(url), "keys": keys})
     return 0
 
@@ -215,19 +200,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import json
 
-    from store.db import open_store, redact, translate_errors
+    from store.db import redact
     from store.keys import export_trust, write_trust_file
 
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
-        with translate_errors(url):
-            if args.out:
-                n = write_trust_file(engine, args.out)
-            else:
-                print(json.dumps(export_trust(engine), ensure_ascii=False, indent=2), flush=True)
-                return 0
-    finally:
-        engine.dispose()
+    with store_at(url) as engine:
+        if args.out:
+            n = write_trust_file(engine, args.out)
+        else:
+            print(json.dumps(export_trust(engine), ensure_ascii=False, indent=2), flush=True)
+            return 0
     print_json({"db": redact(url), "trust_file": args.out, "keys": n})
     return 0

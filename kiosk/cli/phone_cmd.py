@@ -44,8 +44,10 @@ def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_confirm(args: argparse.Namespace) -> int:
     import uuid
 
-    from store.codes import CodeError, TrustList, Verifier
-    from store.db import open_store, redact, translate_errors, write_session
+    from kiosk.cli.common import config_of, store_at
+    from kiosk.verifier import verifier_for
+    from store.codes import CodeError
+    from store.db import redact, write_session
     from store.enroll import confirm_employment_of_worker
     from store.errors import StoreError, ValidationError
     from store.reasons import Role
@@ -54,21 +56,19 @@ def cmd_confirm(args: argparse.Namespace) -> int:
         employment_id = uuid.UUID(args.employment.strip())
     except ValueError as exc:
         raise ValidationError("employment", "聘用记录编号格式错误", "The employment id is not a UUID") from exc
+    cfg = config_of(args)
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
+    with store_at(url) as engine:
         try:
-            ident = Verifier(TrustList.from_engine(engine)).verify(args.worker_code.strip(), role=Role.WORKER)
+            ident = verifier_for(cfg, engine).verify(args.worker_code.strip(), role=Role.WORKER)
         except CodeError as exc:
             raise StoreError(exc.reason.zh, exc.reason.en) from exc
         worker_id = uuid.UUID(str(ident.subject))
-        with translate_errors(url), write_session(engine) as s:
+        with write_session(engine) as s:
             emp = confirm_employment_of_worker(session=s, employment_id=employment_id, worker_id=worker_id)
             out = {
                 "db": redact(url), "employment": str(emp.id), "worker": str(worker_id),
                 "confirmed_at": emp.confirmed_at.isoformat() if emp.confirmed_at else None,
             }
-    finally:
-        engine.dispose()
     print_json(out)
     return 0

@@ -73,8 +73,8 @@ def scanned_text(scan: str, decoder: str = "zxingcpp") -> str:
 
 
 def cmd_signin(args: argparse.Namespace) -> int:
-    from store.codes import TrustList, Verifier
-    from store.db import open_store
+    from kiosk.cli.common import store_at
+    from kiosk.verifier import verifier_for
     from store.geo import parse_point, validate_accuracy
     from store.way_a import sign_in_way_a
 
@@ -83,15 +83,11 @@ def cmd_signin(args: argparse.Namespace) -> int:
     validate_accuracy(args.accuracy)
     officer_token = scanned_text(args.scan, cfg.camera.decoder)
     url = db_url(args, shared=True)
-    engine = open_store(url)
-    try:
-        verifier = Verifier(TrustList.from_engine(engine), skew_s=cfg.policy.clock_skew_s)
+    with store_at(url) as engine:
         result = sign_in_way_a(
-            engine, verifier, officer_token=officer_token, worker_token=args.worker_code,
+            engine, verifier_for(cfg, engine), officer_token=officer_token, worker_token=args.worker_code,
             latitude=lat, longitude=lon, accuracy_m=args.accuracy, crs=args.crs,
             max_accuracy_m=cfg.location.max_accuracy_m, policy=cfg.sign_in_policy(),
         )
-    finally:
-        engine.dispose()
     print_json(result.as_json())
     return 0 if result.ok else 1

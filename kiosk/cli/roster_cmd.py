@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_roster(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from kiosk.cli.common import store_at
     from kiosk.roster.app import make_app
-    from store.db import open_store
     from store.errors import StoreError
     from store.roster import parse_day, resolve_project
 
@@ -42,10 +42,7 @@ def cmd_roster(args: argparse.Namespace) -> int:
         raise StoreError(f"导出文件夹不存在：{out_dir}", f"The export folder does not exist: {out_dir}")
     if args.poll <= 0:
         raise StoreError("刷新间隔必须大于 0", "--poll must be greater than 0")
-    engine = open_store(db_url(args, shared=args.shared))
-    try:
+    with store_at(db_url(args, shared=args.shared)) as engine:
         project = resolve_project(engine, args.project)
         make_app(engine, project, day=day, lang=lang, poll_s=args.poll, export_dir=out_dir).run()
-    finally:
-        engine.dispose()
     return 0

@@ -5,7 +5,15 @@ path — frame source → decode → dedupe → verify → sign-in service (``ki
 line per attempt: ``{"t", "source", "frame", "worker", "outcome", "reason", "message_zh",
 "message_en", "latency_ms"}``. It ends at the end of a file or folder source; Ctrl-C and SIGTERM stop
 it between frames, so every green sign-in printed is committed. ``--source -`` reads codes typed by a
-keyboard-wedge scanner (one a line) from standard input. Camera state changes go to standard error.
+keyboard-wedge scanner (one a line) from standard input, as bytes decoded line by line (a line that is
+not UTF-8 is a CODE_INVALID attempt). Camera state changes go to standard error.
+
+It never dies on one fault: a store that cannot record a scan (locked by another program past the busy
+timeout, a full disk) prints a line with ``"outcome": "not_recorded"`` and the reason in Chinese and
+English, and the loop goes on (the same code, shown again, is tried again). The kiosk's identity is
+``--kiosk``, else ``[kiosk] id``, else the one kept in the store (made on the first run), with the
+configured ``[kiosk] name``. With ``--shared URL`` (or ``[store] shared_url``) it runs the background
+sync (``store.sync.SyncWorker``), as the officer screen does.
 
 Without ``--headless`` it opens the officer screen (``kiosk.app``).
 """
@@ -25,7 +33,7 @@ if TYPE_CHECKING:
 
     from kiosk.camera.sources import FrameSource
     from kiosk.config import Config
-    from kiosk.gate import Gate, GateEvent
+    from kiosk.gate import Gate, GateEvent, NotRecorded
 
 ORDER = 10
 
@@ -49,6 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
     p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="解码器 / decoder (default: camera.decoder)")
     p.add_argument("--no-photos", action="store_true", help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)")
+    p.add_argument(
+        "--shared", metavar="URL",
+        help="与此共享数据库后台同步 / sync with this shared database in the background (default: [store] "
+        "shared_url; none: local only)",
+    )
     add_config_arg(p)
     p.set_defaults(func=cmd_run)
 
@@ -76,11 +89,14 @@ def _state_reporter(state: Any, detail: str) -> None:
     print(f"[{state}] {detail}", file=sys.stderr, flush=True)
 
 
-def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, Any]:
-    """The gate for the headless loop, and the engine it writes to (the caller disposes of it)."""
+def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[Gate, Any]:
+    """The gate for the headless loop, and the engine it writes to (the caller disposes of it). ``url``
+    None: this kiosk's own store of the config (made and migrated on first use, as ``kiosk run`` does);
+    an explicit ``--db`` must exist and be migrated."""
     from kiosk.gate import Gate
-    from store.codes import TrustList, Verifier
-    from store.db import open_store, session
+    from kiosk.identity import kiosk_identity
+    from kiosk.verifier import verifier_for
+    from store.db import open_store, session, translate_errors
     from store.errors import StoreError
     from store.models import Project
     from store.signin import SignInService
@@ -90,17 +106,23 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
         raise StoreError("请用 --project 指定项目", "Name the project with --project")
     project_id = _uuid(project_arg, "--project")
     kiosk_arg = args.kiosk or cfg.kiosk.id
-    kiosk_id = _uuid(kiosk_arg, "--kiosk") if kiosk_arg else None
-    engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
+    if kiosk_arg:
+        _uuid(kiosk_arg, "--kiosk")
+    if url is None:
+        from kiosk.local_store import open_local_store
+
+        engine, url = open_local_store(cfg), cfg.store.local()
+    else:
+        engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
     try:
-        with session(engine) as s:
+        with translate_errors(url), session(engine) as s:
             project = s.get(Project, project_id)
         if project is None or project.deleted_at is not None:
             raise StoreError(f"数据库中没有项目 {project_id}", f"No project {project_id} in the database")
-        trust = TrustList.from_engine(engine)
-        if cfg.codes.trust_file:
-            trust = trust.merged(TrustList.from_file(cfg.codes.trust_file))
-        if len(trust) == 0:
+        # this gate's identity: amber names it, the roster and the exports show it (签到设备)
+        kiosk_id = kiosk_identity(engine, kiosk_id=kiosk_arg, name=cfg.kiosk.name, project_id=project_id)
+        verifier = verifier_for(cfg, engine)
+        if len(verifier.trust) == 0:
             print(
                 "警告：没有受信任的签发密钥，所有建设码都将被拒绝（kiosk keys …）\n"
                 "warning: no trusted issuer keys: every code will be refused (see kiosk keys …)",
@@ -108,7 +130,7 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
             )
         gate = Gate(
             service=SignInService(engine, cfg.sign_in_policy()),
-            verifier=Verifier(trust, skew_s=cfg.policy.clock_skew_s),
+            verifier=verifier,
             project_id=project_id,
             kiosk_id=kiosk_id,
             dedupe_window_s=cfg.camera.dedupe_window_s,
@@ -121,16 +143,29 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
     return gate, engine
 
 
-def run_frames(gate: Gate, source: FrameSource, emit: Callable[[GateEvent], None], stop: threading.Event) -> int:
+def run_frames(
+    gate: Gate, source: FrameSource, emit: Callable[[GateEvent], None], stop: threading.Event,
+    failed: Callable[[NotRecorded], None] | None = None,
+) -> int:
     """The headless loop: every frame of ``source`` through the gate until it ends or ``stop`` is set
-    (checked between frames, so an attempt is never cut in half). Returns the frames read."""
+    (checked between frames, so an attempt is never cut in half). A scan the store could not record goes
+    to ``failed`` and the loop goes on. Returns the frames read."""
+    from kiosk.gate import NotRecorded
+
     n = 0
     while not stop.is_set():
         frame = source.read()
         if frame is None:
             break
         n += 1
-        for ev in gate.handle_frame(frame):
+        try:
+            events = gate.handle_frame(frame)
+        except NotRecorded as exc:
+            if failed is None:
+                raise
+            failed(exc)
+            continue
+        for ev in events:
             emit(ev)
     return n
 
@@ -139,11 +174,13 @@ def run_headless(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from kiosk.camera.sources import open_source, wedge_lines
-    from kiosk.cli.common import config_of, db_url
+    from kiosk.background_sync import shared_url, sync_worker
+    from kiosk.camera.sources import open_source, wedge_byte_lines
+    from kiosk.cli.common import config_of
+    from kiosk.gate import NotRecorded
 
     cfg = config_of(args)
-    url = db_url(args)
+    url = args.db or None
     spec = args.source or cfg.camera.source
     gate, engine = build_gate(cfg, args, url)
     tz = cfg.policy.timezone
@@ -151,6 +188,10 @@ def run_headless(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     source: Any = None
     reading = threading.Event()
+    shared = shared_url(cfg, args.shared)
+    # keys and revocations may come with a pull: the gate's verifier re-reads them after each good round
+    worker = sync_worker(cfg, engine, shared, on_report=lambda r, _st: gate.verifier.reload() if r.ok else None) \
+        if shared else None
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
@@ -165,9 +206,17 @@ def run_headless(args: argparse.Namespace) -> int:
         counts[ev.result.outcome.value] = counts.get(ev.result.outcome.value, 0) + 1
         print_json(ev.as_json(tz))
 
+    def failed(exc: NotRecorded) -> None:
+        """Not recorded: the line says why; the officer (or the caller) shows the code again."""
+        counts["not_recorded"] = counts.get("not_recorded", 0) + 1
+        print_json(exc.as_json())
+        print(exc.both(), file=sys.stderr, flush=True)
+
     try:
+        if worker is not None:
+            worker.start()
         if spec == "-":
-            lines = wedge_lines(sys.stdin)
+            lines = wedge_byte_lines(sys.stdin.buffer)
             while not stop.is_set():
                 reading.set()
                 try:
@@ -176,11 +225,16 @@ def run_headless(args: argparse.Namespace) -> int:
                     reading.clear()
                 if line is None:
                     break
-                if (ev := gate.handle_text(line)) is not None:
+                try:
+                    ev = gate.handle_bytes(line)
+                except NotRecorded as exc:
+                    failed(exc)
+                    continue
+                if ev is not None:
                     emit(ev)
         else:
             source = open_source(spec, width=cfg.camera.width, height=cfg.camera.height, on_state=_state_reporter)
-            run_frames(gate, source, emit, stop)
+            run_frames(gate, source, emit, stop, failed)
     except KeyboardInterrupt:
         pass
     finally:
@@ -188,6 +242,8 @@ def run_headless(args: argparse.Namespace) -> int:
             signal.signal(s, h)
         if source is not None:
             source.close()
+        if worker is not None:
+            worker.stop()
         engine.dispose()
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "0"
         print(f"结束 / stopped: {summary}", file=sys.stderr, flush=True)

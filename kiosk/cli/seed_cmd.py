@@ -35,7 +35,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     if args.workers < 1 or args.projects < 1:
         raise StoreError("工人数和项目数至少为 1", "--workers and --projects must be at least 1")
-    url = db_url(args)
+    from sqlalchemy.exc import IntegrityError
+
+    url = db_url(args, make_folder=True)
     engine = make_engine(url)
     try:
         upgrade_engine(engine)
@@ -46,10 +48,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 if prog is not None and task is not None:
                     prog.update(task, completed=done)
 
-            summary = seed_demo(
-                engine, workers=args.workers, projects=args.projects, seed=args.seed,
-                examples=args.examples, on_progress=tick,
-            )
+            try:
+                summary = seed_demo(
+                    engine, workers=args.workers, projects=args.projects, seed=args.seed,
+                    examples=args.examples, on_progress=tick,
+                )
+            except IntegrityError as exc:
+                raise StoreError(
+                    "该数据库中已有演示数据（名称重复），未写入任何数据：请用一个新的数据库文件",
+                    "The database already holds demo data (a name is taken): nothing was written; use a new "
+                    "database file",
+                ) from exc
     finally:
         engine.dispose()
     print_json(summary)

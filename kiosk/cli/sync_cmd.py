@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import add_config_arg, config_of, print_json, progress
+
+if TYPE_CHECKING:
+    from store.errors import StoreError
 
 ORDER = 60
 
@@ -30,22 +34,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_sync)
 
 
+def _which(where: str, exc: StoreError) -> StoreError:
+    """Say which of the two databases a message is about (the local store or the shared database)."""
+    from store.errors import StoreError
+
+    zh, en = ("本机数据库（--local）", "The kiosk's local store (--local)") if where == "local" else (
+        "共享数据库（--shared）", "The shared database (--shared)")
+    return StoreError(f"{zh}：{exc.zh}", f"{en}: {exc.en}")
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from store.db import make_engine, open_store
     from store.errors import StoreError
     from store.sync import record_failure, status
 
     cfg = config_of(args)
-    local = open_store(args.local or cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    try:
+        local = open_store(args.local or cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
+    except StoreError as exc:
+        raise _which("local", exc) from exc
     try:
         if args.status:
             print_json(status(local).as_dict())
             return 0
         try:
-            shared = make_engine(args.shared or cfg.store.shared())
+            shared = make_engine(args.shared or cfg.store.shared(), create=False)
         except StoreError as exc:
             record_failure(local, exc)
-            raise
+            raise _which("shared", exc) from exc
         try:
             if args.watch:
                 return _watch(local, args.shared or cfg.store.shared(), cfg)
@@ -71,7 +87,7 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
         )
     print_json(report.as_dict())
     if report.error is not None:
-        print(report.error.both(), file=sys.stderr)
+        print(_which("shared", report.error).both(), file=sys.stderr)
         return 2
     return 0
 

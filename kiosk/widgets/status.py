@@ -119,7 +119,8 @@ class Counts:
 
 
 class Counters(Localized):
-    """Signed in / expected today / refused, for the project and the work date."""
+    """Signed in / expected today (as the roster counts them, once synced) / refused at this gate: the kiosk holds
+    only its own attempts (pushed, never pulled), so its refusals are this gate's, not the whole site's."""
 
     DEFAULT_CSS = "Counters { height: auto; }"
 
