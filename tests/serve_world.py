@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from way_a_world import World, build_world
 
 from kiosk.config import Config
 from kiosk.serve.app import create_app
 from kiosk.serve.context import ServeContext, build_context
 from store.phone import create_link
-from way_a_world import World, build_world
 
 
 @dataclass

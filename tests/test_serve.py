@@ -11,11 +11,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from serve_world import ServeWorld, build_serve_world, csrf_of, serve_config
 from sqlmodel import select
+from way_a_world import FAR, NEAR
 
 from kiosk.qr_terminal import qr_image
 from kiosk.serve.context import ServeKeyError, build_context, load_issuer_key
-from serve_world import ServeWorld, build_serve_world, csrf_of, serve_config
 from store.codes import issue_code
 from store.db import session
 from store.keys import IssuerPrivateKey
@@ -23,7 +24,6 @@ from store.models import Attendance, AuditLog, PhoneBinding, SignInAttempt
 from store.phone import list_bindings, revoke_person
 from store.reasons import Role
 from store.timeutil import utcnow
-from way_a_world import FAR, NEAR
 
 
 @pytest.fixture
