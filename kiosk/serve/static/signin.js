@@ -57,8 +57,11 @@
       const r = await Kiosk.call("POST", url, body, isForm);
       const data = r.data;
       if (r.status === 200) {
-        show(data.outcome === "signed_in" ? "ok" : data.outcome === "already" ? "already" : "bad", data.message,
-          data.outcome === "refused" && data.reason ? data.reason : "");
+        const when = data.outcome === "signed_in" && data.at
+          ? proj.textContent + " · " + new Date(data.at).toLocaleTimeString(Kiosk.lang === "en" ? "en-GB" : "zh-CN",
+            { hour: "2-digit", minute: "2-digit" })
+          : "";
+        show(data.outcome === "signed_in" ? "ok" : data.outcome === "already" ? "already" : "bad", data.message, when);
       } else {
         show("bad", data.message || String(r.status));
       }
