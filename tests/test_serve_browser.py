@@ -230,7 +230,7 @@ def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
         page = ctx.new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/signin")
-        page.wait_for_function("document.querySelector('#place-status').textContent.includes('不在签到范围内')",
+        page.wait_for_function("() => document.querySelector('#place-status').textContent.includes('不在签到范围内')",
                                timeout=15_000)
         assert page.is_disabled("#signin-button")
         assert "green" not in (page.get_attribute("#signin-button", "class") or "")
