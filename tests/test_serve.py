@@ -291,3 +291,27 @@ def test_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     with session(sw.world.engine) as s:
         assert len(list(s.exec(select(Attendance)))) == 1
         assert len(list(s.exec(select(SignInAttempt)))) == 1
+
+
+def test_kiosk_phone_link_bindings_and_revoke_commands(sw: ServeWorld, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from kiosk.cli import main
+
+    url = sw.world.url
+    assert main(["phone", "link", "--worker", str(sw.world.worker), "--db", url, "--json",
+                 "--base-url", "https://sign.example.cn"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["url"].startswith("https://sign.example.cn/a/") and out["name"] == "张伟"
+    client = sw.bind(sw.client(), out["url"].removeprefix("https://sign.example.cn"))
+    assert main(["phone", "link", "--officer", str(sw.world.officer), "--db", url]) == 0
+    text = capsys.readouterr().out
+    assert "█" in text and "/a/" in text
+    assert main(["phone", "bindings", "--worker", str(sw.world.worker), "--db", url]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 1 and rows[0]["revoked_at"] is None
+    assert main(["phone", "revoke", "--binding", rows[0]["binding"], "--db", url]) == 0
+    assert json.loads(capsys.readouterr().out) == {"revoked": 1}
+    assert client.get("/").status_code == 401
+    assert main(["phone", "link", "--worker", "nope", "--db", url]) == 2
+    assert "UUID" in capsys.readouterr().err
