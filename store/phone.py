@@ -159,13 +159,18 @@ def create_link(
     ttl_s: int = DEFAULT_LINK_TTL_S,
     actor: str = "system",
     at: datetime | None = None,
+    token: str | None = None,
 ) -> Link:
-    """A one-time activation link for the worker or the officer; older unused links of his are revoked."""
+    """A one-time activation link for the worker or the officer; older unused links of his are revoked.
+    ``token``: a secret made beforehand with ``new_link_token`` (the demo prints its link before its
+    store exists); by default a fresh one."""
     kind, subject = _subject(worker_id, officer_id)
     if not 60 <= int(ttl_s) <= 30 * 24 * 3600:
         raise ValidationError("ttl", "链接有效期须在 1 分钟到 30 天之间", "A link lives between one minute and 30 days")
     now = as_utc(at) if at is not None else utcnow()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    if token is not None and not _plausible(token, TOKEN_BYTES):
+        raise ValueError("not a link token made by new_link_token")
+    token = token or new_link_token()
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.get(Worker if kind is Kind.WORKER else Officer, subject)
         if row is None or row.deleted_at is not None:
@@ -186,6 +191,11 @@ def create_link(
         audit(s, actor, "create", "phoneactivation", act.id, f"{kind.value}:{subject}")
         name = str(getattr(row, "name", ""))
     return Link(token, act.id, kind, subject, name, act.expires_at)
+
+
+def new_link_token() -> str:
+    """A fresh link secret (192 bits, URL-safe)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def _link_state(act: PhoneActivation | None, now: datetime) -> LinkState:
