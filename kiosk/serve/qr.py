@@ -27,12 +27,11 @@ def qr_modules(text: str) -> np.ndarray:
 def qr_svg(text: str, *, label: str = "QR") -> str:
     m = qr_modules(text)
     n = m.shape[0] + 2 * QUIET
-    parts: list[str] = []
-    for y, row in enumerate(m):
-        padded = np.concatenate(([False], row, [False])).astype(np.int8)
-        edges = np.flatnonzero(np.diff(padded))
-        for start, end in zip(edges[0::2], edges[1::2], strict=True):
-            parts.append(f"M{start + QUIET} {y + QUIET}h{end - start}v1h{start - end}z")
+    padded = np.zeros((m.shape[0], m.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = m
+    rows, cols = np.nonzero(np.diff(padded, axis=1))  # row-major: each run's start, then its end
+    ys, xs, lens = (rows[0::2] + QUIET).tolist(), (cols[0::2] + QUIET).tolist(), (cols[1::2] - cols[0::2]).tolist()
+    parts = [f"M{x} {y}h{w}v1h-{w}z" for x, y, w in zip(xs, ys, lens, strict=True)]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" class="qr" role="img" '
         f'aria-label="{escape(label)}" shape-rendering="crispEdges">'
