@@ -275,7 +275,9 @@ def device(engine: Engine, secret: str | None, *, at: datetime | None = None) ->
         return DeviceState.UNKNOWN, None
     now = as_utc(at) if at is not None else utcnow()
     t = PhoneBinding.__table__  # type: ignore[attr-defined]
-    stmt = select(t.c.id, t.c.worker_id, t.c.officer_id, t.c.revoked_at, t.c.last_seen_at).where(
+    from sqlalchemy import select as core_select
+
+    stmt = core_select(t.c.id, t.c.worker_id, t.c.officer_id, t.c.revoked_at, t.c.last_seen_at).where(
         t.c.device_hash == secret_hash(secret))
     with translate_errors(str(engine.url)), engine.connect() as conn:
         row = conn.execute(stmt).first()
