@@ -362,11 +362,19 @@ def revoke_person(
 
 
 def claim_nonce(engine: Engine, binding_id: uuid.UUID, nonce: str, *, at: datetime | None = None) -> bool:
-    """Record a request's one-time nonce; False when it was seen before (a replayed request)."""
+    """Record a request's one-time nonce; False when it was seen before (a replayed request).
+
+    On PostgreSQL the insert commits without waiting for the disk (``synchronous_commit = off`` for this
+    transaction only): a nonce lost in a crash weakens nothing that matters — the sign-in it guarded is
+    its own durable transaction, and a replay of it is an ``already`` with no second record."""
     now = as_utc(at) if at is not None else utcnow()
     try:
-        with translate_errors(str(engine.url)), write_session(engine) as s:
-            s.add(PhoneRequest(nonce_hash=secret_hash(f"{binding_id}:{nonce}"), binding_id=binding_id, at=now))
+        with translate_errors(str(engine.url)), engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            conn.execute(PhoneRequest.__table__.insert().values(  # type: ignore[attr-defined]
+                nonce_hash=secret_hash(f"{binding_id}:{nonce}"), binding_id=binding_id, at=now))
+            conn.commit()
     except IntegrityError:
         return False
     return True
