@@ -118,10 +118,12 @@ class ServeContext:
 def build_context(config: Config, url: str, *, base_url: str = "", secure_cookies: bool | None = None) -> ServeContext:
     """Open the shared database and check the key; ServeKeyError / StoreError when it cannot serve."""
     from store.db import open_store
+    from store.phone import purge_nonces
 
     key = load_issuer_key(config.serve.issuer_key)
     engine = open_store(url)
     key = check_registered(engine, key)
+    purge_nonces(engine)  # the replay guard keeps two days (a code lives two minutes)
     secure = bool(config.serve.certfile) or base_url.startswith("https://") if secure_cookies is None else secure_cookies
     return ServeContext(config=config, engine=engine, key=key, base_url=base_url, secure_cookies=secure)
 
