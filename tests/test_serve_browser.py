@@ -43,7 +43,7 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True,
-                         "has_touch": True, "locale": "zh-CN"}
+                         "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 def _need_chromium() -> None:
