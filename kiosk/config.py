@@ -162,7 +162,7 @@ class ServeSettings(_Section):
     link_ttl_h: float = Field(default=24.0, gt=0, le=720)
     #: rate limits, per minute: activation attempts per address; sign-ins per phone and per address;
     #: code fetches per phone (a page renews twice a code's life)
-    activate_per_min_ip: int = Field(default=10, ge=1)
+    activate_per_min_ip: int = Field(default=60, ge=1)
     signin_per_min_device: int = Field(default=6, ge=1)
     signin_per_min_ip: int = Field(default=300, ge=1)
     code_per_min_device: int = Field(default=30, ge=1)

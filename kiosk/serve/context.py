@@ -124,7 +124,9 @@ def build_context(config: Config, url: str, *, base_url: str = "", secure_cookie
     engine = open_store(url)
     key = check_registered(engine, key)
     purge_nonces(engine)  # the replay guard keeps two days (a code lives two minutes)
-    secure = bool(config.serve.certfile) or base_url.startswith("https://") if secure_cookies is None else secure_cookies
+    if secure_cookies is None:
+        secure_cookies = bool(config.serve.certfile) or base_url.startswith("https://")
+    secure = secure_cookies
     return ServeContext(config=config, engine=engine, key=key, base_url=base_url, secure_cookies=secure)
 
 
