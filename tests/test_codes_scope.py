@@ -321,7 +321,7 @@ def test_upgrade_from_0002_keeps_keys_signing_both(
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0002")
     assert "roles" not in {c["name"] for c in sa.inspect(engine).get_columns("issuerkey")}
-    assert upgrade_engine(engine) == "0003"
+    assert upgrade_engine(engine) == head()
     assert [k.roles for k in list_keys(engine)] == ["worker,officer"]
     engine.dispose()
 
