@@ -60,8 +60,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if phones is not None:
                 phones.stop()
             app.engine.dispose()
-    if phones is not None:
-        print(phones.banner(), flush=True)
     return 0
 
 
