@@ -295,3 +295,37 @@ def test_no_other_host_in_templates_or_scripts() -> None:
     for f in [*root.glob("templates/*.html"), *root.glob("static/*.js"), *root.glob("static/*.css")]:
         text = f.read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, f
+
+
+def test_way_a_by_photo_upload_when_the_camera_fails(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path,
+) -> None:
+    """The fallback: a photo of the officer's screen, read on the server by the kiosk's decoder chain."""
+    from kiosk.camera.simulate import phone_frame
+
+    token = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
+                       at=utcnow())
+    photo = tmp_path / "officer.jpg"
+    cv2.imwrite(str(photo), phone_frame(token, seed=3))
+    blank = tmp_path / "blank.jpg"
+    cv2.imwrite(str(blank), np.full((480, 640, 3), 200, np.uint8))
+    browser = launch(playwright)
+    try:
+        ctx = browser.new_context(**PHONE, geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 20},
+                                  permissions=["geolocation"])
+        page = ctx.new_page()
+        bind_in_browser(page, sw, server.url)
+        page.goto(server.url + "/signin")
+        page.wait_for_selector("#signin-button.green:not([disabled])", timeout=15_000)
+        page.set_input_files("#photo", str(blank))
+        page.wait_for_selector("#result[data-outcome]", timeout=30_000)
+        assert "没有可识别的二维码" in page.inner_text("#result")
+        assert sw.world.attempts() == []
+        page.evaluate("document.querySelector('#result').removeAttribute('data-outcome')")
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_selector("#result[data-outcome]", timeout=30_000)
+        assert page.get_attribute("#result", "data-outcome") == "signed_in", page.inner_text("#result")
+        [att] = sw.world.attendances()
+        assert att.way == "A"
+    finally:
+        browser.close()
