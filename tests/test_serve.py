@@ -71,6 +71,9 @@ def test_kiosk_serve_command_refuses_an_officer_only_key(sqlite_url: str, tmp_pa
     assert main(["serve", "--db", sqlite_url, "--issuer-key", str(priv), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "仅限签到员码" in err and "officer-only" in err
+    assert main(["serve", "--db", sqlite_url, "--port", "0"]) == 2  # the test config names no key
+    err = capsys.readouterr().err
+    assert "[serve] issuer_key" in err and "未配置签发密钥" in err
 
 
 # --- binding a phone ------------------------------------------------------------------------------------

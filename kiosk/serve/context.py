@@ -109,11 +109,6 @@ class ServeContext:
     def can_sign_officers(self) -> bool:
         return Role.OFFICER in self.key.roles
 
-    def words(self, lang: str) -> dict[str, str]:
-        from kiosk.serve.i18n import WORDS
-
-        return {k: t(k, lang) for k in WORDS}
-
 
 def build_context(config: Config, url: str, *, base_url: str = "", secure_cookies: bool | None = None) -> ServeContext:
     """Open the shared database and check the key; ServeKeyError / StoreError when it cannot serve."""
