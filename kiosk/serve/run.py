@@ -47,11 +47,16 @@ def run(cfg: Config, url: str, *, config_path: str | None, overrides: dict[str, 
 
     from kiosk.serve.app import ENV_ARGS, create_app, serve_args
     from kiosk.serve.context import build_context
+    from store.db import redact
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     s = cfg.serve
     base = base_url_of(cfg, s.port)
     ctx = build_context(cfg, url, base_url=base)  # refuses a missing or officer-only key before binding
+    logging.getLogger("kiosk.serve").info(
+        "手机服务 / phone service: %s over %s, key %s (%s), %d process(es)", base, redact(url), ctx.key.kid,
+        ",".join(sorted(r.value for r in ctx.key.roles)), s.workers)
     opts = uvicorn_options(cfg)
     if s.workers > 1:
         ctx.engine.dispose()
