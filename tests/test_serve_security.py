@@ -215,3 +215,17 @@ def test_openapi_documents_the_api(sw: ServeWorld) -> None:
     schema = sw.client().get("/api/openapi.json").json()
     assert {"/api/me", "/api/code", "/api/place", "/api/signin", "/api/signin/photo"} <= set(schema["paths"])
     assert sw.client().get("/docs").status_code == 404  # Swagger UI would load from a CDN
+
+
+def test_a_chunked_upload_without_a_length_is_cut_off_too(sw: ServeWorld) -> None:
+    client = sw.bind(sw.client())
+    token = csrf_of(client.get("/").text)
+
+    def body():  # type: ignore[no-untyped-def]
+        for _ in range(200):
+            yield b"x" * 65536  # 12.5 MB, no Content-Length
+
+    r = client.post("/api/signin/photo", content=body(),
+                    headers={"X-CSRF-Token": token, "Content-Type": "multipart/form-data; boundary=zzz"})
+    assert r.status_code == 413 and "照片太大" in r.json()["message_zh"]
+    assert sw.world.attempts() == []
