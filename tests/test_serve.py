@@ -318,3 +318,22 @@ def test_kiosk_phone_link_bindings_and_revoke_commands(sw: ServeWorld, capsys) -
     assert client.get("/").status_code == 401
     assert main(["phone", "link", "--worker", "nope", "--db", url]) == 2
     assert "UUID" in capsys.readouterr().err
+
+
+def test_a_kiosk_key_registered_after_start_is_trusted_at_once_and_a_revoked_own_key_stops_codes(
+    sw: ServeWorld,
+) -> None:
+    from store.keys import register_public_key, revoke_key
+
+    client, csrf = bound(sw)
+    assert client.get("/api/code").status_code == 200  # the trust list is loaded
+    kiosk_key = IssuerPrivateKey.generate(frozenset({Role.OFFICER}))
+    register_public_key(sw.world.engine, kiosk_key.public_pem(), roles=kiosk_key.roles,
+                        not_before=utcnow() - timedelta(days=1))
+    code = issue_code(kiosk_key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    sw.ctx._loaded_at -= 6  # the last reload was more than the few seconds ago that throttle it
+    assert post_signin(client, csrf, code).json()["outcome"] == "signed_in"
+    revoke_key(sw.world.engine, sw.ctx.key.kid)
+    sw.ctx._reload(0)
+    r = client.get("/api/code")
+    assert r.status_code == 503 and "吊销" in r.json()["message_zh"]

@@ -21,6 +21,8 @@ from store.reasons import Role
 HERE = Path(__file__).resolve().parent
 #: the trust list is re-read this often (a kiosk's new officer key, a revocation)
 TRUST_RELOAD_S = 30.0
+#: and at once for a code of a key it does not know yet, at most this often
+UNKNOWN_KEY_RELOAD_S = 5.0
 
 
 class ServeKeyError(StoreError):
@@ -99,11 +101,34 @@ class ServeContext:
     @property
     def verifier(self) -> Verifier:
         if time.monotonic() - self._loaded_at > TRUST_RELOAD_S:
-            with self._lock:
-                if time.monotonic() - self._loaded_at > TRUST_RELOAD_S:
-                    self._loaded_at = time.monotonic()
-                    self._verifier.reload()
+            self._reload(TRUST_RELOAD_S)
         return self._verifier
+
+    def verifier_for(self, token: str) -> Verifier:
+        """The verifier, re-read first when ``token`` names a key it does not know (a kiosk's officer key
+        registered a moment ago), at most every few seconds."""
+        from store.codes import CodeError, parse_code
+
+        v = self.verifier
+        try:
+            kid = parse_code(token).kid
+        except CodeError:
+            return v
+        if kid not in v.trust:
+            self._reload(UNKNOWN_KEY_RELOAD_S)
+        return self._verifier
+
+    def _reload(self, older_than_s: float) -> None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at > older_than_s:
+                self._loaded_at = time.monotonic()
+                self._verifier.reload()
+
+    @property
+    def key_usable(self) -> bool:
+        """Whether the shared database still trusts our own key (it may have been revoked since start)."""
+        k = self.verifier.trust.get(self.key.kid)
+        return k is not None and k.revoked_at is None and Role.WORKER in k.roles
 
     @property
     def can_sign_officers(self) -> bool:

@@ -77,6 +77,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "err.worker_only": ("此功能仅限签到员", "For sign-in officers only"),
     "err.not_found": ("页面不存在", "No such page"),
     "err.server": ("服务暂时不可用，请稍后再试", "The service is unavailable: try again shortly"),
+    "err.key_revoked": ("本服务的签发密钥已被吊销，暂时无法生成建设码，请联系管理员",
+                        "This service's issuing key was revoked: no codes for now. Tell the administrator"),
     "err.input": ("输入有误", "Bad input"),
 }
 

@@ -100,6 +100,8 @@ def code_payload(request: Request, dev: Device, project: str | None = None) -> d
 
     ctx = request.app.state.ctx
     limit(ctx.limits.code_device, device_key(request))
+    if not ctx.key_usable:
+        raise ServeError(503, "err.key_revoked", code="key_revoked")
     validity = ctx.config.codes.validity_s
     now = utcnow().replace(microsecond=0)
     project_id: uuid.UUID | None = None
@@ -191,8 +193,10 @@ def sign_in(request: Request, dev: Device, body: SignInBody, lang: str) -> dict[
     if not claim_nonce(ctx.engine, dev.binding_id, body.nonce):
         raise ServeError(409, "err.replay", code="replay")
     worker_token = issue_code(ctx.key, role=Role.WORKER, subject=dev.subject_id, validity_s=60)
+    if not ctx.key_usable:
+        raise ServeError(503, "err.key_revoked", code="key_revoked")
     result = sign_in_way_a(
-        ctx.engine, ctx.verifier, officer_token=body.officer_code, worker_token=worker_token,
+        ctx.engine, ctx.verifier_for(body.officer_code.strip()), officer_token=body.officer_code, worker_token=worker_token,
         latitude=body.latitude, longitude=body.longitude, accuracy_m=body.accuracy, crs=body.crs,
         max_accuracy_m=ctx.config.location.max_accuracy_m, policy=ctx.config.sign_in_policy(),
     )
