@@ -214,6 +214,8 @@ def test_a_phone_only_ever_sees_and_acts_as_its_own_person(sw: ServeWorld) -> No
 def test_openapi_documents_the_api(sw: ServeWorld) -> None:
     schema = sw.client().get("/api/openapi.json").json()
     assert {"/api/me", "/api/code", "/api/place", "/api/signin", "/api/signin/photo"} <= set(schema["paths"])
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["device"]["in"] == "cookie" and schemes["csrf"]["name"] == "X-CSRF-Token"
     assert sw.client().get("/docs").status_code == 404  # Swagger UI would load from a CDN
 
 

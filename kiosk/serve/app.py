@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.serve.context import HERE, ServeContext
 from kiosk.serve.i18n import lang_of
-from kiosk.serve.security import BodyLimit, ServeError, ServeMiddleware, error_payload
+from kiosk.serve.security import DEVICE_COOKIE, BodyLimit, ServeError, ServeMiddleware, error_payload
 from store.errors import StoreError
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
@@ -84,6 +84,23 @@ def create_app(ctx: ServeContext) -> FastAPI:
         logging.getLogger("kiosk.serve").error("unexpected %s", type(exc).__name__)  # the type only: no data
         return _answer(request, ServeError(500, "err.server", code="server"))
 
+    def openapi() -> dict[str, Any]:
+        """The schema, with how a client proves which phone it is (the device cookie) and the CSRF header."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "device": {"type": "apiKey", "in": "cookie", "name": DEVICE_COOKIE,
+                           "description": "set by the activation link (POST /a/{token}); HttpOnly"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                         "description": "the kiosk_csrf cookie's value (GET /api/csrf), on every POST"},
+            }
+            schema["security"] = [{"device": [], "csrf": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, photo_bytes=int(ctx.config.serve.max_upload_mb * 1024 * 1024))
     app.add_middleware(ServeMiddleware, secure=ctx.secure_cookies)
     return app
