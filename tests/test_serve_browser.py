@@ -88,7 +88,13 @@ def launch(playwright: Any, *extra: str) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra])
 
 
+def fits_the_phone(page: Any) -> None:
+    """Usable at 360×640: nothing wider than the screen (no sideways scrolling), the main button reachable."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
 def shot(page: Any, name: str) -> bytes:
+    fits_the_phone(page)
     png = page.screenshot(full_page=False)
     folder = os.environ.get("KIOSK_SCREENSHOTS")
     if folder:
@@ -246,6 +252,12 @@ def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
             }""", {"code": token, "lat": FAR[0], "lon": FAR[1]})
         assert forced["outcome"] == "refused" and forced["reason"] == "OUTSIDE_RANGE"
         assert sw.world.attendances() == []
+        page.click("header .lang")  # English
+        page.wait_for_function("() => document.querySelector('#place-status').textContent.includes('Outside')",
+                               timeout=15_000)
+        assert "360 m outside" in page.inner_text("#place-distance")
+        assert page.inner_text("#signin-button") == "Sign in"
+        fits_the_phone(page)
     finally:
         browser.close()
 
