@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from kiosk.config import Config
 from kiosk.serve.i18n import t
-from store.codes import TrustList, Verifier
+from store.codes import Verifier
 from store.errors import StoreError
 from store.keys import IssuerPrivateKey
 from store.models import IssuerKey
@@ -91,11 +91,12 @@ class ServeContext:
 
     def __post_init__(self) -> None:
         from kiosk.serve.security import RateLimits
+        from kiosk.verifier import verifier_for
 
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["t"] = t
         self.limits = RateLimits.from_settings(self.config.serve)
-        self._verifier = Verifier(lambda: TrustList.from_engine(self.engine), skew_s=self.config.policy.clock_skew_s)
+        self._verifier = verifier_for(self.config, self.engine)  # the one construction: trust file and skew too
         self._loaded_at = time.monotonic()
 
     @property
