@@ -1,4 +1,5 @@
-"""``kiosk export daily|monthly|refused``: attendance for the wage office as CSV (UTF-8 with BOM) or XLSX."""
+"""``kiosk export daily|monthly|refused|events``: attendance for the wage office (and the kiosks' event log)
+as CSV (UTF-8 with BOM) or XLSX."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
     r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
     r.set_defaults(func=cmd_refused)
+    e = esub.add_parser("events", help="签到设备事件记录 / the kiosks' event log (unlock, lock, camera, sync, clock)")
+    common(e, "csv|xlsx")
+    e.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
+    e.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
+    e.set_defaults(func=cmd_events)
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -112,4 +118,18 @@ def cmd_refused(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from store.exports import export_events
+    from store.roster import parse_day
+
+    since, until = parse_day(args.since), parse_day(args.until)
+    engine, project, out, fmt = _open(args)
+    try:
+        path, n = _with_progress(args, "设备事件", lambda: export_events(engine, project, since, until, out, fmt, args.lang))
+    finally:
+        engine.dispose()
+    _report("events", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

@@ -39,7 +39,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     local = open_store(args.local or cfg.store.local(), synchronous=cfg.store.sqlite_synchronous)
     try:
         if args.status:
-            print_json(status(local).as_dict())
+            st = status(local, clock_skew_s=cfg.policy.clock_skew_s)
+            print_json(st.as_dict())
+            if st.clock_drifting:  # in plain words, where a person looks
+                print(f"{st.clock_message('zh')}\n{st.clock_message('en')}", file=sys.stderr)
             return 0
         try:
             shared = make_engine(args.shared or cfg.store.shared())
@@ -67,7 +70,8 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
                 prog.update(task, advance=n, description=f"同步 / sync: {table}")
 
         report = sync_once(
-            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance
+            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance,
+            clock_skew_s=cfg.policy.clock_skew_s,
         )
     print_json(report.as_dict())
     if report.error is not None:
@@ -86,7 +90,7 @@ def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
 
     worker = SyncWorker(
         local, shared_url, interval_s=cfg.sync.interval_s or 30.0, face_thumbs=cfg.sync.face_thumbs,
-        photos=cfg.sync.push_photos, on_report=show,
+        photos=cfg.sync.push_photos, on_report=show, clock_skew_s=cfg.policy.clock_skew_s,
     ).start()
     try:
         threading.Event().wait()
