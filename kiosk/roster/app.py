@@ -37,6 +37,7 @@ from textual.worker import get_current_worker
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
 from kiosk.roster.text import t
 from store.errors import StoreError
+from store.events import EventKind, EventRow, describe, project_events
 from store.roster import (
     ProjectInfo,
     RefusedAttempt,
@@ -54,7 +55,6 @@ from store.roster import (
     today_of,
     where_label,
 )
-from store.events import EventKind, EventRow, describe, project_events
 from store.timeutil import utcnow
 
 Clock = Callable[[], datetime]
