@@ -4,7 +4,7 @@
 with the error in Chinese and English, when the shared database cannot be reached: nothing is lost, the
 next sync sends it). ``--status`` prints the last success, pending counts and last error without touching
 the network. ``--watch`` runs the background sync in the foreground (one JSON line per round) until
-Ctrl-C. ``--local URL`` and ``--shared URL`` override the config's ``[store]``.
+Ctrl-C, and once a day purges what the kiosk pushed and no longer needs (``[retention] kiosk_days``). ``--local URL`` and ``--shared URL`` override the config's ``[store]``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 from kiosk.cli.common import add_config_arg, config_of, print_json, progress
 
 ORDER = 60
+#: `--watch` purges what the kiosk pushed and no longer needs once a day (store/retention.py)
+PURGE_EVERY_S = 24 * 3600.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -82,11 +84,26 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
 
 def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
     import threading
+    import time
 
+    from store.errors import StoreError
+    from store.retention import purge
     from store.sync import SyncReport, SyncStatus, SyncWorker
+
+    next_purge = [0.0]
 
     def show(report: SyncReport, st: SyncStatus) -> None:
         print_json({**report.as_dict(), "status": st.message(cfg.language)})
+        if report.ok and time.monotonic() >= next_purge[0]:  # once a day: pushed rows past [retention] kiosk_days
+            next_purge[0] = time.monotonic() + PURGE_EVERY_S
+            try:
+                done = purge(local, mode="kiosk", periods=cfg.retention.periods(), tz=cfg.policy.timezone,
+                             batch=cfg.retention.batch, actor="kiosk sync --watch")
+            except StoreError as exc:
+                print(exc.both(), file=sys.stderr)
+                return
+            if done.total:
+                print_json({"retention": done.as_dict()})
 
     worker = SyncWorker(
         local, shared_url, interval_s=cfg.sync.interval_s or 30.0, face_thumbs=cfg.sync.face_thumbs,
