@@ -147,11 +147,11 @@ def check_shared(cfg: Config, clock: Callable[[], datetime] | None = None) -> tu
         shared = Check("shared_db", True, f"共享数据库 {shown} 可连接（结构版本 {rev}）",
                        f"shared database {shown} reachable (schema {rev})", data={"revision": rev})
     ok = not drifting(drift, skew)
-    clock = Check("clock", ok, drift_message(drift, skew, "zh"), drift_message(drift, skew, "en"),
-                  "" if ok else "开启本机的自动对时（设置 → 日期和时间），或手动校准",
-                  "" if ok else "turn on automatic time (Settings → Date & Time), or set it by hand",
-                  {"drift_s": drift})
-    return shared, clock
+    in_step = Check("clock", ok, drift_message(drift, skew, "zh"), drift_message(drift, skew, "en"),
+                    "" if ok else "开启本机的自动对时（设置 → 日期和时间），或手动校准",
+                    "" if ok else "turn on automatic time (Settings → Date & Time), or set it by hand",
+                    {"drift_s": drift})
+    return shared, in_step
 
 
 def _clock_from_state(cfg: Config) -> Check:
