@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import logging
 import threading
 import time
 import uuid
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
 
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
 CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameSource] | None
+
+log = logging.getLogger(__name__)
 
 PREVIEW_FPS = 8.0
 CAMERA_RETRY_S = 10.0
@@ -229,6 +232,8 @@ class KioskApp(App[None]):
         return self.gate is None
 
     def on_mount(self) -> None:
+        log.info("officer screen up (demo=%s, camera=%s, sync=%s)", self.demo, self.camera is not None,
+                 self.sync_fn is not None)
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
@@ -384,6 +389,8 @@ class KioskApp(App[None]):
         elif state == "connected" and self._camera_down:
             self._camera_down = False
             self.log_event(EventKind.CAMERA_BACK)
+        if state != self.camera_state:
+            log.info("camera %s", state)
         self.camera_state = state
         for screen in self._mode_screens():
             for w in screen.query(CameraStatus):
@@ -541,6 +548,8 @@ class KioskApp(App[None]):
     # --- results ---------------------------------------------------------------------------------
 
     def on_kiosk_app_attempted(self, message: Attempted) -> None:
+        r = message.event.result  # outcome and reason only: no worker, no code
+        log.info("attempt %s %s", r.outcome.value, r.reason.value if r.reason else "-")
         self.last_activity = time.monotonic()
         officer = self._officer_screen()
         if officer is not None:
@@ -655,6 +664,7 @@ class KioskApp(App[None]):
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
         """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
+        log.warning("shown to the officer: %s", message.text)
         if not self.locked and self._officer_screen() is not None:
             self.officer_screen.show_error(message.text)
             self._ring(Outcome.REFUSED)

@@ -15,6 +15,7 @@ plain text (a drift in seconds, the first line of an error with the database pas
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from store.db import translate_errors
 from store.models import Kiosk, KioskEvent, Officer, SignInAttempt, SyncState
 from store.revision import take_revisions
 from store.timeutil import as_utc, utcnow
+
+log = logging.getLogger(__name__)
 
 #: the syncstate key of this kiosk's id (kiosk/identity.py keeps it)
 KIOSK_ID_KEY = "kiosk.id"
@@ -121,6 +124,7 @@ def insert_event(conn: Connection, kind: EventKind | str, **fields: object) -> K
     row.rev = take_revisions(conn, 1)
     values = {c.name: getattr(row, c.name) for c in KioskEvent.__table__.columns}  # type: ignore[attr-defined]
     conn.execute(insert(KioskEvent.__table__), values)  # type: ignore[attr-defined]
+    log.info("event %s how=%s reason=%s", row.kind, row.how or "-", row.reason or "-")
     return row
 
 

@@ -16,6 +16,7 @@ pointed at another shared database (its ``db.id`` differs) starts both cursors a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,9 @@ from store.sync_state import (
 from store.timeutil import utcnow
 
 __all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "record_failure", "status", "sync_once"]
+
+
+log = logging.getLogger(__name__)
 
 
 class SyncFailed(StoreError):
@@ -120,8 +124,11 @@ def sync_once(
     except (StoreError, DBAPIError) as exc:
         err = exc if isinstance(exc, StoreError) else _failed(url, exc)
         _remember(local, started, err)
+        log.warning("sync failed: %s", err.en)
         return SyncReport(False, started, time.perf_counter() - t0, error=err)
     _remember(local, started, None)
+    log.info("sync ok in %.0f ms: pushed %s, pulled %s, clock drift %s s", (time.perf_counter() - t0) * 1000,
+             pushed.rows, pulled.rows, drift)
     return SyncReport(
         True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
         contested_days=pushed.conflicts, replaced=pulled.replaced, clock_drift_s=drift,
