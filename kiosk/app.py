@@ -849,7 +849,8 @@ def run_app(args: argparse.Namespace) -> int:
         except StoreError as exc:
             notices.append(exc.both())
     sync_fn, status_fn, shared = sync_functions(cfg, engine)
-    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=sync_fn, sync_status=status_fn,
+    app = build_app(cfg, engine, camera if spec.strip() else None, verifier, kiosk_id=kiosk_id,  # "": scanner only
+                    sync=sync_fn, sync_status=status_fn,
                     image_preview=terminal_has_images(), issuer_key=issuer_key,
                     shared=(shared, cfg.store.shared()), notices=notices)
     try:
