@@ -11,7 +11,7 @@ ORDER = 90
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="数据库结构 / database schema (migrations)")
+    p = sub.add_parser("db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dsub.add_parser("upgrade", help="创建或升级数据库结构 / create or migrate the schema to the latest")
     add_db_arg(up)

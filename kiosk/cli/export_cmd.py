@@ -17,7 +17,7 @@ ORDER = 45
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "export",
-        help="导出考勤 / export attendance (daily, monthly 考勤表, refused)",
+        help="导出考勤 / export attendance (daily, monthly 考勤表, refused) and the kiosks' event log",
         description="Days are the project's local dates. CSV is UTF-8 with a BOM (Excel opens the Chinese "
         "correctly); XLSX has a title row, Chinese headers, frozen header rows and fitting widths.",
     )
