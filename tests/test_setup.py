@@ -329,3 +329,24 @@ async def test_english_on_f4(tmp_path: Path) -> None:
         await pilot.press("f4")
         await pilot.pause()
         assert "拒绝连接" in app.result_text("shared-result")
+
+
+def test_snapshot_shared_step_80x24(tmp_path: Path, snap_compare: object) -> None:
+    """The shared-database step fits 80×24, with the reason of a failed test under the button."""
+
+    async def before(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await click(app, pilot, "#next")
+        await click(app, pilot, "#test-shared")
+
+    assert snap_compare(SetupApp(tmp_path / "config.toml"), terminal_size=(80, 24), run_before=before)  # type: ignore[operator]
+
+
+def test_snapshot_camera_step_english(tmp_path: Path, snap_compare: object) -> None:
+    async def before(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await pilot.press("f4")  # type: ignore[attr-defined]
+        app._go(STEPS.index("camera"))
+        await settle(app, pilot)
+
+    assert snap_compare(SetupApp(tmp_path / "config.toml"), terminal_size=(80, 24), run_before=before)  # type: ignore[operator]
