@@ -184,3 +184,37 @@ def test_cli_report_and_purge(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "must still be kept" in capsys.readouterr().err
     assert main(["retention", "report", "--db", db, "--shared", "--before", "2026-13-01"]) == 2
     assert Periods().wages_days == 1095
+
+
+def test_sync_watch_purges_what_it_pushed(tmp_path: Path) -> None:
+    """The background sync (the service) purges pushed rows past kiosk_days once a day, the first time
+    right after its first good round."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time as clock
+
+    shared = new_kiosk(tmp_path, "shared")
+    kiosk = new_kiosk(tmp_path, "kiosk")
+    site = make_site(shared, workers=2)
+    assert sync_once(kiosk, shared).ok
+    record_days(kiosk, site.workers, site.project, [45, 1], now=datetime.now(UTC))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\nlocal_url = "sqlite:///{tmp_path / "kiosk.db"}"\n'
+                   f'shared_url = "sqlite:///{tmp_path / "shared.db"}"\n[sync]\ninterval_s = 1\n', encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--watch", "--config", str(cfg)], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        deadline = clock.monotonic() + 60
+        while clock.monotonic() < deadline and counts(kiosk)["attempts"] != 2:
+            clock.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert counts(kiosk)["attempts"] == 2 and counts(kiosk)["photos"] == 2  # yesterday's stay
+    assert counts(shared)["attempts"] == 4  # the shared database keeps everything
+    assert '"retention"' in out
+    kiosk.dispose()
+    shared.dispose()
