@@ -24,6 +24,9 @@ How it works
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import logging
 import threading
 import time
 import uuid
@@ -69,6 +72,8 @@ if TYPE_CHECKING:
 
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
 CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameSource] | None
+
+log = logging.getLogger(__name__)
 
 PREVIEW_FPS = 8.0
 CAMERA_RETRY_S = 10.0
@@ -130,10 +135,11 @@ class KioskApp(App[None]):
             self.text = text
 
     class UnlockChecked(Message):
-        def __init__(self, outcome: Unlock | UnlockRefused, text: str) -> None:
+        def __init__(self, outcome: Unlock | UnlockRefused, text: str, how: str = "camera") -> None:
             super().__init__()
             self.outcome = outcome
             self.text = text  # the officer's code: the gate must not take it for a worker's
+            self.how = how  # camera or scanner (for the kiosk's event log)
 
     class Attempted(Message):
         """A sign-in attempt, durable in the store; ``face`` is the enrolled photo, decoded."""
@@ -218,6 +224,7 @@ class KioskApp(App[None]):
         self._seen: tuple[float, list[Decoded]] = (0.0, [])
         self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
         self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
+        self._camera_down = False  # for the event log: camera lost / back
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
         if camera is None:
@@ -231,6 +238,8 @@ class KioskApp(App[None]):
         return self.gate is None
 
     def on_mount(self) -> None:
+        log.info("officer screen up (demo=%s, camera=%s, sync=%s)", self.demo, self.camera is not None,
+                 self.sync_worker is not None)
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
@@ -380,6 +389,16 @@ class KioskApp(App[None]):
         self._set_camera(message.state)
 
     def _set_camera(self, state: str) -> None:
+        from store.events import EventKind
+
+        if state in ("reconnecting", "failed") and not self._camera_down:
+            self._camera_down = True
+            self.log_event(EventKind.CAMERA_LOST, reason=state)
+        elif state == "connected" and self._camera_down:
+            self._camera_down = False
+            self.log_event(EventKind.CAMERA_BACK)
+        if state != self.camera_state:
+            log.info("camera %s", state)
         self.camera_state = state
         for screen in self._mode_screens():
             for w in screen.query(CameraStatus):
@@ -396,7 +415,7 @@ class KioskApp(App[None]):
             self.check_unlock(message.text)
 
     @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
-    def check_unlock(self, text: str) -> None:
+    def check_unlock(self, text: str, how: str = "camera") -> None:
         from kiosk.unlock import check_officer
 
         cfg = self.config
@@ -409,16 +428,19 @@ class KioskApp(App[None]):
         except StoreError as exc:
             self.post_message(self.Failed(_cause(exc).message(self.lang)))
             return
-        self.post_message(self.UnlockChecked(outcome, text))
+        self.post_message(self.UnlockChecked(outcome, text, how))
 
     def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
         from kiosk.unlock import UnlockRefused
+        from store.events import EventKind
 
         outcome = message.outcome
         if not self.locked:
             return
         screen = self._locked_screen()
         if isinstance(outcome, UnlockRefused):
+            self.log_event(EventKind.UNLOCK_REFUSED, officer_id=outcome.officer_id, how=message.how,
+                           reason=outcome.reason.value)
             text = f"{_t('unlock_refused', self.lang)}：{outcome.message(self.lang)}"
             if outcome.officer_name:
                 text = f"{outcome.officer_name} · {text}"
@@ -429,20 +451,27 @@ class KioskApp(App[None]):
         if screen is not None:
             screen.show_message("")
         if len(outcome.projects) == 1:
-            self._start(outcome, outcome.projects[0], message.text)
+            self._start(outcome, outcome.projects[0], message.text, how=message.how)
             return
 
         def picked(choice: ProjectChoice | None) -> None:
             if choice is not None and self.locked:
-                self._start(outcome, choice, message.text)
+                self._start(outcome, choice, message.text, how=message.how)
 
         self.push_screen(ProjectPicker(outcome.projects), picked)
 
-    def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "") -> None:
+    def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "", how: str | None = None) -> None:
         from kiosk.gate import Gate
+        from store.events import EventKind
         from store.signin import SignInService
 
         cfg = self.config
+        before = self.session
+        if before is None:
+            self.log_event(EventKind.UNLOCK, officer_id=unlock.officer_id, project_id=project.id, how=how)
+        elif before.project.id != project.id:
+            self.log_event(EventKind.PROJECT_CHANGED, officer_id=unlock.officer_id, project_id=project.id,
+                           how="key", detail=f"{before.project.id} -> {project.id}")
         if self._service is None:
             self._service = SignInService(self.engine, cfg.sign_in_policy())
         self.session = Session(unlock.officer_id, unlock.officer_name, unlock.projects, project)
@@ -464,8 +493,13 @@ class KioskApp(App[None]):
             self.switch_mode("officer")
 
     def action_lock(self, why: str = "locked_by_key") -> None:
+        from store.events import EventKind
+
         if self.locked:
             return
+        s = self.session
+        self.log_event(EventKind.LOCK, officer_id=s.officer_id if s else None, project_id=s.project.id if s else None,
+                       how="idle" if why == "locked_idle" else "key")
         self.gate = None
         self.session = None
         while len(self.screen_stack) > 1:
@@ -501,7 +535,7 @@ class KioskApp(App[None]):
         if not text:
             return
         if self.locked:
-            self.check_unlock(text)
+            self.check_unlock(text, "scanner")
         else:
             self.last_activity = time.monotonic()
             self.sign_in_text(text)
@@ -522,6 +556,8 @@ class KioskApp(App[None]):
     # --- results ---------------------------------------------------------------------------------
 
     def on_kiosk_app_attempted(self, message: Attempted) -> None:
+        r = message.event.result  # outcome and reason only: no worker, no code
+        log.info("attempt %s %s", r.outcome.value, r.reason.value if r.reason else "-")
         self.last_activity = time.monotonic()
         officer = self._officer_screen()
         if officer is not None:
@@ -616,13 +652,28 @@ class KioskApp(App[None]):
         return _view_of(st)
 
     def on_kiosk_app_sync_changed(self, message: SyncChanged) -> None:
-        self.sync_view = message.view
+        view = message.view
+        if view.kind == "running":  # the clock warning stays up while the next round runs
+            view = dataclasses.replace(view, clock_drift_s=self.sync_view.clock_drift_s)
+        else:
+            self._clock_notice(view)
+        self.sync_view = view
         for screen in self._mode_screens():
             for w in screen.query(SyncStatus):
-                w.set_view(message.view)
+                w.set_view(view)
+
+    def _clock_notice(self, view: SyncView) -> None:
+        """A clock out of step with the shared database: said once in full, then kept on the sync line."""
+        drift = view.clock_drift_s
+        if drift is not None and self.sync_view.clock_drift_s is None:
+            from store.clock import drift_message
+
+            self.notify(drift_message(drift, self.config.policy.clock_skew_s, self.lang), severity="warning",
+                        timeout=60)
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
         """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
+        log.warning("shown to the officer: %s", message.text)
         if not self.locked and self._officer_screen() is not None:
             self.officer_screen.show_error(message.text)
             self._ring(Outcome.REFUSED)
@@ -651,6 +702,7 @@ class KioskApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self._log_quit()
                 self._stop_source()
                 self.workers.cancel_all()
                 self.exit()
@@ -693,6 +745,28 @@ class KioskApp(App[None]):
             clock=self.now, timezone=project.timezone, lang=self.lang,
         ))
 
+    # --- the kiosk's event log (store/events.py) ---------------------------------------------------
+
+    def log_event(self, kind: str, **fields: Any) -> None:
+        """Add an event to the kiosk's log, in a thread worker: the log never holds up the screen."""
+        self._write_event(kind, fields)
+
+    @work(thread=True, exit_on_error=False, group="events", description="event log")
+    def _write_event(self, kind: str, fields: dict[str, Any]) -> None:
+        from store.events import record_event
+
+        with contextlib.suppress(StoreError):  # a busy store: the gate matters more than its log
+            record_event(self.engine, kind, kiosk_id=self.kiosk_id, at=self.now(), **fields)
+
+    def _log_quit(self) -> None:
+        """Quitting is written at once (the workers are about to be cancelled)."""
+        from store.events import EventKind, record_event
+
+        s = self.session
+        with contextlib.suppress(StoreError):
+            record_event(self.engine, EventKind.QUIT, kiosk_id=self.kiosk_id, at=self.now(),
+                         officer_id=s.officer_id if s else None, project_id=s.project.id if s else None)
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _locked_screen(self) -> LockedScreen | None:
@@ -715,7 +789,9 @@ def _cause(exc: StoreError) -> StoreError:
 
 def _view_of(st: StoreSyncStatus) -> SyncView:
     kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
-    return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since, pending=st.pending_total)
+    drift = st.clock_drift_s if st.clock_drifting else None  # shown only beyond [policy] clock_skew_s
+    return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since,
+                    pending=st.pending_total, clock_drift_s=drift)
 
 
 def _module_exists(name: str) -> bool:
@@ -801,10 +877,10 @@ def run_app(args: argparse.Namespace) -> int:
     if url is None:
         notices.append(f"{_t('sync_local', 'zh')}：{_t('no_shared', 'zh')}\n"
                        f"{_t('sync_local', 'en')}: {_t('no_shared', 'en')}")
-    app = build_app(cfg, engine, camera, verifier, kiosk_id=kiosk_id, sync=worker,
-                    sync_status=lambda: status(engine), image_preview=terminal_has_images(),
-                    issuer_key=issuer_key, shared=(shared, url) if shared is not None and url else None,
-                    notices=notices)
+    app = build_app(cfg, engine, camera if spec.strip() else None, verifier, kiosk_id=kiosk_id,  # "": scanner only
+                    sync=worker, sync_status=lambda: status(engine, clock_skew_s=cfg.policy.clock_skew_s),
+                    image_preview=terminal_has_images(), issuer_key=issuer_key,
+                    shared=(shared, url) if shared is not None and url else None, notices=notices)
     try:
         app.run()
     finally:

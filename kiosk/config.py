@@ -170,6 +170,36 @@ class ServeSettings(_Section):
     max_upload_mb: float = Field(default=8.0, gt=0, le=64)
 
 
+class RetentionSettings(_Section):
+    """How long records are kept (store/retention.py): on the shared database by law and for wages, on a
+    kiosk only as long as the gate needs them once they are pushed."""
+
+    attendance_days: int = Field(default=730, ge=1)
+    attempts_days: int = Field(default=730, ge=1)
+    photos_days: int = Field(default=730, ge=1)
+    #: the monthly attendance wages are paid from
+    wages_days: int = Field(default=1095, ge=1)
+    #: a kiosk's pushed gate photos, attempts, attendance and events
+    kiosk_days: int = Field(default=30, ge=1)
+    #: rows deleted per transaction
+    batch: int = Field(default=5000, ge=1)
+
+    def periods(self) -> Any:
+        from store.retention import Periods
+
+        return Periods(self.attendance_days, self.attempts_days, self.photos_days, self.wages_days, self.kiosk_days)
+
+
+class BackupSettings(_Section):
+    #: where `kiosk db backup` writes when no --out is given; empty: <user data dir>/backups
+    folder: str = ""
+    #: how many backups to keep (the oldest beyond go)
+    keep: int = Field(default=7, ge=1)
+
+    def dir(self) -> Path:
+        return Path(self.folder).expanduser() if self.folder else data_dir() / "backups"
+
+
 class Config(_Section):
     #: language of the screens: zh (default) or en
     language: Literal["zh", "en"] = "zh"
@@ -181,6 +211,8 @@ class Config(_Section):
     sync: SyncSettings = SyncSettings()
     location: LocationSettings = LocationSettings()
     serve: ServeSettings = ServeSettings()
+    retention: RetentionSettings = RetentionSettings()
+    backup: BackupSettings = BackupSettings()
 
     #: the file it was read from (None: defaults)
     path: Path | None = None

@@ -44,6 +44,8 @@ class UnlockRefused:
     officer_name: str | None = None
     detail_zh: str = ""
     detail_en: str = ""
+    #: the officer, when the code was a genuine officer's (for the kiosk's event log)
+    officer_id: uuid.UUID | None = None
 
     def message(self, lang: str = "zh") -> str:
         """The full message: the detail when there is one (it includes the reason), else the reason."""
@@ -88,7 +90,7 @@ def check_officer(
             if p is not None and p.deleted_at is None and officer_assigned(s, officer.id, pid, local_date(at, p.timezone or timezone)):
                 projects.append(p)
         if not projects:
-            return UnlockRefused(Reason.OFFICER_NOT_ASSIGNED, officer.name)
+            return UnlockRefused(Reason.OFFICER_NOT_ASSIGNED, officer.name, officer_id=officer.id)
         if kiosk_lat is not None and kiosk_lon is not None:
             from store.geo import kiosk_range_error
 
@@ -97,7 +99,7 @@ def check_officer(
             if not inside:
                 err = errors[projects[0].id]
                 assert err is not None
-                return UnlockRefused(Reason.KIOSK_OUTSIDE_RANGE, officer.name, err.zh, err.en)
+                return UnlockRefused(Reason.KIOSK_OUTSIDE_RANGE, officer.name, err.zh, err.en, officer_id=officer.id)
             projects = inside
         choices = tuple(ProjectChoice(p.id, p.name, p.timezone or timezone) for p in sorted(projects, key=lambda p: p.name))
         return Unlock(officer.id, officer.name, choices)

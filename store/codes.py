@@ -355,6 +355,9 @@ class TrustList:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def trusted(self) -> list[TrustedKey]:
+        return list(self._keys.values())
+
     def __repr__(self) -> str:
         return f"TrustList({sorted(self._keys)})"
 

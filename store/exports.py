@@ -170,6 +170,31 @@ def refused_table(project: ProjectInfo, since: date, until: date, attempts: Sequ
     return Table(title, headers, rows, _t(lang, "被拒记录", "Refused"), freeze_cols=1, landscape=True)
 
 
+def events_table(project: ProjectInfo, since: date, until: date, events: Sequence[Any], lang: str = "zh") -> Table:
+    """The kiosks' event log (store/events.py): unlocks, locks, camera, sync, clock, quitting."""
+    from store.events import describe
+
+    tz = project.timezone
+    headers = [
+        _t(lang, "时间", "Time"), _t(lang, "签到设备", "Kiosk"), _t(lang, "事件", "Event"),
+        _t(lang, "签到员", "Officer"), _t(lang, "签到员编号", "Officer id"), _t(lang, "方式·原因", "How · why"),
+        _t(lang, "详情", "Detail"),
+    ]
+    rows = [
+        [
+            local_time(e.at, tz, "%Y-%m-%d %H:%M:%S"), e.kiosk, e.kind_label(lang), e.officer,
+            str(e.officer_id) if e.officer_id else "", describe(e, lang), e.detail or "",
+        ]
+        for e in events
+    ]
+    title = _t(
+        lang,
+        f"签到设备事件记录　{project.name}　{since.isoformat()} 至 {until.isoformat()}　共 {len(rows)} 条",
+        f"Kiosk event log — {project.name} — {since.isoformat()} to {until.isoformat()} — {len(rows)} events",
+    )
+    return Table(title, headers, rows, _t(lang, "设备事件", "Events"), freeze_cols=1, landscape=True)
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 
@@ -290,6 +315,16 @@ def export_refused(engine: Engine, project: ProjectInfo, since: date, until: dat
         raise StoreError("结束日期不能早于开始日期", "--to cannot be before --from")
     table = refused_table(project, since, until, refused_attempts(engine, project.id, since, until), lang)
     return write_table(table, out, fmt), len(table.rows)
+
+
+def export_events(engine: Engine, project: ProjectInfo, since: date, until: date, out: Path, fmt: Format,
+                  lang: str = "zh") -> tuple[Path, int]:
+    from store.events import project_events
+
+    if until < since:
+        raise StoreError("结束日期不能早于开始日期", "--to cannot be before --from")
+    events = project_events(engine, project.id, since, until, project.timezone)
+    return write_table(events_table(project, since, until, events, lang), out, fmt), len(events)
 
 
 # --- the evacuation list -------------------------------------------------------------------------

@@ -269,6 +269,36 @@ class GatePhoto(Stamped, table=True):
     height: int
 
 
+class AttendanceMonth(Stamped, table=True):
+    """What wages need of the attendance, kept after the daily rows are purged (``store/retention.py``):
+    one row per worker, project and month with the days present. Only on the shared database."""
+
+    __table_args__ = (UniqueConstraint("worker_id", "project_id", "month", name="uq_attendancemonth"),)
+
+    worker_id: uuid.UUID = Field(foreign_key="worker.id")
+    project_id: uuid.UUID = Field(foreign_key="project.id", index=True)
+    month: date = Field(index=True)  # the first day of the month
+    days: str  # the days of the month present, "1,2,5"
+    days_present: int
+
+
+class KioskEvent(Stamped, table=True):
+    """The kiosk's own event log: unlock and lock, project changes, camera lost and back, sync failures,
+    clock drift, quitting (``store/events.py``). Pushed with the attempts. Never a personal value beyond
+    the officer's id: no names, no codes, no worker ids."""
+
+    __table_args__ = (Index("ix_kioskevent_project_at", "project_id", "at"), Index("ix_kioskevent_kiosk_at", "kiosk_id", "at"))
+
+    at: datetime = _ts()
+    kiosk_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    kind: str  # EventKind value
+    officer_id: uuid.UUID | None = None
+    how: str | None = None  # camera / scanner / key / idle / auto
+    reason: str | None = None  # a Reason value (a refused unlock), or a short code
+    detail: str | None = None  # plain, non-personal: "+312 s", the error's first line
+
+
 class AuditLog(Stamped, table=True):
     """Who changed what and when (administration). Holds ids and field names, never sensitive values."""
 
@@ -312,6 +342,8 @@ REVISIONED: tuple[type[Stamped], ...] = (
     Attendance,
     SignInAttempt,
     GatePhoto,
+    AttendanceMonth,
+    KioskEvent,
     AuditLog,
 )
 

@@ -44,6 +44,7 @@ def grants() -> dict[str, list[str]]:
     out["attendance"] = ["SELECT", "INSERT", "DELETE"]
     out["signinattempt"] = ["SELECT", "INSERT", "UPDATE (outcome, attendance_id, rev, updated_at)"]
     out["gatephoto"] = ["SELECT", "INSERT"]
+    out["kioskevent"] = ["INSERT"]  # the kiosk's event log: it adds its own, reads no one's
     out["kiosk"] = ["SELECT", "INSERT", "UPDATE (name, project_id, latitude, longitude, last_seen_at, updated_at, rev)"]
     out["synccounter"] = ["SELECT", "UPDATE"]
     out["syncstate"] = ["SELECT"]

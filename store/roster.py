@@ -33,7 +33,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from store.db import translate_errors
 from store.errors import StoreError
-from store.models import Attendance, Employer, Employment, Kiosk, Project, SignInAttempt, Worker
+from store.models import (
+    Attendance,
+    AttendanceMonth,
+    Employer,
+    Employment,
+    Kiosk,
+    Project,
+    SignInAttempt,
+    Worker,
+)
 from store.reasons import Outcome, Reason, Way
 from store.timeutil import as_utc, zone
 
@@ -648,13 +657,20 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
             .order_by(EMP.start_date)
         ).all()
         # ids and dates as the driver gives them: 150 000 rows a month, converted only to a day number
-        present = conn.execute(
+        present: list[Any] = list(conn.execute(
             select(_raw(ATT.worker_id), type_coerce(ATT.work_date, String)).where(
                 ATT.project_id == project_id,
                 ATT.work_date >= first,
                 ATT.work_date <= last,
             )
-        ).all()
+        ).all())
+        # a month whose daily rows were purged after the retention period keeps its days for wages
+        # (store/retention.py)
+        am = AttendanceMonth.__table__.c  # type: ignore[attr-defined]
+        for key, days in conn.execute(
+            select(_raw(am.worker_id), am.days).where(am.project_id == project_id, am.month == first)
+        ).all():
+            present += [(key, f"{first:%Y-%m}-{int(d):02d}") for d in str(days).split(",") if d]
         rows: dict[Any, MonthRow] = {}
         for key, name, masked, employer, team, trade in employed:
             rows[key] = MonthRow(key, name, masked, employer or "", team or "", trade or "", set())

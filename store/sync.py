@@ -16,6 +16,7 @@ pointed at another shared database (its ``db.id`` differs) starts both cursors a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,8 +26,10 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from store.clock import CHECKED_AT, DRIFT_S, DRIFTING, drifting, measure_drift, spoken
 from store.db import make_engine, redact, translate_errors
 from store.errors import StoreError
+from store.events import EventKind, insert_event
 from store.revision import current_revision
 from store.sync_pull import Progress, pull
 from store.sync_push import push
@@ -50,6 +53,9 @@ from store.timeutil import utcnow
 __all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "record_failure", "status", "sync_once"]
 
 
+log = logging.getLogger(__name__)
+
+
 class SyncFailed(StoreError):
     """The shared database could not be reached or refused a write; nothing was lost, it will retry."""
 
@@ -64,6 +70,8 @@ class SyncReport:
     contested_days: int = 0  # days two kiosks both signed someone in (the earliest kept)
     replaced: int = 0  # local attendance rows replaced by an earlier one from another kiosk
     error: StoreError | None = None
+    #: seconds this kiosk's clock is ahead of the shared database's (None: not measured, e.g. SQLite)
+    clock_drift_s: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +84,7 @@ class SyncReport:
             "replaced": self.replaced,
             "error": self.error.en if self.error else None,
             "error_zh": self.error.zh if self.error else None,
+            "clock_drift_s": self.clock_drift_s,
         }
 
 
@@ -96,9 +105,12 @@ def sync_once(
     face_thumbs: bool = False,
     photos: bool = True,
     on_progress: Progress | None = None,
+    clock_skew_s: float = 30.0,
+    clock: Callable[[], datetime] = utcnow,
 ) -> SyncReport:
-    """Push, then pull. Never raises for a shared database that is down or cut: the report says so and
-    the local state remembers it (``offline since``); whatever was not sent is sent next time."""
+    """Compare the clocks, push, then pull. Never raises for a shared database that is down or cut: the
+    report says so and the local state remembers it (``offline since``); whatever was not sent is sent
+    next time. ``clock`` is the kiosk's clock (store/clock.py; tests move it)."""
     started, t0 = utcnow(), time.perf_counter()
     url = str(shared.url)
     sent: dict[str, int] = {}  # rows of the batches that committed, even when a later one fails
@@ -110,18 +122,57 @@ def sync_once(
 
     try:
         with translate_errors(url):
+            drift = measure_drift(shared, clock)
+            _remember_clock(local, drift, clock_skew_s)
             _bind_shared(local, shared)
+            _mark_back(local)
             pushed = push(local, shared, photos=photos, on_progress=on_push)
             pulled = pull(local, shared, face_thumbs=face_thumbs, on_progress=on_progress)
     except (StoreError, DBAPIError) as exc:
         err = exc if isinstance(exc, StoreError) else _failed(url, exc)
         _remember(local, started, err)
+        log.warning("sync failed: %s", err.en)
         return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=err)
     _remember(local, started, None)
+    log.info("sync ok in %.0f ms: pushed %s, pulled %s, clock drift %s s", (time.perf_counter() - t0) * 1000,
+             pushed.rows, pulled.rows, drift)
     return SyncReport(
         True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
-        contested_days=pushed.conflicts, replaced=pulled.replaced,
+        contested_days=pushed.conflicts, replaced=pulled.replaced, clock_drift_s=drift,
     )
+
+
+def _mark_back(local: Engine) -> None:
+    """The shared database answers again after failing: logged before the push, so the event goes with it."""
+    with translate_errors(str(local.url)), local.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            state = read_state(conn)
+            if OFFLINE_SINCE in state and state.get(BACK_LOGGED) != state[OFFLINE_SINCE]:
+                insert_event(conn, EventKind.SYNC_BACK, how="sync", detail=f"offline since {state[OFFLINE_SINCE]}")
+                write_state(conn, {BACK_LOGGED: state[OFFLINE_SINCE]})
+
+
+def _remember_clock(local: Engine, drift: float | None, skew_s: float) -> None:
+    """Keep the last measurement; crossing the tolerance either way is an event of the kiosk's log."""
+    with translate_errors(str(local.url)), local.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            was = read_state(conn).get(DRIFTING) == "1"
+            now = drifting(drift, skew_s)
+            write_state(conn, {
+                DRIFT_S: None if drift is None else f"{drift:.3f}",
+                CHECKED_AT: utcnow().isoformat(),
+                DRIFTING: "1" if now else None,
+            })
+            if now and not was:
+                assert drift is not None
+                sign = "+" if drift > 0 else "-"
+                insert_event(conn, EventKind.CLOCK_DRIFT, how="sync", reason="ahead" if drift > 0 else "behind",
+                             detail=f"{sign}{abs(drift):.0f} s ({spoken(drift, 'en')}; allowed {skew_s:.0f} s)")
+            elif was and not now:
+                insert_event(conn, EventKind.CLOCK_OK, how="sync",
+                             detail=None if drift is None else f"{drift:+.0f} s")
 
 
 def _failed(url: str, exc: DBAPIError) -> SyncFailed:
@@ -139,15 +190,20 @@ def _remember(local: Engine, started: datetime, err: StoreError | None) -> None:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             values: dict[str, str | None] = {LAST_ATTEMPT: started.isoformat()}
+            state = read_state(conn)
             if err is None:  # a success clears the last error: --status shows none after it
                 values |= {LAST_SUCCESS: utcnow().isoformat(), OFFLINE_SINCE: None, LAST_ERROR_ZH: None,
                            LAST_ERROR_EN: None}
             else:
                 values |= {LAST_ERROR_ZH: err.zh, LAST_ERROR_EN: err.en}
-                if OFFLINE_SINCE not in read_state(conn):
+                if OFFLINE_SINCE not in state:  # the first failure of a run of them is logged, not each retry
                     values[OFFLINE_SINCE] = started.isoformat()
+                    insert_event(conn, EventKind.SYNC_FAILED, how="sync", reason=type(err).__name__, detail=err.en)
             write_state(conn, values)
 
+
+#: the offline spell whose end was logged (a round that reached the database, then failed, logs it once)
+BACK_LOGGED = "sync.back_logged"
 
 Listener = Callable[[SyncReport, SyncStatus], None]
 
@@ -170,6 +226,7 @@ class SyncWorker:
         poll_s: float = 0.25,
         retry_s: float = 5.0,
         live: bool = True,
+        clock_skew_s: float = 30.0,
     ) -> None:
         self.local = local
         self.shared_url = shared_url
@@ -180,6 +237,7 @@ class SyncWorker:
         self.poll_s = poll_s
         self.retry_s = retry_s
         self.live = live
+        self.clock_skew_s = clock_skew_s
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -222,7 +280,7 @@ class SyncWorker:
         if self.on_report is None:
             return
         try:
-            st = status(self.local)
+            st = status(self.local, clock_skew_s=self.clock_skew_s)
         except StoreError:
             return  # the local store is busy: the next round tells
         self.on_report(report, st)
@@ -256,7 +314,8 @@ class SyncWorker:
                     self._asked.clear()
                     seen_local = rev
                     try:
-                        report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos)
+                        report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos,
+                                           clock_skew_s=self.clock_skew_s)
                     except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
                         report = SyncReport(False, utcnow(), 0.0, error=exc)
                     self.last_report = report

@@ -1,5 +1,5 @@
-"""Push: what a kiosk recorded (its own Kiosk row, attempts, attendance, gate photos) into the shared
-database.
+"""Push: what a kiosk recorded (its own Kiosk row, attempts, attendance, gate photos, its event log) into
+the shared database.
 
 The kiosk's own writes carry the kiosk's revisions (store/revision.py); pulled rows carry 0. So "to
 push" is every row with ``rev > push cursor``, taken in batches in revision order. Each batch goes
@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from store.models import Attendance, GatePhoto, Kiosk, SignInAttempt
+from store.models import Attendance, GatePhoto, Kiosk, KioskEvent, SignInAttempt
 from store.reasons import Outcome
 from store.revision import current_revision, take_revisions
 from store.sync_pull import dialect_insert, table_of
@@ -67,7 +67,8 @@ def push(
     """Send everything the kiosk has not pushed yet. Raises driver errors as they come (the cursor
     then stays at the last batch that committed)."""
     att, sa, gp, kt = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto), table_of(Kiosk)
-    limits = {kt: batch, sa: batch, att: batch} | ({gp: photo_batch} if photos else {})
+    ev = table_of(KioskEvent)
+    limits = {kt: batch, sa: batch, att: batch, ev: batch} | ({gp: photo_batch} if photos else {})
     counts: dict[str, int] = {}
     batches = conflicts = 0
     with local.connect() as lconn:
@@ -92,7 +93,8 @@ def push(
             pages = {t: [r for r in rows if r["rev"] <= end] for t, rows in pages.items()}
             with shared.begin() as sconn:  # on SQLite the counter UPDATE first takes the write lock
                 conflicts += apply_batch(
-                    sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []), pages.get(kt, [])
+                    sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []), pages.get(kt, []),
+                    pages.get(ev, []),
                 )
             with lconn.begin():
                 write_state(lconn, {PUSH_REV: str(end)})
@@ -112,6 +114,7 @@ def apply_batch(
     attendance: Sequence[dict[str, Any]],
     photos: Sequence[dict[str, Any]] = (),
     kiosks: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
 ) -> int:
     """Apply one batch inside the caller's shared transaction; returns the number of contested days."""
     take_revisions(conn, 0)  # the counter's row lock: one push at a time from here to commit
@@ -120,6 +123,7 @@ def apply_batch(
     _upsert_kiosks(conn, kiosks, now)
     _insert_new(conn, sa, attempts, now)
     _insert_new(conn, gp, photos, now)
+    _insert_new(conn, table_of(KioskEvent), events, now)
 
     # attendance: the earliest of each day wins
     shared_days = _days_held(conn, att, [_key(r) for r in attendance])

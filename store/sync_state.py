@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from store.db import translate_errors
-from store.models import Attendance, GatePhoto, SignInAttempt, SyncState
+from store.models import Attendance, GatePhoto, KioskEvent, SignInAttempt, SyncState
 from store.timeutil import as_utc, parse_instant, utcnow, zone
 
 PULL_REV = "pull.rev"
@@ -36,6 +36,7 @@ PUSHED_TABLES: dict[str, Table] = {
     "attendance": Attendance.__table__,  # type: ignore[attr-defined]
     "attempts": SignInAttempt.__table__,  # type: ignore[attr-defined]
     "photos": GatePhoto.__table__,  # type: ignore[attr-defined]
+    "events": KioskEvent.__table__,  # type: ignore[attr-defined]
 }
 
 _T = SyncState.__table__  # type: ignore[attr-defined]
@@ -83,6 +84,24 @@ class SyncStatus:
     pulled_rev: int = 0
     pushed_rev: int = 0
     at: datetime = field(default_factory=utcnow)
+    #: the kiosk's clock against the shared database's at the last sync (store/clock.py): seconds ahead
+    clock_drift_s: float | None = None
+    clock_checked_at: datetime | None = None
+    clock_skew_s: float = 30.0
+
+    @property
+    def clock_drifting(self) -> bool:
+        from store.clock import drifting
+
+        return drifting(self.clock_drift_s, self.clock_skew_s)
+
+    def clock_message(self, lang: str = "zh") -> str | None:
+        """The clock in plain words, or None before any sync measured it."""
+        from store.clock import drift_message
+
+        if self.clock_checked_at is None:
+            return None
+        return drift_message(self.clock_drift_s, self.clock_skew_s, lang)
 
     @property
     def pending_total(self) -> int:
@@ -109,6 +128,10 @@ class SyncStatus:
             text = "Local only (never synced)" if en else "仅本机（尚未同步）"
         if self.pending_total:
             text += f" · {self.pending_total} to upload" if en else f" · 待上传 {self.pending_total}"
+        if self.clock_drifting and self.clock_drift_s is not None:
+            from store.clock import short_warning
+
+            text += " · " + short_warning(self.clock_drift_s, lang)
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -123,6 +146,11 @@ class SyncStatus:
             "last_error_zh": self.last_error_zh,
             "pulled_rev": self.pulled_rev,
             "pushed_rev": self.pushed_rev,
+            "clock_drift_s": self.clock_drift_s,
+            "clock_checked_at": self.clock_checked_at.isoformat() if self.clock_checked_at else None,
+            "clock_ok": None if self.clock_checked_at is None or self.clock_drift_s is None else not self.clock_drifting,
+            "clock": self.clock_message("en"),
+            "clock_zh": self.clock_message("zh"),
         }
 
 
@@ -131,8 +159,10 @@ def _instant(state: Mapping[str, str], key: str) -> datetime | None:
     return as_utc(parse_instant(text)) if text else None
 
 
-def status(local: Engine) -> SyncStatus:
+def status(local: Engine, *, clock_skew_s: float = 30.0) -> SyncStatus:
     """The sync state of a kiosk's local store. Local only: never touches the network."""
+    from store.clock import CHECKED_AT, DRIFT_S
+
     with translate_errors(str(local.url)), local.connect() as conn:
         state = read_state(conn)
         pushed = int_state(state, PUSH_REV)
@@ -150,4 +180,7 @@ def status(local: Engine) -> SyncStatus:
         last_error_en=state.get(LAST_ERROR_EN),
         pulled_rev=int_state(state, PULL_REV),
         pushed_rev=pushed,
+        clock_drift_s=float(state[DRIFT_S]) if state.get(DRIFT_S) else None,
+        clock_checked_at=_instant(state, CHECKED_AT),
+        clock_skew_s=clock_skew_s,
     )

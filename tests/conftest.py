@@ -4,7 +4,7 @@ PostgreSQL (127.0.0.1:5432, user postgres, trust auth): each test session create
 ``kiosk_test_<random>`` and drops it at the end. When the server is missing the PostgreSQL tests fail
 on CI (CI=true) and are skipped with a message elsewhere.
 
-Tests never read the developer's own config: KIOSK_CONFIG and KIOSK_DATA_DIR point into a temporary
+Tests never read the developer's own config: KIOSK_CONFIG, KIOSK_DATA_DIR and KIOSK_LOG_DIR point into a temporary
 folder for the whole session.
 """
 
@@ -45,8 +45,9 @@ QR_CORPUS = _find_corpus()
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     home = tmp_path_factory.mktemp("kiosk-home")
-    old = {k: os.environ.get(k) for k in ("KIOSK_CONFIG", "KIOSK_DATA_DIR")}
+    old = {k: os.environ.get(k) for k in ("KIOSK_CONFIG", "KIOSK_DATA_DIR", "KIOSK_LOG_DIR")}
     os.environ["KIOSK_DATA_DIR"] = str(home / "data")
+    os.environ["KIOSK_LOG_DIR"] = str(home / "logs")
     os.environ.pop("KIOSK_CONFIG", None)
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     yield

@@ -108,7 +108,7 @@ def test_cli_sync_once_and_status(sqlite_url: str, tmp_path: Path, capsys: pytes
     SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(0))
     code, out, _ = _run(capsys, "sync", "--status", "--local", local)
     st = json.loads(out)
-    assert st["state"] == "synced" and st["pending"] == {"attendance": 1, "attempts": 1, "photos": 0}
+    assert st["state"] == "synced" and st["pending"] == {"attendance": 1, "attempts": 1, "photos": 0, "events": 0}
     # the shared database is gone: exit 2, the reason in both languages, the kiosk remembers it
     gone = str(tmp_path / "no-such-dir" / "shared.db")
     code, out, err = _run(capsys, "sync", "--once", "--json", "--local", local, "--shared", gone)

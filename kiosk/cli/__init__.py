@@ -36,16 +36,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _what(args: argparse.Namespace) -> str:
+    """The command and its action (``db backup``), never its arguments (they may hold a code)."""
+    parts = [str(args.command)]
+    parts += [str(v) for k, v in vars(args).items() if k.endswith(("_command", "_kind")) and isinstance(v, str)]
+    return " ".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
     import os
 
     from kiosk.cli.common import user_error
+    from kiosk.logs import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging()
+    log = logging.getLogger("kiosk.cli")
+    what = _what(args)
+    log.info("kiosk %s: start", what)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except KeyboardInterrupt:
+        log.info("kiosk %s: interrupted", what)
         print("已中断 / interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -53,9 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the one place an error becomes a message (kiosk.cli.common.user_error)
         err = user_error(exc)
         if err is None or os.environ.get("KIOSK_DEBUG"):
+            log.error("kiosk %s: %s", what, type(exc).__name__)
             raise
+        log.warning("kiosk %s: %s: %s", what, type(err).__name__, err.en)
         print(err.both(), file=sys.stderr)
         return 2
+    log.info("kiosk %s: exit %d", what, code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

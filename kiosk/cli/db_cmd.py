@@ -1,16 +1,17 @@
-"""``kiosk db upgrade|current``: create or migrate a database's schema (Alembic)."""
+"""``kiosk db upgrade|current|roles|backup|restore``: the schema (Alembic), the kiosk's PostgreSQL roles, and
+backups of the local store (store/backup.py)."""
 
 from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
 
 ORDER = 90
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="数据库结构 / database schema (migrations)")
+    p = sub.add_parser("db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dsub.add_parser("upgrade", help="创建或升级数据库结构 / create or migrate the schema to the latest")
     add_db_arg(up)
@@ -31,6 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     roles.add_argument("--login", metavar="NAME", help="also create (or update) this login role in the group")
     roles.add_argument("--password-env", metavar="VAR", help="environment variable holding the login's password")
     roles.set_defaults(func=cmd_roles)
+    bk = dsub.add_parser("backup", help="备份本机数据库（运行中也可） / back up the local store, also while the kiosk runs")
+    add_db_arg(bk, help_="本机数据库 / the local SQLite store (default: the config's)")
+    add_config_arg(bk)
+    bk.add_argument("--out", metavar="DIR", help="备份文件夹 / backup folder (default: [backup] folder)")
+    bk.add_argument("--keep", type=int, metavar="N", help="保留最近 N 份 / keep the newest N (default: [backup] keep, 7)")
+    bk.set_defaults(func=cmd_backup)
+    rs = dsub.add_parser("restore", help="从备份恢复本机数据库 / put a backup back as the local store (checked first)")
+    rs.add_argument("file", metavar="FILE", help="备份文件 / the backup file")
+    add_db_arg(rs, help_="要恢复的本机数据库 / the local store to replace (default: the config's)")
+    add_config_arg(rs)
+    rs.add_argument("--yes", action="store_true", help="不再询问 / do not ask for confirmation")
+    rs.set_defaults(func=cmd_restore)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -77,4 +90,59 @@ def cmd_roles(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print_json({"db": redact(url), **result})
+    return 0
+
+
+def _local_file(args: argparse.Namespace) -> str:
+    from sqlalchemy.engine import make_url
+
+    from store.backup import BackupError
+    from store.db import normalise_url
+
+    url = normalise_url(db_url(args))
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        raise BackupError(
+            "只能备份 SQLite 本机数据库；共享的 PostgreSQL 数据库请用 pg_dump（见 README）",
+            "Only a SQLite local store is backed up here; back up the shared PostgreSQL database with pg_dump "
+            "(see the README)",
+        )
+    return path
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from store.backup import BackupError, backup
+
+    cfg = config_of(args)
+    keep = args.keep if args.keep is not None else cfg.backup.keep
+    if keep < 1:
+        raise BackupError("--keep 至少为 1", "--keep must be at least 1")
+    out = Path(args.out).expanduser() if args.out else cfg.backup.dir()
+    result = backup(Path(_local_file(args)), out, keep=keep)
+    print_json(result.as_dict())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from store.backup import check_backup, restore
+
+    cfg = config_of(args)
+    target = Path(_local_file(args))
+    revision = check_backup(Path(args.file))  # before asking: a bad file is said at once
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("恢复会覆盖本机数据库：请加 --yes 确认 / restoring replaces the local store: add --yes", file=sys.stderr)
+            return 2
+        answer = input(f"用 {args.file} 覆盖 {target}？当前数据库会先另存一份。[y/N] / replace {target}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            print("已取消 / cancelled", file=sys.stderr)
+            return 1
+    done = restore(Path(args.file), target, safety_dir=cfg.backup.dir())
+    print_json({"restored": str(target), "from": str(Path(args.file).resolve()), "revision": revision,
+                "migrated_to": done.migrated_to})
     return 0

@@ -1,4 +1,5 @@
-"""``kiosk export daily|monthly|refused``: attendance for the wage office as CSV (UTF-8 with BOM) or XLSX."""
+"""``kiosk export daily|monthly|refused|events``: attendance for the wage office (and the kiosks' event log)
+as CSV (UTF-8 with BOM) or XLSX."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ ORDER = 45
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "export",
-        help="导出考勤 / export attendance (daily, monthly 考勤表, refused)",
+        help="导出考勤 / export attendance (daily, monthly 考勤表, refused) and the kiosks' event log",
         description="Days are the project's local dates. CSV is UTF-8 with a BOM (Excel opens the Chinese "
         "correctly); XLSX has a title row, Chinese headers, frozen header rows and fitting widths.",
     )
@@ -47,6 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
     r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
     r.set_defaults(func=cmd_refused)
+    e = esub.add_parser("events", help="签到设备事件记录 / the kiosks' event log (unlock, lock, camera, sync, clock)")
+    common(e, "csv|xlsx")
+    e.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
+    e.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
+    e.set_defaults(func=cmd_events)
 
 
 @contextmanager
@@ -105,4 +111,15 @@ def cmd_refused(args: argparse.Namespace) -> int:
     with _open(args) as (engine, project, out, fmt):
         path, n = _with_progress(args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang))
     _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from store.exports import export_events
+    from store.roster import parse_day
+
+    since, until = parse_day(args.since), parse_day(args.until)
+    with _open(args) as (engine, project, out, fmt):
+        path, n = _with_progress(args, "设备事件", lambda: export_events(engine, project, since, until, out, fmt, args.lang))
+    _report("events", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

@@ -202,8 +202,14 @@ def run_headless(args: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
+    import logging
+
+    log = logging.getLogger("kiosk.headless")
+
     def emit(ev: Any) -> None:
         counts[ev.result.outcome.value] = counts.get(ev.result.outcome.value, 0) + 1
+        r = ev.result  # outcome and reason only: no worker, no code
+        log.info("attempt %s %s %.1f ms", r.outcome.value, r.reason.value if r.reason else "-", ev.latency_ms)
         print_json(ev.as_json(tz))
 
     def failed(exc: NotRecorded) -> None:
@@ -247,4 +253,5 @@ def run_headless(args: argparse.Namespace) -> int:
         engine.dispose()
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "0"
         print(f"结束 / stopped: {summary}", file=sys.stderr, flush=True)
+        log.info("headless run ended: %s", summary)
     return 0

@@ -4,7 +4,7 @@
 with the error in Chinese and English, when the shared database cannot be reached: nothing is lost, the
 next sync sends it). ``--status`` prints the last success, pending counts and last error without touching
 the network. ``--watch`` runs the background sync in the foreground (one JSON line per round) until
-Ctrl-C. ``--local URL`` and ``--shared URL`` override the config's ``[store]``.
+Ctrl-C, and once a day purges what the kiosk pushed and no longer needs (``[retention] kiosk_days``). ``--local URL`` and ``--shared URL`` override the config's ``[store]``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from store.errors import StoreError
 
 ORDER = 60
+#: `--watch` purges what the kiosk pushed and no longer needs once a day (store/retention.py)
+PURGE_EVERY_S = 24 * 3600.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,7 +57,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise _which("local", exc) from exc
     try:
         if args.status:
-            print_json(status(local).as_dict())
+            st = status(local, clock_skew_s=cfg.policy.clock_skew_s)
+            print_json(st.as_dict())
+            if st.clock_drifting:  # in plain words, where a person looks
+                print(f"{st.clock_message('zh')}\n{st.clock_message('en')}", file=sys.stderr)
             return 0
         try:
             shared = make_engine(args.shared or cfg.store.shared(), create=False)
@@ -83,7 +88,8 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
                 prog.update(task, advance=n, description=f"同步 / sync: {table}")
 
         report = sync_once(
-            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance
+            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance,
+            clock_skew_s=cfg.policy.clock_skew_s,
         )
     print_json(report.as_dict())
     if report.error is not None:
@@ -94,15 +100,30 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
 
 def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
     import threading
+    import time
 
+    from store.errors import StoreError
+    from store.retention import purge
     from store.sync import SyncReport, SyncStatus, SyncWorker
+
+    next_purge = [0.0]
 
     def show(report: SyncReport, st: SyncStatus) -> None:
         print_json({**report.as_dict(), "status": st.message(cfg.language)})
+        if report.ok and time.monotonic() >= next_purge[0]:  # once a day: pushed rows past [retention] kiosk_days
+            next_purge[0] = time.monotonic() + PURGE_EVERY_S
+            try:
+                done = purge(local, mode="kiosk", periods=cfg.retention.periods(), tz=cfg.policy.timezone,
+                             batch=cfg.retention.batch, actor="kiosk sync --watch")
+            except StoreError as exc:
+                print(exc.both(), file=sys.stderr)
+                return
+            if done.total:
+                print_json({"retention": done.as_dict()})
 
     worker = SyncWorker(
         local, shared_url, interval_s=cfg.sync.interval_s or 30.0, face_thumbs=cfg.sync.face_thumbs,
-        photos=cfg.sync.push_photos, on_report=show,
+        photos=cfg.sync.push_photos, on_report=show, clock_skew_s=cfg.policy.clock_skew_s,
     ).start()
     try:
         threading.Event().wait()

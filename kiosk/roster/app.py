@@ -37,6 +37,7 @@ from textual.worker import get_current_worker
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
 from kiosk.roster.text import t
 from store.errors import StoreError
+from store.events import EventKind, EventRow, describe, project_events
 from store.roster import (
     ProjectInfo,
     RefusedAttempt,
@@ -59,6 +60,7 @@ from store.timeutil import utcnow
 Clock = Callable[[], datetime]
 COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "where", "reason")
 REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
+EVENT_COLUMNS = ("time", "kiosk", "event", "officer", "how", "detail")
 #: a table cell before it becomes Text: plain text, or (text, style)
 Cell = str | tuple[str, str]
 
@@ -95,11 +97,13 @@ class RosterApp(App[None]):
     class RosterLoaded(Message):
         """A refresh finished: the roster and the day's refused attempts, or None when unchanged."""
 
-        def __init__(self, roster: Roster | None, refused: list[RefusedAttempt] | None, error: str | None = None) -> None:
+        def __init__(self, roster: Roster | None, refused: list[RefusedAttempt] | None, error: str | None = None,
+                     events: list[EventRow] | None = None) -> None:
             super().__init__()
             self.roster = roster
             self.refused = refused
             self.error = error
+            self.events = events  # the kiosks' event log of the day (read on every refresh: it is small)
 
     def __init__(
         self,
@@ -126,6 +130,7 @@ class RosterApp(App[None]):
         self.roster: Roster | None = None
         self._reader = RosterReader(engine, project.id)
         self.refused: list[RefusedAttempt] = []
+        self.events: list[EventRow] = []
         self.refreshes = 0  # completed refreshes (tests wait on it)
         self.error: str | None = None
         self._polls = 0
@@ -152,6 +157,8 @@ class RosterApp(App[None]):
                 yield Static(id="shown")
             with TabPane(t("tab_refused", self.lang), id="tab-refused"):
                 yield DataTable(id="refused", cursor_type="row")
+            with TabPane(t("tab_events", self.lang), id="tab-events"):
+                yield DataTable(id="events", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -175,12 +182,13 @@ class RosterApp(App[None]):
     def refresh_roster(self, full: bool = False) -> None:
         day = self.day
         try:
+            events = project_events(self.engine, self.project.id, day, day, self.project.timezone)
             current = self.roster
             if (
                 not full and current is not None and current.day == day
                 and revision_mark(self.engine, self.project.id, day) == current.mark
             ):
-                self.post_message(self.RosterLoaded(None, None))
+                self.post_message(self.RosterLoaded(None, None, events=events))
                 return
             roster = self._reader.load(day)
             refused = refused_attempts(self.engine, self.project.id, day, day)
@@ -189,7 +197,7 @@ class RosterApp(App[None]):
         except StoreError as exc:
             self.post_message(self.RosterLoaded(None, None, exc.message(self.lang)))
             return
-        self.post_message(self.RosterLoaded(roster, refused))
+        self.post_message(self.RosterLoaded(roster, refused, events=events))
 
     def on_roster_app_roster_loaded(self, msg: RosterLoaded) -> None:
         self.error = msg.error
@@ -199,6 +207,9 @@ class RosterApp(App[None]):
             self._update_filters()
             self._render_roster()
             self._render_refused()
+        if msg.events is not None and msg.events != self.events:
+            self.events = msg.events
+            self._render_events()
         self.refreshes += 1
         self._render_header()
         self._polls += 1
@@ -371,6 +382,17 @@ class RosterApp(App[None]):
         if self.refused:
             table.move_cursor(row=min(cursor, len(self.refused) - 1), scroll=False)
 
+    def _render_events(self) -> None:
+        table = self.query_one("#events", DataTable)
+        lang, tz = self.lang, self.project.timezone
+        table.clear()
+        for e in reversed(self.events):  # newest first, like the refused tab
+            style = "red" if e.kind in _ALARMS else ""
+            table.add_row(
+                Text(local_time(e.at, tz, "%H:%M:%S")), Text(e.kiosk), Text(e.kind_label(lang), style=style),
+                Text(e.officer), Text(describe(e, lang)), Text(e.detail or "", style="dim"), key=str(e.id),
+            )
+
     def _apply_language(self) -> None:
         lang = self.lang
         roster = self.query_one("#roster", DataTable)
@@ -381,6 +403,10 @@ class RosterApp(App[None]):
         refused.clear(columns=True)
         for key in REFUSED_COLUMNS:
             refused.add_column(t(f"col_{key}", lang), key=key)
+        events = self.query_one("#events", DataTable)
+        events.clear(columns=True)
+        for key in EVENT_COLUMNS:
+            events.add_column(t(f"col_{key}", lang), key=key)
         self._shown_keys, self._shown_cells = [], {}
         self.query_one("#search", Input).placeholder = t("search", lang)
         status = self.query_one("#status", Select)
@@ -393,6 +419,7 @@ class RosterApp(App[None]):
         tabs = self.query_one("#tabs", TabbedContent)
         tabs.get_tab("tab-roster").label = t("tab_roster", lang)  # type: ignore[assignment]
         tabs.get_tab("tab-refused").label = t("tab_refused", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-events").label = t("tab_events", lang)  # type: ignore[assignment]
         for key, bindings in list(self._bindings.key_to_bindings.items()):
             self._bindings.key_to_bindings[key] = [
                 dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang)) if b.action in _BINDING_TEXT
@@ -431,6 +458,7 @@ class RosterApp(App[None]):
         if self.roster is not None:
             self._render_roster()
             self._render_refused()
+        self._render_events()
 
     @on(DataTable.RowSelected, "#roster")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -480,6 +508,9 @@ class RosterApp(App[None]):
             return
         self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang))
 
+
+#: events shown in red: something the supervisor should look at
+_ALARMS = frozenset({EventKind.UNLOCK_REFUSED, EventKind.CAMERA_LOST, EventKind.SYNC_FAILED, EventKind.CLOCK_DRIFT})
 
 _BINDING_TEXT = {
     "quit": "key_quit",

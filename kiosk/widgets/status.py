@@ -68,6 +68,8 @@ class SyncView:
     last_ok: datetime | None = None
     offline_since: datetime | None = None
     pending: int = 0
+    #: seconds the kiosk's clock is ahead of the shared database's, when more than allowed (else None)
+    clock_drift_s: float | None = None
 
 
 class SyncStatus(Localized):
@@ -84,6 +86,7 @@ class SyncStatus(Localized):
     def set_view(self, view: SyncView) -> None:
         self.view = view
         self.set_class(view.kind == "offline", "-offline")
+        self.set_class(view.clock_drift_s is not None, "-clock")
         self.refresh(layout=True)
 
     def _ago(self, at: datetime) -> str:
@@ -108,6 +111,10 @@ class SyncStatus(Localized):
             text = self.t("sync_local")
         if v.pending and v.kind != "local":
             text += " · " + self.t("sync_pending", n=v.pending)
+        if v.clock_drift_s is not None:
+            from store.clock import short_warning
+
+            text += " · " + short_warning(v.clock_drift_s, self.lang)
         return Text(f"⇅ {text}")
 
 

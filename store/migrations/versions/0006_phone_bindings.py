@@ -3,7 +3,7 @@
 Shared database only: sync never pulls these tables and they take no revision (see store/phone.py).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from store.timeutil import UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

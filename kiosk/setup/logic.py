@@ -1,0 +1,274 @@
+"""What the set-up wizard does, without its screens (kiosk/setup/app.py runs these in thread workers).
+
+- ``SharedAddress``: the shared database as a person fills it in (PostgreSQL: host, port, database,
+  user, password; or a SQLite file) and its URL; ``from_url`` reads an existing one back.
+- ``test_shared``: connect at once (5 s limit), check the schema is this program's and list the
+  projects; every failure is said in plain words (wrong password, no such host, server down, …).
+- ``write_config``: the config file at the platformdirs location (or ``--config``), edited with tomlkit
+  so an existing file keeps its comments and every setting the wizard does not ask about; checked with
+  the config's own validation before it replaces the old file (atomically, readable by the owner only:
+  it holds the database password).
+- ``finish``: make and migrate the local store, register this kiosk (its row goes to the shared
+  database with the first push), run the first sync with progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from store.errors import StoreError
+
+CONNECT_TIMEOUT_S = 5
+
+
+@dataclass(slots=True)
+class SharedAddress:
+    kind: str = "postgresql"  # or "sqlite"
+    host: str = ""
+    port: str = "5432"
+    database: str = ""
+    user: str = ""
+    password: str = ""
+    path: str = ""  # a SQLite file
+
+    def url(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{Path(self.path.strip()).expanduser().resolve()}"
+        auth = quote(self.user.strip(), safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        host = self.host.strip()
+        port = self.port.strip() or "5432"
+        return f"postgresql://{auth}@{host}:{port}/{quote(self.database.strip(), safe='')}"
+
+    def problem(self) -> tuple[str, str] | None:
+        """What is missing before a test makes sense (zh, en)."""
+        if self.kind == "sqlite":
+            return None if self.path.strip() else ("请填写共享数据库文件的路径", "Fill in the shared database file's path")
+        for value, zh, en in ((self.host, "服务器地址", "server address"), (self.database, "数据库名", "database name"),
+                              (self.user, "用户名", "user name")):
+            if not value.strip():
+                return f"请填写{zh}", f"Fill in the {en}"
+        if not self.port.strip().isdigit() or not 0 < int(self.port) < 65536:
+            return "端口应为 1 到 65535 之间的数字", "The port is a number from 1 to 65535"
+        return None
+
+    @classmethod
+    def from_url(cls, url: str) -> SharedAddress:
+        from sqlalchemy.engine import make_url
+
+        from store.db import normalise_url
+
+        if not url:
+            return cls()
+        try:
+            u = make_url(normalise_url(url))
+        except Exception:
+            return cls()
+        if u.get_backend_name() == "sqlite":
+            return cls(kind="sqlite", path=u.database or "")
+        return cls(kind="postgresql", host=u.host or "", port=str(u.port or 5432), database=u.database or "",
+                   user=unquote(u.username or ""), password=unquote(u.password or "") if u.password else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SharedCheck:
+    ok: bool
+    zh: str
+    en: str
+    projects: tuple[Project, ...] = ()
+    revision: str | None = None
+
+    def message(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def explain(text: str, addr: SharedAddress) -> tuple[str, str]:
+    """A driver's error in plain words (zh, en), with what to check."""
+    low = text.lower()
+    where = f"{addr.host}:{addr.port}"
+    if "password authentication failed" in low or "no password supplied" in low:
+        return ("用户名或密码不正确，请向管理员核对", "The user name or password is wrong: check them with the administrator")
+    if "role" in low and "does not exist" in low:
+        return (f"用户 {addr.user} 不存在，请向管理员核对用户名", f"There is no user {addr.user}: check the user name")
+    if "database" in low and "does not exist" in low:
+        return (f"数据库 {addr.database} 不存在，请核对数据库名", f"There is no database {addr.database}: check its name")
+    if "could not translate host name" in low or "name or service not known" in low or "nodename nor servname" in low:
+        return (f"找不到服务器 {addr.host}，请核对地址和网络", f"The server {addr.host} cannot be found: check the address and the network")
+    if "connection refused" in low:
+        return (f"{where} 拒绝连接：数据库服务未运行，或端口不对", f"{where} refused the connection: the database is not running there, or the port is wrong")
+    if "timeout" in low or "timed out" in low:
+        return (f"连接 {where} 超时：请检查网络、地址和防火墙", f"Connecting to {where} timed out: check the network, the address and the firewall")
+    if "permission denied" in low:
+        return ("该用户没有读取共享数据库的权限，请管理员运行 kiosk db roles", "This user may not read the shared database: ask the administrator to run kiosk db roles")
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return (f"无法连接共享数据库：{first}", f"Cannot connect to the shared database: {first}")
+
+
+def test_shared(addr: SharedAddress) -> SharedCheck:
+    """Connect now, check the schema and list the projects; never raises."""
+    from sqlalchemy import select
+
+    from store.db import make_engine
+    from store.migrate import current, head
+    from store.models import Project as ProjectRow
+
+    missing = addr.problem()
+    if missing:
+        return SharedCheck(False, *missing)
+    if addr.kind == "sqlite" and not Path(addr.path.strip()).expanduser().is_file():
+        return SharedCheck(False, f"文件不存在：{addr.path}", f"No such file: {addr.path}")
+    try:
+        engine = make_engine(addr.url())
+    except StoreError as exc:
+        return SharedCheck(False, exc.zh, exc.en)
+    try:
+        with engine.connect() as conn:
+            rev = current(conn)
+            if rev is None:
+                return SharedCheck(False, "共享数据库尚未初始化：请管理员运行 kiosk db upgrade --shared",
+                                   "The shared database has no schema yet: ask the administrator to run kiosk db upgrade --shared")
+            if rev != head():
+                return SharedCheck(False, f"共享数据库的结构版本（{rev}）与本程序（{head()}）不同：请升级共享数据库或本程序",
+                                   f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
+                                   revision=rev)
+            t = ProjectRow.__table__  # type: ignore[attr-defined]
+            rows = conn.execute(select(t.c.id, t.c.name).where(t.c.deleted_at.is_(None)).order_by(t.c.name)).all()
+    except Exception as exc:
+        orig = getattr(exc, "orig", None)
+        return SharedCheck(False, *explain(str(orig if orig is not None else exc), addr))
+    finally:
+        engine.dispose()
+    projects = tuple(Project(r.id if isinstance(r.id, uuid.UUID) else uuid.UUID(str(r.id)), r.name) for r in rows)
+    if not projects:
+        return SharedCheck(False, "连接成功，但共享数据库里还没有项目：请管理员先在 kiosk admin 中添加项目",
+                           "Connected, but the shared database holds no project yet: ask the administrator to add one "
+                           "in kiosk admin", revision=rev)
+    return SharedCheck(True, f"连接成功：共 {len(projects)} 个项目", f"Connected: {len(projects)} project(s)", projects, rev)
+
+
+@dataclass(slots=True)
+class Answers:
+    """What the wizard asks; the rest of the config is left as it is."""
+
+    shared_url: str
+    kiosk_name: str
+    project_id: str
+    camera_source: str  # "" = no camera (the scanner only)
+    language: str = "zh"
+
+
+def write_config(path: Path, answers: Answers) -> Path:
+    """Write (or edit) the config file; raises StoreError with the reason when it cannot."""
+    import tomlkit
+
+    from kiosk.config import parse_config
+
+    path = Path(path)
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
+        raise StoreError(f"无法读取现有的配置文件 {path}：{exc}", f"Cannot read the existing config file {path}: {exc}") from exc
+    if not path.exists():
+        doc.add(tomlkit.comment("Site sign-in kiosk — written by `kiosk setup`; every setting: config.example.toml"))
+    doc["language"] = answers.language
+    for section, values in (
+        ("store", {"shared_url": answers.shared_url}),
+        ("kiosk", {"name": answers.kiosk_name.strip(), "project": answers.project_id}),
+        ("camera", {"source": answers.camera_source}),
+    ):
+        if section not in doc:
+            doc[section] = tomlkit.table()
+        table: Any = doc[section]
+        for k, v in values.items():
+            table[k] = v
+    text = tomlkit.dumps(doc)
+    import tomllib
+
+    parse_config(tomllib.loads(text), path=path)  # the config's own checks, before anything is replaced
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+        os.chmod(path, 0o600)  # it holds the database password
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StoreError(f"无法写入配置文件 {path}（{exc.strerror}）", f"Cannot write the config file {path}: {exc}") from exc
+    return path
+
+
+@dataclass(slots=True)
+class Finished:
+    config_path: Path
+    local_url: str
+    kiosk_id: uuid.UUID
+    report: Any  # store.sync.SyncReport (the last round)
+    pulled: int = 0  # rows the first sync brought
+
+
+def expected_rows(shared_url: str) -> int:
+    """About how many rows the first pull brings (for the progress bar)."""
+    from sqlalchemy import func, select
+
+    from store.db import make_engine
+    from store.sync_pull import PULLED, table_of
+
+    engine = make_engine(shared_url)
+    try:
+        with engine.connect() as conn:
+            return sum(int(conn.execute(select(func.count()).select_from(table_of(m))).scalar_one()) for m in PULLED)
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = None) -> Finished:
+    """Make and migrate the local store, register the kiosk, first sync. Raises StoreError on the first
+    two; a failed sync is in the report (nothing is lost: the next sync sends everything)."""
+    from kiosk.config import load_config
+    from kiosk.identity import kiosk_identity
+    from kiosk.local_store import open_local_store
+    from store.db import make_engine
+    from store.sync import sync_once
+
+    cfg = load_config(config_path)
+    engine = open_local_store(cfg)
+    try:
+        project = uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None
+        kid = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name, project_id=project)
+        shared = make_engine(cfg.store.shared())
+        try:
+            report = sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos,
+                               on_progress=on_progress, clock_skew_s=cfg.policy.clock_skew_s)
+        finally:
+            shared.dispose()
+        pulled = sum(report.pulled.values())
+        if report.ok and project is not None:  # the project came with the pull: link the kiosk to it, push that
+            kiosk_identity(engine, kiosk_id=str(kid), name=cfg.kiosk.name, project_id=project)
+            shared = make_engine(cfg.store.shared())
+            try:
+                report = sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos,
+                                   clock_skew_s=cfg.policy.clock_skew_s)
+            finally:
+                shared.dispose()
+        return Finished(config_path, cfg.store.local(), kid, report, pulled + sum(report.pulled.values()))
+    finally:
+        engine.dispose()

@@ -1,0 +1,78 @@
+"""the kiosk's own event log (``kioskevent``) and the monthly attendance kept for wages (``attendancemonth``)
+
+``kioskevent``: unlock and lock, project changes, camera lost and back, sync failures, clock drift,
+quitting — one row per event, made on a kiosk and pushed with its attempts (store/events.py). It holds
+no personal value beyond the officer's id.
+
+``attendancemonth``: when daily attendance older than ``[retention] attendance_days`` is purged, what
+wages need of it (the days present of each worker, project and month) is kept here until
+``[retention] wages_days`` (store/retention.py).
+
+Revision ID: 0005
+Revises: 0003
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
+
+import store.timeutil
+
+revision: str = "0005"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _stamped() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", store.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", store.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rev", sa.BigInteger(), nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "kioskevent",
+        *_stamped(),
+        sa.Column("at", store.timeutil.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kiosk_id", sa.Uuid(), nullable=True),
+        sa.Column("project_id", sa.Uuid(), nullable=True),
+        sa.Column("kind", AutoString(), nullable=False),
+        sa.Column("officer_id", sa.Uuid(), nullable=True),
+        sa.Column("how", AutoString(), nullable=True),
+        sa.Column("reason", AutoString(), nullable=True),
+        sa.Column("detail", AutoString(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("kioskevent", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_kioskevent_rev"), ["rev"], unique=False)
+        batch_op.create_index("ix_kioskevent_project_at", ["project_id", "at"], unique=False)
+        batch_op.create_index("ix_kioskevent_kiosk_at", ["kiosk_id", "at"], unique=False)
+
+    op.create_table(
+        "attendancemonth",
+        *_stamped(),
+        sa.Column("worker_id", sa.Uuid(), nullable=False),
+        sa.Column("project_id", sa.Uuid(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("days", AutoString(), nullable=False),
+        sa.Column("days_present", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["project.id"]),
+        sa.ForeignKeyConstraint(["worker_id"], ["worker.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("worker_id", "project_id", "month", name="uq_attendancemonth"),
+    )
+    with op.batch_alter_table("attendancemonth", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attendancemonth_rev"), ["rev"], unique=False)
+        batch_op.create_index(batch_op.f("ix_attendancemonth_project_id"), ["project_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_attendancemonth_month"), ["month"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table("attendancemonth")
+    op.drop_table("kioskevent")
