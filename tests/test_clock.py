@@ -110,7 +110,7 @@ async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
     checked: datetime = FROZEN - timedelta(seconds=5)
     state = {"now": SyncStatus(state="synced", last_success_at=checked, clock_drift_s=-312.0,
                                clock_checked_at=checked, clock_skew_s=30)}
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=lambda: None,
+    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen,
                     sync_status=lambda: state["now"])
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(40):
