@@ -226,7 +226,7 @@ class KioskApp(App[None]):
 
     def on_mount(self) -> None:
         for notice in self.notices:
-            self.notify(notice, severity="warning", timeout=30)
+            self.notify(notice, severity="warning", timeout=30, markup=False)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
         self.locked_screen = LockedScreen(tz=self.tz)
         self.officer_screen = OfficerScreen(tz=self.tz, card_s=self.config.kiosk.card_s, way_a=way_a)
@@ -618,7 +618,7 @@ class KioskApp(App[None]):
             self._ring(Outcome.REFUSED)
         elif self._locked_screen() is not None:
             self.locked_screen.show_message(message.text, kind="refused")
-        self.notify(message.text, severity="error", timeout=8)
+        self.notify(message.text, severity="error", timeout=8, markup=False)
 
     # --- keys ------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -143,12 +144,12 @@ class OfficerCodeScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="code-pane"):
                 yield Label(tr("title", self.lang), id="title")
-                yield Label(f"{self.project_name} · {self.officer_name}", id="who")
+                yield Label(f"{self.project_name} · {self.officer_name}", id="who", markup=False)
                 yield Static("", id="qr", markup=False)
                 yield Label("", id="countdown")
                 yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="left")
             with Vertical(id="arrivals-pane"):
-                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title")
+                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title", markup=False)
                 yield DataTable(id="arrivals", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -242,7 +243,7 @@ class OfficerCodeScreen(Screen[None]):
         tz = zone(self.tz)
         for a in msg.rows:
             dist = "" if a.distance_m is None else f"{a.distance_m:.0f} m"
-            table.add_row(as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, a.id_masked, dist,
+            table.add_row(*map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, a.id_masked, dist)),
                           key=str(a.attendance_id))
         self.query_one("#arrivals-title", Label).update(tr("arrivals", self.lang, n=len(msg.rows)))
         self._schedule_poll()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -81,7 +82,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                             choose = bool(f.required and f.options)
                             known = any(v == f.value for _, v in f.options)
                             initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
-                            yield Select(list(f.options), id=f"f-{f.key}", allow_blank=not choose, value=initial,
+                            yield Select([(Text(label), v) for label, v in f.options], id=f"f-{f.key}", allow_blank=not choose, value=initial,
                                          prompt=pick(self.lang, "请选择", "Choose"))
                         else:
                             yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -76,7 +77,7 @@ class AdminScreen(Screen[None]):
             return s.get(model, uuid.UUID(key))
 
     def failed(self, exc: StoreError) -> None:
-        self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8)
+        self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
 
 
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
@@ -129,7 +130,7 @@ class TableScreen(AdminScreen):
         keep = self.selected()
         table.clear()
         for key, cells in message.rows:
-            table.add_row(*cells, key=key)
+            table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=key)
         if keep is not None:
             for i, (key, _) in enumerate(message.rows):
                 if key == keep:

@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar, TypeVar
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -106,8 +107,8 @@ class WorkersScreen(AdminScreen):
         yes, no = "✓", "✗"
         for r in message.rows:
             sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
-            table.add_row(r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
-                          yes if r.verified else no, yes if r.has_bank_card else no, key=str(r.id))
+            table.add_row(*map(Text, (r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
+                                      yes if r.verified else no, yes if r.has_bank_card else no)), key=str(r.id))
         keys = [str(r.id) for r in message.rows]
         if self.current is not None and str(self.current) in keys:
             table.move_cursor(row=keys.index(str(self.current)))
@@ -409,7 +410,7 @@ class WorkersScreen(AdminScreen):
 
         def done(warnings: list[str]) -> None:
             for w in warnings:
-                self.notify(w, severity="warning", timeout=10)
+                self.notify(w, severity="warning", timeout=10, markup=False)
             self.reload()
 
         self.form(("银行卡信息（本人名下）", "Bank card (in his own name)"), [

@@ -271,7 +271,7 @@ class RosterApp(App[None]):
             sel = self.query_one(sel_id, Select)
             keep = sel.value
             with sel.prevent(Select.Changed):
-                sel.set_options([(v, v) for v in values])
+                sel.set_options([(Text(v), v) for v in values])
                 if isinstance(keep, str) and keep in values:
                     sel.value = keep
 
@@ -475,10 +475,10 @@ class RosterApp(App[None]):
                 path, n = export_refused(self.engine, self.project, day.replace(day=1), day, out, "xlsx", lang)
         except StoreError as exc:
             self.call_from_thread(
-                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error"
+                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error", markup=False
             )
             return
-        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang))
+        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang), markup=False)
 
 
 _BINDING_TEXT = {

@@ -90,7 +90,8 @@ class WorkerDetailScreen(ModalScreen[None]):
         days.clear(columns=True)
         days.add_columns(t("col_date", lang), t("col_first", lang), t("col_way", lang), t("col_kiosk", lang))
         for r in d.days:
-            days.add_row(r.work_date.isoformat(), local_time(r.first_at, tz), r.way, where_label(r.way, r.kiosk, lang))
+            days.add_row(*map(Text, (r.work_date.isoformat(), local_time(r.first_at, tz), r.way,
+                                     where_label(r.way, r.kiosk, lang))))
         self.query_one("#detail-refused-title", Static).update(
             f"{t('detail_refused', lang)}：{len(d.refused) or t('detail_none', lang)}"
         )
@@ -99,7 +100,7 @@ class WorkerDetailScreen(ModalScreen[None]):
         refused.add_columns(t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang))
         for a in d.refused:
             refused.add_row(
-                local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang),
+                *map(Text, (local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang))),
                 Text(reason_message(a.reason, lang), style="red"),
             )
 
@@ -136,18 +137,18 @@ class EvacuationScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         lang, tz = self.lang, self.ev.project.timezone
         table = self.query_one("#evac-groups", DataTable)
-        table.add_columns(
-            t("col_employer", lang), t("col_team", lang), t("col_name", lang), t("col_id", lang),
-            t("col_trade", lang), t("col_first", lang), t("col_kiosk", lang),
-        )
+        # the wide columns get a width (their values are cut with …) so the list fits 100 columns
+        for key, width in (("employer", 16), ("team", 10), ("name", None), ("id", None), ("trade", 8),
+                           ("first", None), ("kiosk", 12)):
+            table.add_column(t(f"col_{key}", lang), width=width)
         if not self.ev.groups:
             table.add_row(t("evac_none", lang), "", "", "", "", "", "")
         for g in self.ev.groups:
             table.add_row(Text(g.employer or "—", style="bold"), Text(g.team or "—", style="bold"),
                           Text(f"{t('col_count', lang)} {g.count}", style="bold green"), "", "", "", "")
             for r in g.rows:
-                table.add_row("", "", r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
-                              where_label(r.way, r.kiosk, lang))
+                table.add_row("", "", *map(Text, (r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
+                                                  where_label(r.way, r.kiosk, lang))))
         table.focus()
 
     def action_dismiss_screen(self) -> None:
@@ -166,8 +167,8 @@ class EvacuationScreen(ModalScreen[None]):
         try:
             path = export_evacuation(self.ev, out, lang=self.lang, now=now)
         except StoreError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error",
+            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error", markup=False,
                                       title=t("export_failed", self.lang))
             return
         self.exported = path
-        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang))
+        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang), markup=False)

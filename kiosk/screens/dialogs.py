@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -34,7 +35,7 @@ class ProjectPicker(ModalScreen["ProjectChoice | None"]):
         lang = _lang(self)
         with Vertical(id="dialog"):
             yield Static(i18n.t("pick_project", lang), classes="dialog-title")
-            yield OptionList(*[Option(p.name, id=str(i)) for i, p in enumerate(self.projects)], id="projects")
+            yield OptionList(*[Option(Text(p.name), id=str(i)) for i, p in enumerate(self.projects)], id="projects")
             yield Static(i18n.t("pick_hint", lang), classes="dialog-hint")
 
     def on_mount(self) -> None:
