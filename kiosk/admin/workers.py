@@ -408,14 +408,12 @@ class WorkersScreen(AdminScreen):
                 session=s, worker=need(s, Worker, wid), bank_name=v["bank"], card_number=v["card_number"],
                 holder_name=v["holder_name"] or None, actor=actor))[1]
 
-        def done(warnings: list[str]) -> None:
-            for w in warnings:
-                self.notify(w, severity="warning", timeout=10, markup=False)
+        def done(_warnings: list[str]) -> None:  # a Luhn warning was said in the dialog, beside the number
             self.reload()
 
         self.form(("银行卡信息（本人名下）", "Bank card (in his own name)"), [
             Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
-            Field("card_number", "银行卡号", "Card number", required=True),
+            Field("card_number", "银行卡号", "Card number", required=True, check=card_warning),
             Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
         ], save, done, note=("完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
                              "The full number stays in the shared database (for wages); lists show it masked"))
@@ -547,6 +545,23 @@ def get_current_worker_or_none() -> Any:
         return get_current_worker()
     except NoActiveWorker:
         return None
+
+
+def card_warning(raw: str) -> tuple[str, str] | None:
+    """What the dialog says beside the card number as it is typed: a Luhn failure (a warning, the card can
+    still be saved: some Chinese cards do not use Luhn) or a wrong length, once the number looks complete."""
+    from store.validation import validate_card_number
+
+    digits = "".join(c for c in raw if c.isdigit())
+    if len(digits) < 12:
+        return None
+    try:
+        _, warnings = validate_card_number(raw)
+    except ValidationError as exc:
+        return exc.zh, exc.en
+    if warnings:
+        return "银行卡号校验（Luhn）未通过，请核对；仍可保存", "The card number fails the Luhn check: please double-check it; it can still be saved"
+    return None
 
 
 class VerifyScreen(ModalScreen[bool]):

