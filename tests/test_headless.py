@@ -139,8 +139,8 @@ def test_headless_trusts_the_config_trust_file(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--project", "not-a-uuid"], "--project is not a valid id"),
-        (["--project", str(uuid.UUID(int=1))], "No project"),
+        (["--project", "not-a-uuid"], "Unknown project: not-a-uuid"),  # nor a name, nor the start of an id
+        (["--project", str(uuid.UUID(int=1))], "Unknown project"),
         ([], "Name the project with --project"),
         (["--project", str(uuid.UUID(int=1)), "--source", "/dev/video93"], "/dev/video93"),
     ],

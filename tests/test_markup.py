@@ -93,9 +93,10 @@ async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> Non
         assert isinstance(app.screen, OfficerCodeScreen)
         assert "[link=x]签到员[/]" in shown(app) and "[@click=app.quit]" in shown(app)
         await pilot.press("escape")
+        await settle(app, pilot)
         await pilot.press("f4")  # English: everything drawn again
         await settle(app, pilot)
-        assert NAME in shown(app)
+        assert NAME in shown(app), shown(app)  # on the list of the last attempts
         assert app.is_running  # nothing crashed, the click-markup did not quit it
 
 

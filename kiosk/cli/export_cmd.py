@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(q: argparse.ArgumentParser, formats: str) -> None:
         add_db_arg(q)
         add_config_arg(q)
-        q.add_argument("--project", metavar="ID", help="项目编号 / project id (default: the only project)")
+        q.add_argument("--project", metavar="ID|NAME", help="项目：编号（或其开头几位）或名称 / project: its id, "
+                       "the start of it, or its name (default: the only project)")
         q.add_argument("--format", choices=("csv", "xlsx"), default=None,
                        help=f"{formats} (default: from the file name)")
         q.add_argument("--out", metavar="FILE", required=True, help="输出文件 / output file")

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "folder of images, or - for a keyboard-wedge scanner on standard input (default: camera.source)",
     )
     add_db_arg(p)
-    p.add_argument("--project", metavar="ID", help="项目编号 / project id (default: kiosk.project)")
+    p.add_argument("--project", metavar="ID|NAME",
+                   help="项目：编号（或其开头几位）或名称 / project: its id, the start of it, or its name "
+                   "(default: kiosk.project)")
     p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
     p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="解码器 / decoder (default: camera.decoder)")
     p.add_argument("--no-photos", action="store_true", help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)")
@@ -80,23 +82,19 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str) -> tuple[Gate, A
     """The gate for the headless loop, and the engine it writes to (the caller disposes of it)."""
     from kiosk.gate import Gate
     from store.codes import TrustList, Verifier
-    from store.db import open_store, session
+    from store.db import open_store
     from store.errors import StoreError
-    from store.models import Project
+    from store.roster import resolve_project
     from store.signin import SignInService
 
     project_arg = args.project or cfg.kiosk.project
     if not project_arg:
         raise StoreError("请用 --project 指定项目", "Name the project with --project")
-    project_id = _uuid(project_arg, "--project")
     kiosk_arg = args.kiosk or cfg.kiosk.id
     kiosk_id = _uuid(kiosk_arg, "--kiosk") if kiosk_arg else None
     engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
     try:
-        with session(engine) as s:
-            project = s.get(Project, project_id)
-        if project is None or project.deleted_at is not None:
-            raise StoreError(f"数据库中没有项目 {project_id}", f"No project {project_id} in the database")
+        project_id = resolve_project(engine, project_arg).id  # an id, the start of one, or the name
         trust = TrustList.from_engine(engine)
         if cfg.codes.trust_file:
             trust = trust.merged(TrustList.from_file(cfg.codes.trust_file))

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from sqlalchemy.engine import Engine
@@ -172,3 +172,67 @@ class EvacuationScreen(ModalScreen[None]):
             return
         self.exported = path
         self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang), markup=False)
+
+
+class KeysHelpScreen(ModalScreen[None]):
+    """F1: every key of the roster, in the current language (the footer shows what fits)."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q,f1,enter", "dismiss_screen", "关闭 Close"),
+    ]
+
+    def __init__(self, title: str, rows: list[tuple[str, str]], lang: str) -> None:
+        super().__init__()
+        self.title_text, self.rows, self.lang = title, rows, lang
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        body = Text()
+        rows = [*self.rows, ("Enter", t("help_enter", lang)), ("Tab", t("help_tabkey", lang))]
+        width = max(len(k) for k, _ in rows)
+        for key, what in rows:
+            body.append(f" {key:<{width}} ", style="bold reverse")
+            body.append(f"  {what}\n")
+        with Vertical(id="keys-help"):
+            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Static(body, id="keys-body")
+            yield Static(Text.assemble(("Esc", "bold reverse"), f" {t('close', lang)}"), classes="keys")
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
+    """Key p (and at start when several projects and none named): which project's roster to show."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "cancel", "取消 Cancel"),
+    ]
+
+    def __init__(self, projects: list[ProjectInfo], current: ProjectInfo, lang: str) -> None:
+        super().__init__()
+        self.projects, self.current, self.lang = projects, current, lang
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(id="project-pick"):
+            yield Static(Text(t("pick_title", self.lang), style="bold"), classes="dialog-title")
+            yield OptionList(*[Option(Text.assemble((str(p.id)[:8], "dim"), "  ", p.name), id=str(p.id))
+                               for p in self.projects], id="project-list")
+            yield Static(t("pick_hint", self.lang), classes="keys")
+
+    def on_mount(self) -> None:
+        from textual.widgets import OptionList
+
+        options = self.query_one(OptionList)
+        index = next((i for i, p in enumerate(self.projects) if p.id == self.current.id), 0)
+        options.highlighted = index
+        options.focus()
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        self.dismiss(self.projects[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
