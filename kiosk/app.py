@@ -212,6 +212,11 @@ class KioskApp(App[None]):
         self._seen: tuple[float, list[Decoded]] = (0.0, [])
         self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
         self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
+        # set when no code the camera saw while locked waits for its unlock check: until then the camera
+        # loop reads no further frame (a folder or a file would otherwise play on, and the workers' codes
+        # right after the officer's would be read as locked frames and lost)
+        self._unlock_settled = threading.Event()
+        self._unlock_settled.set()
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
         if camera is None:
@@ -296,6 +301,8 @@ class KioskApp(App[None]):
                     except StoreError as exc:  # a locked or unreachable store: say so, keep reading
                         self.post_message(self.Failed(exc.message(self.lang)))
                         drew = False
+                    while not self._unlock_settled.wait(0.05) and not worker.is_cancelled:
+                        pass  # an unlock is being checked: the next frame is for its outcome
                     now = time.monotonic()
                     if drew or now >= next_preview:
                         self._post_preview(frame)
@@ -329,6 +336,7 @@ class KioskApp(App[None]):
             found = self._remember(self.decoder(frame.image))
             for d in found:
                 if self._unlock_dedupe.is_new(d.text, frame.t):
+                    self._unlock_settled.clear()
                     self.post_message(self.CodeSeen(d.text))
             if found:
                 self._outline = (time.monotonic(), found[0].points, "seen")
@@ -386,6 +394,8 @@ class KioskApp(App[None]):
     def on_kiosk_app_code_seen(self, message: CodeSeen) -> None:
         if self.locked:
             self.check_unlock(message.text)
+        else:
+            self._unlock_settled.set()
 
     @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
     def check_unlock(self, text: str) -> None:
@@ -400,35 +410,53 @@ class KioskApp(App[None]):
             )
         except StoreError as exc:
             self.post_message(self.Failed(exc.message(self.lang)))
+            self._unlock_settled.set()
             return
+        except BaseException:
+            self._unlock_settled.set()  # the camera must not wait for an answer that will not come
+            raise
         self.post_message(self.UnlockChecked(outcome, text))
 
     def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
+        later = False
+        try:
+            later = self._unlock_checked(message)
+        finally:
+            if not later:  # else the project picker settles it when answered
+                self._unlock_settled.set()
+
+    def _unlock_checked(self, message: UnlockChecked) -> bool:
+        """Refuse, unlock, or ask which project (True: the picker is up)."""
         from kiosk.unlock import UnlockRefused
 
         outcome = message.outcome
         if not self.locked:
-            return
+            return False
         screen = self._locked_screen()
         if isinstance(outcome, UnlockRefused):
-            text = f"{_t('unlock_refused', self.lang)}：{outcome.message(self.lang)}"
+            colon = ": " if self.lang == "en" else "："
+            text = f"{_t('unlock_refused', self.lang)}{colon}{outcome.message(self.lang)}"
             if outcome.officer_name:
                 text = f"{outcome.officer_name} · {text}"
             if screen is not None:
                 screen.show_message(text, kind="refused")
             self._ring(Outcome.REFUSED)
-            return
+            return False
         if screen is not None:
             screen.show_message("")
         if len(outcome.projects) == 1:
             self._start(outcome, outcome.projects[0], message.text)
-            return
+            return False
 
         def picked(choice: ProjectChoice | None) -> None:
-            if choice is not None and self.locked:
-                self._start(outcome, choice, message.text)
+            try:
+                if choice is not None and self.locked:
+                    self._start(outcome, choice, message.text)
+            finally:
+                self._unlock_settled.set()
 
         self.push_screen(ProjectPicker(outcome.projects), picked)
+        return True
 
     def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "") -> None:
         from kiosk.gate import Gate
