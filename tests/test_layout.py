@@ -52,9 +52,14 @@ def admin_app(engine: Engine) -> AdminApp:
 
 
 async def settled(pilot: Pilot[Any]) -> None:
+    from textual.widgets import Input
+
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor would make two pictures of the same screen
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -84,3 +89,33 @@ def test_admin_bank_card_luhn(snap_compare: Any, admin_engine: Engine, size: tup
         await pilot.pause()
 
     assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_keys_help(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await settled(pilot)
+
+    assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=run_before)
+
+
+def test_admin_help_lists_every_key(admin_engine: Engine) -> None:
+    import asyncio
+
+    from textual.widgets import Static
+
+    async def run() -> None:
+        app = admin_app(admin_engine)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settled(pilot)
+            await pilot.press("question_mark")
+            await settled(pilot)
+            text = str(app.screen.query_one("#keys-body", Static).render())
+            for key in ("/", "a", "e", "i", "f", "v", "b", "h", "m", "c", "F1", "F2", "F3", "F4", "F5", "F6",
+                        "F7", "Ctrl+Q"):
+                assert f" {key} " in text, key
+            assert "Focus Next" not in text
+
+    asyncio.run(run())

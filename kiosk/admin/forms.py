@@ -209,3 +209,28 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#no")
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+class KeysHelpScreen(ModalScreen[None]):
+    """? : every key of the screen and of the app (the footer shows what fits)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape,question_mark,enter,q", "close", "关闭 Close")]
+
+    def __init__(self, rows: list[tuple[str, str]], *, lang: str = "zh") -> None:
+        super().__init__()
+        self.rows, self.lang = rows, lang
+
+    def compose(self) -> ComposeResult:
+        width = max((len(k) for k, _ in self.rows), default=1)
+        body = Text()
+        for key, what in self.rows:
+            body.append(f" {key:<{width}} ", style="bold reverse")
+            body.append(f"  {what}\n")
+        with Vertical(id="form"):
+            yield Label(pick(self.lang, "按键", "Keys"), id="form-title")
+            with VerticalScroll(id="form-fields"):
+                yield Static(body, id="keys-body")
+            yield Static(pick(self.lang, "Esc 关闭", "Esc close"), id="form-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

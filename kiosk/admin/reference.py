@@ -32,9 +32,22 @@ Row = tuple[str, list[Any]]  # (row key, cells)
 class AdminScreen(Screen[None]):
     """What every screen of the admin app shares: the store, the language, writing in a session."""
 
+    #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")]
+
     @property
     def admin(self) -> AdminApp:
         return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        """The footer in the admin's language only ("新增 Add" → "新增" or "Add"): twice as many keys fit."""
+        import dataclasses
+
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            self._bindings.key_to_bindings[key] = [
+                dataclasses.replace(b, description=pick(self.admin.lang, *split_words(b.description)))
+                for b in bindings
+            ]
 
     def tr(self, zh: str, en: str) -> str:
         return pick(self.admin.lang, zh, en)
@@ -80,6 +93,12 @@ class AdminScreen(Screen[None]):
         self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
 
 
+def split_words(description: str) -> tuple[str, str]:
+    """A key's "中文 English" description as (zh, en)."""
+    zh, _, en = description.partition(" ")
+    return (zh, en) if en and not zh.isascii() else (description, description)
+
+
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
     v = values.get(key, "").strip()
     if not v:
@@ -106,7 +125,7 @@ class TableScreen(AdminScreen):
         yield Header()
         yield Static(self.tr(*self.HEADING), classes="heading")
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#table", DataTable)

@@ -74,7 +74,7 @@ class WorkersScreen(AdminScreen):
             with VerticalScroll(id="right"):
                 yield Static(self.tr("未选择工人", "No worker chosen"), id="file")
                 yield Static("", id="readiness")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#workers", DataTable)
