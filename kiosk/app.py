@@ -504,7 +504,11 @@ class KioskApp(App[None]):
         from kiosk.unlock import Unlock
 
         s = self.session
-        if s is None or len(s.projects) < 2:
+        if s is None or self.locked:
+            self.notify(_t("project_locked", self.lang), timeout=5, markup=False)
+            return
+        if len(s.projects) < 2:  # say why nothing happens
+            self.notify(_t("project_only_one", self.lang, name=s.project.name), timeout=6, markup=False)
             return
 
         def picked(choice: ProjectChoice | None) -> None:
@@ -664,7 +668,8 @@ class KioskApp(App[None]):
             w.refresh(layout=True)
 
     async def action_quit(self) -> None:
-        if isinstance(self.screen, QuitScreen):
+        if isinstance(self.screen, QuitScreen):  # Ctrl+Q a second time: the obvious yes
+            self.screen.dismiss(True)
             return
 
         def answered(yes: bool | None) -> None:
@@ -720,10 +725,10 @@ class KioskApp(App[None]):
         return self.officer_screen if self.officer_screen.is_mounted else None
 
 
-def _t(key: str, lang: str) -> str:
+def _t(key: str, lang: str, **fields: object) -> str:
     from kiosk.i18n import t
 
-    return t(key, lang)
+    return t(key, lang, **fields)
 
 
 def _module_exists(name: str) -> bool:

@@ -9,6 +9,7 @@ Update after a deliberate change: ``.venv/bin/pytest tests/test_layout.py --snap
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -119,3 +120,30 @@ def test_admin_help_lists_every_key(admin_engine: Engine) -> None:
             assert "Focus Next" not in text
 
     asyncio.run(run())
+
+
+# --- way A: the officer's code -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_way_a_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    """At both sizes the QR is whole and the countdown shows (a fixed code, so the picture is fixed)."""
+    from datetime import UTC, datetime, timedelta
+
+    from textual.app import App
+
+    from kiosk.officer_code import OfficerCodeScreen, ShownCode
+
+    at = datetime(2026, 11, 2, 1, 15, tzinfo=UTC)
+    token = "KC1" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 4 + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:31]
+    assert len(token) == 178  # as long as a real officer code naming a project (QR version 7)
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(OfficerCodeScreen(
+                project_id=uuid.UUID(int=1), project_name="测试项目一号地块", officer_name="李签到",
+                code_source=lambda now: ShownCode(token, at, at + timedelta(seconds=120)),
+                arrivals=lambda on: [], clock=lambda: at, poll_s=0,
+            ))
+
+    assert snap_compare(Host(), terminal_size=size)
