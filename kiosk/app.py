@@ -38,6 +38,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from kiosk import cvlog
 from kiosk.camera.decoders import Decoded, Decoder, make_decoder
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
@@ -230,6 +231,7 @@ class KioskApp(App[None]):
         return self.gate is None
 
     def on_mount(self) -> None:
+        self._opencv_log = cvlog.silence()  # the camera's state is said in our status line, not over the screen
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
@@ -252,6 +254,8 @@ class KioskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_source()
+        if (before := getattr(self, "_opencv_log", None)) is not None:
+            cvlog.restore(before)
 
     def _stop_source(self) -> None:
         stop = getattr(self._source, "stop", None)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from kiosk import cvlog
 from kiosk.admin.forms import KeysHelpScreen, pick
 from kiosk.admin.reference import (
     AuditScreen,
@@ -74,11 +75,16 @@ class AdminApp(App[None]):
         self.sub_title = f"{actor}"
 
     def on_mount(self) -> None:
+        self._opencv_log = cvlog.silence()  # face capture's camera: no OpenCV warnings over the screen
         self.switch_mode("workers")
         for key, bindings in list(self._bindings.key_to_bindings.items()):  # F1–F7 in one language too
             self._bindings.key_to_bindings[key] = [
                 dataclasses.replace(b, description=pick(self.lang, *split_words(b.description))) for b in bindings
             ]
+
+    def on_unmount(self) -> None:
+        if (before := getattr(self, "_opencv_log", None)) is not None:
+            cvlog.restore(before)
 
     def action_keys_help(self) -> None:
         """Every key of this screen and of the app (not Textual's own: Tab, copying)."""
