@@ -356,7 +356,7 @@ async def test_keys_duplicates_renames_and_the_audit_screen(engine: Engine, tmp_
         await settle(pilot)
         table = app.screen.query_one("#table", DataTable)
         cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
-        assert "管理员丙" in cells and "revoke" in cells and "unverify" in cells
+        assert "管理员丙" in cells and "吊销" in cells and "撤销实名认证" in cells  # the codes in words
         assert number not in " ".join(cells)
 
     key = IssuerPrivateKey.load(tmp_path / "k1" / "issuer.key")

@@ -421,8 +421,8 @@ class KeysScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.keys import list_keys
 
-        def when(d: Any) -> str:
-            return d.strftime("%Y-%m-%d %H:%M") if d else ""
+        def when(d: Any) -> str:  # local time, as the audit log
+            return self.admin.local(d) if d else ""
 
         return [(r.kid, [r.kid, when(r.not_before), when(r.not_after), when(r.revoked_at) or "—", r.note or ""])
                 for r in list_keys(self.admin.engine)]
@@ -484,6 +484,21 @@ class KeysScreen(TableScreen):
 # --- audit -----------------------------------------------------------------------------------------
 
 
+#: what the audit log's codes mean, in the admin's language (the log keeps the codes)
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "create": ("新增", "created"), "update": ("修改", "changed"), "confirm": ("现场确认", "confirmed"),
+    "verify": ("实名认证", "verified"), "unverify": ("撤销实名认证", "verification undone"),
+    "revoke": ("吊销", "revoked"), "import": ("导入", "imported"), "scope": ("签发范围", "scope set"),
+}
+AUDIT_TABLES: dict[str, tuple[str, str]] = {
+    "worker": ("工人", "worker"), "employer": ("用人单位", "employer"), "project": ("项目", "project"),
+    "employment": ("聘用", "employment"), "bankcard": ("银行卡", "bank card"), "facecheck": ("人脸照片", "face photo"),
+    "healthcheck": ("体检", "health check"), "healthinstitution": ("体检机构", "health institution"),
+    "identitydocument": ("身份证图片", "ID card images"), "officer": ("签到员", "officer"),
+    "officerassignment": ("签到员指派", "officer assignment"), "issuerkey": ("签发密钥", "issuer key"),
+}
+
+
 class AuditScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
                                           "Audit: who changed what, when (field names only, never sensitive values)")
@@ -494,8 +509,11 @@ class AuditScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.admin import recent_audit
 
-        return [(str(a.id), [self.admin.local(a.at), a.actor, a.action, a.table_name,
-                             str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
+        def word(words: dict[str, tuple[str, str]], code: str) -> str:
+            return self.tr(*words[code]) if code in words else code
+
+        return [(str(a.id), [self.admin.local(a.at), a.actor, word(AUDIT_ACTIONS, a.action),
+                             word(AUDIT_TABLES, a.table_name), str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
                 for a in recent_audit(self.admin.engine)]
 
     def action_refresh(self) -> None:

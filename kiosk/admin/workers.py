@@ -367,8 +367,10 @@ class WorkersScreen(AdminScreen):
         def ask(images: tuple[bytes | None, bytes | None]) -> None:
             front, photo = images
             if front is None or photo is None:
-                self.notify(self.tr("须先有身份证正面图片和人脸照片", "An ID card front image and a face photo are needed first"),
-                            severity="warning")
+                # both languages, short lines (a long CJK line wrapped in a toast lost a character)
+                self.notify("须先有身份证正面图片（i）\n和人脸照片（f）\n"
+                            "An ID card front image (i) and a face photo (f) are needed first",
+                            severity="warning", markup=False)
                 return
 
             def answer(yes: bool | None) -> None:

@@ -28,24 +28,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         q.add_argument("--project", metavar="ID|NAME", help="项目：编号（或其开头几位）或名称 / project: its id, "
                        "the start of it, or its name (default: the only project)")
         q.add_argument("--format", choices=("csv", "xlsx"), default=None,
-                       help=f"{formats} (default: from the file name)")
+                       help=f"文件格式 / {formats} (default: from the file name)")
         q.add_argument("--out", metavar="FILE", required=True, help="输出文件 / output file")
         q.add_argument("--lang", choices=("zh", "en"), default="zh", help="表头语言 / header language (zh)")
-        q.add_argument("--shared", action="store_true", help="the config's shared database")
-        q.add_argument("--json", action="store_true", help="no progress display (the report is JSON anyway)")
+        q.add_argument("--shared", action="store_true", help="用共享数据库 / the config's shared database")
+        q.add_argument("--json", action="store_true", help="不显示进度 / no progress display (the report is JSON anyway)")
 
     d = esub.add_parser("daily", help="每日考勤 / one day's roster")
     common(d, "csv|xlsx")
-    d.add_argument("--date", metavar="YYYY-MM-DD", required=True)
+    d.add_argument("--date", metavar="YYYY-MM-DD", required=True, help="工作日 / the work date")
     d.set_defaults(func=cmd_daily)
     m = esub.add_parser("monthly", help="月考勤表 / the monthly attendance sheet")
     common(m, "xlsx|csv")
-    m.add_argument("--month", metavar="YYYY-MM", required=True)
+    m.add_argument("--month", metavar="YYYY-MM", required=True, help="月份 / the month")
     m.set_defaults(func=cmd_monthly)
     r = esub.add_parser("refused", help="被拒记录 / refused sign-in attempts")
     common(r, "csv|xlsx")
-    r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
-    r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
+    r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True, help="起始日 / first day")
+    r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True, help="截止日 / last day")
     r.set_defaults(func=cmd_refused)
 
 

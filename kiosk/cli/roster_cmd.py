@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="界面语言 / language (default: the config's)")
     p.add_argument("--out-dir", metavar="DIR", default=None, help="导出文件夹 / where exports go (default: .)")
     p.add_argument("--poll", type=float, default=2.0, metavar="S", help="刷新间隔 / seconds between polls (2)")
-    p.add_argument("--shared", action="store_true", help="the config's shared database instead of the local store")
+    p.add_argument("--shared", action="store_true", help="用共享数据库（而非本机库）/ the config's shared database instead of the local store")
     p.set_defaults(func=cmd_roster)
 
 
