@@ -60,7 +60,7 @@ async def settled(pilot: Pilot[Any]) -> None:
         await pilot.pause()
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False  # a blinking cursor would make two pictures of the same screen
-    await pilot.pause()
+    await pilot.pause(0.2)  # let the tables measure their new rows
 
 
 @pytest.mark.parametrize("size", SIZES)

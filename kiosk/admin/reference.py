@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -93,6 +94,19 @@ class AdminScreen(Screen[None]):
         self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
 
 
+def fill_table(table: DataTable[Any], headers: list[str], rows: list[tuple[str, list[Any]]]) -> None:
+    """The rows, under columns as wide as their widest value. (DataTable measures new rows only when idle,
+    and a table drawn before that kept its header widths: a short list showed 310***** for an ID.)"""
+    cells = [[Text(c) if isinstance(c, str) else c for c in row] for _, row in rows]
+    widths = [max([cell_len(h), *(cell_len(r[i].plain) for r in cells if isinstance(r[i], Text))])
+              for i, h in enumerate(headers)]
+    table.clear(columns=True)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width)
+    for (key, _), row in zip(rows, cells, strict=True):
+        table.add_row(*row, key=key)
+
+
 def split_words(description: str) -> tuple[str, str]:
     """A key's "中文 English" description as (zh, en)."""
     zh, _, en = description.partition(" ")
@@ -128,8 +142,6 @@ class TableScreen(AdminScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#table", DataTable)
-        table.add_columns(*(self.tr(zh, en) for zh, en in self.COLUMNS))
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -147,9 +159,7 @@ class TableScreen(AdminScreen):
     def on_table_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one("#table", DataTable)
         keep = self.selected()
-        table.clear()
-        for key, cells in message.rows:
-            table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=key)
+        fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], message.rows)
         if keep is not None:
             for i, (key, _) in enumerate(message.rows):
                 if key == keep:

@@ -11,7 +11,6 @@ import uuid
 from typing import Any, ClassVar, TypeVar
 
 from rich.markup import escape
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from kiosk.admin.forms import Field, pick
-from kiosk.admin.reference import AdminScreen
+from kiosk.admin.reference import AdminScreen, fill_table
 from store.errors import StoreError, ValidationError
 
 #: banks a wage card is usually with (the list the administrator picks from)
@@ -76,11 +75,10 @@ class WorkersScreen(AdminScreen):
                 yield Static("", id="readiness")
         yield Footer(compact=True)
 
+    COLUMNS = (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
+               ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank"))
+
     def on_mount(self) -> None:
-        table = self.query_one("#workers", DataTable)
-        for zh, en in (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
-                       ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank")):
-            table.add_column(self.tr(zh, en))
         self.reload()
 
     # --- the list --------------------------------------------------------------------------------
@@ -103,12 +101,13 @@ class WorkersScreen(AdminScreen):
         if message.query != self.query_one("#search", Input).value:
             return  # a slower answer to an older search
         table = self.query_one("#workers", DataTable)
-        table.clear()
         yes, no = "✓", "✗"
+        rows = []
         for r in message.rows:
             sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
-            table.add_row(*map(Text, (r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
-                                      yes if r.verified else no, yes if r.has_bank_card else no)), key=str(r.id))
+            rows.append((str(r.id), [r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
+                                     yes if r.verified else no, yes if r.has_bank_card else no]))
+        fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], rows)
         keys = [str(r.id) for r in message.rows]
         if self.current is not None and str(self.current) in keys:
             table.move_cursor(row=keys.index(str(self.current)))
