@@ -451,9 +451,16 @@ class RosterApp(App[None]):
             self.query_one("#roster", DataTable).focus()
 
     def action_switch_tab(self) -> None:
+        """The next tab (花名册 → 被拒记录 → … → 花名册), its table focused."""
         tabs = self.query_one("#tabs", TabbedContent)
-        tabs.active = "tab-refused" if tabs.active == "tab-roster" else "tab-roster"
-        self.query_one("#refused" if tabs.active == "tab-refused" else "#roster", DataTable).focus()
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if not panes:
+            return
+        now = panes.index(tabs.active) if tabs.active in panes else -1
+        tabs.active = panes[(now + 1) % len(panes)]
+        table = tabs.get_pane(tabs.active).query(DataTable)
+        if table:
+            table.first().focus()
 
     def action_help(self) -> None:
         rows = [(b.key_display or _key_name(b.key), _long_text(b.action, self.lang))
