@@ -77,10 +77,15 @@ class AdminApp(App[None]):
     def on_mount(self) -> None:
         self._opencv_log = cvlog.silence()  # face capture's camera: no OpenCV warnings over the screen
         self.switch_mode("workers")
-        for key, bindings in list(self._bindings.key_to_bindings.items()):  # F1–F7 in one language too
-            self._bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=pick(self.lang, *split_words(b.description))) for b in bindings
+        keys = self._bindings.key_to_bindings
+        for key, bindings in list(keys.items()):  # F1–F7 in one language too, shown as F1…
+            keys[key] = [
+                dataclasses.replace(b, description=pick(self.lang, *split_words(b.description)),
+                                    key_display=b.key_display or _key_label(b.key))
+                for b in bindings
             ]
+        if "ctrl+q" in keys:  # quitting last in the footer, after the screens
+            keys["ctrl+q"] = keys.pop("ctrl+q")
 
     def on_unmount(self) -> None:
         if (before := getattr(self, "_opencv_log", None)) is not None:
