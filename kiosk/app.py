@@ -787,6 +787,15 @@ def run_app(args: argparse.Namespace) -> int:
 
     cfg = config_of(args)
     engine = open_local_store(cfg)
+    if getattr(args, "project", None):  # --project: an id, the start of one, or the name, as everywhere
+        from store.roster import resolve_project
+
+        try:
+            project = resolve_project(engine, args.project)
+        except BaseException:
+            engine.dispose()
+            raise
+        cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(project.id)})})
     kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
                               project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
 

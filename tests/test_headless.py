@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from kiosk.camera.simulate import write_folder
 from kiosk.cli import main
+from kiosk.qr_terminal import save_png
 from store.codes import issue_code
 from store.db import make_engine
 from store.keys import IssuerPrivateKey, register_public_key, write_trust_file
@@ -205,3 +206,22 @@ def test_the_headless_path_needs_no_ui_and_the_commands_import_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "|"
+
+
+def test_headless_project_by_name_or_the_start_of_its_id(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, summary, key = seeded(sqlite_url)
+    pid = str(summary["examples_project"])
+    project = next(p for p in summary["projects"] if p["id"] == pid)  # type: ignore[attr-defined]
+    worker = summary["examples"]["eligible"][0]  # type: ignore[index]
+    engine.dispose()
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    save_png(code(key, worker), folder / "a.png", scale=6)
+    for name in (project["name"], project["id"][:8]):  # type: ignore[index]
+        capsys.readouterr()
+        assert main(["run", "--headless", "--db", sqlite_url, "--source", str(folder), "--project", name,
+                     "--no-photos"]) == 0
+        out = lines_of(capsys.readouterr().out)
+        assert [x["outcome"] for x in out][:1] in (["signed_in"], ["already"])
