@@ -122,6 +122,47 @@ def test_admin_help_lists_every_key(admin_engine: Engine) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture
+def reference_engine(admin_engine: Engine) -> Engine:
+    """A project, an employer, an officer and a health institution, with fixed ids (the lists show them)."""
+    from store.models import Employer, HealthInstitution, Officer, Project
+
+    with write_session(admin_engine) as s:
+        s.add(Project(id=uuid.UUID(int=0x1111 << 96), name="测试项目一号地块", address="上海市浦东新区示例路1号",
+                      latitude=31.2304, longitude=121.4737, radius_m=150.0))
+        s.add(Employer(id=uuid.UUID(int=0x2222 << 96), name="上海甲建筑劳务有限公司",
+                       credit_code="91310000MA1FL0000X"))
+        s.add(Officer(id=uuid.UUID(int=0x3333 << 96), name="李签到", mobile="13900000000"))
+        s.add(HealthInstitution(id=uuid.UUID(int=0x4444 << 96), name="测试体检中心", district="黄浦区"))
+    return admin_engine
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("key", ["f2", "f3", "f4", "f5"])
+def test_admin_reference_screens(snap_compare: Any, reference_engine: Engine, key: str, size: tuple[int, int]) -> None:
+    """Projects, employers, officers, health institutions: the list and the footer at both sizes."""
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press(key)
+        await settled(pilot)
+
+    assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_project_dialog(snap_compare: Any, reference_engine: Engine, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f2")
+        await settled(pilot)
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press(*"新项目", "tab", "tab", *"abc", "enter")  # a latitude that is not a number
+        await settled(pilot)
+
+    assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
+
+
 # --- way A: the officer's code -------------------------------------------------------------------
 
 

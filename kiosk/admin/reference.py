@@ -187,8 +187,9 @@ class TableScreen(AdminScreen):
 
 class ProjectsScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("项目（名称、地址、签到范围、时区）", "Projects (name, address, sign-in range, time zone)")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("地址", "Address"), ("纬度", "Lat"), ("经度", "Lon"), ("半径(米)", "Radius (m)"),
-               ("时区", "Time zone"), ("编号", "Id")]
+    #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("编号", "Id"), ("地址", "Address"), ("纬度", "Lat"),
+                                                ("经度", "Lon"), ("半径(米)", "Radius (m)"), ("时区", "Time zone")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "新增 Add"), Binding("e", "edit", "修改 Edit"),
     ]
@@ -196,8 +197,8 @@ class ProjectsScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.admin import list_projects
 
-        return [(str(p.id), [p.name, p.address or "", _num(p.latitude), _num(p.longitude), f"{p.radius_m:g}",
-                             p.timezone, str(p.id)[:8]]) for p in list_projects(self.admin.engine)]
+        return [(str(p.id), [p.name, str(p.id)[:8], p.address or "", _num(p.latitude), _num(p.longitude),
+                             f"{p.radius_m:g}", p.timezone]) for p in list_projects(self.admin.engine)]
 
     def _fields(self, p: Any = None) -> list[Field]:
         return [
