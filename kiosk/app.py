@@ -44,6 +44,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from kiosk import cvlog
 from kiosk.camera.decoders import Decoded, Decoder, make_decoder
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
@@ -225,6 +226,11 @@ class KioskApp(App[None]):
         self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
         self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
         self._camera_down = False  # for the event log: camera lost / back
+        # set when no code the camera saw while locked waits for its unlock check: until then the camera
+        # loop reads no further frame (a folder or a file would otherwise play on, and the workers' codes
+        # right after the officer's would be read as locked frames and lost)
+        self._unlock_settled = threading.Event()
+        self._unlock_settled.set()
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
         if camera is None:
@@ -240,8 +246,9 @@ class KioskApp(App[None]):
     def on_mount(self) -> None:
         log.info("officer screen up (demo=%s, camera=%s, sync=%s)", self.demo, self.camera is not None,
                  self.sync_worker is not None)
+        self._opencv_log = cvlog.silence()  # the camera's state is said in our status line, not over the screen
         for notice in self.notices:
-            self.notify(notice, severity="warning", timeout=30)
+            self.notify(notice, severity="warning", timeout=30, markup=False)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
         self.locked_screen = LockedScreen(tz=self.tz)
         self.officer_screen = OfficerScreen(tz=self.tz, card_s=self.config.kiosk.card_s, way_a=way_a)
@@ -264,6 +271,8 @@ class KioskApp(App[None]):
         self._stop_source()
         if self.sync_worker is not None:
             self.sync_worker.stop()
+        if (before := getattr(self, "_opencv_log", None)) is not None:
+            cvlog.restore(before)
 
     def _stop_source(self) -> None:
         stop = getattr(self._source, "stop", None)
@@ -313,6 +322,8 @@ class KioskApp(App[None]):
                     except StoreError as exc:  # a locked or unreachable store: say so, keep reading
                         self.post_message(self.Failed(_cause(exc).message(self.lang)))
                         drew = False
+                    while not self._unlock_settled.wait(0.05) and not worker.is_cancelled:
+                        pass  # an unlock is being checked: the next frame is for its outcome
                     now = time.monotonic()
                     if drew or now >= next_preview:
                         self._post_preview(frame)
@@ -346,6 +357,7 @@ class KioskApp(App[None]):
             found = self._remember(self.decoder(frame.image))
             for d in found:
                 if self._unlock_dedupe.is_new(d.text, frame.t):
+                    self._unlock_settled.clear()
                     self.post_message(self.CodeSeen(d.text))
             if found:
                 self._outline = (time.monotonic(), found[0].points, "seen")
@@ -413,6 +425,8 @@ class KioskApp(App[None]):
     def on_kiosk_app_code_seen(self, message: CodeSeen) -> None:
         if self.locked:
             self.check_unlock(message.text)
+        else:
+            self._unlock_settled.set()
 
     @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
     def check_unlock(self, text: str, how: str = "camera") -> None:
@@ -427,38 +441,56 @@ class KioskApp(App[None]):
             )
         except StoreError as exc:
             self.post_message(self.Failed(_cause(exc).message(self.lang)))
+            self._unlock_settled.set()
             return
+        except BaseException:
+            self._unlock_settled.set()  # the camera must not wait for an answer that will not come
+            raise
         self.post_message(self.UnlockChecked(outcome, text, how))
 
     def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
+        later = False
+        try:
+            later = self._unlock_checked(message)
+        finally:
+            if not later:  # else the project picker settles it when answered
+                self._unlock_settled.set()
+
+    def _unlock_checked(self, message: UnlockChecked) -> bool:
+        """Refuse, unlock, or ask which project (True: the picker is up)."""
         from kiosk.unlock import UnlockRefused
         from store.events import EventKind
 
         outcome = message.outcome
         if not self.locked:
-            return
+            return False
         screen = self._locked_screen()
         if isinstance(outcome, UnlockRefused):
             self.log_event(EventKind.UNLOCK_REFUSED, officer_id=outcome.officer_id, how=message.how,
                            reason=outcome.reason.value)
-            text = f"{_t('unlock_refused', self.lang)}：{outcome.message(self.lang)}"
+            colon = ": " if self.lang == "en" else "："
+            text = f"{_t('unlock_refused', self.lang)}{colon}{outcome.message(self.lang)}"
             if outcome.officer_name:
                 text = f"{outcome.officer_name} · {text}"
             if screen is not None:
                 screen.show_message(text, kind="refused")
             self._ring(Outcome.REFUSED)
-            return
+            return False
         if screen is not None:
             screen.show_message("")
         if len(outcome.projects) == 1:
             self._start(outcome, outcome.projects[0], message.text, how=message.how)
-            return
+            return False
 
         def picked(choice: ProjectChoice | None) -> None:
-            if choice is not None and self.locked:
-                self._start(outcome, choice, message.text, how=message.how)
+            try:
+                if choice is not None and self.locked:
+                    self._start(outcome, choice, message.text, how=message.how)
+            finally:
+                self._unlock_settled.set()
 
         self.push_screen(ProjectPicker(outcome.projects), picked)
+        return True
 
     def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "", how: str | None = None) -> None:
         from kiosk.gate import Gate
@@ -518,7 +550,11 @@ class KioskApp(App[None]):
         from kiosk.unlock import Unlock
 
         s = self.session
-        if s is None or len(s.projects) < 2:
+        if s is None or self.locked:
+            self.notify(_t("project_locked", self.lang), timeout=5, markup=False)
+            return
+        if len(s.projects) < 2:  # say why nothing happens
+            self.notify(_t("project_only_one", self.lang, name=s.project.name), timeout=6, markup=False)
             return
 
         def picked(choice: ProjectChoice | None) -> None:
@@ -679,7 +715,7 @@ class KioskApp(App[None]):
             self._ring(Outcome.REFUSED)
         elif self._locked_screen() is not None:
             self.locked_screen.show_message(message.text, kind="refused")
-        self.notify(message.text, severity="error", timeout=8)
+        self.notify(message.text, severity="error", timeout=8, markup=False)
 
     # --- keys ------------------------------------------------------------------------------------
 
@@ -697,7 +733,8 @@ class KioskApp(App[None]):
             w.refresh(layout=True)
 
     async def action_quit(self) -> None:
-        if isinstance(self.screen, QuitScreen):
+        if isinstance(self.screen, QuitScreen):  # Ctrl+Q a second time: the obvious yes
+            self.screen.dismiss(True)
             return
 
         def answered(yes: bool | None) -> None:
@@ -776,10 +813,10 @@ class KioskApp(App[None]):
         return self.officer_screen if self.officer_screen.is_mounted else None
 
 
-def _t(key: str, lang: str) -> str:
+def _t(key: str, lang: str, **fields: object) -> str:
     from kiosk.i18n import t
 
-    return t(key, lang)
+    return t(key, lang, **fields)
 
 
 def _cause(exc: StoreError) -> StoreError:
@@ -851,6 +888,11 @@ def run_app(args: argparse.Namespace) -> int:
     cfg = config_of(args)
     engine = open_local_store(cfg)
     try:
+        if getattr(args, "project", None):  # --project: an id, the start of one, or the name, as everywhere
+            from store.roster import resolve_project
+
+            project = resolve_project(engine, args.project)
+            cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(project.id)})})
         kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
                                   project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
         verifier = verifier_for(cfg, engine)

@@ -22,7 +22,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # --- the locked screen -----------------------------------------------------------------------
     "locked": ("已锁定", "LOCKED"),
     "unlock_prompt": (
-        "签到员请向摄像头或扫码枪出示本人签到员码以解锁",
+        "签到员请向摄像头或扫码枪\n出示本人签到员码以解锁",  # broken where a narrow screen would not split a word
         "Officer: show your own officer code to the camera or the scanner to unlock",
     ),
     "unlock_checking": ("正在核验签到员码…", "Checking the officer code…"),
@@ -91,6 +91,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "k_quit": ("退出", "Quit"),
     # --- dialogs ---------------------------------------------------------------------------------
     "quit_question": ("确定退出签到终端？", "Quit the sign-in kiosk?"),
+    "quit_keys": ("Y 或 Ctrl+Q：退出　N 或 Esc：取消", "Y or Ctrl+Q: quit   N or Esc: cancel"),
+    "project_only_one": ("您只负责本项目（{name}），无需切换", "You are assigned to this project only ({name}): nothing to change"),
+    "project_locked": ("请先出示签到员码解锁，再切换项目", "Unlock with your officer code first, then change the project"),
     "quit_yes": ("退出", "Quit"),
     "quit_no": ("取消", "Cancel"),
     "help_title": ("帮助", "Help"),
@@ -98,12 +101,24 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "工人出示个人建设码（手机二维码），对准摄像头或用扫码枪扫描。\n"
         "绿色：签到成功；黄色：今日已签到，不重复记录；红色：签到失败，原因见卡片。\n"
         "请核对屏幕上的登记照片与本人是否一致。\n\n"
-        "F1 帮助　F2 锁定　F3 切换项目　F4 中文/English　F5 方式一（出示签到员码）　F6 立即同步　Ctrl+Q 退出\n"
+        "F1      帮助\n"
+        "F2      锁定\n"
+        "F3      换项目（负责多个项目的签到员）\n"
+        "F4      中文 / English\n"
+        "F5      方式一：出示签到员码，工人用手机扫码（Esc 返回，n 换新码）\n"
+        "F6      立即同步\n"
+        "Ctrl+Q  退出（再按 Y 确认）\n\n"
         "锁定后须由签到员出示本人签到员码解锁；长时间无操作会自动锁定。",
         "The worker shows his personal code (QR on his phone) to the camera, or it is read with the scanner.\n"
         "Green: signed in; amber: already signed in today, no second record; red: refused, the reason\n"
         "is on the card. Compare the enrolled photo on screen with the person.\n\n"
-        "F1 help  F2 lock  F3 change project  F4 中文/English  F5 way A (show the officer code)  F6 sync now  Ctrl+Q quit\n"
+        "F1      help\n"
+        "F2      lock\n"
+        "F3      project (an officer of several)\n"
+        "F4      中文 / English\n"
+        "F5      way A: show the officer's code for workers' phones (Esc back, n new code)\n"
+        "F6      sync now\n"
+        "Ctrl+Q  quit (then Y to confirm)\n\n"
         "When locked, the officer unlocks with his own officer code; the screen locks itself when idle.",
     ),
     "close": ("关闭", "Close"),

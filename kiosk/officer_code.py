@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -68,6 +69,7 @@ _T = {
     "none": ("暂无", "none yet"),
     "error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
     "read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
+    "keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
     "time": ("时间", "Time"),
     "name": ("姓名", "Name"),
     "id": ("身份证号", "ID"),
@@ -140,21 +142,23 @@ class OfficerCodeScreen(Screen[None]):
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # the code alone on the left, as tall as the terminal allows; everything else shrinks beside it
         with Horizontal(id="body"):
             with Vertical(id="code-pane"):
-                yield Label(tr("title", self.lang), id="title")
-                yield Label(f"{self.project_name} · {self.officer_name}", id="who")
                 yield Static("", id="qr", markup=False)
+            with Vertical(id="arrivals-pane"):
+                yield Label(tr("title", self.lang), id="title")
+                yield Label(f"{self.project_name} · {self.officer_name}", id="who", markup=False)
                 yield Label("", id="countdown")
                 yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="left")
-            with Vertical(id="arrivals-pane"):
-                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title")
+                yield Label(tr("keys", self.lang), id="keys-hint")
+                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title", markup=False)
                 yield DataTable(id="arrivals", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#arrivals", DataTable)
-        for key in ("time", "name", "id", "dist"):
+        for key in ("time", "name", "dist", "id"):  # the ID number last: the first to go past the edge
             table.add_column(tr(key, self.lang), key=key)
         self.renew()
         self.set_interval(1.0, self.tick)
@@ -185,15 +189,29 @@ class OfficerCodeScreen(Screen[None]):
         self.tick()
 
     def _draw(self) -> None:
-        if self.code is not None:
-            self.query_one("#qr", Static).update("\n".join(qr_text(self.code.token, big=self._big())))
-
-    def _big(self) -> bool:
-        """Twice the size (a module = two cells side by side) when the terminal has the room."""
         if self.code is None:
-            return False
-        n = len(qr_matrix(self.code.token))
-        return self.size.height >= n + 8 and self.size.width >= 2 * n + 50
+            return
+        big, border, footer = self._fit()
+        self.query_one(Footer).display = footer
+        self.query_one("#keys-hint").display = not footer
+        self.query_one("#qr", Static).update("\n".join(qr_text(self.code.token, big=big, border=border)))
+
+    def _fit(self) -> tuple[bool, int, bool]:
+        """How the code is drawn so that it is always whole: (twice the size, quiet-zone modules, footer).
+
+        Twice the size (a module = two cells side by side) when the terminal has the room; else half
+        blocks with a quiet zone of 2 modules, else 1 (the white pane around it adds to it), and the
+        footer gives way to a line of keys beside the code before the code gets smaller."""
+        if self.code is None:
+            return False, 2, True
+        n = len(qr_matrix(self.code.token, border=0))
+        height, width = self.size.height, self.size.width
+        if height >= n + 4 + 1 and width >= 2 * (n + 4) + 40:
+            return True, 2, True
+        for border, footer in ((2, True), (1, True), (2, False), (1, False)):
+            if -(-(n + 2 * border) // 2) + footer <= height:
+                return False, border, footer
+        return False, 1, False
 
     def on_resize(self) -> None:
         self._draw()
@@ -242,7 +260,7 @@ class OfficerCodeScreen(Screen[None]):
         tz = zone(self.tz)
         for a in msg.rows:
             dist = "" if a.distance_m is None else f"{a.distance_m:.0f} m"
-            table.add_row(as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, a.id_masked, dist,
+            table.add_row(*map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
                           key=str(a.attendance_id))
         self.query_one("#arrivals-title", Label).update(tr("arrivals", self.lang, n=len(msg.rows)))
         self._schedule_poll()
@@ -274,12 +292,12 @@ class OfficerCodeScreen(Screen[None]):
             self.set_timer(self.poll_s, self.refresh_arrivals)
 
 
-def qr_text(token: str, *, big: bool = False) -> list[str]:
+def qr_text(token: str, *, big: bool = False, border: int = 2) -> list[str]:
     """The QR as lines of text, dark modules drawn (show black on white): half blocks, or full blocks
     two cells wide per module when ``big`` (twice the size, still square on a 1:2 terminal cell)."""
     if not big:
-        return qr_lines(token)
-    return ["".join("██" if dark else "  " for dark in row) for row in qr_matrix(token)]
+        return qr_lines(token, border=border)
+    return ["".join("██" if dark else "  " for dark in row) for row in qr_matrix(token, border=border)]
 
 
 def code_source_for(key: IssuerPrivateKey, *, officer_id: uuid.UUID, project_id: uuid.UUID,

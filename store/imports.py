@@ -8,7 +8,7 @@ in Chinese and English; nothing is written. A clean file is written in one trans
 inserts (10 000 rows in a few seconds, ``bench/import_workers.py``).
 
 Columns (``COLUMNS``; Chinese headers, the English key works too): see ``kiosk import template``,
-which writes an XLSX with the headers, a sample row and a sheet explaining each column.
+which writes an XLSX with the headers and a sheet explaining each column with an example.
 
 With ``update``, a row whose identity number is enrolled updates the worker (name, ethnicity,
 address, mobile: cells left empty keep what is there) and his employment on the row's project (an
@@ -542,8 +542,10 @@ def _plan(conn: Connection, good: list[_Row], existing: dict[str, dict[str, Any]
 
 
 def write_template(out: str | Path) -> Path:
-    """An XLSX with the headers (text-formatted, so Excel keeps 18-digit numbers), one sample row, and a
-    sheet explaining every column."""
+    """An XLSX whose first sheet has the headers only (text-formatted, so Excel keeps 18-digit numbers):
+    rows typed below them are the import. The examples are on the second sheet, which explains every
+    column, never on the first: a sample row there would be imported with the rest (an enrolled project
+    of its name, and a made-up worker would be enrolled)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -555,7 +557,6 @@ def write_template(out: str | Path) -> Path:
     assert ws is not None
     ws.title = "工人 workers"
     ws.append([c.header for c in COLUMNS])
-    ws.append([c.example or None for c in COLUMNS])
     for i, c in enumerate(COLUMNS, 1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True, color="C00000" if c.required else "000000")
@@ -569,6 +570,9 @@ def write_template(out: str | Path) -> Path:
     for c in COLUMNS:
         doc.append([c.header, c.key, "是 yes" if c.required else "否 no", c.zh, c.en, c.example])
     doc.append([])
+    doc.append(["“工人 workers”表只有表头：从第2行起每行填写一名工人；本表的示例仅供参考，不会导入。"])
+    doc.append(["The 'workers' sheet has the headers only: one worker a row from row 2; the examples here are "
+                "for reference and are never imported."])
     doc.append(["全部或全不：任何一行有错，整个文件不写入；已登记的身份证号码需 --update 才会更新。"])
     doc.append(["All or nothing: any bad row and nothing is written; an enrolled ID number needs --update."])
     for letter, width in zip("ABCDEF", (12, 12, 12, 40, 50, 28), strict=True):

@@ -230,23 +230,42 @@ def list_projects(engine: Engine) -> list[ProjectInfo]:
 
 
 def resolve_project(engine: Engine, project: str | None) -> ProjectInfo:
-    """The project named by ``--project`` (a UUID), or the only one when there is exactly one."""
+    """The project named by ``--project``: its id, a unique beginning of its id (the 8 characters the
+    admin shows), or its name; the only one when there is exactly one and none is named."""
     projects = list_projects(engine)
-    if project:
-        try:
-            pid = uuid.UUID(project.strip())
-        except ValueError as exc:
-            raise StoreError(f"项目编号格式错误：{project}", f"Not a project id (UUID): {project}") from exc
-        for p in projects:
-            if p.id == pid:
-                return p
-        raise StoreError(f"项目不存在：{project}", f"Unknown project: {project}")
+    if project and project.strip():
+        return match_project(projects, project)
     if len(projects) == 1:
         return projects[0]
     if not projects:
         raise StoreError("数据库中没有项目", "There is no project in the database")
-    names = "; ".join(f"{p.id} {p.name}" for p in projects[:10])
-    raise StoreError(f"请用 --project 指定项目：{names}", f"Pick a project with --project: {names}")
+    names = project_list(projects)
+    raise StoreError(f"请用 --project 指定项目（编号开头或名称）：{names}",
+                     f"Pick a project with --project (the start of its id, or its name): {names}")
+
+
+def match_project(projects: list[ProjectInfo], project: str) -> ProjectInfo:
+    """One of ``projects`` by id, unique id prefix (hyphens optional) or exact name."""
+    text = project.strip()
+    by_name = [p for p in projects if p.name == text]
+    if len(by_name) == 1:
+        return by_name[0]
+    key = text.lower().replace("-", "")
+    by_id = [p for p in projects if key and p.id.hex.startswith(key)]
+    if len(by_id) == 1 and not by_name:
+        return by_id[0]
+    if len(by_id) + len(by_name) > 1:
+        names = project_list(by_name + by_id)
+        raise StoreError(f"“{text}”对应多个项目，请多写几位编号：{names}",
+                         f"'{text}' matches several projects, give more of the id: {names}")
+    names = project_list(projects)
+    raise StoreError(f"项目不存在：{text}（现有：{names}）", f"Unknown project: {text} (there are: {names})")
+
+
+def project_list(projects: list[ProjectInfo], limit: int = 10) -> str:
+    """``1a2b3c4d 名称; …``: short ids a user can type back to --project."""
+    more = f"; … (+{len(projects) - limit})" if len(projects) > limit else ""
+    return "; ".join(f"{str(p.id)[:8]} {p.name}" for p in projects[:limit]) + more
 
 
 def today_of(project: ProjectInfo, now: datetime) -> date:

@@ -95,7 +95,9 @@ async def fill(pilot: Pilot[None], **values: str) -> FormScreen[object]:
 
 
 def error_of(screen: FormScreen[object]) -> str:
-    return str(screen.query_one("#form-error", Static).render())
+    """What the dialog says: beside a field (the one it is about) or above the buttons."""
+    lines = [screen.query_one("#form-error", Static), *screen.query(".field-error").results(Static)]
+    return "\n".join(str(w.render()) for w in lines if w.display)
 
 
 def workers_screen(app: AdminApp) -> WorkersScreen:
@@ -354,7 +356,7 @@ async def test_keys_duplicates_renames_and_the_audit_screen(engine: Engine, tmp_
         await settle(pilot)
         table = app.screen.query_one("#table", DataTable)
         cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
-        assert "管理员丙" in cells and "revoke" in cells and "unverify" in cells
+        assert "管理员丙" in cells and "吊销" in cells and "撤销实名认证" in cells  # the codes in words
         assert number not in " ".join(cells)
 
     key = IssuerPrivateKey.load(tmp_path / "k1" / "issuer.key")
@@ -370,3 +372,43 @@ def test_admin_command_on_a_database_without_schema(tmp_path: Path, capsys: pyte
     assert main(["admin", "--db", str(tmp_path / "empty.db")]) == 2
     err = capsys.readouterr().err
     assert "kiosk db upgrade" in err and "Traceback" not in err
+
+
+@run_async
+async def test_dialogs_fit_small_terminals_focus_the_first_field_and_say_errors_beside_the_field(
+    engine: Engine,
+) -> None:
+    """At 80×24: the add dialog opens on its first field; a bad ID number is said under that field, which
+    gets the focus, with Save in view; the bank card's Luhn warning shows while typing, before saving."""
+    with write_session(engine) as s:
+        add_worker(session=s, id_number=id_number(date(1985, 6, 15), 12), name="测试工")
+    app = build_app(engine, Config(), actor="管理员甲")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.focused is form.query_one("#f-id_number", Input)
+        bad = id_number(date(1990, 3, 7), 5)[:-1] + ("0" if id_number(date(1990, 3, 7), 5)[-1] != "0" else "1")
+        await pilot.press(*bad, "tab", *"张三", "enter")
+        await settle(pilot)
+        line = form.query_one("#e-id_number", Static)
+        assert line.display and "校验位" in str(line.render()) and "check character" in str(line.render())
+        assert form.focused is form.query_one("#f-id_number", Input)
+        for widget in (line, form.query_one("#submit", Button), form.query_one("#cancel", Button)):
+            assert widget.region.bottom <= 24 and widget.region.right <= 80, widget  # on screen
+            assert widget.region.area > 0
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("b")  # the bank card of the chosen worker
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.focused is form.query_one("#f-bank", Select)
+        await pilot.press("tab", *"6222020000000000001")  # fails Luhn
+        await pilot.pause()
+        warn = form.query_one("#e-card_number", Static)
+        assert warn.display and "Luhn" in str(warn.render())
+        assert warn.region.bottom <= 24
+        with Session(engine) as s:
+            assert s.exec(select(BankCard)).first() is None

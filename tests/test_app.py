@@ -24,6 +24,7 @@ from kiosk.camera.simulate import phone_frame
 from kiosk.camera.sources import Frame, SourceState, StateCallback
 from kiosk.demo import Demo, make_demo
 from kiosk.i18n import MESSAGES, t
+from kiosk.screens.dialogs import ProjectPicker
 from kiosk.widgets.attempts import AttemptsList
 from kiosk.widgets.camera import ScannerInput
 from kiosk.widgets.result_card import ResultCard
@@ -297,9 +298,28 @@ async def test_help_and_quit_confirmation(demo: Demo) -> None:
         await pilot.press("escape")  # stay
         await pilot.pause()
         assert app.is_running and app.current_mode == "locked"
-        await pilot.press("ctrl+q", "y")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert has(app, t("quit_keys"))  # the dialog says which key quits
+        await pilot.press("ctrl+q")  # the same key again: quits
         await pilot.pause()
     assert app.return_code == 0
+
+
+@run_async
+async def test_f3_for_an_officer_of_one_project_says_why(demo: Demo) -> None:
+    app = app_of(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")  # locked: unlock first
+        await pilot.pause()
+        assert any(t("project_locked") in str(n.message) for n in app._notifications)
+        await unlock(app, pilot, demo)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.session is not None
+        said = t("project_only_one", name=app.session.project.name)
+        assert any(said == str(n.message) for n in app._notifications)
+        assert app.current_mode == "officer" and not isinstance(app.screen, ProjectPicker)
 
 
 def test_catalogue_has_both_languages_with_the_same_fields() -> None:

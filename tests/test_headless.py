@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from kiosk.camera.simulate import write_folder
 from kiosk.cli import main
+from kiosk.qr_terminal import save_png
 from store.codes import issue_code
 from store.db import make_engine
 from store.keys import IssuerPrivateKey, register_public_key, write_trust_file
@@ -139,8 +140,8 @@ def test_headless_trusts_the_config_trust_file(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--project", "not-a-uuid"], "--project is not a valid id"),
-        (["--project", str(uuid.UUID(int=1))], "No project"),
+        (["--project", "not-a-uuid"], "Unknown project: not-a-uuid"),  # nor a name, nor the start of an id
+        (["--project", str(uuid.UUID(int=1))], "Unknown project"),
         ([], "Name the project with --project"),
         (["--project", str(uuid.UUID(int=1)), "--source", "/dev/video93"], "/dev/video93"),
     ],
@@ -364,3 +365,22 @@ def test_headless_keeps_running_on_a_full_disk_and_retries(tmp_path: Path) -> No
         engine.dispose()
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_headless_project_by_name_or_the_start_of_its_id(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, summary, key = seeded(sqlite_url)
+    pid = str(summary["examples_project"])
+    project = next(p for p in summary["projects"] if p["id"] == pid)  # type: ignore[attr-defined]
+    worker = summary["examples"]["eligible"][0]  # type: ignore[index]
+    engine.dispose()
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    save_png(code(key, worker), folder / "a.png", scale=6)
+    for name in (project["name"], project["id"][:8]):  # type: ignore[index]
+        capsys.readouterr()
+        assert main(["run", "--headless", "--db", sqlite_url, "--source", str(folder), "--project", name,
+                     "--no-photos"]) == 0
+        out = lines_of(capsys.readouterr().out)
+        assert [x["outcome"] for x in out][:1] in (["signed_in"], ["already"])

@@ -172,7 +172,12 @@ def test_template_round_trip_through_xlsx(org: Engine, tmp_path: Path) -> None:
     wb = load_workbook(out)
     ws = wb.worksheets[0]
     assert [c.value for c in ws[1]] == HEADERS
-    assert wb.worksheets[1].cell(row=2, column=1).value == "身份证号码"
+    # the data sheet has the headers only: no sample row a user would import with his own
+    assert all(cell.value is None for r in ws.iter_rows(min_row=2) for cell in r)
+    assert import_workers(org, out).workers_created == 0  # the template as it comes imports nothing
+    doc = wb.worksheets[1]
+    assert doc.cell(row=2, column=1).value == "身份证号码"
+    assert doc.cell(row=2, column=6).value == COLUMNS[0].example  # the examples are explained here
     wb2 = Workbook()
     ws2 = wb2.active
     assert ws2 is not None

@@ -118,8 +118,19 @@ def test_project_and_date_parsing(site: Site) -> None:
         resolve_project(site.engine, None)  # two projects: must pick
     assert "--project" in exc.value.en
     assert resolve_project(site.engine, str(site.project_id)).name == "测试项目一号地块"
-    with pytest.raises(StoreError):
+    # the 8 characters the admin shows, any unique beginning (hyphens or not), or the name
+    assert resolve_project(site.engine, str(site.project_id)[:8]).id == site.project_id
+    assert resolve_project(site.engine, site.project_id.hex[:12].upper()).id == site.project_id
+    assert resolve_project(site.engine, "测试项目二号地块").id == site.other_project_id
+    with pytest.raises(StoreError) as exc:
         resolve_project(site.engine, "not-a-uuid")
+    assert str(site.project_id)[:8] in exc.value.en and "测试项目一号地块" in exc.value.zh  # what there is
+    common = next(i for i, (a, b) in enumerate(zip(site.project_id.hex, site.other_project_id.hex, strict=True))
+                  if a != b)
+    if common:  # both ids begin alike: that beginning is ambiguous, and said so
+        with pytest.raises(StoreError) as exc:
+            resolve_project(site.engine, site.project_id.hex[:common])
+        assert "several" in exc.value.en
     with pytest.raises(StoreError):
         parse_day("2026-13-01")
     with pytest.raises(StoreError):

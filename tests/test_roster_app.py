@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from async_tests import run_async
@@ -15,6 +16,7 @@ from rosterdata import DAY, NOW, Site, build_site, populate_day
 from sqlalchemy import func, select
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+from textual.widgets.data_table import ColumnKey
 
 from kiosk.roster.app import RosterApp, make_app
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
@@ -39,8 +41,11 @@ def sqlite_site(sqlite_url: str) -> Iterator[Site]:
 
 
 def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:
+    from store.roster import list_projects
+
     project = resolve_project(site.engine, str(site.project_id))
-    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=live)
+    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=live,
+                    projects=list_projects(site.engine))
 
 
 class Waiter:
@@ -262,13 +267,17 @@ async def test_refused_tab(sqlite_site: Site, tmp_path: Path) -> None:
     app = app_for(sqlite_site, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
-        app.query_one("#tabs", TabbedContent).active = "tab-refused"
+        await pilot.press("t")  # the key that switches 花名册 / 被拒记录
         await pilot.pause()
+        assert app.query_one("#tabs", TabbedContent).active == "tab-refused"
         table = app.query_one("#refused", DataTable)
-        assert table.row_count == 2
+        assert table.has_focus and table.row_count == 2
         first, second = table.get_row_at(0), table.get_row_at(1)
-        assert str(first[0]) == "07:25:00" and str(first[1]) == "（未知）" and str(first[-1]) == Reason.CODE_EXPIRED.zh
-        assert str(second[1]) == "孙未确" and str(second[6]) == "1号门"
+        # the reason third, where 100 columns show it
+        assert str(first[0]) == "07:25:00" and str(first[1]) == "（未知）" and str(first[2]) == Reason.CODE_EXPIRED.zh
+        assert str(second[1]) == "孙未确" and str(second[5]) == "1号门"
+        await pilot.press("t")
+        assert app.query_one("#tabs", TabbedContent).active == "tab-roster"
 
 
 @run_async
@@ -311,7 +320,9 @@ async def test_language_key(sqlite_site: Site, tmp_path: Path) -> None:
         assert status_cell(app, "张建国") == "已签到"
 
 
-# --- snapshots at 120×40 (the clock is frozen at 09:15 Shanghai on 2026-11-02) ---------------------
+# --- snapshots at 80×24 and 100×30 (the clock is frozen at 09:15 Shanghai on 2026-11-02) ------------
+
+SNAP_SIZES = [(80, 24), (100, 30)]
 
 
 async def _ready(pilot: object) -> None:
@@ -322,20 +333,66 @@ async def _ready(pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
-def test_snapshot_roster_zh(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
-    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=_ready)
-
-
-def test_snapshot_roster_en(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+def _pressing(*keys: str) -> Callable[[object], Any]:
     async def before(pilot: object) -> None:
         await _ready(pilot)
-        await pilot.press("l")  # type: ignore[attr-defined]
+        for key in keys:
+            await pilot.press(key)  # type: ignore[attr-defined]
+            await _ready(pilot)
+
+    return before
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_roster_zh(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                            size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_roster_en(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                            size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("l"))
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_refused_tab(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                              size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("t"))
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_roster_filtered(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                                  size: tuple[int, int]) -> None:
+    async def before(pilot: object) -> None:
+        await _ready(pilot)
+        pilot.app.query_one("#status", Select).value = "signed_in"  # type: ignore[attr-defined]
         await _ready(pilot)
 
-    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=before)
 
 
-def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_help(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                       size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("f1"))
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_project_picker(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                                 size: tuple[int, int]) -> None:
+    import dataclasses
+    import uuid
+
+    app = app_for(sqlite_site, tmp_path)
+    # the picker shows the start of each id: fixed ones for the picture
+    app.projects = [dataclasses.replace(p, id=uuid.UUID(int=(i + 1) * 0x1111 << 96)) for i, p in enumerate(app.projects)]
+    assert snap_compare(app, terminal_size=size, run_before=_pressing("p"))
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                                size: tuple[int, int]) -> None:
     async def before(pilot: object) -> None:
         await _ready(pilot)
         app = pilot.app  # type: ignore[attr-defined]
@@ -344,24 +401,101 @@ def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare:
         await pilot.press("enter")  # type: ignore[attr-defined]
         await _ready(pilot)
 
-    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=before)
 
 
-def test_snapshot_evacuation(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool]) -> None:
-    async def before(pilot: object) -> None:
-        await _ready(pilot)
-        await pilot.press("v")  # type: ignore[attr-defined]
-        await _ready(pilot)
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_evacuation(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
+                             size: tuple[int, int]) -> None:
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("v"))
 
-    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=SIZE, run_before=before)
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+@run_async
+async def test_the_roster_fits_and_its_header_stays(sqlite_site: Site, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The counts above and the 显示 N / 共 N 人 line below are on screen, also after switching tabs,
+    languages and moving the focus backwards (which once scrolled the header away for good)."""
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+
+        def on_screen(selector: str) -> bool:
+            r = app.query_one(selector).region
+            return r.height > 0 and r.y >= 0 and r.bottom <= size[1]
+
+        assert on_screen("#counts") and on_screen("#shown") and on_screen("#title")
+        assert "显示 7 / 共 7 人" in str(app.query_one("#shown", Static).render())
+        await pilot.press("t", "l", "shift+tab", "shift+tab", "t", "shift+tab")
+        await pilot.pause()
+        assert on_screen("#counts") and on_screen("#title")
+        assert app.screen.scroll_y == 0
+        table = app.query_one("#roster", DataTable)
+        # the columns that matter are within the first 80 columns
+        x = 0
+        for key in ("name", "status", "first", "where"):
+            x += table.columns[ColumnKey(key)].get_render_width(table)
+        assert x <= size[0]
+
+
+@run_async
+async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(sqlite_site: Site, tmp_path: Path) -> None:
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await pilot.press("slash", *"张")
+        assert app.query_one("#search", Input).has_focus
+        await pilot.press("escape")
+        assert app.query_one("#roster", DataTable).has_focus
+        await pilot.press("c")  # a key again, not typed into the box
+        await pilot.pause()
+        assert app.query_one("#search", Input).value == ""
+        table = app.query_one("#roster", DataTable)
+        group = next(k for k in app._shown_keys if k.startswith("group:") and "钢筋班组" in k)
+        assert str(table.get_cell(group, "status")) == "2/2"
+        app.query_one("#status", Select).value = "not_yet"
+        await pilot.pause()
+        shown = str(app.query_one("#shown", Static).render())
+        assert "已筛选" in shown
+        assert all("筛选" in str(table.get_cell(k, "status")) for k in app._shown_keys if k.startswith("group:"))
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#keys-body", Static).render())
+        for key in ("F1", "/", "t", "v", "d", "m", "r", "c", "p", "l", "q", "F5", "Esc", "Enter"):
+            assert f" {key} " in text, key
+
+
+@run_async
+async def test_project_picker_switches_the_roster(sqlite_site: Site, tmp_path: Path) -> None:
+    from store.roster import list_projects
+
+    projects = list_projects(sqlite_site.engine)
+    first = next(p for p in projects if p.id == sqlite_site.project_id)
+    app = make_app(sqlite_site.engine, first, day=DAY, clock=lambda: NOW, poll_s=3600.0, export_dir=tmp_path,
+                   live=False, projects=projects, pick=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        from kiosk.roster.screens import ProjectPickScreen
+
+        assert isinstance(app.screen, ProjectPickScreen)  # several projects, none named: asked first
+        other = next(i for i, p in enumerate(projects) if p.id == sqlite_site.other_project_id)
+        here = next(i for i, p in enumerate(projects) if p.id == sqlite_site.project_id)
+        await pilot.press(*(["down"] * (other - here) if other > here else ["up"] * (here - other)), "enter")
+        await started(app, pilot)
+        await pilot.pause()
+        assert app.project.id == sqlite_site.other_project_id
+        assert app.roster is not None and app.roster.counts.expected == 0
+        assert "测试项目二号地块" in str(app.query_one("#title", Static).render())
 
 
 def test_cli_roster_errors_are_clear(sqlite_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from kiosk.cli import main
 
     url = sqlite_site.engine.url.render_as_string(hide_password=False)
-    assert main(["roster", "--db", url]) == 2  # two projects: which one?
-    assert "--project" in capsys.readouterr().err
+    assert main(["roster", "--db", url]) == 2  # two projects, not a terminal: which one?
+    err = capsys.readouterr().err
+    assert "--project" in err and str(sqlite_site.project_id)[:8] in err and "测试项目一号地块" in err
+    assert main(["roster", "--db", url, "--project", "no-such"]) == 2
+    assert "Unknown project" in capsys.readouterr().err
     assert main(["roster", "--db", url, "--project", str(sqlite_site.project_id), "--date", "2026-02-30"]) == 2
     err = capsys.readouterr().err
     assert "YYYY-MM-DD" in err and "Traceback" not in err

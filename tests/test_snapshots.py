@@ -1,5 +1,6 @@
-"""Snapshots of the officer screen (pytest-textual-snapshot), frozen clock, at 80×24 and 120×40:
-locked, green (signed in), amber (already), red (refused) and the camera lost.
+"""Snapshots of the officer screen (pytest-textual-snapshot), frozen clock, at 80×24, 120×40 and 100×30:
+locked, green (signed in), amber (already), red (refused), the camera lost, the help and quit dialogs
+and the project picker.
 
 Update after a deliberate change of the screen: ``.venv/bin/pytest tests/test_snapshots.py --snapshot-update``.
 """
@@ -19,7 +20,8 @@ from kiosk.demo import Demo, make_demo
 from store.reasons import Reason
 from store.seed import ELIGIBLE
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (120, 40), (100, 30)]  # in this order: the first two keep their snapshot names
+DIALOG_SIZES = [(80, 24), (100, 30)]
 pytestmark = pytest.mark.timeout(120)
 del SIZE
 
@@ -86,5 +88,32 @@ def test_camera_lost(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> No
     async def run_before(pilot: Pilot[None]) -> None:
         await cam.next_act()  # it reported RECONNECTING and waits
         await scan(app, pilot, officer_code(demo))  # the officer screen shows it too
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", DIALOG_SIZES)
+def test_help(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    assert snap_compare(app_of(demo), terminal_size=size, press=["f1"])
+
+
+@pytest.mark.parametrize("size", DIALOG_SIZES)
+def test_quit(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    assert snap_compare(app_of(demo), terminal_size=size, press=["ctrl+q"])
+
+
+@pytest.mark.parametrize("size", DIALOG_SIZES)
+def test_project_picker(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    import uuid
+
+    from test_app import scan  # type: ignore[import-not-found]
+
+    from store.reasons import Role
+
+    app = app_of(demo)
+    chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await scan(app, pilot, demo.code(uuid.UUID(chief["id"]), role=Role.OFFICER))
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -203,3 +203,25 @@ async def test_code_source_failure_is_shown(world: World) -> None:
         await pilot.pause()
         assert screen.code is None
         assert "无法读取私钥文件" in str(screen.query_one("#qr", Static).content)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40)])
+@sync
+async def test_the_whole_qr_and_the_countdown_show_on_small_terminals(world: World, size: tuple[int, int]) -> None:
+    """What the terminal draws (not what the widget holds) decodes, and the countdown is on screen."""
+    clock = Clock(AT)
+    screen = make_screen(world, clock)
+    async with Host(screen).run_test(size=size) as pilot:
+        await pilot.pause()
+        assert screen.code is not None
+        qr = screen.query_one("#qr", Static)
+        strips = pilot.app.screen._compositor.render_strips()
+        r = qr.region
+        assert r.bottom <= size[1] and r.right <= size[0]
+        drawn = "\n".join("".join(seg.text for seg in strips[y]).ljust(size[0])[r.x:r.right]
+                          for y in range(r.y, r.bottom))
+        assert decode_qr_text(drawn) == [screen.code.token]
+        countdown = screen.query_one("#countdown", Label)
+        assert countdown.region.height > 0 and countdown.region.bottom <= size[1]
+        assert "120" in "".join(seg.text for y in range(countdown.region.y, countdown.region.bottom)
+                                for seg in strips[y])

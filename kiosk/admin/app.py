@@ -13,6 +13,7 @@ audited with the administrator's name; nothing personal is logged.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 from datetime import date, datetime
 from typing import ClassVar
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from kiosk import cvlog
+from kiosk.admin.forms import KeysHelpScreen, pick
 from kiosk.admin.reference import (
     AuditScreen,
     EmployersScreen,
@@ -28,6 +31,7 @@ from kiosk.admin.reference import (
     KeysScreen,
     OfficersScreen,
     ProjectsScreen,
+    split_words,
 )
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
@@ -37,6 +41,7 @@ from store.timeutil import as_utc, local_date, utcnow, zone
 class AdminApp(App[None]):
     CSS_PATH = "admin.tcss"
     TITLE = "kiosk admin · 管理"
+    ENABLE_COMMAND_PALETTE = False  # ? lists every key; the footer's room goes to the admin's own
     MODES: ClassVar[dict[str, type]] = {  # type: ignore[assignment]
         "workers": WorkersScreen,
         "projects": ProjectsScreen,
@@ -70,7 +75,31 @@ class AdminApp(App[None]):
         self.sub_title = f"{actor}"
 
     def on_mount(self) -> None:
+        self._opencv_log = cvlog.silence()  # face capture's camera: no OpenCV warnings over the screen
         self.switch_mode("workers")
+        keys = self._bindings.key_to_bindings
+        for key, bindings in list(keys.items()):  # F1–F7 in one language too, shown as F1…
+            keys[key] = [
+                dataclasses.replace(b, description=pick(self.lang, *split_words(b.description)),
+                                    key_display=b.key_display or _key_label(b.key))
+                for b in bindings
+            ]
+        if "ctrl+q" in keys:  # quitting last in the footer, after the screens
+            keys["ctrl+q"] = keys.pop("ctrl+q")
+
+    def on_unmount(self) -> None:
+        if (before := getattr(self, "_opencv_log", None)) is not None:
+            cvlog.restore(before)
+
+    def action_keys_help(self) -> None:
+        """Every key of this screen and of the app (not Textual's own: Tab, copying)."""
+        rows: list[tuple[str, str]] = []
+        for owner in (self.screen, self):
+            for bindings in owner._bindings.key_to_bindings.values():
+                for b in bindings:
+                    if b.action != "app.keys_help" and b.description and b.key not in _TEXTUAL_KEYS:
+                        rows.append((b.key_display or _key_label(b.key), b.description))
+        self.push_screen(KeysHelpScreen(rows, lang=self.lang))
 
     def today(self) -> date:
         """The site's date now (readiness is judged for today)."""
@@ -78,6 +107,15 @@ class AdminApp(App[None]):
 
     def local(self, at: datetime | None) -> str:
         return as_utc(at).astimezone(zone(self.policy.timezone)).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+_TEXTUAL_KEYS = frozenset({"tab", "shift+tab", "ctrl+c", "super+c"})
+
+
+def _key_label(key: str) -> str:
+    first = key.split(",")[0]
+    named = {"slash": "/", "escape": "Esc", "question_mark": "?", "ctrl+q": "Ctrl+Q"}
+    return named.get(first, first.upper() if first[:1] == "f" and first[1:].isdigit() else first)
 
 
 def build_app(engine: Engine, config: Config, *, actor: str | None = None, camera: str | None = None,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -41,6 +42,8 @@ class Field:
     placeholder: str = ""
     password: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a check as the value is typed: a (zh, en) warning shown beside the field before saving, or None
+    check: Callable[[str], tuple[str, str] | None] | None = None
 
 
 class FormScreen(ModalScreen[T | None], Generic[T]):
@@ -54,9 +57,9 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             self.result = result
 
     class Failed(Message):
-        def __init__(self, zh: str, en: str) -> None:
+        def __init__(self, zh: str, en: str, field: str | None = None) -> None:
             super().__init__()
-            self.zh, self.en = zh, en
+            self.zh, self.en, self.field = zh, en, field
 
     def __init__(self, title: tuple[str, str], fields: Sequence[Field], action: Callable[[dict[str, str]], T],
                  *, lang: str = "zh", note: tuple[str, str] | None = None) -> None:
@@ -81,14 +84,37 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                             choose = bool(f.required and f.options)
                             known = any(v == f.value for _, v in f.options)
                             initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
-                            yield Select(list(f.options), id=f"f-{f.key}", allow_blank=not choose, value=initial,
+                            yield Select([(Text(label), v) for label, v in f.options], id=f"f-{f.key}",
+                                         allow_blank=not choose, value=initial, compact=True,
                                          prompt=pick(self.lang, "请选择", "Choose"))
                         else:
-                            yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password)
+                            yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password,
+                                        compact=True)
+                    yield Static("", id=f"e-{f.key}", classes="field-error", markup=False)
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
-                yield Button(pick(self.lang, "保存", "Save"), variant="primary", id="submit")
-                yield Button(pick(self.lang, "取消", "Cancel"), id="cancel")
+                yield Button(pick(self.lang, "保存", "Save"), variant="primary", id="submit", compact=True)
+                yield Button(pick(self.lang, "取消", "Cancel"), id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        first = self.query("#form-fields Input, #form-fields Select").first()
+        first.focus()
+
+    def _field_message(self, key: str, text: str, kind: str = "error") -> None:
+        """A line under the field: an error (red) or a warning (amber); empty hides it."""
+        line = self.query_one(f"#e-{key}", Static)
+        line.update(text)
+        line.display = bool(text)
+        line.set_class(kind == "warning", "-warning")
+
+    @on(Input.Changed)
+    def _checked(self, event: Input.Changed) -> None:
+        key = (event.input.id or "")[2:]
+        f = next((f for f in self.fields if f.key == key), None)
+        if f is None:
+            return
+        warning = f.check(event.value) if f.check is not None else None
+        self._field_message(key, "\n".join(warning) if warning else "", kind="warning")
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -107,7 +133,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         missing = [f for f in self.fields if f.required and not values[f.key]]
         if missing:
             f = missing[0]
-            self._show_error(f"请填写“{f.zh}”", f"Please fill in '{f.en}'")
+            self._show_error(f"请填写“{f.zh}”", f"Please fill in '{f.en}'", f.key)
             return
         self.query_one("#submit", Button).disabled = True
         self.query_one("#form-error", Static).update(pick(self.lang, "正在保存…", "Saving…"))
@@ -118,7 +144,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         try:
             result = self.action(values)
         except StoreError as exc:
-            self.post_message(self.Failed(exc.zh, exc.en))
+            self.post_message(self.Failed(exc.zh, exc.en, getattr(exc, "field", None)))
         except Exception as exc:  # a bug: say so without its text (it may hold personal data), keep the form
             name = type(exc).__name__
             self.post_message(self.Failed(f"保存失败（{name}），请重试或联系维护人员",
@@ -130,11 +156,25 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         self.dismiss(message.result)
 
     def on_form_screen_failed(self, message: Failed) -> None:
-        self._show_error(message.zh, message.en)
         self.query_one("#submit", Button).disabled = False
+        self._show_error(message.zh, message.en, message.field)
 
-    def _show_error(self, zh: str, en: str) -> None:
-        self.query_one("#form-error", Static).update(f"[b red]{_esc(zh)}[/]\n{_esc(en)}")
+    def _show_error(self, zh: str, en: str, key: str | None = None) -> None:
+        """Beside the field it is about (focused, scrolled into view), else above the buttons."""
+        for f in self.fields:  # earlier errors go; the live warnings stay
+            if f.key != key:
+                value = self.values()[f.key]
+                warning = f.check(value) if f.check is not None else None
+                self._field_message(f.key, "\n".join(warning) if warning else "", kind="warning")
+        error = self.query_one("#form-error", Static)
+        if key is not None and any(f.key == key for f in self.fields):
+            error.update("")
+            self._field_message(key, f"{zh}\n{en}")
+            widget = self.query_one(f"#f-{key}")
+            widget.focus()
+            self.call_after_refresh(self.query_one(f"#e-{key}").scroll_visible, animate=False)
+            return
+        error.update(f"[b red]{_esc(zh)}[/]\n{_esc(en)}")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -169,3 +209,28 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#no")
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+class KeysHelpScreen(ModalScreen[None]):
+    """? : every key of the screen and of the app (the footer shows what fits)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape,question_mark,enter,q", "close", "关闭 Close")]
+
+    def __init__(self, rows: list[tuple[str, str]], *, lang: str = "zh") -> None:
+        super().__init__()
+        self.rows, self.lang = rows, lang
+
+    def compose(self) -> ComposeResult:
+        width = max((len(k) for k, _ in self.rows), default=1)
+        body = Text()
+        for key, what in self.rows:
+            body.append(f" {key:<{width}} ", style="bold reverse")
+            body.append(f"  {what}\n")
+        with Vertical(id="form"):
+            yield Label(pick(self.lang, "按键", "Keys"), id="form-title")
+            with VerticalScroll(id="form-fields"):
+                yield Static(body, id="keys-body")
+            yield Static(pick(self.lang, "Esc 关闭", "Esc close"), id="form-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -31,9 +33,22 @@ Row = tuple[str, list[Any]]  # (row key, cells)
 class AdminScreen(Screen[None]):
     """What every screen of the admin app shares: the store, the language, writing in a session."""
 
+    #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")]
+
     @property
     def admin(self) -> AdminApp:
         return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        """The footer in the admin's language only ("新增 Add" → "新增" or "Add"): twice as many keys fit."""
+        import dataclasses
+
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            self._bindings.key_to_bindings[key] = [
+                dataclasses.replace(b, description=pick(self.admin.lang, *split_words(b.description)))
+                for b in bindings
+            ]
 
     def tr(self, zh: str, en: str) -> str:
         return pick(self.admin.lang, zh, en)
@@ -76,7 +91,26 @@ class AdminScreen(Screen[None]):
             return s.get(model, uuid.UUID(key))
 
     def failed(self, exc: StoreError) -> None:
-        self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8)
+        self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
+
+
+def fill_table(table: DataTable[Any], headers: list[str], rows: list[tuple[str, list[Any]]]) -> None:
+    """The rows, under columns as wide as their widest value. (DataTable measures new rows only when idle,
+    and a table drawn before that kept its header widths: a short list showed 310***** for an ID.)"""
+    cells = [[Text(c) if isinstance(c, str) else c for c in row] for _, row in rows]
+    widths = [max([cell_len(h), *(cell_len(r[i].plain) for r in cells if isinstance(r[i], Text))])
+              for i, h in enumerate(headers)]
+    table.clear(columns=True)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width)
+    for (key, _), row in zip(rows, cells, strict=True):
+        table.add_row(*row, key=key)
+
+
+def split_words(description: str) -> tuple[str, str]:
+    """A key's "中文 English" description as (zh, en)."""
+    zh, _, en = description.partition(" ")
+    return (zh, en) if en and not zh.isascii() else (description, description)
 
 
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
@@ -105,11 +139,9 @@ class TableScreen(AdminScreen):
         yield Header()
         yield Static(self.tr(*self.HEADING), classes="heading")
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#table", DataTable)
-        table.add_columns(*(self.tr(zh, en) for zh, en in self.COLUMNS))
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -127,9 +159,7 @@ class TableScreen(AdminScreen):
     def on_table_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one("#table", DataTable)
         keep = self.selected()
-        table.clear()
-        for key, cells in message.rows:
-            table.add_row(*cells, key=key)
+        fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], message.rows)
         if keep is not None:
             for i, (key, _) in enumerate(message.rows):
                 if key == keep:
@@ -157,8 +187,9 @@ class TableScreen(AdminScreen):
 
 class ProjectsScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("项目（名称、地址、签到范围、时区）", "Projects (name, address, sign-in range, time zone)")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("地址", "Address"), ("纬度", "Lat"), ("经度", "Lon"), ("半径(米)", "Radius (m)"),
-               ("时区", "Time zone"), ("编号", "Id")]
+    #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("编号", "Id"), ("地址", "Address"), ("纬度", "Lat"),
+                                                ("经度", "Lon"), ("半径(米)", "Radius (m)"), ("时区", "Time zone")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "新增 Add"), Binding("e", "edit", "修改 Edit"),
     ]
@@ -166,8 +197,8 @@ class ProjectsScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.admin import list_projects
 
-        return [(str(p.id), [p.name, p.address or "", _num(p.latitude), _num(p.longitude), f"{p.radius_m:g}",
-                             p.timezone, str(p.id)[:8]]) for p in list_projects(self.admin.engine)]
+        return [(str(p.id), [p.name, str(p.id)[:8], p.address or "", _num(p.latitude), _num(p.longitude),
+                             f"{p.radius_m:g}", p.timezone]) for p in list_projects(self.admin.engine)]
 
     def _fields(self, p: Any = None) -> list[Field]:
         return [
@@ -412,8 +443,8 @@ class KeysScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.keys import list_keys
 
-        def when(d: Any) -> str:
-            return d.strftime("%Y-%m-%d %H:%M") if d else ""
+        def when(d: Any) -> str:  # local time, as the audit log
+            return self.admin.local(d) if d else ""
 
         return [(r.kid, [r.kid, when(r.not_before), when(r.not_after), when(r.revoked_at) or "—", r.note or ""])
                 for r in list_keys(self.admin.engine)]
@@ -475,6 +506,21 @@ class KeysScreen(TableScreen):
 # --- audit -----------------------------------------------------------------------------------------
 
 
+#: what the audit log's codes mean, in the admin's language (the log keeps the codes)
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "create": ("新增", "created"), "update": ("修改", "changed"), "confirm": ("现场确认", "confirmed"),
+    "verify": ("实名认证", "verified"), "unverify": ("撤销实名认证", "verification undone"),
+    "revoke": ("吊销", "revoked"), "import": ("导入", "imported"), "scope": ("签发范围", "scope set"),
+}
+AUDIT_TABLES: dict[str, tuple[str, str]] = {
+    "worker": ("工人", "worker"), "employer": ("用人单位", "employer"), "project": ("项目", "project"),
+    "employment": ("聘用", "employment"), "bankcard": ("银行卡", "bank card"), "facecheck": ("人脸照片", "face photo"),
+    "healthcheck": ("体检", "health check"), "healthinstitution": ("体检机构", "health institution"),
+    "identitydocument": ("身份证图片", "ID card images"), "officer": ("签到员", "officer"),
+    "officerassignment": ("签到员指派", "officer assignment"), "issuerkey": ("签发密钥", "issuer key"),
+}
+
+
 class AuditScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
                                           "Audit: who changed what, when (field names only, never sensitive values)")
@@ -485,8 +531,11 @@ class AuditScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.admin import recent_audit
 
-        return [(str(a.id), [self.admin.local(a.at), a.actor, a.action, a.table_name,
-                             str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
+        def word(words: dict[str, tuple[str, str]], code: str) -> str:
+            return self.tr(*words[code]) if code in words else code
+
+        return [(str(a.id), [self.admin.local(a.at), a.actor, word(AUDIT_ACTIONS, a.action),
+                             word(AUDIT_TABLES, a.table_name), str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
                 for a in recent_audit(self.admin.engine)]
 
     def action_refresh(self) -> None:

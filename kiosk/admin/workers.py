@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from kiosk.admin.forms import Field, pick
-from kiosk.admin.reference import AdminScreen
+from kiosk.admin.reference import AdminScreen, fill_table
 from store.errors import StoreError, ValidationError
 
 #: banks a wage card is usually with (the list the administrator picks from)
@@ -74,13 +74,12 @@ class WorkersScreen(AdminScreen):
             with VerticalScroll(id="right"):
                 yield Static(self.tr("未选择工人", "No worker chosen"), id="file")
                 yield Static("", id="readiness")
-        yield Footer()
+        yield Footer(compact=True)
+
+    COLUMNS = (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
+               ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank"))
 
     def on_mount(self) -> None:
-        table = self.query_one("#workers", DataTable)
-        for zh, en in (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
-                       ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank")):
-            table.add_column(self.tr(zh, en))
         self.reload()
 
     # --- the list --------------------------------------------------------------------------------
@@ -103,12 +102,13 @@ class WorkersScreen(AdminScreen):
         if message.query != self.query_one("#search", Input).value:
             return  # a slower answer to an older search
         table = self.query_one("#workers", DataTable)
-        table.clear()
         yes, no = "✓", "✗"
+        rows = []
         for r in message.rows:
             sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
-            table.add_row(r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
-                          yes if r.verified else no, yes if r.has_bank_card else no, key=str(r.id))
+            rows.append((str(r.id), [r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
+                                     yes if r.verified else no, yes if r.has_bank_card else no]))
+        fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], rows)
         keys = [str(r.id) for r in message.rows]
         if self.current is not None and str(self.current) in keys:
             table.move_cursor(row=keys.index(str(self.current)))
@@ -376,8 +376,10 @@ class WorkersScreen(AdminScreen):
         def ask(images: tuple[bytes | None, bytes | None]) -> None:
             front, photo = images
             if front is None or photo is None:
-                self.notify(self.tr("须先有身份证正面图片和人脸照片", "An ID card front image and a face photo are needed first"),
-                            severity="warning")
+                # both languages, short lines (a long CJK line wrapped in a toast lost a character)
+                self.notify("须先有身份证正面图片（i）\n和人脸照片（f）\n"
+                            "An ID card front image (i) and a face photo (f) are needed first",
+                            severity="warning", markup=False)
                 return
 
             def answer(yes: bool | None) -> None:
@@ -417,14 +419,12 @@ class WorkersScreen(AdminScreen):
                 session=s, worker=need(s, Worker, wid), bank_name=v["bank"], card_number=v["card_number"],
                 holder_name=v["holder_name"] or None, actor=actor))[1]
 
-        def done(warnings: list[str]) -> None:
-            for w in warnings:
-                self.notify(w, severity="warning", timeout=10)
+        def done(_warnings: list[str]) -> None:  # a Luhn warning was said in the dialog, beside the number
             self.reload()
 
         self.form(("银行卡信息（本人名下）", "Bank card (in his own name)"), [
             Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
-            Field("card_number", "银行卡号", "Card number", required=True),
+            Field("card_number", "银行卡号", "Card number", required=True, check=card_warning),
             Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
         ], save, done, note=("完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
                              "The full number stays in the shared database (for wages); lists show it masked"))
@@ -556,6 +556,23 @@ def get_current_worker_or_none() -> Any:
         return get_current_worker()
     except NoActiveWorker:
         return None
+
+
+def card_warning(raw: str) -> tuple[str, str] | None:
+    """What the dialog says beside the card number as it is typed: a Luhn failure (a warning, the card can
+    still be saved: some Chinese cards do not use Luhn) or a wrong length, once the number looks complete."""
+    from store.validation import validate_card_number
+
+    digits = "".join(c for c in raw if c.isdigit())
+    if len(digits) < 12:
+        return None
+    try:
+        _, warnings = validate_card_number(raw)
+    except ValidationError as exc:
+        return exc.zh, exc.en
+    if warnings:
+        return "银行卡号校验（Luhn）未通过，请核对；仍可保存", "The card number fails the Luhn check: please double-check it; it can still be saved"
+    return None
 
 
 class VerifyScreen(ModalScreen[bool]):

@@ -24,9 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "workers, second scans, expired codes, refusals of every kind and garbage. Nothing is kept.",
     )
     p.add_argument("--speed", type=float, default=1.0, metavar="X",
-                   help="faster (2 = twice as fast; default 1, a human pace)")
-    p.add_argument("--workers", type=int, default=300, metavar="N", help="demo workers (default 300)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="screen language (default zh)")
+                   help="演示速度 / faster (2 = twice as fast; default 1, a human pace)")
+    p.add_argument("--workers", type=int, default=300, metavar="N", help="演示工人数 / demo workers (default 300)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="界面语言 / screen language (default zh)")
     p.add_argument("--no-phones", action="store_true",
                    help="不启动手机服务 / do not start the phone service (kiosk serve) beside it")
     p.set_defaults(func=cmd_demo)

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     w.add_argument("--json", action="store_true", help="输出 JSON 报告 / print the report as JSON")
     w.set_defaults(func=cmd_workers)
     t = isub.add_parser("template", help="生成导入模板 / write the import template (XLSX)")
-    t.add_argument("--out", required=True, metavar="FILE.xlsx")
+    t.add_argument("--out", required=True, metavar="FILE.xlsx", help="模板文件 / the template file to write")
     t.set_defaults(func=cmd_template)
 
 

@@ -53,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "folder of images, or - for a keyboard-wedge scanner on standard input (default: camera.source)",
     )
     add_db_arg(p)
-    p.add_argument("--project", metavar="ID", help="项目编号 / project id (default: kiosk.project)")
+    p.add_argument("--project", metavar="ID|NAME",
+                   help="项目：编号（或其开头几位）或名称 / project: its id, the start of it, or its name "
+                   "(default: kiosk.project)")
     p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
     p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="解码器 / decoder (default: camera.decoder)")
     p.add_argument("--no-photos", action="store_true", help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)")
@@ -96,15 +98,14 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
     from kiosk.gate import Gate
     from kiosk.identity import kiosk_identity
     from kiosk.verifier import verifier_for
-    from store.db import open_store, session, translate_errors
+    from store.db import open_store, translate_errors
     from store.errors import StoreError
-    from store.models import Project
+    from store.roster import resolve_project
     from store.signin import SignInService
 
     project_arg = args.project or cfg.kiosk.project
     if not project_arg:
         raise StoreError("请用 --project 指定项目", "Name the project with --project")
-    project_id = _uuid(project_arg, "--project")
     kiosk_arg = args.kiosk or cfg.kiosk.id
     if kiosk_arg:
         _uuid(kiosk_arg, "--kiosk")
@@ -115,10 +116,8 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
     else:
         engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
     try:
-        with translate_errors(url), session(engine) as s:
-            project = s.get(Project, project_id)
-        if project is None or project.deleted_at is not None:
-            raise StoreError(f"数据库中没有项目 {project_id}", f"No project {project_id} in the database")
+        with translate_errors(url):
+            project_id = resolve_project(engine, project_arg).id  # an id, the start of one, or the name
         # this gate's identity: amber names it, the roster and the exports show it (签到设备)
         kiosk_id = kiosk_identity(engine, kiosk_id=kiosk_arg, name=cfg.kiosk.name, project_id=project_id)
         verifier = verifier_for(cfg, engine)

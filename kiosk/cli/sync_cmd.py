@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     what.add_argument("--watch", action="store_true", help="持续同步 / keep syncing until Ctrl-C")
     p.add_argument("--local", metavar="URL", help="本机数据库 / the kiosk's local store (default: the config's)")
     p.add_argument("--shared", metavar="URL", help="共享数据库 / the shared database (default: the config's)")
-    p.add_argument("--json", action="store_true", help="no progress bar (the output is JSON anyway)")
+    p.add_argument("--json", action="store_true", help="不显示进度条 / no progress bar (the output is JSON anyway)")
     add_config_arg(p)
     p.set_defaults(func=cmd_sync)
 

@@ -34,7 +34,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedCont
 from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
-from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
+from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
 from kiosk.roster.text import t
 from store.errors import StoreError
 from store.events import EventKind, EventRow, describe, project_events
@@ -58,8 +58,11 @@ from store.roster import (
 from store.timeutil import utcnow
 
 Clock = Callable[[], datetime]
-COLUMNS = ("employer", "team", "name", "id", "trade", "status", "first", "where", "reason")
-REFUSED_COLUMNS = ("time", "name", "id", "employer", "team", "way", "kiosk", "reason")
+#: what matters first (at 80 columns: name, status, first sign-in, where, trade); group rows carry the team in
+#: the name column and the employer in its own; the wide columns have a width and cut their values with …
+COLUMNS = ("name", "status", "first", "where", "trade", "id", "employer", "reason")
+REFUSED_COLUMNS = ("time", "name", "reason", "team", "way", "kiosk", "id", "employer")
+WIDTHS = {"where": 12, "trade": 10, "employer": 20, "team": 10, "kiosk": 12}
 EVENT_COLUMNS = ("time", "kiosk", "event", "officer", "how", "detail")
 #: a table cell before it becomes Text: plain text, or (text, style)
 Cell = str | tuple[str, str]
@@ -81,17 +84,23 @@ class RosterApp(App[None]):
 
     CSS_PATH = "roster.tcss"
     TITLE = "kiosk roster"
+    ENABLE_COMMAND_PALETTE = False  # F1 lists every key; the footer's room goes to the roster's own
 
+    #: in the footer's order, most needed first (a narrow terminal cuts the end); F1 lists them all
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("q", "quit", "key_quit"),
+        Binding("f1", "help", "key_help", key_display="F1"),
         Binding("slash", "focus_search", "key_search"),
+        Binding("t", "switch_tab", "key_tab"),
         Binding("v", "evacuation", "key_evac"),
         Binding("d", "export('daily')", "key_daily"),
         Binding("m", "export('monthly')", "key_monthly"),
         Binding("r", "export('refused')", "key_refused"),
         Binding("c", "clear_filters", "key_clear"),
-        Binding("f5", "refresh_now", "key_refresh", show=False),
+        Binding("p", "pick_project", "key_project"),
         Binding("l", "toggle_language", "key_lang"),
+        Binding("q", "quit", "key_quit"),
+        Binding("f5", "refresh_now", "key_refresh", show=False, key_display="F5"),
+        Binding("escape", "leave_search", "key_leave", show=False),
     ]
 
     class RosterLoaded(Message):
@@ -117,9 +126,13 @@ class RosterApp(App[None]):
         full_every: int = 15,
         export_dir: Path | None = None,
         live: bool = True,
+        projects: list[ProjectInfo] | None = None,
+        pick: bool = False,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.projects = projects or [project]
+        self._pick_at_start = pick
         self.project = project
         self.fixed_day = day
         self.lang = lang
@@ -149,17 +162,18 @@ class RosterApp(App[None]):
         with TabbedContent(id="tabs"):
             with TabPane(t("tab_roster", self.lang), id="tab-roster"):
                 with Horizontal(id="filters"):
-                    yield Input(placeholder=t("search", self.lang), id="search")
-                    yield Select[str](self._status_options(), prompt=t("all_status", self.lang), id="status")
-                    yield Select[str]([], prompt=t("all_teams", self.lang), id="team")
-                    yield Select[str]([], prompt=t("all_trades", self.lang), id="trade")
+                    yield Input(placeholder=t("search", self.lang), id="search", compact=True)
+                    yield Select[str](self._status_options(), prompt=t("all_status", self.lang), id="status",
+                                      compact=True)
+                    yield Select[str]([], prompt=t("all_teams", self.lang), id="team", compact=True)
+                    yield Select[str]([], prompt=t("all_trades", self.lang), id="trade", compact=True)
                 yield DataTable(id="roster", cursor_type="row", zebra_stripes=False)
                 yield Static(id="shown")
             with TabPane(t("tab_refused", self.lang), id="tab-refused"):
                 yield DataTable(id="refused", cursor_type="row")
             with TabPane(t("tab_events", self.lang), id="tab-events"):
                 yield DataTable(id="events", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._apply_language()
@@ -168,6 +182,8 @@ class RosterApp(App[None]):
         self.refresh_roster(full=True)
         if self._live and self.engine.dialect.name == "postgresql":
             self.listen()
+        if self._pick_at_start:
+            self.action_pick_project()
 
     @property
     def day(self) -> date:
@@ -282,7 +298,7 @@ class RosterApp(App[None]):
             sel = self.query_one(sel_id, Select)
             keep = sel.value
             with sel.prevent(Select.Changed):
-                sel.set_options([(v, v) for v in values])
+                sel.set_options([(Text(v), v) for v in values])
                 if isinstance(keep, str) and keep in values:
                     sel.value = keep
 
@@ -291,16 +307,22 @@ class RosterApp(App[None]):
         ``Text`` when they go into the table."""
         lang, tz = self.lang, self.project.timezone
         return (
-            "", "", row.name, row.id_masked, row.trade,
+            row.name,
             (row.status.label(lang), STATUS_STYLE[row.status]),
             local_time(row.first_at, tz),
             f"{row.way} {where_label(row.way, row.kiosk, lang)}" if row.first_at else "",
+            row.trade, row.id_masked, "",
             reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
         )
+
+    def filtered(self) -> bool:
+        f = self._roster_filters()
+        return any(f[k] for k in ("status", "team", "trade")) or bool(f["search"].strip())
 
     def _display_rows(self) -> list[tuple[str, tuple[Cell, ...]]]:
         rows = self.visible_rows()
         counts = group_counts(rows)
+        mark = f" {t('filtered', self.lang)}" if self.filtered() else ""  # the counts are of the rows shown
         out: list[tuple[str, tuple[Cell, ...]]] = []
         group: tuple[str, str] | None = None
         for r in rows:
@@ -309,8 +331,8 @@ class RosterApp(App[None]):
                 signed, total = counts[group]
                 out.append((
                     f"group:{r.employer}|{r.team}",
-                    ((r.employer or "—", "bold"), (r.team or "—", "bold"), "", "", "",
-                     (f"{signed}/{total}", "bold"), "", "", ""),
+                    ((r.team or "—", "bold"), (f"{signed}/{total}{mark}", "bold"), "", "", "", "",
+                     (r.employer or "—", "bold"), ""),
                 ))
             out.append((r.row_key, self._cells(r)))
         return out
@@ -355,9 +377,10 @@ class RosterApp(App[None]):
             table.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
         n = sum(1 for k in keys if not k.startswith("group:"))
         total = len(self.roster.rows) if self.roster else 0
-        self.query_one("#shown", Static).update(
-            f"{t('shown', self.lang)} {n} / {t('of', self.lang)} {total} {t('rows', self.lang)}"
-        )
+        shown = t("shown", self.lang).format(n=n, total=total)
+        if self.filtered():
+            shown += f" · {t('filtered_note', self.lang)}"
+        self.query_one("#shown", Static).update(Text(shown))
 
     @staticmethod
     def _set_cell(table: DataTable[Any], key: str, col: str, value: Text) -> None:
@@ -374,9 +397,9 @@ class RosterApp(App[None]):
         table.clear()
         for a in self.refused:
             table.add_row(
-                *map(Text, (local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang), a.id_masked,
-                            a.employer, a.team, a.way, where_label(a.way, a.kiosk, lang))),
+                *map(Text, (local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang))),
                 Text(reason_message(a.reason, lang), style="red"),
+                *map(Text, (a.team, a.way, where_label(a.way, a.kiosk, lang), a.id_masked, a.employer)),
                 key=str(a.id),
             )
         if self.refused:
@@ -398,15 +421,15 @@ class RosterApp(App[None]):
         roster = self.query_one("#roster", DataTable)
         roster.clear(columns=True)
         for key in COLUMNS:
-            roster.add_column(t(f"col_{key}", lang), key=key)
+            roster.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
         refused = self.query_one("#refused", DataTable)
         refused.clear(columns=True)
         for key in REFUSED_COLUMNS:
-            refused.add_column(t(f"col_{key}", lang), key=key)
+            refused.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
         events = self.query_one("#events", DataTable)
         events.clear(columns=True)
         for key in EVENT_COLUMNS:
-            events.add_column(t(f"col_{key}", lang), key=key)
+            events.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
         self._shown_keys, self._shown_cells = [], {}
         self.query_one("#search", Input).placeholder = t("search", lang)
         status = self.query_one("#status", Select)
@@ -448,6 +471,48 @@ class RosterApp(App[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#roster", DataTable).focus()
+
+    def action_leave_search(self) -> None:
+        """Escape: out of the search box (what was typed stays, the keys work again)."""
+        if isinstance(self.focused, Input):
+            self.query_one("#roster", DataTable).focus()
+
+    def action_switch_tab(self) -> None:
+        """The next tab (花名册 → 被拒记录 → … → 花名册), its table focused."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if not panes:
+            return
+        now = panes.index(tabs.active) if tabs.active in panes else -1
+        tabs.active = panes[(now + 1) % len(panes)]
+        table = tabs.get_pane(tabs.active).query(DataTable)
+        if table:
+            table.first().focus()
+
+    def action_help(self) -> None:
+        rows = [(b.key_display or _key_name(b.key), _long_text(b.action, self.lang))
+                for b in self.BINDINGS if isinstance(b, Binding) and b.action in _BINDING_TEXT]
+        self.push_screen(KeysHelpScreen(t("help_title", self.lang), rows, self.lang))
+
+    def action_pick_project(self) -> None:
+        def picked(project: ProjectInfo | None) -> None:
+            if project is not None and project.id != self.project.id:
+                self.switch_project(project)
+
+        self.push_screen(ProjectPickScreen(self.projects, self.project, self.lang), picked)
+
+    def switch_project(self, project: ProjectInfo) -> None:
+        """Show another project: its own reader, filters cleared, a full read."""
+        self.project = project
+        self._reader = RosterReader(self.engine, project.id)
+        self.roster, self.refused = None, []
+        self._teams = self._trades = ()
+        self._shown_keys, self._shown_cells = [], {}
+        self.query_one("#roster", DataTable).clear()
+        self.query_one("#refused", DataTable).clear()
+        self.action_clear_filters()
+        self._render_header()
+        self.refresh_roster(full=True)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -503,16 +568,32 @@ class RosterApp(App[None]):
                 path, n = export_refused(self.engine, self.project, day.replace(day=1), day, out, "xlsx", lang)
         except StoreError as exc:
             self.call_from_thread(
-                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error"
+                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error", markup=False
             )
             return
-        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang))
+        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang), markup=False)
+
+
+def _long_text(action: str, lang: str) -> str:
+    """What F1 says of a key: the longer words when there are some, else the footer's."""
+    from kiosk.roster.text import TEXT
+
+    key = _BINDING_TEXT[action].replace("key_", "long_", 1)
+    return t(key if key in TEXT else _BINDING_TEXT[action], lang)
+
+
+def _key_name(key: str) -> str:
+    return {"slash": "/", "escape": "Esc"}.get(key, key.upper() if key.startswith("f") and key[1:].isdigit() else key)
 
 
 #: events shown in red: something the supervisor should look at
 _ALARMS = frozenset({EventKind.UNLOCK_REFUSED, EventKind.CAMERA_LOST, EventKind.SYNC_FAILED, EventKind.CLOCK_DRIFT})
 
 _BINDING_TEXT = {
+    "help": "key_help",
+    "switch_tab": "key_tab",
+    "pick_project": "key_project",
+    "leave_search": "key_leave",
     "quit": "key_quit",
     "focus_search": "key_search",
     "evacuation": "key_evac",
@@ -535,10 +616,14 @@ def make_app(
     poll_s: float = 2.0,
     export_dir: Path | None = None,
     live: bool = True,
+    projects: list[ProjectInfo] | None = None,
+    pick: bool = False,
 ) -> RosterApp:
-    """The one factory the CLI and the tests use."""
+    """The one factory the CLI and the tests use. ``projects``: what the picker (key p) offers; ``pick``:
+    open it at start (several projects and none named)."""
     return RosterApp(
-        engine, project, day=day, lang=lang, clock=clock, poll_s=poll_s, export_dir=export_dir, live=live
+        engine, project, day=day, lang=lang, clock=clock, poll_s=poll_s, export_dir=export_dir, live=live,
+        projects=projects, pick=pick,
     )
 
 

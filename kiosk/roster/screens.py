@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from sqlalchemy.engine import Engine
@@ -90,7 +90,8 @@ class WorkerDetailScreen(ModalScreen[None]):
         days.clear(columns=True)
         days.add_columns(t("col_date", lang), t("col_first", lang), t("col_way", lang), t("col_kiosk", lang))
         for r in d.days:
-            days.add_row(r.work_date.isoformat(), local_time(r.first_at, tz), r.way, where_label(r.way, r.kiosk, lang))
+            days.add_row(*map(Text, (r.work_date.isoformat(), local_time(r.first_at, tz), r.way,
+                                     where_label(r.way, r.kiosk, lang))))
         self.query_one("#detail-refused-title", Static).update(
             f"{t('detail_refused', lang)}：{len(d.refused) or t('detail_none', lang)}"
         )
@@ -99,7 +100,7 @@ class WorkerDetailScreen(ModalScreen[None]):
         refused.add_columns(t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang))
         for a in d.refused:
             refused.add_row(
-                local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang),
+                *map(Text, (local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang))),
                 Text(reason_message(a.reason, lang), style="red"),
             )
 
@@ -136,18 +137,18 @@ class EvacuationScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         lang, tz = self.lang, self.ev.project.timezone
         table = self.query_one("#evac-groups", DataTable)
-        table.add_columns(
-            t("col_employer", lang), t("col_team", lang), t("col_name", lang), t("col_id", lang),
-            t("col_trade", lang), t("col_first", lang), t("col_kiosk", lang),
-        )
+        # the wide columns get a width (their values are cut with …) so the list fits 100 columns
+        for key, width in (("employer", 16), ("team", 10), ("name", None), ("id", None), ("trade", 8),
+                           ("first", None), ("kiosk", 12)):
+            table.add_column(t(f"col_{key}", lang), width=width)
         if not self.ev.groups:
             table.add_row(t("evac_none", lang), "", "", "", "", "", "")
         for g in self.ev.groups:
             table.add_row(Text(g.employer or "—", style="bold"), Text(g.team or "—", style="bold"),
                           Text(f"{t('col_count', lang)} {g.count}", style="bold green"), "", "", "", "")
             for r in g.rows:
-                table.add_row("", "", r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
-                              where_label(r.way, r.kiosk, lang))
+                table.add_row("", "", *map(Text, (r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
+                                                  where_label(r.way, r.kiosk, lang))))
         table.focus()
 
     def action_dismiss_screen(self) -> None:
@@ -166,8 +167,72 @@ class EvacuationScreen(ModalScreen[None]):
         try:
             path = export_evacuation(self.ev, out, lang=self.lang, now=now)
         except StoreError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error",
+            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error", markup=False,
                                       title=t("export_failed", self.lang))
             return
         self.exported = path
-        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang))
+        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang), markup=False)
+
+
+class KeysHelpScreen(ModalScreen[None]):
+    """F1: every key of the roster, in the current language (the footer shows what fits)."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q,f1,enter", "dismiss_screen", "关闭 Close"),
+    ]
+
+    def __init__(self, title: str, rows: list[tuple[str, str]], lang: str) -> None:
+        super().__init__()
+        self.title_text, self.rows, self.lang = title, rows, lang
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        body = Text()
+        rows = [*self.rows, ("Enter", t("help_enter", lang)), ("Tab", t("help_tabkey", lang))]
+        width = max(len(k) for k, _ in rows)
+        for key, what in rows:
+            body.append(f" {key:<{width}} ", style="bold reverse")
+            body.append(f"  {what}\n")
+        with Vertical(id="keys-help"):
+            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
+            yield Static(body, id="keys-body")
+            yield Static(Text.assemble(("Esc", "bold reverse"), f" {t('close', lang)}"), classes="keys")
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
+    """Key p (and at start when several projects and none named): which project's roster to show."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "cancel", "取消 Cancel"),
+    ]
+
+    def __init__(self, projects: list[ProjectInfo], current: ProjectInfo, lang: str) -> None:
+        super().__init__()
+        self.projects, self.current, self.lang = projects, current, lang
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(id="project-pick"):
+            yield Static(Text(t("pick_title", self.lang), style="bold"), classes="dialog-title")
+            yield OptionList(*[Option(Text.assemble((str(p.id)[:8], "dim"), "  ", p.name), id=str(p.id))
+                               for p in self.projects], id="project-list")
+            yield Static(t("pick_hint", self.lang), classes="keys")
+
+    def on_mount(self) -> None:
+        from textual.widgets import OptionList
+
+        options = self.query_one(OptionList)
+        index = next((i for i, p in enumerate(self.projects) if p.id == self.current.id), 0)
+        options.highlighted = index
+        options.focus()
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        self.dismiss(self.projects[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

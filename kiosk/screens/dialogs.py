@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -34,7 +35,7 @@ class ProjectPicker(ModalScreen["ProjectChoice | None"]):
         lang = _lang(self)
         with Vertical(id="dialog"):
             yield Static(i18n.t("pick_project", lang), classes="dialog-title")
-            yield OptionList(*[Option(p.name, id=str(i)) for i, p in enumerate(self.projects)], id="projects")
+            yield OptionList(*[Option(Text(p.name), id=str(i)) for i, p in enumerate(self.projects)], id="projects")
             yield Static(i18n.t("pick_hint", lang), classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -57,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="help"):
             yield Static(i18n.t("help_title", lang), classes="dialog-title")
             yield Static(i18n.t("help_body", lang), id="help-body")
-            yield Button(i18n.t("close", lang), id="close")
+            yield Button(i18n.t("close", lang), id="close", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -67,17 +68,18 @@ class HelpScreen(ModalScreen[None]):
 
 
 class QuitScreen(ModalScreen[bool]):
-    """Quit the kiosk? Enter/y quits, Esc/n stays."""
+    """Quit the kiosk? Y or Ctrl+Q again quits, N or Esc stays; Enter presses the focused button (Cancel)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "stay", show=False),
-        Binding("y", "leave", show=False),
+        Binding("escape,n,N", "stay", show=False),
+        Binding("y,Y", "leave", show=False),  # and Ctrl+Q again (the app's key)
     ]
 
     def compose(self) -> ComposeResult:
         lang = _lang(self)
         with Vertical(id="dialog", classes="quit"):
             yield Static(i18n.t("quit_question", lang), classes="dialog-title")
+            yield Static(i18n.t("quit_keys", lang), classes="dialog-hint")
             with Horizontal(id="buttons"):
                 yield Button(i18n.t("quit_yes", lang), variant="error", id="yes")
                 yield Button(i18n.t("quit_no", lang), variant="primary", id="no")

@@ -31,7 +31,7 @@ class LockedScreen(KioskScreen):
             with Vertical(id="locked-right"):
                 yield Tr("locked", id="locked-title")
                 yield Tr("unlock_prompt", id="unlock-prompt")
-                yield Static("", id="unlock-message")
+                yield Static("", id="unlock-message", markup=False)
                 yield SyncStatus(tz=self.tz, id="sync-state")
         yield ScannerInput(id="scanner")
         yield KeyBar(LOCKED_KEYS, id="keys")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
@@ -67,7 +68,7 @@ class OfficerScreen(KioskScreen):
         session = getattr(self.app, "session", None)
         if session is not None and session != self._session:
             self._session = session
-            self.query_one("#project-name", Static).update(f"{session.project.name} · {session.officer_name}")
+            self.query_one("#project-name", Static).update(Text(f"{session.project.name} · {session.officer_name}"))
             self.query_one("#attempts", AttemptsList).set_rows(self.recent)
             self.clear_card()
 

@@ -80,12 +80,12 @@ class ResultCard(Localized):
         table.add_column()
         if w is not None:
             table.add_row(self.t("f_name"), Text(w.name, style="bold"))
-            table.add_row(self.t("f_id"), w.id_masked)
+            table.add_row(self.t("f_id"), Text(w.id_masked))
             if r.outcome is not Outcome.REFUSED or w.employer:
                 if w.employer:
-                    table.add_row(self.t("f_employer"), w.employer)
+                    table.add_row(self.t("f_employer"), Text(w.employer))
                 team = " · ".join(x for x in (w.team, w.trade) if x)
                 if team:
-                    table.add_row(f"{self.t('f_team')}/{self.t('f_trade')}", team)
+                    table.add_row(f"{self.t('f_team')}/{self.t('f_trade')}", Text(team))
         table.add_row(self.t("f_time"), local_time(r.at, self.tz, "%H:%M:%S"))
         return Group(*lines, Text(""), table)
