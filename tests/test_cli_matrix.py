@@ -284,7 +284,7 @@ def test_with_the_default_config_the_data_folder_is_made(
     data.rmdir()
     rc, err = run(["run", "--headless", "--source", "-", "--project", str(uuid.UUID(hex=str(project)))],
                   monkeypatch, capsys)
-    assert rc == 2 and "No project" in err and "Traceback" not in err  # made and migrated, then: no such project
+    assert rc == 2 and "Unknown project" in err and "Traceback" not in err  # made and migrated, then: no such project
     assert (data / "kiosk.db").is_file()
 
 

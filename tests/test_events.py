@@ -244,9 +244,9 @@ def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.Capture
     code = main(["export", "events", "--db", db, "--project", str(demo.project_id), "--from", day, "--to", day,
                  "--out", str(out), "--json"])
     assert code == 0
-    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))  # a value starting with + is written '+ (formula-safe)
     assert "设备事件" in rows[0][0] and rows[1][2] == "事件"
     assert [r[2] for r in rows[2:]] == ["解锁", "时钟偏差"]
-    assert rows[2][4] == str(demo.officer()) and rows[3][6] == "+312 s" and "偏快" in rows[3][5]
+    assert rows[2][4] == str(demo.officer()) and rows[3][6] == "'+312 s" and "偏快" in rows[3][5]
     assert main(["export", "events", "--db", db, "--project", str(demo.project_id), "--from", day,
                  "--to", "2020-01-01", "--out", str(out), "--json"]) == 2

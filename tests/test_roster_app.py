@@ -276,6 +276,8 @@ async def test_refused_tab(sqlite_site: Site, tmp_path: Path) -> None:
         # the reason third, where 100 columns show it
         assert str(first[0]) == "07:25:00" and str(first[1]) == "（未知）" and str(first[2]) == Reason.CODE_EXPIRED.zh
         assert str(second[1]) == "孙未确" and str(second[5]) == "1号门"
+        await pilot.press("t")  # the kiosks' event log, then round to the roster
+        assert app.query_one("#tabs", TabbedContent).active == "tab-events"
         await pilot.press("t")
         assert app.query_one("#tabs", TabbedContent).active == "tab-roster"
 
