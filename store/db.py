@@ -4,6 +4,12 @@ SQLite is opened in WAL mode with foreign keys on and a busy timeout, and its tr
 explicitly so that a writer can ask for ``BEGIN IMMEDIATE`` (see ``write_session``): two processes
 signing in the same worker then queue on the write lock instead of failing on a stale snapshot.
 
+PostgreSQL connections get limits, so nothing waits forever on a dead network or a stalled client:
+connecting (``CONNECT_TIMEOUT_S``), one statement and idle inside a transaction (``PG_TIMEOUTS_MS``, the
+server ends the session and its locks), TCP keep-alives and ``tcp_user_timeout`` (a cut line is noticed);
+``deadline(engine, s)`` cuts this thread's connections of an engine when a block of work runs longer
+(a sync whose answers stopped coming, e.g. behind a proxy that hangs).
+
 Durability: ``synchronous=FULL`` by default. In WAL mode FULL syncs the write-ahead log on every commit,
 so a sign-in the officer saw as green survives a power cut or a kernel crash, not only a crash of the
 program (NORMAL would survive the latter only). It costs one fsync per sign-in, measured by
@@ -12,7 +18,11 @@ program (NORMAL would survive the latter only). It costs one fsync per sign-in, 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +38,9 @@ import store.revision  # noqa: F401  (registers the revision stamping on every S
 from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
 
 BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
+#: server-side limits of every shared PostgreSQL connection (a kiosk login has tighter ones: store/roles.py)
+PG_TIMEOUTS_MS = {"statement_timeout": 120_000, "idle_in_transaction_session_timeout": 120_000}
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -59,11 +72,98 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False) -> E
     if backend == "sqlite":
         return _sqlite_engine(url, synchronous.upper(), echo)
     if backend == "postgresql":
+        options = " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items())
+        args = {
+            "connect_timeout": CONNECT_TIMEOUT_S, "options": options, "keepalives": 1, "keepalives_idle": 10,
+            "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
+        }
         try:
-            return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=args)
         except Exception as exc:  # missing driver and the like
             raise DatabaseUnavailable(f"无法打开数据库：{url}", f"Cannot open database {url}: {exc}") from exc
+        _track_checkouts(engine)
+        return engine
     raise DatabaseUnavailable(f"不支持的数据库类型：{backend}", f"Unsupported database kind: {backend}")
+
+
+class _Connections:
+    """An engine's PostgreSQL connections, and which of them sit idle in its pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.all: dict[int, weakref.ref[Any]] = {}
+        self.idle: set[int] = set()
+
+    def live(self) -> list[Any]:
+        with self.lock:
+            conns = [ref() for ref in self.all.values()]
+        return [c for c in conns if c is not None and not c.closed]
+
+
+_CONNECTIONS: dict[int, _Connections] = {}
+
+
+def _track_checkouts(engine: Engine) -> None:
+    """Know every connection in use (checked out, or being pinged before a checkout)."""
+    track = _CONNECTIONS[id(engine)] = _Connections()
+    weakref.finalize(engine, _CONNECTIONS.pop, id(engine), None)
+
+    @event.listens_for(engine, "connect")
+    def _made(dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.all[id(record)] = weakref.ref(dbapi_conn)
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkout")
+    def _out(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        with track.lock:
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkin")
+    def _in(_dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.idle.add(id(record))
+
+
+class Deadline:
+    """What ``deadline`` did: ``expired`` once it had to cut the connections."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+
+def _cut(engine_key: int) -> None:
+    track = _CONNECTIONS.get(engine_key)
+    for conn in track.live() if track else []:  # idle ones too: a pre-ping before a checkout may be hung
+        with contextlib.suppress(Exception):  # closed meanwhile: nothing to cut
+            fd = os.dup(conn.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once, with an error
+
+
+@contextmanager
+def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
+    """Cut every PostgreSQL connection of ``engine`` if the block is still running after ``seconds``
+    (the driver then raises; the server rolls the transaction back). Meant for an engine of its own, as
+    sync has: another thread's work on the same engine would be cut too. SQLite: no-op."""
+    state = Deadline(seconds)
+    if seconds is None or engine.dialect.name != "postgresql":
+        yield state
+        return
+    key = id(engine)
+
+    def fire() -> None:
+        state.expired = True
+        _cut(key)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
 
 
 def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:

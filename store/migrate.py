@@ -52,6 +52,8 @@ def check_current(conn: Connection) -> None:
 def upgrade_engine(engine: Engine, target: str = "head") -> str:
     """Migrate an open engine's database to ``target``; returns the revision it is at afterwards."""
     with translate_errors(str(engine.url)), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # a migration may rightly take longer than one statement may
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         command.upgrade(alembic_config(conn), target)
         rev = current(conn)
     return rev or ""

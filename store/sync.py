@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from store.db import make_engine, redact, translate_errors
+from store.db import deadline, make_engine, redact, translate_errors
 from store.errors import StoreError
 from store.revision import current_revision
 from store.sync_pull import Progress, pull
@@ -47,11 +47,19 @@ from store.sync_state import (
 )
 from store.timeutil import utcnow
 
-__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "record_failure", "status", "sync_once"]
+__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncTimedOut", "SyncWorker", "record_failure", "status", "sync_once"]
 
 
 class SyncFailed(StoreError):
     """The shared database could not be reached or refused a write; nothing was lost, it will retry."""
+
+
+class SyncTimedOut(SyncFailed):
+    """The shared database stopped answering in the middle of a sync; the sync gave up and will retry."""
+
+
+#: a sync that has not finished after this many seconds gives up (its connection is cut) and retries
+DEADLINE_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,7 @@ class SyncReport:
     contested_days: int = 0  # days two kiosks both signed someone in (the earliest kept)
     replaced: int = 0  # local attendance rows replaced by an earlier one from another kiosk
     error: StoreError | None = None
+    rejected: int = 0  # pushed rows the shared database refused (kept there in pushrejection)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -74,6 +83,7 @@ class SyncReport:
             "pulled": self.pulled,
             "contested_days": self.contested_days,
             "replaced": self.replaced,
+            "rejected": self.rejected,
             "error": self.error.en if self.error else None,
             "error_zh": self.error.zh if self.error else None,
         }
@@ -96,30 +106,44 @@ def sync_once(
     face_thumbs: bool = False,
     photos: bool = True,
     on_progress: Progress | None = None,
+    deadline_s: float | None = DEADLINE_S,
 ) -> SyncReport:
     """Push, then pull. Never raises for a shared database that is down or cut: the report says so and
-    the local state remembers it (``offline since``); whatever was not sent is sent next time."""
+    the local state remembers it (``offline since``); whatever was not sent is sent next time. A sync
+    still running after ``deadline_s`` seconds (the shared database stopped answering) gives up."""
     started, t0 = utcnow(), time.perf_counter()
     url = str(shared.url)
+    timer = None
     try:
-        with translate_errors(url):
+        with deadline(shared, deadline_s) as timer, translate_errors(url):
             _bind_shared(local, shared)
             pushed = push(local, shared, photos=photos, on_progress=on_progress)
             pulled = pull(local, shared, face_thumbs=face_thumbs, on_progress=on_progress)
     except (StoreError, DBAPIError) as exc:
-        err = exc if isinstance(exc, StoreError) else _failed(url, exc)
+        if timer is not None and timer.expired:
+            err: StoreError = _timed_out(url, deadline_s or 0.0)
+        else:
+            err = exc if isinstance(exc, StoreError) else _failed(url, exc)
         _remember(local, started, err)
         return SyncReport(False, started, time.perf_counter() - t0, error=err)
     _remember(local, started, None)
     return SyncReport(
         True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
-        contested_days=pushed.conflicts, replaced=pulled.replaced,
+        contested_days=pushed.conflicts, replaced=pulled.replaced, rejected=pushed.rejected,
     )
 
 
 def _failed(url: str, exc: DBAPIError) -> SyncFailed:
     text = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
     return SyncFailed(f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}")
+
+
+def _timed_out(url: str, seconds: float) -> SyncTimedOut:
+    return SyncTimedOut(
+        f"同步超时：共享数据库 {redact(url)} {seconds:.0f} 秒内没有应答，已放弃本次同步，稍后自动重试（数据不会丢失）",
+        f"Sync gave up: the shared database {redact(url)} did not answer within {seconds:.0f} s; "
+        "it will retry (nothing is lost)",
+    )
 
 
 def record_failure(local: Engine, err: StoreError) -> None:
@@ -162,6 +186,7 @@ class SyncWorker:
         poll_s: float = 0.25,
         retry_s: float = 5.0,
         live: bool = True,
+        deadline_s: float | None = DEADLINE_S,
     ) -> None:
         self.local = local
         self.shared_url = shared_url
@@ -172,6 +197,7 @@ class SyncWorker:
         self.poll_s = poll_s
         self.retry_s = retry_s
         self.live = live
+        self.deadline_s = deadline_s
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -248,7 +274,10 @@ class SyncWorker:
                     self._asked.clear()
                     seen_local = rev
                     try:
-                        report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos)
+                        report = sync_once(
+                            self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos,
+                            deadline_s=self.deadline_s,
+                        )
                     except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
                         report = SyncReport(False, utcnow(), 0.0, error=exc)
                     self.last_report = report
