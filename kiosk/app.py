@@ -793,13 +793,13 @@ def open_local_store(cfg: Config) -> Engine:
 
     from sqlalchemy.engine import make_url
 
-    from store.db import make_engine, normalise_url
+    from store.db import make_engine, normalise_url, private_folder
     from store.migrate import upgrade_engine
 
     url = normalise_url(cfg.store.local())
     path = make_url(url).database if url.startswith("sqlite") else None
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_folder(Path(path).parent)
     engine = make_engine(url, synchronous=cfg.store.sqlite_synchronous)
     upgrade_engine(engine)
     return engine

@@ -10,6 +10,9 @@ server ends the session and its locks), TCP keep-alives and ``tcp_user_timeout``
 ``deadline(engine, s)`` cuts this thread's connections of an engine when a block of work runs longer
 (a sync whose answers stopped coming, e.g. behind a proxy that hangs).
 
+Privacy: a SQLite store file (and its -wal/-shm) is made readable by its owner only (0600) when it is
+opened; ``private_folder`` makes the folders it lives in 0700.
+
 Durability: ``synchronous=FULL`` by default. In WAL mode FULL syncs the write-ahead log on every commit,
 so a sign-in the officer saw as green survives a power cut or a kernel crash, not only a crash of the
 program (NORMAL would survive the latter only). It costs one fsync per sign-in, measured by
@@ -193,6 +196,8 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
+        if database and database != ":memory:":
+            _private_store_file(database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -283,3 +288,31 @@ def table_names(engine: Engine) -> list[str]:
 def file_mode_private(path: Path) -> None:
     """Make a file readable by its owner only (a store of personal data, a private key)."""
     os.chmod(path, 0o600)
+
+
+def _private_store_file(database: str) -> None:
+    """A SQLite store (and its -wal/-shm) readable by its owner only: it holds personal data (a shared
+    file: full ID numbers, bank cards). Files of another user are left as they are."""
+    if os.name == "nt":  # pragma: no cover - POSIX modes only
+        return
+    for name in (database, database + "-wal", database + "-shm"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to change
+            st = os.stat(name)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.chmod(name, 0o600)
+
+
+def private_folder(path: Path) -> Path:
+    """Make ``path`` (and its missing parents) a folder only its owner may enter (0700): where a store
+    or a key lives. A folder that exists already is tightened when it is ours."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for p in missing:
+        with contextlib.suppress(OSError):
+            os.chmod(p, 0o700)  # mkdir's mode is masked by the umask
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        if os.name != "nt" and st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, 0o700)
+    return path
