@@ -93,7 +93,7 @@ class Worker(Reference, table=True):
     mobile: str | None = None
     #: full GB 11643 number; None on kiosks
     id_number: str | None = Field(default=None, unique=True)
-    #: e.g. 310***********1234 — what every list and screen shows
+    #: e.g. **************1234 (the last 4 only) — what every list and screen shows
     id_number_masked: str
     #: last four characters, for search at the gate and in the roster
     id_last4: str = Field(index=True)

@@ -4,7 +4,8 @@ Both dialects:
 
 - ``pushrejection``: rows a kiosk pushed that the shared database refused, with the reason;
 - ``kiosklogin``: which kiosk a PostgreSQL login pushes for (one login, one kiosk);
-- a trigger refusing to move the ``synccounter`` row backwards (SQLite keeps its counter row).
+- a trigger refusing to move the ``synccounter`` row backwards (SQLite keeps its counter row);
+- masked ID numbers show the last 4 characters only (``**************1234``, store/validation.py).
 
 PostgreSQL only (store/revision.py, store/sync_push.py, store/roles.py):
 
@@ -353,6 +354,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("role_name"),
         sa.UniqueConstraint("kiosk_id"),
     )
+    op.execute(
+        f"UPDATE worker SET id_number_masked = substr('{'*' * 24}', 1, length(id_number_masked) - 4) "
+        "|| substr(id_number_masked, length(id_number_masked) - 3) WHERE length(id_number_masked) >= 8"
+    )
     if op.get_bind().dialect.name != "postgresql":
         op.execute(
             "CREATE TRIGGER synccounter_forward BEFORE UPDATE ON synccounter WHEN NEW.value < OLD.value "
@@ -400,6 +405,10 @@ def downgrade() -> None:
                else "DROP TRIGGER IF EXISTS synccounter_forward")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS kiosk_counter_forward()")
+    op.execute(  # the first 3 back where the shared database knows them
+        "UPDATE worker SET id_number_masked = substr(id_number, 1, 3) || substr(id_number_masked, 4) "
+        "WHERE id_number IS NOT NULL AND length(id_number) >= 8"
+    )
     op.drop_table("kiosklogin")
     with op.batch_alter_table("pushrejection", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pushrejection_at"))
