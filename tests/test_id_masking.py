@@ -16,6 +16,7 @@ from store.migrate import upgrade_engine
 from store.seed import seed_demo
 from store.sync import sync_once
 
+
 def _regions() -> list[str]:
     """Every county code python-stdnum knows (cn/loc.dat: a province line, then its 4-digit counties)."""
     out, province = set(), ""
