@@ -9,8 +9,8 @@ to that durable commit.
 
 Anything that is not a genuine, current worker code — binary junk, a 3 KB text, another app's QR, an
 officer's code — is a refused attempt with its CODE_* reason, recorded like every attempt (the code's
-SHA-256, never the code), and the loop goes on. The gate photo (the frame, ~640 px JPEG) goes with the
-attempt unless switched off. Nothing here logs a code, a face or a frame.
+SHA-256, never the code), and the loop goes on. The gate photo (the frame, ~640 px JPEG, every code in
+it painted over: kiosk/camera/photo.py) goes with the attempt unless switched off. Nothing here logs a code, a face or a frame.
 """
 
 from __future__ import annotations
@@ -99,10 +99,12 @@ class Gate:
 
     def handle_frame(self, frame: Frame) -> list[GateEvent]:
         """Every new code in the frame, signed in (or refused); repeats within the window skipped."""
-        codes = [d for d in self.decode(frame.image) if self.dedupe.is_new(d.text, frame.t)]
+        found = self.decode(frame.image)
+        codes = [d for d in found if self.dedupe.is_new(d.text, frame.t)]
         if not codes:
             return []
-        photo = gate_photo(frame.image) if self.gate_photos else None
+        # every code in view painted over (repeats too): a stored photo never carries a live code
+        photo = gate_photo(frame.image, hide=[d.points for d in found]) if self.gate_photos else None
         return [
             self._attempt(d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d)
             for d in codes
