@@ -67,6 +67,6 @@ def gate_photo(
         raise ValueError("JPEG encoding failed")
     if check:
         stored = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-        if _reader()(stored):
+        if stored is None or _reader()(stored):  # (None: OpenCV cannot read its own JPEG back)
             return None
     return buf.tobytes(), int(image.shape[1]), int(image.shape[0])
