@@ -138,16 +138,14 @@ DECLARE
     trusted boolean := kiosk_trusted();
     me uuid := p_kiosk;
     now_ timestamptz := now();
-    batch jsonb := '{{}}'::jsonb;   -- the batch's acceptable attempts by id
-    x jsonb;
-    r record;
+    acc jsonb;          -- the batch's attempts that may go in, as a JSON array
+    bad jsonb;          -- refused attendance: rows and why
+    bad_ids uuid[];     -- their ids
+    dropped uuid[];     -- the attempts behind them
     k kiosk;
-    a signinattempt;
-    b signinattempt;
-    g gatephoto;
     t attendance;
     held record;
-    why text;
+    n integer;
     rejected integer := 0;
     kw uuid[] := '{{}}';
     kp uuid[] := '{{}}';
@@ -171,6 +169,9 @@ BEGIN
         END IF;
     END IF;
     PERFORM kiosk_take_revisions(1);  -- the mark: every revision below is above this one
+    p_attempts := coalesce(p_attempts, '[]');
+    p_attendance := coalesce(p_attendance, '[]');
+    p_photos := coalesce(p_photos, '[]');
 
     -- the kiosk's own row
     FOR k IN SELECT * FROM jsonb_populate_recordset(NULL::kiosk, coalesce(p_kiosks, '[]')) LOOP
@@ -188,86 +189,88 @@ BEGIN
     END LOOP;
 
     -- attempts: the login's own kiosk, at a believable time
-    FOR x IN SELECT * FROM jsonb_array_elements(coalesce(p_attempts, '[]')) LOOP
-        a := jsonb_populate_record(NULL::signinattempt, x);
-        why := NULL;
-        IF NOT trusted THEN
-            IF a.kiosk_id IS DISTINCT FROM me THEN
-                why := 'not_own_kiosk';
-            ELSIF a.at > now_ + interval '{FUTURE_SKEW}' OR a.at < now_ - interval '{MAX_AGE}' THEN
-                why := 'time_far_from_push';
-            END IF;
-        END IF;
-        IF why IS NOT NULL THEN
-            PERFORM kiosk_reject(me, 'signinattempt', a.id, why, x);
-            rejected := rejected + 1;
-        ELSE
-            batch := batch || jsonb_build_object(a.id::text, x);
-        END IF;
-    END LOOP;
+    IF NOT trusted THEN
+        INSERT INTO pushrejection (id, at, login, kiosk_id, table_name, row_id, reason, detail)
+        SELECT gen_random_uuid(), now_, session_user, me, 'signinattempt', a.id,
+               CASE WHEN a.kiosk_id IS DISTINCT FROM me THEN 'not_own_kiosk' ELSE 'time_far_from_push' END,
+               to_jsonb(a)::text
+          FROM jsonb_populate_recordset(NULL::signinattempt, p_attempts) a
+         WHERE a.kiosk_id IS DISTINCT FROM me OR a.at > now_ + interval '{FUTURE_SKEW}'
+            OR a.at < now_ - interval '{MAX_AGE}';
+        GET DIAGNOSTICS n = ROW_COUNT;
+        rejected := rejected + n;
+    END IF;
+    SELECT coalesce(jsonb_agg(x), '[]') INTO acc
+      FROM jsonb_array_elements(p_attempts) x, LATERAL jsonb_populate_record(NULL::signinattempt, x) a
+     WHERE trusted OR NOT (a.kiosk_id IS DISTINCT FROM me OR a.at > now_ + interval '{FUTURE_SKEW}'
+                           OR a.at < now_ - interval '{MAX_AGE}');
 
     -- attendance is believed only with its own attempt, in this batch, at the same time
-    FOR x IN SELECT * FROM jsonb_array_elements(coalesce(p_attendance, '[]')) LOOP
-        t := jsonb_populate_record(NULL::attendance, x);
-        why := NULL;
-        IF t.attempt_id IS NULL OR NOT batch ? t.attempt_id::text THEN
-            why := 'no_attempt_in_batch';
-        ELSE
-            b := jsonb_populate_record(NULL::signinattempt, batch -> t.attempt_id::text);
-            IF b.outcome <> 'signed_in' OR b.worker_id IS DISTINCT FROM t.worker_id
-               OR b.project_id IS DISTINCT FROM t.project_id OR b.work_date IS DISTINCT FROM t.work_date
-               OR b.kiosk_id IS DISTINCT FROM t.kiosk_id THEN
-                why := 'attempt_does_not_match';
-            ELSIF abs(extract(epoch FROM t.first_at - b.at)) > 2 THEN
-                why := 'first_at_not_attempt_time';
-            ELSIF NOT trusted AND (t.first_at > now_ + interval '{FUTURE_SKEW}'
-                                   OR t.first_at < now_ - interval '{MAX_AGE}') THEN
-                why := 'time_far_from_push';
-            ELSIF NOT trusted AND NOT EXISTS (
+    SELECT coalesce(jsonb_agg(jsonb_build_object('row', to_jsonb(t0), 'why', v.why)), '[]') INTO bad
+      FROM jsonb_populate_recordset(NULL::attendance, p_attendance) t0
+      LEFT JOIN jsonb_populate_recordset(NULL::signinattempt, acc) b ON b.id = t0.attempt_id
+      CROSS JOIN LATERAL (SELECT CASE
+            WHEN b.id IS NULL THEN 'no_attempt_in_batch'
+            WHEN b.outcome <> 'signed_in' OR b.worker_id IS DISTINCT FROM t0.worker_id
+                 OR b.project_id IS DISTINCT FROM t0.project_id OR b.work_date IS DISTINCT FROM t0.work_date
+                 OR b.kiosk_id IS DISTINCT FROM t0.kiosk_id THEN 'attempt_does_not_match'
+            WHEN abs(extract(epoch FROM t0.first_at - b.at)) > 2 THEN 'first_at_not_attempt_time'
+            WHEN NOT trusted AND t0.kiosk_id IS DISTINCT FROM me THEN 'not_own_kiosk'
+            WHEN NOT trusted AND (t0.first_at > now_ + interval '{FUTURE_SKEW}'
+                                  OR t0.first_at < now_ - interval '{MAX_AGE}') THEN 'time_far_from_push'
+            WHEN NOT trusted AND NOT EXISTS (
                 SELECT 1 FROM employment e
-                 WHERE e.worker_id = t.worker_id AND e.project_id = t.project_id AND e.deleted_at IS NULL
-                   AND e.confirmed_at IS NOT NULL AND e.start_date <= t.work_date
-                   AND (e.end_date IS NULL OR e.end_date >= t.work_date)) THEN
-                why := 'not_employed_on_project';
-            END IF;
-        END IF;
-        IF why IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attendance WHERE id = t.id) THEN
-            PERFORM kiosk_reject(me, 'attendance', t.id, why, x);
-            rejected := rejected + 1;
-            IF t.attempt_id IS NOT NULL AND batch ? t.attempt_id::text THEN  -- its attempt goes with it
-                PERFORM kiosk_reject(me, 'signinattempt', t.attempt_id, why, batch -> t.attempt_id::text);
-                rejected := rejected + 1;
-                batch := batch - t.attempt_id::text;
-            END IF;
-        END IF;
-    END LOOP;
+                 WHERE e.worker_id = t0.worker_id AND e.project_id = t0.project_id AND e.deleted_at IS NULL
+                   AND e.confirmed_at IS NOT NULL AND e.start_date <= t0.work_date
+                   AND (e.end_date IS NULL OR e.end_date >= t0.work_date)) THEN 'not_employed_on_project'
+        END AS why) v
+     WHERE v.why IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attendance x WHERE x.id = t0.id);
+    SELECT coalesce(array_agg((e->'row'->>'id')::uuid), '{{}}') INTO bad_ids FROM jsonb_array_elements(bad) e;
+    INSERT INTO pushrejection (id, at, login, kiosk_id, table_name, row_id, reason, detail)
+    SELECT gen_random_uuid(), now_, session_user, me, 'attendance', (e->'row'->>'id')::uuid, e->>'why', (e->'row')::text
+      FROM jsonb_array_elements(bad) e;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    rejected := rejected + n;
+    WITH gone AS (  -- the attempt behind a refused attendance goes with it
+        INSERT INTO pushrejection (id, at, login, kiosk_id, table_name, row_id, reason, detail)
+        SELECT gen_random_uuid(), now_, session_user, me, 'signinattempt', (x->>'id')::uuid, e->>'why', x::text
+          FROM jsonb_array_elements(bad) e JOIN jsonb_array_elements(acc) x ON x->>'id' = e->'row'->>'attempt_id'
+        RETURNING row_id
+    ) SELECT coalesce(array_agg(row_id), '{{}}') INTO dropped FROM gone;
+    rejected := rejected + cardinality(dropped);
 
-    FOR x IN SELECT value FROM jsonb_each(batch) LOOP
-        a := jsonb_populate_record(NULL::signinattempt, x);
-        a.rev := nextval('kiosk_rev');
-        a.updated_at := now_;
-        INSERT INTO signinattempt SELECT (a).* ON CONFLICT (id) DO NOTHING;
-    END LOOP;
+    INSERT INTO signinattempt
+    SELECT r.* FROM jsonb_array_elements(acc) x,
+           LATERAL jsonb_populate_record(NULL::signinattempt,
+                                         x || jsonb_build_object('rev', nextval('kiosk_rev'), 'updated_at', now_)) r
+     WHERE r.id NOT IN (SELECT unnest(dropped))
+    ON CONFLICT (id) DO NOTHING;
 
     -- photos of the login's own attempts only
-    FOR x IN SELECT * FROM jsonb_array_elements(coalesce(p_photos, '[]')) LOOP
-        g := jsonb_populate_record(NULL::gatephoto, x);
-        IF NOT EXISTS (SELECT 1 FROM signinattempt s WHERE s.id = g.attempt_id AND (trusted OR s.kiosk_id = me)) THEN
-            PERFORM kiosk_reject(me, 'gatephoto', g.id, 'not_own_attempt', x - 'jpeg');
-            rejected := rejected + 1;
-            CONTINUE;
-        END IF;
-        g.rev := nextval('kiosk_rev');
-        g.updated_at := now_;
-        INSERT INTO gatephoto SELECT (g).* ON CONFLICT DO NOTHING;
-    END LOOP;
+    INSERT INTO pushrejection (id, at, login, kiosk_id, table_name, row_id, reason, detail)
+    SELECT gen_random_uuid(), now_, session_user, me, 'gatephoto', g.id, 'not_own_attempt', (to_jsonb(g) - 'jpeg')::text
+      FROM jsonb_populate_recordset(NULL::gatephoto, p_photos) g
+     WHERE NOT EXISTS (SELECT 1 FROM signinattempt s WHERE s.id = g.attempt_id AND (trusted OR s.kiosk_id = me));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    rejected := rejected + n;
+    INSERT INTO gatephoto
+    SELECT r.* FROM jsonb_array_elements(p_photos) x,
+           LATERAL jsonb_populate_record(NULL::gatephoto,
+                                         x || jsonb_build_object('rev', nextval('kiosk_rev'), 'updated_at', now_)) r
+     WHERE EXISTS (SELECT 1 FROM signinattempt s WHERE s.id = r.attempt_id AND (trusted OR s.kiosk_id = me))
+    ON CONFLICT DO NOTHING;
 
-    -- attendance: one per worker, project and day, the earliest (then the smaller id) wins
-    FOR t IN SELECT * FROM jsonb_populate_recordset(NULL::attendance, coalesce(p_attendance, '[]'))
-             ORDER BY first_at, id LOOP
-        IF NOT batch ? coalesce(t.attempt_id::text, '') OR EXISTS (SELECT 1 FROM attendance WHERE id = t.id) THEN
-            CONTINUE;  -- refused above, or pushed before
-        END IF;
+    -- attendance: one per worker, project and day, the earliest (then the smaller id) wins.
+    -- First every day the shared database does not hold yet, in one statement; then the rest, one by one.
+    INSERT INTO attendance
+    SELECT r.* FROM jsonb_array_elements(p_attendance) x,
+           LATERAL jsonb_populate_record(NULL::attendance,
+                                         x || jsonb_build_object('rev', nextval('kiosk_rev'), 'updated_at', now_)) r
+     WHERE r.id NOT IN (SELECT unnest(bad_ids))
+    ON CONFLICT DO NOTHING;
+    FOR t IN SELECT r.* FROM jsonb_populate_recordset(NULL::attendance, p_attendance) r
+              WHERE r.id NOT IN (SELECT unnest(bad_ids)) AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.id = r.id)
+              ORDER BY r.first_at, r.id LOOP
         t.rev := nextval('kiosk_rev');
         t.updated_at := now_;
         LOOP
@@ -284,13 +287,13 @@ BEGIN
     END LOOP;
 
     -- successful attempts whose attendance is not here: their day was contested, or it comes later
-    FOR b IN SELECT * FROM jsonb_populate_recordset(NULL::signinattempt,
-                 coalesce((SELECT jsonb_agg(value) FROM jsonb_each(batch)), '[]')) LOOP
-        IF b.outcome IN ('signed_in', 'already') AND b.worker_id IS NOT NULL AND b.project_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM attendance WHERE id = b.attendance_id) THEN
-            kw := kw || b.worker_id; kp := kp || b.project_id; kd := kd || b.work_date;
-        END IF;
-    END LOOP;
+    SELECT kw || coalesce(array_agg(b.worker_id), '{{}}'), kp || coalesce(array_agg(b.project_id), '{{}}'),
+           kd || coalesce(array_agg(b.work_date), '{{}}')
+      INTO kw, kp, kd
+      FROM jsonb_populate_recordset(NULL::signinattempt, acc) b
+     WHERE b.outcome IN ('signed_in', 'already') AND b.worker_id IS NOT NULL AND b.project_id IS NOT NULL
+       AND b.id NOT IN (SELECT unnest(dropped))
+       AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.id = b.attendance_id);
     SELECT count(*) INTO n_contested FROM (SELECT DISTINCT * FROM unnest(kw, kp, kd)) c;
     UPDATE signinattempt s
        SET outcome = CASE WHEN s.id = w.attempt_id THEN 'signed_in' ELSE 'already' END,
