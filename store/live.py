@@ -1,7 +1,7 @@
 """Live changes: wake up when a database's revision counter moves.
 
-PostgreSQL: the trigger of migration 0002 sends ``NOTIFY kiosk_sync, '<revision>'`` at the commit of
-every write that takes a revision (a kiosk's push, the admin revoking a key, a way-A sign-in);
+PostgreSQL: every write that takes a revision sends ``NOTIFY kiosk_sync, '<revision>'``, delivered at its
+commit (``kiosk_take_revisions`` of migration 0004; before it, a trigger of migration 0002) (a kiosk's push, the admin revoking a key, a way-A sign-in);
 ``ChangeListener`` LISTENs on its own psycopg 3 connection. SQLite has no notifications: the listener
 polls the counter (``poll_s``).
 

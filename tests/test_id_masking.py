@@ -61,7 +61,7 @@ def test_a_kiosk_cannot_narrow_an_id_number_to_a_few(tmp_path: Path) -> None:
     assert all(r.id_number_masked == "*" * 14 + r.id_last4 for r in rows)  # no digit beyond the last four
     counts = sorted(candidates(r.id_number_masked, r.id_last4, str(r.birth_date), r.sex) for r in rows)
     # issue 19 measured, with the first three shown: at most 4 candidates for 263 of 300, exactly one for 13
-    assert counts[0] >= 100, counts[:10]
+    assert counts[0] >= 500, counts[:10]  # (612 to 646 for these 300)
     with shared.connect() as conn:  # the same check, had the first three been shown
         full = conn.execute(text("SELECT id_number, birth_date, sex FROM worker")).all()
     old = [candidates(n[:3] + "*" * 11 + n[-4:], n[-4:], str(b), s) for n, b, s in full]
