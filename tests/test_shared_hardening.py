@@ -247,6 +247,8 @@ def test_the_revision_counter_cannot_be_rewound(any_url: str, tmp_path: Path, re
 def _drop(url: str, *roles: str) -> None:
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         for role in roles:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                continue
             conn.execute(f'DROP OWNED BY "{role}"')
             conn.execute(f'DROP ROLE "{role}"')
 
@@ -371,3 +373,24 @@ def test_a_kiosk_login_reads_its_own_gate_photos_only(pg_url: str, logins: list[
     assert _psql(logins[1].url, "SELECT count(*) FROM gatephoto") == [(1,)]
     for e in (s1, s2, admin):
         e.dispose()
+
+
+def test_cli_binds_a_login_to_its_kiosk(pg_url: str, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    from kiosk.cli import main
+
+    suffix = uuid.uuid4().hex[:8]
+    group, one, two = f"kgate_{suffix}", f"gate1_{suffix}", f"gate2_{suffix}"
+    request.addfinalizer(lambda: _drop(pg_url, one, two, group))
+    monkeypatch.setenv("GATE_PW", "synthetic-pw")
+    gate = uuid.uuid4()
+    base = ["db", "roles", "--db", pg_url, "--group", group, "--password-env", "GATE_PW"]
+    assert main([*base, "--login", one, "--kiosk", str(gate)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kiosk"] == str(gate) and out["timeouts_ms"]["idle_in_transaction_session_timeout"] == 30_000
+    assert "kiosk_push(uuid, jsonb, jsonb, jsonb, jsonb)" in out["functions"]
+    assert _psql(pg_url, "SELECT role_name, kiosk_id FROM kiosklogin") == [(one, gate)]
+    assert main([*base, "--login", two, "--kiosk", str(gate)]) == 2  # one kiosk, one login
+    assert f"belongs to the login {one}" in capsys.readouterr().err
+    assert main([*base, "--login", two, "--kiosk", "gate-1"]) == 2
+    assert "UUID" in capsys.readouterr().err

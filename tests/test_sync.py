@@ -281,9 +281,10 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
         kiosk = new_kiosk(tmp_path, "k")
         _ok(kiosk, as_kiosk)  # pull works with the role's grants
         gate = kiosk_identity(kiosk, name="南门", project_id=site.project)
-        SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=gate)
+        SignInService(kiosk).sign_in(site.workers[0], site.project, at=utcnow(), kiosk_id=gate)
         report = _ok(kiosk, as_kiosk)  # and so does a push, the kiosk's own row included
-        assert report.pushed["attendance"] == 1 and report.pushed["kiosk"] == 1
+        assert report.pushed["attendance"] == 1 and report.pushed["kiosk"] == 1 and report.rejected == 0
+        assert count(pg_shared, Attendance) == 1
         with pytest.raises(Exception, match="permission denied"), as_kiosk.begin() as conn:
             conn.execute(update(Worker.__table__).values(name="改名"))  # type: ignore[attr-defined]
         forbidden = (
