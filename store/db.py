@@ -75,13 +75,8 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False) -> E
     if backend == "sqlite":
         return _sqlite_engine(url, synchronous.upper(), echo)
     if backend == "postgresql":
-        options = " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items())
-        args = {
-            "connect_timeout": CONNECT_TIMEOUT_S, "options": options, "keepalives": 1, "keepalives_idle": 10,
-            "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
-        }
         try:
-            engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=args)
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=pg_connect_args())
         except Exception as exc:  # missing driver and the like
             raise DatabaseUnavailable(f"无法打开数据库：{url}", f"Cannot open database {url}: {exc}") from exc
         _track_checkouts(engine)
@@ -167,6 +162,15 @@ def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
         yield state
     finally:
         timer.cancel()
+
+
+def pg_connect_args() -> dict[str, Any]:
+    """libpq settings of every shared connection: the timeouts and keep-alives of the module doc."""
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_S, "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        "tcp_user_timeout": 30_000,
+    }
 
 
 def _sqlite_engine(url: str, synchronous: str, echo: bool) -> Engine:

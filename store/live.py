@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 
-from store.db import is_sqlite, make_engine, normalise_url
+from store.db import is_sqlite, make_engine, normalise_url, pg_connect_args
 from store.revision import current_revision
 
 CHANNEL = "kiosk_sync"
@@ -53,7 +53,7 @@ class ChangeListener:
     def _connect(self) -> None:
         import psycopg
 
-        self._conn = psycopg.connect(libpq_url(self.url), autocommit=True, connect_timeout=5)
+        self._conn = psycopg.connect(libpq_url(self.url), autocommit=True, **pg_connect_args())
         self._conn.execute(f'LISTEN "{self.channel}"')
 
     def _wait_pg(self, timeout: float) -> bool:

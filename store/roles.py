@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from store.db import pg_connect_args
 from store.errors import StoreError
 from store.live import libpq_url
 
@@ -103,7 +104,7 @@ def create_roles(
     limits = dict(TIMEOUTS_MS | (timeouts_ms or {}))
     try:
         url = libpq_url(engine.url.render_as_string(hide_password=False))
-        with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        with psycopg.connect(url, autocommit=True, **pg_connect_args()) as conn, conn.transaction():
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
