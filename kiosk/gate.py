@@ -12,8 +12,8 @@ officer's code — is a refused attempt with its CODE_* reason, recorded like ev
 SHA-256, never the code), and the loop goes on. A line of bytes that is not UTF-8 is a CODE_INVALID
 attempt (``handle_bytes``). When the store cannot record an attempt (locked by another program past
 the busy timeout, a full disk) the gate raises ``NotRecorded`` with the reason and forgets the code,
-so the next sighting of it tries again; nothing is shown green without a durable record. The gate photo (the frame, ~640 px JPEG) goes with the
-attempt unless switched off. Nothing here logs a code, a face or a frame.
+so the next sighting of it tries again; nothing is shown green without a durable record. The gate photo (the frame, ~640 px JPEG,
+every code in it painted over: kiosk/camera/photo.py) goes with the attempt unless switched off. Nothing here logs a code, a face or a frame.
 """
 
 from __future__ import annotations
@@ -123,10 +123,12 @@ class Gate:
 
     def handle_frame(self, frame: Frame) -> list[GateEvent]:
         """Every new code in the frame, signed in (or refused); repeats within the window skipped."""
-        codes = [d for d in self.decode(frame.image) if self.dedupe.is_new(d.text, frame.t)]
+        found = self.decode(frame.image)
+        codes = [d for d in found if self.dedupe.is_new(d.text, frame.t)]
         if not codes:
             return []
-        photo = gate_photo(frame.image) if self.gate_photos else None
+        # every code in view painted over (repeats too): a stored photo never carries a live code
+        photo = gate_photo(frame.image, hide=[d.points for d in found]) if self.gate_photos else None
         events: list[GateEvent] = []
         for i, d in enumerate(codes):
             try:

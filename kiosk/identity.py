@@ -15,8 +15,7 @@ from sqlmodel import select
 
 from store.db import translate_errors, write_session
 from store.models import Kiosk, Project, SyncState
-
-KEY = "kiosk.id"
+from store.sync_state import KIOSK_ID as KEY
 
 
 def kiosk_identity(engine: Engine, *, kiosk_id: str = "", name: str = "1号门",

@@ -22,7 +22,7 @@ def ensure_folder(url: str) -> None:
     """Make the folder of a SQLite file URL (0700: the store holds personal data); others: nothing."""
     from sqlalchemy.engine import make_url
 
-    from store.db import normalise_url
+    from store.db import normalise_url, private_folder
     from store.errors import StoreError
 
     url = normalise_url(url)
@@ -33,7 +33,7 @@ def ensure_folder(url: str) -> None:
         return
     folder = Path(path).parent
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(folder)  # 0700 whatever the umask, and an existing folder of ours tightened
     except OSError as exc:
         raise StoreError(f"无法创建数据文件夹：{folder}（{exc.strerror}）",
                          f"Cannot make the data folder {folder}: {exc.strerror}") from exc

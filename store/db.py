@@ -4,6 +4,15 @@ SQLite is opened in WAL mode with foreign keys on and a busy timeout, and its tr
 explicitly so that a writer can ask for ``BEGIN IMMEDIATE`` (see ``write_session``): two processes
 signing in the same worker then queue on the write lock instead of failing on a stale snapshot.
 
+PostgreSQL connections get limits, so nothing waits forever on a dead network or a stalled client:
+connecting (``CONNECT_TIMEOUT_S``), one statement and idle inside a transaction (``PG_TIMEOUTS_MS``, the
+server ends the session and its locks), TCP keep-alives and ``tcp_user_timeout`` (a cut line is noticed);
+``deadline(engine, s)`` cuts this thread's connections of an engine when a block of work runs longer
+(a sync whose answers stopped coming, e.g. behind a proxy that hangs).
+
+Privacy: a SQLite store file (and its -wal/-shm) is made readable by its owner only (0600) when it is
+opened; ``private_folder`` makes the folders it lives in 0700.
+
 Durability: ``synchronous=FULL`` by default. In WAL mode FULL syncs the write-ahead log on every commit,
 so a sign-in the officer saw as green survives a power cut or a kernel crash, not only a crash of the
 program (NORMAL would survive the latter only). It costs one fsync per sign-in, measured by
@@ -12,8 +21,12 @@ program (NORMAL would survive the latter only). It costs one fsync per sign-in, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +42,9 @@ import store.revision  # noqa: F401  (registers the revision stamping on every S
 from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
 
 BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
+#: server-side limits of every shared PostgreSQL connection (a kiosk login has tighter ones: store/roles.py)
+PG_TIMEOUTS_MS = {"statement_timeout": 120_000, "idle_in_transaction_session_timeout": 120_000}
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -68,11 +84,13 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, crea
         return _sqlite_engine(url, synchronous.upper(), echo, create)
     if backend == "postgresql":
         try:
-            return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=pg_connect_args())
         except Exception as exc:  # missing driver and the like
             raise DatabaseUnavailable(
                 f"无法打开数据库：{redact(url)}", f"Cannot open database {redact(url)}: {exc}"
             ) from exc
+        _track_checkouts(engine)
+        return engine
     raise DatabaseUnavailable(f"不支持的数据库类型：{backend}", f"Unsupported database kind: {backend}")
 
 
@@ -81,6 +99,95 @@ def missing_file(path: str | Path) -> DatabaseUnavailable:
         f"数据库文件不存在：{path}（新建请运行：kiosk db upgrade --db {path}）",
         f"The database file does not exist: {path} (to make it: kiosk db upgrade --db {path})",
     )
+
+
+class _Connections:
+    """An engine's PostgreSQL connections, and which of them sit idle in its pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.all: dict[int, weakref.ref[Any]] = {}
+        self.idle: set[int] = set()
+
+    def live(self) -> list[Any]:
+        with self.lock:
+            conns = [ref() for ref in self.all.values()]
+        return [c for c in conns if c is not None and not c.closed]
+
+
+_CONNECTIONS: dict[int, _Connections] = {}
+
+
+def _track_checkouts(engine: Engine) -> None:
+    """Know every connection in use (checked out, or being pinged before a checkout)."""
+    track = _CONNECTIONS[id(engine)] = _Connections()
+    weakref.finalize(engine, _CONNECTIONS.pop, id(engine), None)
+
+    @event.listens_for(engine, "connect")
+    def _made(dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.all[id(record)] = weakref.ref(dbapi_conn)
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkout")
+    def _out(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        with track.lock:
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkin")
+    def _in(_dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.idle.add(id(record))
+
+
+class Deadline:
+    """What ``deadline`` did: ``expired`` once it had to cut the connections."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+
+def _cut(engine_key: int) -> None:
+    track = _CONNECTIONS.get(engine_key)
+    for conn in track.live() if track else []:  # idle ones too: a pre-ping before a checkout may be hung
+        with contextlib.suppress(Exception):  # closed meanwhile: nothing to cut
+            fd = os.dup(conn.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once, with an error
+
+
+@contextmanager
+def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
+    """Cut every PostgreSQL connection of ``engine`` if the block is still running after ``seconds``
+    (the driver then raises; the server rolls the transaction back). Meant for an engine of its own, as
+    sync has: another thread's work on the same engine would be cut too. SQLite: no-op."""
+    state = Deadline(seconds)
+    if seconds is None or engine.dialect.name != "postgresql":
+        yield state
+        return
+    key = id(engine)
+
+    def fire() -> None:
+        state.expired = True
+        _cut(key)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
+
+
+def pg_connect_args() -> dict[str, Any]:
+    """libpq settings of every shared connection: the timeouts and keep-alives of the module doc."""
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_S, "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        "tcp_user_timeout": 30_000,
+    }
 
 
 def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) -> Engine:
@@ -132,6 +239,8 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) 
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
+        if database and database != ":memory:":
+            _private_store_file(database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -275,3 +384,31 @@ def table_names(engine: Engine) -> list[str]:
 def file_mode_private(path: Path) -> None:
     """Make a file readable by its owner only (a store of personal data, a private key)."""
     os.chmod(path, 0o600)
+
+
+def _private_store_file(database: str) -> None:
+    """A SQLite store (and its -wal/-shm) readable by its owner only: it holds personal data (a shared
+    file: full ID numbers, bank cards). Files of another user are left as they are."""
+    if os.name == "nt":  # pragma: no cover - POSIX modes only
+        return
+    for name in (database, database + "-wal", database + "-shm"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to change
+            st = os.stat(name)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.chmod(name, 0o600)
+
+
+def private_folder(path: Path) -> Path:
+    """Make ``path`` (and its missing parents) a folder only its owner may enter (0700): where a store
+    or a key lives. A folder that exists already is tightened when it is ours."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for p in missing:
+        with contextlib.suppress(OSError):
+            os.chmod(p, 0o700)  # mkdir's mode is masked by the umask
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        if os.name != "nt" and st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, 0o700)
+    return path

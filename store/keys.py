@@ -35,6 +35,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,7 +48,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from store.db import session, write_session
+from store.db import private_folder, session, write_session
 from store.enroll import audit
 from store.errors import StoreError, ValidationError
 from store.key_scope import ALL_ROLES, describe, parse_roles, roles_list, roles_text
@@ -116,8 +117,16 @@ class IssuerPrivateKey:
         path = Path(path).expanduser()
         try:
             data = path.read_bytes()
+            mode = stat.S_IMODE(path.stat().st_mode)
         except OSError as exc:
             raise KeyFileError(f"无法读取私钥文件：{path}", f"Cannot read the private key file {path}: {exc.strerror}") from exc
+        if mode & 0o077 and os.name != "nt":
+            raise KeyFileError(
+                f"私钥文件 {path} 的权限为 {mode:04o}，其他用户也能读取，不予使用。请运行：chmod 600 {path}"
+                "（如果别人可能已经读过它，请吊销这把密钥并换一把新的）",
+                f"The private key {path} has mode {mode:04o}: others can read it, so it is not used. "
+                f"Run: chmod 600 {path} (if someone may have read it, revoke the key and make a new one)",
+            )
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
@@ -145,11 +154,11 @@ class IssuerPrivateKey:
         )
 
     def save(self, out_dir: str | Path) -> tuple[Path, Path]:
-        """Write ``issuer.key`` (mode 0600, never overwritten), ``issuer.pub`` and ``issuer.json`` (its
+        """Write ``issuer.key`` (mode 0600 in a 0700 folder, never overwritten), ``issuer.pub`` and ``issuer.json`` (its
         scope) into ``out_dir``."""
         out = Path(out_dir).expanduser()
         try:
-            out.mkdir(parents=True, exist_ok=True)
+            private_folder(out)
         except OSError as exc:
             raise KeyFileError(f"无法创建文件夹：{out}", f"Cannot create the folder {out}: {exc.strerror}") from exc
         priv, pub = out / PRIVATE_NAME, out / PUBLIC_NAME

@@ -1,7 +1,7 @@
 """Live changes: wake up when a database's revision counter moves.
 
-PostgreSQL: the trigger of migration 0002 sends ``NOTIFY kiosk_sync, '<revision>'`` at the commit of
-every write that takes a revision (a kiosk's push, the admin revoking a key, a way-A sign-in);
+PostgreSQL: every write that takes a revision sends ``NOTIFY kiosk_sync, '<revision>'``, delivered at its
+commit (``kiosk_take_revisions`` of migration 0004; before it, a trigger of migration 0002) (a kiosk's push, the admin revoking a key, a way-A sign-in);
 ``ChangeListener`` LISTENs on its own psycopg 3 connection. SQLite has no notifications: the listener
 polls the counter (``poll_s``).
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 
-from store.db import is_sqlite, make_engine, normalise_url
+from store.db import is_sqlite, make_engine, normalise_url, pg_connect_args
 from store.revision import current_revision
 
 CHANNEL = "kiosk_sync"
@@ -53,7 +53,7 @@ class ChangeListener:
     def _connect(self) -> None:
         import psycopg
 
-        self._conn = psycopg.connect(libpq_url(self.url), autocommit=True, connect_timeout=5)
+        self._conn = psycopg.connect(libpq_url(self.url), autocommit=True, **pg_connect_args())
         self._conn.execute(f'LISTEN "{self.channel}"')
 
     def _wait_pg(self, timeout: float) -> bool:

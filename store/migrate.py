@@ -83,6 +83,8 @@ def upgrade_engine(engine: Engine, target: str = "head") -> str:
     url = str(engine.url)
     with translate_errors(url), engine.begin() as conn:
         check_known(conn, url)
+        if conn.dialect.name == "postgresql":  # a migration may rightly take longer than one statement may
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         command.upgrade(alembic_config(conn), target)
         rev = current(conn)
     return rev or ""

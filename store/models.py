@@ -93,7 +93,7 @@ class Worker(Reference, table=True):
     mobile: str | None = None
     #: full GB 11643 number; None on kiosks
     id_number: str | None = Field(default=None, unique=True)
-    #: e.g. 310***********1234 — what every list and screen shows
+    #: e.g. **************1234 (the last 4 only) — what every list and screen shows
     id_number_masked: str
     #: last four characters, for search at the gate and in the roster
     id_last4: str = Field(index=True)
@@ -315,6 +315,30 @@ class SyncCounter(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: int = Field(default=0, sa_type=BigInteger)
+
+
+class PushRejection(SQLModel, table=True):
+    """A row a kiosk pushed that the shared database refused (another kiosk's id, no attempt behind an
+    attendance, a first sign-in time far from its attempt's or from the push). Kept for the
+    administrator, never pulled; photos are recorded without their image."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    at: datetime = _ts(index=True)
+    login: str | None = None  # the database login that pushed it (PostgreSQL)
+    kiosk_id: uuid.UUID | None = None
+    table_name: str
+    row_id: uuid.UUID | None = None
+    reason: str
+    detail: str | None = None  # the refused row as JSON (no image)
+
+
+class KioskLogin(SQLModel, table=True):
+    """Which kiosk a PostgreSQL login pushes for: one login, one kiosk (bound at ``kiosk db roles
+    --kiosk`` or at the login's first push). Shared database only."""
+
+    role_name: str = Field(primary_key=True)
+    kiosk_id: uuid.UUID = Field(unique=True)
+    bound_at: datetime = _ts()
 
 
 class SyncState(SQLModel, table=True):

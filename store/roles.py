@@ -6,10 +6,19 @@ nothing else:
 - SELECT on the pulled tables (store/sync_pull.py), column by column where some columns never leave the
   shared database: a worker without ``id_number``, a health check without ``result_note``; no access at
   all to identity documents, face checks, bank cards or the audit log;
-- INSERT (and SELECT) on attendance, sign-in attempts and gate photos; DELETE on attendance and UPDATE
-  of an attempt's ``outcome``/``attendance_id`` only, which the earliest-wins rule of a push needs;
-- UPDATE on the revision counter (every write takes a revision), SELECT on ``syncstate`` and
-  ``alembic_version``.
+- no right to write any table: what a gate records goes in through ``kiosk_push`` (migration 0004, a
+  SECURITY DEFINER function), which accepts rows of the login's own kiosk only, attendance only with
+  its attempt, and runs the earliest-wins rule itself (its event log through ``kiosk_push_events``, migration
+  0005); EXECUTE on those and on ``kiosk_safe_revision``;
+- SELECT on attendance and kiosks (what ``already`` needs), on gate photos under row-level security
+  (the photos of its own attempts only), on ``synccounter``, ``syncstate`` and ``alembic_version``;
+  nothing on attempts, on the revision sequence or on ``pushrejection``.
+
+One login per kiosk: ``--login NAME --kiosk UUID`` binds the login to that kiosk (else its first push
+binds it); a kiosk id belongs to one login. Each login gets timeouts of its own (``ALTER ROLE … SET``):
+statement, idle in transaction and lock, so a stalled or hostile kiosk cannot hold anything for long
+(and one that lifts them in its session while holding a revision is ended by the next pull after
+two minutes, see the migration).
 
 It cannot insert, change or delete workers, projects, employment, officers or issuer keys. The group
 role (default ``kiosk_gate``, NOLOGIN) carries the grants; ``--login`` makes a login role in it. Roles
@@ -20,14 +29,20 @@ migration adds a table.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from store.db import pg_connect_args
 from store.errors import StoreError
 from store.live import libpq_url
 
 GROUP = "kiosk_gate"
+#: functions a kiosk login may call (migration 0004)
+FUNCTIONS = ("kiosk_push(uuid, jsonb, jsonb, jsonb, jsonb)", "kiosk_push_events(uuid, jsonb)", "kiosk_safe_revision()")
+#: a kiosk login's own limits, in milliseconds: one statement, idle inside a transaction, waiting for a lock
+TIMEOUTS_MS = {"statement_timeout": 60_000, "idle_in_transaction_session_timeout": 30_000, "lock_timeout": 10_000}
 
 def grants() -> dict[str, list[str]]:
     """Table -> privileges of the kiosk role (a privilege with columns reads ``PRIV (col, col)``)."""
@@ -41,12 +56,10 @@ def grants() -> dict[str, list[str]]:
             out[table.name] = ["SELECT"]
         else:
             out[table.name] = [f"SELECT ({', '.join(cols)})"]
-    out["attendance"] = ["SELECT", "INSERT", "DELETE"]
-    out["signinattempt"] = ["SELECT", "INSERT", "UPDATE (outcome, attendance_id, rev, updated_at)"]
-    out["gatephoto"] = ["SELECT", "INSERT"]
-    out["kioskevent"] = ["INSERT"]  # the kiosk's event log: it adds its own, reads no one's
-    out["kiosk"] = ["SELECT", "INSERT", "UPDATE (name, project_id, latitude, longitude, last_seen_at, updated_at, rev)"]
-    out["synccounter"] = ["SELECT", "UPDATE"]
+    out["attendance"] = ["SELECT"]
+    out["gatephoto"] = ["SELECT"]  # row-level security: the login's own kiosk's photos only
+    out["kiosk"] = ["SELECT"]
+    out["synccounter"] = ["SELECT"]
     out["syncstate"] = ["SELECT"]
     out["alembic_version"] = ["SELECT"]
     return out
@@ -67,8 +80,17 @@ def _check_name(name: str) -> str:
     return name
 
 
-def create_roles(engine: Engine, *, group: str = GROUP, login: str | None = None, password: str | None = None) -> dict[str, Any]:
-    """Create (or bring up to date) the kiosk group role and its grants, and optionally a login in it."""
+def create_roles(
+    engine: Engine,
+    *,
+    group: str = GROUP,
+    login: str | None = None,
+    password: str | None = None,
+    kiosk_id: uuid.UUID | None = None,
+    timeouts_ms: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Create (or bring up to date) the kiosk group role and its grants, and optionally a login in it
+    (bound to ``kiosk_id`` when given), with its timeouts."""
     import psycopg
     from psycopg import sql
 
@@ -77,10 +99,13 @@ def create_roles(engine: Engine, *, group: str = GROUP, login: str | None = None
     _check_name(group)
     if login is not None:
         _check_name(login)
+    if kiosk_id is not None and login is None:
+        raise RoleError("--kiosk 需要与 --login 一起使用", "--kiosk goes with --login")
     table_grants = grants()
+    limits = dict(TIMEOUTS_MS | (timeouts_ms or {}))
     try:
         url = libpq_url(engine.url.render_as_string(hide_password=False))
-        with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        with psycopg.connect(url, autocommit=True, **pg_connect_args()) as conn, conn.transaction():
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
@@ -88,11 +113,18 @@ def create_roles(engine: Engine, *, group: str = GROUP, login: str | None = None
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(group)))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(group)))
             conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(sql.Identifier(group)))
+            conn.execute(sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(sql.Identifier(group)))
             for table, privs in table_grants.items():
                 for priv in privs:  # privilege text comes from our own table, never from input
                     conn.execute(
                         sql.SQL("GRANT " + priv + " ON {} TO {}").format(sql.Identifier(table), sql.Identifier(group))
                     )
+            for fn in FUNCTIONS:  # signatures come from our own table, never from input
+                conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION " + fn + " TO {}").format(sql.Identifier(group)))
+            for name, ms in limits.items():  # the group's, for the record; a login's own apply (below)
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(sql.Identifier(group), sql.Literal(int(ms)))
+                )
             if login is not None:
                 exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
                 verb = "ALTER" if exists else "CREATE"
@@ -101,10 +133,28 @@ def create_roles(engine: Engine, *, group: str = GROUP, login: str | None = None
                     q = q + sql.SQL(" PASSWORD {}").format(sql.Literal(password))
                 conn.execute(q)
                 conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(login)))
+                for name, ms in limits.items():
+                    conn.execute(
+                        sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(sql.Identifier(login), sql.Literal(int(ms)))
+                    )
+                if kiosk_id is not None:
+                    taken = conn.execute(
+                        "SELECT role_name FROM kiosklogin WHERE kiosk_id = %s AND role_name <> %s", (kiosk_id, login)
+                    ).fetchone()
+                    if taken:
+                        raise RoleError(
+                            f"终端 {kiosk_id} 已属于登录名 {taken[0]}", f"Kiosk {kiosk_id} belongs to the login {taken[0]}"
+                        )
+                    conn.execute(
+                        "INSERT INTO kiosklogin (role_name, kiosk_id, bound_at) VALUES (%s, %s, now()) "
+                        "ON CONFLICT (role_name) DO UPDATE SET kiosk_id = EXCLUDED.kiosk_id, bound_at = EXCLUDED.bound_at",
+                        (login, kiosk_id),
+                    )
     except psycopg.errors.InsufficientPrivilege as exc:
         raise RoleError(
             "没有创建角色的权限：请用数据库管理员账号运行", f"Not allowed to create roles: run it as a database superuser ({exc})"
         ) from exc
     except psycopg.OperationalError as exc:
         raise RoleError(f"无法连接数据库：{exc}", f"Cannot reach the database: {exc}") from exc
-    return {"group": group, "login": login, "grants": table_grants}
+    return {"group": group, "login": login, "kiosk": str(kiosk_id) if kiosk_id else None, "grants": table_grants,
+            "functions": list(FUNCTIONS), "timeouts_ms": limits}

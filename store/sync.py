@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from store.clock import CHECKED_AT, DRIFT_S, DRIFTING, drifting, measure_drift, spoken
-from store.db import make_engine, redact, translate_errors
+from store.db import deadline, make_engine, redact, translate_errors
 from store.errors import StoreError
 from store.events import EventKind, insert_event
 from store.revision import current_revision
@@ -50,7 +50,7 @@ from store.sync_state import (
 )
 from store.timeutil import utcnow
 
-__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncWorker", "record_failure", "status", "sync_once"]
+__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncTimedOut", "SyncWorker", "record_failure", "status", "sync_once"]
 
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,14 @@ log = logging.getLogger(__name__)
 
 class SyncFailed(StoreError):
     """The shared database could not be reached or refused a write; nothing was lost, it will retry."""
+
+
+class SyncTimedOut(SyncFailed):
+    """The shared database stopped answering in the middle of a sync; the sync gave up and will retry."""
+
+
+#: a sync that has not finished after this many seconds gives up (its connection is cut) and retries
+DEADLINE_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,7 @@ class SyncReport:
     error: StoreError | None = None
     #: seconds this kiosk's clock is ahead of the shared database's (None: not measured, e.g. SQLite)
     clock_drift_s: float | None = None
+    rejected: int = 0  # pushed rows the shared database refused (kept there in pushrejection)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -82,6 +91,7 @@ class SyncReport:
             "pulled": self.pulled,
             "contested_days": self.contested_days,
             "replaced": self.replaced,
+            "rejected": self.rejected,
             "error": self.error.en if self.error else None,
             "error_zh": self.error.zh if self.error else None,
             "clock_drift_s": self.clock_drift_s,
@@ -107,10 +117,12 @@ def sync_once(
     on_progress: Progress | None = None,
     clock_skew_s: float = 30.0,
     clock: Callable[[], datetime] = utcnow,
+    deadline_s: float | None = DEADLINE_S,
 ) -> SyncReport:
     """Compare the clocks, push, then pull. Never raises for a shared database that is down or cut: the
     report says so and the local state remembers it (``offline since``); whatever was not sent is sent
-    next time. ``clock`` is the kiosk's clock (store/clock.py; tests move it)."""
+    next time. ``clock`` is the kiosk's clock (store/clock.py; tests move it). A sync still running after
+    ``deadline_s`` seconds (the shared database stopped answering) gives up."""
     started, t0 = utcnow(), time.perf_counter()
     url = str(shared.url)
     sent: dict[str, int] = {}  # rows of the batches that committed, even when a later one fails
@@ -120,8 +132,9 @@ def sync_once(
         if on_progress is not None:
             on_progress(table, n)
 
+    timer = None
     try:
-        with translate_errors(url):
+        with deadline(shared, deadline_s) as timer, translate_errors(url):
             drift = measure_drift(shared, clock)
             _remember_clock(local, drift, clock_skew_s)
             _bind_shared(local, shared)
@@ -129,7 +142,10 @@ def sync_once(
             pushed = push(local, shared, photos=photos, on_progress=on_push)
             pulled = pull(local, shared, face_thumbs=face_thumbs, on_progress=on_progress)
     except (StoreError, DBAPIError) as exc:
-        err = exc if isinstance(exc, StoreError) else _failed(url, exc)
+        if timer is not None and timer.expired:
+            err: StoreError = _timed_out(url, deadline_s or 0.0)
+        else:
+            err = exc if isinstance(exc, StoreError) else _failed(url, exc)
         _remember(local, started, err)
         log.warning("sync failed: %s", err.en)
         return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=err)
@@ -138,7 +154,7 @@ def sync_once(
              pushed.rows, pulled.rows, drift)
     return SyncReport(
         True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
-        contested_days=pushed.conflicts, replaced=pulled.replaced, clock_drift_s=drift,
+        contested_days=pushed.conflicts, replaced=pulled.replaced, clock_drift_s=drift, rejected=pushed.rejected,
     )
 
 
@@ -178,6 +194,14 @@ def _remember_clock(local: Engine, drift: float | None, skew_s: float) -> None:
 def _failed(url: str, exc: DBAPIError) -> SyncFailed:
     text = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
     return SyncFailed(f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}")
+
+
+def _timed_out(url: str, seconds: float) -> SyncTimedOut:
+    return SyncTimedOut(
+        f"同步超时：共享数据库 {redact(url)} {seconds:.0f} 秒内没有应答，已放弃本次同步，稍后自动重试（数据不会丢失）",
+        f"Sync gave up: the shared database {redact(url)} did not answer within {seconds:.0f} s; "
+        "it will retry (nothing is lost)",
+    )
 
 
 def record_failure(local: Engine, err: StoreError) -> None:
@@ -227,6 +251,7 @@ class SyncWorker:
         retry_s: float = 5.0,
         live: bool = True,
         clock_skew_s: float = 30.0,
+        deadline_s: float | None = DEADLINE_S,
     ) -> None:
         self.local = local
         self.shared_url = shared_url
@@ -238,6 +263,7 @@ class SyncWorker:
         self.retry_s = retry_s
         self.live = live
         self.clock_skew_s = clock_skew_s
+        self.deadline_s = deadline_s
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -314,8 +340,10 @@ class SyncWorker:
                     self._asked.clear()
                     seen_local = rev
                     try:
-                        report = sync_once(self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos,
-                                           clock_skew_s=self.clock_skew_s)
+                        report = sync_once(
+                            self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos,
+                            clock_skew_s=self.clock_skew_s, deadline_s=self.deadline_s,
+                        )
                     except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
                         report = SyncReport(False, utcnow(), 0.0, error=exc)
                     self.last_report = report

@@ -1,7 +1,8 @@
 """Pull: reference data and attendance from the shared database into a kiosk's local store.
 
 One read transaction on the shared database (REPEATABLE READ on PostgreSQL, a WAL snapshot on SQLite)
-sees a consistent state: its revision counter ``high`` and every row with ``rev > cursor``, table by
+sees a consistent state: every row with ``cursor < rev <= high``, where ``high`` is the counter (SQLite)
+or the safe revision read just before the snapshot (PostgreSQL, see store/revision.py), table by
 table in foreign-key order, streamed in batches. Each batch is written to the local store in its own
 short transaction (bulk Core upserts by id), so a sign-in on the kiosk never waits behind the network.
 The cursor moves to ``high`` only after the last batch: a pull cut in the middle is simply repeated
@@ -163,9 +164,14 @@ def pull(
     replaced = 0
     with shared.connect() as sconn:
         if sconn.dialect.name == "postgresql":
+            # the safe revision BEFORE the snapshot: every row up to it has committed, so the snapshot
+            # holds them all (store/revision.py); rows of writers still running come next time
+            high = current_revision(sconn)
+            sconn.commit()
             sconn = sconn.execution_options(isolation_level="REPEATABLE READ")
         with sconn.begin():
-            high = current_revision(sconn)
+            if sconn.dialect.name != "postgresql":
+                high = current_revision(sconn)
             if high <= cursor:
                 return PullResult(counts, cursor)
             since = (today or local_date(utcnow())) - timedelta(days=ATTENDANCE_DAYS)
@@ -175,7 +181,7 @@ def pull(
                     table = table_of(model)
                     cols = pulled_columns(model, face_thumbs=face_thumbs)
                     exprs: list[Any] = [literal_column(_raw_expr(sconn.dialect.name, table, c)) for c in cols]
-                    q = select(*exprs).select_from(table).where(table.c.rev > cursor).order_by(table.c.rev)
+                    q = select(*exprs).select_from(table).where(table.c.rev > cursor, table.c.rev <= high).order_by(table.c.rev)
                     if model is Attendance:
                         q = q.where(table.c.work_date >= since)
                     sql = _upsert_sql(table, cols)

@@ -8,12 +8,22 @@ past it. A push cut in the middle therefore loses nothing: the unfinished batch 
 next push sends it again. Sending a batch twice changes nothing: rows keep their UUIDs and are inserted
 with ``ON CONFLICT DO NOTHING`` (both dialects).
 
-Each batch first takes the shared revision counter's row lock (store/revision.py), so pushes from many
-kiosks are applied one after another and every pushed row gets a fresh shared revision (the other
-kiosks and the roster pull by it; on PostgreSQL the counter's trigger NOTIFYs them, see store/live.py).
+Every pushed row gets a fresh shared revision (the other kiosks and the roster pull by it; on PostgreSQL
+the revision functions NOTIFY them, see store/live.py).
 
-One attendance per worker, project and work date, the earliest wins: a pushed attendance whose day the
-shared database already holds under another id is compared by ``first_at`` (then id, to break a tie).
+The shared database does not take a kiosk's word for it. On PostgreSQL a batch is ONE call of
+``kiosk_push`` (migration 0004, SECURITY DEFINER): a kiosk login has no right to write any table
+itself, and the function accepts from it only rows of its own kiosk (one login per kiosk, bound at
+its first push or by ``kiosk db roles --kiosk``), attempts and first sign-in times no more than
+5 minutes ahead of the shared clock or 7 days behind it, and attendance of a worker employed on the
+project that day. On both dialects, an attendance is believed only with the attempt that made it in
+the same batch (same kiosk, worker, project and day, ``signed_in``, within 2 s of ``first_at``). A
+refused row (and the attempt behind it) is kept in ``pushrejection`` with the reason, for the
+administrator; the rest of the batch goes in.
+
+One attendance per worker, project and work date, the earliest wins — decided in the shared database: a
+pushed attendance whose day the shared database already holds under another id is compared by
+``first_at`` (then id, to break a tie).
 Earlier: it replaces the shared row. Later: it is dropped. Either way every successful attempt of that
 day is then pointed at the winner, ``signed_in`` for the winner's own attempt and ``already`` for all
 others, so the supervisor still sees the loser's scan, as an ``already``. Kiosks learn the winner on
@@ -22,20 +32,21 @@ their next pull (store/sync_pull.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from store.models import Attendance, GatePhoto, Kiosk, KioskEvent, SignInAttempt
+from store.models import Attendance, GatePhoto, Kiosk, KioskEvent, PushRejection, SignInAttempt
 from store.reasons import Outcome
 from store.revision import current_revision, take_revisions
 from store.sync_pull import dialect_insert, table_of
-from store.sync_state import PUSH_REV, int_state, read_state, write_state
+from store.sync_state import KIOSK_ID, PUSH_REV, int_state, read_state, write_state
 from store.timeutil import utcnow
 
 BATCH = 2000
@@ -45,6 +56,8 @@ Key = tuple[uuid.UUID, uuid.UUID, date]
 Progress = Callable[[str, int], None]
 
 _SUCCESS = (Outcome.SIGNED_IN.value, Outcome.ALREADY.value)
+#: an attendance's first_at and its own attempt's time are one sign-in: at most this far apart
+SAME_SIGN_IN_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +66,7 @@ class PushResult:
     batches: int
     rev: int  # the kiosk's revision pushed up to
     conflicts: int = 0  # days another kiosk had signed in too (settled: earliest wins)
+    rejected: int = 0  # rows the shared database refused (kept in its pushrejection table)
 
 
 def push(
@@ -70,9 +84,11 @@ def push(
     ev = table_of(KioskEvent)
     limits = {kt: batch, sa: batch, att: batch, ev: batch} | ({gp: photo_batch} if photos else {})
     counts: dict[str, int] = {}
-    batches = conflicts = 0
+    batches = conflicts = rejected = 0
     with local.connect() as lconn:
-        cursor = int_state(read_state(lconn), PUSH_REV)
+        state = read_state(lconn)
+        cursor = int_state(state, PUSH_REV)
+        me = uuid.UUID(state[KIOSK_ID]) if state.get(KIOSK_ID) else None
         high = current_revision(lconn)
         lconn.rollback()
         while cursor < high:
@@ -89,13 +105,16 @@ def push(
                 pages[table] = [dict(r) for r in lconn.execute(q).mappings()]
                 if len(pages[table]) == limit:
                     end = min(end, pages[table][-1]["rev"])
-            lconn.rollback()
             pages = {t: [r for r in rows if r["rev"] <= end] for t, rows in pages.items()}
-            with shared.begin() as sconn:  # on SQLite the counter UPDATE first takes the write lock
-                conflicts += apply_batch(
+            pages[sa] += _attempts_behind(lconn, sa, pages[sa], pages[att])
+            lconn.rollback()
+            with shared.begin() as sconn:
+                got = apply_batch(
                     sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []), pages.get(kt, []),
-                    pages.get(ev, []),
+                    pages.get(ev, []), kiosk_id=me,
                 )
+            conflicts += got.contested
+            rejected += got.rejected
             with lconn.begin():
                 write_state(lconn, {PUSH_REV: str(end)})
             batches += 1
@@ -105,7 +124,26 @@ def push(
                     if on_progress:
                         on_progress(table.name, len(rows))
             cursor = end
-    return PushResult(counts, batches, cursor, conflicts)
+    return PushResult(counts, batches, cursor, conflicts, rejected)
+
+
+def _attempts_behind(
+    lconn: Connection, sa: Table, attempts: list[dict[str, Any]], attendance: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The attempts behind this batch's attendance that fell into another batch: they go along (an
+    attendance is believed only with its attempt in the same batch; sending an attempt twice is harmless)."""
+    have = {r["id"] for r in attempts}
+    missing = [r["attempt_id"] for r in attendance if r["attempt_id"] is not None and r["attempt_id"] not in have]
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(missing), 900):
+        found += [dict(r) for r in lconn.execute(select(sa).where(sa.c.id.in_(missing[i : i + 900]))).mappings()]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    contested: int = 0  # days two kiosks both signed the worker in
+    rejected: int = 0  # rows refused and recorded
 
 
 def apply_batch(
@@ -115,11 +153,96 @@ def apply_batch(
     photos: Sequence[dict[str, Any]] = (),
     kiosks: Sequence[dict[str, Any]] = (),
     events: Sequence[dict[str, Any]] = (),
-) -> int:
-    """Apply one batch inside the caller's shared transaction; returns the number of contested days."""
-    take_revisions(conn, 0)  # the counter's row lock: one push at a time from here to commit
+    *,
+    kiosk_id: uuid.UUID | None = None,
+) -> BatchResult:
+    """Apply one batch inside the caller's shared transaction (PostgreSQL: ``kiosk_push`` and, for the
+    kiosk's event log, ``kiosk_push_events``: a kiosk login writes through these functions only)."""
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(
+            text(
+                "SELECT kiosk_push(:kiosk, CAST(:kiosks AS jsonb), CAST(:attempts AS jsonb), "
+                "CAST(:photos AS jsonb), CAST(:attendance AS jsonb))"
+            ),
+            {"kiosk": kiosk_id, "kiosks": _json(kiosks), "attempts": _json(attempts), "photos": _json(photos),
+             "attendance": _json(attendance)},
+        ).scalar_one()
+        rejected = int(got["rejected"])
+        if events:
+            rejected += int(conn.execute(
+                text("SELECT kiosk_push_events(:kiosk, CAST(:events AS jsonb))"),
+                {"kiosk": kiosk_id, "events": _json(events)},
+            ).scalar_one())
+        return BatchResult(int(got["contested"]), rejected)
+    return _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
+
+
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    def enc(v: Any) -> Any:
+        if isinstance(v, uuid.UUID):
+            return str(v)
+        if isinstance(v, date | datetime):
+            return v.isoformat()
+        if isinstance(v, bytes):
+            return "\\x" + v.hex()  # bytea's input format
+        raise TypeError(type(v).__name__)
+
+    return json.dumps(list(rows), default=enc)
+
+
+def _unbacked(attempts: Sequence[dict[str, Any]], attendance: Sequence[dict[str, Any]]) -> dict[Any, str]:
+    """Attendance id -> why it is not believed: no attempt behind it in the batch, or not the same sign-in."""
+    by_id = {r["id"]: r for r in attempts}
+    out: dict[Any, str] = {}
+    for t in attendance:
+        b = by_id.get(t["attempt_id"])
+        if b is None:
+            out[t["id"]] = "no_attempt_in_batch"
+        elif b["outcome"] != Outcome.SIGNED_IN.value or any(
+            b[c] != t[c] for c in ("worker_id", "project_id", "work_date", "kiosk_id")
+        ):
+            out[t["id"]] = "attempt_does_not_match"
+        elif abs((t["first_at"] - b["at"]).total_seconds()) > SAME_SIGN_IN_S:
+            out[t["id"]] = "first_at_not_attempt_time"
+    return out
+
+
+def _reject(conn: Connection, now: Any, table: str, row: dict[str, Any], reason: str) -> None:
+    detail = _json([{k: v for k, v in row.items() if k != "jpeg"}])[1:-1]
+    conn.execute(
+        table_of(PushRejection).insert(),  # type: ignore[arg-type]
+        {"id": uuid.uuid4(), "at": now, "kiosk_id": row.get("kiosk_id"), "table_name": table,
+         "row_id": row.get("id"), "reason": reason, "detail": detail},
+    )
+
+
+def _apply_batch_here(
+    conn: Connection,
+    attempts: Sequence[dict[str, Any]],
+    attendance: Sequence[dict[str, Any]],
+    photos: Sequence[dict[str, Any]],
+    kiosks: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]] = (),
+) -> BatchResult:
+    """The same rules in Python, for a SQLite shared file (it has no logins: every writer is trusted)."""
+    take_revisions(conn, 0)  # SQLite: the write lock at once, for the whole batch
     att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
     now = utcnow()
+    refused = _unbacked(attempts, attendance)
+    if refused:
+        pushed_before = set(_existing(conn, att, list(refused)))
+        refused = {k: v for k, v in refused.items() if k not in pushed_before}  # pushed before: nothing to say
+    by_id = {r["id"]: r for r in attempts}
+    dropped_attempts: set[Any] = set()
+    for t in attendance:
+        if t["id"] in refused:
+            _reject(conn, now, "attendance", t, refused[t["id"]])
+            if t["attempt_id"] in by_id and t["attempt_id"] not in dropped_attempts:
+                _reject(conn, now, "signinattempt", by_id[t["attempt_id"]], refused[t["id"]])
+                dropped_attempts.add(t["attempt_id"])
+    attempts = [r for r in attempts if r["id"] not in dropped_attempts]
+    attendance = [r for r in attendance if r["id"] not in refused]
+    photos = [r for r in photos if r["attempt_id"] not in dropped_attempts]
     _upsert_kiosks(conn, kiosks, now)
     _insert_new(conn, sa, attempts, now)
     _insert_new(conn, gp, photos, now)
@@ -160,7 +283,7 @@ def apply_batch(
             contested.add((r["worker_id"], r["project_id"], r["work_date"]))
     for key in contested:
         _point_attempts_at_winner(conn, key, now)
-    return len(contested)
+    return BatchResult(len(contested), len(refused) + len(dropped_attempts))
 
 
 def _key(row: Any) -> Key:

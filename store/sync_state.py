@@ -4,6 +4,7 @@ Keys on a kiosk's local store:
 
 - ``pull.rev``: the shared database's revision this kiosk has pulled up to (the pull cursor);
 - ``push.rev``: the kiosk's own revision it has pushed up to (the push cursor);
+- ``kiosk.id``: this kiosk's id (kiosk/identity.py); a kiosk login pushes for this kiosk only;
 - ``shared.id``: the ``db.id`` of the shared database the cursors belong to (another database: start afresh);
 - ``last_success``, ``last_attempt``, ``offline_since`` (ISO instants), ``last_error_zh``/``last_error_en``.
 """
@@ -25,6 +26,7 @@ PULL_REV = "pull.rev"
 PUSH_REV = "push.rev"
 SHARED_ID = "shared.id"
 DB_ID = "db.id"
+KIOSK_ID = "kiosk.id"  # this kiosk's own id (kiosk/identity.py), what it pushes for
 LAST_SUCCESS = "last_success"
 LAST_ATTEMPT = "last_attempt"
 OFFLINE_SINCE = "offline_since"

@@ -87,10 +87,14 @@ def validate_person(id_number: str, *, sex: str | None, birth_date: date | None)
 
 
 def mask_id_number(number: str) -> str:
-    """310***********1234: the first 3 and last 4 characters, what screens and lists show."""
+    """**************1234: the last 4 characters only, what screens, lists, exports and kiosks show.
+
+    Not the first 3 as well: with the birth date and sex a kiosk holds anyway, the region's first digits
+    and the checksum left at most a handful of candidates for the full number (issue 19). With the last
+    4 alone, the six-digit region is open: hundreds of candidates (README, "What a kiosk can learn")."""
     if len(number) < 8:
         return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    return "*" * (len(number) - 4) + number[-4:]
 
 
 def validate_card_number(raw: str) -> tuple[str, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -96,6 +97,7 @@ class Proxy:
         self.socks: list[socket.socket] = []
         self._lock = threading.Lock()
         self.closed = False
+        self.frozen = threading.Event()  # set: bytes are taken in but not passed on (a hung proxy)
         self.budget: int | None = None
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -114,6 +116,10 @@ class Proxy:
             threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
+    def freeze(self) -> None:
+        """Stop passing bytes on, keeping every connection open (a proxy that hangs)."""
+        self.frozen.set()
+
     def cut_after(self, n_bytes: int) -> None:
         """Cut everything once ``n_bytes`` more have gone towards the server (inside a transaction)."""
         self.budget = n_bytes
@@ -121,6 +127,8 @@ class Proxy:
     def _pipe(self, src: socket.socket, dst: socket.socket, to_server: bool) -> None:
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
+                while self.frozen.is_set() and not self.closed:
+                    clock.sleep(0.05)
                 if to_server and self.budget is not None:
                     self.budget -= len(data)
                     if self.budget <= 0:

@@ -57,6 +57,7 @@ def test_key_pair_never_overwrites(tmp_path: Path) -> None:
 def test_bad_private_key_files(tmp_path: Path, content: bytes) -> None:
     f = tmp_path / "issuer.key"
     f.write_bytes(content)
+    f.chmod(0o600)
     with pytest.raises(KeyFileError):
         IssuerPrivateKey.load(f)
     with pytest.raises(KeyFileError):
@@ -71,7 +72,8 @@ def test_private_key_of_another_kind_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "ec.key"
     f.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption()))
-    with pytest.raises(KeyFileError):
+    f.chmod(0o600)
+    with pytest.raises(KeyFileError, match="not an Ed25519"):
         IssuerPrivateKey.load(f)
     pub = tmp_path / "ec.pub"
     pub.write_bytes(other.public_key().public_bytes(serialization.Encoding.PEM,

@@ -58,7 +58,7 @@ def test_eligible_worker_signs_in_then_already(world) -> None:  # type: ignore[n
     r = svc.sign_in(ids["worker"], ids["project"], at=AT, token="TOKEN-1")
     assert r.outcome is Outcome.SIGNED_IN and r.reason is None
     assert r.work_date == TODAY
-    assert r.worker is not None and r.worker.name == "张伟" and r.worker.id_masked == "310***********0011"
+    assert r.worker is not None and r.worker.name == "张伟" and r.worker.id_masked == "**************0011"
     assert r.worker.employer == "上海测试建设有限公司" and r.worker.team == "钢筋班组"
     again = svc.sign_in(ids["worker"], ids["project"], at=AT + timedelta(minutes=3))
     assert again.outcome is Outcome.ALREADY

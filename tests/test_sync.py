@@ -218,7 +218,7 @@ def test_kiosk_gets_only_what_a_gate_needs(shared: Engine, tmp_path: Path) -> No
         assert {(x.address, x.mobile, x.ethnicity, x.realname_verified_by) for x in workers} == {(None,) * 4}
         assert all(x.realname_verified_at is not None for x in workers)
         assert {x.face_thumb for x in workers} == {None}
-        assert all(x.has_bank_card and x.id_number_masked.startswith("310") for x in workers)
+        assert all(x.has_bank_card and x.id_number_masked == "*" * 14 + x.id_last4 for x in workers)
         assert {h.result_note for h in s.exec(select(HealthCheck))} == {None}
     assert count(kiosk, BankCard) == 0 and count(shared, BankCard) == 2
     # face thumbnails when configured
@@ -281,9 +281,10 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
         kiosk = new_kiosk(tmp_path, "k")
         _ok(kiosk, as_kiosk)  # pull works with the role's grants
         gate = kiosk_identity(kiosk, name="南门", project_id=site.project)
-        SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=gate)
+        SignInService(kiosk).sign_in(site.workers[0], site.project, at=utcnow(), kiosk_id=gate)
         report = _ok(kiosk, as_kiosk)  # and so does a push, the kiosk's own row included
-        assert report.pushed["attendance"] == 1 and report.pushed["kiosk"] == 1
+        assert report.pushed["attendance"] == 1 and report.pushed["kiosk"] == 1 and report.rejected == 0
+        assert count(pg_shared, Attendance) == 1
         with pytest.raises(Exception, match="permission denied"), as_kiosk.begin() as conn:
             conn.execute(update(Worker.__table__).values(name="改名"))  # type: ignore[attr-defined]
         forbidden = (

@@ -93,7 +93,7 @@ def test_person_must_agree_with_number() -> None:
 
 
 def test_masks() -> None:
-    assert mask_id_number("310104199001010011") == "310***********0011"
+    assert mask_id_number("310104199001010011") == "**************0011"
     assert mask_card_number("6222020200112233445") == "6222***********3445"
 
 

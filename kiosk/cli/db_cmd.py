@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     roles.add_argument("--group", default="kiosk_gate", help="the group role holding the grants (default kiosk_gate)")
     roles.add_argument("--login", metavar="NAME", help="also create (or update) this login role in the group")
     roles.add_argument("--password-env", metavar="VAR", help="environment variable holding the login's password")
+    roles.add_argument("--kiosk", metavar="UUID", help="the kiosk this login pushes for (else: its first push binds it)")
     roles.set_defaults(func=cmd_roles)
     bk = dsub.add_parser("backup", help="备份本机数据库（运行中也可） / back up the local store, also while the kiosk runs")
     add_db_arg(bk, help_="本机数据库 / the local SQLite store (default: the config's)")
@@ -73,6 +74,7 @@ def cmd_current(args: argparse.Namespace) -> int:
 
 def cmd_roles(args: argparse.Namespace) -> int:
     import os
+    import uuid
 
     from store.db import make_engine, redact
     from store.errors import StoreError
@@ -83,10 +85,16 @@ def cmd_roles(args: argparse.Namespace) -> int:
         password = os.environ.get(args.password_env)
         if not password:
             raise StoreError(f"环境变量 {args.password_env} 为空", f"The environment variable {args.password_env} is empty")
+    kiosk = None
+    if args.kiosk:
+        try:
+            kiosk = uuid.UUID(args.kiosk)
+        except ValueError:
+            raise StoreError(f"终端编号格式错误：{args.kiosk}", f"Not a kiosk id (UUID): {args.kiosk}") from None
     url = args.db or db_url(args, shared=True)
     engine = make_engine(url)
     try:
-        result = create_roles(engine, group=args.group, login=args.login, password=password)
+        result = create_roles(engine, group=args.group, login=args.login, password=password, kiosk_id=kiosk)
     finally:
         engine.dispose()
     print_json({"db": redact(url), **result})

@@ -9,7 +9,7 @@ wages need of it (the days present of each worker, project and month) is kept he
 ``[retention] wages_days`` (store/retention.py).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import store.timeutil
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,6 +33,40 @@ def _stamped() -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("updated_at", store.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rev", sa.BigInteger(), nullable=False),
     ]
+
+
+# A kiosk login writes nothing directly (migration 0004): its event log goes in through this function,
+# its own kiosk's rows only (the login is bound to its kiosk by its first kiosk_push, earlier in the same
+# batch); another kiosk's row is refused and recorded in pushrejection. Returns the rows refused.
+_PG_PUSH_EVENTS = """
+CREATE FUNCTION kiosk_push_events(p_kiosk uuid, p_events jsonb) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    trusted boolean := kiosk_trusted();
+    me uuid := CASE WHEN kiosk_trusted() THEN p_kiosk ELSE kiosk_self() END;
+    now_ timestamptz := now();
+    n integer;
+BEGIN
+    IF NOT trusted AND (me IS NULL OR p_kiosk IS DISTINCT FROM me) THEN
+        RAISE EXCEPTION 'login % pushes events for kiosk % only, not %', session_user, me, p_kiosk
+            USING ERRCODE = '42501';
+    END IF;
+    INSERT INTO pushrejection (id, at, login, kiosk_id, table_name, row_id, reason, detail)
+    SELECT gen_random_uuid(), now_, session_user, me, 'kioskevent', e.id, 'not_own_kiosk', to_jsonb(e)::text
+      FROM jsonb_populate_recordset(NULL::kioskevent, coalesce(p_events, '[]')) e
+     WHERE NOT trusted AND e.kiosk_id IS DISTINCT FROM me;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO kioskevent
+    SELECT r.* FROM jsonb_array_elements(coalesce(p_events, '[]')) x,
+           LATERAL jsonb_populate_record(NULL::kioskevent,
+                                         x || jsonb_build_object('rev', nextval('kiosk_rev'), 'updated_at', now_)) r
+     WHERE trusted OR r.kiosk_id = me
+    ON CONFLICT (id) DO NOTHING;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION kiosk_push_events(uuid, jsonb) FROM PUBLIC;
+"""
 
 
 def upgrade() -> None:
@@ -71,8 +105,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_attendancemonth_rev"), ["rev"], unique=False)
         batch_op.create_index(batch_op.f("ix_attendancemonth_project_id"), ["project_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attendancemonth_month"), ["month"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_PUSH_EVENTS)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS kiosk_push_events(uuid, jsonb)")
     op.drop_table("attendancemonth")
     op.drop_table("kioskevent")
