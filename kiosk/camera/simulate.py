@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -23,6 +24,9 @@ from qrcode.constants import ERROR_CORRECT_M
 from kiosk.camera.sources import Frame, SourceState, StateCallback, _Base
 
 Size = tuple[int, int]  # (width, height)
+
+#: the code's side as a share of the phone screen's width
+CODE_SHARE = 0.86
 
 
 def qr_modules(token: str, *, border: int = 4) -> np.ndarray:
@@ -34,7 +38,7 @@ def qr_modules(token: str, *, border: int = 4) -> np.ndarray:
 
 
 def phone_screen(token: str, *, dark: bool = False, width: int = 540) -> np.ndarray:
-    """A portrait phone (BGR) showing the token's code in an app-like screen."""
+    """A portrait phone (BGR) showing the token's code in an app-like screen, ``width`` phone pixels wide."""
     height = int(width * 2.0)
     bezel = width // 30
     fg, bg = (225, 30) if dark else (20, 250)
@@ -47,7 +51,7 @@ def phone_screen(token: str, *, dark: bool = False, width: int = 540) -> np.ndar
         y = sh // 9 + 30 + i * 34
         cv2.rectangle(screen, (40, y), (sw - 40 - 60 * i, y + 14), (fg // 2 + bg // 2,) * 3, -1)
     modules = qr_modules(token)
-    side = int(sw * 0.86)
+    side = int(sw * CODE_SHARE)
     cells = np.where(modules, fg, bg).astype(np.uint8)
     code = cv2.resize(cells, (side, side), interpolation=cv2.INTER_NEAREST)
     y0, x0 = sh // 9 + 150, (sw - side) // 2
@@ -84,13 +88,30 @@ def phone_frame(
     blur: float | None = None,
     glare: float | None = None,
     noise: float | None = None,
+    shift: tuple[float, float] | None = None,
+    defocus: float = 0.0,
+    motion: float = 0.0,
+    motion_angle: float = 0.0,
+    grid: float = 0.0,
+    grid_px: int = 540,
+    light: float = 1.0,
 ) -> np.ndarray:
     """A webcam frame (BGR uint8, ``size`` = (width, height)) of a phone showing ``token``'s code.
 
     Unset effects are drawn from ``seed``: ``scale`` (the phone's height as a share of the frame's),
     ``angle`` (degrees of in-plane rotation), ``tilt`` (perspective, 0–0.3), ``blur`` (Gaussian sigma),
-    ``glare`` (0–1, a bright spot's strength) and ``noise`` (sigma, grey levels). ``token`` None: the
-    scene without a phone (nobody at the gate).
+    ``glare`` (0–1, a bright spot's strength), ``noise`` (sigma, grey levels) and ``shift`` (the
+    phone's centre off the frame's, as shares of its width and height). ``token`` None: the scene
+    without a phone (nobody at the gate).
+
+    What a real webcam adds, all off by default (``hard_frame`` draws them by kind), blur sizes in the
+    code's modules as seen in this frame: ``defocus`` (the radius of a disc blur: the phone inside
+    the webcam's fixed focus), ``motion`` (the length of a line blur at ``motion_angle`` degrees: the
+    hand moving during the exposure), ``grid`` (0–1: the strength of the phone's own pixel grid —
+    RGB stripes and the dark gaps between ``grid_px`` phone pixels across the screen — sampled by the
+    webcam's sensor without an optical low-pass filter: moiré), ``light`` (below 1: a dim gate at
+    dawn; the signal is scaled down, shot noise grows with it, and the camera's gain brings it back
+    up with the noise).
     """
     rng = np.random.default_rng(seed)
     w, h = size
@@ -101,13 +122,15 @@ def phone_frame(
     blur = rng.uniform(0.4, 1.1) if blur is None else blur
     glare = rng.uniform(0.0, 0.35) if glare is None else glare
     noise = rng.uniform(2.0, 5.0) if noise is None else noise
+    module_px = 0.0
     if token is not None:
-        phone = phone_screen(token, dark=dark)
+        phone = phone_screen(token, dark=dark, width=grid_px if grid > 0 else 540)
         ph, pw = phone.shape[:2]
         target_h = h * scale
         target_w = target_h * pw / ph
-        cx = w / 2 + rng.uniform(-0.2, 0.2) * w
-        cy = h / 2 + rng.uniform(-0.02, 0.02) * h
+        sx = rng.uniform(-0.2, 0.2) if shift is None else shift[0]
+        sy = rng.uniform(-0.02, 0.02) if shift is None else shift[1]
+        cx, cy = w / 2 + sx * w, h / 2 + sy * h
         # the phone's corners: a rectangle, one side pushed away (tilt), rotated about its centre
         half = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * [target_w / 2, target_h / 2]
         side = int(rng.integers(0, 4))
@@ -117,6 +140,9 @@ def phone_frame(
         a = np.deg2rad(angle)
         rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
         dst = (corners @ rot.T + [cx, cy]).astype(np.float32)
+        if grid > 0:
+            phone = _pixel_grid(phone, grid)
+            ph, pw = phone.shape[:2]
         src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
         m = cv2.getPerspectiveTransform(src, dst)
         warped = cv2.warpPerspective(phone, m, (w, h), flags=cv2.INTER_LINEAR)
@@ -125,12 +151,72 @@ def phone_frame(
         if glare > 0:
             gx, gy = dst.mean(axis=0) + rng.uniform(-0.25, 0.25, 2) * [target_w, target_h]
             _add_glare(frame, float(gx), float(gy), target_w * 0.35, glare)
+        n_modules = qr_modules(token).shape[0]
+        module_px = target_w * (1 - 2 / 30) * CODE_SHARE / n_modules * (1 - tilt / 2)
+    if defocus > 0 and module_px:
+        frame = cv2.filter2D(frame, -1, disc_kernel(defocus * module_px))
+    if motion > 0 and module_px:
+        frame = cv2.filter2D(frame, -1, line_kernel(motion * module_px, motion_angle))
     if blur > 0:
         frame = cv2.GaussianBlur(frame, (0, 0), blur)
+    if light < 1.0:
+        frame = _low_light(frame, light, rng)
     if noise > 0:
         grain = (rng.standard_normal((h, w), dtype=np.float32) * noise).astype(np.int16)
         frame = cv2.add(frame.astype(np.int16), cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
     return frame
+
+
+def disc_kernel(radius: float) -> np.ndarray:
+    """A defocus blur: a disc of ``radius`` pixels (anti-aliased edge), summing to 1."""
+    r = max(radius, 0.5)
+    n = int(np.ceil(r)) * 2 + 3
+    c = n // 2
+    yy, xx = np.mgrid[:n, :n]
+    k = np.clip(r + 0.5 - np.hypot(xx - c, yy - c), 0, 1).astype(np.float32)
+    return k / k.sum()
+
+
+def line_kernel(length: float, angle: float) -> np.ndarray:
+    """A motion blur: a line of ``length`` pixels at ``angle`` degrees through the centre, summing to 1."""
+    length = max(length, 1.0)
+    n = int(np.ceil(length)) + 3
+    n += 1 - n % 2
+    c = n // 2
+    k = np.zeros((n, n), np.float32)
+    # points every 1/8 pixel along the line, each spread over its four nearest pixels (bilinear)
+    t = np.linspace(-length / 2, length / 2, int(np.ceil(length * 8)) + 1)
+    a = np.deg2rad(angle)
+    xs, ys = c + t * np.cos(a), c + t * np.sin(a)
+    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    fx, fy = (xs - x0).astype(np.float32), (ys - y0).astype(np.float32)
+    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        np.add.at(k, (y0 + dy, x0 + dx), wgt)
+    return k / k.sum()
+
+
+def _pixel_grid(phone: np.ndarray, strength: float) -> np.ndarray:
+    """The phone's screen as its sub-pixels: each pixel three columns (R, G, B stripes, each lit in its
+    own colour only) and a dark row between pixel rows (the black matrix); ``strength`` 0–1 mixes
+    that with the plain picture. Three times the size of ``phone``."""
+    up = cv2.resize(phone, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    h, w = up.shape[:2]
+    mask = np.zeros((3, 3, 3), np.float32)  # (row, column, BGR channel) within one pixel
+    for col, channel in enumerate((2, 1, 0)):  # R, G, B stripes left to right
+        mask[:2, col, channel] = 3.0  # the light of the pixel, concentrated in its stripe
+    mask[2] = 0.15  # the black matrix between rows
+    tile = np.tile(mask, (h // 3, w // 3, 1))
+    lit = up * (1 - strength + strength * tile)
+    return np.clip(lit, 0, 255).astype(np.uint8)
+
+
+def _low_light(frame: np.ndarray, light: float, rng: np.random.Generator) -> np.ndarray:
+    """A dim scene: ``light`` of the photons, so shot noise (Poisson, ~1 electron a grey level at full
+    light) grows relatively; the camera's gain brings the level half back up, with its noise."""
+    electrons = frame.astype(np.float32) * light
+    shot = rng.standard_normal(frame.shape[:2], dtype=np.float32)[..., None] * np.sqrt(electrons + 1.0)
+    gain = 0.5 / light
+    return np.clip((electrons + shot) * gain, 0, 255).astype(np.uint8)
 
 
 def _add_glare(frame: np.ndarray, gx: float, gy: float, r: float, strength: float) -> None:
@@ -144,6 +230,72 @@ def _add_glare(frame: np.ndarray, gx: float, gy: float, r: float, strength: floa
     spot = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * r * r)).astype(np.float32) * (255 * strength)
     roi = frame[y0:y1, x0:x1]
     roi[:] = np.clip(roi.astype(np.float32) + spot[..., None], 0, 255).astype(np.uint8)
+
+
+# --- the hard set: what a laptop webcam sees of a phone at 7 a.m. -------------------------------
+
+#: the kinds of hard frame (``hard_frame``), each on top of the ordinary perturbations
+HARD_KINDS = ("defocus", "motion", "grid", "lowlight", "combined")
+
+
+def hard_params(kind: str, seed: int) -> dict[str, Any]:
+    """The effects of a ``kind`` of hard frame, drawn from ``seed`` (keyword arguments of ``phone_frame``).
+
+    - defocus: a disc blur of radius 0.3–0.6 of a module, a little lens blur.
+    - motion: a line blur of 0.5–2 modules in any direction.
+    - grid: the phone's pixel grid (strength 0.5–1) at 360–800 phone pixels across the screen, i.e. a
+      non-integer 1.2–2.7 phone pixels to a webcam pixel: moiré stripes through the modules.
+    - lowlight: 8–25 % of the light, with shot noise and the camera's gain.
+    - combined: two or three of those at up to two thirds of their strength.
+    """
+    rng = np.random.default_rng([seed, HARD_KINDS.index(kind)])
+    lens = {"blur": float(rng.uniform(0.3, 0.7))}
+
+    def defocus(k: float = 1.0) -> dict[str, float]:
+        return {"defocus": float(rng.uniform(0.3, 0.6) * k)}
+
+    def motion(k: float = 1.0) -> dict[str, float]:
+        return {"motion": float(rng.uniform(0.5, 2.0) * k), "motion_angle": float(rng.uniform(0, 180))}
+
+    def grid(k: float = 1.0) -> dict[str, float]:
+        return {"grid": float(rng.uniform(0.5, 1.0) * k), "grid_px": int(rng.integers(360, 800))}
+
+    def lowlight(k: float = 1.0) -> dict[str, float]:
+        return {"light": float(1 - (1 - rng.uniform(0.08, 0.25)) * k), "noise": 2.0}
+
+    if kind == "combined":
+        makers = [defocus, motion, grid, lowlight]
+        picked = rng.choice(4, size=int(rng.integers(2, 4)), replace=False)
+        out = dict(lens)
+        for i in sorted(picked):
+            out.update(makers[i](2 / 3))
+        return out
+    return {**lens, **{"defocus": defocus, "motion": motion, "grid": grid, "lowlight": lowlight}[kind]()}
+
+
+def hard_frame(
+    token: str, kind: str, *, seed: int = 0, size: Size = (1280, 720), dark: bool = False, quality: int = 85,
+    **overrides: float | tuple[float, float],
+) -> np.ndarray:
+    """A hard webcam frame of ``kind`` (``HARD_KINDS``), through the webcam's MJPEG at ``quality``
+    (0: no JPEG). ``overrides`` go to ``phone_frame`` over the drawn parameters."""
+    if kind not in HARD_KINDS:
+        raise ValueError(f"unknown kind of hard frame {kind!r} (one of {', '.join(HARD_KINDS)})")
+    params: dict[str, Any] = {**hard_params(kind, seed), **overrides}
+    frame = phone_frame(token, size=size, dark=dark, seed=seed, **params)
+    if quality:
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok and (decoded := cv2.imdecode(buf, cv2.IMREAD_COLOR)) is not None:
+            return np.asarray(decoded, np.uint8)
+    return frame
+
+
+def hard_set(tokens: Sequence[str], *, per_kind: int, seed: int = 0) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(kind, token, frame) for ``per_kind`` frames of each kind; every third in dark mode."""
+    for kind in HARD_KINDS:
+        for i in range(per_kind):
+            token = tokens[i % len(tokens)]
+            yield kind, token, hard_frame(token, kind, seed=seed + i, dark=i % 3 == 2)
 
 
 def write_folder(

@@ -1,0 +1,84 @@
+"""The hard frames of the simulated phone (issue 15): defocus, motion blur, the phone's pixel grid
+(moiré), low light and their combinations — what each kind does to a frame, and that the decoder
+chain reads them, per kind, with no misread."""
+
+from __future__ import annotations
+
+import uuid
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.camera.simulate import HARD_KINDS, disc_kernel, hard_frame, hard_params, line_kernel, phone_frame
+from store.codes import issue_code
+from store.keys import IssuerPrivateKey
+from store.reasons import Role
+
+
+@pytest.fixture(scope="module")
+def tokens() -> list[str]:
+    key = IssuerPrivateKey.generate()
+    return [issue_code(key, role=Role.WORKER, subject=uuid.uuid4(), validity_s=120) for _ in range(6)]
+
+
+def _sharpness(gray: np.ndarray) -> float:
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def _code_area(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[200:520, 480:800]
+
+
+def test_kernels_sum_to_one_and_have_their_size() -> None:
+    d = disc_kernel(3.0)
+    assert d.sum() == pytest.approx(1.0, abs=1e-5) and d.shape == (9, 9)
+    assert d[4, 4] > 0 and d[0, 0] == 0  # a disc: nothing in the corners
+    h = line_kernel(9.0, 0.0)
+    assert h.sum() == pytest.approx(1.0, abs=1e-5)
+    rows = np.nonzero(h.sum(axis=1) > 0.01)[0]
+    assert len(rows) == 1  # horizontal: one row
+    v = line_kernel(9.0, 90.0)
+    assert len(np.nonzero(v.sum(axis=0) > 0.01)[0]) == 1  # vertical: one column
+
+
+def test_hard_frames_are_deterministic_and_each_kind_does_what_it_says(tokens: list[str]) -> None:
+    token = tokens[0]
+    assert np.array_equal(hard_frame(token, "grid", seed=4), hard_frame(token, "grid", seed=4))
+    base = dict(angle=0.0, tilt=0.0, glare=0.0, noise=0.0, blur=0.5, shift=(0.0, 0.0), scale=0.85)
+    plain = _code_area(phone_frame(token, seed=1, **base))  # type: ignore[arg-type]
+    defocus = _code_area(phone_frame(token, seed=1, defocus=0.5, **base))  # type: ignore[arg-type]
+    across = _code_area(phone_frame(token, seed=1, motion=2.0, motion_angle=0.0, **base))  # type: ignore[arg-type]
+    down = _code_area(phone_frame(token, seed=1, motion=2.0, motion_angle=90.0, **base))  # type: ignore[arg-type]
+    grid = _code_area(phone_frame(token, seed=1, grid=1.0, grid_px=500, **base))  # type: ignore[arg-type]
+    dim = _code_area(phone_frame(token, seed=1, light=0.1, **base))  # type: ignore[arg-type]
+    assert _sharpness(defocus) < 0.5 * _sharpness(plain)
+    # a horizontal motion blur smooths along x more than along y; a vertical one the other way round
+    def along_x(image: np.ndarray) -> float:
+        f = image.astype(np.float32)
+        return float(np.abs(np.diff(f, axis=1)).mean() / np.abs(np.diff(f, axis=0)).mean())
+
+    assert along_x(across) < 0.6 * along_x(down)
+    # the pixel grid: fine stripes where the screen is one colour, absent from the plain frame
+    white = (plain > 200)
+    assert grid[white].std() > 3 * plain[white].std()
+    # low light: darker and noisier
+    assert dim.mean() < 0.7 * plain.mean()
+    assert np.abs(np.diff(dim.astype(np.float32), axis=1))[white[:, 1:]].mean() > 3
+    with pytest.raises(ValueError, match="unknown kind"):
+        hard_frame(token, "fog")
+
+
+def test_hard_params_stay_within_the_issue_ranges() -> None:
+    for seed in range(50):
+        d = hard_params("defocus", seed)
+        assert 0.3 <= d["defocus"] <= 0.6
+        m = hard_params("motion", seed)
+        assert 0.5 <= m["motion"] <= 2.0 and 0 <= m["motion_angle"] < 180
+        g = hard_params("grid", seed)
+        assert 0.5 <= g["grid"] <= 1.0 and 360 <= g["grid_px"] < 800
+        low = hard_params("lowlight", seed)
+        assert 0.08 <= low["light"] <= 0.25
+        c = hard_params("combined", seed)
+        assert sum(k in c for k in ("defocus", "motion", "grid", "light")) >= 2
+    assert set(HARD_KINDS) == {"defocus", "motion", "grid", "lowlight", "combined"}
