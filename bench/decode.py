@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.camera.decoders import make_decoder  # noqa: E402
-from kiosk.camera.simulate import HARD_KINDS, hard_set, phone_frame, write_folder  # noqa: E402
+from kiosk.camera.simulate import HARD_KINDS, hard_set, phone_frame, sample_tokens, write_folder  # noqa: E402
 from kiosk.camera.sources import FolderSource  # noqa: E402
 
 CORPUS_CANDIDATES = (ROOT.parent / "shared" / "qr-corpus", ROOT.parent.parent / "shared" / "qr-corpus")
@@ -66,22 +66,14 @@ def corpus_rates(corpus: Path) -> tuple[float, float, int]:
         want = _norm(it["text"])
         texts = [_norm(d.text) for d in chain(image)]
         ok_chain += want in texts
-        if texts and want not in texts:
+        if not texts:
+            log(f"  corpus, not read: {it['file']}")
+        elif want not in texts:
             misreads += 1
             log(f"  corpus misread: {it['file']}")
         ok_plain += any(_norm(d.text) == want for d in plain(image))
     log(f"corpus: chain {ok_chain}/{len(items)}, zxing-cpp alone {ok_plain}/{len(items)}, misreads {misreads}")
     return ok_chain / len(items), ok_plain / len(items), misreads
-
-
-def worker_tokens(n: int) -> list[str]:
-    """``n`` genuine worker codes (a throwaway key): the texts the gate really reads."""
-    from store.codes import issue_code
-    from store.keys import IssuerPrivateKey
-    from store.reasons import Role
-
-    key = IssuerPrivateKey.generate()
-    return [issue_code(key, role=Role.WORKER, subject=uuid.uuid4(), validity_s=120) for _ in range(n)]
 
 
 def hard_rates(per_kind: int) -> dict[str, Any]:
@@ -92,7 +84,7 @@ def hard_rates(per_kind: int) -> dict[str, Any]:
     ok: dict[str, dict[str, int]] = {"chain": {}, "plain": {}}
     misreads = {"chain": 0, "plain": 0}
     ms: list[float] = []
-    for kind, token, frame in hard_set(worker_tokens(20), per_kind=per_kind, seed=1000):
+    for kind, token, frame in hard_set(sample_tokens(20, seed=1), per_kind=per_kind, seed=1000):
         for name, decode in (("plain", plain), ("chain", chain)):
             t0 = time.perf_counter()
             texts = [d.text for d in decode(frame)]

@@ -21,6 +21,7 @@ import numpy as np
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
+from kiosk.camera.blur import disc_kernel, line_kernel
 from kiosk.camera.sources import Frame, SourceState, StateCallback, _Base
 
 Size = tuple[int, int]  # (width, height)
@@ -145,7 +146,12 @@ def phone_frame(
             ph, pw = phone.shape[:2]
         src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
         m = cv2.getPerspectiveTransform(src, dst)
-        warped = cv2.warpPerspective(phone, m, (w, h), flags=cv2.INTER_LINEAR)
+        if grid > 0:  # each sensor pixel sums the light over its area: sampled at 2×2 points a pixel
+            m2 = cv2.getPerspectiveTransform(src, dst * 2)
+            warped = cv2.resize(cv2.warpPerspective(phone, m2, (2 * w, 2 * h), flags=cv2.INTER_LINEAR),
+                                (w, h), interpolation=cv2.INTER_AREA)
+        else:
+            warped = cv2.warpPerspective(phone, m, (w, h), flags=cv2.INTER_LINEAR)
         mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), m, (w, h), flags=cv2.INTER_LINEAR)
         np.copyto(frame, warped, where=mask[..., None] > 127)
         if glare > 0:
@@ -165,34 +171,6 @@ def phone_frame(
         grain = (rng.standard_normal((h, w), dtype=np.float32) * noise).astype(np.int16)
         frame = cv2.add(frame.astype(np.int16), cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
     return frame
-
-
-def disc_kernel(radius: float) -> np.ndarray:
-    """A defocus blur: a disc of ``radius`` pixels (anti-aliased edge), summing to 1."""
-    r = max(radius, 0.5)
-    n = int(np.ceil(r)) * 2 + 3
-    c = n // 2
-    yy, xx = np.mgrid[:n, :n]
-    k = np.clip(r + 0.5 - np.hypot(xx - c, yy - c), 0, 1).astype(np.float32)
-    return k / k.sum()
-
-
-def line_kernel(length: float, angle: float) -> np.ndarray:
-    """A motion blur: a line of ``length`` pixels at ``angle`` degrees through the centre, summing to 1."""
-    length = max(length, 1.0)
-    n = int(np.ceil(length)) + 3
-    n += 1 - n % 2
-    c = n // 2
-    k = np.zeros((n, n), np.float32)
-    # points every 1/8 pixel along the line, each spread over its four nearest pixels (bilinear)
-    t = np.linspace(-length / 2, length / 2, int(np.ceil(length * 8)) + 1)
-    a = np.deg2rad(angle)
-    xs, ys = c + t * np.cos(a), c + t * np.sin(a)
-    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
-    fx, fy = (xs - x0).astype(np.float32), (ys - y0).astype(np.float32)
-    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        np.add.at(k, (y0 + dy, x0 + dx), wgt)
-    return k / k.sum()
 
 
 def _pixel_grid(phone: np.ndarray, strength: float) -> np.ndarray:
@@ -288,6 +266,19 @@ def hard_frame(
         if ok and (decoded := cv2.imdecode(buf, cv2.IMREAD_COLOR)) is not None:
             return np.asarray(decoded, np.uint8)
     return frame
+
+
+#: the length of a worker's personal code (``store.codes``): ``SJM1:`` and 148 base32 characters
+TOKEN_CHARS = 153
+
+
+def sample_tokens(n: int, *, seed: int = 0) -> list[str]:
+    """``n`` texts shaped like worker codes (same prefix, alphabet and length, so the same QR version
+    and mode), the same for the same seed: frames that do not change from run to run. Not genuine
+    codes: a verifier refuses them."""
+    rng = np.random.default_rng(seed)
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
+    return ["SJM1:" + "".join(rng.choice(alphabet, TOKEN_CHARS - 5)) for _ in range(n)]
 
 
 def hard_set(tokens: Sequence[str], *, per_kind: int, seed: int = 0) -> Iterator[tuple[str, str, np.ndarray]]:
