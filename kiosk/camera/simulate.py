@@ -90,6 +90,7 @@ def phone_frame(
     glare: float | None = None,
     noise: float | None = None,
     shift: tuple[float, float] | None = None,
+    scene: int | None = None,
     defocus: float = 0.0,
     motion: float = 0.0,
     motion_angle: float = 0.0,
@@ -102,8 +103,8 @@ def phone_frame(
     Unset effects are drawn from ``seed``: ``scale`` (the phone's height as a share of the frame's),
     ``angle`` (degrees of in-plane rotation), ``tilt`` (perspective, 0–0.3), ``blur`` (Gaussian sigma),
     ``glare`` (0–1, a bright spot's strength), ``noise`` (sigma, grey levels) and ``shift`` (the
-    phone's centre off the frame's, as shares of its width and height). ``token`` None: the scene
-    without a phone (nobody at the gate).
+    phone's centre off the frame's, as shares of its width and height). ``scene`` picks the background
+    (default: from ``seed``). ``token`` None: the scene without a phone (nobody at the gate).
 
     What a real webcam adds, all off by default (``hard_frame`` draws them by kind), blur sizes in the
     code's modules as seen in this frame: ``defocus`` (the radius of a disc blur: the phone inside
@@ -116,7 +117,7 @@ def phone_frame(
     """
     rng = np.random.default_rng(seed)
     w, h = size
-    frame = background(size, seed=seed % 7)
+    frame = background(size, seed=seed % 7 if scene is None else scene)
     scale = rng.uniform(0.78, 0.95) if scale is None else scale
     angle = rng.uniform(-15, 15) if angle is None else angle
     tilt = rng.uniform(0.0, 0.12) if tilt is None else tilt
@@ -265,6 +266,41 @@ def hard_frame(
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok and (decoded := cv2.imdecode(buf, cv2.IMREAD_COLOR)) is not None:
             return np.asarray(decoded, np.uint8)
+    return frame
+
+
+def sequence_frame(token: str, kind: str, *, seed: int, index: int, frames: int = 30, dark: bool = False
+                   ) -> np.ndarray:
+    """Frame ``index`` of a phone held up to the webcam for ``frames`` frames (30 fps: a second): the
+    ``kind``'s effects (``hard_params`` of ``seed``) vary from frame to frame — the hand speeds up and
+    slows down (motion blur from a fifth of its length to all of it, its direction swinging), the
+    phone drifts towards the camera's centre and nearer (position, size, angle: focus and the moiré
+    change with them) — and each frame has its own sensor noise."""
+    if kind not in HARD_KINDS:
+        raise ValueError(f"unknown kind of hard frame {kind!r} (one of {', '.join(HARD_KINDS)})")
+    base = hard_params(kind, seed)
+    rng = np.random.default_rng([seed, 7919])
+    start, end = rng.uniform(-0.2, 0.2, 2) * [1, 0.1], rng.uniform(-0.08, 0.08, 2) * [1, 0.1]
+    s0, s1 = rng.uniform(0.74, 0.86), rng.uniform(0.82, 0.95)
+    a0, a1 = rng.uniform(-15, 15, 2)
+    phase, speed = rng.uniform(0, 2 * np.pi), rng.uniform(0.15, 0.45)
+    tilt, glare = float(rng.uniform(0.0, 0.06)), float(rng.uniform(0.0, 0.3))
+    u = index / max(1, frames - 1)
+    params: dict[str, Any] = dict(base)
+    if "motion" in base:
+        params["motion"] = base["motion"] * (0.2 + 0.8 * abs(np.sin(phase + speed * index)))
+        params["motion_angle"] = (base["motion_angle"] + 25 * np.sin(phase + 0.1 * index)) % 180
+    if "defocus" in base:  # the phone moves through the focus
+        params["defocus"] = base["defocus"] * (0.7 + 0.3 * abs(np.cos(phase + 0.2 * index)))
+    shift = start + (end - start) * u + rng.normal(0, 0.004, 2) * (index + 1) ** 0.5
+    frame = phone_frame(
+        token, dark=dark, seed=seed * 1000 + index, scene=seed % 7, tilt=tilt, glare=glare,
+        scale=float(s0 + (s1 - s0) * u),
+        angle=float(a0 + (a1 - a0) * u), shift=(float(shift[0]), float(shift[1])), **params,
+    )
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if ok and (decoded := cv2.imdecode(buf, cv2.IMREAD_COLOR)) is not None:
+        return np.asarray(decoded, np.uint8)
     return frame
 
 
