@@ -96,10 +96,17 @@ class Gate:
         self.clock = clock
         self._typed = itertools.count()
         self._lock = threading.Lock()  # attempts one at a time: a typed code and a frame may race
+        self._seen_lock = threading.Lock()  # the de-duplication window: two camera workers share it
 
     def handle_frame(self, frame: Frame) -> list[GateEvent]:
         """Every new code in the frame, signed in (or refused); repeats within the window skipped."""
-        codes = [d for d in self.decode(frame.image) if self.dedupe.is_new(d.text, frame.t)]
+        return self.handle_decoded(frame, self.decode(frame.image))
+
+    def handle_decoded(self, frame: Frame, found: list[Decoded]) -> list[GateEvent]:
+        """``handle_frame`` for codes already read from ``frame`` (the officer screen reads in two
+        workers: the camera's and the retries'; either may call this)."""
+        with self._seen_lock:
+            codes = [d for d in found if self.dedupe.is_new(d.text, frame.t)]
         if not codes:
             return []
         photo = gate_photo(frame.image) if self.gate_photos else None

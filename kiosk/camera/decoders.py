@@ -297,9 +297,9 @@ class ChainDecoder:
     """The decoder chain: ``decoder(image)`` is ``quick``, then ``retry`` when it read nothing.
 
     ``quick`` (every frame, a few ms): zxing-cpp (global-histogram binarizer, then local-average with
-    the outlines of codes it could not read kept), then on frames over ``full_chain_px`` zxing-cpp on a
-    copy smoothed by a Gaussian of σ 1 (low light, the screen's pixel grid), then, when nothing was
-    detected at all, the busiest square of the frame if it is directional (a motion blur).
+    the outlines of codes it could not read kept), then zxing-cpp on a copy smoothed by a Gaussian of
+    σ 1 (low light, the screen's pixel grid), then, when nothing was read, the busiest square of the
+    frame if it is directional (a motion blur).
 
     ``retry`` (only frames ``quick`` could not read; at most ``budget_ms``): on small frames the whole
     chain on the whole image; on large ones, crops around the outlines, first the webcam copies
@@ -331,14 +331,13 @@ class ChainDecoder:
             self._suspects.clear()
         found = self.first(gray)
         self.last_step = "quick" if found else ""
-        large = max(gray.shape[:2]) > self.full_chain_px
-        if not found and large and self.smoothed is not None:
+        if not found and self.smoothed is not None:
             # low light and the pixel grid: most of these frames read here (README: figures)
             found = self.smoothed(cv2.GaussianBlur(gray, (0, 0), 1.0))
             self.last_step = "quick_smoothed" if found else ""
         suspects = list(self._suspects or [])
         motion: Points = ()
-        if not found and large and self.webcam:
+        if not found and self.webcam and min(gray.shape[:2]) >= 120:
             box = busiest_window(gray, min(gray.shape[:2]) // 2)
             crop = _crop(gray, box, margin=0.0)[2]
             if coherence(crop) >= MOTION_COHERENCE:
@@ -352,7 +351,13 @@ class ChainDecoder:
         deadline = time.perf_counter() + (self.budget_ms if budget_ms is None else budget_ms) / 1000.0
         if max(gray.shape[:2]) <= self.full_chain_px or self._suspects is None:
             module = min(gray.shape[:2]) / (CODE_MODULES + 8)
-            return _unique(self._rest(gray, deadline, module_px=module))
+            if found := self._rest(gray, deadline, module_px=module):
+                return _unique(found)
+            if not look.motion or time.perf_counter() > deadline:
+                return []
+            x0, y0, crop = _crop(gray, look.motion, margin=0.0)
+            found = self._webcam(crop, deadline, module_px=None, deblur=True)
+            return _unique([Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in found])
         crops: list[tuple[int, int, np.ndarray, float | None]] = []
         for pts in _distinct(look.suspects)[:MAX_SUSPECTS]:
             x0, y0, crop = _crop(gray, pts)

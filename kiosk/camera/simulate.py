@@ -390,7 +390,9 @@ class SimulatedCamera(_Base):
     two-minute codes are fresh). Each token is shown for ``show_s`` seconds at ``fps``, then the gate
     is empty for ``gap_s``; every ``dark_every``-th phone is in dark mode. After the sequence the
     camera keeps showing the empty gate (``idle_after``) or ends (``read`` returns None).
-    ``realtime=False`` yields frames as fast as they are asked for (tests).
+    ``realtime=False`` yields frames as fast as they are asked for (tests). Every ``hard_every``-th
+    phone (0: none) is a hard frame (``hard_frame``: defocus, motion blur, pixel grid, low light or
+    several, in turn) — what a laptop webcam really sees, for the decoder's retries.
     """
 
     def __init__(
@@ -405,6 +407,7 @@ class SimulatedCamera(_Base):
         seed: int = 0,
         realtime: bool = True,
         idle_after: bool = True,
+        hard_every: int = 0,
         name: str = "simulated",
         on_state: StateCallback | None = None,
     ) -> None:
@@ -413,6 +416,7 @@ class SimulatedCamera(_Base):
         self.show_frames = max(1, round(show_s * fps))
         self.gap_frames = max(0, round(gap_s * fps))
         self.dark_every, self.realtime, self.idle_after = dark_every, realtime, idle_after
+        self.hard_every = hard_every
         self._tokens = tokens
         self._plan: Iterator[np.ndarray] | None = None
         self._stop = threading.Event()
@@ -429,7 +433,11 @@ class SimulatedCamera(_Base):
         empty = phone_frame(None, size=self.size, seed=self.seed)
         for i, token in enumerate(self._tokens):
             dark = self.dark_every > 0 and i % self.dark_every == self.dark_every - 1
-            image = phone_frame(token, size=self.size, dark=dark, seed=self.seed + i)
+            if self.hard_every > 0 and i % self.hard_every == self.hard_every - 1:
+                kind = HARD_KINDS[(i // self.hard_every) % len(HARD_KINDS)]
+                image = hard_frame(token, kind, size=self.size, dark=dark, seed=self.seed + i)
+            else:
+                image = phone_frame(token, size=self.size, dark=dark, seed=self.seed + i)
             for _ in range(self.show_frames):
                 yield image
             for _ in range(self.gap_frames):

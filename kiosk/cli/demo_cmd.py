@@ -51,8 +51,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh",
-             image_preview: bool = False) -> KioskApp:
-    """The demo's app (also used by ``bench/tui.py``)."""
+             image_preview: bool = False, hard_every: int = 0) -> KioskApp:
+    """The demo's app (also used by ``bench/tui.py``; ``hard_every``: see ``SimulatedCamera``)."""
     from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
     from kiosk.camera.sources import StateCallback
@@ -66,8 +66,8 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         demo.prepare()
         app.kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
         cam = SimulatedCamera(
-            demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
-            size=(960, 540), on_state=on_state,
+            demo.tokens(), fps=min(30.0, 15.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
+            size=(960, 540), on_state=on_state, hard_every=hard_every,
         )
         cam.open()
         return cam
