@@ -200,8 +200,9 @@ class KioskApp(App[None]):
         # it detected a code it could not read goes to the retry worker, which runs the rest of the
         # chain (up to its time budget) on the latest such frame, so the picture never waits for it.
         # A ``decoder`` given by the caller (tests) is used alone, as it is.
-        self.decoder: Decoder = decoder or make_decoder(config.camera.decoder)
-        self._retry_reader = make_decoder(config.camera.decoder) if decoder is None else None
+        # (both made in their workers, not here: the screen shows before pyzbar and OpenCV load)
+        self.decoder: Decoder | None = decoder
+        self._retries_on = decoder is None
         self._retry_cond = threading.Condition()
         self._retry_next: tuple[Frame, Look] | None = None
         #: frames retried by the retry worker, and those of them it read (for the benchmark and tests)
@@ -242,7 +243,7 @@ class KioskApp(App[None]):
         self.switch_mode("locked")
         if self.camera is not None:
             self.camera_loop()
-            if self._retry_reader is not None:
+            if self._retries_on:
                 self.retry_loop()
         else:
             self._set_camera("none")
@@ -326,14 +327,20 @@ class KioskApp(App[None]):
     def _quick(self, frame: Frame) -> list[Decoded]:
         """The camera worker's read of a frame; one worth more work is handed to the retry worker."""
         decoder = self.decoder
+        if decoder is None:
+            decoder = self.decoder = make_decoder(self.config.camera.decoder)
         if not isinstance(decoder, ChainDecoder):
             return decoder(frame.image)
         look = decoder.quick(frame.image)
-        if look.worth_retrying and self._retry_reader is not None:
+        if look.worth_retrying and self._retries_on:
             with self._retry_cond:
                 self._retry_next = (frame, look)  # the latest such frame: an older one waiting is dropped
                 self._retry_cond.notify()
         return look.found
+
+    def _gate_decode(self, image: np.ndarray) -> list[Decoded]:
+        """The gate's decoder (the camera worker decodes and hands the gate what it read, so unused)."""
+        return self._quick(Frame(image=image, index=0, t=time.monotonic(), source="gate"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="retry", description="decoder retries")
     def retry_loop(self) -> None:
@@ -341,8 +348,7 @@ class KioskApp(App[None]):
         reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
         camera's worker."""
         worker = get_current_worker()
-        reader = self._retry_reader
-        assert reader is not None
+        reader = make_decoder(self.config.camera.decoder)  # its own: a decoder keeps per-frame state
         while not worker.is_cancelled and not (self.camera_released.is_set() and self._retry_next is None):
             with self._retry_cond:
                 if self._retry_next is None:
@@ -486,7 +492,7 @@ class KioskApp(App[None]):
         self.gate = Gate(
             service=self._service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
             officer_id=unlock.officer_id, dedupe_window_s=cfg.camera.dedupe_window_s,
-            gate_photos=cfg.kiosk.gate_photos, decoder=self.decoder, clock=self.now,
+            gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decode, clock=self.now,
         )
         if officer_code:  # still in front of the camera: not an attempt
             self.gate.dedupe.is_new(officer_code, time.monotonic())
