@@ -16,11 +16,13 @@ from kiosk.camera.decoders import Look, make_decoder
 from kiosk.camera.simulate import (
     HARD_KINDS,
     TOKEN_CHARS,
+    SimulatedCamera,
     hard_frame,
     hard_params,
     phone_frame,
     qr_modules,
     sample_tokens,
+    sequence_frame,
 )
 from store.codes import issue_code
 from store.keys import IssuerPrivateKey
@@ -157,3 +159,32 @@ def test_retries_stop_at_the_budget() -> None:
     t0 = time.perf_counter()
     assert decode.retry(frame, look, budget_ms=10_000) == []
     assert len(tries) > 8 and time.perf_counter() - t0 < 10
+
+
+def test_a_phone_held_up_changes_from_frame_to_frame(tokens: list[str]) -> None:
+    token = tokens[1]
+    first = sequence_frame(token, "motion", seed=5, index=0)
+    assert np.array_equal(first, sequence_frame(token, "motion", seed=5, index=0))
+    later = sequence_frame(token, "motion", seed=5, index=15)
+    assert np.abs(first.astype(np.int16) - later).mean() > 5  # it moved (and the blur changed)
+    # the background stays the gate's: the corners of the frame hardly change
+    corner = (slice(0, 60), slice(0, 60))
+    assert np.abs(first[corner].astype(np.int16) - later[corner]).mean() < 12
+    with pytest.raises(ValueError, match="unknown kind"):
+        sequence_frame(token, "rain", seed=1, index=0)
+
+
+def test_simulated_camera_shows_hard_frames_when_asked(tokens: list[str]) -> None:
+    def frames(hard_every: int) -> list[np.ndarray]:
+        cam = SimulatedCamera(tokens[:2], fps=10, show_s=0.1, gap_s=0, realtime=False, idle_after=False,
+                              hard_every=hard_every, dark_every=0)
+        cam.open()
+        out = [f.image for f in iter(cam.read, None)]
+        cam.close()
+        return out
+
+    plain, hard = frames(0), frames(2)
+    assert len(plain) == len(hard) == 2
+    assert np.array_equal(plain[0], hard[0])  # the first phone as ever
+    assert not np.array_equal(plain[1], hard[1])  # the second a hard frame (defocus: the first kind)
+    assert _sharpness(_code_area(hard[1])) < _sharpness(_code_area(plain[1]))

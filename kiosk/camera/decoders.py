@@ -33,7 +33,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kiosk.camera.blur import busiest_window, coherence, disc_kernel, line_kernel, motion_angle, wiener
+from kiosk.camera.blur import (
+    busiest_window,
+    coherence,
+    disc_kernel,
+    edge_share,
+    line_kernel,
+    motion_angle,
+    wiener,
+)
 from store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -205,8 +213,11 @@ def variants(gray: np.ndarray) -> list[tuple[np.ndarray, float]]:
 #: modules across a worker's code (version 6–7: 41–45): sizes the deblurring kernels from an outline
 CODE_MODULES = 43
 #: a frame this directional (``blur.coherence`` of its busiest square) with no code detected in it is
-#: taken for a motion-blurred code and deblurred there (an empty gate mostly stays below)
+#: taken for a motion-blurred code and deblurred there
 MOTION_COHERENCE = 0.3
+#: … and only if that square is as full of edges as a code (``blur.edge_share``: codes 0.3–0.7 on the
+#: hard set, an empty gate under 0.1), so an empty frame costs no deconvolution
+CODE_EDGES = 0.2
 #: motion blur lengths tried where no outline gives the module size (pixels: 1–2 modules of a phone
 #: filling a 720-line frame)
 MOTION_PX = (9.0, 6.0, 12.0)
@@ -340,7 +351,7 @@ class ChainDecoder:
         if not found and self.webcam and min(gray.shape[:2]) >= 120:
             box = busiest_window(gray, min(gray.shape[:2]) // 2)
             crop = _crop(gray, box, margin=0.0)[2]
-            if coherence(crop) >= MOTION_COHERENCE:
+            if edge_share(crop) >= CODE_EDGES and coherence(crop) >= MOTION_COHERENCE:
                 motion = box
         return Look(_unique(found), suspects, motion)
 
@@ -426,16 +437,6 @@ class ChainDecoder:
         if self._suspects is not None and max(image.shape[:2]) > self.full_chain_px and not look.worth_retrying:
             return []
         return self.retry(image, look)
-
-
-def chain(
-    first: Reader, others: Sequence[Reader], *, retry: Sequence[Reader] = (),
-    suspects: list[Points] | None = None, full_chain_px: int = FULL_CHAIN_PX,
-) -> Decoder:
-    """``first``, then ``others`` in turn, then ``retry`` readers on altered copies; the first that
-    finds something wins. With ``suspects`` (filled by ``first``), large frames fall back only on
-    crops around them."""
-    return ChainDecoder(first, others, retry=retry, suspects=suspects, full_chain_px=full_chain_px)
 
 
 #: outlines retried in a large frame (zxing-cpp often reports one code as several)
