@@ -6,10 +6,10 @@ Starts a fresh Python process running the demo (``kiosk demo``: a new store with
 demo key, the simulated camera) headless, and measures from just before the process is started to the
 first camera frame drawn on the officer screen (``cold_start_s``; goal ≤ 1.5 s). It then lets the demo
 run at full speed (``--speed 100``: the simulated queue as fast as the camera's 30 frames a second
-allow) for a minute and reads the process's resident memory (``rss_mb``; goal ≤ 300 MB). During that
-busy minute every second phone is a hard frame (defocus, motion blur, pixel grid, low light: the
-decoder's retry worker has work) and the live pictures drawn per second are counted (``preview_fps``;
-goal ≥ 15, issue 15).
+allow) for a minute and reads the process's resident memory (``rss_mb``; goal ≤ 300 MB). Then a busy
+minute at ``--speed 4`` (a phone every 0.6 s, the camera at 30 fps), every second phone a hard frame
+(defocus, motion blur, pixel grid, low light: the decoder's retry worker has work): the live pictures
+drawn per second (``preview_fps``; goal ≥ 15, issue 15). In both runs every second phone is hard.
 The cold start is the median of five fresh processes (the long run's own start included); ``--quick``
 takes three and runs 10 s. The last line is one JSON object: {"cold_start_s", "rss_mb", "preview_fps"}.
 """
@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the busy minute for ``preview_fps``: a phone every 0.6 s, each shown 0.4 s at the camera's 30 fps
+PREVIEW_SPEED = 4.0
 
 
 def log(*a: object) -> None:
@@ -98,15 +100,18 @@ def main() -> None:
         starts.append(run_child(0.0, args.speed)["cold_start_s"])
     result = run_child(seconds, args.speed)
     starts.append(result["cold_start_s"])
+    busy = run_child(seconds, PREVIEW_SPEED)
     cold = statistics.median(starts)
     log(f"first camera frame on screen {cold:.2f} s after the process started, median of "
         f"{', '.join(f'{s:.2f}' for s in starts)} (goal ≤ 1.5 s)")
     log(f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
         f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused")
-    log(f"live picture: {result['preview_fps']} frames drawn a second (goal ≥ 15) while the retry worker "
-        f"took {result['retries']} frames the quick pass could not read and read {result['retries_read']}")
+    log(f"live picture at speed {PREVIEW_SPEED:g}: {busy['preview_fps']} frames drawn a second (goal ≥ 15; "
+        f"the camera gives 30) while the retry worker took {busy['retries']} frames the quick pass could not "
+        f"read and read {busy['retries_read']}; {busy['counts_signed_in']} signed in, "
+        f"{busy['counts_refused']} refused")
     print(json.dumps({"cold_start_s": round(cold, 3), "rss_mb": result["rss_mb"],
-                      "preview_fps": result["preview_fps"]}))
+                      "preview_fps": busy["preview_fps"]}))
 
 
 def run_child(seconds: float, speed: float) -> dict[str, float]:

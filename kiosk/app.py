@@ -327,8 +327,8 @@ class KioskApp(App[None]):
     def _quick(self, frame: Frame) -> list[Decoded]:
         """The camera worker's read of a frame; one worth more work is handed to the retry worker."""
         decoder = self.decoder
-        if decoder is None:
-            decoder = self.decoder = make_decoder(self.config.camera.decoder)
+        if decoder is None:  # the quick pass needs no fallback readers (pyzbar, OpenCV): not loaded here
+            decoder = self.decoder = make_decoder(self.config.camera.decoder, fallback=False)
         if not isinstance(decoder, ChainDecoder):
             return decoder(frame.image)
         look = decoder.quick(frame.image)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -177,16 +178,16 @@ def phone_frame(
 def _pixel_grid(phone: np.ndarray, strength: float) -> np.ndarray:
     """The phone's screen as its sub-pixels: each pixel three columns (R, G, B stripes, each lit in its
     own colour only) and a dark row between pixel rows (the black matrix); ``strength`` 0–1 mixes
-    that with the plain picture. Three times the size of ``phone``."""
-    up = cv2.resize(phone, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    that with the plain picture. Three times the size of ``phone`` (uint8 all the way: it is big)."""
+    up = cv2.resize(phone, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
     h, w = up.shape[:2]
-    mask = np.zeros((3, 3, 3), np.float32)  # (row, column, BGR channel) within one pixel
+    gain = np.zeros((3, 3, 3), np.float32)  # (row, column, BGR channel) within one pixel
     for col, channel in enumerate((2, 1, 0)):  # R, G, B stripes left to right
-        mask[:2, col, channel] = 3.0  # the light of the pixel, concentrated in its stripe
-    mask[2] = 0.15  # the black matrix between rows
+        gain[:2, col, channel] = 3.0  # the light of the pixel, concentrated in its stripe
+    gain[2] = 0.15  # the black matrix between rows
+    mask = np.round(64 * (1 - strength + strength * gain)).astype(np.uint8)  # gain × 64
     tile = np.tile(mask, (h // 3, w // 3, 1))
-    lit = up * (1 - strength + strength * tile)
-    return np.clip(lit, 0, 255).astype(np.uint8)
+    return cv2.multiply(up, tile, scale=1 / 64)
 
 
 def _low_light(frame: np.ndarray, light: float, rng: np.random.Generator) -> np.ndarray:
@@ -429,19 +430,29 @@ class SimulatedCamera(_Base):
         self._next_t = time.monotonic()
         self._set(SourceState.CONNECTED)
 
+    def _render(self, i: int, token: str) -> np.ndarray:
+        dark = self.dark_every > 0 and i % self.dark_every == self.dark_every - 1
+        if self.hard_every > 0 and i % self.hard_every == self.hard_every - 1:
+            kind = HARD_KINDS[(i // self.hard_every) % len(HARD_KINDS)]
+            return hard_frame(token, kind, size=self.size, dark=dark, seed=self.seed + i)
+        return phone_frame(token, size=self.size, dark=dark, seed=self.seed + i)
+
     def _frames(self) -> Iterator[np.ndarray]:
+        """The frames; the next phone is drawn on a thread of its own while this one is shown (a real
+        camera's frames do not wait for what is in front of it)."""
         empty = phone_frame(None, size=self.size, seed=self.seed)
-        for i, token in enumerate(self._tokens):
-            dark = self.dark_every > 0 and i % self.dark_every == self.dark_every - 1
-            if self.hard_every > 0 and i % self.hard_every == self.hard_every - 1:
-                kind = HARD_KINDS[(i // self.hard_every) % len(HARD_KINDS)]
-                image = hard_frame(token, kind, size=self.size, dark=dark, seed=self.seed + i)
-            else:
-                image = phone_frame(token, size=self.size, dark=dark, seed=self.seed + i)
-            for _ in range(self.show_frames):
-                yield image
-            for _ in range(self.gap_frames):
-                yield empty
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulated-phone") as pool:
+            queue = enumerate(self._tokens)
+            first = next(queue, None)
+            pending = pool.submit(self._render, *first) if first is not None else None
+            while pending is not None:
+                image = pending.result()
+                following = next(queue, None)
+                pending = pool.submit(self._render, *following) if following is not None else None
+                for _ in range(self.show_frames):
+                    yield image
+                for _ in range(self.gap_frames):
+                    yield empty
         while self.idle_after:
             yield empty
 
