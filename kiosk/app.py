@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
 CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameSource] | None
 
-PREVIEW_FPS = 20.0
+PREVIEW_FPS = 24.0
 CAMERA_RETRY_S = 10.0
 COUNTS_EVERY_S = 30.0
 OUTLINE_HOLD_S = 1.0
@@ -309,7 +309,10 @@ class KioskApp(App[None]):
                     now = time.monotonic()
                     if drew or now >= next_preview:
                         self._post_preview(frame)
-                        next_preview = now + 1.0 / PREVIEW_FPS
+                        # on a schedule, not "a period after this one": a 30 fps camera then gives
+                        # PREVIEW_FPS pictures a second, not every second frame (15)
+                        period = 1.0 / PREVIEW_FPS
+                        next_preview = max(next_preview + period, now - period)
             except SourceError as exc:
                 self.post_message(self.CameraChanged("failed", exc.message(self.lang)))
             except Exception as exc:  # a broken frame or decoder must not end the kiosk
@@ -348,7 +351,7 @@ class KioskApp(App[None]):
         reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
         camera's worker."""
         worker = get_current_worker()
-        reader = make_decoder(self.config.camera.decoder)  # its own: a decoder keeps per-frame state
+        reader: ChainDecoder | None = None  # its own (a decoder keeps per-frame state), made when needed
         while not worker.is_cancelled and not (self.camera_released.is_set() and self._retry_next is None):
             with self._retry_cond:
                 if self._retry_next is None:
@@ -358,6 +361,7 @@ class KioskApp(App[None]):
                 continue
             frame, look = job
             try:
+                reader = reader or make_decoder(self.config.camera.decoder)
                 found = reader.retry(frame.image, look)
                 self.retries += 1
                 self.retries_read += bool(found)
