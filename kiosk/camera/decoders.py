@@ -310,7 +310,7 @@ class ChainDecoder:
     ``quick`` (every frame, a few ms): zxing-cpp (global-histogram binarizer, then local-average with
     the outlines of codes it could not read kept), then zxing-cpp on a copy smoothed by a Gaussian of
     σ 1 (low light, the screen's pixel grid), then, when nothing was read, the busiest square of the
-    frame if it is directional (a motion blur).
+    frame if it is as full of edges as a code and directional (a motion blur).
 
     ``retry`` (only frames ``quick`` could not read; at most ``budget_ms``): on small frames the whole
     chain on the whole image; on large ones, crops around the outlines, first the webcam copies
