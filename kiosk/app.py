@@ -345,7 +345,8 @@ class KioskApp(App[None]):
         """The gate's decoder (the camera worker decodes and hands the gate what it read, so unused)."""
         return self._quick(Frame(image=image, index=0, t=time.monotonic(), source="gate"))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="retry", description="decoder retries")
+    # in the camera's group: it lives as long as the camera's worker (started after it: not exclusive)
+    @work(thread=True, exit_on_error=False, group="camera", description="decoder retries")
     def retry_loop(self) -> None:
         """The rest of the decoder chain, on the latest frame the camera worker could not read; what it
         reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
