@@ -745,7 +745,10 @@ class KioskApp(App[None]):
         return self.locked_screen if self.locked_screen.is_mounted else None
 
     def _officer_screen(self) -> OfficerScreen | None:
-        return self.officer_screen if self.officer_screen.is_mounted else None
+        # not while the app closes: its widgets are being removed, and a result still arriving from a
+        # worker (durable already) has no card to go on
+        screen = self.officer_screen
+        return screen if screen.is_mounted and screen.query("#card") else None
 
 
 def _t(key: str, lang: str) -> str:
