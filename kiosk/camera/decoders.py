@@ -219,7 +219,7 @@ MOTION_COHERENCE = 0.3
 #: hard set, an empty gate under 0.1), so an empty frame costs no deconvolution
 CODE_EDGES = 0.2
 #: motion blur lengths tried where no outline gives the module size (pixels: 1–2 modules of a phone
-#: filling a 720-line frame)
+#: filling a 720-line frame; scaled to other frame heights)
 MOTION_PX = (9.0, 6.0, 12.0)
 
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
@@ -256,8 +256,9 @@ def webcam_copies(gray: np.ndarray, *, module_px: float | None, deblur: bool
         return
     angle = motion_angle(gray)
     if module_px is None:
+        k = 2 * min(gray.shape[:2]) / 720  # the square is half the frame's height: MOTION_PX is for 720
         for length in MOTION_PX:
-            yield f"wiener_motion{length:g}px", wiener(gray, line_kernel(length, angle), 0.02), 1.0
+            yield f"wiener_motion{length:g}px", wiener(gray, line_kernel(length * k, angle), 0.02), 1.0
         return
     for modules in (1.4, 1.9, 0.9):
         yield f"wiener_motion{modules:g}", wiener(gray, line_kernel(modules * module_px, angle), 0.02), 1.0
@@ -361,14 +362,12 @@ class ChainDecoder:
         gray = to_gray(image)
         deadline = time.perf_counter() + (self.budget_ms if budget_ms is None else budget_ms) / 1000.0
         if max(gray.shape[:2]) <= self.full_chain_px or self._suspects is None:
+            if look.motion:  # a code-like, directional square: its motion deblurring first (specific)
+                x0, y0, crop = _crop(gray, look.motion, margin=0.0)
+                if found := self._webcam(crop, deadline, module_px=None, deblur=True):
+                    return _unique([Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in found])
             module = min(gray.shape[:2]) / (CODE_MODULES + 8)
-            if found := self._rest(gray, deadline, module_px=module):
-                return _unique(found)
-            if not look.motion or time.perf_counter() > deadline:
-                return []
-            x0, y0, crop = _crop(gray, look.motion, margin=0.0)
-            found = self._webcam(crop, deadline, module_px=None, deblur=True)
-            return _unique([Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in found])
+            return _unique(self._rest(gray, deadline, module_px=module))
         crops: list[tuple[int, int, np.ndarray, float | None]] = []
         for pts in _distinct(look.suspects)[:MAX_SUSPECTS]:
             x0, y0, crop = _crop(gray, pts)
