@@ -45,7 +45,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from kiosk import cvlog
-from kiosk.camera.decoders import Decoded, Decoder, make_decoder
+from kiosk.camera.decoders import ChainDecoder, Decoded, Decoder, Look, make_decoder
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
 from kiosk.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
@@ -76,7 +76,7 @@ CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameS
 
 log = logging.getLogger(__name__)
 
-PREVIEW_FPS = 8.0
+PREVIEW_FPS = 24.0
 CAMERA_RETRY_S = 10.0
 COUNTS_EVERY_S = 30.0
 OUTLINE_HOLD_S = 1.0
@@ -209,9 +209,19 @@ class KioskApp(App[None]):
         self.sync_worker = sync
         self.sync_status_fn = sync_status
         self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
-        # per frame only the configured reader: the whole chain with its retries costs ~0.5 s on a frame
-        # with no code (most frames), which would stall the preview; the next frame is another chance
-        self.decoder = decoder or make_decoder(config.camera.decoder, fallback=False, retries=False)
+        # the camera's worker runs only the chain's quick pass on each frame (a few ms); a frame in which
+        # it detected a code it could not read goes to the retry worker, which runs the rest of the
+        # chain (up to its time budget) on the latest such frame, so the picture never waits for it.
+        # A ``decoder`` given by the caller (tests) is used alone, as it is.
+        # (both made in their workers, not here: the screen shows before pyzbar and OpenCV load)
+        self.decoder: Decoder | None = decoder
+        self._retries_on = decoder is None
+        self._retry_cond = threading.Condition()
+        self._retry_next: tuple[Frame, Look] | None = None
+        #: frames retried by the retry worker, and those of them it read (for the benchmark and tests)
+        self.retries = self.retries_read = 0
+        #: live pictures drawn (``bench/tui.py``'s preview_fps)
+        self.previews_drawn = 0
         self.tz = config.policy.timezone
         self.session: Session | None = None
         self.gate: Gate | None = None
@@ -221,8 +231,6 @@ class KioskApp(App[None]):
         self.sync_view = SyncView()
         self.last_activity = time.monotonic()
         self._source: FrameSource | None = None
-        self._seen_lock = threading.Lock()
-        self._seen: tuple[float, list[Decoded]] = (0.0, [])
         self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
         self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
         self._camera_down = False  # for the event log: camera lost / back
@@ -257,6 +265,8 @@ class KioskApp(App[None]):
         self.switch_mode("locked")
         if self.camera is not None:
             self.camera_loop()
+            if self._retries_on:
+                self.retry_loop()
         else:
             self._set_camera("none")
         idle = self.config.kiosk.lock_idle_s
@@ -327,7 +337,10 @@ class KioskApp(App[None]):
                     now = time.monotonic()
                     if drew or now >= next_preview:
                         self._post_preview(frame)
-                        next_preview = now + 1.0 / PREVIEW_FPS
+                        # on a schedule, not "a period after this one": a 30 fps camera then gives
+                        # PREVIEW_FPS pictures a second, not every second frame (15)
+                        period = 1.0 / PREVIEW_FPS
+                        next_preview = max(next_preview + period, now - period)
             except SourceError as exc:
                 self.post_message(self.CameraChanged("failed", exc.message(self.lang)))
             except Exception as exc:  # a broken frame or decoder must not end the kiosk
@@ -342,33 +355,75 @@ class KioskApp(App[None]):
             while not worker.is_cancelled and time.monotonic() < deadline:
                 time.sleep(0.1)
 
-    def _remember(self, found: list[Decoded]) -> list[Decoded]:
-        with self._seen_lock:
-            self._seen = (time.monotonic(), found)
-        return found
+    def _quick(self, frame: Frame) -> list[Decoded]:
+        """The camera worker's read of a frame; one worth more work is handed to the retry worker."""
+        decoder = self.decoder
+        if decoder is None:  # the quick pass needs no fallback readers (pyzbar, OpenCV): not loaded here
+            decoder = self.decoder = make_decoder(self.config.camera.decoder, fallback=False)
+        if not isinstance(decoder, ChainDecoder):
+            return decoder(frame.image)
+        look = decoder.quick(frame.image)
+        if look.worth_retrying and self._retries_on:
+            with self._retry_cond:
+                self._retry_next = (frame, look)  # the latest such frame: an older one waiting is dropped
+                self._retry_cond.notify()
+        return look.found
 
-    def _gate_decoder(self, image: np.ndarray) -> list[Decoded]:
-        return self._remember(self.decoder(image))
+    def _gate_decode(self, image: np.ndarray) -> list[Decoded]:
+        """The gate's decoder (the camera worker decodes and hands the gate what it read, so unused)."""
+        return self._quick(Frame(image=image, index=0, t=time.monotonic(), source="gate"))
+
+    # in the camera's group: it lives as long as the camera's worker (started after it: not exclusive)
+    @work(thread=True, exit_on_error=False, group="camera", description="decoder retries")
+    def retry_loop(self) -> None:
+        """The rest of the decoder chain, on the latest frame the camera worker could not read; what it
+        reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
+        camera's worker."""
+        worker = get_current_worker()
+        reader: ChainDecoder | None = None  # its own (a decoder keeps per-frame state), made when needed
+        while not worker.is_cancelled and not (self.camera_released.is_set() and self._retry_next is None):
+            with self._retry_cond:
+                if self._retry_next is None:
+                    self._retry_cond.wait(0.2)
+                job, self._retry_next = self._retry_next, None
+            if job is None:
+                continue
+            frame, look = job
+            try:
+                reader = reader or make_decoder(self.config.camera.decoder)
+                found = reader.retry(frame.image, look)
+                self.retries += 1
+                self.retries_read += bool(found)
+                if found:
+                    self._handle_found(frame, found)
+            except StoreError as exc:
+                self.post_message(self.Failed(exc.message(self.lang)))
+            except Exception as exc:  # a broken frame or decoder must not end the kiosk
+                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
 
     def _handle_frame(self, frame: Frame) -> bool:
         """Decode (and sign in); True when there is something new to outline."""
+        return self._handle_found(frame, self._quick(frame))
+
+    def _handle_found(self, frame: Frame, found: list[Decoded]) -> bool:
+        """The codes read in a frame (by the camera worker, or by the retry worker): while locked an
+        unlock check, else sign-ins through the gate. True when there is something new to outline."""
         gate = self.gate
         if gate is None:
-            found = self._remember(self.decoder(frame.image))
-            for d in found:
-                if self._unlock_dedupe.is_new(d.text, frame.t):
-                    self._unlock_settled.clear()
-                    self.post_message(self.CodeSeen(d.text))
+            with self._retry_cond:
+                new = [d for d in found if self._unlock_dedupe.is_new(d.text, frame.t)]
+            for d in new:
+                self._unlock_settled.clear()  # the camera reads on once this code's unlock check answered
+                self.post_message(self.CodeSeen(d.text))
             if found:
                 self._outline = (time.monotonic(), found[0].points, "seen")
             return bool(found)
-        events = gate.handle_frame(frame)
+        events = gate.handle_decoded(frame, found)
         for ev in events:
             self.post_message(self.Attempted(ev, _face_image(ev)))
             if ev.decoded is not None:
                 kind = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already"}.get(ev.result.outcome, "refused")
                 self._outline = (time.monotonic(), ev.decoded.points, kind)
-        _, found = self._seen
         if found and not events:
             last_t, _, kind = self._outline
             recent = time.monotonic() - last_t < OUTLINE_HOLD_S * 3
@@ -389,6 +444,7 @@ class KioskApp(App[None]):
         self.post_message(self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind))))
 
     def on_kiosk_app_preview(self, message: Preview) -> None:
+        self.previews_drawn += 1
         for screen in self.screen_stack:
             if message.picture is not None:
                 for picture in screen.query(ImagePreview):
@@ -510,7 +566,7 @@ class KioskApp(App[None]):
         self.gate = Gate(
             service=self._service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
             officer_id=unlock.officer_id, dedupe_window_s=cfg.camera.dedupe_window_s,
-            gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decoder, clock=self.now,
+            gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decode, clock=self.now,
         )
         if officer_code:  # still in front of the camera: not an attempt
             self.gate.dedupe.is_new(officer_code, time.monotonic())
@@ -810,7 +866,10 @@ class KioskApp(App[None]):
         return self.locked_screen if self.locked_screen.is_mounted else None
 
     def _officer_screen(self) -> OfficerScreen | None:
-        return self.officer_screen if self.officer_screen.is_mounted else None
+        # not while the app closes: its widgets are being removed, and a result still arriving from a
+        # worker (durable already) has no card to go on
+        screen = self.officer_screen
+        return screen if screen.is_mounted and screen.query("#card") else None
 
 
 def _t(key: str, lang: str, **fields: object) -> str:

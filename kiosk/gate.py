@@ -120,11 +120,17 @@ class Gate:
         self.clock = clock
         self._typed = itertools.count()
         self._lock = threading.Lock()  # attempts one at a time: a typed code and a frame may race
+        self._seen_lock = threading.Lock()  # the de-duplication window: two camera workers share it
 
     def handle_frame(self, frame: Frame) -> list[GateEvent]:
         """Every new code in the frame, signed in (or refused); repeats within the window skipped."""
-        found = self.decode(frame.image)
-        codes = [d for d in found if self.dedupe.is_new(d.text, frame.t)]
+        return self.handle_decoded(frame, self.decode(frame.image))
+
+    def handle_decoded(self, frame: Frame, found: list[Decoded]) -> list[GateEvent]:
+        """``handle_frame`` for codes already read from ``frame`` (the officer screen reads in two
+        workers: the camera's and the retries'; either may call this)."""
+        with self._seen_lock:
+            codes = [d for d in found if self.dedupe.is_new(d.text, frame.t)]
         if not codes:
             return []
         # every code in view painted over (repeats too): a stored photo never carries a live code

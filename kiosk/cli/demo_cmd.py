@@ -64,9 +64,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh",
-             image_preview: bool = False, phones: DemoPhones | None = None) -> KioskApp:
-    """The demo's app (also used by ``bench/tui.py``); with ``phones``, the phone service starts beside
-    it once the store is ready (a thread of its own: the camera does not wait for it)."""
+             image_preview: bool = False, phones: DemoPhones | None = None, hard_every: int = 0) -> KioskApp:
+    """The demo's app (also used by ``bench/tui.py``; ``hard_every``: see ``SimulatedCamera``); with
+    ``phones``, the phone service starts beside it once the store is ready (a thread of its own: the
+    camera does not wait for it)."""
     from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
     from kiosk.camera.sources import StateCallback
@@ -82,8 +83,8 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         if phones is not None:
             threading.Thread(target=start_phones, name="demo-phones", daemon=True).start()
         cam = SimulatedCamera(
-            demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
-            size=(960, 540), on_state=on_state,
+            demo.tokens(), fps=min(30.0, 15.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
+            size=(960, 540), on_state=on_state, hard_every=hard_every,
         )
         cam.open()
         return cam
