@@ -27,6 +27,7 @@ from kiosk.serve.security import (
     csrf_token,
     current_device,
     device_key,
+    input_error,
     limit,
 )
 from store.phone import Device, Kind
@@ -37,6 +38,8 @@ Me = Annotated[Device, Depends(current_device)]
 
 MAX_TOKEN_CHARS = 2000
 MAX_PIXELS = 40_000_000
+#: a version-1 QR code is 21 modules wide: a photo narrower than that holds none
+MIN_SIDE_PX = 21
 
 
 def today(request: Request) -> date:
@@ -229,10 +232,19 @@ def decode_photo(request: Request, data: bytes) -> str:
         raise ServeError(400, "err.bad_image", code="bad_image") from exc
     if w * h > MAX_PIXELS:
         raise ServeError(413, "err.too_big", code="too_big", mb=request.app.state.ctx.config.serve.max_upload_mb)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
+    if min(w, h) < MIN_SIDE_PX:  # smaller than any QR code can be (the decoder chain's halved copy: 0 pixels)
+        raise ServeError(400, "err.no_code", code="no_code")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # a header PIL accepts and OpenCV refuses
+        raise ServeError(400, "err.bad_image", code="bad_image") from exc
+    if image is None or min(image.shape[:2]) < MIN_SIDE_PX:
         raise ServeError(400, "err.bad_image", code="bad_image")
-    found = {d.text.strip() for d in make_decoder(request.app.state.ctx.config.camera.decoder)(image) if d.text.strip()}
+    try:
+        decoded = make_decoder(request.app.state.ctx.config.camera.decoder)(image)
+    except cv2.error as exc:  # whatever the chain's image operations cannot take: not a readable photo
+        raise ServeError(400, "err.bad_image", code="bad_image") from exc
+    found = {d.text.strip() for d in decoded if d.text.strip()}
     if not found:
         raise ServeError(400, "err.no_code", code="no_code")
     if len(found) > 1:
@@ -258,7 +270,7 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     form = await request.form(max_files=1, max_fields=10)
     photo = form.get("photo")
     if not isinstance(photo, UploadFile):
-        raise ServeError(400, "err.no_code", code="no_photo")
+        raise ServeError(400, "err.no_photo", code="no_photo")
     data = await photo.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ServeError(413, "err.too_big", code="too_big", mb=ctx.config.serve.max_upload_mb)
@@ -267,10 +279,10 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     try:
         place = PlaceBody.model_validate({k: fields[k] for k in ("latitude", "longitude", "accuracy", "crs") if fields.get(k)})
     except PydanticError as exc:
-        raise ServeError(422, "err.input", code="bad_input") from exc
+        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
     officer_code = await run_in_threadpool(decode_photo, request, data)
     try:
         body = SignInBody(**place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", ""))
     except PydanticError as exc:
-        raise ServeError(422, "err.input", code="bad_input") from exc
+        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
     return await run_in_threadpool(sign_in, request, dev, body, lang)
