@@ -47,10 +47,12 @@ from way_a_world import FAR, NEAR
 from kiosk.qr_terminal import qr_image
 from kiosk.serve.app import create_app
 from kiosk.serve.security import CSRF_COOKIE, DEVICE_COOKIE
+from store import enroll
 from store.codes import issue_code
+from store.db import session
 from store.keys import IssuerPrivateKey
 from store.models import SQLModel
-from store.phone import create_link, peek_link
+from store.phone import create_link, peek_link, revoke_person
 from store.reasons import Role
 from store.timeutil import utcnow
 
@@ -76,7 +78,8 @@ CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "multi
                  "multipart/form-data", "application/octet-stream", "text/plain", "", "application/json; charset=gbk",
                  "image/png"]
 NOT_IN_HEADERS = {ord("\r"): None, ord("\n"): None, ord("\x00"): None}
-WHO = ["worker"] * 12 + ["officer"] * 2 + ["anon", "forged", "nocsrf", "worker_noheader"]
+WHO = ["worker"] * 12 + ["officer"] * 2 + ["lonely", "revoked", "anon", "forged", "nocsrf", "worker_noheader"]
+BOUND = ("worker", "officer", "lonely", "revoked")  # a phone bound (the last one revoked since), a valid CSRF token
 
 
 @dataclass
@@ -217,6 +220,8 @@ def probes(rng: random.Random, g: Genuine) -> list[Probe]:
                                 files={"photo": ("code.png", rng.choice(g.photo_near), "image/png")}))
             else:
                 body = signin_body()
+                if i % 61 == 2:  # a request replayed (its nonce seen before): 409, nothing written
+                    body["nonce"] = "replayed-nonce-18"
                 if i % 7 == 0:
                     body["officer_code"] = one_char_changed(rng, rng.choice(g.worker))
                 elif i % 7 == 1:
@@ -405,11 +410,21 @@ def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(sq
     app = create_app(sw.ctx)
     with (TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as worker,
           TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as officer,
+          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as lonely,
+          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as revoked,
           TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as stranger):
         sw.bind(worker)
         sw.bind(officer, sw.link(officer=sw.world.officer))
+        with session(sw.world.engine) as s:  # a worker employed nowhere, and one whose phone gets revoked
+            nobody = enroll.add_worker(session=s, id_number="310104199001010038", name="赵六").id
+            gone = enroll.add_worker(session=s, id_number="310104199001010054", name="钱七").id
+            s.commit()
+        sw.bind(lonely, sw.link(worker=nobody))
+        sw.bind(revoked, sw.link(worker=gone))
+        clients = {"worker": worker, "officer": officer, "lonely": lonely, "revoked": revoked}
+        csrf = {k: csrf_of(c.get("/").text) for k, c in clients.items()}
+        revoke_person(sw.world.engine, worker_id=gone)
         g.device = worker.cookies[DEVICE_COOKIE]
-        csrf = {"worker": csrf_of(worker.get("/").text), "officer": csrf_of(officer.get("/").text)}
         forged = one_char_changed(rng, g.device)
         inputs = probes(rng, g)
         before = snapshot(sw.world.engine)
@@ -425,13 +440,13 @@ def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(sq
             headers = dict(p.headers)
             client = worker
             cookies: dict[str, str] | None = None
-            if p.who in ("worker", "officer", "nocsrf", "worker_noheader"):
-                client = officer if p.who == "officer" else worker
-                if p.method == "POST" and p.who in ("worker", "officer"):
+            if p.who in (*BOUND, "nocsrf", "worker_noheader"):
+                client = clients.get(p.who, worker)
+                if p.method == "POST" and p.who in BOUND:
                     headers.setdefault("X-CSRF-Token", csrf[p.who])
                 elif p.method == "POST" and p.who == "nocsrf":
                     headers["X-CSRF-Token"] = one_char_changed(rng, csrf["worker"])
-                if p.data is not None and p.who in ("worker", "officer"):
+                if p.data is not None and p.who in BOUND:
                     p.data.setdefault("csrf_token", csrf[p.who])
             else:
                 client = stranger
@@ -630,3 +645,22 @@ def test_a_body_too_large_that_is_not_a_photo_does_not_speak_of_a_photo(sw: Serv
     assert "照片" not in r.json()["message_zh"]
     huge = photo_post(client, csrf, b"\xff" * (9 * MB))
     assert huge.status_code == 413 and "照片太大" in huge.json()["message_zh"]
+
+
+def test_a_bad_position_is_refused_even_for_a_worker_with_no_project(sw: ServeWorld) -> None:
+    """``/api/place`` checked the position only against each project: with none, NaN was a 200."""
+    from store import enroll
+    from store.db import session
+
+    with session(sw.world.engine) as s:
+        lonely = enroll.add_worker(session=s, id_number="310104199001010038", name="赵六").id
+        s.commit()
+    client = sw.bind(sw.client(), sw.link(worker=lonely))
+    csrf = csrf_of(client.get("/").text)
+    h = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    for body in ({"latitude": float("nan"), "longitude": 121.4}, {"latitude": 31.2, "longitude": 121.4, "accuracy": -1},
+                 {"latitude": 91, "longitude": 121.4, "crs": "gcj02"}):
+        r = client.post("/api/place", content=json.dumps(body).encode(), headers=h)
+        assert r.status_code == 422 and r.json()["message_zh"] and r.json()["message_en"], r.text
+    ok = client.post("/api/place", json={"latitude": NEAR[0], "longitude": NEAR[1]}, headers=h)
+    assert ok.status_code == 200 and ok.json()["projects"] == []

@@ -154,12 +154,14 @@ class SignInBody(PlaceBody):
 
 
 def place_payload(request: Request, dev: Device, body: PlaceBody, lang: str) -> dict[str, Any]:
-    from store.geo import check_place, place_message
+    from store.geo import check_place, place_message, to_wgs84, validate_accuracy
     from store.phone import worker_projects
 
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:
         raise ServeError(403, "err.officer_only", code="officer")
+    to_wgs84(body.latitude, body.longitude, body.crs)  # bad input is 422 even with no project to compare
+    validate_accuracy(body.accuracy)
     max_acc = ctx.config.location.max_accuracy_m
     out = []
     for p in worker_projects(ctx.engine, dev.subject_id, today(request)):
