@@ -15,8 +15,10 @@ request afterwards still signs in. The counts are printed (``-s`` shows them).
 The rate limits (``[serve] *_per_min_*``) are raised in this test's config: with the defaults (6 sign-ins a
 minute per phone) nearly every fuzz input would stop at the 429 before reaching a handler.
 
-Inputs come from a seeded ``random.Random`` like ``tests/test_fuzz_headless.py`` (not hypothesis): a fixed
-10 000 across named kinds, counted per kind, in one pass that fits the time budget.
+The 10 000 come from a seeded ``random.Random`` like ``tests/test_fuzz_headless.py``: a fixed number of each
+named kind, counted per kind, in one pass that fits the time budget. hypothesis explores the position fields
+on top (``test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt``), where shrinking names the
+value that breaks. Below them, one test per defect the fuzz found.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from serve_world import ServeWorld, build_serve_world, csrf_of
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -668,3 +672,49 @@ def test_a_bad_position_is_refused_even_for_a_worker_with_no_project(sw: ServeWo
         assert r.status_code == 422 and r.json()["message_zh"] and r.json()["message_en"], r.text
     ok = client.post("/api/place", json={"latitude": NEAR[0], "longitude": NEAR[1]}, headers=h)
     assert ok.status_code == 200 and ok.json()["projects"] == []
+
+
+JSONISH = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**400), max_value=10**400),
+                    st.text(max_size=20), st.none(), st.booleans(), st.lists(st.floats(), max_size=2),
+                    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lat=JSONISH, lon=JSONISH, acc=st.one_of(JSONISH, st.floats(min_value=0, max_value=200)),
+       crs=st.one_of(st.sampled_from(["wgs84", "gcj02"]), st.text(max_size=8)))
+def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(sw: ServeWorld, lat: Any, lon: Any, acc: Any,
+                                                                      crs: str) -> None:
+    """hypothesis, on the fields the fuzz's fixed lists cover only in part: whatever a position is, /api/place
+    answers 200 or a 422 in both languages, and a sign-in with a broken officer's code is either a 422 that
+    records nothing or a refused attempt (never a 5xx, never an attendance)."""
+    client = bound_once(sw)
+    csrf = csrf_of(client.get("/").text)
+    body = {"latitude": lat, "longitude": lon, "accuracy": acc, "crs": crs}
+    h = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+    place = client.post("/api/place", content=json.dumps(body).encode(), headers=h)
+    assert place.status_code in (200, 422), place.text
+    if place.status_code == 422:
+        assert place.json()["message_zh"] and place.json()["message_en"]
+    code = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    body |= {"officer_code": code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB"), "nonce": uuid.uuid4().hex}
+    before = len(sw.world.attempts())
+    r = client.post("/api/signin", content=json.dumps(body).encode(), headers=h)
+    assert r.status_code in (200, 422), r.text
+    after = len(sw.world.attempts())
+    if r.status_code == 200:
+        assert r.json()["outcome"] == "refused" and after == before + 1
+    else:
+        assert after == before and r.json()["message_en"]
+    assert place.status_code == r.status_code or place.status_code == 200  # the same position rules
+    assert sw.world.attendances() == []
+
+
+_BOUND: dict[int, TestClient] = {}
+
+
+def bound_once(sw: ServeWorld) -> TestClient:
+    """One bound phone per world for all of hypothesis's examples."""
+    if id(sw) not in _BOUND:
+        _BOUND.clear()
+        _BOUND[id(sw)] = sw.bind(sw.client())
+    return _BOUND[id(sw)]
