@@ -674,6 +674,12 @@ def test_a_bad_position_is_refused_even_for_a_worker_with_no_project(sw: ServeWo
     assert ok.status_code == 200 and ok.json()["projects"] == []
 
 
+@pytest.fixture
+def unlimited(sqlite_url: str, tmp_path: Path) -> ServeWorld:
+    """The rate limits raised, as in the fuzz above: hypothesis's examples must reach the handlers."""
+    return build_serve_world(sqlite_url, tmp_path, signin_per_min_device=10**6, code_per_min_device=10**6)
+
+
 JSONISH = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**400), max_value=10**400),
                     st.text(max_size=20), st.none(), st.booleans(), st.lists(st.floats(), max_size=2),
                     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
@@ -682,11 +688,12 @@ JSONISH = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lat=JSONISH, lon=JSONISH, acc=st.one_of(JSONISH, st.floats(min_value=0, max_value=200)),
        crs=st.one_of(st.sampled_from(["wgs84", "gcj02"]), st.text(max_size=8)))
-def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(sw: ServeWorld, lat: Any, lon: Any, acc: Any,
-                                                                      crs: str) -> None:
+def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(unlimited: ServeWorld, lat: Any, lon: Any,
+                                                                      acc: Any, crs: str) -> None:
     """hypothesis, on the fields the fuzz's fixed lists cover only in part: whatever a position is, /api/place
     answers 200 or a 422 in both languages, and a sign-in with a broken officer's code is either a 422 that
     records nothing or a refused attempt (never a 5xx, never an attendance)."""
+    sw = unlimited
     client = bound_once(sw)
     csrf = csrf_of(client.get("/").text)
     body = {"latitude": lat, "longitude": lon, "accuracy": acc, "crs": crs}
