@@ -725,3 +725,69 @@ def bound_once(sw: ServeWorld) -> TestClient:
         _BOUND.clear()
         _BOUND[id(sw)] = sw.bind(sw.client())
     return _BOUND[id(sw)]
+
+
+def test_photos_are_rate_limited_before_they_are_decoded(sqlite_url: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The photo route counted the sign-in limit only after decoding: a bound phone could send photo after
+    photo (a 50 KB PNG of 40 megapixels costs a second of CPU and 300 MB), each decoded."""
+    import kiosk.camera.decoders
+
+    decoded: list[int] = []
+
+    def counting(name: str) -> Any:
+        def decode(image: Any) -> list[Any]:
+            decoded.append(1)
+            return []
+
+        return decode
+
+    monkeypatch.setattr(kiosk.camera.decoders, "make_decoder", counting)
+    sw = build_serve_world(sqlite_url, tmp_path, signin_per_min_device=2)
+    client, csrf = bound(sw)
+    answers = [photo_post(client, csrf, g_blank()).status_code for _ in range(5)]
+    assert answers == [400, 400, 429, 429, 429] and len(decoded) == 2
+    # a photo counts once, not twice (before the decoding and again at the sign-in)
+    code = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    monkeypatch.setattr(kiosk.camera.decoders, "make_decoder", lambda name: lambda image: [_Found(code)])
+    client2, csrf2 = bound(sw)  # a new phone: its own count
+    r = photo_post(client2, csrf2, g_blank(), latitude=str(FAR[0]), longitude=str(FAR[1]))
+    assert r.status_code == 200 and r.json()["reason"] == "OUTSIDE_RANGE"
+    assert photo_post(client2, csrf2, g_blank(), latitude=str(FAR[0]), longitude=str(FAR[1])).status_code == 200
+
+
+@dataclass
+class _Found:
+    text: str
+
+
+def test_at_most_two_photos_are_decoded_at_once(sw: ServeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import kiosk.camera.decoders
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow(name: str) -> Any:
+        def decode(image: Any) -> list[Any]:
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.2)
+            with lock:
+                running[0] -= 1
+            return []
+
+        return decode
+
+    monkeypatch.setattr(kiosk.camera.decoders, "make_decoder", slow)
+    client, csrf = bound(sw)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(photo_post(client, csrf, g_blank()).status_code))
+               for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [400] * 5 and peak[0] == 2
