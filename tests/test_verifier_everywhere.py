@@ -185,3 +185,36 @@ def test_one_construction() -> None:
               if "Verifier(" in p.read_text(encoding="utf-8")]
     assert sorted(makers) == ["cli/code_cmd.py", "verifier.py"]
     assert "verifier_for(" in (root / "cli" / "code_cmd.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_phone_service(setup: Setup, case: str, tmp_path: Path) -> None:
+    """``kiosk serve``: way A on the phone (``POST /api/signin``) verifies the scanned officer's code with
+    the service's verifier, which honours the trust file and the skew like every command."""
+    from fastapi.testclient import TestClient
+    from serve_world import csrf_of
+
+    from kiosk.config import Config, load_config
+    from kiosk.serve.app import create_app
+    from kiosk.serve.context import build_context
+    from store.phone import create_link
+
+    w = setup.world
+    priv, _pub = w.key.save(tmp_path / "serve-key")
+    for cfg in (Config(), load_config(setup.config(case))):
+        cfg = cfg.model_copy(update={"serve": cfg.serve.model_copy(update={"issuer_key": str(priv)})})
+        ctx = build_context(cfg, w.url)
+        with TestClient(create_app(ctx), base_url="http://testserver") as client:
+            path = f"/a/{create_link(w.engine, worker_id=w.worker).token}"
+            assert client.post(path, data={"csrf_token": csrf_of(client.get(path).text)},
+                               follow_redirects=False).status_code == 303
+            csrf = csrf_of(client.get("/").text)
+            body = {"officer_code": setup.code(Role.OFFICER, w.officer, case=case, project=w.project),
+                    "latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 10, "nonce": uuid.uuid4().hex}
+            r = client.post("/api/signin", json=body, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+        if cfg.codes.trust_file or cfg.policy.clock_skew_s != 30:
+            assert r.json()["outcome"] == "signed_in", r.json()
+        else:
+            assert r.json()["reason"] == REFUSED[case], r.json()
+        ctx.engine.dispose()

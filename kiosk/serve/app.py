@@ -15,10 +15,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.serve.context import HERE, ServeContext
 from kiosk.serve.i18n import lang_of
-from kiosk.serve.security import DEVICE_COOKIE, BodyLimit, ServeError, ServeMiddleware, error_payload
+from kiosk.serve.security import (
+    DEVICE_COOKIE,
+    BodyLimit,
+    ServeError,
+    ServeMiddleware,
+    error_payload,
+    input_error,
+)
 from store.errors import StoreError
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
+#: what the framework's own refusals say (message key, error code)
+HTTP_WORDS = {404: ("err.not_found", "not_found"), 405: ("err.method", "method"), 400: ("err.bad_request", "bad_request")}
 
 
 def _wants_json(request: Request) -> bool:
@@ -67,15 +76,15 @@ def create_app(ctx: ServeContext) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = sorted({str(e.get("loc", ("?",))[-1]) for e in exc.errors()})
-        names = "、".join(fields)
-        return _answer(request, ServeError(422, "err.input", zh=f"输入有误：{names}", en=f"Bad input: {', '.join(fields)}",
-                                           code="bad_input"))
+        return _answer(request, input_error(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        key = "err.not_found" if exc.status_code == 404 else "err.server"
-        return _answer(request, ServeError(exc.status_code, key))
+        # 400: a body that cannot be parsed (broken multipart, a number of 5 000 digits), 405: a wrong method;
+        # neither is "the service is unavailable"
+        key, code = HTTP_WORDS.get(exc.status_code) or (
+            ("err.server", "server") if exc.status_code >= 500 else ("err.bad_request", "bad_request"))
+        return _answer(request, ServeError(exc.status_code, key, code=code))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

@@ -80,6 +80,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "err.key_revoked": ("本服务的签发密钥已被吊销，暂时无法生成建设码，请联系管理员",
                         "This service's issuing key was revoked: no codes for now. Tell the administrator"),
     "err.input": ("输入有误", "Bad input"),
+    "err.json": ("请求内容不是有效的 JSON，请刷新页面后重试", "The request is not valid JSON: reload the page and try again"),
+    "err.body": ("请求内容缺失或格式不对（应为一个 JSON 对象），请刷新页面后重试",
+                 "The request has no content or the wrong kind (a JSON object is expected): reload the page and try again"),
+    "err.bad_request": ("请求格式有误，无法读取，请刷新页面后重试", "The request could not be read: reload the page and try again"),
+    "err.method": ("此地址不支持该操作", "This address does not allow that"),
+    "err.no_photo": ("没有收到照片，请拍摄签到员的码后上传", "No photo was received: photograph the officer's code and send it"),
+    "err.body_too_big": ("请求内容太大（不超过 {kb} KB）", "The request is too large (at most {kb} KB)"),
 }
 
 

@@ -23,7 +23,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,37 @@ class ServeError(Exception):
 
     def message(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
+
+
+#: the names of the API's fields in the refusal of bad input
+FIELDS: dict[str, tuple[str, str]] = {
+    "latitude": ("纬度", "latitude"), "longitude": ("经度", "longitude"), "accuracy": ("定位精度", "accuracy"),
+    "crs": ("坐标系", "crs"), "officer_code": ("签到员建设码", "officer_code"), "nonce": ("请求编号", "nonce"),
+    "project": ("项目", "project"),
+}
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def input_error(errors: Sequence[Mapping[str, Any]]) -> ServeError:
+    """The refusal (422) of a request pydantic could not validate, naming the fields in words: never a
+    character offset of a JSON parser or a list index."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return ServeError(422, "err.json", code="bad_input")
+    names: list[str] = []
+    for e in errors:
+        loc = [x for x in e.get("loc", ()) if isinstance(x, str)]
+        if len(loc) > 1 and loc[0] in _SOURCES:
+            loc = loc[1:]
+        name = loc[0] if loc else "body"
+        if name in _SOURCES:  # the whole body: missing, or not an object
+            return ServeError(422, "err.body", code="bad_input")
+        if name not in names:
+            names.append(name)
+    if not names:
+        return ServeError(422, "err.input", code="bad_input")
+    zh = "、".join(FIELDS.get(n, (n, n))[0] for n in names)
+    en = ", ".join(FIELDS.get(n, (n, n))[1] for n in names)
+    return ServeError(422, "err.input", zh=f"输入有误：{zh}", en=f"Bad input: {en}", code="bad_input")
 
 
 class DeviceError(ServeError):
@@ -255,7 +286,8 @@ def error_payload(err: ServeError, lang: str) -> dict[str, Any]:
 
 __all__ = [
     "CSRF_COOKIE", "DEVICE_COOKIE", "DeviceError", "RateLimiter", "RateLimits", "ServeError", "ServeMiddleware",
-    "client_address", "csrf_protect", "csrf_token", "current_device", "device_key", "error_payload", "lang_of",
+    "client_address", "csrf_protect", "csrf_token", "current_device", "device_key", "error_payload", "input_error",
+    "lang_of",
     "limit", "set_device_cookie", "t",
 ]
 
@@ -299,8 +331,10 @@ class BodyLimit:
     async def _too_big(self, scope: Scope, send: Callable[[Message], Awaitable[None]]) -> None:
         import json
 
-        mb = round(self.photo_bytes / 1024 / 1024, 1)
-        err = ServeError(413, "err.too_big", code="too_big", mb=mb)
+        if scope.get("path") == self.PHOTO_PATH:
+            err = ServeError(413, "err.too_big", code="too_big", mb=round(self.photo_bytes / 1024 / 1024, 1))
+        else:  # not a photo: saying "the photo is too large" would send the user looking for one
+            err = ServeError(413, "err.body_too_big", code="too_big", kb=self.max_bytes // 1024)
         body = json.dumps(error_payload(err, "zh"), ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json; charset=utf-8"),

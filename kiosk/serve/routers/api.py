@@ -11,6 +11,7 @@ on it. Every call acts as the phone's own person (``current_device``); none take
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
@@ -27,6 +28,7 @@ from kiosk.serve.security import (
     csrf_token,
     current_device,
     device_key,
+    input_error,
     limit,
 )
 from store.phone import Device, Kind
@@ -37,6 +39,11 @@ Me = Annotated[Device, Depends(current_device)]
 
 MAX_TOKEN_CHARS = 2000
 MAX_PIXELS = 40_000_000
+#: a version-1 QR code is 21 modules wide: a photo narrower than that holds none
+MIN_SIDE_PX = 21
+#: photos decoded at once per server process (each may take a second of a core and a few hundred MB): the
+#: others wait their turn instead of all the request threads decoding at once
+PHOTO_DECODES = threading.BoundedSemaphore(2)
 
 
 def today(request: Request) -> date:
@@ -151,12 +158,14 @@ class SignInBody(PlaceBody):
 
 
 def place_payload(request: Request, dev: Device, body: PlaceBody, lang: str) -> dict[str, Any]:
-    from store.geo import check_place, place_message
+    from store.geo import check_place, place_message, to_wgs84, validate_accuracy
     from store.phone import worker_projects
 
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:
         raise ServeError(403, "err.officer_only", code="officer")
+    to_wgs84(body.latitude, body.longitude, body.crs)  # bad input is 422 even with no project to compare
+    validate_accuracy(body.accuracy)
     max_acc = ctx.config.location.max_accuracy_m
     out = []
     for p in worker_projects(ctx.engine, dev.subject_id, today(request)):
@@ -175,8 +184,16 @@ def api_place(request: Request, body: PlaceBody, dev: Me) -> dict[str, Any]:
     return place_payload(request, dev, body, lang_of(request))
 
 
-def sign_in(request: Request, dev: Device, body: SignInBody, lang: str) -> dict[str, Any]:
-    """Way A for this phone's worker: the server decides (the page's green button is only a hint)."""
+def limit_signin(request: Request) -> None:
+    """The way-A rate limits, per phone and per address (429)."""
+    ctx = request.app.state.ctx
+    limit(ctx.limits.signin_device, device_key(request))
+    limit(ctx.limits.signin_ip, client_address(request))
+
+
+def sign_in(request: Request, dev: Device, body: SignInBody, lang: str, *, limited: bool = False) -> dict[str, Any]:
+    """Way A for this phone's worker: the server decides (the page's green button is only a hint).
+    ``limited``: the rate limits were counted already (the photo route, before its decoding)."""
     from store.codes import issue_code
     from store.geo import to_wgs84, validate_accuracy
     from store.phone import claim_nonce
@@ -186,8 +203,8 @@ def sign_in(request: Request, dev: Device, body: SignInBody, lang: str) -> dict[
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:
         raise ServeError(403, "err.officer_only", code="officer")
-    limit(ctx.limits.signin_device, device_key(request))
-    limit(ctx.limits.signin_ip, client_address(request))
+    if not limited:
+        limit_signin(request)
     to_wgs84(body.latitude, body.longitude, body.crs)  # bad input: 422, nothing recorded
     validate_accuracy(body.accuracy)
     if not claim_nonce(ctx.engine, dev.binding_id, body.nonce):
@@ -229,10 +246,21 @@ def decode_photo(request: Request, data: bytes) -> str:
         raise ServeError(400, "err.bad_image", code="bad_image") from exc
     if w * h > MAX_PIXELS:
         raise ServeError(413, "err.too_big", code="too_big", mb=request.app.state.ctx.config.serve.max_upload_mb)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ServeError(400, "err.bad_image", code="bad_image")
-    found = {d.text.strip() for d in make_decoder(request.app.state.ctx.config.camera.decoder)(image) if d.text.strip()}
+    if min(w, h) < MIN_SIDE_PX:  # smaller than any QR code can be (the decoder chain's halved copy: 0 pixels)
+        raise ServeError(400, "err.no_code", code="no_code")
+    with PHOTO_DECODES:
+        try:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        except cv2.error as exc:  # a header PIL accepts and OpenCV refuses
+            raise ServeError(400, "err.bad_image", code="bad_image") from exc
+        if image is None or min(image.shape[:2]) < MIN_SIDE_PX:
+            raise ServeError(400, "err.bad_image", code="bad_image")
+        try:
+            decoded = make_decoder(request.app.state.ctx.config.camera.decoder)(image)
+        except cv2.error as exc:  # whatever the chain's image operations cannot take: not a readable photo
+            raise ServeError(400, "err.bad_image", code="bad_image") from exc
+        del image
+    found = {d.text.strip() for d in decoded if d.text.strip()}
     if not found:
         raise ServeError(400, "err.no_code", code="no_code")
     if len(found) > 1:
@@ -254,11 +282,13 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:
         raise ServeError(403, "err.officer_only", code="officer")
+    # counted before the photo is read: a 50 KB PNG can declare 40 megapixels (a second of CPU, 300 MB)
+    limit_signin(request)
     max_bytes = int(ctx.config.serve.max_upload_mb * 1024 * 1024)
     form = await request.form(max_files=1, max_fields=10)
     photo = form.get("photo")
     if not isinstance(photo, UploadFile):
-        raise ServeError(400, "err.no_code", code="no_photo")
+        raise ServeError(400, "err.no_photo", code="no_photo")
     data = await photo.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ServeError(413, "err.too_big", code="too_big", mb=ctx.config.serve.max_upload_mb)
@@ -267,10 +297,10 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     try:
         place = PlaceBody.model_validate({k: fields[k] for k in ("latitude", "longitude", "accuracy", "crs") if fields.get(k)})
     except PydanticError as exc:
-        raise ServeError(422, "err.input", code="bad_input") from exc
+        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
     officer_code = await run_in_threadpool(decode_photo, request, data)
     try:
         body = SignInBody(**place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", ""))
     except PydanticError as exc:
-        raise ServeError(422, "err.input", code="bad_input") from exc
-    return await run_in_threadpool(sign_in, request, dev, body, lang)
+        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
+    return await run_in_threadpool(lambda: sign_in(request, dev, body, lang, limited=True))
