@@ -22,12 +22,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 from kiosk.admin.forms import Field, pick
 from kiosk.admin.reference import AdminScreen
 from store.errors import StoreError, ValidationError
+from store.validation import BANKS
 
-#: banks a wage card is usually with (the list the administrator picks from)
-BANKS: tuple[str, ...] = (
-    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "招商银行",
-    "上海银行", "上海农商银行", "浦发银行", "兴业银行", "中信银行", "民生银行", "光大银行", "平安银行",
-)
 OTHER = "__other__"
 SEX_OPTIONS = [("男 M", "M"), ("女 F", "F")]
 
