@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from enroll_images import face_rgb, huge_photo, jpeg, text_renamed_jpg
+from enroll_world import face_rgb, huge_photo, jpeg, text_renamed_jpg
 from PIL import Image
 
 from store.errors import ValidationError

@@ -10,28 +10,24 @@ from datetime import date, timedelta
 import cv2
 import numpy as np
 import pytest
-from enroll_images import (
+from enroll_world import (
+    ADMIN,
+    TODAY,
+    Site,
     face_jpeg,
     huge_photo,
-    id_card_jpeg,
+    id_number,
+    luhn_card,
     no_face_jpeg,
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from stdnum.cn import ric
 
 from store.db import make_engine, session, write_session
 from store.enroll import (
     add_bank_card,
-    add_employer,
-    add_employment,
-    add_health_institution,
-    add_project,
-    add_worker,
-    set_institution_active,
     verify_realname,
 )
 from store.errors import StoreError, ValidationError
@@ -47,7 +43,6 @@ from store.models import (
     RealnameSubmission,
     Worker,
 )
-from store.policy import Policy
 from store.reasons import Reason
 from store.review import (
     REJECT_REASONS,
@@ -65,82 +60,16 @@ from store.self_enroll import (
     StepState,
     confirm_my_employment,
     my_employments,
-    progress,
     read_id_number,
     submit_bank_card,
     submit_health_check,
-    submit_realname,
 )
-
-TODAY = date(2026, 6, 1)
-POLICY = Policy()
-
-ADMIN = "李管理"
-
-
-def id_number(born: date, seq: int) -> str:
-    body = f"310104{born:%Y%m%d}{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def luhn_card(prefix: str = "622202020011223344") -> str:
-    from stdnum import luhn
-
-    return prefix + luhn.calc_check_digit(prefix)
-
-
-class Site:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.number = id_number(date(1985, 3, 14), 123)  # 17th digit 3: a man
-        with write_session(engine) as s:
-            w = add_worker(session=s, id_number=self.number, name="王建国")
-            other = add_worker(session=s, id_number=id_number(date(1990, 1, 2), 246), name="赵小红")
-            employer = add_employer(session=s, name="上海某建设有限公司")
-            project = add_project(session=s, name="浦东某项目", latitude=31.23, longitude=121.47)
-            e = add_employment(session=s, worker=w, employer=employer, project=project, team="木工班",
-                               trade="木工", start_date=TODAY - timedelta(days=10))
-            e2 = add_employment(session=s, worker=other, employer=employer, project=project, team="钢筋班",
-                                trade="钢筋工", start_date=TODAY - timedelta(days=10))
-            inst = add_health_institution(session=s, name="浦东新区某体检中心")
-            retired = add_health_institution(session=s, name="已停用体检站")
-            set_institution_active(session=s, institution=retired, active=False)
-            self.worker_id, self.other_id = w.id, other.id
-            self.employment_id, self.others_employment_id = e.id, e2.id
-            self.project_id, self.institution_id, self.retired_id = project.id, inst.id, retired.id
-
-    def count(self, model: type) -> int:
-        with session(self.engine) as s:
-            return int(s.exec(select(func.count()).select_from(model)).one())
-
-    def audit_count(self) -> int:
-        return self.count(AuditLog)
-
-    def realname(self, **kw: object) -> RealnameSubmission:
-        args: dict[str, object] = dict(worker_id=self.worker_id, id_number=self.number, name="王建国",
-                                       front=id_card_jpeg("front"), back=id_card_jpeg("back"), face=face_jpeg(),
-                                       today=TODAY)
-        args.update(kw)
-        with write_session(self.engine) as s:
-            sub = submit_realname(session=s, **args)  # type: ignore[arg-type]
-            s.flush()
-            s.expunge(sub)
-            return sub
-
-    def progress(self):  # type: ignore[no-untyped-def]
-        return progress(self.engine, self.worker_id, POLICY, TODAY)
-
-    def worker(self) -> Worker:
-        with session(self.engine) as s:
-            w = s.get(Worker, self.worker_id)
-            assert w is not None
-            s.expunge(w)
-            return w
 
 
 @pytest.fixture
 def site(engine: Engine) -> Site:
     return Site(engine)
+
 
 
 def rule(p, name: str) -> Reason | None:  # type: ignore[no-untyped-def]
