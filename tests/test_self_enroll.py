@@ -417,3 +417,36 @@ def test_review_on_postgres(pg_url: str) -> None:
         assert p.step("realname").state is StepState.DONE and p.step("bank_card").state is StepState.REJECTED
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_administrators_approving_at_once_record_it_once(pg_url: str) -> None:
+    """On PostgreSQL the submission's row is locked for the decision: one approval wins, the other is told."""
+    import threading
+
+    engine = make_engine(pg_url)
+    try:
+        site = Site(engine)
+        sub = site.realname()
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def decide(by: str) -> None:
+            start.wait()
+            try:
+                with write_session(engine) as s:
+                    approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=by)
+                outcomes.append("approved")
+            except StoreError as exc:
+                outcomes.append(exc.en)
+
+        threads = [threading.Thread(target=decide, args=(f"admin {i}",)) for i in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(outcomes) == 2 and outcomes.count("approved") == 1, outcomes
+        assert any("already decided" in o for o in outcomes), outcomes
+        assert site.count(FaceCheck) == 1 and site.count(IdentityDocument) == 1
+    finally:
+        engine.dispose()

@@ -203,10 +203,10 @@ class ReviewScreen(AdminScreen):
             f"[b]{tr('个人信息（实名）', 'Real-name information')}[/]  {tr('提交于', 'submitted')} "
             f"{self.admin.local(r.submitted_at)}",
             f"{tr('本人填写姓名', 'Name he typed')}: [b]{escape(r.name_typed)}[/]   "
-            f"{tr('登记姓名', 'Enrolled name')}: {escape(r.name_enrolled)}",
-            f"{tr('身份证号', 'ID number')}: {r.id_masked}   {tr('性别', 'Sex')}: {sex}   "
-            f"{tr('出生日期', 'Born')}: {r.birth_date}   "
+            f"{tr('登记姓名', 'Enrolled name')}: {escape(r.name_enrolled)}   "
             f"{tr('实名认证', 'Verified')}: {tr('已认证', 'yes') if r.verified else tr('未认证', 'no')}",
+            f"{tr('身份证号', 'ID number')}: {r.id_masked}   {tr('性别', 'Sex')}: {sex}   "
+            f"{tr('出生日期', 'Born')}: {r.birth_date}",
         ]
         if r.name_typed != r.name_enrolled:
             lines.append("[b yellow]" + escape(tr("⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
