@@ -15,8 +15,10 @@ from enroll_world import (
     TODAY,
     Site,
     face_jpeg,
+    face_rgb,
     huge_photo,
     id_number,
+    jpeg,
     luhn_card,
     no_face_jpeg,
     text_renamed_jpg,
@@ -187,6 +189,23 @@ def test_an_unverified_worker_may_correct_his_name_and_approval_takes_it(site: S
         approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
     w = site.worker()
     assert w.name == "王建國" and w.realname_verified_at is not None
+
+
+def test_a_portrait_photo_stored_sideways_by_the_phone_is_turned_upright(site: Site) -> None:
+    """Phones save a portrait photo as landscape pixels plus an EXIF orientation: the face is found only
+    once the picture is turned as the phone meant it."""
+    from PIL import Image
+
+    from store.faces import detect_faces
+
+    upright = Image.fromarray(face_rgb())
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote
+    exif = sideways.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    raw = jpeg(sideways, exif=exif.tobytes())
+    assert not detect_faces(cv2.cvtColor(np.asarray(sideways), cv2.COLOR_RGB2BGR))  # as stored: no face
+    sub = site.realname(face=raw)
+    assert sub.face_photo is not None and b"Exif" not in sub.face_photo
 
 
 def test_a_new_submission_replaces_the_waiting_one(site: Site) -> None:
