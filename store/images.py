@@ -55,17 +55,20 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}"
 
 
-def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("照片", "The photo")) -> CleanImage:
+def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("照片", "The photo"),
+                   max_bytes: int = MAX_BYTES) -> CleanImage:
     """The picture in ``data`` decoded and re-encoded, or a ValidationError on ``field`` saying why not.
 
-    ``what`` names the picture in the message, e.g. ``("身份证正面照片", "The ID card front photo")``."""
+    ``what`` names the picture in the message, e.g. ``("身份证正面照片", "The ID card front photo")``;
+    ``max_bytes`` may lower the size limit (a service's upload limit), never raise it."""
+    max_bytes = min(max_bytes, MAX_BYTES)
     zh, en = what
     if not data:
         raise ValidationError(field, f"请选择{zh}", f"{en}: choose a photo")
-    if len(data) > MAX_BYTES:
+    if len(data) > max_bytes:
         raise ValidationError(
-            field, f"{zh}文件太大（{_mb(len(data))} MB），最大 {_mb(MAX_BYTES)} MB，请用手机相机重新拍摄",
-            f"{en} is too large ({_mb(len(data))} MB; at most {_mb(MAX_BYTES)} MB): take it again with the camera",
+            field, f"{zh}文件太大（{_mb(len(data))} MB），最大 {_mb(max_bytes)} MB，请用手机相机重新拍摄",
+            f"{en} is too large ({_mb(len(data))} MB; at most {_mb(max_bytes)} MB): take it again with the camera",
         )
     not_image = ValidationError(
         field, f"{zh}不是图片文件，只能上传 JPG、PNG 或 WebP 照片", f"{en} is not a picture: upload a JPG, PNG or WebP photo"

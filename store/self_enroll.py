@@ -37,7 +37,7 @@ from store.db import translate_errors
 from store.enroll import add_health_check, audit, confirm_employment_of_worker
 from store.errors import ValidationError
 from store.faces import detect_faces, thumbnail
-from store.images import sanitise_image
+from store.images import MAX_BYTES, sanitise_image
 from store.models import (
     BankCard,
     BankCardSubmission,
@@ -132,9 +132,9 @@ def read_id_number(raw: str, *, today: date | None = None) -> IdentityNumber:
     return IdentityNumber(number, mask_id_number(number), sex_of(number), birth_date_of(number))
 
 
-def _one_face(data: bytes | None) -> tuple[bytes, bytes]:
+def _one_face(data: bytes | None, max_bytes: int) -> tuple[bytes, bytes]:
     """The face photo re-encoded and its thumbnail, when it holds exactly one face."""
-    clean = sanitise_image(data, field=F_FACE, what=("人脸照片", "The face photo"))
+    clean = sanitise_image(data, field=F_FACE, what=("人脸照片", "The face photo"), max_bytes=max_bytes)
     faces = detect_faces(clean.bgr)
     if not faces:
         raise ValidationError(
@@ -151,14 +151,14 @@ def _one_face(data: bytes | None) -> tuple[bytes, bytes]:
 
 def submit_realname(
     *, session: Session, worker_id: uuid.UUID, id_number: str, name: str, front: bytes | None,
-    back: bytes | None, face: bytes | None, today: date | None = None,
+    back: bytes | None, face: bytes | None, today: date | None = None, max_bytes: int = MAX_BYTES,
 ) -> RealnameSubmission:
     """个人信息采集 by the worker: checked in full, then kept as 待审核 for an administrator.
 
     The identity number must be valid and be the one he is enrolled with; once his real name is
     verified, the name must be the verified one (a new name is the administrator's to change). Both ID
     card photos and the face photo are re-encoded; the face photo must hold exactly one face. A newer
-    submission replaces one still waiting."""
+    submission replaces one still waiting. ``max_bytes`` lowers the size limit of each photo."""
     worker = _worker(session, worker_id)
     number = read_id_number(id_number, today=today).number
     if worker.id_number is not None and number != worker.id_number:
@@ -172,9 +172,11 @@ def submit_realname(
             F_NAME, f"姓名与已实名认证的姓名“{worker.name}”不一致；如需改名，请联系管理员",
             f"The name differs from your verified name '{worker.name}': to change it, ask the administrator",
         )
-    front_jpeg = sanitise_image(front, field=F_FRONT, what=("身份证正面（人像面）照片", "The ID card front (photo side)")).jpeg
-    back_jpeg = sanitise_image(back, field=F_BACK, what=("身份证反面（国徽面）照片", "The ID card back (emblem side)")).jpeg
-    face_jpeg, thumb = _one_face(face)
+    front_jpeg = sanitise_image(front, field=F_FRONT, what=("身份证正面（人像面）照片", "The ID card front (photo side)"),
+                                max_bytes=max_bytes).jpeg
+    back_jpeg = sanitise_image(back, field=F_BACK, what=("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
+                               max_bytes=max_bytes).jpeg
+    face_jpeg, thumb = _one_face(face, max_bytes)
     _supersede(session, RealnameSubmission, worker_id)
     sub = RealnameSubmission(worker_id=worker_id, name=typed, front_image=front_jpeg, back_image=back_jpeg,
                              face_photo=face_jpeg, face_thumb=thumb)
@@ -237,7 +239,7 @@ def submit_bank_card(
 def submit_health_check(
     *, session: Session, worker_id: uuid.UUID, checked_on: date, passed: bool,
     institution_id: uuid.UUID | None = None, institution_other: str | None = None, report: bytes | None = None,
-    today: date | None = None,
+    today: date | None = None, max_bytes: int = MAX_BYTES,
 ) -> HealthCheck:
     """健康体检 by the worker: an institution from the list (active) or 其他 with its name, the date
     (not in the future), the result, and optionally a photo of the report (re-encoded, kept in the
@@ -260,7 +262,8 @@ def submit_health_check(
                               f"The institution's name is too long (at most {MAX_OTHER_CHARS} characters)")
     if checked_on > (today or date.today()):
         raise ValidationError(F_CHECKED_ON, "体检日期不能晚于今天", "The date of the check cannot be after today")
-    image = sanitise_image(report, field=F_REPORT, what=("体检报告照片", "The report photo")).jpeg if report else None
+    image = sanitise_image(report, field=F_REPORT, what=("体检报告照片", "The report photo"),
+                           max_bytes=max_bytes).jpeg if report else None
     check = add_health_check(session=session, worker=worker, checked_on=checked_on, institution=institution,
                              institution_other=other or None, passed=passed, actor=worker_actor(worker_id))
     if image is not None:

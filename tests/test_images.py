@@ -94,3 +94,11 @@ def test_a_cut_off_photo_and_a_tiny_one_are_refused() -> None:
         sanitise_image(raw[: len(raw) // 2], field="f")
     with pytest.raises(ValidationError, match="too small"):
         sanitise_image(jpeg(Image.fromarray(face_rgb()).resize((MIN_SIDE - 1, 400))), field="f")
+
+
+def test_a_service_may_lower_the_size_limit_but_not_raise_it() -> None:
+    raw = jpeg(face_rgb())
+    with pytest.raises(ValidationError, match=r"at most 0\.0 MB"):
+        sanitise_image(raw, field="f", max_bytes=1000)
+    with pytest.raises(ValidationError, match="too large"):
+        sanitise_image(huge_photo(40), field="f", max_bytes=100 * 1024 * 1024)
