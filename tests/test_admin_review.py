@@ -174,7 +174,9 @@ async def test_a_typed_reason_and_a_decision_made_elsewhere_meanwhile(queue: Que
         assert card is not None and card.decided_by == "another admin"
 
 
-def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Callable[..., bool],
+                               size: tuple[int, int]) -> None:
     app = build_app(engine, Config(), actor=ADMIN)
 
     async def before(pilot: Pilot[None]) -> None:
@@ -183,7 +185,7 @@ def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Calla
         await settle(pilot)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    assert snap_compare(app, terminal_size=size, run_before=before)
 
 
 def test_unknown_item_key_is_an_error() -> None:
