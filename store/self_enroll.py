@@ -378,6 +378,12 @@ class Progress:
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
 
+    @property
+    def ready(self) -> bool:
+        """He would be signed in today on every project he is employed on (and there is one)."""
+        employed = [r for r in self.projects if r.project_id is not None]
+        return bool(employed) and all(r.ready for r in employed)
+
 
 STEP_LABELS: dict[str, tuple[str, str]] = {
     "realname": ("个人信息采集", "Personal information"),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from enroll_world import (
     ADMIN,
+    POLICY,
     TODAY,
     Site,
     face_jpeg,
@@ -62,10 +63,12 @@ from store.self_enroll import (
     StepState,
     confirm_my_employment,
     my_employments,
+    progress,
     read_id_number,
     submit_bank_card,
     submit_health_check,
 )
+from store.timeutil import utcnow
 
 
 @pytest.fixture
@@ -405,11 +408,25 @@ def test_everything_done_makes_him_ready(site: Site) -> None:
     with write_session(site.engine) as s:
         confirm_my_employment(session=s, worker_id=site.worker_id, employment_id=site.employment_id)
         approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
-    assert not site.progress().projects[0].ready  # the card still waits
+    assert not site.progress().projects[0].ready and not site.progress().ready  # the card still waits
     with write_session(site.engine) as s:
         approve(session=s, kind=Kind.BANK_CARD, submission_id=card.id, by=ADMIN)
     p = site.progress()
-    assert p.projects[0].ready and all(step.state is StepState.DONE for step in p.steps)
+    assert p.projects[0].ready and p.ready and all(step.state is StepState.DONE for step in p.steps)
+
+
+def test_a_worker_with_no_employment_is_not_ready(site: Site) -> None:
+    p = progress(site.engine, site.other_id, POLICY, TODAY)
+    assert not p.ready
+    with write_session(site.engine) as s:
+        e = s.get(Employment, site.others_employment_id)
+        assert e is not None
+        e.deleted_at = utcnow()
+        s.add(e)
+    p = progress(site.engine, site.other_id, POLICY, TODAY)
+    assert [r.project_id for r in p.projects] == [None] and not p.ready
+    assert rule(p, "employment") is Reason.NOT_EMPLOYED_ON_PROJECT
+    assert p.step("employment").state is StepState.TODO
 
 
 # --- the schema -----------------------------------------------------------------------------------
