@@ -174,6 +174,38 @@ async def test_a_typed_reason_and_a_decision_made_elsewhere_meanwhile(queue: Que
         assert card is not None and card.decided_by == "another admin"
 
 
+@run_async
+async def test_compare_full_size_then_same_person_approves(queue: Queue, engine: Engine) -> None:
+    from kiosk.admin.workers import VerifyScreen
+
+    app = build_app(engine, Config(), actor=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        await pilot.press("enter")  # the bank card: nothing to compare, the plain question
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        app.screen.query_one("#no", Button).press()
+        await settle(pilot)
+        await pilot.press("down", "v")
+        await settle(pilot)
+        assert isinstance(app.screen, VerifyScreen)
+        assert app.screen.query_one("#pic-front", PixelView).has_picture
+        assert app.screen.query_one("#pic-face", PixelView).has_picture
+        app.screen.query_one("#no", Button).press()  # not sure: nothing decided
+        await settle(pilot)
+        assert table(app).row_count == 2
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, VerifyScreen)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        await settle(pilot)
+        assert table(app).row_count == 1
+    with session(engine) as s:
+        sub = s.get(RealnameSubmission, queue.realname_id)
+        assert sub is not None and sub.status == Status.APPROVED.value and sub.decided_by == ADMIN
+
+
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
 def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Callable[..., bool],
                                size: tuple[int, int]) -> None:

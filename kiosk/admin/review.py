@@ -2,8 +2,9 @@
 
 Oldest first: real-name information (个人信息采集: the ID card's front and back and the face photo side by
 side, the name he typed beside the enrolled one, the sex and birth date his ID number gives) and bank
-cards (bank, masked number, a failed check digit he confirmed, the card it replaces). ``a`` approves
-(after a question), ``r`` rejects with a reason picked from a list or typed — the worker sees it on his
+cards (bank, masked number, a failed check digit he confirmed, the card it replaces). ``v`` (or Enter)
+opens the real-name comparison full size (the admin app's ``VerifyScreen``: the ID card front and the
+face side by side; "same person" approves); ``a`` approves (after a question), ``r`` rejects with a reason picked from a list or typed — the worker sees it on his
 phone. Every decision goes through ``store/review.py`` and is audited with the administrator's name.
 
 The queue, an item's pictures (decoded and scaled to the cells available) and every decision run in
@@ -58,6 +59,7 @@ class ReviewScreen(AdminScreen):
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "#queue"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "compare", "比对 Compare"),
         Binding("a", "approve", "通过 Approve"),
         Binding("r", "reject", "驳回 Reject"),
         Binding("f9", "refresh", "刷新 Refresh"),
@@ -236,6 +238,36 @@ class ReviewScreen(AdminScreen):
         if self.current is None:
             self.notify(self.tr("没有待审核的提交", "Nothing waiting for review"), severity="warning")
         return self.current
+
+    @on(DataTable.RowSelected, "#queue")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._choose(str(event.row_key.value))
+            self.action_compare()
+
+    def action_compare(self) -> None:
+        """The ID card front and the face photo side by side, full size; "same person" approves."""
+        from store.review import Kind, realname_review
+
+        item = self._need_item()
+        if item is None or item.kind != Kind.REALNAME.value:
+            if item is not None:
+                self.action_approve()  # a bank card has nothing to compare: the plain question
+            return
+
+        def ask(r: Any) -> None:
+            from kiosk.admin.workers import VerifyScreen
+
+            if r.front_image is None or r.face_photo is None:
+                return
+
+            def answer(same: bool | None) -> None:
+                if same:
+                    self._approve(item)
+
+            self.app.push_screen(VerifyScreen(r.front_image, r.face_photo, lang=self.admin.lang), answer)
+
+        self.fetch(lambda: realname_review(self.admin.engine, item.id), ask)
 
     def action_approve(self) -> None:
         from store.review import Kind
