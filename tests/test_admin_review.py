@@ -206,6 +206,20 @@ async def test_compare_full_size_then_same_person_approves(queue: Queue, engine:
         assert sub is not None and sub.status == Status.APPROVED.value and sub.decided_by == ADMIN
 
 
+@run_async
+async def test_the_workers_file_says_what_waits_for_review(queue: Queue, engine: Engine) -> None:
+    from textual.widgets import Input
+
+    app = build_app(engine, Config(), actor=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#search", Input).value = "王建国"
+        await settle(pilot)
+        text = str(app.screen.query_one("#file", Static).render())
+        assert "王建国" in text
+        assert "待审核: 个人信息（实名）" in text and "待审核: 银行卡" in text and "(F8)" in text
+
+
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
 def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Callable[..., bool],
                                size: tuple[int, int]) -> None:

@@ -170,6 +170,9 @@ class WorkersScreen(AdminScreen):
         for b in f.bank_cards:
             warn = "" if b.luhn_ok else tr("（校验未通过）", " (Luhn check failed)")
             lines.append(f"{tr('银行卡', 'Bank card')}: {escape(b.bank_name)} {b.card_masked}{warn}")
+        for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
+            what = tr("个人信息（实名）", "real-name information") if kind == "realname" else tr("银行卡", "bank card")
+            lines.append(f"[b yellow]{tr('待审核', 'Waiting for review')}[/]: {what} {self.admin.local(at)} (F8)")
         for h in f.health[:1]:
             result = tr("合格", "fit") if h.passed else tr("不合格", "not fit")
             until = f" → {h.valid_until}" if h.valid_until else ""
