@@ -207,6 +207,19 @@ async def test_compare_full_size_then_same_person_approves(queue: Queue, engine:
 
 
 @run_async
+async def test_what_a_worker_typed_is_shown_as_text_never_markup(engine: Engine) -> None:
+    site = Site(engine)
+    site.realname(name="[/]王[b]建国")
+    app = build_app(engine, Config(), actor=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        assert table(app).row_count == 1
+        row = table(app).get_row_at(0)
+        assert "[/]王[b]建国" in [str(c) for c in row]
+        assert "[/]王[b]建国" in info(app)
+
+
+@run_async
 async def test_the_workers_file_says_what_waits_for_review(queue: Queue, engine: Engine) -> None:
     from textual.widgets import Input
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -133,7 +134,8 @@ class ReviewScreen(AdminScreen):
             key = Item(q.kind.value, q.id).key
             keys.append(key)
             kind = self.tr(Kind(q.kind).zh, Kind(q.kind).en)
-            table.add_row(self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary, key=key)
+            cells = (self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary)
+            table.add_row(*(Text(c) for c in cells), key=key)  # what workers typed is text, never markup
         self.count = len(keys)
         self.query_one("#review-heading", Static).update(self._heading())
         if not keys:
