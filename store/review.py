@@ -45,22 +45,22 @@ from store.timeutil import utcnow
 MAX_REASON_CHARS = 200
 
 
-class Kind(StrEnum):
+class ReviewKind(StrEnum):
     REALNAME = "realname"
     BANK_CARD = "bank_card"
 
     @property
     def zh(self) -> str:
-        return "个人信息（实名）" if self is Kind.REALNAME else "银行卡"
+        return "个人信息（实名）" if self is ReviewKind.REALNAME else "银行卡"
 
     @property
     def en(self) -> str:
-        return "Real-name information" if self is Kind.REALNAME else "Bank card"
+        return "Real-name information" if self is ReviewKind.REALNAME else "Bank card"
 
 
-MODELS: dict[Kind, type[RealnameSubmission] | type[BankCardSubmission]] = {
-    Kind.REALNAME: RealnameSubmission,
-    Kind.BANK_CARD: BankCardSubmission,
+MODELS: dict[ReviewKind, type[RealnameSubmission] | type[BankCardSubmission]] = {
+    ReviewKind.REALNAME: RealnameSubmission,
+    ReviewKind.BANK_CARD: BankCardSubmission,
 }
 
 #: the reasons an administrator picks most often (the worker sees the Chinese and the English)
@@ -88,7 +88,7 @@ def reason_text(reason: str | None, lang: str = "zh") -> str:
 class QueueItem:
     """One waiting submission, as the queue lists it (the ID number masked, a card masked)."""
 
-    kind: Kind
+    kind: ReviewKind
     id: uuid.UUID
     worker_id: uuid.UUID
     worker_name: str
@@ -189,7 +189,7 @@ def _worker_of(s: Session, worker_id: uuid.UUID) -> Worker:
     return w
 
 
-def _pending(s: Session, kind: Kind, submission_id: uuid.UUID) -> RealnameSubmission | BankCardSubmission:
+def _pending(s: Session, kind: ReviewKind, submission_id: uuid.UUID) -> RealnameSubmission | BankCardSubmission:
     """The submission, locked for this decision, or a StoreError when someone decided it meanwhile."""
     model = MODELS[kind]
     sub = s.exec(select(model).where(model.id == submission_id).with_for_update()).first()  # type: ignore[arg-type]
@@ -202,7 +202,7 @@ def _pending(s: Session, kind: Kind, submission_id: uuid.UUID) -> RealnameSubmis
     return sub
 
 
-def approve(*, session: Session, kind: Kind, submission_id: uuid.UUID, by: str) -> None:
+def approve(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by: str) -> None:
     """Approve a waiting submission (see the module's docstring); audited as ``by``."""
     sub = _pending(session, kind, submission_id)
     worker = _worker_of(session, sub.worker_id)
@@ -227,7 +227,7 @@ def approve(*, session: Session, kind: Kind, submission_id: uuid.UUID, by: str) 
     _decide(session, sub, Status.APPROVED, by)
 
 
-def reject(*, session: Session, kind: Kind, submission_id: uuid.UUID, by: str, reason: str) -> None:
+def reject(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by: str, reason: str) -> None:
     """Reject a waiting submission with a reason the worker sees; audited as ``by``."""
     text = (reason or "").strip()
     if not text:

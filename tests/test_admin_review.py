@@ -148,14 +148,14 @@ async def test_approve_and_reject_from_the_queue(queue: Queue, engine: Engine) -
 
 @run_async
 async def test_a_typed_reason_and_a_decision_made_elsewhere_meanwhile(queue: Queue, engine: Engine) -> None:
-    from store.review import Kind, approve
+    from store.review import ReviewKind, approve
 
     app = build_app(engine, Config(language="en"), actor=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         await open_queue(pilot)
         assert "Bank card" in info(app) and "New (no card on file yet)" in info(app)
         with write_session(engine) as s:  # another administrator approves the card meanwhile
-            approve(session=s, kind=Kind.BANK_CARD, submission_id=queue.card_id, by="another admin")
+            approve(session=s, kind=ReviewKind.BANK_CARD, submission_id=queue.card_id, by="another admin")
         await pilot.press("a")
         await settle(pilot)
         app.screen.query_one("#yes", Button).press()

@@ -49,7 +49,7 @@ from store.models import (
 from store.reasons import Reason
 from store.review import (
     REJECT_REASONS,
-    Kind,
+    ReviewKind,
     approve,
     bankcard_review,
     realname_review,
@@ -98,7 +98,7 @@ def test_realname_waits_for_review_then_verifies_him(site: Site) -> None:
     assert site.count(IdentityDocument) == 0 and site.count(FaceCheck) == 0
 
     queue = review_queue(site.engine)
-    assert [(q.kind, q.id) for q in queue] == [(Kind.REALNAME, sub.id)]
+    assert [(q.kind, q.id) for q in queue] == [(ReviewKind.REALNAME, sub.id)]
     assert queue[0].id_masked == site.number[:3] + "*" * 11 + site.number[-4:]
     full = realname_review(site.engine, sub.id)
     assert full.sex == "M" and full.birth_date == date(1985, 3, 14)
@@ -106,7 +106,7 @@ def test_realname_waits_for_review_then_verifies_him(site: Site) -> None:
         assert image is not None and cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR) is not None
 
     with write_session(site.engine) as s:
-        approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
 
     w = site.worker()
     assert w.realname_verified_at is not None and w.realname_verified_by == ADMIN
@@ -189,7 +189,7 @@ def test_an_unverified_worker_may_correct_his_name_and_approval_takes_it(site: S
     sub = site.realname(name="王建國")
     assert realname_review(site.engine, sub.id).name_enrolled == "王建国"
     with write_session(site.engine) as s:
-        approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
     w = site.worker()
     assert w.name == "王建國" and w.realname_verified_at is not None
 
@@ -219,16 +219,16 @@ def test_a_new_submission_replaces_the_waiting_one(site: Site) -> None:
         assert old is not None and old.status == Status.SUPERSEDED.value and old.face_photo is None
     assert [q.id for q in review_queue(site.engine)] == [second.id]
     with write_session(site.engine) as s, pytest.raises(StoreError, match="already decided"):
-        approve(session=s, kind=Kind.REALNAME, submission_id=first.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.REALNAME, submission_id=first.id, by=ADMIN)
 
 
 def test_a_rejection_reaches_the_worker_with_its_reason(site: Site) -> None:
     sub = site.realname()
     with write_session(site.engine) as s, pytest.raises(ValidationError, match="Give the reason"):
-        reject(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN, reason=" ")
+        reject(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN, reason=" ")
     zh, en = REJECT_REASONS[0]
     with write_session(site.engine) as s:
-        reject(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN, reason=zh)
+        reject(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN, reason=zh)
     step = site.progress().step("realname")
     assert step.state is StepState.REJECTED
     assert step.submission is not None and step.submission.reject_reason == zh
@@ -240,7 +240,7 @@ def test_a_rejection_reaches_the_worker_with_its_reason(site: Site) -> None:
         assert s.exec(select(AuditLog).where(AuditLog.action == "reject", AuditLog.actor == ADMIN)).one().detail is None
     assert site.worker().realname_verified_at is None
     with write_session(site.engine) as s, pytest.raises(StoreError, match="already decided"):
-        approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
 
 
 # --- 银行卡 -------------------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_a_bank_card_waits_then_replaces_the_one_on_file(site: Site) -> None:
     assert review.holder == "王建国" and review.replaces is not None and review.replaces.startswith("中国银行")
     assert site.progress().step("bank_card").state is StepState.DONE  # the old card counts until the new one is approved
     with write_session(site.engine) as s:
-        approve(session=s, kind=Kind.BANK_CARD, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.BANK_CARD, submission_id=sub.id, by=ADMIN)
     with session(site.engine) as s:
         cards = list(s.exec(select(BankCard).where(BankCard.worker_id == site.worker_id)))
         assert [(c.bank_name, c.card_number, c.holder_name) for c in cards] == [("中国建设银行", number, "王建国")]
@@ -283,7 +283,7 @@ def test_a_new_workers_card_counts_only_once_approved(site: Site) -> None:
     p = site.progress()
     assert p.step("bank_card").state is StepState.PENDING and rule(p, "bank_card") is Reason.NO_BANK_CARD
     with write_session(site.engine) as s:
-        approve(session=s, kind=Kind.BANK_CARD, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.BANK_CARD, submission_id=sub.id, by=ADMIN)
     assert rule(site.progress(), "bank_card") is None and site.worker().has_bank_card
 
 
@@ -314,7 +314,7 @@ def test_the_queue_is_oldest_first_across_kinds(site: Site) -> None:
     card = _card(site, luhn_card())
     real = site.realname()
     items = review_queue(site.engine)
-    assert [(i.kind, i.id) for i in items] == [(Kind.BANK_CARD, card.id), (Kind.REALNAME, real.id)]
+    assert [(i.kind, i.id) for i in items] == [(ReviewKind.BANK_CARD, card.id), (ReviewKind.REALNAME, real.id)]
     assert all(luhn_card() not in i.summary for i in items)
 
 
@@ -407,10 +407,10 @@ def test_everything_done_makes_him_ready(site: Site) -> None:
     _health(site)
     with write_session(site.engine) as s:
         confirm_my_employment(session=s, worker_id=site.worker_id, employment_id=site.employment_id)
-        approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
     assert not site.progress().projects[0].ready and not site.progress().ready  # the card still waits
     with write_session(site.engine) as s:
-        approve(session=s, kind=Kind.BANK_CARD, submission_id=card.id, by=ADMIN)
+        approve(session=s, kind=ReviewKind.BANK_CARD, submission_id=card.id, by=ADMIN)
     p = site.progress()
     assert p.projects[0].ready and p.ready and all(step.state is StepState.DONE for step in p.steps)
 
@@ -447,8 +447,8 @@ def test_review_on_postgres(pg_url: str) -> None:
         card = _card(site, luhn_card())
         assert [i.id for i in review_queue(engine)] == [sub.id, card.id]
         with write_session(engine) as s:
-            approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=ADMIN)
-            reject(session=s, kind=Kind.BANK_CARD, submission_id=card.id, by=ADMIN, reason=REJECT_REASONS[4][0])
+            approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
+            reject(session=s, kind=ReviewKind.BANK_CARD, submission_id=card.id, by=ADMIN, reason=REJECT_REASONS[4][0])
         p = site.progress()
         assert p.step("realname").state is StepState.DONE and p.step("bank_card").state is StepState.REJECTED
     finally:
@@ -471,7 +471,7 @@ def test_two_administrators_approving_at_once_record_it_once(pg_url: str) -> Non
             start.wait()
             try:
                 with write_session(engine) as s:
-                    approve(session=s, kind=Kind.REALNAME, submission_id=sub.id, by=by)
+                    approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=by)
                 outcomes.append("approved")
             except StoreError as exc:
                 outcomes.append(exc.en)

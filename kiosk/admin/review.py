@@ -124,7 +124,7 @@ class ReviewScreen(AdminScreen):
         self.post_message(self.Loaded(items))
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
-        from store.review import Kind
+        from store.review import ReviewKind
 
         table = self.query_one("#queue", DataTable)
         keep = self.current.key if self.current else None
@@ -133,7 +133,7 @@ class ReviewScreen(AdminScreen):
         for q in message.items:
             key = Item(q.kind.value, q.id).key
             keys.append(key)
-            kind = self.tr(Kind(q.kind).zh, Kind(q.kind).en)
+            kind = self.tr(ReviewKind(q.kind).zh, ReviewKind(q.kind).en)
             cells = (self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary)
             table.add_row(*(Text(c) for c in cells), key=key)  # what workers typed is text, never markup
         self.count = len(keys)
@@ -169,10 +169,10 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="read a submission")
     def _detail(self, item: Item) -> None:
-        from store.review import Kind, bankcard_review, realname_review
+        from store.review import ReviewKind, bankcard_review, realname_review
 
         try:
-            if item.kind == Kind.REALNAME.value:
+            if item.kind == ReviewKind.REALNAME.value:
                 r = realname_review(self.admin.engine, item.id)
                 text = self._realname_text(r)
                 images = {"pic-front": r.front_image, "pic-back": r.back_image, "pic-face": r.face_photo}
@@ -249,10 +249,10 @@ class ReviewScreen(AdminScreen):
 
     def action_compare(self) -> None:
         """The ID card front and the face photo side by side, full size; "same person" approves."""
-        from store.review import Kind, realname_review
+        from store.review import ReviewKind, realname_review
 
         item = self._need_item()
-        if item is None or item.kind != Kind.REALNAME.value:
+        if item is None or item.kind != ReviewKind.REALNAME.value:
             if item is not None:
                 self.action_approve()  # a bank card has nothing to compare: the plain question
             return
@@ -272,13 +272,13 @@ class ReviewScreen(AdminScreen):
         self.fetch(lambda: realname_review(self.admin.engine, item.id), ask)
 
     def action_approve(self) -> None:
-        from store.review import Kind
+        from store.review import ReviewKind
 
         item = self._need_item()
         if item is None:
             return
         question = (("通过此个人信息，并记录实名认证？", "Approve this real-name information and record the verification?")
-                    if item.kind == Kind.REALNAME.value
+                    if item.kind == ReviewKind.REALNAME.value
                     else ("通过此银行卡（替换原有银行卡）？", "Approve this bank card (it replaces any card on file)?"))
 
         def answer(yes: bool | None) -> None:
@@ -289,10 +289,10 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="approve a submission")
     def _approve(self, item: Item) -> None:
-        from store.review import Kind, approve
+        from store.review import ReviewKind, approve
 
         try:
-            self.write(lambda s: approve(session=s, kind=Kind(item.kind), submission_id=item.id, by=self.admin.actor))
+            self.write(lambda s: approve(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor))
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
         else:
@@ -304,7 +304,7 @@ class ReviewScreen(AdminScreen):
         self.reload()
 
     def action_reject(self) -> None:
-        from store.review import REJECT_REASONS, Kind, reject
+        from store.review import REJECT_REASONS, ReviewKind, reject
 
         item = self._need_item()
         if item is None:
@@ -315,7 +315,7 @@ class ReviewScreen(AdminScreen):
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
                 raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
-            self.write(lambda s: reject(session=s, kind=Kind(item.kind), submission_id=item.id, by=actor,
+            self.write(lambda s: reject(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor,
                                         reason=reason))
             return True
 
