@@ -25,6 +25,10 @@ CASCADE = "haarcascade_frontalface_default.xml"
 MIN_FACE_PX = 60
 THUMB_PX = 160
 JPEG_QUALITY = 90
+#: a photo is looked at no larger than this (long side): the cascade is tuned to webcam-sized frames,
+#: and on a large phone photo it also "finds" faces in hair and cloth (measured: 3 on one face at
+#: 1 600 px, 1 at 960 px), besides costing three times the CPU
+DETECT_SIDE = 960
 
 Box = tuple[int, int, int, int]
 
@@ -70,6 +74,17 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     found = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(MIN_FACE_PX, MIN_FACE_PX))
     boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])]
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
+
+
+def detect_faces_in_photo(image: np.ndarray, *, max_side: int = DETECT_SIDE) -> list[Box]:
+    """``detect_faces`` on a copy no larger than ``max_side``; boxes in the photo's own pixels."""
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale >= 1.0:
+        return detect_faces(image)
+    small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return [(round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
+            for x, y, bw, bh in detect_faces(small)]
 
 
 def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:

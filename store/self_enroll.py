@@ -36,7 +36,7 @@ from store.db import session as open_session
 from store.db import translate_errors
 from store.enroll import add_health_check, audit, confirm_employment_of_worker
 from store.errors import ValidationError
-from store.faces import detect_faces, thumbnail
+from store.faces import detect_faces_in_photo, thumbnail
 from store.images import MAX_BYTES, sanitise_image
 from store.models import (
     BankCard,
@@ -135,7 +135,7 @@ def read_id_number(raw: str, *, today: date | None = None) -> IdentityNumber:
 def _one_face(data: bytes | None, max_bytes: int) -> tuple[bytes, bytes]:
     """The face photo re-encoded and its thumbnail, when it holds exactly one face."""
     clean = sanitise_image(data, field=F_FACE, what=("人脸照片", "The face photo"), max_bytes=max_bytes)
-    faces = detect_faces(clean.bgr)
+    faces = detect_faces_in_photo(clean.bgr)
     if not faces:
         raise ValidationError(
             F_FACE, "人脸照片中没有找到人脸：请正对镜头，光线充足，重新拍摄",

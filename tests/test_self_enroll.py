@@ -194,6 +194,16 @@ def test_an_unverified_worker_may_correct_his_name_and_approval_takes_it(site: S
     assert w.name == "王建國" and w.realname_verified_at is not None
 
 
+def test_a_large_phone_photo_of_one_face_is_one_face(site: Site) -> None:
+    """A 12-megapixel photo is looked at at webcam size: at full stored size the cascade also sees faces
+    in hair and cloth."""
+    from PIL import Image
+
+    big = jpeg(Image.fromarray(face_rgb()).resize((4000, 3000)))
+    sub = site.realname(face=big)
+    assert sub.face_thumb is not None
+
+
 def test_a_portrait_photo_stored_sideways_by_the_phone_is_turned_upright(site: Site) -> None:
     """Phones save a portrait photo as landscape pixels plus an EXIF orientation: the face is found only
     once the picture is turned as the phone meant it."""
