@@ -128,11 +128,11 @@ class ReviewScreen(AdminScreen):
 
         table = self.query_one("#queue", DataTable)
         keep = self.current.key if self.current else None
+        keys = [Item(q.kind.value, q.id).key for q in message.items]
+        if keys and keys == [str(k.value) for k in table.rows] and keep in keys:
+            return  # nothing new since the last read: leave the table (and the scroll) alone
         table.clear()
-        keys = []
-        for q in message.items:
-            key = Item(q.kind.value, q.id).key
-            keys.append(key)
+        for q, key in zip(message.items, keys, strict=True):
             kind = self.tr(ReviewKind(q.kind).zh, ReviewKind(q.kind).en)
             cells = (self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary)
             table.add_row(*(Text(c) for c in cells), key=key)  # what workers typed is text, never markup
