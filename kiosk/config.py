@@ -139,6 +139,37 @@ class LocationSettings(_Section):
     max_accuracy_m: float = Field(default=100.0, gt=0)
 
 
+class ServeSettings(_Section):
+    """``kiosk serve``: the workers' phone service (see the README, "The phone service")."""
+
+    #: the private key that signs workers' codes (and officers', when its scope allows): a key scoped
+    #: ``worker`` or ``worker,officer``, registered in the shared database. The service refuses to start
+    #: without one, or with an officer-only key. It lives on this server only, never on a kiosk.
+    issuer_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: server processes (uvicorn workers)
+    workers: int = Field(default=1, ge=1, le=64)
+    #: the address phones reach the service at, as written into activation links
+    #: (e.g. "https://sign.example.cn"); empty: http(s)://host:port
+    base_url: str = ""
+    #: TLS for a site without a reverse proxy (PEM files); empty: plain HTTP behind a TLS proxy
+    certfile: str = ""
+    keyfile: str = ""
+    #: reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs, or "*")
+    forwarded_allow_ips: str = "127.0.0.1"
+    #: hours an activation link stays good
+    link_ttl_h: float = Field(default=24.0, gt=0, le=720)
+    #: rate limits, per minute: activation attempts per address; sign-ins per phone and per address;
+    #: code fetches per phone (a page renews twice a code's life)
+    activate_per_min_ip: int = Field(default=60, ge=1)
+    signin_per_min_device: int = Field(default=6, ge=1)
+    signin_per_min_ip: int = Field(default=300, ge=1)
+    code_per_min_device: int = Field(default=30, ge=1)
+    #: largest photo upload accepted (megabytes)
+    max_upload_mb: float = Field(default=8.0, gt=0, le=64)
+
+
 class Config(_Section):
     #: language of the screens: zh (default) or en
     language: Literal["zh", "en"] = "zh"
@@ -149,6 +180,7 @@ class Config(_Section):
     camera: CameraSettings = CameraSettings()
     sync: SyncSettings = SyncSettings()
     location: LocationSettings = LocationSettings()
+    serve: ServeSettings = ServeSettings()
 
     #: the file it was read from (None: defaults)
     path: Path | None = None

@@ -363,3 +363,47 @@ REVISIONED: tuple[type[Stamped], ...] = (
     BankCardSubmission,
     HealthReport,
 )
+
+
+# --- workers' phones (kiosk serve; shared database only, never synced to kiosks) -------------------
+# Plain tables, not ``Stamped``: they take no revision (a phone fetching its code must not move the
+# sync counter that every kiosk listens to) and sync never pulls them.
+
+
+class PhoneActivation(SQLModel, table=True):
+    """A one-time activation link that binds a phone to a worker or an officer. Only the SHA-256 of
+    its secret is kept; it is good once, until ``expires_at``, unless revoked (a newer link revokes it)."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    created_at: datetime = _ts()
+    token_hash: str = Field(unique=True)
+    worker_id: uuid.UUID | None = Field(default=None, foreign_key="worker.id", index=True)
+    officer_id: uuid.UUID | None = Field(default=None, foreign_key="officer.id", index=True)
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _opt_ts()
+    revoked_at: datetime | None = _opt_ts()
+    created_by: str = "system"
+    binding_id: uuid.UUID | None = None
+
+
+class PhoneBinding(SQLModel, table=True):
+    """A phone's browser bound to a person: the SHA-256 of its device credential (the cookie), never
+    the credential. One live binding per person; a new one revokes the old."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    created_at: datetime = _ts()
+    device_hash: str = Field(unique=True)
+    worker_id: uuid.UUID | None = Field(default=None, foreign_key="worker.id", index=True)
+    officer_id: uuid.UUID | None = Field(default=None, foreign_key="officer.id", index=True)
+    activation_id: uuid.UUID | None = None
+    last_seen_at: datetime | None = _opt_ts()
+    revoked_at: datetime | None = _opt_ts()
+    revoked_by: str | None = None
+
+
+class PhoneRequest(SQLModel, table=True):
+    """The replay guard of the phone's sign-in requests: the SHA-256 of each request's one-time nonce."""
+
+    nonce_hash: str = Field(primary_key=True)
+    binding_id: uuid.UUID = Field(index=True)
+    at: datetime = _ts()

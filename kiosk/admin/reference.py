@@ -289,7 +289,18 @@ class EmployersScreen(TableScreen):
 class OfficersScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("班前签到员（指派到项目）", "Sign-in officers (assigned to projects)")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [("姓名", "Name"), ("手机", "Mobile"), ("指派项目", "Projects"), ("编号", "Id")]
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add", "新增 Add"), Binding("p", "assign", "指派项目 Assign")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add", "新增 Add"), Binding("p", "assign", "指派项目 Assign"),
+                                             Binding("l", "phone_link", "手机激活 Phone link")]
+
+    def action_phone_link(self) -> None:
+        """A one-time activation link for the chosen officer's phone (kiosk serve), shown as a QR."""
+        from kiosk.admin.phone import PhoneLinkScreen
+
+        key = self.selected()
+        if key is None:
+            self.notify(self.tr("请先选择签到员", "Choose an officer first"))
+            return
+        self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key)))
 
     def rows(self) -> list[Row]:
         from store.admin import list_officers

@@ -43,6 +43,7 @@ class WorkersScreen(AdminScreen):
         Binding("h", "health", "体检 Health"),
         Binding("m", "employ", "聘用 Employ"),
         Binding("c", "confirm", "现场确认 Confirm"),
+        Binding("l", "phone_link", "手机激活 Phone link"),
     ]
 
     class Loaded(Message):
@@ -121,6 +122,15 @@ class WorkersScreen(AdminScreen):
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def action_phone_link(self) -> None:
+        """A one-time activation link for the chosen worker's phone (kiosk serve), shown as a QR."""
+        from kiosk.admin.phone import PhoneLinkScreen
+
+        if self.current is None:
+            self.notify(self.tr("请先选择工人", "Choose a worker first"))
+            return
+        self.app.push_screen(PhoneLinkScreen(worker_id=self.current))
 
     @on(DataTable.RowHighlighted, "#workers")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -1,13 +1,16 @@
-"""``kiosk demo [--speed X]``: the officer screen on demo data and a simulated camera (no camera, no server)."""
+"""``kiosk demo [--speed X]``: the officer screen on demo data and a simulated camera (no camera, no
+server), and the workers' phone service beside it on 127.0.0.1 (``--no-phones`` leaves it out)."""
 
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp
+    from kiosk.serve.demo import DemoPhones
 
 ORDER = 5
 
@@ -24,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="faster (2 = twice as fast; default 1, a human pace)")
     p.add_argument("--workers", type=int, default=300, metavar="N", help="demo workers (default 300)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="screen language (default zh)")
+    p.add_argument("--no-phones", action="store_true",
+                   help="不启动手机服务 / do not start the phone service (kiosk serve) beside it")
     p.set_defaults(func=cmd_demo)
 
 
@@ -38,21 +43,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise StoreError("--workers 须在 20 到 100000 之间", "--workers must be between 20 and 100000")
     from kiosk.widgets.camera import terminal_has_images
 
+    phones = None
+    if not args.no_phones:
+        from kiosk.serve.demo import DemoPhones
+
+        phones = DemoPhones()
+        print(phones.banner(), flush=True)
     images = terminal_has_images()  # asks the terminal: before the app takes it over
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-", ignore_cleanup_errors=True) as folder:
         app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang,
-                       image_preview=images)
+                       image_preview=images, phones=phones)
         try:
             app.run()
         finally:
             app.camera_released.wait(10)  # no commit still running when the folder goes
+            if phones is not None:
+                phones.stop()
             app.engine.dispose()
     return 0
 
 
 def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh",
-             image_preview: bool = False) -> KioskApp:
-    """The demo's app (also used by ``bench/tui.py``)."""
+             image_preview: bool = False, phones: DemoPhones | None = None) -> KioskApp:
+    """The demo's app (also used by ``bench/tui.py``); with ``phones``, the phone service starts beside
+    it once the store is ready (a thread of its own: the camera does not wait for it)."""
     from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
     from kiosk.camera.sources import StateCallback
@@ -65,12 +79,24 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         """Runs in the camera's worker: the store is made while the screen already shows."""
         demo.prepare()
         app.kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
+        if phones is not None:
+            threading.Thread(target=start_phones, name="demo-phones", daemon=True).start()
         cam = SimulatedCamera(
             demo.tokens(), fps=min(30.0, 8.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
             size=(960, 540), on_state=on_state,
         )
         cam.open()
         return cam
+
+    def start_phones() -> None:
+        assert phones is not None
+        try:
+            phones.start(demo)
+        except Exception as exc:  # the kiosk demo goes on without its phones
+            app.call_from_thread(app.notify, f"手机服务未能启动 / the phone service did not start: {type(exc).__name__}",
+                                 severity="warning")
+            return
+        app.call_from_thread(app.notify, phones.banner(), timeout=30)
 
     app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.officer_key, demo=True,
                     image_preview=image_preview)

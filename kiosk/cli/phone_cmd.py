@@ -4,6 +4,7 @@
   personal code proves who he is; the employment must be his; its confirmation time is recorded (and
   audited). Issue 10.
 - ``kiosk phone signin``: way A (the worker's phone scans the officer's code). Issue 8.
+- ``kiosk phone link|bindings|revoke``: activation links binding a real phone to a person (kiosk serve).
 
 How to add a subcommand here (for the way-A engineer and anyone after): write a ``_register_<name>(psub)``
 function that calls ``psub.add_parser("<name>", ...)``, adds its options and ``set_defaults(func=...)``,
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.phone_link import register_link
 from kiosk.cli.phone_signin import register_signin
 
 ORDER = 40
@@ -25,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     psub = p.add_subparsers(dest="phone_command", metavar="ACTION", required=True)
     _register_confirm(psub)
     register_signin(psub)  # way A (issue 8): kiosk/cli/phone_signin.py
+    register_link(psub)  # activation links and bindings (issue 13): kiosk/cli/phone_link.py
 
 
 def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
