@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from kiosk.serve.enroll_words import ENROLL_WORDS
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "kiosk_lang"
 
@@ -81,6 +83,8 @@ WORDS: dict[str, tuple[str, str]] = {
                         "This service's issuing key was revoked: no codes for now. Tell the administrator"),
     "err.input": ("输入有误", "Bad input"),
 }
+
+WORDS.update(ENROLL_WORDS)  # the enrollment pages' words (kiosk/serve/enroll_words.py)
 
 
 def t(key: str, lang: str = "zh", **kw: object) -> str:

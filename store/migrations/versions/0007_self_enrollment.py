@@ -7,7 +7,7 @@ worker sees). ``healthreport`` holds the photo of a health-check report. All thr
 database only: sync never pulls them and the kiosk role has no right on them.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006 (reserved as 0003's child; chained after 0006 here since this branch merged issue-13)
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import store.timeutil
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
