@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from enroll_world import id_number
 from fastapi.testclient import TestClient
 from serve_world import ServeWorld, build_serve_world, csrf_of
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from store import enroll
@@ -29,12 +31,12 @@ class EnrollWorld:
     others_employment: uuid.UUID  # another worker's
 
     @property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self) -> Engine:
         return self.sw.world.engine
 
 
-def build_enroll_world(url: str, tmp) -> EnrollWorld:  # type: ignore[no-untyped-def]
-    sw = build_serve_world(url, tmp)
+def build_enroll_world(url: str, tmp: Path, **serve: object) -> EnrollWorld:
+    sw = build_serve_world(url, tmp, **serve)
     today = local_date(utcnow())
     with write_session(sw.world.engine) as s:
         w = enroll.add_worker(session=s, id_number=NEWCOMER_ID, name=NEWCOMER)

@@ -158,3 +158,13 @@ def test_no_phone_no_enrollment_and_an_officer_has_none(ew: EnrollWorld) -> None
     officer = ew.sw.bind(ew.sw.client(), ew.sw.link(officer=ew.sw.world.officer))
     assert officer.get("/api/enroll").status_code == 403
     assert "仅限工人" in officer.get("/enroll").text
+
+
+def test_enrollment_calls_are_rate_limited_per_phone(sqlite_url: str, tmp_path: Path) -> None:
+    ew = build_enroll_world(sqlite_url, tmp_path, enroll_per_min_device=2)
+    client, csrf = bound_client(ew)
+    body = {"bank_name": "中国银行", "card_number": luhn_card()}
+    codes = [client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json=body).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    r = client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json=body)
+    assert "操作太频繁" in r.json()["message_zh"]
