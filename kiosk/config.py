@@ -166,6 +166,8 @@ class ServeSettings(_Section):
     signin_per_min_device: int = Field(default=6, ge=1)
     signin_per_min_ip: int = Field(default=300, ge=1)
     code_per_min_device: int = Field(default=30, ge=1)
+    #: the worker's enrollment calls (photos sent, card, health check, confirmations) per phone
+    enroll_per_min_device: int = Field(default=20, ge=1)
     #: largest photo upload accepted (megabytes)
     max_upload_mb: float = Field(default=8.0, gt=0, le=64)
 

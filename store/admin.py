@@ -21,6 +21,7 @@ from store.db import translate_errors
 from store.models import (
     AuditLog,
     BankCard,
+    BankCardSubmission,
     Employer,
     Employment,
     FaceCheck,
@@ -30,6 +31,7 @@ from store.models import (
     Officer,
     OfficerAssignment,
     Project,
+    RealnameSubmission,
     Worker,
 )
 from store.policy import Policy
@@ -89,6 +91,8 @@ class WorkerFile:
     bank_cards: list[BankCard] = field(default_factory=list)
     health: list[HealthCheck] = field(default_factory=list)
     employments: list[tuple[Employment, str, str]] = field(default_factory=list)  # (row, employer, project)
+    #: what he submitted from his phone and waits for review: (kind "realname"/"bank_card", submitted at)
+    waiting: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
@@ -122,6 +126,9 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
             .order_by(Employment.start_date)  # type: ignore[arg-type]
         )
         f.employments = [(e, en, pn) for e, en, pn in rows]
+        for kind, model in (("realname", RealnameSubmission), ("bank_card", BankCardSubmission)):
+            f.waiting += [(kind, at) for at in s.exec(
+                select(model.submitted_at).where(model.worker_id == worker_id, model.status == "pending"))]  # Status.PENDING
         return f
 
 

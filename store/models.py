@@ -216,6 +216,52 @@ class Kiosk(Reference, table=True):
     last_seen_at: datetime | None = _opt_ts()
 
 
+# --- the worker's own submissions from his phone (self-enrollment) --------------------------------
+
+
+class Submission(Stamped):
+    """Something a worker submitted himself, waiting for an administrator (待审核). Shared database only.
+
+    ``status``: pending → approved / rejected (with ``reject_reason``, which the worker sees), or
+    superseded by a newer submission of his. The images and the full card number are cleared once it is
+    decided: approved data lives on in the enrollment tables, rejected data is not kept."""
+
+    worker_id: uuid.UUID = Field(foreign_key="worker.id", index=True)
+    status: str = Field(default="pending", index=True)
+    submitted_at: datetime = _ts()
+    decided_at: datetime | None = _opt_ts()
+    decided_by: str | None = None
+    reject_reason: str | None = None
+
+
+class RealnameSubmission(Submission, table=True):
+    """个人信息采集 by the worker: both sides of his ID card, a face photo (exactly one face) and his name
+    as he typed it (his ID number was checked against the enrolled one and is not kept again)."""
+
+    name: str
+    front_image: bytes | None = Field(default=None, sa_type=LargeBinary)
+    back_image: bytes | None = Field(default=None, sa_type=LargeBinary)
+    face_photo: bytes | None = Field(default=None, sa_type=LargeBinary)
+    face_thumb: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class BankCardSubmission(Submission, table=True):
+    """银行卡 added or replaced by the worker; the holder is always the worker himself."""
+
+    bank_name: str
+    card_number: str | None = None  # cleared once decided
+    card_masked: str
+    luhn_ok: bool = True
+
+
+class HealthReport(Stamped, table=True):
+    """A photo of a health-check report, re-encoded (store/images.py). Shared only: kiosks get the
+    check's date and result, never the report."""
+
+    health_check_id: uuid.UUID = Field(foreign_key="healthcheck.id", index=True)
+    image: bytes = Field(sa_type=LargeBinary)
+
+
 # --- what happens at the gate --------------------------------------------------------------------
 
 
@@ -369,6 +415,9 @@ REVISIONED: tuple[type[Stamped], ...] = (
     AttendanceMonth,
     KioskEvent,
     AuditLog,
+    RealnameSubmission,
+    BankCardSubmission,
+    HealthReport,
 )
 
 

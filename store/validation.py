@@ -27,6 +27,13 @@ F_BIRTH = "birth_date"
 F_CARD = "card_number"
 F_MOBILE = "mobile"
 F_NAME = "name"
+F_BANK = "bank_name"
+
+#: banks a wage card is usually with: the list the administrator's form and the worker's phone pick from
+BANKS: tuple[str, ...] = (
+    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "招商银行",
+    "上海银行", "上海农商银行", "浦发银行", "兴业银行", "中信银行", "民生银行", "光大银行", "平安银行",
+)
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -111,6 +118,14 @@ def validate_card_number(raw: str) -> tuple[str, list[str]]:
     if not luhn.is_valid(number):
         warnings.append("银行卡号校验（Luhn）未通过，请核对 / Card number fails the Luhn check: please double-check it")
     return number, warnings
+
+
+def validate_bank_name(raw: str) -> str:
+    """One of ``BANKS``: a wage card is with a bank the site's payroll can pay into."""
+    name = (raw or "").strip()
+    if name not in BANKS:
+        raise ValidationError(F_BANK, "请从列表中选择开户银行", "Choose the bank from the list")
+    return name
 
 
 def mask_card_number(number: str) -> str:

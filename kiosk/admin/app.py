@@ -2,7 +2,8 @@
 
 One screen per subject, as MODES (F1–F7): workers (with ID card images, face capture, real-name
 verification, bank card, health check, employment and its confirmation, and the readiness panel),
-projects, employers, officers, health institutions, issuer keys, the audit log. ``build_app`` makes the app for the
+projects, employers, officers, health institutions, issuer keys, the audit log, and the review queue of
+what workers submitted from their phones (F8). ``build_app`` makes the app for the
 CLI and the tests alike: it gets its engine, config, the administrator's name (the audit actor) and
 the camera spec passed in.
 
@@ -33,6 +34,7 @@ from kiosk.admin.reference import (
     ProjectsScreen,
     split_words,
 )
+from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
 from store.timeutil import as_utc, local_date, utcnow, zone
@@ -50,6 +52,7 @@ class AdminApp(App[None]):
         "institutions": InstitutionsScreen,
         "keys": KeysScreen,
         "audit": AuditScreen,
+        "review": ReviewScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "switch_mode('workers')", "工人 Workers"),
@@ -59,6 +62,7 @@ class AdminApp(App[None]):
         Binding("f5", "switch_mode('institutions')", "体检机构 Institutions"),
         Binding("f6", "switch_mode('keys')", "密钥 Keys"),
         Binding("f7", "switch_mode('audit')", "审计 Audit"),
+        Binding("f8", "switch_mode('review')", "待审核 Review"),
         Binding("ctrl+q", "quit", "退出 Quit"),
     ]
 

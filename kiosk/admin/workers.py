@@ -22,12 +22,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 from kiosk.admin.forms import Field, pick
 from kiosk.admin.reference import AdminScreen, fill_table
 from store.errors import StoreError, ValidationError
+from store.validation import BANKS
 
-#: banks a wage card is usually with (the list the administrator picks from)
-BANKS: tuple[str, ...] = (
-    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "招商银行",
-    "上海银行", "上海农商银行", "浦发银行", "兴业银行", "中信银行", "民生银行", "光大银行", "平安银行",
-)
 OTHER = "__other__"
 SEX_OPTIONS = [("男 M", "M"), ("女 F", "F")]
 
@@ -184,6 +180,9 @@ class WorkersScreen(AdminScreen):
         for b in f.bank_cards:
             warn = "" if b.luhn_ok else tr("（校验未通过）", " (Luhn check failed)")
             lines.append(f"{tr('银行卡', 'Bank card')}: {escape(b.bank_name)} {b.card_masked}{warn}")
+        for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
+            what = tr("个人信息（实名）", "real-name information") if kind == "realname" else tr("银行卡", "bank card")
+            lines.append(f"[b yellow]{tr('待审核', 'Waiting for review')}[/]: {what} {self.admin.local(at)} (F8)")
         for h in f.health[:1]:
             result = tr("合格", "fit") if h.passed else tr("不合格", "not fit")
             until = f" → {h.valid_until}" if h.valid_until else ""

@@ -1,8 +1,8 @@
 """Face capture for real-name verification (实名认证): exactly one face in the frame.
 
-OpenCV's bundled Haar cascade (``haarcascade_frontalface_default.xml``) finds the faces; a frame is
-accepted only when it holds exactly one. The accepted photo (JPEG) goes to ``FaceCheck.photo`` in the
-shared database, a small thumbnail to ``Worker.face_thumb`` for the officer to compare at the gate.
+OpenCV's bundled Haar cascade (``haarcascade_frontalface_default.xml``, in ``store/faces.py``) finds
+the faces; a frame is accepted only when it holds exactly one. The accepted photo (JPEG) goes to
+``FaceCheck.photo`` in the shared database, a small thumbnail to ``Worker.face_thumb`` for the officer to compare at the gate.
 The administrator then compares the face with the ID card photo and records the verification.
 
 Frames come from a frame source (``kiosk.camera.sources.open_source``: a webcam, a stream, a video
@@ -12,48 +12,30 @@ file or a folder of images). Nothing here logs a face or writes it to disk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from store.errors import StoreError
+from store.faces import (  # the detector itself lives in the store (the phone's uploads use it too)
+    CASCADE,
+    JPEG_QUALITY,
+    MIN_FACE_PX,
+    THUMB_PX,
+    Box,
+    FaceCapture,
+    FaceError,
+    check_face,
+    detect_faces,
+    thumbnail,
+)
+from store.faces import encode_jpeg as _jpeg
 
-#: the frontal-face cascade that ships with opencv-python
-CASCADE = "haarcascade_frontalface_default.xml"
-#: a face smaller than this (pixels) is not a face photo good enough to compare with an ID card
-MIN_FACE_PX = 60
-THUMB_PX = 160
-JPEG_QUALITY = 90
-
-Box = tuple[int, int, int, int]
-
-
-class FaceError(StoreError):
-    """No face, or more than one, in the frames looked at; ``faces_found`` is the last count."""
-
-    def __init__(self, faces_found: int) -> None:
-        if faces_found == 0:
-            zh, en = "画面中未检测到人脸，请正对摄像头", "No face found in the frame: face the camera"
-        else:
-            zh = f"画面中有{faces_found}张人脸，只能有一人"
-            en = f"{faces_found} faces in the frame: only one person may be in it"
-        super().__init__(zh, en)
-        self.faces_found = faces_found
-
-
-@dataclass(frozen=True, slots=True)
-class FaceCapture:
-    """An accepted face photo."""
-
-    jpeg: bytes
-    thumb: bytes
-    box: Box
-    width: int
-    height: int
-    faces_found: int = 1
+__all__ = [
+    "CASCADE", "JPEG_QUALITY", "MIN_FACE_PX", "THUMB_PX", "Box", "FaceCapture", "FaceError", "FrameSourceLike",
+    "capture_face", "capture_from", "check_face", "detect_faces", "grab_still", "read_image_file", "thumbnail",
+]
 
 
 class _Frame(Protocol):
@@ -64,49 +46,6 @@ class FrameSourceLike(Protocol):
     """What ``capture_face`` needs of a ``kiosk.camera.sources.FrameSource``."""
 
     def read(self) -> _Frame | None: ...
-
-
-@lru_cache(maxsize=1)
-def _cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]
-    c = cv2.CascadeClassifier(path)
-    if c.empty():  # pragma: no cover - a broken OpenCV install
-        raise StoreError("无法加载人脸检测模型", f"Cannot load the face detector {path}")
-    return c
-
-
-def detect_faces(image: np.ndarray) -> list[Box]:
-    """The faces in a BGR (or grey) image, largest first."""
-    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    grey = cv2.equalizeHist(grey)
-    found = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(MIN_FACE_PX, MIN_FACE_PX))
-    boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])]
-    return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
-
-
-def _jpeg(image: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:  # pragma: no cover
-        raise StoreError("无法编码照片", "Cannot encode the photo as JPEG")
-    return bytes(buf)
-
-
-def thumbnail(image: np.ndarray, box: Box) -> bytes:
-    """A square crop around the face, with a margin, scaled to THUMB_PX."""
-    x, y, w, h = box
-    m = int(max(w, h) * 0.35)
-    H, W = image.shape[:2]
-    crop = image[max(0, y - m) : min(H, y + h + m), max(0, x - m) : min(W, x + w + m)]
-    return _jpeg(cv2.resize(crop, (THUMB_PX, THUMB_PX), interpolation=cv2.INTER_AREA))
-
-
-def check_face(image: np.ndarray) -> FaceCapture:
-    """Accept a frame with exactly one face, or raise FaceError."""
-    boxes = detect_faces(image)
-    if len(boxes) != 1:
-        raise FaceError(len(boxes))
-    H, W = image.shape[:2]
-    return FaceCapture(jpeg=_jpeg(image), thumb=thumbnail(image, boxes[0]), box=boxes[0], width=W, height=H)
 
 
 def capture_face(

@@ -45,7 +45,7 @@ def _answer(request: Request, err: ServeError) -> Response:
 
 
 def create_app(ctx: ServeContext) -> FastAPI:
-    from kiosk.serve.routers import activation, api, pages
+    from kiosk.serve.routers import activation, api, enroll, pages
 
     app = FastAPI(
         title="工地实名制手机服务 / Site sign-in phone service",
@@ -59,6 +59,7 @@ def create_app(ctx: ServeContext) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(activation.router)
     app.include_router(api.router)
+    app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(ServeError)

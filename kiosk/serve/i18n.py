@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from kiosk.serve.enroll_words import ENROLL_WORDS
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "kiosk_lang"
 
@@ -88,6 +90,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "err.no_photo": ("没有收到照片，请拍摄签到员的码后上传", "No photo was received: photograph the officer's code and send it"),
     "err.body_too_big": ("请求内容太大（不超过 {kb} KB）", "The request is too large (at most {kb} KB)"),
 }
+
+WORDS.update(ENROLL_WORDS)  # the enrollment pages' words (kiosk/serve/enroll_words.py)
 
 
 def t(key: str, lang: str = "zh", **kw: object) -> str:

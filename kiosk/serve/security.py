@@ -148,11 +148,13 @@ class RateLimits:
     signin_device: RateLimiter
     signin_ip: RateLimiter
     code_device: RateLimiter
+    enroll_device: RateLimiter
 
     @classmethod
     def from_settings(cls, s: Any) -> RateLimits:
         return cls(RateLimiter(s.activate_per_min_ip), RateLimiter(s.signin_per_min_device),
-                   RateLimiter(s.signin_per_min_ip), RateLimiter(s.code_per_min_device))
+                   RateLimiter(s.signin_per_min_ip), RateLimiter(s.code_per_min_device),
+                   RateLimiter(s.enroll_per_min_device))
 
 
 def client_address(request: Request) -> str:
@@ -297,6 +299,8 @@ class BodyLimit:
     zh/en message, by its Content-Length before reading, or as soon as a chunked body passes it."""
 
     PHOTO_PATH = "/api/signin/photo"
+    #: the enrollment forms (routers/enroll.py) and how many photos each carries
+    ENROLL_PHOTOS = (("/api/enroll/realname", 3), ("/api/enroll/health", 1))
 
     def __init__(self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024) -> None:
         self.app, self.max_bytes, self.photo_bytes = app, max_bytes, photo_bytes
@@ -307,7 +311,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         # multipart framing around the photo: a few kilobytes more than the photo itself
-        cap = self.photo_bytes + 64 * 1024 if scope.get("path") == self.PHOTO_PATH else self.max_bytes
+        path = scope.get("path")
+        photos = 1 if path == self.PHOTO_PATH else dict(self.ENROLL_PHOTOS).get(str(path), 0)
+        cap = photos * self.photo_bytes + 64 * 1024 if photos else self.max_bytes
         length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), None)
         if length is not None and (not length.isdigit() or int(length) > cap):
             await self._too_big(scope, send)

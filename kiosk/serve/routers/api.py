@@ -80,6 +80,9 @@ def me_payload(request: Request, dev: Device, lang: str) -> dict[str, Any]:
                           for c in r.steps],
             })
         out["projects"] = projects
+        from kiosk.serve.routers.enroll import enroll_payload
+
+        out["enrollment"] = enroll_payload(request, p.id, lang)  # each step's state (issue 14)
     else:
         out["projects"] = [{"project": str(pr.id), "name": pr.name} for pr in officer_projects(ctx.engine, p.id, on)]
     return out

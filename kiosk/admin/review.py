@@ -1,0 +1,344 @@
+"""The review queue of the admin app (F8): what workers submitted from their phones and is waiting.
+
+Oldest first: real-name information (个人信息采集: the ID card's front and back and the face photo side by
+side, the name he typed beside the enrolled one, the sex and birth date his ID number gives) and bank
+cards (bank, masked number, a failed check digit he confirmed, the card it replaces). ``v`` (or Enter)
+opens the real-name comparison full size (the admin app's ``VerifyScreen``: the ID card front and the
+face side by side; "same person" approves); ``a`` approves (after a question), ``r`` rejects with a reason picked from a list or typed — the worker sees it on his
+phone. Every decision goes through ``store/review.py`` and is audited with the administrator's name.
+
+The queue, an item's pictures (decoded and scaled to the cells available) and every decision run in
+thread workers; results come back as messages. The queue is read again every ``POLL_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+
+from kiosk.admin.forms import ConfirmScreen, Field, pick
+from kiosk.admin.reference import AdminScreen
+from kiosk.widgets.pixels import PixelView
+from store.errors import StoreError, ValidationError
+
+POLL_S = 15.0
+OTHER = "__other__"
+PICTURES = (("pic-front", "身份证正面", "ID card front"), ("pic-back", "身份证反面", "ID card back"),
+            ("pic-face", "人脸照片", "Face photo"))
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """The chosen queue row: which kind and which submission."""
+
+    kind: str
+    id: uuid.UUID
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def of(cls, key: str) -> Item:
+        kind, _, sid = key.partition(":")
+        return cls(kind, uuid.UUID(sid))
+
+
+class ReviewScreen(AdminScreen):
+    CSS_PATH = "review.tcss"
+    AUTO_FOCUS = "#queue"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "compare", "比对 Compare"),
+        Binding("a", "approve", "通过 Approve"),
+        Binding("r", "reject", "驳回 Reject"),
+        Binding("f9", "refresh", "刷新 Refresh"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, items: list[Any]) -> None:
+            super().__init__()
+            self.items = items
+
+    class Detail(Message):
+        def __init__(self, item: Item, text: str, pictures: dict[str, np.ndarray]) -> None:
+            super().__init__()
+            self.item, self.text, self.pictures = item, text, pictures
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: Item | None = None
+        self.count = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self._heading(), id="review-heading", classes="heading")
+        with Vertical(id="review-body"):
+            yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+            yield Static(self.tr("没有待审核的提交", "Nothing waiting for review"), id="review-info")
+            with Horizontal(id="review-pictures"):
+                for wid, zh, en in PICTURES:
+                    yield PixelView(self.tr(zh, en), id=wid)
+        yield Footer()
+
+    def _heading(self) -> str:
+        return self.tr(f"待审核：工人在手机上提交的资料，最早的在前（{self.count}项）",
+                       f"Review: what workers submitted on their phones, oldest first ({self.count})")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        for zh, en in (("提交时间", "Submitted"), ("类型", "Kind"), ("姓名", "Name"), ("身份证号", "ID number"),
+                       ("内容", "What")):
+            table.add_column(self.tr(zh, en))
+        self.reload()
+        self.set_interval(POLL_S, self.reload)
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    # --- the queue -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="read the review queue")
+    def reload(self) -> None:
+        from store.review import review_queue
+
+        try:
+            items = review_queue(self.admin.engine)
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.post_message(self.Loaded(items))
+
+    def on_review_screen_loaded(self, message: Loaded) -> None:
+        from store.review import ReviewKind
+
+        table = self.query_one("#queue", DataTable)
+        keep = self.current.key if self.current else None
+        keys = [Item(q.kind.value, q.id).key for q in message.items]
+        if keys and keys == [str(k.value) for k in table.rows] and keep in keys:
+            return  # nothing new since the last read: leave the table (and the scroll) alone
+        table.clear()
+        for q, key in zip(message.items, keys, strict=True):
+            kind = self.tr(ReviewKind(q.kind).zh, ReviewKind(q.kind).en)
+            cells = (self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary)
+            table.add_row(*(Text(c) for c in cells), key=key)  # what workers typed is text, never markup
+        self.count = len(keys)
+        self.query_one("#review-heading", Static).update(self._heading())
+        if not keys:
+            self.current = None
+            self._clear_detail(self.tr("没有待审核的提交", "Nothing waiting for review"))
+            return
+        row = keys.index(keep) if keep in keys else 0
+        table.move_cursor(row=row)
+        if keep not in keys:
+            self._choose(keys[row])
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._choose(str(event.row_key.value))
+
+    def _choose(self, key: str) -> None:
+        item = Item.of(key)
+        if item == self.current and self.query_one("#pic-face", PixelView).has_picture:
+            return
+        self.current = item
+        self._detail(item)
+
+    def _clear_detail(self, text: str) -> None:
+        self.query_one("#review-info", Static).update(text)
+        for wid, _, _ in PICTURES:
+            self.query_one(f"#{wid}", PixelView).clear()
+        self.query_one("#review-pictures").display = True
+
+    # --- one item --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="read a submission")
+    def _detail(self, item: Item) -> None:
+        from store.review import ReviewKind, bankcard_review, realname_review
+
+        try:
+            if item.kind == ReviewKind.REALNAME.value:
+                r = realname_review(self.admin.engine, item.id)
+                text = self._realname_text(r)
+                images = {"pic-front": r.front_image, "pic-back": r.back_image, "pic-face": r.face_photo}
+                pictures = {wid: small for wid, data in images.items() if (small := _small(data)) is not None}
+            else:
+                text, pictures = self._bank_text(bankcard_review(self.admin.engine, item.id)), {}
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.post_message(self.Detail(item, text, pictures))
+
+    def on_review_screen_detail(self, message: Detail) -> None:
+        if message.item != self.current:
+            return  # an answer for a row no longer chosen
+        self.query_one("#review-info", Static).update(message.text)
+        self.query_one("#review-pictures").display = bool(message.pictures)
+        for wid, _, _ in PICTURES:
+            self.query_one(f"#{wid}", PixelView).clear()
+        # drawn once the pictures' row is laid out, at the cells it really has
+        self.call_after_refresh(self._draw, message.item, message.pictures)
+
+    def _draw(self, item: Item, pictures: dict[str, np.ndarray]) -> None:
+        if item != self.current:
+            return
+        for wid, image in pictures.items():
+            self.query_one(f"#{wid}", PixelView).show_image(image)
+
+    def _realname_text(self, r: Any) -> str:
+        tr = self.tr
+        sex = tr("男", "M") if r.sex == "M" else tr("女", "F")
+        lines = [
+            f"[b]{tr('个人信息（实名）', 'Real-name information')}[/]  {tr('提交于', 'submitted')} "
+            f"{self.admin.local(r.submitted_at)}",
+            f"{tr('本人填写姓名', 'Name he typed')}: [b]{escape(r.name_typed)}[/]   "
+            f"{tr('登记姓名', 'Enrolled name')}: {escape(r.name_enrolled)}   "
+            f"{tr('实名认证', 'Verified')}: {tr('已认证', 'yes') if r.verified else tr('未认证', 'no')}",
+            f"{tr('身份证号', 'ID number')}: {r.id_masked}   {tr('性别', 'Sex')}: {sex}   "
+            f"{tr('出生日期', 'Born')}: {r.birth_date}",
+        ]
+        if r.name_typed != r.name_enrolled:
+            lines.append("[b yellow]" + escape(tr("⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
+                                                  "⚠ The names differ: approving changes the enrolled name to his")) + "[/]")
+        lines.append(tr("请比对：身份证照片与人脸照片是否同一人，身份证上的姓名与号码是否与上面一致",
+                        "Compare: is the ID card photo the person in the face photo; do the card's name and number match"))
+        return "\n".join(lines)
+
+    def _bank_text(self, b: Any) -> str:
+        tr = self.tr
+        lines = [
+            f"[b]{tr('银行卡', 'Bank card')}[/]  {tr('提交于', 'submitted')} {self.admin.local(b.submitted_at)}",
+            f"{tr('持卡人（本人）', 'Holder (himself)')}: {escape(b.holder)}   {tr('身份证号', 'ID number')}: {b.id_masked}",
+            f"{tr('开户银行', 'Bank')}: {escape(b.bank_name)}   {tr('卡号', 'Card number')}: {b.card_masked}",
+        ]
+        if not b.luhn_ok:
+            lines.append("[b yellow]" + escape(tr("⚠ 卡号校验（Luhn）未通过，工人已确认卡号无误",
+                                                  "⚠ The number fails the Luhn check; the worker confirmed it is right"))
+                         + "[/]")
+        lines.append(f"{tr('更换原有银行卡', 'Replaces the card on file')}: {escape(b.replaces)}" if b.replaces
+                     else tr("新增（目前没有银行卡）", "New (no card on file yet)"))
+        return "\n".join(lines)
+
+    # --- decisions -------------------------------------------------------------------------------
+
+    def _need_item(self) -> Item | None:
+        if self.current is None:
+            self.notify(self.tr("没有待审核的提交", "Nothing waiting for review"), severity="warning")
+        return self.current
+
+    @on(DataTable.RowSelected, "#queue")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._choose(str(event.row_key.value))
+            self.action_compare()
+
+    def action_compare(self) -> None:
+        """The ID card front and the face photo side by side, full size; "same person" approves."""
+        from store.review import ReviewKind, realname_review
+
+        item = self._need_item()
+        if item is None or item.kind != ReviewKind.REALNAME.value:
+            if item is not None:
+                self.action_approve()  # a bank card has nothing to compare: the plain question
+            return
+
+        def ask(r: Any) -> None:
+            from kiosk.admin.workers import VerifyScreen
+
+            if r.front_image is None or r.face_photo is None:
+                return
+
+            def answer(same: bool | None) -> None:
+                if same:
+                    self._approve(item)
+
+            self.app.push_screen(VerifyScreen(r.front_image, r.face_photo, lang=self.admin.lang), answer)
+
+        self.fetch(lambda: realname_review(self.admin.engine, item.id), ask)
+
+    def action_approve(self) -> None:
+        from store.review import ReviewKind
+
+        item = self._need_item()
+        if item is None:
+            return
+        question = (("通过此个人信息，并记录实名认证？", "Approve this real-name information and record the verification?")
+                    if item.kind == ReviewKind.REALNAME.value
+                    else ("通过此银行卡（替换原有银行卡）？", "Approve this bank card (it replaces any card on file)?"))
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._approve(item)
+
+        self.app.push_screen(ConfirmScreen(question, lang=self.admin.lang), answer)
+
+    @work(thread=True, exit_on_error=False, group="write", description="approve a submission")
+    def _approve(self, item: Item) -> None:
+        from store.review import ReviewKind, approve
+
+        try:
+            self.write(lambda s: approve(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor))
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+        else:
+            self.app.call_from_thread(self.notify, self.tr("已通过", "Approved"))
+        self.app.call_from_thread(self._decided)
+
+    def _decided(self, _result: Any = None) -> None:
+        self.current = None
+        self.reload()
+
+    def action_reject(self) -> None:
+        from store.review import REJECT_REASONS, ReviewKind, reject
+
+        item = self._need_item()
+        if item is None:
+            return
+        lang, actor = self.admin.lang, self.admin.actor
+
+        def save(v: dict[str, str]) -> bool:
+            reason = v["other"] if v["reason"] == OTHER else v["reason"]
+            if v["reason"] == OTHER and not reason:
+                raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
+            self.write(lambda s: reject(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor,
+                                        reason=reason))
+            return True
+
+        options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [(pick(lang, "其他（手填）", "Other (type it)"),
+                                                                              OTHER)]
+        self.form(("驳回（工人会在手机上看到原因）", "Reject (the worker sees the reason on his phone)"), [
+            Field("reason", "原因", "Reason", options=options, required=True),
+            Field("other", "其他原因", "Other reason"),
+        ], save, self._decided)
+
+
+#: pictures are decoded in the worker and reduced to this many pixels on the long side: enough for any
+#: terminal's half-block cells, small enough to draw on the UI thread
+SMALL_PX = 320
+
+
+def _small(data: bytes | None) -> np.ndarray | None:
+    """A stored JPEG decoded and reduced (in the worker thread)."""
+    if not data:
+        return None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_2)
+    if image is None:
+        return None
+    h, w = image.shape[:2]
+    scale = SMALL_PX / max(h, w)
+    return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image
