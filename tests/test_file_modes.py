@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from kiosk.app import open_local_store
+from kiosk.local_store import open_local_store
 from kiosk.config import Config, StoreSettings
 from store.db import make_engine
 from store.keys import IssuerPrivateKey, KeyFileError
