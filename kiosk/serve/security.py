@@ -337,7 +337,8 @@ class BodyLimit:
     async def _too_big(self, scope: Scope, send: Callable[[Message], Awaitable[None]]) -> None:
         import json
 
-        if scope.get("path") == self.PHOTO_PATH:
+        path = str(scope.get("path"))
+        if path == self.PHOTO_PATH or path in dict(self.ENROLL_PHOTOS):
             err = ServeError(413, "err.too_big", code="too_big", mb=round(self.photo_bytes / 1024 / 1024, 1))
         else:  # not a photo: saying "the photo is too large" would send the user looking for one
             err = ServeError(413, "err.body_too_big", code="too_big", kb=self.max_bytes // 1024)
