@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from kiosk.local_store import open_local_store
 from kiosk.config import Config, StoreSettings
+from kiosk.local_store import open_local_store
 from store.db import make_engine
 from store.keys import IssuerPrivateKey, KeyFileError
 from store.migrate import upgrade_engine
