@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from pgdb import create_db, drop_db  # noqa: E402  (bench/: the folder of this script)
 from sqlalchemy import insert, select  # noqa: E402
 
 from store.codes import issue_code  # noqa: E402
@@ -56,28 +57,11 @@ from store.reasons import Role  # noqa: E402
 from store.seed import seed_demo  # noqa: E402
 from store.timeutil import utcnow  # noqa: E402
 
-ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 CSRF = "benchcsrftoken0123456789abcdef"
 
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def create_db() -> tuple[str, str]:
-    import psycopg
-
-    name = f"kiosk_bench_serve_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_db(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -277,7 +261,7 @@ def main() -> None:
     ap.add_argument("--processes", default="1,2", help="server processes to try, e.g. 1,2")
     args = ap.parse_args()
     phones, signins, window, tput = (1000, 100, 15.0, 5.0) if args.quick else (5000, 500, 60.0, 10.0)
-    name, url = create_db()
+    name, url = create_db("serve")
     results: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="kiosk-bench-serve-") as tmp:

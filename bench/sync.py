@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pgdb import create_db, drop_db  # noqa: E402  (bench/: the folder of this script)
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
@@ -49,27 +50,9 @@ from store.sync import SyncReport, sync_once  # noqa: E402
 from store.sync_pull import table_of  # noqa: E402
 from store.timeutil import local_date, utcnow  # noqa: E402
 
-ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def create_db() -> tuple[str, str]:
-    import psycopg
-
-    name = f"kiosk_bench_sync_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_db(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def kiosk(folder: Path, name: str) -> Engine:
@@ -193,7 +176,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
-            name, url = create_db()
+            name, url = create_db("sync")
             names.append(name)
             shared = make_engine(url)
             upgrade_engine(shared)
@@ -225,7 +208,7 @@ def main() -> None:
             k.dispose()
             shared.dispose()
 
-            name2, url2 = create_db()
+            name2, url2 = create_db("sync")
             names.append(name2)
             e2 = make_engine(url2)
             upgrade_engine(e2)
