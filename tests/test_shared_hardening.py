@@ -141,6 +141,32 @@ def test_a_login_pushes_for_its_own_kiosk_only(pg_url: str, logins: list[Login],
         e.dispose()
 
 
+def test_a_login_pushes_its_own_kiosks_events_only(pg_url: str, logins: list[Login], tmp_path: Path) -> None:
+    """The kiosk's event log (issue 16) goes in through ``kiosk_push_events``: its own kiosk's rows arrive,
+    a row under another kiosk's id is refused and recorded, and the table takes no direct write."""
+    from store.events import EventKind, record_event
+    from store.models import KioskEvent
+
+    admin = make_engine(pg_url)
+    site = make_site(admin, workers=1)
+    s1, s2 = make_engine(logins[0].url), make_engine(logins[1].url)
+    k1, id1 = _kiosk(tmp_path, "k1", s1, site.project)
+    _k2, id2 = _kiosk(tmp_path, "k2", s2, site.project)
+    record_event(k1, EventKind.LOCK, how="key")
+    record_event(k1, EventKind.LOCK, kiosk_id=id2, how="key")  # forged in kiosk 1's file
+    report = sync_once(k1, s1)
+    assert report.ok and report.rejected >= 1
+    assert count(admin, KioskEvent, kiosk_id=id1) >= 1 and count(admin, KioskEvent, kiosk_id=id2) == 0
+    assert ("kioskevent", "not_own_kiosk") in _rejections(pg_url)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pushes events for kiosk"):
+        _psql(logins[0].url, "SELECT kiosk_push_events(%s, '[]')", id2)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        _psql(logins[0].url, "INSERT INTO kioskevent (id, created_at, updated_at, rev, at, kind) "
+                             f"VALUES ('{uuid.uuid4()}', now(), now(), 0, now(), 'lock')")
+    for e in (s1, s2, admin):
+        e.dispose()
+
+
 def test_a_backdated_first_sign_in_does_not_win(any_url: str, tmp_path: Path) -> None:
     """Issue 19: a local attendance whose first_at was edited to 00:00:30 became the shared winner with no
     attempt behind it. The earliest-wins rule runs in the shared database and needs the attempt."""

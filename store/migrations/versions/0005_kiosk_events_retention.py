@@ -43,7 +43,7 @@ CREATE FUNCTION kiosk_push_events(p_kiosk uuid, p_events jsonb) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     trusted boolean := kiosk_trusted();
-    me uuid := CASE WHEN kiosk_trusted() THEN p_kiosk ELSE kiosk_self() END;
+    me uuid := CASE WHEN trusted THEN p_kiosk ELSE kiosk_self() END;
     now_ timestamptz := now();
     n integer;
 BEGIN
