@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -37,7 +37,7 @@ from store.revision import current_revision, take_revisions
 from store.roles import create_roles
 from store.signin import SignInService
 from store.sync import status, sync_once
-from store.timeutil import utcnow
+from store.timeutil import DEFAULT_TZ, local_date, utcnow, zone
 
 
 @dataclass
@@ -175,9 +175,12 @@ def test_a_backdated_first_sign_in_does_not_win(any_url: str, tmp_path: Path) ->
     k1, id1 = _kiosk(tmp_path, "k1", shared, site.project)
     k2, id2 = _kiosk(tmp_path, "k2", shared, site.project)
     now = utcnow()
-    SignInService(k2).sign_in(site.workers[0], site.project, at=now - timedelta(minutes=3), kiosk_id=id2)
+    # both sign-ins on one work date, even a few minutes after the site's midnight (16:00 UTC)
+    midnight = datetime.combine(local_date(now), datetime.min.time(), zone(DEFAULT_TZ)).astimezone(UTC)
+    gap = min(timedelta(minutes=1), (now - midnight) / 3)
+    SignInService(k2).sign_in(site.workers[0], site.project, at=now - 2 * gap, kiosk_id=id2)
     assert sync_once(k2, shared).ok
-    SignInService(k1).sign_in(site.workers[0], site.project, at=now - timedelta(minutes=1), kiosk_id=id1)
+    SignInService(k1).sign_in(site.workers[0], site.project, at=now - gap, kiosk_id=id1)
     early = (now - timedelta(hours=8)).replace(tzinfo=None).isoformat(sep=" ")
     with k1.begin() as conn:  # what an attacker with the kiosk's file does
         conn.execute(text("UPDATE attendance SET first_at = :t"), {"t": early})
