@@ -65,16 +65,30 @@ def main() -> None:
 
     officer = issue_code(keys[0], role=Role.OFFICER, subject=uuid.uuid4(), project=uuid.uuid4(), at=at)
     print(f"codes: {n}, keys in the trust list: {len(keys)}, one thread")
-    print(f"issue: {issue_per_s:,.0f}/s; verify distinct codes: {verify_per_s:,.0f}/s of CPU time "
-          f"({verify_per_s_wall:,.0f}/s of wall time, load {os.getloadavg()[0]:.1f}); "
-          f"verify the same code again (cached signature): {repeat_per_s:,.0f}/s")
-    print(json.dumps({"officer_token_chars": len(officer), "officer_qr_version": qr_version(officer),
-                      "issue_per_s": round(issue_per_s), "repeat_verify_per_s": round(repeat_per_s)}))
-    print(json.dumps({
-        "verify_per_s": round(verify_per_s),
-        "token_chars": len(same),
-        "qr_version": qr_version(same),
-    }))
+    print(
+        f"issue: {issue_per_s:,.0f}/s; verify distinct codes: {verify_per_s:,.0f}/s of CPU time "
+        f"({verify_per_s_wall:,.0f}/s of wall time, load {os.getloadavg()[0]:.1f}); "
+        f"verify the same code again (cached signature): {repeat_per_s:,.0f}/s"
+    )
+    print(
+        json.dumps(
+            {
+                "officer_token_chars": len(officer),
+                "officer_qr_version": qr_version(officer),
+                "issue_per_s": round(issue_per_s),
+                "repeat_verify_per_s": round(repeat_per_s),
+            }
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "verify_per_s": round(verify_per_s),
+                "token_chars": len(same),
+                "qr_version": qr_version(same),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

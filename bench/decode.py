@@ -83,7 +83,9 @@ def corpus_rates(corpus: Path) -> tuple[float, float, int]:
             misreads += 1
             log(f"  corpus misread: {it['file']}")
         ok_plain += any(_norm(d.text) == want for d in plain(image))
-    log(f"corpus: chain {ok_chain}/{len(items)}, zxing-cpp alone {ok_plain}/{len(items)}, misreads {misreads}")
+    log(
+        f"corpus: chain {ok_chain}/{len(items)}, zxing-cpp alone {ok_plain}/{len(items)}, misreads {misreads}"
+    )
     return ok_chain / len(items), ok_plain / len(items), misreads
 
 
@@ -105,11 +107,16 @@ def hard_rates(per_kind: int) -> dict[str, Any]:
             misreads[name] += any(t != token for t in texts)
     n = per_kind * len(HARD_KINDS)
     for name in ("chain", "plain"):
-        log(f"hard set ({name}): {sum(ok[name].values())}/{n} " + ", ".join(
-            f"{k} {ok[name].get(k, 0)}/{per_kind}" for k in HARD_KINDS) + f"; misreads {misreads[name]}")
+        log(
+            f"hard set ({name}): {sum(ok[name].values())}/{n} "
+            + ", ".join(f"{k} {ok[name].get(k, 0)}/{per_kind}" for k in HARD_KINDS)
+            + f"; misreads {misreads[name]}"
+        )
     ms.sort()
-    log(f"hard set: chain median {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * len(ms))]:.1f} ms, "
-        f"max {ms[-1]:.1f} ms a frame")
+    log(
+        f"hard set: chain median {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * len(ms))]:.1f} ms, "
+        f"max {ms[-1]:.1f} ms a frame"
+    )
     return {
         "kinds": {k: round(ok["chain"].get(k, 0) / per_kind, 4) for k in HARD_KINDS},
         "kinds_zxingcpp": {k: round(ok["plain"].get(k, 0) / per_kind, 4) for k in HARD_KINDS},
@@ -141,8 +148,10 @@ def frame_medians(folder: Path) -> tuple[float, float]:
             t0 = time.perf_counter()
             decode(image)
             empty[name].append((time.perf_counter() - t0) * 1000)
-    log(f"empty frames: median {statistics.median(empty['chain']):.2f} ms (chain), "
-        f"{statistics.median(empty['plain']):.2f} ms (zxing-cpp alone)")
+    log(
+        f"empty frames: median {statistics.median(empty['chain']):.2f} ms (chain), "
+        f"{statistics.median(empty['plain']):.2f} ms (zxing-cpp alone)"
+    )
     return statistics.median(times["chain"]), statistics.median(times["plain"])
 
 
@@ -178,13 +187,20 @@ def many_frames(phones: int, *, fps: float = 30.0, frames: int = 30) -> dict[str
     within = sum(t <= 1000 for t in times) / len(times)
     ordered = sorted(times)
     p50, p95 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    log(f"many frames: {phones} phones, read within 1 s {within:.3f}, p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
-        f"misreads {misreads}; by kind: " + ", ".join(
+    log(
+        f"many frames: {phones} phones, read within 1 s {within:.3f}, p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+        f"misreads {misreads}; by kind: "
+        + ", ".join(
             f"{k} {sum(t <= 1000 for t in v)}/{len(v)} (p95 {sorted(v)[int(0.95 * len(v))]:.0f} ms)"
-            for k, v in per_kind.items() if v))
+            for k, v in per_kind.items()
+            if v
+        )
+    )
     return {
-        "time_to_read_ms": {"p50": round(p50, 1) if p50 != float("inf") else None,
-                            "p95": round(p95, 1) if p95 != float("inf") else None},
+        "time_to_read_ms": {
+            "p50": round(p50, 1) if p50 != float("inf") else None,
+            "p95": round(p95, 1) if p95 != float("inf") else None,
+        },
         "read_within_1s": round(within, 4),
         "many_frames_misreads": misreads,
     }
@@ -216,8 +232,11 @@ def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
     write_folder(tokens, folder, size=(1280, 720), dark_every=4)
 
     gate = Gate(
-        service=SignInService(engine), verifier=Verifier(TrustList.from_engine(engine)),
-        project_id=uuid.UUID(summary["examples_project"]), kiosk_id=uuid.uuid4(), gate_photos=True,
+        service=SignInService(engine),
+        verifier=Verifier(TrustList.from_engine(engine)),
+        project_id=uuid.UUID(summary["examples_project"]),
+        kiosk_id=uuid.uuid4(),
+        gate_photos=True,
     )
     events: list[GateEvent] = []
     src = FolderSource(folder)
@@ -228,13 +247,17 @@ def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
     src.close()
     engine.dispose()
     signed = [e for e in events if e.result.outcome is Outcome.SIGNED_IN]
-    log(f"headless: {len(signed)}/{n} signed in in {wall:.2f} s ({cpu:.2f} s of CPU: "
-        f"{len(signed) / cpu:.0f} sign-ins per CPU second), {len(events)} attempts")
+    log(
+        f"headless: {len(signed)}/{n} signed in in {wall:.2f} s ({cpu:.2f} s of CPU: "
+        f"{len(signed) / cpu:.0f} sign-ins per CPU second), {len(events)} attempts"
+    )
     for e in events:
         if e.result.outcome is not Outcome.SIGNED_IN:
             text = e.decoded.text if e.decoded else ""
-            log(f"  frame {e.frame}: {e.result.reason or e.result.outcome} (decoded {len(text)} chars, "
-                f"{sum(text == t for t in tokens)} matching a token)")
+            log(
+                f"  frame {e.frame}: {e.result.reason or e.result.outcome} (decoded {len(text)} chars, "
+                f"{sum(text == t for t in tokens)} matching a token)"
+            )
     lat = sorted(e.latency_ms for e in events)
     p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else float("nan")
     return len(signed) / wall, p95, folder

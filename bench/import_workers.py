@@ -50,8 +50,23 @@ def write_xlsx(path: Path, n: int, bad_row: int | None = None) -> None:
         number = id_number(i)
         if i == bad_row:
             number = number[:-1] + ("0" if number[-1] != "0" else "1")
-        ws.append([number, f"测试{i}", None, None, "汉族", "上海市某区某路1号", f"139{i:08d}",
-                   "基准测试公司", "基准项目", "钢筋班组", "钢筋工", date(2026, 3, 1), None])
+        ws.append(
+            [
+                number,
+                f"测试{i}",
+                None,
+                None,
+                "汉族",
+                "上海市某区某路1号",
+                f"139{i:08d}",
+                "基准测试公司",
+                "基准项目",
+                "钢筋班组",
+                "钢筋工",
+                date(2026, 3, 1),
+                None,
+            ]
+        )
     wb.save(path)
 
 
@@ -86,11 +101,18 @@ def main() -> None:
         assert report.workers_created == n
         engine.dispose()
     log(f"rejected in {reject_s:.2f} s, imported in {import_s:.2f} s")
-    print(json.dumps({
-        "rows": n, "reject_s": round(reject_s, 3), "import_s": round(import_s, 3),
-        "rows_per_s": round(n / import_s), "target_s": TARGET_S,
-        "ok": import_s * 10_000 / n <= TARGET_S,
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": n,
+                "reject_s": round(reject_s, 3),
+                "import_s": round(import_s, 3),
+                "rows_per_s": round(n / import_s),
+                "target_s": TARGET_S,
+                "ok": import_s * 10_000 / n <= TARGET_S,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def build(url: str, workers: int) -> Any:
     with engine.begin() as conn:
         pid = conn.execute(select(Project.id)).scalar_one()  # type: ignore[call-overload]
         emps = conn.execute(
-            select(Employment.worker_id, Employment.confirmed_at, Employment.start_date, Employment.end_date)  # type: ignore[call-overload]
-            .where(Employment.project_id == pid)
+            select(
+                Employment.worker_id, Employment.confirmed_at, Employment.start_date, Employment.end_date
+            ).where(Employment.project_id == pid)  # type: ignore[call-overload]
         ).all()
         now = datetime.now(UTC)
         att: list[dict[str, Any]] = []
@@ -72,8 +73,12 @@ def build(url: str, workers: int) -> Any:
                 day = date(YEAR, MONTH, d)
                 # present on ~85 % of the days his employment covers (as the sign-in rules allow)
                 if start <= day and (end is None or day <= end) and rng.random() < 0.85:
-                    at = datetime(YEAR, MONTH, d, 22, 30, tzinfo=UTC) - timedelta(days=1, minutes=rng.randint(0, 60))
-                    att.append({"worker_id": wid, "project_id": pid, "work_date": day, "first_at": at, "way": "B"})
+                    at = datetime(YEAR, MONTH, d, 22, 30, tzinfo=UTC) - timedelta(
+                        days=1, minutes=rng.randint(0, 60)
+                    )
+                    att.append(
+                        {"worker_id": wid, "project_id": pid, "work_date": day, "first_at": at, "way": "B"}
+                    )
         for rows, model in ((att, Attendance), (tries, SignInAttempt)):
             for i in range(0, len(rows), 5000):
                 chunk = rows[i : i + 5000]
@@ -91,10 +96,22 @@ def sign_in(engine: Any, pid: uuid.UUID, worker_id: uuid.UUID) -> None:
     with engine.begin() as conn:
         rev = take_revisions(conn, 1)
         now = datetime.now(UTC)
-        conn.execute(insert(Attendance), [{
-            "id": uuid.uuid4(), "created_at": now, "updated_at": now, "rev": rev, "worker_id": worker_id,
-            "project_id": pid, "work_date": TODAY, "first_at": now, "way": "B",
-        }])
+        conn.execute(
+            insert(Attendance),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "rev": rev,
+                    "worker_id": worker_id,
+                    "project_id": pid,
+                    "work_date": TODAY,
+                    "first_at": now,
+                    "way": "B",
+                }
+            ],
+        )
 
 
 def main() -> int:
@@ -109,7 +126,10 @@ def main() -> int:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         t = time.perf_counter()
         engine, pid = build(url, workers)
-        print(f"seeded {workers} workers and a month of attendance in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        print(
+            f"seeded {workers} workers and a month of attendance in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
         t = time.perf_counter()
         cold = load_roster(engine, pid, TODAY)
         cold_ms = (time.perf_counter() - t) * 1000
@@ -124,17 +144,26 @@ def main() -> int:
             times.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
         assert roster.counts.signed_in == cold.counts.signed_in + args.runs
-        print(f"roster: {len(roster.rows)} rows, counts {roster.counts}; refresh after a sign-in: median "
-              f"{statistics.median(times):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU; a cold read (first "
-              f"refresh, or after reference data changed): {cold_ms:.1f} ms; load average {os.getloadavg()[0]:.1f}",
-              file=sys.stderr)
+        print(
+            f"roster: {len(roster.rows)} rows, counts {roster.counts}; refresh after a sign-in: median "
+            f"{statistics.median(times):.1f} ms wall, {statistics.median(cpu):.1f} ms CPU; a cold read (first "
+            f"refresh, or after reference data changed): {cold_ms:.1f} ms; load average {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+        )
         t, c = time.perf_counter(), time.process_time()
         _, n = export_monthly(engine, pid, YEAR, MONTH, Path(tmp) / "month.xlsx", "xlsx")
         export_s = time.perf_counter() - t
-        print(f"monthly export: {n} workers × {DAYS} days in {export_s:.2f} s wall, "
-              f"{time.process_time() - c:.2f} s CPU", file=sys.stderr)
+        print(
+            f"monthly export: {n} workers × {DAYS} days in {export_s:.2f} s wall, "
+            f"{time.process_time() - c:.2f} s CPU",
+            file=sys.stderr,
+        )
         engine.dispose()
-    print(json.dumps({"refresh_5k_ms": round(statistics.median(times), 1), "monthly_export_5k_s": round(export_s, 2)}))
+    print(
+        json.dumps(
+            {"refresh_5k_ms": round(statistics.median(times), 1), "monthly_export_5k_s": round(export_s, 2)}
+        )
+    )
     return 0
 
 

@@ -73,7 +73,11 @@ def free_port() -> int:
 def p99(values: list[float]) -> float:
     if not values:
         return float("nan")
-    return round(statistics.quantiles(values, n=100, method="inclusive")[98], 1) if len(values) > 1 else values[0]
+    return (
+        round(statistics.quantiles(values, n=100, method="inclusive")[98], 1)
+        if len(values) > 1
+        else values[0]
+    )
 
 
 class Site:
@@ -86,7 +90,9 @@ class Site:
         summary = seed_demo(engine, workers=phones, projects=1, seed=3, examples=5)
         log(f"seeded {phones} workers in {time.perf_counter() - t:.1f} s")
         self.project = uuid.UUID(summary["examples_project"])
-        self.officer = uuid.UUID(next(o["id"] for o in summary["officers"] if o["projects"] == [str(self.project)]))
+        self.officer = uuid.UUID(
+            next(o["id"] for o in summary["officers"] if o["projects"] == [str(self.project)])
+        )
         self.key = IssuerPrivateKey.generate()
         register_public_key(engine, self.key.public_pem(), note="bench serve key", actor="bench")
         self.key_path, _ = self.key.save(folder / "serve-key")
@@ -95,22 +101,41 @@ class Site:
             assert p is not None and p.latitude is not None and p.longitude is not None
             self.centre = (p.latitude, p.longitude)
         with engine.connect() as conn:
-            employed = [r[0] for r in conn.execute(select(Employment.worker_id).where(Employment.project_id == self.project))]
+            employed = [
+                r[0]
+                for r in conn.execute(
+                    select(Employment.worker_id).where(Employment.project_id == self.project)
+                )
+            ]
             everyone = [r[0] for r in conn.execute(select(Worker.id))]
         # those employed on the project first (they are the ones who sign in), then everyone else
         workers = list(dict.fromkeys([*employed, *everyone]))[:phones]
         self.secrets = [secrets.token_urlsafe(32) for _ in workers]
         now = utcnow()
-        rows = [{"id": uuid.uuid4(), "created_at": now, "device_hash": secret_hash(sec), "worker_id": w,
-                 "last_seen_at": now} for sec, w in zip(self.secrets, workers, strict=True)]
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "created_at": now,
+                "device_hash": secret_hash(sec),
+                "worker_id": w,
+                "last_seen_at": now,
+            }
+            for sec, w in zip(self.secrets, workers, strict=True)
+        ]
         with engine.begin() as conn:
             conn.execute(insert(PhoneBinding), rows)
         log(f"bound {len(rows)} phones")
         engine.dispose()
 
     def officer_code(self) -> str:
-        return issue_code(self.key, role=Role.OFFICER, subject=self.officer, project=self.project, at=utcnow(),
-                          validity_s=600)
+        return issue_code(
+            self.key,
+            role=Role.OFFICER,
+            subject=self.officer,
+            project=self.project,
+            at=utcnow(),
+            validity_s=600,
+        )
 
 
 def start_server(url: str, folder: Path, site: Site, processes: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -118,12 +143,28 @@ def start_server(url: str, folder: Path, site: Site, processes: int) -> tuple[su
     cfg = folder / f"serve-{processes}.toml"
     cfg.write_text(
         f'[serve]\nissuer_key = "{site.key_path}"\nsignin_per_min_ip = 1000000\nactivate_per_min_ip = 1000000\n'
-        "code_per_min_device = 1000\nsignin_per_min_device = 1000\n", encoding="utf-8")
+        "code_per_min_device = 1000\nsignin_per_min_device = 1000\n",
+        encoding="utf-8",
+    )
     kiosk = str(Path(sys.executable).with_name("kiosk"))
     with (folder / f"serve-{processes}.log").open("wb") as err:
         proc = subprocess.Popen(
-            [kiosk, "serve", "--db", url, "--port", str(port), "--workers", str(processes), "--config", str(cfg)],
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            [
+                kiosk,
+                "serve",
+                "--db",
+                url,
+                "--port",
+                str(port),
+                "--workers",
+                str(processes),
+                "--config",
+                str(cfg),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -167,10 +208,14 @@ class Http:
             _, w = self.pool.get_nowait()
             w.close()
 
-    async def request(self, method: str, path: str, secret: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, secret: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else b""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept: application/json\r\n"
-                f"Cookie: kiosk_device={secret}; kiosk_csrf={CSRF}\r\nX-CSRF-Token: {CSRF}\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept: application/json\r\n"
+            f"Cookie: kiosk_device={secret}; kiosk_csrf={CSRF}\r\nX-CSRF-Token: {CSRF}\r\n"
+        )
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
         reader, writer = await self.pool.get()
@@ -208,8 +253,13 @@ async def morning(base: str, site: Site, window_s: float, signins: int) -> dict[
 
         async def sign(secret: str, at: float) -> None:
             await asyncio.sleep(max(0.0, t0 + at - time.perf_counter()))
-            body = {"officer_code": officer, "latitude": lat, "longitude": lon, "accuracy": 15,
-                    "nonce": uuid.uuid4().hex}
+            body = {
+                "officer_code": officer,
+                "latitude": lat,
+                "longitude": lon,
+                "accuracy": 15,
+                "nonce": uuid.uuid4().hex,
+            }
             start = time.perf_counter()
             status, payload = await http.request("POST", "/api/signin", secret, body)
             signin_ms.append((time.perf_counter() - start) * 1000)
@@ -223,10 +273,16 @@ async def morning(base: str, site: Site, window_s: float, signins: int) -> dict[
         tasks += [sign(s, rng.uniform(0, window_s)) for s in site.secrets[:signins]]
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
-    return {"code_p99_ms": p99(code_ms), "signin_p99_ms": p99(signin_ms),
-            "code_median_ms": round(statistics.median(code_ms), 1), "signin_median_ms": round(statistics.median(signin_ms), 1),
-            "requests": len(code_ms) + len(signin_ms), "elapsed_s": round(elapsed, 1), "outcomes": outcomes,
-            "errors": errors}
+    return {
+        "code_p99_ms": p99(code_ms),
+        "signin_p99_ms": p99(signin_ms),
+        "code_median_ms": round(statistics.median(code_ms), 1),
+        "signin_median_ms": round(statistics.median(signin_ms), 1),
+        "requests": len(code_ms) + len(signin_ms),
+        "elapsed_s": round(elapsed, 1),
+        "outcomes": outcomes,
+        "errors": errors,
+    }
 
 
 async def warm_up(base: str, site: Site, connections: int = 50, rounds: int = 2) -> None:
@@ -243,6 +299,7 @@ async def throughput(base: str, site: Site, seconds: float, connections: int = 3
     done = 0
     stop_at = time.perf_counter() + seconds
     async with Http(base, connections) as http:
+
         async def loop(i: int) -> None:
             nonlocal done
             n = i
@@ -250,6 +307,7 @@ async def throughput(base: str, site: Site, seconds: float, connections: int = 3
                 status, _ = await http.request("GET", "/api/code", site.secrets[n % len(site.secrets)])
                 done += status == 200
                 n += connections
+
         t = time.perf_counter()
         await asyncio.gather(*(loop(i) for i in range(connections)))
         return round(done / (time.perf_counter() - t), 1)
@@ -271,7 +329,9 @@ def main() -> None:
                 proc, base = start_server(url, folder, site, n)
                 try:
                     asyncio.run(warm_up(base, site))
-                    log(f"{n} process(es): {phones} code fetches and {signins} sign-ins within {window:.0f} s …")
+                    log(
+                        f"{n} process(es): {phones} code fetches and {signins} sign-ins within {window:.0f} s …"
+                    )
                     r = asyncio.run(morning(base, site, window, signins))
                     r["requests_per_s"] = asyncio.run(throughput(base, site, tput))
                     r["workers"] = n
@@ -288,10 +348,20 @@ def main() -> None:
     finally:
         drop_db(name)
     last = results[list(results)[-1]]
-    print(json.dumps({"code_p99_ms": last["code_p99_ms"], "signin_p99_ms": last["signin_p99_ms"],
-                      "requests_per_s": last["requests_per_s"], "workers": last["workers"],
-                      "by_processes": {k: {kk: v[kk] for kk in ("code_p99_ms", "signin_p99_ms", "requests_per_s", "load")}
-                                       for k, v in results.items()}}))
+    print(
+        json.dumps(
+            {
+                "code_p99_ms": last["code_p99_ms"],
+                "signin_p99_ms": last["signin_p99_ms"],
+                "requests_per_s": last["requests_per_s"],
+                "workers": last["workers"],
+                "by_processes": {
+                    k: {kk: v[kk] for kk in ("code_p99_ms", "signin_p99_ms", "requests_per_s", "load")}
+                    for k, v in results.items()
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

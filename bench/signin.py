@@ -53,12 +53,24 @@ def past_attendances(engine, n: int, today) -> int:  # type: ignore[no-untyped-d
                 if made + len(rows) >= n:
                     break
                 at = now - timedelta(days=day, minutes=rng.randint(0, 90))
-                rows.append({
-                    "id": uuid.UUID(int=rng.getrandbits(128), version=4), "created_at": at, "updated_at": at,
-                    "rev": 0, "worker_id": w, "project_id": p, "work_date": today - timedelta(days=day),
-                    "first_at": at, "way": "B", "kiosk_id": None, "officer_id": None, "attempt_id": None,
-                    "latitude": None, "longitude": None,
-                })
+                rows.append(
+                    {
+                        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                        "created_at": at,
+                        "updated_at": at,
+                        "rev": 0,
+                        "worker_id": w,
+                        "project_id": p,
+                        "work_date": today - timedelta(days=day),
+                        "first_at": at,
+                        "way": "B",
+                        "kiosk_id": None,
+                        "officer_id": None,
+                        "attempt_id": None,
+                        "latitude": None,
+                        "longitude": None,
+                    }
+                )
             last = take_revisions(conn, len(rows))
             for i, r in enumerate(rows):
                 r["rev"] = last - len(rows) + 1 + i

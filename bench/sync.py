@@ -74,25 +74,58 @@ def offline_sign_ins(local: Engine, n: int) -> None:
     today = local_date(now)
     kiosk_id = uuid.uuid4()
     with local.begin() as conn:
-        pairs = conn.execute(select(e.c.worker_id, e.c.project_id).join(w, w.c.id == e.c.worker_id).limit(n)).all()
+        pairs = conn.execute(
+            select(e.c.worker_id, e.c.project_id).join(w, w.c.id == e.c.worker_id).limit(n)
+        ).all()
         last = take_revisions(conn, 2 * len(pairs))
         rev = last - 2 * len(pairs)
         attendance, attempts = [], []
         for worker_id, project_id in pairs:
             att_id, try_id = uuid.uuid4(), uuid.uuid4()
             rev += 2
-            attempts.append({
-                "id": try_id, "created_at": now, "updated_at": now, "rev": rev - 1, "at": now, "kiosk_id": kiosk_id,
-                "project_id": project_id, "work_date": today, "way": "B", "worker_id": worker_id,
-                "officer_id": None, "outcome": Outcome.SIGNED_IN.value, "reason": None, "kid": None,
-                "code_hash": uuid.uuid4().hex * 2, "attendance_id": att_id, "latitude": None, "longitude": None,
-                "accuracy_m": None, "distance_m": None, "latency_ms": None,
-            })
-            attendance.append({
-                "id": att_id, "created_at": now, "updated_at": now, "rev": rev, "worker_id": worker_id,
-                "project_id": project_id, "work_date": today, "first_at": now, "way": "B", "kiosk_id": kiosk_id,
-                "officer_id": None, "attempt_id": try_id, "latitude": None, "longitude": None,
-            })
+            attempts.append(
+                {
+                    "id": try_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "rev": rev - 1,
+                    "at": now,
+                    "kiosk_id": kiosk_id,
+                    "project_id": project_id,
+                    "work_date": today,
+                    "way": "B",
+                    "worker_id": worker_id,
+                    "officer_id": None,
+                    "outcome": Outcome.SIGNED_IN.value,
+                    "reason": None,
+                    "kid": None,
+                    "code_hash": uuid.uuid4().hex * 2,
+                    "attendance_id": att_id,
+                    "latitude": None,
+                    "longitude": None,
+                    "accuracy_m": None,
+                    "distance_m": None,
+                    "latency_ms": None,
+                }
+            )
+            attendance.append(
+                {
+                    "id": att_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "rev": rev,
+                    "worker_id": worker_id,
+                    "project_id": project_id,
+                    "work_date": today,
+                    "first_at": now,
+                    "way": "B",
+                    "kiosk_id": kiosk_id,
+                    "officer_id": None,
+                    "attempt_id": try_id,
+                    "latitude": None,
+                    "longitude": None,
+                }
+            )
         conn.execute(insert(sa_t), attempts)
         conn.execute(insert(at_t), attendance)
 
@@ -122,9 +155,29 @@ def cross_kiosk(url: str, folder: Path, rounds: int) -> list[float]:
 
     def start(name: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", str(folder / f"{name}.db"),
-             "--shared", url, "--project", project, "--no-photos", "--config", str(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "kiosk",
+                "run",
+                "--headless",
+                "--source",
+                "-",
+                "--db",
+                str(folder / f"{name}.db"),
+                "--shared",
+                url,
+                "--project",
+                project,
+                "--no-photos",
+                "--config",
+                str(config),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
         )
 
     p1, p2 = start("cross1"), start("cross2")
@@ -168,7 +221,9 @@ def p95(values: list[float]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10 000 workers, 1 000 attendances, 8 cross-kiosk rounds")
+    ap.add_argument(
+        "--quick", action="store_true", help="10 000 workers, 1 000 attendances, 8 cross-kiosk rounds"
+    )
     args = ap.parse_args()
     n_workers, n_push, rounds = (10_000, 1_000, 8) if args.quick else (100_000, 10_000, 20)
     out: dict[str, Any] = {}
@@ -188,15 +243,19 @@ def main() -> None:
             t, cpu = time.perf_counter(), time.process_time()
             report = ok(sync_once(k, shared))
             out["pull_100k_s"] = round(time.perf_counter() - t, 2)
-            log(f"pull: {report.pulled} in {out['pull_100k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
-                f"of this process (load {os.getloadavg()[0]:.1f})")
+            log(
+                f"pull: {report.pulled} in {out['pull_100k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
+                f"of this process (load {os.getloadavg()[0]:.1f})"
+            )
 
             offline_sign_ins(k, n_push)
             t, cpu = time.perf_counter(), time.process_time()
             report = ok(sync_once(k, shared))
             out["push_10k_s"] = round(time.perf_counter() - t, 2)
-            log(f"push: {report.pushed} in {out['push_10k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
-                f"(and pulled back {report.pulled}; load {os.getloadavg()[0]:.1f})")
+            log(
+                f"push: {report.pushed} in {out['push_10k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
+                f"(and pulled back {report.pulled}; load {os.getloadavg()[0]:.1f})"
+            )
 
             noop = []
             for _ in range(20):

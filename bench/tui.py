@@ -72,11 +72,16 @@ def child(seconds: float, speed: float) -> None:
                     await asyncio.sleep(1.0)
                     attempts = len(app.officer_screen.query_one("#attempts").rows) if app.gate else attempts  # type: ignore[attr-defined]
                 elapsed = time.monotonic() - start
-                out = {"cold_start_s": round(first[0], 3), "rss_mb": round(rss_mb(), 1),
-                       "counts_signed_in": app.counts.signed_in, "counts_refused": app.counts.refused,
-                       "attempts_listed": attempts,
-                       "preview_fps": round((app.previews_drawn - drawn0) / elapsed, 1) if seconds else 0.0,
-                       "retries": app.retries, "retries_read": app.retries_read}
+                out = {
+                    "cold_start_s": round(first[0], 3),
+                    "rss_mb": round(rss_mb(), 1),
+                    "counts_signed_in": app.counts.signed_in,
+                    "counts_refused": app.counts.refused,
+                    "attempts_listed": attempts,
+                    "preview_fps": round((app.previews_drawn - drawn0) / elapsed, 1) if seconds else 0.0,
+                    "retries": app.retries,
+                    "retries_read": app.retries_read,
+                }
             app.camera_released.wait(10)
             app.engine.dispose()
             return out
@@ -102,16 +107,25 @@ def main() -> None:
     starts.append(result["cold_start_s"])
     busy = run_child(seconds, PREVIEW_SPEED)
     cold = statistics.median(starts)
-    log(f"first camera frame on screen {cold:.2f} s after the process started, median of "
-        f"{', '.join(f'{s:.2f}' for s in starts)} (goal ≤ 1.5 s)")
-    log(f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
-        f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused")
-    log(f"live picture at speed {PREVIEW_SPEED:g}: {busy['preview_fps']} frames drawn a second (goal ≥ 15; "
+    log(
+        f"first camera frame on screen {cold:.2f} s after the process started, median of "
+        f"{', '.join(f'{s:.2f}' for s in starts)} (goal ≤ 1.5 s)"
+    )
+    log(
+        f"after {seconds:.0f} s of demo at speed {args.speed:g}: RSS {result['rss_mb']:.0f} MB (goal ≤ 300 MB), "
+        f"{result['counts_signed_in']} signed in, {result['counts_refused']} refused"
+    )
+    log(
+        f"live picture at speed {PREVIEW_SPEED:g}: {busy['preview_fps']} frames drawn a second (goal ≥ 15; "
         f"the camera gives 30) while the retry worker took {busy['retries']} frames the quick pass could not "
         f"read and read {busy['retries_read']}; {busy['counts_signed_in']} signed in, "
-        f"{busy['counts_refused']} refused")
-    print(json.dumps({"cold_start_s": round(cold, 3), "rss_mb": result["rss_mb"],
-                      "preview_fps": busy["preview_fps"]}))
+        f"{busy['counts_refused']} refused"
+    )
+    print(
+        json.dumps(
+            {"cold_start_s": round(cold, 3), "rss_mb": result["rss_mb"], "preview_fps": busy["preview_fps"]}
+        )
+    )
 
 
 def run_child(seconds: float, speed: float) -> dict[str, float]:

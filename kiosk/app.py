@@ -252,9 +252,15 @@ class KioskApp(App[None]):
         return self.gate is None
 
     def on_mount(self) -> None:
-        log.info("officer screen up (demo=%s, camera=%s, sync=%s)", self.demo, self.camera is not None,
-                 self.sync_worker is not None)
-        self._opencv_log = cvlog.silence()  # the camera's state is said in our status line, not over the screen
+        log.info(
+            "officer screen up (demo=%s, camera=%s, sync=%s)",
+            self.demo,
+            self.camera is not None,
+            self.sync_worker is not None,
+        )
+        self._opencv_log = (
+            cvlog.silence()
+        )  # the camera's state is said in our status line, not over the screen
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer_code")
@@ -441,7 +447,9 @@ class KioskApp(App[None]):
             rgb = fit(frame.image, cols * 8, rows * 8, outline=points, kind=kind)
             self.post_message(self.Preview([], Image.fromarray(rgb)))
             return
-        self.post_message(self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind))))
+        self.post_message(
+            self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind)))
+        )
 
     def on_kiosk_app_preview(self, message: Preview) -> None:
         self.previews_drawn += 1
@@ -492,8 +500,14 @@ class KioskApp(App[None]):
         project = uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None
         try:
             outcome = check_officer(
-                self.engine, self.verifier, text, project_id=project, kiosk_lat=cfg.kiosk.latitude,
-                kiosk_lon=cfg.kiosk.longitude, timezone=self.tz, at=self.now(),
+                self.engine,
+                self.verifier,
+                text,
+                project_id=project,
+                kiosk_lat=cfg.kiosk.latitude,
+                kiosk_lon=cfg.kiosk.longitude,
+                timezone=self.tz,
+                at=self.now(),
             )
         except StoreError as exc:
             self.post_message(self.Failed(_cause(exc).message(self.lang)))
@@ -522,8 +536,12 @@ class KioskApp(App[None]):
             return False
         screen = self._locked_screen()
         if isinstance(outcome, UnlockRefused):
-            self.log_event(EventKind.UNLOCK_REFUSED, officer_id=outcome.officer_id, how=message.how,
-                           reason=outcome.reason.value)
+            self.log_event(
+                EventKind.UNLOCK_REFUSED,
+                officer_id=outcome.officer_id,
+                how=message.how,
+                reason=outcome.reason.value,
+            )
             colon = ": " if self.lang == "en" else "："
             text = f"{_t('unlock_refused', self.lang)}{colon}{outcome.message(self.lang)}"
             if outcome.officer_name:
@@ -548,7 +566,9 @@ class KioskApp(App[None]):
         self.push_screen(ProjectPicker(outcome.projects), picked)
         return True
 
-    def _start(self, unlock: Unlock, project: ProjectChoice, officer_code: str = "", how: str | None = None) -> None:
+    def _start(
+        self, unlock: Unlock, project: ProjectChoice, officer_code: str = "", how: str | None = None
+    ) -> None:
         from kiosk.gate import Gate
         from store.events import EventKind
         from store.signin import SignInService
@@ -558,15 +578,26 @@ class KioskApp(App[None]):
         if before is None:
             self.log_event(EventKind.UNLOCK, officer_id=unlock.officer_id, project_id=project.id, how=how)
         elif before.project.id != project.id:
-            self.log_event(EventKind.PROJECT_CHANGED, officer_id=unlock.officer_id, project_id=project.id,
-                           how="key", detail=f"{before.project.id} -> {project.id}")
+            self.log_event(
+                EventKind.PROJECT_CHANGED,
+                officer_id=unlock.officer_id,
+                project_id=project.id,
+                how="key",
+                detail=f"{before.project.id} -> {project.id}",
+            )
         if self._service is None:
             self._service = SignInService(self.engine, cfg.sign_in_policy())
         self.session = Session(unlock.officer_id, unlock.officer_name, unlock.projects, project)
         self.gate = Gate(
-            service=self._service, verifier=self.verifier, project_id=project.id, kiosk_id=self.kiosk_id,
-            officer_id=unlock.officer_id, dedupe_window_s=cfg.camera.dedupe_window_s,
-            gate_photos=cfg.kiosk.gate_photos, decoder=self._gate_decode, clock=self.now,
+            service=self._service,
+            verifier=self.verifier,
+            project_id=project.id,
+            kiosk_id=self.kiosk_id,
+            officer_id=unlock.officer_id,
+            dedupe_window_s=cfg.camera.dedupe_window_s,
+            gate_photos=cfg.kiosk.gate_photos,
+            decoder=self._gate_decode,
+            clock=self.now,
         )
         if officer_code:  # still in front of the camera: not an attempt
             self.gate.dedupe.is_new(officer_code, time.monotonic())
@@ -586,8 +617,12 @@ class KioskApp(App[None]):
         if self.locked:
             return
         s = self.session
-        self.log_event(EventKind.LOCK, officer_id=s.officer_id if s else None, project_id=s.project.id if s else None,
-                       how="idle" if why == "locked_idle" else "key")
+        self.log_event(
+            EventKind.LOCK,
+            officer_id=s.officer_id if s else None,
+            project_id=s.project.id if s else None,
+            how="idle" if why == "locked_idle" else "key",
+        )
         self.gate = None
         self.session = None
         while len(self.screen_stack) > 1:
@@ -679,8 +714,9 @@ class KioskApp(App[None]):
         from store.timeutil import local_date
 
         try:
-            rows = recent_attempts(self.engine, project.id, local_date(self.now(), project.timezone),
-                                   kiosk_id=self.kiosk_id)
+            rows = recent_attempts(
+                self.engine, project.id, local_date(self.now(), project.timezone), kiosk_id=self.kiosk_id
+            )
         except StoreError:
             return
         self.post_message(self.RecentLoaded([AttemptRow(r.at, r.name, r.outcome, r.reason) for r in rows]))
@@ -726,8 +762,12 @@ class KioskApp(App[None]):
             self.notify(_t("sync_local", self.lang), timeout=3)
             return
         self.sync_worker.sync_now()
-        self.sync_view = SyncView(kind="running", last_ok=self.sync_view.last_ok,
-                                  offline_since=self.sync_view.offline_since, pending=self.sync_view.pending)
+        self.sync_view = SyncView(
+            kind="running",
+            last_ok=self.sync_view.last_ok,
+            offline_since=self.sync_view.offline_since,
+            pending=self.sync_view.pending,
+        )
         self.on_kiosk_app_sync_changed(self.SyncChanged(self.sync_view))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", description="sync status")
@@ -760,8 +800,11 @@ class KioskApp(App[None]):
         if drift is not None and self.sync_view.clock_drift_s is None:
             from store.clock import drift_message
 
-            self.notify(drift_message(drift, self.config.policy.clock_skew_s, self.lang), severity="warning",
-                        timeout=60)
+            self.notify(
+                drift_message(drift, self.config.policy.clock_skew_s, self.lang),
+                severity="warning",
+                timeout=60,
+            )
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
         """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
@@ -830,13 +873,24 @@ class KioskApp(App[None]):
 
             url = shared[1]
             live = lambda: ChangeListener(url)  # noqa: E731
-        self.push_screen(OfficerCodeScreen(
-            project_id=project.id, project_name=project.name, officer_name=s.officer_name,
-            code_source=code_source_for(key, officer_id=s.officer_id, project_id=project.id,
-                                        validity_s=self.config.codes.validity_s),
-            arrivals=arrivals, live=live,
-            clock=self.now, timezone=project.timezone, lang=self.lang,
-        ))
+        self.push_screen(
+            OfficerCodeScreen(
+                project_id=project.id,
+                project_name=project.name,
+                officer_name=s.officer_name,
+                code_source=code_source_for(
+                    key,
+                    officer_id=s.officer_id,
+                    project_id=project.id,
+                    validity_s=self.config.codes.validity_s,
+                ),
+                arrivals=arrivals,
+                live=live,
+                clock=self.now,
+                timezone=project.timezone,
+                lang=self.lang,
+            )
+        )
 
     # --- the kiosk's event log (store/events.py) ---------------------------------------------------
 
@@ -857,8 +911,14 @@ class KioskApp(App[None]):
 
         s = self.session
         with contextlib.suppress(StoreError):
-            record_event(self.engine, EventKind.QUIT, kiosk_id=self.kiosk_id, at=self.now(),
-                         officer_id=s.officer_id if s else None, project_id=s.project.id if s else None)
+            record_event(
+                self.engine,
+                EventKind.QUIT,
+                kiosk_id=self.kiosk_id,
+                at=self.now(),
+                officer_id=s.officer_id if s else None,
+                project_id=s.project.id if s else None,
+            )
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -886,8 +946,13 @@ def _cause(exc: StoreError) -> StoreError:
 def _view_of(st: StoreSyncStatus) -> SyncView:
     kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
     drift = st.clock_drift_s if st.clock_drifting else None  # shown only beyond [policy] clock_skew_s
-    return SyncView(kind=kind, last_ok=st.last_success_at, offline_since=st.offline_since,
-                    pending=st.pending_total, clock_drift_s=drift)
+    return SyncView(
+        kind=kind,
+        last_ok=st.last_success_at,
+        offline_since=st.offline_since,
+        pending=st.pending_total,
+        clock_drift_s=drift,
+    )
 
 
 def _module_exists(name: str) -> bool:
@@ -927,9 +992,20 @@ def build_app(
     """The officer app over a migrated store, a camera (unopened source or opener; None: scanner only)
     and a code verifier. The same factory serves ``kiosk run``, ``kiosk demo`` and the tests."""
     return KioskApp(
-        config=config, engine=store_engine, camera=frame_source, verifier=verifier, kiosk_id=kiosk_id,
-        clock=clock, decoder=decoder, issuer_key=issuer_key, sync=sync, sync_status=sync_status, demo=demo,
-        image_preview=image_preview, shared=shared, notices=notices,
+        config=config,
+        engine=store_engine,
+        camera=frame_source,
+        verifier=verifier,
+        kiosk_id=kiosk_id,
+        clock=clock,
+        decoder=decoder,
+        issuer_key=issuer_key,
+        sync=sync,
+        sync_status=sync_status,
+        demo=demo,
+        image_preview=image_preview,
+        shared=shared,
+        notices=notices,
     )
 
 
@@ -952,8 +1028,12 @@ def run_app(args: argparse.Namespace) -> int:
 
             project = resolve_project(engine, args.project)
             cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(project.id)})})
-        kiosk_id = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name,
-                                  project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None)
+        kiosk_id = kiosk_identity(
+            engine,
+            kiosk_id=cfg.kiosk.id,
+            name=cfg.kiosk.name,
+            project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None,
+        )
         verifier = verifier_for(cfg, engine)
     except BaseException:
         engine.dispose()
@@ -976,12 +1056,23 @@ def run_app(args: argparse.Namespace) -> int:
     shared = make_engine(url, create=False) if url else None
     worker = sync_worker(cfg, engine, url) if url else None
     if url is None:
-        notices.append(f"{_t('sync_local', 'zh')}：{_t('no_shared', 'zh')}\n"
-                       f"{_t('sync_local', 'en')}: {_t('no_shared', 'en')}")
-    app = build_app(cfg, engine, camera if spec.strip() else None, verifier, kiosk_id=kiosk_id,  # "": scanner only
-                    sync=worker, sync_status=lambda: status(engine, clock_skew_s=cfg.policy.clock_skew_s),
-                    image_preview=terminal_has_images(), issuer_key=issuer_key,
-                    shared=(shared, url) if shared is not None and url else None, notices=notices)
+        notices.append(
+            f"{_t('sync_local', 'zh')}：{_t('no_shared', 'zh')}\n"
+            f"{_t('sync_local', 'en')}: {_t('no_shared', 'en')}"
+        )
+    app = build_app(
+        cfg,
+        engine,
+        camera if spec.strip() else None,
+        verifier,
+        kiosk_id=kiosk_id,  # "": scanner only
+        sync=worker,
+        sync_status=lambda: status(engine, clock_skew_s=cfg.policy.clock_skew_s),
+        image_preview=terminal_has_images(),
+        issuer_key=issuer_key,
+        shared=(shared, url) if shared is not None and url else None,
+        notices=notices,
+    )
     try:
         app.run()
     finally:

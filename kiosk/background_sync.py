@@ -38,6 +38,11 @@ def sync_worker(cfg: Config, local: Engine, url: str, on_report: Listener | None
     from store.sync import SyncWorker
 
     return SyncWorker(
-        local, url, interval_s=cfg.sync.interval_s, face_thumbs=cfg.sync.face_thumbs,
-        photos=cfg.sync.push_photos, clock_skew_s=cfg.policy.clock_skew_s, on_report=on_report,
+        local,
+        url,
+        interval_s=cfg.sync.interval_s,
+        face_thumbs=cfg.sync.face_thumbs,
+        photos=cfg.sync.push_photos,
+        clock_skew_s=cfg.policy.clock_skew_s,
+        on_report=on_report,
     )

@@ -189,7 +189,9 @@ class RetentionSettings(_Section):
     def periods(self) -> Any:
         from store.retention import Periods
 
-        return Periods(self.attendance_days, self.attempts_days, self.photos_days, self.wages_days, self.kiosk_days)
+        return Periods(
+            self.attendance_days, self.attempts_days, self.photos_days, self.wages_days, self.kiosk_days
+        )
 
 
 class BackupSettings(_Section):
@@ -244,7 +246,9 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"{where}：未知设置项 {key}", f"{where}: unknown key {key}") from exc
         msg = err["msg"]
-        raise ConfigError(f"{where}：设置项 {key} 的值无效（{msg}）", f"{where}: bad value for {key}: {msg}") from exc
+        raise ConfigError(
+            f"{where}：设置项 {key} 的值无效（{msg}）", f"{where}: bad value for {key}: {msg}"
+        ) from exc
 
 
 def load_config(path: str | Path | None = None) -> Config:

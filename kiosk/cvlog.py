@@ -41,4 +41,6 @@ def restore(before: Silenced) -> None:
         os.environ[ENV] = before.env
     cv2 = sys.modules.get("cv2")
     if cv2 is not None:
-        cv2.utils.logging.setLogLevel(before.level if before.level is not None else cv2.utils.logging.LOG_LEVEL_WARNING)
+        cv2.utils.logging.setLogLevel(
+            before.level if before.level is not None else cv2.utils.logging.LOG_LEVEL_WARNING
+        )

@@ -41,7 +41,9 @@ class Demo:
     key: IssuerPrivateKey
     verifier: Verifier
     #: the kiosk's own key for the officer's code screen (way A): it may sign officer codes only
-    officer_key: IssuerPrivateKey = field(default_factory=lambda: IssuerPrivateKey.generate(frozenset({Role.OFFICER})))
+    officer_key: IssuerPrivateKey = field(
+        default_factory=lambda: IssuerPrivateKey.generate(frozenset({Role.OFFICER}))
+    )
     summary: dict[str, Any] = field(default_factory=dict)
     workers: int = 300
     seed: int = 1
@@ -66,7 +68,9 @@ class Demo:
 
     def code(self, subject: uuid.UUID, *, role: Role = Role.WORKER, age_s: float = 0.0) -> str:
         at = self.clock() - timedelta(seconds=age_s)
-        return issue_code(self.key, role=role, subject=subject, at=at, validity_s=self.config.codes.validity_s)
+        return issue_code(
+            self.key, role=role, subject=subject, at=at, validity_s=self.config.codes.validity_s
+        )
 
     def prepare(self) -> None:
         """Migrate the store, fill it with seed-demo data, register the demo key's public half."""
@@ -76,13 +80,29 @@ class Demo:
 
         now = self.clock()
         upgrade_engine(self.engine)
-        self.summary = seed_demo(self.engine, workers=self.workers, projects=2, seed=self.seed, examples=200,
-                                 today=local_date(now, self.config.policy.timezone))
-        register_public_key(self.engine, self.key.public_pem(), not_before=now - timedelta(days=30),
-                            note="demo key", actor="demo")
-        register_public_key(self.engine, self.officer_key.public_pem(), not_before=now - timedelta(days=30),
-                            note="demo kiosk key (officer codes only)", roles=self.officer_key.roles,
-                            actor="demo")
+        self.summary = seed_demo(
+            self.engine,
+            workers=self.workers,
+            projects=2,
+            seed=self.seed,
+            examples=200,
+            today=local_date(now, self.config.policy.timezone),
+        )
+        register_public_key(
+            self.engine,
+            self.key.public_pem(),
+            not_before=now - timedelta(days=30),
+            note="demo key",
+            actor="demo",
+        )
+        register_public_key(
+            self.engine,
+            self.officer_key.public_pem(),
+            not_before=now - timedelta(days=30),
+            note="demo kiosk key (officer codes only)",
+            roles=self.officer_key.roles,
+            actor="demo",
+        )
 
     def tokens(self) -> Iterator[str]:
         """The queue at the gate, issued lazily (see the module docstring)."""
@@ -122,29 +142,53 @@ class Demo:
                 yield self.rng.choice(GARBAGE)
 
 
-def make_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
-              card_s: float = 3.0, clock: Callable[[], datetime] = utcnow) -> Demo:
+def make_demo(
+    folder: Path,
+    *,
+    workers: int = 300,
+    seed: int = 1,
+    language: str = "zh",
+    card_s: float = 3.0,
+    clock: Callable[[], datetime] = utcnow,
+) -> Demo:
     """A ready demo store in ``folder`` (which must exist); ``clock`` fixes "today" (tests freeze it)."""
     demo = start_demo(folder, workers=workers, seed=seed, language=language, card_s=card_s, clock=clock)
     demo.prepare()
     return demo
 
 
-def start_demo(folder: Path, *, workers: int = 300, seed: int = 1, language: str = "zh",
-               card_s: float = 3.0, clock: Callable[[], datetime] = utcnow) -> Demo:
+def start_demo(
+    folder: Path,
+    *,
+    workers: int = 300,
+    seed: int = 1,
+    language: str = "zh",
+    card_s: float = 3.0,
+    clock: Callable[[], datetime] = utcnow,
+) -> Demo:
     """The quick half: config, engine (not yet migrated), key and verifier; ``Demo.prepare`` does the rest
     (the demo runs it in the camera's worker, so the screen shows at once)."""
     url = f"sqlite:///{folder / 'demo.db'}"
-    config = parse_config({
-        "language": language,
-        "store": {"local_url": url, "sqlite_synchronous": "NORMAL"},
-        "kiosk": {"name": "演示1号门", "card_s": card_s, "lock_idle_s": 0},
-        "camera": {"source": "simulated", "dedupe_window_s": 3.0},
-    })
+    config = parse_config(
+        {
+            "language": language,
+            "store": {"local_url": url, "sqlite_synchronous": "NORMAL"},
+            "kiosk": {"name": "演示1号门", "card_s": card_s, "lock_idle_s": 0},
+            "camera": {"source": "simulated", "dedupe_window_s": 3.0},
+        }
+    )
     engine = make_engine(url, synchronous="NORMAL")
     key = IssuerPrivateKey.generate()  # stands in for the issuing server (the phones' codes)
     officer_key = IssuerPrivateKey.generate(frozenset({Role.OFFICER}))  # the kiosk's own, officer codes only
     trust = TrustList.of_keys(key, officer_key, not_before=clock() - timedelta(days=30))
     verifier = verifier_for(config, None, extra=trust, clock=clock)  # the demo's keys: not yet in its store
-    return Demo(engine=engine, config=config, key=key, verifier=verifier, officer_key=officer_key, seed=seed,
-                clock=clock, workers=workers)
+    return Demo(
+        engine=engine,
+        config=config,
+        key=key,
+        verifier=verifier,
+        officer_key=officer_key,
+        seed=seed,
+        clock=clock,
+        workers=workers,
+    )

@@ -56,9 +56,15 @@ class NotRecorded(StoreError):
     def as_json(self) -> dict[str, Any]:
         """The headless loop's line for it (the same keys as an attempt's)."""
         return {
-            "t": self.at.isoformat(), "source": self.source, "frame": self.frame, "worker": None,
-            "outcome": "not_recorded", "reason": type(self.cause).__name__, "message_zh": self.zh,
-            "message_en": self.en, "latency_ms": None,
+            "t": self.at.isoformat(),
+            "source": self.source,
+            "frame": self.frame,
+            "worker": None,
+            "outcome": "not_recorded",
+            "reason": type(self.cause).__name__,
+            "message_zh": self.zh,
+            "message_en": self.en,
+            "latency_ms": None,
         }
 
 
@@ -139,10 +145,12 @@ class Gate:
         for i, d in enumerate(codes):
             try:
                 events.append(
-                    self._attempt(d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d)
+                    self._attempt(
+                        d.text, t=frame.t, source=frame.source, frame=frame.index, photo=photo, decoded=d
+                    )
                 )
             except NotRecorded:
-                for later in codes[i + 1:]:  # not tried: the next frame tries them
+                for later in codes[i + 1 :]:  # not tried: the next frame tries them
                     self.dedupe.forget(later.text)
                 raise
         return events
@@ -176,7 +184,13 @@ class Gate:
         return self.handle_frame(Frame(image=image, index=index, t=time.monotonic(), source=source))
 
     def _attempt(
-        self, text: str, *, t: float, source: str, frame: int, photo: tuple[bytes, int, int] | None,
+        self,
+        text: str,
+        *,
+        t: float,
+        source: str,
+        frame: int,
+        photo: tuple[bytes, int, int] | None,
         decoded: Decoded | None,
     ) -> GateEvent:
         at = self.clock()
@@ -187,8 +201,16 @@ class Gate:
                 result = self._refuse(exc.reason, at, text, photo)
             else:
                 result = self.service.sign_in(
-                    who.subject, self.project_id, way=Way.B, at=at, kiosk_id=self.kiosk_id,
-                    officer_id=self.officer_id, kid=who.kid, token=text, photo=photo, latency_from=t,
+                    who.subject,
+                    self.project_id,
+                    way=Way.B,
+                    at=at,
+                    kiosk_id=self.kiosk_id,
+                    officer_id=self.officer_id,
+                    kid=who.kid,
+                    token=text,
+                    photo=photo,
+                    latency_from=t,
                 )
         latency_ms = (time.monotonic() - t) * 1000.0
         return GateEvent(at, source, frame, result, latency_ms, decoded)
@@ -208,6 +230,12 @@ class Gate:
         self, reason: Reason, at: datetime, text: str, photo: tuple[bytes, int, int] | None
     ) -> SignInResult:
         return self.service.record_refusal(
-            reason, project_id=self.project_id, way=Way.B, at=at, kiosk_id=self.kiosk_id,
-            officer_id=self.officer_id, token=text, photo=photo,
+            reason,
+            project_id=self.project_id,
+            way=Way.B,
+            at=at,
+            kiosk_id=self.kiosk_id,
+            officer_id=self.officer_id,
+            token=text,
+            photo=photo,
         )

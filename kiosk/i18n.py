@@ -65,7 +65,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "cam_connecting": ("摄像头连接中", "Camera connecting"),
     "cam_connected": ("摄像头正常", "Camera connected"),
     "cam_reconnecting": ("摄像头断开，正在重连…", "Camera lost, reconnecting…"),
-    "cam_failed": ("摄像头故障：请检查连线，或改用扫码枪", "Camera failed: check the cable, or use the scanner"),
+    "cam_failed": (
+        "摄像头故障：请检查连线，或改用扫码枪",
+        "Camera failed: check the cable, or use the scanner",
+    ),
     "cam_ended": ("视频已播放完：可用扫码枪继续", "End of the video: the scanner still works"),
     "cam_none": ("无摄像头：请用扫码枪", "No camera: use the scanner"),
     "no_picture": ("无画面", "no picture"),
@@ -76,8 +79,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "sync_offline": ("离线（自 {since}）", "offline since {since}"),
     "sync_never": ("尚未同步", "not synced yet"),
     "sync_pending": ("待上传 {n}", "{n} to push"),
-    "no_shared": ("未设置共享数据库（[store] shared_url），签到只记在本机",
-                  "no shared database is set ([store] shared_url): sign-ins stay on this kiosk"),
+    "no_shared": (
+        "未设置共享数据库（[store] shared_url），签到只记在本机",
+        "no shared database is set ([store] shared_url): sign-ins stay on this kiosk",
+    ),
     "ago_s": ("{n} 秒前", "{n} s ago"),
     "ago_m": ("{n} 分钟前", "{n} min ago"),
     "ago_h": ("{n} 小时前", "{n} h ago"),
@@ -92,8 +97,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # --- dialogs ---------------------------------------------------------------------------------
     "quit_question": ("确定退出签到终端？", "Quit the sign-in kiosk?"),
     "quit_keys": ("Y 或 Ctrl+Q：退出　N 或 Esc：取消", "Y or Ctrl+Q: quit   N or Esc: cancel"),
-    "project_only_one": ("您只负责本项目（{name}），无需切换", "You are assigned to this project only ({name}): nothing to change"),
-    "project_locked": ("请先出示签到员码解锁，再切换项目", "Unlock with your officer code first, then change the project"),
+    "project_only_one": (
+        "您只负责本项目（{name}），无需切换",
+        "You are assigned to this project only ({name}): nothing to change",
+    ),
+    "project_locked": (
+        "请先出示签到员码解锁，再切换项目",
+        "Unlock with your officer code first, then change the project",
+    ),
     "quit_yes": ("退出", "Quit"),
     "quit_no": ("取消", "Cancel"),
     "help_title": ("帮助", "Help"),

@@ -18,8 +18,9 @@ from store.models import Kiosk, Project, SyncState
 from store.sync_state import KIOSK_ID as KEY
 
 
-def kiosk_identity(engine: Engine, *, kiosk_id: str = "", name: str = "1号门",
-                   project_id: uuid.UUID | None = None) -> uuid.UUID:
+def kiosk_identity(
+    engine: Engine, *, kiosk_id: str = "", name: str = "1号门", project_id: uuid.UUID | None = None
+) -> uuid.UUID:
     with translate_errors(str(engine.url)), write_session(engine) as s:
         if kiosk_id:
             kid = uuid.UUID(kiosk_id)

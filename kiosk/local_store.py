@@ -35,8 +35,10 @@ def ensure_folder(url: str) -> None:
     try:
         private_folder(folder)  # 0700 whatever the umask, and an existing folder of ours tightened
     except OSError as exc:
-        raise StoreError(f"无法创建数据文件夹：{folder}（{exc.strerror}）",
-                         f"Cannot make the data folder {folder}: {exc.strerror}") from exc
+        raise StoreError(
+            f"无法创建数据文件夹：{folder}（{exc.strerror}）",
+            f"Cannot make the data folder {folder}: {exc.strerror}",
+        ) from exc
 
 
 def open_local_store(cfg: Config) -> Engine:

@@ -77,8 +77,9 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                       encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
     except OSError:
         return None
     handler.setFormatter(logging.Formatter(FORMAT))

@@ -64,7 +64,10 @@ ArrivalSource = Callable[[date], "list[Arrival]"]
 
 _T = {
     "title": ("方式一：请工人用手机扫码签到", "Way A: workers scan this code with their phones"),
-    "left": ("有效期剩余 {s} 秒 · 剩 {r} 秒时自动换新码", "{s} s left · a new code comes {r} s before the end"),
+    "left": (
+        "有效期剩余 {s} 秒 · 剩 {r} 秒时自动换新码",
+        "{s} s left · a new code comes {r} s before the end",
+    ),
     "arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
     "none": ("暂无", "none yet"),
     "error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
@@ -240,8 +243,13 @@ class OfficerCodeScreen(Screen[None]):
     def today(self) -> date:
         return local_date(self.clock(), self.tz)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="way-a-arrivals",
-          description="read the day's way-A arrivals")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="way-a-arrivals",
+        description="read the day's way-A arrivals",
+    )
     def refresh_arrivals(self) -> None:
         from store.errors import StoreError
 
@@ -260,13 +268,20 @@ class OfficerCodeScreen(Screen[None]):
         tz = zone(self.tz)
         for a in msg.rows:
             dist = "" if a.distance_m is None else f"{a.distance_m:.0f} m"
-            table.add_row(*map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
-                          key=str(a.attendance_id))
+            table.add_row(
+                *map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
+                key=str(a.attendance_id),
+            )
         self.query_one("#arrivals-title", Label).update(tr("arrivals", self.lang, n=len(msg.rows)))
         self._schedule_poll()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="way-a-live",
-          description="listen for changes of the shared database")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="way-a-live",
+        description="listen for changes of the shared database",
+    )
     def watch_changes(self) -> None:
         """Wake the list when the database changes (PostgreSQL NOTIFY, store/live.py); ends with the screen."""
         assert self.live is not None
@@ -300,16 +315,18 @@ def qr_text(token: str, *, big: bool = False, border: int = 2) -> list[str]:
     return ["".join("██" if dark else "  " for dark in row) for row in qr_matrix(token, border=border)]
 
 
-def code_source_for(key: IssuerPrivateKey, *, officer_id: uuid.UUID, project_id: uuid.UUID,
-                    validity_s: int = 120) -> CodeSource:
+def code_source_for(
+    key: IssuerPrivateKey, *, officer_id: uuid.UUID, project_id: uuid.UUID, validity_s: int = 120
+) -> CodeSource:
     """A ``CodeSource`` issuing the officer's code for the project with the issuer ``key`` (store/keys.py)."""
     from store.codes import issue_code
     from store.reasons import Role
 
     def make(at: datetime) -> ShownCode:
         at = as_utc(at).replace(microsecond=0)  # codes carry whole seconds
-        token = issue_code(key, role=Role.OFFICER, subject=officer_id, project=project_id, at=at,
-                           validity_s=validity_s)
+        token = issue_code(
+            key, role=Role.OFFICER, subject=officer_id, project=project_id, at=at, validity_s=validity_s
+        )
         return ShownCode(token=token, issued_at=at, expires_at=at + timedelta(seconds=validity_s))
 
     return make

@@ -99,7 +99,12 @@ class PhoneApp(App[None]):
         """Make a new code now and show it."""
         at = as_utc(self.clock())
         self.token = issue_code(
-            self.key, role=self.role, subject=self.subject, project=self.project, at=at, validity_s=self.validity_s
+            self.key,
+            role=self.role,
+            subject=self.subject,
+            project=self.project,
+            at=at,
+            validity_s=self.validity_s,
         )
         self.expires_at = parse_code(self.token).expires_at
         self.renewals += 1

@@ -25,8 +25,9 @@ class RecentAttempt:
     reason: Reason | None
 
 
-def recent_attempts(engine: Engine, project_id: uuid.UUID, on: date, *, kiosk_id: uuid.UUID | None = None,
-                    limit: int = 20) -> list[RecentAttempt]:
+def recent_attempts(
+    engine: Engine, project_id: uuid.UUID, on: date, *, kiosk_id: uuid.UUID | None = None, limit: int = 20
+) -> list[RecentAttempt]:
     """Newest first: the day's attempts on the project (at this kiosk when ``kiosk_id`` is given)."""
     query = (
         select(SignInAttempt.at, Worker.name, SignInAttempt.outcome, SignInAttempt.reason)

@@ -112,7 +112,12 @@ class ServiceReport:
         return all(s.get("ok", True) for s in self.steps if s.get("required", True))
 
     def as_dict(self) -> dict[str, object]:
-        return {"unit": str(self.unit), "autostart": str(self.desktop), "systemd": self.systemd, "steps": self.steps}
+        return {
+            "unit": str(self.unit),
+            "autostart": str(self.desktop),
+            "systemd": self.systemd,
+            "steps": self.steps,
+        }
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -173,8 +178,13 @@ def uninstall(*, runner: Runner | None = None) -> ServiceReport:
 def state(*, runner: Runner | None = None) -> dict[str, object]:
     unit, desk = unit_path(), desktop_path()
     run = _systemd(runner)
-    out: dict[str, object] = {"unit": str(unit), "unit_installed": unit.exists(), "autostart": str(desk),
-                              "autostart_installed": desk.exists(), "systemd": run is not None}
+    out: dict[str, object] = {
+        "unit": str(unit),
+        "unit_installed": unit.exists(),
+        "autostart": str(desk),
+        "autostart_installed": desk.exists(),
+        "systemd": run is not None,
+    }
     if unit.exists():
         out["command"] = shlex.join(exec_start(unit))
     if run is not None:

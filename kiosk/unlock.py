@@ -87,7 +87,11 @@ def check_officer(
         projects: list[Project] = []
         for pid in candidates:
             p = s.get(Project, pid)
-            if p is not None and p.deleted_at is None and officer_assigned(s, officer.id, pid, local_date(at, p.timezone or timezone)):
+            if (
+                p is not None
+                and p.deleted_at is None
+                and officer_assigned(s, officer.id, pid, local_date(at, p.timezone or timezone))
+            ):
                 projects.append(p)
         if not projects:
             return UnlockRefused(Reason.OFFICER_NOT_ASSIGNED, officer.name, officer_id=officer.id)
@@ -99,7 +103,12 @@ def check_officer(
             if not inside:
                 err = errors[projects[0].id]
                 assert err is not None
-                return UnlockRefused(Reason.KIOSK_OUTSIDE_RANGE, officer.name, err.zh, err.en, officer_id=officer.id)
+                return UnlockRefused(
+                    Reason.KIOSK_OUTSIDE_RANGE, officer.name, err.zh, err.en, officer_id=officer.id
+                )
             projects = inside
-        choices = tuple(ProjectChoice(p.id, p.name, p.timezone or timezone) for p in sorted(projects, key=lambda p: p.name))
+        choices = tuple(
+            ProjectChoice(p.id, p.name, p.timezone or timezone)
+            for p in sorted(projects, key=lambda p: p.name)
+        )
         return Unlock(officer.id, officer.name, choices)

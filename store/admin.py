@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.db import session as open_session
 from store.db import translate_errors
@@ -72,8 +72,16 @@ def list_workers(engine: Engine, query: str = "", *, limit: int = 500) -> list[W
     stmt = stmt.order_by(Worker.name, Worker.id).limit(limit)  # type: ignore[arg-type]
     with translate_errors(str(engine.url)), open_session(engine) as s:
         return [
-            WorkerRow(w.id, w.name, w.id_number_masked, w.sex, w.birth_date, w.mobile,
-                      w.realname_verified_at is not None, w.has_bank_card)
+            WorkerRow(
+                w.id,
+                w.name,
+                w.id_number_masked,
+                w.sex,
+                w.birth_date,
+                w.mobile,
+                w.realname_verified_at is not None,
+                w.has_bank_card,
+            )
             for w in s.exec(stmt)
         ]
 
@@ -102,11 +110,14 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
             return None
         f = WorkerFile(worker=w)
         for front, back in s.exec(
-            select(IdentityDocument.front_image.is_not(None), IdentityDocument.back_image.is_not(None))  # type: ignore[union-attr]
-            .where(IdentityDocument.worker_id == worker_id)
+            select(IdentityDocument.front_image.is_not(None), IdentityDocument.back_image.is_not(None)).where(  # type: ignore[union-attr]
+                IdentityDocument.worker_id == worker_id
+            )
         ):
             f.id_front, f.id_back = f.id_front or bool(front), f.id_back or bool(back)
-        for fc in s.exec(select(FaceCheck).where(FaceCheck.worker_id == worker_id).order_by(FaceCheck.created_at)):  # type: ignore[arg-type]
+        for fc in s.exec(
+            select(FaceCheck).where(FaceCheck.worker_id == worker_id).order_by(col(FaceCheck.created_at))
+        ):
             f.face_photos += 1
             if fc.verified:
                 f.face_verified_by, f.face_verified_at = fc.verified_by, fc.verified_at
@@ -114,10 +125,13 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
         for b in f.bank_cards:
             s.expunge(b)
             b.card_number = None  # the screen never holds the full number
-        f.health = list(s.exec(
-            select(HealthCheck).where(HealthCheck.worker_id == worker_id, _live(HealthCheck))  # type: ignore[arg-type]
-            .order_by(HealthCheck.checked_on.desc())  # type: ignore[attr-defined]
-        ))
+        f.health = list(
+            s.exec(
+                select(HealthCheck)
+                .where(HealthCheck.worker_id == worker_id, _live(HealthCheck))  # type: ignore[arg-type]
+                .order_by(HealthCheck.checked_on.desc())  # type: ignore[attr-defined]
+            )
+        )
         rows = s.exec(
             select(Employment, Employer.name, Project.name)
             .join(Employer, Employer.id == Employment.employer_id)  # type: ignore[arg-type]
@@ -127,8 +141,12 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
         )
         f.employments = [(e, en, pn) for e, en, pn in rows]
         for kind, model in (("realname", RealnameSubmission), ("bank_card", BankCardSubmission)):
-            f.waiting += [(kind, at) for at in s.exec(
-                select(model.submitted_at).where(model.worker_id == worker_id, model.status == "pending"))]  # Status.PENDING
+            f.waiting += [
+                (kind, at)
+                for at in s.exec(
+                    select(model.submitted_at).where(model.worker_id == worker_id, model.status == "pending")
+                )
+            ]  # Status.PENDING
         return f
 
 
@@ -137,11 +155,13 @@ def images_of(engine: Engine, worker_id: uuid.UUID) -> tuple[bytes | None, bytes
     with translate_errors(str(engine.url)), open_session(engine) as s:
         front = s.exec(
             select(IdentityDocument.front_image).where(
-                IdentityDocument.worker_id == worker_id, IdentityDocument.front_image.is_not(None)  # type: ignore[union-attr]
+                IdentityDocument.worker_id == worker_id,
+                IdentityDocument.front_image.is_not(None),  # type: ignore[union-attr]
             )
         ).first()
         photo = s.exec(
-            select(FaceCheck.photo).where(FaceCheck.worker_id == worker_id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
+            select(FaceCheck.photo)
+            .where(FaceCheck.worker_id == worker_id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
             .order_by(FaceCheck.created_at.desc())  # type: ignore[attr-defined]
         ).first()
         return front, photo
@@ -193,13 +213,15 @@ def readiness(engine: Engine, worker_id: uuid.UUID, policy: Policy, on: date) ->
     """For each project the worker is employed on (or none, when he has no employment), the verdict of
     every sign-in rule on ``on``."""
     with translate_errors(str(engine.url)), open_session(engine) as s:
-        projects = list(s.exec(
-            select(Project.id, Project.name)
-            .join(Employment, Employment.project_id == Project.id)  # type: ignore[arg-type]
-            .where(Employment.worker_id == worker_id, _live(Employment), _live(Project))  # type: ignore[arg-type]
-            .distinct()
-            .order_by(Project.name)
-        ))
+        projects = list(
+            s.exec(
+                select(Project.id, Project.name)
+                .join(Employment, Employment.project_id == Project.id)  # type: ignore[arg-type]
+                .where(Employment.worker_id == worker_id, _live(Employment), _live(Project))  # type: ignore[arg-type]
+                .distinct()
+                .order_by(Project.name)
+            )
+        )
         steps = _steps(s, worker_id)
         targets: list[tuple[uuid.UUID | None, str | None]] = [(p, n) for p, n in projects] or [(None, None)]
         out = []
@@ -215,12 +237,17 @@ def readiness(engine: Engine, worker_id: uuid.UUID, policy: Policy, on: date) ->
 
 def _steps(s: Session, worker_id: uuid.UUID) -> tuple[Check, ...]:
     front = s.exec(
-        select(func.count()).select_from(IdentityDocument).where(
-            IdentityDocument.worker_id == worker_id, IdentityDocument.front_image.is_not(None)  # type: ignore[union-attr]
+        select(func.count())
+        .select_from(IdentityDocument)
+        .where(
+            IdentityDocument.worker_id == worker_id,
+            IdentityDocument.front_image.is_not(None),  # type: ignore[union-attr]
         )
     ).one()
     faces = s.exec(
-        select(func.count()).select_from(FaceCheck).where(FaceCheck.worker_id == worker_id, FaceCheck.faces_found == 1)
+        select(func.count())
+        .select_from(FaceCheck)
+        .where(FaceCheck.worker_id == worker_id, FaceCheck.faces_found == 1)
     ).one()
     return (
         Check("id_images", "身份证图片", "ID card images", passed=bool(front)),

@@ -45,8 +45,12 @@ class BackupResult:
     removed: list[Path]
 
     def as_dict(self) -> dict[str, object]:
-        return {"backup": str(self.path), "bytes": self.bytes, "kept": [str(p) for p in self.kept],
-                "removed": [str(p) for p in self.removed]}
+        return {
+            "backup": str(self.path),
+            "bytes": self.bytes,
+            "kept": [str(p) for p in self.kept],
+            "removed": [str(p) for p in self.removed],
+        }
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -103,8 +107,15 @@ def backups_of(stem: str, folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if pat.match(p.name))
 
 
-def backup(source: Path, out_dir: Path, *, keep: int = 7, now: datetime | None = None, stem: str | None = None,
-           prune: bool = True) -> BackupResult:
+def backup(
+    source: Path,
+    out_dir: Path,
+    *,
+    keep: int = 7,
+    now: datetime | None = None,
+    stem: str | None = None,
+    prune: bool = True,
+) -> BackupResult:
     """A consistent copy of ``source`` in ``out_dir``; keeps the newest ``keep`` (see the module's text)."""
     source, out_dir = Path(source), Path(out_dir)
     if not source.is_file():
@@ -112,8 +123,10 @@ def backup(source: Path, out_dir: Path, *, keep: int = 7, now: datetime | None =
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BackupError(f"无法创建备份文件夹：{out_dir}（{exc.strerror}）",
-                          f"Cannot make the backup folder {out_dir}: {exc}") from exc
+        raise BackupError(
+            f"无法创建备份文件夹：{out_dir}（{exc.strerror}）",
+            f"Cannot make the backup folder {out_dir}: {exc}",
+        ) from exc
     stem = stem or source.stem
     stamp = as_utc(now or utcnow()).strftime(_STAMP)
     final = out_dir / f"{stem}-{stamp}.db"
@@ -140,7 +153,9 @@ def backup(source: Path, out_dir: Path, *, keep: int = 7, now: datetime | None =
     except sqlite3.OperationalError as exc:
         raise BackupError(f"备份失败：{exc}", f"The backup failed: {exc}") from exc
     except OSError as exc:
-        raise BackupError(f"无法写入备份：{final}（{exc.strerror}）", f"Cannot write the backup {final}: {exc}") from exc
+        raise BackupError(
+            f"无法写入备份：{final}（{exc.strerror}）", f"Cannot write the backup {final}: {exc}"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     removed: list[Path] = []
@@ -169,12 +184,17 @@ def check_backup(path: Path) -> str:
         raise BackupError(f"找不到备份文件：{path}", f"The backup file does not exist: {path}")
     check = integrity(path)
     if check != "ok":
-        raise BackupError(f"备份文件已损坏，不能恢复：{check}", f"The backup file is damaged and cannot be restored: {check}")
+        raise BackupError(
+            f"备份文件已损坏，不能恢复：{check}",
+            f"The backup file is damaged and cannot be restored: {check}",
+        )
     conn = _connect(path, readonly=True)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"alembic_version", "syncstate", "signinattempt"} <= tables:
-            raise BackupError(f"这不是签到终端的数据库备份：{path}", f"This is not a backup of a kiosk's store: {path}")
+            raise BackupError(
+                f"这不是签到终端的数据库备份：{path}", f"This is not a backup of a kiosk's store: {path}"
+            )
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     finally:
         conn.close()
@@ -227,5 +247,7 @@ def restore(backup_file: Path, target: Path, *, safety_dir: Path, now: datetime 
             engine.dispose()
     check = integrity(target)
     if check != "ok":  # pragma: no cover - the copy of a sound file
-        raise BackupError(f"恢复后的数据库校验失败：{check}", f"The restored store failed its integrity check: {check}")
+        raise BackupError(
+            f"恢复后的数据库校验失败：{check}", f"The restored store failed its integrity check: {check}"
+        )
     return Checked(revision, migrated)

@@ -60,22 +60,32 @@ def drift_message(drift_s: float | None, skew_s: float, lang: str = "zh") -> str
     """The clock in plain words, for ``kiosk sync --status``, ``kiosk doctor`` and the officer's screen."""
     en = lang == "en"
     if drift_s is None:
-        return ("Not checked: a SQLite shared database has no clock of its own" if en
-                else "未核对：共享数据库为 SQLite 文件，没有自己的时钟")
+        return (
+            "Not checked: a SQLite shared database has no clock of its own"
+            if en
+            else "未核对：共享数据库为 SQLite 文件，没有自己的时钟"
+        )
     amount = spoken(drift_s, lang)
     if not drifting(drift_s, skew_s):
-        return (f"In step with the shared database (within {amount})" if en
-                else f"与共享数据库时间一致（相差 {amount}）")
+        return (
+            f"In step with the shared database (within {amount})"
+            if en
+            else f"与共享数据库时间一致（相差 {amount}）"
+        )
     if en:
         way = "ahead of" if drift_s > 0 else "behind"
         refused = "not yet valid" if drift_s > 0 else "expired (and expired ones accepted)"
-        return (f"This kiosk's clock is {amount} {way} the shared database's, more than the {int(skew_s)} s "
-                f"allowed: workers' codes would be refused as {refused}. Set the time of this computer "
-                "(turn on automatic time).")
+        return (
+            f"This kiosk's clock is {amount} {way} the shared database's, more than the {int(skew_s)} s "
+            f"allowed: workers' codes would be refused as {refused}. Set the time of this computer "
+            "(turn on automatic time)."
+        )
     way = "快" if drift_s > 0 else "慢"
     refused = "“尚未生效”" if drift_s > 0 else "“已过期”（过期的码反而可能通过）"
-    return (f"本机时钟比共享数据库{way} {amount}，超过允许的 {int(skew_s)} 秒：工人的建设码会被误判为{refused}。"
-            "请校准本机时间（开启自动对时）。")
+    return (
+        f"本机时钟比共享数据库{way} {amount}，超过允许的 {int(skew_s)} 秒：工人的建设码会被误判为{refused}。"
+        "请校准本机时间（开启自动对时）。"
+    )
 
 
 def short_warning(drift_s: float, lang: str = "zh") -> str:

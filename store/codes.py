@@ -222,7 +222,7 @@ def parse_code(token: str) -> ParsedCode:
     text = token.strip()
     if not text.startswith(PREFIX):
         raise _invalid("not a personal code")
-    body = text[len(PREFIX):]
+    body = text[len(PREFIX) :]
     raw_len = _BODY_CHARS.get(len(body))
     if raw_len is None or not _BASE32.fullmatch(body):
         raise _invalid("malformed body")
@@ -245,7 +245,7 @@ def parse_code(token: str) -> ParsedCode:
     offset = _HEAD.size
     project = None
     if has_project:
-        project = uuid.UUID(bytes=payload[offset:offset + 16])
+        project = uuid.UUID(bytes=payload[offset : offset + 16])
         offset += 16
     issued_ts, validity_s, kid = _TAIL.unpack_from(payload, offset)
     if not 1 <= validity_s <= MAX_VALIDITY_S:
@@ -298,8 +298,14 @@ class TrustList:
         self._keys[k.kid] = k
 
     @staticmethod
-    def _entry(kid: str, raw: bytes, not_before: datetime, not_after: datetime | None,
-               revoked_at: datetime | None, roles: frozenset[Role] = ALL_ROLES) -> TrustedKey:
+    def _entry(
+        kid: str,
+        raw: bytes,
+        not_before: datetime,
+        not_after: datetime | None,
+        revoked_at: datetime | None,
+        roles: frozenset[Role] = ALL_ROLES,
+    ) -> TrustedKey:
         return TrustedKey(
             kid=kid,
             public_key=Ed25519PublicKey.from_public_bytes(bytes(raw)),
@@ -318,7 +324,9 @@ class TrustList:
         for r in list_keys(engine):
             try:
                 entries.append(
-                    cls._entry(r.kid, r.public_key, r.not_before, r.not_after, r.revoked_at, parse_roles(r.roles))
+                    cls._entry(
+                        r.kid, r.public_key, r.not_before, r.not_after, r.revoked_at, parse_roles(r.roles)
+                    )
                 )
             except (ValueError, ValidationError):
                 continue  # a damaged row is no trusted key

@@ -77,7 +77,8 @@ def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, crea
         port = "invalid literal for int()" in str(exc)
         raise DatabaseUnavailable(
             f"数据库地址格式错误：{redact(url)}" + ("（端口必须是数字）" if port else ""),
-            f"Malformed database URL: {redact(url)}" + (" (the port must be a number)" if port else f" ({exc})"),
+            f"Malformed database URL: {redact(url)}"
+            + (" (the port must be a number)" if port else f" ({exc})"),
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -184,8 +185,12 @@ def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
 def pg_connect_args() -> dict[str, Any]:
     """libpq settings of every shared connection: the timeouts and keep-alives of the module doc."""
     return {
-        "connect_timeout": CONNECT_TIMEOUT_S, "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
-        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
         "tcp_user_timeout": 30_000,
     }
 
@@ -200,11 +205,14 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) 
         parent = Path(database).parent
         if not parent.is_dir():
             raise DatabaseUnavailable(
-                f"数据库文件所在的文件夹不存在：{parent}", f"The folder of the database file does not exist: {parent}"
+                f"数据库文件所在的文件夹不存在：{parent}",
+                f"The folder of the database file does not exist: {parent}",
             )
         if Path(database).is_dir():
-            raise DatabaseUnavailable(f"这是文件夹，不是数据库文件：{database}",
-                                      f"This is a folder, not a database file: {database}")
+            raise DatabaseUnavailable(
+                f"这是文件夹，不是数据库文件：{database}",
+                f"This is a folder, not a database file: {database}",
+            )
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if not create and not in_memory:
         # opened read-write, never created: a file removed behind our back is an error, not a new empty file
@@ -305,7 +313,8 @@ def translate_errors(url: str = "") -> Iterator[None]:
             ) from exc
         if "locked" in low or "busy" in low:
             raise DatabaseLocked(
-                f"数据库文件被其他程序占用，请稍后重试：{where}", f"The database file is locked by another program: {where}"
+                f"数据库文件被其他程序占用，请稍后重试：{where}",
+                f"The database file is locked by another program: {where}",
             ) from exc
         if "no such table" in low or ("does not exist" in low and "relation" in low):
             from store.migrate import upgrade_command
@@ -353,7 +362,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def open_store(url: str, *, synchronous: str = "FULL", require_schema: bool = True, create: bool = False) -> Engine:
+def open_store(
+    url: str, *, synchronous: str = "FULL", require_schema: bool = True, create: bool = False
+) -> Engine:
     """Open a database for use: connect once, and check that its schema is at the latest migration.
 
     A SQLite file that does not exist is an error (never made empty here: see ``make_engine``)."""

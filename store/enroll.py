@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from store.models import (
     AuditLog,
@@ -49,11 +49,15 @@ def _parents_first(session: Session, *parents: object) -> None:
         session.flush()
 
 
-def audit(session: Session, actor: str, action: str, table: str, row_id: uuid.UUID | None, detail: str = "") -> None:
+def audit(
+    session: Session, actor: str, action: str, table: str, row_id: uuid.UUID | None, detail: str = ""
+) -> None:
     session.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id, detail=detail or None))
 
 
-def add_employer(*, session: Session, name: str, credit_code: str | None = None, actor: str = SYSTEM) -> Employer:
+def add_employer(
+    *, session: Session, name: str, credit_code: str | None = None, actor: str = SYSTEM
+) -> Employer:
     e = Employer(name=validate_name(name), credit_code=credit_code)
     session.add(e)
     audit(session, actor, "create", "employer", e.id)
@@ -73,8 +77,13 @@ def add_project(
     actor: str = SYSTEM,
 ) -> Project:
     p = Project(
-        name=validate_name(name), latitude=latitude, longitude=longitude, radius_m=radius_m,
-        address=address, timezone=timezone, polygon=polygon,
+        name=validate_name(name),
+        latitude=latitude,
+        longitude=longitude,
+        radius_m=radius_m,
+        address=address,
+        timezone=timezone,
+        polygon=polygon,
     )
     session.add(p)
     audit(session, actor, "create", "project", p.id)
@@ -121,7 +130,12 @@ def verify_realname(*, session: Session, worker: Worker, by: str, at: datetime |
 
 
 def add_bank_card(
-    *, session: Session, worker: Worker, bank_name: str, card_number: str, holder_name: str | None = None,
+    *,
+    session: Session,
+    worker: Worker,
+    bank_name: str,
+    card_number: str,
+    holder_name: str | None = None,
     actor: str = SYSTEM,
 ) -> tuple[BankCard, list[str]]:
     """A card in the worker's own name (wages go to his own account). Returns the card and warnings."""
@@ -132,11 +146,17 @@ def add_bank_card(
     holder = (holder_name or worker.name).strip()
     if holder != worker.name:
         raise ValidationError(
-            "holder_name", "持卡人必须是工人本人", "The card holder must be the worker himself (wages go to his own account)"
+            "holder_name",
+            "持卡人必须是工人本人",
+            "The card holder must be the worker himself (wages go to his own account)",
         )
     card = BankCard(
-        worker_id=worker.id, bank_name=bank_name, card_number=number, card_masked=mask_card_number(number),
-        holder_name=holder, luhn_ok=not warnings,
+        worker_id=worker.id,
+        bank_name=bank_name,
+        card_number=number,
+        card_masked=mask_card_number(number),
+        holder_name=holder,
+        luhn_ok=not warnings,
     )
     worker.has_bank_card = True
     session.add(card)
@@ -145,7 +165,9 @@ def add_bank_card(
     return card, warnings
 
 
-def add_health_institution(*, session: Session, name: str, district: str | None = None, actor: str = SYSTEM) -> HealthInstitution:
+def add_health_institution(
+    *, session: Session, name: str, district: str | None = None, actor: str = SYSTEM
+) -> HealthInstitution:
     h = HealthInstitution(name=validate_name(name), district=district)
     session.add(h)
     audit(session, actor, "create", "healthinstitution", h.id)
@@ -168,15 +190,23 @@ def add_health_check(
 
     if institution is None and not (institution_other or "").strip():
         raise ValidationError(
-            "institution", "请选择体检机构，或选择“其他”并填写名称", "Pick a health-check institution, or 'other' with its name"
+            "institution",
+            "请选择体检机构，或选择“其他”并填写名称",
+            "Pick a health-check institution, or 'other' with its name",
         )
     if valid_until is not None and valid_until < checked_on:
-        raise ValidationError("valid_until", "有效期不能早于体检日期", "Valid-until cannot be before the check date")
+        raise ValidationError(
+            "valid_until", "有效期不能早于体检日期", "Valid-until cannot be before the check date"
+        )
     _parents_first(session, worker, institution)
     h = HealthCheck(
-        worker_id=worker.id, institution_id=institution.id if institution else None,
-        institution_other=None if institution else institution_other, checked_on=checked_on,
-        passed=passed, valid_until=valid_until, result_note=result_note,
+        worker_id=worker.id,
+        institution_id=institution.id if institution else None,
+        institution_other=None if institution else institution_other,
+        checked_on=checked_on,
+        passed=passed,
+        valid_until=valid_until,
+        result_note=result_note,
     )
     session.add(h)
     audit(session, actor, "create", "healthcheck", h.id)
@@ -198,18 +228,27 @@ def add_employment(
     from store.errors import ValidationError
 
     if end_date is not None and end_date < start_date:
-        raise ValidationError("end_date", "结束日期不能早于开始日期", "End date cannot be before the start date")
+        raise ValidationError(
+            "end_date", "结束日期不能早于开始日期", "End date cannot be before the start date"
+        )
     _parents_first(session, worker, employer, project)
     e = Employment(
-        worker_id=worker.id, employer_id=employer.id, project_id=project.id, team=team, trade=trade,
-        start_date=start_date, end_date=end_date,
+        worker_id=worker.id,
+        employer_id=employer.id,
+        project_id=project.id,
+        team=team,
+        trade=trade,
+        start_date=start_date,
+        end_date=end_date,
     )
     session.add(e)
     audit(session, actor, "create", "employment", e.id)
     return e
 
 
-def confirm_employment(*, session: Session, employment: Employment, at: datetime | None = None, actor: str = SYSTEM) -> None:
+def confirm_employment(
+    *, session: Session, employment: Employment, at: datetime | None = None, actor: str = SYSTEM
+) -> None:
     """聘用信息确认: the worker confirmed his employment (on his phone, or in person)."""
     employment.confirmed_at = at or utcnow()
     session.add(employment)
@@ -224,18 +263,29 @@ def add_officer(*, session: Session, name: str, mobile: str | None = None, actor
 
 
 def assign_officer(
-    *, session: Session, officer: Officer, project: Project, start_date: date | None = None,
-    end_date: date | None = None, actor: str = SYSTEM,
+    *,
+    session: Session,
+    officer: Officer,
+    project: Project,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    actor: str = SYSTEM,
 ) -> OfficerAssignment:
     _parents_first(session, officer, project)
-    a = OfficerAssignment(officer_id=officer.id, project_id=project.id, start_date=start_date, end_date=end_date)
+    a = OfficerAssignment(
+        officer_id=officer.id, project_id=project.id, start_date=start_date, end_date=end_date
+    )
     session.add(a)
     audit(session, actor, "create", "officerassignment", a.id)
     return a
 
 
 def confirm_employment_of_worker(
-    *, session: Session, employment_id: uuid.UUID, worker_id: uuid.UUID, at: datetime | None = None,
+    *,
+    session: Session,
+    employment_id: uuid.UUID,
+    worker_id: uuid.UUID,
+    at: datetime | None = None,
     actor: str | None = None,
 ) -> Employment:
     """聘用信息确认 by the worker himself (his phone, his verified code): the employment must be his.
@@ -248,7 +298,9 @@ def confirm_employment_of_worker(
     if e is None or e.deleted_at is not None:
         raise ValidationError("employment", "查无此聘用记录", "No such employment")
     if e.worker_id != worker_id:
-        raise ValidationError("employment", "该聘用记录不属于此工人", "This employment belongs to another worker")
+        raise ValidationError(
+            "employment", "该聘用记录不属于此工人", "This employment belongs to another worker"
+        )
     if e.confirmed_at is None:
         confirm_employment(session=session, employment=e, at=at, actor=actor or f"worker:{worker_id}")
     return e
@@ -257,7 +309,9 @@ def confirm_employment_of_worker(
 # --- administration: edits, documents, faces (the admin app, issue 10) ------------------------------
 
 
-def update_fields(*, session: Session, row: SQLModel, table: str, fields: dict[str, Any], actor: str = SYSTEM) -> list[str]:
+def update_fields(
+    *, session: Session, row: SQLModel, table: str, fields: dict[str, Any], actor: str = SYSTEM
+) -> list[str]:
     """Set ``fields`` on ``row``; returns the names that changed (audited by name, never by value)."""
     changed = [k for k, v in fields.items() if getattr(row, k) != v]
     for k in changed:
@@ -269,16 +323,28 @@ def update_fields(*, session: Session, row: SQLModel, table: str, fields: dict[s
 
 
 def update_worker(
-    *, session: Session, worker: Worker, name: str, ethnicity: str | None = None, address: str | None = None,
-    mobile: str | None = None, actor: str = SYSTEM,
+    *,
+    session: Session,
+    worker: Worker,
+    name: str,
+    ethnicity: str | None = None,
+    address: str | None = None,
+    mobile: str | None = None,
+    actor: str = SYSTEM,
 ) -> list[str]:
     """Edit a worker's personal information. The identity number (and with it sex and birth date) is not
     editable. A new name undoes the real-name verification: it must be compared with the ID card again."""
     changed = update_fields(
-        session=session, row=worker, table="worker", actor=actor,
-        fields={"name": validate_name(name), "ethnicity": (ethnicity or "").strip() or None,
-                "address": (address or "").strip() or None,
-                "mobile": validate_mobile(mobile) if mobile and mobile.strip() else None},
+        session=session,
+        row=worker,
+        table="worker",
+        actor=actor,
+        fields={
+            "name": validate_name(name),
+            "ethnicity": (ethnicity or "").strip() or None,
+            "address": (address or "").strip() or None,
+            "mobile": validate_mobile(mobile) if mobile and mobile.strip() else None,
+        },
     )
     if "name" in changed and worker.realname_verified_at is not None:
         worker.realname_verified_at = None
@@ -289,8 +355,14 @@ def update_worker(
 
 
 def set_identity_images(
-    *, session: Session, worker: Worker, front: bytes | None = None, back: bytes | None = None,
-    issuing_authority: str | None = None, valid_from: date | None = None, valid_until: date | None = None,
+    *,
+    session: Session,
+    worker: Worker,
+    front: bytes | None = None,
+    back: bytes | None = None,
+    issuing_authority: str | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
     actor: str = SYSTEM,
 ) -> IdentityDocument:
     """Store the ID card's front and/or back image (JPEG) on the worker's identity document, and what the
@@ -298,25 +370,43 @@ def set_identity_images(
     from store.errors import ValidationError
 
     if front is None and back is None and doc_fields_empty(issuing_authority, valid_from, valid_until):
-        raise ValidationError("front_image", "请提供身份证正面或反面图片", "Give the ID card's front or back image")
+        raise ValidationError(
+            "front_image", "请提供身份证正面或反面图片", "Give the ID card's front or back image"
+        )
     if valid_from and valid_until and valid_until < valid_from:
-        raise ValidationError("valid_until", "身份证有效期限的结束早于开始", "The ID card's validity ends before it starts")
+        raise ValidationError(
+            "valid_until", "身份证有效期限的结束早于开始", "The ID card's validity ends before it starts"
+        )
     _parents_first(session, worker)
     doc = session.exec(
-        select(IdentityDocument).where(IdentityDocument.worker_id == worker.id).order_by(
+        select(IdentityDocument)
+        .where(IdentityDocument.worker_id == worker.id)
+        .order_by(
             IdentityDocument.created_at.desc()  # type: ignore[attr-defined]
         )
     ).first()
     if doc is None:
         doc = IdentityDocument(worker_id=worker.id)
         audit(session, actor, "create", "identitydocument", doc.id)
-    given = {"front_image": front, "back_image": back, "issuing_authority": (issuing_authority or "").strip() or None,
-             "valid_from": valid_from, "valid_until": valid_until}
+    given = {
+        "front_image": front,
+        "back_image": back,
+        "issuing_authority": (issuing_authority or "").strip() or None,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
     for name, value in given.items():
         if value is not None:
             setattr(doc, name, value)
     session.add(doc)
-    audit(session, actor, "update", "identitydocument", doc.id, ",".join(n for n, v in given.items() if v is not None))
+    audit(
+        session,
+        actor,
+        "update",
+        "identitydocument",
+        doc.id,
+        ",".join(n for n, v in given.items() if v is not None),
+    )
     return doc
 
 
@@ -325,7 +415,13 @@ def doc_fields_empty(*values: object) -> bool:
 
 
 def add_face_check(
-    *, session: Session, worker: Worker, photo: bytes, thumb: bytes | None, faces_found: int, actor: str = SYSTEM,
+    *,
+    session: Session,
+    worker: Worker,
+    photo: bytes,
+    thumb: bytes | None,
+    faces_found: int,
+    actor: str = SYSTEM,
 ) -> FaceCheck:
     """A captured face photo (exactly one face, see kiosk/camera/face.py); its thumbnail goes on the worker
     for the officer to compare at the gate. Not yet a verification: see ``record_realname_verification``."""
@@ -342,19 +438,25 @@ def add_face_check(
     return fc
 
 
-def record_realname_verification(*, session: Session, worker: Worker, by: str, at: datetime | None = None) -> FaceCheck:
+def record_realname_verification(
+    *, session: Session, worker: Worker, by: str, at: datetime | None = None
+) -> FaceCheck:
     """实名认证 recorded after the administrator compared the face photo with the ID card photo: needs the
     ID card's front image and a face photo on file; marks the latest face check verified by whom, when."""
     from store.errors import ValidationError
 
     doc = session.exec(
-        select(IdentityDocument).where(IdentityDocument.worker_id == worker.id,
-                                       IdentityDocument.front_image.is_not(None))  # type: ignore[union-attr]
+        select(IdentityDocument).where(
+            IdentityDocument.worker_id == worker.id, col(IdentityDocument.front_image).is_not(None)
+        )
     ).first()
     if doc is None:
-        raise ValidationError("front_image", "缺少身份证正面图片，无法认证", "No ID card front image: cannot verify")
+        raise ValidationError(
+            "front_image", "缺少身份证正面图片，无法认证", "No ID card front image: cannot verify"
+        )
     fc = session.exec(
-        select(FaceCheck).where(FaceCheck.worker_id == worker.id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
+        select(FaceCheck)
+        .where(FaceCheck.worker_id == worker.id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
         .order_by(FaceCheck.created_at.desc())  # type: ignore[attr-defined]
     ).first()
     if fc is None:
@@ -366,5 +468,9 @@ def record_realname_verification(*, session: Session, worker: Worker, by: str, a
     return fc
 
 
-def set_institution_active(*, session: Session, institution: HealthInstitution, active: bool, actor: str = SYSTEM) -> None:
-    update_fields(session=session, row=institution, table="healthinstitution", fields={"active": active}, actor=actor)
+def set_institution_active(
+    *, session: Session, institution: HealthInstitution, active: bool, actor: str = SYSTEM
+) -> None:
+    update_fields(
+        session=session, row=institution, table="healthinstitution", fields={"active": active}, actor=actor
+    )

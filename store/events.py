@@ -106,8 +106,14 @@ def event_row(
     at: datetime | None = None,
 ) -> KioskEvent:
     return KioskEvent(
-        at=as_utc(at) if at is not None else utcnow(), kind=EventKind(kind).value, kiosk_id=kiosk_id,
-        project_id=project_id, officer_id=officer_id, how=how, reason=reason, detail=_clip(detail),
+        at=as_utc(at) if at is not None else utcnow(),
+        kind=EventKind(kind).value,
+        kiosk_id=kiosk_id,
+        project_id=project_id,
+        officer_id=officer_id,
+        how=how,
+        reason=reason,
+        detail=_clip(detail),
     )
 
 
@@ -185,21 +191,34 @@ def list_events(
     if project_id is not None:
         its_kiosks = select(k.c.id).where(k.c.project_id == project_id)
         signed_for_it = select(sa.c.kiosk_id).where(
-            sa.c.project_id == project_id, sa.c.at >= as_utc(since), sa.c.at < as_utc(until), sa.c.kiosk_id.is_not(None)
+            sa.c.project_id == project_id,
+            sa.c.at >= as_utc(since),
+            sa.c.at < as_utc(until),
+            sa.c.kiosk_id.is_not(None),
         )
-        q = q.where(or_(
-            ev.c.project_id == project_id,
-            and_(ev.c.project_id.is_(None), or_(ev.c.kiosk_id.in_(its_kiosks), ev.c.kiosk_id.in_(signed_for_it))),
-        ))
+        q = q.where(
+            or_(
+                ev.c.project_id == project_id,
+                and_(
+                    ev.c.project_id.is_(None),
+                    or_(ev.c.kiosk_id.in_(its_kiosks), ev.c.kiosk_id.in_(signed_for_it)),
+                ),
+            )
+        )
     if kiosk_ids:
         q = q.where(ev.c.kiosk_id.in_(list(kiosk_ids)))
 
     def run(conn: Connection) -> list[EventRow]:
         return [
             EventRow(
-                id=m["id"], at=as_utc(m["at"]), kind=m["kind"],
+                id=m["id"],
+                at=as_utc(m["at"]),
+                kind=m["kind"],
                 kiosk=m["kiosk_name"] or (str(m["kiosk_id"])[:8] if m["kiosk_id"] else ""),
-                officer_id=m["officer_id"], officer=m["officer_name"] or "", how=m["how"], reason=m["reason"],
+                officer_id=m["officer_id"],
+                officer=m["officer_name"] or "",
+                how=m["how"],
+                reason=m["reason"],
                 detail=m["detail"],
             )
             for m in conn.execute(q).mappings()
@@ -216,10 +235,15 @@ def day_bounds(since: date, until: date, tz: str) -> tuple[datetime, datetime]:
     from store.timeutil import zone
 
     z = zone(tz)
-    return (datetime.combine(since, time(0), tzinfo=z), datetime.combine(until + timedelta(days=1), time(0), tzinfo=z))
+    return (
+        datetime.combine(since, time(0), tzinfo=z),
+        datetime.combine(until + timedelta(days=1), time(0), tzinfo=z),
+    )
 
 
-def project_events(engine: Engine, project_id: uuid.UUID, since: date, until: date, tz: str) -> list[EventRow]:
+def project_events(
+    engine: Engine, project_id: uuid.UUID, since: date, until: date, tz: str
+) -> list[EventRow]:
     """A project's kiosk events over local dates ``since..until`` (both included)."""
     start, end = day_bounds(since, until, tz)
     return list_events(engine, since=start, until=end, project_id=project_id)

@@ -85,7 +85,8 @@ def format_of(fmt: str | None, out: Path) -> Format:
     f = (fmt or out.suffix.lstrip(".")).lower()
     if f not in FORMATS:
         raise StoreError(
-            f"导出格式应为 csv 或 xlsx：{fmt or out.name}", f"The export format must be csv or xlsx: {fmt or out.name}"
+            f"导出格式应为 csv 或 xlsx：{fmt or out.name}",
+            f"The export format must be csv or xlsx: {fmt or out.name}",
         )
     return f  # type: ignore[return-value]
 
@@ -96,16 +97,31 @@ def format_of(fmt: str | None, out: Path) -> Format:
 def daily_table(roster: Roster, lang: str = "zh") -> Table:
     tz = roster.project.timezone
     headers = [
-        _t(lang, "用人单位", "Employer"), _t(lang, "班组", "Team"), _t(lang, "姓名", "Name"),
-        _t(lang, "身份证号", "ID number"), _t(lang, "工种", "Trade"), _t(lang, "状态", "Status"),
-        _t(lang, "首次签到时间", "First sign-in"), _t(lang, "签到方式", "Way"), _t(lang, "签到设备", "Kiosk"),
-        _t(lang, "被拒次数", "Refusals"), _t(lang, "最近被拒原因", "Last refusal reason"),
+        _t(lang, "用人单位", "Employer"),
+        _t(lang, "班组", "Team"),
+        _t(lang, "姓名", "Name"),
+        _t(lang, "身份证号", "ID number"),
+        _t(lang, "工种", "Trade"),
+        _t(lang, "状态", "Status"),
+        _t(lang, "首次签到时间", "First sign-in"),
+        _t(lang, "签到方式", "Way"),
+        _t(lang, "签到设备", "Kiosk"),
+        _t(lang, "被拒次数", "Refusals"),
+        _t(lang, "最近被拒原因", "Last refusal reason"),
     ]
     rows = [
         [
-            r.employer, r.team, r.name, r.id_masked, r.trade, r.status.label(lang),
-            local_time(r.first_at, tz, "%Y-%m-%d %H:%M:%S"), r.way or "",
-            where_label(r.way, r.kiosk, lang) if r.first_at else "", r.refusals, reason_message(r.last_reason, lang),
+            r.employer,
+            r.team,
+            r.name,
+            r.id_masked,
+            r.trade,
+            r.status.label(lang),
+            local_time(r.first_at, tz, "%Y-%m-%d %H:%M:%S"),
+            r.way or "",
+            where_label(r.way, r.kiosk, lang) if r.first_at else "",
+            r.refusals,
+            reason_message(r.last_reason, lang),
         ]
         for r in roster.rows
     ]
@@ -122,15 +138,24 @@ def daily_table(roster: Roster, lang: str = "zh") -> Table:
 
 def monthly_table(month: Month, lang: str = "zh") -> Table:
     headers = [
-        _t(lang, "序号", "No."), _t(lang, "姓名", "Name"), _t(lang, "身份证号", "ID number"),
-        _t(lang, "用人单位", "Employer"), _t(lang, "班组", "Team"), _t(lang, "工种", "Trade"),
+        _t(lang, "序号", "No."),
+        _t(lang, "姓名", "Name"),
+        _t(lang, "身份证号", "ID number"),
+        _t(lang, "用人单位", "Employer"),
+        _t(lang, "班组", "Team"),
+        _t(lang, "工种", "Trade"),
         *[str(d) for d in range(1, month.n_days + 1)],
         _t(lang, "出勤天数", "Days present"),
     ]
     days = range(1, month.n_days + 1)
     rows = [
         [
-            i, r.name, r.id_masked, r.employer, r.team, r.trade,
+            i,
+            r.name,
+            r.id_masked,
+            r.employer,
+            r.team,
+            r.trade,
             *[PRESENT_MARK if d in r.days else "" for d in days],
             len(r.days),
         ]
@@ -145,20 +170,34 @@ def monthly_table(month: Month, lang: str = "zh") -> Table:
     return Table(title, headers, rows, f"{month.year}-{month.month:02d}", freeze_cols=3, landscape=True)
 
 
-def refused_table(project: ProjectInfo, since: date, until: date, attempts: Sequence[RefusedAttempt],
-                  lang: str = "zh") -> Table:
+def refused_table(
+    project: ProjectInfo, since: date, until: date, attempts: Sequence[RefusedAttempt], lang: str = "zh"
+) -> Table:
     tz = project.timezone
     headers = [
-        _t(lang, "时间", "Time"), _t(lang, "工作日", "Work date"), _t(lang, "姓名", "Name"),
-        _t(lang, "身份证号", "ID number"), _t(lang, "用人单位", "Employer"), _t(lang, "班组", "Team"),
-        _t(lang, "签到方式", "Way"), _t(lang, "签到设备", "Kiosk"), _t(lang, "原因代码", "Reason code"),
+        _t(lang, "时间", "Time"),
+        _t(lang, "工作日", "Work date"),
+        _t(lang, "姓名", "Name"),
+        _t(lang, "身份证号", "ID number"),
+        _t(lang, "用人单位", "Employer"),
+        _t(lang, "班组", "Team"),
+        _t(lang, "签到方式", "Way"),
+        _t(lang, "签到设备", "Kiosk"),
+        _t(lang, "原因代码", "Reason code"),
         _t(lang, "原因", "Reason"),
     ]
     rows = [
         [
-            local_time(a.at, tz, "%Y-%m-%d %H:%M:%S"), a.work_date.isoformat() if a.work_date else "",
-            a.name or _t(lang, "（未知）", "(unknown)"), a.id_masked, a.employer, a.team, a.way,
-            where_label(a.way, a.kiosk, lang), a.reason, reason_message(a.reason, lang),
+            local_time(a.at, tz, "%Y-%m-%d %H:%M:%S"),
+            a.work_date.isoformat() if a.work_date else "",
+            a.name or _t(lang, "（未知）", "(unknown)"),
+            a.id_masked,
+            a.employer,
+            a.team,
+            a.way,
+            where_label(a.way, a.kiosk, lang),
+            a.reason,
+            reason_message(a.reason, lang),
         ]
         for a in sorted(attempts, key=lambda a: a.at)
     ]
@@ -170,20 +209,31 @@ def refused_table(project: ProjectInfo, since: date, until: date, attempts: Sequ
     return Table(title, headers, rows, _t(lang, "被拒记录", "Refused"), freeze_cols=1, landscape=True)
 
 
-def events_table(project: ProjectInfo, since: date, until: date, events: Sequence[Any], lang: str = "zh") -> Table:
+def events_table(
+    project: ProjectInfo, since: date, until: date, events: Sequence[Any], lang: str = "zh"
+) -> Table:
     """The kiosks' event log (store/events.py): unlocks, locks, camera, sync, clock, quitting."""
     from store.events import describe
 
     tz = project.timezone
     headers = [
-        _t(lang, "时间", "Time"), _t(lang, "签到设备", "Kiosk"), _t(lang, "事件", "Event"),
-        _t(lang, "签到员", "Officer"), _t(lang, "签到员编号", "Officer id"), _t(lang, "方式·原因", "How · why"),
+        _t(lang, "时间", "Time"),
+        _t(lang, "签到设备", "Kiosk"),
+        _t(lang, "事件", "Event"),
+        _t(lang, "签到员", "Officer"),
+        _t(lang, "签到员编号", "Officer id"),
+        _t(lang, "方式·原因", "How · why"),
         _t(lang, "详情", "Detail"),
     ]
     rows = [
         [
-            local_time(e.at, tz, "%Y-%m-%d %H:%M:%S"), e.kiosk, e.kind_label(lang), e.officer,
-            str(e.officer_id) if e.officer_id else "", describe(e, lang), e.detail or "",
+            local_time(e.at, tz, "%Y-%m-%d %H:%M:%S"),
+            e.kiosk,
+            e.kind_label(lang),
+            e.officer,
+            str(e.officer_id) if e.officer_id else "",
+            describe(e, lang),
+            e.detail or "",
         ]
         for e in events
     ]
@@ -202,7 +252,9 @@ def write_table(table: Table, out: Path, fmt: Format) -> Path:
     """Write a table as CSV (UTF-8 with BOM) or XLSX; the parent folder must exist."""
     out = Path(out)
     if not out.parent.is_dir():
-        raise StoreError(f"导出文件夹不存在：{out.parent}", f"The folder to export into does not exist: {out.parent}")
+        raise StoreError(
+            f"导出文件夹不存在：{out.parent}", f"The folder to export into does not exist: {out.parent}"
+        )
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         if fmt == "csv":
@@ -211,7 +263,9 @@ def write_table(table: Table, out: Path, fmt: Format) -> Path:
             _write_xlsx(table, tmp)
         tmp.replace(out)  # a half-written file never takes the name of a good one
     except OSError as exc:
-        raise StoreError(f"无法写入导出文件：{out}（{exc.strerror}）", f"Cannot write the export file {out}: {exc}") from exc
+        raise StoreError(
+            f"无法写入导出文件：{out}（{exc.strerror}）", f"Cannot write the export file {out}: {exc}"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return out
@@ -277,7 +331,9 @@ def _write_xlsx(table: Table, path: Path) -> None:
             return None  # an empty cell is written as no cell at all
         return text_cell(v) if isinstance(v, str) and looks_like_formula(v) else v
 
-    title = text_cell(table.title) if looks_like_formula(table.title) else WriteOnlyCell(ws, value=table.title)
+    title = (
+        text_cell(table.title) if looks_like_formula(table.title) else WriteOnlyCell(ws, value=table.title)
+    )
     title.font = Font(bold=True, size=13)
     ws.append([title])
     bold, centre = Font(bold=True), Alignment(horizontal="center")
@@ -297,28 +353,32 @@ def _write_xlsx(table: Table, path: Path) -> None:
 # --- the exports ---------------------------------------------------------------------------------
 
 
-def export_daily(engine: Engine, project_id: uuid.UUID, day: date, out: Path, fmt: Format,
-                 lang: str = "zh") -> tuple[Path, int]:
+def export_daily(
+    engine: Engine, project_id: uuid.UUID, day: date, out: Path, fmt: Format, lang: str = "zh"
+) -> tuple[Path, int]:
     table = daily_table(load_roster(engine, project_id, day), lang)
     return write_table(table, out, fmt), len(table.rows)
 
 
-def export_monthly(engine: Engine, project_id: uuid.UUID, year: int, month: int, out: Path, fmt: Format,
-                   lang: str = "zh") -> tuple[Path, int]:
+def export_monthly(
+    engine: Engine, project_id: uuid.UUID, year: int, month: int, out: Path, fmt: Format, lang: str = "zh"
+) -> tuple[Path, int]:
     table = monthly_table(load_month(engine, project_id, year, month), lang)
     return write_table(table, out, fmt), len(table.rows)
 
 
-def export_refused(engine: Engine, project: ProjectInfo, since: date, until: date, out: Path, fmt: Format,
-                   lang: str = "zh") -> tuple[Path, int]:
+def export_refused(
+    engine: Engine, project: ProjectInfo, since: date, until: date, out: Path, fmt: Format, lang: str = "zh"
+) -> tuple[Path, int]:
     if until < since:
         raise StoreError("结束日期不能早于开始日期", "--to cannot be before --from")
     table = refused_table(project, since, until, refused_attempts(engine, project.id, since, until), lang)
     return write_table(table, out, fmt), len(table.rows)
 
 
-def export_events(engine: Engine, project: ProjectInfo, since: date, until: date, out: Path, fmt: Format,
-                  lang: str = "zh") -> tuple[Path, int]:
+def export_events(
+    engine: Engine, project: ProjectInfo, since: date, until: date, out: Path, fmt: Format, lang: str = "zh"
+) -> tuple[Path, int]:
     from store.events import project_events
 
     if until < since:
@@ -335,9 +395,15 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
     at = as_utc(now or utcnow()).astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
     e = html.escape
     title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)")
-    heads = [_t(lang, "序号", "No."), _t(lang, "姓名", "Name"), _t(lang, "身份证号", "ID number"),
-             _t(lang, "工种", "Trade"), _t(lang, "签到时间", "Signed in"), _t(lang, "签到设备", "Kiosk"),
-             _t(lang, "清点", "Check")]
+    heads = [
+        _t(lang, "序号", "No."),
+        _t(lang, "姓名", "Name"),
+        _t(lang, "身份证号", "ID number"),
+        _t(lang, "工种", "Trade"),
+        _t(lang, "签到时间", "Signed in"),
+        _t(lang, "签到设备", "Kiosk"),
+        _t(lang, "清点", "Check"),
+    ]
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">',
@@ -361,9 +427,18 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
         parts.append(f"<p>{e(_t(lang, '目前无人在场', 'Nobody is on site'))}</p>")
     for g in ev.groups:
         parts.append(f"<h2>{e(g.employer or '—')} / {e(g.team or '—')}（{g.count}）</h2>")
-        parts.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr></thead><tbody>")
+        parts.append(
+            "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr></thead><tbody>"
+        )
         for i, r in enumerate(g.rows, 1):
-            cells = [str(i), r.name, r.id_masked, r.trade, local_time(r.first_at, tz), where_label(r.way, r.kiosk, lang)]
+            cells = [
+                str(i),
+                r.name,
+                r.id_masked,
+                r.trade,
+                local_time(r.first_at, tz),
+                where_label(r.way, r.kiosk, lang),
+            ]
             parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + '<td class="box">☐</td></tr>')
         parts.append("</tbody></table>")
     parts.append("</body></html>")
@@ -373,11 +448,15 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
 def export_evacuation(ev: Evacuation, out: Path, *, lang: str = "zh", now: datetime | None = None) -> Path:
     out = Path(out)
     if not out.parent.is_dir():
-        raise StoreError(f"导出文件夹不存在：{out.parent}", f"The folder to export into does not exist: {out.parent}")
+        raise StoreError(
+            f"导出文件夹不存在：{out.parent}", f"The folder to export into does not exist: {out.parent}"
+        )
     try:
         out.write_text(evacuation_html(ev, lang=lang, now=now), encoding="utf-8")
     except OSError as exc:
-        raise StoreError(f"无法写入疏散名单：{out}", f"Cannot write the evacuation list {out}: {exc}") from exc
+        raise StoreError(
+            f"无法写入疏散名单：{out}", f"Cannot write the evacuation list {out}: {exc}"
+        ) from exc
     return out
 
 

@@ -71,7 +71,9 @@ def detect_faces(image: np.ndarray) -> list[Box]:
     """The faces in a BGR (or grey) image, largest first."""
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     grey = cv2.equalizeHist(grey)
-    found = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(MIN_FACE_PX, MIN_FACE_PX))
+    found = _cascade().detectMultiScale(
+        grey, scaleFactor=1.1, minNeighbors=5, minSize=(MIN_FACE_PX, MIN_FACE_PX)
+    )
     boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])]
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 
@@ -83,8 +85,10 @@ def detect_faces_in_photo(image: np.ndarray, *, max_side: int = DETECT_SIDE) -> 
     if scale >= 1.0:
         return detect_faces(image)
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    return [(round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
-            for x, y, bw, bh in detect_faces(small)]
+    return [
+        (round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
+        for x, y, bw, bh in detect_faces(small)
+    ]
 
 
 def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
@@ -109,4 +113,6 @@ def check_face(image: np.ndarray) -> FaceCapture:
     if len(boxes) != 1:
         raise FaceError(len(boxes))
     H, W = image.shape[:2]
-    return FaceCapture(jpeg=encode_jpeg(image), thumb=thumbnail(image, boxes[0]), box=boxes[0], width=W, height=H)
+    return FaceCapture(
+        jpeg=encode_jpeg(image), thumb=thumbnail(image, boxes[0]), box=boxes[0], width=W, height=H
+    )

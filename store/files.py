@@ -29,7 +29,9 @@ def write_atomically(path: str | Path, data: bytes) -> Path:
         tmp.write_bytes(data)
         tmp.replace(path)
     except OSError as exc:
-        raise StoreError(f"无法写入文件：{path}（{exc.strerror}）", f"Cannot write the file {path}: {exc.strerror}") from exc
+        raise StoreError(
+            f"无法写入文件：{path}（{exc.strerror}）", f"Cannot write the file {path}: {exc.strerror}"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return path

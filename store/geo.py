@@ -68,9 +68,13 @@ def validate_point(lat: float, lon: float, *, field: str = F_AT) -> tuple[float,
     except (TypeError, ValueError) as exc:
         raise ValidationError(field, "坐标必须是数字", "Coordinates must be numbers") from exc
     if not (math.isfinite(la) and -90.0 <= la <= 90.0):
-        raise ValidationError(field, f"纬度应在 -90 到 90 之间：{lat}", f"Latitude must be within -90..90: {lat}")
+        raise ValidationError(
+            field, f"纬度应在 -90 到 90 之间：{lat}", f"Latitude must be within -90..90: {lat}"
+        )
     if not (math.isfinite(lo) and -180.0 <= lo <= 180.0):
-        raise ValidationError(field, f"经度应在 -180 到 180 之间：{lon}", f"Longitude must be within -180..180: {lon}")
+        raise ValidationError(
+            field, f"经度应在 -180 到 180 之间：{lon}", f"Longitude must be within -180..180: {lon}"
+        )
     return la, lo
 
 
@@ -79,14 +83,17 @@ def parse_point(text: str, *, field: str = F_AT) -> tuple[float, float]:
     parts = [p.strip() for p in str(text).replace("，", ",").split(",")]
     if len(parts) != 2 or not all(parts):
         raise ValidationError(
-            field, f"坐标格式应为 纬度,经度（例如 31.2304,121.4737）：{text}",
+            field,
+            f"坐标格式应为 纬度,经度（例如 31.2304,121.4737）：{text}",
             f"A position is LAT,LON (e.g. 31.2304,121.4737): {text}",
         )
     try:
         lat, lon = float(parts[0]), float(parts[1])
     except ValueError as exc:
         raise ValidationError(
-            field, f"坐标必须是数字，格式为 纬度,经度：{text}", f"Coordinates must be numbers, as LAT,LON: {text}"
+            field,
+            f"坐标必须是数字，格式为 纬度,经度：{text}",
+            f"Coordinates must be numbers, as LAT,LON: {text}",
         ) from exc
     return validate_point(lat, lon, field=field)
 
@@ -97,10 +104,14 @@ def validate_accuracy(accuracy_m: float | None) -> float | None:
     try:
         acc = float(accuracy_m)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(F_ACCURACY, "定位精度必须是数字（米）", "Accuracy must be a number of metres") from exc
+        raise ValidationError(
+            F_ACCURACY, "定位精度必须是数字（米）", "Accuracy must be a number of metres"
+        ) from exc
     if not math.isfinite(acc) or acc < 0:
         raise ValidationError(
-            F_ACCURACY, f"定位精度必须是非负的米数：{accuracy_m}", f"Accuracy must be metres ≥ 0: {accuracy_m}"
+            F_ACCURACY,
+            f"定位精度必须是非负的米数：{accuracy_m}",
+            f"Accuracy must be metres ≥ 0: {accuracy_m}",
         )
     return acc
 
@@ -111,8 +122,11 @@ def to_wgs84(lat: float, lon: float, crs: str = "wgs84") -> tuple[float, float]:
     if crs == "wgs84":
         return lat, lon
     if crs != "gcj02":
-        raise ValidationError(F_CRS, f"不支持的坐标系：{crs}（可用 wgs84、gcj02）",
-                              f"Unknown coordinate system {crs!r} (use wgs84 or gcj02)")
+        raise ValidationError(
+            F_CRS,
+            f"不支持的坐标系：{crs}（可用 wgs84、gcj02）",
+            f"Unknown coordinate system {crs!r} (use wgs84 or gcj02)",
+        )
     import prcoords
 
     if not prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
@@ -159,8 +173,10 @@ class NoRange(StoreError):
     """The project has no sign-in range (no centre, no polygon): way A cannot be used there."""
 
     def __init__(self) -> None:
-        super().__init__("项目未设置签到范围（中心点或多边形），无法手机扫码签到",
-                         "The project has no sign-in range (centre or polygon): way A cannot be used")
+        super().__init__(
+            "项目未设置签到范围（中心点或多边形），无法手机扫码签到",
+            "The project has no sign-in range (centre or polygon): way A cannot be used",
+        )
 
 
 def parse_polygon(text: str) -> tuple[tuple[float, float], ...]:
@@ -168,20 +184,27 @@ def parse_polygon(text: str) -> tuple[tuple[float, float], ...]:
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(F_POLYGON, "签到范围多边形不是有效的 JSON", "The range polygon is not valid JSON") from exc
+        raise ValidationError(
+            F_POLYGON, "签到范围多边形不是有效的 JSON", "The range polygon is not valid JSON"
+        ) from exc
     if not isinstance(data, list) or not all(isinstance(p, list | tuple) and len(p) == 2 for p in data):
-        raise ValidationError(F_POLYGON, "签到范围多边形应为 [[纬度, 经度], ...]",
-                              "The range polygon must be [[lat, lon], ...]")
+        raise ValidationError(
+            F_POLYGON, "签到范围多边形应为 [[纬度, 经度], ...]", "The range polygon must be [[lat, lon], ...]"
+        )
     corners = [validate_point(p[0], p[1], field=F_POLYGON) for p in data]
     if len(corners) > 1 and corners[0] == corners[-1]:
         corners.pop()  # a closed ring: the last corner repeats the first
     if len(set(corners)) < 3:
-        raise ValidationError(F_POLYGON, "签到范围多边形至少需要3个不同的顶点",
-                              "The range polygon needs at least 3 distinct corners")
+        raise ValidationError(
+            F_POLYGON,
+            "签到范围多边形至少需要3个不同的顶点",
+            "The range polygon needs at least 3 distinct corners",
+        )
     poly = _planar(tuple(corners), corners[0])
     if not poly.is_valid or poly.area <= 0:
-        raise ValidationError(F_POLYGON, "签到范围多边形的边自相交或面积为零",
-                              "The range polygon crosses itself or has no area")
+        raise ValidationError(
+            F_POLYGON, "签到范围多边形的边自相交或面积为零", "The range polygon crosses itself or has no area"
+        )
     return tuple(corners)
 
 
@@ -276,7 +299,9 @@ class KioskOutsideRange(StoreError):
         )
 
 
-def kiosk_range_error(project: Project, kiosk_lat: float | None, kiosk_lon: float | None) -> KioskOutsideRange | None:
+def kiosk_range_error(
+    project: Project, kiosk_lat: float | None, kiosk_lon: float | None
+) -> KioskOutsideRange | None:
     """The geofence at unlock, with the message to show (None: may unlock).
 
     Passes when the kiosk's position is not configured or the project has no range (nothing to
@@ -306,18 +331,26 @@ def _metres(d: float) -> str:
     return f"{d:.1f}".removesuffix(".0")
 
 
-def place_message(place: Place, reason: Reason | None = None, *, lang: str = "zh",
-                  max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M) -> str | None:
+def place_message(
+    place: Place,
+    reason: Reason | None = None,
+    *,
+    lang: str = "zh",
+    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
+) -> str | None:
     """A refusal of the place said plainly, with the figures (how far outside, how inaccurate)."""
     reason = reason or place.refusal
     if reason is Reason.OUTSIDE_RANGE:
         if place.distance_m is None:
             return NoRange().message(lang)
         d = _metres(place.distance_m)
-        return (f"{reason.en}: {d} m outside" if lang == "en" else f"{reason.zh}：距签到范围还有 {d} 米")
+        return f"{reason.en}: {d} m outside" if lang == "en" else f"{reason.zh}：距签到范围还有 {d} 米"
     if reason is Reason.LOCATION_INACCURATE:
         acc = _metres(place.accuracy_m or 0.0)
         limit = _metres(max_accuracy_m)
-        return (f"{reason.en} (±{acc} m; at most ±{limit} m accepted)" if lang == "en"
-                else f"{reason.zh}（当前 ±{acc} 米，要求 ±{limit} 米以内）")
+        return (
+            f"{reason.en} (±{acc} m; at most ±{limit} m accepted)"
+            if lang == "en"
+            else f"{reason.zh}（当前 ±{acc} 米，要求 ±{limit} 米以内）"
+        )
     return None

@@ -55,8 +55,13 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}"
 
 
-def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("照片", "The photo"),
-                   max_bytes: int = MAX_BYTES) -> CleanImage:
+def sanitise_image(
+    data: bytes | None,
+    *,
+    field: str,
+    what: tuple[str, str] = ("照片", "The photo"),
+    max_bytes: int = MAX_BYTES,
+) -> CleanImage:
     """The picture in ``data`` decoded and re-encoded, or a ValidationError on ``field`` saying why not.
 
     ``what`` names the picture in the message, e.g. ``("身份证正面照片", "The ID card front photo")``;
@@ -67,11 +72,14 @@ def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("
         raise ValidationError(field, f"请选择{zh}", f"{en}: choose a photo")
     if len(data) > max_bytes:
         raise ValidationError(
-            field, f"{zh}文件太大（{_mb(len(data))} MB），最大 {_mb(max_bytes)} MB，请用手机相机重新拍摄",
+            field,
+            f"{zh}文件太大（{_mb(len(data))} MB），最大 {_mb(max_bytes)} MB，请用手机相机重新拍摄",
             f"{en} is too large ({_mb(len(data))} MB; at most {_mb(max_bytes)} MB): take it again with the camera",
         )
     not_image = ValidationError(
-        field, f"{zh}不是图片文件，只能上传 JPG、PNG 或 WebP 照片", f"{en} is not a picture: upload a JPG, PNG or WebP photo"
+        field,
+        f"{zh}不是图片文件，只能上传 JPG、PNG 或 WebP 照片",
+        f"{en} is not a picture: upload a JPG, PNG or WebP photo",
     )
     try:
         with warnings.catch_warnings():
@@ -89,12 +97,15 @@ def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("
             raise _too_many(field, zh, en, f"{w}×{h}")
         if min(w, h) < MIN_SIDE:
             raise ValidationError(
-                field, f"{zh}太小（{w}×{h}），至少 {MIN_SIDE}×{MIN_SIDE} 像素，请看清后重新拍摄",
+                field,
+                f"{zh}太小（{w}×{h}），至少 {MIN_SIDE}×{MIN_SIDE} 像素，请看清后重新拍摄",
                 f"{en} is too small ({w}×{h}; at least {MIN_SIDE}×{MIN_SIDE} pixels): take it again",
             )
         try:
             if im.format == "JPEG":
-                im.draft("RGB", (STORE_SIDE, STORE_SIDE))  # decode at 1/2, 1/4, 1/8 where that is still enough
+                im.draft(
+                    "RGB", (STORE_SIDE, STORE_SIDE)
+                )  # decode at 1/2, 1/4, 1/8 where that is still enough
             im.seek(0)  # an animated PNG or WebP: its first frame
             im.load()
             upright = ImageOps.exif_transpose(im)
@@ -114,7 +125,8 @@ def sanitise_image(data: bytes | None, *, field: str, what: tuple[str, str] = ("
 
 def _too_many(field: str, zh: str, en: str, size: str) -> ValidationError:
     return ValidationError(
-        field, f"{zh}像素太多{f'（{size}）' if size else ''}，最多 {MAX_PIXELS // 10_000} 万像素",
+        field,
+        f"{zh}像素太多{f'（{size}）' if size else ''}，最多 {MAX_PIXELS // 10_000} 万像素",
         f"{en} has too many pixels{f' ({size})' if size else ''}: at most {MAX_PIXELS // 1_000_000} megapixels",
     )
 

@@ -35,10 +35,16 @@ def parse_roles(value: str | Iterable[str] | None) -> frozenset[Role]:
             out.add(Role(text))
         except ValueError:
             raise ValidationError(
-                "roles", f"未知的建设码类别：{text}（应为 worker、officer）", f"Unknown role {text!r} (worker, officer)"
+                "roles",
+                f"未知的建设码类别：{text}（应为 worker、officer）",
+                f"Unknown role {text!r} (worker, officer)",
             ) from None
     if not out:
-        raise ValidationError("roles", "签发密钥至少要能签发一类建设码", "A key must be allowed to sign at least one kind of code")
+        raise ValidationError(
+            "roles",
+            "签发密钥至少要能签发一类建设码",
+            "A key must be allowed to sign at least one kind of code",
+        )
     return frozenset(out)
 
 

@@ -119,7 +119,9 @@ class IssuerPrivateKey:
             data = path.read_bytes()
             mode = stat.S_IMODE(path.stat().st_mode)
         except OSError as exc:
-            raise KeyFileError(f"无法读取私钥文件：{path}", f"Cannot read the private key file {path}: {exc.strerror}") from exc
+            raise KeyFileError(
+                f"无法读取私钥文件：{path}", f"Cannot read the private key file {path}: {exc.strerror}"
+            ) from exc
         if mode & 0o077 and os.name != "nt":
             raise KeyFileError(
                 f"私钥文件 {path} 的权限为 {mode:04o}，其他用户也能读取，不予使用。请运行：chmod 600 {path}"
@@ -130,9 +132,13 @@ class IssuerPrivateKey:
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise KeyFileError(f"不是有效的私钥文件：{path}", f"Not a valid (unencrypted PEM) private key: {path}") from exc
+            raise KeyFileError(
+                f"不是有效的私钥文件：{path}", f"Not a valid (unencrypted PEM) private key: {path}"
+            ) from exc
         if not isinstance(key, Ed25519PrivateKey):
-            raise KeyFileError(f"私钥不是 Ed25519 密钥：{path}", f"The private key is not an Ed25519 key: {path}")
+            raise KeyFileError(
+                f"私钥不是 Ed25519 密钥：{path}", f"The private key is not an Ed25519 key: {path}"
+            )
         raw = raw_public(key.public_key())
         return cls.from_key(key, read_scope(path, kid_of(raw)) or ALL_ROLES)
 
@@ -160,7 +166,9 @@ class IssuerPrivateKey:
         try:
             private_folder(out)
         except OSError as exc:
-            raise KeyFileError(f"无法创建文件夹：{out}", f"Cannot create the folder {out}: {exc.strerror}") from exc
+            raise KeyFileError(
+                f"无法创建文件夹：{out}", f"Cannot create the folder {out}: {exc.strerror}"
+            ) from exc
         priv, pub = out / PRIVATE_NAME, out / PUBLIC_NAME
         if priv.exists() or pub.exists() or scope_path(priv).exists():
             raise KeyFileError(
@@ -178,9 +186,10 @@ class IssuerPrivateKey:
             for made in (priv, pub, scope_path(priv)):  # none was there before: leave no half key behind
                 with contextlib.suppress(OSError):
                     made.unlink(missing_ok=True)
-            raise KeyFileError(f"无法写入密钥文件：{out}", f"Cannot write the key files in {out}: {exc.strerror}") from exc
+            raise KeyFileError(
+                f"无法写入密钥文件：{out}", f"Cannot write the key files in {out}: {exc.strerror}"
+            ) from exc
         return priv, pub
-
 
     def scope_doc(self) -> dict[str, Any]:
         return {"format": SCOPE_FORMAT, "kid": self.kid, "roles": roles_list(self.roles)}
@@ -208,7 +217,9 @@ def read_scope(key_path: str | Path, kid: str) -> frozenset[Role] | None:
             )
         return parse_roles(doc["roles"])
     except OSError as exc:
-        raise KeyFileError(f"无法读取密钥范围文件：{path}", f"Cannot read the key scope file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            f"无法读取密钥范围文件：{path}", f"Cannot read the key scope file {path}: {exc.strerror}"
+        ) from exc
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         raise KeyFileError(f"密钥范围文件有误：{path}", f"The key scope file is malformed: {path}") from exc
 
@@ -244,7 +255,9 @@ def _read_public(pub_path_or_bytes: str | Path | bytes) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"无法读取公钥文件：{path}", f"Cannot read the public key file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            f"无法读取公钥文件：{path}", f"Cannot read the public key file {path}: {exc.strerror}"
+        ) from exc
     return raw_public(public_key_from_bytes(data))
 
 
@@ -275,13 +288,22 @@ def register_public_key(
         row = s.exec(select(IssuerKey).where(IssuerKey.kid == kid)).first()
         if row is not None and bytes(row.public_key) != raw:
             raise KeyFileError(
-                f"密钥编号 {kid} 已被另一个密钥占用，请重新生成密钥", f"Key id {kid} is taken by another key: make a new key"
+                f"密钥编号 {kid} 已被另一个密钥占用，请重新生成密钥",
+                f"Key id {kid} is taken by another key: make a new key",
             )
         if row is not None and row.revoked_at is not None:
-            raise KeyFileError(f"密钥 {kid} 已吊销，不能重新登记", f"Key {kid} is revoked and cannot be registered again")
+            raise KeyFileError(
+                f"密钥 {kid} 已吊销，不能重新登记", f"Key {kid} is revoked and cannot be registered again"
+            )
         if row is None:
-            row = IssuerKey(kid=kid, public_key=raw, not_before=nb or utcnow(), not_after=na, note=note,
-                            roles=scope or roles_text(ALL_ROLES))
+            row = IssuerKey(
+                kid=kid,
+                public_key=raw,
+                not_before=nb or utcnow(),
+                not_after=na,
+                note=note,
+                roles=scope or roles_text(ALL_ROLES),
+            )
             s.add(row)
             audit(s, actor, "create", "issuerkey", row.id, kid)
         else:
@@ -349,7 +371,9 @@ def write_trust_file(engine: Engine, path: str | Path) -> int:
         tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise KeyFileError(f"无法写入信任文件：{path}", f"Cannot write the trust file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            f"无法写入信任文件：{path}", f"Cannot write the trust file {path}: {exc.strerror}"
+        ) from exc
     return len(doc["keys"])
 
 
@@ -372,15 +396,23 @@ def read_trust_file(path: str | Path) -> list[TrustRecord]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise KeyFileError(f"无法读取信任文件：{path}", f"Cannot read the trust file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            f"无法读取信任文件：{path}", f"Cannot read the trust file {path}: {exc.strerror}"
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"信任文件不是 JSON：{path}", f"The trust file is not JSON: {path}") from exc
     return parse_trust_doc(doc, str(path))
 
 
 def parse_trust_doc(doc: Any, where: str = "trust file") -> list[TrustRecord]:
-    if not isinstance(doc, dict) or doc.get("format") != TRUST_FORMAT or not isinstance(doc.get("keys"), list):
-        raise KeyFileError(f"不是信任文件（{TRUST_FORMAT}）：{where}", f"Not a trust file ({TRUST_FORMAT}): {where}")
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != TRUST_FORMAT
+        or not isinstance(doc.get("keys"), list)
+    ):
+        raise KeyFileError(
+            f"不是信任文件（{TRUST_FORMAT}）：{where}", f"Not a trust file ({TRUST_FORMAT}): {where}"
+        )
     out: list[TrustRecord] = []
     for i, k in enumerate(doc["keys"]):
         try:
@@ -403,7 +435,8 @@ def parse_trust_doc(doc: Any, where: str = "trust file") -> list[TrustRecord]:
             )
         except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
             raise KeyFileError(
-                f"信任文件第 {i + 1} 个密钥有误：{where}", f"Key #{i + 1} of the trust file is malformed ({exc}): {where}"
+                f"信任文件第 {i + 1} 个密钥有误：{where}",
+                f"Key #{i + 1} of the trust file is malformed ({exc}): {where}",
             ) from exc
     return out
 
@@ -417,8 +450,14 @@ def import_trust_file(engine: Engine, path: str | Path, *, actor: str = "system"
             row = s.exec(select(IssuerKey).where(IssuerKey.kid == r.kid)).first()
             if row is None:
                 row = IssuerKey(
-                    id=uuid.uuid4(), kid=r.kid, public_key=r.public_raw, not_before=r.not_before,
-                    not_after=r.not_after, revoked_at=r.revoked_at, note=r.note, roles=roles_text(r.roles),
+                    id=uuid.uuid4(),
+                    kid=r.kid,
+                    public_key=r.public_raw,
+                    not_before=r.not_before,
+                    not_after=r.not_after,
+                    revoked_at=r.revoked_at,
+                    note=r.note,
+                    roles=roles_text(r.roles),
                 )
                 s.add(row)
                 audit(s, actor, "import", "issuerkey", row.id, r.kid)

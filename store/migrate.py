@@ -51,7 +51,8 @@ def check_current(conn: Connection, url: str = "") -> None:
     where = shown(url) or "the database"
     if rev is None:
         raise NotMigrated(
-            f"数据库 {where} 尚未初始化，请先运行：{cmd}", f"The database {where} has no schema yet: run `{cmd}` first"
+            f"数据库 {where} 尚未初始化，请先运行：{cmd}",
+            f"The database {where} has no schema yet: run `{cmd}` first",
         )
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if rev not in known:

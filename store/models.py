@@ -333,7 +333,10 @@ class KioskEvent(Stamped, table=True):
     clock drift, quitting (``store/events.py``). Pushed with the attempts. Never a personal value beyond
     the officer's id: no names, no codes, no worker ids."""
 
-    __table_args__ = (Index("ix_kioskevent_project_at", "project_id", "at"), Index("ix_kioskevent_kiosk_at", "kiosk_id", "at"))
+    __table_args__ = (
+        Index("ix_kioskevent_project_at", "project_id", "at"),
+        Index("ix_kioskevent_kiosk_at", "kiosk_id", "at"),
+    )
 
     at: datetime = _ts()
     kiosk_id: uuid.UUID | None = None

@@ -60,12 +60,22 @@ class LinkState(StrEnum):
 
 
 LINK_MESSAGES: dict[LinkState, tuple[str, str]] = {
-    LinkState.UNKNOWN: ("激活链接无效，请向管理员索取新的链接", "This activation link is not valid: ask the administrator for a new one"),
-    LinkState.USED: ("激活链接已使用过，每个链接只能用一次。请向管理员索取新的链接",
-                     "This activation link was already used (each link works once): ask the administrator for a new one"),
-    LinkState.EXPIRED: ("激活链接已过期，请向管理员索取新的链接", "This activation link has expired: ask the administrator for a new one"),
-    LinkState.REVOKED: ("激活链接已作废（已有更新的链接），请使用最新的链接",
-                        "This activation link was revoked (a newer one was made): use the newest link"),
+    LinkState.UNKNOWN: (
+        "激活链接无效，请向管理员索取新的链接",
+        "This activation link is not valid: ask the administrator for a new one",
+    ),
+    LinkState.USED: (
+        "激活链接已使用过，每个链接只能用一次。请向管理员索取新的链接",
+        "This activation link was already used (each link works once): ask the administrator for a new one",
+    ),
+    LinkState.EXPIRED: (
+        "激活链接已过期，请向管理员索取新的链接",
+        "This activation link has expired: ask the administrator for a new one",
+    ),
+    LinkState.REVOKED: (
+        "激活链接已作废（已有更新的链接），请使用最新的链接",
+        "This activation link was revoked (a newer one was made): use the newest link",
+    ),
 }
 
 
@@ -143,7 +153,9 @@ class BindingRow:
 
 def _subject(worker_id: uuid.UUID | None, officer_id: uuid.UUID | None) -> tuple[Kind, uuid.UUID]:
     if (worker_id is None) == (officer_id is None):
-        raise ValidationError("subject", "请指定一名工人或一名签到员", "Name exactly one worker or one officer")
+        raise ValidationError(
+            "subject", "请指定一名工人或一名签到员", "Name exactly one worker or one officer"
+        )
     return (Kind.WORKER, worker_id) if worker_id is not None else (Kind.OFFICER, officer_id)  # type: ignore[return-value]
 
 
@@ -166,7 +178,9 @@ def create_link(
     store exists); by default a fresh one."""
     kind, subject = _subject(worker_id, officer_id)
     if not 60 <= int(ttl_s) <= 30 * 24 * 3600:
-        raise ValidationError("ttl", "链接有效期须在 1 分钟到 30 天之间", "A link lives between one minute and 30 days")
+        raise ValidationError(
+            "ttl", "链接有效期须在 1 分钟到 30 天之间", "A link lives between one minute and 30 days"
+        )
     now = as_utc(at) if at is not None else utcnow()
     if token is not None and not _plausible(token, TOKEN_BYTES):
         raise ValueError("not a link token made by new_link_token")
@@ -176,16 +190,23 @@ def create_link(
         if row is None or row.deleted_at is not None:
             who = ("工人", "worker") if kind is Kind.WORKER else ("签到员", "officer")
             raise ValidationError("subject", f"找不到该{who[0]}：{subject}", f"No such {who[1]}: {subject}")
-        older = s.exec(select(PhoneActivation).where(
-            _person_filter(PhoneActivation, kind, subject),
-            col(PhoneActivation.used_at).is_(None), col(PhoneActivation.revoked_at).is_(None),
-        )).all()
+        older = s.exec(
+            select(PhoneActivation).where(
+                _person_filter(PhoneActivation, kind, subject),
+                col(PhoneActivation.used_at).is_(None),
+                col(PhoneActivation.revoked_at).is_(None),
+            )
+        ).all()
         for old in older:
             old.revoked_at = now
             s.add(old)
         act = PhoneActivation(
-            token_hash=secret_hash(token), worker_id=worker_id, officer_id=officer_id, created_at=now,
-            expires_at=now + timedelta(seconds=int(ttl_s)), created_by=actor,
+            token_hash=secret_hash(token),
+            worker_id=worker_id,
+            officer_id=officer_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=int(ttl_s)),
+            created_by=actor,
         )
         s.add(act)
         audit(s, actor, "create", "phoneactivation", act.id, f"{kind.value}:{subject}")
@@ -245,15 +266,21 @@ def activate(engine: Engine, token: str, *, at: datetime | None = None) -> tuple
         if state is not LinkState.VALID or act is None:
             raise LinkError(state)
         kind, subject = _subject(act.worker_id, act.officer_id)
-        for old in s.exec(select(PhoneBinding).where(
-            _person_filter(PhoneBinding, kind, subject), col(PhoneBinding.revoked_at).is_(None)
-        )).all():
+        for old in s.exec(
+            select(PhoneBinding).where(
+                _person_filter(PhoneBinding, kind, subject), col(PhoneBinding.revoked_at).is_(None)
+            )
+        ).all():
             old.revoked_at, old.revoked_by = now, "replaced"
             s.add(old)
             audit(s, "system", "revoke", "phonebinding", old.id, "replaced by a new binding")
         binding = PhoneBinding(
-            device_hash=secret_hash(secret), worker_id=act.worker_id, officer_id=act.officer_id,
-            activation_id=act.id, created_at=now, last_seen_at=now,
+            device_hash=secret_hash(secret),
+            worker_id=act.worker_id,
+            officer_id=act.officer_id,
+            activation_id=act.id,
+            created_at=now,
+            last_seen_at=now,
         )
         s.add(binding)
         act.used_at, act.binding_id = now, binding.id
@@ -268,7 +295,9 @@ class DeviceState(StrEnum):
     REVOKED = "revoked"
 
 
-def device(engine: Engine, secret: str | None, *, at: datetime | None = None) -> tuple[DeviceState, Device | None]:
+def device(
+    engine: Engine, secret: str | None, *, at: datetime | None = None
+) -> tuple[DeviceState, Device | None]:
     """Who the phone with this credential is: one indexed read of four columns (every request of the
     phone service asks it); ``last_seen_at`` is written at most hourly."""
     if not secret or not _plausible(secret, DEVICE_BYTES):
@@ -278,7 +307,8 @@ def device(engine: Engine, secret: str | None, *, at: datetime | None = None) ->
     from sqlalchemy import select as core_select
 
     stmt = core_select(t.c.id, t.c.worker_id, t.c.officer_id, t.c.revoked_at, t.c.last_seen_at).where(
-        t.c.device_hash == secret_hash(secret))
+        t.c.device_hash == secret_hash(secret)
+    )
     with translate_errors(str(engine.url)), engine.connect() as conn:
         row = conn.execute(stmt).first()
         if row is None:
@@ -293,8 +323,12 @@ def device(engine: Engine, secret: str | None, *, at: datetime | None = None) ->
 
 
 def list_bindings(
-    engine: Engine, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None,
-    active_only: bool = False, limit: int = 500,
+    engine: Engine,
+    *,
+    worker_id: uuid.UUID | None = None,
+    officer_id: uuid.UUID | None = None,
+    active_only: bool = False,
+    limit: int = 500,
 ) -> list[BindingRow]:
     """Bindings, newest first: of one person, or of everyone."""
     stmt = select(PhoneBinding).order_by(col(PhoneBinding.created_at).desc()).limit(limit)
@@ -311,22 +345,38 @@ def list_bindings(
         if wids:
             names.update(dict(s.exec(select(Worker.id, Worker.name).where(col(Worker.id).in_(wids))).all()))
         if oids:
-            names.update(dict(s.exec(select(Officer.id, Officer.name).where(col(Officer.id).in_(oids))).all()))
+            names.update(
+                dict(s.exec(select(Officer.id, Officer.name).where(col(Officer.id).in_(oids))).all())
+            )
         out = []
         for r in rows:
             kind, subject = _subject(r.worker_id, r.officer_id)
-            out.append(BindingRow(r.id, kind, subject, names.get(subject, "?"), r.created_at, r.last_seen_at,
-                                  r.revoked_at, r.revoked_by))
+            out.append(
+                BindingRow(
+                    r.id,
+                    kind,
+                    subject,
+                    names.get(subject, "?"),
+                    r.created_at,
+                    r.last_seen_at,
+                    r.revoked_at,
+                    r.revoked_by,
+                )
+            )
         return out
 
 
-def revoke_binding(engine: Engine, binding_id: uuid.UUID, *, actor: str = "system", at: datetime | None = None) -> bool:
+def revoke_binding(
+    engine: Engine, binding_id: uuid.UUID, *, actor: str = "system", at: datetime | None = None
+) -> bool:
     """Revoke one binding (the phone is signed out at its next request). False when already revoked."""
     now = as_utc(at) if at is not None else utcnow()
     with translate_errors(str(engine.url)), write_session(engine) as s:
         b = s.get(PhoneBinding, binding_id)
         if b is None:
-            raise ValidationError("binding", f"找不到该手机绑定：{binding_id}", f"No such phone binding: {binding_id}")
+            raise ValidationError(
+                "binding", f"找不到该手机绑定：{binding_id}", f"No such phone binding: {binding_id}"
+            )
         if b.revoked_at is not None:
             return False
         b.revoked_at, b.revoked_by = now, actor
@@ -336,25 +386,34 @@ def revoke_binding(engine: Engine, binding_id: uuid.UUID, *, actor: str = "syste
 
 
 def revoke_person(
-    engine: Engine, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None,
-    actor: str = "system", at: datetime | None = None,
+    engine: Engine,
+    *,
+    worker_id: uuid.UUID | None = None,
+    officer_id: uuid.UUID | None = None,
+    actor: str = "system",
+    at: datetime | None = None,
 ) -> int:
     """Revoke the person's live binding and unused links; how many bindings were revoked."""
     kind, subject = _subject(worker_id, officer_id)
     now = as_utc(at) if at is not None else utcnow()
     with translate_errors(str(engine.url)), write_session(engine) as s:
         n = 0
-        for b in s.exec(select(PhoneBinding).where(
-            _person_filter(PhoneBinding, kind, subject), col(PhoneBinding.revoked_at).is_(None)
-        )).all():
+        for b in s.exec(
+            select(PhoneBinding).where(
+                _person_filter(PhoneBinding, kind, subject), col(PhoneBinding.revoked_at).is_(None)
+            )
+        ).all():
             b.revoked_at, b.revoked_by = now, actor
             s.add(b)
             audit(s, actor, "revoke", "phonebinding", b.id)
             n += 1
-        for a in s.exec(select(PhoneActivation).where(
-            _person_filter(PhoneActivation, kind, subject),
-            col(PhoneActivation.used_at).is_(None), col(PhoneActivation.revoked_at).is_(None),
-        )).all():
+        for a in s.exec(
+            select(PhoneActivation).where(
+                _person_filter(PhoneActivation, kind, subject),
+                col(PhoneActivation.used_at).is_(None),
+                col(PhoneActivation.revoked_at).is_(None),
+            )
+        ).all():
             a.revoked_at = now
             s.add(a)
             audit(s, actor, "revoke", "phoneactivation", a.id)
@@ -372,15 +431,20 @@ def claim_nonce(engine: Engine, binding_id: uuid.UUID, nonce: str, *, at: dateti
         with translate_errors(str(engine.url)), engine.connect() as conn:
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            conn.execute(PhoneRequest.__table__.insert().values(  # type: ignore[attr-defined]
-                nonce_hash=secret_hash(f"{binding_id}:{nonce}"), binding_id=binding_id, at=now))
+            conn.execute(
+                PhoneRequest.__table__.insert().values(  # type: ignore[attr-defined]
+                    nonce_hash=secret_hash(f"{binding_id}:{nonce}"), binding_id=binding_id, at=now
+                )
+            )
             conn.commit()
     except IntegrityError:
         return False
     return True
 
 
-def purge_nonces(engine: Engine, *, older_than: timedelta = timedelta(days=2), at: datetime | None = None) -> int:
+def purge_nonces(
+    engine: Engine, *, older_than: timedelta = timedelta(days=2), at: datetime | None = None
+) -> int:
     """Forget nonces older than any code could be (replays of them fail on the expired code anyway)."""
     from sqlmodel import delete
 
@@ -406,7 +470,11 @@ def person(engine: Engine, dev: Device) -> Person | None:
     with translate_errors(str(engine.url)), session(engine) as s:
         if dev.kind is Kind.WORKER:
             w = s.get(Worker, dev.subject_id)
-            return None if w is None or w.deleted_at is not None else Person(dev.kind, w.id, w.name, w.id_number_masked)
+            return (
+                None
+                if w is None or w.deleted_at is not None
+                else Person(dev.kind, w.id, w.name, w.id_number_masked)
+            )
         o = s.get(Officer, dev.subject_id)
         return None if o is None or o.deleted_at is not None else Person(dev.kind, o.id, o.name, None)
 
@@ -418,13 +486,17 @@ def worker_projects(engine: Engine, worker_id: uuid.UUID, on: date) -> list[Proj
     from store.models import Employment
 
     stmt = (
-        select(Project).join(Employment, col(Employment.project_id) == col(Project.id))
+        select(Project)
+        .join(Employment, col(Employment.project_id) == col(Project.id))
         .where(
-            Employment.worker_id == worker_id, col(Employment.deleted_at).is_(None), col(Project.deleted_at).is_(None),
+            Employment.worker_id == worker_id,
+            col(Employment.deleted_at).is_(None),
+            col(Project.deleted_at).is_(None),
             or_(col(Employment.start_date).is_(None), col(Employment.start_date) <= on),
             or_(col(Employment.end_date).is_(None), col(Employment.end_date) >= on),
         )
-        .distinct().order_by(col(Project.name))
+        .distinct()
+        .order_by(col(Project.name))
     )
     with translate_errors(str(engine.url)), session(engine) as s:
         return list(s.exec(stmt).all())
@@ -436,9 +508,11 @@ def officer_projects(engine: Engine, officer_id: uuid.UUID, on: date) -> list[Pr
     from store.signin import officer_assigned
 
     with translate_errors(str(engine.url)), session(engine) as s:
-        ids = s.exec(select(OfficerAssignment.project_id).where(
-            OfficerAssignment.officer_id == officer_id, col(OfficerAssignment.deleted_at).is_(None)
-        ).distinct()).all()
+        ids = s.exec(
+            select(OfficerAssignment.project_id)
+            .where(OfficerAssignment.officer_id == officer_id, col(OfficerAssignment.deleted_at).is_(None))
+            .distinct()
+        ).all()
         out = []
         for pid in ids:
             p = s.get(Project, pid)

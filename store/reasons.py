@@ -56,15 +56,25 @@ class Reason(StrEnum):
 _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.CODE_INVALID: ("不是有效的个人建设码", "Not a valid personal construction code"),
     Reason.CODE_EXPIRED: ("建设码已过期，请刷新后重新出示", "Code expired: refresh it and show it again"),
-    Reason.CODE_NOT_YET_VALID: ("建设码时间异常（来自未来），请核对手机时间",
-                                "Code is from the future: check the phone's clock"),
-    Reason.CODE_UNKNOWN_KEY: ("建设码签发密钥未知，请同步后重试", "Code signed by an unknown key: sync and retry"),
+    Reason.CODE_NOT_YET_VALID: (
+        "建设码时间异常（来自未来），请核对手机时间",
+        "Code is from the future: check the phone's clock",
+    ),
+    Reason.CODE_UNKNOWN_KEY: (
+        "建设码签发密钥未知，请同步后重试",
+        "Code signed by an unknown key: sync and retry",
+    ),
     Reason.CODE_KEY_REVOKED: ("建设码签发密钥已吊销", "Code signed by a revoked key"),
-    Reason.CODE_WRONG_ROLE: ("建设码身份不符（工人码/签到员码用错）",
-                             "Wrong kind of code (worker and officer codes mixed up)"),
+    Reason.CODE_WRONG_ROLE: (
+        "建设码身份不符（工人码/签到员码用错）",
+        "Wrong kind of code (worker and officer codes mixed up)",
+    ),
     Reason.CODE_KEY_SCOPE: ("该签发密钥无权签发此类建设码", "This key may not sign this kind of code"),
     Reason.WORKER_UNKNOWN: ("查无此工人，请先完成实名登记", "Worker not enrolled: register him first"),
-    Reason.REALNAME_INCOMPLETE: ("实名信息不完整或未认证", "Real-name information incomplete or not verified"),
+    Reason.REALNAME_INCOMPLETE: (
+        "实名信息不完整或未认证",
+        "Real-name information incomplete or not verified",
+    ),
     Reason.NO_BANK_CARD: ("未登记本人银行卡", "No bank card in his own name on file"),
     Reason.NO_HEALTH_CHECK: ("无健康体检信息", "No health check on file"),
     Reason.HEALTH_CHECK_FAILED: ("健康体检结论为不合格", "Health check result: not fit for work"),
@@ -78,9 +88,14 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.OFFICER_NOT_ASSIGNED: ("签到员未被指派到本项目", "Officer not assigned to this project"),
     Reason.PROJECT_UNKNOWN: ("项目不存在", "Project unknown"),
     Reason.OUTSIDE_RANGE: ("不在项目签到范围内", "Outside the project's sign-in range"),
-    Reason.LOCATION_INACCURATE: ("定位精度不足，请到开阔处重试",
-                                 "Location too inaccurate: move into the open and retry"),
-    Reason.KIOSK_OUTSIDE_RANGE: ("签到设备不在项目签到范围内", "This kiosk is outside the project's sign-in range"),
+    Reason.LOCATION_INACCURATE: (
+        "定位精度不足，请到开阔处重试",
+        "Location too inaccurate: move into the open and retry",
+    ),
+    Reason.KIOSK_OUTSIDE_RANGE: (
+        "签到设备不在项目签到范围内",
+        "This kiosk is outside the project's sign-in range",
+    ),
 }
 
 assert set(_MESSAGES) == set(Reason), "every reason needs its two messages"

@@ -71,8 +71,14 @@ class Item:
     kept_unpushed: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"what": self.what, "label": self.label_en, "label_zh": self.label_zh,
-                "before": self.before.isoformat(), "count": self.purged, "kept_unpushed": self.kept_unpushed}
+        return {
+            "what": self.what,
+            "label": self.label_en,
+            "label_zh": self.label_zh,
+            "before": self.before.isoformat(),
+            "count": self.purged,
+            "kept_unpushed": self.kept_unpushed,
+        }
 
 
 @dataclass(slots=True)
@@ -87,8 +93,13 @@ class RetentionReport:
         return sum(i.purged for i in self.items)
 
     def as_dict(self) -> dict[str, object]:
-        return {"mode": self.mode, "at": self.at.isoformat(), "dry_run": self.dry_run, "total": self.total,
-                "items": [i.as_dict() for i in self.items]}
+        return {
+            "mode": self.mode,
+            "at": self.at.isoformat(),
+            "dry_run": self.dry_run,
+            "total": self.total,
+            "items": [i.as_dict() for i in self.items],
+        }
 
     def lines(self, lang: str = "zh") -> list[str]:
         out = []
@@ -120,14 +131,22 @@ def cutoffs(periods: Periods, mode: Mode, today: date, before: date | None) -> d
     if mode == "kiosk":
         days = dict.fromkeys(("photos", "attempts", "attendance", "events"), periods.kiosk_days)
     else:
-        days = {"photos": periods.photos_days, "attempts": periods.attempts_days,
-                "attendance": periods.attendance_days, "events": periods.attempts_days,
-                "months": periods.wages_days}
+        days = {
+            "photos": periods.photos_days,
+            "attempts": periods.attempts_days,
+            "attendance": periods.attendance_days,
+            "events": periods.attempts_days,
+            "months": periods.wages_days,
+        }
     out = {k: today - timedelta(days=v) for k, v in days.items()}
     if before is not None:
         latest = max(out.values())
         if before > latest:
-            setting = "kiosk_days" if mode == "kiosk" else "attendance_days / attempts_days / photos_days / wages_days"
+            setting = (
+                "kiosk_days"
+                if mode == "kiosk"
+                else "attendance_days / attempts_days / photos_days / wages_days"
+            )
             raise RetentionError(
                 f"--before {before} 晚于保留期限 {latest}：这些记录还须保留（[retention] {setting}）",
                 f"--before {before} is after the retention limit {latest}: those records must still be kept "
@@ -149,10 +168,18 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _conditions(mode: Mode, cut: dict[str, date], tz: str, push_rev: int) -> dict[str, tuple[Table, Any, Any]]:
+def _conditions(
+    mode: Mode, cut: dict[str, date], tz: str, push_rev: int
+) -> dict[str, tuple[Table, Any, Any]]:
     """Per kind: its table, the condition of "old enough", and of "goes" (old, pushed on a kiosk, and for an
     attempt: its gate photo goes too)."""
-    ph, sa, att, ev, am = _t(GatePhoto), _t(SignInAttempt), _t(Attendance), _t(KioskEvent), _t(AttendanceMonth)
+    ph, sa, att, ev, am = (
+        _t(GatePhoto),
+        _t(SignInAttempt),
+        _t(Attendance),
+        _t(KioskEvent),
+        _t(AttendanceMonth),
+    )
     kiosk = mode == "kiosk"
 
     def pushed(table: Table, old: Any) -> Any:
@@ -215,7 +242,9 @@ def purge(
         done = 0
         while True:
             with translate_errors(url):
-                n = _purge_batch(engine, table, gone, batch, rollup=(mode == "shared" and item.what == "attendance"))
+                n = _purge_batch(
+                    engine, table, gone, batch, rollup=(mode == "shared" and item.what == "attendance")
+                )
             if not n:
                 break
             done += n
@@ -223,8 +252,15 @@ def purge(
                 on_progress(item.what, n)
         item.purged = done
         with translate_errors(url), write_session(engine) as s:
-            s.add(AuditLog(at=now, actor=actor, action="purge", table_name=table.name,
-                           detail=f"{done} rows before {item.before} ({mode}; retention)"))
+            s.add(
+                AuditLog(
+                    at=now,
+                    actor=actor,
+                    action="purge",
+                    table_name=table.name,
+                    detail=f"{done} rows before {item.before} ({mode}; retention)",
+                )
+            )
     return report
 
 
@@ -233,7 +269,9 @@ def _purge_batch(engine: Engine, table: Table, cond: Any, batch: int, *, rollup:
         conn = s.connection()
         if rollup:
             rows = conn.execute(
-                select(table.c.id, table.c.worker_id, table.c.project_id, table.c.work_date).where(cond).limit(batch)
+                select(table.c.id, table.c.worker_id, table.c.project_id, table.c.work_date)
+                .where(cond)
+                .limit(batch)
             ).all()
             ids = [r.id for r in rows]
             _roll_up(s, [(r.worker_id, r.project_id, r.work_date) for r in rows])
@@ -250,9 +288,13 @@ def _roll_up(s: Any, days: list[tuple[uuid.UUID, uuid.UUID, date]]) -> None:
     for worker, project, day in days:
         months.setdefault((worker, project, day.replace(day=1)), set()).add(day.day)
     for (worker, project, month), got in months.items():
-        row = s.exec(select_model(AttendanceMonth).where(
-            AttendanceMonth.worker_id == worker, AttendanceMonth.project_id == project, AttendanceMonth.month == month,
-        )).first()
+        row = s.exec(
+            select_model(AttendanceMonth).where(
+                AttendanceMonth.worker_id == worker,
+                AttendanceMonth.project_id == project,
+                AttendanceMonth.month == month,
+            )
+        ).first()
         if row is None:
             row = AttendanceMonth(worker_id=worker, project_id=project, month=month, days="", days_present=0)
         have = {int(d) for d in row.days.split(",") if d} | got

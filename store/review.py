@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.db import session as open_session
 from store.db import translate_errors
@@ -106,7 +106,8 @@ def review_queue(engine: Engine, *, limit: int = 500) -> list[QueueItem]:
                 select(model, Worker.name, Worker.id_number_masked)
                 .join(Worker, Worker.id == model.worker_id)  # type: ignore[arg-type]
                 .where(model.status == Status.PENDING.value)
-                .order_by(model.submitted_at).limit(limit)  # type: ignore[arg-type]
+                .order_by(col(model.submitted_at))
+                .limit(limit)
             )
             for sub, name, masked in rows:
                 if isinstance(sub, RealnameSubmission):
@@ -156,20 +157,42 @@ def realname_review(engine: Engine, submission_id: uuid.UUID) -> RealnameReview:
     with translate_errors(str(engine.url)), open_session(engine) as s:
         sub = _get(s, RealnameSubmission, submission_id)
         w = _worker_of(s, sub.worker_id)
-        return RealnameReview(sub.id, w.id, Status(sub.status), sub.submitted_at, sub.name, w.name,
-                              w.realname_verified_at is not None, w.id_number_masked, w.sex, w.birth_date,
-                              sub.front_image, sub.back_image, sub.face_photo)
+        return RealnameReview(
+            sub.id,
+            w.id,
+            Status(sub.status),
+            sub.submitted_at,
+            sub.name,
+            w.name,
+            w.realname_verified_at is not None,
+            w.id_number_masked,
+            w.sex,
+            w.birth_date,
+            sub.front_image,
+            sub.back_image,
+            sub.face_photo,
+        )
 
 
 def bankcard_review(engine: Engine, submission_id: uuid.UUID) -> BankCardReview:
     with translate_errors(str(engine.url)), open_session(engine) as s:
         sub = _get(s, BankCardSubmission, submission_id)
         w = _worker_of(s, sub.worker_id)
-        card = s.exec(select(BankCard).where(BankCard.worker_id == w.id)
-                      .order_by(BankCard.created_at.desc())).first()  # type: ignore[attr-defined]
-        return BankCardReview(sub.id, w.id, Status(sub.status), sub.submitted_at, w.name, w.id_number_masked,
-                              sub.bank_name, sub.card_masked, sub.luhn_ok,
-                              f"{card.bank_name} {card.card_masked}" if card else None)
+        card = s.exec(
+            select(BankCard).where(BankCard.worker_id == w.id).order_by(col(BankCard.created_at).desc())
+        ).first()
+        return BankCardReview(
+            sub.id,
+            w.id,
+            Status(sub.status),
+            sub.submitted_at,
+            w.name,
+            w.id_number_masked,
+            sub.bank_name,
+            sub.card_masked,
+            sub.luhn_ok,
+            f"{card.bank_name} {card.card_masked}" if card else None,
+        )
 
 
 S = TypeVar("S", RealnameSubmission, BankCardSubmission)
@@ -189,7 +212,9 @@ def _worker_of(s: Session, worker_id: uuid.UUID) -> Worker:
     return w
 
 
-def _pending(s: Session, kind: ReviewKind, submission_id: uuid.UUID) -> RealnameSubmission | BankCardSubmission:
+def _pending(
+    s: Session, kind: ReviewKind, submission_id: uuid.UUID
+) -> RealnameSubmission | BankCardSubmission:
     """The submission, locked for this decision, or a StoreError when someone decided it meanwhile."""
     model = MODELS[kind]
     sub = s.exec(select(model).where(model.id == submission_id).with_for_update()).first()  # type: ignore[arg-type]
@@ -198,7 +223,10 @@ def _pending(s: Session, kind: ReviewKind, submission_id: uuid.UUID) -> Realname
         raise StoreError("查无此提交，请刷新", "No such submission: refresh")
     if sub.status != Status.PENDING.value:
         status = Status(sub.status)
-        raise StoreError(f"该提交已处理（{status.zh}），请刷新", f"This submission was already decided ({status.en}): refresh")
+        raise StoreError(
+            f"该提交已处理（{status.zh}），请刷新",
+            f"This submission was already decided ({status.en}): refresh",
+        )
     return sub
 
 
@@ -208,14 +236,27 @@ def approve(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by:
     worker = _worker_of(session, sub.worker_id)
     if isinstance(sub, RealnameSubmission):
         if worker.realname_verified_at is not None and sub.name != worker.name:
-            raise StoreError("该工人已实名认证且姓名不同，不能通过；请驳回", "The worker is verified under another name: reject it")
-        if sub.face_photo is None or sub.front_image is None:  # pragma: no cover - a pending one always has them
+            raise StoreError(
+                "该工人已实名认证且姓名不同，不能通过；请驳回",
+                "The worker is verified under another name: reject it",
+            )
+        if (
+            sub.face_photo is None or sub.front_image is None
+        ):  # pragma: no cover - a pending one always has them
             raise StoreError("提交缺少照片，请驳回", "The submission lacks its photos: reject it")
         if sub.name != worker.name:
             update_fields(session=session, row=worker, table="worker", fields={"name": sub.name}, actor=by)
-        set_identity_images(session=session, worker=worker, front=sub.front_image, back=sub.back_image, actor=by)
-        add_face_check(session=session, worker=worker, photo=sub.face_photo, thumb=sub.face_thumb, faces_found=1,
-                       actor=by)
+        set_identity_images(
+            session=session, worker=worker, front=sub.front_image, back=sub.back_image, actor=by
+        )
+        add_face_check(
+            session=session,
+            worker=worker,
+            photo=sub.face_photo,
+            thumb=sub.face_thumb,
+            faces_found=1,
+            actor=by,
+        )
         session.flush()
         record_realname_verification(session=session, worker=worker, by=by)
     else:
@@ -223,7 +264,9 @@ def approve(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by:
         for old in session.exec(select(BankCard).where(BankCard.worker_id == worker.id)):
             session.delete(old)
             audit(session, by, "delete", "bankcard", old.id, "replaced")
-        add_bank_card(session=session, worker=worker, bank_name=sub.bank_name, card_number=sub.card_number, actor=by)
+        add_bank_card(
+            session=session, worker=worker, bank_name=sub.bank_name, card_number=sub.card_number, actor=by
+        )
     _decide(session, sub, Status.APPROVED, by)
 
 
@@ -231,10 +274,17 @@ def reject(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by: 
     """Reject a waiting submission with a reason the worker sees; audited as ``by``."""
     text = (reason or "").strip()
     if not text:
-        raise ValidationError("reason", "请填写驳回原因（工人会在手机上看到）", "Give the reason (the worker sees it on his phone)")
+        raise ValidationError(
+            "reason",
+            "请填写驳回原因（工人会在手机上看到）",
+            "Give the reason (the worker sees it on his phone)",
+        )
     if len(text) > MAX_REASON_CHARS:
-        raise ValidationError("reason", f"驳回原因过长（最多{MAX_REASON_CHARS}字）",
-                              f"The reason is too long (at most {MAX_REASON_CHARS} characters)")
+        raise ValidationError(
+            "reason",
+            f"驳回原因过长（最多{MAX_REASON_CHARS}字）",
+            f"The reason is too long (at most {MAX_REASON_CHARS} characters)",
+        )
     sub = _pending(session, kind, submission_id)
     sub.reject_reason = text
     _decide(session, sub, Status.REJECTED, by)

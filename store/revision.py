@@ -55,7 +55,9 @@ def take_revisions(conn: Connection, n: int) -> int:
         {"n": n, "name": COUNTER},
     ).first()
     if row is None:  # a database migrated before the counter row existed: create it
-        conn.execute(text("INSERT INTO synccounter (name, value) VALUES (:name, :n)"), {"name": COUNTER, "n": n})
+        conn.execute(
+            text("INSERT INTO synccounter (name, value) VALUES (:name, :n)"), {"name": COUNTER, "n": n}
+        )
         return n
     return int(row[0])
 

@@ -40,9 +40,18 @@ from store.live import libpq_url
 
 GROUP = "kiosk_gate"
 #: functions a kiosk login may call (migration 0004)
-FUNCTIONS = ("kiosk_push(uuid, jsonb, jsonb, jsonb, jsonb)", "kiosk_push_events(uuid, jsonb)", "kiosk_safe_revision()")
+FUNCTIONS = (
+    "kiosk_push(uuid, jsonb, jsonb, jsonb, jsonb)",
+    "kiosk_push_events(uuid, jsonb)",
+    "kiosk_safe_revision()",
+)
 #: a kiosk login's own limits, in milliseconds: one statement, idle inside a transaction, waiting for a lock
-TIMEOUTS_MS = {"statement_timeout": 60_000, "idle_in_transaction_session_timeout": 30_000, "lock_timeout": 10_000}
+TIMEOUTS_MS = {
+    "statement_timeout": 60_000,
+    "idle_in_transaction_session_timeout": 30_000,
+    "lock_timeout": 10_000,
+}
+
 
 def grants() -> dict[str, list[str]]:
     """Table -> privileges of the kiosk role (a privilege with columns reads ``PRIV (col, col)``)."""
@@ -75,7 +84,8 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 def _check_name(name: str) -> str:
     if not _NAME.match(name):
         raise RoleError(
-            f"角色名无效：{name}（小写字母、数字、下划线）", f"Bad role name {name!r} (lowercase letters, digits, underscore)"
+            f"角色名无效：{name}（小写字母、数字、下划线）",
+            f"Bad role name {name!r} (lowercase letters, digits, underscore)",
         )
     return name
 
@@ -110,20 +120,34 @@ def create_roles(
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
             dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(group)))
+            conn.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(dbname), sql.Identifier(group)
+                )
+            )
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(group)))
-            conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(sql.Identifier(group)))
-            conn.execute(sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(sql.Identifier(group)))
+            conn.execute(
+                sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(sql.Identifier(group))
+            )
+            conn.execute(
+                sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(sql.Identifier(group))
+            )
             for table, privs in table_grants.items():
                 for priv in privs:  # privilege text comes from our own table, never from input
                     conn.execute(
-                        sql.SQL("GRANT " + priv + " ON {} TO {}").format(sql.Identifier(table), sql.Identifier(group))
+                        sql.SQL("GRANT " + priv + " ON {} TO {}").format(
+                            sql.Identifier(table), sql.Identifier(group)
+                        )
                     )
             for fn in FUNCTIONS:  # signatures come from our own table, never from input
-                conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION " + fn + " TO {}").format(sql.Identifier(group)))
+                conn.execute(
+                    sql.SQL("GRANT EXECUTE ON FUNCTION " + fn + " TO {}").format(sql.Identifier(group))
+                )
             for name, ms in limits.items():  # the group's, for the record; a login's own apply (below)
                 conn.execute(
-                    sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(sql.Identifier(group), sql.Literal(int(ms)))
+                    sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(
+                        sql.Identifier(group), sql.Literal(int(ms))
+                    )
                 )
             if login is not None:
                 exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
@@ -135,15 +159,19 @@ def create_roles(
                 conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(login)))
                 for name, ms in limits.items():
                     conn.execute(
-                        sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(sql.Identifier(login), sql.Literal(int(ms)))
+                        sql.SQL("ALTER ROLE {} SET " + name + " = {}").format(
+                            sql.Identifier(login), sql.Literal(int(ms))
+                        )
                     )
                 if kiosk_id is not None:
                     taken = conn.execute(
-                        "SELECT role_name FROM kiosklogin WHERE kiosk_id = %s AND role_name <> %s", (kiosk_id, login)
+                        "SELECT role_name FROM kiosklogin WHERE kiosk_id = %s AND role_name <> %s",
+                        (kiosk_id, login),
                     ).fetchone()
                     if taken:
                         raise RoleError(
-                            f"终端 {kiosk_id} 已属于登录名 {taken[0]}", f"Kiosk {kiosk_id} belongs to the login {taken[0]}"
+                            f"终端 {kiosk_id} 已属于登录名 {taken[0]}",
+                            f"Kiosk {kiosk_id} belongs to the login {taken[0]}",
                         )
                     conn.execute(
                         "INSERT INTO kiosklogin (role_name, kiosk_id, bound_at) VALUES (%s, %s, now()) "
@@ -152,9 +180,16 @@ def create_roles(
                     )
     except psycopg.errors.InsufficientPrivilege as exc:
         raise RoleError(
-            "没有创建角色的权限：请用数据库管理员账号运行", f"Not allowed to create roles: run it as a database superuser ({exc})"
+            "没有创建角色的权限：请用数据库管理员账号运行",
+            f"Not allowed to create roles: run it as a database superuser ({exc})",
         ) from exc
     except psycopg.OperationalError as exc:
         raise RoleError(f"无法连接数据库：{exc}", f"Cannot reach the database: {exc}") from exc
-    return {"group": group, "login": login, "kiosk": str(kiosk_id) if kiosk_id else None, "grants": table_grants,
-            "functions": list(FUNCTIONS), "timeouts_ms": limits}
+    return {
+        "group": group,
+        "login": login,
+        "kiosk": str(kiosk_id) if kiosk_id else None,
+        "grants": table_grants,
+        "functions": list(FUNCTIONS),
+        "timeouts_ms": limits,
+    }

@@ -211,9 +211,7 @@ class Evacuation:
 
 
 def project_info(conn: Connection, project_id: uuid.UUID) -> ProjectInfo:
-    row = conn.execute(
-        select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.id == project_id)
-    ).first()
+    row = conn.execute(select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.id == project_id)).first()
     if row is None:
         raise StoreError(f"项目不存在：{project_id}", f"Unknown project: {project_id}")
     return ProjectInfo(row.id, row.name, row.timezone or "Asia/Shanghai")
@@ -222,9 +220,7 @@ def project_info(conn: Connection, project_id: uuid.UUID) -> ProjectInfo:
 def list_projects(engine: Engine) -> list[ProjectInfo]:
     with translate_errors(str(engine.url)), engine.connect() as conn:
         rows = conn.execute(
-            select(PRJ.id, PRJ.name, PRJ.timezone)
-            .where(PRJ.deleted_at.is_(None))
-            .order_by(PRJ.name)
+            select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.deleted_at.is_(None)).order_by(PRJ.name)
         ).all()
     return [ProjectInfo(r.id, r.name, r.timezone or "Asia/Shanghai") for r in rows]
 
@@ -240,8 +236,10 @@ def resolve_project(engine: Engine, project: str | None) -> ProjectInfo:
     if not projects:
         raise StoreError("数据库中没有项目", "There is no project in the database")
     names = project_list(projects)
-    raise StoreError(f"请用 --project 指定项目（编号开头或名称）：{names}",
-                     f"Pick a project with --project (the start of its id, or its name): {names}")
+    raise StoreError(
+        f"请用 --project 指定项目（编号开头或名称）：{names}",
+        f"Pick a project with --project (the start of its id, or its name): {names}",
+    )
 
 
 def match_project(projects: list[ProjectInfo], project: str) -> ProjectInfo:
@@ -256,8 +254,10 @@ def match_project(projects: list[ProjectInfo], project: str) -> ProjectInfo:
         return by_id[0]
     if len(by_id) + len(by_name) > 1:
         names = project_list(by_name + by_id)
-        raise StoreError(f"“{text}”对应多个项目，请多写几位编号：{names}",
-                         f"'{text}' matches several projects, give more of the id: {names}")
+        raise StoreError(
+            f"“{text}”对应多个项目，请多写几位编号：{names}",
+            f"'{text}' matches several projects, give more of the id: {names}",
+        )
     names = project_list(projects)
     raise StoreError(f"项目不存在：{text}（现有：{names}）", f"Unknown project: {text} (there are: {names})")
 
@@ -295,7 +295,9 @@ _EMP_COLS = (
 )
 
 
-def _employments_of(conn: Connection, project_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+def _employments_of(
+    conn: Connection, project_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
     """The newest employment row on the project of each of a few workers (those not expected today)."""
     ids = list(worker_ids)
     out: dict[uuid.UUID, Any] = {}
@@ -318,9 +320,7 @@ def _employments_of(conn: Connection, project_id: uuid.UUID, worker_ids: Iterabl
 
 def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[int, int]:
     a = conn.execute(
-        select(func.max(ATT.rev), func.count()).where(
-            ATT.project_id == project_id, ATT.work_date == day
-        )
+        select(func.max(ATT.rev), func.count()).where(ATT.project_id == project_id, ATT.work_date == day)
     ).one()
     s = conn.execute(
         select(func.max(SIA.rev), func.count()).where(
@@ -359,12 +359,19 @@ class RosterReader:
         with translate_errors(str(self.engine.url)), self.engine.connect() as conn:
             if self._project is None:
                 self._project = project_info(conn, self.project_id)
-            key = (day, tuple(conn.execute(select(
-                select(func.max(EMP.rev)).scalar_subquery(),
-                select(func.max(WK.rev)).scalar_subquery(),
-                select(func.max(EMR.rev)).scalar_subquery(),
-                select(func.max(PRJ.rev)).scalar_subquery(),
-            )).one()))
+            key = (
+                day,
+                tuple(
+                    conn.execute(
+                        select(
+                            select(func.max(EMP.rev)).scalar_subquery(),
+                            select(func.max(WK.rev)).scalar_subquery(),
+                            select(func.max(EMR.rev)).scalar_subquery(),
+                            select(func.max(PRJ.rev)).scalar_subquery(),
+                        )
+                    ).one()
+                ),
+            )
             base = self._base
             if base is None or base[0] != key:
                 base = (key, _expected(conn, self.project_id, day))
@@ -396,8 +403,13 @@ def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
     """The day's expected workers, in roster order (employer, team, name, masked ID number)."""
     rows = conn.execute(
         select(
-            _raw(WK.id), WK.name, WK.id_number_masked, WK.id_last4,
-            EMR.name, EMP.team, EMP.trade,
+            _raw(WK.id),
+            WK.name,
+            WK.id_number_masked,
+            WK.id_last4,
+            EMR.name,
+            EMP.team,
+            EMP.trade,
         )
         .select_from(EMP_T)
         .join(WK_T, WK.id == EMP.worker_id)
@@ -433,7 +445,9 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
     rows: dict[Any, RosterRow] = {}
     for key, name, masked, last4, employer, team, trade in expected:
         if key not in rows:
-            rows[key] = RosterRow(key, name, masked, last4, employer or "", team or "", trade or "", True, Status.NOT_YET)
+            rows[key] = RosterRow(
+                key, name, masked, last4, employer or "", team or "", trade or "", True, Status.NOT_YET
+            )
     others = {a[0] for a in attendance} | {f[0] for f in refusals if f[0] is not None}
     others -= rows.keys()
     if others:
@@ -441,8 +455,15 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
         for wid, r in _employments_of(conn, project_id, by_uuid).items():
             key = by_uuid[wid]
             rows[key] = RosterRow(
-                key, r.name, r.id_number_masked, r.id_last4, r.employer or "", r.team or "", r.trade or "",
-                False, Status.NOT_YET,
+                key,
+                r.name,
+                r.id_number_masked,
+                r.id_last4,
+                r.employer or "",
+                r.team or "",
+                r.trade or "",
+                False,
+                Status.NOT_YET,
             )
     refused_rev = 0
     for key, reason, rev in refusals:
@@ -498,7 +519,12 @@ def filter_rows(
             continue
         if trade and r.trade != trade:
             continue
-        if q and q not in r.name.upper() and not r.id_masked.upper().endswith(q) and not r.id_last4.upper().endswith(q):
+        if (
+            q
+            and q not in r.name.upper()
+            and not r.id_masked.upper().endswith(q)
+            and not r.id_last4.upper().endswith(q)
+        ):
             continue
         out.append(r)
     return out
@@ -553,9 +579,15 @@ def _refused(
 ) -> list[RefusedAttempt]:
     q = (
         select(
-            SIA.id, SIA.at, SIA.work_date, SIA.worker_id,
-            SIA.way, SIA.reason, KI.name.label("kiosk"),
-            WK.name.label("name"), WK.id_number_masked,
+            SIA.id,
+            SIA.at,
+            SIA.work_date,
+            SIA.worker_id,
+            SIA.way,
+            SIA.reason,
+            KI.name.label("kiosk"),
+            WK.name.label("name"),
+            WK.id_number_masked,
         )
         .select_from(SIA_T)
         .outerjoin(KI_T, KI.id == SIA.kiosk_id)
@@ -578,8 +610,17 @@ def _refused(
         e = emp.get(r.worker_id)
         out.append(
             RefusedAttempt(
-                r.id, as_utc(r.at), r.work_date, r.worker_id, r.name or "", r.id_number_masked or "",
-                (e.employer or "") if e else "", (e.team or "") if e else "", r.way or "", r.kiosk, r.reason or "",
+                r.id,
+                as_utc(r.at),
+                r.work_date,
+                r.worker_id,
+                r.name or "",
+                r.id_number_masked or "",
+                (e.employer or "") if e else "",
+                (e.team or "") if e else "",
+                r.way or "",
+                r.kiosk,
+                r.reason or "",
             )
         )
     return out
@@ -594,9 +635,7 @@ def worker_detail(engine: Engine, project_id: uuid.UUID, worker_id: uuid.UUID, d
     """A worker's last 30 days on the project (ending ``day``): attendance and refused attempts."""
     since = day - timedelta(days=DETAIL_DAYS - 1)
     with translate_errors(str(engine.url)), engine.connect() as conn:
-        w = conn.execute(
-            select(WK.name, WK.id_number_masked, WK.sex).where(WK.id == worker_id)
-        ).first()
+        w = conn.execute(select(WK.name, WK.id_number_masked, WK.sex).where(WK.id == worker_id)).first()
         if w is None:
             raise StoreError(f"查无此工人：{worker_id}", f"Unknown worker: {worker_id}")
         e = _employments_of(conn, project_id, [worker_id]).get(worker_id)
@@ -614,9 +653,17 @@ def worker_detail(engine: Engine, project_id: uuid.UUID, worker_id: uuid.UUID, d
         ).all()
         refused = _refused(conn, project_id, since, day, worker_id)
     return WorkerDetail(
-        worker_id, w.name, w.id_number_masked, w.sex,
-        (e.employer or "") if e else "", (e.team or "") if e else "", (e.trade or "") if e else "",
-        since, day, [DayRecord(d.work_date, as_utc(d.first_at), d.way, d.kiosk) for d in days], refused,
+        worker_id,
+        w.name,
+        w.id_number_masked,
+        w.sex,
+        (e.employer or "") if e else "",
+        (e.team or "") if e else "",
+        (e.trade or "") if e else "",
+        since,
+        day,
+        [DayRecord(d.work_date, as_utc(d.first_at), d.way, d.kiosk) for d in days],
+        refused,
     )
 
 
@@ -661,7 +708,12 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
         project = project_info(conn, project_id)
         employed = conn.execute(
             select(
-                _raw(WK.id), WK.name, WK.id_number_masked, EMR.name, EMP.team, EMP.trade,
+                _raw(WK.id),
+                WK.name,
+                WK.id_number_masked,
+                EMR.name,
+                EMP.team,
+                EMP.trade,
             )
             .select_from(EMP_T)
             .join(WK_T, WK.id == EMP.worker_id)
@@ -676,13 +728,15 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
             .order_by(EMP.start_date)
         ).all()
         # ids and dates as the driver gives them: 150 000 rows a month, converted only to a day number
-        present: list[Any] = list(conn.execute(
-            select(_raw(ATT.worker_id), type_coerce(ATT.work_date, String)).where(
-                ATT.project_id == project_id,
-                ATT.work_date >= first,
-                ATT.work_date <= last,
-            )
-        ).all())
+        present: list[Any] = list(
+            conn.execute(
+                select(_raw(ATT.worker_id), type_coerce(ATT.work_date, String)).where(
+                    ATT.project_id == project_id,
+                    ATT.work_date >= first,
+                    ATT.work_date <= last,
+                )
+            ).all()
+        )
         # a month whose daily rows were purged after the retention period keeps its days for wages
         # (store/retention.py)
         am = AttendanceMonth.__table__.c  # type: ignore[attr-defined]
@@ -698,7 +752,9 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
             by_uuid = {_uuid(k): k for k in missing}
             for wid, r in _employments_of(conn, project_id, by_uuid).items():
                 key = by_uuid[wid]
-                rows[key] = MonthRow(key, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set())
+                rows[key] = MonthRow(
+                    key, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set()
+                )
     for key, day in present:
         rows[key].days.add(day.day if isinstance(day, date) else int(str(day)[8:10]))
     ordered = sorted(rows.values(), key=lambda r: (r.employer, r.team, r.name, r.id_masked))

@@ -61,15 +61,48 @@ GIVEN = "伟刚勇毅俊峰强军平保东文辉力明永健世广志义兴良�
 ETHNICITIES = ("汉族",) * 18 + ("回族", "土家族", "苗族", "彝族", "壮族")
 #: region codes (GB/T 2260) of places many Shanghai site workers come from; checked against stdnum below
 REGIONS = (
-    "310104", "310105", "310107", "310110", "310112", "310113", "310115", "310120",
-    "320321", "320324", "321323", "340122", "341221", "341222", "341225", "342221",
-    "410222", "411321", "411423", "411526", "412721", "412826", "421023", "430524",
-    "500228", "510121", "511025", "511321", "512223", "513030", "522121", "532128",
+    "310104",
+    "310105",
+    "310107",
+    "310110",
+    "310112",
+    "310113",
+    "310115",
+    "310120",
+    "320321",
+    "320324",
+    "321323",
+    "340122",
+    "341221",
+    "341222",
+    "341225",
+    "342221",
+    "410222",
+    "411321",
+    "411423",
+    "411526",
+    "412721",
+    "412826",
+    "421023",
+    "430524",
+    "500228",
+    "510121",
+    "511025",
+    "511321",
+    "512223",
+    "513030",
+    "522121",
+    "532128",
 )
 EMPLOYERS = (
-    "上海申城建设工程有限公司", "上海浦江建筑劳务有限公司", "江苏华建劳务分包有限公司",
-    "安徽皖通建设工程有限公司", "四川蜀川建筑劳务有限公司", "河南中原建工集团有限公司",
-    "上海东泰机电安装有限公司", "浙江之江幕墙工程有限公司",
+    "上海申城建设工程有限公司",
+    "上海浦江建筑劳务有限公司",
+    "江苏华建劳务分包有限公司",
+    "安徽皖通建设工程有限公司",
+    "四川蜀川建筑劳务有限公司",
+    "河南中原建工集团有限公司",
+    "上海东泰机电安装有限公司",
+    "浙江之江幕墙工程有限公司",
 )
 TEAMS_TRADES = {
     "钢筋班组": ("钢筋工", "焊工"),
@@ -81,20 +114,52 @@ TEAMS_TRADES = {
     "塔吊班组": ("塔吊司机", "信号工"),
 }
 INSTITUTIONS = (
-    ("浦东新区第一体检中心", "浦东新区"), ("徐汇区职工健康体检站", "徐汇区"), ("闵行区建设者健康服务中心", "闵行区"),
-    ("宝山区社区卫生服务中心体检部", "宝山区"), ("嘉定区建工医院体检科", "嘉定区"), ("松江区职业健康检查所", "松江区"),
+    ("浦东新区第一体检中心", "浦东新区"),
+    ("徐汇区职工健康体检站", "徐汇区"),
+    ("闵行区建设者健康服务中心", "闵行区"),
+    ("宝山区社区卫生服务中心体检部", "宝山区"),
+    ("嘉定区建工医院体检科", "嘉定区"),
+    ("松江区职业健康检查所", "松江区"),
 )
-BANKS = ("中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "上海农商银行", "中国邮政储蓄银行")
-BANK_BINS = {"中国工商银行": "622202", "中国农业银行": "622848", "中国银行": "621661", "中国建设银行": "621700",
-             "交通银行": "622260", "上海农商银行": "621065", "中国邮政储蓄银行": "621799"}
+BANKS = (
+    "中国工商银行",
+    "中国农业银行",
+    "中国银行",
+    "中国建设银行",
+    "交通银行",
+    "上海农商银行",
+    "中国邮政储蓄银行",
+)
+BANK_BINS = {
+    "中国工商银行": "622202",
+    "中国农业银行": "622848",
+    "中国银行": "621661",
+    "中国建设银行": "621700",
+    "交通银行": "622260",
+    "上海农商银行": "621065",
+    "中国邮政储蓄银行": "621799",
+}
 PROJECT_NAMES = (
-    "浦东新区张江科学城A3-2地块", "徐汇滨江西岸传媒港二期", "闵行区虹桥商务区北片区住宅",
-    "宝山区吴淞创新城一期", "嘉定新城远香湖公建项目", "松江枢纽南广场工程", "临港新片区滴水湖金融湾",
+    "浦东新区张江科学城A3-2地块",
+    "徐汇滨江西岸传媒港二期",
+    "闵行区虹桥商务区北片区住宅",
+    "宝山区吴淞创新城一期",
+    "嘉定新城远香湖公建项目",
+    "松江枢纽南广场工程",
+    "临港新片区滴水湖金融湾",
     "杨浦滨江东段更新项目",
 )
 #: project centres (WGS-84) near Shanghai landmarks, fictional sites
-CENTRES = ((31.2036, 121.5870), (31.1713, 121.4602), (31.2035, 121.3120), (31.3866, 121.4960),
-           (31.3530, 121.2530), (31.0047, 121.2290), (30.9079, 121.9294), (31.2611, 121.5415))
+CENTRES = (
+    (31.2036, 121.5870),
+    (31.1713, 121.4602),
+    (31.2035, 121.3120),
+    (31.3866, 121.4960),
+    (31.3530, 121.2530),
+    (31.0047, 121.2290),
+    (30.9079, 121.9294),
+    (31.2611, 121.5415),
+)
 
 BATCH = 5000
 
@@ -188,18 +253,28 @@ def seed_demo(
     with translate_errors(str(engine.url)), engine.begin() as conn:
         employer_rows = [stamp({"name": n, "credit_code": None, "deleted_at": None}) for n in EMPLOYERS]
         _insert(conn, Employer, employer_rows)
-        inst_rows = [stamp({"name": n, "district": d, "active": True, "deleted_at": None}) for n, d in INSTITUTIONS]
+        inst_rows = [
+            stamp({"name": n, "district": d, "active": True, "deleted_at": None}) for n, d in INSTITUTIONS
+        ]
         _insert(conn, HealthInstitution, inst_rows)
         project_rows = []
         for i in range(projects):
             lat, lon = CENTRES[i % len(CENTRES)]
             suffix = "" if i < len(PROJECT_NAMES) else f"（{i // len(PROJECT_NAMES) + 1}期）"
-            project_rows.append(stamp({
-                "name": PROJECT_NAMES[i % len(PROJECT_NAMES)] + suffix,
-                "address": "上海市" + PROJECT_NAMES[i % len(PROJECT_NAMES)][:3],
-                "latitude": lat + (i // len(CENTRES)) * 0.01, "longitude": lon, "radius_m": 150.0,
-                "polygon": None, "timezone": "Asia/Shanghai", "deleted_at": None,
-            }))
+            project_rows.append(
+                stamp(
+                    {
+                        "name": PROJECT_NAMES[i % len(PROJECT_NAMES)] + suffix,
+                        "address": "上海市" + PROJECT_NAMES[i % len(PROJECT_NAMES)][:3],
+                        "latitude": lat + (i // len(CENTRES)) * 0.01,
+                        "longitude": lon,
+                        "radius_m": 150.0,
+                        "polygon": None,
+                        "timezone": "Asia/Shanghai",
+                        "deleted_at": None,
+                    }
+                )
+            )
         _insert(conn, Project, project_rows)
         project_ids = [r["id"] for r in project_rows]
 
@@ -210,16 +285,36 @@ def seed_demo(
             for _ in range(2):
                 o = stamp({"name": g.name("M"), "mobile": g.mobile(), "worker_id": None, "deleted_at": None})
                 officer_rows.append(o)
-                assign_rows.append(stamp({"officer_id": o["id"], "project_id": pid, "start_date": None,
-                                          "end_date": None, "deleted_at": None}))
+                assign_rows.append(
+                    stamp(
+                        {
+                            "officer_id": o["id"],
+                            "project_id": pid,
+                            "start_date": None,
+                            "end_date": None,
+                            "deleted_at": None,
+                        }
+                    )
+                )
                 officers_out.append({"id": str(o["id"]), "name": o["name"], "projects": [str(pid)]})
             del i
         chief = stamp({"name": g.name("F"), "mobile": g.mobile(), "worker_id": None, "deleted_at": None})
         officer_rows.append(chief)
         for pid in project_ids:
-            assign_rows.append(stamp({"officer_id": chief["id"], "project_id": pid, "start_date": None,
-                                      "end_date": None, "deleted_at": None}))
-        officers_out.append({"id": str(chief["id"]), "name": chief["name"], "projects": [str(p) for p in project_ids]})
+            assign_rows.append(
+                stamp(
+                    {
+                        "officer_id": chief["id"],
+                        "project_id": pid,
+                        "start_date": None,
+                        "end_date": None,
+                        "deleted_at": None,
+                    }
+                )
+            )
+        officers_out.append(
+            {"id": str(chief["id"]), "name": chief["name"], "projects": [str(p) for p in project_ids]}
+        )
         loose = stamp({"name": g.name("M"), "mobile": g.mobile(), "worker_id": None, "deleted_at": None})
         officer_rows.append(loose)
         officers_out.append({"id": str(loose["id"]), "name": loose["name"], "projects": []})
@@ -232,7 +327,12 @@ def seed_demo(
         ex.update({k: [] for k in SHARES})
         made = 0
         for chunk in _chunks(list(enumerate(kinds)), BATCH):
-            rows: dict[Any, list[dict[str, Any]]] = {Worker: [], BankCard: [], HealthCheck: [], Employment: []}
+            rows: dict[Any, list[dict[str, Any]]] = {
+                Worker: [],
+                BankCard: [],
+                HealthCheck: [],
+                Employment: [],
+            }
             for n, kind in chunk:
                 pid = project_ids[n % len(project_ids)]
                 w = _worker(g, kind, pid, project_ids, employer_rows, inst_rows, now, stamp, rows)
@@ -246,12 +346,22 @@ def seed_demo(
                 on_progress(made)
 
     summary["counts"] = {
-        "workers": workers, "projects": projects, "employers": len(employer_rows),
-        "officers": len(officer_rows), "health_institutions": len(inst_rows), "by_kind": counts,
+        "workers": workers,
+        "projects": projects,
+        "employers": len(employer_rows),
+        "officers": len(officer_rows),
+        "health_institutions": len(inst_rows),
+        "by_kind": counts,
     }
     summary["projects"] = [
-        {"id": str(r["id"]), "name": r["name"], "latitude": r["latitude"], "longitude": r["longitude"],
-         "radius_m": r["radius_m"]} for r in project_rows
+        {
+            "id": str(r["id"]),
+            "name": r["name"],
+            "latitude": r["latitude"],
+            "longitude": r["longitude"],
+            "radius_m": r["radius_m"],
+        }
+        for r in project_rows
     ]
     summary["officers"] = officers_out
     summary["shares"] = {ELIGIBLE: round(1 - sum(SHARES.values()), 4), **SHARES}
@@ -298,35 +408,68 @@ def _worker(
     else:
         birth = g.birth_date(19, 58 if sex == "M" else 49)
     number = g.id_number(birth, sex)
-    verified = None if kind == Reason.REALNAME_INCOMPLETE.value else now - timedelta(days=rng.randint(30, 400))
+    verified = (
+        None if kind == Reason.REALNAME_INCOMPLETE.value else now - timedelta(days=rng.randint(30, 400))
+    )
     wid = g.uuid()
     name = g.name(sex)
     has_card = kind != Reason.NO_BANK_CARD.value
-    rows[Worker].append(stamp({
-        "id": wid, "name": name, "sex": sex, "birth_date": birth, "ethnicity": rng.choice(ETHNICITIES),
-        "address": None, "mobile": g.mobile(), "id_number": number, "id_number_masked": mask_id_number(number),
-        "id_last4": number[-4:], "realname_verified_at": verified,
-        "realname_verified_by": "demo-admin" if verified else None, "has_bank_card": has_card,
-        "face_thumb": None, "deleted_at": None,
-    }))
+    rows[Worker].append(
+        stamp(
+            {
+                "id": wid,
+                "name": name,
+                "sex": sex,
+                "birth_date": birth,
+                "ethnicity": rng.choice(ETHNICITIES),
+                "address": None,
+                "mobile": g.mobile(),
+                "id_number": number,
+                "id_number_masked": mask_id_number(number),
+                "id_last4": number[-4:],
+                "realname_verified_at": verified,
+                "realname_verified_by": "demo-admin" if verified else None,
+                "has_bank_card": has_card,
+                "face_thumb": None,
+                "deleted_at": None,
+            }
+        )
+    )
     if has_card:
         bank = rng.choice(BANKS)
         card = g.card_number(bank)
-        rows[BankCard].append(stamp({
-            "worker_id": wid, "bank_name": bank, "card_number": card, "card_masked": mask_card_number(card),
-            "holder_name": name, "luhn_ok": True,
-        }))
+        rows[BankCard].append(
+            stamp(
+                {
+                    "worker_id": wid,
+                    "bank_name": bank,
+                    "card_number": card,
+                    "card_masked": mask_card_number(card),
+                    "holder_name": name,
+                    "luhn_ok": True,
+                }
+            )
+        )
     if kind != Reason.NO_HEALTH_CHECK.value:
         if kind == Reason.HEALTH_CHECK_EXPIRED.value:
             checked = today - timedelta(days=rng.randint(400, 700))
         else:
             checked = today - timedelta(days=rng.randint(5, 300))
         inst = rng.choice(institutions)
-        rows[HealthCheck].append(stamp({
-            "worker_id": wid, "institution_id": inst["id"], "institution_other": None, "checked_on": checked,
-            "passed": kind != Reason.HEALTH_CHECK_FAILED.value, "result_note": None, "valid_until": None,
-            "deleted_at": None,
-        }))
+        rows[HealthCheck].append(
+            stamp(
+                {
+                    "worker_id": wid,
+                    "institution_id": inst["id"],
+                    "institution_other": None,
+                    "checked_on": checked,
+                    "passed": kind != Reason.HEALTH_CHECK_FAILED.value,
+                    "result_note": None,
+                    "valid_until": None,
+                    "deleted_at": None,
+                }
+            )
+        )
     employ_on = pid
     if kind == Reason.NOT_EMPLOYED_ON_PROJECT.value:
         others = [p for p in project_ids if p != pid]
@@ -341,10 +484,22 @@ def _worker(
     elif kind == Reason.EMPLOYMENT_ENDED.value:
         end = today - timedelta(days=rng.randint(1, 60))
         start = min(start, end - timedelta(days=30))
-    confirmed = None if kind == Reason.EMPLOYMENT_NOT_CONFIRMED.value else now - timedelta(days=rng.randint(1, 9))
-    rows[Employment].append(stamp({
-        "worker_id": wid, "employer_id": rng.choice(employers)["id"], "project_id": employ_on, "team": team,
-        "trade": rng.choice(TEAMS_TRADES[team]), "start_date": start, "end_date": end, "confirmed_at": confirmed,
-        "deleted_at": None,
-    }))
+    confirmed = (
+        None if kind == Reason.EMPLOYMENT_NOT_CONFIRMED.value else now - timedelta(days=rng.randint(1, 9))
+    )
+    rows[Employment].append(
+        stamp(
+            {
+                "worker_id": wid,
+                "employer_id": rng.choice(employers)["id"],
+                "project_id": employ_on,
+                "team": team,
+                "trade": rng.choice(TEAMS_TRADES[team]),
+                "start_date": start,
+                "end_date": end,
+                "confirmed_at": confirmed,
+                "deleted_at": None,
+            }
+        )
+    )
     return wid

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.admin import Readiness, readiness
 from store.db import session as open_session
@@ -67,7 +67,12 @@ from store.validation import (
 )
 
 F_FRONT, F_BACK, F_FACE, F_REPORT = "front_image", "back_image", "face_photo", "report_image"
-F_INSTITUTION, F_OTHER, F_CHECKED_ON, F_EMPLOYMENT = "institution", "institution_other", "checked_on", "employment"
+F_INSTITUTION, F_OTHER, F_CHECKED_ON, F_EMPLOYMENT = (
+    "institution",
+    "institution_other",
+    "checked_on",
+    "employment",
+)
 MAX_OTHER_CHARS = 64
 
 
@@ -138,20 +143,30 @@ def _one_face(data: bytes | None, max_bytes: int) -> tuple[bytes, bytes]:
     faces = detect_faces_in_photo(clean.bgr)
     if not faces:
         raise ValidationError(
-            F_FACE, "人脸照片中没有找到人脸：请正对镜头，光线充足，重新拍摄",
+            F_FACE,
+            "人脸照片中没有找到人脸：请正对镜头，光线充足，重新拍摄",
             "No face found in the face photo: face the camera in good light and take it again",
         )
     if len(faces) > 1:
         raise ValidationError(
-            F_FACE, f"人脸照片中有{len(faces)}张人脸，只能有本人一人，请重新拍摄",
+            F_FACE,
+            f"人脸照片中有{len(faces)}张人脸，只能有本人一人，请重新拍摄",
             f"The face photo shows {len(faces)} faces: only you may be in it, take it again",
         )
     return clean.jpeg, thumbnail(clean.bgr, faces[0])
 
 
 def submit_realname(
-    *, session: Session, worker_id: uuid.UUID, id_number: str, name: str, front: bytes | None,
-    back: bytes | None, face: bytes | None, today: date | None = None, max_bytes: int = MAX_BYTES,
+    *,
+    session: Session,
+    worker_id: uuid.UUID,
+    id_number: str,
+    name: str,
+    front: bytes | None,
+    back: bytes | None,
+    face: bytes | None,
+    today: date | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> RealnameSubmission:
     """个人信息采集 by the worker: checked in full, then kept as 待审核 for an administrator.
 
@@ -163,33 +178,52 @@ def submit_realname(
     number = read_id_number(id_number, today=today).number
     if worker.id_number is not None and number != worker.id_number:
         raise ValidationError(
-            F_ID, "身份证号码与登记的不一致，请核对；如登记有误，请联系管理员",
+            F_ID,
+            "身份证号码与登记的不一致，请核对；如登记有误，请联系管理员",
             "The ID number is not the one you are enrolled with: check it, or ask the administrator",
         )
     typed = validate_name(name)
     if worker.realname_verified_at is not None and typed != worker.name:
         raise ValidationError(
-            F_NAME, f"姓名与已实名认证的姓名“{worker.name}”不一致；如需改名，请联系管理员",
+            F_NAME,
+            f"姓名与已实名认证的姓名“{worker.name}”不一致；如需改名，请联系管理员",
             f"The name differs from your verified name '{worker.name}': to change it, ask the administrator",
         )
-    front_jpeg = sanitise_image(front, field=F_FRONT, what=("身份证正面（人像面）照片", "The ID card front (photo side)"),
-                                max_bytes=max_bytes).jpeg
-    back_jpeg = sanitise_image(back, field=F_BACK, what=("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
-                               max_bytes=max_bytes).jpeg
+    front_jpeg = sanitise_image(
+        front,
+        field=F_FRONT,
+        what=("身份证正面（人像面）照片", "The ID card front (photo side)"),
+        max_bytes=max_bytes,
+    ).jpeg
+    back_jpeg = sanitise_image(
+        back,
+        field=F_BACK,
+        what=("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
+        max_bytes=max_bytes,
+    ).jpeg
     face_jpeg, thumb = _one_face(face, max_bytes)
     _supersede(session, RealnameSubmission, worker_id)
-    sub = RealnameSubmission(worker_id=worker_id, name=typed, front_image=front_jpeg, back_image=back_jpeg,
-                             face_photo=face_jpeg, face_thumb=thumb)
+    sub = RealnameSubmission(
+        worker_id=worker_id,
+        name=typed,
+        front_image=front_jpeg,
+        back_image=back_jpeg,
+        face_photo=face_jpeg,
+        face_thumb=thumb,
+    )
     session.add(sub)
     audit(session, worker_actor(worker_id), "submit", "realnamesubmission", sub.id)
     return sub
 
 
-def _supersede(session: Session, model: type[RealnameSubmission] | type[BankCardSubmission],
-               worker_id: uuid.UUID) -> None:
+def _supersede(
+    session: Session, model: type[RealnameSubmission] | type[BankCardSubmission], worker_id: uuid.UUID
+) -> None:
     """A submission still waiting is replaced by the new one (and its images are not kept)."""
     waiting = session.exec(
-        select(model).where(model.worker_id == worker_id, model.status == Status.PENDING.value).with_for_update()
+        select(model)
+        .where(model.worker_id == worker_id, model.status == Status.PENDING.value)
+        .with_for_update()
     )
     for old in waiting:
         old.status = Status.SUPERSEDED.value
@@ -210,7 +244,12 @@ def clear_sensitive(sub: Submission) -> None:
 
 
 def submit_bank_card(
-    *, session: Session, worker_id: uuid.UUID, bank_name: str, card_number: str, luhn_confirmed: bool = False,
+    *,
+    session: Session,
+    worker_id: uuid.UUID,
+    bank_name: str,
+    card_number: str,
+    luhn_confirmed: bool = False,
 ) -> BankCardSubmission:
     """A card to add (or to replace his card with), in his own name, waiting for review.
 
@@ -221,13 +260,19 @@ def submit_bank_card(
     number, warnings = validate_card_number(card_number)
     if warnings and not luhn_confirmed:
         raise LuhnUnconfirmed(
-            F_CARD, "银行卡号校验未通过，请核对卡号；如确认无误，请勾选“卡号无误”后再提交",
+            F_CARD,
+            "银行卡号校验未通过，请核对卡号；如确认无误，请勾选“卡号无误”后再提交",
             "The card number fails the check-digit test: check it; if it is right, tick 'the number is right' "
             "and submit again",
         )
     _supersede(session, BankCardSubmission, worker_id)
-    sub = BankCardSubmission(worker_id=worker_id, bank_name=bank, card_number=number,
-                             card_masked=mask_card_number(number), luhn_ok=not warnings)
+    sub = BankCardSubmission(
+        worker_id=worker_id,
+        bank_name=bank,
+        card_number=number,
+        card_masked=mask_card_number(number),
+        luhn_ok=not warnings,
+    )
     session.add(sub)
     audit(session, worker_actor(worker_id), "submit", "bankcardsubmission", sub.id)
     return sub
@@ -237,9 +282,16 @@ def submit_bank_card(
 
 
 def submit_health_check(
-    *, session: Session, worker_id: uuid.UUID, checked_on: date, passed: bool,
-    institution_id: uuid.UUID | None = None, institution_other: str | None = None, report: bytes | None = None,
-    today: date | None = None, max_bytes: int = MAX_BYTES,
+    *,
+    session: Session,
+    worker_id: uuid.UUID,
+    checked_on: date,
+    passed: bool,
+    institution_id: uuid.UUID | None = None,
+    institution_other: str | None = None,
+    report: bytes | None = None,
+    today: date | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> HealthCheck:
     """健康体检 by the worker: an institution from the list (active) or 其他 with its name, the date
     (not in the future), the result, and optionally a photo of the report (re-encoded, kept in the
@@ -250,22 +302,42 @@ def submit_health_check(
     if institution_id is not None:
         institution = session.get(HealthInstitution, institution_id)
         if institution is None or institution.deleted_at is not None or not institution.active:
-            raise ValidationError(F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list")
+            raise ValidationError(
+                F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list"
+            )
         other = ""
     elif not other:
         raise ValidationError(
-            F_OTHER, "请选择体检机构，或选择“其他”并填写机构名称",
+            F_OTHER,
+            "请选择体检机构，或选择“其他”并填写机构名称",
             "Choose the institution, or 'other' and type its name",
         )
     elif len(other) > MAX_OTHER_CHARS:
-        raise ValidationError(F_OTHER, f"机构名称过长（最多{MAX_OTHER_CHARS}字）",
-                              f"The institution's name is too long (at most {MAX_OTHER_CHARS} characters)")
+        raise ValidationError(
+            F_OTHER,
+            f"机构名称过长（最多{MAX_OTHER_CHARS}字）",
+            f"The institution's name is too long (at most {MAX_OTHER_CHARS} characters)",
+        )
     if checked_on > (today or date.today()):
-        raise ValidationError(F_CHECKED_ON, "体检日期不能晚于今天", "The date of the check cannot be after today")
-    image = sanitise_image(report, field=F_REPORT, what=("体检报告照片", "The report photo"),
-                           max_bytes=max_bytes).jpeg if report else None
-    check = add_health_check(session=session, worker=worker, checked_on=checked_on, institution=institution,
-                             institution_other=other or None, passed=passed, actor=worker_actor(worker_id))
+        raise ValidationError(
+            F_CHECKED_ON, "体检日期不能晚于今天", "The date of the check cannot be after today"
+        )
+    image = (
+        sanitise_image(
+            report, field=F_REPORT, what=("体检报告照片", "The report photo"), max_bytes=max_bytes
+        ).jpeg
+        if report
+        else None
+    )
+    check = add_health_check(
+        session=session,
+        worker=worker,
+        checked_on=checked_on,
+        institution=institution,
+        institution_other=other or None,
+        passed=passed,
+        actor=worker_actor(worker_id),
+    )
     if image is not None:
         session.flush()  # the check before its report (foreign key)
         rep = HealthReport(health_check_id=check.id, image=image)
@@ -315,8 +387,9 @@ def my_employments(session: Session, worker_id: uuid.UUID, *, on: date | None = 
 def confirm_my_employment(*, session: Session, worker_id: uuid.UUID, employment_id: uuid.UUID) -> Employment:
     """聘用信息确认 on his phone: the same function as ``kiosk phone confirm`` (his own employment only;
     the time is recorded once; audited as ``worker:<id>``)."""
-    return confirm_employment_of_worker(session=session, employment_id=employment_id, worker_id=worker_id,
-                                        actor=worker_actor(worker_id))
+    return confirm_employment_of_worker(
+        session=session, employment_id=employment_id, worker_id=worker_id, actor=worker_actor(worker_id)
+    )
 
 
 # --- what still stops him ----------------------------------------------------------------------------
@@ -334,16 +407,21 @@ class SubmissionView:
     summary: str = ""  # a bank card: bank and masked number
 
 
-def latest_submission(session: Session, model: type[RealnameSubmission] | type[BankCardSubmission],
-                      worker_id: uuid.UUID) -> SubmissionView | None:
+def latest_submission(
+    session: Session, model: type[RealnameSubmission] | type[BankCardSubmission], worker_id: uuid.UUID
+) -> SubmissionView | None:
     row = session.exec(
-        select(model).where(model.worker_id == worker_id, model.status != Status.SUPERSEDED.value)
-        .order_by(model.submitted_at.desc()).limit(1)  # type: ignore[attr-defined]
+        select(model)
+        .where(model.worker_id == worker_id, model.status != Status.SUPERSEDED.value)
+        .order_by(col(model.submitted_at).desc())
+        .limit(1)
     ).first()
     if row is None:
         return None
     summary = f"{row.bank_name} {row.card_masked}" if isinstance(row, BankCardSubmission) else ""
-    return SubmissionView(row.id, Status(row.status), row.submitted_at, row.decided_at, row.reject_reason, summary)
+    return SubmissionView(
+        row.id, Status(row.status), row.submitted_at, row.decided_at, row.reject_reason, summary
+    )
 
 
 class StepState(StrEnum):
@@ -404,17 +482,25 @@ def progress(engine: Engine, worker_id: uuid.UUID, policy: Policy, on: date) -> 
         w = _worker(s, worker_id)
         realname = latest_submission(s, RealnameSubmission, worker_id)
         bank = latest_submission(s, BankCardSubmission, worker_id)
-        card = s.exec(select(BankCard).where(BankCard.worker_id == worker_id)
-                      .order_by(BankCard.created_at.desc())).first()  # type: ignore[attr-defined]
+        card = s.exec(
+            select(BankCard).where(BankCard.worker_id == worker_id).order_by(col(BankCard.created_at).desc())
+        ).first()
         waiting = sum(1 for e in my_employments(s, worker_id, on=on) if e.waiting)
         steps = (
             _step("realname", passed.get("realname", False), realname),
-            _step("bank_card", passed.get("bank_card", False), bank,
-                  detail=f"{card.bank_name} {card.card_masked}" if card else ""),
+            _step(
+                "bank_card",
+                passed.get("bank_card", False),
+                bank,
+                detail=f"{card.bank_name} {card.card_masked}" if card else "",
+            ),
             _step("health", passed.get("health", False), None),
-            Step("employment", *STEP_LABELS["employment"],
-                 state=StepState.DONE if passed.get("employment", False) and not waiting else StepState.TODO,
-                 waiting=waiting),
+            Step(
+                "employment",
+                *STEP_LABELS["employment"],
+                state=StepState.DONE if passed.get("employment", False) and not waiting else StepState.TODO,
+                waiting=waiting,
+            ),
         )
         return Progress(w.name, w.id_number_masked, steps, tuple(projects))
 

@@ -241,7 +241,8 @@ def officer_assigned(s: Session, officer_id: uuid.UUID, project_id: uuid.UUID, o
         )
     )
     return any(
-        (a.start_date is None or a.start_date <= on) and (a.end_date is None or on <= a.end_date) for a in rows
+        (a.start_date is None or a.start_date <= on) and (a.end_date is None or on <= a.end_date)
+        for a in rows
     )
 
 
@@ -299,7 +300,17 @@ class SignInService:
             try:
                 with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
                     return self._sign_in(
-                        s, worker_id, project_id, way, at, kiosk_id, officer_id, kid, token, place, photo,
+                        s,
+                        worker_id,
+                        project_id,
+                        way,
+                        at,
+                        kiosk_id,
+                        officer_id,
+                        kid,
+                        token,
+                        place,
+                        photo,
                         latency_from,
                     )
             except IntegrityError:
@@ -358,11 +369,17 @@ class SignInService:
 
         first = s.exec(
             select(Attendance).where(
-                Attendance.worker_id == worker_id, Attendance.project_id == project_id, Attendance.work_date == on
+                Attendance.worker_id == worker_id,
+                Attendance.project_id == project_id,
+                Attendance.work_date == on,
             )
         ).first()
         facts = load_facts(s, worker_id, project_id, on) if first is None else Facts(worker, project, on)
-        card = worker_card(s, worker, current_employment(facts) if first is None else _any_employment(s, worker_id, project_id))
+        card = worker_card(
+            s,
+            worker,
+            current_employment(facts) if first is None else _any_employment(s, worker_id, project_id),
+        )
         if first is not None:
             attempt.outcome = Outcome.ALREADY.value
             attempt.attendance_id = first.id
@@ -370,8 +387,15 @@ class SignInService:
             where = kiosk.name if kiosk else None
             return finish(
                 SignInResult(
-                    Outcome.ALREADY, at, on, worker=card, attempt_id=attempt.id, attendance_id=first.id,
-                    first_at=first.first_at, first_kiosk=where, first_way=first.way,
+                    Outcome.ALREADY,
+                    at,
+                    on,
+                    worker=card,
+                    attempt_id=attempt.id,
+                    attendance_id=first.id,
+                    first_at=first.first_at,
+                    first_kiosk=where,
+                    first_way=first.way,
                     distance_m=place.distance_m if place else None,
                 )
             )
@@ -382,23 +406,38 @@ class SignInService:
         if reason is None and place is not None:
             reason = place.refusal
         if reason is None:
-            reason = next((r for _, rule in WORKER_RULES if (r := rule(facts, self.policy)) is not None), None)
+            reason = next(
+                (r for _, rule in WORKER_RULES if (r := rule(facts, self.policy)) is not None), None
+            )
         if reason is not None:
             attempt.reason = reason.value
             return finish(self._refused(attempt, on, reason, card, place))
 
         attendance = Attendance(
-            worker_id=worker_id, project_id=project_id, work_date=on, first_at=at, way=way.value,
-            kiosk_id=kiosk_id, officer_id=officer_id, attempt_id=attempt.id,
-            latitude=place.latitude if place else None, longitude=place.longitude if place else None,
+            worker_id=worker_id,
+            project_id=project_id,
+            work_date=on,
+            first_at=at,
+            way=way.value,
+            kiosk_id=kiosk_id,
+            officer_id=officer_id,
+            attempt_id=attempt.id,
+            latitude=place.latitude if place else None,
+            longitude=place.longitude if place else None,
         )
         s.add(attendance)  # the unique constraint speaks at the commit: a lost race is retried as already
         attempt.outcome = Outcome.SIGNED_IN.value
         attempt.attendance_id = attendance.id
         return finish(
             SignInResult(
-                Outcome.SIGNED_IN, at, on, worker=card, attempt_id=attempt.id, attendance_id=attendance.id,
-                first_at=at, distance_m=place.distance_m if place else None,
+                Outcome.SIGNED_IN,
+                at,
+                on,
+                worker=card,
+                attempt_id=attempt.id,
+                attendance_id=attendance.id,
+                first_at=at,
+                distance_m=place.distance_m if place else None,
             )
         )
 
@@ -407,7 +446,12 @@ class SignInService:
         attempt: SignInAttempt, on: date, reason: Reason, card: WorkerCard | None, place: Place | None = None
     ) -> SignInResult:
         return SignInResult(
-            Outcome.REFUSED, attempt.at, on, reason=reason, worker=card, attempt_id=attempt.id,
+            Outcome.REFUSED,
+            attempt.at,
+            on,
+            reason=reason,
+            worker=card,
+            attempt_id=attempt.id,
             distance_m=place.distance_m if place else None,
         )
 
@@ -431,9 +475,17 @@ class SignInService:
         with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
             on = self.work_date(s, project_id, at)[1] if project_id else local_date(at, self.policy.timezone)
             attempt = SignInAttempt(
-                at=at, kiosk_id=kiosk_id, project_id=project_id, work_date=on, way=way.value,
-                worker_id=worker_id, officer_id=officer_id, outcome=Outcome.REFUSED.value,
-                reason=reason.value, kid=kid, code_hash=code_hash(token) if token else None,
+                at=at,
+                kiosk_id=kiosk_id,
+                project_id=project_id,
+                work_date=on,
+                way=way.value,
+                worker_id=worker_id,
+                officer_id=officer_id,
+                outcome=Outcome.REFUSED.value,
+                reason=reason.value,
+                kid=kid,
+                code_hash=code_hash(token) if token else None,
             )
             if place is not None:
                 attempt.latitude, attempt.longitude = place.latitude, place.longitude
@@ -442,8 +494,14 @@ class SignInService:
             if photo is not None:
                 s.flush()
                 s.add(GatePhoto(attempt_id=attempt.id, jpeg=photo[0], width=photo[1], height=photo[2]))
-            return SignInResult(Outcome.REFUSED, at, on, reason=reason, attempt_id=attempt.id,
-                                distance_m=place.distance_m if place else None)
+            return SignInResult(
+                Outcome.REFUSED,
+                at,
+                on,
+                reason=reason,
+                attempt_id=attempt.id,
+                distance_m=place.distance_m if place else None,
+            )
 
 
 def _any_employment(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID) -> Employment | None:

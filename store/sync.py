@@ -50,7 +50,16 @@ from store.sync_state import (
 )
 from store.timeutil import utcnow
 
-__all__ = ["SyncFailed", "SyncReport", "SyncStatus", "SyncTimedOut", "SyncWorker", "record_failure", "status", "sync_once"]
+__all__ = [
+    "SyncFailed",
+    "SyncReport",
+    "SyncStatus",
+    "SyncTimedOut",
+    "SyncWorker",
+    "record_failure",
+    "status",
+    "sync_once",
+]
 
 
 log = logging.getLogger(__name__)
@@ -150,11 +159,23 @@ def sync_once(
         log.warning("sync failed: %s", err.en)
         return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=err)
     _remember(local, started, None)
-    log.info("sync ok in %.0f ms: pushed %s, pulled %s, clock drift %s s", (time.perf_counter() - t0) * 1000,
-             pushed.rows, pulled.rows, drift)
+    log.info(
+        "sync ok in %.0f ms: pushed %s, pulled %s, clock drift %s s",
+        (time.perf_counter() - t0) * 1000,
+        pushed.rows,
+        pulled.rows,
+        drift,
+    )
     return SyncReport(
-        True, started, time.perf_counter() - t0, pushed=pushed.rows, pulled=pulled.rows,
-        contested_days=pushed.conflicts, replaced=pulled.replaced, clock_drift_s=drift, rejected=pushed.rejected,
+        True,
+        started,
+        time.perf_counter() - t0,
+        pushed=pushed.rows,
+        pulled=pulled.rows,
+        contested_days=pushed.conflicts,
+        replaced=pulled.replaced,
+        clock_drift_s=drift,
+        rejected=pushed.rejected,
     )
 
 
@@ -165,7 +186,9 @@ def _mark_back(local: Engine) -> None:
         with conn.begin():
             state = read_state(conn)
             if OFFLINE_SINCE in state and state.get(BACK_LOGGED) != state[OFFLINE_SINCE]:
-                insert_event(conn, EventKind.SYNC_BACK, how="sync", detail=f"offline since {state[OFFLINE_SINCE]}")
+                insert_event(
+                    conn, EventKind.SYNC_BACK, how="sync", detail=f"offline since {state[OFFLINE_SINCE]}"
+                )
                 write_state(conn, {BACK_LOGGED: state[OFFLINE_SINCE]})
 
 
@@ -176,24 +199,35 @@ def _remember_clock(local: Engine, drift: float | None, skew_s: float) -> None:
         with conn.begin():
             was = read_state(conn).get(DRIFTING) == "1"
             now = drifting(drift, skew_s)
-            write_state(conn, {
-                DRIFT_S: None if drift is None else f"{drift:.3f}",
-                CHECKED_AT: utcnow().isoformat(),
-                DRIFTING: "1" if now else None,
-            })
+            write_state(
+                conn,
+                {
+                    DRIFT_S: None if drift is None else f"{drift:.3f}",
+                    CHECKED_AT: utcnow().isoformat(),
+                    DRIFTING: "1" if now else None,
+                },
+            )
             if now and not was:
                 assert drift is not None
                 sign = "+" if drift > 0 else "-"
-                insert_event(conn, EventKind.CLOCK_DRIFT, how="sync", reason="ahead" if drift > 0 else "behind",
-                             detail=f"{sign}{abs(drift):.0f} s ({spoken(drift, 'en')}; allowed {skew_s:.0f} s)")
+                insert_event(
+                    conn,
+                    EventKind.CLOCK_DRIFT,
+                    how="sync",
+                    reason="ahead" if drift > 0 else "behind",
+                    detail=f"{sign}{abs(drift):.0f} s ({spoken(drift, 'en')}; allowed {skew_s:.0f} s)",
+                )
             elif was and not now:
-                insert_event(conn, EventKind.CLOCK_OK, how="sync",
-                             detail=None if drift is None else f"{drift:+.0f} s")
+                insert_event(
+                    conn, EventKind.CLOCK_OK, how="sync", detail=None if drift is None else f"{drift:+.0f} s"
+                )
 
 
 def _failed(url: str, exc: DBAPIError) -> SyncFailed:
     text = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
-    return SyncFailed(f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}")
+    return SyncFailed(
+        f"与共享数据库 {redact(url)} 同步失败：{text}", f"Sync with {redact(url)} failed: {text}"
+    )
 
 
 def _timed_out(url: str, seconds: float) -> SyncTimedOut:
@@ -216,13 +250,19 @@ def _remember(local: Engine, started: datetime, err: StoreError | None) -> None:
             values: dict[str, str | None] = {LAST_ATTEMPT: started.isoformat()}
             state = read_state(conn)
             if err is None:  # a success clears the last error: --status shows none after it
-                values |= {LAST_SUCCESS: utcnow().isoformat(), OFFLINE_SINCE: None, LAST_ERROR_ZH: None,
-                           LAST_ERROR_EN: None}
+                values |= {
+                    LAST_SUCCESS: utcnow().isoformat(),
+                    OFFLINE_SINCE: None,
+                    LAST_ERROR_ZH: None,
+                    LAST_ERROR_EN: None,
+                }
             else:
                 values |= {LAST_ERROR_ZH: err.zh, LAST_ERROR_EN: err.en}
                 if OFFLINE_SINCE not in state:  # the first failure of a run of them is logged, not each retry
                     values[OFFLINE_SINCE] = started.isoformat()
-                    insert_event(conn, EventKind.SYNC_FAILED, how="sync", reason=type(err).__name__, detail=err.en)
+                    insert_event(
+                        conn, EventKind.SYNC_FAILED, how="sync", reason=type(err).__name__, detail=err.en
+                    )
             write_state(conn, values)
 
 
@@ -341,8 +381,12 @@ class SyncWorker:
                     seen_local = rev
                     try:
                         report = sync_once(
-                            self.local, shared, face_thumbs=self.face_thumbs, photos=self.photos,
-                            clock_skew_s=self.clock_skew_s, deadline_s=self.deadline_s,
+                            self.local,
+                            shared,
+                            face_thumbs=self.face_thumbs,
+                            photos=self.photos,
+                            clock_skew_s=self.clock_skew_s,
+                            deadline_s=self.deadline_s,
                         )
                     except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
                         report = SyncReport(False, utcnow(), 0.0, error=exc)

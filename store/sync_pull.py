@@ -181,7 +181,12 @@ def pull(
                     table = table_of(model)
                     cols = pulled_columns(model, face_thumbs=face_thumbs)
                     exprs: list[Any] = [literal_column(_raw_expr(sconn.dialect.name, table, c)) for c in cols]
-                    q = select(*exprs).select_from(table).where(table.c.rev > cursor, table.c.rev <= high).order_by(table.c.rev)
+                    q = (
+                        select(*exprs)
+                        .select_from(table)
+                        .where(table.c.rev > cursor, table.c.rev <= high)
+                        .order_by(table.c.rev)
+                    )
                     if model is Attendance:
                         q = q.where(table.c.work_date >= since)
                     sql = _upsert_sql(table, cols)
@@ -292,7 +297,9 @@ def _settle_days(
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Make room for pulled attendance whose day the kiosk holds under another id (see module doc).
     Rows are in the kiosk's storage format (hex ids, text dates and times: they sort as they compare)."""
-    i_id, i_w, i_p, i_d, i_f = (cols.index(c) for c in ("id", "worker_id", "project_id", "work_date", "first_at"))
+    i_id, i_w, i_p, i_d, i_f = (
+        cols.index(c) for c in ("id", "worker_id", "project_id", "work_date", "first_at")
+    )
     workers = list({r[i_w] for r in rows})
     dates = list({r[i_d] for r in rows})
     mine: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}

@@ -110,8 +110,13 @@ def push(
             lconn.rollback()
             with shared.begin() as sconn:
                 got = apply_batch(
-                    sconn, pages.get(sa, []), pages.get(att, []), pages.get(gp, []), pages.get(kt, []),
-                    pages.get(ev, []), kiosk_id=me,
+                    sconn,
+                    pages.get(sa, []),
+                    pages.get(att, []),
+                    pages.get(gp, []),
+                    pages.get(kt, []),
+                    pages.get(ev, []),
+                    kiosk_id=me,
                 )
             conflicts += got.contested
             rejected += got.rejected
@@ -133,10 +138,14 @@ def _attempts_behind(
     """The attempts behind this batch's attendance that fell into another batch: they go along (an
     attendance is believed only with its attempt in the same batch; sending an attempt twice is harmless)."""
     have = {r["id"] for r in attempts}
-    missing = [r["attempt_id"] for r in attendance if r["attempt_id"] is not None and r["attempt_id"] not in have]
+    missing = [
+        r["attempt_id"] for r in attendance if r["attempt_id"] is not None and r["attempt_id"] not in have
+    ]
     found: list[dict[str, Any]] = []
     for i in range(0, len(missing), 900):
-        found += [dict(r) for r in lconn.execute(select(sa).where(sa.c.id.in_(missing[i : i + 900]))).mappings()]
+        found += [
+            dict(r) for r in lconn.execute(select(sa).where(sa.c.id.in_(missing[i : i + 900]))).mappings()
+        ]
     return found
 
 
@@ -164,15 +173,22 @@ def apply_batch(
                 "SELECT kiosk_push(:kiosk, CAST(:kiosks AS jsonb), CAST(:attempts AS jsonb), "
                 "CAST(:photos AS jsonb), CAST(:attendance AS jsonb))"
             ),
-            {"kiosk": kiosk_id, "kiosks": _json(kiosks), "attempts": _json(attempts), "photos": _json(photos),
-             "attendance": _json(attendance)},
+            {
+                "kiosk": kiosk_id,
+                "kiosks": _json(kiosks),
+                "attempts": _json(attempts),
+                "photos": _json(photos),
+                "attendance": _json(attendance),
+            },
         ).scalar_one()
         rejected = int(got["rejected"])
         if events:
-            rejected += int(conn.execute(
-                text("SELECT kiosk_push_events(:kiosk, CAST(:events AS jsonb))"),
-                {"kiosk": kiosk_id, "events": _json(events)},
-            ).scalar_one())
+            rejected += int(
+                conn.execute(
+                    text("SELECT kiosk_push_events(:kiosk, CAST(:events AS jsonb))"),
+                    {"kiosk": kiosk_id, "events": _json(events)},
+                ).scalar_one()
+            )
         return BatchResult(int(got["contested"]), rejected)
     return _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
 
@@ -211,8 +227,15 @@ def _reject(conn: Connection, now: Any, table: str, row: dict[str, Any], reason:
     detail = _json([{k: v for k, v in row.items() if k != "jpeg"}])[1:-1]
     conn.execute(
         table_of(PushRejection).insert(),  # type: ignore[arg-type]
-        {"id": uuid.uuid4(), "at": now, "kiosk_id": row.get("kiosk_id"), "table_name": table,
-         "row_id": row.get("id"), "reason": reason, "detail": detail},
+        {
+            "id": uuid.uuid4(),
+            "at": now,
+            "kiosk_id": row.get("kiosk_id"),
+            "table_name": table,
+            "row_id": row.get("id"),
+            "reason": reason,
+            "detail": detail,
+        },
     )
 
 
@@ -231,7 +254,9 @@ def _apply_batch_here(
     refused = _unbacked(attempts, attendance)
     if refused:
         pushed_before = set(_existing(conn, att, list(refused)))
-        refused = {k: v for k, v in refused.items() if k not in pushed_before}  # pushed before: nothing to say
+        refused = {
+            k: v for k, v in refused.items() if k not in pushed_before
+        }  # pushed before: nothing to say
     by_id = {r["id"]: r for r in attempts}
     dropped_attempts: set[Any] = set()
     for t in attendance:
@@ -279,7 +304,12 @@ def _apply_batch_here(
     pointed = {r["attendance_id"] for r in attempts if r["outcome"] in _SUCCESS and r["attendance_id"]}
     present = set(_existing(conn, att, list(pointed)))
     for r in attempts:
-        if r["outcome"] in _SUCCESS and r["attendance_id"] not in present and r["worker_id"] and r["project_id"]:
+        if (
+            r["outcome"] in _SUCCESS
+            and r["attendance_id"] not in present
+            and r["worker_id"]
+            and r["project_id"]
+        ):
             contested.add((r["worker_id"], r["project_id"], r["work_date"]))
     for key in contested:
         _point_attempts_at_winner(conn, key, now)
@@ -311,7 +341,8 @@ def _upsert_kiosks(conn: Connection, rows: Sequence[dict[str, Any]], now: Any) -
     stmt = dialect_insert(conn, table)
     changing = ("name", "project_id", "latitude", "longitude", "last_seen_at", "updated_at", "rev")
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=[table.c.id], set_={c: stmt.excluded[c] for c in changing}), out
+        stmt.on_conflict_do_update(index_elements=[table.c.id], set_={c: stmt.excluded[c] for c in changing}),
+        out,
     )
 
 
@@ -349,7 +380,10 @@ def _point_attempts_at_winner(conn: Connection, key: Key, now: Any) -> None:
         return
     rows = conn.execute(
         select(sa.c.id, sa.c.outcome, sa.c.attendance_id).where(
-            sa.c.worker_id == key[0], sa.c.project_id == key[1], sa.c.work_date == key[2], sa.c.outcome.in_(_SUCCESS)
+            sa.c.worker_id == key[0],
+            sa.c.project_id == key[1],
+            sa.c.work_date == key[2],
+            sa.c.outcome.in_(_SUCCESS),
         )
     ).all()
     for r in rows:
@@ -357,5 +391,7 @@ def _point_attempts_at_winner(conn: Connection, key: Key, now: Any) -> None:
         if r.outcome != outcome or r.attendance_id != win.id:
             rev = take_revisions(conn, 1)
             conn.execute(
-                update(sa).where(sa.c.id == r.id).values(outcome=outcome, attendance_id=win.id, rev=rev, updated_at=now)
+                update(sa)
+                .where(sa.c.id == r.id)
+                .values(outcome=outcome, attendance_id=win.id, rev=rev, updated_at=now)
             )

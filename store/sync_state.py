@@ -150,7 +150,9 @@ class SyncStatus:
             "pushed_rev": self.pushed_rev,
             "clock_drift_s": self.clock_drift_s,
             "clock_checked_at": self.clock_checked_at.isoformat() if self.clock_checked_at else None,
-            "clock_ok": None if self.clock_checked_at is None or self.clock_drift_s is None else not self.clock_drifting,
+            "clock_ok": None
+            if self.clock_checked_at is None or self.clock_drift_s is None
+            else not self.clock_drifting,
             "clock": self.clock_message("en"),
             "clock_zh": self.clock_message("zh"),
         }

@@ -31,8 +31,21 @@ F_BANK = "bank_name"
 
 #: banks a wage card is usually with: the list the administrator's form and the worker's phone pick from
 BANKS: tuple[str, ...] = (
-    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "招商银行",
-    "上海银行", "上海农商银行", "浦发银行", "兴业银行", "中信银行", "民生银行", "光大银行", "平安银行",
+    "中国工商银行",
+    "中国农业银行",
+    "中国银行",
+    "中国建设银行",
+    "交通银行",
+    "中国邮政储蓄银行",
+    "招商银行",
+    "上海银行",
+    "上海农商银行",
+    "浦发银行",
+    "兴业银行",
+    "中信银行",
+    "民生银行",
+    "光大银行",
+    "平安银行",
 )
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -49,7 +62,9 @@ def validate_id_number(raw: str, *, today: date | None = None) -> str:
         ric.validate(number)
     except InvalidLength as exc:
         raise ValidationError(
-            F_ID, f"身份证号码应为18位，现为{len(number)}位", f"ID number must have 18 characters, not {len(number)}"
+            F_ID,
+            f"身份证号码应为18位，现为{len(number)}位",
+            f"ID number must have 18 characters, not {len(number)}",
         ) from exc
     except InvalidFormat as exc:
         raise ValidationError(
@@ -61,12 +76,16 @@ def validate_id_number(raw: str, *, today: date | None = None) -> str:
         try:
             ric.get_birth_date(number)
         except InvalidComponent:
-            raise ValidationError(F_ID, "身份证号码中的出生日期无效", "ID number: the birth date in it is not a real date") from exc
+            raise ValidationError(
+                F_ID, "身份证号码中的出生日期无效", "ID number: the birth date in it is not a real date"
+            ) from exc
         raise ValidationError(F_ID, "身份证号码中的地区码无效", "ID number: unknown region code") from exc
     except StdnumError as exc:
         raise ValidationError(F_ID, "身份证号码无效", "ID number is not valid") from exc
     if ric.get_birth_date(number) > (today or date.today()):
-        raise ValidationError(F_ID, "身份证号码中的出生日期在未来", "ID number: the birth date in it is in the future")
+        raise ValidationError(
+            F_ID, "身份证号码中的出生日期在未来", "ID number: the birth date in it is in the future"
+        )
     return number
 
 
@@ -86,10 +105,14 @@ def validate_person(id_number: str, *, sex: str | None, birth_date: date | None)
         raise ValidationError(F_SEX, "性别只能是男或女", "Sex must be M or F")
     if sex is not None and sex != sex_of(number):
         raise ValidationError(
-            F_SEX, "性别与身份证号码不一致", "Sex does not agree with the ID number (17th digit: odd = male, even = female)"
+            F_SEX,
+            "性别与身份证号码不一致",
+            "Sex does not agree with the ID number (17th digit: odd = male, even = female)",
         )
     if birth_date is not None and birth_date != birth_date_of(number):
-        raise ValidationError(F_BIRTH, "出生日期与身份证号码不一致", "Birth date does not agree with the ID number")
+        raise ValidationError(
+            F_BIRTH, "出生日期与身份证号码不一致", "Birth date does not agree with the ID number"
+        )
     return number
 
 
@@ -112,11 +135,15 @@ def validate_card_number(raw: str) -> tuple[str, list[str]]:
         raise ValidationError(F_CARD, "银行卡号只能包含数字", "Card number must contain digits only")
     if not 12 <= len(number) <= 19:
         raise ValidationError(
-            F_CARD, f"银行卡号应为12至19位，现为{len(number)}位", f"Card number must have 12 to 19 digits, not {len(number)}"
+            F_CARD,
+            f"银行卡号应为12至19位，现为{len(number)}位",
+            f"Card number must have 12 to 19 digits, not {len(number)}",
         )
     warnings = []
     if not luhn.is_valid(number):
-        warnings.append("银行卡号校验（Luhn）未通过，请核对 / Card number fails the Luhn check: please double-check it")
+        warnings.append(
+            "银行卡号校验（Luhn）未通过，请核对 / Card number fails the Luhn check: please double-check it"
+        )
     return number, warnings
 
 
@@ -144,7 +171,9 @@ def validate_mobile(raw: str) -> str:
         number = number[4:]
     if not _MOBILE.match(number):
         raise ValidationError(
-            F_MOBILE, "手机号码应为11位数字，以13至19开头", "Mobile number must be 11 digits starting with 13 to 19"
+            F_MOBILE,
+            "手机号码应为11位数字，以13至19开头",
+            "Mobile number must be 11 digits starting with 13 to 19",
         )
     return number
 
@@ -163,7 +192,8 @@ def refuse_formula(field: str, raw: str) -> str:
     text = (raw or "").strip(" ")
     if looks_like_formula(text):
         raise ValidationError(
-            field, f"不能以 = + - @ 或制表符开头（电子表格会当作公式）：{text[:40]}",
+            field,
+            f"不能以 = + - @ 或制表符开头（电子表格会当作公式）：{text[:40]}",
             f"Must not begin with = + - @ or a tab (a spreadsheet would run it as a formula): {text[:40]}",
         )
     return raw

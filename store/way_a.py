@@ -130,11 +130,19 @@ def sign_in_way_a(
     officer_id = _uuid(officer.subject) if officer is not None else None
     project_id = _uuid(getattr(officer, "project", None)) if officer is not None else None
 
-    def refuse(reason: Reason, whose: tuple[str, str] | None, token: str, kid: str | None,
-               place: Place | None = None) -> WayAResult:
+    def refuse(
+        reason: Reason, whose: tuple[str, str] | None, token: str, kid: str | None, place: Place | None = None
+    ) -> WayAResult:
         r = service.record_refusal(
-            reason, project_id=project_id, way=Way.A, at=at, officer_id=officer_id, worker_id=worker_id,
-            kid=kid, token=token, place=place,
+            reason,
+            project_id=project_id,
+            way=Way.A,
+            at=at,
+            officer_id=officer_id,
+            worker_id=worker_id,
+            kid=kid,
+            token=token,
+            place=place,
         )
         zh, en = reason.zh, reason.en
         if whose is not None:
@@ -153,7 +161,9 @@ def sign_in_way_a(
             project_reason: Reason | None = Reason.PROJECT_UNKNOWN
         elif officer_row is None or officer_row.deleted_at is not None:
             project_reason = Reason.OFFICER_UNKNOWN
-        elif not officer_assigned(s, officer_id, project_id, local_date(at, project.timezone or "Asia/Shanghai")):
+        elif not officer_assigned(
+            s, officer_id, project_id, local_date(at, project.timezone or "Asia/Shanghai")
+        ):
             project_reason = Reason.OFFICER_NOT_ASSIGNED
         else:
             project_reason = None
@@ -167,9 +177,17 @@ def sign_in_way_a(
         return refuse(Reason.CODE_INVALID, WORKER_CODE, worker_token, worker.kid)
 
     assert project is not None and project_id is not None
-    place = check_place(project, latitude, longitude, accuracy_m=accuracy_m, crs=crs, max_accuracy_m=max_accuracy_m)
+    place = check_place(
+        project, latitude, longitude, accuracy_m=accuracy_m, crs=crs, max_accuracy_m=max_accuracy_m
+    )
     result = service.sign_in(
-        worker_id, project_id, way=Way.A, at=at, officer_id=officer_id, kid=worker.kid, token=worker_token,
+        worker_id,
+        project_id,
+        way=Way.A,
+        at=at,
+        officer_id=officer_id,
+        kid=worker.kid,
+        token=worker_token,
         place=place,
     )
     zh, en = result.message("zh", project.timezone), result.message("en", project.timezone)

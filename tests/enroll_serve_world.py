@@ -43,8 +43,15 @@ def build_enroll_world(url: str, tmp: Path, **serve: object) -> EnrollWorld:
         employer = s.exec(select(Employer)).first()
         project = s.get(Project, sw.world.project)
         assert employer is not None and project is not None
-        e = enroll.add_employment(session=s, worker=w, employer=employer, project=project, team="木工班", trade="木工",
-                                  start_date=today - timedelta(days=2))
+        e = enroll.add_employment(
+            session=s,
+            worker=w,
+            employer=employer,
+            project=project,
+            team="木工班",
+            trade="木工",
+            start_date=today - timedelta(days=2),
+        )
         theirs = s.exec(select(Employment).where(Employment.worker_id == sw.world.worker)).first()
         assert theirs is not None
         ids = (w.id, e.id, theirs.id)

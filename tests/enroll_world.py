@@ -102,10 +102,24 @@ class Site:
             other = add_worker(session=s, id_number=id_number(date(1990, 1, 2), 246), name="赵小红")
             employer = add_employer(session=s, name="上海某建设有限公司")
             project = add_project(session=s, name="浦东某项目", latitude=31.23, longitude=121.47)
-            e = add_employment(session=s, worker=w, employer=employer, project=project, team="木工班",
-                               trade="木工", start_date=TODAY - timedelta(days=10))
-            e2 = add_employment(session=s, worker=other, employer=employer, project=project, team="钢筋班",
-                                trade="钢筋工", start_date=TODAY - timedelta(days=10))
+            e = add_employment(
+                session=s,
+                worker=w,
+                employer=employer,
+                project=project,
+                team="木工班",
+                trade="木工",
+                start_date=TODAY - timedelta(days=10),
+            )
+            e2 = add_employment(
+                session=s,
+                worker=other,
+                employer=employer,
+                project=project,
+                team="钢筋班",
+                trade="钢筋工",
+                start_date=TODAY - timedelta(days=10),
+            )
             inst = add_health_institution(session=s, name="浦东新区某体检中心")
             retired = add_health_institution(session=s, name="已停用体检站")
             set_institution_active(session=s, institution=retired, active=False)
@@ -121,9 +135,15 @@ class Site:
         return self.count(AuditLog)
 
     def realname(self, **kw: object) -> RealnameSubmission:
-        args: dict[str, object] = dict(worker_id=self.worker_id, id_number=self.number, name="王建国",
-                                       front=id_card_jpeg("front"), back=id_card_jpeg("back"), face=face_jpeg(),
-                                       today=TODAY)
+        args: dict[str, object] = dict(
+            worker_id=self.worker_id,
+            id_number=self.number,
+            name="王建国",
+            front=id_card_jpeg("front"),
+            back=id_card_jpeg("back"),
+            face=face_jpeg(),
+            today=TODAY,
+        )
         args.update(kw)
         with write_session(self.engine) as s:
             sub = submit_realname(session=s, **args)  # type: ignore[arg-type]

@@ -79,8 +79,15 @@ def build_site(engine: Engine) -> Site:
 
 
 def _worker(
-    s: Session, i: int, name: str, employer: object, project: Project, team: str, trade: str,
-    confirmed: bool, inst: object,
+    s: Session,
+    i: int,
+    name: str,
+    employer: object,
+    project: Project,
+    team: str,
+    trade: str,
+    confirmed: bool,
+    inst: object,
 ) -> Worker:
     w = enroll.add_worker(session=s, id_number=id_number(i * 2 + 1), name=name)
     s.flush()
@@ -88,7 +95,12 @@ def _worker(
     enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number=card_number(i))
     enroll.add_health_check(session=s, worker=w, checked_on=date(2026, 6, 1), institution=inst)  # type: ignore[arg-type]
     e = enroll.add_employment(
-        session=s, worker=w, employer=employer, project=project, team=team, trade=trade,  # type: ignore[arg-type]
+        session=s,
+        worker=w,
+        employer=employer,
+        project=project,
+        team=team,
+        trade=trade,  # type: ignore[arg-type]
         start_date=date(2026, 9, 1),
     )
     if confirmed:
@@ -118,7 +130,9 @@ def populate_day(site: Site) -> None:
     sign(site, "赵大海", datetime(2026, 11, 1, 23, 11, tzinfo=UTC), way=Way.A, kiosk=False)  # 07:11 by phone
     sign(site, "孙未确", datetime(2026, 11, 1, 23, 20, tzinfo=UTC))  # refused: not confirmed
     site.service.record_refusal(
-        Reason.CODE_EXPIRED, project_id=site.project_id, at=datetime(2026, 11, 1, 23, 25, tzinfo=UTC),
+        Reason.CODE_EXPIRED,
+        project_id=site.project_id,
+        at=datetime(2026, 11, 1, 23, 25, tzinfo=UTC),
         kiosk_id=site.kiosk_id,
     )
     # another project's sign-in never shows

@@ -56,13 +56,23 @@ def make_site(shared: Engine, workers: int = 6) -> Site:
         for i in range(workers):
             w = enroll.add_worker(session=s, id_number=id_number(i), name=NAMES[i % len(NAMES)], mobile=None)
             enroll.verify_realname(session=s, worker=w, by="admin")
-            enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445")
+            enroll.add_bank_card(
+                session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445"
+            )
             enroll.add_health_check(
-                session=s, worker=w, checked_on=today() - timedelta(days=30), institution=inst,
+                session=s,
+                worker=w,
+                checked_on=today() - timedelta(days=30),
+                institution=inst,
                 result_note="synthetic note",
             )
             e = enroll.add_employment(
-                session=s, worker=w, employer=em, project=p, team="钢筋班组", trade="钢筋工",
+                session=s,
+                worker=w,
+                employer=em,
+                project=p,
+                team="钢筋班组",
+                trade="钢筋工",
                 start_date=today() - timedelta(days=100),
             )
             enroll.confirm_employment(session=s, employment=e)

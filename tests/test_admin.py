@@ -56,8 +56,6 @@ from store.timeutil import local_date, utcnow
 SIZE = (160, 50)
 
 
-
-
 def id_number(born: date, seq: int) -> str:
     body = f"310104{born:%Y%m%d}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
@@ -155,7 +153,9 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         assert "不能签到" in panel(app)
 
         await pilot.press("i")
-        form = await fill(pilot, front=str(front), back=str(back), valid_from="2020-01-01", valid_until="2019-01-01")
+        form = await fill(
+            pilot, front=str(front), back=str(back), valid_from="2020-01-01", valid_until="2019-01-01"
+        )
         assert "有效期限" in error_of(form)
         await fill(pilot, authority="上海市公安局黄浦分局", valid_until="2040-01-01")
         await pilot.press("K")  # the back again, from the webcam this time
@@ -174,7 +174,9 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         await fill(pilot)  # the listed institution, today, fit
         await pilot.press("m")
         await settle(pilot)
-        await fill(pilot, team="钢筋班组", trade="钢筋工", start_date=(date.today() - timedelta(days=3)).isoformat())
+        await fill(
+            pilot, team="钢筋班组", trade="钢筋工", start_date=(date.today() - timedelta(days=3)).isoformat()
+        )
         assert "聘用信息未确认" in panel(app)
         await pilot.press("c")
         await settle(pilot)
@@ -189,7 +191,11 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         assert doc.front_image and doc.back_image and doc.issuing_authority == "上海市公安局黄浦分局"
         assert (doc.valid_from, doc.valid_until) == (date(2020, 1, 1), date(2040, 1, 1))
         back_image = cv2.imdecode(np.frombuffer(doc.back_image, np.uint8), cv2.IMREAD_COLOR)
-        assert back_image is not None and back_image.shape == (512, 512, 3)  # the camera's frame, not the file
+        assert back_image is not None and back_image.shape == (
+            512,
+            512,
+            3,
+        )  # the camera's frame, not the file
         fc = s.exec(select(FaceCheck).where(FaceCheck.worker_id == worker_id)).one()
         assert fc.faces_found == 1 and fc.verified and fc.verified_by == "管理员甲" and fc.verified_at
         card = s.exec(select(BankCard).where(BankCard.worker_id == worker_id)).one()
@@ -227,14 +233,23 @@ def enrol_ready(s: Session, name: str, seq: int, *, born: date = date(1985, 6, 1
         add_bank_card(session=s, worker=w, bank_name="中国银行", card_number="6222020200112233445")
     today = local_date(utcnow())
     if skip == "health_expired":
-        add_health_check(session=s, worker=w, checked_on=today - timedelta(days=400), institution_other="某医院")
+        add_health_check(
+            session=s, worker=w, checked_on=today - timedelta(days=400), institution_other="某医院"
+        )
     elif skip == "health_failed":
         add_health_check(session=s, worker=w, checked_on=today, institution_other="某医院", passed=False)
     elif skip != "health":
         add_health_check(session=s, worker=w, checked_on=today, institution_other="某医院")
     if skip != "employment":
-        e = add_employment(session=s, worker=w, employer=employer, project=project, team="木工班组", trade="木工",
-                           start_date=today - timedelta(days=1))
+        e = add_employment(
+            session=s,
+            worker=w,
+            employer=employer,
+            project=project,
+            team="木工班组",
+            trade="木工",
+            start_date=today - timedelta(days=1),
+        )
         if skip != "confirmed":
             confirm_employment(session=s, employment=e)
 
@@ -267,8 +282,13 @@ async def _readiness(engine: Engine) -> None:
         add_health_institution(session=s, name="上海市示例体检中心")
     for i, (name, skip, _) in enumerate(CASES):
         with write_session(engine) as s:
-            enrol_ready(s, name, 100 + 2 * i + 1, born=date(1950, 3, 3) if skip == "age" else date(1985, 6, 15),
-                        skip=skip)
+            enrol_ready(
+                s,
+                name,
+                100 + 2 * i + 1,
+                born=date(1950, 3, 3) if skip == "age" else date(1985, 6, 15),
+                skip=skip,
+            )
     app = build_app(engine, Config(), actor="管理员乙")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -366,7 +386,9 @@ async def test_keys_duplicates_renames_and_the_audit_screen(engine: Engine, tmp_
     assert err.value.reason is Reason.CODE_KEY_REVOKED
 
 
-def test_admin_command_on_a_database_without_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_admin_command_on_a_database_without_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from kiosk.cli import main
 
     assert main(["admin", "--db", str(tmp_path / "empty.db")]) == 2
@@ -390,7 +412,9 @@ async def test_dialogs_fit_small_terminals_focus_the_first_field_and_say_errors_
         form = app.screen
         assert isinstance(form, FormScreen)
         assert form.focused is form.query_one("#f-id_number", Input)
-        bad = id_number(date(1990, 3, 7), 5)[:-1] + ("0" if id_number(date(1990, 3, 7), 5)[-1] != "0" else "1")
+        bad = id_number(date(1990, 3, 7), 5)[:-1] + (
+            "0" if id_number(date(1990, 3, 7), 5)[-1] != "0" else "1"
+        )
         await pilot.press(*bad, "tab", *"张三", "enter")
         await settle(pilot)
         line = form.query_one("#e-id_number", Static)

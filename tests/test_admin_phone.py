@@ -38,18 +38,29 @@ def setup(engine: Engine, tmp_path: Path) -> tuple[IssuerPrivateKey, uuid.UUID, 
         project = add_project(session=s, name="示例项目")
         w1 = add_worker(session=s, id_number=id_number(1), name="工人甲")
         w2 = add_worker(session=s, id_number=id_number(3), name="工人乙")
-        e1 = add_employment(session=s, worker=w1, employer=employer, project=project, team="木工班组",
-                            trade="木工", start_date=date.today() - timedelta(days=1))
+        e1 = add_employment(
+            session=s,
+            worker=w1,
+            employer=employer,
+            project=project,
+            team="木工班组",
+            trade="木工",
+            start_date=date.today() - timedelta(days=1),
+        )
         return key, w1.id, w2.id, e1.id
 
 
 def test_the_worker_confirms_his_employment_with_his_code(
-    setup: tuple[IssuerPrivateKey, uuid.UUID, uuid.UUID, uuid.UUID], sqlite_url: str, engine: Engine,
+    setup: tuple[IssuerPrivateKey, uuid.UUID, uuid.UUID, uuid.UUID],
+    sqlite_url: str,
+    engine: Engine,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     key, w1, _, e1 = setup
     token = issue_code(key, role=Role.WORKER, subject=w1)
-    assert main(["phone", "confirm", "--worker-code", token, "--employment", str(e1), "--db", sqlite_url]) == 0
+    assert (
+        main(["phone", "confirm", "--worker-code", token, "--employment", str(e1), "--db", sqlite_url]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["employment"] == str(e1) and out["confirmed_at"]
     with session(engine) as s:
@@ -59,14 +70,18 @@ def test_the_worker_confirms_his_employment_with_his_code(
         log = s.exec(select(AuditLog).where(AuditLog.action == "confirm")).one()
         assert log.actor == f"worker:{w1}" and log.row_id == e1
     # confirming again keeps the first time
-    assert main(["phone", "confirm", "--worker-code", token, "--employment", str(e1), "--db", sqlite_url]) == 0
+    assert (
+        main(["phone", "confirm", "--worker-code", token, "--employment", str(e1), "--db", sqlite_url]) == 0
+    )
     with session(engine) as s:
         e = s.get(Employment, e1)
         assert e is not None and e.confirmed_at == first
 
 
 def test_refusals_are_clear_and_change_nothing(
-    setup: tuple[IssuerPrivateKey, uuid.UUID, uuid.UUID, uuid.UUID], sqlite_url: str, engine: Engine,
+    setup: tuple[IssuerPrivateKey, uuid.UUID, uuid.UUID, uuid.UUID],
+    sqlite_url: str,
+    engine: Engine,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     key, w1, w2, e1 = setup
@@ -82,7 +97,9 @@ def test_refusals_are_clear_and_change_nothing(
         (issue_code(key, role=Role.WORKER, subject=w1), "12345", "聘用记录编号格式错误"),
     ]
     for token, emp, says in cases:
-        assert main(["phone", "confirm", "--worker-code", token, "--employment", emp, "--db", sqlite_url]) == 2
+        assert (
+            main(["phone", "confirm", "--worker-code", token, "--employment", emp, "--db", sqlite_url]) == 2
+        )
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err, err
         assert token not in err or token == "not a code"  # the raw code is not echoed

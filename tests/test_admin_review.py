@@ -39,8 +39,12 @@ class Queue:
         self.site = Site(engine)
         self.card_number = luhn_card()
         with write_session(engine) as s:
-            card = submit_bank_card(session=s, worker_id=self.site.worker_id, bank_name="中国建设银行",
-                                    card_number=self.card_number)
+            card = submit_bank_card(
+                session=s,
+                worker_id=self.site.worker_id,
+                bank_name="中国建设银行",
+                card_number=self.card_number,
+            )
             card.submitted_at = CARD_AT
             self.card_id = card.id
         real = self.site.realname(name="王建國")
@@ -84,7 +88,10 @@ async def test_approve_and_reject_from_the_queue(queue: Queue, engine: Engine) -
         await open_queue(pilot)
         t = table(app)
         assert t.row_count == 2
-        assert [str(k.value) for k in t.rows] == [f"bank_card:{queue.card_id}", f"realname:{queue.realname_id}"]
+        assert [str(k.value) for k in t.rows] == [
+            f"bank_card:{queue.card_id}",
+            f"realname:{queue.realname_id}",
+        ]
         assert "（2项）" in str(review(app).query_one("#review-heading", Static).render())
         text = info(app)
         assert "中国建设银行" in text and "王建国" in text and queue.card_number not in text
@@ -136,7 +143,11 @@ async def test_approve_and_reject_from_the_queue(queue: Queue, engine: Engine) -
         w = s.get(Worker, queue.site.worker_id)
         assert w is not None and w.name == "王建國" and w.realname_verified_by == ADMIN
         card = s.get(BankCardSubmission, queue.card_id)
-        assert card is not None and card.status == Status.REJECTED.value and card.reject_reason == REJECT_REASONS[4][0]
+        assert (
+            card is not None
+            and card.status == Status.REJECTED.value
+            and card.reject_reason == REJECT_REASONS[4][0]
+        )
         assert card.card_number is None
         decisions = {(a.actor, a.action, a.table_name, a.row_id) for a in s.exec(select(AuditLog))}
     assert (ADMIN, "approve", "realnamesubmission", queue.realname_id) in decisions
@@ -169,7 +180,9 @@ async def test_a_typed_reason_and_a_decision_made_elsewhere_meanwhile(queue: Que
         assert table(app).row_count == 0
     with session(engine) as s:
         sub = s.get(RealnameSubmission, queue.realname_id)
-        assert sub is not None and sub.reject_reason == "身份证反面照片反光，请重拍" and sub.face_photo is None
+        assert (
+            sub is not None and sub.reject_reason == "身份证反面照片反光，请重拍" and sub.face_photo is None
+        )
         card = s.get(BankCardSubmission, queue.card_id)
         assert card is not None and card.decided_by == "another admin"
 
@@ -234,8 +247,9 @@ async def test_the_workers_file_says_what_waits_for_review(queue: Queue, engine:
 
 
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
-def test_snapshot_review_queue(queue: Queue, engine: Engine, snap_compare: Callable[..., bool],
-                               size: tuple[int, int]) -> None:
+def test_snapshot_review_queue(
+    queue: Queue, engine: Engine, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     app = build_app(engine, Config(), actor=ADMIN)
 
     async def before(pilot: Pilot[None]) -> None:

@@ -39,8 +39,6 @@ SIZE = (100, 30)
 pytestmark = pytest.mark.timeout(90)
 
 
-
-
 def frozen() -> datetime:
     return FROZEN
 
@@ -192,10 +190,23 @@ async def test_eligible_worker_is_green_then_amber_with_one_record(demo: Demo) -
         assert len(app.screen.query_one(AttemptsList).rows) == 2
 
 
-REFUSALS = [k for k in Reason if k.value in {
-    "REALNAME_INCOMPLETE", "NO_BANK_CARD", "NO_HEALTH_CHECK", "HEALTH_CHECK_FAILED", "HEALTH_CHECK_EXPIRED",
-    "NOT_EMPLOYED_ON_PROJECT", "EMPLOYMENT_NOT_CONFIRMED", "EMPLOYMENT_NOT_STARTED", "EMPLOYMENT_ENDED",
-    "AGE_POLICY"}]
+REFUSALS = [
+    k
+    for k in Reason
+    if k.value
+    in {
+        "REALNAME_INCOMPLETE",
+        "NO_BANK_CARD",
+        "NO_HEALTH_CHECK",
+        "HEALTH_CHECK_FAILED",
+        "HEALTH_CHECK_EXPIRED",
+        "NOT_EMPLOYED_ON_PROJECT",
+        "EMPLOYMENT_NOT_CONFIRMED",
+        "EMPLOYMENT_NOT_STARTED",
+        "EMPLOYMENT_ENDED",
+        "AGE_POLICY",
+    }
+]
 
 
 @run_async
@@ -253,7 +264,9 @@ async def test_lock_key_stops_sign_ins(demo: Demo) -> None:
 async def test_idle_timeout_locks(demo: Demo) -> None:
     """No scan for lock_idle_s seconds: the app's own timer locks the screen and says why."""
     kiosk = demo.config.kiosk.model_copy(update={"lock_idle_s": 1})
-    app = build_app(demo.config.model_copy(update={"kiosk": kiosk}), demo.engine, None, demo.verifier, clock=frozen)
+    app = build_app(
+        demo.config.model_copy(update={"kiosk": kiosk}), demo.engine, None, demo.verifier, clock=frozen
+    )
     async with app.run_test(size=SIZE) as pilot:
         await unlock(app, pilot, demo)
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[4]))  # a scan keeps it open
@@ -490,8 +503,15 @@ async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
     from store.codes import CodeError
     from store.reasons import Reason, Role
 
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, issuer_key=demo.officer_key,
-                    shared=(demo.engine, str(demo.engine.url)))
+    app = build_app(
+        demo.config,
+        demo.engine,
+        None,
+        demo.verifier,
+        clock=frozen,
+        issuer_key=demo.officer_key,
+        shared=(demo.engine, str(demo.engine.url)),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await unlock(app, pilot, demo)
         await pilot.press("f5")
@@ -601,7 +621,9 @@ def shared_attendances(url: str) -> int:
 
 
 @run_async
-async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(demo: Demo, tmp_path: Path) -> None:
+async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(
+    demo: Demo, tmp_path: Path
+) -> None:
     """The officer screen's sync is store.sync.SyncWorker: a round at start, one as soon as a sign-in is
     recorded (not at the 30 s interval), F6 on demand; its reports reach the status line as messages."""
     from kiosk.background_sync import sync_worker
@@ -611,8 +633,15 @@ async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(demo
     assert demo.config.sync.interval_s == 30
     reports: list[bool] = []
     worker = sync_worker(demo.config, demo.engine, url)
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=worker,
-                    sync_status=lambda: status(demo.engine))
+    app = build_app(
+        demo.config,
+        demo.engine,
+        None,
+        demo.verifier,
+        clock=frozen,
+        sync=worker,
+        sync_status=lambda: status(demo.engine),
+    )
     async with app.run_test(size=SIZE) as pilot:
         inner = worker.on_report
         assert inner is not None
@@ -644,7 +673,9 @@ async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(demo
 
 
 @run_async
-async def test_an_unreachable_shared_database_shows_offline_with_what_waits(demo: Demo, tmp_path: Path) -> None:
+async def test_an_unreachable_shared_database_shows_offline_with_what_waits(
+    demo: Demo, tmp_path: Path
+) -> None:
     """A shared file that is not there: offline, 待上传 1 after a scan, and no empty file made."""
     from kiosk.background_sync import sync_worker
     from store.sync import status
@@ -652,8 +683,15 @@ async def test_an_unreachable_shared_database_shows_offline_with_what_waits(demo
     missing = tmp_path / "gone" / "shared.db"
     missing.parent.mkdir()
     worker = sync_worker(demo.config, demo.engine, str(missing))
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, sync=worker,
-                    sync_status=lambda: status(demo.engine))
+    app = build_app(
+        demo.config,
+        demo.engine,
+        None,
+        demo.verifier,
+        clock=frozen,
+        sync=worker,
+        sync_status=lambda: status(demo.engine),
+    )
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: app.sync_view.kind == "offline")
         await unlock(app, pilot, demo)

@@ -47,8 +47,16 @@ async def test_the_first_minute_shows_every_state(demo: Demo) -> None:
             assert card.result is not None
             r = card.result
             seen.add(r.reason.value if r.reason is not None else r.outcome.value)
-    expected = {"stayed locked", "unlocked", "signed_in", "already", Reason.CODE_EXPIRED.value,
-                Reason.CODE_INVALID.value, Reason.WORKER_UNKNOWN.value, *SHARES}
+    expected = {
+        "stayed locked",
+        "unlocked",
+        "signed_in",
+        "already",
+        Reason.CODE_EXPIRED.value,
+        Reason.CODE_INVALID.value,
+        Reason.WORKER_UNKNOWN.value,
+        *SHARES,
+    }
     assert expected <= seen, expected - seen
 
 

@@ -57,14 +57,20 @@ def test_backup_while_the_kiosk_writes_is_consistent(tmp_path: Path) -> None:
     try:
         results = []
         for i in range(4):
-            results.append(backup(db, tmp_path / "bk", keep=3, now=datetime(2026, 12, 1, 6, 0, i, tzinfo=UTC)))
+            results.append(
+                backup(db, tmp_path / "bk", keep=3, now=datetime(2026, 12, 1, 6, 0, i, tzinfo=UTC))
+            )
     finally:
         stop.set()
         writer.join()
         engine.dispose()
     assert written[0] > 0
     kept = backups_of("kiosk", tmp_path / "bk")
-    assert [p.name for p in kept] == ["kiosk-20261201-060001.db", "kiosk-20261201-060002.db", "kiosk-20261201-060003.db"]
+    assert [p.name for p in kept] == [
+        "kiosk-20261201-060001.db",
+        "kiosk-20261201-060002.db",
+        "kiosk-20261201-060003.db",
+    ]
     assert [p.name for p in results[-1].removed] == ["kiosk-20261201-060000.db"] and results[3].kept == kept
     assert results[2].removed == [] and len(results[2].kept) == 3
     assert (tmp_path / "bk" / "kiosk-20261201-060000.db").exists() is False

@@ -137,8 +137,11 @@ def test_camera_that_drops_is_reopened_and_reports_it() -> None:
     assert all(isinstance(f, Frame) for f in frames)
     assert [f.index for f in frames if f] == [0, 1, 2, 3, 4]
     assert rec.states == [
-        SourceState.CONNECTING, SourceState.CONNECTED,
-        SourceState.RECONNECTING, SourceState.RECONNECTING, SourceState.CONNECTED,
+        SourceState.CONNECTING,
+        SourceState.CONNECTED,
+        SourceState.RECONNECTING,
+        SourceState.RECONNECTING,
+        SourceState.CONNECTED,
     ]
     assert "reconnecting" in rec.details[2] and "0" in rec.details[2]
     assert "1280×720" in rec.details[1]  # the resolution the camera really gives
@@ -146,8 +149,14 @@ def test_camera_that_drops_is_reopened_and_reports_it() -> None:
 
 def test_camera_that_stays_lost_fails_with_a_clear_error() -> None:
     rec = Recorder()
-    src = CaptureSource("/dev/video5", on_state=rec, live=True, backoff_s=0.001, max_retries=3,
-                        capture_factory=_factory([FakeCapture(1)]))
+    src = CaptureSource(
+        "/dev/video5",
+        on_state=rec,
+        live=True,
+        backoff_s=0.001,
+        max_retries=3,
+        capture_factory=_factory([FakeCapture(1)]),
+    )
     src.open()
     assert src.read() is not None
     with pytest.raises(SourceError) as err:
@@ -171,8 +180,9 @@ def test_keyboard_wedge_lines() -> None:
 
 def test_simulated_camera_shows_each_token_then_ends_or_idles() -> None:
     rec = Recorder()
-    cam = SimulatedCamera(["A", "B"], size=SIZE, fps=10, show_s=0.2, gap_s=0.1, realtime=False,
-                          idle_after=False, on_state=rec)
+    cam = SimulatedCamera(
+        ["A", "B"], size=SIZE, fps=10, show_s=0.2, gap_s=0.1, realtime=False, idle_after=False, on_state=rec
+    )
     cam.open()
     frames = list(iter_frames(cam))
     assert len(frames) == 2 * (2 + 1)

@@ -18,7 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def kiosk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "kiosk", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **(env or {})},
     )
 
@@ -31,8 +35,14 @@ def assert_clear(out: subprocess.CompletedProcess[str], *words: str) -> None:
 
 
 def test_wrong_url(tmp_path: Path) -> None:
-    assert_clear(kiosk("db", "upgrade", "--db", "postgresql://postgres@127.0.0.1:1/x"), "无法连接数据库", "Cannot reach")
-    assert_clear(kiosk("db", "upgrade", "--db", str(tmp_path / "missing" / "x.db")), "文件夹不存在", "does not exist")
+    assert_clear(
+        kiosk("db", "upgrade", "--db", "postgresql://postgres@127.0.0.1:1/x"),
+        "无法连接数据库",
+        "Cannot reach",
+    )
+    assert_clear(
+        kiosk("db", "upgrade", "--db", str(tmp_path / "missing" / "x.db")), "文件夹不存在", "does not exist"
+    )
     assert_clear(kiosk("db", "upgrade", "--db", "mysql+nodriver://x"), "Unsupported")
 
 
@@ -50,7 +60,9 @@ def test_locked_database_loses_nothing(tmp_path: Path) -> None:
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another program holds the file
     try:
-        out = kiosk("seed-demo", "--db", str(db), "--workers", "5", "--projects", "1", "--seed", "2", "--json")
+        out = kiosk(
+            "seed-demo", "--db", str(db), "--workers", "5", "--projects", "1", "--seed", "2", "--json"
+        )
         assert_clear(out, "占用", "locked")
     finally:
         holder.execute("ROLLBACK")

@@ -41,15 +41,49 @@ def commands(db: str, tmp: Path) -> dict[str, list[str]]:
         "sync --once": ["sync", "--once", "--local", db, "--shared", db, "--json"],
         "import workers": ["import", "workers", str(tmp / "w.csv"), "--db", db],
         "export daily": ["export", "daily", "--db", db, "--project", P, "--out", out, "--date", "2026-01-01"],
-        "export monthly": ["export", "monthly", "--db", db, "--project", P, "--out", out, "--month", "2026-01"],
-        "export refused": ["export", "refused", "--db", db, "--project", P, "--out", out, "--from", "2026-01-01",
-                           "--to", "2026-01-02"],
+        "export monthly": [
+            "export",
+            "monthly",
+            "--db",
+            db,
+            "--project",
+            P,
+            "--out",
+            out,
+            "--month",
+            "2026-01",
+        ],
+        "export refused": [
+            "export",
+            "refused",
+            "--db",
+            db,
+            "--project",
+            P,
+            "--out",
+            out,
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-02",
+        ],
         "keys list": ["keys", "list", "--db", db],
         "keys export": ["keys", "export", "--db", db, "--out", str(tmp / "t.json")],
         "keys revoke": ["keys", "revoke", "--db", db, "abcd1234"],
         "code verify": ["code", "verify", "x", "--db", db],
         "phone confirm": ["phone", "confirm", "--worker-code", "x", "--employment", P, "--db", db],
-        "phone signin": ["phone", "signin", "--worker-code", "x", "--scan", "y", "--at", "31.2,121.4", "--db", db],
+        "phone signin": [
+            "phone",
+            "signin",
+            "--worker-code",
+            "x",
+            "--scan",
+            "y",
+            "--at",
+            "31.2,121.4",
+            "--db",
+            db,
+        ],
         "roster": ["roster", "--db", db, "--project", P],
         "admin": ["admin", "--db", db],
     }
@@ -73,7 +107,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def run(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     rc = main(argv)
     return rc, capsys.readouterr().err
@@ -110,13 +146,23 @@ def cases(tmp: Path, seeded: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
     }
 
 
-CASE_NAMES = ["missing file", "not a database", "damaged store", "non-numeric port", "server down",
-              "unknown revision"]
+CASE_NAMES = [
+    "missing file",
+    "not a database",
+    "damaged store",
+    "non-numeric port",
+    "server down",
+    "unknown revision",
+]
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_every_command_and_a_bad_database(
-    case: str, seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    case: str,
+    seeded: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     db, words = cases(tmp_path, seeded)[case]
     for name, argv in commands(db, tmp_path).items():
@@ -149,7 +195,9 @@ def test_every_write_command_on_a_locked_store(
             if name in WRITES:
                 argv = [str(uuid.UUID(hex=project)) if a == P else a for a in argv]
                 if name == "import workers":
-                    (tmp_path / "w.csv").write_text("身份证号码,姓名\n11010519491231002X,测试\n", encoding="utf-8")
+                    (tmp_path / "w.csv").write_text(
+                        "身份证号码,姓名\n11010519491231002X,测试\n", encoding="utf-8"
+                    )
                 rc, err = run(argv, monkeypatch, capsys)
                 check(name, rc, err, "locked by another program", "占用")
     finally:
@@ -160,12 +208,17 @@ def test_every_write_command_on_a_locked_store(
 
 @pytest.mark.parametrize("kind", ["malformed", "unknown key"])
 def test_every_command_and_a_bad_config(
-    kind: str, seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    kind: str,
+    seeded: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Even beside an explicit --db, a bad --config is reported (never silently ignored)."""
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text("[policy\nmin_age = 18\n" if kind == "malformed" else "[store]\nlocal_urll = 'x'\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        "[policy\nmin_age = 18\n" if kind == "malformed" else "[store]\nlocal_urll = 'x'\n", encoding="utf-8"
+    )
     words = ("Malformed config",) if kind == "malformed" else ("unknown key", "local_urll")
     for name, argv in commands(str(seeded), tmp_path).items():
         rc, err = run([*argv, "--config", str(cfg)], monkeypatch, capsys)
@@ -177,8 +230,9 @@ def test_every_command_and_a_bad_config(
 
 def _mount(target: Path, size: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)], check=True, capture_output=True
+    )
 
 
 def _umount(target: Path) -> None:
@@ -223,10 +277,16 @@ def mounts(tmp_path: Path, seeded: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def test_every_command_on_a_read_only_folder_and_a_full_disk(
-    mounts: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    mounts: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     ro, full = mounts
-    for db, words in ((ro / "ro.db", ("read-only", "只读")), (full / "full.db", ("disk is full", "磁盘已满"))):
+    for db, words in (
+        (ro / "ro.db", ("read-only", "只读")),
+        (full / "full.db", ("disk is full", "磁盘已满")),
+    ):
         size = db.stat().st_size
         for name, argv in commands(str(db), tmp_path).items():
             rc, err = run(argv, monkeypatch, capsys)
@@ -235,17 +295,42 @@ def test_every_command_on_a_read_only_folder_and_a_full_disk(
 
 
 def test_files_written_to_a_read_only_folder_or_a_full_disk(
-    mounts: tuple[Path, Path], seeded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    mounts: tuple[Path, Path],
+    seeded: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Exports, the import template and new keys: one message, no traceback (not even from openpyxl's zip
     being closed later), and no half-written file left under the name."""
-    project = str(uuid.UUID(hex=sqlite3.connect(seeded).execute("SELECT id FROM project LIMIT 1").fetchone()[0]))
+    project = str(
+        uuid.UUID(hex=sqlite3.connect(seeded).execute("SELECT id FROM project LIMIT 1").fetchone()[0])
+    )
     for folder in mounts:
         for name, argv in {
-            "export xlsx": ["export", "daily", "--db", str(seeded), "--project", project, "--date", "2026-01-01",
-                            "--out", str(folder / "d.xlsx")],
-            "export csv": ["export", "monthly", "--db", str(seeded), "--project", project, "--month", "2026-01",
-                           "--out", str(folder / "m.csv")],
+            "export xlsx": [
+                "export",
+                "daily",
+                "--db",
+                str(seeded),
+                "--project",
+                project,
+                "--date",
+                "2026-01-01",
+                "--out",
+                str(folder / "d.xlsx"),
+            ],
+            "export csv": [
+                "export",
+                "monthly",
+                "--db",
+                str(seeded),
+                "--project",
+                project,
+                "--month",
+                "2026-01",
+                "--out",
+                str(folder / "m.csv"),
+            ],
             "import template": ["import", "template", "--out", str(folder / "t.xlsx")],
             "keys new": ["keys", "new", "--out", str(folder / "keys")],
         }.items():
@@ -282,9 +367,14 @@ def test_with_the_default_config_the_data_folder_is_made(
     for extra in ("kiosk.db-wal", "kiosk.db-shm"):
         (data / extra).unlink(missing_ok=True)
     data.rmdir()
-    rc, err = run(["run", "--headless", "--source", "-", "--project", str(uuid.UUID(hex=str(project)))],
-                  monkeypatch, capsys)
-    assert rc == 2 and "Unknown project" in err and "Traceback" not in err  # made and migrated, then: no such project
+    rc, err = run(
+        ["run", "--headless", "--source", "-", "--project", str(uuid.UUID(hex=str(project)))],
+        monkeypatch,
+        capsys,
+    )
+    assert (
+        rc == 2 and "Unknown project" in err and "Traceback" not in err
+    )  # made and migrated, then: no such project
     assert (data / "kiosk.db").is_file()
 
 
@@ -300,7 +390,9 @@ def test_sync_status_says_which_database_and_the_command(
     assert not (tmp_path / "none.db").exists()
 
 
-def test_kiosk_run_with_no_config_makes_no_shared_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kiosk_run_with_no_config_makes_no_shared_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No [store] shared_url and no shared file: local only, said once; no empty shared.db appears."""
     import threading
 

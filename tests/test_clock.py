@@ -50,8 +50,9 @@ def test_words() -> None:
     assert "SQLite" in drift_message(None, 30, "en")
 
 
-def test_drift_on_postgresql_is_measured_kept_and_logged(kiosk: Engine, pg_url: str,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_drift_on_postgresql_is_measured_kept_and_logged(
+    kiosk: Engine, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     shared = make_engine(pg_url)
     try:
         assert abs(measure_drift(shared) or 0.0) < 5  # the same machine: in step
@@ -108,10 +109,18 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 @run_async
 async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
     checked: datetime = FROZEN - timedelta(seconds=5)
-    state = {"now": SyncStatus(state="synced", last_success_at=checked, clock_drift_s=-312.0,
-                               clock_checked_at=checked, clock_skew_s=30)}
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen,
-                    sync_status=lambda: state["now"])
+    state = {
+        "now": SyncStatus(
+            state="synced",
+            last_success_at=checked,
+            clock_drift_s=-312.0,
+            clock_checked_at=checked,
+            clock_skew_s=30,
+        )
+    }
+    app = build_app(
+        demo.config, demo.engine, None, demo.verifier, clock=frozen, sync_status=lambda: state["now"]
+    )
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(40):
             await pilot.pause(0.05)
@@ -124,8 +133,13 @@ async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
         await pilot.press("f4")
         await pilot.pause()
         assert has(app, "⚠clock5min12sslow")
-        state["now"] = SyncStatus(state="synced", last_success_at=checked, clock_drift_s=1.0,
-                                  clock_checked_at=checked, clock_skew_s=30)
+        state["now"] = SyncStatus(
+            state="synced",
+            last_success_at=checked,
+            clock_drift_s=1.0,
+            clock_checked_at=checked,
+            clock_skew_s=30,
+        )
         app.refresh_sync()
         for _ in range(40):
             await pilot.pause(0.05)

@@ -59,12 +59,20 @@ def reason_of(v: Verifier, token: str, **kw: object) -> Reason:
 def test_worker_round_trip(key: IssuerPrivateKey, verifier: Verifier, worker_token: str) -> None:
     ident = verifier.verify(worker_token, role=Role.WORKER, at=T0 + timedelta(seconds=5))
     assert ident == CodeIdentity(
-        role=Role.WORKER, subject=uuid.UUID(int=7), project=None, issued_at=T0,
-        expires_at=T0 + timedelta(seconds=120), kid=key.kid, token=worker_token,
+        role=Role.WORKER,
+        subject=uuid.UUID(int=7),
+        project=None,
+        issued_at=T0,
+        expires_at=T0 + timedelta(seconds=120),
+        kid=key.kid,
+        token=worker_token,
     )
     assert ident.as_json() == {
-        "role": "worker", "subject": str(uuid.UUID(int=7)), "issued_at": T0.isoformat(),
-        "expires_at": (T0 + timedelta(seconds=120)).isoformat(), "kid": key.kid,
+        "role": "worker",
+        "subject": str(uuid.UUID(int=7)),
+        "issued_at": T0.isoformat(),
+        "expires_at": (T0 + timedelta(seconds=120)).isoformat(),
+        "kid": key.kid,
     }
 
 
@@ -90,7 +98,12 @@ def test_token_is_short_uppercase_qr_alphanumeric(worker_token: str) -> None:
 def test_parse_without_keys(key: IssuerPrivateKey, worker_token: str) -> None:
     p = parse_code("  " + worker_token + "\r\n")  # a keyboard-wedge scanner's Enter is fine
     assert (p.version, p.role, p.subject, p.issued_at, p.validity_s, p.kid) == (
-        1, Role.WORKER, uuid.UUID(int=7), T0, 120, key.kid
+        1,
+        Role.WORKER,
+        uuid.UUID(int=7),
+        T0,
+        120,
+        key.kid,
     )
     assert worker_token not in repr(p)  # raw tokens never land in logs by repr
 
@@ -123,7 +136,7 @@ def test_every_single_character_tamper_is_refused(verifier: Verifier, key: Issue
             for other in alphabet:
                 if other == ch:
                     continue
-                tampered = token[:i] + other + token[i + 1:]
+                tampered = token[:i] + other + token[i + 1 :]
                 with pytest.raises(CodeError) as exc:
                     verifier.verify(tampered, at=T0)
                 assert exc.value.reason in (Reason.CODE_INVALID, Reason.CODE_UNKNOWN_KEY), (i, other)
@@ -131,14 +144,14 @@ def test_every_single_character_tamper_is_refused(verifier: Verifier, key: Issue
         # deletions and insertions too
         for i in range(len(token)):
             with pytest.raises(CodeError):
-                verifier.verify(token[:i] + token[i + 1:], at=T0)
+                verifier.verify(token[:i] + token[i + 1 :], at=T0)
             with pytest.raises(CodeError):
                 verifier.verify(token[:i] + "A" + token[i:], at=T0)
         assert tried > 30 * len(token)
 
 
 def test_every_single_bit_flip_of_the_signed_bytes_is_refused(verifier: Verifier, worker_token: str) -> None:
-    body = worker_token[len(PREFIX):]
+    body = worker_token[len(PREFIX) :]
     raw = base64.b32decode(body + "=" * (-len(body) % 8))
     for i in range(len(raw)):
         for bit in range(8):
@@ -149,7 +162,9 @@ def test_every_single_bit_flip_of_the_signed_bytes_is_refused(verifier: Verifier
                 verifier.verify(token, at=T0)
 
 
-def test_a_code_signed_by_another_key_with_a_forged_kid_is_invalid(key: IssuerPrivateKey, verifier: Verifier) -> None:
+def test_a_code_signed_by_another_key_with_a_forged_kid_is_invalid(
+    key: IssuerPrivateKey, verifier: Verifier
+) -> None:
     thief = IssuerPrivateKey.generate()
     forged_key = IssuerPrivateKey(key=thief.key, kid=key.kid, public_raw=key.public_raw)
     forged = issue_code(forged_key, role=Role.WORKER, subject=uuid.uuid4(), at=T0)
@@ -170,7 +185,9 @@ def test_a_code_signed_by_another_key_with_a_forged_kid_is_invalid(key: IssuerPr
         (86_400, Reason.CODE_EXPIRED),
     ],
 )
-def test_validity_window_with_skew(verifier: Verifier, worker_token: str, offset_s: int, reason: Reason | None) -> None:
+def test_validity_window_with_skew(
+    verifier: Verifier, worker_token: str, offset_s: int, reason: Reason | None
+) -> None:
     at = T0 + timedelta(seconds=offset_s)
     if reason is None:
         assert verifier.verify(worker_token, at=at).subject == uuid.UUID(int=7)
@@ -191,8 +208,13 @@ def test_unknown_key(worker_token: str) -> None:
 
 
 def _trust_doc(key: IssuerPrivateKey, **kw: str | None) -> dict[str, object]:
-    entry = {"kid": key.kid, "public_key": base64.b64encode(key.public_raw).decode(),
-             "not_before": "2026-01-01T00:00:00+00:00", "not_after": None, "revoked_at": None}
+    entry = {
+        "kid": key.kid,
+        "public_key": base64.b64encode(key.public_raw).decode(),
+        "not_before": "2026-01-01T00:00:00+00:00",
+        "not_after": None,
+        "revoked_at": None,
+    }
     entry.update(kw)
     return {"format": "sjm-trust/1", "keys": [entry]}
 
@@ -207,8 +229,11 @@ def test_revoked_key_refuses_even_old_codes(tmp_path: Path, key: IssuerPrivateKe
 
 def test_key_validity_at_issue_time(tmp_path: Path, key: IssuerPrivateKey) -> None:
     f = tmp_path / "trust.json"
-    f.write_text(json.dumps(_trust_doc(key, not_before="2026-03-01T00:00:00+00:00",
-                                       not_after="2026-04-01T00:00:00+00:00")))
+    f.write_text(
+        json.dumps(
+            _trust_doc(key, not_before="2026-03-01T00:00:00+00:00", not_after="2026-04-01T00:00:00+00:00")
+        )
+    )
     v = Verifier(TrustList.from_file(f))
 
     def at(when: datetime) -> str:
@@ -232,7 +257,9 @@ def test_reload_picks_up_a_new_trust_list(key: IssuerPrivateKey, worker_token: s
     assert v.verify(worker_token, at=T0).kid == key.kid
 
 
-def test_merged_trust_list_keeps_revocations(tmp_path: Path, key: IssuerPrivateKey, worker_token: str) -> None:
+def test_merged_trust_list_keeps_revocations(
+    tmp_path: Path, key: IssuerPrivateKey, worker_token: str
+) -> None:
     f = tmp_path / "trust.json"
     f.write_text(json.dumps(_trust_doc(key, revoked_at="2026-06-01T00:00:00+00:00")))
     merged = TrustList.of_keys(key).merged(TrustList.from_file(f))
@@ -263,10 +290,25 @@ def test_code_error_speaks_both_languages() -> None:
 # --- whatever a camera or a scanner may bring ------------------------------------------------------
 
 ODD_INPUTS = [
-    "", " ", "\n", "SJM1:", "SJM1", "sjm1:" + "A" * 148, "SJM1:" + "A" * 148, "SJM1:" + "=" * 148,
-    "SJM2:" + "A" * 148, "SJM1:" + "A" * 10_000, "x" * 1_000_000, "\x00" * 200, "\udcff" * 153,
-    "https://example.com/?code=SJM1:AAAA", "WIFI:S:site;T:WPA;P:secret;;", "MEBKM:URL:http\\://x;;",
-    "SJM1:" + "Ａ" * 148, "SJM1:" + "1" * 148, "SJM1:" + "A" * 147 + "\u0301",
+    "",
+    " ",
+    "\n",
+    "SJM1:",
+    "SJM1",
+    "sjm1:" + "A" * 148,
+    "SJM1:" + "A" * 148,
+    "SJM1:" + "=" * 148,
+    "SJM2:" + "A" * 148,
+    "SJM1:" + "A" * 10_000,
+    "x" * 1_000_000,
+    "\x00" * 200,
+    "\udcff" * 153,
+    "https://example.com/?code=SJM1:AAAA",
+    "WIFI:S:site;T:WPA;P:secret;;",
+    "MEBKM:URL:http\\://x;;",
+    "SJM1:" + "Ａ" * 148,
+    "SJM1:" + "1" * 148,
+    "SJM1:" + "A" * 147 + "\u0301",
 ]
 
 
@@ -287,7 +329,9 @@ def test_non_text_is_invalid(verifier: Verifier) -> None:
 
 
 def test_other_systems_qr_texts_are_invalid(qr_corpus: Path, verifier: Verifier) -> None:
-    texts = {json.loads(line)["text"] for line in (qr_corpus / "manifest.jsonl").read_text().splitlines() if line}
+    texts = {
+        json.loads(line)["text"] for line in (qr_corpus / "manifest.jsonl").read_text().splitlines() if line
+    }
     assert len(texts) > 20
     for text in texts:
         assert reason_of(verifier, text) == Reason.CODE_INVALID
@@ -338,7 +382,7 @@ def test_fuzz_raw_payloads(verifier: Verifier, short: bytes, long: bytes) -> Non
 def test_fuzz_mutated_genuine_tokens(verifier: Verifier, worker_token: str, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(worker_token) - 1))
     replacement = data.draw(st.text(min_size=0, max_size=3))
-    mutated = worker_token[:i] + replacement + worker_token[i + 1:]
+    mutated = worker_token[:i] + replacement + worker_token[i + 1 :]
     if mutated.strip() == worker_token:  # surrounding whitespace is a scanner's, not a tamper
         return
     with pytest.raises(CodeError):

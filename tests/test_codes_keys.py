@@ -53,7 +53,9 @@ def test_key_pair_never_overwrites(tmp_path: Path) -> None:
     assert priv.read_bytes() == before
 
 
-@pytest.mark.parametrize("content", [b"", b"not a key", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])
+@pytest.mark.parametrize(
+    "content", [b"", b"not a key", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"]
+)
 def test_bad_private_key_files(tmp_path: Path, content: bytes) -> None:
     f = tmp_path / "issuer.key"
     f.write_bytes(content)
@@ -70,14 +72,20 @@ def test_private_key_of_another_kind_is_refused(tmp_path: Path) -> None:
 
     other = ec.generate_private_key(ec.SECP256R1())
     f = tmp_path / "ec.key"
-    f.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
+    f.write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     f.chmod(0o600)
     with pytest.raises(KeyFileError, match="not an Ed25519"):
         IssuerPrivateKey.load(f)
     pub = tmp_path / "ec.pub"
-    pub.write_bytes(other.public_key().public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo))
+    pub.write_bytes(
+        other.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     engine = make_engine(f"sqlite:///{tmp_path / 'none.db'}")
     with pytest.raises(KeyFileError):
         register_public_key(engine, pub)
@@ -124,7 +132,10 @@ def test_trust_list_in_the_database(any_url: str, tmp_path: Path) -> None:
             register_public_key(engine, new.public_pem())  # a revoked key stays revoked
 
         with session(engine) as s:
-            actions = [(a.actor, a.action) for a in s.exec(select(AuditLog).where(AuditLog.table_name == "issuerkey"))]
+            actions = [
+                (a.actor, a.action)
+                for a in s.exec(select(AuditLog).where(AuditLog.table_name == "issuerkey"))
+            ]
             revs = [k.rev for k in s.exec(select(IssuerKey))]
         assert ("admin", "create") in actions and ("admin", "revoke") in actions
         assert actions.count(("admin", "revoke")) == 1
@@ -186,8 +197,14 @@ def test_trust_file_round_trip(sqlite_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["", "[]", "{}", '{"format": "other", "keys": []}', '{"format": "sjm-trust/1", "keys": [{"kid": "x"}]}',
-     '{"format": "sjm-trust/1", "keys": [{"public_key": "AAAA", "not_before": "2026-01-01"}]}'],
+    [
+        "",
+        "[]",
+        "{}",
+        '{"format": "other", "keys": []}',
+        '{"format": "sjm-trust/1", "keys": [{"kid": "x"}]}',
+        '{"format": "sjm-trust/1", "keys": [{"public_key": "AAAA", "not_before": "2026-01-01"}]}',
+    ],
 )
 def test_bad_trust_files(tmp_path: Path, content: str) -> None:
     f = tmp_path / "trust.json"
@@ -201,9 +218,20 @@ def test_trust_file_with_a_wrong_kid_is_refused(tmp_path: Path) -> None:
 
     key = IssuerPrivateKey.generate()
     f = tmp_path / "trust.json"
-    f.write_text(json.dumps({"format": "sjm-trust/1", "keys": [
-        {"kid": "deadbeef", "public_key": base64.b64encode(key.public_raw).decode(), "not_before": "2026-01-01T00:00:00Z"}
-    ]}))
+    f.write_text(
+        json.dumps(
+            {
+                "format": "sjm-trust/1",
+                "keys": [
+                    {
+                        "kid": "deadbeef",
+                        "public_key": base64.b64encode(key.public_raw).decode(),
+                        "not_before": "2026-01-01T00:00:00Z",
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(KeyFileError):
         TrustList.from_file(f)
 

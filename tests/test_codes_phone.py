@@ -30,7 +30,9 @@ def decode_lines(text: str) -> list[str]:
     grey = np.where(np.array(rows, dtype=np.uint8) == 1, 0, 255).astype(np.uint8)
     img = Image.fromarray(np.kron(grey, np.ones((4, 4), dtype=np.uint8)), mode="L")
     found = zxingcpp.read_barcodes(
-        img, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain  # type: ignore[arg-type]
+        img,
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        text_mode=zxingcpp.TextMode.Plain,  # type: ignore[arg-type]
     )
     return [r.text for r in found]
 

@@ -28,7 +28,9 @@ TOKENS = {
 
 def zxing(img: Image.Image) -> list[str]:
     found = zxingcpp.read_barcodes(
-        img, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain  # type: ignore[arg-type]
+        img,
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        text_mode=zxingcpp.TextMode.Plain,  # type: ignore[arg-type]
     )
     return [r.text for r in found]
 

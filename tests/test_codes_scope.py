@@ -77,8 +77,14 @@ def test_reason_has_both_languages() -> None:
 
 @pytest.mark.parametrize(
     ("text", "roles"),
-    [(None, ALL_ROLES), ("officer", OFFICER_ONLY), ("worker", WORKER_ONLY), ("worker,officer", ALL_ROLES),
-     (" Officer , worker ", ALL_ROLES), (["officer"], OFFICER_ONLY)],
+    [
+        (None, ALL_ROLES),
+        ("officer", OFFICER_ONLY),
+        ("worker", WORKER_ONLY),
+        ("worker,officer", ALL_ROLES),
+        (" Officer , worker ", ALL_ROLES),
+        (["officer"], OFFICER_ONLY),
+    ],
 )
 def test_parse_roles(text: str | list[str] | None, roles: frozenset[Role]) -> None:
     assert parse_roles(text) == roles
@@ -124,13 +130,11 @@ def test_scope_comes_after_signature_and_revocation() -> None:
     forged = forged_worker_code(key)
     assert refusal(Verifier(TrustList()), forged) is Reason.CODE_UNKNOWN_KEY
     i = len(forged) - 10  # inside the signature
-    flipped = forged[:i] + ("A" if forged[i] != "A" else "B") + forged[i + 1:]
+    flipped = forged[:i] + ("A" if forged[i] != "A" else "B") + forged[i + 1 :]
     assert refusal(Verifier(TrustList.of_keys(key)), flipped) is Reason.CODE_INVALID
     entry = TrustList.of_keys(key).get(key.kid)
     assert entry is not None
-    revoked = TrustList([
-        type(entry)(entry.kid, entry.public_key, entry.not_before, None, JAN, entry.roles)
-    ])
+    revoked = TrustList([type(entry)(entry.kid, entry.public_key, entry.not_before, None, JAN, entry.roles)])
     assert refusal(Verifier(revoked), forged) is Reason.CODE_KEY_REVOKED
     # and before the clock: an expired forgery still says "wrong key", not "refresh your code"
     stale = forged_worker_code(key, at=T0 - timedelta(hours=3))
@@ -171,10 +175,17 @@ def test_key_made_before_scopes_signs_both_but_is_no_officer_key(tmp_path: Path)
         load_officer_key(priv)
 
 
-@pytest.mark.parametrize("content", ["", "[]", '{"format": "sjm-key-scope/1", "kid": "KID", "roles": []}',
-                                     '{"format": "sjm-key-scope/1", "kid": "KID", "roles": ["boss"]}',
-                                     '{"format": "sjm-key-scope/1", "kid": "KID"}',
-                                     '{"format": "sjm-key-scope/1", "kid": "00000000", "roles": ["officer"]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "[]",
+        '{"format": "sjm-key-scope/1", "kid": "KID", "roles": []}',
+        '{"format": "sjm-key-scope/1", "kid": "KID", "roles": ["boss"]}',
+        '{"format": "sjm-key-scope/1", "kid": "KID"}',
+        '{"format": "sjm-key-scope/1", "kid": "00000000", "roles": ["officer"]}',
+    ],
+)
 def test_bad_scope_files_are_refused(tmp_path: Path, content: str) -> None:
     key, priv, _ = new_key_pair(tmp_path, OFFICER_ONLY)
     (tmp_path / "issuer.json").write_text(content.replace("KID", key.kid))
@@ -237,7 +248,10 @@ def test_trust_files_carry_the_scope(sqlite_url: str, tmp_path: Path) -> None:
     f = tmp_path / "trust.json"
     write_trust_file(src, f)
     doc = json.loads(f.read_text())
-    assert {k["kid"]: k["roles"] for k in doc["keys"]} == {key.kid: ["officer"], other.kid: ["worker", "officer"]}
+    assert {k["kid"]: k["roles"] for k in doc["keys"]} == {
+        key.kid: ["officer"],
+        other.kid: ["worker", "officer"],
+    }
     v = Verifier(TrustList.from_file(f))
     assert refusal(v, forged_worker_code(key)) is Reason.CODE_KEY_SCOPE
     assert v.verify(officer_code(key), at=T0).kid == key.kid
@@ -260,10 +274,23 @@ def test_trust_files_carry_the_scope(sqlite_url: str, tmp_path: Path) -> None:
 def test_trust_file_without_roles_means_both(tmp_path: Path) -> None:
     key = IssuerPrivateKey.generate()
     f = tmp_path / "old.json"
-    f.write_text(json.dumps({"format": "sjm-trust/1", "keys": [{
-        "kid": key.kid, "public_key": base64.b64encode(key.public_raw).decode(), "not_before": JAN.isoformat(),
-        "not_after": None, "revoked_at": None, "note": None,
-    }]}))
+    f.write_text(
+        json.dumps(
+            {
+                "format": "sjm-trust/1",
+                "keys": [
+                    {
+                        "kid": key.kid,
+                        "public_key": base64.b64encode(key.public_raw).decode(),
+                        "not_before": JAN.isoformat(),
+                        "not_after": None,
+                        "revoked_at": None,
+                        "note": None,
+                    }
+                ],
+            }
+        )
+    )
     entry = TrustList.from_file(f).get(key.kid)
     assert entry is not None and entry.roles == ALL_ROLES
     doc = json.loads(f.read_text())
@@ -279,8 +306,12 @@ def test_trust_file_without_roles_means_both(tmp_path: Path) -> None:
 def _old_issuerkey() -> sa.TableClause:
     return sa.table(
         "issuerkey",
-        sa.column("id", sa.Uuid()), sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime()),
-        sa.column("rev", sa.BigInteger()), sa.column("kid", sa.String()), sa.column("public_key", sa.LargeBinary()),
+        sa.column("id", sa.Uuid()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+        sa.column("rev", sa.BigInteger()),
+        sa.column("kid", sa.String()),
+        sa.column("public_key", sa.LargeBinary()),
         sa.column("not_before", UTCDateTime()),
     )
 
@@ -299,10 +330,19 @@ def test_upgrade_from_0002_keeps_keys_signing_both(
     assert upgrade_engine(engine, "0002") == "0002"
     key = IssuerPrivateKey.generate()
     with engine.begin() as conn:
-        conn.execute(_old_issuerkey().insert().values(
-            id=uuid.uuid4(), created_at=JAN, updated_at=JAN, rev=1, kid=key.kid, public_key=key.public_raw,
-            not_before=JAN,
-        ))
+        conn.execute(
+            _old_issuerkey()
+            .insert()
+            .values(
+                id=uuid.uuid4(),
+                created_at=JAN,
+                updated_at=JAN,
+                rev=1,
+                kid=key.kid,
+                public_key=key.public_raw,
+                not_before=JAN,
+            )
+        )
     assert upgrade_engine(engine) == head()  # 0003 and every migration after it
     assert [(k.kid, k.roles) for k in list_keys(engine)] == [(key.kid, "worker,officer")]
     v = Verifier(TrustList.from_engine(engine))
@@ -379,8 +419,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_cli_officer_key(capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path) -> None:
     kdir = tmp_path / "officer"
-    code, out, err = run(capsys, "keys", "new", "--out", str(kdir), "--roles", "officer", "--db", sqlite_url,
-                         "--not-before", "2026-01-01T00:00:00Z")
+    code, out, err = run(
+        capsys,
+        "keys",
+        "new",
+        "--out",
+        str(kdir),
+        "--roles",
+        "officer",
+        "--db",
+        sqlite_url,
+        "--not-before",
+        "2026-01-01T00:00:00Z",
+    )
     assert code == 0 and "issuer.json" in err
     kid = out.strip()
     code, out, _ = run(capsys, "keys", "list", "--db", sqlite_url)
@@ -392,20 +443,40 @@ def test_cli_officer_key(capsys: pytest.CaptureFixture[str], sqlite_url: str, tm
     assert "不能签发工人码" in err and "not worker codes" in err and "Traceback" not in err
     code, out, err = run(capsys, "code", "phone", "--worker", worker, "--key", str(kdir / "issuer.key"))
     assert code == 2 and "not worker codes" in err
-    code, out, _ = run(capsys, "code", "issue", "--officer", str(uuid.uuid4()), "--key", str(kdir / "issuer.key"),
-                       "--at", "2026-03-02T07:00:00+08:00")
+    code, out, _ = run(
+        capsys,
+        "code",
+        "issue",
+        "--officer",
+        str(uuid.uuid4()),
+        "--key",
+        str(kdir / "issuer.key"),
+        "--at",
+        "2026-03-02T07:00:00+08:00",
+    )
     assert code == 0
     token = out.strip()
-    code, out, _ = run(capsys, "code", "verify", token, "--db", sqlite_url, "--at", "2026-03-02T07:00:30+08:00")
+    code, out, _ = run(
+        capsys, "code", "verify", token, "--db", sqlite_url, "--at", "2026-03-02T07:00:30+08:00"
+    )
     assert code == 0 and json.loads(out)["kid"] == kid
 
-    code, out, _ = run(capsys, "code", "verify", forged_worker_code(IssuerPrivateKey.load(kdir / "issuer.key")),
-                       "--db", sqlite_url, "--at", T0.isoformat())
+    code, out, _ = run(
+        capsys,
+        "code",
+        "verify",
+        forged_worker_code(IssuerPrivateKey.load(kdir / "issuer.key")),
+        "--db",
+        sqlite_url,
+        "--at",
+        T0.isoformat(),
+    )
     assert code == 1 and json.loads(out) == {"ok": False, "reason": "CODE_KEY_SCOPE"}
 
 
-def test_cli_add_takes_the_scope_beside_the_key(capsys: pytest.CaptureFixture[str], sqlite_url: str,
-                                                 tmp_path: Path) -> None:
+def test_cli_add_takes_the_scope_beside_the_key(
+    capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path
+) -> None:
     key, _priv, pub = new_key_pair(tmp_path / "officer", OFFICER_ONLY)
     code, out, _ = run(capsys, "keys", "add", str(pub), "--db", sqlite_url)
     assert code == 0 and json.loads(out)["roles"] == ["officer"]

@@ -19,8 +19,9 @@ def open_missing_webcam() -> None:
     cv2.VideoCapture("/dev/video93", cv2.CAP_V4L2).release()  # no such device: OpenCV warns on stderr
 
 
-def test_opencv_is_silent_while_a_screen_is_up_and_speaks_again_after(tmp_path: Path,
-                                                                     capfd: pytest.CaptureFixture[str]) -> None:
+def test_opencv_is_silent_while_a_screen_is_up_and_speaks_again_after(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     before = cv2.utils.logging.getLogLevel()
     open_missing_webcam()
     assert "WARN" in capfd.readouterr().err  # what used to be written over the title bar

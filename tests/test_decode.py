@@ -81,8 +81,10 @@ def test_control_characters_are_kept(qr_corpus: Path) -> None:
 def test_each_decoder_reads_simulated_phones(name: str, dark: bool) -> None:
     decode = make_decoder(name, fallback=False, retries=False)
     seeds = range(6)
-    read = sum(any(d.text == f"{TOKEN}{i}" for d in decode(phone_frame(f"{TOKEN}{i}", dark=dark, seed=i)))
-               for i in seeds)
+    read = sum(
+        any(d.text == f"{TOKEN}{i}" for d in decode(phone_frame(f"{TOKEN}{i}", dark=dark, seed=i)))
+        for i in seeds
+    )
     # zxing-cpp and zbar read every one; OpenCV's detector is the weakest, kept only as a last resort
     assert read >= (3 if name == "opencv" else len(seeds))
 
@@ -172,8 +174,12 @@ def test_kiosk_decode_json_on_images_folders_and_videos(
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [(x["frame"], x["codes"]) for x in lines] == [
         (0, ["CODE-A"]),
-        (0, ["CODE-A"]), (1, []), (2, ["CODE-B"]),
-        (0, ["CODE-V"]), (1, ["CODE-V"]), (2, []),
+        (0, ["CODE-A"]),
+        (1, []),
+        (2, ["CODE-B"]),
+        (0, ["CODE-V"]),
+        (1, ["CODE-V"]),
+        (2, []),
     ]
     assert lines[0]["source"] == lines[1]["source"] == str(folder / "000000.jpg")
     assert lines[3]["source"] == str(folder / "000002.jpg")
@@ -181,13 +187,17 @@ def test_kiosk_decode_json_on_images_folders_and_videos(
     assert all(isinstance(x["ms"], float) and x["ms"] >= 0 for x in lines)
 
 
-def test_kiosk_decode_plain_output_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kiosk_decode_plain_output_and_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_folder([None], tmp_path, size=(320, 240))
     assert main(["decode", "--decoder", "pyzbar", str(tmp_path)]) == 1
     assert "0/1" in capsys.readouterr().out
 
 
-def test_kiosk_decode_missing_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_kiosk_decode_missing_path_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cv2.imwrite(str(tmp_path / "ok.png"), qr_image("HELLO"))
     assert main(["decode", str(tmp_path / "ok.png"), str(tmp_path / "missing.png")]) == 2
     out = capsys.readouterr()

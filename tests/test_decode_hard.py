@@ -74,6 +74,7 @@ def test_hard_frames_are_deterministic_and_each_kind_does_what_it_says(tokens: l
     grid = _code_area(phone_frame(token, seed=1, grid=1.0, grid_px=500, **base))  # type: ignore[arg-type]
     dim = _code_area(phone_frame(token, seed=1, light=0.1, **base))  # type: ignore[arg-type]
     assert _sharpness(defocus) < 0.5 * _sharpness(plain)
+
     # a horizontal motion blur smooths along x more than along y; a vertical one the other way round
     def along_x(image: np.ndarray) -> float:
         f = image.astype(np.float32)
@@ -81,7 +82,7 @@ def test_hard_frames_are_deterministic_and_each_kind_does_what_it_says(tokens: l
 
     assert along_x(across) < 0.6 * along_x(down)
     # the pixel grid: fine stripes where the screen is one colour, absent from the plain frame
-    white = (plain > 200)
+    white = plain > 200
     assert grid[white].std() > 3 * plain[white].std()
     # low light: darker and noisier
     assert dim.mean() < 0.7 * plain.mean()
@@ -176,8 +177,16 @@ def test_a_phone_held_up_changes_from_frame_to_frame(tokens: list[str]) -> None:
 
 def test_simulated_camera_shows_hard_frames_when_asked(tokens: list[str]) -> None:
     def frames(hard_every: int) -> list[np.ndarray]:
-        cam = SimulatedCamera(tokens[:2], fps=10, show_s=0.1, gap_s=0, realtime=False, idle_after=False,
-                              hard_every=hard_every, dark_every=0)
+        cam = SimulatedCamera(
+            tokens[:2],
+            fps=10,
+            show_s=0.1,
+            gap_s=0,
+            realtime=False,
+            idle_after=False,
+            hard_every=hard_every,
+            dark_every=0,
+        )
         cam.open()
         out = [f.image for f in iter(cam.read, None)]
         cam.close()

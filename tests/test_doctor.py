@@ -45,7 +45,9 @@ def by_name(checks: list) -> dict:  # type: ignore[type-arg]
     return {c.name: c for c in checks}
 
 
-def test_a_kiosk_set_up_right_is_all_good(site: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_kiosk_set_up_right_is_all_good(
+    site: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg, _, _ = site
     assert main(["doctor", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
@@ -55,23 +57,37 @@ def test_a_kiosk_set_up_right_is_all_good(site: tuple[Path, Path, str], capsys: 
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
     assert [c["check"] for c in data["checks"]] == [
-        "config", "local_store", "shared_db", "clock", "camera", "zbar", "trust", "disk",
+        "config",
+        "local_store",
+        "shared_db",
+        "clock",
+        "camera",
+        "zbar",
+        "trust",
+        "disk",
     ]
     camera = next(c for c in data["checks"] if c["check"] == "camera")
     assert camera["data"]["width"] == 1280 and camera["data"]["height"] == 720
     assert abs(next(c for c in data["checks"] if c["check"] == "clock")["data"]["drift_s"]) < 5
 
 
-def test_each_problem_is_a_cross_with_what_to_do(site: tuple[Path, Path, str], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_problem_is_a_cross_with_what_to_do(
+    site: tuple[Path, Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import kiosk.doctor as doctor
 
     cfg, local, _pg = site
     # a clock five minutes fast
     checks = by_name(run_checks(str(cfg), clock=lambda: utcnow() + timedelta(minutes=5)))
-    assert not checks["clock"].ok and "快 5 分" in checks["clock"].zh and "automatic time" in checks["clock"].fix_en
+    assert (
+        not checks["clock"].ok
+        and "快 5 分" in checks["clock"].zh
+        and "automatic time" in checks["clock"].fix_en
+    )
     # the shared database out of reach; no camera; a full disk
-    cfg2 = write_config(tmp_path, local, "postgresql://postgres@127.0.0.1:1/nowhere", str(tmp_path / "no-camera"))
+    cfg2 = write_config(
+        tmp_path, local, "postgresql://postgres@127.0.0.1:1/nowhere", str(tmp_path / "no-camera")
+    )
     monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 1 << 60)
     checks = by_name(run_checks(str(cfg2)))
     assert not checks["shared_db"].ok and "cannot be reached" in checks["shared_db"].en
@@ -102,10 +118,14 @@ def test_store_and_keys_problems(tmp_path: Path, capsys: pytest.CaptureFixture[s
     with damaged.open("r+b") as f:
         f.seek(4096)
         f.write(b"\x00\xff" * 4096)
-    checks = by_name(run_checks(str(write_config(tmp_path, damaged, f"sqlite:///{shared}", "0")), camera=False))
+    checks = by_name(
+        run_checks(str(write_config(tmp_path, damaged, f"sqlite:///{shared}", "0")), camera=False)
+    )
     assert not checks["local_store"].ok and "kiosk db restore" in checks["local_store"].fix_en
     missing = tmp_path / "nothing" / "kiosk.db"
-    checks = by_name(run_checks(str(write_config(tmp_path, missing, f"sqlite:///{tmp_path}/none.db", "0")), camera=False))
+    checks = by_name(
+        run_checks(str(write_config(tmp_path, missing, f"sqlite:///{tmp_path}/none.db", "0")), camera=False)
+    )
     assert not checks["local_store"].ok and not checks["shared_db"].ok
     assert not missing.exists() and not (tmp_path / "none.db").exists()  # looking made nothing
     # a bad config: the one check that names it

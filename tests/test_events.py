@@ -83,10 +83,16 @@ async def test_unlock_refusal_lock_and_quit_are_logged_with_who_and_how(demo: De
     rows = events(demo.engine)
     assert [e.kind for e in rows] == ["unlock_refused", "unlock_refused", "unlock", "lock", "quit"]
     wrong_role, unassigned, unlock, lock, _quit = rows
-    assert wrong_role.reason == Reason.CODE_WRONG_ROLE.value and wrong_role.officer_id is None  # a worker: no id
+    assert (
+        wrong_role.reason == Reason.CODE_WRONG_ROLE.value and wrong_role.officer_id is None
+    )  # a worker: no id
     assert unassigned.reason == Reason.OFFICER_NOT_ASSIGNED.value
     assert unassigned.officer_id == demo.officer(assigned=False)
-    assert unlock.officer_id == demo.officer() and unlock.how == "scanner" and unlock.project_id == demo.project_id
+    assert (
+        unlock.officer_id == demo.officer()
+        and unlock.how == "scanner"
+        and unlock.project_id == demo.project_id
+    )
     assert lock.how == "key" and lock.officer_id == demo.officer()
     assert all(e.at == FROZEN for e in rows)  # the app's clock
     no_personal_values(demo.engine)
@@ -165,7 +171,9 @@ def test_sync_failure_is_logged_once_then_back(demo: Demo, tmp_path: Path) -> No
 def test_events_reach_postgresql_through_the_push(demo: Demo, pg_url: str) -> None:
     shared = make_engine(pg_url)
     try:
-        record_event(demo.engine, EventKind.UNLOCK, officer_id=demo.officer(), project_id=demo.project_id, how="camera")
+        record_event(
+            demo.engine, EventKind.UNLOCK, officer_id=demo.officer(), project_id=demo.project_id, how="camera"
+        )
         record_event(demo.engine, EventKind.CAMERA_LOST, reason="failed")
         report = sync_once(demo.engine, shared)
         assert report.ok, report.error
@@ -205,9 +213,17 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
     from kiosk.identity import kiosk_identity
 
     kid = kiosk_identity(demo.engine, name="东门", project_id=demo.project_id)
-    record_event(demo.engine, EventKind.UNLOCK, kiosk_id=kid, officer_id=demo.officer(), how="camera", at=FROZEN)
-    record_event(demo.engine, EventKind.UNLOCK_REFUSED, kiosk_id=kid, how="scanner",
-                 reason=Reason.OFFICER_NOT_ASSIGNED.value, at=FROZEN + timedelta(minutes=1))
+    record_event(
+        demo.engine, EventKind.UNLOCK, kiosk_id=kid, officer_id=demo.officer(), how="camera", at=FROZEN
+    )
+    record_event(
+        demo.engine,
+        EventKind.UNLOCK_REFUSED,
+        kiosk_id=kid,
+        how="scanner",
+        reason=Reason.OFFICER_NOT_ASSIGNED.value,
+        at=FROZEN + timedelta(minutes=1),
+    )
     app = make_app(demo.engine, _project(demo), clock=frozen, live=False, poll_s=0.2)
     async with app.run_test(size=(140, 40)) as pilot:
         for _ in range(50):
@@ -225,7 +241,13 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
         await pilot.pause()
         assert [str(c) for c in table.get_row_at(0)][2] == "unlock refused"
         # a new event appears at the next poll, without a new sign-in
-        record_event(demo.engine, EventKind.CAMERA_LOST, kiosk_id=kid, reason="failed", at=FROZEN + timedelta(minutes=2))
+        record_event(
+            demo.engine,
+            EventKind.CAMERA_LOST,
+            kiosk_id=kid,
+            reason="failed",
+            at=FROZEN + timedelta(minutes=2),
+        )
         for _ in range(60):
             await pilot.pause(0.05)
             if table.row_count == 3:
@@ -234,19 +256,67 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
 
 
 def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    record_event(demo.engine, EventKind.UNLOCK, officer_id=demo.officer(), project_id=demo.project_id,
-                 how="camera", at=FROZEN)
-    record_event(demo.engine, EventKind.CLOCK_DRIFT, project_id=demo.project_id, how="sync", reason="ahead",
-                 detail="+312 s", at=FROZEN + timedelta(hours=1))
+    record_event(
+        demo.engine,
+        EventKind.UNLOCK,
+        officer_id=demo.officer(),
+        project_id=demo.project_id,
+        how="camera",
+        at=FROZEN,
+    )
+    record_event(
+        demo.engine,
+        EventKind.CLOCK_DRIFT,
+        project_id=demo.project_id,
+        how="sync",
+        reason="ahead",
+        detail="+312 s",
+        at=FROZEN + timedelta(hours=1),
+    )
     out = tmp_path / "events.csv"
     db = str(demo.engine.url.database)
     day = local_date(FROZEN, "Asia/Shanghai").isoformat()
-    code = main(["export", "events", "--db", db, "--project", str(demo.project_id), "--from", day, "--to", day,
-                 "--out", str(out), "--json"])
+    code = main(
+        [
+            "export",
+            "events",
+            "--db",
+            db,
+            "--project",
+            str(demo.project_id),
+            "--from",
+            day,
+            "--to",
+            day,
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
-    rows = list(csv.reader(out.open(encoding="utf-8-sig")))  # a value starting with + is written '+ (formula-safe)
+    rows = list(
+        csv.reader(out.open(encoding="utf-8-sig"))
+    )  # a value starting with + is written '+ (formula-safe)
     assert "设备事件" in rows[0][0] and rows[1][2] == "事件"
     assert [r[2] for r in rows[2:]] == ["解锁", "时钟偏差"]
     assert rows[2][4] == str(demo.officer()) and rows[3][6] == "'+312 s" and "偏快" in rows[3][5]
-    assert main(["export", "events", "--db", db, "--project", str(demo.project_id), "--from", day,
-                 "--to", "2020-01-01", "--out", str(out), "--json"]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "events",
+                "--db",
+                db,
+                "--project",
+                str(demo.project_id),
+                "--from",
+                day,
+                "--to",
+                "2020-01-01",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 2
+    )

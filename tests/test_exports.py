@@ -47,8 +47,11 @@ def db_month(site: Site, first: date, last: date) -> dict[str, set[int]]:
         rows = c.execute(
             select(Worker.name, Attendance.work_date)  # type: ignore[call-overload]
             .join(Worker, Worker.id == Attendance.worker_id)
-            .where(Attendance.project_id == site.project_id, Attendance.work_date >= first,
-                   Attendance.work_date <= last)
+            .where(
+                Attendance.project_id == site.project_id,
+                Attendance.work_date >= first,
+                Attendance.work_date <= last,
+            )
         ).all()
     out: dict[str, set[int]] = {}
     for name, d in rows:
@@ -76,7 +79,9 @@ def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple
     path, n = export_monthly(site.engine, site.project_id, year, mon, out, fmt)  # type: ignore[arg-type]
     rows = read(path)
     n_days = 31 if mon == 10 else 30
-    assert "考勤表" in rows[0][0] and "测试项目一号地块" in rows[0][0] and f"{year}年{mon:02d}月" in rows[0][0]
+    assert (
+        "考勤表" in rows[0][0] and "测试项目一号地块" in rows[0][0] and f"{year}年{mon:02d}月" in rows[0][0]
+    )
     header = rows[1]
     assert header[:6] == ["序号", "姓名", "身份证号", "用人单位", "班组", "工种"]
     assert header[6 : 6 + n_days] == [str(d) for d in range(1, n_days + 1)]
@@ -154,9 +159,22 @@ def test_daily_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_refused_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
     project = resolve_project(site.engine, str(site.project_id))
-    path, n = export_refused(site.engine, project, date(2026, 11, 1), date(2026, 11, 30), tmp_path / f"r.{fmt}", fmt)  # type: ignore[arg-type]
+    path, n = export_refused(
+        site.engine, project, date(2026, 11, 1), date(2026, 11, 30), tmp_path / f"r.{fmt}", fmt
+    )  # type: ignore[arg-type]
     rows = read(path)
-    assert rows[1] == ["时间", "工作日", "姓名", "身份证号", "用人单位", "班组", "签到方式", "签到设备", "原因代码", "原因"]
+    assert rows[1] == [
+        "时间",
+        "工作日",
+        "姓名",
+        "身份证号",
+        "用人单位",
+        "班组",
+        "签到方式",
+        "签到设备",
+        "原因代码",
+        "原因",
+    ]
     with site.engine.connect() as c:
         db = c.execute(
             select(SignInAttempt.at, SignInAttempt.reason)  # type: ignore[call-overload]
@@ -210,26 +228,126 @@ def test_cli_exports(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[s
     url = str(site.engine.url.render_as_string(hide_password=False))
     pid = str(site.project_id)
     out = tmp_path / "month.xlsx"
-    assert main(["export", "monthly", "--db", url, "--project", pid, "--month", "2026-11", "--format", "xlsx",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "monthly",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--month",
+                "2026-11",
+                "--format",
+                "xlsx",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["rows"] == 7 and report["month"] == "2026-11" and out.exists()
-    assert main(["export", "daily", "--db", url, "--project", pid, "--date", "2026-11-02",
-                 "--out", str(tmp_path / "d.csv")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "daily",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--date",
+                "2026-11-02",
+                "--out",
+                str(tmp_path / "d.csv"),
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["format"] == "csv"
-    assert main(["export", "refused", "--db", url, "--project", pid, "--from", "2026-11-01", "--to",
-                 "2026-11-30", "--format", "csv", "--out", str(tmp_path / "r.csv")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "refused",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["rows"] == 2
     # bad input: a clear error in both languages, exit 2, no traceback
-    assert main(["export", "monthly", "--db", url, "--project", pid, "--month", "2026-13",
-                 "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "monthly",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--month",
+                "2026-13",
+                "--out",
+                str(tmp_path / "x.xlsx"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "YYYY-MM" in err and "月份" in err and "Traceback" not in err
-    assert main(["export", "daily", "--db", url, "--project", pid, "--date", "2026-11-02",
-                 "--out", str(tmp_path / "x.pdf")]) == 2
-    assert main(["export", "refused", "--db", url, "--project", pid, "--from", "2026-11-30", "--to",
-                 "2026-11-01", "--out", str(tmp_path / "r.csv")]) == 2
-    assert main(["export", "daily", "--db", url, "--date", "2026-11-02", "--out", str(tmp_path / "y.csv")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "daily",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--date",
+                "2026-11-02",
+                "--out",
+                str(tmp_path / "x.pdf"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "export",
+                "refused",
+                "--db",
+                url,
+                "--project",
+                pid,
+                "--from",
+                "2026-11-30",
+                "--to",
+                "2026-11-01",
+                "--out",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(["export", "daily", "--db", url, "--date", "2026-11-02", "--out", str(tmp_path / "y.csv")]) == 2
+    )
 
 
 HOSTILE = {
@@ -250,9 +368,14 @@ def _make_hostile(site: Site) -> None:
 
     with site.engine.begin() as c:
         c.execute(update(Worker).where(Worker.id == site.workers["孙未确"]).values(name=HOSTILE["name"]))
-        c.execute(update(Employment).where(Employment.worker_id == site.workers["孙未确"])
-                  .values(team=HOSTILE["team"], trade=HOSTILE["trade"]))
-        c.execute(update(Employer).where(Employer.name == "上海乙机电安装有限公司").values(name=HOSTILE["employer"]))
+        c.execute(
+            update(Employment)
+            .where(Employment.worker_id == site.workers["孙未确"])
+            .values(team=HOSTILE["team"], trade=HOSTILE["trade"])
+        )
+        c.execute(
+            update(Employer).where(Employer.name == "上海乙机电安装有限公司").values(name=HOSTILE["employer"])
+        )
         c.execute(update(Kiosk).where(Kiosk.id == site.kiosk_id).values(name=HOSTILE["kiosk"]))
 
 
@@ -291,4 +414,4 @@ def test_exports_never_carry_a_formula(site: Site, tmp_path: Path, fmt: str, kin
         expected.add(HOSTILE["kiosk"])
     if kind == "refused":
         expected = {HOSTILE["name"], HOSTILE["team"], HOSTILE["employer"], HOSTILE["kiosk"]}
-    assert expected <= seen, (expected - seen)
+    assert expected <= seen, expected - seen

@@ -33,8 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 10_000
 pytestmark = pytest.mark.timeout(600)
 
-SQLISH = ["'; DROP TABLE worker; --", "1' OR '1'='1", "\" OR 1=1 --", "'); DELETE FROM attendance; --",
-          "UNION SELECT id_number FROM worker", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "%s%s%n"]
+SQLISH = [
+    "'; DROP TABLE worker; --",
+    "1' OR '1'='1",
+    '" OR 1=1 --',
+    "'); DELETE FROM attendance; --",
+    "UNION SELECT id_number FROM worker",
+    "${jndi:ldap://x/a}",
+    "<script>alert(1)</script>",
+    "%s%s%n",
+]
 CONTROLS = ["\u202e", "\u200b", "\ufeff", "\x1b[2J", "\x1b]0;pwn\x07", "\x00", "\x7f", "\u2028", "\x1b[31m"]
 
 
@@ -49,10 +57,16 @@ def hostile_lines(rng: random.Random, good: list[str], alien: str) -> list[bytes
         elif kind in (1, 2):  # near-valid: one character of a genuine code changed
             code = list(rng.choice(good))
             at = rng.randrange(len(code))
-            code[at] = rng.choice([c for c in "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789abcdefghijk-_.~" if c != code[at]])
+            code[at] = rng.choice(
+                [c for c in "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789abcdefghijk-_.~" if c != code[at]]
+            )
             out.append("".join(code).encode())
         elif kind == 3:  # unicode controls and terminal escapes around text or a code
-            text = rng.choice(CONTROLS) + rng.choice([rng.choice(good)[:40], "签到", "test"]) + rng.choice(CONTROLS)
+            text = (
+                rng.choice(CONTROLS)
+                + rng.choice([rng.choice(good)[:40], "签到", "test"])
+                + rng.choice(CONTROLS)
+            )
             out.append((text + str(i)).encode())
         elif kind == 4:  # SQL-looking and other injection text
             out.append(f"{rng.choice(SQLISH)} {i}".encode())
@@ -64,8 +78,11 @@ def hostile_lines(rng: random.Random, good: list[str], alien: str) -> list[bytes
         elif kind == 7:  # invalid UTF-8
             out.append(b"\xff\xfe" + rng.randbytes(12).replace(b"\n", b"") + str(i).encode())
         elif kind == 8:  # random printable text
-            out.append("".join(chr(rng.randrange(0x20, 0x2FFF)) for _ in range(rng.randrange(1, 120))).encode(
-                "utf-8", "replace"))
+            out.append(
+                "".join(chr(rng.randrange(0x20, 0x2FFF)) for _ in range(rng.randrange(1, 120))).encode(
+                    "utf-8", "replace"
+                )
+            )
         else:  # lone carriage returns, tabs, and a space-padded code
             out.append(b"\r\t " + rng.choice(good).encode()[::-1] + str(i).encode())
     return out
@@ -83,11 +100,15 @@ def is_blank(line: bytes) -> bool:
 
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
-                for t in SQLModel.metadata.sorted_tables}
+        return {
+            t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+            for t in SQLModel.metadata.sorted_tables
+        }
 
 
-def test_ten_thousand_hostile_lines_accept_nothing_and_write_only_attempts(sqlite_url: str, tmp_path: Path) -> None:
+def test_ten_thousand_hostile_lines_accept_nothing_and_write_only_attempts(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     engine = make_engine(sqlite_url)
     upgrade_engine(engine)
     summary = seed_demo(engine, workers=40, projects=1, seed=3, examples=5)
@@ -99,9 +120,25 @@ def test_ten_thousand_hostile_lines_accept_nothing_and_write_only_attempts(sqlit
     alien = issue_code(IssuerPrivateKey.generate(), role=Role.WORKER, subject=eligible[0])
     lines = hostile_lines(random.Random(18), good, alien)
     cfg = tmp_path / "fuzz.toml"
-    cfg.write_text('[store]\nsqlite_synchronous = "NORMAL"\n[camera]\ndedupe_window_s = 0\n', encoding="utf-8")
-    argv = [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", sqlite_url,
-            "--project", project, "--config", str(cfg), "--no-photos"]
+    cfg.write_text(
+        '[store]\nsqlite_synchronous = "NORMAL"\n[camera]\ndedupe_window_s = 0\n', encoding="utf-8"
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "kiosk",
+        "run",
+        "--headless",
+        "--source",
+        "-",
+        "--db",
+        sqlite_url,
+        "--project",
+        project,
+        "--config",
+        str(cfg),
+        "--no-photos",
+    ]
     subprocess.run(argv, input=b"", capture_output=True, cwd=ROOT, check=True)  # the kiosk's identity made
     before = counts(engine)
 
@@ -121,7 +158,13 @@ def test_ten_thousand_hostile_lines_accept_nothing_and_write_only_attempts(sqlit
     assert changed == {"signinattempt": len(out), "attendance": 1}, changed
     blank = sum(1 for x in lines if is_blank(x))
     assert len(out) - 1 == N - blank  # one attempt per non-blank line (no de-duplication window here)
-    report = {"lines_sent": N, "blank_skipped": blank, "attempts_recorded": len(out) - 1, "accepted": 0,
-              "by_reason": dict(by_reason), "written_tables": changed}
+    report = {
+        "lines_sent": N,
+        "blank_skipped": blank,
+        "attempts_recorded": len(out) - 1,
+        "accepted": 0,
+        "by_reason": dict(by_reason),
+        "written_tables": changed,
+    }
     print("\nfuzz:", json.dumps(report, ensure_ascii=False))
     engine.dispose()

@@ -65,26 +65,119 @@ N_POSTGRES = 2_000
 MB = 1 << 20
 pytestmark = pytest.mark.timeout(600)
 
-SQLISH = ["'; DROP TABLE worker; --", "1' OR '1'='1", "\" OR 1=1 --", "'); DELETE FROM attendance; --",
-          "UNION SELECT id_number FROM worker", "${jndi:ldap://x/a}", "<script>alert(1)</script>", "%s%s%n",
-          "{{7*7}}", "../../../../etc/passwd", "'||pg_sleep(5)--", "admin'--"]
-CONTROLS = ["\u202e", "\u200b", "\ufeff", "\x1b[2J", "\x1b]0;pwn\x07", "\x00", "\x7f", "\u2028", "\r\n", "\t",
-            "\ud800", "\U0010ffff", "\x85", "\u0301" * 30]
-POSITIONS: list[Any] = [float("nan"), float("inf"), float("-inf"), 1e309, -1e309, 1e308, -1e308, 90.0000001,
-                        -90.5, 180.5, -181, 1e-320, -0.0, 0, 10**30, 10**400, -(10**400), "NaN", "Infinity",
-                        "-inf", "1e999", "north", "", " ", "31,23", "0x1F", None, True, False, [], {}, [31.2],
-                        {"lat": 31.2}, "31.2310\x00"]
-ACCURACIES: list[Any] = [float("nan"), float("inf"), -1, -0.0001, 1e308, 10**400, 1e6, "nan", "x", [], {}, True]
+SQLISH = [
+    "'; DROP TABLE worker; --",
+    "1' OR '1'='1",
+    '" OR 1=1 --',
+    "'); DELETE FROM attendance; --",
+    "UNION SELECT id_number FROM worker",
+    "${jndi:ldap://x/a}",
+    "<script>alert(1)</script>",
+    "%s%s%n",
+    "{{7*7}}",
+    "../../../../etc/passwd",
+    "'||pg_sleep(5)--",
+    "admin'--",
+]
+CONTROLS = [
+    "\u202e",
+    "\u200b",
+    "\ufeff",
+    "\x1b[2J",
+    "\x1b]0;pwn\x07",
+    "\x00",
+    "\x7f",
+    "\u2028",
+    "\r\n",
+    "\t",
+    "\ud800",
+    "\U0010ffff",
+    "\x85",
+    "\u0301" * 30,
+]
+POSITIONS: list[Any] = [
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    1e309,
+    -1e309,
+    1e308,
+    -1e308,
+    90.0000001,
+    -90.5,
+    180.5,
+    -181,
+    1e-320,
+    -0.0,
+    0,
+    10**30,
+    10**400,
+    -(10**400),
+    "NaN",
+    "Infinity",
+    "-inf",
+    "1e999",
+    "north",
+    "",
+    " ",
+    "31,23",
+    "0x1F",
+    None,
+    True,
+    False,
+    [],
+    {},
+    [31.2],
+    {"lat": 31.2},
+    "31.2310\x00",
+]
+ACCURACIES: list[Any] = [
+    float("nan"),
+    float("inf"),
+    -1,
+    -0.0001,
+    1e308,
+    10**400,
+    1e6,
+    "nan",
+    "x",
+    [],
+    {},
+    True,
+]
 CRS: list[Any] = ["GCJ02", "wgs-84", "bd09", "", "wgs84\x00", "gcj02 ", 84, None, ["wgs84"], "\u202ewgs84"]
 POSTS = ["/api/signin", "/api/place", "/api/signin/photo", "/a/{link}"]
-GETS = ["/", "/code", "/signin", "/api/me", "/api/code", "/api/csrf", "/a/{link}", "/lang/en", "/api/openapi.json",
-        "/static/app.css"]
-CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz",
-                 "multipart/form-data", "application/octet-stream", "text/plain", "", "application/json; charset=gbk",
-                 "image/png"]
+GETS = [
+    "/",
+    "/code",
+    "/signin",
+    "/api/me",
+    "/api/code",
+    "/api/csrf",
+    "/a/{link}",
+    "/lang/en",
+    "/api/openapi.json",
+    "/static/app.css",
+]
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "multipart/form-data",
+    "application/octet-stream",
+    "text/plain",
+    "",
+    "application/json; charset=gbk",
+    "image/png",
+]
 NOT_IN_HEADERS = {ord("\r"): None, ord("\n"): None, ord("\x00"): None}
 WHO = ["worker"] * 12 + ["officer"] * 2 + ["lonely", "revoked", "anon", "forged", "nocsrf", "worker_noheader"]
-BOUND = ("worker", "officer", "lonely", "revoked")  # a phone bound (the last one revoked since), a valid CSRF token
+BOUND = (
+    "worker",
+    "officer",
+    "lonely",
+    "revoked",
+)  # a phone bound (the last one revoked since), a valid CSRF token
 
 
 @dataclass
@@ -133,11 +226,17 @@ def png(image: Any) -> bytes:
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that declares a huge size (a decompression bomb's header) with a few bytes of data."""
+
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def not_images(rng: random.Random, g: Genuine) -> list[tuple[str, bytes, str]]:
@@ -153,9 +252,19 @@ def not_images(rng: random.Random, g: Genuine) -> list[tuple[str, bytes, str]]:
         ("wide.png", png_header(2**31 - 1, 1), "image/png"),
         ("zero.png", png_header(0, 0), "image/png"),
         ("a.gif", b"GIF89a" + rng.randbytes(40), "image/gif"),
-        ("a.bmp", b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHH", 40, 60000, -60000, 1, 24)
-         + bytes(24), "image/bmp"),
-        ("a.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image/svg+xml"),
+        (
+            "a.bmp",
+            b"BM"
+            + struct.pack("<IHHI", 54, 0, 0, 54)
+            + struct.pack("<IiiHH", 40, 60000, -60000, 1, 24)
+            + bytes(24),
+            "image/bmp",
+        ),
+        (
+            "a.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "image/svg+xml",
+        ),
         ("a.tif", b"II*\x00" + rng.randbytes(60), "image/tiff"),
         ("a.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + rng.randbytes(30), "image/webp"),
         ("a.zip", b"PK\x03\x04" + rng.randbytes(60), "application/zip"),
@@ -188,8 +297,13 @@ def probes(rng: random.Random, g: Genuine, n: int = N) -> list[Probe]:
         return json.dumps(body, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
 
     def signin_body(**over: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"officer_code": one_char_changed(rng, rng.choice(g.officer)), "latitude": NEAR[0],
-                                "longitude": NEAR[1], "accuracy": 12.0, "nonce": nonce()}
+        body: dict[str, Any] = {
+            "officer_code": one_char_changed(rng, rng.choice(g.officer)),
+            "latitude": NEAR[0],
+            "longitude": NEAR[1],
+            "accuracy": 12.0,
+            "nonce": nonce(),
+        }
         body.update(over)
         return body
 
@@ -202,27 +316,53 @@ def probes(rng: random.Random, g: Genuine, n: int = N) -> list[Probe]:
         kind = i % 10
         if kind == 0:  # binary: random bytes as the body of every POST route, under every content type
             ct = rng.choice(CONTENT_TYPES)
-            out.append(post("binary", rng.choice(POSTS), content=rng.randbytes(rng.randrange(0, 3000)),
-                            headers={"Content-Type": ct} if ct else {}))
+            out.append(
+                post(
+                    "binary",
+                    rng.choice(POSTS),
+                    content=rng.randbytes(rng.randrange(0, 3000)),
+                    headers={"Content-Type": ct} if ct else {},
+                )
+            )
         elif kind == 1 and i % 50 == 1:  # 1 MB bodies: with a length, chunked, as a field, as a photo (200)
             big = rng.choice(g.megabytes)
             shape = (i // 50) % 5
             if shape == 0:
-                out.append(post("1mb", rng.choice(POSTS), content=big, headers={"Content-Type": "application/json"}))
+                out.append(
+                    post("1mb", rng.choice(POSTS), content=big, headers={"Content-Type": "application/json"})
+                )
             elif shape == 1:  # no Content-Length: refused as soon as the stream passes the limit
-                out.append(post("1mb", rng.choice(POSTS), content=iter([big[: MB // 2], big[MB // 2:]]),
-                                headers={"Content-Type": "application/json"}))
+                out.append(
+                    post(
+                        "1mb",
+                        rng.choice(POSTS),
+                        content=iter([big[: MB // 2], big[MB // 2 :]]),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
             elif shape == 2:
-                out.append(post("1mb", "/api/signin/photo", data=photo_form(),
-                                files={"photo": ("big.jpg", big, "image/jpeg")}))
+                out.append(
+                    post(
+                        "1mb",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files={"photo": ("big.jpg", big, "image/jpeg")},
+                    )
+                )
             elif shape == 3:
                 out.append(post("1mb", "/api/signin/photo", data=photo_form(nonce="n" * MB)))
             else:
                 out.append(post("1mb", "/a/{link}", data={"csrf_token": "x", "pad": big.hex()[:MB]}))
         elif kind in (1, 2):  # near-valid officer's codes (one character changed), inside the range
             if i % 20 == 2:
-                out.append(post("near_code", "/api/signin/photo", data=photo_form(),
-                                files={"photo": ("code.png", rng.choice(g.photo_near), "image/png")}))
+                out.append(
+                    post(
+                        "near_code",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files={"photo": ("code.png", rng.choice(g.photo_near), "image/png")},
+                    )
+                )
             else:
                 body = signin_body()
                 if i % 61 == 2:  # a request replayed (its nonce seen before): 409, nothing written
@@ -231,106 +371,264 @@ def probes(rng: random.Random, g: Genuine, n: int = N) -> list[Probe]:
                     body["officer_code"] = one_char_changed(rng, rng.choice(g.worker))
                 elif i % 7 == 1:
                     body["officer_code"] = g.alien if i % 2 else one_char_changed(rng, g.alien)
-                out.append(post("near_code", "/api/signin", content=as_json(body),
-                                headers={"Content-Type": "application/json"}))
+                out.append(
+                    post(
+                        "near_code",
+                        "/api/signin",
+                        content=as_json(body),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
         elif kind == 3:  # unicode controls in every string: fields, path, query, cookies, headers
             ctl = rng.choice(CONTROLS) + rng.choice(CONTROLS)
             where = rng.randrange(6)
             if where == 0:
                 body = signin_body(officer_code=ctl + rng.choice(g.officer)[:40] + ctl)
-                out.append(post("controls", "/api/signin", content=as_json(body),
-                                headers={"Content-Type": "application/json"}))
+                out.append(
+                    post(
+                        "controls",
+                        "/api/signin",
+                        content=as_json(body),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
             elif where == 1:
                 body = signin_body(nonce=ctl + nonce(), crs=rng.choice(["wgs84", "gcj02"]) + ctl)
-                out.append(post("controls", rng.choice(["/api/signin", "/api/place"]), content=as_json(body),
-                                headers={"Content-Type": "application/json"}))
+                out.append(
+                    post(
+                        "controls",
+                        rng.choice(["/api/signin", "/api/place"]),
+                        content=as_json(body),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
             elif where == 2:
-                out.append(Probe("controls", "GET", rng.choice(GETS).replace("{link}", ctl + link()), who(),
-                                 params={"project": ctl, "lang": ctl, "next": "/" + ctl}))
+                out.append(
+                    Probe(
+                        "controls",
+                        "GET",
+                        rng.choice(GETS).replace("{link}", ctl + link()),
+                        who(),
+                        params={"project": ctl, "lang": ctl, "next": "/" + ctl},
+                    )
+                )
             elif where == 3:
-                out.append(Probe("controls", "GET", "/lang/" + rng.choice(["en", "zh", ctl]), who(),
-                                 params={"next": rng.choice(["/", "//evil.example", "/\\evil", "/x"]) + ctl}))
+                out.append(
+                    Probe(
+                        "controls",
+                        "GET",
+                        "/lang/" + rng.choice(["en", "zh", ctl]),
+                        who(),
+                        params={"next": rng.choice(["/", "//evil.example", "/\\evil", "/x"]) + ctl},
+                    )
+                )
             elif where == 4:
                 val = ctl.encode("utf-8", "surrogatepass").decode("latin-1")
-                out.append(Probe("controls", rng.choice(["GET", "POST"]), rng.choice(["/", "/api/me", "/api/signin"]),
-                                 "raw", headers={"Cookie": f"{DEVICE_COOKIE}={val}; {CSRF_COOKIE}={val}; kiosk_lang={val}",
-                                                 "X-CSRF-Token": val, "Accept-Language": val}))
+                out.append(
+                    Probe(
+                        "controls",
+                        rng.choice(["GET", "POST"]),
+                        rng.choice(["/", "/api/me", "/api/signin"]),
+                        "raw",
+                        headers={
+                            "Cookie": f"{DEVICE_COOKIE}={val}; {CSRF_COOKIE}={val}; kiosk_lang={val}",
+                            "X-CSRF-Token": val,
+                            "Accept-Language": val,
+                        },
+                    )
+                )
             else:
-                out.append(post("controls", "/api/signin/photo",
-                                data=photo_form(latitude=ctl + "31.23", nonce=ctl, crs=ctl),
-                                files={"photo": (ctl + ".png", rng.choice(g.photo_near), "image/png")}))
+                out.append(
+                    post(
+                        "controls",
+                        "/api/signin/photo",
+                        data=photo_form(latitude=ctl + "31.23", nonce=ctl, crs=ctl),
+                        files={"photo": (ctl + ".png", rng.choice(g.photo_near), "image/png")},
+                    )
+                )
         elif kind == 4:  # SQL-looking and other injection text everywhere a string goes
             sql = rng.choice(SQLISH)
             where = rng.randrange(5)
             if where == 0:
-                body = signin_body(officer_code=sql, nonce=rng.choice([nonce(), sql]), crs=rng.choice(["wgs84", sql]))
-                out.append(post("sql", "/api/signin", content=as_json(body),
-                                headers={"Content-Type": "application/json"}))
+                body = signin_body(
+                    officer_code=sql, nonce=rng.choice([nonce(), sql]), crs=rng.choice(["wgs84", sql])
+                )
+                out.append(
+                    post(
+                        "sql",
+                        "/api/signin",
+                        content=as_json(body),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
             elif where == 1:
-                out.append(Probe("sql", "GET", rng.choice(["/a/", "/lang/", "/static/", "/api/", "/"]) + sql, who(),
-                                 params={"project": sql, "next": sql, "lang": sql}))
+                out.append(
+                    Probe(
+                        "sql",
+                        "GET",
+                        rng.choice(["/a/", "/lang/", "/static/", "/api/", "/"]) + sql,
+                        who(),
+                        params={"project": sql, "next": sql, "lang": sql},
+                    )
+                )
             elif where == 2:
                 out.append(post("sql", "/a/" + sql.replace("/", "%2F"), data={"csrf_token": sql}))
             elif where == 3:
-                out.append(post("sql", "/api/signin/photo", data=photo_form(latitude=sql, nonce=sql, crs=sql),
-                                files={"photo": (sql, rng.choice(g.photo_near), "image/png")}))
+                out.append(
+                    post(
+                        "sql",
+                        "/api/signin/photo",
+                        data=photo_form(latitude=sql, nonce=sql, crs=sql),
+                        files={"photo": (sql, rng.choice(g.photo_near), "image/png")},
+                    )
+                )
             else:
-                out.append(Probe("sql", "GET", "/api/code", "raw", params={"project": sql},
-                                 headers={"Cookie": f"{DEVICE_COOKIE}={sql}; {CSRF_COOKIE}={sql}",
-                                          "Accept-Language": sql}))
+                out.append(
+                    Probe(
+                        "sql",
+                        "GET",
+                        "/api/code",
+                        "raw",
+                        params={"project": sql},
+                        headers={
+                            "Cookie": f"{DEVICE_COOKIE}={sql}; {CSRF_COOKIE}={sql}",
+                            "Accept-Language": sql,
+                        },
+                    )
+                )
         elif kind == 5:  # malformed JSON
             good = as_json(signin_body())
             shapes: list[bytes] = [
-                good[: rng.randrange(1, len(good))], good + b",", good.replace(b'"', b"'"), b"{" + good,
-                good.replace(b":", b"=", 1), b"\xef\xbb\xbf" + good, b"", b"null", b"[]", b'"text"', b"42", b"NaN",
+                good[: rng.randrange(1, len(good))],
+                good + b",",
+                good.replace(b'"', b"'"),
+                b"{" + good,
+                good.replace(b":", b"=", 1),
+                b"\xef\xbb\xbf" + good,
+                b"",
+                b"null",
+                b"[]",
+                b'"text"',
+                b"42",
+                b"NaN",
                 b'{"officer_code": "\\ud800", "latitude": 31.2, "longitude": 121.4, "nonce": "abcdefgh"}',
-                b'{"latitude": 1' + b"0" * 5000 + b"}", b"[" * 30_000 + b"]" * 30_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
-                good.replace(b"{", b'{"latitude": 0, "latitude": 0, ', 1), b'{"officer_code": "\xff\xfe"}',
-                b"\x00" + good, good.decode().encode("utf-16"), b'{"__proto__": {"admin": true}}',
+                b'{"latitude": 1' + b"0" * 5000 + b"}",
+                b"[" * 30_000 + b"]" * 30_000,
+                b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+                good.replace(b"{", b'{"latitude": 0, "latitude": 0, ', 1),
+                b'{"officer_code": "\xff\xfe"}',
+                b"\x00" + good,
+                good.decode().encode("utf-16"),
+                b'{"__proto__": {"admin": true}}',
             ]
             path = rng.choice(["/api/signin", "/api/place"])
-            out.append(post("malformed_json", path, content=rng.choice(shapes),
-                            headers={"Content-Type": rng.choice(["application/json", "application/json; charset=utf-8",
-                                                                 ""])}))
+            out.append(
+                post(
+                    "malformed_json",
+                    path,
+                    content=rng.choice(shapes),
+                    headers={
+                        "Content-Type": rng.choice(
+                            ["application/json", "application/json; charset=utf-8", ""]
+                        )
+                    },
+                )
+            )
         elif kind == 6:  # wrong types in every field, and bodies that are not objects
             wrong: list[Any] = [None, True, 0, -1, 1.5, "", "x" * 3000, [], [1, 2], {}, {"$gt": ""}, 10**40]
             fields = signin_body()
             for name in rng.sample(sorted(fields), rng.randrange(1, 4)):
                 fields[name] = rng.choice(wrong)
             sent: Any = rng.choice([[fields], "body", 1, None, [], True]) if i % 13 == 0 else fields
-            out.append(post("wrong_types", rng.choice(["/api/signin", "/api/place"]), content=as_json(sent),
-                            headers={"Content-Type": "application/json"}))
-        elif kind == 7:  # hostile positions; with a real officer's code only where the position is not a place
+            out.append(
+                post(
+                    "wrong_types",
+                    rng.choice(["/api/signin", "/api/place"]),
+                    content=as_json(sent),
+                    headers={"Content-Type": "application/json"},
+                )
+            )
+        elif (
+            kind == 7
+        ):  # hostile positions; with a real officer's code only where the position is not a place
             lat, lon = rng.choice(POSITIONS), rng.choice([*POSITIONS, NEAR[1]])
             acc = rng.choice([*ACCURACIES, 12.0, None])
             crs = rng.choice([*CRS, "wgs84"])
-            body = {"officer_code": rng.choice(g.officer), "latitude": lat, "longitude": lon, "accuracy": acc,
-                    "crs": crs, "nonce": nonce()}
+            body = {
+                "officer_code": rng.choice(g.officer),
+                "latitude": lat,
+                "longitude": lon,
+                "accuracy": acc,
+                "crs": crs,
+                "nonce": nonce(),
+            }
             if rng.random() < 0.3:  # a real code, a place outside the range, a hostile accuracy or crs
                 body.update(latitude=FAR[0], longitude=FAR[1])
             which = rng.randrange(3)
             if which == 2:
                 fields = {k: str(v) for k, v in body.items() if k != "officer_code"}
-                out.append(post("position", "/api/signin/photo", data=fields,
-                                files={"photo": ("real.png", g.photo_real, "image/png")}))
+                out.append(
+                    post(
+                        "position",
+                        "/api/signin/photo",
+                        data=fields,
+                        files={"photo": ("real.png", g.photo_real, "image/png")},
+                    )
+                )
             else:
-                out.append(post("position", "/api/signin" if which == 0 else "/api/place",
-                                content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+                out.append(
+                    post(
+                        "position",
+                        "/api/signin" if which == 0 else "/api/place",
+                        content=json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"},
+                    )
+                )
         elif kind == 8:  # photos: oversize (20 of 9 MB), not an image, lying types, two files, no file
             shape = rng.randrange(6)
             if i % 500 == 8:
-                out.append(post("photo", "/api/signin/photo", data=photo_form(),
-                                files={"photo": ("huge.jpg", b"\xff\xd8\xff" + g.megabytes[0] * 9, "image/jpeg")}))
+                out.append(
+                    post(
+                        "photo",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files={"photo": ("huge.jpg", b"\xff\xd8\xff" + g.megabytes[0] * 9, "image/jpeg")},
+                    )
+                )
             elif shape <= 2:
-                out.append(post("photo", "/api/signin/photo", data=photo_form(), files={"photo": rng.choice(bad_photos)}))
+                out.append(
+                    post(
+                        "photo",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files={"photo": rng.choice(bad_photos)},
+                    )
+                )
             elif shape == 3:
-                out.append(post("photo", "/api/signin/photo", data=photo_form(),
-                                files=[("photo", rng.choice(bad_photos)), ("photo", ("b.png", g.photo_near[0], "image/png"))]))
+                out.append(
+                    post(
+                        "photo",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files=[
+                            ("photo", rng.choice(bad_photos)),
+                            ("photo", ("b.png", g.photo_near[0], "image/png")),
+                        ],
+                    )
+                )
             elif shape == 4:
                 out.append(post("photo", "/api/signin/photo", data=photo_form(photo="not a file")))
             else:
-                out.append(post("photo", "/api/signin/photo", data=photo_form(),
-                                files={rng.choice(["image", "file", "photo[]"]): ("a.png", g.photo_near[0], "image/png")}))
+                out.append(
+                    post(
+                        "photo",
+                        "/api/signin/photo",
+                        data=photo_form(),
+                        files={
+                            rng.choice(["image", "file", "photo[]"]): ("a.png", g.photo_near[0], "image/png")
+                        },
+                    )
+                )
         else:  # the form routes and everything else: links, the language switch, methods, unknown paths, headers
             shape = rng.randrange(9)
             if shape == 0:
@@ -338,34 +636,109 @@ def probes(rng: random.Random, g: Genuine, n: int = N) -> list[Probe]:
             elif shape == 1:
                 out.append(post("form_routes", "/a/{link}", data={"csrf_token": "x"}))
             elif shape == 2:
-                out.append(Probe("form_routes", "GET", rng.choice(["/lang/en", "/lang/zh", "/lang/fr", "/lang/"]), who(),
-                                 params={"next": rng.choice(["https://evil.example/", "//evil.example", "/\\evil",
-                                                             "javascript:alert(1)", "/%0d%0aSet-Cookie:x=1", "/code"])}))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        "GET",
+                        rng.choice(["/lang/en", "/lang/zh", "/lang/fr", "/lang/"]),
+                        who(),
+                        params={
+                            "next": rng.choice(
+                                [
+                                    "https://evil.example/",
+                                    "//evil.example",
+                                    "/\\evil",
+                                    "javascript:alert(1)",
+                                    "/%0d%0aSet-Cookie:x=1",
+                                    "/code",
+                                ]
+                            )
+                        },
+                    )
+                )
             elif shape == 3:
-                out.append(Probe("form_routes", rng.choice(["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]),
-                                 rng.choice(POSTS + GETS).replace("{link}", link()), who()))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        rng.choice(["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]),
+                        rng.choice(POSTS + GETS).replace("{link}", link()),
+                        who(),
+                    )
+                )
             elif shape == 4:
-                out.append(Probe("form_routes", "GET", rng.choice(["/code", "/api/code"]), "officer",
-                                 params={"project": rng.choice([str(uuid.uuid4()), "", "x" * 500, rng.choice(SQLISH)])}))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        "GET",
+                        rng.choice(["/code", "/api/code"]),
+                        "officer",
+                        params={
+                            "project": rng.choice([str(uuid.uuid4()), "", "x" * 500, rng.choice(SQLISH)])
+                        },
+                    )
+                )
             elif shape == 5:
-                out.append(Probe("form_routes", "GET", rng.choice(["/static/../../kiosk/config.py", "/static/%2e%2e/app.py",
-                                                                  "/static/", "/nope", "/api/nope", "/a/", "/a/x/y",
-                                                                  "/" + "a" * 5000]), who()))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        "GET",
+                        rng.choice(
+                            [
+                                "/static/../../kiosk/config.py",
+                                "/static/%2e%2e/app.py",
+                                "/static/",
+                                "/nope",
+                                "/api/nope",
+                                "/a/",
+                                "/a/x/y",
+                                "/" + "a" * 5000,
+                            ]
+                        ),
+                        who(),
+                    )
+                )
             elif shape == 6:  # a near-valid device credential and CSRF token
                 bad_dev = one_char_changed(rng, g.device)
-                out.append(Probe("form_routes", rng.choice(["GET", "POST"]), rng.choice(["/", "/api/me", "/api/signin",
-                                                                                        "/api/place"]),
-                                 "raw", headers={"Cookie": f"{DEVICE_COOKIE}={bad_dev}; {CSRF_COOKIE}=abcdefgh",
-                                                 "X-CSRF-Token": "abcdefgh", "Content-Type": "application/json"},
-                                 content=as_json(signin_body())))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        rng.choice(["GET", "POST"]),
+                        rng.choice(["/", "/api/me", "/api/signin", "/api/place"]),
+                        "raw",
+                        headers={
+                            "Cookie": f"{DEVICE_COOKIE}={bad_dev}; {CSRF_COOKIE}=abcdefgh",
+                            "X-CSRF-Token": "abcdefgh",
+                            "Content-Type": "application/json",
+                        },
+                        content=as_json(signin_body()),
+                    )
+                )
             elif shape == 7:  # a foreign Origin, odd Accept
-                out.append(post("form_routes", rng.choice(["/api/signin", "/api/place"]), content=as_json(signin_body()),
-                                headers={"Content-Type": "application/json",
-                                         "Origin": rng.choice(["https://evil.example", "null", "http://testserver.evil",
-                                                               "\u202e"]).encode("utf-8").decode("latin-1")}))
+                out.append(
+                    post(
+                        "form_routes",
+                        rng.choice(["/api/signin", "/api/place"]),
+                        content=as_json(signin_body()),
+                        headers={
+                            "Content-Type": "application/json",
+                            "Origin": rng.choice(
+                                ["https://evil.example", "null", "http://testserver.evil", "\u202e"]
+                            )
+                            .encode("utf-8")
+                            .decode("latin-1"),
+                        },
+                    )
+                )
             else:
-                out.append(Probe("form_routes", "GET", rng.choice(GETS).replace("{link}", link()), who(),
-                                 headers={"Accept": rng.choice(["application/json", "*/*", "text/html", ""])}))
+                out.append(
+                    Probe(
+                        "form_routes",
+                        "GET",
+                        rng.choice(GETS).replace("{link}", link()),
+                        who(),
+                        headers={"Accept": rng.choice(["application/json", "*/*", "text/html", ""])},
+                    )
+                )
     return out
 
 
@@ -389,9 +762,13 @@ def attempts_outcomes(engine: Engine) -> Counter[str]:
 def genuine(sw: ServeWorld, rng: random.Random) -> Genuine:
     w = sw.world
     now = utcnow()
-    officer = [issue_code(w.key, role=Role.OFFICER, subject=w.officer, project=w.project, at=now) for _ in range(6)]
+    officer = [
+        issue_code(w.key, role=Role.OFFICER, subject=w.officer, project=w.project, at=now) for _ in range(6)
+    ]
     worker = [issue_code(w.key, role=Role.WORKER, subject=w.worker, at=now) for _ in range(3)]
-    alien = issue_code(IssuerPrivateKey.generate(), role=Role.OFFICER, subject=w.officer, project=w.project, at=now)
+    alien = issue_code(
+        IssuerPrivateKey.generate(), role=Role.OFFICER, subject=w.officer, project=w.project, at=now
+    )
     spare = create_link(w.engine, officer_id=w.stranger).token  # someone else's link, never used here
     near = [png(qr_image(one_char_changed(rng, officer[k % len(officer)]), scale=4)) for k in range(4)]
     real = png(qr_image(officer[0], scale=4))
@@ -406,21 +783,31 @@ def genuine(sw: ServeWorld, rng: random.Random) -> Genuine:
     return Genuine(officer, worker, alien, spare, "", near, real, png(two), blank, megabytes)
 
 
-def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(any_url: str, tmp_path: Path) -> None:
+def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(
+    any_url: str, tmp_path: Path
+) -> None:
     """10 000 on SQLite; 2 000 of the same kinds on PostgreSQL, the service's production database (the time
     budget: the suite runs on two loaded cores)."""
     n = N if any_url.startswith("sqlite") else N_POSTGRES
     # rate limits raised so that the fuzz inputs reach the handlers (see the module docstring)
-    sw = build_serve_world(any_url, tmp_path, activate_per_min_ip=10**6, signin_per_min_device=10**6,
-                           signin_per_min_ip=10**6, code_per_min_device=10**6)
+    sw = build_serve_world(
+        any_url,
+        tmp_path,
+        activate_per_min_ip=10**6,
+        signin_per_min_device=10**6,
+        signin_per_min_ip=10**6,
+        code_per_min_device=10**6,
+    )
     rng = random.Random(18)
     g = genuine(sw, rng)
     app = create_app(sw.ctx)
-    with (TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as worker,
-          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as officer,
-          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as lonely,
-          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as revoked,
-          TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as stranger):
+    with (
+        TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as worker,
+        TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as officer,
+        TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as lonely,
+        TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as revoked,
+        TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as stranger,
+    ):
         sw.bind(worker)
         sw.bind(officer, sw.link(officer=sw.world.officer))
         with session(sw.world.engine) as s:  # a worker employed nowhere, and one whose phone gets revoked
@@ -474,8 +861,16 @@ def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(an
             files = p.files
             if isinstance(files, dict):
                 files = {k: (utf8(n), b, t) for k, (n, b, t) in files.items()}
-            return client.request(p.method, quote(utf8(p.path), safe="/%:@=&?"), content=p.content, headers=raw,
-                                  data=data, files=files, params=params, follow_redirects=False)
+            return client.request(
+                p.method,
+                quote(utf8(p.path), safe="/%:@=&?"),
+                content=p.content,
+                headers=raw,
+                data=data,
+                files=files,
+                params=params,
+                follow_redirects=False,
+            )
 
         for p in inputs:
             r = send(p)
@@ -512,7 +907,11 @@ def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(an
         assert not accepted, "\n".join(accepted[:20])
         assert not unclear, "\n".join(unclear[:20])
         # every refusal says what is wrong with the request (not "the service is unavailable", not "Bad input: 303")
-        wrong_words = [a for a in answers if "unavailable" in a or "服务暂时不可用" in a or re.search(r"Bad input: \d", a)]
+        wrong_words = [
+            a
+            for a in answers
+            if "unavailable" in a or "服务暂时不可用" in a or re.search(r"Bad input: \d", a)
+        ]
         assert not wrong_words, wrong_words
         changed = {t: after[t][0] - before[t][0] for t in after if after[t] != before[t]}
         attempts = changed.get("signinattempt", 0)
@@ -525,25 +924,41 @@ def test_ten_thousand_hostile_requests_accept_nothing_and_write_only_attempts(an
         assert peek_link(sw.world.engine, g.link).state.value == "valid"  # the spare link: not used up
 
         # the service is alive: a genuine way-A request signs in
-        code = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
-                          at=utcnow())
-        r = worker.post("/api/signin", json={"officer_code": code, "latitude": NEAR[0], "longitude": NEAR[1],
-                                             "accuracy": 10.0, "nonce": uuid.uuid4().hex},
-                        headers={"X-CSRF-Token": csrf["worker"]})
+        code = issue_code(
+            sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+        )
+        r = worker.post(
+            "/api/signin",
+            json={
+                "officer_code": code,
+                "latitude": NEAR[0],
+                "longitude": NEAR[1],
+                "accuracy": 10.0,
+                "nonce": uuid.uuid4().hex,
+            },
+            headers={"X-CSRF-Token": csrf["worker"]},
+        )
         assert r.status_code == 200 and r.json()["outcome"] == "signed_in", r.text
         assert len(sw.world.attendances()) == 1
 
     seen: Counter[int] = Counter()
     for c in statuses.values():
         seen.update(c)
-    report = {"database": sw.world.engine.dialect.name, "inputs_sent": len(inputs), "by_kind": dict(by_kind), "by_sender": dict(by_who),
-              "statuses": {str(k): v for k, v in sorted(seen.items())},
-              "statuses_by_kind": {k: {str(s): n for s, n in sorted(v.items())} for k, v in statuses.items()},
-              "refusals": dict(answers.most_common()), "attempts_recorded": attempts, "nonces_recorded": changed.get("phonerequest", 0), "accepted": 0,
-              "written_tables": changed}
+    report = {
+        "database": sw.world.engine.dialect.name,
+        "inputs_sent": len(inputs),
+        "by_kind": dict(by_kind),
+        "by_sender": dict(by_who),
+        "statuses": {str(k): v for k, v in sorted(seen.items())},
+        "statuses_by_kind": {k: {str(s): n for s, n in sorted(v.items())} for k, v in statuses.items()},
+        "refusals": dict(answers.most_common()),
+        "attempts_recorded": attempts,
+        "nonces_recorded": changed.get("phonerequest", 0),
+        "accepted": 0,
+        "written_tables": changed,
+    }
     print("\nfuzz:", json.dumps(report, ensure_ascii=False))
     sw.world.engine.dispose()
-
 
 
 # --- what the fuzz found, one test each -------------------------------------------------------------------
@@ -560,7 +975,13 @@ def bound(sw: ServeWorld) -> tuple[TestClient, str]:
 
 
 def photo_post(client: TestClient, csrf: str, photo: bytes | None, **form: str) -> Any:
-    data = {"latitude": str(NEAR[0]), "longitude": str(NEAR[1]), "accuracy": "12", "nonce": uuid.uuid4().hex, **form}
+    data = {
+        "latitude": str(NEAR[0]),
+        "longitude": str(NEAR[1]),
+        "accuracy": "12",
+        "nonce": uuid.uuid4().hex,
+        **form,
+    }
     files = {"photo": ("p.png", photo, "image/png")} if photo is not None else None
     return client.post("/api/signin/photo", data=data, files=files, headers={"X-CSRF-Token": csrf})
 
@@ -577,7 +998,9 @@ def test_a_photo_smaller_than_any_qr_code_is_no_code_not_a_crash(sw: ServeWorld)
     assert sw.world.attempts() == []
 
 
-def test_the_decoder_chain_failing_on_a_photo_is_cannot_read_it(sw: ServeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_decoder_chain_failing_on_a_photo_is_cannot_read_it(
+    sw: ServeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import cv2
 
     import kiosk.camera.decoders
@@ -604,16 +1027,26 @@ def test_a_request_that_cannot_be_parsed_says_so_not_service_unavailable(sw: Ser
     """Malformed multipart, a number of 5 000 digits, a field over 1 MB: the framework's 400 said "The service
     is unavailable: try again shortly"; a wrong method (405) said the same."""
     client, csrf = bound(sw)
-    broken = client.post("/api/signin/photo", content=b"--xyz\r\nnot a part",
-                         headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=xyz"})
-    digits = client.post("/api/signin", content=b'{"latitude": 1' + b"0" * 5000 + b"}",
-                         headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+    broken = client.post(
+        "/api/signin/photo",
+        content=b"--xyz\r\nnot a part",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    digits = client.post(
+        "/api/signin",
+        content=b'{"latitude": 1' + b"0" * 5000 + b"}",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
     for r in (broken, digits):
         assert r.status_code == 400 and r.json()["error"] == "bad_request", r.text
         assert r.json()["message_zh"] == "请求格式有误，无法读取，请刷新页面后重试"
         assert "could not be read" in r.json()["message_en"]
     put = client.put("/api/signin", json={}, headers={"X-CSRF-Token": csrf})
-    assert put.status_code == 405 and put.json()["error"] == "method" and "does not allow" in put.json()["message_en"]
+    assert (
+        put.status_code == 405
+        and put.json()["error"] == "method"
+        and "does not allow" in put.json()["message_en"]
+    )
     page = client.delete("/code")
     assert page.status_code == 405 and "此地址不支持该操作" in page.text and "服务暂时不可用" not in page.text
 
@@ -624,13 +1057,18 @@ def test_bad_input_names_the_fields_in_words(sw: ServeWorld) -> None:
     client, csrf = bound(sw)
     h = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
     syntax = client.post("/api/signin", content=b'{"latitude": 31.2,, }', headers=h)
-    assert syntax.status_code == 422 and syntax.json()["message_en"].startswith("The request is not valid JSON")
+    assert syntax.status_code == 422 and syntax.json()["message_en"].startswith(
+        "The request is not valid JSON"
+    )
     assert "JSON" in syntax.json()["message_zh"]
     for body in (b"[]", b'"text"', b"", b"null"):
         r = client.post("/api/place", content=body, headers=h)
         assert r.status_code == 422 and "JSON object" in r.json()["message_en"], (body, r.text)
-    fields = client.post("/api/signin", json={"officer_code": 5, "latitude": "north", "longitude": 121.4,
-                                              "nonce": "abcdefgh"}, headers={"X-CSRF-Token": csrf})
+    fields = client.post(
+        "/api/signin",
+        json={"officer_code": 5, "latitude": "north", "longitude": 121.4, "nonce": "abcdefgh"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert fields.json()["message_zh"] == "输入有误：纬度、签到员建设码"
     assert fields.json()["message_en"] == "Bad input: latitude, officer_code"
     photo = photo_post(client, csrf, g_blank(), latitude="north", crs="bd09")
@@ -647,8 +1085,11 @@ def test_a_photo_request_with_no_photo_says_no_photo_was_received(sw: ServeWorld
 
 def test_a_body_too_large_that_is_not_a_photo_does_not_speak_of_a_photo(sw: ServeWorld) -> None:
     client, csrf = bound(sw)
-    r = client.post("/api/signin", content=b"{" + b" " * 200_000 + b"}",
-                    headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/signin",
+        content=b"{" + b" " * 200_000 + b"}",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
     assert r.status_code == 413 and r.json()["message_en"] == "The request is too large (at most 64 KB)"
     assert "照片" not in r.json()["message_zh"]
     huge = photo_post(client, csrf, b"\xff" * (9 * MB))
@@ -666,8 +1107,11 @@ def test_a_bad_position_is_refused_even_for_a_worker_with_no_project(sw: ServeWo
     client = sw.bind(sw.client(), sw.link(worker=lonely))
     csrf = csrf_of(client.get("/").text)
     h = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
-    for body in ({"latitude": float("nan"), "longitude": 121.4}, {"latitude": 31.2, "longitude": 121.4, "accuracy": -1},
-                 {"latitude": 91, "longitude": 121.4, "crs": "gcj02"}):
+    for body in (
+        {"latitude": float("nan"), "longitude": 121.4},
+        {"latitude": 31.2, "longitude": 121.4, "accuracy": -1},
+        {"latitude": 91, "longitude": 121.4, "crs": "gcj02"},
+    ):
         r = client.post("/api/place", content=json.dumps(body).encode(), headers=h)
         assert r.status_code == 422 and r.json()["message_zh"] and r.json()["message_en"], r.text
     ok = client.post("/api/place", json={"latitude": NEAR[0], "longitude": NEAR[1]}, headers=h)
@@ -680,16 +1124,27 @@ def unlimited(sqlite_url: str, tmp_path: Path) -> ServeWorld:
     return build_serve_world(sqlite_url, tmp_path, signin_per_min_device=10**6, code_per_min_device=10**6)
 
 
-JSONISH = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**400), max_value=10**400),
-                    st.text(max_size=20), st.none(), st.booleans(), st.lists(st.floats(), max_size=2),
-                    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+JSONISH = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.lists(st.floats(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lat=JSONISH, lon=JSONISH, acc=st.one_of(JSONISH, st.floats(min_value=0, max_value=200)),
-       crs=st.one_of(st.sampled_from(["wgs84", "gcj02"]), st.text(max_size=8)))
-def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(unlimited: ServeWorld, lat: Any, lon: Any,
-                                                                      acc: Any, crs: str) -> None:
+@given(
+    lat=JSONISH,
+    lon=JSONISH,
+    acc=st.one_of(JSONISH, st.floats(min_value=0, max_value=200)),
+    crs=st.one_of(st.sampled_from(["wgs84", "gcj02"]), st.text(max_size=8)),
+)
+def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(
+    unlimited: ServeWorld, lat: Any, lon: Any, acc: Any, crs: str
+) -> None:
     """hypothesis, on the fields the fuzz's fixed lists cover only in part: whatever a position is, /api/place
     answers 200 or a 422 in both languages, and a sign-in with a broken officer's code is either a 422 that
     records nothing or a refused attempt (never a 5xx, never an attendance)."""
@@ -702,8 +1157,13 @@ def test_any_json_in_the_position_fields_is_a_refusal_or_an_attempt(unlimited: S
     assert place.status_code in (200, 422), place.text
     if place.status_code == 422:
         assert place.json()["message_zh"] and place.json()["message_en"]
-    code = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
-    body |= {"officer_code": code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB"), "nonce": uuid.uuid4().hex}
+    code = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
+    body |= {
+        "officer_code": code[:-3] + ("AAA" if not code.endswith("AAA") else "BBB"),
+        "nonce": uuid.uuid4().hex,
+    }
     before = len(sw.world.attempts())
     r = client.post("/api/signin", content=json.dumps(body).encode(), headers=h)
     assert r.status_code in (200, 422), r.text
@@ -727,8 +1187,9 @@ def bound_once(sw: ServeWorld) -> TestClient:
     return _BOUND[id(sw)]
 
 
-def test_photos_are_rate_limited_before_they_are_decoded(sqlite_url: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_photos_are_rate_limited_before_they_are_decoded(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The photo route counted the sign-in limit only after decoding: a bound phone could send photo after
     photo (a 50 KB PNG of 40 megapixels costs a second of CPU and 300 MB), each decoded."""
     import kiosk.camera.decoders
@@ -748,12 +1209,16 @@ def test_photos_are_rate_limited_before_they_are_decoded(sqlite_url: str, tmp_pa
     answers = [photo_post(client, csrf, g_blank()).status_code for _ in range(5)]
     assert answers == [400, 400, 429, 429, 429] and len(decoded) == 2
     # a photo counts once, not twice (before the decoding and again at the sign-in)
-    code = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    code = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
     monkeypatch.setattr(kiosk.camera.decoders, "make_decoder", lambda name: lambda image: [_Found(code)])
     client2, csrf2 = bound(sw)  # a new phone: its own count
     r = photo_post(client2, csrf2, g_blank(), latitude=str(FAR[0]), longitude=str(FAR[1]))
     assert r.status_code == 200 and r.json()["reason"] == "OUTSIDE_RANGE"
-    assert photo_post(client2, csrf2, g_blank(), latitude=str(FAR[0]), longitude=str(FAR[1])).status_code == 200
+    assert (
+        photo_post(client2, csrf2, g_blank(), latitude=str(FAR[0]), longitude=str(FAR[1])).status_code == 200
+    )
 
 
 @dataclass
@@ -784,8 +1249,10 @@ def test_at_most_two_photos_are_decoded_at_once(sw: ServeWorld, monkeypatch: pyt
     monkeypatch.setattr(kiosk.camera.decoders, "make_decoder", slow)
     client, csrf = bound(sw)
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(photo_post(client, csrf, g_blank()).status_code))
-               for _ in range(5)]
+    threads = [
+        threading.Thread(target=lambda: results.append(photo_post(client, csrf, g_blank()).status_code))
+        for _ in range(5)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -58,8 +58,11 @@ def make_site(engine: Engine) -> Site:
     summary = seed_demo(engine, workers=60, projects=1, examples=10, seed=5)
     ex = summary["examples"]
     return Site(
-        engine=engine, project=uuid.UUID(summary["examples_project"]), key=IssuerPrivateKey.generate(),
-        eligible=[uuid.UUID(w) for w in ex["eligible"]], examples=ex,
+        engine=engine,
+        project=uuid.UUID(summary["examples_project"]),
+        key=IssuerPrivateKey.generate(),
+        eligible=[uuid.UUID(w) for w in ex["eligible"]],
+        examples=ex,
         officer=uuid.UUID(summary["officers"][0]["id"]),
     )
 
@@ -186,7 +189,9 @@ def test_typed_codes_share_the_dedupe_with_the_camera(site: Site) -> None:
 
 def test_gate_photo_is_kept_with_the_attempt_or_not_at_all(site: Site) -> None:
     gate = site.gate()
-    [ev] = gate.handle_frame(Frame(image=phone_frame(site.code(site.eligible[6]), seed=2), index=0, source="cam"))
+    [ev] = gate.handle_frame(
+        Frame(image=phone_frame(site.code(site.eligible[6]), seed=2), index=0, source="cam")
+    )
     with Session(site.engine) as s:
         photo = s.exec(select(GatePhoto).where(GatePhoto.attempt_id == ev.result.attempt_id)).one()
     assert photo.width == 640 and photo.height == 360 and photo.jpeg[:2] == b"\xff\xd8"
@@ -196,7 +201,9 @@ def test_gate_photo_is_kept_with_the_attempt_or_not_at_all(site: Site) -> None:
         assert s.exec(select(GatePhoto).where(GatePhoto.attempt_id == ev2.result.attempt_id)).first() is None
     [typed] = [e for e in [gate.handle_text("not a code")] if e]
     with Session(site.engine) as s:  # typed input has no frame, so no photo
-        assert s.exec(select(GatePhoto).where(GatePhoto.attempt_id == typed.result.attempt_id)).first() is None
+        assert (
+            s.exec(select(GatePhoto).where(GatePhoto.attempt_id == typed.result.attempt_id)).first() is None
+        )
 
 
 def _readable(jpeg: bytes) -> list[str]:
@@ -213,14 +220,23 @@ def test_a_stored_gate_photo_carries_no_code(site: Site) -> None:
     gate = site.gate()
     a, b = site.eligible[0], site.eligible[1]
     ca, cb = site.code(a), site.code(b)
-    frames = [phone_frame(ca, seed=3), np.hstack([
-        phone_frame(cb, size=(640, 720), seed=4, angle=0, scale=0.8),
-        phone_frame(ca, size=(640, 720), seed=5, angle=5, scale=0.8),  # a's code again: a repeat
-    ])]
-    events = [e for i, f in enumerate(frames) for e in gate.handle_frame(Frame(image=f, index=i, source="cam"))]
+    frames = [
+        phone_frame(ca, seed=3),
+        np.hstack(
+            [
+                phone_frame(cb, size=(640, 720), seed=4, angle=0, scale=0.8),
+                phone_frame(ca, size=(640, 720), seed=5, angle=5, scale=0.8),  # a's code again: a repeat
+            ]
+        ),
+    ]
+    events = [
+        e for i, f in enumerate(frames) for e in gate.handle_frame(Frame(image=f, index=i, source="cam"))
+    ]
     assert [e.worker_id for e in events] == [a, b]
     with Session(site.engine) as s:
-        photos = [s.exec(select(GatePhoto).where(GatePhoto.attempt_id == e.result.attempt_id)).one() for e in events]
+        photos = [
+            s.exec(select(GatePhoto).where(GatePhoto.attempt_id == e.result.attempt_id)).one() for e in events
+        ]
     for photo in photos:
         assert photo.jpeg[:2] == b"\xff\xd8" and _readable(photo.jpeg) == []
     assert _readable(gate_photo(frames[0], check=False)[0]) == [ca]  # type: ignore[index]  # unmasked
@@ -256,10 +272,12 @@ def test_corpus_photos_keep_no_readable_code(qr_corpus: Path) -> None:
 
 def test_two_workers_in_one_frame_are_both_signed_in(site: Site) -> None:
     a, b = site.eligible[8], site.eligible[9]
-    image = np.hstack([
-        phone_frame(site.code(a), size=(640, 720), seed=1, angle=0, scale=0.8),
-        phone_frame(site.code(b), size=(640, 720), seed=2, angle=3, scale=0.8),
-    ])
+    image = np.hstack(
+        [
+            phone_frame(site.code(a), size=(640, 720), seed=1, angle=0, scale=0.8),
+            phone_frame(site.code(b), size=(640, 720), seed=2, angle=3, scale=0.8),
+        ]
+    )
     events = site.gate().handle_frame(Frame(image=image, index=0, source="cam"))
     assert sorted(str(e.worker_id) for e in events) == sorted([str(a), str(b)])
     assert all(e.result.outcome is Outcome.SIGNED_IN for e in events)

@@ -60,8 +60,16 @@ def vincenty(p: tuple[float, float], q: tuple[float, float]) -> float:
     k1 = (math.sqrt(1 + u_sq) - 1) / (math.sqrt(1 + u_sq) + 1)
     big_a = (1 + k1 * k1 / 4) / (1 - k1)
     big_b = k1 * (1 - 3 / 8 * k1 * k1)
-    ds = big_b * ss * (c2sm + big_b / 4 * (cs * (-1 + 2 * c2sm * c2sm)
-                                           - big_b / 6 * c2sm * (-3 + 4 * ss * ss) * (-3 + 4 * c2sm * c2sm)))
+    ds = (
+        big_b
+        * ss
+        * (
+            c2sm
+            + big_b
+            / 4
+            * (cs * (-1 + 2 * c2sm * c2sm) - big_b / 6 * c2sm * (-3 + 4 * ss * ss) * (-3 + 4 * c2sm * c2sm))
+        )
+    )
     return B * big_a * (sigma - ds)
 
 
@@ -176,8 +184,15 @@ def test_concave_polygon_notch_is_outside() -> None:
     # an L: the rectangle without its north-east quarter
     mid_lat = (SW[0] + NE_LAT) / 2
     mid_lon = (SW[1] + NE_LON) / 2
-    ell = [[SW[0], SW[1]], [SW[0], NE_LON], [mid_lat, NE_LON], [mid_lat, mid_lon], [NE_LAT, mid_lon],
-           [NE_LAT, SW[1]], [SW[0], SW[1]]]  # closed ring: the repeated corner is accepted
+    ell = [
+        [SW[0], SW[1]],
+        [SW[0], NE_LON],
+        [mid_lat, NE_LON],
+        [mid_lat, mid_lon],
+        [NE_LAT, mid_lon],
+        [NE_LAT, SW[1]],
+        [SW[0], SW[1]],
+    ]  # closed ring: the repeated corner is accepted
     p = project(polygon=json.dumps(ell))
     in_notch = point_at((mid_lat, mid_lon), 20.0, 45)  # 20 m into the missing quarter, diagonally
     place = check_place(p, *in_notch)
@@ -245,7 +260,8 @@ def test_accuracy_rule() -> None:
     assert bad.refusal is Reason.LOCATION_INACCURATE and bad.accuracy_m == 100.5 and bad.distance_m == 0.0
     assert place_message(bad) == "定位精度不足，请到开阔处重试（当前 ±100.5 米，要求 ±100 米以内）"
     assert place_message(bad, lang="en") == (
-        "Location too inaccurate: move into the open and retry (±100.5 m; at most ±100 m accepted)")
+        "Location too inaccurate: move into the open and retry (±100.5 m; at most ±100 m accepted)"
+    )
     assert check_place(p, *near, accuracy_m=180.0, max_accuracy_m=200.0).refusal is None  # configurable
     # no benefit of the doubt: 30 m outside with ±80 m is still outside
     out = check_place(p, *point_at(CENTRE, 180.0, 0), accuracy_m=80.0)

@@ -57,8 +57,15 @@ def test_headless_prints_one_line_per_attempt(
     assert isinstance(ex, dict)
     a, b, no_card = ex["eligible"][0], ex["eligible"][1], ex["NO_BANK_CARD"][0]
     first_a = code(key, a, seconds_ago=5)
-    frames = [first_a, first_a, code(key, b), "https://example.com/not-ours", None, code(key, no_card),
-              code(key, a)]  # a fresh code of a worker already in: "already"
+    frames = [
+        first_a,
+        first_a,
+        code(key, b),
+        "https://example.com/not-ours",
+        None,
+        code(key, no_card),
+        code(key, a),
+    ]  # a fresh code of a worker already in: "already"
     folder = tmp_path / "frames"
     write_folder(frames, folder, dark_every=3)
     project = str(summary["examples_project"])
@@ -100,12 +107,25 @@ def test_headless_keyboard_wedge_on_stdin_and_photos_off_by_config(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{token}\n{token}\n\ngarbage\n".encode())))
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text("[kiosk]\ngate_photos = false\n", encoding="utf-8")
-    status = main(["run", "--headless", "--source", "-", "--db", sqlite_url, "--config", str(cfg),
-                   "--project", str(summary["examples_project"])])
+    status = main(
+        [
+            "run",
+            "--headless",
+            "--source",
+            "-",
+            "--db",
+            sqlite_url,
+            "--config",
+            str(cfg),
+            "--project",
+            str(summary["examples_project"]),
+        ]
+    )
     assert status == 0
     lines = lines_of(capsys.readouterr().out)
     assert [(x["source"], x["frame"], x["outcome"]) for x in lines] == [
-        ("keyboard", 0, "signed_in"), ("keyboard", 1, "refused")
+        ("keyboard", 0, "signed_in"),
+        ("keyboard", 1, "refused"),
     ]
     with Session(engine) as s:
         assert list(s.exec(select(GatePhoto))) == []
@@ -125,8 +145,16 @@ def test_headless_trusts_the_config_trust_file(
     other.dispose()
     folder = tmp_path / "frames"
     write_folder([code(key, ex["eligible"][3])], folder, size=(640, 480))
-    args = ["run", "--headless", "--source", str(folder), "--db", sqlite_url,
-            "--project", str(summary["examples_project"])]
+    args = [
+        "run",
+        "--headless",
+        "--source",
+        str(folder),
+        "--db",
+        sqlite_url,
+        "--project",
+        str(summary["examples_project"]),
+    ]
     assert main(args) == 0
     first = lines_of(capsys.readouterr().out)
     assert [x["reason"] for x in first] == ["CODE_UNKNOWN_KEY"]  # the database alone does not know the key
@@ -173,9 +201,23 @@ def test_signal_stops_cleanly_with_every_printed_sign_in_committed(
     for i in range(5, 3000):  # a long tail of empty gate frames (hard links: no disk, no CPU to make)
         os.link(empty, folder / f"{i:06d}.jpg")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--headless", "--source", str(folder), "--db", sqlite_url,
-         "--project", str(summary["examples_project"])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "run",
+            "--headless",
+            "--source",
+            str(folder),
+            "--db",
+            sqlite_url,
+            "--project",
+            str(summary["examples_project"]),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.stdout is not None
     printed = [proc.stdout.readline()]
@@ -221,11 +263,26 @@ def test_headless_scanner_reads_bytes_and_a_bad_line_is_a_code_invalid_attempt(
     first, second = code(key, ex["eligible"][4]), code(key, ex["eligible"][5])
     raw = first.encode() + b"\n\xff\xfe\xc3(bad\n" + second.encode() + b"\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict"))
-    assert main(["run", "--headless", "--source", "-", "--db", sqlite_url,
-                 "--project", str(summary["examples_project"])]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--headless",
+                "--source",
+                "-",
+                "--db",
+                sqlite_url,
+                "--project",
+                str(summary["examples_project"]),
+            ]
+        )
+        == 0
+    )
     lines = lines_of(capsys.readouterr().out)
     assert [(x["outcome"], x["reason"]) for x in lines] == [
-        ("signed_in", None), ("refused", "CODE_INVALID"), ("signed_in", None)
+        ("signed_in", None),
+        ("refused", "CODE_INVALID"),
+        ("signed_in", None),
     ]
     with Session(engine) as s:
         assert len(list(s.exec(select(SignInAttempt)))) == 3
@@ -242,9 +299,25 @@ def test_headless_keeps_running_when_the_store_is_locked_and_retries(sqlite_url:
     assert isinstance(ex, dict)
     token = code(key, ex["eligible"][6])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", sqlite_url,
-         "--project", str(summary["examples_project"]), "--no-photos"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "run",
+            "--headless",
+            "--source",
+            "-",
+            "--db",
+            sqlite_url,
+            "--project",
+            str(summary["examples_project"]),
+            "--no-photos",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.stdin is not None and proc.stdout is not None
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
@@ -292,8 +365,18 @@ def test_headless_without_kiosk_uses_the_configured_identity(
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text('[kiosk]\nname = "3号门"\n', encoding="utf-8")
     token = code(key, ex["eligible"][7])
-    args = ["run", "--headless", "--source", "-", "--db", sqlite_url, "--config", str(cfg),
-            "--project", str(summary["examples_project"])]
+    args = [
+        "run",
+        "--headless",
+        "--source",
+        "-",
+        "--db",
+        sqlite_url,
+        "--config",
+        str(cfg),
+        "--project",
+        str(summary["examples_project"]),
+    ]
     for _ in range(2):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{token}\n".encode())))
         assert main(args) == 0
@@ -329,9 +412,25 @@ def test_headless_keeps_running_on_a_full_disk_and_retries(tmp_path: Path) -> No
         assert isinstance(ex, dict)
         token = code(key, ex["eligible"][8])
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "run", "--headless", "--source", "-", "--db", url,
-             "--project", str(summary["examples_project"]), "--no-photos"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "kiosk",
+                "run",
+                "--headless",
+                "--source",
+                "-",
+                "--db",
+                url,
+                "--project",
+                str(summary["examples_project"]),
+                "--no-photos",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write("garbage-first\n")
@@ -380,7 +479,21 @@ def test_headless_project_by_name_or_the_start_of_its_id(
     save_png(code(key, worker), folder / "a.png", scale=6)
     for name in (project["name"], project["id"][:8]):  # type: ignore[index]
         capsys.readouterr()
-        assert main(["run", "--headless", "--db", sqlite_url, "--source", str(folder), "--project", name,
-                     "--no-photos"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--headless",
+                    "--db",
+                    sqlite_url,
+                    "--source",
+                    str(folder),
+                    "--project",
+                    name,
+                    "--no-photos",
+                ]
+            )
+            == 0
+        )
         out = lines_of(capsys.readouterr().out)
         assert [x["outcome"] for x in out][:1] in (["signed_in"], ["already"])

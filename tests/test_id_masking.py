@@ -55,7 +55,9 @@ def test_a_kiosk_cannot_narrow_an_id_number_to_a_few(tmp_path: Path) -> None:
     kiosk = new_kiosk(tmp_path, "k")
     assert sync_once(kiosk, shared).ok
     with kiosk.connect() as conn:
-        rows = conn.execute(text("SELECT id_number_masked, id_last4, birth_date, sex, id_number FROM worker")).all()
+        rows = conn.execute(
+            text("SELECT id_number_masked, id_last4, birth_date, sex, id_number FROM worker")
+        ).all()
     assert len(rows) == 300
     assert all(r.id_number is None for r in rows)
     assert all(r.id_number_masked == "*" * 14 + r.id_last4 for r in rows)  # no digit beyond the last four
@@ -74,12 +76,14 @@ def test_the_migration_masks_numbers_already_stored(tmp_path: Path) -> None:
     engine = make_engine(str(tmp_path / "s.db"))
     upgrade_engine(engine, "0003")
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO worker (id, created_at, updated_at, rev, name, sex, birth_date, id_number, id_number_masked, "
-            "id_last4, has_bank_card) VALUES ('00000000000000000000000000000001', '2026-01-01 00:00:00', "
-            "'2026-01-01 00:00:00', 1, '王建国', 'M', '1990-01-01', '310104199001010011', '310***********0011', "
-            "'0011', 0)"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO worker (id, created_at, updated_at, rev, name, sex, birth_date, id_number, id_number_masked, "
+                "id_last4, has_bank_card) VALUES ('00000000000000000000000000000001', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', 1, '王建国', 'M', '1990-01-01', '310104199001010011', '310***********0011', "
+                "'0011', 0)"
+            )
+        )
     upgrade_engine(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id_number_masked FROM worker")).scalar_one() == "**************0011"

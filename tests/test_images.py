@@ -32,7 +32,12 @@ def test_exif_gps_and_comments_are_stripped() -> None:
     assert b"Model-SERIAL-0042" in raw and b"taken at home" in raw
     clean = sanitise_image(raw, field="f")
     out = Image.open(io.BytesIO(clean.jpeg))
-    assert out.format == "JPEG" and not out.getexif() and "comment" not in out.info and "icc_profile" not in out.info
+    assert (
+        out.format == "JPEG"
+        and not out.getexif()
+        and "comment" not in out.info
+        and "icc_profile" not in out.info
+    )
     assert b"Exif" not in clean.jpeg and b"SERIAL" not in clean.jpeg and b"taken at home" not in clean.jpeg
     assert (clean.width, clean.height) == out.size == (800, 600)
     assert clean.bgr.shape == (600, 800, 3)
@@ -61,12 +66,15 @@ def test_png_with_transparency_and_webp_are_taken() -> None:
     assert sanitise_image(buf.getvalue(), field="f").jpeg[:2] == b"\xff\xd8"
 
 
-@pytest.mark.parametrize(("data", "zh", "en"), [
-    (text_renamed_jpg(), "不是图片文件", "is not a picture"),
-    (b"GIF89a" + b"\0" * 500, "不是图片文件", "is not a picture"),  # a format a phone photo never is
-    (b"", "请选择", "choose a photo"),
-    (huge_photo(40), "文件太大", "too large"),
-])
+@pytest.mark.parametrize(
+    ("data", "zh", "en"),
+    [
+        (text_renamed_jpg(), "不是图片文件", "is not a picture"),
+        (b"GIF89a" + b"\0" * 500, "不是图片文件", "is not a picture"),  # a format a phone photo never is
+        (b"", "请选择", "choose a photo"),
+        (huge_photo(40), "文件太大", "too large"),
+    ],
+)
 def test_what_is_not_a_photo_is_refused(data: bytes, zh: str, en: str) -> None:
     with pytest.raises(ValidationError) as err:
         sanitise_image(data, field="front_image", what=("身份证正面照片", "The ID card front"))

@@ -42,9 +42,19 @@ def bad_checksum(number: str) -> str:
 
 def row(i: int, **over: str) -> list[str]:
     values = {
-        "身份证号码": id_number(i), "姓名": f"测试{i}", "性别": "", "出生日期": "", "民族": "汉族",
-        "住址": "上海市某区某路1号", "手机号码": f"139{i:08d}", "用人单位": EMPLOYER, "项目": PROJECT,
-        "班组": "钢筋班组", "工种": "钢筋工", "进场日期": "2026-03-01", "退场日期": "",
+        "身份证号码": id_number(i),
+        "姓名": f"测试{i}",
+        "性别": "",
+        "出生日期": "",
+        "民族": "汉族",
+        "住址": "上海市某区某路1号",
+        "手机号码": f"139{i:08d}",
+        "用人单位": EMPLOYER,
+        "项目": PROJECT,
+        "班组": "钢筋班组",
+        "工种": "钢筋工",
+        "进场日期": "2026-03-01",
+        "退场日期": "",
     }
     values.update(over)
     return [values[h] for h in HEADERS]
@@ -82,7 +92,11 @@ def test_ten_thousand_rows_with_three_bad_rows_write_nothing_then_the_fixed_file
     with pytest.raises(ImportRejected) as err:
         import_workers(org, write_csv(tmp_path / "bad.csv", rows))
     report = err.value.report
-    assert [(e.row, e.column) for e in report.errors] == [(43, "id_number"), (5001, "project"), (10000, "id_number")]
+    assert [(e.row, e.column) for e in report.errors] == [
+        (43, "id_number"),
+        (5001, "project"),
+        (10000, "id_number"),
+    ]
     assert "校验位" in report.errors[0].zh and "check character" in report.errors[0].en
     assert "未登记的项目" in report.errors[1].zh and "Unknown project" in report.errors[1].en
     assert "第9行" in report.errors[2].zh and "row 9" in report.errors[2].en
@@ -90,16 +104,33 @@ def test_ten_thousand_rows_with_three_bad_rows_write_nothing_then_the_fixed_file
 
     rows[41], rows[4999], rows[9998] = row(41), row(4999), row(9998)
     done = import_workers(org, write_csv(tmp_path / "fixed.csv", rows))
-    assert (done.rows, done.workers_created, done.employments_created, done.written) == (10_000, 10_000, 10_000, True)
+    assert (done.rows, done.workers_created, done.employments_created, done.written) == (
+        10_000,
+        10_000,
+        10_000,
+        True,
+    )
     assert count(org, Worker) == 10_000 and count(org, Employment) == 10_000
     with session(org) as s:
         w = s.exec(select(Worker).where(Worker.id_number == id_number(41))).one()
         assert w.id_number_masked == "*" * 14 + id_number(41)[-4:]
-        assert (w.name, w.sex, w.birth_date, w.mobile) == ("测试41", "M" if 41 % 2 else "F", date(1980, 1, 1), "13900000041")
+        assert (w.name, w.sex, w.birth_date, w.mobile) == (
+            "测试41",
+            "M" if 41 % 2 else "F",
+            date(1980, 1, 1),
+            "13900000041",
+        )
         assert w.rev > 0 and w.realname_verified_at is None and not w.has_bank_card
         e = s.exec(select(Employment).where(Employment.worker_id == w.id)).one()
-        assert (e.team, e.trade, e.start_date, e.confirmed_at) == ("钢筋班组", "钢筋工", date(2026, 3, 1), None)
-        actions = s.exec(select(AuditLog.action, func.count()).where(AuditLog.actor == "import").group_by(AuditLog.action)).all()
+        assert (e.team, e.trade, e.start_date, e.confirmed_at) == (
+            "钢筋班组",
+            "钢筋工",
+            date(2026, 3, 1),
+            None,
+        )
+        actions = s.exec(
+            select(AuditLog.action, func.count()).where(AuditLog.actor == "import").group_by(AuditLog.action)
+        ).all()
         assert dict(actions) == {"import": 20_000}
 
 
@@ -119,8 +150,17 @@ def test_each_kind_of_bad_cell_is_reported(org: Engine, tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as err:
         import_workers(org, write_csv(tmp_path / "bad.csv", rows))
     got = [(e.row, e.column) for e in err.value.report.errors]
-    assert got == [(2, "sex"), (3, "birth_date"), (4, "start_date"), (5, "end_date"), (6, "employer"),
-                   (7, "name"), (8, "mobile"), (9, "team"), (10, "id_number")]
+    assert got == [
+        (2, "sex"),
+        (3, "birth_date"),
+        (4, "start_date"),
+        (5, "end_date"),
+        (6, "employer"),
+        (7, "name"),
+        (8, "mobile"),
+        (9, "team"),
+        (10, "id_number"),
+    ]
     assert all(e.zh and e.en for e in err.value.report.errors)
     assert count(org, Worker) == 0
 
@@ -148,10 +188,17 @@ def test_an_enrolled_id_number_needs_update(org: Engine, tmp_path: Path) -> None
     assert "--update" in err.value.report.errors[0].en and count(org, Worker) == 20
 
     dry = import_workers(org, path, update=True, dry_run=True)
-    assert (dry.workers_created, dry.workers_updated, dry.written) == (1, 1, False) and count(org, Worker) == 20
+    assert (dry.workers_created, dry.workers_updated, dry.written) == (1, 1, False) and count(
+        org, Worker
+    ) == 20
 
     done = import_workers(org, path, update=True)
-    assert (done.workers_created, done.workers_updated, done.employments_created, done.employments_updated) == (1, 1, 1, 1)
+    assert (
+        done.workers_created,
+        done.workers_updated,
+        done.employments_created,
+        done.employments_updated,
+    ) == (1, 1, 1, 1)
     with session(org) as s:
         w3 = s.exec(select(Worker).where(Worker.id_number == id_number(3))).one()
         assert w3.mobile == "13711112222"
@@ -163,7 +210,9 @@ def test_an_enrolled_id_number_needs_update(org: Engine, tmp_path: Path) -> None
         assert w5.address == "上海市某区某路1号"
         updates = s.exec(select(AuditLog).where(AuditLog.action == "update")).all()
         assert sorted(a.detail or "" for a in updates) == [
-            "import: mobile", "import: trade; needs confirmation"]
+            "import: mobile",
+            "import: trade; needs confirmation",
+        ]
     assert count(org, Worker) == 21
 
 
@@ -204,7 +253,9 @@ def test_cli_prints_the_report_and_writes_nothing(
     path = write_csv(tmp_path / "bad.csv", [row(0), row(1, 身份证号码=bad_checksum(id_number(1)))])
     assert main(["import", "workers", str(path), "--db", sqlite_url]) == 2
     err = capsys.readouterr().err
-    assert "第3行 身份证号码：身份证号码校验位错误 | row 3, id_number: ID number: wrong check character" in err
+    assert (
+        "第3行 身份证号码：身份证号码校验位错误 | row 3, id_number: ID number: wrong check character" in err
+    )
     assert "未写入任何数据" in err and "nothing was written" in err
     assert id_number(0) not in err  # no full ID number is printed (only the bad one's row)
     assert count(org, Worker) == 0
@@ -226,7 +277,9 @@ def test_import_on_postgres(pg_url: str, tmp_path: Path) -> None:
             s.add(w0)
         changed = [row(i) for i in range(300)]
         changed[0] = row(0, 姓名="测试改名")
-        assert import_workers(engine, write_csv(tmp_path / "b.csv", changed), update=True).workers_updated == 1
+        assert (
+            import_workers(engine, write_csv(tmp_path / "b.csv", changed), update=True).workers_updated == 1
+        )
         assert count(engine, Worker) == 300
         with session(engine) as s:
             w0 = s.exec(select(Worker).where(Worker.id_number == id_number(0))).one()
@@ -235,7 +288,9 @@ def test_import_on_postgres(pg_url: str, tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_cli_dry_run_and_json(org: Engine, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_dry_run_and_json(
+    org: Engine, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     path = write_csv(tmp_path / "a.csv", [row(i) for i in range(5)])
@@ -255,13 +310,16 @@ def test_cli_dry_run_and_json(org: Engine, sqlite_url: str, tmp_path: Path, caps
 def test_formula_names_and_texts_are_refused_at_import(org: Engine, tmp_path: Path) -> None:
     """A name, team or trade a spreadsheet would run (=HYPERLINK(...), @SUM(...), +, -) is refused with
     its row and column, and nothing is written."""
-    path = write_csv(tmp_path / "formula.csv", [
-        row(1, 姓名='=HYPERLINK("http://evil.example","点我")'),
-        row(2, 班组="@SUM(A1:A9)"),
-        row(3, 工种="+1+1"),
-        row(4, 住址="-2+3"),
-        row(5),
-    ])
+    path = write_csv(
+        tmp_path / "formula.csv",
+        [
+            row(1, 姓名='=HYPERLINK("http://evil.example","点我")'),
+            row(2, 班组="@SUM(A1:A9)"),
+            row(3, 工种="+1+1"),
+            row(4, 住址="-2+3"),
+            row(5),
+        ],
+    )
     with pytest.raises(ImportRejected) as exc:
         import_workers(org, path)
     found = {(e.row, e.column) for e in exc.value.report.errors}

@@ -114,8 +114,26 @@ def test_admin_help_lists_every_key(admin_engine: Engine) -> None:
             await pilot.press("question_mark")
             await settled(pilot)
             text = str(app.screen.query_one("#keys-body", Static).render())
-            for key in ("/", "a", "e", "i", "f", "v", "b", "h", "m", "c", "F1", "F2", "F3", "F4", "F5", "F6",
-                        "F7", "Ctrl+Q"):
+            for key in (
+                "/",
+                "a",
+                "e",
+                "i",
+                "f",
+                "v",
+                "b",
+                "h",
+                "m",
+                "c",
+                "F1",
+                "F2",
+                "F3",
+                "F4",
+                "F5",
+                "F6",
+                "F7",
+                "Ctrl+Q",
+            ):
                 assert f" {key} " in text, key
             assert "Focus Next" not in text
 
@@ -128,10 +146,23 @@ def reference_engine(admin_engine: Engine) -> Engine:
     from store.models import Employer, HealthInstitution, Officer, Project
 
     with write_session(admin_engine) as s:
-        s.add(Project(id=uuid.UUID(int=0x1111 << 96), name="测试项目一号地块", address="上海市浦东新区示例路1号",
-                      latitude=31.2304, longitude=121.4737, radius_m=150.0))
-        s.add(Employer(id=uuid.UUID(int=0x2222 << 96), name="上海甲建筑劳务有限公司",
-                       credit_code="91310000MA1FL0000X"))
+        s.add(
+            Project(
+                id=uuid.UUID(int=0x1111 << 96),
+                name="测试项目一号地块",
+                address="上海市浦东新区示例路1号",
+                latitude=31.2304,
+                longitude=121.4737,
+                radius_m=150.0,
+            )
+        )
+        s.add(
+            Employer(
+                id=uuid.UUID(int=0x2222 << 96),
+                name="上海甲建筑劳务有限公司",
+                credit_code="91310000MA1FL0000X",
+            )
+        )
         s.add(Officer(id=uuid.UUID(int=0x3333 << 96), name="李签到", mobile="13900000000"))
         s.add(HealthInstitution(id=uuid.UUID(int=0x4444 << 96), name="测试体检中心", district="黄浦区"))
     return admin_engine
@@ -139,8 +170,11 @@ def reference_engine(admin_engine: Engine) -> Engine:
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("key", ["f2", "f3", "f4", "f5"])
-def test_admin_reference_screens(snap_compare: Any, reference_engine: Engine, key: str, size: tuple[int, int]) -> None:
+def test_admin_reference_screens(
+    snap_compare: Any, reference_engine: Engine, key: str, size: tuple[int, int]
+) -> None:
     """Projects, employers, officers, health institutions: the list and the footer at both sizes."""
+
     async def run_before(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         await pilot.press(key)
@@ -181,10 +215,16 @@ def test_way_a_screen(snap_compare: Any, size: tuple[int, int]) -> None:
 
     class Host(App[None]):
         def on_mount(self) -> None:
-            self.push_screen(OfficerCodeScreen(
-                project_id=uuid.UUID(int=1), project_name="测试项目一号地块", officer_name="李签到",
-                code_source=lambda now: ShownCode(token, at, at + timedelta(seconds=120)),
-                arrivals=lambda on: [], clock=lambda: at, poll_s=0,
-            ))
+            self.push_screen(
+                OfficerCodeScreen(
+                    project_id=uuid.UUID(int=1),
+                    project_name="测试项目一号地块",
+                    officer_name="李签到",
+                    code_source=lambda now: ShownCode(token, at, at + timedelta(seconds=120)),
+                    arrivals=lambda on: [],
+                    clock=lambda: at,
+                    poll_s=0,
+                )
+            )
 
     assert snap_compare(Host(), terminal_size=size)

@@ -48,8 +48,15 @@ def personal_values(db: Path) -> set[str]:
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[int, str, str]:
-    p = subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, env=env,
-                       input=stdin, timeout=120, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=120,
+        cwd=ROOT,
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -61,8 +68,9 @@ def test_redact_is_the_safety_net() -> None:
 
 
 @run_async
-async def test_nothing_personal_in_any_log_or_output(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_nothing_personal_in_any_log_or_output(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kiosk.cli.demo_cmd import demo_app
 
     logs = tmp_path / "logs"
@@ -100,27 +108,57 @@ async def test_nothing_personal_in_any_log_or_output(tmp_path: Path, capfd: pyte
     frames = tmp_path / "frames"
     write_folder([*tokens, None], frames)
     db = str(tmp_path / "demo.db")
-    code, out1, err1 = run(["run", "--headless", "--source", str(frames), "--db", db,
-                            "--project", str(demo.project_id)], env)
+    code, out1, err1 = run(
+        ["run", "--headless", "--source", str(frames), "--db", db, "--project", str(demo.project_id)], env
+    )
     assert code == 0 and out1.count("\n") >= 3, err1
     assert '"signed_in"' in out1
     # the scanner: codes typed on standard input
-    code, out2, err2 = run(["run", "--headless", "--source", "-", "--db", db, "--project", str(demo.project_id)],
-                           env, stdin="\n".join([demo.code(eligible[5]), "garbage 310104198001011234"]) + "\n")
+    code, out2, err2 = run(
+        ["run", "--headless", "--source", "-", "--db", db, "--project", str(demo.project_id)],
+        env,
+        stdin="\n".join([demo.code(eligible[5]), "garbage 310104198001011234"]) + "\n",
+    )
     assert code == 0, err2
 
     # 3. a phone sign-in (way A) with its position
-    officer = issue_code(demo.key, role=Role.OFFICER, subject=demo.officer(), project=demo.project_id,
-                         validity_s=120)
+    officer = issue_code(
+        demo.key, role=Role.OFFICER, subject=demo.officer(), project=demo.project_id, validity_s=120
+    )
     worker_code = demo.code(eligible[6])
     tokens += [officer, worker_code, demo.code(eligible[5])]
-    code, out3, err3 = run(["phone", "signin", "--worker-code", worker_code, "--scan", officer,
-                            "--at", f"{LAT},{LON}", "--accuracy", "15", "--db", db], env)
+    code, out3, err3 = run(
+        [
+            "phone",
+            "signin",
+            "--worker-code",
+            worker_code,
+            "--scan",
+            officer,
+            "--at",
+            f"{LAT},{LON}",
+            "--accuracy",
+            "15",
+            "--db",
+            db,
+        ],
+        env,
+    )
     assert code in (0, 1), err3
 
     # 4. a sync that fails, with a password in the shared database's address
-    code, out4, err4 = run(["sync", "--once", "--local", db, "--shared",
-                            "postgresql://gate1:s3cretpw@127.0.0.1:1/site", "--json"], env)
+    code, out4, err4 = run(
+        [
+            "sync",
+            "--once",
+            "--local",
+            db,
+            "--shared",
+            "postgresql://gate1:s3cretpw@127.0.0.1:1/site",
+            "--json",
+        ],
+        env,
+    )
     assert code == 2 and "s3cretpw" not in out4 + err4
 
     captured = capfd.readouterr()
@@ -128,11 +166,26 @@ async def test_nothing_personal_in_any_log_or_output(tmp_path: Path, capfd: pyte
     assert files and oct(logs.stat().st_mode & 0o777) == "0o700"
     log_text = "".join(f.read_text(encoding="utf-8") for f in files)
     # the log says what happened
-    for expected in ("officer screen up (demo=True", "event unlock", "attempt signed_in", "kiosk run: start",
-                     "headless run ended", "kiosk phone signin: start", "sync failed", "kiosk sync: exit 2"):
+    for expected in (
+        "officer screen up (demo=True",
+        "event unlock",
+        "attempt signed_in",
+        "kiosk run: start",
+        "headless run ended",
+        "kiosk phone signin: start",
+        "sync failed",
+        "kiosk sync: exit 2",
+    ):
         assert expected in log_text, expected
-    everything = {"log": log_text, "demo stdout": captured.out, "demo stderr": captured.err,
-                  "headless": out1 + err1, "scanner": out2 + err2, "phone": out3 + err3, "sync": out4 + err4}
+    everything = {
+        "log": log_text,
+        "demo stdout": captured.out,
+        "demo stderr": captured.err,
+        "headless": out1 + err1,
+        "scanner": out2 + err2,
+        "phone": out3 + err3,
+        "sync": out4 + err4,
+    }
     banned = values | set(tokens) | {"SJM1:", "s3cretpw", "310104198001011234"}
     for where, text in everything.items():
         leaked = sorted(v for v in banned if v and v in text)

@@ -76,8 +76,15 @@ async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> Non
     from kiosk.app import build_app
     from kiosk.officer_code import OfficerCodeScreen
 
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen, issuer_key=demo.officer_key,
-                    shared=(demo.engine, str(demo.engine.url)))
+    app = build_app(
+        demo.config,
+        demo.engine,
+        None,
+        demo.verifier,
+        clock=frozen,
+        issuer_key=demo.officer_key,
+        shared=(demo.engine, str(demo.engine.url)),
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await scan(app, pilot, officer_code(demo))
         assert app.current_mode == "officer"
@@ -87,7 +94,9 @@ async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> Non
         text = shown(app)
         assert NAME in text and TRADE in text and "[/]甲公司[red]" in text, text  # the green card
         await scan(app, pilot, demo.code(worker))  # amber: 今日已签到 with the kiosk's name
-        assert "今日已签到" in shown(app)  # amber (the demo names no kiosk: kiosk names are seen on the roster)
+        assert "今日已签到" in shown(
+            app
+        )  # amber (the demo names no kiosk: kiosk names are seen on the roster)
         await pilot.press("f5")
         await settle(app, pilot)
         assert isinstance(app.screen, OfficerCodeScreen)
@@ -131,7 +140,9 @@ def site(sqlite_url: str) -> Iterator[Site]:
 @run_async
 async def test_roster_shows_markup_like_names_as_text(site: Site, tmp_path: Path) -> None:
     project = resolve_project(site.engine, str(site.project_id))
-    app = make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=3600.0, export_dir=tmp_path, live=False)
+    app = make_app(
+        site.engine, project, day=DAY, clock=lambda: NOW, poll_s=3600.0, export_dir=tmp_path, live=False
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -47,8 +47,16 @@ def test_links_bindings_and_revocation(any_url: str) -> None:
     assert device(w.engine, secret) == (DeviceState.REVOKED, None)
     assert device(w.engine, "nonsense") == (DeviceState.UNKNOWN, None)
     with session(w.engine) as s:
-        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.table_name.in_(  # type: ignore[attr-defined]
-            ["phoneactivation", "phonebinding"])))]
+        actions = [
+            a.action
+            for a in s.exec(
+                select(AuditLog).where(
+                    AuditLog.table_name.in_(  # type: ignore[attr-defined]
+                        ["phoneactivation", "phonebinding"]
+                    )
+                )
+            )
+        ]
     assert sorted(actions) == ["bind", "create", "revoke"]
 
 

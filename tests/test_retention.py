@@ -37,17 +37,33 @@ def seven_am(day: date) -> datetime:
     return datetime.combine(day, time(7, 0), tzinfo=zone(TZ)).astimezone(UTC)
 
 
-def record_days(engine: Engine, workers: list[uuid.UUID], project: uuid.UUID, days_ago: list[int],
-                now: datetime = NOW, *, photos: bool = True, events: bool = False) -> None:
+def record_days(
+    engine: Engine,
+    workers: list[uuid.UUID],
+    project: uuid.UUID,
+    days_ago: list[int],
+    now: datetime = NOW,
+    *,
+    photos: bool = True,
+    events: bool = False,
+) -> None:
     """Attendance, an attempt and its gate photo for each worker on each of those days."""
     today = local_date(now, TZ)
     with session(engine) as s:
         for ago in days_ago:
             day = today - timedelta(days=ago)
             for w in workers:
-                a = SignInAttempt(at=seven_am(day), project_id=project, work_date=day, worker_id=w, outcome="signed_in")
-                att = Attendance(worker_id=w, project_id=project, work_date=day, first_at=seven_am(day), way="B",
-                                 attempt_id=a.id)
+                a = SignInAttempt(
+                    at=seven_am(day), project_id=project, work_date=day, worker_id=w, outcome="signed_in"
+                )
+                att = Attendance(
+                    worker_id=w,
+                    project_id=project,
+                    work_date=day,
+                    first_at=seven_am(day),
+                    way="B",
+                    attempt_id=a.id,
+                )
                 a.attendance_id = att.id
                 s.add(a)
                 s.add(att)
@@ -60,8 +76,12 @@ def record_days(engine: Engine, workers: list[uuid.UUID], project: uuid.UUID, da
 
 
 def counts(engine: Engine) -> dict[str, int]:
-    return {"attendance": n(engine, Attendance), "attempts": n(engine, SignInAttempt), "photos": n(engine, GatePhoto),
-            "months": n(engine, AttendanceMonth)}
+    return {
+        "attendance": n(engine, Attendance),
+        "attempts": n(engine, SignInAttempt),
+        "photos": n(engine, GatePhoto),
+        "months": n(engine, AttendanceMonth),
+    }
 
 
 def purges(engine: Engine) -> int:
@@ -87,7 +107,9 @@ def test_shared_database_periods_with_a_moving_clock(any_url: str) -> None:
         assert cut["attendance"] == local_date(NOW, TZ) - timedelta(days=730)
 
         progress: list[tuple[str, int]] = []
-        report = purge(shared, mode="shared", now=NOW, tz=TZ, batch=4, on_progress=lambda w, k: progress.append((w, k)))
+        report = purge(
+            shared, mode="shared", now=NOW, tz=TZ, batch=4, on_progress=lambda w, k: progress.append((w, k))
+        )
         assert by_what(report)["attendance"] == 6
         assert counts(shared) == {"attendance": 9, "attempts": 9, "photos": 9, "months": 6}
         assert [k for w, k in progress if w == "attendance"] == [4, 2]  # in batches
@@ -117,7 +139,9 @@ def test_shared_database_periods_with_a_moving_clock(any_url: str) -> None:
         assert months and all(m >= first_kept for m in months)
         assert by_what(report)["months"] == 9  # the three old days' months are past three years
         assert counts(shared)["attendance"] == 3  # the 400-day-old day is now past two years too: rolled up
-        assert len(months) == 3 and set(months) == {(local_date(NOW, TZ) - timedelta(days=400)).replace(day=1)}
+        assert len(months) == 3 and set(months) == {
+            (local_date(NOW, TZ) - timedelta(days=400)).replace(day=1)
+        }
     finally:
         shared.dispose()
 
@@ -201,11 +225,20 @@ def test_sync_watch_purges_what_it_pushed(tmp_path: Path) -> None:
     assert sync_once(kiosk, shared).ok
     record_days(kiosk, site.workers, site.project, [45, 1], now=datetime.now(UTC))
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[store]\nlocal_url = "sqlite:///{tmp_path / "kiosk.db"}"\n'
-                   f'shared_url = "sqlite:///{tmp_path / "shared.db"}"\n[sync]\ninterval_s = 1\n', encoding="utf-8")
+    cfg.write_text(
+        f'[store]\nlocal_url = "sqlite:///{tmp_path / "kiosk.db"}"\n'
+        f'shared_url = "sqlite:///{tmp_path / "shared.db"}"\n[sync]\ninterval_s = 1\n',
+        encoding="utf-8",
+    )
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sync", "--watch", "--config", str(cfg)], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "sync", "--watch", "--config", str(cfg)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
     try:
         deadline = clock.monotonic() + 60
         while clock.monotonic() < deadline and counts(kiosk)["attempts"] != 2:

@@ -30,12 +30,17 @@ def test_counts_equal_the_database(site: Site) -> None:
     r = load_roster(site.engine, site.project_id, DAY)
     with site.engine.connect() as c:
         signed = c.execute(
-            select(func.count()).select_from(Attendance).where(
-                Attendance.project_id == site.project_id, Attendance.work_date == DAY  # type: ignore[arg-type]
+            select(func.count())
+            .select_from(Attendance)
+            .where(
+                Attendance.project_id == site.project_id,
+                Attendance.work_date == DAY,  # type: ignore[arg-type]
             )
         ).scalar_one()
         refused = c.execute(
-            select(func.count()).select_from(SignInAttempt).where(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(
                 SignInAttempt.project_id == site.project_id,  # type: ignore[arg-type]
                 SignInAttempt.work_date == DAY,  # type: ignore[arg-type]
                 SignInAttempt.outcome == "refused",  # type: ignore[arg-type]
@@ -125,8 +130,11 @@ def test_project_and_date_parsing(site: Site) -> None:
     with pytest.raises(StoreError) as exc:
         resolve_project(site.engine, "not-a-uuid")
     assert str(site.project_id)[:8] in exc.value.en and "测试项目一号地块" in exc.value.zh  # what there is
-    common = next(i for i, (a, b) in enumerate(zip(site.project_id.hex, site.other_project_id.hex, strict=True))
-                  if a != b)
+    common = next(
+        i
+        for i, (a, b) in enumerate(zip(site.project_id.hex, site.other_project_id.hex, strict=True))
+        if a != b
+    )
     if common:  # both ids begin alike: that beginning is ambiguous, and said so
         with pytest.raises(StoreError) as exc:
             resolve_project(site.engine, site.project_id.hex[:common])
@@ -158,4 +166,6 @@ def test_reader_reads_reference_data_again_when_it_changes(site: Site) -> None:
     third = reader.load(DAY)
     assert third.counts.expected == 7
     assert next(r for r in third.rows if r.name == "孙未确").expected
-    assert [r.name for r in third.rows] == [r.name for r in load_roster(site.engine, site.project_id, DAY).rows]
+    assert [r.name for r in third.rows] == [
+        r.name for r in load_roster(site.engine, site.project_id, DAY).rows
+    ]

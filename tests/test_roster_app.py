@@ -44,8 +44,16 @@ def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = Fal
     from store.roster import list_projects
 
     project = resolve_project(site.engine, str(site.project_id))
-    return make_app(site.engine, project, day=DAY, clock=lambda: NOW, poll_s=poll_s, export_dir=tmp_path, live=live,
-                    projects=list_projects(site.engine))
+    return make_app(
+        site.engine,
+        project,
+        day=DAY,
+        clock=lambda: NOW,
+        poll_s=poll_s,
+        export_dir=tmp_path,
+        live=live,
+        projects=list_projects(site.engine),
+    )
 
 
 class Waiter:
@@ -60,7 +68,9 @@ class Waiter:
             self.loaded.append(message)
             self.event.set()
 
-    async def until(self, app: RosterApp, pilot: object, ok: Callable[[], bool], timeout: float = 20.0) -> None:
+    async def until(
+        self, app: RosterApp, pilot: object, ok: Callable[[], bool], timeout: float = 20.0
+    ) -> None:
         async def loop() -> None:
             while True:
                 await self.event.wait()
@@ -93,11 +103,20 @@ async def test_counts_equal_the_database(site: Site, tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
         with site.engine.connect() as c:
-            signed = c.execute(select(func.count()).select_from(Attendance).where(
-                Attendance.project_id == site.project_id, Attendance.work_date == DAY)).scalar_one()  # type: ignore[arg-type]
-            refused = c.execute(select(func.count()).select_from(SignInAttempt).where(
-                SignInAttempt.project_id == site.project_id, SignInAttempt.work_date == DAY,  # type: ignore[arg-type]
-                SignInAttempt.outcome == "refused")).scalar_one()  # type: ignore[arg-type]
+            signed = c.execute(
+                select(func.count())
+                .select_from(Attendance)
+                .where(Attendance.project_id == site.project_id, Attendance.work_date == DAY)
+            ).scalar_one()  # type: ignore[arg-type]
+            refused = c.execute(
+                select(func.count())
+                .select_from(SignInAttempt)
+                .where(
+                    SignInAttempt.project_id == site.project_id,
+                    SignInAttempt.work_date == DAY,  # type: ignore[arg-type]
+                    SignInAttempt.outcome == "refused",
+                )
+            ).scalar_one()  # type: ignore[arg-type]
         counts = str(app.query_one("#counts", Static).render())
         assert f"已签到 {signed}" in counts and f"被拒 {refused}" in counts
         assert "应到 6" in counts and "未签到 3" in counts
@@ -125,9 +144,17 @@ print(r.outcome.value)
 async def sign_in_elsewhere(site: Site, name: str, at: datetime) -> str:
     """A sign-in written by another process (the gate kiosk), with the real SignInService."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SIGN_IN_SCRIPT, site.engine.url.render_as_string(hide_password=False),
-        str(site.workers[name]), str(site.project_id), at.isoformat(), str(site.kiosk_id),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        SIGN_IN_SCRIPT,
+        site.engine.url.render_as_string(hide_password=False),
+        str(site.workers[name]),
+        str(site.project_id),
+        at.isoformat(),
+        str(site.kiosk_id),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
@@ -149,7 +176,9 @@ async def test_a_sign_in_from_another_process_shows_up_live(site: Site, tmp_path
         table.move_cursor(row=table.get_row_index(row_of(app, "陈国强")))
         await pilot.pause()
         assert status_cell(app, "陈国强") == "未签到"
-        assert await sign_in_elsewhere(site, "陈国强", datetime(2026, 11, 1, 23, 50, tzinfo=UTC)) == "signed_in"
+        assert (
+            await sign_in_elsewhere(site, "陈国强", datetime(2026, 11, 1, 23, 50, tzinfo=UTC)) == "signed_in"
+        )
         await waiter.until(app, pilot, lambda: status_cell(app, "陈国强") == "已签到")
         assert str(table.get_cell(row_of(app, "陈国强"), "first")) == "07:50"
         assert "已签到 4" in str(app.query_one("#counts", Static).render())
@@ -168,7 +197,9 @@ async def test_postgres_notify_wakes_the_roster_without_polling(pg_url: str, tmp
         async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:
             await waiter.until(app, pilot, lambda: app.roster is not None)  # the first refresh
             await sign_in_elsewhere(site, "王小明", datetime(2026, 11, 1, 23, 57, tzinfo=UTC))
-            await waiter.until(app, pilot, lambda: app.roster is not None and status_cell(app, "王小明") == "已签到")
+            await waiter.until(
+                app, pilot, lambda: app.roster is not None and status_cell(app, "王小明") == "已签到"
+            )
     finally:
         engine.dispose()
 
@@ -274,7 +305,11 @@ async def test_refused_tab(sqlite_site: Site, tmp_path: Path) -> None:
         assert table.has_focus and table.row_count == 2
         first, second = table.get_row_at(0), table.get_row_at(1)
         # the reason third, where 100 columns show it
-        assert str(first[0]) == "07:25:00" and str(first[1]) == "（未知）" and str(first[2]) == Reason.CODE_EXPIRED.zh
+        assert (
+            str(first[0]) == "07:25:00"
+            and str(first[1]) == "（未知）"
+            and str(first[2]) == Reason.CODE_EXPIRED.zh
+        )
         assert str(second[1]) == "孙未确" and str(second[5]) == "1号门"
         await pilot.press("t")  # the kiosks' event log, then round to the roster
         assert app.query_one("#tabs", TabbedContent).active == "tab-events"
@@ -346,26 +381,30 @@ def _pressing(*keys: str) -> Callable[[object], Any]:
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_roster_zh(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                            size: tuple[int, int]) -> None:
+def test_snapshot_roster_zh(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_ready)
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_roster_en(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                            size: tuple[int, int]) -> None:
+def test_snapshot_roster_en(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("l"))
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_refused_tab(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                              size: tuple[int, int]) -> None:
+def test_snapshot_refused_tab(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("t"))
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_roster_filtered(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                                  size: tuple[int, int]) -> None:
+def test_snapshot_roster_filtered(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     async def before(pilot: object) -> None:
         await _ready(pilot)
         pilot.app.query_one("#status", Select).value = "signed_in"  # type: ignore[attr-defined]
@@ -375,26 +414,31 @@ def test_snapshot_roster_filtered(sqlite_site: Site, tmp_path: Path, snap_compar
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_help(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                       size: tuple[int, int]) -> None:
+def test_snapshot_help(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("f1"))
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_project_picker(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                                 size: tuple[int, int]) -> None:
+def test_snapshot_project_picker(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     import dataclasses
     import uuid
 
     app = app_for(sqlite_site, tmp_path)
     # the picker shows the start of each id: fixed ones for the picture
-    app.projects = [dataclasses.replace(p, id=uuid.UUID(int=(i + 1) * 0x1111 << 96)) for i, p in enumerate(app.projects)]
+    app.projects = [
+        dataclasses.replace(p, id=uuid.UUID(int=(i + 1) * 0x1111 << 96)) for i, p in enumerate(app.projects)
+    ]
     assert snap_compare(app, terminal_size=size, run_before=_pressing("p"))
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                                size: tuple[int, int]) -> None:
+def test_snapshot_worker_detail(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     async def before(pilot: object) -> None:
         await _ready(pilot)
         app = pilot.app  # type: ignore[attr-defined]
@@ -407,14 +451,17 @@ def test_snapshot_worker_detail(sqlite_site: Site, tmp_path: Path, snap_compare:
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
-def test_snapshot_evacuation(sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool],
-                             size: tuple[int, int]) -> None:
+def test_snapshot_evacuation(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
     assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("v"))
 
 
 @pytest.mark.parametrize("size", SNAP_SIZES)
 @run_async
-async def test_the_roster_fits_and_its_header_stays(sqlite_site: Site, tmp_path: Path, size: tuple[int, int]) -> None:
+async def test_the_roster_fits_and_its_header_stays(
+    sqlite_site: Site, tmp_path: Path, size: tuple[int, int]
+) -> None:
     """The counts above and the 显示 N / 共 N 人 line below are on screen, also after switching tabs,
     languages and moving the focus backwards (which once scrolled the header away for good)."""
     app = app_for(sqlite_site, tmp_path)
@@ -440,7 +487,9 @@ async def test_the_roster_fits_and_its_header_stays(sqlite_site: Site, tmp_path:
 
 
 @run_async
-async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(sqlite_site: Site, tmp_path: Path) -> None:
+async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(
+    sqlite_site: Site, tmp_path: Path
+) -> None:
     app = app_for(sqlite_site, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await started(app, pilot)
@@ -458,7 +507,9 @@ async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(sqlite
         await pilot.pause()
         shown = str(app.query_one("#shown", Static).render())
         assert "已筛选" in shown
-        assert all("筛选" in str(table.get_cell(k, "status")) for k in app._shown_keys if k.startswith("group:"))
+        assert all(
+            "筛选" in str(table.get_cell(k, "status")) for k in app._shown_keys if k.startswith("group:")
+        )
         await pilot.press("f1")
         await pilot.pause()
         text = str(app.screen.query_one("#keys-body", Static).render())
@@ -472,8 +523,17 @@ async def test_project_picker_switches_the_roster(sqlite_site: Site, tmp_path: P
 
     projects = list_projects(sqlite_site.engine)
     first = next(p for p in projects if p.id == sqlite_site.project_id)
-    app = make_app(sqlite_site.engine, first, day=DAY, clock=lambda: NOW, poll_s=3600.0, export_dir=tmp_path,
-                   live=False, projects=projects, pick=True)
+    app = make_app(
+        sqlite_site.engine,
+        first,
+        day=DAY,
+        clock=lambda: NOW,
+        poll_s=3600.0,
+        export_dir=tmp_path,
+        live=False,
+        projects=projects,
+        pick=True,
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
         from kiosk.roster.screens import ProjectPickScreen
@@ -489,7 +549,9 @@ async def test_project_picker_switches_the_roster(sqlite_site: Site, tmp_path: P
         assert "测试项目二号地块" in str(app.query_one("#title", Static).render())
 
 
-def test_cli_roster_errors_are_clear(sqlite_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_roster_errors_are_clear(
+    sqlite_site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from kiosk.cli import main
 
     url = sqlite_site.engine.url.render_as_string(hide_password=False)
@@ -498,14 +560,18 @@ def test_cli_roster_errors_are_clear(sqlite_site: Site, tmp_path: Path, capsys: 
     assert "--project" in err and str(sqlite_site.project_id)[:8] in err and "测试项目一号地块" in err
     assert main(["roster", "--db", url, "--project", "no-such"]) == 2
     assert "Unknown project" in capsys.readouterr().err
-    assert main(["roster", "--db", url, "--project", str(sqlite_site.project_id), "--date", "2026-02-30"]) == 2
+    assert (
+        main(["roster", "--db", url, "--project", str(sqlite_site.project_id), "--date", "2026-02-30"]) == 2
+    )
     err = capsys.readouterr().err
     assert "YYYY-MM-DD" in err and "Traceback" not in err
     assert main(["roster", "--db", str(tmp_path / "nothing" / "x.db")]) == 2
 
 
 @run_async
-async def test_database_gone_keeps_the_last_roster_and_the_evacuation_list(sqlite_site: Site, tmp_path: Path) -> None:
+async def test_database_gone_keeps_the_last_roster_and_the_evacuation_list(
+    sqlite_site: Site, tmp_path: Path
+) -> None:
     waiter = Waiter()
     app = app_for(sqlite_site, tmp_path, poll_s=0.2)
     async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:

@@ -76,7 +76,6 @@ def site(engine: Engine) -> Site:
     return Site(engine)
 
 
-
 def rule(p, name: str) -> Reason | None:  # type: ignore[no-untyped-def]
     return next(c.reason for c in p.projects[0].checks if c.name == name)
 
@@ -94,7 +93,9 @@ def test_realname_waits_for_review_then_verifies_him(site: Site) -> None:
     p = site.progress()
     assert p.step("realname").state is StepState.PENDING
     assert p.step("realname").submission is not None
-    assert rule(p, "realname") is Reason.REALNAME_INCOMPLETE  # waiting is not verified: the gate still refuses
+    assert (
+        rule(p, "realname") is Reason.REALNAME_INCOMPLETE
+    )  # waiting is not verified: the gate still refuses
     assert site.count(IdentityDocument) == 0 and site.count(FaceCheck) == 0
 
     queue = review_queue(site.engine)
@@ -103,7 +104,9 @@ def test_realname_waits_for_review_then_verifies_him(site: Site) -> None:
     full = realname_review(site.engine, sub.id)
     assert full.sex == "M" and full.birth_date == date(1985, 3, 14)
     for image in (full.front_image, full.back_image, full.face_photo):
-        assert image is not None and cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR) is not None
+        assert (
+            image is not None and cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR) is not None
+        )
 
     with write_session(site.engine) as s:
         approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
@@ -118,7 +121,9 @@ def test_realname_waits_for_review_then_verifies_him(site: Site) -> None:
         assert fc.verified and fc.verified_by == ADMIN and fc.faces_found == 1
         kept = s.get(RealnameSubmission, sub.id)
         assert kept is not None and kept.status == Status.APPROVED.value and kept.decided_by == ADMIN
-        assert kept.front_image is None and kept.back_image is None and kept.face_photo is None  # not kept twice
+        assert (
+            kept.front_image is None and kept.back_image is None and kept.face_photo is None
+        )  # not kept twice
         actors = {(a.actor, a.action, a.table_name) for a in s.exec(select(AuditLog))}
     assert (f"worker:{site.worker_id}", "submit", "realnamesubmission") in actors
     assert (ADMIN, "approve", "realnamesubmission") in actors
@@ -149,8 +154,13 @@ def test_a_wrong_check_character_is_refused(site: Site) -> None:
 
 
 def test_another_persons_number_is_refused(site: Site) -> None:
-    _refused(site, "id_number", "与登记的不一致", "not the one you are enrolled with",
-             id_number=id_number(date(1990, 1, 2), 246))
+    _refused(
+        site,
+        "id_number",
+        "与登记的不一致",
+        "not the one you are enrolled with",
+        id_number=id_number(date(1990, 1, 2), 246),
+    )
 
 
 def test_a_name_that_disagrees_with_the_verified_one_is_refused(site: Site) -> None:
@@ -247,7 +257,10 @@ def test_a_rejection_reaches_the_worker_with_its_reason(site: Site) -> None:
     with session(site.engine) as s:
         kept = s.get(RealnameSubmission, sub.id)
         assert kept is not None and kept.front_image is None and kept.face_photo is None
-        assert s.exec(select(AuditLog).where(AuditLog.action == "reject", AuditLog.actor == ADMIN)).one().detail is None
+        assert (
+            s.exec(select(AuditLog).where(AuditLog.action == "reject", AuditLog.actor == ADMIN)).one().detail
+            is None
+        )
     assert site.worker().realname_verified_at is None
     with write_session(site.engine) as s, pytest.raises(StoreError, match="already decided"):
         approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
@@ -258,8 +271,9 @@ def test_a_rejection_reaches_the_worker_with_its_reason(site: Site) -> None:
 
 def _card(site: Site, number: str, bank: str = "中国建设银行", confirmed: bool = False) -> BankCardSubmission:
     with write_session(site.engine) as s:
-        sub = submit_bank_card(session=s, worker_id=site.worker_id, bank_name=bank, card_number=number,
-                               luhn_confirmed=confirmed)
+        sub = submit_bank_card(
+            session=s, worker_id=site.worker_id, bank_name=bank, card_number=number, luhn_confirmed=confirmed
+        )
         s.flush()
         s.expunge(sub)
         return sub
@@ -269,18 +283,26 @@ def test_a_bank_card_waits_then_replaces_the_one_on_file(site: Site) -> None:
     with write_session(site.engine) as s:
         w = s.get(Worker, site.worker_id)
         assert w is not None
-        add_bank_card(session=s, worker=w, bank_name="中国银行", card_number=luhn_card("621700000000000"), actor=ADMIN)
+        add_bank_card(
+            session=s, worker=w, bank_name="中国银行", card_number=luhn_card("621700000000000"), actor=ADMIN
+        )
     number = luhn_card()
     sub = _card(site, f"{number[:4]} {number[4:8]} {number[8:]}")
     assert sub.card_masked == number[:4] + "*" * (len(number) - 8) + number[-4:] and sub.luhn_ok
     review = bankcard_review(site.engine, sub.id)
-    assert review.holder == "王建国" and review.replaces is not None and review.replaces.startswith("中国银行")
-    assert site.progress().step("bank_card").state is StepState.DONE  # the old card counts until the new one is approved
+    assert (
+        review.holder == "王建国" and review.replaces is not None and review.replaces.startswith("中国银行")
+    )
+    assert (
+        site.progress().step("bank_card").state is StepState.DONE
+    )  # the old card counts until the new one is approved
     with write_session(site.engine) as s:
         approve(session=s, kind=ReviewKind.BANK_CARD, submission_id=sub.id, by=ADMIN)
     with session(site.engine) as s:
         cards = list(s.exec(select(BankCard).where(BankCard.worker_id == site.worker_id)))
-        assert [(c.bank_name, c.card_number, c.holder_name) for c in cards] == [("中国建设银行", number, "王建国")]
+        assert [(c.bank_name, c.card_number, c.holder_name) for c in cards] == [
+            ("中国建设银行", number, "王建国")
+        ]
         kept = s.get(BankCardSubmission, sub.id)
         assert kept is not None and kept.card_number is None and kept.status == Status.APPROVED.value
     step = site.progress().step("bank_card")
@@ -308,11 +330,14 @@ def test_a_bad_check_digit_must_be_confirmed(site: Site) -> None:
     assert not sub.luhn_ok and not bankcard_review(site.engine, sub.id).luhn_ok
 
 
-@pytest.mark.parametrize(("number", "bank", "field", "en"), [
-    ("6222abc", "中国建设银行", "card_number", "digits only"),
-    ("62220202", "中国建设银行", "card_number", "12 to 19 digits"),
-    (luhn_card(), "某某地下钱庄", "bank_name", "Choose the bank from the list"),
-])
+@pytest.mark.parametrize(
+    ("number", "bank", "field", "en"),
+    [
+        ("6222abc", "中国建设银行", "card_number", "digits only"),
+        ("62220202", "中国建设银行", "card_number", "12 to 19 digits"),
+        (luhn_card(), "某某地下钱庄", "bank_name", "Choose the bank from the list"),
+    ],
+)
 def test_bad_card_input_is_refused(site: Site, number: str, bank: str, field: str, en: str) -> None:
     with pytest.raises(ValidationError) as err:
         _card(site, number, bank=bank)
@@ -324,7 +349,10 @@ def test_the_queue_is_oldest_first_across_kinds(site: Site) -> None:
     card = _card(site, luhn_card())
     real = site.realname()
     items = review_queue(site.engine)
-    assert [(i.kind, i.id) for i in items] == [(ReviewKind.BANK_CARD, card.id), (ReviewKind.REALNAME, real.id)]
+    assert [(i.kind, i.id) for i in items] == [
+        (ReviewKind.BANK_CARD, card.id),
+        (ReviewKind.REALNAME, real.id),
+    ]
     assert all(luhn_card() not in i.summary for i in items)
 
 
@@ -332,8 +360,13 @@ def test_the_queue_is_oldest_first_across_kinds(site: Site) -> None:
 
 
 def _health(site: Site, **kw: object) -> HealthCheck:
-    args: dict[str, object] = dict(worker_id=site.worker_id, checked_on=TODAY - timedelta(days=3), passed=True,
-                                   institution_id=site.institution_id, today=TODAY)
+    args: dict[str, object] = dict(
+        worker_id=site.worker_id,
+        checked_on=TODAY - timedelta(days=3),
+        passed=True,
+        institution_id=site.institution_id,
+        today=TODAY,
+    )
     args.update(kw)
     with write_session(site.engine) as s:
         h = submit_health_check(session=s, **args)  # type: ignore[arg-type]
@@ -351,7 +384,10 @@ def test_a_health_check_from_the_list_counts_at_once(site: Site) -> None:
     with session(site.engine) as s:
         rep = s.exec(select(HealthReport).where(HealthReport.health_check_id == h.id)).one()
         assert rep.image[:2] == b"\xff\xd8"
-        assert s.exec(select(AuditLog).where(AuditLog.table_name == "healthcheck")).one().actor == f"worker:{site.worker_id}"
+        assert (
+            s.exec(select(AuditLog).where(AuditLog.table_name == "healthcheck")).one().actor
+            == f"worker:{site.worker_id}"
+        )
 
 
 def test_other_institution_with_its_name_and_a_failed_result(site: Site) -> None:
@@ -360,12 +396,15 @@ def test_other_institution_with_its_name_and_a_failed_result(site: Site) -> None
     assert rule(site.progress(), "health") is Reason.HEALTH_CHECK_FAILED
 
 
-@pytest.mark.parametrize(("kw", "field", "en"), [
-    ({"institution_id": None, "institution_other": ""}, "institution_other", "type its name"),
-    ({"checked_on": TODAY + timedelta(days=1)}, "checked_on", "cannot be after today"),
-    ({"report": text_renamed_jpg()}, "report_image", "is not a picture"),
-    ({"institution_id": uuid.uuid4()}, "institution", "from the list"),
-])
+@pytest.mark.parametrize(
+    ("kw", "field", "en"),
+    [
+        ({"institution_id": None, "institution_other": ""}, "institution_other", "type its name"),
+        ({"checked_on": TODAY + timedelta(days=1)}, "checked_on", "cannot be after today"),
+        ({"report": text_renamed_jpg()}, "report_image", "is not a picture"),
+        ({"institution_id": uuid.uuid4()}, "institution", "from the list"),
+    ],
+)
 def test_bad_health_input_is_refused(site: Site, kw: dict[str, object], field: str, en: str) -> None:
     audits = site.audit_count()
     with pytest.raises(ValidationError) as err:
@@ -386,15 +425,22 @@ def test_he_confirms_his_own_employment_once(site: Site) -> None:
     with session(site.engine) as s:
         mine = my_employments(s, site.worker_id, on=TODAY)
     assert [(e.id, e.employer, e.project, e.team, e.trade, e.waiting) for e in mine] == [
-        (site.employment_id, "上海某建设有限公司", "浦东某项目", "木工班", "木工", True)]
+        (site.employment_id, "上海某建设有限公司", "浦东某项目", "木工班", "木工", True)
+    ]
     assert site.progress().step("employment").waiting == 1
     with write_session(site.engine) as s:
-        first = confirm_my_employment(session=s, worker_id=site.worker_id, employment_id=site.employment_id).confirmed_at
+        first = confirm_my_employment(
+            session=s, worker_id=site.worker_id, employment_id=site.employment_id
+        ).confirmed_at
     with write_session(site.engine) as s:
-        again = confirm_my_employment(session=s, worker_id=site.worker_id, employment_id=site.employment_id).confirmed_at
+        again = confirm_my_employment(
+            session=s, worker_id=site.worker_id, employment_id=site.employment_id
+        ).confirmed_at
     assert first is not None and again == first
     with session(site.engine) as s:
-        rows = list(s.exec(select(AuditLog).where(AuditLog.table_name == "employment", AuditLog.action == "confirm")))
+        rows = list(
+            s.exec(select(AuditLog).where(AuditLog.table_name == "employment", AuditLog.action == "confirm"))
+        )
     assert [(a.actor, a.row_id) for a in rows] == [(f"worker:{site.worker_id}", site.employment_id)]
     p = site.progress()
     assert rule(p, "employment") is None and p.step("employment").state is StepState.DONE
@@ -458,7 +504,13 @@ def test_review_on_postgres(pg_url: str) -> None:
         assert [i.id for i in review_queue(engine)] == [sub.id, card.id]
         with write_session(engine) as s:
             approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
-            reject(session=s, kind=ReviewKind.BANK_CARD, submission_id=card.id, by=ADMIN, reason=REJECT_REASONS[4][0])
+            reject(
+                session=s,
+                kind=ReviewKind.BANK_CARD,
+                submission_id=card.id,
+                by=ADMIN,
+                reason=REJECT_REASONS[4][0],
+            )
         p = site.progress()
         assert p.step("realname").state is StepState.DONE and p.step("bank_card").state is StepState.REJECTED
     finally:

@@ -32,13 +32,20 @@ def sw(sqlite_url: str, tmp_path: Path) -> ServeWorld:
 
 
 def officer_code(sw: ServeWorld, **kw: object) -> str:
-    return issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
-                      at=utcnow(), **kw)  # type: ignore[arg-type]
+    return issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow(), **kw
+    )  # type: ignore[arg-type]
 
 
 def post_signin(client, csrf: str, code: str, where=NEAR, accuracy=15.0, nonce: str | None = None, **kw):  # type: ignore[no-untyped-def]
-    body = {"officer_code": code, "latitude": where[0], "longitude": where[1], "accuracy": accuracy,
-            "nonce": nonce or uuid.uuid4().hex, **kw}
+    body = {
+        "officer_code": code,
+        "latitude": where[0],
+        "longitude": where[1],
+        "accuracy": accuracy,
+        "nonce": nonce or uuid.uuid4().hex,
+        **kw,
+    }
     return client.post("/api/signin", json=body, headers={"X-CSRF-Token": csrf})
 
 
@@ -189,8 +196,11 @@ def test_officer_code_page_names_todays_project(sw: ServeWorld) -> None:
 
 def test_way_a_inside_signs_in_then_already(sw: ServeWorld) -> None:
     client, csrf = bound(sw)
-    place = client.post("/api/place", json={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
-                        headers={"X-CSRF-Token": csrf}).json()
+    place = client.post(
+        "/api/place",
+        json={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
     assert place["projects"][0]["inside"] is True
     r = post_signin(client, csrf, officer_code(sw))
     assert r.status_code == 200 and r.json()["outcome"] == "signed_in" and r.json()["message"] == "签到成功"
@@ -203,7 +213,9 @@ def test_way_a_inside_signs_in_then_already(sw: ServeWorld) -> None:
 
 def test_way_a_outside_is_refused_by_the_server_whatever_the_button(sw: ServeWorld) -> None:
     client, csrf = bound(sw)
-    place = client.post("/api/place", json={"latitude": FAR[0], "longitude": FAR[1]}, headers={"X-CSRF-Token": csrf})
+    place = client.post(
+        "/api/place", json={"latitude": FAR[0], "longitude": FAR[1]}, headers={"X-CSRF-Token": csrf}
+    )
     assert place.json()["projects"][0]["inside"] is False and "米" in place.json()["projects"][0]["message"]
     r = post_signin(client, csrf, officer_code(sw), where=FAR)
     assert r.json()["outcome"] == "refused" and r.json()["reason"] == "OUTSIDE_RANGE"
@@ -215,7 +227,9 @@ def test_bad_input_is_a_clear_message_and_records_nothing_but_the_attempt(sw: Se
     bad = post_signin(client, csrf, officer_code(sw), where=(95.0, 121.0))
     assert bad.status_code == 422 and bad.json()["message_zh"] and bad.json()["message_en"]
     assert sw.world.attempts() == []
-    junk = client.post("/api/signin", json={"officer_code": "x", "latitude": "north"}, headers={"X-CSRF-Token": csrf})
+    junk = client.post(
+        "/api/signin", json={"officer_code": "x", "latitude": "north"}, headers={"X-CSRF-Token": csrf}
+    )
     assert junk.status_code == 422 and "输入有误" in junk.json()["message_zh"]
     inaccurate = post_signin(client, csrf, officer_code(sw), accuracy=10_000)
     assert inaccurate.json()["reason"] == "LOCATION_INACCURATE"
@@ -234,7 +248,11 @@ def test_a_replayed_request_is_refused(sw: ServeWorld) -> None:
     first = post_signin(client, csrf, code, where=FAR, nonce="replay-me-123")
     assert first.status_code == 200
     replay = post_signin(client, csrf, code, where=FAR, nonce="replay-me-123")
-    assert replay.status_code == 409 and "已处理过" in replay.json()["message_zh"] and replay.json()["message_en"]
+    assert (
+        replay.status_code == 409
+        and "已处理过" in replay.json()["message_zh"]
+        and replay.json()["message_en"]
+    )
     assert len(sw.world.attempts()) == 1
 
 
@@ -250,17 +268,29 @@ def test_way_a_by_photo_is_read_by_the_kiosk_decoder_chain(sw: ServeWorld) -> No
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     form = {"latitude": str(NEAR[0]), "longitude": str(NEAR[1]), "accuracy": "12", "nonce": uuid.uuid4().hex}
-    r = client.post("/api/signin/photo", data=form, files={"photo": ("p.png", buf.getvalue(), "image/png")},
-                    headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        "/api/signin/photo",
+        data=form,
+        files={"photo": ("p.png", buf.getvalue(), "image/png")},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["outcome"] == "signed_in"
     blank = _png(np.full((300, 300, 3), 255, np.uint8))
     form["nonce"] = uuid.uuid4().hex
-    none = client.post("/api/signin/photo", data=form, files={"photo": ("b.png", blank, "image/png")},
-                       headers={"X-CSRF-Token": csrf})
+    none = client.post(
+        "/api/signin/photo",
+        data=form,
+        files={"photo": ("b.png", blank, "image/png")},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert none.status_code == 400 and "没有可识别的二维码" in none.json()["message_zh"]
-    notimg = client.post("/api/signin/photo", data=form, files={"photo": ("x.png", b"not an image", "image/png")},
-                         headers={"X-CSRF-Token": csrf})
+    notimg = client.post(
+        "/api/signin/photo",
+        data=form,
+        files={"photo": ("x.png", b"not an image", "image/png")},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert notimg.status_code == 400 and notimg.json()["error"] == "bad_image"
     assert len(sw.world.attempts()) == 1
 
@@ -269,11 +299,22 @@ def test_a_huge_upload_is_refused_before_it_is_read(sw: ServeWorld) -> None:
     client, csrf = bound(sw)
     huge = b"\xff" * (9 * 1024 * 1024)
     form = {"latitude": str(NEAR[0]), "longitude": str(NEAR[1]), "nonce": uuid.uuid4().hex}
-    r = client.post("/api/signin/photo", data=form, files={"photo": ("h.jpg", huge, "image/jpeg")},
-                    headers={"X-CSRF-Token": csrf})
-    assert r.status_code == 413 and "照片太大" in r.json()["message_zh"] and "too large" in r.json()["message_en"]
-    big_json = client.post("/api/signin", content=b"{" + b" " * 200_000 + b"}",
-                           headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/signin/photo",
+        data=form,
+        files={"photo": ("h.jpg", huge, "image/jpeg")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert (
+        r.status_code == 413
+        and "照片太大" in r.json()["message_zh"]
+        and "too large" in r.json()["message_en"]
+    )
+    big_json = client.post(
+        "/api/signin",
+        content=b"{" + b" " * 200_000 + b"}",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
     assert big_json.status_code == 413
     assert sw.world.attempts() == []
 
@@ -302,8 +343,22 @@ def test_kiosk_phone_link_bindings_and_revoke_commands(sw: ServeWorld, capsys) -
     from kiosk.cli import main
 
     url = sw.world.url
-    assert main(["phone", "link", "--worker", str(sw.world.worker), "--db", url, "--json",
-                 "--base-url", "https://sign.example.cn"]) == 0
+    assert (
+        main(
+            [
+                "phone",
+                "link",
+                "--worker",
+                str(sw.world.worker),
+                "--db",
+                url,
+                "--json",
+                "--base-url",
+                "https://sign.example.cn",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["url"].startswith("https://sign.example.cn/a/") and out["name"] == "张伟"
     client = sw.bind(sw.client(), out["url"].removeprefix("https://sign.example.cn"))
@@ -328,9 +383,15 @@ def test_a_kiosk_key_registered_after_start_is_trusted_at_once_and_a_revoked_own
     client, csrf = bound(sw)
     assert client.get("/api/code").status_code == 200  # the trust list is loaded
     kiosk_key = IssuerPrivateKey.generate(frozenset({Role.OFFICER}))
-    register_public_key(sw.world.engine, kiosk_key.public_pem(), roles=kiosk_key.roles,
-                        not_before=utcnow() - timedelta(days=1))
-    code = issue_code(kiosk_key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    register_public_key(
+        sw.world.engine,
+        kiosk_key.public_pem(),
+        roles=kiosk_key.roles,
+        not_before=utcnow() - timedelta(days=1),
+    )
+    code = issue_code(
+        kiosk_key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
     sw.ctx._loaded_at -= 6  # the last reload was more than the few seconds ago that throttle it
     assert post_signin(client, csrf, code).json()["outcome"] == "signed_in"
     revoke_key(sw.world.engine, sw.ctx.key.kid)

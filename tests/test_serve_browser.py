@@ -39,11 +39,23 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
-PHONE: dict[str, Any] = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True,
-                         "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 640},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
 
 
 def _need_chromium() -> None:
@@ -116,7 +128,7 @@ def officer_y4m(path: Path, token: str, frames: int = 6) -> Path:
     canvas = np.full((480, 640, 3), 235, np.uint8)
     h, w = qr.shape[:2]
     y, x = (480 - h) // 2, (640 - w) // 2
-    canvas[y:y + h, x:x + w] = qr
+    canvas[y : y + h, x : x + w] = qr
     yuv = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420).tobytes()
     with path.open("wb") as f:
         f.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
@@ -133,7 +145,10 @@ def bind_in_browser(page: Any, sw: ServeWorld, base: str, **link: Any) -> None:
 
 
 def test_activation_then_code_page_screenshot_signs_in_at_the_gate(
-    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path,
+    sw: ServeWorld,
+    server: BackgroundServer,
+    playwright: Any,
+    tmp_path: Path,
 ) -> None:
     from kiosk.gate import Gate
     from store.signin import SignInService
@@ -163,14 +178,21 @@ def test_activation_then_code_page_screenshot_signs_in_at_the_gate(
     finally:
         browser.close()
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    gate = Gate(service=SignInService(sw.world.engine), verifier=sw.world.verifier(), project_id=sw.world.project,
-                kiosk_id=uuid.uuid4(), gate_photos=False)
+    gate = Gate(
+        service=SignInService(sw.world.engine),
+        verifier=sw.world.verifier(),
+        project_id=sw.world.project,
+        kiosk_id=uuid.uuid4(),
+        gate_photos=False,
+    )
     events = gate.handle_image(image, source="phone-screenshot")
     assert [e.result.outcome.value for e in events] == ["signed_in"], events
     assert events[0].worker_id == sw.world.worker
 
 
-def test_the_code_renews_itself_before_it_expires(sw: ServeWorld, server: BackgroundServer, playwright: Any) -> None:
+def test_the_code_renews_itself_before_it_expires(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any
+) -> None:
     cfg = sw.ctx.config  # a code of 22 s is renewed 20 s before it expires: after the page's 5 s floor
     sw.ctx.config = cfg.model_copy(update={"codes": cfg.codes.model_copy(update={"validity_s": 22})})
     browser = launch(playwright)
@@ -179,23 +201,41 @@ def test_the_code_renews_itself_before_it_expires(sw: ServeWorld, server: Backgr
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/code")
         first = page.inner_html("#qr")
-        page.wait_for_function("(first) => document.querySelector('#qr').innerHTML !== first", arg=first, timeout=15_000)
+        page.wait_for_function(
+            "(first) => document.querySelector('#qr').innerHTML !== first", arg=first, timeout=15_000
+        )
         assert 15 <= int(page.inner_text("#left")) <= 22
     finally:
         browser.close()
 
 
 def test_way_a_inside_with_the_fake_camera_then_already(
-    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path,
+    sw: ServeWorld,
+    server: BackgroundServer,
+    playwright: Any,
+    tmp_path: Path,
 ) -> None:
-    token = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
-                       at=utcnow(), validity_s=600)
+    token = issue_code(
+        sw.world.key,
+        role=Role.OFFICER,
+        subject=sw.world.officer,
+        project=sw.world.project,
+        at=utcnow(),
+        validity_s=600,
+    )
     video = officer_y4m(tmp_path / "officer.y4m", token)
-    browser = launch(playwright, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                     f"--use-file-for-fake-video-capture={video}")
+    browser = launch(
+        playwright,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
     try:
-        ctx = browser.new_context(**PHONE, geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
-                                  permissions=["geolocation", "camera"])
+        ctx = browser.new_context(
+            **PHONE,
+            geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
+            permissions=["geolocation", "camera"],
+        )
         page = ctx.new_page()
         requests = own_assets_only(page)
         bind_in_browser(page, sw, server.url)
@@ -225,19 +265,27 @@ def test_way_a_inside_with_the_fake_camera_then_already(
 
 
 def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
-    sw: ServeWorld, server: BackgroundServer, playwright: Any,
+    sw: ServeWorld,
+    server: BackgroundServer,
+    playwright: Any,
 ) -> None:
-    token = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
-                       at=utcnow())
+    token = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
     browser = launch(playwright)
     try:
-        ctx = browser.new_context(**PHONE, geolocation={"latitude": FAR[0], "longitude": FAR[1], "accuracy": 15},
-                                  permissions=["geolocation"])
+        ctx = browser.new_context(
+            **PHONE,
+            geolocation={"latitude": FAR[0], "longitude": FAR[1], "accuracy": 15},
+            permissions=["geolocation"],
+        )
         page = ctx.new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/signin")
-        page.wait_for_function("() => document.querySelector('#place-status').textContent.includes('不在签到范围内')",
-                               timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#place-status').textContent.includes('不在签到范围内')",
+            timeout=15_000,
+        )
         assert page.is_disabled("#signin-button")
         assert "green" not in (page.get_attribute("#signin-button", "class") or "")
         assert "米" in page.inner_text("#place-distance")
@@ -249,12 +297,15 @@ def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
                   body: JSON.stringify({officer_code: code, latitude: lat, longitude: lon, accuracy: 10,
                                         nonce: 'forced-request-1'})});
                 return await r.json();
-            }""", {"code": token, "lat": FAR[0], "lon": FAR[1]})
+            }""",
+            {"code": token, "lat": FAR[0], "lon": FAR[1]},
+        )
         assert forced["outcome"] == "refused" and forced["reason"] == "OUTSIDE_RANGE"
         assert sw.world.attendances() == []
         page.click("header .lang")  # English
-        page.wait_for_function("() => document.querySelector('#place-status').textContent.includes('Outside')",
-                               timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#place-status').textContent.includes('Outside')", timeout=15_000
+        )
         assert "360 m outside" in page.inner_text("#place-distance")
         assert page.inner_text("#signin-button") == "Sign in"
         fits_the_phone(page)
@@ -262,7 +313,9 @@ def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
         browser.close()
 
 
-def test_expired_link_and_revoked_phone_pages(sw: ServeWorld, server: BackgroundServer, playwright: Any) -> None:
+def test_expired_link_and_revoked_phone_pages(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any
+) -> None:
     from store.phone import revoke_person
 
     browser = launch(playwright)
@@ -282,7 +335,9 @@ def test_expired_link_and_revoked_phone_pages(sw: ServeWorld, server: Background
         browser.close()
 
 
-def test_officer_page_shows_his_code_for_todays_project(sw: ServeWorld, server: BackgroundServer, playwright: Any) -> None:
+def test_officer_page_shows_his_code_for_todays_project(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any
+) -> None:
     browser = launch(playwright)
     try:
         page = browser.new_context(**PHONE).new_page()
@@ -310,21 +365,28 @@ def test_no_other_host_in_templates_or_scripts() -> None:
 
 
 def test_way_a_by_photo_upload_when_the_camera_fails(
-    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path,
+    sw: ServeWorld,
+    server: BackgroundServer,
+    playwright: Any,
+    tmp_path: Path,
 ) -> None:
     """The fallback: a photo of the officer's screen, read on the server by the kiosk's decoder chain."""
     from kiosk.camera.simulate import phone_frame
 
-    token = issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project,
-                       at=utcnow())
+    token = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
     photo = tmp_path / "officer.jpg"
     cv2.imwrite(str(photo), phone_frame(token, seed=3))
     blank = tmp_path / "blank.jpg"
     cv2.imwrite(str(blank), np.full((480, 640, 3), 200, np.uint8))
     browser = launch(playwright)
     try:
-        ctx = browser.new_context(**PHONE, geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 20},
-                                  permissions=["geolocation"])
+        ctx = browser.new_context(
+            **PHONE,
+            geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 20},
+            permissions=["geolocation"],
+        )
         page = ctx.new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/signin")

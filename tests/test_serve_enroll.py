@@ -36,32 +36,50 @@ def count(ew: EnrollWorld, model: type) -> int:
 
 
 def photos(**override: bytes) -> dict[str, tuple[str, bytes, str]]:
-    files = {"front_image": id_card_jpeg("front"), "back_image": id_card_jpeg("back"), "face_photo": face_jpeg()}
+    files = {
+        "front_image": id_card_jpeg("front"),
+        "back_image": id_card_jpeg("back"),
+        "face_photo": face_jpeg(),
+    }
     files.update(override)
     return {k: (f"{k}.jpg", v, "image/jpeg") for k, v in files.items()}
 
 
 def post_realname(client, csrf: str, id_number: str = NEWCOMER_ID, name: str = NEWCOMER, **files: bytes):  # type: ignore[no-untyped-def]
-    return client.post("/api/enroll/realname", headers={"X-CSRF-Token": csrf}, data={"id_number": id_number, "name": name},
-                       files=photos(**files))
+    return client.post(
+        "/api/enroll/realname",
+        headers={"X-CSRF-Token": csrf},
+        data={"id_number": id_number, "name": name},
+        files=photos(**files),
+    )
 
 
 def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
     client, csrf = bound_client(ew)
     steps = {s["step"]: s for s in client.get("/api/enroll").json()["steps"]}
     assert {k: v["state"] for k, v in steps.items()} == {
-        "realname": "todo", "bank_card": "todo", "health": "todo", "employment": "todo"}
+        "realname": "todo",
+        "bank_card": "todo",
+        "health": "todo",
+        "employment": "todo",
+    }
     assert steps["employment"]["waiting"] == 1
 
     r = post_realname(client, csrf)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "pending"
-    r = client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf},
-                    json={"bank_name": "中国银行", "card_number": luhn_card()})
+    r = client.post(
+        "/api/enroll/bank",
+        headers={"X-CSRF-Token": csrf},
+        json={"bank_name": "中国银行", "card_number": luhn_card()},
+    )
     assert r.status_code == 200 and "*" in r.json()["card_masked"] and luhn_card() not in r.text
     inst = client.get("/enroll/health").text.split('<option value="')[1].split('"')[0]
-    r = client.post("/api/enroll/health", headers={"X-CSRF-Token": csrf},
-                    data={"institution": inst, "checked_on": "2026-01-05", "passed": "yes"})
+    r = client.post(
+        "/api/enroll/health",
+        headers={"X-CSRF-Token": csrf},
+        data={"institution": inst, "checked_on": "2026-01-05", "passed": "yes"},
+    )
     assert r.status_code == 200, r.text
     r = client.post(f"/api/enroll/employments/{ew.employment}/confirm", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200 and r.json()["confirmed_at"]
@@ -72,7 +90,13 @@ def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
         sub = s.exec(select(RealnameSubmission)).one()
         card = s.exec(select(BankCardSubmission)).one()
         approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by="admin")
-        reject(session=s, kind=ReviewKind.BANK_CARD, submission_id=card.id, by="admin", reason="银行卡号有误，请核对后重新提交")
+        reject(
+            session=s,
+            kind=ReviewKind.BANK_CARD,
+            submission_id=card.id,
+            by="admin",
+            reason="银行卡号有误，请核对后重新提交",
+        )
     steps = {s["step"]: s for s in client.get("/api/enroll?lang=en").json()["steps"]}
     assert steps["realname"]["state"] == "done"
     assert steps["bank_card"]["state"] == "rejected"
@@ -81,12 +105,15 @@ def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
     assert "未通过" in home and "银行卡号有误" in home  # the home page says what still stops him
 
 
-@pytest.mark.parametrize(("kw", "field", "zh", "en"), [
-    ({"id_number": NEWCOMER_ID[:-1] + "1"}, "id_number", "校验位错误", "wrong check character"),
-    ({"front_image": text_renamed_jpg()}, "front_image", "不是图片文件", "is not a picture"),
-    ({"face_photo": two_faces_jpeg()}, "face_photo", "有2张人脸", "shows 2 faces"),
-    ({"face_photo": no_face_jpeg()}, "face_photo", "没有找到人脸", "No face found"),
-])
+@pytest.mark.parametrize(
+    ("kw", "field", "zh", "en"),
+    [
+        ({"id_number": NEWCOMER_ID[:-1] + "1"}, "id_number", "校验位错误", "wrong check character"),
+        ({"front_image": text_renamed_jpg()}, "front_image", "不是图片文件", "is not a picture"),
+        ({"face_photo": two_faces_jpeg()}, "face_photo", "有2张人脸", "shows 2 faces"),
+        ({"face_photo": no_face_jpeg()}, "face_photo", "没有找到人脸", "No face found"),
+    ],
+)
 def test_bad_realname_input_is_a_field_error(ew: EnrollWorld, kw: dict, field: str, zh: str, en: str) -> None:  # type: ignore[type-arg]
     client, csrf = bound_client(ew)
     id_number = kw.pop("id_number", NEWCOMER_ID)
@@ -107,7 +134,11 @@ def test_a_name_unlike_the_verified_one_is_refused(ew: EnrollWorld) -> None:
 def test_a_40_mb_photo_is_refused_before_it_is_read(ew: EnrollWorld) -> None:
     client, csrf = bound_client(ew)
     r = post_realname(client, csrf, back_image=huge_photo(40))
-    assert r.status_code == 413 and "照片太大" in r.json()["message_zh"] and "too large" in r.json()["message_en"]
+    assert (
+        r.status_code == 413
+        and "照片太大" in r.json()["message_zh"]
+        and "too large" in r.json()["message_en"]
+    )
     assert count(ew, RealnameSubmission) == 0
 
 
@@ -123,11 +154,20 @@ def test_a_bad_check_digit_needs_confirming(ew: EnrollWorld) -> None:
     client, csrf = bound_client(ew)
     good = luhn_card()
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
-    r = client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json={"bank_name": "中国银行", "card_number": bad})
-    assert r.status_code == 422 and r.json()["error"] == "luhn_unconfirmed" and r.json()["field"] == "card_number"
+    r = client.post(
+        "/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json={"bank_name": "中国银行", "card_number": bad}
+    )
+    assert (
+        r.status_code == 422
+        and r.json()["error"] == "luhn_unconfirmed"
+        and r.json()["field"] == "card_number"
+    )
     assert count(ew, BankCardSubmission) == 0
-    r = client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf},
-                    json={"bank_name": "中国银行", "card_number": bad, "luhn_confirmed": True})
+    r = client.post(
+        "/api/enroll/bank",
+        headers={"X-CSRF-Token": csrf},
+        json={"bank_name": "中国银行", "card_number": bad, "luhn_confirmed": True},
+    )
     assert r.status_code == 200 and r.json()["luhn_ok"] is False
 
 
@@ -146,7 +186,12 @@ def test_another_workers_employment_is_refused(ew: EnrollWorld) -> None:
 
 def test_every_write_needs_the_csrf_token(ew: EnrollWorld) -> None:
     client, _csrf = bound_client(ew)
-    assert client.post("/api/enroll/bank", json={"bank_name": "中国银行", "card_number": luhn_card()}).status_code == 403
+    assert (
+        client.post(
+            "/api/enroll/bank", json={"bank_name": "中国银行", "card_number": luhn_card()}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/api/enroll/employments/{ew.employment}/confirm").status_code == 403
     assert count(ew, BankCardSubmission) == 0
 
@@ -164,7 +209,10 @@ def test_enrollment_calls_are_rate_limited_per_phone(sqlite_url: str, tmp_path: 
     ew = build_enroll_world(sqlite_url, tmp_path, enroll_per_min_device=2)
     client, csrf = bound_client(ew)
     body = {"bank_name": "中国银行", "card_number": luhn_card()}
-    codes = [client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json=body).status_code for _ in range(3)]
+    codes = [
+        client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json=body).status_code
+        for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     r = client.post("/api/enroll/bank", headers={"X-CSRF-Token": csrf}, json=body)
     assert "操作太频繁" in r.json()["message_zh"]

@@ -57,9 +57,15 @@ def playwright() -> Iterator[Any]:
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
     out = {}
-    for name, data in {"front.jpg": id_card_jpeg("front"), "back.jpg": id_card_jpeg("back"), "face.jpg": face_jpeg(),
-                       "two.jpg": two_faces_jpeg(), "none.jpg": no_face_jpeg(), "notes.jpg": text_renamed_jpg(),
-                       "huge.jpg": huge_photo(40)}.items():
+    for name, data in {
+        "front.jpg": id_card_jpeg("front"),
+        "back.jpg": id_card_jpeg("back"),
+        "face.jpg": face_jpeg(),
+        "two.jpg": two_faces_jpeg(),
+        "none.jpg": no_face_jpeg(),
+        "notes.jpg": text_renamed_jpg(),
+        "huge.jpg": huge_photo(40),
+    }.items():
         (tmp_path / name).write_bytes(data)
         out[name] = str(tmp_path / name)
     return out
@@ -87,8 +93,9 @@ def phone(playwright: Any) -> tuple[Any, Any]:
     return browser, browser.new_context(**PHONE).new_page()
 
 
-def test_realname_step_by_step_with_every_bad_input(ew: EnrollWorld, server: BackgroundServer, playwright: Any,
-                                                     files: dict[str, str]) -> None:
+def test_realname_step_by_step_with_every_bad_input(
+    ew: EnrollWorld, server: BackgroundServer, playwright: Any, files: dict[str, str]
+) -> None:
     browser, page = phone(playwright)
     try:
         requests = own_assets_only(page)
@@ -152,7 +159,13 @@ def test_realname_step_by_step_with_every_bad_input(ew: EnrollWorld, server: Bac
         # the administrator rejects it: the phone says why
         with write_session(ew.engine) as s:
             sub = s.exec(select(RealnameSubmission)).one()
-            reject(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by="admin", reason="照片模糊或不完整，请重新拍摄")
+            reject(
+                session=s,
+                kind=ReviewKind.REALNAME,
+                submission_id=sub.id,
+                by="admin",
+                reason="照片模糊或不完整，请重新拍摄",
+            )
         page.goto(server.url + "/")
         assert page.get_attribute("#step-realname", "data-state") == "rejected"
         assert "照片模糊或不完整" in page.inner_text("#step-realname")
@@ -162,13 +175,18 @@ def test_realname_step_by_step_with_every_bad_input(ew: EnrollWorld, server: Bac
         browser.close()
 
 
-def test_a_name_unlike_the_verified_one(ew: EnrollWorld, server: BackgroundServer, playwright: Any,
-                                        files: dict[str, str]) -> None:
+def test_a_name_unlike_the_verified_one(
+    ew: EnrollWorld, server: BackgroundServer, playwright: Any, files: dict[str, str]
+) -> None:
     browser, page = phone(playwright)
     try:
         bind_in_browser(page, ew.sw, server.url)  # 张伟, verified
         page.goto(server.url + "/enroll/realname")
-        for field, name in (("#front_image", "front.jpg"), ("#back_image", "back.jpg"), ("#face_photo", "face.jpg")):
+        for field, name in (
+            ("#front_image", "front.jpg"),
+            ("#back_image", "back.jpg"),
+            ("#face_photo", "face.jpg"),
+        ):
             page.set_input_files(field, files[name])
         page.fill("#id_number", "310104199001010011")
         page.fill("#name", "张玮")
@@ -180,7 +198,9 @@ def test_a_name_unlike_the_verified_one(ew: EnrollWorld, server: BackgroundServe
         browser.close()
 
 
-def test_bank_card_with_a_bad_check_digit_confirmed(ew: EnrollWorld, server: BackgroundServer, playwright: Any) -> None:
+def test_bank_card_with_a_bad_check_digit_confirmed(
+    ew: EnrollWorld, server: BackgroundServer, playwright: Any
+) -> None:
     good = luhn_card()
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
     browser, page = phone(playwright)
@@ -205,8 +225,9 @@ def test_bank_card_with_a_bad_check_digit_confirmed(ew: EnrollWorld, server: Bac
         browser.close()
 
 
-def test_health_check_from_the_list_or_other(ew: EnrollWorld, server: BackgroundServer, playwright: Any,
-                                             files: dict[str, str]) -> None:
+def test_health_check_from_the_list_or_other(
+    ew: EnrollWorld, server: BackgroundServer, playwright: Any, files: dict[str, str]
+) -> None:
     browser, page = phone(playwright)
     try:
         bind_in_browser(page, ew.sw, server.url, worker=ew.newcomer)
@@ -230,8 +251,9 @@ def test_health_check_from_the_list_or_other(ew: EnrollWorld, server: Background
         browser.close()
 
 
-def test_employment_confirmed_with_one_tap_and_not_anyone_elses(ew: EnrollWorld, server: BackgroundServer,
-                                                                playwright: Any) -> None:
+def test_employment_confirmed_with_one_tap_and_not_anyone_elses(
+    ew: EnrollWorld, server: BackgroundServer, playwright: Any
+) -> None:
     browser, page = phone(playwright)
     try:
         bind_in_browser(page, ew.sw, server.url, worker=ew.newcomer)
@@ -246,7 +268,8 @@ def test_employment_confirmed_with_one_tap_and_not_anyone_elses(ew: EnrollWorld,
             assert e is not None and e.confirmed_at is not None
         forced = page.evaluate(
             "async (id) => (await Kiosk.call('POST', '/api/enroll/employments/' + id + '/confirm')).data",
-            str(ew.others_employment))
+            str(ew.others_employment),
+        )
         assert "不属于此工人" in forced["message_zh"] and "belongs to another worker" in forced["message_en"]
         page.goto(server.url + "/")
         assert page.get_attribute("#step-employment", "data-state") == "done"

@@ -25,13 +25,23 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 
@@ -49,9 +59,26 @@ def test_kiosk_serve_over_tls_with_two_processes(sqlite_url: str, tmp_path: Path
     log = tmp_path / "serve.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [kiosk, "serve", "--db", sqlite_url, "--issuer-key", str(sw.key_path), "--port", str(port),
-             "--workers", "2", "--certfile", str(cert), "--keyfile", str(key)],
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            [
+                kiosk,
+                "serve",
+                "--db",
+                sqlite_url,
+                "--issuer-key",
+                str(sw.key_path),
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--certfile",
+                str(cert),
+                "--keyfile",
+                str(key),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     base = f"https://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, verify=False, timeout=5) as client:

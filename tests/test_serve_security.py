@@ -30,12 +30,20 @@ def sw(sqlite_url: str, tmp_path: Path) -> ServeWorld:
 
 
 def officer_code(sw: ServeWorld) -> str:
-    return issue_code(sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow())
+    return issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
 
 
 def signin_body(sw: ServeWorld, **kw: object) -> dict[str, object]:
-    return {"officer_code": officer_code(sw), "latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 10,
-            "nonce": uuid.uuid4().hex, **kw}
+    return {
+        "officer_code": officer_code(sw),
+        "latitude": NEAR[0],
+        "longitude": NEAR[1],
+        "accuracy": 10,
+        "nonce": uuid.uuid4().hex,
+        **kw,
+    }
 
 
 # --- CSRF ---------------------------------------------------------------------------------------------
@@ -59,11 +67,14 @@ def test_requests_without_the_token_or_from_another_origin_are_refused(sw: Serve
     assert none.status_code == 403 and none.json()["error"] == "csrf" and none.json()["message_zh"]
     wrong = client.post("/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": "x" * 32})
     assert wrong.status_code == 403
-    other = client.post("/api/signin", json=signin_body(sw),
-                        headers={"X-CSRF-Token": token, "Origin": "https://evil.example"})
+    other = client.post(
+        "/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": token, "Origin": "https://evil.example"}
+    )
     assert other.status_code == 403 and other.json()["error"] == "csrf_origin"
     assert sw.world.attempts() == []
-    ok = client.post("/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": token, "Origin": "http://testserver"})
+    ok = client.post(
+        "/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": token, "Origin": "http://testserver"}
+    )
     assert ok.status_code == 200
 
 
@@ -93,8 +104,10 @@ def test_sign_ins_are_limited_per_phone_and_per_address(sqlite_url: str, tmp_pat
     sw = build_serve_world(sqlite_url, tmp_path, signin_per_min_device=2, signin_per_min_ip=3)
     phone = sw.bind(sw.client())
     token = csrf_of(phone.get("/").text)
-    codes = [phone.post("/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": token}).status_code
-             for _ in range(3)]
+    codes = [
+        phone.post("/api/signin", json=signin_body(sw), headers={"X-CSRF-Token": token}).status_code
+        for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     with session(sw.world.engine) as s:
         w2 = enroll.add_worker(session=s, id_number="310104199203040024", name="李娜")
@@ -171,8 +184,18 @@ def test_nothing_sensitive_in_any_log_line(sw: ServeWorld, caplog: pytest.LogCap
     # every line the service side wrote (httpx's own lines are the test client's, not the service's)
     text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
     assert "/a/{token}" in text and "/api/signin" in text  # the access log names routes
-    for secret in (path.rsplit("/", 1)[1], device, csrf, code, officer, "张伟", "310104199001010011",
-                   "0011", f"{NEAR[0]}", "zzzzzzzz"):
+    for secret in (
+        path.rsplit("/", 1)[1],
+        device,
+        csrf,
+        code,
+        officer,
+        "张伟",
+        "310104199001010011",
+        "0011",
+        f"{NEAR[0]}",
+        "zzzzzzzz",
+    ):
         assert secret not in text, secret
 
 
@@ -196,14 +219,19 @@ def test_a_phone_only_ever_sees_and_acts_as_its_own_person(sw: ServeWorld) -> No
     c = mine.get(f"/api/code?project={sw.world.project}").json()
     assert sw.ctx.verifier.verify(c["token"]).role is Role.WORKER
     # a sign-in naming someone else signs in the phone's own worker only
-    r = mine.post("/api/signin", json=signin_body(sw, worker=str(other), worker_id=str(other)),
-                  headers={"X-CSRF-Token": token})
+    r = mine.post(
+        "/api/signin",
+        json=signin_body(sw, worker=str(other), worker_id=str(other)),
+        headers={"X-CSRF-Token": token},
+    )
     assert r.status_code == 200
     with session(sw.world.engine) as s:
         assert [a.worker_id for a in s.exec(select(Attendance))] == [sw.world.worker]
     # no endpoint takes a person's id
     schema = sw.client().get("/api/openapi.json").json()
-    params = [p["name"] for ops in schema["paths"].values() for op in ops.values() for p in op.get("parameters", [])]
+    params = [
+        p["name"] for ops in schema["paths"].values() for op in ops.values() for p in op.get("parameters", [])
+    ]
     assert not {"worker", "worker_id", "officer", "officer_id", "subject"} & set(params)
     # a forged or stolen-looking cookie is nobody
     forged = sw.client()
@@ -227,7 +255,10 @@ def test_a_chunked_upload_without_a_length_is_cut_off_too(sw: ServeWorld) -> Non
         for _ in range(200):
             yield b"x" * 65536  # 12.5 MB, no Content-Length
 
-    r = client.post("/api/signin/photo", content=body(),
-                    headers={"X-CSRF-Token": token, "Content-Type": "multipart/form-data; boundary=zzz"})
+    r = client.post(
+        "/api/signin/photo",
+        content=body(),
+        headers={"X-CSRF-Token": token, "Content-Type": "multipart/form-data; boundary=zzz"},
+    )
     assert r.status_code == 413 and "照片太大" in r.json()["message_zh"]
     assert sw.world.attempts() == []

@@ -54,13 +54,16 @@ def fake_tools(folder: Path, calls: Path) -> str:
 
 def write_config(home: Path, local: Path, shared: str) -> Path:
     cfg = home / "config.toml"
-    cfg.write_text(f'[store]\nlocal_url = "sqlite:///{local}"\nshared_url = "{shared}"\n[sync]\ninterval_s = 1\n',
-                   encoding="utf-8")
+    cfg.write_text(
+        f'[store]\nlocal_url = "sqlite:///{local}"\nshared_url = "{shared}"\n[sync]\ninterval_s = 1\n',
+        encoding="utf-8",
+    )
     return cfg
 
 
-def test_install_status_uninstall_through_systemctl(home: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_status_uninstall_through_systemctl(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     calls = home / "calls.txt"
     monkeypatch.setenv("PATH", fake_tools(home / "bin", calls))
     monkeypatch.setenv("USER", "gate")
@@ -69,7 +72,8 @@ def test_install_status_uninstall_through_systemctl(home: Path, monkeypatch: pyt
     report = json.loads(capsys.readouterr().out)
     assert report["systemd"] is True
     assert calls.read_text().splitlines() == [
-        "systemctl --user daemon-reload", "systemctl --user enable --now kiosk-sync.service",
+        "systemctl --user daemon-reload",
+        "systemctl --user enable --now kiosk-sync.service",
         "loginctl enable-linger gate",
     ]
     unit = unit_path().read_text(encoding="utf-8")
@@ -79,7 +83,11 @@ def test_install_status_uninstall_through_systemctl(home: Path, monkeypatch: pyt
     assert argv[1:] == ["-m", "kiosk", "sync", "--watch", "--config", str(cfg)] and Path(argv[0]).exists()
     desktop = desktop_path().read_text(encoding="utf-8")
     assert desktop_path() == home / "config" / "autostart" / "site-signin-kiosk.desktop"
-    assert "Terminal=true" in desktop and f"-m kiosk run --config {cfg}" in desktop and "Name=工地班前签到" in desktop
+    assert (
+        "Terminal=true" in desktop
+        and f"-m kiosk run --config {cfg}" in desktop
+        and "Name=工地班前签到" in desktop
+    )
 
     assert main(["service", "status", "--config", str(cfg)]) == 0
     st = json.loads(capsys.readouterr().out)
@@ -91,14 +99,16 @@ def test_install_status_uninstall_through_systemctl(home: Path, monkeypatch: pyt
     calls.write_text("")
     assert main(["service", "uninstall"]) == 0
     assert calls.read_text().splitlines() == [
-        "systemctl --user disable --now kiosk-sync.service", "systemctl --user daemon-reload",
+        "systemctl --user disable --now kiosk-sync.service",
+        "systemctl --user daemon-reload",
     ]
     assert not unit_path().exists() and not desktop_path().exists()
     assert main(["service", "status", "--config", str(cfg)]) == 1
 
 
-def test_install_without_systemd_or_config(home: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_without_systemd_or_config(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PATH", str(home / "empty"))
     cfg = write_config(home, home / "kiosk.db", f"sqlite:///{home / 'shared.db'}")
     assert main(["service", "install", "--config", str(cfg)]) == 0
@@ -115,21 +125,36 @@ def pending_rows(engine: Engine, n: int) -> None:
     now = utcnow()
     with engine.begin() as conn:
         last = take_revisions(conn, n)
-        conn.execute(insert(SignInAttempt.__table__), [  # type: ignore[attr-defined]
-            {"id": uuid.uuid4(), "created_at": now, "updated_at": now, "rev": last - n + 1 + i, "at": now,
-             "way": "B", "outcome": "refused", "reason": "CODE_INVALID"}
-            for i in range(n)
-        ])
+        conn.execute(
+            insert(SignInAttempt.__table__),
+            [  # type: ignore[attr-defined]
+                {
+                    "id": uuid.uuid4(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "rev": last - n + 1 + i,
+                    "at": now,
+                    "way": "B",
+                    "outcome": "refused",
+                    "reason": "CODE_INVALID",
+                }
+                for i in range(n)
+            ],
+        )
 
 
 def attempts(engine: Engine) -> tuple[int, int]:
     t = SignInAttempt.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        return (int(conn.execute(select(func.count()).select_from(t)).scalar_one()),
-                int(conn.execute(select(func.count(func.distinct(t.c.id)))).scalar_one()))
+        return (
+            int(conn.execute(select(func.count()).select_from(t)).scalar_one()),
+            int(conn.execute(select(func.count(func.distinct(t.c.id)))).scalar_one()),
+        )
 
 
-def test_killed_mid_sync_and_restarted_loses_nothing(home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_mid_sync_and_restarted_loses_nothing(
+    home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     total = 16000  # eight push batches
     local_path = home / "kiosk.db"
     local = make_engine(f"sqlite:///{local_path}")

@@ -58,8 +58,13 @@ def step(app: SetupApp) -> str:
 
 async def fill_postgres(app: SetupApp, pilot: object, url: str, **override: str) -> None:
     u = make_url(url)
-    values = {"host": u.host or "", "port": str(u.port or 5432), "database": u.database or "",
-              "user": u.username or "", **override}
+    values = {
+        "host": u.host or "",
+        "port": str(u.port or 5432),
+        "database": u.database or "",
+        "user": u.username or "",
+        **override,
+    }
     for key, value in values.items():
         await fill(app, pilot, f"#{key}", value)
 
@@ -97,7 +102,10 @@ async def test_a_full_set_up_against_postgresql(tmp_path: Path, pg_url: str) -> 
         await click(app, pilot, "#test-camera")
         said = app.result_text("camera-result")
         assert "1280×720" in said and "个人建设码" in said and "SJM1" not in said  # never the code itself
-        assert "▀" in "".join(str(s) for s in app.query_one("#preview").render_lines(app.query_one("#preview").region.reset_offset))
+        assert "▀" in "".join(
+            str(s)
+            for s in app.query_one("#preview").render_lines(app.query_one("#preview").region.reset_offset)
+        )
         await click(app, pilot, "#next")
         assert step(app) == "finish"
         await click(app, pilot, "#finish")
@@ -142,7 +150,12 @@ async def test_every_shared_database_failure_says_why(tmp_path: Path, pg_server:
             ({}, "还没有项目"),  # migrated, but no project yet
         ]
         u = make_url(pg_url)
-        good = {"host": u.host or "", "port": str(u.port or 5432), "database": u.database or "", "user": u.username or ""}
+        good = {
+            "host": u.host or "",
+            "port": str(u.port or 5432),
+            "database": u.database or "",
+            "user": u.username or "",
+        }
         await fill_postgres(app, pilot, pg_url)
         changed: dict[str, str] = {}
         for override, expected in cases:
@@ -173,7 +186,7 @@ async def test_every_shared_database_failure_says_why(tmp_path: Path, pg_server:
         await pilot.press("end", "x")  # one more character: not what was tested
         await click(app, pilot, "#next")
         assert step(app) == "shared" and app.result_text("shared-result") == "请先测试连接"
-    text = explain("FATAL:  password authentication failed for user \"gate1\"", SharedAddress(user="gate1"))
+    text = explain('FATAL:  password authentication failed for user "gate1"', SharedAddress(user="gate1"))
     assert "密码不正确" in text[0] and "password is wrong" in text[1]
 
 
@@ -193,7 +206,9 @@ def sqlite_site(path: Path, projects: int = 1) -> list[object]:
     ids = [make_site(engine, workers=1).project]
     with session(engine) as s:
         for i in range(projects - 1):
-            ids.append(enroll.add_project(session=s, name=f"第{i + 2}个项目", latitude=31.2, longitude=121.5).id)
+            ids.append(
+                enroll.add_project(session=s, name=f"第{i + 2}个项目", latitude=31.2, longitude=121.5).id
+            )
         s.commit()
     engine.dispose()
     return ids
@@ -211,7 +226,9 @@ async def test_name_project_camera_and_scanner_failures(tmp_path: Path) -> None:
         assert step(app) == "kiosk" and app.result_text("kiosk-result") == "请填写本机名称"
         await fill(app, pilot, "#name", "Gate-2")
         await click(app, pilot, "#next")
-        assert step(app) == "kiosk" and app.result_text("kiosk-result") == "请选择项目"  # two projects: pick one
+        assert (
+            step(app) == "kiosk" and app.result_text("kiosk-result") == "请选择项目"
+        )  # two projects: pick one
         await pilot.click("#project-select")  # the list opens: the second project
         await pilot.press("down", "down", "enter")  # past the prompt row
         chosen = app.query_one("#project-select", Select).value
@@ -222,7 +239,9 @@ async def test_name_project_camera_and_scanner_failures(tmp_path: Path) -> None:
         assert step(app) == "camera" and app.result_text("camera-result") == "请先试一下摄像头或扫码枪"
         await fill(app, pilot, "#source", str(tmp_path / "no-camera-here"))
         await click(app, pilot, "#test-camera")
-        assert "摄像头无法使用" in app.result_text("camera-result") and "扫码枪" in app.result_text("camera-result")
+        assert "摄像头无法使用" in app.result_text("camera-result") and "扫码枪" in app.result_text(
+            "camera-result"
+        )
         await fill(app, pilot, "#source", str(camera_folder(tmp_path, None)))  # frames, no code
         await click(app, pilot, "#test-camera")
         assert "未读出二维码" in app.result_text("camera-result") and app.camera_ok
@@ -257,7 +276,9 @@ async def test_saving_and_the_first_sync_can_fail_and_be_retried(tmp_path: Path)
         await pilot.press("enter")
         await click(app, pilot, "#next")
         await click(app, pilot, "#finish")
-        assert "未能完成" in app.result_text("finish-result") and "无法写入配置文件" in app.result_text("finish-result")
+        assert "未能完成" in app.result_text("finish-result") and "无法写入配置文件" in app.result_text(
+            "finish-result"
+        )
         assert str(app.query_one("#finish", Button).label) == "重试"
         # a good place, but the shared database goes away before the first sync
         app.config_path = tmp_path / "config.toml"
@@ -302,7 +323,9 @@ async def test_running_it_again_edits_the_existing_set_up(tmp_path: Path) -> Non
         await click(app, pilot, "#finish")
         assert "设置完成" in app.result_text("finish-result")
     text = config.read_text(encoding="utf-8")
-    assert "# our site's kiosk: do not change the idle time" in text and "# the site manager wants this" in text
+    assert (
+        "# our site's kiosk: do not change the idle time" in text and "# the site manager wants this" in text
+    )
     cfg = load_config(config)
     assert cfg.kiosk.name == "New-gate" and cfg.kiosk.lock_idle_s == 120 and cfg.kiosk.project == str(project)
     assert cfg.camera.source == ""

@@ -55,8 +55,13 @@ def logins(pg_url: str) -> Iterator[list[Login]]:
     made = []
     for i in (1, 2):
         name = f"gate{i}_{suffix}"
-        create_roles(admin, group=group, login=name, password="synthetic-pw",
-                     timeouts_ms={"idle_in_transaction_session_timeout": 1500})
+        create_roles(
+            admin,
+            group=group,
+            login=name,
+            password="synthetic-pw",
+            timeouts_ms={"idle_in_transaction_session_timeout": 1500},
+        )
         made.append(Login(name, pg_url.replace("postgres@", f"{name}:synthetic-pw@")))
     admin.dispose()
     yield made
@@ -79,7 +84,9 @@ def _kiosk(tmp_path: Path, name: str, shared: Engine, project: uuid.UUID) -> tup
 
 
 def _rejections(url: str) -> list[tuple[str, str]]:
-    return [(str(t), str(r)) for t, r in _psql(url, "SELECT table_name, reason FROM pushrejection ORDER BY at")]
+    return [
+        (str(t), str(r)) for t, r in _psql(url, "SELECT table_name, reason FROM pushrejection ORDER BY at")
+    ]
 
 
 # --- 1. a kiosk writes only its own rows ------------------------------------------------------------
@@ -124,7 +131,9 @@ def test_a_login_pushes_for_its_own_kiosk_only(pg_url: str, logins: list[Login],
     SignInService(k2).sign_in(site.workers[1], site.project, at=utcnow(), kiosk_id=id2)
     assert sync_once(k1, s1).ok and sync_once(k2, s2).ok  # each login is bound to its kiosk by its first push
     assert dict(_psql(pg_url, "SELECT role_name, kiosk_id FROM kiosklogin")) == {
-        logins[0].name: id1, logins[1].name: id2}
+        logins[0].name: id1,
+        logins[1].name: id2,
+    }
     # login 1 calling the push function for kiosk 2: refused outright
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pushes for kiosk"):
         _psql(logins[0].url, "SELECT kiosk_push(%s, '[]', '[]', '[]', '[]')", id2)
@@ -161,8 +170,11 @@ def test_a_login_pushes_its_own_kiosks_events_only(pg_url: str, logins: list[Log
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pushes events for kiosk"):
         _psql(logins[0].url, "SELECT kiosk_push_events(%s, '[]')", id2)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        _psql(logins[0].url, "INSERT INTO kioskevent (id, created_at, updated_at, rev, at, kind) "
-                             f"VALUES ('{uuid.uuid4()}', now(), now(), 0, now(), 'lock')")
+        _psql(
+            logins[0].url,
+            "INSERT INTO kioskevent (id, created_at, updated_at, rev, at, kind) "
+            f"VALUES ('{uuid.uuid4()}', now(), now(), 0, now(), 'lock')",
+        )
     for e in (s1, s2, admin):
         e.dispose()
 
@@ -190,8 +202,10 @@ def test_a_backdated_first_sign_in_does_not_win(any_url: str, tmp_path: Path) ->
         held = conn.execute(text("SELECT kiosk_id FROM attendance")).scalars().all()
         why = conn.execute(text("SELECT table_name, reason FROM pushrejection ORDER BY table_name")).all()
     assert [uuid.UUID(str(h)) if not isinstance(h, uuid.UUID) else h for h in held] == [id2]
-    assert [tuple(w) for w in why] == [("attendance", "first_at_not_attempt_time"),
-                                       ("signinattempt", "first_at_not_attempt_time")]
+    assert [tuple(w) for w in why] == [
+        ("attendance", "first_at_not_attempt_time"),
+        ("signinattempt", "first_at_not_attempt_time"),
+    ]
     assert sync_once(k1, shared).ok  # kiosk 1 learns the genuine winner and keeps nothing forged
     with k1.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM attendance")).scalar_one() == 1
@@ -206,12 +220,37 @@ def _rows(site_project: uuid.UUID, worker: uuid.UUID, kiosk: uuid.UUID, days: in
         at = (now - timedelta(days=i + 1)).isoformat()
         day = str(today() - timedelta(days=i + 1))
         a_id, t_id = str(uuid.uuid4()), str(uuid.uuid4())
-        attempts.append({"id": a_id, "created_at": at, "updated_at": at, "rev": 1, "at": at, "kiosk_id": str(kiosk),
-                         "project_id": str(site_project), "work_date": day, "way": "B", "worker_id": str(worker),
-                         "outcome": "signed_in", "attendance_id": t_id})
-        atts.append({"id": t_id, "created_at": at, "updated_at": at, "rev": 1, "worker_id": str(worker),
-                     "project_id": str(site_project), "work_date": day, "first_at": at, "way": "B",
-                     "kiosk_id": str(kiosk), "attempt_id": a_id})
+        attempts.append(
+            {
+                "id": a_id,
+                "created_at": at,
+                "updated_at": at,
+                "rev": 1,
+                "at": at,
+                "kiosk_id": str(kiosk),
+                "project_id": str(site_project),
+                "work_date": day,
+                "way": "B",
+                "worker_id": str(worker),
+                "outcome": "signed_in",
+                "attendance_id": t_id,
+            }
+        )
+        atts.append(
+            {
+                "id": t_id,
+                "created_at": at,
+                "updated_at": at,
+                "rev": 1,
+                "worker_id": str(worker),
+                "project_id": str(site_project),
+                "work_date": day,
+                "first_at": at,
+                "way": "B",
+                "kiosk_id": str(kiosk),
+                "attempt_id": a_id,
+            }
+        )
     return json.dumps(attempts), json.dumps(atts)
 
 
@@ -222,7 +261,9 @@ def test_made_up_days_are_refused_and_recorded(pg_url: str, logins: list[Login],
     s1 = make_engine(logins[0].url)
     _k1, id1 = _kiosk(tmp_path, "k1", s1, site.project)
     with admin.begin() as conn:
-        conn.execute(text("UPDATE employment SET deleted_at = now() WHERE worker_id = :w"), {"w": site.workers[1]})
+        conn.execute(
+            text("UPDATE employment SET deleted_at = now() WHERE worker_id = :w"), {"w": site.workers[1]}
+        )
     attempts, atts = _rows(site.project, site.workers[1], id1, 20)
     got = _psql(logins[0].url, "SELECT kiosk_push(%s, '[]', %s, '[]', %s)", id1, attempts, atts)[0][0]
     assert got == {"contested": 0, "rejected": 40}
@@ -235,7 +276,9 @@ def test_made_up_days_are_refused_and_recorded(pg_url: str, logins: list[Login],
     future = (utcnow() + timedelta(hours=1)).isoformat()
     a, t = json.loads(attempts), json.loads(atts)
     a[0]["at"] = t[0]["first_at"] = future
-    got = _psql(logins[0].url, "SELECT kiosk_push(%s, '[]', %s, '[]', %s)", id1, json.dumps(a), json.dumps(t))[0][0]
+    got = _psql(
+        logins[0].url, "SELECT kiosk_push(%s, '[]', %s, '[]', %s)", id1, json.dumps(a), json.dumps(t)
+    )[0][0]
     assert got["rejected"] == 2 and count(admin, Attendance) == 0  # the attempt, and the day it was behind
     assert count(admin, PushRejection) == 42
     s1.dispose()
@@ -245,7 +288,9 @@ def test_made_up_days_are_refused_and_recorded(pg_url: str, logins: list[Login],
 # --- 2. the counter only moves forward -----------------------------------------------------------
 
 
-def test_the_revision_counter_cannot_be_rewound(any_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_the_revision_counter_cannot_be_rewound(
+    any_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     shared = make_engine(any_url)
     site = make_site(shared, workers=1)
     key = IssuerPrivateKey.generate()
@@ -258,8 +303,12 @@ def test_the_revision_counter_cannot_be_rewound(any_url: str, tmp_path: Path, re
         create_roles(shared, group=f"kgate_{suffix}", login=login, password="synthetic-pw")
         request.addfinalizer(lambda: _drop(any_url, login, f"kgate_{suffix}"))
         as_kiosk = any_url.replace("postgres@", f"{login}:synthetic-pw@")
-        for sql in ("UPDATE synccounter SET value = 10", "SELECT setval('kiosk_rev', 10)",
-                    "ALTER SEQUENCE kiosk_rev RESTART 10", "SELECT kiosk_take_revisions(1)"):
+        for sql in (
+            "UPDATE synccounter SET value = 10",
+            "SELECT setval('kiosk_rev', 10)",
+            "ALTER SEQUENCE kiosk_rev RESTART 10",
+            "SELECT kiosk_take_revisions(1)",
+        ):
             with pytest.raises(psycopg.Error, match=r"permission denied|must be owner"):
                 _psql(as_kiosk, sql)
     # not even the owner moves the counter row back (SQLite's counter; a frozen relic on PostgreSQL)
@@ -285,7 +334,9 @@ def _drop(url: str, *roles: str) -> None:
 # --- 3. no one waits on one writer ---------------------------------------------------------------
 
 
-def test_writers_do_not_queue_and_a_pull_never_skips_a_revision_in_flight(pg_url: str, tmp_path: Path) -> None:
+def test_writers_do_not_queue_and_a_pull_never_skips_a_revision_in_flight(
+    pg_url: str, tmp_path: Path
+) -> None:
     admin = make_engine(pg_url)
     site = make_site(admin, workers=2)
     kiosk = new_kiosk(tmp_path, "k")
@@ -294,7 +345,9 @@ def test_writers_do_not_queue_and_a_pull_never_skips_a_revision_in_flight(pg_url
     slow_rev = slow.execute("SELECT kiosk_take_revisions(1)").fetchone()[0]  # type: ignore[index]
     slow.execute("UPDATE worker SET name = '慢写入', rev = %s WHERE id = %s", (slow_rev, site.workers[0]))
     key = IssuerPrivateKey.generate()
-    with admin.connect() as conn:  # another writer goes past it at once (it would have waited on the row lock)
+    with (
+        admin.connect() as conn
+    ):  # another writer goes past it at once (it would have waited on the row lock)
         conn.exec_driver_sql("SET lock_timeout = '2s'")
         conn.commit()
     t0 = time.monotonic()
@@ -309,8 +362,12 @@ def test_writers_do_not_queue_and_a_pull_never_skips_a_revision_in_flight(pg_url
     slow.close()
     assert sync_once(kiosk, admin).ok
     with kiosk.connect() as conn:
-        assert conn.execute(text("SELECT name FROM worker WHERE id = :w"), {"w": site.workers[0].hex}).scalar_one() \
+        assert (
+            conn.execute(
+                text("SELECT name FROM worker WHERE id = :w"), {"w": site.workers[0].hex}
+            ).scalar_one()
             == "慢写入"
+        )
         assert conn.execute(text("SELECT revoked_at IS NOT NULL FROM issuerkey")).scalar_one()
     with admin.begin() as conn:
         last = take_revisions(conn, 3)
@@ -319,7 +376,9 @@ def test_writers_do_not_queue_and_a_pull_never_skips_a_revision_in_flight(pg_url
     admin.dispose()
 
 
-def test_a_kiosk_login_cannot_hold_a_transaction_open(pg_url: str, logins: list[Login], tmp_path: Path) -> None:
+def test_a_kiosk_login_cannot_hold_a_transaction_open(
+    pg_url: str, logins: list[Login], tmp_path: Path
+) -> None:
     """Issue 19: ``BEGIN; UPDATE synccounter …; SELECT pg_sleep(25)`` held every writer. Now the counter is
     out of reach, and a push left open is ended by the login's idle timeout (1.5 s in this test)."""
     admin = make_engine(pg_url)
@@ -330,9 +389,10 @@ def test_a_kiosk_login_cannot_hold_a_transaction_open(pg_url: str, logins: list[
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("UPDATE synccounter SET value = value")
     conn.rollback()
-    timeouts = conn.execute("SELECT current_setting('statement_timeout'), "
-                            "current_setting('idle_in_transaction_session_timeout'), current_setting('lock_timeout')"
-                            ).fetchone()
+    timeouts = conn.execute(
+        "SELECT current_setting('statement_timeout'), "
+        "current_setting('idle_in_transaction_session_timeout'), current_setting('lock_timeout')"
+    ).fetchone()
     assert timeouts == ("1min", "1500ms", "10s")
     conn.execute("SELECT kiosk_push(%s, '[]', '[]', '[]', '[]')", (id1,))  # holds a revision, then sits
     with admin.connect() as c:
@@ -370,7 +430,9 @@ def test_a_hung_sync_gives_up_with_a_clear_status_and_retries(pg_url: str, tmp_p
     revoke_key(admin, key.kid)  # not behind the hung kiosk
     assert time.monotonic() - t0 < 2.0
     t.join(15)
-    assert not t.is_alive() and time.monotonic() - t0 < 2 + CONNECT_TIMEOUT_S + 2  # (+ a reconnect that fails)
+    assert (
+        not t.is_alive() and time.monotonic() - t0 < 2 + CONNECT_TIMEOUT_S + 2
+    )  # (+ a reconnect that fails)
     report = done[0]
     assert not report.ok and "did not answer within 2 s" in report.error.en  # type: ignore[attr-defined]
     assert "没有应答" in report.error.zh  # type: ignore[attr-defined]
@@ -386,7 +448,9 @@ def test_a_hung_sync_gives_up_with_a_clear_status_and_retries(pg_url: str, tmp_p
 # --- 5. gate photos stay with their kiosk --------------------------------------------------------
 
 
-def test_a_kiosk_login_reads_its_own_gate_photos_only(pg_url: str, logins: list[Login], tmp_path: Path) -> None:
+def test_a_kiosk_login_reads_its_own_gate_photos_only(
+    pg_url: str, logins: list[Login], tmp_path: Path
+) -> None:
     admin = make_engine(pg_url)
     site = make_site(admin, workers=2)
     s1, s2 = make_engine(logins[0].url), make_engine(logins[1].url)
@@ -404,8 +468,12 @@ def test_a_kiosk_login_reads_its_own_gate_photos_only(pg_url: str, logins: list[
         e.dispose()
 
 
-def test_cli_binds_a_login_to_its_kiosk(pg_url: str, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+def test_cli_binds_a_login_to_its_kiosk(
+    pg_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     from kiosk.cli import main
 
     suffix = uuid.uuid4().hex[:8]

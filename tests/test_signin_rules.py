@@ -37,7 +37,12 @@ def world(any_url: str):  # type: ignore[no-untyped-def]
         enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445")
         enroll.add_health_check(session=s, worker=w, checked_on=TODAY - timedelta(days=30), institution=inst)
         e = enroll.add_employment(
-            session=s, worker=w, employer=em, project=p, team="钢筋班组", trade="钢筋工",
+            session=s,
+            worker=w,
+            employer=em,
+            project=p,
+            team="钢筋班组",
+            trade="钢筋工",
             start_date=TODAY - timedelta(days=100),
         )
         enroll.confirm_employment(session=s, employment=e)
@@ -68,7 +73,9 @@ def test_eligible_worker_signs_in_then_already(world) -> None:  # type: ignore[n
     with session(engine) as s:
         attempts = s.exec(select(SignInAttempt).order_by(SignInAttempt.at)).all()
         assert [a.outcome for a in attempts] == ["signed_in", "already"]
-        assert attempts[0].code_hash == code_hash("TOKEN-1") and "TOKEN-1" not in str(attempts[0].model_dump())
+        assert attempts[0].code_hash == code_hash("TOKEN-1") and "TOKEN-1" not in str(
+            attempts[0].model_dump()
+        )
 
 
 def test_attempt_is_durable_before_result(world) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +139,9 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("reason", "change"), REFUSALS, ids=[f"{r.value}-{i}" for i, (r, _) in enumerate(REFUSALS)])
+@pytest.mark.parametrize(
+    ("reason", "change"), REFUSALS, ids=[f"{r.value}-{i}" for i, (r, _) in enumerate(REFUSALS)]
+)
 def test_each_refusal(world, reason: Reason, change) -> None:  # type: ignore[no-untyped-def]
     engine, ids = world
     _mutate(engine, ids, change)
@@ -213,7 +222,13 @@ def test_readiness_lists_every_rule(world) -> None:  # type: ignore[no-untyped-d
     _mutate(engine, ids, _set(_w, has_bank_card=False))
     with session(engine) as s:
         verdicts = dict(evaluate(load_facts(s, ids["worker"], ids["project"], TODAY), Policy()))
-    assert verdicts == {"realname": None, "bank_card": Reason.NO_BANK_CARD, "health": None, "employment": None, "age": None}
+    assert verdicts == {
+        "realname": None,
+        "bank_card": Reason.NO_BANK_CARD,
+        "health": None,
+        "employment": None,
+        "age": None,
+    }
 
 
 def test_seeded_examples_fail_as_documented(sqlite_url: str) -> None:
@@ -249,7 +264,9 @@ def test_attempt_keeps_its_latency(world) -> None:  # type: ignore[no-untyped-de
     import time
 
     engine, ids = world
-    r = SignInService(engine).sign_in(ids["worker"], ids["project"], at=AT, latency_from=time.monotonic() - 0.05)
+    r = SignInService(engine).sign_in(
+        ids["worker"], ids["project"], at=AT, latency_from=time.monotonic() - 0.05
+    )
     with session(engine) as s:
         attempt = s.get(SignInAttempt, r.attempt_id)
         assert attempt is not None and attempt.latency_ms is not None and attempt.latency_ms >= 50

@@ -106,9 +106,18 @@ def _eligible_world(url: str) -> tuple[uuid.UUID, uuid.UUID]:
         w = enroll.add_worker(session=s, id_number="310104199001010011", name="张伟")
         enroll.verify_realname(session=s, worker=w, by="admin")
         enroll.add_bank_card(session=s, worker=w, bank_name="中国银行", card_number="6216610200016587010")
-        enroll.add_health_check(session=s, worker=w, checked_on=TODAY - timedelta(days=10), institution_other="其他医院")
-        e = enroll.add_employment(session=s, worker=w, employer=em, project=p, team="木工班组", trade="木工",
-                                  start_date=TODAY - timedelta(days=10))
+        enroll.add_health_check(
+            session=s, worker=w, checked_on=TODAY - timedelta(days=10), institution_other="其他医院"
+        )
+        e = enroll.add_employment(
+            session=s,
+            worker=w,
+            employer=em,
+            project=p,
+            team="木工班组",
+            trade="木工",
+            start_date=TODAY - timedelta(days=10),
+        )
         enroll.confirm_employment(session=s, employment=e)
         s.commit()
     engine.dispose()
@@ -131,10 +140,14 @@ def test_processes_racing_make_one_attendance(any_url: str, procs: int) -> None:
     with ctx.Manager() as manager:
         start = manager.Event()
         with ctx.Pool(procs) as pool:
-            pending = [pool.apply_async(_race, (any_url, str(worker), str(project), start, 5)) for _ in range(procs)]
+            pending = [
+                pool.apply_async(_race, (any_url, str(worker), str(project), start, 5)) for _ in range(procs)
+            ]
             import time
 
-            time.sleep(1.0)  # let every process import and reach the barrier; correctness does not depend on it
+            time.sleep(
+                1.0
+            )  # let every process import and reach the barrier; correctness does not depend on it
             start.set()
             outcomes = [o for p in pending for o in p.get(timeout=120)]
     assert outcomes.count(Outcome.SIGNED_IN.value) == 1

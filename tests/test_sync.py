@@ -56,8 +56,13 @@ def _ok(local: Engine, shared: Engine):  # type: ignore[no-untyped-def]
 
 def _attendance_by_worker(engine: Engine) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(Attendance.__table__.c.worker_id, Attendance.__table__.c.id,  # type: ignore[attr-defined]
-                                   Attendance.__table__.c.kiosk_id))  # type: ignore[attr-defined]
+        rows = conn.execute(
+            select(
+                Attendance.__table__.c.worker_id,
+                Attendance.__table__.c.id,  # type: ignore[attr-defined]
+                Attendance.__table__.c.kiosk_id,
+            )
+        )  # type: ignore[attr-defined]
         return {r.worker_id: (r.id, r.kiosk_id) for r in rows}
 
 
@@ -93,10 +98,12 @@ def test_two_offline_kiosks_merge_earliest_wins(shared: Engine, tmp_path: Path) 
     assert count(shared, SignInAttempt, outcome=Outcome.SIGNED_IN.value) == 6
     assert count(shared, SignInAttempt, outcome=Outcome.ALREADY.value) == 3
     with shared.connect() as conn:  # every successful attempt points at its day's attendance
-        orphans = conn.execute(text(
-            "SELECT count(*) FROM signinattempt a LEFT JOIN attendance t ON t.id = a.attendance_id "
-            "WHERE a.outcome IN ('signed_in', 'already') AND (t.id IS NULL OR t.worker_id <> a.worker_id)"
-        )).scalar_one()
+        orphans = conn.execute(
+            text(
+                "SELECT count(*) FROM signinattempt a LEFT JOIN attendance t ON t.id = a.attendance_id "
+                "WHERE a.outcome IN ('signed_in', 'already') AND (t.id IS NULL OR t.worker_id <> a.worker_id)"
+            )
+        ).scalar_one()
         assert orphans == 0
     # both kiosks hold the winners, and their own losing scan is now an `already`
     assert _attendance_by_worker(k1) == got == _attendance_by_worker(k2)
@@ -116,7 +123,9 @@ def test_two_offline_kiosks_merge_earliest_wins(shared: Engine, tmp_path: Path) 
     assert status(k1).state == "synced"
 
 
-def test_push_cut_midway_resumes_nothing_lost_nothing_doubled(pg_url: str, pg_shared: Engine, tmp_path: Path) -> None:
+def test_push_cut_midway_resumes_nothing_lost_nothing_doubled(
+    pg_url: str, pg_shared: Engine, tmp_path: Path
+) -> None:
     site = make_site(pg_shared, workers=3)
     kiosk = new_kiosk(tmp_path, "k")
     _ok(kiosk, pg_shared)
@@ -188,7 +197,9 @@ def test_ended_employment_revoked_key_and_deletion_reach_the_kiosk(pg_shared: En
         s.commit()
     revoke_key(pg_shared, key.kid)
     report = _ok(kiosk, pg_shared)
-    assert report.pulled["employment"] == 1 and report.pulled["issuerkey"] == 1 and report.pulled["worker"] == 1
+    assert (
+        report.pulled["employment"] == 1 and report.pulled["issuerkey"] == 1 and report.pulled["worker"] == 1
+    )
 
     with session(kiosk) as s:
         assert s.exec(select(IssuerKey)).one().revoked_at is not None
@@ -266,7 +277,9 @@ def test_the_kiosk_row_reaches_the_shared_database(shared: Engine, tmp_path: Pat
     assert again.outcome is Outcome.ALREADY and again.first_kiosk == "东门2号"
 
 
-def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_shared: Engine, tmp_path: Path) -> None:
+def test_kiosk_role_reads_and_records_but_cannot_change_workers(
+    pg_url: str, pg_shared: Engine, tmp_path: Path
+) -> None:
     import psycopg
 
     from store.live import libpq_url
@@ -288,8 +301,12 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
         with pytest.raises(Exception, match="permission denied"), as_kiosk.begin() as conn:
             conn.execute(update(Worker.__table__).values(name="改名"))  # type: ignore[attr-defined]
         forbidden = (
-            "SELECT id_number FROM worker", "SELECT card_number FROM bankcard", "UPDATE project SET name = 'x'",
-            "DELETE FROM issuerkey", "SELECT * FROM identitydocument", "INSERT INTO employer (id) VALUES (NULL)",
+            "SELECT id_number FROM worker",
+            "SELECT card_number FROM bankcard",
+            "UPDATE project SET name = 'x'",
+            "DELETE FROM issuerkey",
+            "SELECT * FROM identitydocument",
+            "INSERT INTO employer (id) VALUES (NULL)",
         )
         for sql in forbidden:
             with pytest.raises(Exception, match="permission denied"), as_kiosk.begin() as conn:
@@ -302,7 +319,9 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(pg_url: str, pg_
             conn.execute(f'DROP ROLE "{group}"')
 
 
-def test_pull_cut_midway_is_done_again_from_the_same_cursor(pg_url: str, pg_shared: Engine, tmp_path: Path) -> None:
+def test_pull_cut_midway_is_done_again_from_the_same_cursor(
+    pg_url: str, pg_shared: Engine, tmp_path: Path
+) -> None:
     from store.sync_pull import pull
 
     make_site(pg_shared, workers=30)
@@ -323,7 +342,10 @@ def test_pull_cut_midway_is_done_again_from_the_same_cursor(pg_url: str, pg_shar
     via.dispose()
     assert "worker" in seen and status(kiosk).pulled_rev == 0
     with kiosk.connect() as conn:  # the interrupted first load left no half table and every index
-        assert set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars()) == indexes
+        assert (
+            set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+            == indexes
+        )
     assert count(kiosk, Worker) == 0
     _ok(kiosk, pg_shared)
     assert count(kiosk, Worker) == 30 and count(kiosk, Employment) == 30 and count(kiosk, HealthCheck) == 30

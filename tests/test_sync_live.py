@@ -95,7 +95,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_cli_sync_once_and_status(sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_sync_once_and_status(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shared = make_engine(sqlite_url)
     site = make_site(shared, workers=3)
     kiosk = new_kiosk(tmp_path, "k")
@@ -108,7 +110,12 @@ def test_cli_sync_once_and_status(sqlite_url: str, tmp_path: Path, capsys: pytes
     SignInService(kiosk).sign_in(site.workers[0], site.project, at=morning(0))
     code, out, _ = _run(capsys, "sync", "--status", "--local", local)
     st = json.loads(out)
-    assert st["state"] == "synced" and st["pending"] == {"attendance": 1, "attempts": 1, "photos": 0, "events": 0}
+    assert st["state"] == "synced" and st["pending"] == {
+        "attendance": 1,
+        "attempts": 1,
+        "photos": 0,
+        "events": 0,
+    }
     # the shared database is gone: exit 2, the reason in both languages, the kiosk remembers it
     gone = str(tmp_path / "no-such-dir" / "shared.db")
     code, out, err = _run(capsys, "sync", "--once", "--json", "--local", local, "--shared", gone)

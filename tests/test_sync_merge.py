@@ -39,7 +39,9 @@ def test_random_offline_sign_ins_merge(any_url: str, tmp_path: Path, seed: int) 
         i = rng.randrange(3)
         w = rng.choice(site.workers)
         minute = rng.randrange(0, 120)
-        r = SignInService(kiosks[i]).sign_in(w, site.project, at=morning(minute) + step * morning(0).resolution)
+        r = SignInService(kiosks[i]).sign_in(
+            w, site.project, at=morning(minute) + step * morning(0).resolution
+        )
         made.append((i, w, minute))
         if r.outcome is Outcome.SIGNED_IN:
             firsts.setdefault(w, []).append(r.at.strftime("%Y-%m-%d %H:%M:%S"))
@@ -54,11 +56,13 @@ def test_random_offline_sign_ins_merge(any_url: str, tmp_path: Path, seed: int) 
     assert count(shared, Attendance) == len(signed)  # one attendance per worker and day
     assert count(shared, SignInAttempt, outcome=Outcome.SIGNED_IN.value) == len(signed)
     with shared.connect() as conn:
-        bad = conn.execute(text(
-            "SELECT count(*) FROM signinattempt a LEFT JOIN attendance t ON t.id = a.attendance_id "
-            "WHERE a.outcome IN ('signed_in', 'already') AND (t.id IS NULL OR t.worker_id <> a.worker_id "
-            "OR (a.outcome = 'signed_in') <> (t.attempt_id = a.id))"
-        )).scalar_one()
+        bad = conn.execute(
+            text(
+                "SELECT count(*) FROM signinattempt a LEFT JOIN attendance t ON t.id = a.attendance_id "
+                "WHERE a.outcome IN ('signed_in', 'already') AND (t.id IS NULL OR t.worker_id <> a.worker_id "
+                "OR (a.outcome = 'signed_in') <> (t.attempt_id = a.id))"
+            )
+        ).scalar_one()
         assert bad == 0
     truth = _day(shared)
     # the attendance kept is the earliest any kiosk made for that worker

@@ -44,7 +44,9 @@ class Setup:
         now = datetime.now(UTC)
         if case == "trust":
             return issue_code(self.outsider, role=role, subject=subject, project=project, at=now)
-        return issue_code(self.world.key, role=role, subject=subject, project=project, at=now + timedelta(seconds=60))
+        return issue_code(
+            self.world.key, role=role, subject=subject, project=project, at=now + timedelta(seconds=60)
+        )
 
     def config(self, case: str) -> Path:
         return self.trust_cfg if case == "trust" else self.skew_cfg
@@ -84,8 +86,18 @@ def test_phone_signin(setup: Setup, case: str, capsys: pytest.CaptureFixture[str
     w = setup.world
     officer = setup.code(Role.OFFICER, w.officer, case=case, project=w.project)
     worker = setup.code(Role.WORKER, w.worker, case=case)
-    argv = ["phone", "signin", "--worker-code", worker, "--scan", officer, "--at", f"{NEAR[0]},{NEAR[1]}",
-            "--db", w.url]
+    argv = [
+        "phone",
+        "signin",
+        "--worker-code",
+        worker,
+        "--scan",
+        officer,
+        "--at",
+        f"{NEAR[0]},{NEAR[1]}",
+        "--db",
+        w.url,
+    ]
     rc, out, _ = run(capsys, *argv)
     assert rc == 1 and out[-1]["reason"] == REFUSED[case]
     rc, out, _ = run(capsys, *argv, "--config", str(setup.config(case)))
@@ -95,8 +107,16 @@ def test_phone_signin(setup: Setup, case: str, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize("case", CASES)
 def test_phone_confirm(setup: Setup, case: str, capsys: pytest.CaptureFixture[str]) -> None:
     token = setup.code(Role.WORKER, setup.world.worker, case=case)
-    argv = ["phone", "confirm", "--worker-code", token, "--employment", str(setup.employment), "--db",
-            setup.world.url]
+    argv = [
+        "phone",
+        "confirm",
+        "--worker-code",
+        token,
+        "--employment",
+        str(setup.employment),
+        "--db",
+        setup.world.url,
+    ]
     rc, _, err = run(capsys, *argv)
     assert rc == 2 and Reason[REFUSED[case]].zh in err, err
     rc, out, err = run(capsys, *argv, "--config", str(setup.config(case)))
@@ -114,8 +134,9 @@ def test_code_verify(setup: Setup, case: str, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_run_headless(setup: Setup, case: str, capsys: pytest.CaptureFixture[str],
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_headless(
+    setup: Setup, case: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = setup.world
     token = setup.code(Role.WORKER, w.worker, case=case)
     argv = ["run", "--headless", "--source", "-", "--db", w.url, "--project", str(w.project), "--no-photos"]
@@ -154,8 +175,9 @@ def test_run_officer_screen(setup: Setup, case: str, monkeypatch: pytest.MonkeyP
         text = cfg_path.read_text(encoding="utf-8") if cfg_path else ""
         # the officer's own code is checked on the kiosk's local store: the same keys as the shared one
         cfg = tmp_path / f"run-{case}.toml"
-        cfg.write_text(f'[store]\nlocal_url = "{w.url}"\nshared_url = "sqlite:///{local}"\n' + text,
-                       encoding="utf-8")
+        cfg.write_text(
+            f'[store]\nlocal_url = "{w.url}"\nshared_url = "sqlite:///{local}"\n' + text, encoding="utf-8"
+        )
         assert main(["run", "--config", str(cfg)]) == 0
         from store.codes import CodeError
 
@@ -181,8 +203,11 @@ def test_the_demo_uses_the_configured_skew(tmp_path: Path) -> None:
 def test_one_construction() -> None:
     """No command builds a Verifier of its own (``code verify --trust FILE`` checks that file alone)."""
     root = Path(__file__).resolve().parents[1] / "kiosk"
-    makers = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
-              if "Verifier(" in p.read_text(encoding="utf-8")]
+    makers = [
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.py")
+        if "Verifier(" in p.read_text(encoding="utf-8")
+    ]
     assert sorted(makers) == ["cli/code_cmd.py", "verifier.py"]
     assert "verifier_for(" in (root / "cli" / "code_cmd.py").read_text(encoding="utf-8")
 
@@ -206,11 +231,20 @@ def test_phone_service(setup: Setup, case: str, tmp_path: Path) -> None:
         ctx = build_context(cfg, w.url)
         with TestClient(create_app(ctx), base_url="http://testserver") as client:
             path = f"/a/{create_link(w.engine, worker_id=w.worker).token}"
-            assert client.post(path, data={"csrf_token": csrf_of(client.get(path).text)},
-                               follow_redirects=False).status_code == 303
+            assert (
+                client.post(
+                    path, data={"csrf_token": csrf_of(client.get(path).text)}, follow_redirects=False
+                ).status_code
+                == 303
+            )
             csrf = csrf_of(client.get("/").text)
-            body = {"officer_code": setup.code(Role.OFFICER, w.officer, case=case, project=w.project),
-                    "latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 10, "nonce": uuid.uuid4().hex}
+            body = {
+                "officer_code": setup.code(Role.OFFICER, w.officer, case=case, project=w.project),
+                "latitude": NEAR[0],
+                "longitude": NEAR[1],
+                "accuracy": 10,
+                "nonce": uuid.uuid4().hex,
+            }
             r = client.post("/api/signin", json=body, headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200, r.text
         if cfg.codes.trust_file or cfg.policy.clock_skew_s != 30:

@@ -45,16 +45,27 @@ def test_way_a_signs_in_with_the_place_then_way_b_is_already(world: World) -> No
     assert (att.latitude, att.longitude) == pytest.approx(NEAR)
     [attempt] = world.attempts()
     assert attempt.way == "A" and attempt.outcome == "signed_in" and attempt.accuracy_m == 12.0
-    assert attempt.distance_m == 0.0 and attempt.worker_id == world.worker and attempt.officer_id == world.officer
+    assert (
+        attempt.distance_m == 0.0
+        and attempt.worker_id == world.worker
+        and attempt.officer_id == world.officer
+    )
 
     # the same worker then shows his code at a kiosk (way B): already, no second record
-    b = SignInService(world.engine).sign_in(world.worker, world.project, way=Way.B, at=AT + timedelta(minutes=5))
+    b = SignInService(world.engine).sign_in(
+        world.worker, world.project, way=Way.B, at=AT + timedelta(minutes=5)
+    )
     assert b.outcome is Outcome.ALREADY and b.first_way == "A" and b.first_at == AT
     assert "今日已签到 08:00（手机签到）" in b.message("zh")
     # and scans again by phone: already too
-    again = world.sign(at=AT + timedelta(minutes=6), officer_token=world.officer_code(at=AT + timedelta(minutes=6)),
-                       worker_token=world.worker_code(at=AT + timedelta(minutes=6)))
-    assert again.outcome is Outcome.ALREADY and again.ok and again.message_zh == "今日已签到 08:00（手机签到）"
+    again = world.sign(
+        at=AT + timedelta(minutes=6),
+        officer_token=world.officer_code(at=AT + timedelta(minutes=6)),
+        worker_token=world.worker_code(at=AT + timedelta(minutes=6)),
+    )
+    assert (
+        again.outcome is Outcome.ALREADY and again.ok and again.message_zh == "今日已签到 08:00（手机签到）"
+    )
     assert again.message_en == "Already signed in today at 08:00 (by phone)"
     assert len(world.attendances()) == 1
 
@@ -105,8 +116,9 @@ def test_officer_not_assigned_to_the_project(world: World) -> None:
     [attempt] = world.attempts()
     assert attempt.officer_id == world.stranger and attempt.project_id == world.project
     # an officer code for a project he is assigned to, but the worker is not employed there
-    r2 = world.sign(officer_token=world.officer_code(officer=world.stranger, project=world.other),
-                    where=(31.3, 121.4))
+    r2 = world.sign(
+        officer_token=world.officer_code(officer=world.stranger, project=world.other), where=(31.3, 121.4)
+    )
     assert r2.reason is Reason.NOT_EMPLOYED_ON_PROJECT
 
 
@@ -130,8 +142,16 @@ def test_worker_code_where_an_officer_code_is_expected(world: World) -> None:
 
 def test_forged_officer_code(world: World) -> None:
     stranger_key = IssuerPrivateKey.generate()  # not in the trust list
-    forged = _text(issue_code(stranger_key, role=Role.OFFICER, subject=world.officer, project=world.project,
-                              at=AT, validity_s=120))
+    forged = _text(
+        issue_code(
+            stranger_key,
+            role=Role.OFFICER,
+            subject=world.officer,
+            project=world.project,
+            at=AT,
+            validity_s=120,
+        )
+    )
     r = world.sign(officer_token=forged)
     assert r.reason in (Reason.CODE_UNKNOWN_KEY, Reason.CODE_INVALID) and not r.ok
     assert world.sign(officer_token="garbage").reason is Reason.CODE_INVALID
@@ -174,8 +194,9 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, d
     return rc, (json.loads(lines[-1]) if lines else None), err
 
 
-def test_cli_signin_with_a_photo_of_the_officer_screen(sqlite_world: World, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_signin_with_a_photo_of_the_officer_screen(
+    sqlite_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import qrcode
 
     w = sqlite_world
@@ -184,7 +205,9 @@ def test_cli_signin_with_a_photo_of_the_officer_screen(sqlite_world: World, tmp_
     photo = tmp_path / "officer.png"
     qrcode.make(officer).save(photo)
     base = ["phone", "signin", "--worker-code", w.worker_code(at=now), "--db", w.url]
-    rc, out, _ = run_cli([*base, "--scan", str(photo), "--at", "31.2310,121.4740", "--accuracy", "20"], capsys)
+    rc, out, _ = run_cli(
+        [*base, "--scan", str(photo), "--at", "31.2310,121.4740", "--accuracy", "20"], capsys
+    )
     assert rc == 0 and out is not None
     assert out["outcome"] == "signed_in" and out["reason"] is None and out["distance_m"] == 0.0
     assert out["message_zh"] == "签到成功" and out["message_en"] == "Signed in"
@@ -193,11 +216,21 @@ def test_cli_signin_with_a_photo_of_the_officer_screen(sqlite_world: World, tmp_
     assert rc == 0 and out is not None and out["outcome"] == "already"
 
 
-def test_cli_refusal_and_bad_input(sqlite_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refusal_and_bad_input(
+    sqlite_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     w = sqlite_world
     now = datetime.now(UTC)
-    base = ["phone", "signin", "--worker-code", w.worker_code(at=now), "--db", w.url,
-            "--scan", w.officer_code(at=now)]
+    base = [
+        "phone",
+        "signin",
+        "--worker-code",
+        w.worker_code(at=now),
+        "--db",
+        w.url,
+        "--scan",
+        w.officer_code(at=now),
+    ]
     rc, out, _ = run_cli([*base, "--at", "31.2350,121.4737"], capsys)
     assert rc == 1 and out is not None and out["outcome"] == "refused" and out["reason"] == "OUTSIDE_RANGE"
     assert isinstance(out["distance_m"], float) and out["distance_m"] > 300
@@ -212,7 +245,9 @@ def test_cli_refusal_and_bad_input(sqlite_world: World, tmp_path: Path, capsys: 
     Image.fromarray(np.full((200, 200, 3), 255, dtype=np.uint8)).save(blank)
     rc, out, err = run_cli([*base[:-2], "--scan", str(blank), "--at", "31.2310,121.4740"], capsys)
     assert rc == 2 and "No readable QR code" in err
-    rc, out, err = run_cli([*base[:-2], "--scan", str(tmp_path / "missing.png"), "--at", "31.2310,121.4740"], capsys)
+    rc, out, err = run_cli(
+        [*base[:-2], "--scan", str(tmp_path / "missing.png"), "--at", "31.2310,121.4740"], capsys
+    )
     assert rc == 2 and "not found" in err
     assert len(w.attempts()) == 1  # only the real refusal was recorded
 
@@ -229,7 +264,9 @@ def test_way_a_record_reaches_the_kiosk_after_sync(world: World, tmp_path: Path)
     try:
         assert sync_once(kiosk, world.engine).ok  # the kiosk gets the reference data
         now = datetime.now(UTC).replace(microsecond=0)
-        r = world.sign(at=now, officer_token=world.officer_code(at=now), worker_token=world.worker_code(at=now))
+        r = world.sign(
+            at=now, officer_token=world.officer_code(at=now), worker_token=world.worker_code(at=now)
+        )
         assert r.outcome is Outcome.SIGNED_IN  # on the shared database, from the phone
         report = sync_once(kiosk, world.engine)
         assert report.ok, report
@@ -237,7 +274,9 @@ def test_way_a_record_reaches_the_kiosk_after_sync(world: World, tmp_path: Path)
             [att] = s.exec(select(Attendance)).all()
             assert att.way == "A" and att.officer_id == world.officer and att.id == r.result.attendance_id  # type: ignore[union-attr]
         # the worker then shows his code at the kiosk gate (way B): already, made by phone
-        b = SignInService(kiosk).sign_in(world.worker, world.project, way=Way.B, at=now + timedelta(minutes=2))
+        b = SignInService(kiosk).sign_in(
+            world.worker, world.project, way=Way.B, at=now + timedelta(minutes=2)
+        )
         assert b.outcome is Outcome.ALREADY and b.first_way == "A" and b.first_at == now
         assert "手机签到" in b.message("zh")
         assert way_a_arrivals(kiosk, world.project, b.work_date)[0].worker_id == world.worker  # type: ignore[arg-type]

@@ -93,10 +93,16 @@ def world(sqlite_url: str) -> Iterator[World]:
 
 def make_screen(world: World, clock: Clock, **kw: object) -> OfficerCodeScreen:
     return OfficerCodeScreen(
-        project_id=world.project, project_name="测试项目", officer_name="李签到",
-        code_source=code_source_for(world.key, officer_id=world.officer, project_id=world.project, validity_s=120),
+        project_id=world.project,
+        project_name="测试项目",
+        officer_name="李签到",
+        code_source=code_source_for(
+            world.key, officer_id=world.officer, project_id=world.project, validity_s=120
+        ),
         arrivals=lambda on: way_a_arrivals(world.engine, world.project, on),
-        clock=clock, poll_s=0, **kw,  # type: ignore[arg-type]
+        clock=clock,
+        poll_s=0,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -207,7 +213,9 @@ async def test_code_source_failure_is_shown(world: World) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40)])
 @sync
-async def test_the_whole_qr_and_the_countdown_show_on_small_terminals(world: World, size: tuple[int, int]) -> None:
+async def test_the_whole_qr_and_the_countdown_show_on_small_terminals(
+    world: World, size: tuple[int, int]
+) -> None:
     """What the terminal draws (not what the widget holds) decodes, and the countdown is on screen."""
     clock = Clock(AT)
     screen = make_screen(world, clock)
@@ -218,10 +226,12 @@ async def test_the_whole_qr_and_the_countdown_show_on_small_terminals(world: Wor
         strips = pilot.app.screen._compositor.render_strips()
         r = qr.region
         assert r.bottom <= size[1] and r.right <= size[0]
-        drawn = "\n".join("".join(seg.text for seg in strips[y]).ljust(size[0])[r.x:r.right]
-                          for y in range(r.y, r.bottom))
+        drawn = "\n".join(
+            "".join(seg.text for seg in strips[y]).ljust(size[0])[r.x : r.right] for y in range(r.y, r.bottom)
+        )
         assert decode_qr_text(drawn) == [screen.code.token]
         countdown = screen.query_one("#countdown", Label)
         assert countdown.region.height > 0 and countdown.region.bottom <= size[1]
-        assert "120" in "".join(seg.text for y in range(countdown.region.y, countdown.region.bottom)
-                                for seg in strips[y])
+        assert "120" in "".join(
+            seg.text for y in range(countdown.region.y, countdown.region.bottom) for seg in strips[y]
+        )

@@ -38,24 +38,54 @@ class World:
     def verifier(self) -> Verifier:
         return Verifier(TrustList.from_engine(self.engine), skew_s=30)
 
-    def officer_code(self, *, officer: uuid.UUID | None = None, project: uuid.UUID | None = None,
-                     at: datetime = AT, validity_s: int = 120) -> str:
-        return _text(issue_code(self.key, role=Role.OFFICER, subject=officer or self.officer,
-                                project=project or self.project, at=at, validity_s=validity_s))
+    def officer_code(
+        self,
+        *,
+        officer: uuid.UUID | None = None,
+        project: uuid.UUID | None = None,
+        at: datetime = AT,
+        validity_s: int = 120,
+    ) -> str:
+        return _text(
+            issue_code(
+                self.key,
+                role=Role.OFFICER,
+                subject=officer or self.officer,
+                project=project or self.project,
+                at=at,
+                validity_s=validity_s,
+            )
+        )
 
     def worker_code(self, *, at: datetime = AT, worker: uuid.UUID | None = None) -> str:
-        return _text(issue_code(self.key, role=Role.WORKER, subject=worker or self.worker, at=at, validity_s=120))
+        return _text(
+            issue_code(self.key, role=Role.WORKER, subject=worker or self.worker, at=at, validity_s=120)
+        )
 
-    def sign(self, officer_token: str | None = None, worker_token: str | None = None,
-             where: tuple[float, float] = NEAR, at: datetime = AT, **kw: object) -> WayAResult:
+    def sign(
+        self,
+        officer_token: str | None = None,
+        worker_token: str | None = None,
+        where: tuple[float, float] = NEAR,
+        at: datetime = AT,
+        **kw: object,
+    ) -> WayAResult:
         return sign_in_way_a(
-            self.engine, self.verifier(), officer_token=officer_token or self.officer_code(),
-            worker_token=worker_token or self.worker_code(), latitude=where[0], longitude=where[1], at=at, **kw,  # type: ignore[arg-type]
+            self.engine,
+            self.verifier(),
+            officer_token=officer_token or self.officer_code(),
+            worker_token=worker_token or self.worker_code(),
+            latitude=where[0],
+            longitude=where[1],
+            at=at,
+            **kw,  # type: ignore[arg-type]
         )
 
     def attempts(self) -> list[SignInAttempt]:
         with session(self.engine) as s:
-            return list(s.exec(select(SignInAttempt).order_by(col(SignInAttempt.at), col(SignInAttempt.created_at))))
+            return list(
+                s.exec(select(SignInAttempt).order_by(col(SignInAttempt.at), col(SignInAttempt.created_at)))
+            )
 
     def attendances(self) -> list[Attendance]:
         with session(self.engine) as s:
@@ -79,8 +109,15 @@ def build_world(url: str) -> World:
         enroll.verify_realname(session=s, worker=w, by="admin")
         enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445")
         enroll.add_health_check(session=s, worker=w, checked_on=TODAY - timedelta(days=30), institution=inst)
-        e = enroll.add_employment(session=s, worker=w, employer=em, project=p, team="钢筋班组", trade="钢筋工",
-                                  start_date=TODAY - timedelta(days=100))
+        e = enroll.add_employment(
+            session=s,
+            worker=w,
+            employer=em,
+            project=p,
+            team="钢筋班组",
+            trade="钢筋工",
+            start_date=TODAY - timedelta(days=100),
+        )
         enroll.confirm_employment(session=s, employment=e)
         o = enroll.add_officer(session=s, name="李签到")
         enroll.assign_officer(session=s, officer=o, project=p)

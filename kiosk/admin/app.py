@@ -66,8 +66,9 @@ class AdminApp(App[None]):
         Binding("ctrl+q", "quit", "退出 Quit"),
     ]
 
-    def __init__(self, engine: Engine, config: Config, *, actor: str, camera: str | None = None,
-                 face_frames: int = 60) -> None:
+    def __init__(
+        self, engine: Engine, config: Config, *, actor: str, camera: str | None = None, face_frames: int = 60
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.config = config
@@ -84,8 +85,11 @@ class AdminApp(App[None]):
         keys = self._bindings.key_to_bindings
         for key, bindings in list(keys.items()):  # F1–F7 in one language too, shown as F1…
             keys[key] = [
-                dataclasses.replace(b, description=pick(self.lang, *split_words(b.description)),
-                                    key_display=b.key_display or _key_label(b.key))
+                dataclasses.replace(
+                    b,
+                    description=pick(self.lang, *split_words(b.description)),
+                    key_display=b.key_display or _key_label(b.key),
+                )
                 for b in bindings
             ]
         if "ctrl+q" in keys:  # quitting last in the footer, after the screens
@@ -122,8 +126,19 @@ def _key_label(key: str) -> str:
     return named.get(first, first.upper() if first[:1] == "f" and first[1:].isdigit() else first)
 
 
-def build_app(engine: Engine, config: Config, *, actor: str | None = None, camera: str | None = None,
-              face_frames: int = 60) -> AdminApp:
+def build_app(
+    engine: Engine,
+    config: Config,
+    *,
+    actor: str | None = None,
+    camera: str | None = None,
+    face_frames: int = 60,
+) -> AdminApp:
     """The admin app for the CLI and the tests."""
-    return AdminApp(engine, config, actor=(actor or getpass.getuser() or "admin").strip(), camera=camera,
-                    face_frames=face_frames)
+    return AdminApp(
+        engine,
+        config,
+        actor=(actor or getpass.getuser() or "admin").strip(),
+        camera=camera,
+        face_frames=face_frames,
+    )

@@ -61,8 +61,15 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             super().__init__()
             self.zh, self.en, self.field = zh, en, field
 
-    def __init__(self, title: tuple[str, str], fields: Sequence[Field], action: Callable[[dict[str, str]], T],
-                 *, lang: str = "zh", note: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        title: tuple[str, str],
+        fields: Sequence[Field],
+        action: Callable[[dict[str, str]], T],
+        *,
+        lang: str = "zh",
+        note: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.title_pair = title
         self.fields = list(fields)
@@ -84,12 +91,22 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                             choose = bool(f.required and f.options)
                             known = any(v == f.value for _, v in f.options)
                             initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
-                            yield Select([(Text(label), v) for label, v in f.options], id=f"f-{f.key}",
-                                         allow_blank=not choose, value=initial, compact=True,
-                                         prompt=pick(self.lang, "请选择", "Choose"))
+                            yield Select(
+                                [(Text(label), v) for label, v in f.options],
+                                id=f"f-{f.key}",
+                                allow_blank=not choose,
+                                value=initial,
+                                compact=True,
+                                prompt=pick(self.lang, "请选择", "Choose"),
+                            )
                         else:
-                            yield Input(f.value, id=f"f-{f.key}", placeholder=f.placeholder, password=f.password,
-                                        compact=True)
+                            yield Input(
+                                f.value,
+                                id=f"f-{f.key}",
+                                placeholder=f.placeholder,
+                                password=f.password,
+                                compact=True,
+                            )
                     yield Static("", id=f"e-{f.key}", classes="field-error", markup=False)
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
@@ -147,8 +164,12 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             self.post_message(self.Failed(exc.zh, exc.en, getattr(exc, "field", None)))
         except Exception as exc:  # a bug: say so without its text (it may hold personal data), keep the form
             name = type(exc).__name__
-            self.post_message(self.Failed(f"保存失败（{name}），请重试或联系维护人员",
-                                          f"Saving failed ({name}): retry, or tell the maintainers"))
+            self.post_message(
+                self.Failed(
+                    f"保存失败（{name}），请重试或联系维护人员",
+                    f"Saving failed ({name}): retry, or tell the maintainers",
+                )
+            )
         else:
             self.post_message(self.Succeeded(result))
 

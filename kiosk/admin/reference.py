@@ -34,7 +34,9 @@ class AdminScreen(Screen[None]):
     """What every screen of the admin app shares: the store, the language, writing in a session."""
 
     #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")
+    ]
 
     @property
     def admin(self) -> AdminApp:
@@ -62,11 +64,19 @@ class AdminScreen(Screen[None]):
             with translate_errors(str(engine.url)), write_session(engine) as s:
                 return fn(s)
         except IntegrityError as exc:
-            raise StoreError("与已有记录重复（例如身份证号码或名称已登记），未保存",
-                             "Duplicates an existing record (an ID number or a name already there): not saved") from exc
+            raise StoreError(
+                "与已有记录重复（例如身份证号码或名称已登记），未保存",
+                "Duplicates an existing record (an ID number or a name already there): not saved",
+            ) from exc
 
-    def form(self, title: tuple[str, str], fields: list[Field], action: Callable[[dict[str, str]], Any],
-             done: Callable[[Any], None] | None = None, note: tuple[str, str] | None = None) -> None:
+    def form(
+        self,
+        title: tuple[str, str],
+        fields: list[Field],
+        action: Callable[[dict[str, str]], Any],
+        done: Callable[[Any], None] | None = None,
+        note: tuple[str, str] | None = None,
+    ) -> None:
         def after(result: Any) -> None:
             if result is not None and done is not None:
                 done(result)
@@ -98,8 +108,10 @@ def fill_table(table: DataTable[Any], headers: list[str], rows: list[tuple[str, 
     """The rows, under columns as wide as their widest value. (DataTable measures new rows only when idle,
     and a table drawn before that kept its header widths: a short list showed 310***** for an ID.)"""
     cells = [[Text(c) if isinstance(c, str) else c for c in row] for _, row in rows]
-    widths = [max([cell_len(h), *(cell_len(r[i].plain) for r in cells if isinstance(r[i], Text))])
-              for i, h in enumerate(headers)]
+    widths = [
+        max([cell_len(h), *(cell_len(r[i].plain) for r in cells if isinstance(r[i], Text))])
+        for i, h in enumerate(headers)
+    ]
     table.clear(columns=True)
     for header, width in zip(headers, widths, strict=True):
         table.add_column(header, width=width)
@@ -186,19 +198,43 @@ class TableScreen(AdminScreen):
 
 
 class ProjectsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("项目（名称、地址、签到范围、时区）", "Projects (name, address, sign-in range, time zone)")
+    HEADING: ClassVar[tuple[str, str]] = (
+        "项目（名称、地址、签到范围、时区）",
+        "Projects (name, address, sign-in range, time zone)",
+    )
     #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("编号", "Id"), ("地址", "Address"), ("纬度", "Lat"),
-                                                ("经度", "Lon"), ("半径(米)", "Radius (m)"), ("时区", "Time zone")]
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("名称", "Name"),
+        ("编号", "Id"),
+        ("地址", "Address"),
+        ("纬度", "Lat"),
+        ("经度", "Lon"),
+        ("半径(米)", "Radius (m)"),
+        ("时区", "Time zone"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"), Binding("e", "edit", "修改 Edit"),
+        Binding("a", "add", "新增 Add"),
+        Binding("e", "edit", "修改 Edit"),
     ]
 
     def rows(self) -> list[Row]:
         from store.admin import list_projects
 
-        return [(str(p.id), [p.name, str(p.id)[:8], p.address or "", _num(p.latitude), _num(p.longitude),
-                             f"{p.radius_m:g}", p.timezone]) for p in list_projects(self.admin.engine)]
+        return [
+            (
+                str(p.id),
+                [
+                    p.name,
+                    str(p.id)[:8],
+                    p.address or "",
+                    _num(p.latitude),
+                    _num(p.longitude),
+                    f"{p.radius_m:g}",
+                    p.timezone,
+                ],
+            )
+            for p in list_projects(self.admin.engine)
+        ]
 
     def _fields(self, p: Any = None) -> list[Field]:
         return [
@@ -219,7 +255,9 @@ class ProjectsScreen(TableScreen):
         lat = opt_float(v, "latitude", "纬度", "Latitude")
         lon = opt_float(v, "longitude", "经度", "Longitude")
         if (lat is None) != (lon is None):
-            raise ValidationError("latitude", "纬度和经度须同时填写", "Give both latitude and longitude, or neither")
+            raise ValidationError(
+                "latitude", "纬度和经度须同时填写", "Give both latitude and longitude, or neither"
+            )
         if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
             raise ValidationError("latitude", "经纬度超出范围", "Latitude or longitude out of range")
         radius = opt_float(v, "radius_m", "签到半径", "Radius") or 150.0
@@ -230,16 +268,25 @@ class ProjectsScreen(TableScreen):
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationError("timezone", f"未知时区：{tz}", f"Unknown time zone: {tz}") from exc
-        return {"name": validate_name(v["name"]), "address": v.get("address") or None, "latitude": lat,
-                "longitude": lon, "radius_m": radius, "timezone": tz}
+        return {
+            "name": validate_name(v["name"]),
+            "address": v.get("address") or None,
+            "latitude": lat,
+            "longitude": lon,
+            "radius_m": radius,
+            "timezone": tz,
+        }
 
     def action_add(self) -> None:
         from store.enroll import add_project
 
         actor = self.admin.actor
-        self.form(("新增项目", "Add a project"), self._fields(),
-                  lambda v: self.write(lambda s: add_project(session=s, actor=actor, **self._parse(v))).id,
-                  self.refreshed)
+        self.form(
+            ("新增项目", "Add a project"),
+            self._fields(),
+            lambda v: self.write(lambda s: add_project(session=s, actor=actor, **self._parse(v))).id,
+            self.refreshed,
+        )
 
     def action_edit(self) -> None:
         from store.enroll import update_fields
@@ -255,11 +302,15 @@ class ProjectsScreen(TableScreen):
                 row = s.get(Project, uuid.UUID(key))
                 assert row is not None
                 return update_fields(session=s, row=row, table="project", fields=self._parse(v), actor=actor)
+
             return self.write(edit)
 
-        self.fetch(lambda: self.get(Project, key),
-                   lambda project: self.form(("修改项目", "Edit the project"), self._fields(project), save,
-                                             self.refreshed))
+        self.fetch(
+            lambda: self.get(Project, key),
+            lambda project: self.form(
+                ("修改项目", "Edit the project"), self._fields(project), save, self.refreshed
+            ),
+        )
 
 
 def _num(x: float | None) -> str:
@@ -271,26 +322,51 @@ def _num(x: float | None) -> str:
 
 class EmployersScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("用人单位", "Employers")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("统一社会信用代码", "Credit code"), ("编号", "Id")]
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add", "新增 Add"), Binding("e", "edit", "修改 Edit")]
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("名称", "Name"),
+        ("统一社会信用代码", "Credit code"),
+        ("编号", "Id"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "新增 Add"),
+        Binding("e", "edit", "修改 Edit"),
+    ]
 
     def rows(self) -> list[Row]:
         from store.admin import list_employers
 
-        return [(str(e.id), [e.name, e.credit_code or "", str(e.id)[:8]]) for e in list_employers(self.admin.engine)]
+        return [
+            (str(e.id), [e.name, e.credit_code or "", str(e.id)[:8]])
+            for e in list_employers(self.admin.engine)
+        ]
 
     def _fields(self, e: Any = None) -> list[Field]:
-        return [Field("name", "单位名称", "Employer name", e.name if e else "", required=True),
-                Field("credit_code", "统一社会信用代码", "Unified social credit code", (e.credit_code or "") if e else "")]
+        return [
+            Field("name", "单位名称", "Employer name", e.name if e else "", required=True),
+            Field(
+                "credit_code",
+                "统一社会信用代码",
+                "Unified social credit code",
+                (e.credit_code or "") if e else "",
+            ),
+        ]
 
     def action_add(self) -> None:
         from store.enroll import add_employer
 
         actor = self.admin.actor
-        self.form(("新增用人单位", "Add an employer"), self._fields(),
-                  lambda v: self.write(lambda s: add_employer(
-                      session=s, name=v["name"], credit_code=v["credit_code"] or None, actor=actor)).id,
-                  self.refreshed)
+        self.form(
+            ("新增用人单位", "Add an employer"),
+            self._fields(),
+            lambda v: (
+                self.write(
+                    lambda s: add_employer(
+                        session=s, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
+                    )
+                ).id
+            ),
+            self.refreshed,
+        )
 
     def action_edit(self) -> None:
         from store.enroll import update_fields, validate_name
@@ -305,23 +381,43 @@ class EmployersScreen(TableScreen):
             def edit(s: Session) -> list[str]:
                 row = s.get(Employer, uuid.UUID(key))
                 assert row is not None
-                return update_fields(session=s, row=row, table="employer", actor=actor, fields={
-                    "name": validate_name(v["name"]), "credit_code": v["credit_code"] or None})
+                return update_fields(
+                    session=s,
+                    row=row,
+                    table="employer",
+                    actor=actor,
+                    fields={"name": validate_name(v["name"]), "credit_code": v["credit_code"] or None},
+                )
+
             return self.write(edit)
 
-        self.fetch(lambda: self.get(Employer, key),
-                   lambda employer: self.form(("修改用人单位", "Edit the employer"), self._fields(employer), save,
-                                              self.refreshed))
+        self.fetch(
+            lambda: self.get(Employer, key),
+            lambda employer: self.form(
+                ("修改用人单位", "Edit the employer"), self._fields(employer), save, self.refreshed
+            ),
+        )
 
 
 # --- officers --------------------------------------------------------------------------------------
 
 
 class OfficersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("班前签到员（指派到项目）", "Sign-in officers (assigned to projects)")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("姓名", "Name"), ("手机", "Mobile"), ("指派项目", "Projects"), ("编号", "Id")]
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("a", "add", "新增 Add"), Binding("p", "assign", "指派项目 Assign"),
-                                             Binding("l", "phone_link", "手机激活 Phone link")]
+    HEADING: ClassVar[tuple[str, str]] = (
+        "班前签到员（指派到项目）",
+        "Sign-in officers (assigned to projects)",
+    )
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("姓名", "Name"),
+        ("手机", "Mobile"),
+        ("指派项目", "Projects"),
+        ("编号", "Id"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "新增 Add"),
+        Binding("p", "assign", "指派项目 Assign"),
+        Binding("l", "phone_link", "手机激活 Phone link"),
+    ]
 
     def action_phone_link(self) -> None:
         """A one-time activation link for the chosen officer's phone (kiosk serve), shown as a QR."""
@@ -336,18 +432,25 @@ class OfficersScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.admin import list_officers
 
-        return [(str(o.id), [o.name, o.mobile or "", "、".join(projects) or "—", str(o.id)[:8]])
-                for o, projects in list_officers(self.admin.engine)]
+        return [
+            (str(o.id), [o.name, o.mobile or "", "、".join(projects) or "—", str(o.id)[:8]])
+            for o, projects in list_officers(self.admin.engine)
+        ]
 
     def action_add(self) -> None:
         from store.enroll import add_officer
 
         actor = self.admin.actor
-        self.form(("新增签到员", "Add an officer"),
-                  [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
-                  lambda v: self.write(lambda s: add_officer(
-                      session=s, name=v["name"], mobile=v["mobile"] or None, actor=actor)).id,
-                  self.refreshed)
+        self.form(
+            ("新增签到员", "Add an officer"),
+            [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
+            lambda v: (
+                self.write(
+                    lambda s: add_officer(session=s, name=v["name"], mobile=v["mobile"] or None, actor=actor)
+                ).id
+            ),
+            self.refreshed,
+        )
 
     def action_assign(self) -> None:
         from store.admin import list_projects
@@ -367,44 +470,69 @@ class OfficersScreen(TableScreen):
                 project = s.get(Project, uuid.UUID(v["project"]))
                 assert officer is not None and project is not None
                 return assign_officer(
-                    session=s, officer=officer, project=project, actor=actor,
+                    session=s,
+                    officer=officer,
+                    project=project,
+                    actor=actor,
                     start_date=parse_date(v["start_date"]) if v["start_date"] else None,
-                    end_date=parse_date(v["end_date"]) if v["end_date"] else None).id
+                    end_date=parse_date(v["end_date"]) if v["end_date"] else None,
+                ).id
+
             return self.write(assign)
 
-        self.fetch(lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
-                   lambda projects: self.form(("指派签到员到项目（班前签到员）", "Assign the officer to a project"), [
-                       Field("project", "项目", "Project", options=projects, required=True),
-                       Field("start_date", "开始日期（可不填）", "From (optional)", placeholder="YYYY-MM-DD"),
-                       Field("end_date", "结束日期（可不填）", "Until (optional)", placeholder="YYYY-MM-DD"),
-                   ], save, self.refreshed))
+        self.fetch(
+            lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
+            lambda projects: self.form(
+                ("指派签到员到项目（班前签到员）", "Assign the officer to a project"),
+                [
+                    Field("project", "项目", "Project", options=projects, required=True),
+                    Field("start_date", "开始日期（可不填）", "From (optional)", placeholder="YYYY-MM-DD"),
+                    Field("end_date", "结束日期（可不填）", "Until (optional)", placeholder="YYYY-MM-DD"),
+                ],
+                save,
+                self.refreshed,
+            ),
+        )
 
 
 # --- health institutions ---------------------------------------------------------------------------
 
 
 class InstitutionsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("体检机构列表（体检登记时从中选择）", "Health-check institutions (picked from when recording a check)")
+    HEADING: ClassVar[tuple[str, str]] = (
+        "体检机构列表（体检登记时从中选择）",
+        "Health-check institutions (picked from when recording a check)",
+    )
     COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("区", "District"), ("启用", "Active")]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"), Binding("t", "toggle_active", "启用/停用 Toggle"),
+        Binding("a", "add", "新增 Add"),
+        Binding("t", "toggle_active", "启用/停用 Toggle"),
     ]
 
     def rows(self) -> list[Row]:
         from store.admin import list_institutions
 
-        return [(str(h.id), [h.name, h.district or "", "是 yes" if h.active else "否 no"])
-                for h in list_institutions(self.admin.engine)]
+        return [
+            (str(h.id), [h.name, h.district or "", "是 yes" if h.active else "否 no"])
+            for h in list_institutions(self.admin.engine)
+        ]
 
     def action_add(self) -> None:
         from store.enroll import add_health_institution
 
         actor = self.admin.actor
-        self.form(("新增体检机构", "Add an institution"),
-                  [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
-                  lambda v: self.write(lambda s: add_health_institution(
-                      session=s, name=v["name"], district=v["district"] or None, actor=actor)).id,
-                  self.refreshed)
+        self.form(
+            ("新增体检机构", "Add an institution"),
+            [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
+            lambda v: (
+                self.write(
+                    lambda s: add_health_institution(
+                        session=s, name=v["name"], district=v["district"] or None, actor=actor
+                    )
+                ).id
+            ),
+            self.refreshed,
+        )
 
     def action_toggle_active(self) -> None:
         key = self.selected()
@@ -432,11 +560,20 @@ class InstitutionsScreen(TableScreen):
 
 
 class KeysScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("签发密钥（信任列表：只存公钥）", "Issuer keys (the trust list: public keys only)")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("密钥编号", "Key id"), ("生效", "Not before"), ("失效", "Not after"), ("吊销", "Revoked"),
-               ("备注", "Note")]
+    HEADING: ClassVar[tuple[str, str]] = (
+        "签发密钥（信任列表：只存公钥）",
+        "Issuer keys (the trust list: public keys only)",
+    )
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("密钥编号", "Key id"),
+        ("生效", "Not before"),
+        ("失效", "Not after"),
+        ("吊销", "Revoked"),
+        ("备注", "Note"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "登记公钥 Add"), Binding("g", "generate", "生成新密钥 New key"),
+        Binding("a", "add", "登记公钥 Add"),
+        Binding("g", "generate", "生成新密钥 New key"),
         Binding("x", "revoke", "吊销 Revoke"),
     ]
 
@@ -446,18 +583,33 @@ class KeysScreen(TableScreen):
         def when(d: Any) -> str:  # local time, as the audit log
             return self.admin.local(d) if d else ""
 
-        return [(r.kid, [r.kid, when(r.not_before), when(r.not_after), when(r.revoked_at) or "—", r.note or ""])
-                for r in list_keys(self.admin.engine)]
+        return [
+            (r.kid, [r.kid, when(r.not_before), when(r.not_after), when(r.revoked_at) or "—", r.note or ""])
+            for r in list_keys(self.admin.engine)
+        ]
 
     def action_add(self) -> None:
         from store.keys import register_public_key
 
         engine, actor = self.admin.engine, self.admin.actor
-        self.form(("登记签发公钥", "Add an issuer public key"), [
-            Field("path", "公钥文件（PEM 或原始32字节）", "Public key file (PEM or raw 32 bytes)", required=True),
-            Field("note", "备注", "Note"),
-        ], lambda v: register_public_key(engine, Path(v["path"]).expanduser(), note=v["note"] or None, actor=actor).kid,
-            self.refreshed)
+        self.form(
+            ("登记签发公钥", "Add an issuer public key"),
+            [
+                Field(
+                    "path",
+                    "公钥文件（PEM 或原始32字节）",
+                    "Public key file (PEM or raw 32 bytes)",
+                    required=True,
+                ),
+                Field("note", "备注", "Note"),
+            ],
+            lambda v: (
+                register_public_key(
+                    engine, Path(v["path"]).expanduser(), note=v["note"] or None, actor=actor
+                ).kid
+            ),
+            self.refreshed,
+        )
 
     def action_generate(self) -> None:
         from store.keys import new_key_pair, register_public_key
@@ -470,14 +622,27 @@ class KeysScreen(TableScreen):
             return key.kid
 
         def done(kid: Any) -> None:
-            self.notify(self.tr(f"已生成并登记密钥 {kid}；私钥文件仅保存在所选文件夹",
-                                f"Key {kid} made and registered; the private key is only in the chosen folder"))
+            self.notify(
+                self.tr(
+                    f"已生成并登记密钥 {kid}；私钥文件仅保存在所选文件夹",
+                    f"Key {kid} made and registered; the private key is only in the chosen folder",
+                )
+            )
             self.reload()
 
-        self.form(("生成新的签发密钥", "Make a new issuer key"), [
-            Field("folder", "私钥保存文件夹", "Folder for the private key", required=True),
-            Field("note", "备注", "Note"),
-        ], make, done, note=("私钥文件权限为仅本人可读，请妥善保管", "The private key file is readable by its owner only"))
+        self.form(
+            ("生成新的签发密钥", "Make a new issuer key"),
+            [
+                Field("folder", "私钥保存文件夹", "Folder for the private key", required=True),
+                Field("note", "备注", "Note"),
+            ],
+            make,
+            done,
+            note=(
+                "私钥文件权限为仅本人可读，请妥善保管",
+                "The private key file is readable by its owner only",
+            ),
+        )
 
     def action_revoke(self) -> None:
         kid = self.selected()
@@ -488,9 +653,16 @@ class KeysScreen(TableScreen):
             if yes:
                 self._revoke(kid)
 
-        self.app.push_screen(ConfirmScreen((f"吊销密钥 {kid}？此后它签发的码一律拒绝，不可撤销。",
-                                            f"Revoke key {kid}? Every code it signed is refused from now on; "
-                                            "this cannot be undone."), lang=self.admin.lang), answer)
+        self.app.push_screen(
+            ConfirmScreen(
+                (
+                    f"吊销密钥 {kid}？此后它签发的码一律拒绝，不可撤销。",
+                    f"Revoke key {kid}? Every code it signed is refused from now on; this cannot be undone.",
+                ),
+                lang=self.admin.lang,
+            ),
+            answer,
+        )
 
     @work(thread=True, exit_on_error=False, group="write", description="revoke a key")
     def _revoke(self, kid: str) -> None:
@@ -508,24 +680,44 @@ class KeysScreen(TableScreen):
 
 #: what the audit log's codes mean, in the admin's language (the log keeps the codes)
 AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
-    "create": ("新增", "created"), "update": ("修改", "changed"), "confirm": ("现场确认", "confirmed"),
-    "verify": ("实名认证", "verified"), "unverify": ("撤销实名认证", "verification undone"),
-    "revoke": ("吊销", "revoked"), "import": ("导入", "imported"), "scope": ("签发范围", "scope set"),
+    "create": ("新增", "created"),
+    "update": ("修改", "changed"),
+    "confirm": ("现场确认", "confirmed"),
+    "verify": ("实名认证", "verified"),
+    "unverify": ("撤销实名认证", "verification undone"),
+    "revoke": ("吊销", "revoked"),
+    "import": ("导入", "imported"),
+    "scope": ("签发范围", "scope set"),
 }
 AUDIT_TABLES: dict[str, tuple[str, str]] = {
-    "worker": ("工人", "worker"), "employer": ("用人单位", "employer"), "project": ("项目", "project"),
-    "employment": ("聘用", "employment"), "bankcard": ("银行卡", "bank card"), "facecheck": ("人脸照片", "face photo"),
-    "healthcheck": ("体检", "health check"), "healthinstitution": ("体检机构", "health institution"),
-    "identitydocument": ("身份证图片", "ID card images"), "officer": ("签到员", "officer"),
-    "officerassignment": ("签到员指派", "officer assignment"), "issuerkey": ("签发密钥", "issuer key"),
+    "worker": ("工人", "worker"),
+    "employer": ("用人单位", "employer"),
+    "project": ("项目", "project"),
+    "employment": ("聘用", "employment"),
+    "bankcard": ("银行卡", "bank card"),
+    "facecheck": ("人脸照片", "face photo"),
+    "healthcheck": ("体检", "health check"),
+    "healthinstitution": ("体检机构", "health institution"),
+    "identitydocument": ("身份证图片", "ID card images"),
+    "officer": ("签到员", "officer"),
+    "officerassignment": ("签到员指派", "officer assignment"),
+    "issuerkey": ("签发密钥", "issuer key"),
 }
 
 
 class AuditScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
-                                          "Audit: who changed what, when (field names only, never sensitive values)")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("时间", "When"), ("操作人", "Who"), ("操作", "Action"),
-                                                ("表", "Table"), ("记录", "Row"), ("详情", "Detail")]
+    HEADING: ClassVar[tuple[str, str]] = (
+        "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
+        "Audit: who changed what, when (field names only, never sensitive values)",
+    )
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        ("时间", "When"),
+        ("操作人", "Who"),
+        ("操作", "Action"),
+        ("表", "Table"),
+        ("记录", "Row"),
+        ("详情", "Detail"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "刷新 Refresh")]
 
     def rows(self) -> list[Row]:
@@ -534,9 +726,20 @@ class AuditScreen(TableScreen):
         def word(words: dict[str, tuple[str, str]], code: str) -> str:
             return self.tr(*words[code]) if code in words else code
 
-        return [(str(a.id), [self.admin.local(a.at), a.actor, word(AUDIT_ACTIONS, a.action),
-                             word(AUDIT_TABLES, a.table_name), str(a.row_id)[:8] if a.row_id else "", a.detail or ""])
-                for a in recent_audit(self.admin.engine)]
+        return [
+            (
+                str(a.id),
+                [
+                    self.admin.local(a.at),
+                    a.actor,
+                    word(AUDIT_ACTIONS, a.action),
+                    word(AUDIT_TABLES, a.table_name),
+                    str(a.row_id)[:8] if a.row_id else "",
+                    a.detail or "",
+                ],
+            )
+            for a in recent_audit(self.admin.engine)
+        ]
 
     def action_refresh(self) -> None:
         self.reload()

@@ -35,8 +35,11 @@ from store.errors import StoreError, ValidationError
 
 POLL_S = 15.0
 OTHER = "__other__"
-PICTURES = (("pic-front", "身份证正面", "ID card front"), ("pic-back", "身份证反面", "ID card back"),
-            ("pic-face", "人脸照片", "Face photo"))
+PICTURES = (
+    ("pic-front", "身份证正面", "ID card front"),
+    ("pic-back", "身份证反面", "ID card back"),
+    ("pic-face", "人脸照片", "Face photo"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +96,20 @@ class ReviewScreen(AdminScreen):
         yield Footer()
 
     def _heading(self) -> str:
-        return self.tr(f"待审核：工人在手机上提交的资料，最早的在前（{self.count}项）",
-                       f"Review: what workers submitted on their phones, oldest first ({self.count})")
+        return self.tr(
+            f"待审核：工人在手机上提交的资料，最早的在前（{self.count}项）",
+            f"Review: what workers submitted on their phones, oldest first ({self.count})",
+        )
 
     def on_mount(self) -> None:
         table = self.query_one("#queue", DataTable)
-        for zh, en in (("提交时间", "Submitted"), ("类型", "Kind"), ("姓名", "Name"), ("身份证号", "ID number"),
-                       ("内容", "What")):
+        for zh, en in (
+            ("提交时间", "Submitted"),
+            ("类型", "Kind"),
+            ("姓名", "Name"),
+            ("身份证号", "ID number"),
+            ("内容", "What"),
+        ):
             table.add_column(self.tr(zh, en))
         self.reload()
         self.set_interval(POLL_S, self.reload)
@@ -213,10 +223,22 @@ class ReviewScreen(AdminScreen):
             f"{tr('出生日期', 'Born')}: {r.birth_date}",
         ]
         if r.name_typed != r.name_enrolled:
-            lines.append("[b yellow]" + escape(tr("⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
-                                                  "⚠ The names differ: approving changes the enrolled name to his")) + "[/]")
-        lines.append(tr("请比对：身份证照片与人脸照片是否同一人，身份证上的姓名与号码是否与上面一致",
-                        "Compare: is the ID card photo the person in the face photo; do the card's name and number match"))
+            lines.append(
+                "[b yellow]"
+                + escape(
+                    tr(
+                        "⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
+                        "⚠ The names differ: approving changes the enrolled name to his",
+                    )
+                )
+                + "[/]"
+            )
+        lines.append(
+            tr(
+                "请比对：身份证照片与人脸照片是否同一人，身份证上的姓名与号码是否与上面一致",
+                "Compare: is the ID card photo the person in the face photo; do the card's name and number match",
+            )
+        )
         return "\n".join(lines)
 
     def _bank_text(self, b: Any) -> str:
@@ -227,11 +249,21 @@ class ReviewScreen(AdminScreen):
             f"{tr('开户银行', 'Bank')}: {escape(b.bank_name)}   {tr('卡号', 'Card number')}: {b.card_masked}",
         ]
         if not b.luhn_ok:
-            lines.append("[b yellow]" + escape(tr("⚠ 卡号校验（Luhn）未通过，工人已确认卡号无误",
-                                                  "⚠ The number fails the Luhn check; the worker confirmed it is right"))
-                         + "[/]")
-        lines.append(f"{tr('更换原有银行卡', 'Replaces the card on file')}: {escape(b.replaces)}" if b.replaces
-                     else tr("新增（目前没有银行卡）", "New (no card on file yet)"))
+            lines.append(
+                "[b yellow]"
+                + escape(
+                    tr(
+                        "⚠ 卡号校验（Luhn）未通过，工人已确认卡号无误",
+                        "⚠ The number fails the Luhn check; the worker confirmed it is right",
+                    )
+                )
+                + "[/]"
+            )
+        lines.append(
+            f"{tr('更换原有银行卡', 'Replaces the card on file')}: {escape(b.replaces)}"
+            if b.replaces
+            else tr("新增（目前没有银行卡）", "New (no card on file yet)")
+        )
         return "\n".join(lines)
 
     # --- decisions -------------------------------------------------------------------------------
@@ -277,9 +309,17 @@ class ReviewScreen(AdminScreen):
         item = self._need_item()
         if item is None:
             return
-        question = (("通过此个人信息，并记录实名认证？", "Approve this real-name information and record the verification?")
-                    if item.kind == ReviewKind.REALNAME.value
-                    else ("通过此银行卡（替换原有银行卡）？", "Approve this bank card (it replaces any card on file)?"))
+        question = (
+            (
+                "通过此个人信息，并记录实名认证？",
+                "Approve this real-name information and record the verification?",
+            )
+            if item.kind == ReviewKind.REALNAME.value
+            else (
+                "通过此银行卡（替换原有银行卡）？",
+                "Approve this bank card (it replaces any card on file)?",
+            )
+        )
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -292,7 +332,11 @@ class ReviewScreen(AdminScreen):
         from store.review import ReviewKind, approve
 
         try:
-            self.write(lambda s: approve(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor))
+            self.write(
+                lambda s: approve(
+                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor
+                )
+            )
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
         else:
@@ -315,16 +359,25 @@ class ReviewScreen(AdminScreen):
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
                 raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
-            self.write(lambda s: reject(session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor,
-                                        reason=reason))
+            self.write(
+                lambda s: reject(
+                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor, reason=reason
+                )
+            )
             return True
 
-        options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [(pick(lang, "其他（手填）", "Other (type it)"),
-                                                                              OTHER)]
-        self.form(("驳回（工人会在手机上看到原因）", "Reject (the worker sees the reason on his phone)"), [
-            Field("reason", "原因", "Reason", options=options, required=True),
-            Field("other", "其他原因", "Other reason"),
-        ], save, self._decided)
+        options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [
+            (pick(lang, "其他（手填）", "Other (type it)"), OTHER)
+        ]
+        self.form(
+            ("驳回（工人会在手机上看到原因）", "Reject (the worker sees the reason on his phone)"),
+            [
+                Field("reason", "原因", "Reason", options=options, required=True),
+                Field("other", "其他原因", "Other reason"),
+            ],
+            save,
+            self._decided,
+        )
 
 
 #: pictures are decoded in the worker and reduced to this many pixels on the long side: enough for any
@@ -341,4 +394,8 @@ def _small(data: bytes | None) -> np.ndarray | None:
         return None
     h, w = image.shape[:2]
     scale = SMALL_PX / max(h, w)
-    return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image
+    return (
+        cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else image
+    )

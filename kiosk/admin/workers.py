@@ -64,16 +64,27 @@ class WorkersScreen(AdminScreen):
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield Input(placeholder=self.tr("搜索：姓名、身份证后四位、手机号", "Search: name, last 4 of ID, mobile"),
-                            id="search")
+                yield Input(
+                    placeholder=self.tr(
+                        "搜索：姓名、身份证后四位、手机号", "Search: name, last 4 of ID, mobile"
+                    ),
+                    id="search",
+                )
                 yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="right"):
                 yield Static(self.tr("未选择工人", "No worker chosen"), id="file")
                 yield Static("", id="readiness")
         yield Footer(compact=True)
 
-    COLUMNS = (("姓名", "Name"), ("身份证号", "ID number"), ("性别", "Sex"), ("出生日期", "Born"),
-               ("手机", "Mobile"), ("实名", "Verified"), ("银行卡", "Bank"))
+    COLUMNS = (
+        ("姓名", "Name"),
+        ("身份证号", "ID number"),
+        ("性别", "Sex"),
+        ("出生日期", "Born"),
+        ("手机", "Mobile"),
+        ("实名", "Verified"),
+        ("银行卡", "Bank"),
+    )
 
     def on_mount(self) -> None:
         self.reload()
@@ -102,8 +113,20 @@ class WorkersScreen(AdminScreen):
         rows = []
         for r in message.rows:
             sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
-            rows.append((str(r.id), [r.name, r.id_masked, sex, r.birth_date.isoformat(), r.mobile or "",
-                                     yes if r.verified else no, yes if r.has_bank_card else no]))
+            rows.append(
+                (
+                    str(r.id),
+                    [
+                        r.name,
+                        r.id_masked,
+                        sex,
+                        r.birth_date.isoformat(),
+                        r.mobile or "",
+                        yes if r.verified else no,
+                        yes if r.has_bank_card else no,
+                    ],
+                )
+            )
         fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], rows)
         keys = [str(r.id) for r in message.rows]
         if self.current is not None and str(self.current) in keys:
@@ -173,26 +196,39 @@ class WorkersScreen(AdminScreen):
             f"{tr('反面', 'back')} {ok[f.id_back]}   {tr('人脸照片', 'Face photos')}: {f.face_photos}",
         ]
         if w.realname_verified_at:
-            lines.append(f"{tr('实名认证', 'Real-name verified')}: ✓ {escape(w.realname_verified_by or '')} "
-                         f"{self.admin.local(w.realname_verified_at)}")
+            lines.append(
+                f"{tr('实名认证', 'Real-name verified')}: ✓ {escape(w.realname_verified_by or '')} "
+                f"{self.admin.local(w.realname_verified_at)}"
+            )
         else:
             lines.append(f"{tr('实名认证', 'Real-name verified')}: ✗")
         for b in f.bank_cards:
             warn = "" if b.luhn_ok else tr("（校验未通过）", " (Luhn check failed)")
             lines.append(f"{tr('银行卡', 'Bank card')}: {escape(b.bank_name)} {b.card_masked}{warn}")
         for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
-            what = tr("个人信息（实名）", "real-name information") if kind == "realname" else tr("银行卡", "bank card")
-            lines.append(f"[b yellow]{tr('待审核', 'Waiting for review')}[/]: {what} {self.admin.local(at)} (F8)")
+            what = (
+                tr("个人信息（实名）", "real-name information")
+                if kind == "realname"
+                else tr("银行卡", "bank card")
+            )
+            lines.append(
+                f"[b yellow]{tr('待审核', 'Waiting for review')}[/]: {what} {self.admin.local(at)} (F8)"
+            )
         for h in f.health[:1]:
             result = tr("合格", "fit") if h.passed else tr("不合格", "not fit")
             until = f" → {h.valid_until}" if h.valid_until else ""
             lines.append(f"{tr('体检', 'Health check')}: {h.checked_on}{until} {result}")
         for e, employer, project in f.employments:
             end = f"–{e.end_date}" if e.end_date else "–"
-            conf = (tr("已确认 ", "confirmed ") + self.admin.local(e.confirmed_at)) if e.confirmed_at \
+            conf = (
+                (tr("已确认 ", "confirmed ") + self.admin.local(e.confirmed_at))
+                if e.confirmed_at
                 else tr("未确认", "not confirmed")
-            lines.append(f"{tr('聘用', 'Employment')}: {escape(project)} / {escape(employer)} / {escape(e.team)} / "
-                         f"{escape(e.trade)} {e.start_date}{end} [{conf}]")
+            )
+            lines.append(
+                f"{tr('聘用', 'Employment')}: {escape(project)} / {escape(employer)} / {escape(e.team)} / "
+                f"{escape(e.trade)} {e.start_date}{end} [{conf}]"
+            )
         return "\n".join(lines)
 
     def _render_ready(self, ready: list[Any]) -> str:
@@ -200,8 +236,11 @@ class WorkersScreen(AdminScreen):
         out = []
         for r in ready:
             where = r.project_name or self.tr("（无聘用项目）", "(no project)")
-            verdict = self.tr("[b green]可以签到[/]", "[b green]ready to sign in[/]") if r.ready \
+            verdict = (
+                self.tr("[b green]可以签到[/]", "[b green]ready to sign in[/]")
+                if r.ready
                 else self.tr("[b red]不能签到[/]", "[b red]cannot sign in[/]")
+            )
             out.append(f"\n[b]{self.tr('签到就绪', 'Readiness')}[/] {escape(where)} {r.on}: {verdict}")
             for c in r.checks:
                 label = pick(lang, c.zh, c.en)
@@ -236,28 +275,53 @@ class WorkersScreen(AdminScreen):
 
         def save(v: dict[str, str]) -> uuid.UUID:
             birth = parse_date(v["birth_date"]) if v["birth_date"] else None
-            if list_workers(self.admin.engine, v["id_number"]) and len(normalise_id_number(v["id_number"])) == 18:
-                raise ValidationError("id_number", "该身份证号码已登记，请搜索后修改",
-                                      "This ID number is already enrolled: search for him and edit")
-            return self.write(lambda s: add_worker(
-                session=s, id_number=v["id_number"], name=v["name"], sex=v["sex"] or None, birth_date=birth,
-                ethnicity=v["ethnicity"] or None, address=v["address"] or None, mobile=v["mobile"] or None,
-                actor=actor)).id
+            if (
+                list_workers(self.admin.engine, v["id_number"])
+                and len(normalise_id_number(v["id_number"])) == 18
+            ):
+                raise ValidationError(
+                    "id_number",
+                    "该身份证号码已登记，请搜索后修改",
+                    "This ID number is already enrolled: search for him and edit",
+                )
+            return self.write(
+                lambda s: add_worker(
+                    session=s,
+                    id_number=v["id_number"],
+                    name=v["name"],
+                    sex=v["sex"] or None,
+                    birth_date=birth,
+                    ethnicity=v["ethnicity"] or None,
+                    address=v["address"] or None,
+                    mobile=v["mobile"] or None,
+                    actor=actor,
+                )
+            ).id
 
         def done(worker_id: uuid.UUID) -> None:
             self.current = worker_id
             self.query_one("#search", Input).value = ""
             self.reload()
 
-        self.form(("新增工人（个人信息采集）", "Add a worker (personal information)"), [
-            Field("id_number", "身份证号码", "ID number", required=True),
-            Field("name", "姓名", "Name", required=True),
-            Field("sex", "性别（可不填，按身份证号码）", "Sex (optional: from the ID number)", options=SEX_OPTIONS),
-            Field("birth_date", "出生日期（可不填）", "Birth date (optional)", placeholder="YYYY-MM-DD"),
-            Field("ethnicity", "民族", "Ethnicity", "汉族"),
-            Field("address", "住址", "Address"),
-            Field("mobile", "手机号码", "Mobile"),
-        ], save, done)
+        self.form(
+            ("新增工人（个人信息采集）", "Add a worker (personal information)"),
+            [
+                Field("id_number", "身份证号码", "ID number", required=True),
+                Field("name", "姓名", "Name", required=True),
+                Field(
+                    "sex",
+                    "性别（可不填，按身份证号码）",
+                    "Sex (optional: from the ID number)",
+                    options=SEX_OPTIONS,
+                ),
+                Field("birth_date", "出生日期（可不填）", "Birth date (optional)", placeholder="YYYY-MM-DD"),
+                Field("ethnicity", "民族", "Ethnicity", "汉族"),
+                Field("address", "住址", "Address"),
+                Field("mobile", "手机号码", "Mobile"),
+            ],
+            save,
+            done,
+        )
 
     def action_edit(self) -> None:
         from store.enroll import update_worker
@@ -271,18 +335,34 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> list[str]:
             def edit(s: Any) -> list[str]:
                 w = need(s, Worker, wid)
-                return update_worker(session=s, worker=w, name=v["name"], ethnicity=v["ethnicity"],
-                                     address=v["address"], mobile=v["mobile"], actor=actor)
+                return update_worker(
+                    session=s,
+                    worker=w,
+                    name=v["name"],
+                    ethnicity=v["ethnicity"],
+                    address=v["address"],
+                    mobile=v["mobile"],
+                    actor=actor,
+                )
+
             return self.write(edit)
 
         def ask(w: Worker) -> None:
-            self.form(("修改个人信息", "Edit personal information"), [
-                Field("name", "姓名", "Name", w.name, required=True),
-                Field("ethnicity", "民族", "Ethnicity", w.ethnicity or ""),
-                Field("address", "住址", "Address", w.address or ""),
-                Field("mobile", "手机号码", "Mobile", w.mobile or ""),
-            ], save, self.changed, note=("身份证号码不可修改；改名后须重新实名认证",
-                                        "The ID number cannot change; a new name needs real-name verification again"))
+            self.form(
+                ("修改个人信息", "Edit personal information"),
+                [
+                    Field("name", "姓名", "Name", w.name, required=True),
+                    Field("ethnicity", "民族", "Ethnicity", w.ethnicity or ""),
+                    Field("address", "住址", "Address", w.address or ""),
+                    Field("mobile", "手机号码", "Mobile", w.mobile or ""),
+                ],
+                save,
+                self.changed,
+                note=(
+                    "身份证号码不可修改；改名后须重新实名认证",
+                    "The ID number cannot change; a new name needs real-name verification again",
+                ),
+            )
 
         self.fetch(lambda: self.get(Worker, str(wid)), ask)
 
@@ -304,27 +384,56 @@ class WorkersScreen(AdminScreen):
             back = read_image_file(v["back"]) if v["back"] else None
             valid_from = parse_date(v["valid_from"]) if v["valid_from"] else None
             valid_until = parse_date(v["valid_until"]) if v["valid_until"] else None
-            return self.write(lambda s: set_identity_images(
-                session=s, worker=need(s, Worker, wid), front=front, back=back, issuing_authority=v["authority"],
-                valid_from=valid_from, valid_until=valid_until, actor=actor).id)
+            return self.write(
+                lambda s: (
+                    set_identity_images(
+                        session=s,
+                        worker=need(s, Worker, wid),
+                        front=front,
+                        back=back,
+                        issuing_authority=v["authority"],
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                        actor=actor,
+                    ).id
+                )
+            )
 
-        self.form(("身份证（图片从文件）", "ID card (images from files)"), [
-            Field("front", "正面（人像面）图片文件", "Front (photo side) image file"),
-            Field("back", "反面（国徽面）图片文件", "Back (emblem side) image file"),
-            Field("authority", "签发机关", "Issuing authority"),
-            Field("valid_from", "有效期限起", "Valid from", placeholder="YYYY-MM-DD"),
-            Field("valid_until", "有效期限止（长期可不填）", "Valid until (empty: long-term)", placeholder="YYYY-MM-DD"),
-        ], save, self.changed, note=("图片只保存在共享数据库，不会下发到签到终端；摄像头拍摄：k 正面，K 反面",
-                                    "Images stay in the shared database, never on kiosks. By webcam: k front, K back"))
+        self.form(
+            ("身份证（图片从文件）", "ID card (images from files)"),
+            [
+                Field("front", "正面（人像面）图片文件", "Front (photo side) image file"),
+                Field("back", "反面（国徽面）图片文件", "Back (emblem side) image file"),
+                Field("authority", "签发机关", "Issuing authority"),
+                Field("valid_from", "有效期限起", "Valid from", placeholder="YYYY-MM-DD"),
+                Field(
+                    "valid_until",
+                    "有效期限止（长期可不填）",
+                    "Valid until (empty: long-term)",
+                    placeholder="YYYY-MM-DD",
+                ),
+            ],
+            save,
+            self.changed,
+            note=(
+                "图片只保存在共享数据库，不会下发到签到终端；摄像头拍摄：k 正面，K 反面",
+                "Images stay in the shared database, never on kiosks. By webcam: k front, K back",
+            ),
+        )
 
     def action_id_camera(self, side: str = "front") -> None:
         wid = self._need_worker()
         if wid is not None:
-            self.notify(self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…") if side == "front"
-                        else self.tr("请将身份证反面对准摄像头…", "Hold the ID card's back to the camera…"))
+            self.notify(
+                self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…")
+                if side == "front"
+                else self.tr("请将身份证反面对准摄像头…", "Hold the ID card's back to the camera…")
+            )
             self._id_camera(wid, side)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="photograph an ID card")
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="camera", description="photograph an ID card"
+    )
     def _id_camera(self, wid: uuid.UUID, side: str) -> None:
         from kiosk.camera.face import grab_still
         from store.enroll import set_identity_images
@@ -333,8 +442,11 @@ class WorkersScreen(AdminScreen):
         try:
             jpeg = grab_still(self.admin.camera)
             front, back = (jpeg, None) if side == "front" else (None, jpeg)
-            self.write(lambda s: set_identity_images(session=s, worker=need(s, Worker, wid), front=front, back=back,
-                                                     actor=self.admin.actor))
+            self.write(
+                lambda s: set_identity_images(
+                    session=s, worker=need(s, Worker, wid), front=front, back=back, actor=self.admin.actor
+                )
+            )
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
@@ -344,7 +456,11 @@ class WorkersScreen(AdminScreen):
     def action_face(self) -> None:
         wid = self._need_worker()
         if wid is not None:
-            self.notify(self.tr("请工人正对摄像头，画面中只能有一人…", "The worker faces the camera, alone in the frame…"))
+            self.notify(
+                self.tr(
+                    "请工人正对摄像头，画面中只能有一人…", "The worker faces the camera, alone in the frame…"
+                )
+            )
             self._face(wid)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
@@ -355,14 +471,27 @@ class WorkersScreen(AdminScreen):
 
         worker = get_current_worker_or_none()
         try:
-            shot = capture_from(self.admin.camera, max_frames=self.admin.face_frames,
-                                cancelled=lambda: bool(worker and worker.is_cancelled))
-            self.write(lambda s: add_face_check(session=s, worker=need(s, Worker, wid), photo=shot.jpeg,
-                                                thumb=shot.thumb, faces_found=shot.faces_found, actor=self.admin.actor))
+            shot = capture_from(
+                self.admin.camera,
+                max_frames=self.admin.face_frames,
+                cancelled=lambda: bool(worker and worker.is_cancelled),
+            )
+            self.write(
+                lambda s: add_face_check(
+                    session=s,
+                    worker=need(s, Worker, wid),
+                    photo=shot.jpeg,
+                    thumb=shot.thumb,
+                    faces_found=shot.faces_found,
+                    actor=self.admin.actor,
+                )
+            )
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.app.call_from_thread(self.notify, self.tr("已采集人脸照片（一张人脸）", "Face photo captured (one face)"))
+        self.app.call_from_thread(
+            self.notify, self.tr("已采集人脸照片（一张人脸）", "Face photo captured (one face)")
+        )
         self.show(wid)
 
     def action_verify(self) -> None:
@@ -376,9 +505,12 @@ class WorkersScreen(AdminScreen):
             front, photo = images
             if front is None or photo is None:
                 # both languages, short lines (a long CJK line wrapped in a toast lost a character)
-                self.notify("须先有身份证正面图片（i）\n和人脸照片（f）\n"
-                            "An ID card front image (i) and a face photo (f) are needed first",
-                            severity="warning", markup=False)
+                self.notify(
+                    "须先有身份证正面图片（i）\n和人脸照片（f）\n"
+                    "An ID card front image (i) and a face photo (f) are needed first",
+                    severity="warning",
+                    markup=False,
+                )
                 return
 
             def answer(yes: bool | None) -> None:
@@ -395,7 +527,11 @@ class WorkersScreen(AdminScreen):
         from store.models import Worker
 
         try:
-            self.write(lambda s: record_realname_verification(session=s, worker=need(s, Worker, wid), by=self.admin.actor))
+            self.write(
+                lambda s: record_realname_verification(
+                    session=s, worker=need(s, Worker, wid), by=self.admin.actor
+                )
+            )
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
@@ -414,19 +550,34 @@ class WorkersScreen(AdminScreen):
         actor = self.admin.actor
 
         def save(v: dict[str, str]) -> list[str]:
-            return self.write(lambda s: add_bank_card(
-                session=s, worker=need(s, Worker, wid), bank_name=v["bank"], card_number=v["card_number"],
-                holder_name=v["holder_name"] or None, actor=actor))[1]
+            return self.write(
+                lambda s: add_bank_card(
+                    session=s,
+                    worker=need(s, Worker, wid),
+                    bank_name=v["bank"],
+                    card_number=v["card_number"],
+                    holder_name=v["holder_name"] or None,
+                    actor=actor,
+                )
+            )[1]
 
         def done(_warnings: list[str]) -> None:  # a Luhn warning was said in the dialog, beside the number
             self.reload()
 
-        self.form(("银行卡信息（本人名下）", "Bank card (in his own name)"), [
-            Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
-            Field("card_number", "银行卡号", "Card number", required=True, check=card_warning),
-            Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
-        ], save, done, note=("完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
-                             "The full number stays in the shared database (for wages); lists show it masked"))
+        self.form(
+            ("银行卡信息（本人名下）", "Bank card (in his own name)"),
+            [
+                Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
+                Field("card_number", "银行卡号", "Card number", required=True, check=card_warning),
+                Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
+            ],
+            save,
+            done,
+            note=(
+                "完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
+                "The full number stays in the shared database (for wages); lists show it masked",
+            ),
+        )
 
     def action_health(self) -> None:
         from store.admin import list_institutions
@@ -442,29 +593,63 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> Any:
             other = v["institution"] == OTHER
             if other and not v["other"]:
-                raise ValidationError("other", "选择“其他”时请填写机构名称", "With 'other', type the institution's name")
+                raise ValidationError(
+                    "other", "选择“其他”时请填写机构名称", "With 'other', type the institution's name"
+                )
             checked = parse_date(v["checked_on"])
             until = parse_date(v["valid_until"]) if v["valid_until"] else None
 
             def add(s: Any) -> Any:
                 inst = None if other else need(s, HealthInstitution, uuid.UUID(v["institution"]))
-                return add_health_check(session=s, worker=need(s, Worker, wid), checked_on=checked, institution=inst,
-                                        institution_other=v["other"] if other else None,
-                                        passed=v["passed"] != "no", valid_until=until,
-                                        result_note=v["note"] or None, actor=actor).id
+                return add_health_check(
+                    session=s,
+                    worker=need(s, Worker, wid),
+                    checked_on=checked,
+                    institution=inst,
+                    institution_other=v["other"] if other else None,
+                    passed=v["passed"] != "no",
+                    valid_until=until,
+                    result_note=v["note"] or None,
+                    actor=actor,
+                ).id
+
             return self.write(add)
 
         def ask(insts: list[HealthInstitution]) -> None:
-            options = [(h.name, str(h.id)) for h in insts] + [(self.tr("其他（手填）", "Other (type it)"), OTHER)]
-            self.form(("健康体检信息", "Health check"), [
-                Field("institution", "体检机构", "Institution", options=options, required=True),
-                Field("other", "其他机构名称", "Other institution's name"),
-                Field("checked_on", "体检日期", "Date of the check", self.admin.today().isoformat(), required=True),
-                Field("passed", "体检结论", "Result", "yes", options=[(self.tr("合格", "Fit"), "yes"),
-                                                                    (self.tr("不合格", "Not fit"), "no")], required=True),
-                Field("valid_until", "有效期至（可不填）", "Valid until (optional)", placeholder="YYYY-MM-DD"),
-                Field("note", "备注", "Note"),
-            ], save, self.changed)
+            options = [(h.name, str(h.id)) for h in insts] + [
+                (self.tr("其他（手填）", "Other (type it)"), OTHER)
+            ]
+            self.form(
+                ("健康体检信息", "Health check"),
+                [
+                    Field("institution", "体检机构", "Institution", options=options, required=True),
+                    Field("other", "其他机构名称", "Other institution's name"),
+                    Field(
+                        "checked_on",
+                        "体检日期",
+                        "Date of the check",
+                        self.admin.today().isoformat(),
+                        required=True,
+                    ),
+                    Field(
+                        "passed",
+                        "体检结论",
+                        "Result",
+                        "yes",
+                        options=[(self.tr("合格", "Fit"), "yes"), (self.tr("不合格", "Not fit"), "no")],
+                        required=True,
+                    ),
+                    Field(
+                        "valid_until",
+                        "有效期至（可不填）",
+                        "Valid until (optional)",
+                        placeholder="YYYY-MM-DD",
+                    ),
+                    Field("note", "备注", "Note"),
+                ],
+                save,
+                self.changed,
+            )
 
         self.fetch(lambda: list_institutions(self.admin.engine, active_only=True), ask)
 
@@ -485,24 +670,61 @@ class WorkersScreen(AdminScreen):
             for key, zh, en in (("team", "班组", "Team"), ("trade", "工种", "Trade")):
                 if not v[key]:
                     raise ValidationError(key, f"请填写{zh}", f"Fill in the {en.lower()}")
-            return self.write(lambda s: add_employment(
-                session=s, worker=need(s, Worker, wid), employer=need(s, Employer, uuid.UUID(v["employer"])),
-                project=need(s, Project, uuid.UUID(v["project"])), team=v["team"], trade=v["trade"],
-                start_date=start, end_date=end, actor=actor).id)
+            return self.write(
+                lambda s: (
+                    add_employment(
+                        session=s,
+                        worker=need(s, Worker, wid),
+                        employer=need(s, Employer, uuid.UUID(v["employer"])),
+                        project=need(s, Project, uuid.UUID(v["project"])),
+                        team=v["team"],
+                        trade=v["trade"],
+                        start_date=start,
+                        end_date=end,
+                        actor=actor,
+                    ).id
+                )
+            )
 
         def ask(lists: tuple[list[Employer], list[Project]]) -> None:
             employers, projects = lists
             if not employers or not projects:
-                self.notify(self.tr("请先登记用人单位和项目", "Enroll an employer and a project first"), severity="warning")
+                self.notify(
+                    self.tr("请先登记用人单位和项目", "Enroll an employer and a project first"),
+                    severity="warning",
+                )
                 return
-            self.form(("聘用信息", "Employment"), [
-                Field("employer", "用人单位", "Employer", options=[(e.name, str(e.id)) for e in employers], required=True),
-                Field("project", "项目", "Project", options=[(p.name, str(p.id)) for p in projects], required=True),
-                Field("team", "班组", "Team", required=True),
-                Field("trade", "工种", "Trade", required=True),
-                Field("start_date", "进场日期", "Start date", self.admin.today().isoformat(), required=True),
-                Field("end_date", "退场日期（可不填）", "End date (optional)", placeholder="YYYY-MM-DD"),
-            ], save, self.changed, note=("保存后须由工人确认（手机或现场）", "The worker confirms it afterwards (phone or in person)"))
+            self.form(
+                ("聘用信息", "Employment"),
+                [
+                    Field(
+                        "employer",
+                        "用人单位",
+                        "Employer",
+                        options=[(e.name, str(e.id)) for e in employers],
+                        required=True,
+                    ),
+                    Field(
+                        "project",
+                        "项目",
+                        "Project",
+                        options=[(p.name, str(p.id)) for p in projects],
+                        required=True,
+                    ),
+                    Field("team", "班组", "Team", required=True),
+                    Field("trade", "工种", "Trade", required=True),
+                    Field(
+                        "start_date", "进场日期", "Start date", self.admin.today().isoformat(), required=True
+                    ),
+                    Field("end_date", "退场日期（可不填）", "End date (optional)", placeholder="YYYY-MM-DD"),
+                ],
+                save,
+                self.changed,
+                note=(
+                    "保存后须由工人确认（手机或现场）",
+                    "The worker confirms it afterwards (phone or in person)",
+                ),
+            )
 
         self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
 
@@ -521,18 +743,30 @@ class WorkersScreen(AdminScreen):
                 e = need(s, Employment, uuid.UUID(v["employment"]))
                 confirm_employment(session=s, employment=e, actor=f"{actor} (in person)")
                 return e.id
+
             return self.write(confirm)
 
         def ask(f: Any) -> None:
-            open_ = [(f"{p} / {em} / {e.team} / {e.trade} {e.start_date}", str(e.id))
-                     for e, em, p in (f.employments if f else []) if e.confirmed_at is None]
+            open_ = [
+                (f"{p} / {em} / {e.team} / {e.trade} {e.start_date}", str(e.id))
+                for e, em, p in (f.employments if f else [])
+                if e.confirmed_at is None
+            ]
             if not open_:
                 self.notify(self.tr("没有待确认的聘用信息", "No employment waiting for confirmation"))
                 return
-            self.form(("聘用信息确认（工人本人在场）", "Confirm employment (the worker is present)"), [
-                Field("employment", "聘用信息", "Employment", options=open_, required=True),
-            ], save, self.changed, note=("已向工人本人说明以上聘用信息，并经其当面确认",
-                                         "The worker was shown this employment and confirmed it in person"))
+            self.form(
+                ("聘用信息确认（工人本人在场）", "Confirm employment (the worker is present)"),
+                [
+                    Field("employment", "聘用信息", "Employment", options=open_, required=True),
+                ],
+                save,
+                self.changed,
+                note=(
+                    "已向工人本人说明以上聘用信息，并经其当面确认",
+                    "The worker was shown this employment and confirmed it in person",
+                ),
+            )
 
         self.fetch(lambda: worker_file(self.admin.engine, wid), ask)
 
@@ -544,7 +778,9 @@ def need(s: Any, model: type[M], key: uuid.UUID) -> M:
     """The row, or a StoreError when it is gone (another administrator removed it meanwhile)."""
     row = s.get(model, key)
     if row is None:
-        raise StoreError("记录不存在（可能已被删除），请刷新", "The record no longer exists (removed meanwhile?): refresh")
+        raise StoreError(
+            "记录不存在（可能已被删除），请刷新", "The record no longer exists (removed meanwhile?): refresh"
+        )
     return row  # type: ignore[no-any-return]
 
 
@@ -570,7 +806,10 @@ def card_warning(raw: str) -> tuple[str, str] | None:
     except ValidationError as exc:
         return exc.zh, exc.en
     if warnings:
-        return "银行卡号校验（Luhn）未通过，请核对；仍可保存", "The card number fails the Luhn check: please double-check it; it can still be saved"
+        return (
+            "银行卡号校验（Luhn）未通过，请核对；仍可保存",
+            "The card number fails the Luhn check: please double-check it; it can still be saved",
+        )
     return None
 
 
@@ -587,14 +826,21 @@ class VerifyScreen(ModalScreen[bool]):
         from kiosk.widgets.pixels import PixelView
 
         with Vertical(id="verify"):
-            yield Static(pick(self.lang, "实名认证：请比对身份证照片与现场人脸照片是否为同一人",
-                              "Real-name verification: is the person in the ID card photo the one photographed?"),
-                         id="form-title")
+            yield Static(
+                pick(
+                    self.lang,
+                    "实名认证：请比对身份证照片与现场人脸照片是否为同一人",
+                    "Real-name verification: is the person in the ID card photo the one photographed?",
+                ),
+                id="form-title",
+            )
             with Horizontal(id="pictures"):
                 yield PixelView(pick(self.lang, "身份证正面", "ID card front"), id="pic-front")
                 yield PixelView(pick(self.lang, "人脸照片", "Face photo"), id="pic-face")
             with Horizontal(id="form-buttons"):
-                yield Button(pick(self.lang, "一致，记录认证", "Same person: record it"), variant="success", id="yes")
+                yield Button(
+                    pick(self.lang, "一致，记录认证", "Same person: record it"), variant="success", id="yes"
+                )
                 yield Button(pick(self.lang, "不一致 / 取消", "Not the same / cancel"), id="no")
 
     def on_mount(self) -> None:

@@ -38,7 +38,12 @@ def line_kernel(length: float, angle: float) -> np.ndarray:
     xs, ys = c + t * np.cos(a), c + t * np.sin(a)
     x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
     fx, fy = (xs - x0).astype(np.float32), (ys - y0).astype(np.float32)
-    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+    for dx, dy, wgt in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (1, 0, fx * (1 - fy)),
+        (0, 1, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
         np.add.at(k, (y0 + dy, x0 + dx), wgt)
     return k / k.sum()
 

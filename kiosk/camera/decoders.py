@@ -92,8 +92,11 @@ def zxingcpp_reader(*, suspects: list[Points] | None = None, quick: bool = True)
     # whose smallest kind (M1) only detects errors — blur and noise then read as a short number (a
     # misread on the hard set, motion kind); no phone shows a Micro QR code
     f = zxingcpp.BarcodeFormat
-    formats = (zxingcpp.BarcodeFormats([f.QRCodeModel1, f.QRCodeModel2]) if hasattr(f, "QRCodeModel2")
-               else zxingcpp.BarcodeFormats(f.QRCode))
+    formats = (
+        zxingcpp.BarcodeFormats([f.QRCodeModel1, f.QRCodeModel2])
+        if hasattr(f, "QRCodeModel2")
+        else zxingcpp.BarcodeFormats(f.QRCode)
+    )
     plain = zxingcpp.TextMode.Plain
     histogram = zxingcpp.Binarizer.GlobalHistogram
 
@@ -101,7 +104,9 @@ def zxingcpp_reader(*, suspects: list[Points] | None = None, quick: bool = True)
         out = []
         for b in barcodes:
             p = b.position
-            pts = tuple((int(q.x), int(q.y)) for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
+            pts = tuple(
+                (int(q.x), int(q.y)) for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+            )
             if b.valid:
                 out.append(Decoded(b.text, pts))
             elif suspects is not None:
@@ -113,8 +118,9 @@ def zxingcpp_reader(*, suspects: list[Points] | None = None, quick: bool = True)
             out := found(zxingcpp.read_barcodes(gray, formats=formats, text_mode=plain, binarizer=histogram))
         ):
             return out
-        return found(zxingcpp.read_barcodes(gray, formats=formats, text_mode=plain,
-                                            return_errors=suspects is not None))
+        return found(
+            zxingcpp.read_barcodes(gray, formats=formats, text_mode=plain, return_errors=suspects is not None)
+        )
 
     return read
 
@@ -229,8 +235,9 @@ def unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
     return cv2.addWeighted(gray, 1 + amount, cv2.GaussianBlur(gray, (0, 0), sigma), -amount, 0)
 
 
-def webcam_copies(gray: np.ndarray, *, module_px: float | None, deblur: bool
-                  ) -> Iterator[tuple[str, np.ndarray, float]]:
+def webcam_copies(
+    gray: np.ndarray, *, module_px: float | None, deblur: bool
+) -> Iterator[tuple[str, np.ndarray, float]]:
     """Copies of a crop around a code that undo what a webcam does to a phone screen, made one at a
     time as asked for (the caller stops at its time budget): (name, image, scale). ``deblur`` False:
     the cheap filters (~1 ms each); True: the deconvolutions (~5–20 ms each). ``module_px`` None: a
@@ -323,9 +330,16 @@ class ChainDecoder:
     """
 
     def __init__(
-        self, first: Reader, others: Sequence[Reader], *, retry: Sequence[Reader] = (),
-        suspects: list[Points] | None = None, full_chain_px: int = FULL_CHAIN_PX,
-        budget_ms: float = RETRY_BUDGET_MS, webcam: Sequence[Reader] = (), smoothed: Reader | None = None,
+        self,
+        first: Reader,
+        others: Sequence[Reader],
+        *,
+        retry: Sequence[Reader] = (),
+        suspects: list[Points] | None = None,
+        full_chain_px: int = FULL_CHAIN_PX,
+        budget_ms: float = RETRY_BUDGET_MS,
+        webcam: Sequence[Reader] = (),
+        smoothed: Reader | None = None,
         curved: Reader | None = None,
     ) -> None:
         self.first, self.others, self.retry_readers = first, list(others), list(retry)
@@ -365,7 +379,9 @@ class ChainDecoder:
             if look.motion:  # a code-like, directional square: its motion deblurring first (specific)
                 x0, y0, crop = _crop(gray, look.motion, margin=0.0)
                 if found := self._webcam(crop, deadline, module_px=None, deblur=True):
-                    return _unique([Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in found])
+                    return _unique(
+                        [Decoded(d.text, tuple((x + x0, y + y0) for x, y in d.points)) for d in found]
+                    )
             module = min(gray.shape[:2]) / (CODE_MODULES + 8)
             return _unique(self._rest(gray, deadline, module_px=module))
         crops: list[tuple[int, int, np.ndarray, float | None]] = []
@@ -392,8 +408,9 @@ class ChainDecoder:
                 break
         return _unique(out)
 
-    def _rest(self, gray: np.ndarray, deadline: float, *, module_px: float, webcam: bool = True
-              ) -> list[Decoded]:
+    def _rest(
+        self, gray: np.ndarray, deadline: float, *, module_px: float, webcam: bool = True
+    ) -> list[Decoded]:
         for r in self.others:
             if found := r(gray):
                 self.last_step = "others"
@@ -413,11 +430,13 @@ class ChainDecoder:
                 return []
         if not webcam:
             return []
-        return (self._webcam(gray, deadline, module_px=module_px, deblur=False)
-                or self._webcam(gray, deadline, module_px=module_px, deblur=True))
+        return self._webcam(gray, deadline, module_px=module_px, deblur=False) or self._webcam(
+            gray, deadline, module_px=module_px, deblur=True
+        )
 
-    def _webcam(self, gray: np.ndarray, deadline: float, *, module_px: float | None, deblur: bool
-                ) -> list[Decoded]:
+    def _webcam(
+        self, gray: np.ndarray, deadline: float, *, module_px: float | None, deblur: bool
+    ) -> list[Decoded]:
         if not self.webcam:
             return []
         for name, copy, f in webcam_copies(gray, module_px=module_px, deblur=deblur):
@@ -433,7 +452,11 @@ class ChainDecoder:
         look = self.quick(image)
         if look.found or not (self.others or self.retry_readers or self.webcam):
             return look.found
-        if self._suspects is not None and max(image.shape[:2]) > self.full_chain_px and not look.worth_retrying:
+        if (
+            self._suspects is not None
+            and max(image.shape[:2]) > self.full_chain_px
+            and not look.worth_retrying
+        ):
             return []
         return self.retry(image, look)
 
@@ -444,6 +467,7 @@ MAX_SUSPECTS = 2
 
 def _distinct(suspects: Sequence[Points]) -> list[Points]:
     """The outlines, biggest first, without those whose centre lies inside a bigger one's box."""
+
     def box(p: Points) -> tuple[int, int, int, int]:
         xs, ys = [q[0] for q in p], [q[1] for q in p]
         return min(xs), min(ys), max(xs), max(ys)
@@ -467,7 +491,11 @@ def _crop(gray: np.ndarray, pts: Points, margin: float = 0.3) -> tuple[int, int,
 
 
 def make_decoder(
-    name: str = "zxingcpp", *, fallback: bool = True, retries: bool = True, budget_ms: float = RETRY_BUDGET_MS,
+    name: str = "zxingcpp",
+    *,
+    fallback: bool = True,
+    retries: bool = True,
+    budget_ms: float = RETRY_BUDGET_MS,
 ) -> ChainDecoder:
     """The kiosk's decoder: ``name`` first, then (``fallback``) the others in the order of
     ``DECODERS``, then (``retries``) altered copies, within ``budget_ms`` a frame.
@@ -478,12 +506,26 @@ def make_decoder(
             f"Unknown decoder {name!r} (one of: {', '.join(DECODERS)})",
         )
     suspects: list[Points] | None = [] if name == "zxingcpp" and (fallback or retries) else None
-    first = _safe(name, zxingcpp_reader(suspects=suspects, quick=fallback or retries) if name == "zxingcpp"
-                  else READERS[name]())
+    first = _safe(
+        name,
+        zxingcpp_reader(suspects=suspects, quick=fallback or retries)
+        if name == "zxingcpp"
+        else READERS[name](),
+    )
     others = [] if not fallback else [_safe(n, READERS[n]()) for n in DECODERS if n != name]
     retry = [first, *others[:1]] if retries else []
     webcam = [_safe("zxingcpp", zxingcpp_reader(quick=True))] if retries else []
-    smoothed = _safe("zxingcpp", zxingcpp_reader(suspects=suspects, quick=False)) if suspects is not None else None
+    smoothed = (
+        _safe("zxingcpp", zxingcpp_reader(suspects=suspects, quick=False)) if suspects is not None else None
+    )
     curved = _safe("opencv", opencv_curved_reader()) if fallback and retries else None
-    return ChainDecoder(first, others, retry=retry, suspects=suspects, budget_ms=budget_ms, webcam=webcam,
-                        smoothed=smoothed, curved=curved)
+    return ChainDecoder(
+        first,
+        others,
+        retry=retry,
+        suspects=suspects,
+        budget_ms=budget_ms,
+        webcam=webcam,
+        smoothed=smoothed,
+        curved=curved,
+    )

@@ -33,8 +33,21 @@ from store.faces import (  # the detector itself lives in the store (the phone's
 from store.faces import encode_jpeg as _jpeg
 
 __all__ = [
-    "CASCADE", "JPEG_QUALITY", "MIN_FACE_PX", "THUMB_PX", "Box", "FaceCapture", "FaceError", "FrameSourceLike",
-    "capture_face", "capture_from", "check_face", "detect_faces", "grab_still", "read_image_file", "thumbnail",
+    "CASCADE",
+    "JPEG_QUALITY",
+    "MIN_FACE_PX",
+    "THUMB_PX",
+    "Box",
+    "FaceCapture",
+    "FaceError",
+    "FrameSourceLike",
+    "capture_face",
+    "capture_from",
+    "check_face",
+    "detect_faces",
+    "grab_still",
+    "read_image_file",
+    "thumbnail",
 ]
 
 
@@ -69,8 +82,12 @@ def capture_face(
 
 
 def capture_from(
-    spec: str, *, max_frames: int = 60, cancelled: Callable[[], bool] = lambda: False,
-    width: int = 1280, height: int = 720,
+    spec: str,
+    *,
+    max_frames: int = 60,
+    cancelled: Callable[[], bool] = lambda: False,
+    width: int = 1280,
+    height: int = 720,
 ) -> FaceCapture:
     """Open the frame source ``spec`` (a webcam index, a stream, a video file, a folder of images),
     capture one face, close it."""

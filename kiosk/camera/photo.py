@@ -52,7 +52,11 @@ def hide_codes(image: np.ndarray, codes: Sequence[Points], *, margin: float = MA
 
 
 def gate_photo(
-    image: np.ndarray, *, hide: Sequence[Points] = (), width: int = WIDTH, quality: int = QUALITY,
+    image: np.ndarray,
+    *,
+    hide: Sequence[Points] = (),
+    width: int = WIDTH,
+    quality: int = QUALITY,
     check: bool = True,
 ) -> tuple[bytes, int, int] | None:
     """``(jpeg, width, height)`` of a frame, at most ``width`` pixels wide, the codes at ``hide`` painted

@@ -150,8 +150,11 @@ def phone_frame(
         m = cv2.getPerspectiveTransform(src, dst)
         if grid > 0:  # each sensor pixel sums the light over its area: sampled at 2×2 points a pixel
             m2 = cv2.getPerspectiveTransform(src, dst * 2)
-            warped = cv2.resize(cv2.warpPerspective(phone, m2, (2 * w, 2 * h), flags=cv2.INTER_LINEAR),
-                                (w, h), interpolation=cv2.INTER_AREA)
+            warped = cv2.resize(
+                cv2.warpPerspective(phone, m2, (2 * w, 2 * h), flags=cv2.INTER_LINEAR),
+                (w, h),
+                interpolation=cv2.INTER_AREA,
+            )
         else:
             warped = cv2.warpPerspective(phone, m, (w, h), flags=cv2.INTER_LINEAR)
         mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), m, (w, h), flags=cv2.INTER_LINEAR)
@@ -254,7 +257,13 @@ def hard_params(kind: str, seed: int) -> dict[str, Any]:
 
 
 def hard_frame(
-    token: str, kind: str, *, seed: int = 0, size: Size = (1280, 720), dark: bool = False, quality: int = 85,
+    token: str,
+    kind: str,
+    *,
+    seed: int = 0,
+    size: Size = (1280, 720),
+    dark: bool = False,
+    quality: int = 85,
     **overrides: float | tuple[float, float],
 ) -> np.ndarray:
     """A hard webcam frame of ``kind`` (``HARD_KINDS``), through the webcam's MJPEG at ``quality``
@@ -270,8 +279,9 @@ def hard_frame(
     return frame
 
 
-def sequence_frame(token: str, kind: str, *, seed: int, index: int, frames: int = 30, dark: bool = False
-                   ) -> np.ndarray:
+def sequence_frame(
+    token: str, kind: str, *, seed: int, index: int, frames: int = 30, dark: bool = False
+) -> np.ndarray:
     """Frame ``index`` of a phone held up to the webcam for ``frames`` frames (30 fps: a second): the
     ``kind``'s effects (``hard_params`` of ``seed``) vary from frame to frame — the hand speeds up and
     slows down (motion blur from a fifth of its length to all of it, its direction swinging), the
@@ -295,9 +305,16 @@ def sequence_frame(token: str, kind: str, *, seed: int, index: int, frames: int 
         params["defocus"] = base["defocus"] * (0.7 + 0.3 * abs(np.cos(phase + 0.2 * index)))
     shift = start + (end - start) * u + rng.normal(0, 0.004, 2) * (index + 1) ** 0.5
     frame = phone_frame(
-        token, dark=dark, seed=seed * 1000 + index, scene=seed % 7, tilt=tilt, glare=glare,
+        token,
+        dark=dark,
+        seed=seed * 1000 + index,
+        scene=seed % 7,
+        tilt=tilt,
+        glare=glare,
         scale=float(s0 + (s1 - s0) * u),
-        angle=float(a0 + (a1 - a0) * u), shift=(float(shift[0]), float(shift[1])), **params,
+        angle=float(a0 + (a1 - a0) * u),
+        shift=(float(shift[0]), float(shift[1])),
+        **params,
     )
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if ok and (decoded := cv2.imdecode(buf, cv2.IMREAD_COLOR)) is not None:

@@ -33,8 +33,12 @@ import numpy as np
 
 from store.errors import StoreError
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mjpeg", ".mjpg", ".wmv", ".mpg"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+)
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mjpeg", ".mjpg", ".wmv", ".mpg"}
+)
 
 
 class SourceState(StrEnum):
@@ -124,7 +128,9 @@ class FolderSource(_Base):
     that queue counts in the latency.
     """
 
-    def __init__(self, folder: str | Path, *, on_state: StateCallback | None = None, read_ahead: int = 1) -> None:
+    def __init__(
+        self, folder: str | Path, *, on_state: StateCallback | None = None, read_ahead: int = 1
+    ) -> None:
         super().__init__(str(folder), on_state)
         self.folder = Path(folder)
         self.read_ahead = read_ahead
@@ -310,7 +316,12 @@ STREAM_TIMEOUT_MS = 5000
 
 def _default_capture(target: int | str) -> cv2.VideoCapture:
     if isinstance(target, str) and "://" in target:
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            STREAM_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            STREAM_TIMEOUT_MS,
+        ]
         return cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
     return cv2.VideoCapture(target)
 

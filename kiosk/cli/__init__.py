@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _what(args: argparse.Namespace) -> str:
     """The command and its action (``db backup``), never its arguments (they may hold a code)."""
     parts = [str(args.command)]
-    parts += [str(v) for k, v in vars(args).items() if k.endswith(("_command", "_kind")) and isinstance(v, str)]
+    parts += [
+        str(v) for k, v in vars(args).items() if k.endswith(("_command", "_kind")) and isinstance(v, str)
+    ]
     return " ".join(parts)
 
 

@@ -19,9 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_db_arg(p, help_="数据库地址 / database URL (default: the config's shared database)")
     add_config_arg(p)
-    p.add_argument("--actor", metavar="NAME", help="管理员姓名（记入审计） / your name, recorded in the audit log "
-                   "(default: the login name)")
-    p.add_argument("--camera", metavar="SPEC", help="摄像头 / camera for faces and ID cards (default: [camera] source)")
+    p.add_argument(
+        "--actor",
+        metavar="NAME",
+        help="管理员姓名（记入审计） / your name, recorded in the audit log (default: the login name)",
+    )
+    p.add_argument(
+        "--camera", metavar="SPEC", help="摄像头 / camera for faces and ID cards (default: [camera] source)"
+    )
     p.set_defaults(func=cmd_admin)
 
 

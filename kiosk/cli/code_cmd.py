@@ -41,31 +41,47 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     who = i.add_mutually_exclusive_group(required=True)
     who.add_argument("--worker", metavar="ID", help="工人编号 / worker id (UUID)")
     who.add_argument("--officer", metavar="ID", help="签到员编号 / officer id (UUID)")
-    i.add_argument("--project", metavar="ID", help="项目编号（签到员码，方式一）/ project id (officer's code, way A)")
-    i.add_argument("--key", required=True, metavar="FILE", help="签发私钥 / the issuer's private key (issuer.key)")
+    i.add_argument(
+        "--project", metavar="ID", help="项目编号（签到员码，方式一）/ project id (officer's code, way A)"
+    )
+    i.add_argument(
+        "--key", required=True, metavar="FILE", help="签发私钥 / the issuer's private key (issuer.key)"
+    )
     i.add_argument("--at", metavar="ISO8601", help="签发时间 / issue time (default: now)")
-    i.add_argument("--validity", type=int, metavar="SECONDS", help="有效期（秒）/ validity (default: config, 120)")
+    i.add_argument(
+        "--validity", type=int, metavar="SECONDS", help="有效期（秒）/ validity (default: config, 120)"
+    )
     out = i.add_mutually_exclusive_group()
     out.add_argument("--png", metavar="FILE", help="二维码图片 / also write the QR as a PNG")
-    out.add_argument("--terminal", action="store_true", help="在终端显示二维码 / also draw the QR in the terminal")
+    out.add_argument(
+        "--terminal", action="store_true", help="在终端显示二维码 / also draw the QR in the terminal"
+    )
     add_config_arg(i)
     i.set_defaults(func=cmd_issue)
 
-    v = csub.add_parser("verify", help="核验建设码 / verify a code (prints one JSON object; exit 0 ok, 1 refused)")
-    v.add_argument("token", metavar="TOKEN", help="建设码，- 表示从标准输入读取 / the token, - reads it from stdin")
+    v = csub.add_parser(
+        "verify", help="核验建设码 / verify a code (prints one JSON object; exit 0 ok, 1 refused)"
+    )
+    v.add_argument(
+        "token", metavar="TOKEN", help="建设码，- 表示从标准输入读取 / the token, - reads it from stdin"
+    )
     trust = v.add_mutually_exclusive_group()
     add_db_arg(trust, help_="用此数据库的信任列表 / trust list of this database (default: the local store)")
     trust.add_argument("--trust", metavar="FILE", help="信任文件 / a trust file (kiosk keys export)")
     v.add_argument("--at", metavar="ISO8601", help="核验时间 / verify as of this time (default: now)")
     v.add_argument("--role", choices=["worker", "officer"], help="应为的身份 / expected role")
-    v.add_argument("--skew", type=int, metavar="SECONDS", help="允许的时钟误差 / clock skew (default: config, 30)")
+    v.add_argument(
+        "--skew", type=int, metavar="SECONDS", help="允许的时钟误差 / clock skew (default: config, 30)"
+    )
     add_config_arg(v)
     v.set_defaults(func=cmd_verify)
 
     ph = csub.add_parser("phone", help="模拟工人手机显示建设码 / a stand-in phone showing the worker's code")
     ph.add_argument("--worker", required=True, metavar="ID", help="工人编号 / worker id (UUID)")
     ph.add_argument("--key", required=True, metavar="FILE", help="签发私钥 / the issuer's private key")
-    ph.add_argument("--validity", type=int, metavar="SECONDS", help="有效期（秒）/ validity (default: config, 120)")
+    ph.add_argument(
+        "--validity", type=int, metavar="SECONDS", help="有效期（秒）/ validity (default: config, 120)"
+    )
     add_config_arg(ph)
     ph.set_defaults(func=cmd_phone)
 
@@ -76,7 +92,9 @@ def _uuid(text: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
     except ValueError as exc:
-        raise ValidationError(field, f"编号格式错误（应为 UUID）：{text}", f"{field} is not a UUID: {text}") from exc
+        raise ValidationError(
+            field, f"编号格式错误（应为 UUID）：{text}", f"{field} is not a UUID: {text}"
+        ) from exc
 
 
 def _at(text: str | None) -> datetime | None:
@@ -98,7 +116,9 @@ def _validity(args: argparse.Namespace) -> int:
     value = args.validity if args.validity is not None else config_of(args).codes.validity_s
     if not 1 <= value <= MAX_VALIDITY_S:
         raise ValidationError(
-            "validity", f"有效期应为 1–{MAX_VALIDITY_S} 秒", f"The validity must be 1 to {MAX_VALIDITY_S} seconds"
+            "validity",
+            f"有效期应为 1–{MAX_VALIDITY_S} 秒",
+            f"The validity must be 1 to {MAX_VALIDITY_S} seconds",
         )
     return int(value)
 
@@ -110,7 +130,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
     from store.reasons import Role
 
     if args.worker and args.project:
-        raise ValidationError("project", "工人码不含项目", "A worker's code names no project (--project is for --officer)")
+        raise ValidationError(
+            "project", "工人码不含项目", "A worker's code names no project (--project is for --officer)"
+        )
     role = Role.WORKER if args.worker else Role.OFFICER
     subject = _uuid(args.worker or args.officer, "worker" if args.worker else "officer")
     project = _uuid(args.project, "project") if args.project else None
@@ -127,7 +149,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
         try:
             save_png(token, args.png)
         except OSError as exc:
-            raise ValidationError("png", f"无法写入图片：{args.png}", f"Cannot write {args.png}: {exc}") from exc
+            raise ValidationError(
+                "png", f"无法写入图片：{args.png}", f"Cannot write {args.png}: {exc}"
+            ) from exc
     if args.terminal:
         _draw(token)
     print(token, flush=True)
@@ -175,8 +199,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     at = _at(args.at)
     cfg = config_of(args)
     if args.trust:  # exactly this trust file (a check of the file itself), at the configured skew
-        verifier = Verifier(TrustList.from_file(args.trust), skew_s=cfg.policy.clock_skew_s if args.skew is None
-                            else args.skew)
+        verifier = Verifier(
+            TrustList.from_file(args.trust),
+            skew_s=cfg.policy.clock_skew_s if args.skew is None else args.skew,
+        )
     else:
         from kiosk.cli.common import store_at
 

@@ -35,7 +35,8 @@ def add_db_arg(p: argparse.ArgumentParser, *, help_: str | None = None) -> None:
     p.add_argument(
         "--db",
         metavar="URL",
-        help=help_ or "数据库地址 / database URL (sqlite:///file.db, a file path, or postgresql://…); "
+        help=help_
+        or "数据库地址 / database URL (sqlite:///file.db, a file path, or postgresql://…); "
         "default: the local store of the config",
     )
 
@@ -89,9 +90,13 @@ def user_error(exc: BaseException) -> StoreError | None:
         import errno
 
         if exc.errno == errno.ENOSPC:
-            return StoreError(f"磁盘已满{where}：请腾出空间后重试", f"The disk is full{en_where}: free some space and retry")
+            return StoreError(
+                f"磁盘已满{where}：请腾出空间后重试", f"The disk is full{en_where}: free some space and retry"
+            )
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return StoreError(f"没有写入权限或磁盘只读{where}", f"Not allowed to write, or a read-only disk{en_where}")
+            return StoreError(
+                f"没有写入权限或磁盘只读{where}", f"Not allowed to write, or a read-only disk{en_where}"
+            )
         return StoreError(f"文件操作失败{where}（{why}）", f"File operation failed{en_where} ({why})")
     if isinstance(exc, DatabaseError):  # not caught where the database was used: still one message
         from store.db import translate_errors
@@ -134,6 +139,10 @@ def progress(enabled: bool | None = None) -> Iterator[Progress | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
     ) as prog:
         yield prog

@@ -11,12 +11,16 @@ ORDER = 90
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore")
+    p = sub.add_parser(
+        "db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore"
+    )
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dsub.add_parser("upgrade", help="创建或升级数据库结构 / create or migrate the schema to the latest")
     add_db_arg(up)
     add_config_arg(up)
-    up.add_argument("--shared", action="store_true", help="the config's shared database instead of the local store")
+    up.add_argument(
+        "--shared", action="store_true", help="the config's shared database instead of the local store"
+    )
     up.set_defaults(func=cmd_upgrade)
     cur = dsub.add_parser("current", help="显示数据库结构版本 / show the schema revision")
     add_db_arg(cur)
@@ -24,22 +28,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cur.add_argument("--shared", action="store_true")
     cur.set_defaults(func=cmd_current)
     roles = dsub.add_parser(
-        "roles", help="创建签到终端的数据库角色 / create the PostgreSQL roles kiosks log in with (store/roles.py)"
+        "roles",
+        help="创建签到终端的数据库角色 / create the PostgreSQL roles kiosks log in with (store/roles.py)",
     )
-    add_db_arg(roles, help_="共享数据库 / the shared PostgreSQL database (default: the config's shared database)")
+    add_db_arg(
+        roles, help_="共享数据库 / the shared PostgreSQL database (default: the config's shared database)"
+    )
     add_config_arg(roles)
-    roles.add_argument("--group", default="kiosk_gate", help="the group role holding the grants (default kiosk_gate)")
+    roles.add_argument(
+        "--group", default="kiosk_gate", help="the group role holding the grants (default kiosk_gate)"
+    )
     roles.add_argument("--login", metavar="NAME", help="also create (or update) this login role in the group")
-    roles.add_argument("--password-env", metavar="VAR", help="environment variable holding the login's password")
-    roles.add_argument("--kiosk", metavar="UUID", help="the kiosk this login pushes for (else: its first push binds it)")
+    roles.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the login's password"
+    )
+    roles.add_argument(
+        "--kiosk", metavar="UUID", help="the kiosk this login pushes for (else: its first push binds it)"
+    )
     roles.set_defaults(func=cmd_roles)
-    bk = dsub.add_parser("backup", help="备份本机数据库（运行中也可） / back up the local store, also while the kiosk runs")
+    bk = dsub.add_parser(
+        "backup", help="备份本机数据库（运行中也可） / back up the local store, also while the kiosk runs"
+    )
     add_db_arg(bk, help_="本机数据库 / the local SQLite store (default: the config's)")
     add_config_arg(bk)
     bk.add_argument("--out", metavar="DIR", help="备份文件夹 / backup folder (default: [backup] folder)")
-    bk.add_argument("--keep", type=int, metavar="N", help="保留最近 N 份 / keep the newest N (default: [backup] keep, 7)")
+    bk.add_argument(
+        "--keep", type=int, metavar="N", help="保留最近 N 份 / keep the newest N (default: [backup] keep, 7)"
+    )
     bk.set_defaults(func=cmd_backup)
-    rs = dsub.add_parser("restore", help="从备份恢复本机数据库 / put a backup back as the local store (checked first)")
+    rs = dsub.add_parser(
+        "restore", help="从备份恢复本机数据库 / put a backup back as the local store (checked first)"
+    )
     rs.add_argument("file", metavar="FILE", help="备份文件 / the backup file")
     add_db_arg(rs, help_="要恢复的本机数据库 / the local store to replace (default: the config's)")
     add_config_arg(rs)
@@ -84,13 +103,17 @@ def cmd_roles(args: argparse.Namespace) -> int:
     if args.password_env:
         password = os.environ.get(args.password_env)
         if not password:
-            raise StoreError(f"环境变量 {args.password_env} 为空", f"The environment variable {args.password_env} is empty")
+            raise StoreError(
+                f"环境变量 {args.password_env} 为空", f"The environment variable {args.password_env} is empty"
+            )
     kiosk = None
     if args.kiosk:
         try:
             kiosk = uuid.UUID(args.kiosk)
         except ValueError:
-            raise StoreError(f"终端编号格式错误：{args.kiosk}", f"Not a kiosk id (UUID): {args.kiosk}") from None
+            raise StoreError(
+                f"终端编号格式错误：{args.kiosk}", f"Not a kiosk id (UUID): {args.kiosk}"
+            ) from None
     url = args.db or db_url(args, shared=True)
     engine = make_engine(url)
     try:
@@ -144,13 +167,24 @@ def cmd_restore(args: argparse.Namespace) -> int:
     revision = check_backup(Path(args.file))  # before asking: a bad file is said at once
     if not args.yes:
         if not sys.stdin.isatty():
-            print("恢复会覆盖本机数据库：请加 --yes 确认 / restoring replaces the local store: add --yes", file=sys.stderr)
+            print(
+                "恢复会覆盖本机数据库：请加 --yes 确认 / restoring replaces the local store: add --yes",
+                file=sys.stderr,
+            )
             return 2
-        answer = input(f"用 {args.file} 覆盖 {target}？当前数据库会先另存一份。[y/N] / replace {target}? [y/N] ")
+        answer = input(
+            f"用 {args.file} 覆盖 {target}？当前数据库会先另存一份。[y/N] / replace {target}? [y/N] "
+        )
         if answer.strip().lower() not in ("y", "yes", "是"):
             print("已取消 / cancelled", file=sys.stderr)
             return 1
     done = restore(Path(args.file), target, safety_dir=cfg.backup.dir())
-    print_json({"restored": str(target), "from": str(Path(args.file).resolve()), "revision": revision,
-                "migrated_to": done.migrated_to})
+    print_json(
+        {
+            "restored": str(target),
+            "from": str(Path(args.file).resolve()),
+            "revision": revision,
+            "migrated_to": done.migrated_to,
+        }
+    )
     return 0

@@ -28,12 +28,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "by name) and video files with the kiosk's decoder chain. Exit status 0 when some frame held a code, "
         "1 when none did.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="图片、图片文件夹或视频 / image, folder of images, or video file")
     p.add_argument(
-        "--decoder", choices=("zxingcpp", "pyzbar", "opencv"), default=None,
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="图片、图片文件夹或视频 / image, folder of images, or video file",
+    )
+    p.add_argument(
+        "--decoder",
+        choices=("zxingcpp", "pyzbar", "opencv"),
+        default=None,
         help="首选解码器 / first decoder of the chain (default: camera.decoder, zxingcpp)",
     )
-    p.add_argument("--only", action="store_true", help="只用该解码器 / that decoder alone: no fallback, no retries")
+    p.add_argument(
+        "--only", action="store_true", help="只用该解码器 / that decoder alone: no fallback, no retries"
+    )
     p.add_argument("--json", action="store_true", help="每帧一行 JSON / one JSON line per frame")
     add_config_arg(p)
     p.set_defaults(func=cmd_decode)
@@ -83,7 +92,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
     paths = [Path(p).expanduser() for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:  # every path is checked before any work
-        raise SourceError(f"找不到文件或文件夹：{'、'.join(missing)}", f"No such file or folder: {', '.join(missing)}")
+        raise SourceError(
+            f"找不到文件或文件夹：{'、'.join(missing)}", f"No such file or folder: {', '.join(missing)}"
+        )
     frames = with_codes = 0
     with progress(False if args.json else None) as prog:
         for path in paths:

@@ -23,12 +23,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "and shows the officer screen with a simulated phone queue: the officer unlocks, then eligible "
         "workers, second scans, expired codes, refusals of every kind and garbage. Nothing is kept.",
     )
-    p.add_argument("--speed", type=float, default=1.0, metavar="X",
-                   help="演示速度 / faster (2 = twice as fast; default 1, a human pace)")
-    p.add_argument("--workers", type=int, default=300, metavar="N", help="演示工人数 / demo workers (default 300)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="界面语言 / screen language (default zh)")
-    p.add_argument("--no-phones", action="store_true",
-                   help="不启动手机服务 / do not start the phone service (kiosk serve) beside it")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="演示速度 / faster (2 = twice as fast; default 1, a human pace)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=300, metavar="N", help="演示工人数 / demo workers (default 300)"
+    )
+    p.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="界面语言 / screen language (default zh)"
+    )
+    p.add_argument(
+        "--no-phones",
+        action="store_true",
+        help="不启动手机服务 / do not start the phone service (kiosk serve) beside it",
+    )
     p.set_defaults(func=cmd_demo)
 
 
@@ -51,8 +63,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(phones.banner(), flush=True)
     images = terminal_has_images()  # asks the terminal: before the app takes it over
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-", ignore_cleanup_errors=True) as folder:
-        app = demo_app(Path(folder), speed=args.speed, workers=args.workers, language=args.lang,
-                       image_preview=images, phones=phones)
+        app = demo_app(
+            Path(folder),
+            speed=args.speed,
+            workers=args.workers,
+            language=args.lang,
+            image_preview=images,
+            phones=phones,
+        )
         try:
             app.run()
         finally:
@@ -63,8 +81,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: str = "zh",
-             image_preview: bool = False, phones: DemoPhones | None = None, hard_every: int = 0) -> KioskApp:
+def demo_app(
+    folder: Path,
+    *,
+    speed: float = 1.0,
+    workers: int = 300,
+    language: str = "zh",
+    image_preview: bool = False,
+    phones: DemoPhones | None = None,
+    hard_every: int = 0,
+) -> KioskApp:
     """The demo's app (also used by ``bench/tui.py``; ``hard_every``: see ``SimulatedCamera``); with
     ``phones``, the phone service starts beside it once the store is ready (a thread of its own: the
     camera does not wait for it)."""
@@ -83,8 +109,13 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         if phones is not None:
             threading.Thread(target=start_phones, name="demo-phones", daemon=True).start()
         cam = SimulatedCamera(
-            demo.tokens(), fps=min(30.0, 15.0 * max(1.0, speed)), show_s=1.5 / speed, gap_s=1.0 / speed,
-            size=(960, 540), on_state=on_state, hard_every=hard_every,
+            demo.tokens(),
+            fps=min(30.0, 15.0 * max(1.0, speed)),
+            show_s=1.5 / speed,
+            gap_s=1.0 / speed,
+            size=(960, 540),
+            on_state=on_state,
+            hard_every=hard_every,
         )
         cam.open()
         return cam
@@ -94,11 +125,21 @@ def demo_app(folder: Path, *, speed: float = 1.0, workers: int = 300, language: 
         try:
             phones.start(demo)
         except Exception as exc:  # the kiosk demo goes on without its phones
-            app.call_from_thread(app.notify, f"手机服务未能启动 / the phone service did not start: {type(exc).__name__}",
-                                 severity="warning")
+            app.call_from_thread(
+                app.notify,
+                f"手机服务未能启动 / the phone service did not start: {type(exc).__name__}",
+                severity="warning",
+            )
             return
         app.call_from_thread(app.notify, phones.banner(), timeout=30)
 
-    app = build_app(demo.config, demo.engine, camera, demo.verifier, issuer_key=demo.officer_key, demo=True,
-                    image_preview=image_preview)
+    app = build_app(
+        demo.config,
+        demo.engine,
+        camera,
+        demo.verifier,
+        issuer_key=demo.officer_key,
+        demo=True,
+        image_preview=image_preview,
+    )
     return app

@@ -14,9 +14,13 @@ ORDER = 85
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("doctor", help="检查本机设置与运行状态 / check this kiosk: config, stores, clock, camera, keys, disk")
+    p = sub.add_parser(
+        "doctor", help="检查本机设置与运行状态 / check this kiosk: config, stores, clock, camera, keys, disk"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object for scripts")
-    p.add_argument("--no-camera", action="store_true", help="不检查摄像头 / skip the camera (the kiosk is using it)")
+    p.add_argument(
+        "--no-camera", action="store_true", help="不检查摄像头 / skip the camera (the kiosk is using it)"
+    )
     add_config_arg(p)
     p.set_defaults(func=cmd_doctor)
 

@@ -27,14 +27,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(q: argparse.ArgumentParser, formats: str) -> None:
         add_db_arg(q)
         add_config_arg(q)
-        q.add_argument("--project", metavar="ID|NAME", help="项目：编号（或其开头几位）或名称 / project: its id, "
-                       "the start of it, or its name (default: the only project)")
-        q.add_argument("--format", choices=("csv", "xlsx"), default=None,
-                       help=f"文件格式 / {formats} (default: from the file name)")
+        q.add_argument(
+            "--project",
+            metavar="ID|NAME",
+            help="项目：编号（或其开头几位）或名称 / project: its id, "
+            "the start of it, or its name (default: the only project)",
+        )
+        q.add_argument(
+            "--format",
+            choices=("csv", "xlsx"),
+            default=None,
+            help=f"文件格式 / {formats} (default: from the file name)",
+        )
         q.add_argument("--out", metavar="FILE", required=True, help="输出文件 / output file")
         q.add_argument("--lang", choices=("zh", "en"), default="zh", help="表头语言 / header language (zh)")
         q.add_argument("--shared", action="store_true", help="用共享数据库 / the config's shared database")
-        q.add_argument("--json", action="store_true", help="不显示进度 / no progress display (the report is JSON anyway)")
+        q.add_argument(
+            "--json", action="store_true", help="不显示进度 / no progress display (the report is JSON anyway)"
+        )
 
     d = esub.add_parser("daily", help="每日考勤 / one day's roster")
     common(d, "csv|xlsx")
@@ -49,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True, help="起始日 / first day")
     r.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True, help="截止日 / last day")
     r.set_defaults(func=cmd_refused)
-    e = esub.add_parser("events", help="签到设备事件记录 / the kiosks' event log (unlock, lock, camera, sync, clock)")
+    e = esub.add_parser(
+        "events", help="签到设备事件记录 / the kiosks' event log (unlock, lock, camera, sync, clock)"
+    )
     common(e, "csv|xlsx")
     e.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True)
     e.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True)
@@ -79,7 +91,16 @@ def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> 
 
 
 def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None:  # type: ignore[no-untyped-def]
-    print_json({"export": kind, "project": str(project.id), "file": str(path.resolve()), "format": fmt, "rows": rows, **extra})
+    print_json(
+        {
+            "export": kind,
+            "project": str(project.id),
+            "file": str(path.resolve()),
+            "format": fmt,
+            "rows": rows,
+            **extra,
+        }
+    )
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
@@ -88,7 +109,9 @@ def cmd_daily(args: argparse.Namespace) -> int:
 
     day = parse_day(args.date)
     with _open(args) as (engine, project, out, fmt):
-        path, n = _with_progress(args, "日报", lambda: export_daily(engine, project.id, day, out, fmt, args.lang))
+        path, n = _with_progress(
+            args, "日报", lambda: export_daily(engine, project.id, day, out, fmt, args.lang)
+        )
     _report("daily", project, path, fmt, n, date=day.isoformat())
     return 0
 
@@ -99,7 +122,9 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
     year, month = parse_month(args.month)
     with _open(args) as (engine, project, out, fmt):
-        path, n = _with_progress(args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang))
+        path, n = _with_progress(
+            args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang)
+        )
     _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
     return 0
 
@@ -110,7 +135,9 @@ def cmd_refused(args: argparse.Namespace) -> int:
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):
-        path, n = _with_progress(args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang))
+        path, n = _with_progress(
+            args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang)
+        )
     _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0
 
@@ -121,6 +148,8 @@ def cmd_events(args: argparse.Namespace) -> int:
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):
-        path, n = _with_progress(args, "设备事件", lambda: export_events(engine, project, since, until, out, fmt, args.lang))
+        path, n = _with_progress(
+            args, "设备事件", lambda: export_events(engine, project, since, until, out, fmt, args.lang)
+        )
     _report("events", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

@@ -50,7 +50,9 @@ def cmd_workers(args: argparse.Namespace) -> int:
                 prog.update(task, completed=done, total=total)
 
         try:
-            report = import_workers(engine, args.file, update=args.update, dry_run=args.dry_run, on_progress=tick)
+            report = import_workers(
+                engine, args.file, update=args.update, dry_run=args.dry_run, on_progress=tick
+            )
         except ImportRejected as exc:
             if args.json:
                 print_json({"db": redact(url), **exc.report.as_dict()})
@@ -70,6 +72,10 @@ def cmd_template(args: argparse.Namespace) -> int:
     from store.imports import COLUMNS, write_template
 
     out = write_template(args.out)
-    print_json({"template": str(out), "columns": [{"header": c.header, "key": c.key, "required": c.required}
-                                                 for c in COLUMNS]})
+    print_json(
+        {
+            "template": str(out),
+            "columns": [{"header": c.header, "key": c.key, "required": c.required} for c in COLUMNS],
+        }
+    )
     return 0

@@ -39,8 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
     n = ksub.add_parser("new", help="生成签发密钥对 / make an issuer key pair (prints its key id)")
-    n.add_argument("--out", required=True, metavar="DIR", help="写入 issuer.key（0600）与 issuer.pub 的文件夹 / folder")
-    n.add_argument("--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database")
+    n.add_argument(
+        "--out", required=True, metavar="DIR", help="写入 issuer.key（0600）与 issuer.pub 的文件夹 / folder"
+    )
+    n.add_argument(
+        "--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database"
+    )
     _roles_arg(n, "worker,officer")
     _validity_args(n)
     n.set_defaults(func=cmd_new)
@@ -73,14 +77,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _roles_arg(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument(
-        "--roles", metavar="ROLES",
+        "--roles",
+        metavar="ROLES",
         help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {default})",
     )
 
 
 def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--not-before", metavar="ISO8601", help="生效时间 / valid from (default: now)")
-    p.add_argument("--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)")
+    p.add_argument(
+        "--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)"
+    )
     p.add_argument("--note", help="备注 / a note")
 
 
@@ -96,15 +103,26 @@ def _instant(text: str | None, field: str) -> datetime | None:
         raise ValidationError(field, f"时间格式错误：{text}", f"Not an ISO 8601 time: {text}") from exc
 
 
-def _register(engine: Engine, url: str, pub: str | bytes, args: argparse.Namespace, actor: str,
-              roles: frozenset[Role] | None) -> dict[str, object]:
+def _register(
+    engine: Engine,
+    url: str,
+    pub: str | bytes,
+    args: argparse.Namespace,
+    actor: str,
+    roles: frozenset[Role] | None,
+) -> dict[str, object]:
     from store.db import translate_errors
     from store.keys import key_record, register_public_key
 
     with translate_errors(url):
         row = register_public_key(
-            engine, pub, not_before=_instant(args.not_before, "not_before"),
-            not_after=_instant(args.not_after, "not_after"), note=args.note, roles=roles, actor=actor,
+            engine,
+            pub,
+            not_before=_instant(args.not_before, "not_before"),
+            not_after=_instant(args.not_after, "not_after"),
+            note=args.note,
+            roles=roles,
+            actor=actor,
         )
     return key_record(row)
 
@@ -124,7 +142,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     try:
         key, priv, pub = new_key_pair(Path(args.out), roles)
         where = (
-            "仅签到员码，可放在签到终端 / officer codes only: may sit on a kiosk" if roles == {Role.OFFICER}
+            "仅签到员码，可放在签到终端 / officer codes only: may sit on a kiosk"
+            if roles == {Role.OFFICER}
             else "勿放在签到终端 / never on a kiosk"
         )
         print(f"私钥 / private key: {priv} (0600, {where})", file=sys.stderr)
@@ -182,7 +201,13 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     with store_at(url) as engine:
         revoke_key(engine, args.kid, actor="keys-revoke")
         row = next(k for k in list_keys(engine) if k.kid == args.kid.strip().lower())
-    print_json({"db": redact(url), "kid": row.kid, "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None})
+    print_json(
+        {
+            "db": redact(url),
+            "kid": row.kid,
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        }
+    )
     return 0
 
 

@@ -23,7 +23,9 @@ ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line")
+    p = sub.add_parser(
+        "phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line"
+    )
     psub = p.add_subparsers(dest="phone_command", metavar="ACTION", required=True)
     _register_confirm(psub)
     register_signin(psub)  # way A (issue 8): kiosk/cli/phone_signin.py
@@ -37,8 +39,12 @@ def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore
         description="Verify the worker's personal code, check that the employment is his, and record "
         "its confirmation time. Prints one JSON object.",
     )
-    c.add_argument("--worker-code", required=True, metavar="TOKEN", help="工人的个人建设码 / the worker's personal code")
-    c.add_argument("--employment", required=True, metavar="ID", help="聘用记录编号 / the employment id (UUID)")
+    c.add_argument(
+        "--worker-code", required=True, metavar="TOKEN", help="工人的个人建设码 / the worker's personal code"
+    )
+    c.add_argument(
+        "--employment", required=True, metavar="ID", help="聘用记录编号 / the employment id (UUID)"
+    )
     add_db_arg(c)
     add_config_arg(c)
     c.set_defaults(func=cmd_confirm)
@@ -58,7 +64,9 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     try:
         employment_id = uuid.UUID(args.employment.strip())
     except ValueError as exc:
-        raise ValidationError("employment", "聘用记录编号格式错误", "The employment id is not a UUID") from exc
+        raise ValidationError(
+            "employment", "聘用记录编号格式错误", "The employment id is not a UUID"
+        ) from exc
     cfg = config_of(args)
     url = db_url(args, shared=True)
     with store_at(url) as engine:
@@ -70,7 +78,9 @@ def cmd_confirm(args: argparse.Namespace) -> int:
         with write_session(engine) as s:
             emp = confirm_employment_of_worker(session=s, employment_id=employment_id, worker_id=worker_id)
             out = {
-                "db": redact(url), "employment": str(emp.id), "worker": str(worker_id),
+                "db": redact(url),
+                "employment": str(emp.id),
+                "worker": str(worker_id),
                 "confirmed_at": emp.confirmed_at.isoformat() if emp.confirmed_at else None,
             }
     print_json(out)

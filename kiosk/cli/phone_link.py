@@ -24,7 +24,9 @@ def _uuid(text: str | None, what: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text.strip())
     except ValueError as exc:
-        raise ValidationError(what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}") from exc
+        raise ValidationError(
+            what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}"
+        ) from exc
 
 
 def _who(p: argparse.ArgumentParser, required: bool) -> None:
@@ -36,7 +38,9 @@ def _who(p: argparse.ArgumentParser, required: bool) -> None:
 def register_link(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = psub.add_parser("link", help="生成手机激活链接（二维码） / a one-time activation link for a phone")
     _who(p, True)
-    p.add_argument("--ttl-hours", type=float, help="有效期（小时） / hours the link is good ([serve] link_ttl_h)")
+    p.add_argument(
+        "--ttl-hours", type=float, help="有效期（小时） / hours the link is good ([serve] link_ttl_h)"
+    )
     p.add_argument("--base-url", help="服务地址 / the service's address ([serve] base_url)")
     p.add_argument("--actor", default="admin", help="操作人（记入审计） / who makes it (audited)")
     p.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
@@ -54,7 +58,9 @@ def register_link(psub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     r = psub.add_parser("revoke", help="撤销手机绑定 / revoke a phone binding")
     g = r.add_mutually_exclusive_group(required=True)
     g.add_argument("--binding", metavar="ID", help="绑定编号 / binding id")
-    g.add_argument("--worker", metavar="ID", help="该工人的绑定与未用链接 / the worker's binding and unused links")
+    g.add_argument(
+        "--worker", metavar="ID", help="该工人的绑定与未用链接 / the worker's binding and unused links"
+    )
     g.add_argument("--officer", metavar="ID", help="该签到员的绑定与未用链接 / the officer's")
     r.add_argument("--actor", default="admin", help="操作人（记入审计） / who revokes (audited)")
     add_db_arg(r, help_="共享数据库地址 / the shared database URL")
@@ -77,19 +83,31 @@ def cmd_link(args: argparse.Namespace) -> int:
     ttl_h = args.ttl_hours if args.ttl_hours is not None else cfg.serve.link_ttl_h
     engine = open_store(db_url(args, shared=True))
     try:
-        link = create_link(engine, worker_id=_uuid(args.worker, "worker"), officer_id=_uuid(args.officer, "officer"),
-                           ttl_s=round(ttl_h * 3600), actor=args.actor)
+        link = create_link(
+            engine,
+            worker_id=_uuid(args.worker, "worker"),
+            officer_id=_uuid(args.officer, "officer"),
+            ttl_s=round(ttl_h * 3600),
+            actor=args.actor,
+        )
     finally:
         engine.dispose()
     url = link.url(link_base_url(cfg, args.base_url))
-    out = {"url": url, "kind": link.kind.value, "subject": str(link.subject_id), "name": link.name,
-           "expires_at": link.expires_at.isoformat()}
+    out = {
+        "url": url,
+        "kind": link.kind.value,
+        "subject": str(link.subject_id),
+        "name": link.name,
+        "expires_at": link.expires_at.isoformat(),
+    }
     if args.json:
         print_json(out)
         return 0
     for line in qr_lines(url, border=2):
         print(line)
-    print(f"{link.name}：用手机扫码或打开此链接（一次有效，{link.expires_at:%Y-%m-%d %H:%M} UTC 前）/ open on the phone, once:")
+    print(
+        f"{link.name}：用手机扫码或打开此链接（一次有效，{link.expires_at:%Y-%m-%d %H:%M} UTC 前）/ open on the phone, once:"
+    )
     print(url)
     return 0
 
@@ -100,15 +118,27 @@ def cmd_bindings(args: argparse.Namespace) -> int:
 
     engine = open_store(db_url(args, shared=True))
     try:
-        rows = list_bindings(engine, worker_id=_uuid(args.worker, "worker"), officer_id=_uuid(args.officer, "officer"),
-                             active_only=args.active)
+        rows = list_bindings(
+            engine,
+            worker_id=_uuid(args.worker, "worker"),
+            officer_id=_uuid(args.officer, "officer"),
+            active_only=args.active,
+        )
     finally:
         engine.dispose()
     for r in rows:
-        print_json({"binding": str(r.id), "kind": r.kind.value, "subject": str(r.subject_id), "name": r.name,
-                    "created_at": r.created_at.isoformat(),
-                    "last_seen_at": r.last_seen_at.isoformat() if r.last_seen_at else None,
-                    "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None, "revoked_by": r.revoked_by})
+        print_json(
+            {
+                "binding": str(r.id),
+                "kind": r.kind.value,
+                "subject": str(r.subject_id),
+                "name": r.name,
+                "created_at": r.created_at.isoformat(),
+                "last_seen_at": r.last_seen_at.isoformat() if r.last_seen_at else None,
+                "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                "revoked_by": r.revoked_by,
+            }
+        )
     return 0
 
 
@@ -123,8 +153,12 @@ def cmd_revoke(args: argparse.Namespace) -> int:
             assert binding is not None
             n = int(revoke_binding(engine, binding, actor=args.actor))
         else:
-            n = revoke_person(engine, worker_id=_uuid(args.worker, "worker"), officer_id=_uuid(args.officer, "officer"),
-                              actor=args.actor)
+            n = revoke_person(
+                engine,
+                worker_id=_uuid(args.worker, "worker"),
+                officer_id=_uuid(args.officer, "officer"),
+                actor=args.actor,
+            )
     finally:
         engine.dispose()
     print_json({"revoked": n})

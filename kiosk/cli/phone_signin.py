@@ -28,15 +28,25 @@ def register_signin(psub: argparse._SubParsersAction) -> None:  # type: ignore[t
         "code, check that the phone is inside the project's sign-in range, apply every worker rule and "
         "record the attendance. Prints one JSON object; exit 0 only when signed in or already.",
     )
-    p.add_argument("--worker-code", required=True, metavar="TOKEN", help="工人本人的个人建设码 / the worker's own code")
     p.add_argument(
-        "--scan", required=True, metavar="IMAGE_FILE|TOKEN_TEXT",
+        "--worker-code", required=True, metavar="TOKEN", help="工人本人的个人建设码 / the worker's own code"
+    )
+    p.add_argument(
+        "--scan",
+        required=True,
+        metavar="IMAGE_FILE|TOKEN_TEXT",
         help="扫到的签到员码：照片文件或码的文本 / the officer's code as scanned: a photo of it, or its text",
     )
-    p.add_argument("--at", required=True, metavar="LAT,LON", help="手机定位（纬度,经度） / the phone's position")
-    p.add_argument("--accuracy", type=float, metavar="METRES", help="定位精度（米） / the reported accuracy, metres")
     p.add_argument(
-        "--crs", choices=("wgs84", "gcj02"), default="wgs84",
+        "--at", required=True, metavar="LAT,LON", help="手机定位（纬度,经度） / the phone's position"
+    )
+    p.add_argument(
+        "--accuracy", type=float, metavar="METRES", help="定位精度（米） / the reported accuracy, metres"
+    )
+    p.add_argument(
+        "--crs",
+        choices=("wgs84", "gcj02"),
+        default="wgs84",
         help="坐标系：GPS 为 wgs84，高德/腾讯/微信地图为 gcj02 / coordinate system (default wgs84)",
     )
     add_db_arg(p, help_="共享数据库地址 / the shared database URL (default: the config's shared database)")
@@ -63,11 +73,14 @@ def scanned_text(scan: str, decoder: str = "zxingcpp") -> str:
         raise ValidationError("scan", f"无法读取图片：{path}", f"Cannot read the image {path}")
     found = [d.text.strip() for d in make_decoder(decoder)(image) if d.text.strip()]
     if not found:
-        raise ValidationError("scan", f"图片中没有可识别的二维码：{path}", f"No readable QR code in the image {path}")
+        raise ValidationError(
+            "scan", f"图片中没有可识别的二维码：{path}", f"No readable QR code in the image {path}"
+        )
     if len(set(found)) > 1:
         raise ValidationError(
-            "scan", f"图片中有{len(set(found))}个二维码，请只拍签到员的码", f"{len(set(found))} QR codes in the image: "
-            "photograph the officer's code alone",
+            "scan",
+            f"图片中有{len(set(found))}个二维码，请只拍签到员的码",
+            f"{len(set(found))} QR codes in the image: photograph the officer's code alone",
         )
     return found[0]
 
@@ -85,9 +98,16 @@ def cmd_signin(args: argparse.Namespace) -> int:
     url = db_url(args, shared=True)
     with store_at(url) as engine:
         result = sign_in_way_a(
-            engine, verifier_for(cfg, engine), officer_token=officer_token, worker_token=args.worker_code,
-            latitude=lat, longitude=lon, accuracy_m=args.accuracy, crs=args.crs,
-            max_accuracy_m=cfg.location.max_accuracy_m, policy=cfg.sign_in_policy(),
+            engine,
+            verifier_for(cfg, engine),
+            officer_token=officer_token,
+            worker_token=args.worker_code,
+            latitude=lat,
+            longitude=lon,
+            accuracy_m=args.accuracy,
+            crs=args.crs,
+            max_accuracy_m=cfg.location.max_accuracy_m,
+            policy=cfg.sign_in_policy(),
         )
     print_json(result.as_json())
     return 0 if result.ok else 1

@@ -24,12 +24,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ("purge", "清除超过保留期限的记录 / purge what is past its retention period"),
     ):
         q = rsub.add_parser(name, help=help_)
-        q.add_argument("--db", metavar="URL", help="数据库 / database (default: the config's local store, or "
-                       "with --shared its shared database)")
-        q.add_argument("--shared", action="store_true",
-                       help="共享数据库的规则 / the shared database and its legal periods (default: this kiosk)")
-        q.add_argument("--before", metavar="YYYY-MM-DD",
-                       help="只清除此日期之前的记录 / only records before this date (never later than the periods)")
+        q.add_argument(
+            "--db",
+            metavar="URL",
+            help="数据库 / database (default: the config's local store, or "
+            "with --shared its shared database)",
+        )
+        q.add_argument(
+            "--shared",
+            action="store_true",
+            help="共享数据库的规则 / the shared database and its legal periods (default: this kiosk)",
+        )
+        q.add_argument(
+            "--before",
+            metavar="YYYY-MM-DD",
+            help="只清除此日期之前的记录 / only records before this date (never later than the periods)",
+        )
         q.add_argument("--json", action="store_true", help="no progress display, no words on stderr")
         add_config_arg(q)
         if name == "purge":
@@ -56,9 +66,15 @@ def cmd_retention(args: argparse.Namespace) -> int:
                     prog.update(task, advance=n, description=f"清除 / purging: {what}")
 
             report = purge(
-                engine, mode="shared" if args.shared else "kiosk", periods=cfg.retention.periods(),
-                tz=cfg.policy.timezone, before=before, dry_run=dry, batch=cfg.retention.batch,
-                actor="kiosk retention", on_progress=advance,
+                engine,
+                mode="shared" if args.shared else "kiosk",
+                periods=cfg.retention.periods(),
+                tz=cfg.policy.timezone,
+                before=before,
+                dry_run=dry,
+                batch=cfg.retention.batch,
+                actor="kiosk retention",
+                on_progress=advance,
             )
     finally:
         engine.dispose()

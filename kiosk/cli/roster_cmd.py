@@ -18,13 +18,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_db_arg(p)
     add_config_arg(p)
-    p.add_argument("--project", metavar="ID|NAME", help="项目：编号（或其开头几位）或名称；不填则选择 / project: "
-                   "its id (or the start of it) or its name (default: the only one, else a picker)")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="工作日 / work date (default: today, following midnight)")
-    p.add_argument("--lang", choices=("zh", "en"), default=None, help="界面语言 / language (default: the config's)")
-    p.add_argument("--out-dir", metavar="DIR", default=None, help="导出文件夹 / where exports go (default: .)")
-    p.add_argument("--poll", type=float, default=2.0, metavar="S", help="刷新间隔 / seconds between polls (2)")
-    p.add_argument("--shared", action="store_true", help="用共享数据库（而非本机库）/ the config's shared database instead of the local store")
+    p.add_argument(
+        "--project",
+        metavar="ID|NAME",
+        help="项目：编号（或其开头几位）或名称；不填则选择 / project: "
+        "its id (or the start of it) or its name (default: the only one, else a picker)",
+    )
+    p.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="工作日 / work date (default: today, following midnight)"
+    )
+    p.add_argument(
+        "--lang", choices=("zh", "en"), default=None, help="界面语言 / language (default: the config's)"
+    )
+    p.add_argument(
+        "--out-dir", metavar="DIR", default=None, help="导出文件夹 / where exports go (default: .)"
+    )
+    p.add_argument(
+        "--poll", type=float, default=2.0, metavar="S", help="刷新间隔 / seconds between polls (2)"
+    )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="用共享数据库（而非本机库）/ the config's shared database instead of the local store",
+    )
     p.set_defaults(func=cmd_roster)
 
 
@@ -49,6 +65,14 @@ def cmd_roster(args: argparse.Namespace) -> int:
         # several projects and none named: on a terminal the picker comes first, else say how to name one
         pick = not args.project and len(projects) > 1 and sys.stdin.isatty() and sys.stdout.isatty()
         project = projects[0] if pick else resolve_project(engine, args.project)
-        make_app(engine, project, day=day, lang=lang, poll_s=args.poll, export_dir=out_dir,
-                 projects=projects, pick=pick).run()
+        make_app(
+            engine,
+            project,
+            day=day,
+            lang=lang,
+            poll_s=args.poll,
+            export_dir=out_dir,
+            projects=projects,
+            pick=pick,
+        ).run()
     return 0

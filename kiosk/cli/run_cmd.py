@@ -46,21 +46,38 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "kiosk. With --headless: reads codes from --source and signs workers in to --project, one JSON line "
         "per attempt on standard output.",
     )
-    p.add_argument("--headless", action="store_true", help="无界面：每次签到输出一行 JSON / no screen: one JSON line per attempt")
     p.add_argument(
-        "--source", metavar="SRC",
+        "--headless",
+        action="store_true",
+        help="无界面：每次签到输出一行 JSON / no screen: one JSON line per attempt",
+    )
+    p.add_argument(
+        "--source",
+        metavar="SRC",
         help="视频源 / frame source: webcam index (0) or device (/dev/video0), rtsp/http URL, video file, "
         "folder of images, or - for a keyboard-wedge scanner on standard input (default: camera.source)",
     )
     add_db_arg(p)
-    p.add_argument("--project", metavar="ID|NAME",
-                   help="项目：编号（或其开头几位）或名称 / project: its id, the start of it, or its name "
-                   "(default: kiosk.project)")
-    p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
-    p.add_argument("--decoder", choices=("zxingcpp", "pyzbar", "opencv"), help="解码器 / decoder (default: camera.decoder)")
-    p.add_argument("--no-photos", action="store_true", help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)")
     p.add_argument(
-        "--shared", metavar="URL",
+        "--project",
+        metavar="ID|NAME",
+        help="项目：编号（或其开头几位）或名称 / project: its id, the start of it, or its name "
+        "(default: kiosk.project)",
+    )
+    p.add_argument("--kiosk", metavar="ID", help="本机编号 / this kiosk's id (default: kiosk.id)")
+    p.add_argument(
+        "--decoder",
+        choices=("zxingcpp", "pyzbar", "opencv"),
+        help="解码器 / decoder (default: camera.decoder)",
+    )
+    p.add_argument(
+        "--no-photos",
+        action="store_true",
+        help="不保存现场照片 / keep no gate photos (default: kiosk.gate_photos)",
+    )
+    p.add_argument(
+        "--shared",
+        metavar="URL",
         help="与此共享数据库后台同步 / sync with this shared database in the background (default: [store] "
         "shared_url; none: local only)",
     )
@@ -143,7 +160,10 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
 
 
 def run_frames(
-    gate: Gate, source: FrameSource, emit: Callable[[GateEvent], None], stop: threading.Event,
+    gate: Gate,
+    source: FrameSource,
+    emit: Callable[[GateEvent], None],
+    stop: threading.Event,
     failed: Callable[[NotRecorded], None] | None = None,
 ) -> int:
     """The headless loop: every frame of ``source`` through the gate until it ends or ``stop`` is set
@@ -189,8 +209,11 @@ def run_headless(args: argparse.Namespace) -> int:
     reading = threading.Event()
     shared = shared_url(cfg, args.shared)
     # keys and revocations may come with a pull: the gate's verifier re-reads them after each good round
-    worker = sync_worker(cfg, engine, shared, on_report=lambda r, _st: gate.verifier.reload() if r.ok else None) \
-        if shared else None
+    worker = (
+        sync_worker(cfg, engine, shared, on_report=lambda r, _st: gate.verifier.reload() if r.ok else None)
+        if shared
+        else None
+    )
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
@@ -238,7 +261,9 @@ def run_headless(args: argparse.Namespace) -> int:
                 if ev is not None:
                     emit(ev)
         else:
-            source = open_source(spec, width=cfg.camera.width, height=cfg.camera.height, on_state=_state_reporter)
+            source = open_source(
+                spec, width=cfg.camera.width, height=cfg.camera.height, on_state=_state_reporter
+            )
             run_frames(gate, source, emit, stop, failed)
     except KeyboardInterrupt:
         pass

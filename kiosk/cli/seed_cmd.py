@@ -19,13 +19,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_db_arg(p)
     add_config_arg(p)
-    p.add_argument("--workers", type=int, default=300, metavar="N", help="工人数 / how many workers (default 300)")
-    p.add_argument("--projects", type=int, default=2, metavar="M", help="项目数 / how many projects (default 2)")
-    p.add_argument("--seed", type=int, default=1, metavar="S",
-                   help="随机种子：同一种子生成相同数据 / random seed: the same seed, the same data (default 1)")
-    p.add_argument("--examples", type=int, default=5, metavar="K",
-                   help="每类示例工人数 / example worker ids per kind (default 5)")
-    p.add_argument("--json", action="store_true", help="不显示进度条 / no progress bar (the summary is JSON anyway)")
+    p.add_argument(
+        "--workers", type=int, default=300, metavar="N", help="工人数 / how many workers (default 300)"
+    )
+    p.add_argument(
+        "--projects", type=int, default=2, metavar="M", help="项目数 / how many projects (default 2)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="S",
+        help="随机种子：同一种子生成相同数据 / random seed: the same seed, the same data (default 1)",
+    )
+    p.add_argument(
+        "--examples",
+        type=int,
+        default=5,
+        metavar="K",
+        help="每类示例工人数 / example worker ids per kind (default 5)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="不显示进度条 / no progress bar (the summary is JSON anyway)"
+    )
     p.set_defaults(func=cmd_seed)
 
 
@@ -52,8 +68,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
             try:
                 summary = seed_demo(
-                    engine, workers=args.workers, projects=args.projects, seed=args.seed,
-                    examples=args.examples, on_progress=tick,
+                    engine,
+                    workers=args.workers,
+                    projects=args.projects,
+                    seed=args.seed,
+                    examples=args.examples,
+                    on_progress=tick,
                 )
             except IntegrityError as exc:
                 raise StoreError(

@@ -18,7 +18,8 @@ ORDER = 45
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "serve", help="工人手机服务（个人建设码、方式一签到） / the workers' phone service",
+        "serve",
+        help="工人手机服务（个人建设码、方式一签到） / the workers' phone service",
         description="Serve the workers' phone pages and JSON API (personal codes, way A) over the shared "
         "database. Production: behind a TLS reverse proxy (see the README).",
     )
@@ -29,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--certfile", help="TLS 证书（PEM） / TLS certificate for a site without a proxy")
     p.add_argument("--keyfile", help="TLS 私钥（PEM） / TLS private key")
     p.add_argument("--base-url", help="激活链接中的地址 / the address written into activation links")
-    p.add_argument("--issuer-key", help="工人码签发私钥 / the private key that signs workers' codes ([serve] issuer_key)")
+    p.add_argument(
+        "--issuer-key", help="工人码签发私钥 / the private key that signs workers' codes ([serve] issuer_key)"
+    )
     add_config_arg(p)
     p.set_defaults(func=cmd_serve)
 

@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ssub = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
     i = ssub.add_parser("install", help="安装并启动 / install (systemd unit + desktop autostart) and start")
     add_config_arg(i)
-    i.add_argument("--no-start", action="store_true", help="只安装，不立即启动 / enable, but do not start now")
+    i.add_argument(
+        "--no-start", action="store_true", help="只安装，不立即启动 / enable, but do not start now"
+    )
     i.set_defaults(func=cmd_install)
     u = ssub.add_parser("uninstall", help="停止并移除 / stop and remove both")
     u.set_defaults(func=cmd_uninstall)
@@ -33,13 +35,17 @@ def cmd_install(args: argparse.Namespace) -> int:
     cfg = config_of(args)
     path = cfg.path or (default_config_path() if args.config is None else None)
     if path is None or not path.exists():
-        raise StoreError("还没有配置文件：请先运行 kiosk setup", "There is no config file yet: run kiosk setup first")
+        raise StoreError(
+            "还没有配置文件：请先运行 kiosk setup", "There is no config file yet: run kiosk setup first"
+        )
     report = install(path, start=not args.no_start)
     print_json(report.as_dict())
     if not report.systemd:
-        print("本机没有 systemd：已写入文件，请用系统的方式让 kiosk sync --watch 开机运行（见 README）\n"
-              "No systemd here: the files are written; start `kiosk sync --watch` at boot the system's way (README)",
-              file=sys.stderr)
+        print(
+            "本机没有 systemd：已写入文件，请用系统的方式让 kiosk sync --watch 开机运行（见 README）\n"
+            "No systemd here: the files are written; start `kiosk sync --watch` at boot the system's way (README)",
+            file=sys.stderr,
+        )
     if not report.ok():
         failed = [s for s in report.steps if s.get("required", True) and not s.get("ok", True)]
         print(f"安装未完成 / not installed: {failed[0]['run']}: {failed[0]['output']}", file=sys.stderr)

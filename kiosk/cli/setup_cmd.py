@@ -10,9 +10,14 @@ ORDER = 1
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("setup", help="设置向导：新电脑首次设置 / the set-up wizard for a new kiosk laptop")
-    p.add_argument("--config", metavar="FILE",
-                   help="配置文件 / the config file to write (default: the user config dir, see README)")
-    p.add_argument("--lang", choices=("zh", "en"), default=None, help="语言 / language (default zh; F4 switches)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="配置文件 / the config file to write (default: the user config dir, see README)",
+    )
+    p.add_argument(
+        "--lang", choices=("zh", "en"), default=None, help="语言 / language (default zh; F4 switches)"
+    )
     p.set_defaults(func=cmd_setup)
 
 

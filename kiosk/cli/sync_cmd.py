@@ -27,11 +27,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sync", help="与共享数据库同步 / sync with the shared database")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--once", action="store_true", help="同步一次 / push then pull, once")
-    what.add_argument("--status", action="store_true", help="同步状态 / last success, pending counts, last error")
+    what.add_argument(
+        "--status", action="store_true", help="同步状态 / last success, pending counts, last error"
+    )
     what.add_argument("--watch", action="store_true", help="持续同步 / keep syncing until Ctrl-C")
-    p.add_argument("--local", metavar="URL", help="本机数据库 / the kiosk's local store (default: the config's)")
+    p.add_argument(
+        "--local", metavar="URL", help="本机数据库 / the kiosk's local store (default: the config's)"
+    )
     p.add_argument("--shared", metavar="URL", help="共享数据库 / the shared database (default: the config's)")
-    p.add_argument("--json", action="store_true", help="不显示进度条 / no progress bar (the output is JSON anyway)")
+    p.add_argument(
+        "--json", action="store_true", help="不显示进度条 / no progress bar (the output is JSON anyway)"
+    )
     add_config_arg(p)
     p.set_defaults(func=cmd_sync)
 
@@ -40,8 +46,11 @@ def _which(where: str, exc: StoreError) -> StoreError:
     """Say which of the two databases a message is about (the local store or the shared database)."""
     from store.errors import StoreError
 
-    zh, en = ("本机数据库（--local）", "The kiosk's local store (--local)") if where == "local" else (
-        "共享数据库（--shared）", "The shared database (--shared)")
+    zh, en = (
+        ("本机数据库（--local）", "The kiosk's local store (--local)")
+        if where == "local"
+        else ("共享数据库（--shared）", "The shared database (--shared)")
+    )
     return StoreError(f"{zh}：{exc.zh}", f"{en}: {exc.en}")
 
 
@@ -88,7 +97,11 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
                 prog.update(task, advance=n, description=f"同步 / sync: {table}")
 
         report = sync_once(
-            local, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos, on_progress=advance,
+            local,
+            shared,
+            face_thumbs=cfg.sync.face_thumbs,
+            photos=cfg.sync.push_photos,
+            on_progress=advance,
             clock_skew_s=cfg.policy.clock_skew_s,
         )
     print_json(report.as_dict())
@@ -110,11 +123,19 @@ def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
 
     def show(report: SyncReport, st: SyncStatus) -> None:
         print_json({**report.as_dict(), "status": st.message(cfg.language)})
-        if report.ok and time.monotonic() >= next_purge[0]:  # once a day: pushed rows past [retention] kiosk_days
+        if (
+            report.ok and time.monotonic() >= next_purge[0]
+        ):  # once a day: pushed rows past [retention] kiosk_days
             next_purge[0] = time.monotonic() + PURGE_EVERY_S
             try:
-                done = purge(local, mode="kiosk", periods=cfg.retention.periods(), tz=cfg.policy.timezone,
-                             batch=cfg.retention.batch, actor="kiosk sync --watch")
+                done = purge(
+                    local,
+                    mode="kiosk",
+                    periods=cfg.retention.periods(),
+                    tz=cfg.policy.timezone,
+                    batch=cfg.retention.batch,
+                    actor="kiosk sync --watch",
+                )
             except StoreError as exc:
                 print(exc.both(), file=sys.stderr)
                 return
@@ -122,8 +143,13 @@ def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
                 print_json({"retention": done.as_dict()})
 
     worker = SyncWorker(
-        local, shared_url, interval_s=cfg.sync.interval_s or 30.0, face_thumbs=cfg.sync.face_thumbs,
-        photos=cfg.sync.push_photos, on_report=show, clock_skew_s=cfg.policy.clock_skew_s,
+        local,
+        shared_url,
+        interval_s=cfg.sync.interval_s or 30.0,
+        face_thumbs=cfg.sync.face_thumbs,
+        photos=cfg.sync.push_photos,
+        on_report=show,
+        clock_skew_s=cfg.policy.clock_skew_s,
     ).start()
     try:
         threading.Event().wait()

@@ -106,8 +106,13 @@ class RosterApp(App[None]):
     class RosterLoaded(Message):
         """A refresh finished: the roster and the day's refused attempts, or None when unchanged."""
 
-        def __init__(self, roster: Roster | None, refused: list[RefusedAttempt] | None, error: str | None = None,
-                     events: list[EventRow] | None = None) -> None:
+        def __init__(
+            self,
+            roster: Roster | None,
+            refused: list[RefusedAttempt] | None,
+            error: str | None = None,
+            events: list[EventRow] | None = None,
+        ) -> None:
             super().__init__()
             self.roster = roster
             self.refused = refused
@@ -163,8 +168,9 @@ class RosterApp(App[None]):
             with TabPane(t("tab_roster", self.lang), id="tab-roster"):
                 with Horizontal(id="filters"):
                     yield Input(placeholder=t("search", self.lang), id="search", compact=True)
-                    yield Select[str](self._status_options(), prompt=t("all_status", self.lang), id="status",
-                                      compact=True)
+                    yield Select[str](
+                        self._status_options(), prompt=t("all_status", self.lang), id="status", compact=True
+                    )
                     yield Select[str]([], prompt=t("all_teams", self.lang), id="team", compact=True)
                     yield Select[str]([], prompt=t("all_trades", self.lang), id="trade", compact=True)
                 yield DataTable(id="roster", cursor_type="row", zebra_stripes=False)
@@ -201,7 +207,9 @@ class RosterApp(App[None]):
             events = project_events(self.engine, self.project.id, day, day, self.project.timezone)
             current = self.roster
             if (
-                not full and current is not None and current.day == day
+                not full
+                and current is not None
+                and current.day == day
                 and revision_mark(self.engine, self.project.id, day) == current.mark
             ):
                 self.post_message(self.RosterLoaded(None, None, events=events))
@@ -256,8 +264,13 @@ class RosterApp(App[None]):
         lang = self.lang
         when = local_time(self.clock(), self.project.timezone, "%H:%M:%S")
         title = Text.assemble(
-            (t("app_title", lang), "bold"), "  ", (self.project.name, "bold cyan"), "  ", self.day.isoformat(),
-            "  ", (f"{t('updated', lang)} {when}", "dim"),
+            (t("app_title", lang), "bold"),
+            "  ",
+            (self.project.name, "bold cyan"),
+            "  ",
+            self.day.isoformat(),
+            "  ",
+            (f"{t('updated', lang)} {when}", "dim"),
         )
         if self.error:
             title.append(f"  ⚠ {t('offline', lang)}: {self.error}", style="bold yellow")
@@ -311,7 +324,9 @@ class RosterApp(App[None]):
             (row.status.label(lang), STATUS_STYLE[row.status]),
             local_time(row.first_at, tz),
             f"{row.way} {where_label(row.way, row.kiosk, lang)}" if row.first_at else "",
-            row.trade, row.id_masked, "",
+            row.trade,
+            row.id_masked,
+            "",
             reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
         )
 
@@ -329,11 +344,21 @@ class RosterApp(App[None]):
             if (r.employer, r.team) != group:
                 group = (r.employer, r.team)
                 signed, total = counts[group]
-                out.append((
-                    f"group:{r.employer}|{r.team}",
-                    ((r.team or "—", "bold"), (f"{signed}/{total}{mark}", "bold"), "", "", "", "",
-                     (r.employer or "—", "bold"), ""),
-                ))
+                out.append(
+                    (
+                        f"group:{r.employer}|{r.team}",
+                        (
+                            (r.team or "—", "bold"),
+                            (f"{signed}/{total}{mark}", "bold"),
+                            "",
+                            "",
+                            "",
+                            "",
+                            (r.employer or "—", "bold"),
+                            "",
+                        ),
+                    )
+                )
             out.append((r.row_key, self._cells(r)))
         return out
 
@@ -412,8 +437,13 @@ class RosterApp(App[None]):
         for e in reversed(self.events):  # newest first, like the refused tab
             style = "red" if e.kind in _ALARMS else ""
             table.add_row(
-                Text(local_time(e.at, tz, "%H:%M:%S")), Text(e.kiosk), Text(e.kind_label(lang), style=style),
-                Text(e.officer), Text(describe(e, lang)), Text(e.detail or "", style="dim"), key=str(e.id),
+                Text(local_time(e.at, tz, "%H:%M:%S")),
+                Text(e.kiosk),
+                Text(e.kind_label(lang), style=style),
+                Text(e.officer),
+                Text(describe(e, lang)),
+                Text(e.detail or "", style="dim"),
+                key=str(e.id),
             )
 
     def _apply_language(self) -> None:
@@ -445,7 +475,8 @@ class RosterApp(App[None]):
         tabs.get_tab("tab-events").label = t("tab_events", lang)  # type: ignore[assignment]
         for key, bindings in list(self._bindings.key_to_bindings.items()):
             self._bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang)) if b.action in _BINDING_TEXT
+                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang))
+                if b.action in _BINDING_TEXT
                 else b
                 for b in bindings
             ]
@@ -490,8 +521,11 @@ class RosterApp(App[None]):
             table.first().focus()
 
     def action_help(self) -> None:
-        rows = [(b.key_display or _key_name(b.key), _long_text(b.action, self.lang))
-                for b in self.BINDINGS if isinstance(b, Binding) and b.action in _BINDING_TEXT]
+        rows = [
+            (b.key_display or _key_name(b.key), _long_text(b.action, self.lang))
+            for b in self.BINDINGS
+            if isinstance(b, Binding) and b.action in _BINDING_TEXT
+        ]
         self.push_screen(KeysHelpScreen(t("help_title", self.lang), rows, self.lang))
 
     def action_pick_project(self) -> None:
@@ -536,17 +570,23 @@ class RosterApp(App[None]):
         assert self.roster is not None
         row = next((r for r in self.roster.rows if r.row_key == row_key), None)
         if row is not None:
-            self.push_screen(WorkerDetailScreen(self.engine, self.project, row.worker_id, self.day, self.lang))
+            self.push_screen(
+                WorkerDetailScreen(self.engine, self.project, row.worker_id, self.day, self.lang)
+            )
 
     @on(DataTable.RowSelected, "#refused")
     def _refused_selected(self, event: DataTable.RowSelected) -> None:
         attempt = next((a for a in self.refused if str(a.id) == event.row_key.value), None)
         if attempt is not None and attempt.worker_id is not None and attempt.name:
-            self.push_screen(WorkerDetailScreen(self.engine, self.project, attempt.worker_id, self.day, self.lang))
+            self.push_screen(
+                WorkerDetailScreen(self.engine, self.project, attempt.worker_id, self.day, self.lang)
+            )
 
     def action_evacuation(self) -> None:
         if self.roster is not None:
-            self.push_screen(EvacuationScreen(evacuation(self.roster), self.lang, self.clock, self.export_dir))
+            self.push_screen(
+                EvacuationScreen(evacuation(self.roster), self.lang, self.clock, self.export_dir)
+            )
 
     def action_export(self, kind: str) -> None:
         self.run_export(kind)
@@ -565,7 +605,9 @@ class RosterApp(App[None]):
                 path, n = export_monthly(self.engine, self.project.id, day.year, day.month, out, "xlsx", lang)
             else:
                 out = self.export_dir / default_name("refused", self.project, f"{day:%Y-%m}", "xlsx")
-                path, n = export_refused(self.engine, self.project, day.replace(day=1), day, out, "xlsx", lang)
+                path, n = export_refused(
+                    self.engine, self.project, day.replace(day=1), day, out, "xlsx", lang
+                )
         except StoreError as exc:
             self.call_from_thread(
                 self.notify, exc.message(lang), title=t("export_failed", lang), severity="error", markup=False
@@ -583,11 +625,15 @@ def _long_text(action: str, lang: str) -> str:
 
 
 def _key_name(key: str) -> str:
-    return {"slash": "/", "escape": "Esc"}.get(key, key.upper() if key.startswith("f") and key[1:].isdigit() else key)
+    return {"slash": "/", "escape": "Esc"}.get(
+        key, key.upper() if key.startswith("f") and key[1:].isdigit() else key
+    )
 
 
 #: events shown in red: something the supervisor should look at
-_ALARMS = frozenset({EventKind.UNLOCK_REFUSED, EventKind.CAMERA_LOST, EventKind.SYNC_FAILED, EventKind.CLOCK_DRIFT})
+_ALARMS = frozenset(
+    {EventKind.UNLOCK_REFUSED, EventKind.CAMERA_LOST, EventKind.SYNC_FAILED, EventKind.CLOCK_DRIFT}
+)
 
 _BINDING_TEXT = {
     "help": "key_help",
@@ -622,8 +668,16 @@ def make_app(
     """The one factory the CLI and the tests use. ``projects``: what the picker (key p) offers; ``pick``:
     open it at start (several projects and none named)."""
     return RosterApp(
-        engine, project, day=day, lang=lang, clock=clock, poll_s=poll_s, export_dir=export_dir, live=live,
-        projects=projects, pick=pick,
+        engine,
+        project,
+        day=day,
+        lang=lang,
+        clock=clock,
+        poll_s=poll_s,
+        export_dir=export_dir,
+        live=live,
+        projects=projects,
+        pick=pick,
     )
 
 

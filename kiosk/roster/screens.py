@@ -44,7 +44,9 @@ class WorkerDetailScreen(ModalScreen[None]):
             self.detail = detail
             self.error = error
 
-    def __init__(self, engine: Engine, project: ProjectInfo, worker_id: uuid.UUID, day: date, lang: str) -> None:
+    def __init__(
+        self, engine: Engine, project: ProjectInfo, worker_id: uuid.UUID, day: date, lang: str
+    ) -> None:
         super().__init__()
         self.engine, self.project, self.worker_id, self.day, self.lang = engine, project, worker_id, day, lang
         self.detail: WorkerDetail | None = None
@@ -77,11 +79,18 @@ class WorkerDetailScreen(ModalScreen[None]):
             head.update(Text(msg.error or "", style="bold red"))
             return
         d = self.detail = msg.detail
-        head.update(Text.assemble(
-            (d.name, "bold"), "  ", d.id_masked, "  ", t(f"sex_{d.sex}", lang) if d.sex in ("M", "F") else d.sex, "\n",
-            f"{t('col_employer', lang)}：{d.employer or '—'}  {t('col_team', lang)}：{d.team or '—'}  "
-            f"{t('col_trade', lang)}：{d.trade or '—'}",
-        ))
+        head.update(
+            Text.assemble(
+                (d.name, "bold"),
+                "  ",
+                d.id_masked,
+                "  ",
+                t(f"sex_{d.sex}", lang) if d.sex in ("M", "F") else d.sex,
+                "\n",
+                f"{t('col_employer', lang)}：{d.employer or '—'}  {t('col_team', lang)}：{d.team or '—'}  "
+                f"{t('col_trade', lang)}：{d.trade or '—'}",
+            )
+        )
         self.query_one("#detail-days-title", Static).update(
             f"{t('detail_days', lang)}（{d.since.isoformat()} – {d.until.isoformat()}）："
             f"{t('detail_present', lang)} {len(d.days)}"
@@ -90,14 +99,25 @@ class WorkerDetailScreen(ModalScreen[None]):
         days.clear(columns=True)
         days.add_columns(t("col_date", lang), t("col_first", lang), t("col_way", lang), t("col_kiosk", lang))
         for r in d.days:
-            days.add_row(*map(Text, (r.work_date.isoformat(), local_time(r.first_at, tz), r.way,
-                                     where_label(r.way, r.kiosk, lang))))
+            days.add_row(
+                *map(
+                    Text,
+                    (
+                        r.work_date.isoformat(),
+                        local_time(r.first_at, tz),
+                        r.way,
+                        where_label(r.way, r.kiosk, lang),
+                    ),
+                )
+            )
         self.query_one("#detail-refused-title", Static).update(
             f"{t('detail_refused', lang)}：{len(d.refused) or t('detail_none', lang)}"
         )
         refused = self.query_one("#detail-refused", DataTable)
         refused.clear(columns=True)
-        refused.add_columns(t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang))
+        refused.add_columns(
+            t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang)
+        )
         for a in d.refused:
             refused.add_row(
                 *map(Text, (local_time(a.at, tz, "%m-%d %H:%M"), a.way, where_label(a.way, a.kiosk, lang))),
@@ -124,31 +144,70 @@ class EvacuationScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lang = self.lang
         with Vertical(id="evacuation"):
-            yield Static(Text.assemble(
-                (t("evac_title", lang), "bold"), "  ", self.ev.project.name, "  ",
-                local_time(self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"), "  ",
-                (f"{t('evac_total', lang)} {self.ev.total}", "bold green"),
-            ), id="evac-head")
+            yield Static(
+                Text.assemble(
+                    (t("evac_title", lang), "bold"),
+                    "  ",
+                    self.ev.project.name,
+                    "  ",
+                    local_time(self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"),
+                    "  ",
+                    (f"{t('evac_total', lang)} {self.ev.total}", "bold green"),
+                ),
+                id="evac-head",
+            )
             yield DataTable(id="evac-groups", cursor_type="row")
-            yield Static(Text.assemble(
-                ("p", "bold reverse"), f" {t('evac_export', lang)}    ", ("Esc", "bold reverse"), f" {t('close', lang)}"
-            ), id="evac-keys")
+            yield Static(
+                Text.assemble(
+                    ("p", "bold reverse"),
+                    f" {t('evac_export', lang)}    ",
+                    ("Esc", "bold reverse"),
+                    f" {t('close', lang)}",
+                ),
+                id="evac-keys",
+            )
 
     def on_mount(self) -> None:
         lang, tz = self.lang, self.ev.project.timezone
         table = self.query_one("#evac-groups", DataTable)
         # the wide columns get a width (their values are cut with …) so the list fits 100 columns
-        for key, width in (("employer", 16), ("team", 10), ("name", None), ("id", None), ("trade", 8),
-                           ("first", None), ("kiosk", 12)):
+        for key, width in (
+            ("employer", 16),
+            ("team", 10),
+            ("name", None),
+            ("id", None),
+            ("trade", 8),
+            ("first", None),
+            ("kiosk", 12),
+        ):
             table.add_column(t(f"col_{key}", lang), width=width)
         if not self.ev.groups:
             table.add_row(t("evac_none", lang), "", "", "", "", "", "")
         for g in self.ev.groups:
-            table.add_row(Text(g.employer or "—", style="bold"), Text(g.team or "—", style="bold"),
-                          Text(f"{t('col_count', lang)} {g.count}", style="bold green"), "", "", "", "")
+            table.add_row(
+                Text(g.employer or "—", style="bold"),
+                Text(g.team or "—", style="bold"),
+                Text(f"{t('col_count', lang)} {g.count}", style="bold green"),
+                "",
+                "",
+                "",
+                "",
+            )
             for r in g.rows:
-                table.add_row("", "", *map(Text, (r.name, r.id_masked, r.trade, local_time(r.first_at, tz),
-                                                  where_label(r.way, r.kiosk, lang))))
+                table.add_row(
+                    "",
+                    "",
+                    *map(
+                        Text,
+                        (
+                            r.name,
+                            r.id_masked,
+                            r.trade,
+                            local_time(r.first_at, tz),
+                            where_label(r.way, r.kiosk, lang),
+                        ),
+                    ),
+                )
         table.focus()
 
     def action_dismiss_screen(self) -> None:
@@ -167,8 +226,13 @@ class EvacuationScreen(ModalScreen[None]):
         try:
             path = export_evacuation(self.ev, out, lang=self.lang, now=now)
         except StoreError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message(self.lang), severity="error", markup=False,
-                                      title=t("export_failed", self.lang))
+            self.app.call_from_thread(
+                self.app.notify,
+                exc.message(self.lang),
+                severity="error",
+                markup=False,
+                title=t("export_failed", self.lang),
+            )
             return
         self.exported = path
         self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang), markup=False)
@@ -219,8 +283,13 @@ class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
 
         with Vertical(id="project-pick"):
             yield Static(Text(t("pick_title", self.lang), style="bold"), classes="dialog-title")
-            yield OptionList(*[Option(Text.assemble((str(p.id)[:8], "dim"), "  ", p.name), id=str(p.id))
-                               for p in self.projects], id="project-list")
+            yield OptionList(
+                *[
+                    Option(Text.assemble((str(p.id)[:8], "dim"), "  ", p.name), id=str(p.id))
+                    for p in self.projects
+                ],
+                id="project-list",
+            )
             yield Static(t("pick_hint", self.lang), classes="keys")
 
     def on_mount(self) -> None:

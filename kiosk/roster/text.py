@@ -37,7 +37,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_count": ("人数", "Count"),
     "shown": ("显示 {n} / 共 {total} 人", "showing {n} of {total} workers"),
     "filtered": ("筛选", "filtered"),
-    "filtered_note": ("已筛选：班组行的人数只计显示的人，c 清除筛选", "filtered: group counts are of the rows shown; c clears"),
+    "filtered_note": (
+        "已筛选：班组行的人数只计显示的人，c 清除筛选",
+        "filtered: group counts are of the rows shown; c clears",
+    ),
     "unknown_worker": ("（未知）", "(unknown)"),
     "detail_title": ("工人详情", "Worker"),
     "detail_sex": ("性别", "Sex"),
@@ -64,8 +67,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "key_lang": ("English", "中文"),
     "key_refresh": ("刷新", "Refresh"),
     "key_clear": ("清除", "Clear"),
-    "long_search": ("搜索姓名或身份证号后几位（Esc 离开搜索框）", "Search a name or the last ID digits (Esc leaves the box)"),
-    "long_evac": ("疏散名单：在场人员，按单位和班组（p 导出打印）", "Evacuation list: who is on site, by employer and team (p prints)"),
+    "long_search": (
+        "搜索姓名或身份证号后几位（Esc 离开搜索框）",
+        "Search a name or the last ID digits (Esc leaves the box)",
+    ),
+    "long_evac": (
+        "疏散名单：在场人员，按单位和班组（p 导出打印）",
+        "Evacuation list: who is on site, by employer and team (p prints)",
+    ),
     "long_daily": ("导出当日考勤（xlsx）", "Export the day's attendance (xlsx)"),
     "long_monthly": ("导出本月考勤（xlsx，工资用）", "Export the month's attendance (xlsx, for wages)"),
     "long_refused": ("导出本月被拒记录（xlsx）", "Export the month's refusals (xlsx)"),

@@ -35,7 +35,9 @@ class ProjectPicker(ModalScreen["ProjectChoice | None"]):
         lang = _lang(self)
         with Vertical(id="dialog"):
             yield Static(i18n.t("pick_project", lang), classes="dialog-title")
-            yield OptionList(*[Option(Text(p.name), id=str(i)) for i, p in enumerate(self.projects)], id="projects")
+            yield OptionList(
+                *[Option(Text(p.name), id=str(i)) for i, p in enumerate(self.projects)], id="projects"
+            )
             yield Static(i18n.t("pick_hint", lang), classes="dialog-hint")
 
     def on_mount(self) -> None:

@@ -27,8 +27,9 @@ WAY_A_KEY = ("F5", "k_way_a")
 
 
 class OfficerScreen(KioskScreen):
-    def __init__(self, *, tz: str = "Asia/Shanghai", card_s: float = 3.0, way_a: bool = False,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, *, tz: str = "Asia/Shanghai", card_s: float = 3.0, way_a: bool = False, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         self.tz = tz
         self.card_s = card_s
@@ -68,7 +69,9 @@ class OfficerScreen(KioskScreen):
         session = getattr(self.app, "session", None)
         if session is not None and session != self._session:
             self._session = session
-            self.query_one("#project-name", Static).update(Text(f"{session.project.name} · {session.officer_name}"))
+            self.query_one("#project-name", Static).update(
+                Text(f"{session.project.name} · {session.officer_name}")
+            )
             self.query_one("#attempts", AttemptsList).set_rows(self.recent)
             self.clear_card()
 
@@ -78,7 +81,9 @@ class OfficerScreen(KioskScreen):
         card.show(result)
         self._show_face(face)
         name = result.worker.name if result.worker is not None else None
-        self.query_one("#attempts", AttemptsList).add(AttemptRow(result.at, name, result.outcome, result.reason))
+        self.query_one("#attempts", AttemptsList).add(
+            AttemptRow(result.at, name, result.outcome, result.reason)
+        )
         if self._card_timer is not None:
             self._card_timer.stop()
         self._card_timer = self.set_timer(self.card_s, self.clear_card)

@@ -27,7 +27,11 @@ from store.errors import StoreError
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
 #: what the framework's own refusals say (message key, error code)
-HTTP_WORDS = {404: ("err.not_found", "not_found"), 405: ("err.method", "method"), 400: ("err.bad_request", "bad_request")}
+HTTP_WORDS = {
+    404: ("err.not_found", "not_found"),
+    405: ("err.method", "method"),
+    400: ("err.bad_request", "bad_request"),
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,7 +56,8 @@ def create_app(ctx: ServeContext) -> FastAPI:
         version="1",
         description="The workers' phones: personal codes (个人建设码) and way A (方式一). Every call acts as the "
         "phone's bound person (the kiosk_device cookie); state-changing calls need X-CSRF-Token.",
-        docs_url=None, redoc_url=None,  # Swagger UI would load from a CDN: the schema is at /api/openapi.json
+        docs_url=None,
+        redoc_url=None,  # Swagger UI would load from a CDN: the schema is at /api/openapi.json
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
@@ -84,7 +89,8 @@ def create_app(ctx: ServeContext) -> FastAPI:
         # 400: a body that cannot be parsed (broken multipart, a number of 5 000 digits), 405: a wrong method;
         # neither is "the service is unavailable"
         key, code = HTTP_WORDS.get(exc.status_code) or (
-            ("err.server", "server") if exc.status_code >= 500 else ("err.bad_request", "bad_request"))
+            ("err.server", "server") if exc.status_code >= 500 else ("err.bad_request", "bad_request")
+        )
         return _answer(request, ServeError(exc.status_code, key, code=code))
 
     @app.exception_handler(Exception)
@@ -99,12 +105,22 @@ def create_app(ctx: ServeContext) -> FastAPI:
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             schema.setdefault("components", {})["securitySchemes"] = {
-                "device": {"type": "apiKey", "in": "cookie", "name": DEVICE_COOKIE,
-                           "description": "set by the activation link (POST /a/{token}); HttpOnly"},
-                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-                         "description": "the kiosk_csrf cookie's value (GET /api/csrf), on every POST"},
+                "device": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": DEVICE_COOKIE,
+                    "description": "set by the activation link (POST /a/{token}); HttpOnly",
+                },
+                "csrf": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRF-Token",
+                    "description": "the kiosk_csrf cookie's value (GET /api/csrf), on every POST",
+                },
             }
             schema["security"] = [{"device": [], "csrf": []}]
             app.openapi_schema = schema

@@ -96,7 +96,9 @@ class ServeContext:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["t"] = t
         self.limits = RateLimits.from_settings(self.config.serve)
-        self._verifier = verifier_for(self.config, self.engine)  # the one construction: trust file and skew too
+        self._verifier = verifier_for(
+            self.config, self.engine
+        )  # the one construction: trust file and skew too
         self._loaded_at = time.monotonic()
 
     @property
@@ -136,7 +138,9 @@ class ServeContext:
         return Role.OFFICER in self.key.roles
 
 
-def build_context(config: Config, url: str, *, base_url: str = "", secure_cookies: bool | None = None) -> ServeContext:
+def build_context(
+    config: Config, url: str, *, base_url: str = "", secure_cookies: bool | None = None
+) -> ServeContext:
     """Open the shared database and check the key; ServeKeyError / StoreError when it cannot serve."""
     from store.db import open_store
     from store.phone import purge_nonces

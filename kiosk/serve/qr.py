@@ -30,7 +30,11 @@ def qr_svg(text: str, *, label: str = "QR") -> str:
     padded = np.zeros((m.shape[0], m.shape[1] + 2), np.int8)
     padded[:, 1:-1] = m
     rows, cols = np.nonzero(np.diff(padded, axis=1))  # row-major: each run's start, then its end
-    ys, xs, lens = (rows[0::2] + QUIET).tolist(), (cols[0::2] + QUIET).tolist(), (cols[1::2] - cols[0::2]).tolist()
+    ys, xs, lens = (
+        (rows[0::2] + QUIET).tolist(),
+        (cols[0::2] + QUIET).tolist(),
+        (cols[1::2] - cols[0::2]).tolist(),
+    )
     parts = [f"M{x} {y}h{w}v1h-{w}z" for x, y, w in zip(xs, ys, lens, strict=True)]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" class="qr" role="img" '

@@ -23,9 +23,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 def uvicorn_options(cfg: Config) -> dict[str, Any]:
     s = cfg.serve
     opts: dict[str, Any] = {
-        "host": s.host, "port": s.port, "proxy_headers": True, "forwarded_allow_ips": s.forwarded_allow_ips,
+        "host": s.host,
+        "port": s.port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": s.forwarded_allow_ips,
         "access_log": False,  # uvicorn's line holds the path (an activation link's secret): ours names routes
-        "server_header": False, "log_config": None,
+        "server_header": False,
+        "log_config": None,
     }
     if s.certfile:
         opts.update(ssl_certfile=s.certfile, ssl_keyfile=s.keyfile or None)
@@ -55,8 +59,13 @@ def run(cfg: Config, url: str, *, config_path: str | None, overrides: dict[str, 
     base = base_url_of(cfg, s.port)
     ctx = build_context(cfg, url, base_url=base)  # refuses a missing or officer-only key before binding
     logging.getLogger("kiosk.serve").info(
-        "手机服务 / phone service: %s over %s, key %s (%s), %d process(es)", base, redact(url), ctx.key.kid,
-        ",".join(sorted(r.value for r in ctx.key.roles)), s.workers)
+        "手机服务 / phone service: %s over %s, key %s (%s), %d process(es)",
+        base,
+        redact(url),
+        ctx.key.kid,
+        ",".join(sorted(r.value for r in ctx.key.roles)),
+        s.workers,
+    )
     opts = uvicorn_options(cfg)
     if s.workers > 1:
         ctx.engine.dispose()
@@ -74,8 +83,15 @@ class BackgroundServer:
         import uvicorn
 
         self.host, self.port = host, port or free_port(host)
-        config = uvicorn.Config(app, host=self.host, port=self.port, access_log=False, log_config=None,
-                                lifespan="off", server_header=False)
+        config = uvicorn.Config(
+            app,
+            host=self.host,
+            port=self.port,
+            access_log=False,
+            log_config=None,
+            lifespan="off",
+            server_header=False,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="kiosk-serve", daemon=True)
 

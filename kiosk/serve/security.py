@@ -58,8 +58,16 @@ access_log = logging.getLogger("kiosk.serve.access")
 class ServeError(Exception):
     """A refusal the phone shows: an HTTP status and a message key of ``i18n.WORDS`` (or own words)."""
 
-    def __init__(self, status: int, key: str, *, zh: str | None = None, en: str | None = None,
-                 code: str | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        status: int,
+        key: str,
+        *,
+        zh: str | None = None,
+        en: str | None = None,
+        code: str | None = None,
+        **kw: object,
+    ) -> None:
         super().__init__(key)
         self.status = status
         self.key = key
@@ -73,8 +81,12 @@ class ServeError(Exception):
 
 #: the names of the API's fields in the refusal of bad input
 FIELDS: dict[str, tuple[str, str]] = {
-    "latitude": ("纬度", "latitude"), "longitude": ("经度", "longitude"), "accuracy": ("定位精度", "accuracy"),
-    "crs": ("坐标系", "crs"), "officer_code": ("签到员建设码", "officer_code"), "nonce": ("请求编号", "nonce"),
+    "latitude": ("纬度", "latitude"),
+    "longitude": ("经度", "longitude"),
+    "accuracy": ("定位精度", "accuracy"),
+    "crs": ("坐标系", "crs"),
+    "officer_code": ("签到员建设码", "officer_code"),
+    "nonce": ("请求编号", "nonce"),
     "project": ("项目", "project"),
 }
 _SOURCES = ("body", "query", "path", "header", "cookie")
@@ -106,8 +118,11 @@ class DeviceError(ServeError):
     """No bound phone, or its binding was revoked."""
 
     def __init__(self, state: DeviceState) -> None:
-        super().__init__(401, "device.revoked" if state is DeviceState.REVOKED else "device.none",
-                         code=f"device_{state.value}")
+        super().__init__(
+            401,
+            "device.revoked" if state is DeviceState.REVOKED else "device.none",
+            code=f"device_{state.value}",
+        )
         self.state = state
 
 
@@ -152,9 +167,13 @@ class RateLimits:
 
     @classmethod
     def from_settings(cls, s: Any) -> RateLimits:
-        return cls(RateLimiter(s.activate_per_min_ip), RateLimiter(s.signin_per_min_device),
-                   RateLimiter(s.signin_per_min_ip), RateLimiter(s.code_per_min_device),
-                   RateLimiter(s.enroll_per_min_device))
+        return cls(
+            RateLimiter(s.activate_per_min_ip),
+            RateLimiter(s.signin_per_min_device),
+            RateLimiter(s.signin_per_min_ip),
+            RateLimiter(s.code_per_min_device),
+            RateLimiter(s.enroll_per_min_device),
+        )
 
 
 def client_address(request: Request) -> str:
@@ -189,7 +208,12 @@ def device_key(request: Request) -> str:
 def set_device_cookie(response: Any, request: Request, secret: str) -> None:
     ctx = request.app.state.ctx
     response.set_cookie(
-        DEVICE_COOKIE, secret, max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="strict", path="/",
+        DEVICE_COOKIE,
+        secret,
+        max_age=DEVICE_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        path="/",
         secure=bool(ctx.secure_cookies or request.url.scheme == "https"),
     )
 
@@ -224,7 +248,9 @@ async def csrf_protect(request: Request) -> None:
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -245,8 +271,12 @@ class ServeMiddleware:
         self.app = app
         self.secure = secure
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -268,7 +298,9 @@ class ServeMiddleware:
                 if not path.startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
                 if new_csrf:
-                    c = f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+                    c = f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict" + (
+                        "; Secure" if secure else ""
+                    )
                     headers.append((b"set-cookie", c.encode()))
                 message["headers"] = headers
             await send(message)
@@ -277,9 +309,16 @@ class ServeMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            pattern = getattr(route, "path", None) or ("/static/…" if scope.get("path", "").startswith("/static/") else "-")
-            access_log.info("%s %s %s %.1fms", scope.get("method", "?"), pattern, status[0] or 500,
-                            (time.perf_counter() - start) * 1000)
+            pattern = getattr(route, "path", None) or (
+                "/static/…" if scope.get("path", "").startswith("/static/") else "-"
+            )
+            access_log.info(
+                "%s %s %s %.1fms",
+                scope.get("method", "?"),
+                pattern,
+                status[0] or 500,
+                (time.perf_counter() - start) * 1000,
+            )
 
 
 def error_payload(err: ServeError, lang: str) -> dict[str, Any]:
@@ -287,10 +326,24 @@ def error_payload(err: ServeError, lang: str) -> dict[str, Any]:
 
 
 __all__ = [
-    "CSRF_COOKIE", "DEVICE_COOKIE", "DeviceError", "RateLimiter", "RateLimits", "ServeError", "ServeMiddleware",
-    "client_address", "csrf_protect", "csrf_token", "current_device", "device_key", "error_payload", "input_error",
+    "CSRF_COOKIE",
+    "DEVICE_COOKIE",
+    "DeviceError",
+    "RateLimiter",
+    "RateLimits",
+    "ServeError",
+    "ServeMiddleware",
+    "client_address",
+    "csrf_protect",
+    "csrf_token",
+    "current_device",
+    "device_key",
+    "error_payload",
+    "input_error",
     "lang_of",
-    "limit", "set_device_cookie", "t",
+    "limit",
+    "set_device_cookie",
+    "t",
 ]
 
 
@@ -302,11 +355,17 @@ class BodyLimit:
     #: the enrollment forms (routers/enroll.py) and how many photos each carries
     ENROLL_PHOTOS = (("/api/enroll/realname", 3), ("/api/enroll/health", 1))
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024
+    ) -> None:
         self.app, self.max_bytes, self.photo_bytes = app, max_bytes, photo_bytes
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -343,9 +402,17 @@ class BodyLimit:
         else:  # not a photo: saying "the photo is too large" would send the user looking for one
             err = ServeError(413, "err.body_too_big", code="too_big", kb=self.max_bytes // 1024)
         body = json.dumps(error_payload(err, "zh"), ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

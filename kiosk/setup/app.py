@@ -42,13 +42,34 @@ CAMERA_TRY_S = 6.0
 
 #: widget id -> text key, relabelled on a language switch
 LABELS = {
-    "h-welcome": "h_welcome", "welcome": "welcome", "h-shared": "h_shared", "l-host": "host", "l-port": "port",
-    "l-database": "database", "l-user": "user", "l-password": "password", "l-path": "path", "h-kiosk": "h_kiosk",
-    "l-name": "kiosk_name", "l-project": "project", "h-camera": "h_camera", "l-source": "source",
-    "l-scanner": "scan_here", "h-finish": "h_finish",
+    "h-welcome": "h_welcome",
+    "welcome": "welcome",
+    "h-shared": "h_shared",
+    "l-host": "host",
+    "l-port": "port",
+    "l-database": "database",
+    "l-user": "user",
+    "l-password": "password",
+    "l-path": "path",
+    "h-kiosk": "h_kiosk",
+    "l-name": "kiosk_name",
+    "l-project": "project",
+    "h-camera": "h_camera",
+    "l-source": "source",
+    "l-scanner": "scan_here",
+    "h-finish": "h_finish",
 }
-BUTTONS = {"test-shared": "test", "test-camera": "open_camera", "finish": "finish", "back": "back", "next": "next",
-           "kind-pg": "kind_pg", "kind-sqlite": "kind_sqlite", "use-camera": "use_camera", "use-scanner": "use_scanner"}
+BUTTONS = {
+    "test-shared": "test",
+    "test-camera": "open_camera",
+    "finish": "finish",
+    "back": "back",
+    "next": "next",
+    "kind-pg": "kind_pg",
+    "kind-sqlite": "kind_sqlite",
+    "use-camera": "use_camera",
+    "use-scanner": "use_scanner",
+}
 
 
 class SetupApp(App[int]):
@@ -86,8 +107,14 @@ class SetupApp(App[int]):
             self.url = url
 
     class CameraFrame(Message):
-        def __init__(self, strips: list[Any], size: tuple[int, int] | None, decoded: str | None, error: str | None,
-                     final: bool) -> None:
+        def __init__(
+            self,
+            strips: list[Any],
+            size: tuple[int, int] | None,
+            decoded: str | None,
+            error: str | None,
+            final: bool,
+        ) -> None:
             super().__init__()
             self.strips, self.size, self.decoded, self.error, self.final = strips, size, decoded, error, final
 
@@ -101,8 +128,14 @@ class SetupApp(App[int]):
             super().__init__()
             self.finished, self.error = finished, error
 
-    def __init__(self, config_path: Path, *, existing: Config | None = None, lang: str | None = None,
-                 camera_opener: Any = None) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        existing: Config | None = None,
+        lang: str | None = None,
+        camera_opener: Any = None,
+    ) -> None:
         super().__init__()
         self.config_path = Path(config_path)
         self.existing = existing
@@ -134,8 +167,13 @@ class SetupApp(App[int]):
                 with RadioSet(id="kind"):
                     yield RadioButton(id="kind-pg", value=a.kind != "sqlite")
                     yield RadioButton(id="kind-sqlite", value=a.kind == "sqlite")
-                for key, value, pw in (("host", a.host, False), ("port", a.port, False), ("database", a.database, False),
-                                       ("user", a.user, False), ("password", a.password, True)):
+                for key, value, pw in (
+                    ("host", a.host, False),
+                    ("port", a.port, False),
+                    ("database", a.database, False),
+                    ("user", a.user, False),
+                    ("password", a.password, True),
+                ):
                     with Horizontal(classes="field pg", id=f"f-{key}"):
                         yield Label(id=f"l-{key}")
                         yield Input(value=value, id=key, password=pw)
@@ -161,7 +199,9 @@ class SetupApp(App[int]):
                     yield RadioButton(id="use-scanner", value=scanner)
                 with Horizontal(classes="field cam", id="f-source"):
                     yield Label(id="l-source")
-                    yield Input(value=(ex.camera.source if ex and ex.camera.source.strip() else "0"), id="source")
+                    yield Input(
+                        value=(ex.camera.source if ex and ex.camera.source.strip() else "0"), id="source"
+                    )
                 yield Button(id="test-camera", classes="cam", variant="primary")
                 yield CameraPreview(id="preview", classes="cam")
                 with Horizontal(classes="field scan", id="f-scanner"):
@@ -241,8 +281,12 @@ class SetupApp(App[int]):
         self._title()
         if name == "finish":
             self._summary()
-        focus = {"shared": "#host" if self.addr.kind != "sqlite" else "#path", "kiosk": "#name",
-                 "camera": "#scanner" if self._scanner_mode() else "#source", "finish": "#finish"}.get(name, "#next")
+        focus = {
+            "shared": "#host" if self.addr.kind != "sqlite" else "#path",
+            "kiosk": "#name",
+            "camera": "#scanner" if self._scanner_mode() else "#source",
+            "finish": "#finish",
+        }.get(name, "#next")
         self.query_one(focus).focus()
 
     @on(Button.Pressed, "#back")
@@ -274,7 +318,10 @@ class SetupApp(App[int]):
     # --- the shared database ---------------------------------------------------------------------
 
     def _address(self) -> SharedAddress:
-        v = {k: self.query_one(f"#{k}", Input).value for k in ("host", "port", "database", "user", "password", "path")}
+        v = {
+            k: self.query_one(f"#{k}", Input).value
+            for k in ("host", "port", "database", "user", "password", "path")
+        }
         kind = "sqlite" if self.query_one("#kind-sqlite", RadioButton).value else "postgresql"
         return SharedAddress(kind=kind, **v)
 
@@ -380,12 +427,21 @@ class SetupApp(App[int]):
                 found = decoder(frame.image)
                 decoded = found[0].text if found else None
                 cols, rows = self.preview_cells
-                strips = halfblock_strips(fit(frame.image, cols, rows, outline=found[0].points if found else (),
-                                              kind="ok" if found else "seen"))
+                strips = halfblock_strips(
+                    fit(
+                        frame.image,
+                        cols,
+                        rows,
+                        outline=found[0].points if found else (),
+                        kind="ok" if found else "seen",
+                    )
+                )
                 self.post_message(self.CameraFrame(strips, size, decoded, None, False))
         finally:
             src.close()
-        self.post_message(self.CameraFrame([], size, decoded, None if size else t("no_frames", self.lang), True))
+        self.post_message(
+            self.CameraFrame([], size, decoded, None if size else t("no_frames", self.lang), True)
+        )
 
     def on_setup_app_camera_frame(self, msg: CameraFrame) -> None:
         if msg.strips:
@@ -433,8 +489,12 @@ class SetupApp(App[int]):
             return
         self.scanner_ok = True
         kind = "kind_code" if looks_like_code(text) else "kind_other"
-        self._say_both("camera-result", t("scan_ok", "zh", n=len(text), kind=t(kind, "zh")),
-                       t("scan_ok", "en", n=len(text), kind=t(kind, "en")), "ok")
+        self._say_both(
+            "camera-result",
+            t("scan_ok", "zh", n=len(text), kind=t(kind, "zh")),
+            t("scan_ok", "en", n=len(text), kind=t(kind, "en")),
+            "ok",
+        )
         self.query_one("#next", Button).focus()
 
     @on(Input.Changed)
@@ -460,9 +520,22 @@ class SetupApp(App[int]):
 
         a = self.answers()
         project = next((p.name for p in self.projects if str(p.id) == a.project_id), "—")
-        device = t("use_scanner", self.lang) if not a.camera_source else f"{t('use_camera', self.lang)} {a.camera_source}"
-        self.query_one("#summary", Static).update(t("summary", self.lang, path=self.config_path, shared=redact(a.shared_url),
-                                                    name=a.kiosk_name, project=project, device=device))
+        device = (
+            t("use_scanner", self.lang)
+            if not a.camera_source
+            else f"{t('use_camera', self.lang)} {a.camera_source}"
+        )
+        self.query_one("#summary", Static).update(
+            t(
+                "summary",
+                self.lang,
+                path=self.config_path,
+                shared=redact(a.shared_url),
+                name=a.kiosk_name,
+                project=project,
+                device=device,
+            )
+        )
 
     @on(Button.Pressed, "#finish")
     def _finish_pressed(self) -> None:
@@ -507,7 +580,12 @@ class SetupApp(App[int]):
         button = self.query_one("#finish", Button)
         button.disabled = False
         if msg.error is not None:
-            self._say_both("finish-result", t("failed", "zh", why=msg.error.zh), t("failed", "en", why=msg.error.en), "bad")
+            self._say_both(
+                "finish-result",
+                t("failed", "zh", why=msg.error.zh),
+                t("failed", "en", why=msg.error.en),
+                "bad",
+            )
             button.label = t("retry", self.lang)
             return
         assert msg.finished is not None
@@ -523,8 +601,12 @@ class SetupApp(App[int]):
             self.query_one("#back", Button).disabled = True
         else:
             err = report.error
-            self._say_both("finish-result", t("sync_failed", "zh", why=err.zh if err else "?"),
-                           t("sync_failed", "en", why=err.en if err else "?"), "bad")
+            self._say_both(
+                "finish-result",
+                t("sync_failed", "zh", why=err.zh if err else "?"),
+                t("sync_failed", "en", why=err.en if err else "?"),
+                "bad",
+            )
             button.label = t("retry", self.lang)
 
 

@@ -51,9 +51,16 @@ class SharedAddress:
     def problem(self) -> tuple[str, str] | None:
         """What is missing before a test makes sense (zh, en)."""
         if self.kind == "sqlite":
-            return None if self.path.strip() else ("请填写共享数据库文件的路径", "Fill in the shared database file's path")
-        for value, zh, en in ((self.host, "服务器地址", "server address"), (self.database, "数据库名", "database name"),
-                              (self.user, "用户名", "user name")):
+            return (
+                None
+                if self.path.strip()
+                else ("请填写共享数据库文件的路径", "Fill in the shared database file's path")
+            )
+        for value, zh, en in (
+            (self.host, "服务器地址", "server address"),
+            (self.database, "数据库名", "database name"),
+            (self.user, "用户名", "user name"),
+        ):
             if not value.strip():
                 return f"请填写{zh}", f"Fill in the {en}"
         if not self.port.strip().isdigit() or not 0 < int(self.port) < 65536:
@@ -74,8 +81,14 @@ class SharedAddress:
             return cls()
         if u.get_backend_name() == "sqlite":
             return cls(kind="sqlite", path=u.database or "")
-        return cls(kind="postgresql", host=u.host or "", port=str(u.port or 5432), database=u.database or "",
-                   user=unquote(u.username or ""), password=unquote(u.password or "") if u.password else "")
+        return cls(
+            kind="postgresql",
+            host=u.host or "",
+            port=str(u.port or 5432),
+            database=u.database or "",
+            user=unquote(u.username or ""),
+            password=unquote(u.password or "") if u.password else "",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +114,44 @@ def explain(text: str, addr: SharedAddress) -> tuple[str, str]:
     low = text.lower()
     where = f"{addr.host}:{addr.port}"
     if "password authentication failed" in low or "no password supplied" in low:
-        return ("用户名或密码不正确，请向管理员核对", "The user name or password is wrong: check them with the administrator")
+        return (
+            "用户名或密码不正确，请向管理员核对",
+            "The user name or password is wrong: check them with the administrator",
+        )
     if "role" in low and "does not exist" in low:
-        return (f"用户 {addr.user} 不存在，请向管理员核对用户名", f"There is no user {addr.user}: check the user name")
+        return (
+            f"用户 {addr.user} 不存在，请向管理员核对用户名",
+            f"There is no user {addr.user}: check the user name",
+        )
     if "database" in low and "does not exist" in low:
-        return (f"数据库 {addr.database} 不存在，请核对数据库名", f"There is no database {addr.database}: check its name")
-    if "could not translate host name" in low or "name or service not known" in low or "nodename nor servname" in low:
-        return (f"找不到服务器 {addr.host}，请核对地址和网络", f"The server {addr.host} cannot be found: check the address and the network")
+        return (
+            f"数据库 {addr.database} 不存在，请核对数据库名",
+            f"There is no database {addr.database}: check its name",
+        )
+    if (
+        "could not translate host name" in low
+        or "name or service not known" in low
+        or "nodename nor servname" in low
+    ):
+        return (
+            f"找不到服务器 {addr.host}，请核对地址和网络",
+            f"The server {addr.host} cannot be found: check the address and the network",
+        )
     if "connection refused" in low:
-        return (f"{where} 拒绝连接：数据库服务未运行，或端口不对", f"{where} refused the connection: the database is not running there, or the port is wrong")
+        return (
+            f"{where} 拒绝连接：数据库服务未运行，或端口不对",
+            f"{where} refused the connection: the database is not running there, or the port is wrong",
+        )
     if "timeout" in low or "timed out" in low:
-        return (f"连接 {where} 超时：请检查网络、地址和防火墙", f"Connecting to {where} timed out: check the network, the address and the firewall")
+        return (
+            f"连接 {where} 超时：请检查网络、地址和防火墙",
+            f"Connecting to {where} timed out: check the network, the address and the firewall",
+        )
     if "permission denied" in low:
-        return ("该用户没有读取共享数据库的权限，请管理员运行 kiosk db roles", "This user may not read the shared database: ask the administrator to run kiosk db roles")
+        return (
+            "该用户没有读取共享数据库的权限，请管理员运行 kiosk db roles",
+            "This user may not read the shared database: ask the administrator to run kiosk db roles",
+        )
     first = text.strip().splitlines()[0] if text.strip() else text
     return (f"无法连接共享数据库：{first}", f"Cannot connect to the shared database: {first}")
 
@@ -139,25 +177,41 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
         with engine.connect() as conn:
             rev = current(conn)
             if rev is None:
-                return SharedCheck(False, "共享数据库尚未初始化：请管理员运行 kiosk db upgrade --shared",
-                                   "The shared database has no schema yet: ask the administrator to run kiosk db upgrade --shared")
+                return SharedCheck(
+                    False,
+                    "共享数据库尚未初始化：请管理员运行 kiosk db upgrade --shared",
+                    "The shared database has no schema yet: ask the administrator to run kiosk db upgrade --shared",
+                )
             if rev != head():
-                return SharedCheck(False, f"共享数据库的结构版本（{rev}）与本程序（{head()}）不同：请升级共享数据库或本程序",
-                                   f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
-                                   revision=rev)
+                return SharedCheck(
+                    False,
+                    f"共享数据库的结构版本（{rev}）与本程序（{head()}）不同：请升级共享数据库或本程序",
+                    f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
+                    revision=rev,
+                )
             t = ProjectRow.__table__  # type: ignore[attr-defined]
-            rows = conn.execute(select(t.c.id, t.c.name).where(t.c.deleted_at.is_(None)).order_by(t.c.name)).all()
+            rows = conn.execute(
+                select(t.c.id, t.c.name).where(t.c.deleted_at.is_(None)).order_by(t.c.name)
+            ).all()
     except Exception as exc:
         orig = getattr(exc, "orig", None)
         return SharedCheck(False, *explain(str(orig if orig is not None else exc), addr))
     finally:
         engine.dispose()
-    projects = tuple(Project(r.id if isinstance(r.id, uuid.UUID) else uuid.UUID(str(r.id)), r.name) for r in rows)
+    projects = tuple(
+        Project(r.id if isinstance(r.id, uuid.UUID) else uuid.UUID(str(r.id)), r.name) for r in rows
+    )
     if not projects:
-        return SharedCheck(False, "连接成功，但共享数据库里还没有项目：请管理员先在 kiosk admin 中添加项目",
-                           "Connected, but the shared database holds no project yet: ask the administrator to add one "
-                           "in kiosk admin", revision=rev)
-    return SharedCheck(True, f"连接成功：共 {len(projects)} 个项目", f"Connected: {len(projects)} project(s)", projects, rev)
+        return SharedCheck(
+            False,
+            "连接成功，但共享数据库里还没有项目：请管理员先在 kiosk admin 中添加项目",
+            "Connected, but the shared database holds no project yet: ask the administrator to add one "
+            "in kiosk admin",
+            revision=rev,
+        )
+    return SharedCheck(
+        True, f"连接成功：共 {len(projects)} 个项目", f"Connected: {len(projects)} project(s)", projects, rev
+    )
 
 
 @dataclass(slots=True)
@@ -181,9 +235,15 @@ def write_config(path: Path, answers: Answers) -> Path:
     try:
         doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
-        raise StoreError(f"无法读取现有的配置文件 {path}：{exc}", f"Cannot read the existing config file {path}: {exc}") from exc
+        raise StoreError(
+            f"无法读取现有的配置文件 {path}：{exc}", f"Cannot read the existing config file {path}: {exc}"
+        ) from exc
     if not path.exists():
-        doc.add(tomlkit.comment("Site sign-in kiosk — written by `kiosk setup`; every setting: config.example.toml"))
+        doc.add(
+            tomlkit.comment(
+                "Site sign-in kiosk — written by `kiosk setup`; every setting: config.example.toml"
+            )
+        )
     doc["language"] = answers.language
     for section, values in (
         ("store", {"shared_url": answers.shared_url}),
@@ -210,7 +270,9 @@ def write_config(path: Path, answers: Answers) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        raise StoreError(f"无法写入配置文件 {path}（{exc.strerror}）", f"Cannot write the config file {path}: {exc}") from exc
+        raise StoreError(
+            f"无法写入配置文件 {path}（{exc.strerror}）", f"Cannot write the config file {path}: {exc}"
+        ) from exc
     return path
 
 
@@ -233,7 +295,9 @@ def expected_rows(shared_url: str) -> int:
     engine = make_engine(shared_url)
     try:
         with engine.connect() as conn:
-            return sum(int(conn.execute(select(func.count()).select_from(table_of(m))).scalar_one()) for m in PULLED)
+            return sum(
+                int(conn.execute(select(func.count()).select_from(table_of(m))).scalar_one()) for m in PULLED
+            )
     except Exception:
         return 0
     finally:
@@ -256,17 +320,30 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
         kid = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name, project_id=project)
         shared = make_engine(cfg.store.shared())
         try:
-            report = sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos,
-                               on_progress=on_progress, clock_skew_s=cfg.policy.clock_skew_s)
+            report = sync_once(
+                engine,
+                shared,
+                face_thumbs=cfg.sync.face_thumbs,
+                photos=cfg.sync.push_photos,
+                on_progress=on_progress,
+                clock_skew_s=cfg.policy.clock_skew_s,
+            )
         finally:
             shared.dispose()
         pulled = sum(report.pulled.values())
-        if report.ok and project is not None:  # the project came with the pull: link the kiosk to it, push that
+        if (
+            report.ok and project is not None
+        ):  # the project came with the pull: link the kiosk to it, push that
             kiosk_identity(engine, kiosk_id=str(kid), name=cfg.kiosk.name, project_id=project)
             shared = make_engine(cfg.store.shared())
             try:
-                report = sync_once(engine, shared, face_thumbs=cfg.sync.face_thumbs, photos=cfg.sync.push_photos,
-                                   clock_skew_s=cfg.policy.clock_skew_s)
+                report = sync_once(
+                    engine,
+                    shared,
+                    face_thumbs=cfg.sync.face_thumbs,
+                    photos=cfg.sync.push_photos,
+                    clock_skew_s=cfg.policy.clock_skew_s,
+                )
             finally:
                 shared.dispose()
         return Finished(config_path, cfg.store.local(), kid, report, pulled + sum(report.pulled.values()))

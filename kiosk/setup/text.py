@@ -17,8 +17,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "camera or the scanner; then it saves the settings and runs the first sync. Have the database address, "
         "user name and password from the administrator at hand.",
     ),
-    "editing": ("已找到现有设置（{path}）：修改后保存即可，其他设置保持不变。",
-                "Existing settings found ({path}): change what you need; everything else is kept."),
+    "editing": (
+        "已找到现有设置（{path}）：修改后保存即可，其他设置保持不变。",
+        "Existing settings found ({path}): change what you need; everything else is kept.",
+    ),
     # shared database
     "h_shared": ("共享数据库", "The shared database"),
     "kind_pg": ("PostgreSQL 服务器（正式使用）", "PostgreSQL server (production)"),
@@ -44,13 +46,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "use_camera": ("摄像头", "Camera"),
     "use_scanner": ("扫码枪（不用摄像头）", "Scanner (no camera)"),
     "source": ("摄像头编号或地址", "Camera number or address"),
-    "source_hint": ("0 为第一个摄像头；也可填 /dev/video1 或 rtsp://…", "0 = the first webcam; or /dev/video1, rtsp://…"),
+    "source_hint": (
+        "0 为第一个摄像头；也可填 /dev/video1 或 rtsp://…",
+        "0 = the first webcam; or /dev/video1, rtsp://…",
+    ),
     "open_camera": ("打开摄像头并试读", "Open the camera and try"),
-    "opening": ("正在打开摄像头，请在镜头前出示一个建设码…", "Opening the camera: hold a personal code up to it…"),
+    "opening": (
+        "正在打开摄像头，请在镜头前出示一个建设码…",
+        "Opening the camera: hold a personal code up to it…",
+    ),
     "cam_ok": ("摄像头正常：{w}×{h}", "Camera works: {w}×{h}"),
     "cam_decoded": ("，已读出测试码（{kind}）", ", a test code was read ({kind})"),
-    "cam_no_code": ("，但未读出二维码：请出示一个码再试，或直接下一步", ", but no code was read: show one and try again, or go on"),
-    "cam_failed": ("摄像头无法使用：{why}。请检查连线，或改用扫码枪", "The camera does not work: {why}. Check the cable, or use the scanner"),
+    "cam_no_code": (
+        "，但未读出二维码：请出示一个码再试，或直接下一步",
+        ", but no code was read: show one and try again, or go on",
+    ),
+    "cam_failed": (
+        "摄像头无法使用：{why}。请检查连线，或改用扫码枪",
+        "The camera does not work: {why}. Check the cable, or use the scanner",
+    ),
     "no_frames": ("打开了但没有画面", "it opened but gave no picture"),
     "scan_here": ("请用扫码枪扫一个码（会显示在这里）", "Scan any code with the scanner (it lands here)"),
     "scan_ok": ("扫码枪正常：读到 {n} 个字符（{kind}）", "The scanner works: {n} characters read ({kind})"),
@@ -59,15 +73,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "need_device": ("请先试一下摄像头或扫码枪", "Try the camera or the scanner first"),
     # finish
     "h_finish": ("保存并同步", "Save and sync"),
-    "summary": ("将保存到：{path}\n共享数据库：{shared}\n本机：{name} · 项目：{project}\n读码：{device}",
-                "To be saved in: {path}\nShared database: {shared}\nThis kiosk: {name} · project: {project}\nCodes: {device}"),
+    "summary": (
+        "将保存到：{path}\n共享数据库：{shared}\n本机：{name} · 项目：{project}\n读码：{device}",
+        "To be saved in: {path}\nShared database: {shared}\nThis kiosk: {name} · project: {project}\nCodes: {device}",
+    ),
     "finish": ("保存设置并开始第一次同步", "Save and run the first sync"),
     "saving": ("正在保存设置、创建本机数据库并同步…", "Saving, making the local store, syncing…"),
-    "done": ("设置完成，第一次同步成功（取得 {n} 条记录）。\n启动签到屏幕：kiosk run　开机自动运行：kiosk service install",
-             "Set up, first sync done ({n} records).\nStart the sign-in screen: kiosk run — start on boot: kiosk service install"),
-    "sync_failed": ("设置已保存，但第一次同步失败：{why}\n请检查后点“重试”；签到也可以离线进行，联网后会自动同步。",
-                    "The settings are saved, but the first sync failed: {why}\nCheck and press Retry; sign-ins also "
-                    "work offline and sync when the network is back."),
+    "done": (
+        "设置完成，第一次同步成功（取得 {n} 条记录）。\n启动签到屏幕：kiosk run　开机自动运行：kiosk service install",
+        "Set up, first sync done ({n} records).\nStart the sign-in screen: kiosk run — start on boot: kiosk service install",
+    ),
+    "sync_failed": (
+        "设置已保存，但第一次同步失败：{why}\n请检查后点“重试”；签到也可以离线进行，联网后会自动同步。",
+        "The settings are saved, but the first sync failed: {why}\nCheck and press Retry; sign-ins also "
+        "work offline and sync when the network is back.",
+    ),
     "retry": ("重试", "Retry"),
     "failed": ("未能完成：{why}", "Not done: {why}"),
     "close": ("完成", "Close"),

@@ -44,7 +44,9 @@ class Tr(Localized):
 
     DEFAULT_CSS = "Tr { width: auto; height: auto; }"
 
-    def __init__(self, key: str, *, id: str | None = None, classes: str | None = None, **fields: object) -> None:
+    def __init__(
+        self, key: str, *, id: str | None = None, classes: str | None = None, **fields: object
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.key = key
         self.fields = fields

@@ -28,7 +28,9 @@ LABEL = {Outcome.SIGNED_IN: "a_ok", Outcome.ALREADY: "a_already", Outcome.REFUSE
 
 
 class AttemptsList(Localized):
-    DEFAULT_CSS = "AttemptsList { height: 1fr; overflow: hidden; text-wrap: nowrap; text-overflow: ellipsis; }"
+    DEFAULT_CSS = (
+        "AttemptsList { height: 1fr; overflow: hidden; text-wrap: nowrap; text-overflow: ellipsis; }"
+    )
 
     def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
         super().__init__(id=id)

@@ -24,7 +24,12 @@ from textual.widget import Widget
 Points = Sequence[tuple[int, int]]
 
 #: outline colours (BGR) of a detected code: green, amber, red, and white while checking
-OUTLINE_BGR = {"ok": (80, 200, 60), "already": (0, 170, 240), "refused": (40, 40, 220), "seen": (255, 255, 255)}
+OUTLINE_BGR = {
+    "ok": (80, 200, 60),
+    "already": (0, 170, 240),
+    "refused": (40, 40, 220),
+    "seen": (255, 255, 255),
+}
 
 
 def fit(image: np.ndarray, cols: int, rows: int, *, outline: Points = (), kind: str = "seen") -> np.ndarray:
@@ -36,7 +41,9 @@ def fit(image: np.ndarray, cols: int, rows: int, *, outline: Points = (), kind: 
     small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
     if len(outline) >= 2:
         pts = np.array([[round(x * scale), round(y * scale)] for x, y in outline], dtype=np.int32)
-        cv2.polylines(small, [pts], isClosed=True, color=OUTLINE_BGR.get(kind, OUTLINE_BGR["seen"]), thickness=1)
+        cv2.polylines(
+            small, [pts], isClosed=True, color=OUTLINE_BGR.get(kind, OUTLINE_BGR["seen"]), thickness=1
+        )
     return np.ascontiguousarray(small[:, :, ::-1])
 
 

@@ -17,7 +17,9 @@ def _refused(request: Request, state: LinkState, lang: str) -> HTMLResponse:
     from kiosk.serve.routers.pages import message_page
 
     zh, en = LINK_MESSAGES[state]
-    return message_page(request, lang, en if lang == "en" else zh, status=410 if state is not LinkState.UNKNOWN else 404)
+    return message_page(
+        request, lang, en if lang == "en" else zh, status=410 if state is not LinkState.UNKNOWN else 404
+    )
 
 
 @router.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)

@@ -64,27 +64,46 @@ def me_payload(request: Request, dev: Device, lang: str) -> dict[str, Any]:
     if p is None:
         raise ServeError(401, "device.revoked", code="device_revoked")
     on = today(request)
-    out: dict[str, Any] = {"kind": p.kind.value, "name": p.name, "id_masked": p.id_masked, "date": on.isoformat()}
+    out: dict[str, Any] = {
+        "kind": p.kind.value,
+        "name": p.name,
+        "id_masked": p.id_masked,
+        "date": on.isoformat(),
+    }
     if p.kind is Kind.WORKER:
         projects = []
         for r in readiness(ctx.engine, p.id, ctx.config.sign_in_policy(), on):
             if r.project_id is None:
                 continue
-            projects.append({
-                "project": str(r.project_id), "name": r.project_name, "ready": r.ready,
-                "checks": [{"name": c.name, "label": c.en if lang == "en" else c.zh, "passed": c.passed,
+            projects.append(
+                {
+                    "project": str(r.project_id),
+                    "name": r.project_name,
+                    "ready": r.ready,
+                    "checks": [
+                        {
+                            "name": c.name,
+                            "label": c.en if lang == "en" else c.zh,
+                            "passed": c.passed,
                             "reason": c.reason.value if c.reason else None,
-                            "message": (c.reason.en if lang == "en" else c.reason.zh) if c.reason else None}
-                           for c in r.checks],
-                "steps": [{"name": c.name, "label": c.en if lang == "en" else c.zh, "passed": c.passed}
-                          for c in r.steps],
-            })
+                            "message": (c.reason.en if lang == "en" else c.reason.zh) if c.reason else None,
+                        }
+                        for c in r.checks
+                    ],
+                    "steps": [
+                        {"name": c.name, "label": c.en if lang == "en" else c.zh, "passed": c.passed}
+                        for c in r.steps
+                    ],
+                }
+            )
         out["projects"] = projects
         from kiosk.serve.routers.enroll import enroll_payload
 
         out["enrollment"] = enroll_payload(request, p.id, lang)  # each step's state (issue 14)
     else:
-        out["projects"] = [{"project": str(pr.id), "name": pr.name} for pr in officer_projects(ctx.engine, p.id, on)]
+        out["projects"] = [
+            {"project": str(pr.id), "name": pr.name} for pr in officer_projects(ctx.engine, p.id, on)
+        ]
     return out
 
 
@@ -128,14 +147,27 @@ def code_payload(request: Request, dev: Device, project: str | None = None) -> d
         projects = [{"project": str(p.id), "name": p.name} for p in assigned]
         chosen = next((p for p in assigned if str(p.id) == project), assigned[0])
         project_id, project_name = chosen.id, chosen.name
-        token = issue_code(ctx.key, role=Role.OFFICER, subject=dev.subject_id, project=project_id, at=now,
-                           validity_s=validity)
+        token = issue_code(
+            ctx.key,
+            role=Role.OFFICER,
+            subject=dev.subject_id,
+            project=project_id,
+            at=now,
+            validity_s=validity,
+        )
     expires = now + timedelta(seconds=validity)
     return {
-        "kind": dev.kind.value, "token": token, "svg": qr_svg(token, label="个人建设码"),
-        "issued_at": now.isoformat(), "expires_at": expires.isoformat(), "validity_s": validity,
-        "renew_in_s": max(5, validity - 20), "server_time": utcnow().isoformat(),
-        "project": str(project_id) if project_id else None, "project_name": project_name, "projects": projects,
+        "kind": dev.kind.value,
+        "token": token,
+        "svg": qr_svg(token, label="个人建设码"),
+        "issued_at": now.isoformat(),
+        "expires_at": expires.isoformat(),
+        "validity_s": validity,
+        "renew_in_s": max(5, validity - 20),
+        "server_time": utcnow().isoformat(),
+        "project": str(project_id) if project_id else None,
+        "project_name": project_name,
+        "projects": projects,
     }
 
 
@@ -172,17 +204,30 @@ def place_payload(request: Request, dev: Device, body: PlaceBody, lang: str) -> 
     max_acc = ctx.config.location.max_accuracy_m
     out = []
     for p in worker_projects(ctx.engine, dev.subject_id, today(request)):
-        place = check_place(p, body.latitude, body.longitude, accuracy_m=body.accuracy, crs=body.crs,
-                            max_accuracy_m=max_acc)
-        msg = place_message(place, place.refusal, lang=lang, max_accuracy_m=max_acc) if place.refusal else None
-        out.append({"project": str(p.id), "name": p.name, "inside": place.refusal is None,
-                    "distance_m": place.distance_m, "reason": place.refusal.value if place.refusal else None,
-                    "message": msg})
+        place = check_place(
+            p, body.latitude, body.longitude, accuracy_m=body.accuracy, crs=body.crs, max_accuracy_m=max_acc
+        )
+        msg = (
+            place_message(place, place.refusal, lang=lang, max_accuracy_m=max_acc) if place.refusal else None
+        )
+        out.append(
+            {
+                "project": str(p.id),
+                "name": p.name,
+                "inside": place.refusal is None,
+                "distance_m": place.distance_m,
+                "reason": place.refusal.value if place.refusal else None,
+                "message": msg,
+            }
+        )
     return {"accuracy_m": body.accuracy, "max_accuracy_m": max_acc, "projects": out}
 
 
-@router.post("/place", summary="我与签到范围的距离 / where I am against my projects' sign-in ranges",
-             dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/place",
+    summary="我与签到范围的距离 / where I am against my projects' sign-in ranges",
+    dependencies=[Depends(csrf_protect)],
+)
 def api_place(request: Request, body: PlaceBody, dev: Me) -> dict[str, Any]:
     return place_payload(request, dev, body, lang_of(request))
 
@@ -194,7 +239,9 @@ def limit_signin(request: Request) -> None:
     limit(ctx.limits.signin_ip, client_address(request))
 
 
-def sign_in(request: Request, dev: Device, body: SignInBody, lang: str, *, limited: bool = False) -> dict[str, Any]:
+def sign_in(
+    request: Request, dev: Device, body: SignInBody, lang: str, *, limited: bool = False
+) -> dict[str, Any]:
     """Way A for this phone's worker: the server decides (the page's green button is only a hint).
     ``limited``: the rate limits were counted already (the photo route, before its decoding)."""
     from store.codes import issue_code
@@ -216,9 +263,16 @@ def sign_in(request: Request, dev: Device, body: SignInBody, lang: str, *, limit
     if not ctx.key_usable:
         raise ServeError(503, "err.key_revoked", code="key_revoked")
     result = sign_in_way_a(
-        ctx.engine, ctx.verifier_for(body.officer_code.strip()), officer_token=body.officer_code, worker_token=worker_token,
-        latitude=body.latitude, longitude=body.longitude, accuracy_m=body.accuracy, crs=body.crs,
-        max_accuracy_m=ctx.config.location.max_accuracy_m, policy=ctx.config.sign_in_policy(),
+        ctx.engine,
+        ctx.verifier_for(body.officer_code.strip()),
+        officer_token=body.officer_code,
+        worker_token=worker_token,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        accuracy_m=body.accuracy,
+        crs=body.crs,
+        max_accuracy_m=ctx.config.location.max_accuracy_m,
+        policy=ctx.config.sign_in_policy(),
     )
     out = result.as_json()
     out["ok"] = result.ok
@@ -226,8 +280,11 @@ def sign_in(request: Request, dev: Device, body: SignInBody, lang: str, *, limit
     return out
 
 
-@router.post("/signin", summary="方式一签到（扫到的签到员码） / way A with the officer's code as scanned",
-             dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/signin",
+    summary="方式一签到（扫到的签到员码） / way A with the officer's code as scanned",
+    dependencies=[Depends(csrf_protect)],
+)
 async def api_signin(request: Request, body: SignInBody) -> dict[str, Any]:
     return await run_in_threadpool(lambda: sign_in(request, current_device(request), body, lang_of(request)))
 
@@ -248,7 +305,9 @@ def decode_photo(request: Request, data: bytes) -> str:
     except Exception as exc:  # not an image PIL knows
         raise ServeError(400, "err.bad_image", code="bad_image") from exc
     if w * h > MAX_PIXELS:
-        raise ServeError(413, "err.too_big", code="too_big", mb=request.app.state.ctx.config.serve.max_upload_mb)
+        raise ServeError(
+            413, "err.too_big", code="too_big", mb=request.app.state.ctx.config.serve.max_upload_mb
+        )
     if min(w, h) < MIN_SIDE_PX:  # smaller than any QR code can be (the decoder chain's halved copy: 0 pixels)
         raise ServeError(400, "err.no_code", code="no_code")
     with PHOTO_DECODES:
@@ -271,13 +330,31 @@ def decode_photo(request: Request, data: bytes) -> str:
     return found.pop()
 
 
-@router.post("/signin/photo", summary="方式一签到（签到员码的照片） / way A with a photo of the officer's code",
-             dependencies=[Depends(csrf_protect)],
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["photo", "latitude", "longitude", "nonce"],
-                 "properties": {"photo": {"type": "string", "format": "binary"}, "latitude": {"type": "number"},
-                                "longitude": {"type": "number"}, "accuracy": {"type": "number"},
-                                "crs": {"type": "string", "enum": ["wgs84", "gcj02"]}, "nonce": {"type": "string"}}}}}}})
+@router.post(
+    "/signin/photo",
+    summary="方式一签到（签到员码的照片） / way A with a photo of the officer's code",
+    dependencies=[Depends(csrf_protect)],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["photo", "latitude", "longitude", "nonce"],
+                        "properties": {
+                            "photo": {"type": "string", "format": "binary"},
+                            "latitude": {"type": "number"},
+                            "longitude": {"type": "number"},
+                            "accuracy": {"type": "number"},
+                            "crs": {"type": "string", "enum": ["wgs84", "gcj02"]},
+                            "nonce": {"type": "string"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
 async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     from pydantic import ValidationError as PydanticError
     from starlette.datastructures import UploadFile
@@ -298,12 +375,16 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     lang = lang_of(request)
     try:
-        place = PlaceBody.model_validate({k: fields[k] for k in ("latitude", "longitude", "accuracy", "crs") if fields.get(k)})
+        place = PlaceBody.model_validate(
+            {k: fields[k] for k in ("latitude", "longitude", "accuracy", "crs") if fields.get(k)}
+        )
     except PydanticError as exc:
         raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
     officer_code = await run_in_threadpool(decode_photo, request, data)
     try:
-        body = SignInBody(**place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", ""))
+        body = SignInBody(
+            **place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", "")
+        )
     except PydanticError as exc:
         raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
     return await run_in_threadpool(lambda: sign_in(request, dev, body, lang, limited=True))

@@ -63,8 +63,16 @@ def refused(exc: ValidationError, lang: str) -> JSONResponse:
     from store.self_enroll import LuhnUnconfirmed
 
     code = "luhn_unconfirmed" if isinstance(exc, LuhnUnconfirmed) else "bad_input"
-    return JSONResponse({"error": code, "field": exc.field, "message": exc.message(lang), "message_zh": exc.zh,
-                         "message_en": exc.en}, status_code=422)
+    return JSONResponse(
+        {
+            "error": code,
+            "field": exc.field,
+            "message": exc.message(lang),
+            "message_zh": exc.zh,
+            "message_en": exc.en,
+        },
+        status_code=422,
+    )
 
 
 def _write(request: Request, fn: Any) -> Any:
@@ -89,15 +97,21 @@ def enroll_payload(request: Request, worker_id: uuid.UUID, lang: str) -> dict[st
     steps = []
     for s in p.steps:
         sub = s.submission
-        steps.append({
-            "step": s.key, "label": s.en if lang == "en" else s.zh, "state": s.state.value,
-            "state_label": t(f"enroll.state.{s.state.value}", lang), "detail": s.detail, "waiting": s.waiting,
-            "submitted_at": sub.submitted_at.isoformat() if sub else None,
-            "status": sub.status.value if sub else None, "summary": sub.summary if sub else "",
-            "reason": reason_text(sub.reject_reason, lang) if sub and sub.reject_reason else None,
-        })
-    return {"name": p.worker_name, "id_masked": p.id_masked, "steps": steps,
-            "ready": p.ready}
+        steps.append(
+            {
+                "step": s.key,
+                "label": s.en if lang == "en" else s.zh,
+                "state": s.state.value,
+                "state_label": t(f"enroll.state.{s.state.value}", lang),
+                "detail": s.detail,
+                "waiting": s.waiting,
+                "submitted_at": sub.submitted_at.isoformat() if sub else None,
+                "status": sub.status.value if sub else None,
+                "summary": sub.summary if sub else "",
+                "reason": reason_text(sub.reject_reason, lang) if sub and sub.reject_reason else None,
+            }
+        )
+    return {"name": p.worker_name, "id_masked": p.id_masked, "steps": steps, "ready": p.ready}
 
 
 @router.get("/api/enroll", summary="我的登记进度 / where each enrollment step stands")
@@ -112,8 +126,11 @@ class IdNumberBody(BaseModel):
     id_number: str = Field(max_length=40)
 
 
-@router.post("/api/enroll/id-number", summary="核对身份证号码 / check an ID number (sex and birth date from it)",
-             dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/api/enroll/id-number",
+    summary="核对身份证号码 / check an ID number (sex and birth date from it)",
+    dependencies=[Depends(csrf_protect)],
+)
 def api_id_number(request: Request, body: IdNumberBody, dev: Me) -> Response:
     from store.self_enroll import read_id_number
 
@@ -123,11 +140,14 @@ def api_id_number(request: Request, body: IdNumberBody, dev: Me) -> Response:
     except ValidationError as exc:
         return refused(exc, lang)
     sex = t("enroll.sex.male" if n.sex == "M" else "enroll.sex.female", lang)
-    return JSONResponse({"id_masked": n.masked, "sex": n.sex, "sex_label": sex, "birth_date": n.birth_date.isoformat()})
+    return JSONResponse(
+        {"id_masked": n.masked, "sex": n.sex, "sex_label": sex, "birth_date": n.birth_date.isoformat()}
+    )
 
 
-async def _photos(request: Request, names: tuple[str, ...], fields: tuple[str, ...]) -> tuple[dict[str, bytes | None],
-                                                                                            dict[str, str]]:
+async def _photos(
+    request: Request, names: tuple[str, ...], fields: tuple[str, ...]
+) -> tuple[dict[str, bytes | None], dict[str, str]]:
     """The uploaded photos and the text fields of a multipart form; a photo over ``[serve]
     max_upload_mb`` is a field error naming its size (the page refuses it before sending, too)."""
     from starlette.datastructures import UploadFile
@@ -151,14 +171,30 @@ async def _photos(request: Request, names: tuple[str, ...], fields: tuple[str, .
     return photos, text
 
 
-@router.post("/api/enroll/realname", summary="提交个人信息（实名） / submit my real-name information (waits for review)",
-             dependencies=[Depends(csrf_protect)],
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["id_number", "name", "front_image", "back_image", "face_photo"],
-                 "properties": {"id_number": {"type": "string"}, "name": {"type": "string"},
-                                "front_image": {"type": "string", "format": "binary"},
-                                "back_image": {"type": "string", "format": "binary"},
-                                "face_photo": {"type": "string", "format": "binary"}}}}}}})
+@router.post(
+    "/api/enroll/realname",
+    summary="提交个人信息（实名） / submit my real-name information (waits for review)",
+    dependencies=[Depends(csrf_protect)],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id_number", "name", "front_image", "back_image", "face_photo"],
+                        "properties": {
+                            "id_number": {"type": "string"},
+                            "name": {"type": "string"},
+                            "front_image": {"type": "string", "format": "binary"},
+                            "back_image": {"type": "string", "format": "binary"},
+                            "face_photo": {"type": "string", "format": "binary"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
 async def api_realname(request: Request, dev: Me) -> Response:
     from store.self_enroll import submit_realname
 
@@ -166,21 +202,37 @@ async def api_realname(request: Request, dev: Me) -> Response:
     lang = lang_of(request)
     limit(ctx.limits.enroll_device, device_key(request))
     try:
-        photos, text = await _photos(request, ("front_image", "back_image", "face_photo"), ("id_number", "name"))
+        photos, text = await _photos(
+            request, ("front_image", "back_image", "face_photo"), ("id_number", "name")
+        )
     except ValidationError as exc:
         return refused(exc, lang)
 
     def save() -> Any:
-        return _write(request, lambda s: submit_realname(
-            session=s, worker_id=dev.subject_id, id_number=text["id_number"], name=text["name"],
-            front=photos["front_image"], back=photos["back_image"], face=photos["face_photo"],
-            today=_today(request), max_bytes=_max_bytes(request)).id)
+        return _write(
+            request,
+            lambda s: (
+                submit_realname(
+                    session=s,
+                    worker_id=dev.subject_id,
+                    id_number=text["id_number"],
+                    name=text["name"],
+                    front=photos["front_image"],
+                    back=photos["back_image"],
+                    face=photos["face_photo"],
+                    today=_today(request),
+                    max_bytes=_max_bytes(request),
+                ).id
+            ),
+        )
 
     try:
         sid = await run_in_threadpool(save)
     except ValidationError as exc:
         return refused(exc, lang)
-    return JSONResponse({"submission": str(sid), "status": "pending", "message": t("enroll.realname.sent", lang)})
+    return JSONResponse(
+        {"submission": str(sid), "status": "pending", "message": t("enroll.realname.sent", lang)}
+    )
 
 
 # --- 银行卡 -------------------------------------------------------------------------------------------
@@ -192,8 +244,11 @@ class BankBody(BaseModel):
     luhn_confirmed: bool = False
 
 
-@router.post("/api/enroll/bank", summary="提交银行卡 / add or replace my bank card (waits for review)",
-             dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/api/enroll/bank",
+    summary="提交银行卡 / add or replace my bank card (waits for review)",
+    dependencies=[Depends(csrf_protect)],
+)
 def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     from store.self_enroll import submit_bank_card
 
@@ -201,26 +256,56 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     lang = lang_of(request)
     limit(ctx.limits.enroll_device, device_key(request))
     try:
-        sub = _write(request, lambda s: submit_bank_card(
-            session=s, worker_id=dev.subject_id, bank_name=body.bank_name, card_number=body.card_number,
-            luhn_confirmed=body.luhn_confirmed))
+        sub = _write(
+            request,
+            lambda s: submit_bank_card(
+                session=s,
+                worker_id=dev.subject_id,
+                bank_name=body.bank_name,
+                card_number=body.card_number,
+                luhn_confirmed=body.luhn_confirmed,
+            ),
+        )
     except ValidationError as exc:
         return refused(exc, lang)
-    return JSONResponse({"submission": str(sub.id), "status": "pending", "card_masked": sub.card_masked,
-                         "luhn_ok": sub.luhn_ok, "message": t("enroll.bank.sent", lang, card=sub.card_masked)})
+    return JSONResponse(
+        {
+            "submission": str(sub.id),
+            "status": "pending",
+            "card_masked": sub.card_masked,
+            "luhn_ok": sub.luhn_ok,
+            "message": t("enroll.bank.sent", lang, card=sub.card_masked),
+        }
+    )
 
 
 # --- 健康体检 -----------------------------------------------------------------------------------------
 
 
-@router.post("/api/enroll/health", summary="提交健康体检信息 / record my health check",
-             dependencies=[Depends(csrf_protect)],
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["institution", "checked_on", "passed"],
-                 "properties": {"institution": {"type": "string", "description": "an institution id, or 'other'"},
-                                "institution_other": {"type": "string"}, "checked_on": {"type": "string", "format": "date"},
-                                "passed": {"type": "string", "enum": ["yes", "no"]},
-                                "report_image": {"type": "string", "format": "binary"}}}}}}})
+@router.post(
+    "/api/enroll/health",
+    summary="提交健康体检信息 / record my health check",
+    dependencies=[Depends(csrf_protect)],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["institution", "checked_on", "passed"],
+                        "properties": {
+                            "institution": {"type": "string", "description": "an institution id, or 'other'"},
+                            "institution_other": {"type": "string"},
+                            "checked_on": {"type": "string", "format": "date"},
+                            "passed": {"type": "string", "enum": ["yes", "no"]},
+                            "report_image": {"type": "string", "format": "binary"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
 async def api_health(request: Request, dev: Me) -> Response:
     from store.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
 
@@ -228,14 +313,18 @@ async def api_health(request: Request, dev: Me) -> Response:
     lang = lang_of(request)
     limit(ctx.limits.enroll_device, device_key(request))
     try:
-        photos, text = await _photos(request, ("report_image",),
-                                     ("institution", "institution_other", "checked_on", "passed"))
+        photos, text = await _photos(
+            request, ("report_image",), ("institution", "institution_other", "checked_on", "passed")
+        )
     except ValidationError as exc:
         return refused(exc, lang)
     try:
         institution = None if text["institution"] in ("", "other") else uuid.UUID(text["institution"])
     except ValueError:
-        return refused(ValidationError(F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list"), lang)
+        return refused(
+            ValidationError(F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list"),
+            lang,
+        )
     try:
         checked_on = date.fromisoformat(text["checked_on"])
     except ValueError:
@@ -244,10 +333,22 @@ async def api_health(request: Request, dev: Me) -> Response:
         return refused(ValidationError("passed", "请选择体检结论", "Choose the result"), lang)
 
     def save() -> Any:
-        return _write(request, lambda s: submit_health_check(
-            session=s, worker_id=dev.subject_id, checked_on=checked_on, passed=text["passed"] == "yes",
-            institution_id=institution, institution_other=text["institution_other"] if institution is None else None,
-            report=photos["report_image"], today=_today(request), max_bytes=_max_bytes(request)).id)
+        return _write(
+            request,
+            lambda s: (
+                submit_health_check(
+                    session=s,
+                    worker_id=dev.subject_id,
+                    checked_on=checked_on,
+                    passed=text["passed"] == "yes",
+                    institution_id=institution,
+                    institution_other=text["institution_other"] if institution is None else None,
+                    report=photos["report_image"],
+                    today=_today(request),
+                    max_bytes=_max_bytes(request),
+                ).id
+            ),
+        )
 
     try:
         hid = await run_in_threadpool(save)
@@ -266,10 +367,20 @@ def employments_payload(request: Request, worker_id: uuid.UUID) -> list[dict[str
     engine = request.app.state.ctx.engine
     with translate_errors(str(engine.url)), session(engine) as s:
         rows = my_employments(s, worker_id, on=_today(request))
-    return [{"employment": str(e.id), "employer": e.employer, "project": e.project, "team": e.team, "trade": e.trade,
-             "start_date": e.start_date.isoformat(), "end_date": e.end_date.isoformat() if e.end_date else None,
-             "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None, "waiting": e.waiting}
-            for e in rows]
+    return [
+        {
+            "employment": str(e.id),
+            "employer": e.employer,
+            "project": e.project,
+            "team": e.team,
+            "trade": e.trade,
+            "start_date": e.start_date.isoformat(),
+            "end_date": e.end_date.isoformat() if e.end_date else None,
+            "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None,
+            "waiting": e.waiting,
+        }
+        for e in rows
+    ]
 
 
 @router.get("/api/enroll/employments", summary="我的聘用信息 / my employments (waiting ones first)")
@@ -277,8 +388,11 @@ def api_employments(request: Request, dev: Me) -> list[dict[str, Any]]:
     return employments_payload(request, dev.subject_id)
 
 
-@router.post("/api/enroll/employments/{employment_id}/confirm",
-             summary="确认聘用信息 / confirm one of my employments", dependencies=[Depends(csrf_protect)])
+@router.post(
+    "/api/enroll/employments/{employment_id}/confirm",
+    summary="确认聘用信息 / confirm one of my employments",
+    dependencies=[Depends(csrf_protect)],
+)
 def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
     from store.self_enroll import F_EMPLOYMENT, confirm_my_employment
 
@@ -289,11 +403,18 @@ def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
     except ValueError:
         return refused(ValidationError(F_EMPLOYMENT, "查无此聘用记录", "No such employment"), lang)
     try:
-        e = _write(request, lambda s: confirm_my_employment(session=s, worker_id=dev.subject_id, employment_id=eid))
+        e = _write(
+            request, lambda s: confirm_my_employment(session=s, worker_id=dev.subject_id, employment_id=eid)
+        )
     except ValidationError as exc:
         return refused(exc, lang)
-    return JSONResponse({"employment": str(e.id), "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None,
-                         "message": t("enroll.employment.sent", lang)})
+    return JSONResponse(
+        {
+            "employment": str(e.id),
+            "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None,
+            "message": t("enroll.employment.sent", lang),
+        }
+    )
 
 
 # --- the pages ------------------------------------------------------------------------------------------
@@ -312,8 +433,15 @@ def _page(request: Request, template: str, **context: Any) -> Response:
         return message_page(request, lang, exc.message(lang), status=exc.status)
     enroll = enroll_payload(request, dev.subject_id, lang)
     extra = {k: (v(dev) if callable(v) else v) for k, v in context.items()}
-    return render(request, template, lang, enroll=enroll, tab="enroll",
-                  max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb, **extra)
+    return render(
+        request,
+        template,
+        lang,
+        enroll=enroll,
+        tab="enroll",
+        max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb,
+        **extra,
+    )
 
 
 @router.get("/enroll", response_class=HTMLResponse, include_in_schema=False)
@@ -338,10 +466,18 @@ def health_page(request: Request) -> Response:
     from store.admin import list_institutions
 
     engine = request.app.state.ctx.engine
-    return _page(request, "enroll_health.html", institutions=list_institutions(engine, active_only=True),
-                 today=_today(request).isoformat())
+    return _page(
+        request,
+        "enroll_health.html",
+        institutions=list_institutions(engine, active_only=True),
+        today=_today(request).isoformat(),
+    )
 
 
 @router.get("/enroll/employment", response_class=HTMLResponse, include_in_schema=False)
 def employment_page(request: Request) -> Response:
-    return _page(request, "enroll_employment.html", employments=lambda dev: employments_payload(request, dev.subject_id))
+    return _page(
+        request,
+        "enroll_employment.html",
+        employments=lambda dev: employments_payload(request, dev.subject_id),
+    )

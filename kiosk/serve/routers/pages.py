@@ -17,12 +17,16 @@ router = APIRouter(include_in_schema=False)
 def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     ctx = request.app.state.ctx
     return ctx.templates.TemplateResponse(
-        request, template, {"lang": lang, "csrf": csrf_token(request), "path": request.url.path, **context},
+        request,
+        template,
+        {"lang": lang, "csrf": csrf_token(request), "path": request.url.path, **context},
         status_code=status,
     )
 
 
-def message_page(request: Request, lang: str, text: str, *, status: int = 400, link: bool = False) -> HTMLResponse:
+def message_page(
+    request: Request, lang: str, text: str, *, status: int = 400, link: bool = False
+) -> HTMLResponse:
     return render(request, "message.html", lang, status=status, text=text, link=link)
 
 
@@ -45,7 +49,9 @@ def home(request: Request) -> Response:
         me = me_payload(request, dev, lang)
     except ServeError as exc:
         return message_page(request, lang, exc.message(lang), status=exc.status)
-    return render(request, "home.html", lang, me=me, bound=request.query_params.get("bound") == "1", tab="home")
+    return render(
+        request, "home.html", lang, me=me, bound=request.query_params.get("bound") == "1", tab="home"
+    )
 
 
 @router.get("/code", response_class=HTMLResponse)
@@ -59,7 +65,9 @@ def code_page(request: Request, project: str | None = None) -> Response:
     try:
         code = code_payload(request, dev, project)
     except ServeError as exc:
-        return render(request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code")
+        return render(
+            request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code"
+        )
     return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code")
 
 
@@ -69,8 +77,14 @@ def signin_page(request: Request) -> Response:
     dev = _device_or_page(request, lang)
     if isinstance(dev, Response):
         return dev
-    return render(request, "signin.html", lang, kind=dev.kind.value, tab="signin",
-                  max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb)
+    return render(
+        request,
+        "signin.html",
+        lang,
+        kind=dev.kind.value,
+        tab="signin",
+        max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb,
+    )
 
 
 @router.get("/lang/{lang}")
