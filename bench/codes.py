@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.qr_terminal import qr_version  # noqa: E402
-from store.codes import TrustList, Verifier, issue_code  # noqa: E402
-from store.keys import IssuerPrivateKey  # noqa: E402
+from store.codes.keys import IssuerPrivateKey  # noqa: E402
+from store.codes.tokens import TrustList, Verifier, issue_code  # noqa: E402
 from store.reasons import Role  # noqa: E402
 
 

@@ -209,13 +209,13 @@ def many_frames(phones: int, *, fps: float = 30.0, frames: int = 30) -> dict[str
 def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
     from kiosk.cli.run_cmd import run_frames
     from kiosk.gate import Gate, GateEvent
-    from store.codes import TrustList, Verifier, issue_code
-    from store.db import make_engine
-    from store.keys import IssuerPrivateKey, register_public_key
-    from store.migrate import upgrade_engine
+    from store.codes.keys import IssuerPrivateKey, register_public_key
+    from store.codes.tokens import TrustList, Verifier, issue_code
+    from store.db.engine import make_engine
+    from store.db.migrate import upgrade_engine
+    from store.people.seed import seed_demo
     from store.reasons import Outcome, Role
-    from store.seed import seed_demo
-    from store.signin import SignInService
+    from store.rules.signin import SignInService
 
     url = f"sqlite:///{workdir / 'kiosk.db'}"
     engine = make_engine(url)

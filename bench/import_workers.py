@@ -3,7 +3,7 @@
     python bench/import_workers.py [--quick] [--rows N] [--db URL]
 
 Writes an XLSX of N rows (synthetic identity numbers with valid check characters, all employed on
-one project), then times ``store.imports.import_workers`` twice: the file with one bad row near the
+one project), then times ``store.people.imports.import_workers`` twice: the file with one bad row near the
 end (all checked, nothing written) and the clean file (checked and written in one transaction).
 The last line is one JSON object: {"rows", "reject_s", "import_s", "rows_per_s", "target_s", "ok"}.
 Goal (issue #10): 10 000 rows in ≤ 10 s. --db: a migrated, empty database (default: a temp SQLite file).
@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openpyxl import Workbook
 from stdnum.cn import ric
 
-from store.db import make_engine, write_session
-from store.enroll import add_employer, add_project
-from store.imports import COLUMNS, ImportRejected, import_workers
-from store.migrate import upgrade_engine
+from store.db.engine import make_engine, write_session
+from store.db.migrate import upgrade_engine
+from store.people.enroll import add_employer, add_project
+from store.people.imports import COLUMNS, ImportRejected, import_workers
 
 TARGET_S = 10.0
 

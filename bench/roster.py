@@ -7,11 +7,11 @@ Seeds a fresh SQLite file (or the database given with ``--db``, which must be em
 attendance (every eligible worker present on ~85 % of the days of the month, 31 days: December 2026)
 and a refused attempt for a share of the others today, then measures:
 
-- ``refresh_5k_ms``: one roster refresh after a new sign-in arrived (``store.roster.RosterReader.load``,
+- ``refresh_5k_ms``: one roster refresh after a new sign-in arrived (``store.roster.day.RosterReader.load``,
   what the app runs every ~2 s during the morning rush), the median of several runs, in milliseconds
   (goal ≤ 100 ms). A cold read (the first refresh, or one after employment/worker data changed) is
   logged too;
-- ``monthly_export_5k_s``: the monthly attendance sheet as XLSX (``store.exports.export_monthly``),
+- ``monthly_export_5k_s``: the monthly attendance sheet as XLSX (``store.roster.exports.export_monthly``),
   5 000 workers × 31 days, in seconds (goal ≤ 5 s).
 
 The last line printed is one JSON object with exactly those two keys. ``--quick`` uses 1 000 workers
@@ -37,14 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select
 
-from store.db import make_engine
-from store.exports import export_monthly
-from store.migrate import upgrade_engine
-from store.models import Attendance, Employment, Project, SignInAttempt
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.db.models import Attendance, Employment, Project, SignInAttempt
+from store.db.revision import take_revisions
+from store.people.seed import seed_demo
 from store.reasons import Reason
-from store.revision import take_revisions
-from store.roster import RosterReader, Status, load_roster
-from store.seed import seed_demo
+from store.roster.day import RosterReader, Status, load_roster
+from store.roster.exports import export_monthly
 
 YEAR, MONTH, DAYS = 2026, 12, 31
 TODAY = date(YEAR, MONTH, 15)

@@ -2,8 +2,8 @@
 ``python bench/serve.py [--quick] [--processes 1,2]``.
 
 In a database of its own (``kiosk_bench_serve_<random>``, dropped at the end) on 127.0.0.1:5432:
-5 000 synthetic workers (store/seed.py) on one project, each with a bound phone (a binding row, as
-``store.phone.activate`` writes it), and a registered worker-and-officer issuing key. For N = 1 and 2
+5 000 synthetic workers (store/people/seed.py) on one project, each with a bound phone (a binding row, as
+``store.people.phone.activate`` writes it), and a registered worker-and-officer issuing key. For N = 1 and 2
 server processes (``kiosk serve --workers N``, a real uvicorn on a free port):
 
 1. **the morning minute**: every one of the 5 000 phones fetches its code (``GET /api/code``: the
@@ -47,14 +47,14 @@ import httpx  # noqa: E402
 from pgdb import create_db, drop_db  # noqa: E402  (bench/: the folder of this script)
 from sqlalchemy import insert, select  # noqa: E402
 
-from store.codes import issue_code  # noqa: E402
-from store.db import make_engine, session  # noqa: E402
-from store.keys import IssuerPrivateKey, register_public_key  # noqa: E402
-from store.migrate import upgrade_engine  # noqa: E402
-from store.models import Employment, PhoneBinding, Project, Worker  # noqa: E402
-from store.phone import secret_hash  # noqa: E402
+from store.codes.keys import IssuerPrivateKey, register_public_key  # noqa: E402
+from store.codes.tokens import issue_code  # noqa: E402
+from store.db.engine import make_engine, session  # noqa: E402
+from store.db.migrate import upgrade_engine  # noqa: E402
+from store.db.models import Employment, PhoneBinding, Project, Worker  # noqa: E402
+from store.people.phone import secret_hash  # noqa: E402
+from store.people.seed import seed_demo  # noqa: E402
 from store.reasons import Role  # noqa: E402
-from store.seed import seed_demo  # noqa: E402
 from store.timeutil import utcnow  # noqa: E402
 
 CSRF = "benchcsrftoken0123456789abcdef"

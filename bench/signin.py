@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select
 
-from store.db import make_engine
-from store.migrate import upgrade_engine
-from store.models import Attendance, Employment
-from store.revision import take_revisions
-from store.seed import seed_demo
-from store.signin import SignInService
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.db.models import Attendance, Employment
+from store.db.revision import take_revisions
+from store.people.seed import seed_demo
+from store.rules.signin import SignInService
 from store.timeutil import utcnow
 
 

@@ -2,7 +2,7 @@
 
 In a database of its own (``kiosk_bench_sync_<random>``, dropped at the end) on 127.0.0.1:5432:
 
-1. ``pull_100k_s``: a shared database seeded with 100 000 synthetic workers (store/seed.py: workers,
+1. ``pull_100k_s``: a shared database seeded with 100 000 synthetic workers (store/people/seed.py: workers,
    employments, health checks, projects, officers), pulled into an empty kiosk (a SQLite file,
    ``synchronous=FULL``) by ``sync_once``. Goal ≤ 10 s.
 2. ``push_10k_s``: that kiosk then holds 10 000 attendances and their 10 000 attempts of its own (bulk
@@ -40,14 +40,14 @@ from pgdb import create_db, drop_db  # noqa: E402  (bench/: the folder of this s
 from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from store.db import make_engine  # noqa: E402
-from store.migrate import upgrade_engine  # noqa: E402
-from store.models import Attendance, Employment, SignInAttempt, Worker  # noqa: E402
+from store.db.engine import make_engine  # noqa: E402
+from store.db.migrate import upgrade_engine  # noqa: E402
+from store.db.models import Attendance, Employment, SignInAttempt, Worker  # noqa: E402
+from store.db.revision import take_revisions  # noqa: E402
+from store.people.seed import ELIGIBLE, seed_demo  # noqa: E402
 from store.reasons import Outcome  # noqa: E402
-from store.revision import take_revisions  # noqa: E402
-from store.seed import ELIGIBLE, seed_demo  # noqa: E402
-from store.sync import SyncReport, sync_once  # noqa: E402
-from store.sync_pull import table_of  # noqa: E402
+from store.sync.pull import table_of  # noqa: E402
+from store.sync.rounds import SyncReport, sync_once  # noqa: E402
 from store.timeutil import local_date, utcnow  # noqa: E402
 
 
@@ -135,8 +135,8 @@ def cross_kiosk(url: str, folder: Path, rounds: int) -> list[float]:
     import sqlite3
     import subprocess
 
-    from store.codes import issue_code
-    from store.keys import IssuerPrivateKey, register_public_key
+    from store.codes.keys import IssuerPrivateKey, register_public_key
+    from store.codes.tokens import issue_code
     from store.reasons import Role
 
     shared = make_engine(url)

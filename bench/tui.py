@@ -49,8 +49,8 @@ def child(seconds: float, speed: float) -> None:
     sys.path.insert(0, str(ROOT))
     from textual.message import Message
 
-    from kiosk.app import KioskApp
     from kiosk.cli.demo_cmd import demo_app
+    from kiosk.officer.app import KioskApp
 
     first: list[float] = []
 

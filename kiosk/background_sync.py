@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from kiosk.config import Config
-    from store.sync import Listener, SyncWorker
+    from store.sync.rounds import Listener, SyncWorker
 
 
 def shared_url(cfg: Config, override: str | None = None) -> str | None:
@@ -26,7 +26,7 @@ def shared_url(cfg: Config, override: str | None = None) -> str | None:
         return cfg.store.shared_url
     from sqlalchemy.engine import make_url
 
-    from store.db import normalise_url
+    from store.db.engine import normalise_url
 
     default = make_url(normalise_url(cfg.store.shared())).database
     return cfg.store.shared() if default and Path(default).is_file() else None
@@ -35,7 +35,7 @@ def shared_url(cfg: Config, override: str | None = None) -> str | None:
 def sync_worker(cfg: Config, local: Engine, url: str, on_report: Listener | None = None) -> SyncWorker:
     """The background sync of ``local`` with ``url`` (not started): a round at once, whenever the kiosk
     records something, when the shared database notifies a change, on demand, and every interval."""
-    from store.sync import SyncWorker
+    from store.sync.rounds import SyncWorker
 
     return SyncWorker(
         local,

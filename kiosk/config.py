@@ -18,7 +18,7 @@ from platformdirs import user_config_path, user_data_path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from store.errors import StoreError
-from store.policy import Policy
+from store.rules.policy import Policy
 
 APP = "site-signin-kiosk"
 
@@ -110,7 +110,7 @@ class CodeSettings(_Section):
     #: trusted issuer public keys as a file (in addition to the IssuerKey table); optional
     trust_file: str = ""
     #: the issuer private key of the officer-code screen (way A): it must be scoped to officers' codes
-    #: only (``kiosk keys new --roles officer``; loaded with store.keys.load_officer_key); "" = no screen
+    #: only (``kiosk keys new --roles officer``; loaded with store.codes.keys.load_officer_key); "" = no screen
     officer_key: str = ""
 
 
@@ -173,7 +173,7 @@ class ServeSettings(_Section):
 
 
 class RetentionSettings(_Section):
-    """How long records are kept (store/retention.py): on the shared database by law and for wages, on a
+    """How long records are kept (store/roster/retention.py): on the shared database by law and for wages, on a
     kiosk only as long as the gate needs them once they are pushed."""
 
     attendance_days: int = Field(default=730, ge=1)
@@ -187,7 +187,7 @@ class RetentionSettings(_Section):
     batch: int = Field(default=5000, ge=1)
 
     def periods(self) -> Any:
-        from store.retention import Periods
+        from store.roster.retention import Periods
 
         return Periods(
             self.attendance_days, self.attempts_days, self.photos_days, self.wages_days, self.kiosk_days

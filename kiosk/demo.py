@@ -1,7 +1,7 @@
 """The demo: a store of synthetic workers, a demo issuer key, and a simulated phone queue.
 
 ``make_demo(folder)`` migrates a fresh SQLite store in ``folder``, fills it with ``seed-demo`` data
-(``store.seed.seed_demo``), makes a demo issuer key and registers its public key, and returns a
+(``store.people.seed.seed_demo``), makes a demo issuer key and registers its public key, and returns a
 ``Demo`` with everything ``build_app`` needs. ``Demo.tokens()`` is the queue the simulated camera shows,
 each code issued when its worker steps up (codes live two minutes): first a code that must not unlock
 (an officer not assigned to the project), then the officer's own code (the kiosk unlocks itself),
@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 
 from kiosk.config import Config, parse_config
 from kiosk.verifier import verifier_for
-from store.codes import TrustList, Verifier, issue_code
-from store.db import make_engine
-from store.keys import IssuerPrivateKey
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import TrustList, Verifier, issue_code
+from store.db.engine import make_engine
+from store.people.seed import ELIGIBLE
 from store.reasons import Reason, Role
-from store.seed import ELIGIBLE
 from store.timeutil import local_date, utcnow
 
 GARBAGE = ("https://example.com/not-a-code", "HELLO KIOSK")
@@ -74,9 +74,9 @@ class Demo:
 
     def prepare(self) -> None:
         """Migrate the store, fill it with seed-demo data, register the demo key's public half."""
-        from store.keys import register_public_key
-        from store.migrate import upgrade_engine
-        from store.seed import seed_demo
+        from store.codes.keys import register_public_key
+        from store.db.migrate import upgrade_engine
+        from store.people.seed import seed_demo
 
         now = self.clock()
         upgrade_engine(self.engine)

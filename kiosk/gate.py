@@ -34,10 +34,10 @@ from kiosk.camera.decoders import Decoded, Decoder, make_decoder
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.photo import gate_photo
 from kiosk.camera.sources import Frame
-from store.codes import CodeError, Verifier
+from store.codes.tokens import CodeError, Verifier
 from store.errors import StoreError
 from store.reasons import Reason, Role, Way
-from store.signin import SignInResult, SignInService
+from store.rules.signin import SignInResult, SignInService
 from store.timeutil import utcnow
 
 KEYBOARD = "keyboard"

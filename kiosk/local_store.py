@@ -22,7 +22,7 @@ def ensure_folder(url: str) -> None:
     """Make the folder of a SQLite file URL (0700: the store holds personal data); others: nothing."""
     from sqlalchemy.engine import make_url
 
-    from store.db import normalise_url, private_folder
+    from store.db.engine import normalise_url, private_folder
     from store.errors import StoreError
 
     url = normalise_url(url)
@@ -43,8 +43,8 @@ def ensure_folder(url: str) -> None:
 
 def open_local_store(cfg: Config) -> Engine:
     """This kiosk's store, made and migrated on first use."""
-    from store.db import make_engine
-    from store.migrate import upgrade_engine
+    from store.db.engine import make_engine
+    from store.db.migrate import upgrade_engine
 
     url = cfg.store.local()
     ensure_folder(url)

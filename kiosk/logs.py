@@ -4,7 +4,7 @@
 ``<user log dir>/kiosk.log`` (Linux: ``~/.local/state/site-signin-kiosk/log/kiosk.log``;
 ``KIOSK_LOG_DIR`` overrides the folder), 1 MB a file, the last five kept, the folder readable by its
 owner only. What goes in: which command ran and how it ended, the officer screen's state changes and
-its event log (store/events.py), sync rounds (counts, clock drift, errors with the database password
+its event log (store/roster/events.py), sync rounds (counts, clock drift, errors with the database password
 removed), headless outcomes (outcome and reason only). What never goes in: names, ID or card numbers,
 codes, positions, worker ids. The code that logs keeps to that; ``RedactFilter`` is the safety net
 under it, rewriting anything shaped like a personal code, an ID number, a card number or a URL's
@@ -29,7 +29,7 @@ BACKUPS = 5
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"SJM1:[A-Z2-7:]+"), "SJM1:<code>"),  # a personal code (store/codes.py)
+    (re.compile(r"SJM1:[A-Z2-7:]+"), "SJM1:<code>"),  # a personal code (store/codes/tokens.py)
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), "<id-number>"),  # GB 11643
     (re.compile(r"(?<!\d)\d{12,19}(?!\d)"), "<number>"),  # a bank card (or any long number)
     (re.compile(r"(://[^:/@\s]+):[^@/\s]+@"), r"\1:***@"),  # a password in a URL

@@ -22,12 +22,12 @@ from textual.containers import Vertical
 from textual.widgets import Footer, ProgressBar, Static
 
 from kiosk.qr_terminal import qr_lines
-from store.codes import DEFAULT_VALIDITY_S, issue_code, parse_code
+from store.codes.tokens import DEFAULT_VALIDITY_S, issue_code, parse_code
 from store.reasons import Role
 from store.timeutil import as_utc, utcnow, zone
 
 if TYPE_CHECKING:
-    from store.keys import IssuerPrivateKey
+    from store.codes.keys import IssuerPrivateKey
 
 Clock = Callable[[], datetime]
 

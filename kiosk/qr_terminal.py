@@ -10,7 +10,7 @@ code reads the same whatever the terminal's theme). With ``invert=True`` the cha
 modules, for printing unstyled on a terminal with light text on a dark background.
 
 Every QR here is made at error correction M with ``qrcode``'s best fit; our tokens are QR alphanumeric
-text, so they come out as version 6 (worker) or 7 (officer naming a project) — see store/codes.py.
+text, so they come out as version 6 (worker) or 7 (officer naming a project) — see store/codes/tokens.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from store.codes import TrustList, Verifier
+from store.codes.tokens import TrustList, Verifier
 from store.timeutil import utcnow
 
 if TYPE_CHECKING:

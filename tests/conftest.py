@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from store.db import make_engine
-from store.migrate import upgrade_engine
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
 
 #: fixtures shared by several test modules (the roster's synthetic site)
-pytest_plugins = ["rosterdata"]
+pytest_plugins = ["support.rosterdata"]
 
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"

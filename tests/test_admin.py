@@ -10,11 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from async_tests import run_async
 from skimage import data
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from stdnum.cn import ric
+from support.async_tests import run_async
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import WorkerCancelled
@@ -23,9 +23,20 @@ from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import FormScreen
 from kiosk.admin.workers import VerifyScreen, WorkersScreen
 from kiosk.config import Config
-from store.codes import CodeError, TrustList, Verifier, issue_code
-from store.db import make_engine, session, write_session
-from store.enroll import (
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import CodeError, TrustList, Verifier, issue_code
+from store.db.engine import make_engine, session, write_session
+from store.db.models import (
+    AuditLog,
+    BankCard,
+    Employer,
+    Employment,
+    FaceCheck,
+    IdentityDocument,
+    Project,
+    Worker,
+)
+from store.people.enroll import (
     add_bank_card,
     add_employer,
     add_employment,
@@ -38,19 +49,8 @@ from store.enroll import (
     set_identity_images,
     verify_realname,
 )
-from store.keys import IssuerPrivateKey
-from store.models import (
-    AuditLog,
-    BankCard,
-    Employer,
-    Employment,
-    FaceCheck,
-    IdentityDocument,
-    Project,
-    Worker,
-)
 from store.reasons import Outcome, Reason, Role
-from store.signin import SignInService
+from store.rules.signin import SignInService
 from store.timeutil import local_date, utcnow
 
 SIZE = (160, 50)

@@ -14,11 +14,11 @@ from sqlmodel import select
 from stdnum.cn import ric
 
 from kiosk.cli import main
-from store.codes import issue_code
-from store.db import session, write_session
-from store.enroll import add_employer, add_employment, add_project, add_worker
-from store.keys import IssuerPrivateKey, register_public_key
-from store.models import AuditLog, BankCard, Employment, FaceCheck, IdentityDocument, Worker
+from store.codes.keys import IssuerPrivateKey, register_public_key
+from store.codes.tokens import issue_code
+from store.db.engine import session, write_session
+from store.db.models import AuditLog, BankCard, Employment, FaceCheck, IdentityDocument, Worker
+from store.people.enroll import add_employer, add_employment, add_project, add_worker
 from store.reasons import Role
 from store.timeutil import utcnow
 
@@ -109,7 +109,7 @@ def test_refusals_are_clear_and_change_nothing(
 
 
 def test_sensitive_tables_and_columns_never_reach_kiosks() -> None:
-    from store.sync_pull import NEVER_PULLED, PULLED
+    from store.sync.pull import NEVER_PULLED, PULLED
 
     assert not {IdentityDocument, FaceCheck, BankCard} & set(PULLED)
     assert "id_number" in NEVER_PULLED[Worker]

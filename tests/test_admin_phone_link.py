@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import re
 
-from async_tests import run_async
 from sqlalchemy.engine import Engine
+from support.async_tests import run_async
+from support.way_a_world import build_world
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerCancelled
-from way_a_world import build_world
 
 from kiosk.admin.app import build_app
 from kiosk.admin.phone import PhoneLinkScreen
 from kiosk.config import Config
-from store.phone import LinkState, activate, device, list_bindings, peek_link
+from store.people.phone import LinkState, activate, device, list_bindings, peek_link
 
 SIZE = (160, 60)
 

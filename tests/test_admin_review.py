@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from async_tests import run_async
-from enroll_world import ADMIN, Site, luhn_card
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from support.async_tests import run_async
+from support.enroll_world import ADMIN, Site, luhn_card
 from test_admin import error_of, fill, settle
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
@@ -21,11 +21,11 @@ from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import ConfirmScreen, FormScreen
 from kiosk.admin.review import ReviewScreen
 from kiosk.config import Config
-from kiosk.widgets.pixels import PixelView
-from store.db import session, write_session
-from store.models import AuditLog, BankCardSubmission, RealnameSubmission, Worker
-from store.review import REJECT_REASONS
-from store.self_enroll import Status, StepState, submit_bank_card
+from kiosk.officer.widgets.pixels import PixelView
+from store.db.engine import session, write_session
+from store.db.models import AuditLog, BankCardSubmission, RealnameSubmission, Worker
+from store.people.review import REJECT_REASONS
+from store.people.self_enroll import Status, StepState, submit_bank_card
 
 SIZE = (120, 40)
 CARD_AT = datetime(2026, 5, 30, 23, 5, tzinfo=UTC)  # 07:05 in Shanghai, the 31st
@@ -159,7 +159,7 @@ async def test_approve_and_reject_from_the_queue(queue: Queue, engine: Engine) -
 
 @run_async
 async def test_a_typed_reason_and_a_decision_made_elsewhere_meanwhile(queue: Queue, engine: Engine) -> None:
-    from store.review import ReviewKind, approve
+    from store.people.review import ReviewKind, approve
 
     app = build_app(engine, Config(language="en"), actor=ADMIN)
     async with app.run_test(size=SIZE) as pilot:

@@ -16,22 +16,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from async_tests import run_async
 from sqlmodel import Session, func, select
+from support.async_tests import run_async
 
-from kiosk.app import KioskApp, build_app
 from kiosk.camera.simulate import phone_frame
 from kiosk.camera.sources import Frame, SourceState, StateCallback
 from kiosk.demo import Demo, make_demo
 from kiosk.i18n import MESSAGES, t
-from kiosk.screens.dialogs import ProjectPicker
-from kiosk.widgets.attempts import AttemptsList
-from kiosk.widgets.camera import ScannerInput
-from kiosk.widgets.result_card import ResultCard
-from kiosk.widgets.status import CameraStatus, Counters
-from store.models import Attendance, SignInAttempt
+from kiosk.officer.app import KioskApp, build_app
+from kiosk.officer.screens.dialogs import ProjectPicker
+from kiosk.officer.widgets.attempts import AttemptsList
+from kiosk.officer.widgets.camera import ScannerInput
+from kiosk.officer.widgets.result_card import ResultCard
+from kiosk.officer.widgets.status import CameraStatus, Counters
+from store.db.models import Attendance, SignInAttempt
+from store.people.seed import ELIGIBLE
 from store.reasons import Reason, Role
-from store.seed import ELIGIBLE
 
 #: 07:00 on 3 March 2026 in Shanghai
 FROZEN = datetime(2026, 3, 2, 23, 0, 0, tzinfo=UTC)
@@ -475,7 +475,7 @@ def test_frozen_clock_is_the_sites_morning() -> None:
 async def test_enrolled_face_shows_beside_the_live_picture(demo: Demo) -> None:
     import cv2
 
-    from store.models import Worker
+    from store.db.models import Worker
 
     worker = demo.examples(ELIGIBLE)[5]
     face = np.full((96, 80, 3), 200, np.uint8)
@@ -499,8 +499,8 @@ async def test_enrolled_face_shows_beside_the_live_picture(demo: Demo) -> None:
 
 @run_async
 async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
-    from kiosk.officer_code import OfficerCodeScreen
-    from store.codes import CodeError
+    from kiosk.officer.way_a import OfficerCodeScreen
+    from store.codes.tokens import CodeError
     from store.reasons import Reason, Role
 
     app = build_app(
@@ -524,7 +524,7 @@ async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
         # the kiosk's key signs officer codes only: a worker code made with it is refused
         forged = demo.officer_key
         with pytest.raises(CodeError) as exc:
-            from store.codes import issue_code
+            from store.codes.tokens import issue_code
 
             issue_code(forged, role=Role.WORKER, subject=demo.examples(ELIGIBLE)[0], at=frozen())
         assert exc.value.reason is Reason.CODE_KEY_SCOPE
@@ -624,10 +624,10 @@ def shared_attendances(url: str) -> int:
 async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(
     demo: Demo, tmp_path: Path
 ) -> None:
-    """The officer screen's sync is store.sync.SyncWorker: a round at start, one as soon as a sign-in is
+    """The officer screen's sync is store.sync.rounds.SyncWorker: a round at start, one as soon as a sign-in is
     recorded (not at the 30 s interval), F6 on demand; its reports reach the status line as messages."""
     from kiosk.background_sync import sync_worker
-    from store.sync import status
+    from store.sync.rounds import status
 
     url = shared_copy(demo, tmp_path)
     assert demo.config.sync.interval_s == 30
@@ -678,7 +678,7 @@ async def test_an_unreachable_shared_database_shows_offline_with_what_waits(
 ) -> None:
     """A shared file that is not there: offline, 待上传 1 after a scan, and no empty file made."""
     from kiosk.background_sync import sync_worker
-    from store.sync import status
+    from store.sync.rounds import status
 
     missing = tmp_path / "gone" / "shared.db"
     missing.parent.mkdir()

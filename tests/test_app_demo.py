@@ -14,9 +14,9 @@ import pytest
 from test_app import frozen, run_async, scan  # type: ignore[import-not-found]
 
 from kiosk.demo import Demo, make_demo
-from kiosk.widgets.result_card import ResultCard
+from kiosk.officer.widgets.result_card import ResultCard
+from store.people.seed import SHARES
 from store.reasons import Reason
-from store.seed import SHARES
 
 pytestmark = pytest.mark.timeout(120)
 #: at --speed 1 a phone is shown 1.5 s and the gate is empty 1 s: 24 phones a minute
@@ -32,7 +32,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 @run_async
 async def test_the_first_minute_shows_every_state(demo: Demo) -> None:
-    from kiosk.app import build_app
+    from kiosk.officer.app import build_app
 
     app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen)
     seen: set[str] = set()
@@ -62,8 +62,8 @@ async def test_the_first_minute_shows_every_state(demo: Demo) -> None:
 
 @run_async
 async def test_demo_app_runs_until_the_first_frame(tmp_path: Path) -> None:
-    from kiosk.app import KioskApp
     from kiosk.cli.demo_cmd import demo_app
+    from kiosk.officer.app import KioskApp
 
     app = demo_app(tmp_path, speed=20)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -4,14 +4,14 @@ other (issue 15)."""
 
 from __future__ import annotations
 
-from async_tests import run_async
+from support.async_tests import run_async
 from test_app import ScriptedCamera, app_of, attendances, demo, officer_code, settle  # noqa: F401
 
 from kiosk.camera.decoders import make_decoder
 from kiosk.camera.simulate import hard_frame, phone_frame
 from kiosk.demo import Demo
-from kiosk.widgets.result_card import ResultCard
-from store.seed import ELIGIBLE
+from kiosk.officer.widgets.result_card import ResultCard
+from store.people.seed import ELIGIBLE
 
 
 def _blurred_phone(token: str) -> object:

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from kiosk.cli import main
-from store.backup import BackupError, backup, backups_of, check_backup, integrity, restore
-from store.db import make_engine, session
-from store.migrate import head, upgrade_engine
-from store.models import KioskEvent
+from store.db.backup import BackupError, backup, backups_of, check_backup, integrity, restore
+from store.db.engine import make_engine, session
+from store.db.migrate import head, upgrade_engine
+from store.db.models import KioskEvent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -134,7 +134,7 @@ def test_an_older_backup_is_migrated_after_restore(tmp_path: Path) -> None:
 
 
 def test_restore_refuses_while_the_store_is_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import store.backup as b
+    import store.db.backup as b
 
     target = store_at(tmp_path / "kiosk.db")
     good = backup(target, tmp_path / "bk").path

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
-from store.db import make_engine
-from store.seed import seed_demo
+from store.db.engine import make_engine
+from store.people.seed import seed_demo
 
 P = str(uuid.UUID(int=7))
 
@@ -99,7 +99,7 @@ MAKES = ("db upgrade", "seed-demo")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seeded") / "good.db"
     engine = make_engine(str(path))
-    from store.migrate import upgrade_engine
+    from store.db.migrate import upgrade_engine
 
     upgrade_engine(engine)
     seed_demo(engine, workers=20, projects=1, seed=1)
@@ -396,7 +396,7 @@ def test_kiosk_run_with_no_config_makes_no_shared_database(
     """No [store] shared_url and no shared file: local only, said once; no empty shared.db appears."""
     import threading
 
-    import kiosk.app
+    import kiosk.officer.app
 
     data = tmp_path / "data"
     monkeypatch.setenv("KIOSK_DATA_DIR", str(data))
@@ -415,7 +415,7 @@ def test_kiosk_run_with_no_config_makes_no_shared_database(
         NoScreen.camera_released.set()
         return NoScreen()
 
-    monkeypatch.setattr(kiosk.app, "build_app", capture)
+    monkeypatch.setattr(kiosk.officer.app, "build_app", capture)
     assert main(["run"]) == 0
     assert (data / "kiosk.db").is_file() and not (data / "shared.db").exists()
     assert got["sync"] is None and got["shared"] is None

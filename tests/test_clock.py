@@ -10,19 +10,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from async_tests import run_async
 from sqlalchemy.engine import Engine
+from support.async_tests import run_async
 from test_app import FROZEN, SIZE, frozen, has
 from test_events import events, kinds
 
-from kiosk.app import build_app
 from kiosk.cli import main
 from kiosk.demo import Demo, make_demo
-from store.clock import drift_message, measure_drift, spoken
-from store.db import make_engine
-from store.migrate import upgrade_engine
-from store.sync import sync_once
-from store.sync_state import SyncStatus, status
+from kiosk.officer.app import build_app
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.sync.clock import drift_message, measure_drift, spoken
+from store.sync.rounds import sync_once
+from store.sync.state import SyncStatus, status
 from store.timeutil import utcnow
 
 pytestmark = pytest.mark.timeout(120)

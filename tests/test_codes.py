@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store.codes import (
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import (
     PREFIX,
     TOKEN_CHARS,
     TOKEN_CHARS_WITH_PROJECT,
@@ -25,7 +26,6 @@ from store.codes import (
     issue_code,
     parse_code,
 )
-from store.keys import IssuerPrivateKey
 from store.reasons import Reason, Role
 
 T0 = datetime(2026, 3, 2, 6, 55, 0, tzinfo=UTC)

@@ -12,9 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from store.codes import CodeError, TrustList, Verifier, issue_code
-from store.db import make_engine, session
-from store.keys import (
+from store.codes.keys import (
     IssuerPrivateKey,
     KeyFileError,
     export_trust,
@@ -26,7 +24,9 @@ from store.keys import (
     revoke_key,
     write_trust_file,
 )
-from store.models import AuditLog, IssuerKey
+from store.codes.tokens import CodeError, TrustList, Verifier, issue_code
+from store.db.engine import make_engine, session
+from store.db.models import AuditLog, IssuerKey
 from store.reasons import Reason, Role
 
 T0 = datetime(2026, 3, 2, 6, 55, tzinfo=UTC)
@@ -184,7 +184,7 @@ def test_trust_file_round_trip(sqlite_url: str, tmp_path: Path) -> None:
 
     # into another database (a kiosk without sync): keys and the revocation arrive
     other_path = tmp_path / "other.db"
-    from store.migrate import upgrade_engine
+    from store.db.migrate import upgrade_engine
 
     dst = make_engine(f"sqlite:///{other_path}")
     upgrade_engine(dst)
@@ -237,7 +237,7 @@ def test_trust_file_with_a_wrong_kid_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_key_whose_id_collides_with_another_key_is_refused(engine: Engine) -> None:
-    from store.db import write_session
+    from store.db.engine import write_session
 
     key = IssuerPrivateKey.generate()
     impostor = IssuerPrivateKey.generate()

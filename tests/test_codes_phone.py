@@ -13,8 +13,8 @@ from PIL import Image
 from textual.widgets import ProgressBar, Static
 
 from kiosk.phone_app import PhoneApp
-from store.codes import TrustList, Verifier
-from store.keys import IssuerPrivateKey
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import TrustList, Verifier
 from store.reasons import Role
 
 T0 = datetime(2026, 3, 2, 22, 55, 0, tzinfo=UTC)  # 06:55 in Shanghai the next morning

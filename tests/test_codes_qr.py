@@ -14,8 +14,8 @@ from PIL import Image, ImageOps
 from pyzbar import pyzbar
 
 from kiosk.qr_terminal import make_qr, qr_image, qr_lines, qr_version, save_png
-from store.codes import QR_VERSION_WITH_PROJECT, QR_VERSION_WORKER, issue_code
-from store.keys import IssuerPrivateKey
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import QR_VERSION_WITH_PROJECT, QR_VERSION_WORKER, issue_code
 from store.reasons import Role
 
 T0 = datetime(2026, 3, 2, 6, 55, tzinfo=UTC)

@@ -18,11 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from kiosk.cli import main
-from store.codes import CodeError, TrustList, Verifier, issue_code
-from store.db import make_engine, session
-from store.errors import ValidationError
-from store.key_scope import ALL_ROLES, parse_roles, roles_text
-from store.keys import (
+from store.codes.keys import (
     IssuerPrivateKey,
     KeyFileError,
     export_trust,
@@ -34,10 +30,14 @@ from store.keys import (
     revoke_key,
     write_trust_file,
 )
-from store.migrate import head, upgrade_engine
-from store.models import AuditLog
+from store.codes.scope import ALL_ROLES, parse_roles, roles_text
+from store.codes.tokens import CodeError, TrustList, Verifier, issue_code
+from store.db.engine import make_engine, session
+from store.db.migrate import head, upgrade_engine
+from store.db.models import AuditLog
+from store.errors import ValidationError
 from store.reasons import Reason, Role
-from store.sync import sync_once
+from store.sync.rounds import sync_once
 from store.timeutil import UTCDateTime
 
 T0 = datetime(2026, 3, 2, 6, 55, tzinfo=UTC)
@@ -356,7 +356,7 @@ def test_upgrade_from_0002_keeps_keys_signing_both(
     # and back down, and up again
     from alembic import command
 
-    from store.migrate import alembic_config
+    from store.db.migrate import alembic_config
 
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0002")

@@ -9,8 +9,8 @@ import cv2
 import pytest
 
 from kiosk import cvlog
-from kiosk.app import build_app
 from kiosk.demo import make_demo
+from kiosk.officer.app import build_app
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -24,8 +24,8 @@ from kiosk.camera.simulate import (
     sample_tokens,
     sequence_frame,
 )
-from store.codes import issue_code
-from store.keys import IssuerPrivateKey
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import issue_code
 from store.reasons import Role
 
 

@@ -13,9 +13,9 @@ import pytest
 from kiosk.camera.simulate import write_folder
 from kiosk.cli import main
 from kiosk.demo import make_demo
-from kiosk.doctor import run_checks
-from store.db import make_engine
-from store.migrate import head, upgrade_engine
+from kiosk.setup.doctor import run_checks
+from store.db.engine import make_engine
+from store.db.migrate import head, upgrade_engine
 from store.timeutil import utcnow
 
 pytestmark = pytest.mark.timeout(120)
@@ -74,7 +74,7 @@ def test_a_kiosk_set_up_right_is_all_good(
 def test_each_problem_is_a_cross_with_what_to_do(
     site: tuple[Path, Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kiosk.doctor as doctor
+    import kiosk.setup.doctor as doctor
 
     cfg, local, _pg = site
     # a clock five minutes fast

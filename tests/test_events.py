@@ -10,22 +10,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from async_tests import run_async
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from support.async_tests import run_async
 from test_app import FROZEN, SIZE, ScriptedCamera, app_of, frozen, officer_code, scan, settle
 
 from kiosk.camera.simulate import phone_frame
 from kiosk.cli import main
 from kiosk.demo import Demo, make_demo
 from kiosk.roster.app import make_app
-from store.db import make_engine
-from store.events import EventKind, list_events, project_events, record_event
-from store.models import KioskEvent, Officer, Worker
+from store.db.engine import make_engine
+from store.db.models import KioskEvent, Officer, Worker
+from store.people.seed import ELIGIBLE
 from store.reasons import Reason, Role
-from store.roster import ProjectInfo
-from store.seed import ELIGIBLE
-from store.sync import sync_once
+from store.roster.day import ProjectInfo
+from store.roster.events import EventKind, list_events, project_events, record_event
+from store.sync.rounds import sync_once
 from store.timeutil import local_date
 
 pytestmark = pytest.mark.timeout(120)
@@ -104,7 +104,7 @@ async def test_idle_lock_and_project_change_are_logged(demo: Demo) -> None:
 
     chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)
     cfg = parse_config({"kiosk": {"lock_idle_s": 1}, "language": "zh"})
-    from kiosk.app import build_app
+    from kiosk.officer.app import build_app
 
     app = build_app(cfg, demo.engine, None, demo.verifier, clock=frozen)
     async with app.run_test(size=SIZE) as pilot:
@@ -146,7 +146,7 @@ async def test_camera_lost_and_back_and_unlock_by_camera(demo: Demo) -> None:
 
 
 def test_sync_failure_is_logged_once_then_back(demo: Demo, tmp_path: Path) -> None:
-    from store.migrate import upgrade_engine
+    from store.db.migrate import upgrade_engine
 
     unmigrated = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no schema: every round fails
     shared_path = tmp_path / "shared.db"
@@ -186,7 +186,7 @@ def test_events_reach_postgresql_through_the_push(demo: Demo, pg_url: str) -> No
 
 
 def test_project_events_include_kiosk_events_without_a_project(demo: Demo) -> None:
-    from kiosk.identity import kiosk_identity
+    from store.sync.identity import kiosk_identity
 
     kid = kiosk_identity(demo.engine, name="2号门", project_id=demo.project_id)
     other = uuid.uuid4()
@@ -210,7 +210,7 @@ def _project(demo: Demo) -> ProjectInfo:
 async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
     from textual.widgets import DataTable, TabbedContent
 
-    from kiosk.identity import kiosk_identity
+    from store.sync.identity import kiosk_identity
 
     kid = kiosk_identity(demo.engine, name="东门", project_id=demo.project_id)
     record_event(

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from rosterdata import DAY, NOW, Site
 from sqlalchemy import select
+from support.rosterdata import DAY, NOW, Site
 
 from kiosk.cli import main
+from store.db.models import Attendance, Employer, Employment, SignInAttempt, Worker
 from store.errors import StoreError
-from store.exports import (
+from store.reasons import Reason
+from store.roster.day import evacuation, load_roster, resolve_project
+from store.roster.exports import (
     PRESENT_MARK,
     column_widths,
     evacuation_html,
@@ -23,9 +26,6 @@ from store.exports import (
     export_monthly,
     export_refused,
 )
-from store.models import Attendance, Employer, Employment, SignInAttempt, Worker
-from store.reasons import Reason
-from store.roster import evacuation, load_roster, resolve_project
 from store.timeutil import as_utc, zone
 
 
@@ -364,7 +364,7 @@ def _make_hostile(site: Site) -> None:
     database: the import and the enrollment forms refuse them now)."""
     from sqlalchemy import update
 
-    from store.models import Kiosk
+    from store.db.models import Kiosk
 
     with site.engine.begin() as c:
         c.execute(update(Worker).where(Worker.id == site.workers["孙未确"]).values(name=HOSTILE["name"]))

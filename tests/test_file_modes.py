@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from kiosk.config import Config, StoreSettings
 from kiosk.local_store import open_local_store
-from store.db import make_engine
-from store.keys import IssuerPrivateKey, KeyFileError
-from store.migrate import upgrade_engine
+from store.codes.keys import IssuerPrivateKey, KeyFileError
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 

@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from async_tests import run_async
 from sqlmodel import Session, func, select
+from support.async_tests import run_async
 from test_app import frozen, officer_code  # type: ignore[import-not-found]
 
-from kiosk.app import build_app
 from kiosk.camera.sources import FolderSource
 from kiosk.demo import Demo, make_demo
+from kiosk.officer.app import build_app
 from kiosk.qr_terminal import save_png
-from store.models import Attendance
-from store.seed import ELIGIBLE
+from store.db.models import Attendance
+from store.people.seed import ELIGIBLE
 
 pytestmark = pytest.mark.timeout(90)
 

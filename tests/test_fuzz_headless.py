@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from store.codes import issue_code
-from store.db import make_engine
-from store.keys import IssuerPrivateKey, register_public_key
-from store.migrate import upgrade_engine
-from store.models import SQLModel
+from store.codes.keys import IssuerPrivateKey, register_public_key
+from store.codes.tokens import issue_code
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.db.models import SQLModel
+from store.people.seed import seed_demo
 from store.reasons import Role
-from store.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 10_000

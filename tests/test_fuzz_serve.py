@@ -43,20 +43,20 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from serve_world import ServeWorld, build_serve_world, csrf_of
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from way_a_world import FAR, NEAR
+from support.serve_world import ServeWorld, build_serve_world, csrf_of
+from support.way_a_world import FAR, NEAR
 
 from kiosk.qr_terminal import qr_image
 from kiosk.serve.app import create_app
 from kiosk.serve.security import CSRF_COOKIE, DEVICE_COOKIE
-from store import enroll
-from store.codes import issue_code
-from store.db import session
-from store.keys import IssuerPrivateKey
-from store.models import SQLModel
-from store.phone import create_link, peek_link, revoke_person
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import issue_code
+from store.db.engine import session
+from store.db.models import SQLModel
+from store.people import enroll
+from store.people.phone import create_link, peek_link, revoke_person
 from store.reasons import Role
 from store.timeutil import utcnow
 
@@ -753,7 +753,7 @@ def snapshot(engine: Engine) -> dict[str, tuple[int, str]]:
 
 
 def attempts_outcomes(engine: Engine) -> Counter[str]:
-    from store.models import SignInAttempt
+    from store.db.models import SignInAttempt
 
     with engine.connect() as conn:
         return Counter(str(o) for (o,) in conn.execute(select(SignInAttempt.__table__.c.outcome)).all())  # type: ignore[attr-defined]
@@ -1098,8 +1098,8 @@ def test_a_body_too_large_that_is_not_a_photo_does_not_speak_of_a_photo(sw: Serv
 
 def test_a_bad_position_is_refused_even_for_a_worker_with_no_project(sw: ServeWorld) -> None:
     """``/api/place`` checked the position only against each project: with none, NaN was a 200."""
-    from store import enroll
-    from store.db import session
+    from store.db.engine import session
+    from store.people import enroll
 
     with session(sw.world.engine) as s:
         lonely = enroll.add_worker(session=s, id_number="310104199001010038", name="赵六").id

@@ -20,13 +20,13 @@ from kiosk.camera.photo import gate_photo
 from kiosk.camera.simulate import phone_frame
 from kiosk.camera.sources import Frame
 from kiosk.gate import Gate, GateEvent
-from store.codes import TrustList, Verifier, issue_code
-from store.db import make_engine
-from store.keys import IssuerPrivateKey
-from store.models import Attendance, GatePhoto, SignInAttempt
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import TrustList, Verifier, issue_code
+from store.db.engine import make_engine
+from store.db.models import Attendance, GatePhoto, SignInAttempt
+from store.people.seed import seed_demo
 from store.reasons import Outcome, Reason, Role
-from store.seed import seed_demo
-from store.signin import SignInService, code_hash
+from store.rules.signin import SignInService, code_hash
 
 SIZE = (640, 480)
 
@@ -303,7 +303,7 @@ def test_a_frame_the_store_cannot_record_is_not_recorded_and_the_next_frame_retr
     import sqlite3
 
     from kiosk.gate import NotRecorded
-    from store.db import sqlite_path
+    from store.db.engine import sqlite_path
     from store.errors import DatabaseLocked
 
     path = sqlite_path(site.engine)

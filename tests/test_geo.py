@@ -1,4 +1,4 @@
-"""store/geo.py against distances computed independently of it: Vincenty's inverse formula written
+"""store/rules/geo.py against distances computed independently of it: Vincenty's inverse formula written
 here, a published geodesic distance, and published GCJ-02 coordinate pairs."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from store.db.models import Project
 from store.errors import ValidationError
-from store.geo import (
+from store.reasons import Reason
+from store.rules.geo import (
     KioskOutsideRange,
     check_place,
     distance_m,
@@ -23,8 +25,6 @@ from store.geo import (
     project_range,
     to_wgs84,
 )
-from store.models import Project
-from store.reasons import Reason
 
 # --- an independent geodesic: Vincenty (1975) inverse on WGS-84 ----------------------------------
 

@@ -18,13 +18,13 @@ from sqlmodel import Session, select
 from kiosk.camera.simulate import write_folder
 from kiosk.cli import main
 from kiosk.qr_terminal import save_png
-from store.codes import issue_code
-from store.db import make_engine
-from store.keys import IssuerPrivateKey, register_public_key, write_trust_file
-from store.migrate import upgrade_engine
-from store.models import Attendance, GatePhoto, SignInAttempt
+from store.codes.keys import IssuerPrivateKey, register_public_key, write_trust_file
+from store.codes.tokens import issue_code
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.db.models import Attendance, GatePhoto, SignInAttempt
+from store.people.seed import seed_demo
 from store.reasons import Role
-from store.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("t", "source", "frame", "worker", "outcome", "reason", "message_zh", "message_en", "latency_ms")
@@ -357,7 +357,7 @@ def test_headless_without_kiosk_uses_the_configured_identity(
     """No --kiosk: the kiosk made (and kept) in the store, named by [kiosk] name; amber names the gate."""
     import io
 
-    from store.models import Kiosk
+    from store.db.models import Kiosk
 
     engine, summary, key = seeded(sqlite_url)
     ex = summary["examples"]

@@ -9,12 +9,12 @@ from pathlib import Path
 import stdnum
 from sqlalchemy import text
 from stdnum.cn import ric
-from sync_helpers import new_kiosk
+from support.sync_helpers import new_kiosk
 
-from store.db import make_engine
-from store.migrate import upgrade_engine
-from store.seed import seed_demo
-from store.sync import sync_once
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.people.seed import seed_demo
+from store.sync.rounds import sync_once
 
 
 def _regions() -> list[str]:

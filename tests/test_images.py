@@ -1,4 +1,4 @@
-"""Uploaded pictures are decoded and re-encoded (store/images.py): only the pixels survive, upright, within
+"""Uploaded pictures are decoded and re-encoded (store/people/images.py): only the pixels survive, upright, within
 the limits; anything that is not really a picture is refused whatever it is called."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import io
 
 import numpy as np
 import pytest
-from enroll_world import face_rgb, huge_photo, jpeg, text_renamed_jpg
 from PIL import Image
+from support.enroll_world import face_rgb, huge_photo, jpeg, text_renamed_jpg
 
 from store.errors import ValidationError
-from store.images import MAX_BYTES, MIN_SIDE, STORE_SIDE, sanitise_image
+from store.people.images import MAX_BYTES, MIN_SIDE, STORE_SIDE, sanitise_image
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

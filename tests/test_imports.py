@@ -17,11 +17,11 @@ from sqlmodel import select
 from stdnum.cn import ric
 
 from kiosk.cli import main
-from store.db import make_engine, session, write_session
-from store.enroll import add_employer, add_project
+from store.db.engine import make_engine, session, write_session
+from store.db.models import AuditLog, Employment, Worker
 from store.errors import StoreError
-from store.imports import COLUMNS, ImportRejected, import_workers, write_template
-from store.models import AuditLog, Employment, Worker
+from store.people.enroll import add_employer, add_project
+from store.people.imports import COLUMNS, ImportRejected, import_workers, write_template
 
 HEADERS = [c.header for c in COLUMNS]
 EMPLOYER = "上海测试建设有限公司"

@@ -22,8 +22,8 @@ from textual.pilot import Pilot
 from kiosk.admin.app import AdminApp
 from kiosk.admin.app import build_app as build_admin
 from kiosk.config import Config
-from store.db import make_engine, write_session
-from store.enroll import add_worker
+from store.db.engine import make_engine, write_session
+from store.people.enroll import add_worker
 
 SIZES = [(80, 24), (100, 30)]
 pytestmark = pytest.mark.timeout(120)
@@ -143,7 +143,7 @@ def test_admin_help_lists_every_key(admin_engine: Engine) -> None:
 @pytest.fixture
 def reference_engine(admin_engine: Engine) -> Engine:
     """A project, an employer, an officer and a health institution, with fixed ids (the lists show them)."""
-    from store.models import Employer, HealthInstitution, Officer, Project
+    from store.db.models import Employer, HealthInstitution, Officer, Project
 
     with write_session(admin_engine) as s:
         s.add(
@@ -207,7 +207,7 @@ def test_way_a_screen(snap_compare: Any, size: tuple[int, int]) -> None:
 
     from textual.app import App
 
-    from kiosk.officer_code import OfficerCodeScreen, ShownCode
+    from kiosk.officer.way_a import OfficerCodeScreen, ShownCode
 
     at = datetime(2026, 11, 2, 1, 15, tzinfo=UTC)
     token = "KC1" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 4 + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:31]

@@ -12,16 +12,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from async_tests import run_async
 from sqlmodel import Session, select
+from support.async_tests import run_async
 
 from kiosk.camera.simulate import write_folder
 from kiosk.demo import make_demo
 from kiosk.logs import log_dir, redact, setup_logging, stop_logging
-from store.codes import issue_code
-from store.models import BankCard, Officer, Worker
+from store.codes.tokens import issue_code
+from store.db.models import BankCard, Officer, Worker
+from store.people.seed import ELIGIBLE
 from store.reasons import Role
-from store.seed import ELIGIBLE
 
 pytestmark = pytest.mark.timeout(240)
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ LAT, LON = "31.2345678", "121.4765432"
 
 
 def personal_values(db: Path) -> set[str]:
-    from store.db import make_engine
+    from store.db.engine import make_engine
 
     engine = make_engine(f"sqlite:///{db}")
     try:

@@ -17,20 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from async_tests import run_async
-from rosterdata import DAY, NOW, Site, build_site, populate_day
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from support.async_tests import run_async
+from support.rosterdata import DAY, NOW, Site, build_site, populate_day
 from test_app import frozen, officer_code, scan, settle  # type: ignore[import-not-found]
 from textual.app import App
 
 from kiosk.demo import Demo, make_demo
 from kiosk.roster.app import make_app
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
-from store.db import make_engine, write_session
-from store.models import Employer, Employment, Kiosk, Officer, Project, Worker
-from store.roster import resolve_project
-from store.seed import ELIGIBLE
+from store.db.engine import make_engine, write_session
+from store.db.models import Employer, Employment, Kiosk, Officer, Project, Worker
+from store.people.seed import ELIGIBLE
+from store.roster.day import resolve_project
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -73,8 +73,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 @run_async
 async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> None:
-    from kiosk.app import build_app
-    from kiosk.officer_code import OfficerCodeScreen
+    from kiosk.officer.app import build_app
+    from kiosk.officer.way_a import OfficerCodeScreen
 
     app = build_app(
         demo.config,
@@ -111,7 +111,7 @@ async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> Non
 
 @run_async
 async def test_project_picker_shows_markup_like_project_names_as_text(demo: Demo) -> None:
-    from kiosk.app import build_app
+    from kiosk.officer.app import build_app
     from store.reasons import Role
 
     chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)

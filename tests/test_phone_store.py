@@ -1,4 +1,4 @@
-"""store/phone.py on its own: links, bindings, revocation, the replay guard (SQLite and PostgreSQL)."""
+"""store/people/phone.py on its own: links, bindings, revocation, the replay guard (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from way_a_world import build_world
+from support.way_a_world import build_world
 
-from store.db import session
+from store.db.engine import session
+from store.db.models import AuditLog, PhoneActivation, PhoneRequest
 from store.errors import ValidationError
-from store.models import AuditLog, PhoneActivation, PhoneRequest
-from store.phone import (
+from store.people.phone import (
     DeviceState,
     LinkError,
     LinkState,

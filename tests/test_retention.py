@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sync_helpers import make_site, new_kiosk
+from support.sync_helpers import make_site, new_kiosk
 
 from kiosk.cli import main
-from store.db import make_engine, session
-from store.models import Attendance, AttendanceMonth, AuditLog, GatePhoto, KioskEvent, SignInAttempt
-from store.retention import Periods, RetentionError, purge
-from store.roster import load_month
-from store.sync import sync_once
+from store.db.engine import make_engine, session
+from store.db.models import Attendance, AttendanceMonth, AuditLog, GatePhoto, KioskEvent, SignInAttempt
+from store.roster.day import load_month
+from store.roster.retention import Periods, RetentionError, purge
+from store.sync.rounds import sync_once
 from store.timeutil import local_date, zone
 
 pytestmark = pytest.mark.timeout(180)

@@ -1,17 +1,17 @@
-"""store/roster.py on SQLite and PostgreSQL: counts and rows equal what the database says."""
+"""store/roster/day.py on SQLite and PostgreSQL: counts and rows equal what the database says."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from rosterdata import DAY, NOW, Site, sign
 from sqlalchemy import func, select
+from support.rosterdata import DAY, NOW, Site, sign
 
+from store.db.models import Attendance, SignInAttempt
 from store.errors import StoreError
-from store.models import Attendance, SignInAttempt
 from store.reasons import Reason
-from store.roster import (
+from store.roster.day import (
     Status,
     evacuation,
     filter_rows,
@@ -149,10 +149,10 @@ def test_project_and_date_parsing(site: Site) -> None:
 def test_reader_reads_reference_data_again_when_it_changes(site: Site) -> None:
     from sqlmodel import select as sm_select
 
-    from store import enroll
-    from store.db import write_session
-    from store.models import Employment
-    from store.roster import RosterReader
+    from store.db.engine import write_session
+    from store.db.models import Employment
+    from store.people import enroll
+    from store.roster.day import RosterReader
 
     reader = RosterReader(site.engine, site.project_id)
     first = reader.load(DAY)

@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from async_tests import run_async
 from openpyxl import load_workbook
-from rosterdata import DAY, NOW, Site, build_site, populate_day
 from sqlalchemy import func, select
+from support.async_tests import run_async
+from support.rosterdata import DAY, NOW, Site, build_site, populate_day
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from textual.widgets.data_table import ColumnKey
 
 from kiosk.roster.app import RosterApp, make_app
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
-from store.db import make_engine
-from store.models import Attendance, SignInAttempt
+from store.db.engine import make_engine
+from store.db.models import Attendance, SignInAttempt
 from store.reasons import Reason
-from store.roster import resolve_project
+from store.roster.day import resolve_project
 
 SIZE = (120, 40)
 
@@ -41,7 +41,7 @@ def sqlite_site(sqlite_url: str) -> Iterator[Site]:
 
 
 def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:
-    from store.roster import list_projects
+    from store.roster.day import list_projects
 
     project = resolve_project(site.engine, str(site.project_id))
     return make_app(
@@ -132,8 +132,8 @@ async def test_counts_equal_the_database(site: Site, tmp_path: Path) -> None:
 SIGN_IN_SCRIPT = """
 import sys, uuid
 from datetime import datetime
-from store.db import make_engine
-from store.signin import SignInService
+from store.db.engine import make_engine
+from store.rules.signin import SignInService
 engine = make_engine(sys.argv[1])
 r = SignInService(engine).sign_in(uuid.UUID(sys.argv[2]), uuid.UUID(sys.argv[3]), at=datetime.fromisoformat(sys.argv[4]),
                                   kiosk_id=uuid.UUID(sys.argv[5]))
@@ -519,7 +519,7 @@ async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(
 
 @run_async
 async def test_project_picker_switches_the_roster(sqlite_site: Site, tmp_path: Path) -> None:
-    from store.roster import list_projects
+    from store.roster.day import list_projects
 
     projects = list_projects(sqlite_site.engine)
     first = next(p for p in projects if p.id == sqlite_site.project_id)

@@ -1,4 +1,4 @@
-"""The worker's own enrollment (store/self_enroll.py) and the administrator's review (store/review.py):
+"""The worker's own enrollment (store/people/self_enroll.py) and the administrator's review (store/people/review.py):
 each step from the phone's point of view, what the gate's rules then say, and every bad input refused
 with nothing saved. Every person is synthetic."""
 
@@ -10,7 +10,9 @@ from datetime import date, timedelta
 import cv2
 import numpy as np
 import pytest
-from enroll_world import (
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from support.enroll_world import (
     ADMIN,
     POLICY,
     TODAY,
@@ -25,16 +27,9 @@ from enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from store.db import make_engine, session, write_session
-from store.enroll import (
-    add_bank_card,
-    verify_realname,
-)
-from store.errors import StoreError, ValidationError
-from store.models import (
+from store.db.engine import make_engine, session, write_session
+from store.db.models import (
     AuditLog,
     BankCard,
     BankCardSubmission,
@@ -46,8 +41,12 @@ from store.models import (
     RealnameSubmission,
     Worker,
 )
-from store.reasons import Reason
-from store.review import (
+from store.errors import StoreError, ValidationError
+from store.people.enroll import (
+    add_bank_card,
+    verify_realname,
+)
+from store.people.review import (
     REJECT_REASONS,
     ReviewKind,
     approve,
@@ -57,7 +56,7 @@ from store.review import (
     reject,
     review_queue,
 )
-from store.self_enroll import (
+from store.people.self_enroll import (
     LuhnUnconfirmed,
     Status,
     StepState,
@@ -68,6 +67,7 @@ from store.self_enroll import (
     submit_bank_card,
     submit_health_check,
 )
+from store.reasons import Reason
 from store.timeutil import utcnow
 
 
@@ -219,7 +219,7 @@ def test_a_portrait_photo_stored_sideways_by_the_phone_is_turned_upright(site: S
     once the picture is turned as the phone meant it."""
     from PIL import Image
 
-    from store.faces import detect_faces
+    from store.people.faces import detect_faces
 
     upright = Image.fromarray(face_rgb())
     sideways = upright.transpose(Image.Transpose.ROTATE_90)  # what the sensor wrote
@@ -489,7 +489,7 @@ def test_a_worker_with_no_employment_is_not_ready(site: Site) -> None:
 
 
 def test_submissions_never_reach_a_kiosk() -> None:
-    from store.sync_pull import PULLED
+    from store.sync.pull import PULLED
 
     assert not {RealnameSubmission, BankCardSubmission, HealthReport} & set(PULLED)
 

@@ -11,17 +11,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from serve_world import ServeWorld, build_serve_world, csrf_of, serve_config
 from sqlmodel import select
-from way_a_world import FAR, NEAR
+from support.serve_world import ServeWorld, build_serve_world, csrf_of, serve_config
+from support.way_a_world import FAR, NEAR
 
 from kiosk.qr_terminal import qr_image
 from kiosk.serve.context import ServeKeyError, build_context, load_issuer_key
-from store.codes import issue_code
-from store.db import session
-from store.keys import IssuerPrivateKey
-from store.models import Attendance, AuditLog, PhoneBinding, SignInAttempt
-from store.phone import list_bindings, revoke_person
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import issue_code
+from store.db.engine import session
+from store.db.models import Attendance, AuditLog, PhoneBinding, SignInAttempt
+from store.people.phone import list_bindings, revoke_person
 from store.reasons import Role
 from store.timeutil import utcnow
 
@@ -156,7 +156,7 @@ def test_home_shows_name_masked_id_and_readiness(sw: ServeWorld) -> None:
 
 
 def test_home_says_what_is_missing(sw: ServeWorld) -> None:
-    from store.models import BankCard, Worker
+    from store.db.models import BankCard, Worker
 
     with session(sw.world.engine) as s:
         w = s.get(Worker, sw.world.worker)
@@ -378,7 +378,7 @@ def test_kiosk_phone_link_bindings_and_revoke_commands(sw: ServeWorld, capsys) -
 def test_a_kiosk_key_registered_after_start_is_trusted_at_once_and_a_revoked_own_key_stops_codes(
     sw: ServeWorld,
 ) -> None:
-    from store.keys import register_public_key, revoke_key
+    from store.codes.keys import register_public_key, revoke_key
 
     client, csrf = bound(sw)
     assert client.get("/api/code").status_code == 200  # the trust list is loaded

@@ -25,13 +25,13 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from serve_world import ServeWorld, build_serve_world
-from way_a_world import FAR, NEAR
+from support.serve_world import ServeWorld, build_serve_world
+from support.way_a_world import FAR, NEAR
 
 from kiosk.qr_terminal import qr_image
 from kiosk.serve.app import create_app
 from kiosk.serve.run import BackgroundServer
-from store.codes import issue_code
+from store.codes.tokens import issue_code
 from store.reasons import Role
 from store.timeutil import utcnow
 
@@ -151,7 +151,7 @@ def test_activation_then_code_page_screenshot_signs_in_at_the_gate(
     tmp_path: Path,
 ) -> None:
     from kiosk.gate import Gate
-    from store.signin import SignInService
+    from store.rules.signin import SignInService
 
     browser = launch(playwright)
     try:
@@ -316,7 +316,7 @@ def test_way_a_outside_the_button_is_grey_and_a_forced_request_is_refused(
 def test_expired_link_and_revoked_phone_pages(
     sw: ServeWorld, server: BackgroundServer, playwright: Any
 ) -> None:
-    from store.phone import revoke_person
+    from store.people.phone import revoke_person
 
     browser = launch(playwright)
     try:

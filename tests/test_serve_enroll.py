@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, bound_client, build_enroll_world
-from enroll_world import (
+from sqlalchemy import func
+from sqlmodel import select
+from support.enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, bound_client, build_enroll_world
+from support.enroll_world import (
     face_jpeg,
     huge_photo,
     id_card_jpeg,
@@ -17,12 +19,10 @@ from enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from sqlalchemy import func
-from sqlmodel import select
 
-from store.db import session, write_session
-from store.models import BankCardSubmission, Employment, RealnameSubmission
-from store.review import ReviewKind, approve, reject
+from store.db.engine import session, write_session
+from store.db.models import BankCardSubmission, Employment, RealnameSubmission
+from store.people.review import ReviewKind, approve, reject
 
 
 @pytest.fixture

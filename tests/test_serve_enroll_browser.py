@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, build_enroll_world
-from enroll_world import (
+from sqlalchemy import func
+from sqlmodel import select
+from support.enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, build_enroll_world
+from support.enroll_world import (
     face_jpeg,
     huge_photo,
     id_card_jpeg,
@@ -20,15 +22,13 @@ from enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from sqlalchemy import func
-from sqlmodel import select
 from test_serve_browser import PHONE, _need_chromium, bind_in_browser, launch, own_assets_only, shot
 
 from kiosk.serve.app import create_app
 from kiosk.serve.run import BackgroundServer
-from store.db import session, write_session
-from store.models import BankCardSubmission, Employment, HealthCheck, RealnameSubmission, Worker
-from store.review import ReviewKind, reject
+from store.db.engine import session, write_session
+from store.db.models import BankCardSubmission, Employment, HealthCheck, RealnameSubmission, Worker
+from store.people.review import ReviewKind, reject
 
 pytestmark = pytest.mark.browser
 

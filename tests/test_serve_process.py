@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from serve_world import build_serve_world, csrf_of
+from support.serve_world import build_serve_world, csrf_of
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
-from serve_world import ServeWorld, build_serve_world, csrf_of
 from sqlmodel import select
-from way_a_world import NEAR
+from support.serve_world import ServeWorld, build_serve_world, csrf_of
+from support.way_a_world import NEAR
 
 from kiosk.serve.app import create_app
 from kiosk.serve.security import csrf_protect
-from store import enroll
-from store.codes import issue_code
-from store.db import session
-from store.models import Attendance, PhoneActivation
+from store.codes.tokens import issue_code
+from store.db.engine import session
+from store.db.models import Attendance, PhoneActivation
+from store.people import enroll
 from store.reasons import Role
 from store.timeutil import utcnow
 

@@ -8,20 +8,20 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from async_tests import run_async
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sync_helpers import make_site
+from support.async_tests import run_async
+from support.sync_helpers import make_site
 from textual.widgets import Button, Input, ProgressBar, Select
 
 from kiosk.camera.simulate import write_folder
 from kiosk.config import load_config
 from kiosk.setup.app import STEPS, SetupApp
 from kiosk.setup.logic import SharedAddress, explain
-from store import enroll
-from store.db import make_engine, session
-from store.migrate import head, upgrade_engine
-from store.models import Kiosk
+from store.db.engine import make_engine, session
+from store.db.migrate import head, upgrade_engine
+from store.db.models import Kiosk
+from store.people import enroll
 
 pytestmark = pytest.mark.timeout(180)
 SIZE = (100, 40)
@@ -122,7 +122,7 @@ async def test_a_full_set_up_against_postgresql(tmp_path: Path, pg_url: str) -> 
     cfg = load_config(config)
     local = make_engine(cfg.store.local())
     with local.connect() as conn:
-        from store.migrate import current
+        from store.db.migrate import current
 
         assert current(conn) == head()
     local.dispose()

@@ -25,18 +25,18 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sync_helpers import Proxy, count, make_site, new_kiosk, today
+from support.sync_helpers import Proxy, count, make_site, new_kiosk, today
 
-from kiosk.identity import kiosk_identity
-from store.db import CONNECT_TIMEOUT_S, make_engine
-from store.keys import IssuerPrivateKey, register_public_key, revoke_key
-from store.live import libpq_url
-from store.models import Attendance, IssuerKey, PushRejection, SignInAttempt
+from store.codes.keys import IssuerPrivateKey, register_public_key, revoke_key
+from store.db.engine import CONNECT_TIMEOUT_S, make_engine
+from store.db.models import Attendance, IssuerKey, PushRejection, SignInAttempt
+from store.db.revision import current_revision, take_revisions
 from store.reasons import Outcome
-from store.revision import current_revision, take_revisions
-from store.roles import create_roles
-from store.signin import SignInService
-from store.sync import status, sync_once
+from store.rules.signin import SignInService
+from store.sync.identity import kiosk_identity
+from store.sync.live import libpq_url
+from store.sync.roles import create_roles
+from store.sync.rounds import status, sync_once
 from store.timeutil import DEFAULT_TZ, local_date, utcnow, zone
 
 
@@ -153,8 +153,8 @@ def test_a_login_pushes_for_its_own_kiosk_only(pg_url: str, logins: list[Login],
 def test_a_login_pushes_its_own_kiosks_events_only(pg_url: str, logins: list[Login], tmp_path: Path) -> None:
     """The kiosk's event log (issue 16) goes in through ``kiosk_push_events``: its own kiosk's rows arrive,
     a row under another kiosk's id is refused and recorded, and the table takes no direct write."""
-    from store.events import EventKind, record_event
-    from store.models import KioskEvent
+    from store.db.models import KioskEvent
+    from store.roster.events import EventKind, record_event
 
     admin = make_engine(pg_url)
     site = make_site(admin, workers=1)

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from store import enroll
-from store.db import make_engine, session
-from store.models import Attendance, Employment, HealthCheck, SignInAttempt, Worker
-from store.policy import Policy
+from store.db.engine import make_engine, session
+from store.db.models import Attendance, Employment, HealthCheck, SignInAttempt, Worker
+from store.people import enroll
+from store.people.seed import ELIGIBLE, SHARES, seed_demo
 from store.reasons import Outcome, Reason, Way
-from store.seed import ELIGIBLE, SHARES, seed_demo
-from store.signin import SignInService, code_hash, evaluate, load_facts
+from store.rules.policy import Policy
+from store.rules.signin import SignInService, code_hash, evaluate, load_facts
 
 # 08:00 in Shanghai on 2026-11-25
 AT = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
@@ -207,7 +207,7 @@ def test_health_validity_policy_off(world) -> None:  # type: ignore[no-untyped-d
 def test_way_a_officer_must_be_assigned(world) -> None:  # type: ignore[no-untyped-def]
     engine, ids = world
     with session(engine) as s:
-        from store.models import Project
+        from store.db.models import Project
 
         o = enroll.add_officer(session=s, name="签到员甲")
         p = s.get(Project, ids["other"])
@@ -249,7 +249,7 @@ def test_seeded_examples_fail_as_documented(sqlite_url: str) -> None:
 
 
 def test_seed_is_deterministic(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from store.migrate import upgrade_engine
+    from store.db.migrate import upgrade_engine
 
     out = []
     for name in ("a", "b"):

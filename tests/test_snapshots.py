@@ -15,10 +15,10 @@ import pytest
 from test_app import SIZE, ScriptedCamera, frozen, officer_code, scan  # type: ignore[import-not-found]
 from textual.pilot import Pilot
 
-from kiosk.app import KioskApp, build_app
 from kiosk.demo import Demo, make_demo
+from kiosk.officer.app import KioskApp, build_app
+from store.people.seed import ELIGIBLE
 from store.reasons import Reason
-from store.seed import ELIGIBLE
 
 SIZES = [(80, 24), (120, 40), (100, 30)]  # in this order: the first two keep their snapshot names
 DIALOG_SIZES = [(80, 24), (100, 30)]

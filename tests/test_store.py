@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, inspect, text
 from sqlmodel import select
 
-from store import enroll
-from store.db import make_engine, open_store, session
+from store.db.engine import make_engine, open_store, session
+from store.db.migrate import head, upgrade_engine
+from store.db.models import REVISIONED, Attendance, SignInAttempt, Worker
+from store.db.revision import current_revision
 from store.errors import DatabaseUnavailable, NotMigrated
-from store.migrate import head, upgrade_engine
-from store.models import REVISIONED, Attendance, SignInAttempt, Worker
+from store.people import enroll
 from store.reasons import Outcome
-from store.revision import current_revision
-from store.signin import SignInService
+from store.rules.signin import SignInService
 
 AT = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)

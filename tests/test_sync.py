@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from sync_helpers import Proxy, count, make_site, morning, new_kiosk, today
+from support.sync_helpers import Proxy, count, make_site, morning, new_kiosk, today
 
-from kiosk.identity import kiosk_identity
-from store.db import make_engine, session
-from store.models import (
+from store.db.engine import make_engine, session
+from store.db.models import (
     Attendance,
     BankCard,
     Employment,
@@ -27,10 +26,11 @@ from store.models import (
     Worker,
 )
 from store.reasons import Outcome, Reason
-from store.signin import SignInService
-from store.sync import status, sync_once
-from store.sync_push import push
-from store.sync_state import PUSH_REV, write_state
+from store.rules.signin import SignInService
+from store.sync.identity import kiosk_identity
+from store.sync.push import push
+from store.sync.rounds import status, sync_once
+from store.sync.state import PUSH_REV, write_state
 from store.timeutil import utcnow
 
 
@@ -172,8 +172,8 @@ def test_push_cut_midway_resumes_nothing_lost_nothing_doubled(
 
 
 def test_ended_employment_revoked_key_and_deletion_reach_the_kiosk(pg_shared: Engine, tmp_path: Path) -> None:
-    from store.codes import CodeError, TrustList, Verifier, issue_code
-    from store.keys import IssuerPrivateKey, raw_public, register_public_key, revoke_key
+    from store.codes.keys import IssuerPrivateKey, raw_public, register_public_key, revoke_key
+    from store.codes.tokens import CodeError, TrustList, Verifier, issue_code
     from store.reasons import Role
 
     site = make_site(pg_shared, workers=3)
@@ -282,8 +282,8 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(
 ) -> None:
     import psycopg
 
-    from store.live import libpq_url
-    from store.roles import create_roles
+    from store.sync.live import libpq_url
+    from store.sync.roles import create_roles
 
     site = make_site(pg_shared, workers=2)
     suffix = uuid.uuid4().hex[:8]
@@ -322,7 +322,7 @@ def test_kiosk_role_reads_and_records_but_cannot_change_workers(
 def test_pull_cut_midway_is_done_again_from_the_same_cursor(
     pg_url: str, pg_shared: Engine, tmp_path: Path
 ) -> None:
-    from store.sync_pull import pull
+    from store.sync.pull import pull
 
     make_site(pg_shared, workers=30)
     kiosk = new_kiosk(tmp_path, "k")
@@ -358,7 +358,7 @@ def test_a_failed_sync_reports_what_committed_and_a_success_clears_the_error(
     good sync clears last_error from --status."""
     from sqlalchemy.exc import OperationalError
 
-    import store.sync
+    import store.sync.rounds
 
     shared = make_engine(sqlite_url)
     site = make_site(shared, workers=3)
@@ -380,12 +380,12 @@ def test_a_failed_sync_reports_what_committed_and_a_success_clears_the_error(
 
         return push(local, target, batch=40, on_progress=counted, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store.sync, "push", dies_after_two)
+    monkeypatch.setattr(store.sync.rounds, "push", dies_after_two)
     report = sync_once(kiosk, shared)
     assert not report.ok and report.error is not None
     assert report.pushed == {"signinattempt": 80} == {"signinattempt": count(shared, SignInAttempt)}
     assert status(kiosk).last_error_en
-    monkeypatch.setattr(store.sync, "push", push)
+    monkeypatch.setattr(store.sync.rounds, "push", push)
     _ok(kiosk, shared)
     st = status(kiosk)
     assert st.last_error_en is None and st.last_error("zh") is None and st.pending_total == 0

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sync_helpers import count, make_site, morning, new_kiosk
+from support.sync_helpers import count, make_site, morning, new_kiosk
 
 from kiosk.cli import main
-from store import enroll
-from store.db import make_engine, session
-from store.live import ChangeListener
-from store.models import Attendance, Worker
+from store.db.engine import make_engine, session
+from store.db.models import Attendance, Worker
+from store.people import enroll
 from store.reasons import Outcome
-from store.signin import SignInService
-from store.sync import SyncReport, SyncStatus, SyncWorker
+from store.rules.signin import SignInService
+from store.sync.live import ChangeListener
+from store.sync.rounds import SyncReport, SyncStatus, SyncWorker
 
 
 def _add_employer(engine: Engine) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sync_helpers import count, make_site, morning, new_kiosk
+from support.sync_helpers import count, make_site, morning, new_kiosk
 
-from store.db import make_engine
-from store.models import Attendance, SignInAttempt
+from store.db.engine import make_engine
+from store.db.models import Attendance, SignInAttempt
 from store.reasons import Outcome
-from store.signin import SignInService
-from store.sync import sync_once
+from store.rules.signin import SignInService
+from store.sync.rounds import sync_once
 
 
 def _day(engine: Engine) -> dict[str, tuple[str, str]]:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from store.errors import ValidationError
-from store.validation import (
+from store.rules.validation import (
     mask_card_number,
     mask_id_number,
     sex_of,

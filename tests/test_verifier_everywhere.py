@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from way_a_world import NEAR, World, build_world
+from support.way_a_world import NEAR, World, build_world
 
 from kiosk.cli import main
-from store.codes import issue_code
-from store.db import make_engine, session
-from store.keys import IssuerPrivateKey, register_public_key, write_trust_file
-from store.migrate import upgrade_engine
-from store.models import Employment
+from store.codes.keys import IssuerPrivateKey, register_public_key, write_trust_file
+from store.codes.tokens import issue_code
+from store.db.engine import make_engine, session
+from store.db.migrate import upgrade_engine
+from store.db.models import Employment
 from store.reasons import Reason, Role
 
 
@@ -153,7 +153,7 @@ def test_run_officer_screen(setup: Setup, case: str, monkeypatch: pytest.MonkeyP
     """``kiosk run``: the app gets the verifier of verifier_for (its unlock and its gate use it)."""
     import threading
 
-    import kiosk.app
+    import kiosk.officer.app
 
     got: dict[str, Any] = {}
 
@@ -168,7 +168,7 @@ def test_run_officer_screen(setup: Setup, case: str, monkeypatch: pytest.MonkeyP
         NoScreen.camera_released.set()
         return NoScreen()
 
-    monkeypatch.setattr(kiosk.app, "build_app", capture)
+    monkeypatch.setattr(kiosk.officer.app, "build_app", capture)
     local = tmp_path / "local.db"
     w = setup.world
     for cfg_path in (None, setup.config(case)):
@@ -179,7 +179,7 @@ def test_run_officer_screen(setup: Setup, case: str, monkeypatch: pytest.MonkeyP
             f'[store]\nlocal_url = "{w.url}"\nshared_url = "sqlite:///{local}"\n' + text, encoding="utf-8"
         )
         assert main(["run", "--config", str(cfg)]) == 0
-        from store.codes import CodeError
+        from store.codes.tokens import CodeError
 
         token = setup.code(Role.OFFICER, w.officer, case=case, project=w.project)
         if cfg_path is None:
@@ -217,12 +217,12 @@ def test_phone_service(setup: Setup, case: str, tmp_path: Path) -> None:
     """``kiosk serve``: way A on the phone (``POST /api/signin``) verifies the scanned officer's code with
     the service's verifier, which honours the trust file and the skew like every command."""
     from fastapi.testclient import TestClient
-    from serve_world import csrf_of
+    from support.serve_world import csrf_of
 
     from kiosk.config import Config, load_config
     from kiosk.serve.app import create_app
     from kiosk.serve.context import build_context
-    from store.phone import create_link
+    from store.people.phone import create_link
 
     w = setup.world
     priv, _pub = w.key.save(tmp_path / "serve-key")

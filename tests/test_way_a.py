@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from way_a_world import AT, FAR, NEAR, TODAY, World, _text, build_world
+from support.way_a_world import AT, FAR, NEAR, TODAY, World, _text, build_world
 
-from store.codes import issue_code
-from store.db import make_engine, session
-from store.keys import IssuerPrivateKey
-from store.models import Attendance
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import issue_code
+from store.db.engine import make_engine, session
+from store.db.models import Attendance
 from store.reasons import Outcome, Reason, Role, Way
-from store.signin import SignInService, code_hash
-from store.way_a import way_a_arrivals
+from store.rules.signin import SignInService, code_hash
+from store.rules.way_a import way_a_arrivals
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_forged_officer_code(world: World) -> None:
 
 def test_worker_rules_still_apply(world: World) -> None:
     with session(world.engine) as s:
-        from store.models import Worker
+        from store.db.models import Worker
 
         w = s.get(Worker, world.worker)
         assert w is not None
@@ -256,8 +256,8 @@ def test_cli_refusal_and_bad_input(
 
 
 def test_way_a_record_reaches_the_kiosk_after_sync(world: World, tmp_path: Path) -> None:
-    from store.migrate import upgrade_engine
-    from store.sync import sync_once
+    from store.db.migrate import upgrade_engine
+    from store.sync.rounds import sync_once
 
     kiosk = make_engine(f"sqlite:///{tmp_path / 'kiosk.db'}")
     upgrade_engine(kiosk)

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 import zxingcpp
+from support.way_a_world import AT, World, build_world
 from textual.app import App
 from textual.widgets import DataTable, Label, Static
-from way_a_world import AT, World, build_world
 
-from kiosk.officer_code import OfficerCodeScreen, code_source_for
+from kiosk.officer.way_a import OfficerCodeScreen, code_source_for
 from store.reasons import Role
-from store.way_a import way_a_arrivals
+from store.rules.way_a import way_a_arrivals
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,7 +65,7 @@ class Host(App[None]):
 
 
 class OneShotListener:
-    """Stands in for store.live.ChangeListener: reports one change when the test says so."""
+    """Stands in for store.sync.live.ChangeListener: reports one change when the test says so."""
 
     def __init__(self) -> None:
         self.changed = threading.Event()

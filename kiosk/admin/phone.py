@@ -1,6 +1,6 @@
 """The phone-link dialog of the admin app (``l`` on the workers and officers screens): a fresh one-time
 activation link for the chosen person, shown as a QR for his phone's camera, his phone bindings, and
-``x`` to revoke them (``store/phone.py``; every link and revocation is audited)."""
+``x`` to revoke them (``store/people/phone.py``; every link and revocation is audited)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class PhoneLinkScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="phone", description="make a phone link")
     def make_link(self) -> None:
         from kiosk.cli.phone_link import link_base_url
-        from store.phone import create_link, list_bindings
+        from store.people.phone import create_link, list_bindings
 
         app: Any = self.app
         try:
@@ -103,7 +103,7 @@ class PhoneLinkScreen(ModalScreen[None]):
         thread=True, exclusive=True, exit_on_error=False, group="phone", description="revoke phone bindings"
     )
     def _revoke(self) -> None:
-        from store.phone import list_bindings, revoke_person
+        from store.people.phone import list_bindings, revoke_person
 
         app: Any = self.app
         try:

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk.admin.forms import ConfirmScreen, Field, FormScreen, pick
-from store.db import translate_errors, write_session
+from store.db.engine import translate_errors, write_session
 from store.errors import StoreError, ValidationError
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class AdminScreen(Screen[None]):
 
     def get(self, model: type, key: str) -> Any:
         """One row by id (call from a worker thread)."""
-        from store.db import session
+        from store.db.engine import session
 
         with translate_errors(str(self.admin.engine.url)), session(self.admin.engine) as s:
             return s.get(model, uuid.UUID(key))
@@ -218,7 +218,7 @@ class ProjectsScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.admin import list_projects
+        from store.people.admin import list_projects
 
         return [
             (
@@ -250,7 +250,7 @@ class ProjectsScreen(TableScreen):
     def _parse(v: dict[str, str]) -> dict[str, Any]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from store.enroll import validate_name
+        from store.people.enroll import validate_name
 
         lat = opt_float(v, "latitude", "纬度", "Latitude")
         lon = opt_float(v, "longitude", "经度", "Longitude")
@@ -278,7 +278,7 @@ class ProjectsScreen(TableScreen):
         }
 
     def action_add(self) -> None:
-        from store.enroll import add_project
+        from store.people.enroll import add_project
 
         actor = self.admin.actor
         self.form(
@@ -289,8 +289,8 @@ class ProjectsScreen(TableScreen):
         )
 
     def action_edit(self) -> None:
-        from store.enroll import update_fields
-        from store.models import Project
+        from store.db.models import Project
+        from store.people.enroll import update_fields
 
         key = self.selected()
         if key is None:
@@ -333,7 +333,7 @@ class EmployersScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.admin import list_employers
+        from store.people.admin import list_employers
 
         return [
             (str(e.id), [e.name, e.credit_code or "", str(e.id)[:8]])
@@ -352,7 +352,7 @@ class EmployersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.enroll import add_employer
+        from store.people.enroll import add_employer
 
         actor = self.admin.actor
         self.form(
@@ -369,8 +369,8 @@ class EmployersScreen(TableScreen):
         )
 
     def action_edit(self) -> None:
-        from store.enroll import update_fields, validate_name
-        from store.models import Employer
+        from store.db.models import Employer
+        from store.people.enroll import update_fields, validate_name
 
         key = self.selected()
         if key is None:
@@ -430,7 +430,7 @@ class OfficersScreen(TableScreen):
         self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key)))
 
     def rows(self) -> list[Row]:
-        from store.admin import list_officers
+        from store.people.admin import list_officers
 
         return [
             (str(o.id), [o.name, o.mobile or "", "、".join(projects) or "—", str(o.id)[:8]])
@@ -438,7 +438,7 @@ class OfficersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.enroll import add_officer
+        from store.people.enroll import add_officer
 
         actor = self.admin.actor
         self.form(
@@ -453,10 +453,10 @@ class OfficersScreen(TableScreen):
         )
 
     def action_assign(self) -> None:
-        from store.admin import list_projects
-        from store.enroll import assign_officer
-        from store.imports import parse_date
-        from store.models import Officer, Project
+        from store.db.models import Officer, Project
+        from store.people.admin import list_projects
+        from store.people.enroll import assign_officer
+        from store.people.imports import parse_date
 
         key = self.selected()
         if key is None:
@@ -510,7 +510,7 @@ class InstitutionsScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.admin import list_institutions
+        from store.people.admin import list_institutions
 
         return [
             (str(h.id), [h.name, h.district or "", "是 yes" if h.active else "否 no"])
@@ -518,7 +518,7 @@ class InstitutionsScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.enroll import add_health_institution
+        from store.people.enroll import add_health_institution
 
         actor = self.admin.actor
         self.form(
@@ -541,8 +541,8 @@ class InstitutionsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="toggle an institution")
     def _toggle(self, key: str) -> None:
-        from store.enroll import set_institution_active
-        from store.models import HealthInstitution
+        from store.db.models import HealthInstitution
+        from store.people.enroll import set_institution_active
 
         def flip(s: Session) -> None:
             row = s.get(HealthInstitution, uuid.UUID(key))
@@ -578,7 +578,7 @@ class KeysScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.keys import list_keys
+        from store.codes.keys import list_keys
 
         def when(d: Any) -> str:  # local time, as the audit log
             return self.admin.local(d) if d else ""
@@ -589,7 +589,7 @@ class KeysScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.keys import register_public_key
+        from store.codes.keys import register_public_key
 
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
@@ -612,7 +612,7 @@ class KeysScreen(TableScreen):
         )
 
     def action_generate(self) -> None:
-        from store.keys import new_key_pair, register_public_key
+        from store.codes.keys import new_key_pair, register_public_key
 
         engine, actor = self.admin.engine, self.admin.actor
 
@@ -666,7 +666,7 @@ class KeysScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="revoke a key")
     def _revoke(self, kid: str) -> None:
-        from store.keys import revoke_key
+        from store.codes.keys import revoke_key
 
         try:
             revoke_key(self.admin.engine, kid, actor=self.admin.actor)
@@ -721,7 +721,7 @@ class AuditScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "刷新 Refresh")]
 
     def rows(self) -> list[Row]:
-        from store.admin import recent_audit
+        from store.people.admin import recent_audit
 
         def word(words: dict[str, tuple[str, str]], code: str) -> str:
             return self.tr(*words[code]) if code in words else code

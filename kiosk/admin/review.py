@@ -5,7 +5,7 @@ side, the name he typed beside the enrolled one, the sex and birth date his ID n
 cards (bank, masked number, a failed check digit he confirmed, the card it replaces). ``v`` (or Enter)
 opens the real-name comparison full size (the admin app's ``VerifyScreen``: the ID card front and the
 face side by side; "same person" approves); ``a`` approves (after a question), ``r`` rejects with a reason picked from a list or typed — the worker sees it on his
-phone. Every decision goes through ``store/review.py`` and is audited with the administrator's name.
+phone. Every decision goes through ``store/people/review.py`` and is audited with the administrator's name.
 
 The queue, an item's pictures (decoded and scaled to the cells available) and every decision run in
 thread workers; results come back as messages. The queue is read again every ``POLL_S`` seconds.
@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk.admin.forms import ConfirmScreen, Field, pick
 from kiosk.admin.reference import AdminScreen
-from kiosk.widgets.pixels import PixelView
+from kiosk.officer.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
 
 POLL_S = 15.0
@@ -124,7 +124,7 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="read the review queue")
     def reload(self) -> None:
-        from store.review import review_queue
+        from store.people.review import review_queue
 
         try:
             items = review_queue(self.admin.engine)
@@ -134,7 +134,7 @@ class ReviewScreen(AdminScreen):
         self.post_message(self.Loaded(items))
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
-        from store.review import ReviewKind
+        from store.people.review import ReviewKind
 
         table = self.query_one("#queue", DataTable)
         keep = self.current.key if self.current else None
@@ -179,7 +179,7 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="read a submission")
     def _detail(self, item: Item) -> None:
-        from store.review import ReviewKind, bankcard_review, realname_review
+        from store.people.review import ReviewKind, bankcard_review, realname_review
 
         try:
             if item.kind == ReviewKind.REALNAME.value:
@@ -281,7 +281,7 @@ class ReviewScreen(AdminScreen):
 
     def action_compare(self) -> None:
         """The ID card front and the face photo side by side, full size; "same person" approves."""
-        from store.review import ReviewKind, realname_review
+        from store.people.review import ReviewKind, realname_review
 
         item = self._need_item()
         if item is None or item.kind != ReviewKind.REALNAME.value:
@@ -304,7 +304,7 @@ class ReviewScreen(AdminScreen):
         self.fetch(lambda: realname_review(self.admin.engine, item.id), ask)
 
     def action_approve(self) -> None:
-        from store.review import ReviewKind
+        from store.people.review import ReviewKind
 
         item = self._need_item()
         if item is None:
@@ -329,7 +329,7 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="approve a submission")
     def _approve(self, item: Item) -> None:
-        from store.review import ReviewKind, approve
+        from store.people.review import ReviewKind, approve
 
         try:
             self.write(
@@ -348,7 +348,7 @@ class ReviewScreen(AdminScreen):
         self.reload()
 
     def action_reject(self) -> None:
-        from store.review import REJECT_REASONS, ReviewKind, reject
+        from store.people.review import REJECT_REASONS, ReviewKind, reject
 
         item = self._need_item()
         if item is None:

@@ -1,6 +1,6 @@
 """The workers screen of the admin app: list and search (ID numbers masked), add and edit, ID card
 images, face capture, real-name verification, bank card, health check, employment and its confirmation
-in person, and the readiness panel (the sign-in rules of store/signin.py, run for this worker now).
+in person, and the readiness panel (the sign-in rules of store/rules/signin.py, run for this worker now).
 
 Every read and write runs in a thread worker; results come back as messages.
 """
@@ -22,7 +22,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 from kiosk.admin.forms import Field, pick
 from kiosk.admin.reference import AdminScreen, fill_table
 from store.errors import StoreError, ValidationError
-from store.validation import BANKS
+from store.rules.validation import BANKS
 
 OTHER = "__other__"
 SEX_OPTIONS = [("男 M", "M"), ("女 F", "F")]
@@ -96,7 +96,7 @@ class WorkersScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="list workers")
     def _load(self, query: str) -> None:
-        from store.admin import list_workers
+        from store.people.admin import list_workers
 
         try:
             rows = list_workers(self.admin.engine, query)
@@ -166,7 +166,7 @@ class WorkersScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="a worker's file")
     def show(self, worker_id: uuid.UUID) -> None:
-        from store.admin import readiness, worker_file
+        from store.people.admin import readiness, worker_file
 
         try:
             file = worker_file(self.admin.engine, worker_id)
@@ -266,10 +266,10 @@ class WorkersScreen(AdminScreen):
     # --- add and edit ----------------------------------------------------------------------------
 
     def action_add(self) -> None:
-        from store.admin import list_workers
-        from store.enroll import add_worker
-        from store.imports import parse_date
-        from store.validation import normalise_id_number
+        from store.people.admin import list_workers
+        from store.people.enroll import add_worker
+        from store.people.imports import parse_date
+        from store.rules.validation import normalise_id_number
 
         actor = self.admin.actor
 
@@ -324,8 +324,8 @@ class WorkersScreen(AdminScreen):
         )
 
     def action_edit(self) -> None:
-        from store.enroll import update_worker
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import update_worker
 
         wid = self._need_worker()
         if wid is None:
@@ -370,9 +370,9 @@ class WorkersScreen(AdminScreen):
 
     def action_id_images(self) -> None:
         from kiosk.camera.face import read_image_file
-        from store.enroll import set_identity_images
-        from store.imports import parse_date
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import set_identity_images
+        from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -436,8 +436,8 @@ class WorkersScreen(AdminScreen):
     )
     def _id_camera(self, wid: uuid.UUID, side: str) -> None:
         from kiosk.camera.face import grab_still
-        from store.enroll import set_identity_images
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import set_identity_images
 
         try:
             jpeg = grab_still(self.admin.camera)
@@ -466,8 +466,8 @@ class WorkersScreen(AdminScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
     def _face(self, wid: uuid.UUID) -> None:
         from kiosk.camera.face import capture_from
-        from store.enroll import add_face_check
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import add_face_check
 
         worker = get_current_worker_or_none()
         try:
@@ -495,7 +495,7 @@ class WorkersScreen(AdminScreen):
         self.show(wid)
 
     def action_verify(self) -> None:
-        from store.admin import images_of
+        from store.people.admin import images_of
 
         wid = self._need_worker()
         if wid is None:
@@ -523,8 +523,8 @@ class WorkersScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="record real-name verification")
     def _verify(self, wid: uuid.UUID) -> None:
-        from store.enroll import record_realname_verification
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import record_realname_verification
 
         try:
             self.write(
@@ -541,8 +541,8 @@ class WorkersScreen(AdminScreen):
     # --- bank card, health check, employment -----------------------------------------------------
 
     def action_bank(self) -> None:
-        from store.enroll import add_bank_card
-        from store.models import Worker
+        from store.db.models import Worker
+        from store.people.enroll import add_bank_card
 
         wid = self._need_worker()
         if wid is None:
@@ -580,10 +580,10 @@ class WorkersScreen(AdminScreen):
         )
 
     def action_health(self) -> None:
-        from store.admin import list_institutions
-        from store.enroll import add_health_check
-        from store.imports import parse_date
-        from store.models import HealthInstitution, Worker
+        from store.db.models import HealthInstitution, Worker
+        from store.people.admin import list_institutions
+        from store.people.enroll import add_health_check
+        from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -654,10 +654,10 @@ class WorkersScreen(AdminScreen):
         self.fetch(lambda: list_institutions(self.admin.engine, active_only=True), ask)
 
     def action_employ(self) -> None:
-        from store.admin import list_employers, list_projects
-        from store.enroll import add_employment
-        from store.imports import parse_date
-        from store.models import Employer, Project, Worker
+        from store.db.models import Employer, Project, Worker
+        from store.people.admin import list_employers, list_projects
+        from store.people.enroll import add_employment
+        from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -729,9 +729,9 @@ class WorkersScreen(AdminScreen):
         self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
 
     def action_confirm(self) -> None:
-        from store.admin import worker_file
-        from store.enroll import confirm_employment
-        from store.models import Employment
+        from store.db.models import Employment
+        from store.people.admin import worker_file
+        from store.people.enroll import confirm_employment
 
         wid = self._need_worker()
         if wid is None:
@@ -796,7 +796,7 @@ def get_current_worker_or_none() -> Any:
 def card_warning(raw: str) -> tuple[str, str] | None:
     """What the dialog says beside the card number as it is typed: a Luhn failure (a warning, the card can
     still be saved: some Chinese cards do not use Luhn) or a wrong length, once the number looks complete."""
-    from store.validation import validate_card_number
+    from store.rules.validation import validate_card_number
 
     digits = "".join(c for c in raw if c.isdigit())
     if len(digits) < 12:
@@ -823,7 +823,7 @@ class VerifyScreen(ModalScreen[bool]):
         self.front, self.photo, self.lang = front, photo, lang
 
     def compose(self) -> ComposeResult:
-        from kiosk.widgets.pixels import PixelView
+        from kiosk.officer.widgets.pixels import PixelView
 
         with Vertical(id="verify"):
             yield Static(
@@ -850,7 +850,7 @@ class VerifyScreen(ModalScreen[bool]):
         import cv2
         import numpy as np
 
-        from kiosk.widgets.pixels import PixelView
+        from kiosk.officer.widgets.pixels import PixelView
 
         for wid, data in (("#pic-front", self.front), ("#pic-face", self.photo)):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

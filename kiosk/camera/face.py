@@ -1,6 +1,6 @@
 """Face capture for real-name verification (实名认证): exactly one face in the frame.
 
-OpenCV's bundled Haar cascade (``haarcascade_frontalface_default.xml``, in ``store/faces.py``) finds
+OpenCV's bundled Haar cascade (``haarcascade_frontalface_default.xml``, in ``store/people/faces.py``) finds
 the faces; a frame is accepted only when it holds exactly one. The accepted photo (JPEG) goes to
 ``FaceCheck.photo`` in the shared database, a small thumbnail to ``Worker.face_thumb`` for the officer to compare at the gate.
 The administrator then compares the face with the ID card photo and records the verification.
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from store.errors import StoreError
-from store.faces import (  # the detector itself lives in the store (the phone's uploads use it too)
+from store.people.faces import (  # the detector itself lives in the store (the phone's uploads use it too)
     CASCADE,
     JPEG_QUALITY,
     MIN_FACE_PX,
@@ -30,7 +30,7 @@ from store.faces import (  # the detector itself lives in the store (the phone's
     detect_faces,
     thumbnail,
 )
-from store.faces import encode_jpeg as _jpeg
+from store.people.faces import encode_jpeg as _jpeg
 
 __all__ = [
     "CASCADE",

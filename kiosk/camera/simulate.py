@@ -322,7 +322,7 @@ def sequence_frame(
     return frame
 
 
-#: the length of a worker's personal code (``store.codes``): ``SJM1:`` and 148 base32 characters
+#: the length of a worker's personal code (``store.codes.tokens``): ``SJM1:`` and 148 base32 characters
 TOKEN_CHARS = 153
 
 

@@ -27,7 +27,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, prin
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from store.keys import IssuerPrivateKey
+    from store.codes.keys import IssuerPrivateKey
     from store.reasons import Role
 
 ORDER = 30
@@ -110,7 +110,7 @@ def _at(text: str | None) -> datetime | None:
 
 
 def _validity(args: argparse.Namespace) -> int:
-    from store.codes import MAX_VALIDITY_S
+    from store.codes.tokens import MAX_VALIDITY_S
     from store.errors import ValidationError
 
     value = args.validity if args.validity is not None else config_of(args).codes.validity_s
@@ -124,9 +124,9 @@ def _validity(args: argparse.Namespace) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    from store.codes import issue_code
+    from store.codes.keys import IssuerPrivateKey
+    from store.codes.tokens import issue_code
     from store.errors import ValidationError
-    from store.keys import IssuerPrivateKey
     from store.reasons import Role
 
     if args.worker and args.project:
@@ -160,9 +160,9 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 def _check_scope(key: IssuerPrivateKey, role: Role, key_path: str) -> None:
     """Refuse, before signing, a code the key's scope (issuer.json beside the key file) leaves out."""
+    from store.codes.keys import scope_path
+    from store.codes.scope import describe
     from store.errors import StoreError
-    from store.key_scope import describe
-    from store.keys import scope_path
 
     if role in key.roles:
         return
@@ -192,7 +192,7 @@ def _draw(token: str) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from kiosk.verifier import verifier_for
-    from store.codes import CodeError, TrustList, Verifier
+    from store.codes.tokens import CodeError, TrustList, Verifier
     from store.reasons import Role
 
     token = sys.stdin.readline() if args.token == "-" else args.token
@@ -220,7 +220,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_phone(args: argparse.Namespace) -> int:
     from kiosk.phone_app import PhoneApp
-    from store.keys import IssuerPrivateKey
+    from store.codes.keys import IssuerPrivateKey
     from store.reasons import Role
 
     worker = _uuid(args.worker, "worker")

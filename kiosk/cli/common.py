@@ -65,7 +65,7 @@ def db_url(args: argparse.Namespace, *, shared: bool = False, make_folder: bool 
 @contextmanager
 def store_at(url: str, *, synchronous: str = "FULL", require_schema: bool = True) -> Iterator[Engine]:
     """A migrated database for the duration of a command (see the module docstring)."""
-    from store.db import open_store, translate_errors
+    from store.db.engine import open_store, translate_errors
 
     engine = open_store(url, synchronous=synchronous, require_schema=require_schema)
     try:
@@ -99,7 +99,7 @@ def user_error(exc: BaseException) -> StoreError | None:
             )
         return StoreError(f"文件操作失败{where}（{why}）", f"File operation failed{en_where} ({why})")
     if isinstance(exc, DatabaseError):  # not caught where the database was used: still one message
-        from store.db import translate_errors
+        from store.db.engine import translate_errors
 
         try:
             with translate_errors(""):

@@ -1,5 +1,5 @@
 """``kiosk db upgrade|current|roles|backup|restore``: the schema (Alembic), the kiosk's PostgreSQL roles, and
-backups of the local store (store/backup.py)."""
+backups of the local store (store/db/backup.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cur.set_defaults(func=cmd_current)
     roles = dsub.add_parser(
         "roles",
-        help="创建签到终端的数据库角色 / create the PostgreSQL roles kiosks log in with (store/roles.py)",
+        help="创建签到终端的数据库角色 / create the PostgreSQL roles kiosks log in with (store/sync/roles.py)",
     )
     add_db_arg(
         roles, help_="共享数据库 / the shared PostgreSQL database (default: the config's shared database)"
@@ -67,8 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from store.db import redact
-    from store.migrate import upgrade
+    from store.db.engine import redact
+    from store.db.migrate import upgrade
 
     url = db_url(args, shared=args.shared, make_folder=True)
     rev = upgrade(url)
@@ -77,8 +77,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
-    from store.db import make_engine, redact, translate_errors
-    from store.migrate import current, head
+    from store.db.engine import make_engine, redact, translate_errors
+    from store.db.migrate import current, head
 
     url = db_url(args, shared=args.shared)
     engine = make_engine(url, create=False)  # a read: a missing file is an error, never made empty
@@ -95,9 +95,9 @@ def cmd_roles(args: argparse.Namespace) -> int:
     import os
     import uuid
 
-    from store.db import make_engine, redact
+    from store.db.engine import make_engine, redact
     from store.errors import StoreError
-    from store.roles import create_roles
+    from store.sync.roles import create_roles
 
     password = None
     if args.password_env:
@@ -127,8 +127,8 @@ def cmd_roles(args: argparse.Namespace) -> int:
 def _local_file(args: argparse.Namespace) -> str:
     from sqlalchemy.engine import make_url
 
-    from store.backup import BackupError
-    from store.db import normalise_url
+    from store.db.backup import BackupError
+    from store.db.engine import normalise_url
 
     url = normalise_url(db_url(args))
     path = make_url(url).database if url.startswith("sqlite") else None
@@ -144,7 +144,7 @@ def _local_file(args: argparse.Namespace) -> str:
 def cmd_backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from store.backup import BackupError, backup
+    from store.db.backup import BackupError, backup
 
     cfg = config_of(args)
     keep = args.keep if args.keep is not None else cfg.backup.keep
@@ -160,7 +160,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from store.backup import check_backup, restore
+    from store.db.backup import check_backup, restore
 
     cfg = config_of(args)
     target = Path(_local_file(args))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kiosk.app import KioskApp
+    from kiosk.officer.app import KioskApp
     from kiosk.serve.demo import DemoPhones
 
 ORDER = 5
@@ -53,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise StoreError("--speed 须在 0.1 到 100 之间", "--speed must be between 0.1 and 100")
     if not 20 <= args.workers <= 100_000:
         raise StoreError("--workers 须在 20 到 100000 之间", "--workers must be between 20 and 100000")
-    from kiosk.widgets.camera import terminal_has_images
+    from kiosk.officer.widgets.camera import terminal_has_images
 
     phones = None
     if not args.no_phones:
@@ -94,11 +94,11 @@ def demo_app(
     """The demo's app (also used by ``bench/tui.py``; ``hard_every``: see ``SimulatedCamera``); with
     ``phones``, the phone service starts beside it once the store is ready (a thread of its own: the
     camera does not wait for it)."""
-    from kiosk.app import build_app
     from kiosk.camera.simulate import SimulatedCamera
     from kiosk.camera.sources import StateCallback
     from kiosk.demo import start_demo
-    from kiosk.identity import kiosk_identity
+    from kiosk.officer.app import build_app
+    from store.sync.identity import kiosk_identity
 
     demo = start_demo(folder, workers=workers, language=language, card_s=max(0.5, 3.0 / speed))
 

@@ -1,4 +1,4 @@
-"""``kiosk doctor [--json] [--no-camera]``: check everything a support call would ask (kiosk/doctor.py).
+"""``kiosk doctor [--json] [--no-camera]``: check everything a support call would ask (kiosk/setup/doctor.py).
 
 Prints each check as ✓ or ✗ in Chinese and English with what to do; ``--json`` one JSON object for
 scripts. Exit status 0 when every check passed, 1 otherwise.
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from kiosk.doctor import run_checks
+    from kiosk.setup.doctor import run_checks
 
     checks = run_checks(args.config, camera=not args.no_camera)
     ok = all(c.ok for c in checks)

@@ -1,6 +1,6 @@
 """``kiosk import workers FILE [--dry-run] [--update]`` and ``kiosk import template --out FILE.xlsx``.
 
-All or nothing (store/imports.py): a file with any bad row writes nothing and prints every problem as
+All or nothing (store/people/imports.py): a file with any bad row writes nothing and prints every problem as
 row, column and reason in Chinese and English (exit status 2).
 """
 
@@ -38,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_workers(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
-    from store.db import redact
-    from store.imports import ImportRejected, import_workers
+    from store.db.engine import redact
+    from store.people.imports import ImportRejected, import_workers
 
     url = db_url(args, shared=True)
     with store_at(url) as engine, progress(False if args.json else None) as prog:
@@ -69,7 +69,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from store.imports import COLUMNS, write_template
+    from store.people.imports import COLUMNS, write_template
 
     out = write_template(args.out)
     print_json(

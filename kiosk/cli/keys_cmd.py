@@ -111,8 +111,8 @@ def _register(
     actor: str,
     roles: frozenset[Role] | None,
 ) -> dict[str, object]:
-    from store.db import translate_errors
-    from store.keys import key_record, register_public_key
+    from store.codes.keys import key_record, register_public_key
+    from store.db.engine import translate_errors
 
     with translate_errors(url):
         row = register_public_key(
@@ -130,9 +130,9 @@ def _register(
 def cmd_new(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from store.db import open_store, redact
-    from store.key_scope import describe, parse_roles
-    from store.keys import new_key_pair, scope_path
+    from store.codes.keys import new_key_pair, scope_path
+    from store.codes.scope import describe, parse_roles
+    from store.db.engine import open_store, redact
     from store.reasons import Role
 
     for text, field in ((args.not_before, "not_before"), (args.not_after, "not_after")):
@@ -163,10 +163,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from store.db import redact
+    from store.codes.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
+    from store.codes.scope import parse_roles
+    from store.db.engine import redact
     from store.errors import StoreError
-    from store.key_scope import parse_roles
-    from store.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
 
     url = db_url(args, shared=True)
     roles = parse_roles(args.roles) if args.roles is not None else None
@@ -194,8 +194,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from store.db import redact
-    from store.keys import list_keys, revoke_key
+    from store.codes.keys import list_keys, revoke_key
+    from store.db.engine import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:
@@ -212,8 +212,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from store.db import redact
-    from store.keys import key_record, list_keys
+    from store.codes.keys import key_record, list_keys
+    from store.db.engine import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:
@@ -225,8 +225,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import json
 
-    from store.db import redact
-    from store.keys import export_trust, write_trust_file
+    from store.codes.keys import export_trust, write_trust_file
+    from store.db.engine import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:

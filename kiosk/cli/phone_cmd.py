@@ -55,10 +55,10 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
     from kiosk.cli.common import config_of, store_at
     from kiosk.verifier import verifier_for
-    from store.codes import CodeError
-    from store.db import redact, write_session
-    from store.enroll import confirm_employment_of_worker
+    from store.codes.tokens import CodeError
+    from store.db.engine import redact, write_session
     from store.errors import StoreError, ValidationError
+    from store.people.enroll import confirm_employment_of_worker
     from store.reasons import Role
 
     try:

@@ -5,7 +5,7 @@
     kiosk phone revoke (--binding ID | --worker ID | --officer ID) --db SHARED
 
 ``link`` prints the link as a QR in the terminal (the phone's camera opens it) and the URL; with
-``--json`` one JSON object. The logic lives in ``store/phone.py``.
+``--json`` one JSON object. The logic lives in ``store/people/phone.py``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ def link_base_url(cfg: object, given: str | None) -> str:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from kiosk.qr_terminal import qr_lines
-    from store.db import open_store
-    from store.phone import create_link
+    from store.db.engine import open_store
+    from store.people.phone import create_link
 
     cfg = config_of(args)
     ttl_h = args.ttl_hours if args.ttl_hours is not None else cfg.serve.link_ttl_h
@@ -113,8 +113,8 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_bindings(args: argparse.Namespace) -> int:
-    from store.db import open_store
-    from store.phone import list_bindings
+    from store.db.engine import open_store
+    from store.people.phone import list_bindings
 
     engine = open_store(db_url(args, shared=True))
     try:
@@ -143,8 +143,8 @@ def cmd_bindings(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from store.db import open_store
-    from store.phone import revoke_binding, revoke_person
+    from store.db.engine import open_store
+    from store.people.phone import revoke_binding, revoke_person
 
     engine = open_store(db_url(args, shared=True))
     try:

@@ -7,7 +7,7 @@
 the camera's decoder chain) or the code's text. Prints one JSON object (outcome, reason, message_zh,
 message_en, distance_m, …); exit status 0 when signed in or already signed in today, 1 when refused,
 2 on bad input (no QR in the photo, a latitude of 95, …) — which records nothing. The logic lives in
-``store/way_a.py``. Registered by ``kiosk/cli/phone_cmd.py``; this module stays light to import.
+``store/rules/way_a.py``. Registered by ``kiosk/cli/phone_cmd.py``; this module stays light to import.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def scanned_text(scan: str, decoder: str = "zxingcpp") -> str:
 def cmd_signin(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
     from kiosk.verifier import verifier_for
-    from store.geo import parse_point, validate_accuracy
-    from store.way_a import sign_in_way_a
+    from store.rules.geo import parse_point, validate_accuracy
+    from store.rules.way_a import sign_in_way_a
 
     cfg = config_of(args)
     lat, lon = parse_point(args.at)

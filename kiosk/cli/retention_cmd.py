@@ -1,5 +1,5 @@
 """``kiosk retention report|purge [--before DATE] [--dry-run]``: what is past its retention period, and
-purging it (store/retention.py).
+purging it (store/roster/retention.py).
 
 By default the kiosk's local store with the kiosk's rules (pushed rows older than ``[retention]
 kiosk_days``); ``--shared`` (or ``--db URL --shared``) the shared database with the legal periods.
@@ -48,9 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from store.db import open_store
-    from store.retention import purge
-    from store.roster import parse_day
+    from store.db.engine import open_store
+    from store.roster.day import parse_day
+    from store.roster.retention import purge
 
     cfg = config_of(args)
     before = parse_day(args.before) if args.before else None

@@ -51,7 +51,7 @@ def cmd_roster(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
     from kiosk.roster.app import make_app
     from store.errors import StoreError
-    from store.roster import list_projects, parse_day, resolve_project
+    from store.roster.day import list_projects, parse_day, resolve_project
 
     lang = args.lang or config_of(args).language
     day = parse_day(args.date) if args.date else None

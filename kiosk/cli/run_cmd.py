@@ -13,9 +13,9 @@ timeout, a full disk) prints a line with ``"outcome": "not_recorded"`` and the r
 English, and the loop goes on (the same code, shown again, is tried again). The kiosk's identity is
 ``--kiosk``, else ``[kiosk] id``, else the one kept in the store (made on the first run), with the
 configured ``[kiosk] name``. With ``--shared URL`` (or ``[store] shared_url``) it runs the background
-sync (``store.sync.SyncWorker``), as the officer screen does.
+sync (``store.sync.rounds.SyncWorker``), as the officer screen does.
 
-Without ``--headless`` it opens the officer screen (``kiosk.app``).
+Without ``--headless`` it opens the officer screen (``kiosk.officer.app``).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from kiosk.app import run_app  # type: ignore[import-not-found,unused-ignore]
+        from kiosk.officer.app import run_app  # type: ignore[import-not-found,unused-ignore]
 
         return int(run_app(args) or 0)
     return run_headless(args)
@@ -113,12 +113,12 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
     None: this kiosk's own store of the config (made and migrated on first use, as ``kiosk run`` does);
     an explicit ``--db`` must exist and be migrated."""
     from kiosk.gate import Gate
-    from kiosk.identity import kiosk_identity
     from kiosk.verifier import verifier_for
-    from store.db import open_store, translate_errors
+    from store.db.engine import open_store, translate_errors
     from store.errors import StoreError
-    from store.roster import resolve_project
-    from store.signin import SignInService
+    from store.roster.day import resolve_project
+    from store.rules.signin import SignInService
+    from store.sync.identity import kiosk_identity
 
     project_arg = args.project or cfg.kiosk.project
     if not project_arg:

@@ -1,4 +1,4 @@
-"""``kiosk seed-demo``: fill a database with deterministic synthetic demo data (store/seed.py)."""
+"""``kiosk seed-demo``: fill a database with deterministic synthetic demo data (store/people/seed.py)."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from store.db import make_engine
+    from store.db.engine import make_engine
+    from store.db.migrate import upgrade_engine
     from store.errors import StoreError
-    from store.migrate import upgrade_engine
-    from store.seed import seed_demo
+    from store.people.seed import seed_demo
 
     if args.workers < 1 or args.projects < 1:
         raise StoreError("工人数和项目数至少为 1", "--workers and --projects must be at least 1")

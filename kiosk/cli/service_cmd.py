@@ -1,5 +1,5 @@
 """``kiosk service install|uninstall|status``: start the background sync on boot (systemd user unit, restarted
-on failure) and the officer screen at the desktop login (XDG autostart); see kiosk/service.py."""
+on failure) and the officer screen at the desktop login (XDG autostart); see kiosk/setup/service.py."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_install(args: argparse.Namespace) -> int:
     from kiosk.config import default_config_path
-    from kiosk.service import install
+    from kiosk.setup.service import install
     from store.errors import StoreError
 
     cfg = config_of(args)
@@ -54,17 +54,17 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from kiosk.service import uninstall
+    from kiosk.setup.service import uninstall
 
     print_json(uninstall().as_dict())
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kiosk.service import state
-    from store.db import make_engine, sqlite_path
+    from kiosk.setup.service import state
+    from store.db.engine import make_engine, sqlite_path
     from store.errors import StoreError
-    from store.sync_state import status
+    from store.sync.state import status
 
     cfg = config_of(args)
     out = state()

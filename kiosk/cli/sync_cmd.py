@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from store.errors import StoreError
 
 ORDER = 60
-#: `--watch` purges what the kiosk pushed and no longer needs once a day (store/retention.py)
+#: `--watch` purges what the kiosk pushed and no longer needs once a day (store/roster/retention.py)
 PURGE_EVERY_S = 24 * 3600.0
 
 
@@ -55,9 +55,9 @@ def _which(where: str, exc: StoreError) -> StoreError:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from store.db import make_engine, open_store
+    from store.db.engine import make_engine, open_store
     from store.errors import StoreError
-    from store.sync import record_failure, status
+    from store.sync.rounds import record_failure, status
 
     cfg = config_of(args)
     try:
@@ -87,7 +87,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped-def]
-    from store.sync import sync_once
+    from store.sync.rounds import sync_once
 
     with progress(False if quiet else None) as prog:
         task = prog.add_task("同步 / sync", total=None) if prog else None
@@ -116,8 +116,8 @@ def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
     import time
 
     from store.errors import StoreError
-    from store.retention import purge
-    from store.sync import SyncReport, SyncStatus, SyncWorker
+    from store.roster.retention import purge
+    from store.sync.rounds import SyncReport, SyncStatus, SyncWorker
 
     next_purge = [0.0]
 

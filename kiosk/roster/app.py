@@ -2,9 +2,9 @@
 
 The app gets its store (an Engine), the project and a clock passed in (``make_app`` builds it for the
 CLI and the tests alike). Every refresh is a thread worker that reads the roster with a few set-based
-queries (``store.roster``) and posts one ``RosterLoaded`` message; when it is handled the next refresh
+queries (``store.roster.day``) and posts one ``RosterLoaded`` message; when it is handled the next refresh
 is scheduled with ``set_timer`` (dolphie's pattern), so refreshes never pile up. On PostgreSQL a
-``LISTEN`` on the revision channel (``store.live.ChangeListener``) wakes a refresh at once; polling
+``LISTEN`` on the revision channel (``store.sync.live.ChangeListener``) wakes a refresh at once; polling
 (every ``poll_s``) stays as the fallback and is the only way on SQLite. A refresh first compares a
 cheap fingerprint of the day's attendance and refusals and skips the full read when nothing changed
 (a full read is still forced every ``full_every`` polls, for reference data).
@@ -37,8 +37,7 @@ from textual.worker import get_current_worker
 from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
 from kiosk.roster.text import t
 from store.errors import StoreError
-from store.events import EventKind, EventRow, describe, project_events
-from store.roster import (
+from store.roster.day import (
     ProjectInfo,
     RefusedAttempt,
     Roster,
@@ -55,6 +54,7 @@ from store.roster import (
     today_of,
     where_label,
 )
+from store.roster.events import EventKind, EventRow, describe, project_events
 from store.timeutil import utcnow
 
 Clock = Callable[[], datetime]
@@ -249,8 +249,8 @@ class RosterApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="listen", description="LISTEN for changes")
     def listen(self) -> None:
-        """PostgreSQL: wake a refresh at each NOTIFY of the revision counter (store.live). Polling stays."""
-        from store.live import ChangeListener
+        """PostgreSQL: wake a refresh at each NOTIFY of the revision counter (store.sync.live). Polling stays."""
+        from store.sync.live import ChangeListener
 
         worker = get_current_worker()
         with ChangeListener(self.engine.url.render_as_string(hide_password=False)) as live:
@@ -593,7 +593,7 @@ class RosterApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="export", description="export")
     def run_export(self, kind: str) -> None:
-        from store.exports import default_name, export_daily, export_monthly, export_refused
+        from store.roster.exports import default_name, export_daily, export_monthly, export_refused
 
         day, lang = self.day, self.lang
         try:

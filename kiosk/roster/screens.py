@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.roster.text import t
 from store.errors import StoreError
-from store.roster import (
+from store.roster.day import (
     Evacuation,
     ProjectInfo,
     WorkerDetail,
@@ -218,7 +218,7 @@ class EvacuationScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="evacuation export")
     def export(self) -> None:
-        from store.exports import default_name, export_evacuation
+        from store.roster.exports import default_name, export_evacuation
 
         now = self.clock()
         stamp = local_time(now, self.ev.project.timezone, "%Y-%m-%d-%H%M")

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from kiosk.config import Config
 from kiosk.serve.i18n import t
-from store.codes import Verifier
+from store.codes.keys import IssuerPrivateKey
+from store.codes.tokens import Verifier
+from store.db.models import IssuerKey
 from store.errors import StoreError
-from store.keys import IssuerPrivateKey
-from store.models import IssuerKey
 from store.reasons import Role
 
 HERE = Path(__file__).resolve().parent
@@ -54,8 +54,8 @@ def check_registered(engine: Engine, key: IssuerPrivateKey) -> IssuerPrivateKey:
     registered scope."""
     from sqlmodel import select
 
-    from store.db import session, translate_errors
-    from store.key_scope import parse_roles
+    from store.codes.scope import parse_roles
+    from store.db.engine import session, translate_errors
 
     with translate_errors(str(engine.url)), session(engine) as s:
         row = s.exec(select(IssuerKey).where(IssuerKey.kid == key.kid)).first()
@@ -110,7 +110,7 @@ class ServeContext:
     def verifier_for(self, token: str) -> Verifier:
         """The verifier, re-read first when ``token`` names a key it does not know (a kiosk's officer key
         registered a moment ago), at most every few seconds."""
-        from store.codes import CodeError, parse_code
+        from store.codes.tokens import CodeError, parse_code
 
         v = self.verifier
         try:
@@ -142,8 +142,8 @@ def build_context(
     config: Config, url: str, *, base_url: str = "", secure_cookies: bool | None = None
 ) -> ServeContext:
     """Open the shared database and check the key; ServeKeyError / StoreError when it cannot serve."""
-    from store.db import open_store
-    from store.phone import purge_nonces
+    from store.db.engine import open_store
+    from store.people.phone import purge_nonces
 
     key = load_issuer_key(config.serve.issuer_key)
     engine = open_store(url)

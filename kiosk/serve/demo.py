@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kiosk.serve.run import free_port
-from store.phone import new_link_token
+from store.people.phone import new_link_token
 
 if TYPE_CHECKING:
     from kiosk.demo import Demo
@@ -52,8 +52,8 @@ class DemoPhones:
         from kiosk.serve.app import create_app
         from kiosk.serve.context import ServeContext
         from kiosk.serve.run import BackgroundServer
-        from store.phone import create_link
-        from store.seed import ELIGIBLE
+        from store.people.phone import create_link
+        from store.people.seed import ELIGIBLE
 
         eligible = demo.examples(ELIGIBLE)
         create_link(demo.engine, worker_id=eligible[-1], token=self.worker_token, actor="demo")

@@ -1,7 +1,7 @@
 """The phone service's defences: who the phone is, CSRF, rate limits, headers, a log with no secrets.
 
 - **Device**: the ``kiosk_device`` cookie (HttpOnly, SameSite=Strict, Secure over TLS) holds the device
-  credential; ``store.phone.device`` maps its hash to one person. Every page and API call acts as that
+  credential; ``store.people.phone.device`` maps its hash to one person. Every page and API call acts as that
   person only: no endpoint takes a worker id.
 - **CSRF**: every state-changing request (POST) must carry the ``kiosk_csrf`` cookie's value in the
   ``X-CSRF-Token`` header or the ``csrf_token`` form field (double submit), and an ``Origin``, when
@@ -30,7 +30,7 @@ from typing import Any
 from fastapi import Request
 
 from kiosk.serve.i18n import both, lang_of, t
-from store.phone import Device, DeviceState, secret_hash
+from store.people.phone import Device, DeviceState, secret_hash
 
 DEVICE_COOKIE = "kiosk_device"
 CSRF_COOKIE = "kiosk_csrf"
@@ -191,7 +191,7 @@ def limit(limiter: RateLimiter, key: str) -> None:
 
 def current_device(request: Request) -> Device:
     """The person this phone is bound to; DeviceError (401) otherwise. A FastAPI dependency."""
-    from store.phone import device
+    from store.people.phone import device
 
     ctx = request.app.state.ctx
     state, dev = device(ctx.engine, request.cookies.get(DEVICE_COOKIE))

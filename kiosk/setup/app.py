@@ -32,9 +32,9 @@ from textual.widgets import (
 )
 
 from kiosk.config import Config
+from kiosk.officer.widgets.camera import CameraPreview
 from kiosk.setup.logic import Answers, Finished, Project, SharedAddress, SharedCheck
 from kiosk.setup.text import t
-from kiosk.widgets.camera import CameraPreview
 from store.errors import StoreError
 
 STEPS = ("welcome", "shared", "kiosk", "camera", "finish")
@@ -398,7 +398,7 @@ class SetupApp(App[int]):
 
         from kiosk.camera.decoders import make_decoder
         from kiosk.camera.sources import SourceError, open_source
-        from kiosk.widgets.pixels import fit, halfblock_strips
+        from kiosk.officer.widgets.pixels import fit, halfblock_strips
 
         worker = get_current_worker()
         opener = self.camera_opener or open_source
@@ -454,7 +454,7 @@ class SetupApp(App[int]):
             return
         self.camera_ok = True
         w, h = msg.size
-        from store.codes import looks_like_code
+        from store.codes.tokens import looks_like_code
 
         # what was read is never shown (a personal code is personal): only what kind of code it was
         kind = "" if msg.decoded is None else "kind_code" if looks_like_code(msg.decoded) else "kind_other"
@@ -481,7 +481,7 @@ class SetupApp(App[int]):
 
     @on(Input.Submitted, "#scanner")
     def _scanned(self, event: Input.Submitted) -> None:
-        from store.codes import looks_like_code
+        from store.codes.tokens import looks_like_code
 
         text = event.value.strip()
         event.input.clear()
@@ -516,7 +516,7 @@ class SetupApp(App[int]):
         )
 
     def _summary(self) -> None:
-        from store.db import redact
+        from store.db.engine import redact
 
         a = self.answers()
         project = next((p.name for p in self.projects if str(p.id) == a.project_id), "—")

@@ -71,7 +71,7 @@ class SharedAddress:
     def from_url(cls, url: str) -> SharedAddress:
         from sqlalchemy.engine import make_url
 
-        from store.db import normalise_url
+        from store.db.engine import normalise_url
 
         if not url:
             return cls()
@@ -160,9 +160,9 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
     """Connect now, check the schema and list the projects; never raises."""
     from sqlalchemy import select
 
-    from store.db import make_engine
-    from store.migrate import current, head
-    from store.models import Project as ProjectRow
+    from store.db.engine import make_engine
+    from store.db.migrate import current, head
+    from store.db.models import Project as ProjectRow
 
     missing = addr.problem()
     if missing:
@@ -281,7 +281,7 @@ class Finished:
     config_path: Path
     local_url: str
     kiosk_id: uuid.UUID
-    report: Any  # store.sync.SyncReport (the last round)
+    report: Any  # store.sync.rounds.SyncReport (the last round)
     pulled: int = 0  # rows the first sync brought
 
 
@@ -289,8 +289,8 @@ def expected_rows(shared_url: str) -> int:
     """About how many rows the first pull brings (for the progress bar)."""
     from sqlalchemy import func, select
 
-    from store.db import make_engine
-    from store.sync_pull import PULLED, table_of
+    from store.db.engine import make_engine
+    from store.sync.pull import PULLED, table_of
 
     engine = make_engine(shared_url)
     try:
@@ -308,10 +308,10 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
     """Make and migrate the local store, register the kiosk, first sync. Raises StoreError on the first
     two; a failed sync is in the report (nothing is lost: the next sync sends everything)."""
     from kiosk.config import load_config
-    from kiosk.identity import kiosk_identity
     from kiosk.local_store import open_local_store
-    from store.db import make_engine
-    from store.sync import sync_once
+    from store.db.engine import make_engine
+    from store.sync.identity import kiosk_identity
+    from store.sync.rounds import sync_once
 
     cfg = load_config(config_path)
     engine = open_local_store(cfg)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiosk.serve.i18n import lang_of
 from kiosk.serve.security import client_address, csrf_protect, limit, set_device_cookie
-from store.phone import LINK_MESSAGES, LinkError, LinkState, activate, peek_link
+from store.people.phone import LINK_MESSAGES, LinkError, LinkState, activate, peek_link
 
 router = APIRouter(tags=["activation"])
 

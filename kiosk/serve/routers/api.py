@@ -1,7 +1,7 @@
 """The JSON API behind the pages (documented at /api/openapi.json), so another front end can be built
 on it. Every call acts as the phone's own person (``current_device``); none takes a worker id.
 
-- ``GET /api/me``: who I am, and my readiness per project (``store.signin.evaluate``)
+- ``GET /api/me``: who I am, and my readiness per project (``store.rules.signin.evaluate``)
 - ``GET /api/code``: my current personal code (token, SVG QR, expiry); an officer's names today's project
 - ``POST /api/place``: where I am against each of my projects' sign-in ranges
 - ``POST /api/signin``: way A with the officer's code as read by the browser
@@ -31,7 +31,7 @@ from kiosk.serve.security import (
     input_error,
     limit,
 )
-from store.phone import Device, Kind
+from store.people.phone import Device, Kind
 
 router = APIRouter(prefix="/api", tags=["phone"])
 #: the phone's own person: every call acts as him only
@@ -56,8 +56,8 @@ def today(request: Request) -> date:
 
 
 def me_payload(request: Request, dev: Device, lang: str) -> dict[str, Any]:
-    from store.admin import readiness
-    from store.phone import officer_projects, person
+    from store.people.admin import readiness
+    from store.people.phone import officer_projects, person
 
     ctx = request.app.state.ctx
     p = person(ctx.engine, dev)
@@ -122,8 +122,8 @@ def api_csrf(request: Request) -> dict[str, str]:
 
 def code_payload(request: Request, dev: Device, project: str | None = None) -> dict[str, Any]:
     from kiosk.serve.qr import qr_svg
-    from store.codes import issue_code
-    from store.phone import officer_projects
+    from store.codes.tokens import issue_code
+    from store.people.phone import officer_projects
     from store.reasons import Role
     from store.timeutil import utcnow
 
@@ -193,8 +193,8 @@ class SignInBody(PlaceBody):
 
 
 def place_payload(request: Request, dev: Device, body: PlaceBody, lang: str) -> dict[str, Any]:
-    from store.geo import check_place, place_message, to_wgs84, validate_accuracy
-    from store.phone import worker_projects
+    from store.people.phone import worker_projects
+    from store.rules.geo import check_place, place_message, to_wgs84, validate_accuracy
 
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:
@@ -244,11 +244,11 @@ def sign_in(
 ) -> dict[str, Any]:
     """Way A for this phone's worker: the server decides (the page's green button is only a hint).
     ``limited``: the rate limits were counted already (the photo route, before its decoding)."""
-    from store.codes import issue_code
-    from store.geo import to_wgs84, validate_accuracy
-    from store.phone import claim_nonce
+    from store.codes.tokens import issue_code
+    from store.people.phone import claim_nonce
     from store.reasons import Role
-    from store.way_a import sign_in_way_a
+    from store.rules.geo import to_wgs84, validate_accuracy
+    from store.rules.way_a import sign_in_way_a
 
     ctx = request.app.state.ctx
     if dev.kind is not Kind.WORKER:

@@ -1,5 +1,5 @@
 """The worker's own enrollment on his phone (一、前置步骤 of the seed manual): the pages and the JSON API
-behind them, over ``store/self_enroll.py`` (what he submits) and ``store/review.py`` (what the
+behind them, over ``store/people/self_enroll.py`` (what he submits) and ``store/people/review.py`` (what the
 administrator decided, and why).
 
 Pages (server-rendered; ``static/enroll.js`` sends the forms and shows each answer in place, so a
@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from kiosk.serve.i18n import both, lang_of, t
 from kiosk.serve.security import ServeError, csrf_protect, current_device, device_key, limit
 from store.errors import ValidationError
-from store.phone import Device, Kind
+from store.people.phone import Device, Kind
 
 router = APIRouter(tags=["enroll"])
 MAX_FIELD_CHARS = 200
@@ -60,7 +60,7 @@ def _max_bytes(request: Request) -> int:
 
 
 def refused(exc: ValidationError, lang: str) -> JSONResponse:
-    from store.self_enroll import LuhnUnconfirmed
+    from store.people.self_enroll import LuhnUnconfirmed
 
     code = "luhn_unconfirmed" if isinstance(exc, LuhnUnconfirmed) else "bad_input"
     return JSONResponse(
@@ -77,7 +77,7 @@ def refused(exc: ValidationError, lang: str) -> JSONResponse:
 
 def _write(request: Request, fn: Any) -> Any:
     """``fn(session)`` in one committed transaction of the shared database (a request thread)."""
-    from store.db import translate_errors, write_session
+    from store.db.engine import translate_errors, write_session
 
     engine = request.app.state.ctx.engine
     with translate_errors(str(engine.url)), write_session(engine) as s:
@@ -89,8 +89,8 @@ def _write(request: Request, fn: Any) -> Any:
 
 def enroll_payload(request: Request, worker_id: uuid.UUID, lang: str) -> dict[str, Any]:
     """His four steps, each with its state and, when rejected, the administrator's reason."""
-    from store.review import reason_text
-    from store.self_enroll import progress
+    from store.people.review import reason_text
+    from store.people.self_enroll import progress
 
     ctx = request.app.state.ctx
     p = progress(ctx.engine, worker_id, ctx.config.sign_in_policy(), _today(request))
@@ -132,7 +132,7 @@ class IdNumberBody(BaseModel):
     dependencies=[Depends(csrf_protect)],
 )
 def api_id_number(request: Request, body: IdNumberBody, dev: Me) -> Response:
-    from store.self_enroll import read_id_number
+    from store.people.self_enroll import read_id_number
 
     lang = lang_of(request)
     try:
@@ -196,7 +196,7 @@ async def _photos(
     },
 )
 async def api_realname(request: Request, dev: Me) -> Response:
-    from store.self_enroll import submit_realname
+    from store.people.self_enroll import submit_realname
 
     ctx = request.app.state.ctx
     lang = lang_of(request)
@@ -250,7 +250,7 @@ class BankBody(BaseModel):
     dependencies=[Depends(csrf_protect)],
 )
 def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
-    from store.self_enroll import submit_bank_card
+    from store.people.self_enroll import submit_bank_card
 
     ctx = request.app.state.ctx
     lang = lang_of(request)
@@ -307,7 +307,7 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     },
 )
 async def api_health(request: Request, dev: Me) -> Response:
-    from store.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
+    from store.people.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
 
     ctx = request.app.state.ctx
     lang = lang_of(request)
@@ -361,8 +361,8 @@ async def api_health(request: Request, dev: Me) -> Response:
 
 
 def employments_payload(request: Request, worker_id: uuid.UUID) -> list[dict[str, Any]]:
-    from store.db import session, translate_errors
-    from store.self_enroll import my_employments
+    from store.db.engine import session, translate_errors
+    from store.people.self_enroll import my_employments
 
     engine = request.app.state.ctx.engine
     with translate_errors(str(engine.url)), session(engine) as s:
@@ -394,7 +394,7 @@ def api_employments(request: Request, dev: Me) -> list[dict[str, Any]]:
     dependencies=[Depends(csrf_protect)],
 )
 def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
-    from store.self_enroll import F_EMPLOYMENT, confirm_my_employment
+    from store.people.self_enroll import F_EMPLOYMENT, confirm_my_employment
 
     lang = lang_of(request)
     limit(request.app.state.ctx.limits.enroll_device, device_key(request))
@@ -456,14 +456,14 @@ def realname_page(request: Request) -> Response:
 
 @router.get("/enroll/bank", response_class=HTMLResponse, include_in_schema=False)
 def bank_page(request: Request) -> Response:
-    from store.validation import BANKS
+    from store.rules.validation import BANKS
 
     return _page(request, "enroll_bank.html", banks=BANKS)
 
 
 @router.get("/enroll/health", response_class=HTMLResponse, include_in_schema=False)
 def health_page(request: Request) -> Response:
-    from store.admin import list_institutions
+    from store.people.admin import list_institutions
 
     engine = request.app.state.ctx.engine
     return _page(

@@ -1,0 +1,110 @@
+"""The officer screen: live picture and enrolled photo, the result card, counters, last attempts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Static
+
+from kiosk.officer.screens import KioskScreen, preview_widget
+from kiosk.officer.widgets import Tr
+from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
+from kiosk.officer.widgets.camera import ScannerInput
+from kiosk.officer.widgets.pixels import PixelView
+from kiosk.officer.widgets.result_card import ResultCard
+from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
+
+if TYPE_CHECKING:
+    from store.rules.signin import SignInResult
+
+OFFICER_KEYS = [("F1", "k_help"), ("F2", "k_lock"), ("F3", "k_project"), ("F4", "k_lang"), ("^Q", "k_quit")]
+WAY_A_KEY = ("F5", "k_way_a")
+
+
+class OfficerScreen(KioskScreen):
+    def __init__(
+        self, *, tz: str = "Asia/Shanghai", card_s: float = 3.0, way_a: bool = False, name: str | None = None
+    ) -> None:
+        super().__init__(name=name)
+        self.tz = tz
+        self.card_s = card_s
+        self.way_a = way_a
+        self._card_timer: Timer | None = None
+        self._session: object = None
+        self.recent: list[AttemptRow] = []  # the day's last attempts, read from the store at unlock
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header"):
+            yield Static("", id="project-name")
+            yield Tr("demo", id="demo-badge", classes="-hidden")
+            yield Clock(tz=self.tz, id="clock")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                with Horizontal(id="pictures"):
+                    yield preview_widget(self.app)
+                    with Vertical(id="face-box", classes="-hidden"):
+                        yield Tr("enrolled_face", id="face-label")
+                        yield PixelView(id="face")
+                yield Counters(id="counters")
+                yield CameraStatus(id="camera-state")
+                yield SyncStatus(tz=self.tz, id="sync-state")
+            with Vertical(id="right"):
+                yield ResultCard(tz=self.tz, id="card")
+                yield AttemptsList(tz=self.tz, id="attempts")
+        yield ScannerInput(id="scanner")
+        keys = [*OFFICER_KEYS[:3], WAY_A_KEY, *OFFICER_KEYS[3:]] if self.way_a else OFFICER_KEYS
+        yield KeyBar(list(keys), id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#demo-badge").set_class(not getattr(self.app, "demo", False), "-hidden")
+        self.query_one("#card", ResultCard).show(None)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        session = getattr(self.app, "session", None)
+        if session is not None and session != self._session:
+            self._session = session
+            self.query_one("#project-name", Static).update(
+                Text(f"{session.project.name} · {session.officer_name}")
+            )
+            self.query_one("#attempts", AttemptsList).set_rows(self.recent)
+            self.clear_card()
+
+    def show_result(self, result: SignInResult, face: np.ndarray | None = None) -> None:
+        """A new result replaces the card (and its timer); the attempt goes on the list."""
+        card = self.query_one("#card", ResultCard)
+        card.show(result)
+        self._show_face(face)
+        name = result.worker.name if result.worker is not None else None
+        self.query_one("#attempts", AttemptsList).add(
+            AttemptRow(result.at, name, result.outcome, result.reason)
+        )
+        if self._card_timer is not None:
+            self._card_timer.stop()
+        self._card_timer = self.set_timer(self.card_s, self.clear_card)
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#card", ResultCard).show_error(text)
+        self._show_face(None)
+        if self._card_timer is not None:
+            self._card_timer.stop()
+        self._card_timer = self.set_timer(self.card_s, self.clear_card)
+
+    def clear_card(self) -> None:
+        self.query_one("#card", ResultCard).show(None)
+        self._show_face(None)
+        self._card_timer = None
+
+    def _show_face(self, face: np.ndarray | None) -> None:
+        box = self.query_one("#face-box")
+        view = self.query_one("#face", PixelView)
+        box.set_class(face is None, "-hidden")
+        if face is None:
+            view.clear()
+        else:
+            self.call_after_refresh(view.show_image, face)

@@ -1,0 +1,332 @@
+"""The officer's code on the kiosk (way A, 方式一): a large QR for workers' phones, and who arrived.
+
+``OfficerCodeScreen`` is a mode of the officer screen: it shows the officer's current personal code
+for the chosen project as a QR drawn in the terminal (black on white whatever the terminal's theme,
+so a phone camera reads it off the laptop screen), with a visible countdown. A new code is made
+``renew_before_s`` seconds before the current one expires, so a worker who scans at the last moment
+still holds a valid code while his phone talks to the server. Beside it, the day's way-A arrivals on
+the project, newest first, read from the store by a thread worker (every ``poll_s`` seconds, and at
+once when ``store/sync/live.py`` reports a change: PostgreSQL LISTEN/NOTIFY, or its poll on SQLite).
+
+Everything it needs is passed in: ``code_source(at) -> ShownCode`` mints the code (the app builds it
+with ``code_source_for``), ``arrivals(on) -> list[Arrival]`` reads the list (``store.rules.way_a.way_a_arrivals``),
+``live()`` makes a ``store.sync.live.ChangeListener`` (optional), and ``clock`` gives the time (tests
+inject one). The screen never touches the database on the UI thread.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from kiosk.qr_terminal import qr_lines, qr_matrix
+from store.timeutil import as_utc, local_date, utcnow, zone
+
+if TYPE_CHECKING:
+    from store.codes.keys import IssuerPrivateKey
+    from store.rules.way_a import Arrival
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCode:
+    """A code on screen: its text (what the QR holds) and when it stops being valid."""
+
+    token: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class Listener(Protocol):
+    """What the screen needs of ``store.sync.live.ChangeListener``."""
+
+    def start(self) -> object: ...
+    def wait(self, timeout: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+CodeSource = Callable[[datetime], ShownCode]
+ArrivalSource = Callable[[date], "list[Arrival]"]
+
+_T = {
+    "title": ("方式一：请工人用手机扫码签到", "Way A: workers scan this code with their phones"),
+    "left": (
+        "有效期剩余 {s} 秒 · 剩 {r} 秒时自动换新码",
+        "{s} s left · a new code comes {r} s before the end",
+    ),
+    "arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
+    "none": ("暂无", "none yet"),
+    "error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
+    "read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
+    "keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
+    "time": ("时间", "Time"),
+    "name": ("姓名", "Name"),
+    "id": ("身份证号", "ID"),
+    "dist": ("距离", "Distance"),
+}
+
+
+def tr(key: str, lang: str, **kw: object) -> str:
+    zh, en = _T[key]
+    return (en if lang == "en" else zh).format(**kw)
+
+
+class OfficerCodeScreen(Screen[None]):
+    """The officer's QR with its countdown, and the day's way-A arrivals."""
+
+    CSS_PATH = "way_a.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "返回 / Back"),
+        Binding("n", "renew", "换新码 / New code"),
+    ]
+
+    class ArrivalsLoaded(Message):
+        """The thread worker read the day's arrivals."""
+
+        def __init__(self, rows: list[Arrival]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class Changed(Message):
+        """The shared database changed: read the arrivals again."""
+
+    class ArrivalsFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(
+        self,
+        *,
+        project_id: uuid.UUID,
+        project_name: str,
+        officer_name: str,
+        code_source: CodeSource,
+        arrivals: ArrivalSource,
+        clock: Clock = utcnow,
+        timezone: str = "Asia/Shanghai",
+        renew_before_s: float = 20.0,
+        poll_s: float = 3.0,
+        lang: str = "zh",
+        live: Callable[[], Listener] | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        self.project_id = project_id
+        self.project_name = project_name
+        self.officer_name = officer_name
+        self.code_source = code_source
+        self.arrivals_source = arrivals
+        self.clock = clock
+        self.tz = timezone
+        self.renew_before_s = renew_before_s
+        self.poll_s = poll_s
+        self.lang = lang
+        self.live = live
+        self.code: ShownCode | None = None
+        self.renewals = 0
+        self.loads = 0  # how many times the arrivals were read (tests wait on it)
+        self.arrival_rows: list[Arrival] = []
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        # the code alone on the left, as tall as the terminal allows; everything else shrinks beside it
+        with Horizontal(id="body"):
+            with Vertical(id="code-pane"):
+                yield Static("", id="qr", markup=False)
+            with Vertical(id="arrivals-pane"):
+                yield Label(tr("title", self.lang), id="title")
+                yield Label(f"{self.project_name} · {self.officer_name}", id="who", markup=False)
+                yield Label("", id="countdown")
+                yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="left")
+                yield Label(tr("keys", self.lang), id="keys-hint")
+                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title", markup=False)
+                yield DataTable(id="arrivals", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#arrivals", DataTable)
+        for key in ("time", "name", "dist", "id"):  # the ID number last: the first to go past the edge
+            table.add_column(tr(key, self.lang), key=key)
+        self.renew()
+        self.set_interval(1.0, self.tick)
+        self.refresh_arrivals()
+        if self.live is not None:
+            self.watch_changes()
+
+    # --- the code ----------------------------------------------------------------------------
+
+    def action_renew(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        """Make a new code now and draw it."""
+        from store.errors import StoreError
+
+        qr = self.query_one("#qr", Static)
+        try:
+            self.code = self.code_source(as_utc(self.clock()))
+        except StoreError as exc:
+            self.code = None
+            qr.update(tr("error", self.lang, e=exc.message(self.lang)))
+            qr.add_class("error")
+            return
+        qr.remove_class("error")
+        self.renewals += 1
+        self._draw()
+        self.tick()
+
+    def _draw(self) -> None:
+        if self.code is None:
+            return
+        big, border, footer = self._fit()
+        self.query_one(Footer).display = footer
+        self.query_one("#keys-hint").display = not footer
+        self.query_one("#qr", Static).update("\n".join(qr_text(self.code.token, big=big, border=border)))
+
+    def _fit(self) -> tuple[bool, int, bool]:
+        """How the code is drawn so that it is always whole: (twice the size, quiet-zone modules, footer).
+
+        Twice the size (a module = two cells side by side) when the terminal has the room; else half
+        blocks with a quiet zone of 2 modules, else 1 (the white pane around it adds to it), and the
+        footer gives way to a line of keys beside the code before the code gets smaller."""
+        if self.code is None:
+            return False, 2, True
+        n = len(qr_matrix(self.code.token, border=0))
+        height, width = self.size.height, self.size.width
+        if height >= n + 4 + 1 and width >= 2 * (n + 4) + 40:
+            return True, 2, True
+        for border, footer in ((2, True), (1, True), (2, False), (1, False)):
+            if -(-(n + 2 * border) // 2) + footer <= height:
+                return False, border, footer
+        return False, 1, False
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def seconds_left(self) -> float:
+        if self.code is None:
+            return 0.0
+        return (as_utc(self.code.expires_at) - as_utc(self.clock())).total_seconds()
+
+    def tick(self) -> None:
+        """Once a second: renew when due, else update the countdown."""
+        if self.code is None:
+            return
+        left = self.seconds_left()
+        if left <= self.renew_before_s:
+            self.renew()
+            return
+        validity = max(1.0, (as_utc(self.code.expires_at) - as_utc(self.code.issued_at)).total_seconds())
+        self.query_one("#countdown", Label).update(
+            tr("left", self.lang, s=int(left), r=int(self.renew_before_s))
+        )
+        self.query_one("#left", ProgressBar).update(progress=max(0.0, 100.0 * left / validity))
+
+    # --- the arrivals ------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return local_date(self.clock(), self.tz)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="way-a-arrivals",
+        description="read the day's way-A arrivals",
+    )
+    def refresh_arrivals(self) -> None:
+        from store.errors import StoreError
+
+        try:
+            rows = self.arrivals_source(self.today())
+        except StoreError as exc:
+            self.post_message(self.ArrivalsFailed(exc.message(self.lang)))
+            return
+        self.post_message(self.ArrivalsLoaded(rows))
+
+    def on_officer_code_screen_arrivals_loaded(self, msg: ArrivalsLoaded) -> None:
+        self.arrival_rows = msg.rows
+        self.loads += 1
+        table = self.query_one("#arrivals", DataTable)
+        table.clear()
+        tz = zone(self.tz)
+        for a in msg.rows:
+            dist = "" if a.distance_m is None else f"{a.distance_m:.0f} m"
+            table.add_row(
+                *map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
+                key=str(a.attendance_id),
+            )
+        self.query_one("#arrivals-title", Label).update(tr("arrivals", self.lang, n=len(msg.rows)))
+        self._schedule_poll()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="way-a-live",
+        description="listen for changes of the shared database",
+    )
+    def watch_changes(self) -> None:
+        """Wake the list when the database changes (PostgreSQL NOTIFY, store/sync/live.py); ends with the screen."""
+        assert self.live is not None
+        worker = get_current_worker()
+        listener = self.live()
+        try:
+            listener.start()
+            while not worker.is_cancelled:
+                if listener.wait(1.0) and not worker.is_cancelled:
+                    self.post_message(self.Changed())
+        finally:
+            listener.close()
+
+    def on_officer_code_screen_changed(self, _msg: Changed) -> None:
+        self.refresh_arrivals()
+
+    def on_officer_code_screen_arrivals_failed(self, msg: ArrivalsFailed) -> None:
+        self.query_one("#arrivals-title", Label).update(tr("read_error", self.lang, e=msg.error))
+        self._schedule_poll()
+
+    def _schedule_poll(self) -> None:
+        if self.poll_s > 0 and self.is_mounted:
+            self.set_timer(self.poll_s, self.refresh_arrivals)
+
+
+def qr_text(token: str, *, big: bool = False, border: int = 2) -> list[str]:
+    """The QR as lines of text, dark modules drawn (show black on white): half blocks, or full blocks
+    two cells wide per module when ``big`` (twice the size, still square on a 1:2 terminal cell)."""
+    if not big:
+        return qr_lines(token, border=border)
+    return ["".join("██" if dark else "  " for dark in row) for row in qr_matrix(token, border=border)]
+
+
+def code_source_for(
+    key: IssuerPrivateKey, *, officer_id: uuid.UUID, project_id: uuid.UUID, validity_s: int = 120
+) -> CodeSource:
+    """A ``CodeSource`` issuing the officer's code for the project with the issuer ``key`` (store/codes/keys.py)."""
+    from store.codes.tokens import issue_code
+    from store.reasons import Role
+
+    def make(at: datetime) -> ShownCode:
+        at = as_utc(at).replace(microsecond=0)  # codes carry whole seconds
+        token = issue_code(
+            key, role=Role.OFFICER, subject=officer_id, project=project_id, at=at, validity_s=validity_s
+        )
+        return ShownCode(token=token, issued_at=at, expires_at=at + timedelta(seconds=validity_s))
+
+    return make

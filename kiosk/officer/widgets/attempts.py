@@ -1,0 +1,61 @@
+"""The last 20 attempts at this kiosk, newest first: time, name, outcome, reason."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import RenderableType
+from rich.text import Text
+
+from kiosk.officer.widgets import Localized, local_time
+from store.reasons import Outcome, Reason
+
+KEEP = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    at: datetime
+    name: str | None
+    outcome: Outcome
+    reason: Reason | None = None
+
+
+STYLE = {Outcome.SIGNED_IN: ("✔", "green"), Outcome.ALREADY: ("●", "yellow"), Outcome.REFUSED: ("✘", "red")}
+LABEL = {Outcome.SIGNED_IN: "a_ok", Outcome.ALREADY: "a_already", Outcome.REFUSED: "a_refused"}
+
+
+class AttemptsList(Localized):
+    DEFAULT_CSS = (
+        "AttemptsList { height: 1fr; overflow: hidden; text-wrap: nowrap; text-overflow: ellipsis; }"
+    )
+
+    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.rows: deque[AttemptRow] = deque(maxlen=KEEP)
+
+    def add(self, row: AttemptRow) -> None:
+        self.rows.appendleft(row)
+        self.refresh()
+
+    def set_rows(self, rows: list[AttemptRow]) -> None:
+        self.rows = deque(rows[:KEEP], maxlen=KEEP)
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(self.t("attempts"), style="bold")
+        if not self.rows:
+            text.append("\n" + self.t("no_attempts"), style="dim")
+        for r in self.rows:
+            mark, colour = STYLE[r.outcome]
+            at = local_time(r.at, self.tz, "%H:%M:%S")
+            text.append(f"\n{at} ")
+            text.append(f"{mark} {self.t(LABEL[r.outcome])}", style=colour)
+            text.append(f" {r.name or self.t('unknown_person')}")
+            if r.reason is not None:
+                text.append(f" {r.reason.message(self.lang)}", style="dim")
+        return text

@@ -1,0 +1,90 @@
+"""The live camera preview and the scanner field.
+
+``CameraPreview`` shows the half-block strips the camera worker made (``kiosk.officer.widgets.pixels``) and
+tells the app how many cells it has, so the worker downscales each frame to exactly that.
+``ImagePreview`` shows real pixels with textual-image, for terminals that speak sixel or the terminal
+graphics protocol (``terminal_has_images`` asks, before the app starts).
+``ScannerInput`` is where a USB keyboard-wedge scanner types its code and presses Enter; it keeps the
+focus and masks what it receives (a code is never shown on screen).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from textual import events
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Input
+
+from kiosk import i18n
+from kiosk.officer.widgets.pixels import PixelView
+
+
+class CameraPreview(PixelView):
+    DEFAULT_CSS = "CameraPreview { width: 1fr; height: 1fr; }"
+
+    def render_line(self, y: int):  # type: ignore[no-untyped-def]
+        self.placeholder = i18n.t("no_picture", str(getattr(self.app, "lang", "zh")))
+        return super().render_line(y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._report_size()
+
+    def on_show(self) -> None:
+        self._report_size()
+
+    def _report_size(self) -> None:
+        size = self.content_size
+        if size.width and size.height:
+            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]
+
+
+def terminal_has_images() -> bool:
+    """Whether this terminal shows real pixels (sixel or TGP). Asks the terminal: call before the app
+    runs. False when not a terminal, or when anything about it fails."""
+    out = sys.__stdout__
+    if out is None or not out.isatty():
+        return False
+    try:
+        import textual_image.widget  # noqa: F401  (measures the cell size while it still can)
+        from textual_image.renderable import Image, SixelImage, TGPImage
+    except Exception:
+        return False
+    return Image in (SixelImage, TGPImage)
+
+
+class ImagePreview(Widget):
+    """The live picture in real pixels (textual-image)."""
+
+    DEFAULT_CSS = """
+    ImagePreview { width: 1fr; height: 1fr; align: center middle; }
+    ImagePreview > Image { width: auto; height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual_image.widget import Image
+
+        yield Image(None)
+
+    def show_picture(self, picture: Any) -> None:
+        from textual_image.widget import Image
+
+        self.query_one(Image).image = picture
+
+    def on_resize(self, event: events.Resize) -> None:
+        size = self.content_size
+        if size.width and size.height:
+            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]
+
+
+class ScannerInput(Input):
+    DEFAULT_CSS = "ScannerInput { height: 1; border: none; padding: 0 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(password=True, id=id)
+        self.cursor_blink = False
+
+    def relabel(self, lang: str) -> None:
+        self.placeholder = i18n.t("scanner", lang)

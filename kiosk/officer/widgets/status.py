@@ -1,0 +1,170 @@
+"""The small widgets around the card: clock, camera state, sync state, counters, key bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from kiosk.officer.widgets import Localized, local_time, utcnow
+
+
+class Clock(Localized):
+    """Local date and time of the site, from the app's clock (frozen in snapshot tests)."""
+
+    DEFAULT_CSS = "Clock { width: auto; height: 1; }"
+
+    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def render(self) -> RenderableType:
+        now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
+        return Text(local_time(now(), self.tz, "%m-%d %H:%M:%S"), style="bold")
+
+
+CAMERA_KEYS = {
+    "connecting": "cam_connecting",
+    "connected": "cam_connected",
+    "reconnecting": "cam_reconnecting",
+    "failed": "cam_failed",
+    "ended": "cam_ended",
+    "none": "cam_none",
+}
+
+
+class CameraStatus(Localized):
+    """Connected / reconnecting / failed, and what to do about it."""
+
+    DEFAULT_CSS = "CameraStatus { width: auto; height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = "connecting"
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        for s in CAMERA_KEYS:
+            self.set_class(s == state, f"-{s}")
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        mark = {"connected": "●", "reconnecting": "◌", "failed": "✖", "connecting": "◌"}.get(self.state, "○")
+        return Text(f"{mark} {self.t(CAMERA_KEYS.get(self.state, 'cam_none'))}")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncView:
+    """What the sync line shows: ``local`` (no shared database), ``ok``, ``running``, ``offline``."""
+
+    kind: str = "local"
+    last_ok: datetime | None = None
+    offline_since: datetime | None = None
+    pending: int = 0
+    #: seconds the kiosk's clock is ahead of the shared database's, when more than allowed (else None)
+    clock_drift_s: float | None = None
+
+
+class SyncStatus(Localized):
+    DEFAULT_CSS = "SyncStatus { width: auto; height: 1; }"
+
+    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.view = SyncView()
+
+    def on_mount(self) -> None:
+        self.set_interval(5.0, self.refresh)  # "synced 12 s ago" ages
+
+    def set_view(self, view: SyncView) -> None:
+        self.view = view
+        self.set_class(view.kind == "offline", "-offline")
+        self.set_class(view.clock_drift_s is not None, "-clock")
+        self.refresh(layout=True)
+
+    def _ago(self, at: datetime) -> str:
+        now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
+        s = max(0, int((now() - at).total_seconds()))
+        if s < 120:
+            return self.t("ago_s", n=s)
+        if s < 7200:
+            return self.t("ago_m", n=s // 60)
+        return self.t("ago_h", n=s // 3600)
+
+    def render(self) -> RenderableType:
+        v = self.view
+        if v.kind == "running":
+            text = self.t("sync_running")
+        elif v.kind == "offline":
+            since = local_time(v.offline_since, self.tz) if v.offline_since else "?"
+            text = self.t("sync_offline", since=since)
+        elif v.kind == "ok":
+            text = self.t("sync_ok", ago=self._ago(v.last_ok)) if v.last_ok else self.t("sync_never")
+        else:
+            text = self.t("sync_local")
+        if v.pending and v.kind != "local":
+            text += " · " + self.t("sync_pending", n=v.pending)
+        if v.clock_drift_s is not None:
+            from store.sync.clock import short_warning
+
+            text += " · " + short_warning(v.clock_drift_s, self.lang)
+        return Text(f"⇅ {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    signed_in: int = 0
+    expected: int = 0
+    refused: int = 0
+
+
+class Counters(Localized):
+    """Signed in / expected today (as the roster counts them, once synced) / refused at this gate: the kiosk holds
+    only its own attempts (pushed, never pulled), so its refusals are this gate's, not the whole site's."""
+
+    DEFAULT_CSS = "Counters { height: auto; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.counts = Counts()
+
+    def set_counts(self, counts: Counts) -> None:
+        self.counts = counts
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        c = self.counts
+        grid = Table.grid(expand=True)
+        for _ in range(3):
+            grid.add_column(justify="center", ratio=1)
+        grid.add_row(
+            Text(f"{c.signed_in}", style="bold green"),
+            Text(f"{c.expected}", style="bold"),
+            Text(f"{c.refused}", style="bold red"),
+        )
+        grid.add_row(self.t("c_signed"), self.t("c_expected"), self.t("c_refused"))
+        return grid
+
+
+class KeyBar(Localized):
+    """The keys of the screen, in the current language (a Footer cannot switch languages)."""
+
+    DEFAULT_CSS = "KeyBar { height: 1; width: 1fr; }"
+
+    def __init__(self, keys: list[tuple[str, str]], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys = keys
+
+    def render(self) -> RenderableType:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for key, label in self.keys:
+            text.append(f" {key} ", style="reverse")
+            text.append(f" {self.t(label)}  ")
+        return text

@@ -1,0 +1,425 @@
+"""Opening a database: the kiosk's local SQLite store or the shared database (PostgreSQL or SQLite).
+
+SQLite is opened in WAL mode with foreign keys on and a busy timeout, and its transactions are begun
+explicitly so that a writer can ask for ``BEGIN IMMEDIATE`` (see ``write_session``): two processes
+signing in the same worker then queue on the write lock instead of failing on a stale snapshot.
+
+PostgreSQL connections get limits, so nothing waits forever on a dead network or a stalled client:
+connecting (``CONNECT_TIMEOUT_S``), one statement and idle inside a transaction (``PG_TIMEOUTS_MS``, the
+server ends the session and its locks), TCP keep-alives and ``tcp_user_timeout`` (a cut line is noticed);
+``deadline(engine, s)`` cuts this thread's connections of an engine when a block of work runs longer
+(a sync whose answers stopped coming, e.g. behind a proxy that hangs).
+
+Privacy: a SQLite store file (and its -wal/-shm) is made readable by its owner only (0600) when it is
+opened; ``private_folder`` makes the folders it lives in 0700.
+
+Durability: ``synchronous=FULL`` by default. In WAL mode FULL syncs the write-ahead log on every commit,
+so a sign-in the officer saw as green survives a power cut or a kernel crash, not only a crash of the
+program (NORMAL would survive the latter only). It costs one fsync per sign-in, measured by
+``bench/signin.py``; ``[store] sqlite_synchronous`` in the config can lower it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
+from sqlmodel import Session, create_engine
+
+import store.db.revision  # noqa: F401  (registers the revision stamping on every Session)
+from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
+
+BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 5
+#: server-side limits of every shared PostgreSQL connection (a kiosk login has tighter ones: store/sync/roles.py)
+PG_TIMEOUTS_MS = {"statement_timeout": 120_000, "idle_in_transaction_session_timeout": 120_000}
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def normalise_url(url: str) -> str:
+    """Accept a SQLAlchemy URL, ``postgresql://…`` (psycopg 3 is used), or a bare path to a SQLite file."""
+    url = url.strip()
+    if not url:
+        raise DatabaseUnavailable("数据库地址为空", "The database URL is empty")
+    if "://" not in url:
+        return "sqlite:///" + str(Path(url).expanduser().resolve())
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url_or_engine: str | Engine) -> bool:
+    url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(normalise_url(url_or_engine))
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, synchronous: str = "FULL", echo: bool = False, create: bool = True) -> Engine:
+    """An engine for ``url``. Does not connect yet; errors in the URL itself are raised as StoreError.
+
+    ``create=False`` (every read path): a SQLite file that does not exist is an error naming the file and
+    the command that makes it, never an empty file made by connecting (checked at every connection)."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        port = "invalid literal for int()" in str(exc)
+        raise DatabaseUnavailable(
+            f"数据库地址格式错误：{redact(url)}" + ("（端口必须是数字）" if port else ""),
+            f"Malformed database URL: {redact(url)}"
+            + (" (the port must be a number)" if port else f" ({exc})"),
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, synchronous.upper(), echo, create)
+    if backend == "postgresql":
+        try:
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=pg_connect_args())
+        except Exception as exc:  # missing driver and the like
+            raise DatabaseUnavailable(
+                f"无法打开数据库：{redact(url)}", f"Cannot open database {redact(url)}: {exc}"
+            ) from exc
+        _track_checkouts(engine)
+        return engine
+    raise DatabaseUnavailable(f"不支持的数据库类型：{backend}", f"Unsupported database kind: {backend}")
+
+
+def missing_file(path: str | Path) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"数据库文件不存在：{path}（新建请运行：kiosk db upgrade --db {path}）",
+        f"The database file does not exist: {path} (to make it: kiosk db upgrade --db {path})",
+    )
+
+
+class _Connections:
+    """An engine's PostgreSQL connections, and which of them sit idle in its pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.all: dict[int, weakref.ref[Any]] = {}
+        self.idle: set[int] = set()
+
+    def live(self) -> list[Any]:
+        with self.lock:
+            conns = [ref() for ref in self.all.values()]
+        return [c for c in conns if c is not None and not c.closed]
+
+
+_CONNECTIONS: dict[int, _Connections] = {}
+
+
+def _track_checkouts(engine: Engine) -> None:
+    """Know every connection in use (checked out, or being pinged before a checkout)."""
+    track = _CONNECTIONS[id(engine)] = _Connections()
+    weakref.finalize(engine, _CONNECTIONS.pop, id(engine), None)
+
+    @event.listens_for(engine, "connect")
+    def _made(dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.all[id(record)] = weakref.ref(dbapi_conn)
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkout")
+    def _out(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        with track.lock:
+            track.idle.discard(id(record))
+
+    @event.listens_for(engine, "checkin")
+    def _in(_dbapi_conn: Any, record: Any) -> None:
+        with track.lock:
+            track.idle.add(id(record))
+
+
+class Deadline:
+    """What ``deadline`` did: ``expired`` once it had to cut the connections."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+
+def _cut(engine_key: int) -> None:
+    track = _CONNECTIONS.get(engine_key)
+    for conn in track.live() if track else []:  # idle ones too: a pre-ping before a checkout may be hung
+        with contextlib.suppress(Exception):  # closed meanwhile: nothing to cut
+            fd = os.dup(conn.pgconn.socket)
+            with socket.socket(fileno=fd) as sock:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once, with an error
+
+
+@contextmanager
+def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
+    """Cut every PostgreSQL connection of ``engine`` if the block is still running after ``seconds``
+    (the driver then raises; the server rolls the transaction back). Meant for an engine of its own, as
+    sync has: another thread's work on the same engine would be cut too. SQLite: no-op."""
+    state = Deadline(seconds)
+    if seconds is None or engine.dialect.name != "postgresql":
+        yield state
+        return
+    key = id(engine)
+
+    def fire() -> None:
+        state.expired = True
+        _cut(key)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
+
+
+def pg_connect_args() -> dict[str, Any]:
+    """libpq settings of every shared connection: the timeouts and keep-alives of the module doc."""
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 30_000,
+    }
+
+
+def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) -> Engine:
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"sqlite synchronous must be one of {SYNCHRONOUS_MODES}")
+    database = make_url(url).database
+    in_memory = database in (None, "", ":memory:")
+    if not in_memory:
+        assert database is not None
+        parent = Path(database).parent
+        if not parent.is_dir():
+            raise DatabaseUnavailable(
+                f"数据库文件所在的文件夹不存在：{parent}",
+                f"The folder of the database file does not exist: {parent}",
+            )
+        if Path(database).is_dir():
+            raise DatabaseUnavailable(
+                f"这是文件夹，不是数据库文件：{database}",
+                f"This is a folder, not a database file: {database}",
+            )
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    if not create and not in_memory:
+        # opened read-write, never created: a file removed behind our back is an error, not a new empty file
+        import sqlite3
+        from urllib.parse import quote
+
+        assert database is not None
+        target = "file:" + quote(str(Path(database).resolve())) + "?mode=rw"
+
+        def creator() -> sqlite3.Connection:
+            if not os.path.exists(database):
+                raise sqlite3.OperationalError(f"no such database file: {database}")
+            return sqlite3.connect(target, uri=True, **connect_args)
+
+        engine = create_engine("sqlite://", echo=echo, creator=creator, poolclass=QueuePool)
+        engine.url = make_url(url)  # messages and sqlite_path() name the file
+    else:
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args=connect_args,
+            # one connection per checkout: sessions in worker threads never share a sqlite3 connection
+            poolclass=NullPool if in_memory else None,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.close()
+        if database and database != ":memory:":
+            _private_store_file(database)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def shown(url: str) -> str:
+    """A database as a person names it: the file path of SQLite, else the URL without its password."""
+    text = redact(url)
+    return text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
+
+
+def _disk_full(url: str) -> bool:
+    """Whether the folder of a SQLite file has (almost) no free space left."""
+    import shutil
+
+    try:
+        path = make_url(normalise_url(url)).database
+        return bool(path) and shutil.disk_usage(Path(str(path)).parent).free < 64 * 1024
+    except (OSError, ValueError, ArgumentError):
+        return False
+
+
+@contextmanager
+def translate_errors(url: str = "") -> Iterator[None]:
+    """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file, full disk,
+    read-only folder). Anything else (a bug in a query) is raised as it is."""
+    try:
+        yield
+    except DatabaseError as exc:
+        if isinstance(exc, IntegrityError):
+            raise  # a rule of the data, handled where it is written
+        text = str(exc.orig) if exc.orig is not None else str(exc)
+        low = text.lower()
+        where = shown(url)
+        first = text.splitlines()[0] if text else type(exc).__name__
+        if "no such database file" in low:
+            raise missing_file(text.split(":", 1)[1].strip()) from exc
+        if "file is not a database" in low or "malformed" in low:
+            raise DatabaseUnavailable(
+                f"不是数据库文件或文件已损坏：{where}（请从备份恢复）",
+                f"Not a database file, or a damaged one: {where} (restore it from a backup)",
+            ) from exc
+        if "disk is full" in low or ("disk i/o error" in low and _disk_full(url)):
+            raise DatabaseUnavailable(
+                f"磁盘已满，无法写入数据库 {where}：请腾出磁盘空间后重试（已记录的数据未受影响）",
+                f"The disk is full: cannot write the database {where}; free some space and retry (nothing "
+                "already recorded is lost)",
+            ) from exc
+        if "disk i/o error" in low:
+            raise DatabaseUnavailable(
+                f"读写数据库文件出错：{where}（磁盘故障？）", f"Disk I/O error on the database file {where}"
+            ) from exc
+        if "readonly" in low or "read-only" in low or "unable to open database file" in low:
+            raise DatabaseUnavailable(
+                f"无法写入或打开数据库文件 {where}：请检查文件夹权限（只读或无权限）",
+                f"Cannot open or write the database file {where}: check the folder's permissions "
+                f"(read-only or not allowed): {first}",
+            ) from exc
+        if "locked" in low or "busy" in low:
+            raise DatabaseLocked(
+                f"数据库文件被其他程序占用，请稍后重试：{where}",
+                f"The database file is locked by another program: {where}",
+            ) from exc
+        if "no such table" in low or ("does not exist" in low and "relation" in low):
+            from store.db.migrate import upgrade_command
+
+            raise NotMigrated(
+                f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
+                f"The database {where} has no schema: run `{upgrade_command(url)}` first",
+            ) from exc
+        if not isinstance(exc, OperationalError):
+            raise  # a bug in a query, not something the user can fix
+        raise DatabaseUnavailable(
+            f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
+        ) from exc
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if not url or "://" not in url:
+        return url
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # unparseable (a non-numeric port…): hide the password by hand
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def session(engine: Engine) -> Session:
+    """A session for one unit of work (never shared between threads)."""
+    return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction takes the write lock at once on SQLite (``BEGIN IMMEDIATE``).
+
+    Commits on success, rolls back on error.
+    """
+    with Session(engine, expire_on_commit=False) as s:
+        if engine.dialect.name == "sqlite":
+            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def open_store(
+    url: str, *, synchronous: str = "FULL", require_schema: bool = True, create: bool = False
+) -> Engine:
+    """Open a database for use: connect once, and check that its schema is at the latest migration.
+
+    A SQLite file that does not exist is an error (never made empty here: see ``make_engine``)."""
+    engine = make_engine(url, synchronous=synchronous, create=create)
+    try:
+        with translate_errors(url), engine.connect() as conn:
+            if require_schema:
+                from store.db.migrate import check_current
+
+                check_current(conn, url)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def sqlite_path(engine: Engine) -> str | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    return db if db and db != ":memory:" else None
+
+
+def table_names(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()
+
+
+def file_mode_private(path: Path) -> None:
+    """Make a file readable by its owner only (a store of personal data, a private key)."""
+    os.chmod(path, 0o600)
+
+
+def _private_store_file(database: str) -> None:
+    """A SQLite store (and its -wal/-shm) readable by its owner only: it holds personal data (a shared
+    file: full ID numbers, bank cards). Files of another user are left as they are."""
+    if os.name == "nt":  # pragma: no cover - POSIX modes only
+        return
+    for name in (database, database + "-wal", database + "-shm"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to change
+            st = os.stat(name)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.chmod(name, 0o600)
+
+
+def private_folder(path: Path) -> Path:
+    """Make ``path`` (and its missing parents) a folder only its owner may enter (0700): where a store
+    or a key lives. A folder that exists already is tightened when it is ours."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for p in missing:
+        with contextlib.suppress(OSError):
+            os.chmod(p, 0o700)  # mkdir's mode is masked by the umask
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        if os.name != "nt" and st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, 0o700)
+    return path
