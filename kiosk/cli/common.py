@@ -56,7 +56,7 @@ def db_url(args: argparse.Namespace, *, shared: bool = False, make_folder: bool 
         return str(args.db)
     url = cfg.store.shared() if shared else cfg.store.local()
     if make_folder:
-        from kiosk.local_store import ensure_folder
+        from kiosk.wiring import ensure_folder
 
         ensure_folder(url)
     return url
