@@ -203,6 +203,7 @@ def open_kiosk(cfg: Config, *, shared: str | None = None, project: str | None = 
     from store.sync.identity import kiosk_identity
 
     engine = open_local_store(cfg)
+    shared_engine = worker = None
     try:
         if project:
             from store.roster.day import resolve_project
@@ -216,26 +217,23 @@ def open_kiosk(cfg: Config, *, shared: str | None = None, project: str | None = 
             project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None,
         )
         verifier = verifier_for(cfg, engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    notices: list[str] = []
-    issuer_key = None
-    if cfg.codes.officer_key:  # the officer's code screen (way A): an officer-only key, never a full one
-        from store.codes.keys import load_officer_key
+        notices: list[str] = []
+        issuer_key = None
+        if cfg.codes.officer_key:  # the officer's code screen (way A): an officer-only key, never a full one
+            from store.codes.keys import load_officer_key
 
-        try:
-            issuer_key = load_officer_key(cfg.codes.officer_key)
-        except StoreError as exc:
-            notices.append(exc.both())
-    url = shared_url(cfg, shared)
-    shared_engine = make_engine(url, create=False) if url else None
-    worker = sync_worker(cfg, engine, url) if url else None
-    if url is None:
-        notices.append(
-            f"{t('sync_local', 'zh')}：{t('no_shared', 'zh')}\n{t('sync_local', 'en')}: {t('no_shared', 'en')}"
-        )
-    try:
+            try:
+                issuer_key = load_officer_key(cfg.codes.officer_key)
+            except StoreError as exc:
+                notices.append(exc.both())
+        url = shared_url(cfg, shared)
+        if url:
+            shared_engine = make_engine(url, create=False)
+            worker = sync_worker(cfg, engine, url)
+        else:
+            notices.append(
+                f"{t('sync_local', 'zh')}：{t('no_shared', 'zh')}\n{t('sync_local', 'en')}: {t('no_shared', 'en')}"
+            )
         yield Services(
             config=cfg,
             engine=engine,
@@ -247,7 +245,7 @@ def open_kiosk(cfg: Config, *, shared: str | None = None, project: str | None = 
             issuer_key=issuer_key,
             notices=tuple(notices),
         )
-    finally:
+    finally:  # the sync first (it uses both engines), then the engines
         if worker is not None:
             worker.stop()
         if shared_engine is not None:
