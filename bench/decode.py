@@ -208,9 +208,11 @@ def many_frames(phones: int, *, fps: float = 30.0, frames: int = 30) -> dict[str
 
 def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
     from kiosk.cli.run_cmd import run_frames
+    from kiosk.config import Config
     from kiosk.gate import Gate, GateEvent
+    from kiosk.wiring import verifier_for
     from store.codes.keys import IssuerPrivateKey, register_public_key
-    from store.codes.tokens import TrustList, Verifier, issue_code
+    from store.codes.tokens import issue_code
     from store.db.engine import make_engine
     from store.db.migrate import upgrade_engine
     from store.people.seed import seed_demo
@@ -233,7 +235,7 @@ def headless(workdir: Path, n: int) -> tuple[float, float, Path]:
 
     gate = Gate(
         service=SignInService(engine),
-        verifier=Verifier(TrustList.from_engine(engine)),
+        verifier=verifier_for(Config(), engine),  # the store's keys, the default clock skew
         project_id=uuid.UUID(summary["examples_project"]),
         kiosk_id=uuid.uuid4(),
         gate_photos=True,

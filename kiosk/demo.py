@@ -2,7 +2,7 @@
 
 ``make_demo(folder)`` migrates a fresh SQLite store in ``folder``, fills it with ``seed-demo`` data
 (``store.people.seed.seed_demo``), makes a demo issuer key and registers its public key, and returns a
-``Demo`` with everything ``build_app`` needs. ``Demo.tokens()`` is the queue the simulated camera shows,
+``Demo`` whose ``services()`` (``kiosk.wiring.Services``) are what ``build_app`` needs. ``Demo.tokens()`` is the queue the simulated camera shows,
 each code issued when its worker steps up (codes live two minutes): first a code that must not unlock
 (an officer not assigned to the project), then the officer's own code (the kiosk unlocks itself),
 then eligible workers, second scans, an expired code, garbage, a stranger's code and workers failing
@@ -18,18 +18,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
 from kiosk.config import Config, parse_config
-from kiosk.verifier import verifier_for
+from kiosk.wiring import verifier_for
 from store.codes.keys import IssuerPrivateKey
 from store.codes.tokens import TrustList, Verifier, issue_code
 from store.db.engine import make_engine
 from store.people.seed import ELIGIBLE
 from store.reasons import Reason, Role
 from store.timeutil import local_date, utcnow
+
+if TYPE_CHECKING:
+    from kiosk.wiring import Services
 
 GARBAGE = ("https://example.com/not-a-code", "HELLO KIOSK")
 
@@ -65,6 +68,15 @@ class Demo:
 
     def examples(self, kind: str) -> list[uuid.UUID]:
         return [uuid.UUID(x) for x in self.summary["examples"].get(kind, [])]
+
+    def services(self, **changes: Any) -> Services:
+        """What the officer app runs on over this demo: its store, config, verifier and clock, no shared
+        database and no way-A key unless ``changes`` give them (the demo gives its ``officer_key``)."""
+        from kiosk.wiring import Services
+
+        return Services(
+            config=self.config, engine=self.engine, verifier=self.verifier, clock=self.clock
+        ).replace(**changes)
 
     def code(self, subject: uuid.UUID, *, role: Role = Role.WORKER, age_s: float = 0.0) -> str:
         at = self.clock() - timedelta(seconds=age_s)

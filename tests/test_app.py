@@ -51,7 +51,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 def app_of(demo: Demo, camera: object = None) -> KioskApp:
-    return build_app(demo.config, demo.engine, camera, demo.verifier, clock=frozen)  # type: ignore[arg-type]
+    return build_app(demo.services(clock=frozen), camera)  # type: ignore[arg-type]
 
 
 async def settle(app: KioskApp, pilot: object) -> None:
@@ -158,7 +158,7 @@ async def test_kiosk_outside_the_project_range_does_not_unlock(demo: Demo) -> No
     from kiosk.config import parse_config
 
     cfg = parse_config({"kiosk": {"latitude": 39.9, "longitude": 116.4}})  # Beijing
-    app = build_app(cfg, demo.engine, None, demo.verifier, clock=frozen)
+    app = build_app(demo.services(config=cfg, clock=frozen), None)
     async with app.run_test(size=SIZE) as pilot:
         await scan(app, pilot, officer_code(demo))
         assert app.current_mode == "locked"
@@ -264,9 +264,7 @@ async def test_lock_key_stops_sign_ins(demo: Demo) -> None:
 async def test_idle_timeout_locks(demo: Demo) -> None:
     """No scan for lock_idle_s seconds: the app's own timer locks the screen and says why."""
     kiosk = demo.config.kiosk.model_copy(update={"lock_idle_s": 1})
-    app = build_app(
-        demo.config.model_copy(update={"kiosk": kiosk}), demo.engine, None, demo.verifier, clock=frozen
-    )
+    app = build_app(demo.services(config=demo.config.model_copy(update={"kiosk": kiosk}), clock=frozen), None)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(app, pilot, demo)
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[4]))  # a scan keeps it open
@@ -504,13 +502,8 @@ async def test_way_a_key_shows_the_officers_code(demo: Demo) -> None:
     from store.reasons import Reason, Role
 
     app = build_app(
-        demo.config,
-        demo.engine,
+        demo.services(clock=frozen, issuer_key=demo.officer_key, shared=(demo.engine, str(demo.engine.url))),
         None,
-        demo.verifier,
-        clock=frozen,
-        issuer_key=demo.officer_key,
-        shared=(demo.engine, str(demo.engine.url)),
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await unlock(app, pilot, demo)
@@ -539,7 +532,7 @@ async def test_real_pixels_preview_with_textual_image(demo: Demo) -> None:
     from textual_image.widget import Image
 
     cam = ScriptedCamera([[phone_frame(None, seed=4), phone_frame(None, seed=5)]])
-    app = build_app(demo.config, demo.engine, cam, demo.verifier, clock=frozen, image_preview=True)
+    app = build_app(demo.services(clock=frozen), cam, image_preview=True)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -626,22 +619,14 @@ async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(
 ) -> None:
     """The officer screen's sync is store.sync.rounds.SyncWorker: a round at start, one as soon as a sign-in is
     recorded (not at the 30 s interval), F6 on demand; its reports reach the status line as messages."""
-    from kiosk.background_sync import sync_worker
+    from kiosk.wiring import sync_worker
     from store.sync.rounds import status
 
     url = shared_copy(demo, tmp_path)
     assert demo.config.sync.interval_s == 30
     reports: list[bool] = []
     worker = sync_worker(demo.config, demo.engine, url)
-    app = build_app(
-        demo.config,
-        demo.engine,
-        None,
-        demo.verifier,
-        clock=frozen,
-        sync=worker,
-        sync_status=lambda: status(demo.engine),
-    )
+    app = build_app(demo.services(clock=frozen, sync=worker, sync_status=lambda: status(demo.engine)), None)
     async with app.run_test(size=SIZE) as pilot:
         inner = worker.on_report
         assert inner is not None
@@ -677,21 +662,13 @@ async def test_an_unreachable_shared_database_shows_offline_with_what_waits(
     demo: Demo, tmp_path: Path
 ) -> None:
     """A shared file that is not there: offline, 待上传 1 after a scan, and no empty file made."""
-    from kiosk.background_sync import sync_worker
+    from kiosk.wiring import sync_worker
     from store.sync.rounds import status
 
     missing = tmp_path / "gone" / "shared.db"
     missing.parent.mkdir()
     worker = sync_worker(demo.config, demo.engine, str(missing))
-    app = build_app(
-        demo.config,
-        demo.engine,
-        None,
-        demo.verifier,
-        clock=frozen,
-        sync=worker,
-        sync_status=lambda: status(demo.engine),
-    )
+    app = build_app(demo.services(clock=frozen, sync=worker, sync_status=lambda: status(demo.engine)), None)
     async with app.run_test(size=SIZE) as pilot:
         assert await until(pilot, lambda: app.sync_view.kind == "offline")
         await unlock(app, pilot, demo)

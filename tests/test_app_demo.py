@@ -34,7 +34,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 async def test_the_first_minute_shows_every_state(demo: Demo) -> None:
     from kiosk.officer.app import build_app
 
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen)
+    app = build_app(demo.services(clock=frozen), None)
     seen: set[str] = set()
     async with app.run_test(size=(100, 30)) as pilot:
         for code in itertools.islice(demo.tokens(), PHONES_PER_MINUTE):

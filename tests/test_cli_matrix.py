@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
+from kiosk.wiring import Services
 from store.db.engine import make_engine
 from store.people.seed import seed_demo
 
@@ -410,8 +411,8 @@ def test_kiosk_run_with_no_config_makes_no_shared_database(
         def run(self) -> None:
             pass
 
-    def capture(*args: object, **kw: object) -> NoScreen:
-        got.update(kw)
+    def capture(services: Services, *args: object, **kw: object) -> NoScreen:
+        got.update(sync=services.sync, shared=services.shared, notices=services.notices)
         NoScreen.camera_released.set()
         return NoScreen()
 

@@ -118,9 +118,7 @@ async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
             clock_skew_s=30,
         )
     }
-    app = build_app(
-        demo.config, demo.engine, None, demo.verifier, clock=frozen, sync_status=lambda: state["now"]
-    )
+    app = build_app(demo.services(clock=frozen, sync_status=lambda: state["now"]), None)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(40):
             await pilot.pause(0.05)

@@ -11,6 +11,7 @@ import pytest
 from kiosk import cvlog
 from kiosk.demo import make_demo
 from kiosk.officer.app import build_app
+from store.timeutil import utcnow
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -28,7 +29,7 @@ def test_opencv_is_silent_while_a_screen_is_up_and_speaks_again_after(
     demo = make_demo(tmp_path, workers=20)
 
     async def run() -> None:
-        app = build_app(demo.config, demo.engine, None, demo.verifier)
+        app = build_app(demo.services(clock=utcnow), None)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             assert cv2.utils.logging.getLogLevel() == cv2.utils.logging.LOG_LEVEL_SILENT

@@ -106,7 +106,7 @@ async def test_idle_lock_and_project_change_are_logged(demo: Demo) -> None:
     cfg = parse_config({"kiosk": {"lock_idle_s": 1}, "language": "zh"})
     from kiosk.officer.app import build_app
 
-    app = build_app(cfg, demo.engine, None, demo.verifier, clock=frozen)
+    app = build_app(demo.services(config=cfg, clock=frozen), None)
     async with app.run_test(size=SIZE) as pilot:
         await scan(app, pilot, demo.code(uuid.UUID(chief["id"]), role=Role.OFFICER))
         await pilot.press("enter")  # the first project of the picker

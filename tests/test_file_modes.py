@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from kiosk.config import Config, StoreSettings
-from kiosk.local_store import open_local_store
+from kiosk.wiring import open_local_store
 from store.codes.keys import IssuerPrivateKey, KeyFileError
 from store.db.engine import make_engine
 from store.db.migrate import upgrade_engine

@@ -48,7 +48,7 @@ async def test_the_codes_right_after_the_officers_are_signed_in(demo: Demo, tmp_
     workers = demo.examples(ELIGIBLE)[:3]
     for i, w in enumerate(workers, 1):
         save_png(demo.code(w), folder / f"{i:02d}-worker.png", scale=6)
-    app = build_app(demo.config, demo.engine, FolderSource(folder), demo.verifier, clock=frozen)
+    app = build_app(demo.services(clock=frozen), FolderSource(folder))
     async with app.run_test(size=(100, 30)) as pilot:
         deadline = time.monotonic() + 30
         while signed_in(demo) < 3 and time.monotonic() < deadline:

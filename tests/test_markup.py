@@ -77,13 +77,8 @@ async def test_officer_screen_shows_markup_like_names_as_text(demo: Demo) -> Non
     from kiosk.officer.way_a import OfficerCodeScreen
 
     app = build_app(
-        demo.config,
-        demo.engine,
+        demo.services(clock=frozen, issuer_key=demo.officer_key, shared=(demo.engine, str(demo.engine.url))),
         None,
-        demo.verifier,
-        clock=frozen,
-        issuer_key=demo.officer_key,
-        shared=(demo.engine, str(demo.engine.url)),
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await scan(app, pilot, officer_code(demo))
@@ -115,7 +110,7 @@ async def test_project_picker_shows_markup_like_project_names_as_text(demo: Demo
     from store.reasons import Role
 
     chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)
-    app = build_app(demo.config, demo.engine, None, demo.verifier, clock=frozen)
+    app = build_app(demo.services(clock=frozen), None)
     async with app.run_test(size=(80, 24)) as pilot:
         await scan(app, pilot, demo.code(uuid.UUID(chief["id"]), role=Role.OFFICER))
         assert shown(app).count("[@click=app.quit]") == 2, shown(app)  # both projects in the picker

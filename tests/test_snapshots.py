@@ -36,7 +36,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 def app_of(demo: Demo, camera: Any = None) -> KioskApp:
     kiosk = demo.config.kiosk.model_copy(update={"card_s": 600.0})  # the card stays for the picture
     cfg = demo.config.model_copy(update={"kiosk": kiosk})
-    return build_app(cfg, demo.engine, camera, demo.verifier, clock=frozen)
+    return build_app(demo.services(config=cfg, clock=frozen), camera)
 
 
 def signing_in(app: KioskApp, demo: Demo, *codes: str) -> Callable[[Pilot[None]], Any]:

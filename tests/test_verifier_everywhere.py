@@ -1,5 +1,5 @@
 """Every command that verifies a personal code trusts the same keys and tolerates the same clock skew
-(``kiosk.verifier.verifier_for``): the database's keys plus ``[codes] trust_file``, and ``[policy]
+(``kiosk.wiring.verifier_for``): the database's keys plus ``[codes] trust_file``, and ``[policy]
 clock_skew_s``. For each command two cases, each failing without the config and passing with it:
 
 - a code signed by a key known only through the trust file (refused CODE_UNKNOWN_KEY without it);
@@ -24,6 +24,7 @@ from sqlmodel import select
 from support.way_a_world import NEAR, World, build_world
 
 from kiosk.cli import main
+from kiosk.wiring import Services
 from store.codes.keys import IssuerPrivateKey, register_public_key, write_trust_file
 from store.codes.tokens import issue_code
 from store.db.engine import make_engine, session
@@ -163,8 +164,8 @@ def test_run_officer_screen(setup: Setup, case: str, monkeypatch: pytest.MonkeyP
         def run(self) -> None:
             pass
 
-    def capture(cfg: object, engine: object, camera: object, verifier: object, **kw: object) -> NoScreen:
-        got["verifier"] = verifier
+    def capture(services: Services, camera: object, **kw: object) -> NoScreen:
+        got["verifier"] = services.verifier
         NoScreen.camera_released.set()
         return NoScreen()
 
@@ -208,7 +209,7 @@ def test_one_construction() -> None:
         for p in root.rglob("*.py")
         if "Verifier(" in p.read_text(encoding="utf-8")
     ]
-    assert sorted(makers) == ["cli/code_cmd.py", "verifier.py"]
+    assert sorted(makers) == ["cli/code_cmd.py", "wiring.py"]
     assert "verifier_for(" in (root / "cli" / "code_cmd.py").read_text(encoding="utf-8")
 
 

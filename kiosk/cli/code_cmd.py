@@ -8,7 +8,7 @@
 - ``verify TOKEN [--db URL | --trust FILE] [--at ISO8601] [--role worker|officer]``: prints
   ``{"ok": true, "role", "subject", "issued_at", "expires_at", "kid"}`` (and ``project`` when the code
   names one) or ``{"ok": false, "reason": "<REASON_CODE>"}``, the reason in words on stderr; exit 0/1.
-  It trusts what every command trusts (``kiosk.verifier.verifier_for``): the keys of ``--db`` (default:
+  It trusts what every command trusts (``kiosk.wiring.verifier_for``): the keys of ``--db`` (default:
   the config's local store) and ``[codes] trust_file``, at ``[policy] clock_skew_s`` (``--skew`` overrides);
   ``--trust FILE`` checks against that file alone.
   ``TOKEN`` ``-`` reads it from stdin (raw tokens stay out of the shell history).
@@ -191,7 +191,7 @@ def _draw(token: str) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from kiosk.verifier import verifier_for
+    from kiosk.wiring import verifier_for
     from store.codes.tokens import CodeError, TrustList, Verifier
     from store.reasons import Role
 

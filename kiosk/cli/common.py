@@ -1,10 +1,13 @@
 """Helpers shared by the command modules: config and database options, opening a store, the one place
 errors become a message, JSON output, progress.
 
-- ``store_at(url)``: the context in which a command works on a database: opened (never created: a
-  missing file is an error naming the command that makes it), its schema checked, every driver error on
-  it turned into one clear message (locked, full disk, read-only, damaged file, server down), disposed
-  at the end.
+- ``store_at(url)``: the one context in which a command works on a database: opened (never created: a
+  missing file is an error naming the command that makes it), its schema checked (an old one: "run
+  ``kiosk db upgrade``"; ``require_schema=False`` for ``kiosk db current``, which reports it), every
+  driver error on it turned into one clear message (locked, full disk, read-only, damaged file, server
+  down), disposed at the end. Not through it: the commands that make a store (``db upgrade``,
+  ``seed-demo``, ``db roles``), ``kiosk sync`` (two databases, the message says which one failed),
+  ``kiosk service status`` (a store that may not exist yet), and ``kiosk run`` (``kiosk.wiring``).
 - ``user_error(exc)``: what ``kiosk`` prints for an exception a user can act on (a StoreError, a file
   that cannot be written, a database error not caught closer) — Chinese and English, exit status 2, no
   traceback (``KIOSK_DEBUG=1`` shows it). Called once, by ``kiosk.cli.main``.
@@ -56,7 +59,7 @@ def db_url(args: argparse.Namespace, *, shared: bool = False, make_folder: bool 
         return str(args.db)
     url = cfg.store.shared() if shared else cfg.store.local()
     if make_folder:
-        from kiosk.local_store import ensure_folder
+        from kiosk.wiring import ensure_folder
 
         ensure_folder(url)
     return url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
 
 ORDER = 90
 
@@ -77,16 +77,13 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
-    from store.db.engine import make_engine, redact, translate_errors
+    from store.db.engine import redact
     from store.db.migrate import current, head
 
     url = db_url(args, shared=args.shared)
-    engine = make_engine(url, create=False)  # a read: a missing file is an error, never made empty
-    try:
-        with translate_errors(url), engine.connect() as conn:
-            rev = current(conn)
-    finally:
-        engine.dispose()
+    # a read: a missing file is an error, never made empty; an old schema is what it reports
+    with store_at(url, require_schema=False) as engine, engine.connect() as conn:
+        rev = current(conn)
     print_json({"db": redact(url), "revision": rev, "head": head(), "up_to_date": rev == head()})
     return 0 if rev == head() else 1
 

@@ -134,12 +134,6 @@ def demo_app(
         app.call_from_thread(app.notify, phones.banner(), timeout=30)
 
     app = build_app(
-        demo.config,
-        demo.engine,
-        camera,
-        demo.verifier,
-        issuer_key=demo.officer_key,
-        demo=True,
-        image_preview=image_preview,
+        demo.services(issuer_key=demo.officer_key, demo=True), camera, image_preview=image_preview
     )
     return app

@@ -128,18 +128,19 @@ def _register(
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    import contextlib
     from pathlib import Path
 
     from store.codes.keys import new_key_pair, scope_path
     from store.codes.scope import describe, parse_roles
-    from store.db.engine import open_store, redact
+    from store.db.engine import redact
     from store.reasons import Role
 
     for text, field in ((args.not_before, "not_before"), (args.not_after, "not_after")):
         _instant(text, field)  # a bad time: nothing is written
     roles = parse_roles(args.roles)  # a bad scope: nothing is written
-    engine = open_store(args.db) if args.db else None  # an unreachable database: no key made
-    try:
+    # an unreachable database: no key made
+    with store_at(args.db) if args.db else contextlib.nullcontext() as engine:
         key, priv, pub = new_key_pair(Path(args.out), roles)
         where = (
             "仅签到员码，可放在签到终端 / officer codes only: may sit on a kiosk"
@@ -153,9 +154,6 @@ def cmd_new(args: argparse.Namespace) -> int:
         if engine is not None:
             _register(engine, args.db, key.public_pem(), args, "keys-new", roles)
             print(f"已登记到 / registered in {redact(args.db)}", file=sys.stderr)
-    finally:
-        if engine is not None:
-            engine.dispose()
     print(key.kid, flush=True)
     return 0
 

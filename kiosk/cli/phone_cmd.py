@@ -54,7 +54,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     import uuid
 
     from kiosk.cli.common import config_of, store_at
-    from kiosk.verifier import verifier_for
+    from kiosk.wiring import verifier_for
     from store.codes.tokens import CodeError
     from store.db.engine import redact, write_session
     from store.errors import StoreError, ValidationError

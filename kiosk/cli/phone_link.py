@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import uuid
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
 
 
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
@@ -76,13 +76,11 @@ def link_base_url(cfg: object, given: str | None) -> str:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from kiosk.qr_terminal import qr_lines
-    from store.db.engine import open_store
     from store.people.phone import create_link
 
     cfg = config_of(args)
     ttl_h = args.ttl_hours if args.ttl_hours is not None else cfg.serve.link_ttl_h
-    engine = open_store(db_url(args, shared=True))
-    try:
+    with store_at(db_url(args, shared=True)) as engine:
         link = create_link(
             engine,
             worker_id=_uuid(args.worker, "worker"),
@@ -90,8 +88,6 @@ def cmd_link(args: argparse.Namespace) -> int:
             ttl_s=round(ttl_h * 3600),
             actor=args.actor,
         )
-    finally:
-        engine.dispose()
     url = link.url(link_base_url(cfg, args.base_url))
     out = {
         "url": url,
@@ -113,19 +109,15 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_bindings(args: argparse.Namespace) -> int:
-    from store.db.engine import open_store
     from store.people.phone import list_bindings
 
-    engine = open_store(db_url(args, shared=True))
-    try:
+    with store_at(db_url(args, shared=True)) as engine:
         rows = list_bindings(
             engine,
             worker_id=_uuid(args.worker, "worker"),
             officer_id=_uuid(args.officer, "officer"),
             active_only=args.active,
         )
-    finally:
-        engine.dispose()
     for r in rows:
         print_json(
             {
@@ -143,11 +135,9 @@ def cmd_bindings(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from store.db.engine import open_store
     from store.people.phone import revoke_binding, revoke_person
 
-    engine = open_store(db_url(args, shared=True))
-    try:
+    with store_at(db_url(args, shared=True)) as engine:
         if args.binding:
             binding = _uuid(args.binding, "binding")
             assert binding is not None
@@ -159,7 +149,5 @@ def cmd_revoke(args: argparse.Namespace) -> int:
                 officer_id=_uuid(args.officer, "officer"),
                 actor=args.actor,
             )
-    finally:
-        engine.dispose()
     print_json({"revoked": n})
     return 0

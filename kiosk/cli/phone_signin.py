@@ -87,7 +87,7 @@ def scanned_text(scan: str, decoder: str = "zxingcpp") -> str:
 
 def cmd_signin(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
-    from kiosk.verifier import verifier_for
+    from kiosk.wiring import verifier_for
     from store.rules.geo import parse_point, validate_accuracy
     from store.rules.way_a import sign_in_way_a
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.cli.common import add_config_arg, config_of, interactive, print_json, progress
+from kiosk.cli.common import add_config_arg, config_of, interactive, print_json, progress, store_at
 
 ORDER = 75
 
@@ -48,36 +48,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from store.db.engine import open_store
     from store.roster.day import parse_day
     from store.roster.retention import purge
 
     cfg = config_of(args)
     before = parse_day(args.before) if args.before else None
     url = args.db or (cfg.store.shared() if args.shared else cfg.store.local())
-    engine = open_store(url)
     dry = args.report_only or args.dry_run
-    try:
-        with progress(False if args.json or dry else None) as prog:
-            task = prog.add_task("清除 / purging", total=None) if prog else None
+    with store_at(url) as engine, progress(False if args.json or dry else None) as prog:
+        task = prog.add_task("清除 / purging", total=None) if prog else None
 
-            def advance(what: str, n: int) -> None:
-                if prog is not None and task is not None:
-                    prog.update(task, advance=n, description=f"清除 / purging: {what}")
+        def advance(what: str, n: int) -> None:
+            if prog is not None and task is not None:
+                prog.update(task, advance=n, description=f"清除 / purging: {what}")
 
-            report = purge(
-                engine,
-                mode="shared" if args.shared else "kiosk",
-                periods=cfg.retention.periods(),
-                tz=cfg.policy.timezone,
-                before=before,
-                dry_run=dry,
-                batch=cfg.retention.batch,
-                actor="kiosk retention",
-                on_progress=advance,
-            )
-    finally:
-        engine.dispose()
+        report = purge(
+            engine,
+            mode="shared" if args.shared else "kiosk",
+            periods=cfg.retention.periods(),
+            tz=cfg.policy.timezone,
+            before=before,
+            dry_run=dry,
+            batch=cfg.retention.batch,
+            actor="kiosk retention",
+            on_progress=advance,
+        )
     print_json(report.as_dict())
     if not args.json and interactive():
         for zh, en in zip(report.lines("zh"), report.lines("en"), strict=True):

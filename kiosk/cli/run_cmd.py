@@ -15,7 +15,8 @@ English, and the loop goes on (the same code, shown again, is tried again). The 
 configured ``[kiosk] name``. With ``--shared URL`` (or ``[store] shared_url``) it runs the background
 sync (``store.sync.rounds.SyncWorker``), as the officer screen does.
 
-Without ``--headless`` it opens the officer screen (``kiosk.officer.app``).
+Without ``--headless`` it opens the officer screen (``kiosk.officer.app``). Both build what they run on
+through ``kiosk.wiring`` (``open_kiosk``, ``open_gate``).
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ if TYPE_CHECKING:
     import threading
     import uuid
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
-    from kiosk.camera.sources import FrameSource
+    from kiosk.camera.sources import FrameSource, StateCallback
     from kiosk.config import Config
     from kiosk.gate import Gate, GateEvent, NotRecorded
+    from kiosk.wiring import Services
 
 ORDER = 10
 
@@ -87,10 +90,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from kiosk.officer.app import run_app  # type: ignore[import-not-found,unused-ignore]
-
-        return int(run_app(args) or 0)
+        return run_screen(args)
     return run_headless(args)
+
+
+def run_screen(args: argparse.Namespace) -> int:
+    """``kiosk run`` (not headless): the officer screen on the services of the config (``kiosk.wiring``)."""
+    from kiosk.camera.sources import open_source
+    from kiosk.cli.common import config_of
+    from kiosk.officer import app as officer
+    from kiosk.officer.widgets.camera import terminal_has_images
+    from kiosk.wiring import open_kiosk
+
+    cfg = config_of(args)
+    with open_kiosk(
+        cfg, shared=getattr(args, "shared", None), project=getattr(args, "project", None)
+    ) as services:
+        spec, w, h = cfg.camera.source, cfg.camera.width, cfg.camera.height
+
+        def camera(on_state: StateCallback) -> FrameSource:
+            return open_source(spec, width=w, height=h, on_state=on_state)
+
+        app = officer.build_app(
+            services,
+            camera if spec.strip() else None,  # "": scanner only
+            image_preview=terminal_has_images(),
+        )
+        try:
+            app.run()
+        finally:
+            app.camera_released.wait(10)  # the camera thread finishes its frame (and commit), then closes
+    return 0
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
@@ -108,17 +138,12 @@ def _state_reporter(state: Any, detail: str) -> None:
     print(f"[{state}] {detail}", file=sys.stderr, flush=True)
 
 
-def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[Gate, Any]:
-    """The gate for the headless loop, and the engine it writes to (the caller disposes of it). ``url``
-    None: this kiosk's own store of the config (made and migrated on first use, as ``kiosk run`` does);
-    an explicit ``--db`` must exist and be migrated."""
-    from kiosk.gate import Gate
-    from kiosk.verifier import verifier_for
-    from store.db.engine import open_store, translate_errors
+def open_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> AbstractContextManager[Services]:
+    """The headless loop's services, the gate among them (``kiosk.wiring.open_gate``; disposed on exit).
+    ``url`` None: this kiosk's own store of the config (made and migrated on first use, as ``kiosk run``
+    does); an explicit ``--db`` must exist and be migrated."""
+    from kiosk import wiring
     from store.errors import StoreError
-    from store.roster.day import resolve_project
-    from store.rules.signin import SignInService
-    from store.sync.identity import kiosk_identity
 
     project_arg = args.project or cfg.kiosk.project
     if not project_arg:
@@ -126,37 +151,15 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
     kiosk_arg = args.kiosk or cfg.kiosk.id
     if kiosk_arg:
         _uuid(kiosk_arg, "--kiosk")
-    if url is None:
-        from kiosk.local_store import open_local_store
-
-        engine, url = open_local_store(cfg), cfg.store.local()
-    else:
-        engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
-    try:
-        with translate_errors(url):
-            project_id = resolve_project(engine, project_arg).id  # an id, the start of one, or the name
-        # this gate's identity: amber names it, the roster and the exports show it (签到设备)
-        kiosk_id = kiosk_identity(engine, kiosk_id=kiosk_arg, name=cfg.kiosk.name, project_id=project_id)
-        verifier = verifier_for(cfg, engine)
-        if len(verifier.trust) == 0:
-            print(
-                "警告：没有受信任的签发密钥，所有建设码都将被拒绝（kiosk keys …）\n"
-                "warning: no trusted issuer keys: every code will be refused (see kiosk keys …)",
-                file=sys.stderr,
-            )
-        gate = Gate(
-            service=SignInService(engine, cfg.sign_in_policy()),
-            verifier=verifier,
-            project_id=project_id,
-            kiosk_id=kiosk_id,
-            dedupe_window_s=cfg.camera.dedupe_window_s,
-            gate_photos=cfg.kiosk.gate_photos and not args.no_photos,
-            decoder=args.decoder or cfg.camera.decoder,
-        )
-    except BaseException:
-        engine.dispose()
-        raise
-    return gate, engine
+    return wiring.open_gate(
+        cfg,
+        project=project_arg,
+        url=url,
+        kiosk=kiosk_arg,
+        decoder=args.decoder,
+        gate_photos=cfg.kiosk.gate_photos and not args.no_photos,
+        shared=args.shared,
+    )
 
 
 def run_frames(
@@ -190,30 +193,34 @@ def run_frames(
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    from kiosk.cli.common import config_of
+
+    cfg = config_of(args)
+    with open_gate(cfg, args, args.db or None) as services:
+        return _headless_loop(services, args.source or cfg.camera.source)
+
+
+def _headless_loop(services: Services, spec: str) -> int:
+    """Every attempt of ``spec`` through the gate of ``services``, one JSON line each (module docstring)."""
     import signal
     import threading
 
-    from kiosk.background_sync import shared_url, sync_worker
     from kiosk.camera.sources import open_source, wedge_byte_lines
-    from kiosk.cli.common import config_of
     from kiosk.gate import NotRecorded
 
-    cfg = config_of(args)
-    url = args.db or None
-    spec = args.source or cfg.camera.source
-    gate, engine = build_gate(cfg, args, url)
+    cfg, gate, worker = services.config, services.gate, services.sync
+    assert gate is not None  # open_gate makes it
+    if len(gate.verifier.trust) == 0:
+        print(
+            "警告：没有受信任的签发密钥，所有建设码都将被拒绝（kiosk keys …）\n"
+            "warning: no trusted issuer keys: every code will be refused (see kiosk keys …)",
+            file=sys.stderr,
+        )
     tz = cfg.policy.timezone
     stop = threading.Event()
     counts: dict[str, int] = {}
     source: Any = None
     reading = threading.Event()
-    shared = shared_url(cfg, args.shared)
-    # keys and revocations may come with a pull: the gate's verifier re-reads them after each good round
-    worker = (
-        sync_worker(cfg, engine, shared, on_report=lambda r, _st: gate.verifier.reload() if r.ok else None)
-        if shared
-        else None
-    )
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
@@ -274,7 +281,6 @@ def run_headless(args: argparse.Namespace) -> int:
             source.close()
         if worker is not None:
             worker.stop()
-        engine.dispose()
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "0"
         print(f"结束 / stopped: {summary}", file=sys.stderr, flush=True)
         log.info("headless run ended: %s", summary)

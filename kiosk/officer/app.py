@@ -1,7 +1,7 @@
 """The officer's Textual app (way B, 方式二): one factory for the CLI and the tests.
 
-``build_app(config, store_engine, frame_source, verifier, ...)`` builds a ``KioskApp``; ``run_app(args)``
-opens the configured store, camera and trust list and runs it (``kiosk run``).
+``build_app(services, camera)`` builds a ``KioskApp`` over the services ``kiosk.wiring`` builds from the
+config (the store, the code verifier, the sync, ...); ``kiosk run`` (``kiosk.cli.run_cmd``) runs it.
 
 How it works
 - Two modes: ``locked`` (the start) and ``officer``. The officer unlocks by showing his own officer
@@ -23,16 +23,15 @@ How it works
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -51,24 +50,20 @@ from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
 from kiosk.officer.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
-from kiosk.officer.widgets import Localized, utcnow
+from kiosk.officer.widgets import Localized
 from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
-from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
+from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput
 from kiosk.officer.widgets.pixels import fit, halfblock_strips
 from kiosk.officer.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
 from store.errors import StoreError
 from store.reasons import Outcome
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from kiosk.config import Config
     from kiosk.gate import Gate, GateEvent
-    from store.codes.keys import IssuerPrivateKey
-    from store.codes.tokens import Verifier
+    from kiosk.wiring import Services
     from store.rules.signin import SignInService
     from store.rules.unlock import ProjectChoice, Unlock, UnlockRefused
-    from store.sync.rounds import SyncReport, SyncWorker
+    from store.sync.rounds import SyncReport
     from store.sync.state import SyncStatus as StoreSyncStatus
 
 #: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
@@ -174,40 +169,33 @@ class KioskApp(App[None]):
 
     def __init__(
         self,
-        *,
-        config: Config,
-        engine: Engine,
+        services: Services,
         camera: CameraSpec,
-        verifier: Verifier,
-        kiosk_id: uuid.UUID | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        *,
         decoder: Decoder | None = None,
-        issuer_key: IssuerPrivateKey | None = None,
-        sync: SyncWorker | None = None,
-        sync_status: Callable[[], StoreSyncStatus] | None = None,
-        demo: bool = False,
         image_preview: bool = False,
-        shared: tuple[Engine, str] | None = None,
-        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
         #: the shared database (engine, url): way-A arrivals are read there, as they happen
-        self.shared = shared
+        self.shared = services.shared
         #: warnings for the officer, shown once the screen is up (a key that could not be loaded, …)
-        self.notices = tuple(notices)
+        self.notices = services.notices
         #: real pixels with textual-image (only when ``terminal_has_images()`` said so)
         self.image_preview = image_preview
+        #: what the app runs on (``kiosk.wiring``): the fields below are read from it
+        self.services = services
+        config = services.config
         self.config = config
-        self.engine = engine
+        self.engine = services.engine
         self.camera = camera
-        self.verifier = verifier
-        self.kiosk_id = kiosk_id
-        self.now = clock
-        self.demo = demo
-        self.issuer_key = issuer_key
+        self.verifier = services.verifier
+        self.kiosk_id = services.kiosk_id
+        self.now = services.clock
+        self.demo = services.demo
+        self.issuer_key = services.issuer_key
         #: the background sync (started at mount, stopped at unmount); None: this kiosk is local only
-        self.sync_worker = sync
-        self.sync_status_fn = sync_status
+        self.sync_worker = services.sync
+        self.sync_status_fn = services.sync_status
         self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
         # the camera's worker runs only the chain's quick pass on each frame (a few ms); a frame in which
         # it detected a code it could not read goes to the retry worker, which runs the rest of the
@@ -973,113 +961,14 @@ def _face_image(event: GateEvent) -> np.ndarray | None:
 
 
 def build_app(
-    config: Config,
-    store_engine: Engine,
-    frame_source: CameraSpec,
-    verifier: Verifier,
+    services: Services,
+    camera: CameraSpec,
     *,
-    kiosk_id: uuid.UUID | None = None,
-    clock: Callable[[], datetime] = utcnow,
     decoder: Decoder | None = None,
-    issuer_key: IssuerPrivateKey | None = None,
-    sync: SyncWorker | None = None,
-    sync_status: Callable[[], StoreSyncStatus] | None = None,
-    demo: bool = False,
     image_preview: bool = False,
-    shared: tuple[Engine, str] | None = None,
-    notices: Sequence[str] = (),
 ) -> KioskApp:
-    """The officer app over a migrated store, a camera (unopened source or opener; None: scanner only)
-    and a code verifier. The same factory serves ``kiosk run``, ``kiosk demo`` and the tests."""
-    return KioskApp(
-        config=config,
-        engine=store_engine,
-        camera=frame_source,
-        verifier=verifier,
-        kiosk_id=kiosk_id,
-        clock=clock,
-        decoder=decoder,
-        issuer_key=issuer_key,
-        sync=sync,
-        sync_status=sync_status,
-        demo=demo,
-        image_preview=image_preview,
-        shared=shared,
-        notices=notices,
-    )
-
-
-def run_app(args: argparse.Namespace) -> int:
-    """``kiosk run`` (not headless): the officer screen on the configured store, camera and keys."""
-    from kiosk.background_sync import shared_url, sync_worker
-    from kiosk.camera.sources import open_source
-    from kiosk.cli.common import config_of
-    from kiosk.local_store import open_local_store
-    from kiosk.verifier import verifier_for
-    from store.db.engine import make_engine
-    from store.sync.identity import kiosk_identity
-    from store.sync.rounds import status
-
-    cfg = config_of(args)
-    engine = open_local_store(cfg)
-    try:
-        if getattr(args, "project", None):  # --project: an id, the start of one, or the name, as everywhere
-            from store.roster.day import resolve_project
-
-            project = resolve_project(engine, args.project)
-            cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(project.id)})})
-        kiosk_id = kiosk_identity(
-            engine,
-            kiosk_id=cfg.kiosk.id,
-            name=cfg.kiosk.name,
-            project_id=uuid.UUID(cfg.kiosk.project) if cfg.kiosk.project else None,
-        )
-        verifier = verifier_for(cfg, engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    spec, w, h = cfg.camera.source, cfg.camera.width, cfg.camera.height
-
-    def camera(on_state: Callable[[SourceState, str], None]) -> FrameSource:
-        return open_source(spec, width=w, height=h, on_state=on_state)
-
-    notices: list[str] = []
-    issuer_key = None
-    if cfg.codes.officer_key:  # the officer's code screen (way A): an officer-only key, never a full one
-        from store.codes.keys import load_officer_key
-
-        try:
-            issuer_key = load_officer_key(cfg.codes.officer_key)
-        except StoreError as exc:
-            notices.append(exc.both())
-    url = shared_url(cfg, getattr(args, "shared", None))
-    shared = make_engine(url, create=False) if url else None
-    worker = sync_worker(cfg, engine, url) if url else None
-    if url is None:
-        notices.append(
-            f"{_t('sync_local', 'zh')}：{_t('no_shared', 'zh')}\n"
-            f"{_t('sync_local', 'en')}: {_t('no_shared', 'en')}"
-        )
-    app = build_app(
-        cfg,
-        engine,
-        camera if spec.strip() else None,
-        verifier,
-        kiosk_id=kiosk_id,  # "": scanner only
-        sync=worker,
-        sync_status=lambda: status(engine, clock_skew_s=cfg.policy.clock_skew_s),
-        image_preview=terminal_has_images(),
-        issuer_key=issuer_key,
-        shared=(shared, url) if shared is not None and url else None,
-        notices=notices,
-    )
-    try:
-        app.run()
-    finally:
-        app.camera_released.wait(10)  # the camera thread finishes its frame (and commit), then closes
-        if worker is not None:
-            worker.stop()
-        if shared is not None:
-            shared.dispose()
-        engine.dispose()
-    return 0
+    """The officer app over ``services`` (``kiosk.wiring``: a migrated store, a code verifier, the sync,
+    ...) and a camera (unopened source or opener; None: scanner only). ``decoder``: one decoder used
+    alone (tests); ``image_preview``: real pixels (``terminal_has_images()``). The same factory serves
+    ``kiosk run``, ``kiosk demo`` and the tests."""
+    return KioskApp(services, camera, decoder=decoder, image_preview=image_preview)

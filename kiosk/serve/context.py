@@ -91,7 +91,7 @@ class ServeContext:
 
     def __post_init__(self) -> None:
         from kiosk.serve.security import RateLimits
-        from kiosk.verifier import verifier_for
+        from kiosk.wiring import verifier_for
 
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["t"] = t

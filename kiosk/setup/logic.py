@@ -308,7 +308,7 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
     """Make and migrate the local store, register the kiosk, first sync. Raises StoreError on the first
     two; a failed sync is in the report (nothing is lost: the next sync sends everything)."""
     from kiosk.config import load_config
-    from kiosk.local_store import open_local_store
+    from kiosk.wiring import open_local_store
     from store.db.engine import make_engine
     from store.sync.identity import kiosk_identity
     from store.sync.rounds import sync_once
