@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer, ProgressBar, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines
 from store.codes.tokens import DEFAULT_VALIDITY_S, issue_code, parse_code
 from store.reasons import Role
@@ -39,8 +39,8 @@ class PhoneApp(App[None]):
     CSS_PATH = "phone_app.tcss"
     TITLE = "个人建设码 · Personal code"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "renew", "刷新 / Renew"),
-        Binding("q", "quit", "退出 / Quit"),
+        Binding("r", "renew", both("phone_app.renew")),
+        Binding("q", "quit", both("phone_app.quit")),
     ]
 
     def __init__(

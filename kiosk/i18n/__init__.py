@@ -4,7 +4,7 @@
 Chinese) with ``{fields}`` filled in. The words live by front end in the data modules of this package,
 each a ``WORDS`` dict of key -> (Chinese, English), merged here into ``MESSAGES`` at import:
 
-- ``officer.py``  the officer app (bare keys) and its way-A screen (``way_a.``)
+- ``officer.py``  the officer app (bare keys), its way-A screen (``way_a.``) and the camera (``camera.``)
 - ``roster.py``   the roster (``roster.``)
 - ``setup.py``    the set-up wizard (``setup.``)
 - ``admin.py``    the admin app (``admin.``)

@@ -1,6 +1,6 @@
 """The officer app's words (``kiosk/officer/``: the sign-in screen, its dialogs and the way-A screen), in
 Chinese (the default) and English. Looked up with ``kiosk.i18n.t``; the keys of the way-A screen start
-with ``way_a.``.
+with ``way_a.``, the camera sources' state details (``kiosk/camera/sources.py``) with ``camera.``.
 """
 
 from __future__ import annotations
@@ -145,6 +145,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "way_a.error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
     "way_a.read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
     "way_a.keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
+    "way_a.back": ("返回", "Back"),
+    "way_a.renew": ("换新码", "New code"),
     "way_a.time": ("时间", "Time"),
     "way_a.name": ("姓名", "Name"),
     "way_a.id": ("身份证号", "ID"),

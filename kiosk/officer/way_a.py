@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from kiosk.i18n import t
+from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines, qr_matrix
 from store.timeutil import as_utc, local_date, utcnow, zone
 
@@ -69,8 +69,8 @@ class OfficerCodeScreen(Screen[None]):
 
     CSS_PATH = "way_a.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "返回 / Back"),
-        Binding("n", "renew", "换新码 / New code"),
+        Binding("escape", "app.pop_screen", both("way_a.back")),
+        Binding("n", "renew", both("way_a.renew")),
     ]
 
     class ArrivalsLoaded(Message):
