@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kiosk.i18n import pick, t
+from kiosk.i18n import pair, pick, t
 from store.errors import StoreError
 
 T = TypeVar("T")
@@ -147,7 +147,9 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         missing = [f for f in self.fields if f.required and not values[f.key]]
         if missing:
             f = missing[0]
-            self._show_error(f"请填写“{f.zh}”", f"Please fill in '{f.en}'", f.key)
+            self._show_error(
+                t("admin.fill_in", "zh", field=f.zh), t("admin.fill_in", "en", field=f.en), f.key
+            )
             return
         self.query_one("#submit", Button).disabled = True
         self.query_one("#form-error", Static).update(t("admin.saving", self.lang))
@@ -161,12 +163,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             self.post_message(self.Failed(exc.zh, exc.en, getattr(exc, "field", None)))
         except Exception as exc:  # a bug: say so without its text (it may hold personal data), keep the form
             name = type(exc).__name__
-            self.post_message(
-                self.Failed(
-                    f"保存失败（{name}），请重试或联系维护人员",
-                    f"Saving failed ({name}): retry, or tell the maintainers",
-                )
-            )
+            self.post_message(self.Failed(*pair("admin.save_failed", name=name)))
         else:
             self.post_message(self.Succeeded(result))
 

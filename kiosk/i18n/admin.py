@@ -9,6 +9,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.save": ("保存", "Save"),
     "admin.cancel": ("取消", "Cancel"),
     "admin.saving": ("正在保存…", "Saving…"),
+    "admin.fill_in": ("请填写“{field}”", "Please fill in '{field}'"),
+    "admin.save_failed": (
+        "保存失败（{name}），请重试或联系维护人员",
+        "Saving failed ({name}): retry, or tell the maintainers",
+    ),
     "admin.ok": ("确定", "OK"),
     "admin.keys": ("按键", "Keys"),
     "admin.esc_close": ("Esc 关闭", "Esc close"),
