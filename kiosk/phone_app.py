@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Footer, ProgressBar, Static
 
+from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines
 from store.codes.tokens import DEFAULT_VALIDITY_S, issue_code, parse_code
 from store.reasons import Role
@@ -31,20 +32,6 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
-_T: dict[str, tuple[str, str]] = {
-    "title": ("个人建设码", "Personal construction code"),
-    "worker": ("工人 {id}", "Worker {id}"),
-    "officer": ("签到员 {id}", "Officer {id}"),
-    "left": ("{s} 秒后自动刷新 · 有效至 {until}", "Renews in {s} s · valid until {until}"),
-    "renew": ("刷新", "Renew"),
-    "quit": ("退出", "Quit"),
-}
-
-
-def tr(key: str, lang: str, **kw: object) -> str:
-    zh, en = _T[key]
-    return (en if lang == "en" else zh).format(**kw)
-
 
 class PhoneApp(App[None]):
     """The worker's phone: his current code as a QR with a countdown, renewed when it expires."""
@@ -52,8 +39,8 @@ class PhoneApp(App[None]):
     CSS_PATH = "phone_app.tcss"
     TITLE = "个人建设码 · Personal code"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "renew", "刷新 / Renew"),
-        Binding("q", "quit", "退出 / Quit"),
+        Binding("r", "renew", both("phone_app.renew")),
+        Binding("q", "quit", both("phone_app.quit")),
     ]
 
     def __init__(
@@ -83,9 +70,9 @@ class PhoneApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="page"):
-            yield Static(tr("title", self.lang), id="title")
+            yield Static(t("phone_app.title", self.lang), id="title")
             who = "officer" if self.role is Role.OFFICER else "worker"
-            yield Static(tr(who, self.lang, id=str(self.subject)[-12:]), id="who")
+            yield Static(t(f"phone_app.{who}", self.lang, id=str(self.subject)[-12:]), id="who")
             yield Static("", id="qr")
             yield Static("", id="countdown")
             yield ProgressBar(total=self.validity_s, show_eta=False, show_percentage=False, id="left")
@@ -127,7 +114,7 @@ class PhoneApp(App[None]):
         left = self.seconds_left(now)
         until = self.expires_at.astimezone(self.tz).strftime("%H:%M:%S")
         countdown = self.query_one("#countdown", Static)
-        countdown.update(tr("left", self.lang, s=left, until=until))
+        countdown.update(t("phone_app.left", self.lang, s=left, until=until))
         countdown.set_class(left <= 10, "ending")
         self.query_one("#left", ProgressBar).update(progress=left)
 

@@ -24,7 +24,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kiosk import cvlog
-from kiosk.admin.forms import KeysHelpScreen, pick
+from kiosk.admin.forms import KeysHelpScreen
 from kiosk.admin.reference import (
     AuditScreen,
     EmployersScreen,
@@ -37,6 +37,7 @@ from kiosk.admin.reference import (
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
+from kiosk.i18n import pick
 from store.timeutil import as_utc, local_date, utcnow, zone
 
 

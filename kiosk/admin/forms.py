@@ -20,13 +20,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from kiosk.i18n import pair, pick, t
 from store.errors import StoreError
 
 T = TypeVar("T")
-
-
-def pick(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +94,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                                 allow_blank=not choose,
                                 value=initial,
                                 compact=True,
-                                prompt=pick(self.lang, "请选择", "Choose"),
+                                prompt=t("admin.choose", self.lang),
                             )
                         else:
                             yield Input(
@@ -110,8 +107,8 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                     yield Static("", id=f"e-{f.key}", classes="field-error", markup=False)
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
-                yield Button(pick(self.lang, "保存", "Save"), variant="primary", id="submit", compact=True)
-                yield Button(pick(self.lang, "取消", "Cancel"), id="cancel", compact=True)
+                yield Button(t("admin.save", self.lang), variant="primary", id="submit", compact=True)
+                yield Button(t("admin.cancel", self.lang), id="cancel", compact=True)
 
     def on_mount(self) -> None:
         first = self.query("#form-fields Input, #form-fields Select").first()
@@ -150,10 +147,12 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         missing = [f for f in self.fields if f.required and not values[f.key]]
         if missing:
             f = missing[0]
-            self._show_error(f"请填写“{f.zh}”", f"Please fill in '{f.en}'", f.key)
+            self._show_error(
+                t("admin.fill_in", "zh", field=f.zh), t("admin.fill_in", "en", field=f.en), f.key
+            )
             return
         self.query_one("#submit", Button).disabled = True
-        self.query_one("#form-error", Static).update(pick(self.lang, "正在保存…", "Saving…"))
+        self.query_one("#form-error", Static).update(t("admin.saving", self.lang))
         self._run(values)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form", description="save a form")
@@ -164,12 +163,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             self.post_message(self.Failed(exc.zh, exc.en, getattr(exc, "field", None)))
         except Exception as exc:  # a bug: say so without its text (it may hold personal data), keep the form
             name = type(exc).__name__
-            self.post_message(
-                self.Failed(
-                    f"保存失败（{name}），请重试或联系维护人员",
-                    f"Saving failed ({name}): retry, or tell the maintainers",
-                )
-            )
+            self.post_message(self.Failed(*pair("admin.save_failed", name=name)))
         else:
             self.post_message(self.Succeeded(result))
 
@@ -220,8 +214,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="form"):
             yield Static(f"{self.question[0]}\n{self.question[1]}", id="form-title")
             with Horizontal(id="form-buttons"):
-                yield Button(pick(self.lang, "确定", "OK"), variant="primary", id="yes")
-                yield Button(pick(self.lang, "取消", "Cancel"), id="no")
+                yield Button(t("admin.ok", self.lang), variant="primary", id="yes")
+                yield Button(t("admin.cancel", self.lang), id="no")
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:
@@ -248,10 +242,10 @@ class KeysHelpScreen(ModalScreen[None]):
             body.append(f" {key:<{width}} ", style="bold reverse")
             body.append(f"  {what}\n")
         with Vertical(id="form"):
-            yield Label(pick(self.lang, "按键", "Keys"), id="form-title")
+            yield Label(t("admin.keys", self.lang), id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield Static(body, id="keys-body")
-            yield Static(pick(self.lang, "Esc 关闭", "Esc close"), id="form-note")
+            yield Static(t("admin.esc_close", self.lang), id="form-note")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from kiosk.admin.forms import pick
+from kiosk.i18n import pick
 from store.errors import StoreError
 
 

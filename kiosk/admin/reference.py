@@ -17,7 +17,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kiosk.admin.forms import ConfirmScreen, Field, FormScreen, pick
+from kiosk.admin.forms import ConfirmScreen, Field, FormScreen
+from kiosk.i18n import MESSAGES, pick, t
 from store.db.engine import translate_errors, write_session
 from store.errors import StoreError, ValidationError
 
@@ -678,33 +679,6 @@ class KeysScreen(TableScreen):
 # --- audit -----------------------------------------------------------------------------------------
 
 
-#: what the audit log's codes mean, in the admin's language (the log keeps the codes)
-AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
-    "create": ("新增", "created"),
-    "update": ("修改", "changed"),
-    "confirm": ("现场确认", "confirmed"),
-    "verify": ("实名认证", "verified"),
-    "unverify": ("撤销实名认证", "verification undone"),
-    "revoke": ("吊销", "revoked"),
-    "import": ("导入", "imported"),
-    "scope": ("签发范围", "scope set"),
-}
-AUDIT_TABLES: dict[str, tuple[str, str]] = {
-    "worker": ("工人", "worker"),
-    "employer": ("用人单位", "employer"),
-    "project": ("项目", "project"),
-    "employment": ("聘用", "employment"),
-    "bankcard": ("银行卡", "bank card"),
-    "facecheck": ("人脸照片", "face photo"),
-    "healthcheck": ("体检", "health check"),
-    "healthinstitution": ("体检机构", "health institution"),
-    "identitydocument": ("身份证图片", "ID card images"),
-    "officer": ("签到员", "officer"),
-    "officerassignment": ("签到员指派", "officer assignment"),
-    "issuerkey": ("签发密钥", "issuer key"),
-}
-
-
 class AuditScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
@@ -723,8 +697,9 @@ class AuditScreen(TableScreen):
     def rows(self) -> list[Row]:
         from store.people.admin import recent_audit
 
-        def word(words: dict[str, tuple[str, str]], code: str) -> str:
-            return self.tr(*words[code]) if code in words else code
+        def word(kind: str, code: str) -> str:
+            key = f"admin.audit_{kind}.{code}"
+            return t(key, self.admin.lang) if key in MESSAGES else code
 
         return [
             (
@@ -732,8 +707,8 @@ class AuditScreen(TableScreen):
                 [
                     self.admin.local(a.at),
                     a.actor,
-                    word(AUDIT_ACTIONS, a.action),
-                    word(AUDIT_TABLES, a.table_name),
+                    word("action", a.action),
+                    word("table", a.table_name),
                     str(a.row_id)[:8] if a.row_id else "",
                     a.detail or "",
                 ],

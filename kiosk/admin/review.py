@@ -28,8 +28,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
-from kiosk.admin.forms import ConfirmScreen, Field, pick
+from kiosk.admin.forms import ConfirmScreen, Field
 from kiosk.admin.reference import AdminScreen
+from kiosk.i18n import pick, t
 from kiosk.officer.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
 
@@ -143,7 +144,7 @@ class ReviewScreen(AdminScreen):
             return  # nothing new since the last read: leave the table (and the scroll) alone
         table.clear()
         for q, key in zip(message.items, keys, strict=True):
-            kind = self.tr(ReviewKind(q.kind).zh, ReviewKind(q.kind).en)
+            kind = t(f"admin.review_kind.{ReviewKind(q.kind).value}", self.admin.lang)
             cells = (self.admin.local(q.submitted_at), kind, q.worker_name, q.id_masked, q.summary)
             table.add_row(*(Text(c) for c in cells), key=key)  # what workers typed is text, never markup
         self.count = len(keys)
@@ -367,7 +368,7 @@ class ReviewScreen(AdminScreen):
             return True
 
         options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [
-            (pick(lang, "其他（手填）", "Other (type it)"), OTHER)
+            (t("admin.reject_other", lang), OTHER)
         ]
         self.form(
             ("驳回（工人会在手机上看到原因）", "Reject (the worker sees the reason on his phone)"),

@@ -19,8 +19,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
-from kiosk.admin.forms import Field, pick
+from kiosk.admin.forms import Field
 from kiosk.admin.reference import AdminScreen, fill_table
+from kiosk.i18n import pick, t
 from store.errors import StoreError, ValidationError
 from store.rules.validation import BANKS
 
@@ -827,21 +828,15 @@ class VerifyScreen(ModalScreen[bool]):
 
         with Vertical(id="verify"):
             yield Static(
-                pick(
-                    self.lang,
-                    "实名认证：请比对身份证照片与现场人脸照片是否为同一人",
-                    "Real-name verification: is the person in the ID card photo the one photographed?",
-                ),
+                t("admin.verify_title", self.lang),
                 id="form-title",
             )
             with Horizontal(id="pictures"):
-                yield PixelView(pick(self.lang, "身份证正面", "ID card front"), id="pic-front")
-                yield PixelView(pick(self.lang, "人脸照片", "Face photo"), id="pic-face")
+                yield PixelView(t("admin.verify_front", self.lang), id="pic-front")
+                yield PixelView(t("admin.verify_face", self.lang), id="pic-face")
             with Horizontal(id="form-buttons"):
-                yield Button(
-                    pick(self.lang, "一致，记录认证", "Same person: record it"), variant="success", id="yes"
-                )
-                yield Button(pick(self.lang, "不一致 / 取消", "Not the same / cancel"), id="no")
+                yield Button(t("admin.verify_same", self.lang), variant="success", id="yes")
+                yield Button(t("admin.verify_not_same", self.lang), id="no")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._draw)

@@ -31,6 +31,7 @@ from typing import IO, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from kiosk.i18n import both
 from store.errors import StoreError
 
 IMAGE_SUFFIXES = frozenset(
@@ -75,15 +76,6 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-_DETAILS: dict[SourceState, tuple[str, str]] = {
-    SourceState.CONNECTING: ("正在连接摄像头", "connecting"),
-    SourceState.CONNECTED: ("摄像头已连接", "connected"),
-    SourceState.RECONNECTING: ("摄像头断开，正在重连", "camera lost, reconnecting"),
-    SourceState.FAILED: ("摄像头连接失败", "camera failed"),
-    SourceState.ENDED: ("视频/图片已播放完", "end of the file or folder"),
-}
-
-
 class _Base:
     """State bookkeeping shared by the sources."""
 
@@ -99,8 +91,7 @@ class _Base:
     def _set(self, state: SourceState, extra: str = "") -> None:
         self.state = state
         if self.on_state is not None:
-            zh, en = _DETAILS[state]
-            detail = f"{zh} / {en}: {self.name}" + (f" ({extra})" if extra else "")
+            detail = f"{both(f'camera.{state.value}')}: {self.name}" + (f" ({extra})" if extra else "")
             self.on_state(state, detail)
 
     def _frame(self, image: np.ndarray, t: float | None = None) -> Frame:

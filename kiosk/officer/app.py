@@ -47,6 +47,7 @@ from kiosk import cvlog
 from kiosk.camera.decoders import ChainDecoder, Decoded, Decoder, Look, make_decoder
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
+from kiosk.i18n import t as _t
 from kiosk.officer.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
@@ -918,12 +919,6 @@ class KioskApp(App[None]):
         # worker (durable already) has no card to go on
         screen = self.officer_screen
         return screen if screen.is_mounted and screen.query("#card") else None
-
-
-def _t(key: str, lang: str, **fields: object) -> str:
-    from kiosk.i18n import t
-
-    return t(key, lang, **fields)
 
 
 def _cause(exc: StoreError) -> StoreError:

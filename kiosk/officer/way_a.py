@@ -32,6 +32,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines, qr_matrix
 from store.timeutil import as_utc, local_date, utcnow, zone
 
@@ -62,36 +63,14 @@ class Listener(Protocol):
 CodeSource = Callable[[datetime], ShownCode]
 ArrivalSource = Callable[[date], "list[Arrival]"]
 
-_T = {
-    "title": ("方式一：请工人用手机扫码签到", "Way A: workers scan this code with their phones"),
-    "left": (
-        "有效期剩余 {s} 秒 · 剩 {r} 秒时自动换新码",
-        "{s} s left · a new code comes {r} s before the end",
-    ),
-    "arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
-    "none": ("暂无", "none yet"),
-    "error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
-    "read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
-    "keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
-    "time": ("时间", "Time"),
-    "name": ("姓名", "Name"),
-    "id": ("身份证号", "ID"),
-    "dist": ("距离", "Distance"),
-}
-
-
-def tr(key: str, lang: str, **kw: object) -> str:
-    zh, en = _T[key]
-    return (en if lang == "en" else zh).format(**kw)
-
 
 class OfficerCodeScreen(Screen[None]):
     """The officer's QR with its countdown, and the day's way-A arrivals."""
 
     CSS_PATH = "way_a.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "返回 / Back"),
-        Binding("n", "renew", "换新码 / New code"),
+        Binding("escape", "app.pop_screen", both("way_a.back")),
+        Binding("n", "renew", both("way_a.renew")),
     ]
 
     class ArrivalsLoaded(Message):
@@ -150,19 +129,19 @@ class OfficerCodeScreen(Screen[None]):
             with Vertical(id="code-pane"):
                 yield Static("", id="qr", markup=False)
             with Vertical(id="arrivals-pane"):
-                yield Label(tr("title", self.lang), id="title")
+                yield Label(t("way_a.title", self.lang), id="title")
                 yield Label(f"{self.project_name} · {self.officer_name}", id="who", markup=False)
                 yield Label("", id="countdown")
                 yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="left")
-                yield Label(tr("keys", self.lang), id="keys-hint")
-                yield Label(tr("arrivals", self.lang, n=0), id="arrivals-title", markup=False)
+                yield Label(t("way_a.keys", self.lang), id="keys-hint")
+                yield Label(t("way_a.arrivals", self.lang, n=0), id="arrivals-title", markup=False)
                 yield DataTable(id="arrivals", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#arrivals", DataTable)
         for key in ("time", "name", "dist", "id"):  # the ID number last: the first to go past the edge
-            table.add_column(tr(key, self.lang), key=key)
+            table.add_column(t(f"way_a.{key}", self.lang), key=key)
         self.renew()
         self.set_interval(1.0, self.tick)
         self.refresh_arrivals()
@@ -183,7 +162,7 @@ class OfficerCodeScreen(Screen[None]):
             self.code = self.code_source(as_utc(self.clock()))
         except StoreError as exc:
             self.code = None
-            qr.update(tr("error", self.lang, e=exc.message(self.lang)))
+            qr.update(t("way_a.error", self.lang, e=exc.message(self.lang)))
             qr.add_class("error")
             return
         qr.remove_class("error")
@@ -234,7 +213,7 @@ class OfficerCodeScreen(Screen[None]):
             return
         validity = max(1.0, (as_utc(self.code.expires_at) - as_utc(self.code.issued_at)).total_seconds())
         self.query_one("#countdown", Label).update(
-            tr("left", self.lang, s=int(left), r=int(self.renew_before_s))
+            t("way_a.left", self.lang, s=int(left), r=int(self.renew_before_s))
         )
         self.query_one("#left", ProgressBar).update(progress=max(0.0, 100.0 * left / validity))
 
@@ -272,7 +251,7 @@ class OfficerCodeScreen(Screen[None]):
                 *map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
                 key=str(a.attendance_id),
             )
-        self.query_one("#arrivals-title", Label).update(tr("arrivals", self.lang, n=len(msg.rows)))
+        self.query_one("#arrivals-title", Label).update(t("way_a.arrivals", self.lang, n=len(msg.rows)))
         self._schedule_poll()
 
     @work(
@@ -299,7 +278,7 @@ class OfficerCodeScreen(Screen[None]):
         self.refresh_arrivals()
 
     def on_officer_code_screen_arrivals_failed(self, msg: ArrivalsFailed) -> None:
-        self.query_one("#arrivals-title", Label).update(tr("read_error", self.lang, e=msg.error))
+        self.query_one("#arrivals-title", Label).update(t("way_a.read_error", self.lang, e=msg.error))
         self._schedule_poll()
 
     def _schedule_poll(self) -> None:

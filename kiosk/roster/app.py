@@ -34,8 +34,8 @@ from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedCont
 from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
+from kiosk.i18n import t
 from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
-from kiosk.roster.text import t
 from store.errors import StoreError
 from store.roster.day import (
     ProjectInfo,
@@ -165,19 +165,22 @@ class RosterApp(App[None]):
         yield Static(id="title")
         yield Static(id="counts")
         with TabbedContent(id="tabs"):
-            with TabPane(t("tab_roster", self.lang), id="tab-roster"):
+            with TabPane(t("roster.tab_roster", self.lang), id="tab-roster"):
                 with Horizontal(id="filters"):
-                    yield Input(placeholder=t("search", self.lang), id="search", compact=True)
+                    yield Input(placeholder=t("roster.search", self.lang), id="search", compact=True)
                     yield Select[str](
-                        self._status_options(), prompt=t("all_status", self.lang), id="status", compact=True
+                        self._status_options(),
+                        prompt=t("roster.all_status", self.lang),
+                        id="status",
+                        compact=True,
                     )
-                    yield Select[str]([], prompt=t("all_teams", self.lang), id="team", compact=True)
-                    yield Select[str]([], prompt=t("all_trades", self.lang), id="trade", compact=True)
+                    yield Select[str]([], prompt=t("roster.all_teams", self.lang), id="team", compact=True)
+                    yield Select[str]([], prompt=t("roster.all_trades", self.lang), id="trade", compact=True)
                 yield DataTable(id="roster", cursor_type="row", zebra_stripes=False)
                 yield Static(id="shown")
-            with TabPane(t("tab_refused", self.lang), id="tab-refused"):
+            with TabPane(t("roster.tab_refused", self.lang), id="tab-refused"):
                 yield DataTable(id="refused", cursor_type="row")
-            with TabPane(t("tab_events", self.lang), id="tab-events"):
+            with TabPane(t("roster.tab_events", self.lang), id="tab-events"):
                 yield DataTable(id="events", cursor_type="row")
         yield Footer(compact=True)
 
@@ -264,16 +267,16 @@ class RosterApp(App[None]):
         lang = self.lang
         when = local_time(self.clock(), self.project.timezone, "%H:%M:%S")
         title = Text.assemble(
-            (t("app_title", lang), "bold"),
+            (t("roster.app_title", lang), "bold"),
             "  ",
             (self.project.name, "bold cyan"),
             "  ",
             self.day.isoformat(),
             "  ",
-            (f"{t('updated', lang)} {when}", "dim"),
+            (f"{t('roster.updated', lang)} {when}", "dim"),
         )
         if self.error:
-            title.append(f"  ⚠ {t('offline', lang)}: {self.error}", style="bold yellow")
+            title.append(f"  ⚠ {t('roster.offline', lang)}: {self.error}", style="bold yellow")
         self.query_one("#title", Static).update(title)
         c = self.roster.counts if self.roster else None
         parts: list[Any] = []
@@ -283,7 +286,7 @@ class RosterApp(App[None]):
             ("not_yet", c.not_yet if c else "–", "bold yellow"),
             ("refused", c.refused if c else "–", "bold red"),
         ):
-            parts += [f"{t(key, lang)} ", (str(value), style), "    "]
+            parts += [f"{t(f'roster.{key}', lang)} ", (str(value), style), "    "]
         self.query_one("#counts", Static).update(Text.assemble(*parts))
 
     def _roster_filters(self) -> dict[str, Any]:
@@ -337,7 +340,8 @@ class RosterApp(App[None]):
     def _display_rows(self) -> list[tuple[str, tuple[Cell, ...]]]:
         rows = self.visible_rows()
         counts = group_counts(rows)
-        mark = f" {t('filtered', self.lang)}" if self.filtered() else ""  # the counts are of the rows shown
+        # the counts are of the rows shown
+        mark = f" {t('roster.filtered', self.lang)}" if self.filtered() else ""
         out: list[tuple[str, tuple[Cell, ...]]] = []
         group: tuple[str, str] | None = None
         for r in rows:
@@ -402,9 +406,9 @@ class RosterApp(App[None]):
             table.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
         n = sum(1 for k in keys if not k.startswith("group:"))
         total = len(self.roster.rows) if self.roster else 0
-        shown = t("shown", self.lang).format(n=n, total=total)
+        shown = t("roster.shown", self.lang).format(n=n, total=total)
         if self.filtered():
-            shown += f" · {t('filtered_note', self.lang)}"
+            shown += f" · {t('roster.filtered_note', self.lang)}"
         self.query_one("#shown", Static).update(Text(shown))
 
     @staticmethod
@@ -422,7 +426,7 @@ class RosterApp(App[None]):
         table.clear()
         for a in self.refused:
             table.add_row(
-                *map(Text, (local_time(a.at, tz, "%H:%M:%S"), a.name or t("unknown_worker", lang))),
+                *map(Text, (local_time(a.at, tz, "%H:%M:%S"), a.name or t("roster.unknown_worker", lang))),
                 Text(reason_message(a.reason, lang), style="red"),
                 *map(Text, (a.team, a.way, where_label(a.way, a.kiosk, lang), a.id_masked, a.employer)),
                 key=str(a.id),
@@ -451,31 +455,31 @@ class RosterApp(App[None]):
         roster = self.query_one("#roster", DataTable)
         roster.clear(columns=True)
         for key in COLUMNS:
-            roster.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
+            roster.add_column(t(f"roster.col_{key}", lang), key=key, width=WIDTHS.get(key))
         refused = self.query_one("#refused", DataTable)
         refused.clear(columns=True)
         for key in REFUSED_COLUMNS:
-            refused.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
+            refused.add_column(t(f"roster.col_{key}", lang), key=key, width=WIDTHS.get(key))
         events = self.query_one("#events", DataTable)
         events.clear(columns=True)
         for key in EVENT_COLUMNS:
-            events.add_column(t(f"col_{key}", lang), key=key, width=WIDTHS.get(key))
+            events.add_column(t(f"roster.col_{key}", lang), key=key, width=WIDTHS.get(key))
         self._shown_keys, self._shown_cells = [], {}
-        self.query_one("#search", Input).placeholder = t("search", lang)
+        self.query_one("#search", Input).placeholder = t("roster.search", lang)
         status = self.query_one("#status", Select)
         keep = status.value
         with status.prevent(Select.Changed):
             status.set_options(self._status_options())
             status.value = keep
         for sel_id, key in (("#status", "all_status"), ("#team", "all_teams"), ("#trade", "all_trades")):
-            self.query_one(sel_id, Select).prompt = t(key, lang)
+            self.query_one(sel_id, Select).prompt = t(f"roster.{key}", lang)
         tabs = self.query_one("#tabs", TabbedContent)
-        tabs.get_tab("tab-roster").label = t("tab_roster", lang)  # type: ignore[assignment]
-        tabs.get_tab("tab-refused").label = t("tab_refused", lang)  # type: ignore[assignment]
-        tabs.get_tab("tab-events").label = t("tab_events", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-roster").label = t("roster.tab_roster", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-refused").label = t("roster.tab_refused", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-events").label = t("roster.tab_events", lang)  # type: ignore[assignment]
         for key, bindings in list(self._bindings.key_to_bindings.items()):
             self._bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=t(_BINDING_TEXT[b.action], lang))
+                dataclasses.replace(b, description=t(f"roster.{_BINDING_TEXT[b.action]}", lang))
                 if b.action in _BINDING_TEXT
                 else b
                 for b in bindings
@@ -526,7 +530,7 @@ class RosterApp(App[None]):
             for b in self.BINDINGS
             if isinstance(b, Binding) and b.action in _BINDING_TEXT
         ]
-        self.push_screen(KeysHelpScreen(t("help_title", self.lang), rows, self.lang))
+        self.push_screen(KeysHelpScreen(t("roster.help_title", self.lang), rows, self.lang))
 
     def action_pick_project(self) -> None:
         def picked(project: ProjectInfo | None) -> None:
@@ -610,18 +614,22 @@ class RosterApp(App[None]):
                 )
         except StoreError as exc:
             self.call_from_thread(
-                self.notify, exc.message(lang), title=t("export_failed", lang), severity="error", markup=False
+                self.notify,
+                exc.message(lang),
+                title=t("roster.export_failed", lang),
+                severity="error",
+                markup=False,
             )
             return
-        self.call_from_thread(self.notify, f"{path} ({n})", title=t("exported", lang), markup=False)
+        self.call_from_thread(self.notify, f"{path} ({n})", title=t("roster.exported", lang), markup=False)
 
 
 def _long_text(action: str, lang: str) -> str:
     """What F1 says of a key: the longer words when there are some, else the footer's."""
-    from kiosk.roster.text import TEXT
+    from kiosk.i18n import MESSAGES
 
-    key = _BINDING_TEXT[action].replace("key_", "long_", 1)
-    return t(key if key in TEXT else _BINDING_TEXT[action], lang)
+    key = "roster." + _BINDING_TEXT[action].replace("key_", "long_", 1)
+    return t(key if key in MESSAGES else f"roster.{_BINDING_TEXT[action]}", lang)
 
 
 def _key_name(key: str) -> str:

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from kiosk.roster.text import t
+from kiosk.i18n import t
 from store.errors import StoreError
 from store.roster.day import (
     Evacuation,
@@ -53,12 +53,14 @@ class WorkerDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
-            yield Static(t("loading", self.lang), id="detail-head")
+            yield Static(t("roster.loading", self.lang), id="detail-head")
             yield Static(id="detail-days-title", classes="section")
             yield DataTable(id="detail-days", cursor_type="none")
             yield Static(id="detail-refused-title", classes="section")
             yield DataTable(id="detail-refused", cursor_type="none")
-            yield Static(Text.assemble(("Esc", "bold reverse"), f" {t('close', self.lang)}"), classes="keys")
+            yield Static(
+                Text.assemble(("Esc", "bold reverse"), f" {t('roster.close', self.lang)}"), classes="keys"
+            )
 
     def on_mount(self) -> None:
         self.load()
@@ -85,19 +87,24 @@ class WorkerDetailScreen(ModalScreen[None]):
                 "  ",
                 d.id_masked,
                 "  ",
-                t(f"sex_{d.sex}", lang) if d.sex in ("M", "F") else d.sex,
+                t(f"roster.sex_{d.sex}", lang) if d.sex in ("M", "F") else d.sex,
                 "\n",
-                f"{t('col_employer', lang)}：{d.employer or '—'}  {t('col_team', lang)}：{d.team or '—'}  "
-                f"{t('col_trade', lang)}：{d.trade or '—'}",
+                f"{t('roster.col_employer', lang)}：{d.employer or '—'}  {t('roster.col_team', lang)}：{d.team or '—'}  "
+                f"{t('roster.col_trade', lang)}：{d.trade or '—'}",
             )
         )
         self.query_one("#detail-days-title", Static).update(
-            f"{t('detail_days', lang)}（{d.since.isoformat()} – {d.until.isoformat()}）："
-            f"{t('detail_present', lang)} {len(d.days)}"
+            f"{t('roster.detail_days', lang)}（{d.since.isoformat()} – {d.until.isoformat()}）："
+            f"{t('roster.detail_present', lang)} {len(d.days)}"
         )
         days = self.query_one("#detail-days", DataTable)
         days.clear(columns=True)
-        days.add_columns(t("col_date", lang), t("col_first", lang), t("col_way", lang), t("col_kiosk", lang))
+        days.add_columns(
+            t("roster.col_date", lang),
+            t("roster.col_first", lang),
+            t("roster.col_way", lang),
+            t("roster.col_kiosk", lang),
+        )
         for r in d.days:
             days.add_row(
                 *map(
@@ -111,12 +118,15 @@ class WorkerDetailScreen(ModalScreen[None]):
                 )
             )
         self.query_one("#detail-refused-title", Static).update(
-            f"{t('detail_refused', lang)}：{len(d.refused) or t('detail_none', lang)}"
+            f"{t('roster.detail_refused', lang)}：{len(d.refused) or t('roster.detail_none', lang)}"
         )
         refused = self.query_one("#detail-refused", DataTable)
         refused.clear(columns=True)
         refused.add_columns(
-            t("col_time", lang), t("col_way", lang), t("col_kiosk", lang), t("col_reason", lang)
+            t("roster.col_time", lang),
+            t("roster.col_way", lang),
+            t("roster.col_kiosk", lang),
+            t("roster.col_reason", lang),
         )
         for a in d.refused:
             refused.add_row(
@@ -146,13 +156,13 @@ class EvacuationScreen(ModalScreen[None]):
         with Vertical(id="evacuation"):
             yield Static(
                 Text.assemble(
-                    (t("evac_title", lang), "bold"),
+                    (t("roster.evac_title", lang), "bold"),
                     "  ",
                     self.ev.project.name,
                     "  ",
                     local_time(self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"),
                     "  ",
-                    (f"{t('evac_total', lang)} {self.ev.total}", "bold green"),
+                    (f"{t('roster.evac_total', lang)} {self.ev.total}", "bold green"),
                 ),
                 id="evac-head",
             )
@@ -160,9 +170,9 @@ class EvacuationScreen(ModalScreen[None]):
             yield Static(
                 Text.assemble(
                     ("p", "bold reverse"),
-                    f" {t('evac_export', lang)}    ",
+                    f" {t('roster.evac_export', lang)}    ",
                     ("Esc", "bold reverse"),
-                    f" {t('close', lang)}",
+                    f" {t('roster.close', lang)}",
                 ),
                 id="evac-keys",
             )
@@ -180,14 +190,14 @@ class EvacuationScreen(ModalScreen[None]):
             ("first", None),
             ("kiosk", 12),
         ):
-            table.add_column(t(f"col_{key}", lang), width=width)
+            table.add_column(t(f"roster.col_{key}", lang), width=width)
         if not self.ev.groups:
-            table.add_row(t("evac_none", lang), "", "", "", "", "", "")
+            table.add_row(t("roster.evac_none", lang), "", "", "", "", "", "")
         for g in self.ev.groups:
             table.add_row(
                 Text(g.employer or "—", style="bold"),
                 Text(g.team or "—", style="bold"),
-                Text(f"{t('col_count', lang)} {g.count}", style="bold green"),
+                Text(f"{t('roster.col_count', lang)} {g.count}", style="bold green"),
                 "",
                 "",
                 "",
@@ -231,11 +241,13 @@ class EvacuationScreen(ModalScreen[None]):
                 exc.message(self.lang),
                 severity="error",
                 markup=False,
-                title=t("export_failed", self.lang),
+                title=t("roster.export_failed", self.lang),
             )
             return
         self.exported = path
-        self.app.call_from_thread(self.app.notify, str(path), title=t("exported", self.lang), markup=False)
+        self.app.call_from_thread(
+            self.app.notify, str(path), title=t("roster.exported", self.lang), markup=False
+        )
 
 
 class KeysHelpScreen(ModalScreen[None]):
@@ -252,7 +264,7 @@ class KeysHelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lang = self.lang
         body = Text()
-        rows = [*self.rows, ("Enter", t("help_enter", lang)), ("Tab", t("help_tabkey", lang))]
+        rows = [*self.rows, ("Enter", t("roster.help_enter", lang)), ("Tab", t("roster.help_tabkey", lang))]
         width = max(len(k) for k, _ in rows)
         for key, what in rows:
             body.append(f" {key:<{width}} ", style="bold reverse")
@@ -260,7 +272,9 @@ class KeysHelpScreen(ModalScreen[None]):
         with Vertical(id="keys-help"):
             yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
             yield Static(body, id="keys-body")
-            yield Static(Text.assemble(("Esc", "bold reverse"), f" {t('close', lang)}"), classes="keys")
+            yield Static(
+                Text.assemble(("Esc", "bold reverse"), f" {t('roster.close', lang)}"), classes="keys"
+            )
 
     def action_dismiss_screen(self) -> None:
         self.dismiss(None)
@@ -282,7 +296,7 @@ class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
         from textual.widgets.option_list import Option
 
         with Vertical(id="project-pick"):
-            yield Static(Text(t("pick_title", self.lang), style="bold"), classes="dialog-title")
+            yield Static(Text(t("roster.pick_title", self.lang), style="bold"), classes="dialog-title")
             yield OptionList(
                 *[
                     Option(Text.assemble((str(p.id)[:8], "dim"), "  ", p.name), id=str(p.id))
@@ -290,7 +304,7 @@ class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
                 ],
                 id="project-list",
             )
-            yield Static(t("pick_hint", self.lang), classes="keys")
+            yield Static(t("roster.pick_hint", self.lang), classes="keys")
 
     def on_mount(self) -> None:
         from textual.widgets import OptionList

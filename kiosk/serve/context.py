@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from kiosk.config import Config
-from kiosk.serve.i18n import t
+from kiosk.i18n import t
 from store.codes.keys import IssuerPrivateKey
 from store.codes.tokens import Verifier
 from store.db.models import IssuerKey

@@ -29,7 +29,8 @@ from typing import Any
 
 from fastapi import Request
 
-from kiosk.serve.i18n import both, lang_of, t
+from kiosk.i18n import MESSAGES, pair, t
+from kiosk.serve.i18n import lang_of
 from store.people.phone import Device, DeviceState, secret_hash
 
 DEVICE_COOKIE = "kiosk_device"
@@ -56,7 +57,7 @@ access_log = logging.getLogger("kiosk.serve.access")
 
 
 class ServeError(Exception):
-    """A refusal the phone shows: an HTTP status and a message key of ``i18n.WORDS`` (or own words)."""
+    """A refusal the phone shows: an HTTP status and a message key of the catalogue ``kiosk.i18n`` (or own words)."""
 
     def __init__(
         self,
@@ -72,23 +73,19 @@ class ServeError(Exception):
         self.status = status
         self.key = key
         self.code = code or key
-        dz, de = both(key, **kw)
+        dz, de = pair(key, **kw)
         self.zh, self.en = zh or dz, en or de
 
     def message(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
 
 
-#: the names of the API's fields in the refusal of bad input
-FIELDS: dict[str, tuple[str, str]] = {
-    "latitude": ("纬度", "latitude"),
-    "longitude": ("经度", "longitude"),
-    "accuracy": ("定位精度", "accuracy"),
-    "crs": ("坐标系", "crs"),
-    "officer_code": ("签到员建设码", "officer_code"),
-    "nonce": ("请求编号", "nonce"),
-    "project": ("项目", "project"),
-}
+def _field_name(name: str) -> tuple[str, str]:
+    """An API field's name in the refusal of bad input (catalogue key ``field.NAME``), else the name."""
+    key = f"field.{name}"
+    return pair(key) if key in MESSAGES else (name, name)
+
+
 _SOURCES = ("body", "query", "path", "header", "cookie")
 
 
@@ -109,8 +106,8 @@ def input_error(errors: Sequence[Mapping[str, Any]]) -> ServeError:
             names.append(name)
     if not names:
         return ServeError(422, "err.input", code="bad_input")
-    zh = "、".join(FIELDS.get(n, (n, n))[0] for n in names)
-    en = ", ".join(FIELDS.get(n, (n, n))[1] for n in names)
+    zh = "、".join(_field_name(n)[0] for n in names)
+    en = ", ".join(_field_name(n)[1] for n in names)
     return ServeError(422, "err.input", zh=f"输入有误：{zh}", en=f"Bad input: {en}", code="bad_input")
 
 

@@ -32,9 +32,9 @@ from textual.widgets import (
 )
 
 from kiosk.config import Config
+from kiosk.i18n import t
 from kiosk.officer.widgets.camera import CameraPreview
 from kiosk.setup.logic import Answers, Finished, Project, SharedAddress, SharedCheck
-from kiosk.setup.text import t
 from store.errors import StoreError
 
 STEPS = ("welcome", "shared", "kiosk", "camera", "finish")
@@ -231,12 +231,12 @@ class SetupApp(App[int]):
     def relabel(self) -> None:
         lang = self.lang
         for wid, key in LABELS.items():
-            self.query_one(f"#{wid}", Label | Static).update(t(key, lang))  # type: ignore[arg-type]
+            self.query_one(f"#{wid}", Label | Static).update(t(f"setup.{key}", lang))  # type: ignore[arg-type]
         for wid, key in self.buttons.items():
-            self.query_one(f"#{wid}").label = t(key, lang)  # type: ignore[attr-defined]
-        self.query_one("#keys", Static).update(t("keys", lang))
-        self.query_one("#project-select", Select).prompt = t("pick_project", lang)
-        self.query_one("#source", Input).placeholder = t("source_hint", lang)
+            self.query_one(f"#{wid}").label = t(f"setup.{key}", lang)  # type: ignore[attr-defined]
+        self.query_one("#keys", Static).update(t("setup.keys", lang))
+        self.query_one("#project-select", Select).prompt = t("setup.pick_project", lang)
+        self.query_one("#source", Input).placeholder = t("setup.source_hint", lang)
         for rid in self._messages:
             self._render_message(rid)
         self._title()
@@ -245,7 +245,7 @@ class SetupApp(App[int]):
 
     def _title(self) -> None:
         self.query_one("#title", Static).update(
-            f"{t('title', self.lang)} · {t('step', self.lang, n=self.step + 1, of=len(STEPS))}"
+            f"{t('setup.title', self.lang)} · {t('setup.step', self.lang, n=self.step + 1, of=len(STEPS))}"
         )
 
     def _say(self, rid: str, key: str, kind: str = "", **fields: Any) -> None:
@@ -261,14 +261,22 @@ class SetupApp(App[int]):
     def _render_message(self, rid: str) -> None:
         key, fields, kind = self._messages[rid]
         w = self.query_one(f"#{rid}", Static)
-        w.update(t(key, self.lang, **fields) if key else str(fields["en" if self.lang == "en" else "zh"]))
+        w.update(
+            t(f"setup.{key}", self.lang, **fields)
+            if key
+            else str(fields["en" if self.lang == "en" else "zh"])
+        )
         w.set_class(kind == "ok", "-ok")
         w.set_class(kind == "bad", "-bad")
 
     def result_text(self, rid: str) -> str:
         """What a result line says now (tests read it)."""
         key, fields, _ = self._messages.get(rid, ("", {"zh": "", "en": ""}, ""))
-        return t(key, self.lang, **fields) if key else str(fields["en" if self.lang == "en" else "zh"])
+        return (
+            t(f"setup.{key}", self.lang, **fields)
+            if key
+            else str(fields["en" if self.lang == "en" else "zh"])
+        )
 
     # --- navigation ------------------------------------------------------------------------------
 
@@ -440,7 +448,7 @@ class SetupApp(App[int]):
         finally:
             src.close()
         self.post_message(
-            self.CameraFrame([], size, decoded, None if size else t("no_frames", self.lang), True)
+            self.CameraFrame([], size, decoded, None if size else t("setup.no_frames", self.lang), True)
         )
 
     def on_setup_app_camera_frame(self, msg: CameraFrame) -> None:
@@ -460,8 +468,12 @@ class SetupApp(App[int]):
         kind = "" if msg.decoded is None else "kind_code" if looks_like_code(msg.decoded) else "kind_other"
 
         def said(lang: str) -> str:
-            tail = t("cam_decoded", lang, kind=t(kind, lang)) if kind else t("cam_no_code", lang)
-            return t("cam_ok", lang, w=w, h=h) + tail
+            tail = (
+                t("setup.cam_decoded", lang, kind=t(f"setup.{kind}", lang))
+                if kind
+                else t("setup.cam_no_code", lang)
+            )
+            return t("setup.cam_ok", lang, w=w, h=h) + tail
 
         self._say_both("camera-result", said("zh"), said("en"), "ok")
         self.query_one("#next", Button).focus()
@@ -491,8 +503,8 @@ class SetupApp(App[int]):
         kind = "kind_code" if looks_like_code(text) else "kind_other"
         self._say_both(
             "camera-result",
-            t("scan_ok", "zh", n=len(text), kind=t(kind, "zh")),
-            t("scan_ok", "en", n=len(text), kind=t(kind, "en")),
+            t("setup.scan_ok", "zh", n=len(text), kind=t(f"setup.{kind}", "zh")),
+            t("setup.scan_ok", "en", n=len(text), kind=t(f"setup.{kind}", "en")),
             "ok",
         )
         self.query_one("#next", Button).focus()
@@ -521,13 +533,13 @@ class SetupApp(App[int]):
         a = self.answers()
         project = next((p.name for p in self.projects if str(p.id) == a.project_id), "—")
         device = (
-            t("use_scanner", self.lang)
+            t("setup.use_scanner", self.lang)
             if not a.camera_source
-            else f"{t('use_camera', self.lang)} {a.camera_source}"
+            else f"{t('setup.use_camera', self.lang)} {a.camera_source}"
         )
         self.query_one("#summary", Static).update(
             t(
-                "summary",
+                "setup.summary",
                 self.lang,
                 path=self.config_path,
                 shared=redact(a.shared_url),
@@ -582,11 +594,11 @@ class SetupApp(App[int]):
         if msg.error is not None:
             self._say_both(
                 "finish-result",
-                t("failed", "zh", why=msg.error.zh),
-                t("failed", "en", why=msg.error.en),
+                t("setup.failed", "zh", why=msg.error.zh),
+                t("setup.failed", "en", why=msg.error.en),
                 "bad",
             )
-            button.label = t("retry", self.lang)
+            button.label = t("setup.retry", self.lang)
             return
         assert msg.finished is not None
         self.finished = msg.finished
@@ -595,19 +607,19 @@ class SetupApp(App[int]):
         if report.ok:
             n = msg.finished.pulled
             bar.update(total=max(n, 1), progress=max(n, 1))
-            self._say_both("finish-result", t("done", "zh", n=n), t("done", "en", n=n), "ok")
+            self._say_both("finish-result", t("setup.done", "zh", n=n), t("setup.done", "en", n=n), "ok")
             self.buttons["finish"] = "close"
-            button.label = t("close", self.lang)
+            button.label = t("setup.close", self.lang)
             self.query_one("#back", Button).disabled = True
         else:
             err = report.error
             self._say_both(
                 "finish-result",
-                t("sync_failed", "zh", why=err.zh if err else "?"),
-                t("sync_failed", "en", why=err.en if err else "?"),
+                t("setup.sync_failed", "zh", why=err.zh if err else "?"),
+                t("setup.sync_failed", "en", why=err.en if err else "?"),
                 "bad",
             )
-            button.label = t("retry", self.lang)
+            button.label = t("setup.retry", self.lang)
 
 
 def run_setup(config_path: Path, *, lang: str | None = None) -> int:

@@ -49,14 +49,6 @@ class ReviewKind(StrEnum):
     REALNAME = "realname"
     BANK_CARD = "bank_card"
 
-    @property
-    def zh(self) -> str:
-        return "个人信息（实名）" if self is ReviewKind.REALNAME else "银行卡"
-
-    @property
-    def en(self) -> str:
-        return "Real-name information" if self is ReviewKind.REALNAME else "Bank card"
-
 
 MODELS: dict[ReviewKind, type[RealnameSubmission] | type[BankCardSubmission]] = {
     ReviewKind.REALNAME: RealnameSubmission,

@@ -29,7 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from kiosk.serve.i18n import both, lang_of, t
+from kiosk.i18n import pair, t
+from kiosk.serve.i18n import lang_of
 from kiosk.serve.security import ServeError, csrf_protect, current_device, device_key, limit
 from store.errors import ValidationError
 from store.people.phone import Device, Kind
@@ -164,7 +165,7 @@ async def _photos(
         if len(data) > limit_bytes:
             size = (value.size or len(data)) / 1024 / 1024
             mb = request.app.state.ctx.config.serve.max_upload_mb
-            zh, en = both("enroll.too_big", size=f"{size:.1f}", mb=f"{mb:g}")
+            zh, en = pair("enroll.too_big", size=f"{size:.1f}", mb=f"{mb:g}")
             raise ValidationError(name, zh, en)
         photos[name] = data or None
     text = {k: (v[:MAX_FIELD_CHARS] if isinstance(v := form.get(k), str) else "") for k in fields}

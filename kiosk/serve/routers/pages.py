@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kiosk.serve.i18n import LANG_COOKIE, LANGS, lang_of, t
+from kiosk.i18n import LANGS, t
+from kiosk.serve.i18n import LANG_COOKIE, lang_of
 from kiosk.serve.security import DeviceError, ServeError, csrf_token, current_device
 
 router = APIRouter(include_in_schema=False)

@@ -1,9 +1,10 @@
-"""The words of the enrollment pages (``routers/enroll.py``), Chinese (default) and English; merged into
-``i18n.WORDS``."""
+"""The words of the phone service's enrollment pages (``kiosk/serve/routers/enroll.py`` and their
+templates), Chinese (default) and English; keys start with ``enroll.`` (and ``nav.enroll``). Looked up
+with ``kiosk.i18n.t``."""
 
 from __future__ import annotations
 
-ENROLL_WORDS: dict[str, tuple[str, str]] = {
+WORDS: dict[str, tuple[str, str]] = {
     "nav.enroll": ("登记", "Enroll"),
     "enroll.title": ("前置登记", "Enrollment"),
     "enroll.intro": ("完成以下四步后才能签到", "Finish these four steps before you can sign in"),

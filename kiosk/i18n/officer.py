@@ -1,18 +1,12 @@
-"""The one message catalogue of the screens: every label in Chinese (the default) and English.
-
-``t(key, lang, **fields)`` returns the text in ``lang`` ("zh" or "en") with ``{fields}`` filled in.
-Refusal reasons are not here: they live with their codes in ``store/reasons.py`` (``Reason.message``).
-A test checks that every key has both languages and the same fields in each.
+"""The officer app's words (``kiosk/officer/``: the sign-in screen, its dialogs and the way-A screen), in
+Chinese (the default) and English. Looked up with ``kiosk.i18n.t``; the keys of the way-A screen start
+with ``way_a.``, the camera sources' state details (``kiosk/camera/sources.py``) with ``camera.``.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
-LANGS: Final = ("zh", "en")
-
 #: key -> (Chinese, English)
-MESSAGES: Final[dict[str, tuple[str, str]]] = {
+WORDS: dict[str, tuple[str, str]] = {
     # --- the app, the header ---------------------------------------------------------------------
     "title": ("工地班前签到", "Site sign-in"),
     "demo": ("演示", "DEMO"),
@@ -72,6 +66,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "cam_ended": ("视频已播放完：可用扫码枪继续", "End of the video: the scanner still works"),
     "cam_none": ("无摄像头：请用扫码枪", "No camera: use the scanner"),
     "no_picture": ("无画面", "no picture"),
+    # a camera source's state, in the detail it reports (kiosk/camera/sources.py)
+    "camera.connecting": ("正在连接摄像头", "connecting"),
+    "camera.connected": ("摄像头已连接", "connected"),
+    "camera.reconnecting": ("摄像头断开，正在重连", "camera lost, reconnecting"),
+    "camera.failed": ("摄像头连接失败", "camera failed"),
+    "camera.ended": ("视频/图片已播放完", "end of the file or folder"),
     # --- sync ------------------------------------------------------------------------------------
     "sync_local": ("仅本地", "local only"),
     "sync_ok": ("已同步 {ago}", "synced {ago}"),
@@ -134,16 +134,21 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "close": ("关闭", "Close"),
     "way_a_missing": ("方式一尚未提供", "Way A is not available yet"),
+    # --- way A: the officer's code on the kiosk (kiosk/officer/way_a.py) -------------------------
+    "way_a.title": ("方式一：请工人用手机扫码签到", "Way A: workers scan this code with their phones"),
+    "way_a.left": (
+        "有效期剩余 {s} 秒 · 剩 {r} 秒时自动换新码",
+        "{s} s left · a new code comes {r} s before the end",
+    ),
+    "way_a.arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
+    "way_a.none": ("暂无", "none yet"),
+    "way_a.error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
+    "way_a.read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
+    "way_a.keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
+    "way_a.back": ("返回", "Back"),
+    "way_a.renew": ("换新码", "New code"),
+    "way_a.time": ("时间", "Time"),
+    "way_a.name": ("姓名", "Name"),
+    "way_a.id": ("身份证号", "ID"),
+    "way_a.dist": ("距离", "Distance"),
 }
-
-
-def t(key: str, lang: str = "zh", /, **fields: object) -> str:
-    """The message ``key`` in ``lang`` (zh unless "en"), with ``fields`` filled in."""
-    zh, en = MESSAGES[key]
-    text = en if lang == "en" else zh
-    return text.format(**fields) if fields else text
-
-
-def both(key: str, /, **fields: object) -> str:
-    """Chinese, then English in brackets: for places that must speak to everyone (the CLI)."""
-    return f"{t(key, 'zh', **fields)} / {t(key, 'en', **fields)}"

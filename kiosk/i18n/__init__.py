@@ -1,0 +1,67 @@
+"""The one catalogue of the words the front ends show, in Chinese (the default) and English.
+
+``t(key, lang, **fields)`` returns the text of ``key`` in ``lang`` ("zh" or "en"; anything else is
+Chinese) with ``{fields}`` filled in. The words live by front end in the data modules of this package,
+each a ``WORDS`` dict of key -> (Chinese, English), merged here into ``MESSAGES`` at import:
+
+- ``officer.py``  the officer app (bare keys), its way-A screen (``way_a.``) and the camera (``camera.``)
+- ``roster.py``   the roster (``roster.``)
+- ``setup.py``    the set-up wizard (``setup.``)
+- ``admin.py``    the admin app (``admin.``)
+- ``phone.py``    the phone service's pages (``app.``, ``nav.``, ``home.``, ``code.``, ``signin.``, ``err.`` …)
+                  and ``kiosk code phone`` (``phone_app.``)
+- ``enroll.py``   the phone service's enrollment pages (``enroll.``)
+
+A key defined in two modules stops the import. Refusal reasons and store errors are not here: the JSON
+output carries them, so they live with their codes in ``store/reasons.py`` and ``store/errors.py``.
+A test checks that every key has both languages and the same fields in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from kiosk.i18n import admin, enroll, officer, phone, roster, setup
+
+LANGS: Final = ("zh", "en")
+
+
+def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    merged: dict[str, tuple[str, str]] = {}
+    for table in tables:
+        for key, words in table.items():
+            if key in merged:
+                raise ValueError(f"the word key {key!r} is defined twice")
+            merged[key] = words
+    return merged
+
+
+#: key -> (Chinese, English), every front end's words
+MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    _merge(officer.WORDS, roster.WORDS, setup.WORDS, admin.WORDS, phone.WORDS, enroll.WORDS)
+)
+
+
+def t(key: str, lang: str = "zh", /, **fields: object) -> str:
+    """The words of ``key`` in ``lang`` (Chinese unless "en"), with ``fields`` filled in."""
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text
+
+
+def pair(key: str, /, **fields: object) -> tuple[str, str]:
+    """The words of ``key`` in both languages, (Chinese, English): for a message that carries both."""
+    return t(key, "zh", **fields), t(key, "en", **fields)
+
+
+def both(key: str, /, **fields: object) -> str:
+    """Chinese, then English after a slash: for places that must speak to everyone (the CLI)."""
+    return f"{t(key, 'zh', **fields)} / {t(key, 'en', **fields)}"
+
+
+def pick(lang: str, zh: str, en: str) -> str:
+    """Of words that arrive as a pair rather than by key (a store message, a form field's own label),
+    the one in ``lang``."""
+    return en if lang == "en" else zh
