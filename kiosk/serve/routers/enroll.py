@@ -222,6 +222,8 @@ async def api_realname(request: Request, dev: Me) -> Response:
             ),
         )
 
+    # The two photo forms (here and api_health) end alike: the write in a thread, then the refusal or the
+    # answer; their fields, checks and answers differ, so each keeps its own lines.
     try:
         sid = await run_in_threadpool(save)
     except ValidationError as exc:
