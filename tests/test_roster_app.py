@@ -31,6 +31,7 @@ SIZE = (120, 40)
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The roster site of support/rosterdata.py's `site` fixture, on SQLite only (one engine for the snapshots).
 @pytest.fixture
 def sqlite_site(sqlite_url: str) -> Iterator[Site]:
     engine = make_engine(sqlite_url)
@@ -108,6 +109,7 @@ async def test_counts_equal_the_database(site: Site, tmp_path: Path) -> None:
                 .select_from(Attendance)
                 .where(Attendance.project_id == site.project_id, Attendance.work_date == DAY)
             ).scalar_one()  # type: ignore[arg-type]
+            # Counted as in test_roster.py: the roster's numbers checked straight against the tables.
             refused = c.execute(
                 select(func.count())
                 .select_from(SignInAttempt)
@@ -380,6 +382,8 @@ def _pressing(*keys: str) -> Callable[[object], Any]:
     return before
 
 
+# One test a screen, alike on purpose: each snapshot file is named after its test, so folding these into
+# one parametrized test would rename (and so lose) every stored snapshot.
 @pytest.mark.parametrize("size", SNAP_SIZES)
 def test_snapshot_roster_zh(
     sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]

@@ -94,6 +94,7 @@ def _worker(
     enroll.verify_realname(session=s, worker=w, by="test-admin", at=datetime(2026, 1, 5, tzinfo=UTC))
     enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number=card_number(i))
     enroll.add_health_check(session=s, worker=w, checked_on=date(2026, 6, 1), institution=inst)  # type: ignore[arg-type]
+    # add_employment with the roster site's values (alike other worlds' in shape only).
     e = enroll.add_employment(
         session=s,
         worker=w,
@@ -141,6 +142,7 @@ def populate_day(site: Site) -> None:
     )
 
 
+# test_roster_app.py's sqlite_site is this fixture on SQLite only (the snapshots want one engine).
 @pytest.fixture
 def site(any_url: str) -> Iterator[Site]:
     """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
