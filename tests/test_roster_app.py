@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from support.async_tests import run_async
-from support.rosterdata import DAY, NOW, Site, build_site, populate_day
+from support.rosterdata import DAY, NOW, Site, build_site, populate_day, populated_site
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from textual.widgets.data_table import ColumnKey
@@ -31,14 +31,10 @@ SIZE = (120, 40)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# The roster site of support/rosterdata.py's `site` fixture, on SQLite only (one engine for the snapshots).
 @pytest.fixture
 def sqlite_site(sqlite_url: str) -> Iterator[Site]:
-    engine = make_engine(sqlite_url)
-    s = build_site(engine)
-    populate_day(s)
-    yield s
-    engine.dispose()
+    """The roster site of support/rosterdata.py, on SQLite only (one engine for the snapshots)."""
+    yield from populated_site(sqlite_url)
 
 
 def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:

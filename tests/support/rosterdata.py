@@ -142,12 +142,17 @@ def populate_day(site: Site) -> None:
     )
 
 
-# test_roster_app.py's sqlite_site is this fixture on SQLite only (the snapshots want one engine).
-@pytest.fixture
-def site(any_url: str) -> Iterator[Site]:
-    """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
-    engine = make_engine(any_url)
+def populated_site(url: str) -> Iterator[Site]:
+    """The synthetic site with its day of sign-ins on the database at ``url``, disposed of afterwards
+    (for a fixture: ``yield from populated_site(url)``)."""
+    engine = make_engine(url)
     s = build_site(engine)
     populate_day(s)
     yield s
     engine.dispose()
+
+
+@pytest.fixture
+def site(any_url: str) -> Iterator[Site]:
+    """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
+    yield from populated_site(any_url)
