@@ -148,6 +148,7 @@ def start_server(url: str, folder: Path, site: Site, processes: int) -> tuple[su
     )
     kiosk = str(Path(sys.executable).with_name("kiosk"))
     with (folder / f"serve-{processes}.log").open("wb") as err:
+        # The same `kiosk serve` command line as tests/test_serve_process.py: a benchmark imports no test code.
         proc = subprocess.Popen(
             [
                 kiosk,

@@ -153,6 +153,8 @@ def cross_kiosk(url: str, folder: Path, rounds: int) -> list[float]:
     config = folder / "cross.toml"
     config.write_text("[sync]\ninterval_s = 30\n", encoding="utf-8")
 
+    # The headless kiosk's command line, as tests/support/headless.py writes it: a benchmark imports no test
+    # code (and this one adds --shared and --config).
     def start(name: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [
@@ -240,6 +242,7 @@ def main() -> None:
             log(f"seeded {n_workers} workers in {time.perf_counter() - t:.1f} s")
 
             k = kiosk(folder, "kiosk")
+            # Pull, then push: each timed in place so that its figure and its log line stand together.
             t, cpu = time.perf_counter(), time.process_time()
             report = ok(sync_once(k, shared))
             out["pull_100k_s"] = round(time.perf_counter() - t, 2)

@@ -223,6 +223,7 @@ class Config(_Section):
 
     def sign_in_policy(self) -> Policy:
         p = self.policy
+        # Field by field on purpose: store's Policy must not import kiosk's config types (store never imports kiosk).
         return Policy(
             min_age=p.min_age,
             max_age_male=p.max_age_male,

@@ -241,6 +241,7 @@ def enrol_ready(s: Session, name: str, seq: int, *, born: date = date(1985, 6, 1
     elif skip != "health":
         add_health_check(session=s, worker=w, checked_on=today, institution_other="某医院")
     if skip != "employment":
+        # add_employment with this form test's values (alike other worlds' in shape only).
         e = add_employment(
             session=s,
             worker=w,

@@ -38,6 +38,7 @@ def setup(engine: Engine, tmp_path: Path) -> tuple[IssuerPrivateKey, uuid.UUID, 
         project = add_project(session=s, name="示例项目")
         w1 = add_worker(session=s, id_number=id_number(1), name="工人甲")
         w2 = add_worker(session=s, id_number=id_number(3), name="工人乙")
+        # add_employment with this file's values (alike other worlds' in shape only).
         e1 = add_employment(
             session=s,
             worker=w1,
@@ -50,6 +51,7 @@ def setup(engine: Engine, tmp_path: Path) -> tuple[IssuerPrivateKey, uuid.UUID, 
         return key, w1.id, w2.id, e1.id
 
 
+# The two tests take the same fixtures (pytest fixtures, not a repeat of code).
 def test_the_worker_confirms_his_employment_with_his_code(
     setup: tuple[IssuerPrivateKey, uuid.UUID, uuid.UUID, uuid.UUID],
     sqlite_url: str,

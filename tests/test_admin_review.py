@@ -113,6 +113,7 @@ async def test_approve_and_reject_from_the_queue(queue: Queue, engine: Engine) -
         app.screen.query_one("#no", Button).press()
         await settle(pilot)
         assert table(app).row_count == 2
+        # No, then yes: both answers of the dialog in turn (the real-name review below does the same).
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -207,6 +208,7 @@ async def test_compare_full_size_then_same_person_approves(queue: Queue, engine:
         app.screen.query_one("#no", Button).press()  # not sure: nothing decided
         await settle(pilot)
         assert table(app).row_count == 2
+        # No, then yes, as for the bank card above: both answers of the dialog in turn.
         await pilot.press("v")
         await settle(pilot)
         assert isinstance(app.screen, VerifyScreen)

@@ -43,6 +43,7 @@ def frozen() -> datetime:
     return FROZEN
 
 
+# Each test file makes its own demo (its own size of site) and disposes of it: fixtures alike in shape.
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     d = make_demo(tmp_path, workers=200, clock=frozen)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.headless import fill_disk
 
 from kiosk.cli import main
 from kiosk.wiring import Services
@@ -240,20 +241,6 @@ def _umount(target: Path) -> None:
     subprocess.run(["umount", "-l", str(target)], check=False, capture_output=True)
 
 
-def fill(path: Path) -> None:
-    """Fill the disk holding ``path`` to the last byte."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (65536, 4096, 512, 1):
-            try:
-                while os.write(fd, b"\0" * size):
-                    pass
-            except OSError:
-                continue
-    finally:
-        os.close(fd)
-
-
 @pytest.fixture
 def mounts(tmp_path: Path, seeded: Path) -> Iterator[tuple[Path, Path]]:
     """A read-only folder and a full disk, each holding a copy of the seeded store."""
@@ -270,7 +257,7 @@ def mounts(tmp_path: Path, seeded: Path) -> Iterator[tuple[Path, Path]]:
         shutil.copy(seeded, ro / "ro.db")
         subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True, capture_output=True)
         shutil.copy(seeded, full / "full.db")
-        fill(full / "filler")
+        fill_disk(full / "filler")
         yield ro, full
     finally:
         _umount(ro)
@@ -295,6 +282,7 @@ def test_every_command_on_a_read_only_folder_and_a_full_disk(
         assert db.stat().st_size == size  # nothing lost (and nothing half-written)
 
 
+# The same mounts as the test above: one checks the commands' words, this one the files they leave.
 def test_files_written_to_a_read_only_folder_or_a_full_disk(
     mounts: tuple[Path, Path],
     seeded: Path,

@@ -369,6 +369,7 @@ def test_upgrade_from_0002_keeps_keys_signing_both(
 # --- sync brings the scope to kiosks ------------------------------------------------------------------
 
 
+# An engine a test, made and disposed of (test_sync.py's fixture of the same name is alike).
 @pytest.fixture
 def shared(any_url: str):  # type: ignore[no-untyped-def]
     e = make_engine(any_url)

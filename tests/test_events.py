@@ -31,6 +31,7 @@ from store.timeutil import local_date
 pytestmark = pytest.mark.timeout(120)
 
 
+# Each test file makes its own demo (its own size of site) and disposes of it: fixtures alike in shape.
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     d = make_demo(tmp_path, workers=120, clock=frozen)
@@ -275,6 +276,7 @@ def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.Capture
     )
     out = tmp_path / "events.csv"
     db = str(demo.engine.url.database)
+    # The command spelled out as a site types it; the second call below differs in its dates only.
     day = local_date(FROZEN, "Asia/Shanghai").isoformat()
     code = main(
         [

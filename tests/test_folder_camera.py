@@ -28,6 +28,7 @@ from store.people.seed import ELIGIBLE
 pytestmark = pytest.mark.timeout(90)
 
 
+# Each test file makes its own demo (its own size of site) and disposes of it: fixtures alike in shape.
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     d = make_demo(tmp_path, workers=80, clock=frozen)

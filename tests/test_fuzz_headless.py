@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from support.headless import headless_argv
+from support.hostile import SQLISH
 
 from store.codes.keys import IssuerPrivateKey, register_public_key
 from store.codes.tokens import issue_code
@@ -33,16 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 10_000
 pytestmark = pytest.mark.timeout(600)
 
-SQLISH = [
-    "'; DROP TABLE worker; --",
-    "1' OR '1'='1",
-    '" OR 1=1 --',
-    "'); DELETE FROM attendance; --",
-    "UNION SELECT id_number FROM worker",
-    "${jndi:ldap://x/a}",
-    "<script>alert(1)</script>",
-    "%s%s%n",
-]
 CONTROLS = ["\u202e", "\u200b", "\ufeff", "\x1b[2J", "\x1b]0;pwn\x07", "\x00", "\x7f", "\u2028", "\x1b[31m"]
 
 
@@ -123,22 +114,7 @@ def test_ten_thousand_hostile_lines_accept_nothing_and_write_only_attempts(
     cfg.write_text(
         '[store]\nsqlite_synchronous = "NORMAL"\n[camera]\ndedupe_window_s = 0\n', encoding="utf-8"
     )
-    argv = [
-        sys.executable,
-        "-m",
-        "kiosk",
-        "run",
-        "--headless",
-        "--source",
-        "-",
-        "--db",
-        sqlite_url,
-        "--project",
-        project,
-        "--config",
-        str(cfg),
-        "--no-photos",
-    ]
+    argv = headless_argv(sqlite_url, project, "--config", str(cfg), "--no-photos")
     subprocess.run(argv, input=b"", capture_output=True, cwd=ROOT, check=True)  # the kiosk's identity made
     before = counts(engine)
 

@@ -45,6 +45,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from support import hostile
 from support.serve_world import ServeWorld, build_serve_world, csrf_of
 from support.way_a_world import FAR, NEAR
 
@@ -66,14 +67,7 @@ MB = 1 << 20
 pytestmark = pytest.mark.timeout(600)
 
 SQLISH = [
-    "'; DROP TABLE worker; --",
-    "1' OR '1'='1",
-    '" OR 1=1 --',
-    "'); DELETE FROM attendance; --",
-    "UNION SELECT id_number FROM worker",
-    "${jndi:ldap://x/a}",
-    "<script>alert(1)</script>",
-    "%s%s%n",
+    *hostile.SQLISH,
     "{{7*7}}",
     "../../../../etc/passwd",
     "'||pg_sleep(5)--",
@@ -381,6 +375,7 @@ def probes(rng: random.Random, g: Genuine, n: int = N) -> list[Probe]:
                 )
         elif kind == 3:  # unicode controls in every string: fields, path, query, cookies, headers
             ctl = rng.choice(CONTROLS) + rng.choice(CONTROLS)
+            # One request a branch, spelled out: where each hostile value goes is the point of the branch.
             where = rng.randrange(6)
             if where == 0:
                 body = signin_body(officer_code=ctl + rng.choice(g.officer)[:40] + ctl)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from support.headless import fill_disk, start_headless
 
 from kiosk.camera.simulate import write_folder
 from kiosk.cli import main
@@ -200,25 +201,7 @@ def test_signal_stops_cleanly_with_every_printed_sign_in_committed(
     empty = folder / "000004.jpg"
     for i in range(5, 3000):  # a long tail of empty gate frames (hard links: no disk, no CPU to make)
         os.link(empty, folder / f"{i:06d}.jpg")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "run",
-            "--headless",
-            "--source",
-            str(folder),
-            "--db",
-            sqlite_url,
-            "--project",
-            str(summary["examples_project"]),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = start_headless(sqlite_url, str(summary["examples_project"]), source=str(folder), stdin=None)
     assert proc.stdout is not None
     printed = [proc.stdout.readline()]
     proc.send_signal(sig)
@@ -298,27 +281,7 @@ def test_headless_keeps_running_when_the_store_is_locked_and_retries(sqlite_url:
     ex = summary["examples"]
     assert isinstance(ex, dict)
     token = code(key, ex["eligible"][6])
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "run",
-            "--headless",
-            "--source",
-            "-",
-            "--db",
-            sqlite_url,
-            "--project",
-            str(summary["examples_project"]),
-            "--no-photos",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = start_headless(sqlite_url, str(summary["examples_project"]), "--no-photos")
     assert proc.stdin is not None and proc.stdout is not None
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
@@ -359,6 +322,7 @@ def test_headless_without_kiosk_uses_the_configured_identity(
 
     from store.db.models import Kiosk
 
+    # A seeded store and one eligible worker's code, as each headless test starts: each names its worker.
     engine, summary, key = seeded(sqlite_url)
     ex = summary["examples"]
     assert isinstance(ex, dict)
@@ -411,42 +375,13 @@ def test_headless_keeps_running_on_a_full_disk_and_retries(tmp_path: Path) -> No
         ex = summary["examples"]
         assert isinstance(ex, dict)
         token = code(key, ex["eligible"][8])
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kiosk",
-                "run",
-                "--headless",
-                "--source",
-                "-",
-                "--db",
-                url,
-                "--project",
-                str(summary["examples_project"]),
-                "--no-photos",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
+        proc = start_headless(url, str(summary["examples_project"]), "--no-photos")
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write("garbage-first\n")
         proc.stdin.flush()
         assert json.loads(proc.stdout.readline())["reason"] == "CODE_INVALID"
         filler = disk / "filler"
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            for size in (65536, 4096, 512, 1):
-                try:
-                    while os.write(fd, b"\0" * size):
-                        pass
-                except OSError:
-                    continue
-        finally:
-            os.close(fd)
+        fill_disk(filler)
         proc.stdin.write(token + "\n")
         proc.stdin.flush()
         full = json.loads(proc.stdout.readline())

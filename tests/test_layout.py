@@ -183,6 +183,7 @@ def test_admin_reference_screens(
     assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
 
 
+# One snapshot test a dialog, alike on purpose: each snapshot file is named after its test.
 @pytest.mark.parametrize("size", SIZES)
 def test_admin_project_dialog(snap_compare: Any, reference_engine: Engine, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:

@@ -29,6 +29,7 @@ from store.roster.day import (
 def test_counts_equal_the_database(site: Site) -> None:
     r = load_roster(site.engine, site.project_id, DAY)
     with site.engine.connect() as c:
+        # The roster's numbers checked straight against the tables (test_roster_app.py counts alike).
         signed = c.execute(
             select(func.count())
             .select_from(Attendance)

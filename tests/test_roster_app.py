@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from support.async_tests import run_async
-from support.rosterdata import DAY, NOW, Site, build_site, populate_day
+from support.rosterdata import DAY, NOW, Site, build_site, populate_day, populated_site
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from textual.widgets.data_table import ColumnKey
@@ -33,11 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def sqlite_site(sqlite_url: str) -> Iterator[Site]:
-    engine = make_engine(sqlite_url)
-    s = build_site(engine)
-    populate_day(s)
-    yield s
-    engine.dispose()
+    """The roster site of support/rosterdata.py, on SQLite only (one engine for the snapshots)."""
+    yield from populated_site(sqlite_url)
 
 
 def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:
@@ -108,6 +105,7 @@ async def test_counts_equal_the_database(site: Site, tmp_path: Path) -> None:
                 .select_from(Attendance)
                 .where(Attendance.project_id == site.project_id, Attendance.work_date == DAY)
             ).scalar_one()  # type: ignore[arg-type]
+            # Counted as in test_roster.py: the roster's numbers checked straight against the tables.
             refused = c.execute(
                 select(func.count())
                 .select_from(SignInAttempt)
@@ -380,6 +378,8 @@ def _pressing(*keys: str) -> Callable[[object], Any]:
     return before
 
 
+# One test a screen, alike on purpose: each snapshot file is named after its test, so folding these into
+# one parametrized test would rename (and so lose) every stored snapshot.
 @pytest.mark.parametrize("size", SNAP_SIZES)
 def test_snapshot_roster_zh(
     sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]

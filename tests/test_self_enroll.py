@@ -494,6 +494,7 @@ def test_submissions_never_reach_a_kiosk() -> None:
     assert not {RealnameSubmission, BankCardSubmission, HealthReport} & set(PULLED)
 
 
+# Opens and disposes its own PostgreSQL engine, like the test below (each stands alone).
 @pytest.mark.postgres
 def test_review_on_postgres(pg_url: str) -> None:
     engine = make_engine(pg_url)

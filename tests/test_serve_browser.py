@@ -15,7 +15,6 @@ writes the README's screenshots of each page into that folder.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,6 +24,17 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from support.browser import (
+    PHONE,
+    bind_in_browser,
+    fits_the_phone,
+    launch,
+    need_chromium,
+    own_assets_only,
+    phone,
+    playwright_fixture,  # noqa: F401  (the fixture `playwright`)
+    shot,
+)
 from support.serve_world import ServeWorld, build_serve_world
 from support.way_a_world import FAR, NEAR
 
@@ -37,46 +47,10 @@ from store.timeutil import utcnow
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 360, "height": 640},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-    "timezone_id": "Asia/Shanghai",
-}
-
-
-def _need_chromium() -> None:
-    why = None
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        why = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; ./dev test does it)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            why = "the playwright package is missing (pip install -e '.[test]')"
-    if why is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(why + " — CI needs it")
-    pytest.skip(why + " — skipping the browser tests")
-
 
 @pytest.fixture
 def sw(sqlite_url: str, tmp_path: Path) -> Iterator[ServeWorld]:
-    _need_chromium()
+    need_chromium()
     world = build_serve_world(sqlite_url, tmp_path)
     yield world
 
@@ -86,40 +60,6 @@ def server(sw: ServeWorld) -> Iterator[BackgroundServer]:
     srv = BackgroundServer(create_app(sw.ctx)).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-def launch(playwright: Any, *extra: str) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra])
-
-
-def fits_the_phone(page: Any) -> None:
-    """Usable at 360×640: nothing wider than the screen (no sideways scrolling), the main button reachable."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-
-
-def shot(page: Any, name: str) -> bytes:
-    fits_the_phone(page)
-    png = page.screenshot(full_page=False)
-    folder = os.environ.get("KIOSK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"phone-{name}.png").write_bytes(png)
-    return bytes(png)
-
-
-def own_assets_only(page: Any) -> list[str]:
-    """Every request the page makes, to check none leaves the service."""
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url))
-    return seen
 
 
 def officer_y4m(path: Path, token: str, frames: int = 6) -> Path:
@@ -135,13 +75,6 @@ def officer_y4m(path: Path, token: str, frames: int = 6) -> Path:
         for _ in range(frames):
             f.write(b"FRAME\n" + yuv)
     return path
-
-
-def bind_in_browser(page: Any, sw: ServeWorld, base: str, **link: Any) -> None:
-    page.goto(base + sw.link(**link))
-    page.wait_for_selector("#bind")
-    page.click("#bind")
-    page.wait_for_url(base + "/?bound=1")
 
 
 def test_activation_then_code_page_screenshot_signs_in_at_the_gate(
@@ -195,9 +128,8 @@ def test_the_code_renews_itself_before_it_expires(
 ) -> None:
     cfg = sw.ctx.config  # a code of 22 s is renewed 20 s before it expires: after the page's 5 s floor
     sw.ctx.config = cfg.model_copy(update={"codes": cfg.codes.model_copy(update={"validity_s": 22})})
-    browser = launch(playwright)
+    browser, page = phone(playwright)
     try:
-        page = browser.new_context(**PHONE).new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/code")
         first = page.inner_html("#qr")
@@ -318,9 +250,8 @@ def test_expired_link_and_revoked_phone_pages(
 ) -> None:
     from store.people.phone import revoke_person
 
-    browser = launch(playwright)
+    browser, page = phone(playwright)
     try:
-        page = browser.new_context(**PHONE).new_page()
         page.goto(server.url + sw.link(at=utcnow() - timedelta(days=2)))
         assert "激活链接已过期" in page.inner_text("#message")
         page.click("header .lang")
@@ -338,9 +269,8 @@ def test_expired_link_and_revoked_phone_pages(
 def test_officer_page_shows_his_code_for_todays_project(
     sw: ServeWorld, server: BackgroundServer, playwright: Any
 ) -> None:
-    browser = launch(playwright)
+    browser, page = phone(playwright)
     try:
-        page = browser.new_context(**PHONE).new_page()
         bind_in_browser(page, sw, server.url, officer=sw.world.officer)
         page.goto(server.url + "/code")
         page.wait_for_selector("#qr svg")

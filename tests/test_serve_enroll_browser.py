@@ -12,6 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
+from support.browser import (
+    bind_in_browser,
+    need_chromium,
+    own_assets_only,
+    phone,
+    playwright_fixture,  # noqa: F401  (the fixture `playwright`)
+    shot,
+)
 from support.enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, build_enroll_world
 from support.enroll_world import (
     face_jpeg,
@@ -22,7 +30,6 @@ from support.enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from test_serve_browser import PHONE, _need_chromium, bind_in_browser, launch, own_assets_only, shot
 
 from kiosk.serve.app import create_app
 from kiosk.serve.run import BackgroundServer
@@ -35,7 +42,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def ew(sqlite_url: str, tmp_path: Path) -> EnrollWorld:
-    _need_chromium()
+    need_chromium()
     return build_enroll_world(sqlite_url, tmp_path)
 
 
@@ -44,14 +51,6 @@ def server(ew: EnrollWorld) -> Iterator[BackgroundServer]:
     srv = BackgroundServer(create_app(ew.sw.ctx)).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture
@@ -86,11 +85,6 @@ def submit_and_wait(page: Any) -> str:
     shown = page.locator(".field-error:not([hidden]), #form-error:not([hidden])")
     assert shown.count() == 1 and shown.inner_text() == message  # said once, in the page
     return message
-
-
-def phone(playwright: Any) -> tuple[Any, Any]:
-    browser = launch(playwright)
-    return browser, browser.new_context(**PHONE).new_page()
 
 
 def test_realname_step_by_step_with_every_bad_input(

@@ -57,6 +57,7 @@ def step(app: SetupApp) -> str:
 
 
 async def fill_postgres(app: SetupApp, pilot: object, url: str, **override: str) -> None:
+    # The Postgres form's fields from a URL; a test below builds its expected values alike.
     u = make_url(url)
     values = {
         "host": u.host or "",

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
+from support.eligible import make_eligible
 
 from store.db.engine import make_engine, session
 from store.db.models import Attendance, Employment, HealthCheck, SignInAttempt, Worker
@@ -33,19 +34,7 @@ def world(any_url: str):  # type: ignore[no-untyped-def]
         em = enroll.add_employer(session=s, name="上海测试建设有限公司")
         inst = enroll.add_health_institution(session=s, name="测试体检中心")
         w = enroll.add_worker(session=s, id_number="310104199001010011", name="张伟")
-        enroll.verify_realname(session=s, worker=w, by="admin")
-        enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445")
-        enroll.add_health_check(session=s, worker=w, checked_on=TODAY - timedelta(days=30), institution=inst)
-        e = enroll.add_employment(
-            session=s,
-            worker=w,
-            employer=em,
-            project=p,
-            team="钢筋班组",
-            trade="钢筋工",
-            start_date=TODAY - timedelta(days=100),
-        )
-        enroll.confirm_employment(session=s, employment=e)
+        e = make_eligible(s, w, employer=em, project=p, today=TODAY, institution=inst)
         s.commit()
         ids = {"project": p.id, "other": other.id, "worker": w.id, "employment": e.id, "employer": em.id}
     yield engine, ids

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 del SIZE
 
 
+# Each test file makes its own demo (its own size of site) and disposes of it: fixtures alike in shape.
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     d = make_demo(tmp_path, workers=200, clock=frozen)

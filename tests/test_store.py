@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, inspect, text
 from sqlmodel import select
+from support.eligible import make_eligible
 
 from store.db.engine import make_engine, open_store, session
 from store.db.migrate import head, upgrade_engine
@@ -104,21 +105,20 @@ def _eligible_world(url: str) -> tuple[uuid.UUID, uuid.UUID]:
         p = enroll.add_project(session=s, name="测试项目")
         em = enroll.add_employer(session=s, name="测试单位")
         w = enroll.add_worker(session=s, id_number="310104199001010011", name="张伟")
-        enroll.verify_realname(session=s, worker=w, by="admin")
-        enroll.add_bank_card(session=s, worker=w, bank_name="中国银行", card_number="6216610200016587010")
-        enroll.add_health_check(
-            session=s, worker=w, checked_on=TODAY - timedelta(days=10), institution_other="其他医院"
-        )
-        e = enroll.add_employment(
-            session=s,
-            worker=w,
+        make_eligible(
+            s,
+            w,
             employer=em,
             project=p,
+            today=TODAY,
+            institution_other="其他医院",
+            bank_name="中国银行",
+            card_number="6216610200016587010",
             team="木工班组",
             trade="木工",
-            start_date=TODAY - timedelta(days=10),
+            checked_days_ago=10,
+            employed_days_ago=10,
         )
-        enroll.confirm_employment(session=s, employment=e)
         s.commit()
     engine.dispose()
     return w.id, p.id

@@ -34,6 +34,7 @@ from store.sync.state import PUSH_REV, write_state
 from store.timeutil import utcnow
 
 
+# An engine a test, made and disposed of (shared and pg_shared alike in shape).
 @pytest.fixture
 def shared(any_url: str):  # type: ignore[no-untyped-def]
     e = make_engine(any_url)

@@ -29,6 +29,7 @@ def world(any_url: str) -> Iterator[World]:
     w.engine.dispose()
 
 
+# The way-A world on SQLite, made and disposed of per test (test_way_a_screen.py's fixture is alike).
 @pytest.fixture
 def sqlite_world(sqlite_url: str) -> Iterator[World]:
     w = build_world(sqlite_url)

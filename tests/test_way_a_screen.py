@@ -84,6 +84,7 @@ class OneShotListener:
         self.closed.set()
 
 
+# The way-A world on SQLite, made and disposed of per test (test_way_a.py's fixture is alike).
 @pytest.fixture
 def world(sqlite_url: str) -> Iterator[World]:
     w = build_world(sqlite_url)

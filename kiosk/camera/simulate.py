@@ -369,6 +369,7 @@ def write_folder(
     return paths
 
 
+# write_folder and write_video take the same frame options by design (one test feed, two containers).
 def write_video(
     tokens: Iterable[str | None],
     path: str | Path,

@@ -248,6 +248,24 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[
     [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
 ]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class _HttpMiddleware:
+    """An ASGI middleware for HTTP requests: anything else (the lifespan events) passes through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -260,23 +278,15 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-class ServeMiddleware:
+class ServeMiddleware(_HttpMiddleware):
     """Security headers and no-store on every response; a CSRF cookie for every browser; one log line
     per request with the route's pattern, status and time."""
 
     def __init__(self, app: ASGIApp, *, secure: bool = False) -> None:
-        self.app = app
+        super().__init__(app)
         self.secure = secure
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
         csrf = _cookie(scope, CSRF_COOKIE)
         new_csrf = None
@@ -344,7 +354,7 @@ __all__ = [
 ]
 
 
-class BodyLimit:
+class BodyLimit(_HttpMiddleware):
     """Refuses a request body over ``max_bytes`` (``photo_bytes`` on the photo upload) with 413 and a
     zh/en message, by its Content-Length before reading, or as soon as a chunked body passes it."""
 
@@ -355,17 +365,10 @@ class BodyLimit:
     def __init__(
         self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024
     ) -> None:
-        self.app, self.max_bytes, self.photo_bytes = app, max_bytes, photo_bytes
+        super().__init__(app)
+        self.max_bytes, self.photo_bytes = max_bytes, photo_bytes
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # multipart framing around the photo: a few kilobytes more than the photo itself
         path = scope.get("path")
         photos = 1 if path == self.PHOTO_PATH else dict(self.ENROLL_PHOTOS).get(str(path), 0)
@@ -390,7 +393,7 @@ class BodyLimit:
         except _TooBig:
             await self._too_big(scope, send)
 
-    async def _too_big(self, scope: Scope, send: Callable[[Message], Awaitable[None]]) -> None:
+    async def _too_big(self, scope: Scope, send: Send) -> None:
         import json
 
         path = str(scope.get("path"))

@@ -449,6 +449,7 @@ def import_trust_file(engine: Engine, path: str | Path, *, actor: str = "system"
         for r in records:
             row = s.exec(select(IssuerKey).where(IssuerKey.kid == r.kid)).first()
             if row is None:
+                # Field by field from the key record into its database row (the same fields as in tokens.py by nature).
                 row = IssuerKey(
                     id=uuid.uuid4(),
                     kid=r.kid,

@@ -443,6 +443,7 @@ class Verifier:
             raise CodeError(Reason.CODE_NOT_YET_VALID)
         if now > issued + code.validity_s + self.skew_s:
             raise CodeError(Reason.CODE_EXPIRED)
+        # Field by field on purpose: CodeIdentity is the verified answer, a separate type from the parsed Code.
         return CodeIdentity(
             role=code.role,
             subject=code.subject,

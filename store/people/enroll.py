@@ -55,6 +55,8 @@ def audit(
     session.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id, detail=detail or None))
 
 
+# The add_* functions below read alike (validate, build the row, add it, audit it) by design: each row
+# type has its own fields and checks, and a caller reads here which fields it takes; audit() is shared.
 def add_employer(
     *, session: Session, name: str, credit_code: str | None = None, actor: str = SYSTEM
 ) -> Employer:

@@ -170,6 +170,8 @@ def monthly_table(month: Month, lang: str = "zh") -> Table:
     return Table(title, headers, rows, f"{month.year}-{month.month:02d}", freeze_cols=3, landscape=True)
 
 
+# The table builders read alike (headers, one row an item, a title) by design: each spells out one sheet's
+# columns in the order the site's paper forms use; a generic column spec would hide them.
 def refused_table(
     project: ProjectInfo, since: date, until: date, attempts: Sequence[RefusedAttempt], lang: str = "zh"
 ) -> Table:
@@ -255,6 +257,8 @@ def write_table(table: Table, out: Path, fmt: Format) -> Path:
         raise StoreError(
             f"导出文件夹不存在：{out.parent}", f"The folder to export into does not exist: {out.parent}"
         )
+    # As store/files.write_atomically, but the table is written into the temp file (csv or xlsx) and the
+    # message names the export: same shape, different writer and words.
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         if fmt == "csv":

@@ -413,6 +413,7 @@ class SignInService:
             attempt.reason = reason.value
             return finish(self._refused(attempt, on, reason, card, place))
 
+        # The attendance row takes the attempt's fields one by one: two tables, not one shape (as in _refused).
         attendance = Attendance(
             worker_id=worker_id,
             project_id=project_id,
@@ -474,6 +475,7 @@ class SignInService:
         at = as_utc(at) if at is not None else utcnow()
         with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
             on = self.work_date(s, project_id, at)[1] if project_id else local_date(at, self.policy.timezone)
+            # Spelled out as in sign_in's attempt: each refusal path fills the columns it knows.
             attempt = SignInAttempt(
                 at=at,
                 kiosk_id=kiosk_id,

@@ -44,6 +44,7 @@ def build_enroll_world(url: str, tmp: Path, **serve: object) -> EnrollWorld:
         project = s.get(Project, sw.world.project)
         assert employer is not None and project is not None
         e = enroll.add_employment(
+            # add_employment with this world's values (alike other worlds' in shape only).
             session=s,
             worker=w,
             employer=employer,

@@ -102,6 +102,7 @@ class Site:
             other = add_worker(session=s, id_number=id_number(date(1990, 1, 2), 246), name="赵小红")
             employer = add_employer(session=s, name="上海某建设有限公司")
             project = add_project(session=s, name="浦东某项目", latitude=31.23, longitude=121.47)
+            # Two add_employment calls: two workers of this world (alike in shape only).
             e = add_employment(
                 session=s,
                 worker=w,

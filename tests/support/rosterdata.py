@@ -94,6 +94,7 @@ def _worker(
     enroll.verify_realname(session=s, worker=w, by="test-admin", at=datetime(2026, 1, 5, tzinfo=UTC))
     enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number=card_number(i))
     enroll.add_health_check(session=s, worker=w, checked_on=date(2026, 6, 1), institution=inst)  # type: ignore[arg-type]
+    # add_employment with the roster site's values (alike other worlds' in shape only).
     e = enroll.add_employment(
         session=s,
         worker=w,
@@ -141,11 +142,17 @@ def populate_day(site: Site) -> None:
     )
 
 
-@pytest.fixture
-def site(any_url: str) -> Iterator[Site]:
-    """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
-    engine = make_engine(any_url)
+def populated_site(url: str) -> Iterator[Site]:
+    """The synthetic site with its day of sign-ins on the database at ``url``, disposed of afterwards
+    (for a fixture: ``yield from populated_site(url)``)."""
+    engine = make_engine(url)
     s = build_site(engine)
     populate_day(s)
     yield s
     engine.dispose()
+
+
+@pytest.fixture
+def site(any_url: str) -> Iterator[Site]:
+    """A populated synthetic site on each engine (SQLite file and PostgreSQL)."""
+    yield from populated_site(any_url)

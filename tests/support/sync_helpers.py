@@ -19,6 +19,7 @@ from store.db.engine import make_engine, session
 from store.db.migrate import upgrade_engine
 from store.people import enroll
 from store.timeutil import local_date, utcnow, zone
+from support.eligible import make_eligible
 
 NAMES = ("王建国", "李卫东", "张志强", "刘海波", "陈国平", "杨永刚", "赵德明", "黄立新", "周明亮", "吴振华")
 
@@ -55,27 +56,9 @@ def make_site(shared: Engine, workers: int = 6) -> Site:
         site = Site(p.id, em.id)
         for i in range(workers):
             w = enroll.add_worker(session=s, id_number=id_number(i), name=NAMES[i % len(NAMES)], mobile=None)
-            enroll.verify_realname(session=s, worker=w, by="admin")
-            enroll.add_bank_card(
-                session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445"
+            e = make_eligible(
+                s, w, employer=em, project=p, today=today(), institution=inst, result_note="synthetic note"
             )
-            enroll.add_health_check(
-                session=s,
-                worker=w,
-                checked_on=today() - timedelta(days=30),
-                institution=inst,
-                result_note="synthetic note",
-            )
-            e = enroll.add_employment(
-                session=s,
-                worker=w,
-                employer=em,
-                project=p,
-                team="钢筋班组",
-                trade="钢筋工",
-                start_date=today() - timedelta(days=100),
-            )
-            enroll.confirm_employment(session=s, employment=e)
             site.workers.append(w.id)
             site.employments.append(e.id)
         s.commit()

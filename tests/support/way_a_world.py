@@ -16,6 +16,7 @@ from store.db.models import Attendance, SignInAttempt
 from store.people import enroll
 from store.reasons import Role
 from store.rules.way_a import WayAResult, sign_in_way_a
+from support.eligible import make_eligible
 
 AT = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 TODAY = date(2026, 11, 25)
@@ -106,19 +107,7 @@ def build_world(url: str) -> World:
         em = enroll.add_employer(session=s, name="上海测试建设有限公司")
         inst = enroll.add_health_institution(session=s, name="测试体检中心")
         w = enroll.add_worker(session=s, id_number="310104199001010011", name="张伟")
-        enroll.verify_realname(session=s, worker=w, by="admin")
-        enroll.add_bank_card(session=s, worker=w, bank_name="中国工商银行", card_number="6222020200112233445")
-        enroll.add_health_check(session=s, worker=w, checked_on=TODAY - timedelta(days=30), institution=inst)
-        e = enroll.add_employment(
-            session=s,
-            worker=w,
-            employer=em,
-            project=p,
-            team="钢筋班组",
-            trade="钢筋工",
-            start_date=TODAY - timedelta(days=100),
-        )
-        enroll.confirm_employment(session=s, employment=e)
+        make_eligible(s, w, employer=em, project=p, today=TODAY, institution=inst)
         o = enroll.add_officer(session=s, name="李签到")
         enroll.assign_officer(session=s, officer=o, project=p)
         o2 = enroll.add_officer(session=s, name="王别处")

@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from kiosk.serve.i18n import lang_of
+from kiosk.serve.openapi import BINARY, multipart_body
 from kiosk.serve.security import (
     ServeError,
     client_address,
@@ -334,26 +335,17 @@ def decode_photo(request: Request, data: bytes) -> str:
     "/signin/photo",
     summary="方式一签到（签到员码的照片） / way A with a photo of the officer's code",
     dependencies=[Depends(csrf_protect)],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["photo", "latitude", "longitude", "nonce"],
-                        "properties": {
-                            "photo": {"type": "string", "format": "binary"},
-                            "latitude": {"type": "number"},
-                            "longitude": {"type": "number"},
-                            "accuracy": {"type": "number"},
-                            "crs": {"type": "string", "enum": ["wgs84", "gcj02"]},
-                            "nonce": {"type": "string"},
-                        },
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=multipart_body(
+        ["photo", "latitude", "longitude", "nonce"],
+        {
+            "photo": BINARY,
+            "latitude": {"type": "number"},
+            "longitude": {"type": "number"},
+            "accuracy": {"type": "number"},
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02"]},
+            "nonce": {"type": "string"},
+        },
+    ),
 )
 async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     from pydantic import ValidationError as PydanticError

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from kiosk.i18n import pair, t
 from kiosk.serve.i18n import lang_of
+from kiosk.serve.openapi import BINARY, multipart_body
 from kiosk.serve.security import ServeError, csrf_protect, current_device, device_key, limit
 from store.errors import ValidationError
 from store.people.phone import Device, Kind
@@ -146,6 +147,12 @@ def api_id_number(request: Request, body: IdNumberBody, dev: Me) -> Response:
     )
 
 
+def _counted(request: Request) -> str:
+    """Count a submission against the phone's enrollment limit (429 past it); the request's language."""
+    limit(request.app.state.ctx.limits.enroll_device, device_key(request))
+    return lang_of(request)
+
+
 async def _photos(
     request: Request, names: tuple[str, ...], fields: tuple[str, ...]
 ) -> tuple[dict[str, bytes | None], dict[str, str]]:
@@ -176,32 +183,21 @@ async def _photos(
     "/api/enroll/realname",
     summary="提交个人信息（实名） / submit my real-name information (waits for review)",
     dependencies=[Depends(csrf_protect)],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["id_number", "name", "front_image", "back_image", "face_photo"],
-                        "properties": {
-                            "id_number": {"type": "string"},
-                            "name": {"type": "string"},
-                            "front_image": {"type": "string", "format": "binary"},
-                            "back_image": {"type": "string", "format": "binary"},
-                            "face_photo": {"type": "string", "format": "binary"},
-                        },
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=multipart_body(
+        ["id_number", "name", "front_image", "back_image", "face_photo"],
+        {
+            "id_number": {"type": "string"},
+            "name": {"type": "string"},
+            "front_image": BINARY,
+            "back_image": BINARY,
+            "face_photo": BINARY,
+        },
+    ),
 )
 async def api_realname(request: Request, dev: Me) -> Response:
     from store.people.self_enroll import submit_realname
 
-    ctx = request.app.state.ctx
-    lang = lang_of(request)
-    limit(ctx.limits.enroll_device, device_key(request))
+    lang = _counted(request)
     try:
         photos, text = await _photos(
             request, ("front_image", "back_image", "face_photo"), ("id_number", "name")
@@ -227,6 +223,8 @@ async def api_realname(request: Request, dev: Me) -> Response:
             ),
         )
 
+    # The two photo forms (here and api_health) end alike: the write in a thread, then the refusal or the
+    # answer; their fields, checks and answers differ, so each keeps its own lines.
     try:
         sid = await run_in_threadpool(save)
     except ValidationError as exc:
@@ -253,9 +251,7 @@ class BankBody(BaseModel):
 def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     from store.people.self_enroll import submit_bank_card
 
-    ctx = request.app.state.ctx
-    lang = lang_of(request)
-    limit(ctx.limits.enroll_device, device_key(request))
+    lang = _counted(request)
     try:
         sub = _write(
             request,
@@ -287,32 +283,21 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     "/api/enroll/health",
     summary="提交健康体检信息 / record my health check",
     dependencies=[Depends(csrf_protect)],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["institution", "checked_on", "passed"],
-                        "properties": {
-                            "institution": {"type": "string", "description": "an institution id, or 'other'"},
-                            "institution_other": {"type": "string"},
-                            "checked_on": {"type": "string", "format": "date"},
-                            "passed": {"type": "string", "enum": ["yes", "no"]},
-                            "report_image": {"type": "string", "format": "binary"},
-                        },
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=multipart_body(
+        ["institution", "checked_on", "passed"],
+        {
+            "institution": {"type": "string", "description": "an institution id, or 'other'"},
+            "institution_other": {"type": "string"},
+            "checked_on": {"type": "string", "format": "date"},
+            "passed": {"type": "string", "enum": ["yes", "no"]},
+            "report_image": BINARY,
+        },
+    ),
 )
 async def api_health(request: Request, dev: Me) -> Response:
     from store.people.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
 
-    ctx = request.app.state.ctx
-    lang = lang_of(request)
-    limit(ctx.limits.enroll_device, device_key(request))
+    lang = _counted(request)
     try:
         photos, text = await _photos(
             request, ("report_image",), ("institution", "institution_other", "checked_on", "passed")
@@ -397,8 +382,7 @@ def api_employments(request: Request, dev: Me) -> list[dict[str, Any]]:
 def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
     from store.people.self_enroll import F_EMPLOYMENT, confirm_my_employment
 
-    lang = lang_of(request)
-    limit(request.app.state.ctx.limits.enroll_device, device_key(request))
+    lang = _counted(request)
     try:
         eid = uuid.UUID(employment_id)
     except ValueError:

@@ -72,6 +72,8 @@ def code_page(request: Request, project: str | None = None) -> Response:
     return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code")
 
 
+# Each page starts alike (language, then the bound phone or a page saying why not): three lines a page,
+# kept in the page so that its early return stays visible.
 @router.get("/signin", response_class=HTMLResponse)
 def signin_page(request: Request) -> Response:
     lang = lang_of(request)

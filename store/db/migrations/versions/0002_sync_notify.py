@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None

@@ -30,6 +30,7 @@ from alembic import op
 
 import store.timeutil
 
+# Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None

@@ -20,12 +20,14 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import store.timeutil
 
+# Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Copied, not imported, in each migration that needs it: frozen history (README.md).
 def _stamped() -> list[sa.Column]:  # type: ignore[type-arg]
     return [
         sa.Column("id", sa.Uuid(), nullable=False),

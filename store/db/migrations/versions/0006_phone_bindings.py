@@ -14,6 +14,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from store.timeutil import UTCDateTime
 
+# Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -40,6 +41,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_phoneactivation_worker_id", "phoneactivation", ["worker_id"])
     op.create_index("ix_phoneactivation_officer_id", "phoneactivation", ["officer_id"])
+# phoneactivation and phonebinding are alike by design (a link, then the phone it bound).
     op.create_table(
         "phonebinding",
         sa.Column("id", sa.Uuid(), nullable=False),
