@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -18,20 +18,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk.admin.forms import ConfirmScreen, Field, FormScreen, pick
-from store.db.engine import translate_errors, write_session
+from store.db.engine import translate_errors
 from store.errors import StoreError, ValidationError
+from store.people import admin_writes as writes
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from kiosk.admin.app import AdminApp
 
-R = TypeVar("R")
 Row = tuple[str, list[Any]]  # (row key, cells)
 
 
 class AdminScreen(Screen[None]):
-    """What every screen of the admin app shares: the store, the language, writing in a session."""
+    """What every screen of the admin app shares: the store, the language, dialogs, reading off the UI thread."""
 
     #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -54,20 +52,6 @@ class AdminScreen(Screen[None]):
 
     def tr(self, zh: str, en: str) -> str:
         return pick(self.admin.lang, zh, en)
-
-    def write(self, fn: Callable[[Session], R]) -> R:
-        """Run ``fn(session)`` in one committed write transaction (call from a worker thread)."""
-        from sqlalchemy.exc import IntegrityError
-
-        engine = self.admin.engine
-        try:
-            with translate_errors(str(engine.url)), write_session(engine) as s:
-                return fn(s)
-        except IntegrityError as exc:
-            raise StoreError(
-                "与已有记录重复（例如身份证号码或名称已登记），未保存",
-                "Duplicates an existing record (an ID number or a name already there): not saved",
-            ) from exc
 
     def form(
         self,
@@ -278,32 +262,24 @@ class ProjectsScreen(TableScreen):
         }
 
     def action_add(self) -> None:
-        from store.people.enroll import add_project
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增项目", "Add a project"),
             self._fields(),
-            lambda v: self.write(lambda s: add_project(session=s, actor=actor, **self._parse(v))).id,
+            lambda v: writes.add_project(engine, actor=actor, **self._parse(v)),
             self.refreshed,
         )
 
     def action_edit(self) -> None:
         from store.db.models import Project
-        from store.people.enroll import update_fields
 
         key = self.selected()
         if key is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def edit(s: Session) -> list[str]:
-                row = s.get(Project, uuid.UUID(key))
-                assert row is not None
-                return update_fields(session=s, row=row, table="project", fields=self._parse(v), actor=actor)
-
-            return self.write(edit)
+        def save(v: dict[str, str]) -> list[str]:
+            return writes.edit_project(engine, uuid.UUID(key), self._parse(v), actor=actor)
 
         self.fetch(
             lambda: self.get(Project, key),
@@ -352,44 +328,28 @@ class EmployersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_employer
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增用人单位", "Add an employer"),
             self._fields(),
-            lambda v: (
-                self.write(
-                    lambda s: add_employer(
-                        session=s, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
-                    )
-                ).id
+            lambda v: writes.add_employer(
+                engine, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
             ),
             self.refreshed,
         )
 
     def action_edit(self) -> None:
         from store.db.models import Employer
-        from store.people.enroll import update_fields, validate_name
 
         key = self.selected()
         if key is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def edit(s: Session) -> list[str]:
-                row = s.get(Employer, uuid.UUID(key))
-                assert row is not None
-                return update_fields(
-                    session=s,
-                    row=row,
-                    table="employer",
-                    actor=actor,
-                    fields={"name": validate_name(v["name"]), "credit_code": v["credit_code"] or None},
-                )
-
-            return self.write(edit)
+        def save(v: dict[str, str]) -> list[str]:
+            return writes.edit_employer(
+                engine, uuid.UUID(key), name=v["name"], credit_code=v["credit_code"] or None, actor=actor
+            )
 
         self.fetch(
             lambda: self.get(Employer, key),
@@ -438,47 +398,33 @@ class OfficersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_officer
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增签到员", "Add an officer"),
             [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
-            lambda v: (
-                self.write(
-                    lambda s: add_officer(session=s, name=v["name"], mobile=v["mobile"] or None, actor=actor)
-                ).id
-            ),
+            lambda v: writes.add_officer(engine, name=v["name"], mobile=v["mobile"] or None, actor=actor),
             self.refreshed,
         )
 
     def action_assign(self) -> None:
-        from store.db.models import Officer, Project
         from store.people.admin import list_projects
-        from store.people.enroll import assign_officer
         from store.people.imports import parse_date
 
         key = self.selected()
         if key is None:
             self.notify(self.tr("请先选择签到员", "Choose an officer first"))
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def assign(s: Session) -> Any:
-                officer = s.get(Officer, uuid.UUID(key))
-                project = s.get(Project, uuid.UUID(v["project"]))
-                assert officer is not None and project is not None
-                return assign_officer(
-                    session=s,
-                    officer=officer,
-                    project=project,
-                    actor=actor,
-                    start_date=parse_date(v["start_date"]) if v["start_date"] else None,
-                    end_date=parse_date(v["end_date"]) if v["end_date"] else None,
-                ).id
-
-            return self.write(assign)
+        def save(v: dict[str, str]) -> uuid.UUID:
+            return writes.assign_officer(
+                engine,
+                uuid.UUID(key),
+                uuid.UUID(v["project"]),
+                start_date=parse_date(v["start_date"]) if v["start_date"] else None,
+                end_date=parse_date(v["end_date"]) if v["end_date"] else None,
+                actor=actor,
+            )
 
         self.fetch(
             lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
@@ -518,18 +464,12 @@ class InstitutionsScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_health_institution
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增体检机构", "Add an institution"),
             [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
-            lambda v: (
-                self.write(
-                    lambda s: add_health_institution(
-                        session=s, name=v["name"], district=v["district"] or None, actor=actor
-                    )
-                ).id
+            lambda v: writes.add_institution(
+                engine, name=v["name"], district=v["district"] or None, actor=actor
             ),
             self.refreshed,
         )
@@ -541,16 +481,8 @@ class InstitutionsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="toggle an institution")
     def _toggle(self, key: str) -> None:
-        from store.db.models import HealthInstitution
-        from store.people.enroll import set_institution_active
-
-        def flip(s: Session) -> None:
-            row = s.get(HealthInstitution, uuid.UUID(key))
-            assert row is not None
-            set_institution_active(session=s, institution=row, active=not row.active, actor=self.admin.actor)
-
         try:
-            self.write(flip)
+            writes.toggle_institution(self.admin.engine, uuid.UUID(key), actor=self.admin.actor)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
         self.reload()

@@ -329,14 +329,11 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="approve a submission")
     def _approve(self, item: Item) -> None:
-        from store.people.review import ReviewKind, approve
+        from store.people.admin_writes import approve_submission
+        from store.people.review import ReviewKind
 
         try:
-            self.write(
-                lambda s: approve(
-                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor
-                )
-            )
+            approve_submission(self.admin.engine, ReviewKind(item.kind), item.id, by=self.admin.actor)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
         else:
@@ -348,22 +345,19 @@ class ReviewScreen(AdminScreen):
         self.reload()
 
     def action_reject(self) -> None:
-        from store.people.review import REJECT_REASONS, ReviewKind, reject
+        from store.people.admin_writes import reject_submission
+        from store.people.review import REJECT_REASONS, ReviewKind
 
         item = self._need_item()
         if item is None:
             return
-        lang, actor = self.admin.lang, self.admin.actor
+        engine, lang, actor = self.admin.engine, self.admin.lang, self.admin.actor
 
         def save(v: dict[str, str]) -> bool:
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
                 raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
-            self.write(
-                lambda s: reject(
-                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor, reason=reason
-                )
-            )
+            reject_submission(engine, ReviewKind(item.kind), item.id, by=actor, reason=reason)
             return True
 
         options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [
