@@ -24,6 +24,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kiosk import cvlog
+from kiosk.admin.base import split_words
 from kiosk.admin.forms import KeysHelpScreen, pick
 from kiosk.admin.reference import (
     AuditScreen,
@@ -32,7 +33,6 @@ from kiosk.admin.reference import (
     KeysScreen,
     OfficersScreen,
     ProjectsScreen,
-    split_words,
 )
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen

@@ -28,8 +28,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
+from kiosk.admin.base import AdminScreen
 from kiosk.admin.forms import ConfirmScreen, Field, pick
-from kiosk.admin.reference import AdminScreen
 from kiosk.officer.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
 

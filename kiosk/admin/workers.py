@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
+from kiosk.admin.base import AdminScreen, fill_table
 from kiosk.admin.forms import Field, pick
-from kiosk.admin.reference import AdminScreen, fill_table
 from store.errors import StoreError, ValidationError
 from store.people import admin_writes as writes
 from store.rules.validation import BANKS
