@@ -12,15 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from kiosk.admin.base import admin_of
-from kiosk.admin.forms import pick
+from kiosk.admin.forms import Dialog
 from store.errors import StoreError
 
 
-class PhoneLinkScreen(ModalScreen[None]):
+class PhoneLinkScreen(Dialog[None]):
     """Makes the link when it opens (in a thread worker) and shows it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -28,12 +27,11 @@ class PhoneLinkScreen(ModalScreen[None]):
         ("x", "revoke", "撤销手机绑定 Revoke"),
     ]
 
-    def __init__(self, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None, lang: str = "zh"
+    ) -> None:
+        super().__init__(lang=lang)
         self.worker_id, self.officer_id = worker_id, officer_id
-
-    def tr(self, zh: str, en: str) -> str:
-        return pick(admin_of(self).lang, zh, en)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):

@@ -235,7 +235,7 @@ class OfficersScreen(TableScreen):
         if key is None:
             self.notify(self.tr("请先选择签到员", "Choose an officer first"))
             return
-        self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key)))
+        self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key), lang=self.admin.lang))
 
     def rows(self) -> list[Row]:
         from store.people.admin import list_officers

@@ -16,11 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from kiosk.admin.base import AdminScreen, fill_table
-from kiosk.admin.forms import Field, pick
+from kiosk.admin.forms import AnswerScreen, Field, pick
 from store.errors import StoreError, ValidationError
 from store.people import admin_writes as writes
 from store.rules.validation import BANKS
@@ -154,7 +153,7 @@ class WorkersScreen(AdminScreen):
         if self.current is None:
             self.notify(self.tr("请先选择工人", "Choose a worker first"))
             return
-        self.app.push_screen(PhoneLinkScreen(worker_id=self.current))
+        self.app.push_screen(PhoneLinkScreen(worker_id=self.current, lang=self.admin.lang))
 
     @on(DataTable.RowHighlighted, "#workers")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -747,14 +746,12 @@ def card_warning(raw: str) -> tuple[str, str] | None:
     return None
 
 
-class VerifyScreen(ModalScreen[bool]):
+class VerifyScreen(AnswerScreen):
     """实名认证: the ID card photo and the captured face side by side; the administrator decides."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
-
     def __init__(self, front: bytes, photo: bytes, *, lang: str = "zh") -> None:
-        super().__init__()
-        self.front, self.photo, self.lang = front, photo, lang
+        super().__init__(lang=lang)
+        self.front, self.photo = front, photo
 
     def compose(self) -> ComposeResult:
         from kiosk.officer.widgets.pixels import PixelView
@@ -790,11 +787,3 @@ class VerifyScreen(ModalScreen[bool]):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             if image is not None:
                 self.query_one(wid, PixelView).show_image(image)
-
-    @on(Button.Pressed, "#yes")
-    def yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_no(self) -> None:
-        self.dismiss(False)
