@@ -11,7 +11,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -28,6 +28,8 @@ from kiosk.config import Config
 from store.db.engine import translate_errors
 from store.errors import StoreError
 from store.rules.policy import Policy
+
+R = TypeVar("R")
 
 
 class AdminContext(Protocol):
@@ -108,6 +110,25 @@ class AdminScreen(Screen[None]):
         with translate_errors(str(self.admin.engine.url)), session(self.admin.engine) as s:
             return s.get(model, uuid.UUID(key))
 
+    def post_read(self, read: Callable[[], R], message: Callable[[R], Message]) -> None:
+        """(In a worker thread.) ``read()``, posted to this screen as ``message(result)``; a StoreError is
+        said instead."""
+        try:
+            result = read()
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.post_message(message(result))
+
+    def done(self, write: Callable[[], object]) -> bool:
+        """(In a worker thread.) ``write()``: whether it worked; a StoreError is said."""
+        try:
+            write()
+        except StoreError as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return False
+        return True
+
     def failed(self, exc: StoreError) -> None:
         self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
 
@@ -134,7 +155,10 @@ def split_words(description: str) -> tuple[str, str]:
 
 
 class TableScreen(AdminScreen):
-    """A heading, a table of rows loaded off the UI thread, and the footer with this screen's keys."""
+    """A heading, a table of rows loaded off the UI thread, and the footer with this screen's keys.
+
+    Each screen declares its HEADING, COLUMNS and BINDINGS as class data, one (zh, en) pair a line: the
+    runs of lines the screens share by shape are these declarations, not logic repeated."""
 
     HEADING: ClassVar[tuple[str, str]] = ("", "")
     COLUMNS: ClassVar[list[tuple[str, str]]] = []
@@ -159,12 +183,7 @@ class TableScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="load a table")
     def reload(self) -> None:
-        try:
-            rows = self.rows()
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(rows))
+        self.post_read(self.rows, self.Loaded)
 
     def on_table_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one("#table", DataTable)

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 
 from kiosk.admin.base import Row, TableScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from store.errors import StoreError, ValidationError
+from store.errors import ValidationError
 from store.people import admin_writes as writes
 
 
@@ -329,10 +329,9 @@ class InstitutionsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="toggle an institution")
     def _toggle(self, key: str) -> None:
-        try:
-            writes.toggle_institution(self.admin.engine, uuid.UUID(key), actor=self.admin.actor)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        self.done(
+            lambda: writes.toggle_institution(self.admin.engine, uuid.UUID(key), actor=self.admin.actor)
+        )
         self.reload()
 
 
@@ -448,10 +447,7 @@ class KeysScreen(TableScreen):
     def _revoke(self, kid: str) -> None:
         from store.codes.keys import revoke_key
 
-        try:
-            revoke_key(self.admin.engine, kid, actor=self.admin.actor)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        self.done(lambda: revoke_key(self.admin.engine, kid, actor=self.admin.actor))
         self.reload()
 
 

@@ -126,12 +126,7 @@ class ReviewScreen(AdminScreen):
     def reload(self) -> None:
         from store.people.review import review_queue
 
-        try:
-            items = review_queue(self.admin.engine)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(items))
+        self.post_read(lambda: review_queue(self.admin.engine), self.Loaded)
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
         from store.people.review import ReviewKind
@@ -332,11 +327,9 @@ class ReviewScreen(AdminScreen):
         from store.people.admin_writes import approve_submission
         from store.people.review import ReviewKind
 
-        try:
-            approve_submission(self.admin.engine, ReviewKind(item.kind), item.id, by=self.admin.actor)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-        else:
+        if self.done(
+            lambda: approve_submission(self.admin.engine, ReviewKind(item.kind), item.id, by=self.admin.actor)
+        ):
             self.app.call_from_thread(self.notify, self.tr("已通过", "Approved"))
         self.app.call_from_thread(self._decided)
 

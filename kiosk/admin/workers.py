@@ -98,12 +98,7 @@ class WorkersScreen(AdminScreen):
     def _load(self, query: str) -> None:
         from store.people.admin import list_workers
 
-        try:
-            rows = list_workers(self.admin.engine, query)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(query, rows))
+        self.post_read(lambda: list_workers(self.admin.engine, query), lambda rows: self.Loaded(query, rows))
 
     def on_workers_screen_loaded(self, message: Loaded) -> None:
         if message.query != self.query_one("#search", Input).value:
@@ -168,13 +163,14 @@ class WorkersScreen(AdminScreen):
     def show(self, worker_id: uuid.UUID) -> None:
         from store.people.admin import readiness, worker_file
 
-        try:
-            file = worker_file(self.admin.engine, worker_id)
-            ready = readiness(self.admin.engine, worker_id, self.admin.policy, self.admin.today())
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Detail(worker_id, file, ready))
+        engine = self.admin.engine
+        self.post_read(
+            lambda: (
+                worker_file(engine, worker_id),
+                readiness(engine, worker_id, self.admin.policy, self.admin.today()),
+            ),
+            lambda found: self.Detail(worker_id, *found),
+        )
 
     def on_workers_screen_detail(self, message: Detail) -> None:
         if message.worker_id != self.current or message.file is None:
@@ -499,10 +495,9 @@ class WorkersScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="record real-name verification")
     def _verify(self, wid: uuid.UUID) -> None:
-        try:
-            writes.record_realname_verification(self.admin.engine, wid, by=self.admin.actor)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        if not self.done(
+            lambda: writes.record_realname_verification(self.admin.engine, wid, by=self.admin.actor)
+        ):
             return
         self.app.call_from_thread(self.notify, self.tr("已记录实名认证", "Real-name verification recorded"))
         self.reload()

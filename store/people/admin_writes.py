@@ -6,7 +6,9 @@ review function that validates and audits the change (``store/people/enroll.py``
 so a change saved in the admin app is audited exactly as the same change made by an import or a test.
 A unique-key conflict (an ID number or a name already there) becomes a ``StoreError`` the dialog shows.
 
-Called from the admin screens' thread workers, never on the UI thread.
+Called from the admin screens' thread workers, never on the UI thread. Each function hands its keywords
+through to the enrollment function by name: the parameter lists repeat by shape from one function to the
+next (and to ``enroll.py``), on purpose, so each write's signature is typed and readable where it stands.
 """
 
 from __future__ import annotations
