@@ -24,7 +24,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kiosk import cvlog
-from kiosk.admin.base import split_words
+from kiosk.admin.base import AdminContext, split_words
 from kiosk.admin.forms import KeysHelpScreen, pick
 from kiosk.admin.reference import (
     AuditScreen,
@@ -115,6 +115,11 @@ class AdminApp(App[None]):
 
     def local(self, at: datetime | None) -> str:
         return as_utc(at).astimezone(zone(self.policy.timezone)).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _context(app: AdminApp) -> AdminContext:
+    """Never called: mypy checks here that the app gives its screens all that ``AdminContext`` says."""
+    return app
 
 
 _TEXTUAL_KEYS = frozenset({"tab", "shift+tab", "ctrl+c", "super+c"})

@@ -33,15 +33,28 @@ R = TypeVar("R")
 
 
 class AdminContext(Protocol):
-    """What the admin app gives its screens (``AdminApp``)."""
+    """What the admin app gives its screens (``AdminApp``), read-only."""
 
-    engine: Engine
-    config: Config
-    actor: str
-    lang: str
-    camera: str
-    face_frames: int
-    policy: Policy
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def camera(self) -> str: ...
+
+    @property
+    def face_frames(self) -> int: ...
+
+    @property
+    def policy(self) -> Policy: ...
 
     def today(self) -> date: ...
 

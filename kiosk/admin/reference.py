@@ -1,5 +1,5 @@
 """The reference-data screens of the admin app: projects, employers, officers, health institutions,
-issuer keys. Each is a table loaded by a thread worker, with its own keys to add, edit and so on."""
+issuer keys, and the audit log. Each is a table loaded by a thread worker, with its own keys to add, edit and so on."""
 
 from __future__ import annotations
 
