@@ -24,6 +24,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from kiosk import cvlog
+from kiosk.admin.base import AdminContext, split_words
 from kiosk.admin.forms import KeysHelpScreen
 from kiosk.admin.reference import (
     AuditScreen,
@@ -32,7 +33,6 @@ from kiosk.admin.reference import (
     KeysScreen,
     OfficersScreen,
     ProjectsScreen,
-    split_words,
 )
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
@@ -116,6 +116,11 @@ class AdminApp(App[None]):
 
     def local(self, at: datetime | None) -> str:
         return as_utc(at).astimezone(zone(self.policy.timezone)).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _context(app: AdminApp) -> AdminContext:
+    """Never called: mypy checks here that the app gives its screens all that ``AdminContext`` says."""
+    return app
 
 
 _TEXTUAL_KEYS = frozenset({"tab", "shift+tab", "ctrl+c", "super+c"})

@@ -1,5 +1,8 @@
-"""Dialogs of the admin app: a form whose action runs in a thread worker, and a yes/no question.
+"""Dialogs of the admin app: the base every admin dialog uses, a form whose action runs in a thread worker,
+and a yes/no question.
 
+``Dialog`` is the base: the admin's language (``tr`` picks from a Chinese-first (zh, en) pair) and Escape.
+``AnswerScreen`` is a dialog that answers yes or no (the "#yes" / "#no" buttons, Escape is no).
 ``FormScreen`` shows labelled fields; "保存 Save" runs ``action(values)`` in a thread (it writes to the
 store). A ``StoreError`` (a bad ID number, an unknown date …) is shown in the dialog in Chinese and
 English and nothing typed is lost; success dismisses the dialog with the action's result.
@@ -24,6 +27,32 @@ from kiosk.i18n import pair, pick, t
 from store.errors import StoreError
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Dialog(ModalScreen[R], Generic[R]):
+    """An admin dialog in the admin's language; each subclass binds Escape to its own way out."""
+
+    def __init__(self, *, lang: str = "zh") -> None:
+        super().__init__()
+        self.lang = lang
+
+    def tr(self, zh: str, en: str) -> str:
+        return pick(self.lang, zh, en)
+
+
+class AnswerScreen(Dialog[bool]):
+    """A dialog that answers yes ("#yes") or no ("#no", Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
+
+    @on(Button.Pressed, "#yes")
+    def yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +72,7 @@ class Field:
     check: Callable[[str], tuple[str, str] | None] | None = None
 
 
-class FormScreen(ModalScreen[T | None], Generic[T]):
+class FormScreen(Dialog[T | None], Generic[T]):
     """A dialog of fields; its action runs off the UI thread."""
 
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "取消 Cancel")]
@@ -67,11 +96,10 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         lang: str = "zh",
         note: tuple[str, str] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(lang=lang)
         self.title_pair = title
         self.fields = list(fields)
         self.action = action
-        self.lang = lang
         self.note = note
 
     def compose(self) -> ComposeResult:
@@ -200,15 +228,12 @@ def _esc(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(AnswerScreen):
     """A question with 确定 / 取消."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
-
     def __init__(self, question: tuple[str, str], *, lang: str = "zh") -> None:
-        super().__init__()
+        super().__init__(lang=lang)
         self.question = question
-        self.lang = lang
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
@@ -217,23 +242,15 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(t("admin.ok", self.lang), variant="primary", id="yes")
                 yield Button(t("admin.cancel", self.lang), id="no")
 
-    @on(Button.Pressed, "#yes")
-    def yes(self) -> None:
-        self.dismiss(True)
 
-    @on(Button.Pressed, "#no")
-    def action_no(self) -> None:
-        self.dismiss(False)
-
-
-class KeysHelpScreen(ModalScreen[None]):
+class KeysHelpScreen(Dialog[None]):
     """? : every key of the screen and of the app (the footer shows what fits)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [("escape,question_mark,enter,q", "close", "关闭 Close")]
 
     def __init__(self, rows: list[tuple[str, str]], *, lang: str = "zh") -> None:
-        super().__init__()
-        self.rows, self.lang = rows, lang
+        super().__init__(lang=lang)
+        self.rows = rows
 
     def compose(self) -> ComposeResult:
         width = max((len(k) for k, _ in self.rows), default=1)

@@ -12,14 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from kiosk.i18n import pick
+from kiosk.admin.base import admin_of
+from kiosk.admin.forms import Dialog
 from store.errors import StoreError
 
 
-class PhoneLinkScreen(ModalScreen[None]):
+class PhoneLinkScreen(Dialog[None]):
     """Makes the link when it opens (in a thread worker) and shows it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -27,12 +27,11 @@ class PhoneLinkScreen(ModalScreen[None]):
         ("x", "revoke", "撤销手机绑定 Revoke"),
     ]
 
-    def __init__(self, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, *, worker_id: uuid.UUID | None = None, officer_id: uuid.UUID | None = None, lang: str = "zh"
+    ) -> None:
+        super().__init__(lang=lang)
         self.worker_id, self.officer_id = worker_id, officer_id
-
-    def tr(self, zh: str, en: str) -> str:
-        return pick(getattr(self.app, "lang", "zh"), zh, en)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -54,7 +53,7 @@ class PhoneLinkScreen(ModalScreen[None]):
         from kiosk.cli.phone_link import link_base_url
         from store.people.phone import create_link, list_bindings
 
-        app: Any = self.app
+        app = admin_of(self)
         try:
             link = create_link(
                 app.engine,
@@ -73,7 +72,7 @@ class PhoneLinkScreen(ModalScreen[None]):
     def show_link(self, link: Any, url: str, rows: list[Any]) -> None:
         from kiosk.qr_terminal import qr_lines
 
-        app: Any = self.app
+        app = admin_of(self)
         self.query_one("#phone-qr", Static).update("\n".join(qr_lines(url, border=2)))
         self.query_one("#phone-url", Static).update(
             f"{escape(link.name)}：{self.tr('用手机扫码或打开此链接', 'scan with the phone or open')}\n{escape(url)}\n"
@@ -82,7 +81,7 @@ class PhoneLinkScreen(ModalScreen[None]):
         self.show_bindings(rows)
 
     def show_bindings(self, rows: list[Any]) -> None:
-        app: Any = self.app
+        app = admin_of(self)
         lines = [self.tr("已绑定的手机：", "Bound phones:")]
         for r in rows:
             state = (
@@ -105,7 +104,7 @@ class PhoneLinkScreen(ModalScreen[None]):
     def _revoke(self) -> None:
         from store.people.phone import list_bindings, revoke_person
 
-        app: Any = self.app
+        app = admin_of(self)
         try:
             n = revoke_person(
                 app.engine, worker_id=self.worker_id, officer_id=self.officer_id, actor=app.actor

@@ -1,129 +1,20 @@
 """The reference-data screens of the admin app: projects, employers, officers, health institutions,
-issuer keys. Each is a table loaded by a thread worker, with its own keys to add, edit and so on."""
+issuer keys, and the audit log. Each is a table loaded by a thread worker, with its own keys to add, edit and so on."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from rich.cells import cell_len
-from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
 
-from kiosk.admin.forms import ConfirmScreen, Field, FormScreen
-from kiosk.i18n import MESSAGES, pick, t
-from store.db.engine import translate_errors, write_session
-from store.errors import StoreError, ValidationError
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from kiosk.admin.app import AdminApp
-
-R = TypeVar("R")
-Row = tuple[str, list[Any]]  # (row key, cells)
-
-
-class AdminScreen(Screen[None]):
-    """What every screen of the admin app shares: the store, the language, writing in a session."""
-
-    #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")
-    ]
-
-    @property
-    def admin(self) -> AdminApp:
-        return self.app  # type: ignore[return-value]
-
-    def on_mount(self) -> None:
-        """The footer in the admin's language only ("新增 Add" → "新增" or "Add"): twice as many keys fit."""
-        import dataclasses
-
-        for key, bindings in list(self._bindings.key_to_bindings.items()):
-            self._bindings.key_to_bindings[key] = [
-                dataclasses.replace(b, description=pick(self.admin.lang, *split_words(b.description)))
-                for b in bindings
-            ]
-
-    def tr(self, zh: str, en: str) -> str:
-        return pick(self.admin.lang, zh, en)
-
-    def write(self, fn: Callable[[Session], R]) -> R:
-        """Run ``fn(session)`` in one committed write transaction (call from a worker thread)."""
-        from sqlalchemy.exc import IntegrityError
-
-        engine = self.admin.engine
-        try:
-            with translate_errors(str(engine.url)), write_session(engine) as s:
-                return fn(s)
-        except IntegrityError as exc:
-            raise StoreError(
-                "与已有记录重复（例如身份证号码或名称已登记），未保存",
-                "Duplicates an existing record (an ID number or a name already there): not saved",
-            ) from exc
-
-    def form(
-        self,
-        title: tuple[str, str],
-        fields: list[Field],
-        action: Callable[[dict[str, str]], Any],
-        done: Callable[[Any], None] | None = None,
-        note: tuple[str, str] | None = None,
-    ) -> None:
-        def after(result: Any) -> None:
-            if result is not None and done is not None:
-                done(result)
-
-        self.app.push_screen(FormScreen(title, fields, action, lang=self.admin.lang, note=note), after)
-
-    @work(thread=True, exit_on_error=False, group="read", description="read for a dialog")
-    def fetch(self, read: Callable[[], Any], then: Callable[[Any], None]) -> None:
-        """Read off the UI thread, then call ``then(result)`` on it."""
-        try:
-            result = read()
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.app.call_from_thread(then, result)
-
-    def get(self, model: type, key: str) -> Any:
-        """One row by id (call from a worker thread)."""
-        from store.db.engine import session
-
-        with translate_errors(str(self.admin.engine.url)), session(self.admin.engine) as s:
-            return s.get(model, uuid.UUID(key))
-
-    def failed(self, exc: StoreError) -> None:
-        self.notify(f"{exc.zh}\n{exc.en}", severity="error", timeout=8, markup=False)
-
-
-def fill_table(table: DataTable[Any], headers: list[str], rows: list[tuple[str, list[Any]]]) -> None:
-    """The rows, under columns as wide as their widest value. (DataTable measures new rows only when idle,
-    and a table drawn before that kept its header widths: a short list showed 310***** for an ID.)"""
-    cells = [[Text(c) if isinstance(c, str) else c for c in row] for _, row in rows]
-    widths = [
-        max([cell_len(h), *(cell_len(r[i].plain) for r in cells if isinstance(r[i], Text))])
-        for i, h in enumerate(headers)
-    ]
-    table.clear(columns=True)
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, width=width)
-    for (key, _), row in zip(rows, cells, strict=True):
-        table.add_row(*row, key=key)
-
-
-def split_words(description: str) -> tuple[str, str]:
-    """A key's "中文 English" description as (zh, en)."""
-    zh, _, en = description.partition(" ")
-    return (zh, en) if en and not zh.isascii() else (description, description)
+from kiosk.admin.base import Row, TableScreen
+from kiosk.admin.forms import ConfirmScreen, Field
+from kiosk.i18n import MESSAGES, t
+from store.errors import ValidationError
+from store.people import admin_writes as writes
 
 
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
@@ -134,65 +25,6 @@ def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | Non
         return float(v)
     except ValueError as exc:
         raise ValidationError(key, f"{zh}应为数字：{v}", f"{en} must be a number: {v}") from exc
-
-
-class TableScreen(AdminScreen):
-    """A heading, a table of rows loaded off the UI thread, and the footer with this screen's keys."""
-
-    HEADING: ClassVar[tuple[str, str]] = ("", "")
-    COLUMNS: ClassVar[list[tuple[str, str]]] = []
-    AUTO_FOCUS = "#table"
-
-    class Loaded(Message):
-        def __init__(self, rows: list[Row]) -> None:
-            super().__init__()
-            self.rows = rows
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(self.tr(*self.HEADING), classes="heading")
-        yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        self.reload()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="load a table")
-    def reload(self) -> None:
-        try:
-            rows = self.rows()
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(rows))
-
-    def on_table_screen_loaded(self, message: Loaded) -> None:
-        table = self.query_one("#table", DataTable)
-        keep = self.selected()
-        fill_table(table, [self.tr(zh, en) for zh, en in self.COLUMNS], message.rows)
-        if keep is not None:
-            for i, (key, _) in enumerate(message.rows):
-                if key == keep:
-                    table.move_cursor(row=i)
-
-    def selected(self) -> str | None:
-        table = self.query_one("#table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # no rows yet
-            return None
-        return str(key.value) if key.value is not None else None
-
-    def rows(self) -> list[Row]:
-        raise NotImplementedError
-
-    def refreshed(self, _result: Any = None) -> None:
-        self.reload()
 
 
 # --- projects --------------------------------------------------------------------------------------
@@ -279,32 +111,24 @@ class ProjectsScreen(TableScreen):
         }
 
     def action_add(self) -> None:
-        from store.people.enroll import add_project
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增项目", "Add a project"),
             self._fields(),
-            lambda v: self.write(lambda s: add_project(session=s, actor=actor, **self._parse(v))).id,
+            lambda v: writes.add_project(engine, actor=actor, **self._parse(v)),
             self.refreshed,
         )
 
     def action_edit(self) -> None:
         from store.db.models import Project
-        from store.people.enroll import update_fields
 
         key = self.selected()
         if key is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def edit(s: Session) -> list[str]:
-                row = s.get(Project, uuid.UUID(key))
-                assert row is not None
-                return update_fields(session=s, row=row, table="project", fields=self._parse(v), actor=actor)
-
-            return self.write(edit)
+        def save(v: dict[str, str]) -> list[str]:
+            return writes.edit_project(engine, uuid.UUID(key), self._parse(v), actor=actor)
 
         self.fetch(
             lambda: self.get(Project, key),
@@ -353,44 +177,28 @@ class EmployersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_employer
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增用人单位", "Add an employer"),
             self._fields(),
-            lambda v: (
-                self.write(
-                    lambda s: add_employer(
-                        session=s, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
-                    )
-                ).id
+            lambda v: writes.add_employer(
+                engine, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
             ),
             self.refreshed,
         )
 
     def action_edit(self) -> None:
         from store.db.models import Employer
-        from store.people.enroll import update_fields, validate_name
 
         key = self.selected()
         if key is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def edit(s: Session) -> list[str]:
-                row = s.get(Employer, uuid.UUID(key))
-                assert row is not None
-                return update_fields(
-                    session=s,
-                    row=row,
-                    table="employer",
-                    actor=actor,
-                    fields={"name": validate_name(v["name"]), "credit_code": v["credit_code"] or None},
-                )
-
-            return self.write(edit)
+        def save(v: dict[str, str]) -> list[str]:
+            return writes.edit_employer(
+                engine, uuid.UUID(key), name=v["name"], credit_code=v["credit_code"] or None, actor=actor
+            )
 
         self.fetch(
             lambda: self.get(Employer, key),
@@ -428,7 +236,7 @@ class OfficersScreen(TableScreen):
         if key is None:
             self.notify(self.tr("请先选择签到员", "Choose an officer first"))
             return
-        self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key)))
+        self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key), lang=self.admin.lang))
 
     def rows(self) -> list[Row]:
         from store.people.admin import list_officers
@@ -439,47 +247,33 @@ class OfficersScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_officer
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增签到员", "Add an officer"),
             [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
-            lambda v: (
-                self.write(
-                    lambda s: add_officer(session=s, name=v["name"], mobile=v["mobile"] or None, actor=actor)
-                ).id
-            ),
+            lambda v: writes.add_officer(engine, name=v["name"], mobile=v["mobile"] or None, actor=actor),
             self.refreshed,
         )
 
     def action_assign(self) -> None:
-        from store.db.models import Officer, Project
         from store.people.admin import list_projects
-        from store.people.enroll import assign_officer
         from store.people.imports import parse_date
 
         key = self.selected()
         if key is None:
             self.notify(self.tr("请先选择签到员", "Choose an officer first"))
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def assign(s: Session) -> Any:
-                officer = s.get(Officer, uuid.UUID(key))
-                project = s.get(Project, uuid.UUID(v["project"]))
-                assert officer is not None and project is not None
-                return assign_officer(
-                    session=s,
-                    officer=officer,
-                    project=project,
-                    actor=actor,
-                    start_date=parse_date(v["start_date"]) if v["start_date"] else None,
-                    end_date=parse_date(v["end_date"]) if v["end_date"] else None,
-                ).id
-
-            return self.write(assign)
+        def save(v: dict[str, str]) -> uuid.UUID:
+            return writes.assign_officer(
+                engine,
+                uuid.UUID(key),
+                uuid.UUID(v["project"]),
+                start_date=parse_date(v["start_date"]) if v["start_date"] else None,
+                end_date=parse_date(v["end_date"]) if v["end_date"] else None,
+                actor=actor,
+            )
 
         self.fetch(
             lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
@@ -519,18 +313,12 @@ class InstitutionsScreen(TableScreen):
         ]
 
     def action_add(self) -> None:
-        from store.people.enroll import add_health_institution
-
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
         self.form(
             ("新增体检机构", "Add an institution"),
             [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
-            lambda v: (
-                self.write(
-                    lambda s: add_health_institution(
-                        session=s, name=v["name"], district=v["district"] or None, actor=actor
-                    )
-                ).id
+            lambda v: writes.add_institution(
+                engine, name=v["name"], district=v["district"] or None, actor=actor
             ),
             self.refreshed,
         )
@@ -542,18 +330,9 @@ class InstitutionsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="toggle an institution")
     def _toggle(self, key: str) -> None:
-        from store.db.models import HealthInstitution
-        from store.people.enroll import set_institution_active
-
-        def flip(s: Session) -> None:
-            row = s.get(HealthInstitution, uuid.UUID(key))
-            assert row is not None
-            set_institution_active(session=s, institution=row, active=not row.active, actor=self.admin.actor)
-
-        try:
-            self.write(flip)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        self.done(
+            lambda: writes.toggle_institution(self.admin.engine, uuid.UUID(key), actor=self.admin.actor)
+        )
         self.reload()
 
 
@@ -669,10 +448,7 @@ class KeysScreen(TableScreen):
     def _revoke(self, kid: str) -> None:
         from store.codes.keys import revoke_key
 
-        try:
-            revoke_key(self.admin.engine, kid, actor=self.admin.actor)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        self.done(lambda: revoke_key(self.admin.engine, kid, actor=self.admin.actor))
         self.reload()
 
 

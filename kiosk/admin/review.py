@@ -28,8 +28,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
+from kiosk.admin.base import AdminScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from kiosk.admin.reference import AdminScreen
 from kiosk.i18n import pick, t
 from kiosk.officer.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
@@ -127,12 +127,7 @@ class ReviewScreen(AdminScreen):
     def reload(self) -> None:
         from store.people.review import review_queue
 
-        try:
-            items = review_queue(self.admin.engine)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(items))
+        self.post_read(lambda: review_queue(self.admin.engine), self.Loaded)
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
         from store.people.review import ReviewKind
@@ -330,17 +325,12 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="approve a submission")
     def _approve(self, item: Item) -> None:
-        from store.people.review import ReviewKind, approve
+        from store.people.admin_writes import approve_submission
+        from store.people.review import ReviewKind
 
-        try:
-            self.write(
-                lambda s: approve(
-                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=self.admin.actor
-                )
-            )
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-        else:
+        if self.done(
+            lambda: approve_submission(self.admin.engine, ReviewKind(item.kind), item.id, by=self.admin.actor)
+        ):
             self.app.call_from_thread(self.notify, self.tr("已通过", "Approved"))
         self.app.call_from_thread(self._decided)
 
@@ -349,22 +339,19 @@ class ReviewScreen(AdminScreen):
         self.reload()
 
     def action_reject(self) -> None:
-        from store.people.review import REJECT_REASONS, ReviewKind, reject
+        from store.people.admin_writes import reject_submission
+        from store.people.review import REJECT_REASONS, ReviewKind
 
         item = self._need_item()
         if item is None:
             return
-        lang, actor = self.admin.lang, self.admin.actor
+        engine, lang, actor = self.admin.engine, self.admin.lang, self.admin.actor
 
         def save(v: dict[str, str]) -> bool:
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
                 raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
-            self.write(
-                lambda s: reject(
-                    session=s, kind=ReviewKind(item.kind), submission_id=item.id, by=actor, reason=reason
-                )
-            )
+            reject_submission(engine, ReviewKind(item.kind), item.id, by=actor, reason=reason)
             return True
 
         options = [(pick(lang, zh, en), zh) for zh, en in REJECT_REASONS] + [

@@ -8,7 +8,7 @@ Every read and write runs in a thread worker; results come back as messages.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual import on, work
@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
-from kiosk.admin.forms import Field
-from kiosk.admin.reference import AdminScreen, fill_table
+from kiosk.admin.base import AdminScreen, fill_table
+from kiosk.admin.forms import AnswerScreen, Field
 from kiosk.i18n import pick, t
 from store.errors import StoreError, ValidationError
+from store.people import admin_writes as writes
 from store.rules.validation import BANKS
 
 OTHER = "__other__"
@@ -99,12 +99,7 @@ class WorkersScreen(AdminScreen):
     def _load(self, query: str) -> None:
         from store.people.admin import list_workers
 
-        try:
-            rows = list_workers(self.admin.engine, query)
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Loaded(query, rows))
+        self.post_read(lambda: list_workers(self.admin.engine, query), lambda rows: self.Loaded(query, rows))
 
     def on_workers_screen_loaded(self, message: Loaded) -> None:
         if message.query != self.query_one("#search", Input).value:
@@ -154,7 +149,7 @@ class WorkersScreen(AdminScreen):
         if self.current is None:
             self.notify(self.tr("请先选择工人", "Choose a worker first"))
             return
-        self.app.push_screen(PhoneLinkScreen(worker_id=self.current))
+        self.app.push_screen(PhoneLinkScreen(worker_id=self.current, lang=self.admin.lang))
 
     @on(DataTable.RowHighlighted, "#workers")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -169,13 +164,14 @@ class WorkersScreen(AdminScreen):
     def show(self, worker_id: uuid.UUID) -> None:
         from store.people.admin import readiness, worker_file
 
-        try:
-            file = worker_file(self.admin.engine, worker_id)
-            ready = readiness(self.admin.engine, worker_id, self.admin.policy, self.admin.today())
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.post_message(self.Detail(worker_id, file, ready))
+        engine = self.admin.engine
+        self.post_read(
+            lambda: (
+                worker_file(engine, worker_id),
+                readiness(engine, worker_id, self.admin.policy, self.admin.today()),
+            ),
+            lambda found: self.Detail(worker_id, *found),
+        )
 
     def on_workers_screen_detail(self, message: Detail) -> None:
         if message.worker_id != self.current or message.file is None:
@@ -268,11 +264,10 @@ class WorkersScreen(AdminScreen):
 
     def action_add(self) -> None:
         from store.people.admin import list_workers
-        from store.people.enroll import add_worker
         from store.people.imports import parse_date
         from store.rules.validation import normalise_id_number
 
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
         def save(v: dict[str, str]) -> uuid.UUID:
             birth = parse_date(v["birth_date"]) if v["birth_date"] else None
@@ -285,19 +280,17 @@ class WorkersScreen(AdminScreen):
                     "该身份证号码已登记，请搜索后修改",
                     "This ID number is already enrolled: search for him and edit",
                 )
-            return self.write(
-                lambda s: add_worker(
-                    session=s,
-                    id_number=v["id_number"],
-                    name=v["name"],
-                    sex=v["sex"] or None,
-                    birth_date=birth,
-                    ethnicity=v["ethnicity"] or None,
-                    address=v["address"] or None,
-                    mobile=v["mobile"] or None,
-                    actor=actor,
-                )
-            ).id
+            return writes.add_worker(
+                engine,
+                id_number=v["id_number"],
+                name=v["name"],
+                sex=v["sex"] or None,
+                birth_date=birth,
+                ethnicity=v["ethnicity"] or None,
+                address=v["address"] or None,
+                mobile=v["mobile"] or None,
+                actor=actor,
+            )
 
         def done(worker_id: uuid.UUID) -> None:
             self.current = worker_id
@@ -326,27 +319,22 @@ class WorkersScreen(AdminScreen):
 
     def action_edit(self) -> None:
         from store.db.models import Worker
-        from store.people.enroll import update_worker
 
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
         def save(v: dict[str, str]) -> list[str]:
-            def edit(s: Any) -> list[str]:
-                w = need(s, Worker, wid)
-                return update_worker(
-                    session=s,
-                    worker=w,
-                    name=v["name"],
-                    ethnicity=v["ethnicity"],
-                    address=v["address"],
-                    mobile=v["mobile"],
-                    actor=actor,
-                )
-
-            return self.write(edit)
+            return writes.edit_worker(
+                engine,
+                wid,
+                name=v["name"],
+                ethnicity=v["ethnicity"],
+                address=v["address"],
+                mobile=v["mobile"],
+                actor=actor,
+            )
 
         def ask(w: Worker) -> None:
             self.form(
@@ -371,33 +359,27 @@ class WorkersScreen(AdminScreen):
 
     def action_id_images(self) -> None:
         from kiosk.camera.face import read_image_file
-        from store.db.models import Worker
-        from store.people.enroll import set_identity_images
         from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
         def save(v: dict[str, str]) -> Any:
             front = read_image_file(v["front"]) if v["front"] else None
             back = read_image_file(v["back"]) if v["back"] else None
             valid_from = parse_date(v["valid_from"]) if v["valid_from"] else None
             valid_until = parse_date(v["valid_until"]) if v["valid_until"] else None
-            return self.write(
-                lambda s: (
-                    set_identity_images(
-                        session=s,
-                        worker=need(s, Worker, wid),
-                        front=front,
-                        back=back,
-                        issuing_authority=v["authority"],
-                        valid_from=valid_from,
-                        valid_until=valid_until,
-                        actor=actor,
-                    ).id
-                )
+            return writes.set_identity_images(
+                engine,
+                wid,
+                front=front,
+                back=back,
+                issuing_authority=v["authority"],
+                valid_from=valid_from,
+                valid_until=valid_until,
+                actor=actor,
             )
 
         self.form(
@@ -437,17 +419,11 @@ class WorkersScreen(AdminScreen):
     )
     def _id_camera(self, wid: uuid.UUID, side: str) -> None:
         from kiosk.camera.face import grab_still
-        from store.db.models import Worker
-        from store.people.enroll import set_identity_images
 
         try:
             jpeg = grab_still(self.admin.camera)
             front, back = (jpeg, None) if side == "front" else (None, jpeg)
-            self.write(
-                lambda s: set_identity_images(
-                    session=s, worker=need(s, Worker, wid), front=front, back=back, actor=self.admin.actor
-                )
-            )
+            writes.set_identity_images(self.admin.engine, wid, front=front, back=back, actor=self.admin.actor)
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
@@ -467,8 +443,6 @@ class WorkersScreen(AdminScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
     def _face(self, wid: uuid.UUID) -> None:
         from kiosk.camera.face import capture_from
-        from store.db.models import Worker
-        from store.people.enroll import add_face_check
 
         worker = get_current_worker_or_none()
         try:
@@ -477,15 +451,13 @@ class WorkersScreen(AdminScreen):
                 max_frames=self.admin.face_frames,
                 cancelled=lambda: bool(worker and worker.is_cancelled),
             )
-            self.write(
-                lambda s: add_face_check(
-                    session=s,
-                    worker=need(s, Worker, wid),
-                    photo=shot.jpeg,
-                    thumb=shot.thumb,
-                    faces_found=shot.faces_found,
-                    actor=self.admin.actor,
-                )
+            writes.add_face_photo(
+                self.admin.engine,
+                wid,
+                photo=shot.jpeg,
+                thumb=shot.thumb,
+                faces_found=shot.faces_found,
+                actor=self.admin.actor,
             )
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
@@ -524,17 +496,9 @@ class WorkersScreen(AdminScreen):
 
     @work(thread=True, exit_on_error=False, group="write", description="record real-name verification")
     def _verify(self, wid: uuid.UUID) -> None:
-        from store.db.models import Worker
-        from store.people.enroll import record_realname_verification
-
-        try:
-            self.write(
-                lambda s: record_realname_verification(
-                    session=s, worker=need(s, Worker, wid), by=self.admin.actor
-                )
-            )
-        except StoreError as exc:
-            self.app.call_from_thread(self.failed, exc)
+        if not self.done(
+            lambda: writes.record_realname_verification(self.admin.engine, wid, by=self.admin.actor)
+        ):
             return
         self.app.call_from_thread(self.notify, self.tr("已记录实名认证", "Real-name verification recorded"))
         self.reload()
@@ -542,25 +506,20 @@ class WorkersScreen(AdminScreen):
     # --- bank card, health check, employment -----------------------------------------------------
 
     def action_bank(self) -> None:
-        from store.db.models import Worker
-        from store.people.enroll import add_bank_card
-
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
         def save(v: dict[str, str]) -> list[str]:
-            return self.write(
-                lambda s: add_bank_card(
-                    session=s,
-                    worker=need(s, Worker, wid),
-                    bank_name=v["bank"],
-                    card_number=v["card_number"],
-                    holder_name=v["holder_name"] or None,
-                    actor=actor,
-                )
-            )[1]
+            return writes.add_bank_card(
+                engine,
+                wid,
+                bank_name=v["bank"],
+                card_number=v["card_number"],
+                holder_name=v["holder_name"] or None,
+                actor=actor,
+            )
 
         def done(_warnings: list[str]) -> None:  # a Luhn warning was said in the dialog, beside the number
             self.reload()
@@ -581,17 +540,16 @@ class WorkersScreen(AdminScreen):
         )
 
     def action_health(self) -> None:
-        from store.db.models import HealthInstitution, Worker
+        from store.db.models import HealthInstitution
         from store.people.admin import list_institutions
-        from store.people.enroll import add_health_check
         from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
+        def save(v: dict[str, str]) -> uuid.UUID:
             other = v["institution"] == OTHER
             if other and not v["other"]:
                 raise ValidationError(
@@ -599,22 +557,17 @@ class WorkersScreen(AdminScreen):
                 )
             checked = parse_date(v["checked_on"])
             until = parse_date(v["valid_until"]) if v["valid_until"] else None
-
-            def add(s: Any) -> Any:
-                inst = None if other else need(s, HealthInstitution, uuid.UUID(v["institution"]))
-                return add_health_check(
-                    session=s,
-                    worker=need(s, Worker, wid),
-                    checked_on=checked,
-                    institution=inst,
-                    institution_other=v["other"] if other else None,
-                    passed=v["passed"] != "no",
-                    valid_until=until,
-                    result_note=v["note"] or None,
-                    actor=actor,
-                ).id
-
-            return self.write(add)
+            return writes.add_health_check(
+                engine,
+                wid,
+                checked_on=checked,
+                institution_id=None if other else uuid.UUID(v["institution"]),
+                institution_other=v["other"] if other else None,
+                passed=v["passed"] != "no",
+                valid_until=until,
+                result_note=v["note"] or None,
+                actor=actor,
+            )
 
         def ask(insts: list[HealthInstitution]) -> None:
             options = [(h.name, str(h.id)) for h in insts] + [
@@ -655,36 +608,31 @@ class WorkersScreen(AdminScreen):
         self.fetch(lambda: list_institutions(self.admin.engine, active_only=True), ask)
 
     def action_employ(self) -> None:
-        from store.db.models import Employer, Project, Worker
+        from store.db.models import Employer, Project
         from store.people.admin import list_employers, list_projects
-        from store.people.enroll import add_employment
         from store.people.imports import parse_date
 
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
+        def save(v: dict[str, str]) -> uuid.UUID:
             start = parse_date(v["start_date"])
             end = parse_date(v["end_date"]) if v["end_date"] else None
             for key, zh, en in (("team", "班组", "Team"), ("trade", "工种", "Trade")):
                 if not v[key]:
                     raise ValidationError(key, f"请填写{zh}", f"Fill in the {en.lower()}")
-            return self.write(
-                lambda s: (
-                    add_employment(
-                        session=s,
-                        worker=need(s, Worker, wid),
-                        employer=need(s, Employer, uuid.UUID(v["employer"])),
-                        project=need(s, Project, uuid.UUID(v["project"])),
-                        team=v["team"],
-                        trade=v["trade"],
-                        start_date=start,
-                        end_date=end,
-                        actor=actor,
-                    ).id
-                )
+            return writes.add_employment(
+                engine,
+                wid,
+                employer_id=uuid.UUID(v["employer"]),
+                project_id=uuid.UUID(v["project"]),
+                team=v["team"],
+                trade=v["trade"],
+                start_date=start,
+                end_date=end,
+                actor=actor,
             )
 
         def ask(lists: tuple[list[Employer], list[Project]]) -> None:
@@ -730,22 +678,15 @@ class WorkersScreen(AdminScreen):
         self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
 
     def action_confirm(self) -> None:
-        from store.db.models import Employment
         from store.people.admin import worker_file
-        from store.people.enroll import confirm_employment
 
         wid = self._need_worker()
         if wid is None:
             return
-        actor = self.admin.actor
+        engine, actor = self.admin.engine, self.admin.actor
 
-        def save(v: dict[str, str]) -> Any:
-            def confirm(s: Any) -> Any:
-                e = need(s, Employment, uuid.UUID(v["employment"]))
-                confirm_employment(session=s, employment=e, actor=f"{actor} (in person)")
-                return e.id
-
-            return self.write(confirm)
+        def save(v: dict[str, str]) -> uuid.UUID:
+            return writes.confirm_employment_in_person(engine, uuid.UUID(v["employment"]), actor=actor)
 
         def ask(f: Any) -> None:
             open_ = [
@@ -770,19 +711,6 @@ class WorkersScreen(AdminScreen):
             )
 
         self.fetch(lambda: worker_file(self.admin.engine, wid), ask)
-
-
-M = TypeVar("M")
-
-
-def need(s: Any, model: type[M], key: uuid.UUID) -> M:
-    """The row, or a StoreError when it is gone (another administrator removed it meanwhile)."""
-    row = s.get(model, key)
-    if row is None:
-        raise StoreError(
-            "记录不存在（可能已被删除），请刷新", "The record no longer exists (removed meanwhile?): refresh"
-        )
-    return row  # type: ignore[no-any-return]
 
 
 def get_current_worker_or_none() -> Any:
@@ -814,14 +742,12 @@ def card_warning(raw: str) -> tuple[str, str] | None:
     return None
 
 
-class VerifyScreen(ModalScreen[bool]):
+class VerifyScreen(AnswerScreen):
     """实名认证: the ID card photo and the captured face side by side; the administrator decides."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
-
     def __init__(self, front: bytes, photo: bytes, *, lang: str = "zh") -> None:
-        super().__init__()
-        self.front, self.photo, self.lang = front, photo, lang
+        super().__init__(lang=lang)
+        self.front, self.photo = front, photo
 
     def compose(self) -> ComposeResult:
         from kiosk.officer.widgets.pixels import PixelView
@@ -851,11 +777,3 @@ class VerifyScreen(ModalScreen[bool]):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             if image is not None:
                 self.query_one(wid, PixelView).show_image(image)
-
-    @on(Button.Pressed, "#yes")
-    def yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_no(self) -> None:
-        self.dismiss(False)
