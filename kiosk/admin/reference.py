@@ -40,7 +40,7 @@ class AdminScreen(Screen[None]):
 
     @property
     def admin(self) -> AdminApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types Screen.app as App; these screens run in AdminApp only
 
     def on_mount(self) -> None:
         """The footer in the admin's language only ("新增 Add" → "新增" or "Add"): twice as many keys fit."""
@@ -250,7 +250,7 @@ class ProjectsScreen(TableScreen):
     def _parse(v: dict[str, str]) -> dict[str, Any]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from store.people.enroll import validate_name
+        from store.rules.validation import validate_name
 
         lat = opt_float(v, "latitude", "纬度", "Latitude")
         lon = opt_float(v, "longitude", "经度", "Longitude")
@@ -370,7 +370,8 @@ class EmployersScreen(TableScreen):
 
     def action_edit(self) -> None:
         from store.db.models import Employer
-        from store.people.enroll import update_fields, validate_name
+        from store.people.enroll import update_fields
+        from store.rules.validation import validate_name
 
         key = self.selected()
         if key is None:

@@ -11,6 +11,7 @@ import uuid
 from typing import Any, ClassVar, TypeVar
 
 from rich.markup import escape
+from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -774,14 +775,14 @@ class WorkersScreen(AdminScreen):
 M = TypeVar("M")
 
 
-def need(s: Any, model: type[M], key: uuid.UUID) -> M:
+def need(s: Session, model: type[M], key: uuid.UUID) -> M:
     """The row, or a StoreError when it is gone (another administrator removed it meanwhile)."""
     row = s.get(model, key)
     if row is None:
         raise StoreError(
             "记录不存在（可能已被删除），请刷新", "The record no longer exists (removed meanwhile?): refresh"
         )
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def get_current_worker_or_none() -> Any:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 ORDER = 10
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="运行签到终端 / run the kiosk (--headless: no screen, JSON lines)",
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        from kiosk.officer.app import run_app  # type: ignore[import-not-found,unused-ignore]
+        from kiosk.officer.app import run_app
 
         return int(run_app(args) or 0)
     return run_headless(args)

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.db.engine import translate_errors, write_session
 from store.db.models import (
@@ -209,8 +209,8 @@ def load_facts(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID, on: date
         return facts
     facts.health = s.exec(
         select(HealthCheck)
-        .where(HealthCheck.worker_id == worker_id, HealthCheck.deleted_at.is_(None))  # type: ignore[union-attr]
-        .order_by(HealthCheck.checked_on.desc())  # type: ignore[attr-defined]
+        .where(HealthCheck.worker_id == worker_id, col(HealthCheck.deleted_at).is_(None))
+        .order_by(col(HealthCheck.checked_on).desc())
         .limit(1)
     ).first()
     facts.employments = list(
@@ -218,7 +218,7 @@ def load_facts(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID, on: date
             select(Employment).where(
                 Employment.worker_id == worker_id,
                 Employment.project_id == project_id,
-                Employment.deleted_at.is_(None),  # type: ignore[union-attr]
+                col(Employment.deleted_at).is_(None),
             )
         )
     )
@@ -237,7 +237,7 @@ def officer_assigned(s: Session, officer_id: uuid.UUID, project_id: uuid.UUID, o
         select(OfficerAssignment).where(
             OfficerAssignment.officer_id == officer_id,
             OfficerAssignment.project_id == project_id,
-            OfficerAssignment.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(OfficerAssignment.deleted_at).is_(None),
         )
     )
     return any(
