@@ -1,7 +1,8 @@
 """``kiosk demo``: the simulated queue shows a newcomer every state within a minute at --speed 1.
 
 The demo's phones are fed through the scanner field (the same codes the simulated camera shows), so
-the test is exact and quick; ``test_demo_app_runs`` runs the real demo app (simulated camera) briefly.
+the test is exact and quick; ``test_demo_app_runs_until_the_first_frame`` runs the real demo app
+(simulated camera) briefly.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The sign-in service: every rule of DESIGN.md §4, in one place, with no UI.
+"""The sign-in service: every sign-in rule, in one place, with no UI. A worker is signed in on a project
+when he is enrolled, his real-name information is verified, he has a bank card in his own name, a valid
+health check and a confirmed, current employment on the project, his age is allowed by the site policy,
+and the officer at the kiosk is assigned to the project: the ``rule_*`` functions, the worker's checked in
+the order of ``WORKER_RULES`` (the first failure is the reason given).
 
 ``SignInService.sign_in`` takes a worker already identified by a verified code, a project, the kiosk,
 the officer, the way (A/B) and the time, and returns a ``SignInResult``: ``signed_in``, ``already``
