@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_app import frozen, run_async, scan  # type: ignore[import-not-found]
+from support.async_tests import run_async
+from support.officer_app import frozen, scan
 
 from kiosk.demo import Demo, make_demo
 from kiosk.officer.widgets.result_card import ResultCard

@@ -15,7 +15,6 @@ writes the README's screenshots of each page into that folder.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,6 +24,15 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from support.browser import (
+    PHONE,
+    bind_in_browser,
+    fits_the_phone,
+    launch,
+    need_chromium,
+    own_assets_only,
+    shot,
+)
 from support.serve_world import ServeWorld, build_serve_world
 from support.way_a_world import FAR, NEAR
 
@@ -37,46 +45,10 @@ from store.timeutil import utcnow
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 360, "height": 640},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-    "timezone_id": "Asia/Shanghai",
-}
-
-
-def _need_chromium() -> None:
-    why = None
-    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        why = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; ./dev test does it)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            why = "the playwright package is missing (pip install -e '.[test]')"
-    if why is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(why + " — CI needs it")
-    pytest.skip(why + " — skipping the browser tests")
-
 
 @pytest.fixture
 def sw(sqlite_url: str, tmp_path: Path) -> Iterator[ServeWorld]:
-    _need_chromium()
+    need_chromium()
     world = build_serve_world(sqlite_url, tmp_path)
     yield world
 
@@ -96,32 +68,6 @@ def playwright() -> Iterator[Any]:
         yield p
 
 
-def launch(playwright: Any, *extra: str) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra])
-
-
-def fits_the_phone(page: Any) -> None:
-    """Usable at 360×640: nothing wider than the screen (no sideways scrolling), the main button reachable."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-
-
-def shot(page: Any, name: str) -> bytes:
-    fits_the_phone(page)
-    png = page.screenshot(full_page=False)
-    folder = os.environ.get("KIOSK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"phone-{name}.png").write_bytes(png)
-    return bytes(png)
-
-
-def own_assets_only(page: Any) -> list[str]:
-    """Every request the page makes, to check none leaves the service."""
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url))
-    return seen
-
-
 def officer_y4m(path: Path, token: str, frames: int = 6) -> Path:
     """A Y4M video (what Chromium's fake camera plays, looping) of the officer's QR on a white page."""
     qr = cv2.cvtColor(np.asarray(qr_image(token, scale=7, border=4).convert("RGB")), cv2.COLOR_RGB2BGR)
@@ -135,13 +81,6 @@ def officer_y4m(path: Path, token: str, frames: int = 6) -> Path:
         for _ in range(frames):
             f.write(b"FRAME\n" + yuv)
     return path
-
-
-def bind_in_browser(page: Any, sw: ServeWorld, base: str, **link: Any) -> None:
-    page.goto(base + sw.link(**link))
-    page.wait_for_selector("#bind")
-    page.click("#bind")
-    page.wait_for_url(base + "/?bound=1")
 
 
 def test_activation_then_code_page_screenshot_signs_in_at_the_gate(

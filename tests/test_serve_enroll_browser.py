@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
+from support.browser import PHONE, bind_in_browser, launch, need_chromium, own_assets_only, shot
 from support.enroll_serve_world import NEWCOMER, NEWCOMER_ID, EnrollWorld, build_enroll_world
 from support.enroll_world import (
     face_jpeg,
@@ -22,7 +23,6 @@ from support.enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
-from test_serve_browser import PHONE, _need_chromium, bind_in_browser, launch, own_assets_only, shot
 
 from kiosk.serve.app import create_app
 from kiosk.serve.run import BackgroundServer
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def ew(sqlite_url: str, tmp_path: Path) -> EnrollWorld:
-    _need_chromium()
+    need_chromium()
     return build_enroll_world(sqlite_url, tmp_path)
 
 
