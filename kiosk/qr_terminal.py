@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _HALF = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
-def make_qr(text: str, *, border: int = 2) -> qrcode.QRCode:  # type: ignore[type-arg]
+def make_qr(text: str, *, border: int = 2) -> qrcode.QRCode:
     """The QR symbol of ``text`` at error correction M, smallest version that fits."""
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=border)
     qr.add_data(text)

@@ -21,8 +21,9 @@ from sqlalchemy.engine import Engine
 from store.db.engine import make_engine
 from store.db.migrate import upgrade_engine
 
-#: fixtures shared by several test modules (the roster's synthetic site)
-pytest_plugins = ["support.rosterdata"]
+#: fixtures shared by several test modules: the roster's synthetic site, the officer app's demo world
+#: (``demo``; a module that defines its own ``demo`` uses that one)
+pytest_plugins = ["support.rosterdata", "support.officer_app"]
 
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"

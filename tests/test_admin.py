@@ -14,10 +14,9 @@ from skimage import data
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from stdnum.cn import ric
+from support.admin_pilot import error_of, fill, settle
 from support.async_tests import run_async
-from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Select, Static
-from textual.worker import WorkerCancelled
 
 from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import FormScreen
@@ -68,34 +67,6 @@ def astronaut_video(path: Path) -> str:
         out.write(f)
     out.release()
     return str(path)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Wait until every worker (loads, saves, captures) is done and its messages are handled."""
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue  # an exclusive worker replaced by a newer one: wait for that one on the next pass
-        await pilot.pause()
-
-
-async def fill(pilot: Pilot[None], **values: str) -> FormScreen[object]:
-    screen = pilot.app.screen
-    assert isinstance(screen, FormScreen), type(screen)
-    for key, value in values.items():
-        widget = screen.query_one(f"#f-{key}")
-        assert isinstance(widget, Input | Select)
-        widget.value = value
-    screen.query_one("#submit", Button).press()
-    await settle(pilot)
-    return screen
-
-
-def error_of(screen: FormScreen[object]) -> str:
-    """What the dialog says: beside a field (the one it is about) or above the buttons."""
-    lines = [screen.query_one("#form-error", Static), *screen.query(".field-error").results(Static)]
-    return "\n".join(str(w.render()) for w in lines if w.display)
 
 
 def workers_screen(app: AdminApp) -> WorkersScreen:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from support.admin_pilot import error_of, fill, settle
 from support.async_tests import run_async
 from support.enroll_world import ADMIN, Site, luhn_card
-from test_admin import error_of, fill, settle
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
 

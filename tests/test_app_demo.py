@@ -1,7 +1,8 @@
 """``kiosk demo``: the simulated queue shows a newcomer every state within a minute at --speed 1.
 
 The demo's phones are fed through the scanner field (the same codes the simulated camera shows), so
-the test is exact and quick; ``test_demo_app_runs`` runs the real demo app (simulated camera) briefly.
+the test is exact and quick; ``test_demo_app_runs_until_the_first_frame`` runs the real demo app
+(simulated camera) briefly.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_app import frozen, run_async, scan  # type: ignore[import-not-found]
+from support.async_tests import run_async
+from support.officer_app import frozen, scan
 
 from kiosk.demo import Demo, make_demo
 from kiosk.officer.widgets.result_card import ResultCard

@@ -5,7 +5,7 @@ other (issue 15)."""
 from __future__ import annotations
 
 from support.async_tests import run_async
-from test_app import ScriptedCamera, app_of, attendances, demo, officer_code, settle  # noqa: F401
+from support.officer_app import ScriptedCamera, app_of, attendances, officer_code, settle
 
 from kiosk.camera.decoders import make_decoder
 from kiosk.camera.simulate import hard_frame, phone_frame
@@ -26,7 +26,7 @@ def _blurred_phone(token: str) -> object:
 
 
 @run_async
-async def test_a_blurred_phone_is_signed_in_by_the_retry_worker(demo: Demo) -> None:  # noqa: F811
+async def test_a_blurred_phone_is_signed_in_by_the_retry_worker(demo: Demo) -> None:
     token = demo.code(demo.examples(ELIGIBLE)[5])
     blurred = _blurred_phone(token)
     assert make_decoder(fallback=False, retries=False)(blurred) == []  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from support.async_tests import run_async
-from test_app import FROZEN, SIZE, frozen, has
-from test_events import events, kinds
+from support.event_log import events, kinds
+from support.officer_app import FROZEN, SIZE, frozen, has
 
 from kiosk.cli import main
 from kiosk.demo import Demo, make_demo

@@ -1,7 +1,7 @@
 """Scoped issuer keys: a key may sign workers' codes, officers' codes or both (``IssuerKey.roles``).
 
 The kiosk's officer-code screen (way A) holds a private key; it is registered ``officer`` only, so a
-stolen kiosk cannot mint a worker's code any verifier accepts (DESIGN.md §7).
+stolen kiosk cannot mint a worker's code any verifier accepts.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from support.async_tests import run_async
-from test_app import FROZEN, SIZE, ScriptedCamera, app_of, frozen, officer_code, scan, settle
+from support.event_log import events, kinds
+from support.officer_app import FROZEN, SIZE, ScriptedCamera, app_of, frozen, officer_code, scan, settle
 
 from kiosk.camera.simulate import phone_frame
 from kiosk.cli import main
@@ -37,17 +38,6 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     d = make_demo(tmp_path, workers=120, clock=frozen)
     yield d
     d.engine.dispose()
-
-
-def events(engine: Engine) -> list[KioskEvent]:
-    from sqlmodel import Session
-
-    with Session(engine) as s:
-        return list(s.exec(select(KioskEvent).order_by(KioskEvent.at, KioskEvent.rev)).scalars())  # type: ignore[call-overload]
-
-
-def kinds(engine: Engine) -> list[str]:
-    return [e.kind for e in events(engine)]
 
 
 def no_personal_values(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 from support.async_tests import run_async
-from test_app import frozen, officer_code  # type: ignore[import-not-found]
+from support.officer_app import frozen, officer_code
 
 from kiosk.camera.sources import FolderSource
 from kiosk.demo import Demo, make_demo

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from support.async_tests import run_async
+from support.officer_app import frozen, officer_code, scan, settle
 from support.rosterdata import DAY, NOW, Site, build_site, populate_day
-from test_app import frozen, officer_code, scan, settle  # type: ignore[import-not-found]
 from textual.app import App
 
 from kiosk.demo import Demo, make_demo

@@ -1,4 +1,4 @@
-"""The sign-in rules of DESIGN.md §4, each refusal reason, the idempotent second scan — on SQLite and
+"""The sign-in rules of store/rules/signin.py, each refusal reason, the idempotent second scan — on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_app import SIZE, ScriptedCamera, frozen, officer_code, scan  # type: ignore[import-not-found]
+from support.officer_app import SIZE, ScriptedCamera, frozen, officer_code, scan
 from textual.pilot import Pilot
 
 from kiosk.demo import Demo, make_demo
@@ -107,7 +107,7 @@ def test_quit(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
 def test_project_picker(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
     import uuid
 
-    from test_app import scan  # type: ignore[import-not-found]
+    from support.officer_app import scan
 
     from store.reasons import Role
 

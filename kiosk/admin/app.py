@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from kiosk import cvlog
 from kiosk.admin.base import AdminContext, split_words
@@ -45,7 +47,7 @@ class AdminApp(App[None]):
     CSS_PATH = "admin.tcss"
     TITLE = "kiosk admin · 管理"
     ENABLE_COMMAND_PALETTE = False  # ? lists every key; the footer's room goes to the admin's own
-    MODES: ClassVar[dict[str, type]] = {  # type: ignore[assignment]
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "workers": WorkersScreen,
         "projects": ProjectsScreen,
         "employers": EmployersScreen,

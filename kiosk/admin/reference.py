@@ -83,7 +83,7 @@ class ProjectsScreen(TableScreen):
     def _parse(v: dict[str, str]) -> dict[str, Any]:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from store.people.enroll import validate_name
+        from store.rules.validation import validate_name
 
         lat = opt_float(v, "latitude", "纬度", "Latitude")
         lon = opt_float(v, "longitude", "经度", "Longitude")

@@ -9,6 +9,8 @@ square of densest gradients: a QR code is the busiest thing a phone screen shows
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 
@@ -22,7 +24,7 @@ def disc_kernel(radius: float) -> np.ndarray:
     c = n // 2
     yy, xx = np.mgrid[:n, :n]
     k = np.clip(r + 0.5 - np.hypot(xx - c, yy - c), 0, 1).astype(np.float32)
-    return k / k.sum()
+    return cast(np.ndarray, k / k.sum())
 
 
 def line_kernel(length: float, angle: float) -> np.ndarray:
@@ -45,7 +47,7 @@ def line_kernel(length: float, angle: float) -> np.ndarray:
         (1, 1, fx * fy),
     ):
         np.add.at(k, (y0 + dy, x0 + dx), wgt)
-    return k / k.sum()
+    return cast(np.ndarray, k / k.sum())
 
 
 def wiener(gray: np.ndarray, psf: np.ndarray, nsr: float = 0.02) -> np.ndarray:
@@ -64,7 +66,7 @@ def wiener(gray: np.ndarray, psf: np.ndarray, nsr: float = 0.02) -> np.ndarray:
     num = cv2.mulSpectrums(big, k, 0, conjB=True)
     power = cv2.mulSpectrums(k, k, 0, conjB=True)[..., 0] + nsr
     back = cv2.idft(num / power[..., None], flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)[:h, :w]
-    return np.clip(back * 255.0, 0, 255).astype(np.uint8)
+    return cast(np.ndarray, np.clip(back * 255.0, 0, 255).astype(np.uint8))
 
 
 def _tensor(gray: np.ndarray) -> tuple[float, float, float]:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -199,7 +199,7 @@ def _low_light(frame: np.ndarray, light: float, rng: np.random.Generator) -> np.
     electrons = frame.astype(np.float32) * light
     shot = rng.standard_normal(frame.shape[:2], dtype=np.float32)[..., None] * np.sqrt(electrons + 1.0)
     gain = 0.5 / light
-    return np.clip((electrons + shot) * gain, 0, 255).astype(np.uint8)
+    return cast(np.ndarray, np.clip((electrons + shot) * gain, 0, 255).astype(np.uint8))
 
 
 def _add_glare(frame: np.ndarray, gx: float, gy: float, r: float, strength: float) -> None:

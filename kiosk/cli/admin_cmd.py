@@ -9,7 +9,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
 ORDER = 50
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "admin",
         help="管理：工人登记、项目、单位、签到员、密钥 / administration: enrollment and reference data",

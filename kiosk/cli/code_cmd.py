@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 ORDER = 30
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("code", help="个人建设码 / personal codes: issue, verify, show on a stand-in phone")
     csub = p.add_subparsers(dest="code_command", metavar="ACTION", required=True)
 

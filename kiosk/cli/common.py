@@ -34,7 +34,7 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="配置文件 / config file (default: the user config dir)")
 
 
-def add_db_arg(p: argparse.ArgumentParser, *, help_: str | None = None) -> None:
+def add_db_arg(p: argparse._ActionsContainer, *, help_: str | None = None) -> None:
     p.add_argument(
         "--db",
         metavar="URL",

@@ -10,7 +10,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, prin
 ORDER = 90
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore"
     )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 ORDER = 40
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "decode",
         help="识别图片/视频中的二维码 / read the QR codes in images, folders and videos",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 ORDER = 5
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="演示：模拟摄像头与演示数据 / the kiosk on demo data with a simulated camera",

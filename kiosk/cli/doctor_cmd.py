@@ -13,7 +13,7 @@ from kiosk.cli.common import add_config_arg, print_json
 ORDER = 85
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "doctor", help="检查本机设置与运行状态 / check this kiosk: config, stores, clock, camera, keys, disk"
     )

@@ -4,18 +4,26 @@ as CSV (UTF-8 with BOM) or XLSX."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress, store_at
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+    from store.roster.day import ProjectInfo
+    from store.roster.exports import Format
 
 T = TypeVar("T")
 
 ORDER = 45
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="导出考勤 / export attendance (daily, monthly 考勤表, refused) and the kiosks' event log",
@@ -69,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 @contextmanager
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace) -> Iterator[tuple[Engine, ProjectInfo, Path, Format]]:
     """The store, the project, the output file and its format of an export command."""
     from pathlib import Path
 
@@ -90,7 +98,7 @@ def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> 
         return fn()
 
 
-def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None:  # type: ignore[no-untyped-def]
+def _report(kind: str, project: ProjectInfo, path: Path, fmt: str, rows: int, **extra: str) -> None:
     print_json(
         {
             "export": kind,

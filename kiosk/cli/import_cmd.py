@@ -14,7 +14,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, pro
 ORDER = 60
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("import", help="从表格导入工人 / import workers from a spreadsheet")
     isub = p.add_subparsers(dest="import_command", metavar="ACTION", required=True)
     w = isub.add_parser(

@@ -34,7 +34,7 @@ ORDER = 70
 _DB_HELP = "数据库地址 / database URL (default: the config's shared database)"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="建设码签发密钥 / issuer keys of personal codes (trust list)")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 

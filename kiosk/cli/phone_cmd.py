@@ -22,7 +22,7 @@ from kiosk.cli.phone_signin import register_signin
 ORDER = 40
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line"
     )
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     register_link(psub)  # activation links and bindings (issue 13): kiosk/cli/phone_link.py
 
 
-def _register_confirm(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_confirm(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c = psub.add_parser(
         "confirm",
         help="工人确认聘用信息 / the worker confirms his employment (聘用信息确认)",

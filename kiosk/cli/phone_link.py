@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
 
 
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
@@ -35,7 +39,7 @@ def _who(p: argparse.ArgumentParser, required: bool) -> None:
     g.add_argument("--officer", metavar="ID", help="签到员编号 / officer id")
 
 
-def register_link(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_link(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = psub.add_parser("link", help="生成手机激活链接（二维码） / a one-time activation link for a phone")
     _who(p, True)
     p.add_argument(
@@ -68,10 +72,10 @@ def register_link(psub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     r.set_defaults(func=cmd_revoke)
 
 
-def link_base_url(cfg: object, given: str | None) -> str:
+def link_base_url(cfg: Config, given: str | None) -> str:
     from kiosk.serve.run import base_url_of
 
-    return (given or "").rstrip("/") or base_url_of(cfg, cfg.serve.port)  # type: ignore[arg-type, attr-defined]
+    return (given or "").rstrip("/") or base_url_of(cfg, cfg.serve.port)
 
 
 def cmd_link(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, prin
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
 
-def register_signin(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_signin(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = psub.add_parser(
         "signin",
         help="方式一：手机扫签到员的码签到 / way A: the phone scans the officer's code",

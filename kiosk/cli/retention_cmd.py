@@ -16,7 +16,7 @@ from kiosk.cli.common import add_config_arg, config_of, interactive, print_json,
 ORDER = 75
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("retention", help="保留期限与清除 / retention periods and purge")
     rsub = p.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
     for name, help_ in (

@@ -9,7 +9,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
 ORDER = 40
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "roster",
         help="现场花名册与疏散名单 / the supervisor's live roster and evacuation list",

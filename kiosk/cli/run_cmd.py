@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 ORDER = 10
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="运行签到终端 / run the kiosk (--headless: no screen, JSON lines)",

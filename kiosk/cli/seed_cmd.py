@@ -9,7 +9,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, pro
 ORDER = 80
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "seed-demo",
         help="生成演示数据 / fill a database with synthetic demo data",

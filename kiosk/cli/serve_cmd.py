@@ -16,7 +16,7 @@ from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
 ORDER = 45
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         help="工人手机服务（个人建设码、方式一签到） / the workers' phone service",

@@ -11,7 +11,7 @@ from kiosk.cli.common import add_config_arg, config_of, print_json
 ORDER = 80
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("service", help="开机自动运行 / start on boot: background sync and the officer screen")
     ssub = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
     i = ssub.add_parser("install", help="安装并启动 / install (systemd unit + desktop autostart) and start")

@@ -8,7 +8,7 @@ import argparse
 ORDER = 1
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("setup", help="设置向导：新电脑首次设置 / the set-up wizard for a new kiosk laptop")
     p.add_argument(
         "--config",

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from kiosk.cli.common import add_config_arg, config_of, print_json, progress
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from kiosk.config import Config
     from store.errors import StoreError
 
 ORDER = 60
@@ -23,7 +26,7 @@ ORDER = 60
 PURGE_EVERY_S = 24 * 3600.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="与共享数据库同步 / sync with the shared database")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--once", action="store_true", help="同步一次 / push then pull, once")
@@ -86,7 +89,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         local.dispose()
 
 
-def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped-def]
+def _once(local: Engine, shared: Engine, cfg: Config, *, quiet: bool) -> int:
     from store.sync.rounds import sync_once
 
     with progress(False if quiet else None) as prog:
@@ -111,7 +114,7 @@ def _once(local, shared, cfg, *, quiet: bool) -> int:  # type: ignore[no-untyped
     return 0
 
 
-def _watch(local, shared_url: str, cfg) -> int:  # type: ignore[no-untyped-def]
+def _watch(local: Engine, shared_url: str, cfg: Config) -> int:
     import threading
     import time
 

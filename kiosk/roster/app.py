@@ -474,9 +474,9 @@ class RosterApp(App[None]):
         for sel_id, key in (("#status", "all_status"), ("#team", "all_teams"), ("#trade", "all_trades")):
             self.query_one(sel_id, Select).prompt = t(f"roster.{key}", lang)
         tabs = self.query_one("#tabs", TabbedContent)
-        tabs.get_tab("tab-roster").label = t("roster.tab_roster", lang)  # type: ignore[assignment]
-        tabs.get_tab("tab-refused").label = t("roster.tab_refused", lang)  # type: ignore[assignment]
-        tabs.get_tab("tab-events").label = t("roster.tab_events", lang)  # type: ignore[assignment]
+        tabs.get_tab("tab-roster").label = t("roster.tab_roster", lang)
+        tabs.get_tab("tab-refused").label = t("roster.tab_refused", lang)
+        tabs.get_tab("tab-events").label = t("roster.tab_events", lang)
         for key, bindings in list(self._bindings.key_to_bindings.items()):
             self._bindings.key_to_bindings[key] = [
                 dataclasses.replace(b, description=t(f"roster.{_BINDING_TEXT[b.action]}", lang))

@@ -126,7 +126,7 @@ def create_app(ctx: ServeContext) -> FastAPI:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema
     app.add_middleware(BodyLimit, photo_bytes=int(ctx.config.serve.max_upload_mb * 1024 * 1024))
     app.add_middleware(ServeMiddleware, secure=ctx.secure_cookies)
     return app

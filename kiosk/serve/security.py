@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request
 
@@ -271,7 +271,7 @@ class _HttpMiddleware:
 def _cookie(scope: Scope, name: str) -> str | None:
     for k, v in scope.get("headers", ()):
         if k == b"cookie":
-            for part in v.decode("latin-1").split(";"):
+            for part in cast(bytes, v).decode("latin-1").split(";"):
                 n, _, val = part.strip().partition("=")
                 if n == name:
                     return val

@@ -231,9 +231,9 @@ class SetupApp(App[int]):
     def relabel(self) -> None:
         lang = self.lang
         for wid, key in LABELS.items():
-            self.query_one(f"#{wid}", Label | Static).update(t(f"setup.{key}", lang))  # type: ignore[arg-type]
+            self.query_one(f"#{wid}", Static).update(t(f"setup.{key}", lang))  # a Label is a Static
         for wid, key in self.buttons.items():
-            self.query_one(f"#{wid}").label = t(f"setup.{key}", lang)  # type: ignore[attr-defined]
+            self.query_one(f"#{wid}").label = t(f"setup.{key}", lang)  # type: ignore[attr-defined]  # a Button or a RadioButton: Textual gives them no common base with .label
         self.query_one("#keys", Static).update(t("setup.keys", lang))
         self.query_one("#project-select", Select).prompt = t("setup.pick_project", lang)
         self.query_one("#source", Input).placeholder = t("setup.source_hint", lang)

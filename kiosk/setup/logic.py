@@ -189,7 +189,7 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
                     f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
                     revision=rev,
                 )
-            t = ProjectRow.__table__  # type: ignore[attr-defined]
+            t = ProjectRow.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
             rows = conn.execute(
                 select(t.c.id, t.c.name).where(t.c.deleted_at.is_(None)).order_by(t.c.name)
             ).all()

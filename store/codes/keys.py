@@ -46,7 +46,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from store.codes.scope import ALL_ROLES, describe, parse_roles, roles_list, roles_text
 from store.db.engine import private_folder, session, write_session
@@ -340,7 +340,7 @@ def revoke_key(engine: Engine, kid: str, *, at: datetime | None = None, actor: s
 def list_keys(engine: Engine) -> list[IssuerKey]:
     """Every key of the trust list (tombstoned ones left out), oldest first."""
     with session(engine) as s:
-        rows = s.exec(select(IssuerKey).where(IssuerKey.deleted_at.is_(None))).all()  # type: ignore[union-attr]
+        rows = s.exec(select(IssuerKey).where(col(IssuerKey.deleted_at).is_(None))).all()
     return sorted(rows, key=lambda r: (r.not_before, r.kid))
 
 

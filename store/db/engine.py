@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
@@ -225,7 +225,7 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) 
         def creator() -> sqlite3.Connection:
             if not os.path.exists(database):
                 raise sqlite3.OperationalError(f"no such database file: {database}")
-            return sqlite3.connect(target, uri=True, **connect_args)
+            return cast(sqlite3.Connection, sqlite3.connect(target, uri=True, **connect_args))
 
         engine = create_engine("sqlite://", echo=echo, creator=creator, poolclass=QueuePool)
         engine.url = make_url(url)  # messages and sqlite_path() name the file

@@ -1,4 +1,6 @@
-"""The schema: SQLModel tables for everything in DESIGN.md §5.
+"""The schema: SQLModel tables for every record the stores keep (workers and their documents, employers,
+projects, employments, officers, issuer keys, kiosks, sign-ins and attendance, events, the audit log, sync
+state, phones).
 
 Conventions
 - Primary keys are UUIDs, made where the record is made (a kiosk offline, the admin app), so records

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,6 +32,7 @@ from store.db.models import (
     OfficerAssignment,
     Project,
     RealnameSubmission,
+    Reference,
     Worker,
 )
 from store.reasons import Reason
@@ -54,22 +55,22 @@ class WorkerRow:
     has_bank_card: bool
 
 
-def _live(model: type) -> object:
-    return model.deleted_at.is_(None)  # type: ignore[attr-defined]
+def _live(model: type[Reference]) -> ColumnElement[bool]:
+    return col(model.deleted_at).is_(None)
 
 
 def list_workers(engine: Engine, query: str = "", *, limit: int = 500) -> list[WorkerRow]:
     """Workers whose name contains ``query``, or whose ID number ends with it (last 4) or is it (full
     number), or whose mobile is it; all when empty. Sorted by name."""
     q = query.strip()
-    stmt = select(Worker).where(_live(Worker))  # type: ignore[arg-type]
+    stmt = select(Worker).where(_live(Worker))
     if q:
-        conds = [Worker.name.contains(q), Worker.id_last4 == q.upper(), Worker.mobile == q]  # type: ignore[attr-defined]
+        conds = [col(Worker.name).contains(q), col(Worker.id_last4) == q.upper(), col(Worker.mobile) == q]
         full = normalise_id_number(q)
         if len(full) == 18:
-            conds.append(Worker.id_number == full)
+            conds.append(col(Worker.id_number) == full)
         stmt = stmt.where(or_(*conds))
-    stmt = stmt.order_by(Worker.name, Worker.id).limit(limit)  # type: ignore[arg-type]
+    stmt = stmt.order_by(col(Worker.name), col(Worker.id)).limit(limit)
     with translate_errors(str(engine.url)), open_session(engine) as s:
         return [
             WorkerRow(
@@ -110,9 +111,9 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
             return None
         f = WorkerFile(worker=w)
         for front, back in s.exec(
-            select(IdentityDocument.front_image.is_not(None), IdentityDocument.back_image.is_not(None)).where(  # type: ignore[union-attr]
-                IdentityDocument.worker_id == worker_id
-            )
+            select(
+                col(IdentityDocument.front_image).is_not(None), col(IdentityDocument.back_image).is_not(None)
+            ).where(IdentityDocument.worker_id == worker_id)
         ):
             f.id_front, f.id_back = f.id_front or bool(front), f.id_back or bool(back)
         for fc in s.exec(
@@ -128,16 +129,16 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
         f.health = list(
             s.exec(
                 select(HealthCheck)
-                .where(HealthCheck.worker_id == worker_id, _live(HealthCheck))  # type: ignore[arg-type]
-                .order_by(HealthCheck.checked_on.desc())  # type: ignore[attr-defined]
+                .where(HealthCheck.worker_id == worker_id, _live(HealthCheck))
+                .order_by(col(HealthCheck.checked_on).desc())
             )
         )
         rows = s.exec(
             select(Employment, Employer.name, Project.name)
-            .join(Employer, Employer.id == Employment.employer_id)  # type: ignore[arg-type]
-            .join(Project, Project.id == Employment.project_id)  # type: ignore[arg-type]
-            .where(Employment.worker_id == worker_id, _live(Employment))  # type: ignore[arg-type]
-            .order_by(Employment.start_date)  # type: ignore[arg-type]
+            .join(Employer, col(Employer.id) == Employment.employer_id)
+            .join(Project, col(Project.id) == Employment.project_id)
+            .where(Employment.worker_id == worker_id, _live(Employment))
+            .order_by(col(Employment.start_date))
         )
         f.employments = [(e, en, pn) for e, en, pn in rows]
         for kind, model in (("realname", RealnameSubmission), ("bank_card", BankCardSubmission)):
@@ -156,13 +157,13 @@ def images_of(engine: Engine, worker_id: uuid.UUID) -> tuple[bytes | None, bytes
         front = s.exec(
             select(IdentityDocument.front_image).where(
                 IdentityDocument.worker_id == worker_id,
-                IdentityDocument.front_image.is_not(None),  # type: ignore[union-attr]
+                col(IdentityDocument.front_image).is_not(None),
             )
         ).first()
         photo = s.exec(
             select(FaceCheck.photo)
-            .where(FaceCheck.worker_id == worker_id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
-            .order_by(FaceCheck.created_at.desc())  # type: ignore[attr-defined]
+            .where(FaceCheck.worker_id == worker_id, col(FaceCheck.photo).is_not(None))
+            .order_by(col(FaceCheck.created_at).desc())
         ).first()
         return front, photo
 
@@ -216,8 +217,8 @@ def readiness(engine: Engine, worker_id: uuid.UUID, policy: Policy, on: date) ->
         projects = list(
             s.exec(
                 select(Project.id, Project.name)
-                .join(Employment, Employment.project_id == Project.id)  # type: ignore[arg-type]
-                .where(Employment.worker_id == worker_id, _live(Employment), _live(Project))  # type: ignore[arg-type]
+                .join(Employment, col(Employment.project_id) == Project.id)
+                .where(Employment.worker_id == worker_id, _live(Employment), _live(Project))
                 .distinct()
                 .order_by(Project.name)
             )
@@ -241,7 +242,7 @@ def _steps(s: Session, worker_id: uuid.UUID) -> tuple[Check, ...]:
         .select_from(IdentityDocument)
         .where(
             IdentityDocument.worker_id == worker_id,
-            IdentityDocument.front_image.is_not(None),  # type: ignore[union-attr]
+            col(IdentityDocument.front_image).is_not(None),
         )
     ).one()
     faces = s.exec(
@@ -260,18 +261,18 @@ def _steps(s: Session, worker_id: uuid.UUID) -> tuple[Check, ...]:
 
 def list_projects(engine: Engine) -> list[Project]:
     with translate_errors(str(engine.url)), open_session(engine) as s:
-        return list(s.exec(select(Project).where(_live(Project)).order_by(Project.name)))  # type: ignore[arg-type]
+        return list(s.exec(select(Project).where(_live(Project)).order_by(col(Project.name))))
 
 
 def list_employers(engine: Engine) -> list[Employer]:
     with translate_errors(str(engine.url)), open_session(engine) as s:
-        return list(s.exec(select(Employer).where(_live(Employer)).order_by(Employer.name)))  # type: ignore[arg-type]
+        return list(s.exec(select(Employer).where(_live(Employer)).order_by(col(Employer.name))))
 
 
 def list_institutions(engine: Engine, *, active_only: bool = False) -> list[HealthInstitution]:
-    stmt = select(HealthInstitution).where(_live(HealthInstitution))  # type: ignore[arg-type]
+    stmt = select(HealthInstitution).where(_live(HealthInstitution))
     if active_only:
-        stmt = stmt.where(HealthInstitution.active)  # type: ignore[arg-type]
+        stmt = stmt.where(HealthInstitution.active)
     with translate_errors(str(engine.url)), open_session(engine) as s:
         return list(s.exec(stmt.order_by(HealthInstitution.name)))
 
@@ -279,12 +280,12 @@ def list_institutions(engine: Engine, *, active_only: bool = False) -> list[Heal
 def list_officers(engine: Engine) -> list[tuple[Officer, list[str]]]:
     """Officers with the names of the projects they are assigned to."""
     with translate_errors(str(engine.url)), open_session(engine) as s:
-        officers = list(s.exec(select(Officer).where(_live(Officer)).order_by(Officer.name)))  # type: ignore[arg-type]
+        officers = list(s.exec(select(Officer).where(_live(Officer)).order_by(col(Officer.name))))
         names: dict[uuid.UUID, list[str]] = {}
         for oid, pname in s.exec(
             select(OfficerAssignment.officer_id, Project.name)
-            .join(Project, Project.id == OfficerAssignment.project_id)  # type: ignore[arg-type]
-            .where(_live(OfficerAssignment))  # type: ignore[arg-type]
+            .join(Project, col(Project.id) == OfficerAssignment.project_id)
+            .where(_live(OfficerAssignment))
             .order_by(Project.name)
         ):
             names.setdefault(oid, []).append(pname)
@@ -294,4 +295,4 @@ def list_officers(engine: Engine) -> list[tuple[Officer, list[str]]]:
 def recent_audit(engine: Engine, *, limit: int = 500) -> list[AuditLog]:
     """The latest audit records, newest first: who changed what (table, row, field names) and when."""
     with translate_errors(str(engine.url)), open_session(engine) as s:
-        return list(s.exec(select(AuditLog).order_by(AuditLog.at.desc()).limit(limit)))  # type: ignore[attr-defined]
+        return list(s.exec(select(AuditLog).order_by(col(AuditLog.at).desc()).limit(limit)))

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from store.db.models import (
     AuditLog,
@@ -25,6 +25,7 @@ from store.db.models import (
     Officer,
     OfficerAssignment,
     Project,
+    Stamped,
     Worker,
 )
 from store.rules.validation import (
@@ -312,7 +313,7 @@ def confirm_employment_of_worker(
 
 
 def update_fields(
-    *, session: Session, row: SQLModel, table: str, fields: dict[str, Any], actor: str = SYSTEM
+    *, session: Session, row: Stamped, table: str, fields: dict[str, Any], actor: str = SYSTEM
 ) -> list[str]:
     """Set ``fields`` on ``row``; returns the names that changed (audited by name, never by value)."""
     changed = [k for k, v in fields.items() if getattr(row, k) != v]
@@ -320,7 +321,7 @@ def update_fields(
         setattr(row, k, fields[k])
     if changed:
         session.add(row)
-        audit(session, actor, "update", table, row.id, ",".join(sorted(changed)))  # type: ignore[attr-defined]
+        audit(session, actor, "update", table, row.id, ",".join(sorted(changed)))
     return changed
 
 
@@ -383,9 +384,7 @@ def set_identity_images(
     doc = session.exec(
         select(IdentityDocument)
         .where(IdentityDocument.worker_id == worker.id)
-        .order_by(
-            IdentityDocument.created_at.desc()  # type: ignore[attr-defined]
-        )
+        .order_by(col(IdentityDocument.created_at).desc())
     ).first()
     if doc is None:
         doc = IdentityDocument(worker_id=worker.id)
@@ -458,8 +457,8 @@ def record_realname_verification(
         )
     fc = session.exec(
         select(FaceCheck)
-        .where(FaceCheck.worker_id == worker.id, FaceCheck.photo.is_not(None))  # type: ignore[union-attr]
-        .order_by(FaceCheck.created_at.desc())  # type: ignore[attr-defined]
+        .where(FaceCheck.worker_id == worker.id, col(FaceCheck.photo).is_not(None))
+        .order_by(col(FaceCheck.created_at).desc())
     ).first()
     if fc is None:
         raise ValidationError("photo", "缺少人脸照片，请先采集", "No face photo: capture one first")

@@ -60,7 +60,7 @@ class FaceCapture:
 
 @lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]
+    path = cv2.data.haarcascades + CASCADE  # type: ignore[attr-defined]  # opencv's stubs do not declare cv2.data
     c = cv2.CascadeClassifier(path)
     if c.empty():  # pragma: no cover - a broken OpenCV install
         raise StoreError("无法加载人脸检测模型", f"Cannot load the face detector {path}")

@@ -413,7 +413,7 @@ def _check_row(
             )
     for key in TEXT_KEYS:  # a spreadsheet would run it as a formula (names reach the wage office's exports)
         if isinstance(get(key), str):
-            attempt(key, lambda k=key: refuse_formula(k, get(k)))  # type: ignore[misc]
+            attempt(key, lambda k=key: refuse_formula(k, get(k)))  # type: ignore[misc]  # mypy cannot infer a lambda with a default argument
     return row, len(errors) == before
 
 
@@ -476,7 +476,7 @@ def _existing_workers(conn: Connection, numbers: list[str]) -> dict[str, dict[st
     )
     for start in range(0, len(numbers), 500):
         part = numbers[start : start + 500]
-        for r in conn.execute(select(*cols).where(Worker.id_number.in_(part))):  # type: ignore[union-attr,call-overload]
+        for r in conn.execute(select(*cols).where(col(Worker.id_number).in_(part))):  # type: ignore[call-overload]  # sqlmodel types the columns in cols as their values
             out[r.id_number] = dict(r._mapping)
     return out
 
@@ -487,7 +487,7 @@ def _existing_employments(
     out: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
     for start in range(0, len(worker_ids), 500):
         part = worker_ids[start : start + 500]
-        q = select(Employment.__table__).where(  # type: ignore[attr-defined]
+        q = select(Employment.__table__).where(  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
             col(Employment.worker_id).in_(part),
             col(Employment.deleted_at).is_(None),
         )

@@ -28,7 +28,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -156,10 +158,12 @@ def _subject(worker_id: uuid.UUID | None, officer_id: uuid.UUID | None) -> tuple
         raise ValidationError(
             "subject", "请指定一名工人或一名签到员", "Name exactly one worker or one officer"
         )
-    return (Kind.WORKER, worker_id) if worker_id is not None else (Kind.OFFICER, officer_id)  # type: ignore[return-value]
+    return (Kind.WORKER, worker_id) if worker_id is not None else (Kind.OFFICER, cast(uuid.UUID, officer_id))
 
 
-def _person_filter(model: type[PhoneActivation] | type[PhoneBinding], kind: Kind, subject: uuid.UUID):  # type: ignore[no-untyped-def]
+def _person_filter(
+    model: type[PhoneActivation] | type[PhoneBinding], kind: Kind, subject: uuid.UUID
+) -> ColumnElement[bool]:
     return col(model.worker_id) == subject if kind is Kind.WORKER else col(model.officer_id) == subject
 
 
@@ -303,7 +307,7 @@ def device(
     if not secret or not _plausible(secret, DEVICE_BYTES):
         return DeviceState.UNKNOWN, None
     now = as_utc(at) if at is not None else utcnow()
-    t = PhoneBinding.__table__  # type: ignore[attr-defined]
+    t = PhoneBinding.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     from sqlalchemy import select as core_select
 
     stmt = core_select(t.c.id, t.c.worker_id, t.c.officer_id, t.c.revoked_at, t.c.last_seen_at).where(
@@ -432,7 +436,7 @@ def claim_nonce(engine: Engine, binding_id: uuid.UUID, nonce: str, *, at: dateti
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             conn.execute(
-                PhoneRequest.__table__.insert().values(  # type: ignore[attr-defined]
+                PhoneRequest.__table__.insert().values(  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
                     nonce_hash=secret_hash(f"{binding_id}:{nonce}"), binding_id=binding_id, at=now
                 )
             )
@@ -450,7 +454,7 @@ def purge_nonces(
 
     now = as_utc(at) if at is not None else utcnow()
     with translate_errors(str(engine.url)), write_session(engine) as s:
-        res = s.exec(delete(PhoneRequest).where(col(PhoneRequest.at) < now - older_than))  # type: ignore[call-overload]
+        res = s.exec(delete(PhoneRequest).where(col(PhoneRequest.at) < now - older_than))
         return int(res.rowcount or 0)
 
 

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -96,7 +96,7 @@ def review_queue(engine: Engine, *, limit: int = 500) -> list[QueueItem]:
         for kind, model in MODELS.items():
             rows = s.exec(
                 select(model, Worker.name, Worker.id_number_masked)
-                .join(Worker, Worker.id == model.worker_id)  # type: ignore[arg-type]
+                .join(Worker, col(Worker.id) == model.worker_id)
                 .where(model.status == Status.PENDING.value)
                 .order_by(col(model.submitted_at))
                 .limit(limit)
@@ -209,7 +209,7 @@ def _pending(
 ) -> RealnameSubmission | BankCardSubmission:
     """The submission, locked for this decision, or a StoreError when someone decided it meanwhile."""
     model = MODELS[kind]
-    sub = s.exec(select(model).where(model.id == submission_id).with_for_update()).first()  # type: ignore[arg-type]
+    sub = s.exec(select(model).where(model.id == submission_id).with_for_update()).first()
     assert sub is None or isinstance(sub, RealnameSubmission | BankCardSubmission)
     if sub is None:
         raise StoreError("查无此提交，请刷新", "No such submission: refresh")
@@ -289,4 +289,4 @@ def _decide(session: Session, sub: RealnameSubmission | BankCardSubmission, stat
     clear_sensitive(sub)
     session.add(sub)
     action = "approve" if status is Status.APPROVED else "reject"
-    audit(session, by, action, sub.__tablename__, sub.id)  # type: ignore[arg-type]
+    audit(session, by, action, cast(str, sub.__tablename__), sub.id)

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -229,7 +230,7 @@ def _supersede(
         old.status = Status.SUPERSEDED.value
         clear_sensitive(old)
         session.add(old)
-        audit(session, worker_actor(worker_id), "supersede", model.__tablename__, old.id)  # type: ignore[arg-type]
+        audit(session, worker_actor(worker_id), "supersede", cast(str, model.__tablename__), old.id)
 
 
 def clear_sensitive(sub: Submission) -> None:
@@ -372,9 +373,9 @@ def my_employments(session: Session, worker_id: uuid.UUID, *, on: date | None = 
     day = on or date.today()
     rows = session.exec(
         select(Employment, Employer.name, Project.name)
-        .join(Employer, Employer.id == Employment.employer_id)  # type: ignore[arg-type]
-        .join(Project, Project.id == Employment.project_id)  # type: ignore[arg-type]
-        .where(Employment.worker_id == worker_id, Employment.deleted_at.is_(None))  # type: ignore[union-attr]
+        .join(Employer, col(Employer.id) == Employment.employer_id)
+        .join(Project, col(Project.id) == Employment.project_id)
+        .where(Employment.worker_id == worker_id, col(Employment.deleted_at).is_(None))
     )
     out = [
         EmploymentView(e.id, employer, project, e.team, e.trade, e.start_date, e.end_date, e.confirmed_at)

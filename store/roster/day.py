@@ -739,7 +739,7 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
         )
         # a month whose daily rows were purged after the retention period keeps its days for wages
         # (store/roster/retention.py)
-        am = AttendanceMonth.__table__.c  # type: ignore[attr-defined]
+        am = AttendanceMonth.__table__.c  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
         for key, days in conn.execute(
             select(_raw(am.worker_id), am.days).where(am.project_id == project_id, am.month == first)
         ).all():

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
@@ -117,19 +118,19 @@ def event_row(
     )
 
 
-def insert_event(conn: Connection, kind: EventKind | str, **fields: object) -> KioskEvent:
+def insert_event(conn: Connection, kind: EventKind | str, **fields: Any) -> KioskEvent:
     """Add one event inside the caller's transaction, with a revision of its own (so it is pushed). Without
     a kiosk id it gets the one the store keeps, and the kiosk's project when its row names one."""
-    row = event_row(kind, **fields)  # type: ignore[arg-type]
-    st, k = SyncState.__table__, Kiosk.__table__  # type: ignore[attr-defined]
+    row = event_row(kind, **fields)
+    st, k = SyncState.__table__, Kiosk.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     if row.kiosk_id is None:
         kept = conn.execute(select(st.c.value).where(st.c.key == KIOSK_ID_KEY)).scalar()
         row.kiosk_id = uuid.UUID(kept) if kept else None
     if row.project_id is None and row.kiosk_id is not None:
         row.project_id = conn.execute(select(k.c.project_id).where(k.c.id == row.kiosk_id)).scalar()
     row.rev = take_revisions(conn, 1)
-    values = {c.name: getattr(row, c.name) for c in KioskEvent.__table__.columns}  # type: ignore[attr-defined]
-    conn.execute(insert(KioskEvent.__table__), values)  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in KioskEvent.__table__.columns}  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+    conn.execute(insert(KioskEvent.__table__), values)  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     log.info("event %s how=%s reason=%s", row.kind, row.how or "-", row.reason or "-")
     return row
 
@@ -181,7 +182,7 @@ def list_events(
 ) -> list[EventRow]:
     """Events in ``[since, until)``, oldest first. With a project: its own events, plus the events that
     name no project of the kiosks that belong to it or signed people in for it in that time."""
-    ev, k, o, sa = KioskEvent.__table__, Kiosk.__table__, Officer.__table__, SignInAttempt.__table__  # type: ignore[attr-defined]
+    ev, k, o, sa = KioskEvent.__table__, Kiosk.__table__, Officer.__table__, SignInAttempt.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     q = (
         select(ev, k.c.name.label("kiosk_name"), o.c.name.label("officer_name"))
         .select_from(ev.outerjoin(k, k.c.id == ev.c.kiosk_id).outerjoin(o, o.c.id == ev.c.officer_id))

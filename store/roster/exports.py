@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from rich.cells import cell_len
 from sqlalchemy.engine import Engine
@@ -88,7 +88,7 @@ def format_of(fmt: str | None, out: Path) -> Format:
             f"导出格式应为 csv 或 xlsx：{fmt or out.name}",
             f"The export format must be csv or xlsx: {fmt or out.name}",
         )
-    return f  # type: ignore[return-value]
+    return cast(Format, f)  # one of FORMATS, checked above
 
 
 # --- the tables ----------------------------------------------------------------------------------

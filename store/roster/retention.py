@@ -119,7 +119,7 @@ class RetentionReport:
 
 
 def _t(model: Any) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
+    return model.__table__  # type: ignore[no-any-return]  # sqlmodel does not declare __table__
 
 
 def _start_of(day: date, tz: str) -> datetime:

@@ -46,6 +46,8 @@ from store.reasons import Reason
 from store.rules.signin import Place
 
 if TYPE_CHECKING:
+    from shapely.geometry import Polygon
+
     from store.db.models import Project
 
 Crs = Literal["wgs84", "gcj02"]
@@ -231,7 +233,7 @@ def _local_xy(origin: tuple[float, float], p: tuple[float, float]) -> tuple[floa
     return g["s12"] * math.sin(azi), g["s12"] * math.cos(azi)
 
 
-def _planar(corners: tuple[tuple[float, float], ...], origin: tuple[float, float]):  # type: ignore[no-untyped-def]
+def _planar(corners: tuple[tuple[float, float], ...], origin: tuple[float, float]) -> Polygon:
     from shapely.geometry import Polygon
 
     return Polygon([_local_xy(origin, c) for c in corners])

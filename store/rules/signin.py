@@ -1,4 +1,8 @@
-"""The sign-in service: every rule of DESIGN.md §4, in one place, with no UI.
+"""The sign-in service: every sign-in rule, in one place, with no UI. A worker is signed in on a project
+when he is enrolled, his real-name information is verified, he has a bank card in his own name, a valid
+health check and a confirmed, current employment on the project, his age is allowed by the site policy,
+and the officer at the kiosk is assigned to the project: the ``rule_*`` functions, the worker's checked in
+the order of ``WORKER_RULES`` (the first failure is the reason given).
 
 ``SignInService.sign_in`` takes a worker already identified by a verified code, a project, the kiosk,
 the officer, the way (A/B) and the time, and returns a ``SignInResult``: ``signed_in``, ``already``
@@ -26,7 +30,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.db.engine import translate_errors, write_session
 from store.db.models import (
@@ -209,8 +213,8 @@ def load_facts(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID, on: date
         return facts
     facts.health = s.exec(
         select(HealthCheck)
-        .where(HealthCheck.worker_id == worker_id, HealthCheck.deleted_at.is_(None))  # type: ignore[union-attr]
-        .order_by(HealthCheck.checked_on.desc())  # type: ignore[attr-defined]
+        .where(HealthCheck.worker_id == worker_id, col(HealthCheck.deleted_at).is_(None))
+        .order_by(col(HealthCheck.checked_on).desc())
         .limit(1)
     ).first()
     facts.employments = list(
@@ -218,7 +222,7 @@ def load_facts(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID, on: date
             select(Employment).where(
                 Employment.worker_id == worker_id,
                 Employment.project_id == project_id,
-                Employment.deleted_at.is_(None),  # type: ignore[union-attr]
+                col(Employment.deleted_at).is_(None),
             )
         )
     )
@@ -237,7 +241,7 @@ def officer_assigned(s: Session, officer_id: uuid.UUID, project_id: uuid.UUID, o
         select(OfficerAssignment).where(
             OfficerAssignment.officer_id == officer_id,
             OfficerAssignment.project_id == project_id,
-            OfficerAssignment.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(OfficerAssignment.deleted_at).is_(None),
         )
     )
     return any(

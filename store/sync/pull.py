@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, Table, Uuid, literal_column, select
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
 
 from store.db.models import (
     Attendance,
@@ -94,8 +95,8 @@ class PullResult:
     replaced: int = 0  # kiosk attendance rows replaced by the shared database's earlier one
 
 
-def table_of(model: type[Stamped]) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
+def table_of(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]  # sqlmodel does not declare __table__
 
 
 def pulled_columns(model: type[Stamped], *, face_thumbs: bool) -> list[str]:
@@ -199,7 +200,7 @@ def pull(
                                     rows, n = _settle_days(lconn, cols, rows, pushed)
                                     replaced += n
                                 if rows:
-                                    lconn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+                                    lconn.exec_driver_sql(sql, rows)
                             counts[table.name] = counts.get(table.name, 0) + len(rows)
                             if on_progress:
                                 on_progress(table.name, len(rows))
@@ -327,7 +328,7 @@ def _settle_days(
             "UPDATE signinattempt SET attendance_id = ?, "
             f"outcome = CASE WHEN outcome = '{Outcome.SIGNED_IN.value}' THEN '{Outcome.ALREADY.value}' ELSE outcome END "
             "WHERE attendance_id = ?",
-            losers,  # type: ignore[arg-type]
+            losers,
         )
-        conn.exec_driver_sql("DELETE FROM attendance WHERE id = ?", [(old,) for _, old in losers])  # type: ignore[arg-type]
+        conn.exec_driver_sql("DELETE FROM attendance WHERE id = ?", [(old,) for _, old in losers])
     return keep, len(losers)

@@ -226,7 +226,7 @@ def _unbacked(attempts: Sequence[dict[str, Any]], attendance: Sequence[dict[str,
 def _reject(conn: Connection, now: Any, table: str, row: dict[str, Any], reason: str) -> None:
     detail = _json([{k: v for k, v in row.items() if k != "jpeg"}])[1:-1]
     conn.execute(
-        table_of(PushRejection).insert(),  # type: ignore[arg-type]
+        table_of(PushRejection).insert(),
         {
             "id": uuid.uuid4(),
             "at": now,

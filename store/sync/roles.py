@@ -119,7 +119,7 @@ def create_roles(
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
-            dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            dbname = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]  # psycopg types fetchone() as optional; this query always returns a row
             conn.execute(
                 sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
                     sql.Identifier(dbname), sql.Identifier(group)

@@ -35,13 +35,13 @@ LAST_ERROR_EN = "last_error_en"
 
 #: what a kiosk pushes, by the name its counts go under
 PUSHED_TABLES: dict[str, Table] = {
-    "attendance": Attendance.__table__,  # type: ignore[attr-defined]
-    "attempts": SignInAttempt.__table__,  # type: ignore[attr-defined]
-    "photos": GatePhoto.__table__,  # type: ignore[attr-defined]
-    "events": KioskEvent.__table__,  # type: ignore[attr-defined]
+    "attendance": Attendance.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+    "attempts": SignInAttempt.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+    "photos": GatePhoto.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+    "events": KioskEvent.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
 }
 
-_T = SyncState.__table__  # type: ignore[attr-defined]
+_T = SyncState.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
 
 
 def read_state(conn: Connection) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -25,7 +26,7 @@ from kiosk.officer.widgets.pixels import PixelView
 class CameraPreview(PixelView):
     DEFAULT_CSS = "CameraPreview { width: 1fr; height: 1fr; }"
 
-    def render_line(self, y: int):  # type: ignore[no-untyped-def]
+    def render_line(self, y: int) -> Strip:
         self.placeholder = i18n.t("no_picture", str(getattr(self.app, "lang", "zh")))
         return super().render_line(y)
 
@@ -38,7 +39,7 @@ class CameraPreview(PixelView):
     def _report_size(self) -> None:
         size = self.content_size
         if size.width and size.height:
-            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]
+            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]  # Textual types Widget.app as App, not the KioskApp it runs in
 
 
 def terminal_has_images() -> bool:
@@ -76,7 +77,7 @@ class ImagePreview(Widget):
     def on_resize(self, event: events.Resize) -> None:
         size = self.content_size
         if size.width and size.height:
-            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]
+            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]  # Textual types Widget.app as App, not the KioskApp it runs in
 
 
 class ScannerInput(Input):

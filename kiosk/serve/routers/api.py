@@ -371,12 +371,12 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
             {k: fields[k] for k in ("latitude", "longitude", "accuracy", "crs") if fields.get(k)}
         )
     except PydanticError as exc:
-        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
+        raise input_error(exc.errors()) from exc
     officer_code = await run_in_threadpool(decode_photo, request, data)
     try:
         body = SignInBody(
             **place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", "")
         )
     except PydanticError as exc:
-        raise input_error(exc.errors()) from exc  # type: ignore[arg-type]
+        raise input_error(exc.errors()) from exc
     return await run_in_threadpool(lambda: sign_in(request, dev, body, lang, limited=True))

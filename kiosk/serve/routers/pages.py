@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,11 +12,14 @@ from kiosk.i18n import LANGS, t
 from kiosk.serve.i18n import LANG_COOKIE, lang_of
 from kiosk.serve.security import DeviceError, ServeError, csrf_token, current_device
 
+if TYPE_CHECKING:
+    from kiosk.serve.context import ServeContext
+
 router = APIRouter(include_in_schema=False)
 
 
 def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx: ServeContext = request.app.state.ctx
     return ctx.templates.TemplateResponse(
         request,
         template,

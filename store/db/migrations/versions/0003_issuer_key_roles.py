@@ -3,7 +3,7 @@
 ``roles`` holds comma-separated Role values (``worker``, ``officer``). Existing keys keep signing both
 (the server default), so nothing that verified before this migration is refused after it. A kiosk that
 shows the officer's code (way A) holds a private key registered as ``officer`` only: a stolen kiosk
-then cannot mint workers' codes (DESIGN.md §7).
+then cannot mint workers' codes.
 
 Revision ID: 0003
 Revises: 0002
