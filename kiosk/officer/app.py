@@ -7,18 +7,15 @@ How it works
 - Two modes: ``locked`` (the start) and ``officer``. The officer unlocks by showing his own officer
   code to the camera or the scanner (``store.rules.unlock.check_officer``); then picks the project when he is
   assigned to several (``ProjectPicker``). F2 or ``[kiosk] lock_idle_s`` without a scan locks again.
-- Nothing blocks the UI thread. A thread worker reads the camera: while locked it decodes frames
-  looking for an officer code; while unlocked it gives every frame to the ``Gate`` (decode, de-dupe,
-  verify, the durable sign-in commit). It also downscales each frame into half-block lines for the
-  preview, the detected code outlined. Results come back as messages. Unlock checks, typed codes,
+- Nothing blocks the UI thread. The camera's frames are read in thread workers by ``CameraFeed``
+  (``kiosk.officer.feed``): unlock codes while locked, sign-ins through the ``Gate`` while unlocked, and
+  the preview. Results come back as messages (``kiosk.officer.messages``). Unlock checks, typed codes,
   counters run in their own thread workers.
 - Sync with the shared database is ``store.sync.rounds.SyncWorker`` (its own daemon thread): a round as soon as
   the kiosk records something, when the shared database announces a change, on demand (F6) and every
   ``[sync] interval_s``. Its reports come back as ``SyncChanged`` messages; the app has no timer of its own.
-- A dead camera never freezes the screen: the source reports its state (connected / reconnecting /
-  failed) by callback, shown with what to do; after a failure the worker tries again every
-  ``CAMERA_RETRY_S``. Quitting cancels every worker; the camera loop sees it, and releases the source
-  in ``finally`` (a source blocked waiting to reconnect is told to stop first).
+- Quitting cancels every worker; the camera loop sees it, and releases the source in ``finally`` (a
+  source blocked waiting to reconnect is told to stop first).
 """
 
 from __future__ import annotations
@@ -35,26 +32,31 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
-from textual.worker import get_current_worker
 
 from kiosk import cvlog
-from kiosk.camera.decoders import ChainDecoder, Decoded, Decoder, Look, make_decoder
-from kiosk.camera.dedupe import Deduper
-from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
+from kiosk.camera.sources import FrameSource, SourceState
+from kiosk.officer.feed import CameraFeed, CameraSpec, cause, face_image
+from kiosk.officer.messages import (
+    Attempted,
+    CameraChanged,
+    CodeSeen,
+    CountsLoaded,
+    Failed,
+    Preview,
+    RecentLoaded,
+    SyncChanged,
+    UnlockChecked,
+)
 from kiosk.officer.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
 from kiosk.officer.widgets import Localized, utcnow
 from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
 from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
-from kiosk.officer.widgets.pixels import fit, halfblock_strips
 from kiosk.officer.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
 from store.errors import StoreError
 from store.reasons import Outcome
@@ -62,24 +64,21 @@ from store.reasons import Outcome
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from kiosk.camera.decoders import Decoder
     from kiosk.config import Config
-    from kiosk.gate import Gate, GateEvent
+    from kiosk.gate import Gate
     from store.codes.keys import IssuerPrivateKey
     from store.codes.tokens import Verifier
     from store.rules.signin import SignInService
-    from store.rules.unlock import ProjectChoice, Unlock, UnlockRefused
+    from store.rules.unlock import ProjectChoice, Unlock
     from store.sync.rounds import SyncReport, SyncWorker
     from store.sync.state import SyncStatus as StoreSyncStatus
 
-#: a camera: a FrameSource (opened by the app), or a function making one opened (``open_source``)
-CameraSpec = FrameSource | Callable[[Callable[[SourceState, str], None]], FrameSource] | None
+__all__ = ["CameraSpec", "KioskApp", "Session", "build_app", "run_app"]
 
 log = logging.getLogger(__name__)
 
-PREVIEW_FPS = 24.0
-CAMERA_RETRY_S = 10.0
 COUNTS_EVERY_S = 30.0
-OUTLINE_HOLD_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,70 +106,6 @@ class KioskApp(App[None]):
     ]
 
     lang: reactive[str] = reactive("zh", init=False)
-
-    # --- messages from the workers ---------------------------------------------------------------
-
-    class Preview(Message):
-        """A downscaled frame, ready to draw (half-block lines, or a picture for textual-image); a newer
-        one replaces one not yet drawn."""
-
-        def __init__(self, strips: list[Strip], picture: Any = None) -> None:
-            super().__init__()
-            self.strips = strips
-            self.picture = picture
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, KioskApp.Preview)
-
-    class CameraChanged(Message):
-        def __init__(self, state: str, detail: str = "") -> None:
-            super().__init__()
-            self.state = state
-            self.detail = detail
-
-    class CodeSeen(Message):
-        """While locked: a code in front of the camera (maybe the officer's)."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class UnlockChecked(Message):
-        def __init__(self, outcome: Unlock | UnlockRefused, text: str, how: str = "camera") -> None:
-            super().__init__()
-            self.outcome = outcome
-            self.text = text  # the officer's code: the gate must not take it for a worker's
-            self.how = how  # camera or scanner (for the kiosk's event log)
-
-    class Attempted(Message):
-        """A sign-in attempt, durable in the store; ``face`` is the enrolled photo, decoded."""
-
-        def __init__(self, event: GateEvent, face: np.ndarray | None) -> None:
-            super().__init__()
-            self.event = event
-            self.face = face
-
-    class RecentLoaded(Message):
-        def __init__(self, rows: list[AttemptRow]) -> None:
-            super().__init__()
-            self.rows = rows
-
-    class CountsLoaded(Message):
-        def __init__(self, counts: Counts) -> None:
-            super().__init__()
-            self.counts = counts
-
-    class SyncChanged(Message):
-        def __init__(self, view: SyncView) -> None:
-            super().__init__()
-            self.view = view
-
-    class Failed(Message):
-        """A background step failed with an error the officer should see (a locked database, …)."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(
         self,
@@ -209,17 +144,8 @@ class KioskApp(App[None]):
         self.sync_worker = sync
         self.sync_status_fn = sync_status
         self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
-        # the camera's worker runs only the chain's quick pass on each frame (a few ms); a frame in which
-        # it detected a code it could not read goes to the retry worker, which runs the rest of the
-        # chain (up to its time budget) on the latest such frame, so the picture never waits for it.
-        # A ``decoder`` given by the caller (tests) is used alone, as it is.
-        # (both made in their workers, not here: the screen shows before pyzbar and OpenCV load)
+        #: a decoder given by the caller (tests) is used alone; None: the configured chain, with retries
         self.decoder: Decoder | None = decoder
-        self._retries_on = decoder is None
-        self._retry_cond = threading.Condition()
-        self._retry_next: tuple[Frame, Look] | None = None
-        #: frames retried by the retry worker, and those of them it read (for the benchmark and tests)
-        self.retries = self.retries_read = 0
         #: live pictures drawn (``bench/tui.py``'s preview_fps)
         self.previews_drawn = 0
         self.tz = config.policy.timezone
@@ -230,19 +156,19 @@ class KioskApp(App[None]):
         self.counts = Counts()
         self.sync_view = SyncView()
         self.last_activity = time.monotonic()
-        self._source: FrameSource | None = None
-        self._outline: tuple[float, tuple[tuple[int, int], ...], str] = (0.0, (), "seen")
-        self._unlock_dedupe = Deduper(config.camera.dedupe_window_s)
         self._camera_down = False  # for the event log: camera lost / back
-        # set when no code the camera saw while locked waits for its unlock check: until then the camera
-        # loop reads no further frame (a folder or a file would otherwise play on, and the workers' codes
-        # right after the officer's would be read as locked frames and lost)
-        self._unlock_settled = threading.Event()
-        self._unlock_settled.set()
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
         if camera is None:
             self.camera_released.set()
+        self.feed = CameraFeed(
+            self,
+            camera=camera,
+            decoder=decoder,
+            decoder_spec=config.camera.decoder,
+            dedupe_window_s=config.camera.dedupe_window_s,
+            released=self.camera_released,
+        )
         self.set_reactive(KioskApp.lang, config.language)
 
     # --- modes -----------------------------------------------------------------------------------
@@ -271,7 +197,7 @@ class KioskApp(App[None]):
         self.switch_mode("locked")
         if self.camera is not None:
             self.camera_loop()
-            if self._retries_on:
+            if self.feed.retries_on:
                 self.retry_loop()
         else:
             self._set_camera("none")
@@ -284,174 +210,36 @@ class KioskApp(App[None]):
             self.sync_worker.start()
 
     def on_unmount(self) -> None:
-        self._stop_source()
+        self.feed.stop_source()
         if self.sync_worker is not None:
             self.sync_worker.stop()
         if (before := getattr(self, "_opencv_log", None)) is not None:
             cvlog.restore(before)
 
-    def _stop_source(self) -> None:
-        stop = getattr(self._source, "stop", None)
-        if callable(stop):
-            stop()
-
     # --- the camera ------------------------------------------------------------------------------
-
-    def _on_source_state(self, state: SourceState, detail: str) -> None:
-        """Called by the source, from the camera thread."""
-        self.post_message(self.CameraChanged(str(state), detail))
-
-    def _open_camera(self) -> FrameSource:
-        cam = self.camera
-        if callable(cam) and not isinstance(cam, FrameSource):
-            return cam(self._on_source_state)
-        assert cam is not None
-        cam.on_state = self._on_source_state
-        cam.open()
-        return cam
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="camera")
     def camera_loop(self) -> None:
-        """Read frames until cancelled: unlock codes while locked, sign-ins while unlocked."""
-        try:
-            self._camera_loop()
-        finally:
-            self.camera_released.set()
-
-    def _camera_loop(self) -> None:
-        worker = get_current_worker()
-        next_preview = 0.0
-        while not worker.is_cancelled:
-            source: FrameSource | None = None
-            try:
-                source = self._open_camera()
-                self._source = source
-                while not worker.is_cancelled:
-                    frame = source.read()
-                    if frame is None:
-                        if source.state in (SourceState.ENDED, SourceState.FAILED):
-                            break
-                        time.sleep(0.05)
-                        continue
-                    try:
-                        drew = self._handle_frame(frame)
-                    except StoreError as exc:  # a locked or unreachable store: say so, keep reading
-                        self.post_message(self.Failed(_cause(exc).message(self.lang)))
-                        drew = False
-                    while not self._unlock_settled.wait(0.05) and not worker.is_cancelled:
-                        pass  # an unlock is being checked: the next frame is for its outcome
-                    now = time.monotonic()
-                    if drew or now >= next_preview:
-                        self._post_preview(frame)
-                        # on a schedule, not "a period after this one": a 30 fps camera then gives
-                        # PREVIEW_FPS pictures a second, not every second frame (15)
-                        period = 1.0 / PREVIEW_FPS
-                        next_preview = max(next_preview + period, now - period)
-            except SourceError as exc:
-                self.post_message(self.CameraChanged("failed", exc.message(self.lang)))
-            except Exception as exc:  # a broken frame or decoder must not end the kiosk
-                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
-            finally:
-                if source is not None:
-                    source.close()
-                self._source = None
-            if source is not None and source.state is SourceState.ENDED:
-                return  # a file or folder played to its end: the scanner still works
-            deadline = time.monotonic() + CAMERA_RETRY_S
-            while not worker.is_cancelled and time.monotonic() < deadline:
-                time.sleep(0.1)
-
-    def _quick(self, frame: Frame) -> list[Decoded]:
-        """The camera worker's read of a frame; one worth more work is handed to the retry worker."""
-        decoder = self.decoder
-        if decoder is None:  # the quick pass needs no fallback readers (pyzbar, OpenCV): not loaded here
-            decoder = self.decoder = make_decoder(self.config.camera.decoder, fallback=False)
-        if not isinstance(decoder, ChainDecoder):
-            return decoder(frame.image)
-        look = decoder.quick(frame.image)
-        if look.worth_retrying and self._retries_on:
-            with self._retry_cond:
-                self._retry_next = (frame, look)  # the latest such frame: an older one waiting is dropped
-                self._retry_cond.notify()
-        return look.found
-
-    def _gate_decode(self, image: np.ndarray) -> list[Decoded]:
-        """The gate's decoder (the camera worker decodes and hands the gate what it read, so unused)."""
-        return self._quick(Frame(image=image, index=0, t=time.monotonic(), source="gate"))
+        """The camera's worker (``CameraFeed.run_camera``): unlock codes while locked, sign-ins while unlocked."""
+        self.feed.run_camera()
 
     # in the camera's group: it lives as long as the camera's worker (started after it: not exclusive)
     @work(thread=True, exit_on_error=False, group="camera", description="decoder retries")
     def retry_loop(self) -> None:
-        """The rest of the decoder chain, on the latest frame the camera worker could not read; what it
-        reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
-        camera's worker."""
-        worker = get_current_worker()
-        reader: ChainDecoder | None = None  # its own (a decoder keeps per-frame state), made when needed
-        while not worker.is_cancelled and not (self.camera_released.is_set() and self._retry_next is None):
-            with self._retry_cond:
-                if self._retry_next is None:
-                    self._retry_cond.wait(0.2)
-                job, self._retry_next = self._retry_next, None
-            if job is None:
-                continue
-            frame, look = job
-            try:
-                reader = reader or make_decoder(self.config.camera.decoder)
-                found = reader.retry(frame.image, look)
-                self.retries += 1
-                self.retries_read += bool(found)
-                if found:
-                    self._handle_found(frame, found)
-            except StoreError as exc:
-                self.post_message(self.Failed(exc.message(self.lang)))
-            except Exception as exc:  # a broken frame or decoder must not end the kiosk
-                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+        """The decoder's retry worker (``CameraFeed.run_retries``); ends with the camera's worker."""
+        self.feed.run_retries()
 
-    def _handle_frame(self, frame: Frame) -> bool:
-        """Decode (and sign in); True when there is something new to outline."""
-        return self._handle_found(frame, self._quick(frame))
+    @property
+    def retries(self) -> int:
+        """Frames retried by the retry worker (for the benchmark and tests)."""
+        return self.feed.retries
 
-    def _handle_found(self, frame: Frame, found: list[Decoded]) -> bool:
-        """The codes read in a frame (by the camera worker, or by the retry worker): while locked an
-        unlock check, else sign-ins through the gate. True when there is something new to outline."""
-        gate = self.gate
-        if gate is None:
-            with self._retry_cond:
-                new = [d for d in found if self._unlock_dedupe.is_new(d.text, frame.t)]
-            for d in new:
-                self._unlock_settled.clear()  # the camera reads on once this code's unlock check answered
-                self.post_message(self.CodeSeen(d.text))
-            if found:
-                self._outline = (time.monotonic(), found[0].points, "seen")
-            return bool(found)
-        events = gate.handle_decoded(frame, found)
-        for ev in events:
-            self.post_message(self.Attempted(ev, _face_image(ev)))
-            if ev.decoded is not None:
-                kind = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already"}.get(ev.result.outcome, "refused")
-                self._outline = (time.monotonic(), ev.decoded.points, kind)
-        if found and not events:
-            last_t, _, kind = self._outline
-            recent = time.monotonic() - last_t < OUTLINE_HOLD_S * 3
-            self._outline = (time.monotonic(), found[0].points, kind if recent else "seen")
-        return bool(events)
+    @property
+    def retries_read(self) -> int:
+        """Frames the retry worker read a code in."""
+        return self.feed.retries_read
 
-    def _post_preview(self, frame: Frame) -> None:
-        cols, rows = self.preview_cells
-        t, points, kind = self._outline
-        if time.monotonic() - t > OUTLINE_HOLD_S:
-            points = ()
-        if self.image_preview:
-            from PIL import Image
-
-            rgb = fit(frame.image, cols * 8, rows * 8, outline=points, kind=kind)
-            self.post_message(self.Preview([], Image.fromarray(rgb)))
-            return
-        self.post_message(
-            self.Preview(halfblock_strips(fit(frame.image, cols, rows, outline=points, kind=kind)))
-        )
-
-    def on_kiosk_app_preview(self, message: Preview) -> None:
+    def on_preview(self, message: Preview) -> None:
         self.previews_drawn += 1
         for screen in self.screen_stack:
             if message.picture is not None:
@@ -461,7 +249,7 @@ class KioskApp(App[None]):
                 for view in screen.query(CameraPreview):
                     view.show(message.strips)
 
-    def on_kiosk_app_camera_changed(self, message: CameraChanged) -> None:
+    def on_camera_changed(self, message: CameraChanged) -> None:
         self._set_camera(message.state)
 
     def _set_camera(self, state: str) -> None:
@@ -486,11 +274,11 @@ class KioskApp(App[None]):
 
     # --- unlocking -------------------------------------------------------------------------------
 
-    def on_kiosk_app_code_seen(self, message: CodeSeen) -> None:
+    def on_code_seen(self, message: CodeSeen) -> None:
         if self.locked:
             self.check_unlock(message.text)
         else:
-            self._unlock_settled.set()
+            self.feed.unlock_answered()
 
     @work(thread=True, exit_on_error=False, group="unlock", description="unlock")
     def check_unlock(self, text: str, how: str = "camera") -> None:
@@ -510,21 +298,21 @@ class KioskApp(App[None]):
                 at=self.now(),
             )
         except StoreError as exc:
-            self.post_message(self.Failed(_cause(exc).message(self.lang)))
-            self._unlock_settled.set()
+            self.post_message(Failed(cause(exc).message(self.lang)))
+            self.feed.unlock_answered()
             return
         except BaseException:
-            self._unlock_settled.set()  # the camera must not wait for an answer that will not come
+            self.feed.unlock_answered()  # the camera must not wait for an answer that will not come
             raise
-        self.post_message(self.UnlockChecked(outcome, text, how))
+        self.post_message(UnlockChecked(outcome, text, how))
 
-    def on_kiosk_app_unlock_checked(self, message: UnlockChecked) -> None:
+    def on_unlock_checked(self, message: UnlockChecked) -> None:
         later = False
         try:
             later = self._unlock_checked(message)
         finally:
             if not later:  # else the project picker settles it when answered
-                self._unlock_settled.set()
+                self.feed.unlock_answered()
 
     def _unlock_checked(self, message: UnlockChecked) -> bool:
         """Refuse, unlock, or ask which project (True: the picker is up)."""
@@ -561,7 +349,7 @@ class KioskApp(App[None]):
                 if choice is not None and self.locked:
                     self._start(outcome, choice, message.text, how=message.how)
             finally:
-                self._unlock_settled.set()
+                self.feed.unlock_answered()
 
         self.push_screen(ProjectPicker(outcome.projects), picked)
         return True
@@ -596,7 +384,7 @@ class KioskApp(App[None]):
             officer_id=unlock.officer_id,
             dedupe_window_s=cfg.camera.dedupe_window_s,
             gate_photos=cfg.kiosk.gate_photos,
-            decoder=self._gate_decode,
+            decoder=self.feed.decode_for_gate,
             clock=self.now,
         )
         if officer_code:  # still in front of the camera: not an attempt
@@ -675,14 +463,14 @@ class KioskApp(App[None]):
         try:
             event = gate.handle_text(text)
         except StoreError as exc:  # not recorded: the officer must know
-            self.post_message(self.Failed(_cause(exc).message(self.lang)))
+            self.post_message(Failed(cause(exc).message(self.lang)))
             return
         if event is not None:
-            self.post_message(self.Attempted(event, _face_image(event)))
+            self.post_message(Attempted(event, face_image(event)))
 
     # --- results ---------------------------------------------------------------------------------
 
-    def on_kiosk_app_attempted(self, message: Attempted) -> None:
+    def on_attempted(self, message: Attempted) -> None:
         r = message.event.result  # outcome and reason only: no worker, no code
         log.info("attempt %s %s", r.outcome.value, r.reason.value if r.reason else "-")
         self.last_activity = time.monotonic()
@@ -719,9 +507,9 @@ class KioskApp(App[None]):
             )
         except StoreError:
             return
-        self.post_message(self.RecentLoaded([AttemptRow(r.at, r.name, r.outcome, r.reason) for r in rows]))
+        self.post_message(RecentLoaded([AttemptRow(r.at, r.name, r.outcome, r.reason) for r in rows]))
 
-    def on_kiosk_app_recent_loaded(self, message: RecentLoaded) -> None:
+    def on_recent_loaded(self, message: RecentLoaded) -> None:
         self.officer_screen.recent = message.rows
         if self._officer_screen() is not None:
             self.officer_screen.query_one(AttemptsList).set_rows(message.rows)
@@ -736,9 +524,9 @@ class KioskApp(App[None]):
         except StoreError:
             return  # the counters stay as they were; the next refresh tries again
         c = roster.counts
-        self.post_message(self.CountsLoaded(Counts(c.signed_in, c.expected, c.refused)))
+        self.post_message(CountsLoaded(Counts(c.signed_in, c.expected, c.refused)))
 
-    def on_kiosk_app_counts_loaded(self, message: CountsLoaded) -> None:
+    def on_counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
         for screen in self._mode_screens():
             for w in screen.query(Counters):
@@ -753,8 +541,8 @@ class KioskApp(App[None]):
             try:
                 self.verifier.reload()
             except Exception as exc:  # a busy store: the next round reloads
-                self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
-        self.post_message(self.SyncChanged(_view_of(st)))
+                self.post_message(Failed(f"{type(exc).__name__}: {exc}"))
+        self.post_message(SyncChanged(_view_of(st)))
 
     def action_sync_now(self) -> None:
         """F6: sync at once (the SyncWorker runs it in its own thread)."""
@@ -768,11 +556,11 @@ class KioskApp(App[None]):
             offline_since=self.sync_view.offline_since,
             pending=self.sync_view.pending,
         )
-        self.on_kiosk_app_sync_changed(self.SyncChanged(self.sync_view))
+        self.on_sync_changed(SyncChanged(self.sync_view))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-status", description="sync status")
     def refresh_sync(self) -> None:
-        self.post_message(self.SyncChanged(self._sync_view()))
+        self.post_message(SyncChanged(self._sync_view()))
 
     def _sync_view(self) -> SyncView:
         if self.sync_status_fn is None:
@@ -783,7 +571,7 @@ class KioskApp(App[None]):
             return self.sync_view
         return _view_of(st)
 
-    def on_kiosk_app_sync_changed(self, message: SyncChanged) -> None:
+    def on_sync_changed(self, message: SyncChanged) -> None:
         view = message.view
         if view.kind == "running":  # the clock warning stays up while the next round runs
             view = dataclasses.replace(view, clock_drift_s=self.sync_view.clock_drift_s)
@@ -806,7 +594,7 @@ class KioskApp(App[None]):
                 timeout=60,
             )
 
-    def on_kiosk_app_failed(self, message: Failed) -> None:
+    def on_failed(self, message: Failed) -> None:
         """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
         log.warning("shown to the officer: %s", message.text)
         if not self.locked and self._officer_screen() is not None:
@@ -839,7 +627,7 @@ class KioskApp(App[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._log_quit()
-                self._stop_source()
+                self.feed.stop_source()
                 self.workers.cancel_all()
                 self.exit()
 
@@ -938,11 +726,6 @@ def _t(key: str, lang: str, **fields: object) -> str:
     return t(key, lang, **fields)
 
 
-def _cause(exc: StoreError) -> StoreError:
-    """What to show under the card's "not recorded" title (the gate's NotRecorded wraps the store's error)."""
-    return getattr(exc, "cause", None) or exc
-
-
 def _view_of(st: StoreSyncStatus) -> SyncView:
     kind = {"synced": "ok", "offline": "offline"}.get(st.state, "local")
     drift = st.clock_drift_s if st.clock_drifting else None  # shown only beyond [policy] clock_skew_s
@@ -959,17 +742,6 @@ def _module_exists(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
-
-
-def _face_image(event: GateEvent) -> np.ndarray | None:
-    """The enrolled face photo of the worker, decoded (in the worker thread), or None."""
-    w = event.result.worker
-    if w is None or not w.face_thumb:
-        return None
-    import cv2
-
-    image = cv2.imdecode(np.frombuffer(w.face_thumb, np.uint8), cv2.IMREAD_COLOR)
-    return image if image is not None and image.size else None
 
 
 def build_app(
