@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 
 from kiosk import cvlog
 from kiosk.camera.sources import FrameSource, SourceState
@@ -54,10 +54,11 @@ from kiosk.officer.messages import (
 from kiosk.officer.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
-from kiosk.officer.widgets import Localized, utcnow
-from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
+from kiosk.officer.widgets import utcnow
+from kiosk.officer.widgets.attempts import AttemptRow
 from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
-from kiosk.officer.widgets.status import CameraStatus, Counters, Counts, SyncStatus, SyncView
+from kiosk.officer.widgets.result_card import Shown
+from kiosk.officer.widgets.status import Counts, SyncView
 from store.errors import StoreError
 from store.reasons import Outcome
 
@@ -105,7 +106,23 @@ class KioskApp(App[None]):
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
+    # --- the state the screens and widgets follow (they watch it; the app never queries them) ---------
+
     lang: reactive[str] = reactive("zh", init=False)
+    #: the camera's state (``SourceState``'s value, or "none": no camera, scanner only)
+    camera_state: var[str] = var("none", always_update=True)
+    #: today's counters of the project signed in for
+    counts: var[Counts] = var(Counts(), always_update=True)
+    #: the sync line
+    sync_view: var[SyncView] = var(SyncView(), always_update=True)
+    #: the officer and project signed in for; None: locked
+    session: var[Session | None] = var(None)
+    #: the day's last attempts at this kiosk, read from the store at unlock
+    recent: var[tuple[AttemptRow, ...]] = var((), always_update=True)
+    #: the latest result (or error) for the officer screen's card
+    shown: var[Shown | None] = var(None, always_update=True)
+    #: the line under the locked screen's prompt: (text, kind); kind is "refused", "info" or ""
+    unlock_note: var[tuple[str, str]] = var(("", ""), always_update=True)
 
     def __init__(
         self,
@@ -149,12 +166,12 @@ class KioskApp(App[None]):
         #: live pictures drawn (``bench/tui.py``'s preview_fps)
         self.previews_drawn = 0
         self.tz = config.policy.timezone
-        self.session: Session | None = None
+        self.set_reactive(KioskApp.session, None)
         self.gate: Gate | None = None
         self.preview_cells: tuple[int, int] = (40, 12)
-        self.camera_state = "connecting" if camera is not None else "none"
-        self.counts = Counts()
-        self.sync_view = SyncView()
+        self.set_reactive(KioskApp.camera_state, "connecting" if camera is not None else "none")
+        self.set_reactive(KioskApp.counts, Counts())
+        self.set_reactive(KioskApp.sync_view, SyncView())
         self.last_activity = time.monotonic()
         self._camera_down = False  # for the event log: camera lost / back
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
@@ -264,13 +281,6 @@ class KioskApp(App[None]):
         if state != self.camera_state:
             log.info("camera %s", state)
         self.camera_state = state
-        for screen in self._mode_screens():
-            for w in screen.query(CameraStatus):
-                w.set_state(state)
-
-    def _mode_screens(self) -> list[LockedScreen | OfficerScreen]:
-        """The two full screens, those mounted (the officer screen is, once first unlocked)."""
-        return [s for s in (self.locked_screen, self.officer_screen) if s.is_mounted]
 
     # --- unlocking -------------------------------------------------------------------------------
 
@@ -322,7 +332,6 @@ class KioskApp(App[None]):
         outcome = message.outcome
         if not self.locked:
             return False
-        screen = self._locked_screen()
         if isinstance(outcome, UnlockRefused):
             self.log_event(
                 EventKind.UNLOCK_REFUSED,
@@ -334,12 +343,10 @@ class KioskApp(App[None]):
             text = f"{_t('unlock_refused', self.lang)}{colon}{outcome.message(self.lang)}"
             if outcome.officer_name:
                 text = f"{outcome.officer_name} · {text}"
-            if screen is not None:
-                screen.show_message(text, kind="refused")
+            self.unlock_note = (text, "refused")
             self._ring(Outcome.REFUSED)
             return False
-        if screen is not None:
-            screen.show_message("")
+        self.unlock_note = ("", "")
         if len(outcome.projects) == 1:
             self._start(outcome, outcome.projects[0], message.text, how=message.how)
             return False
@@ -375,6 +382,7 @@ class KioskApp(App[None]):
             )
         if self._service is None:
             self._service = SignInService(self.engine, cfg.sign_in_policy())
+        self.recent = ()  # until load_recent has read them
         self.session = Session(unlock.officer_id, unlock.officer_name, unlock.projects, project)
         self.gate = Gate(
             service=self._service,
@@ -392,11 +400,8 @@ class KioskApp(App[None]):
         self.last_activity = time.monotonic()
         self.counts = Counts()
         self._refresh_counts()
-        self.officer_screen.recent = []
         self.load_recent(project)
-        if self.current_mode == "officer":
-            self.officer_screen.on_screen_resume()  # a new project on the screen already showing
-        else:
+        if self.current_mode != "officer":  # else a new project on the screen already showing
             self.switch_mode("officer")
 
     def action_lock(self, why: str = "locked_by_key") -> None:
@@ -416,9 +421,7 @@ class KioskApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.switch_mode("locked")
-        screen = self._locked_screen()
-        if screen is not None:
-            screen.show_message(_t(why, self.lang), kind="info")
+        self.unlock_note = (_t(why, self.lang), "info")
 
     def _check_idle(self) -> None:
         idle = self.config.kiosk.lock_idle_s
@@ -474,9 +477,7 @@ class KioskApp(App[None]):
         r = message.event.result  # outcome and reason only: no worker, no code
         log.info("attempt %s %s", r.outcome.value, r.reason.value if r.reason else "-")
         self.last_activity = time.monotonic()
-        officer = self._officer_screen()
-        if officer is not None:
-            officer.show_result(message.event.result, message.face)
+        self.shown = Shown(message.event.result, message.face)
         self._ring(message.event.result.outcome)
         self._refresh_counts()
         if self.sync_status_fn is not None:
@@ -510,9 +511,7 @@ class KioskApp(App[None]):
         self.post_message(RecentLoaded([AttemptRow(r.at, r.name, r.outcome, r.reason) for r in rows]))
 
     def on_recent_loaded(self, message: RecentLoaded) -> None:
-        self.officer_screen.recent = message.rows
-        if self._officer_screen() is not None:
-            self.officer_screen.query_one(AttemptsList).set_rows(message.rows)
+        self.recent = tuple(message.rows)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts", description="counters")
     def load_counts(self, project: ProjectChoice) -> None:
@@ -528,9 +527,6 @@ class KioskApp(App[None]):
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
-        for screen in self._mode_screens():
-            for w in screen.query(Counters):
-                w.set_counts(message.counts)
 
     # --- sync ------------------------------------------------------------------------------------
 
@@ -578,9 +574,6 @@ class KioskApp(App[None]):
         else:
             self._clock_notice(view)
         self.sync_view = view
-        for screen in self._mode_screens():
-            for w in screen.query(SyncStatus):
-                w.set_view(view)
 
     def _clock_notice(self, view: SyncView) -> None:
         """A clock out of step with the shared database: said once in full, then kept on the sync line."""
@@ -598,10 +591,10 @@ class KioskApp(App[None]):
         """Where the officer looks: the card (unlocked) or the line under the prompt (locked)."""
         log.warning("shown to the officer: %s", message.text)
         if not self.locked and self._officer_screen() is not None:
-            self.officer_screen.show_error(message.text)
+            self.shown = Shown(error=message.text)
             self._ring(Outcome.REFUSED)
-        elif self._locked_screen() is not None:
-            self.locked_screen.show_message(message.text, kind="refused")
+        elif self.locked_screen.is_mounted:
+            self.unlock_note = (message.text, "refused")
         self.notify(message.text, severity="error", timeout=8, markup=False)
 
     # --- keys ------------------------------------------------------------------------------------
@@ -612,12 +605,6 @@ class KioskApp(App[None]):
 
     def action_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
-
-    def watch_lang(self, lang: str) -> None:
-        for screen in self._mode_screens():
-            screen.relabel()
-        for w in self.screen.query(Localized):
-            w.refresh(layout=True)
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, QuitScreen):  # Ctrl+Q a second time: the obvious yes
@@ -709,9 +696,6 @@ class KioskApp(App[None]):
             )
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _locked_screen(self) -> LockedScreen | None:
-        return self.locked_screen if self.locked_screen.is_mounted else None
 
     def _officer_screen(self) -> OfficerScreen | None:
         # not while the app closes: its widgets are being removed, and a result still arriving from a
