@@ -14,6 +14,9 @@ How it works
 - Sync with the shared database is ``store.sync.rounds.SyncWorker`` (its own daemon thread): a round as soon as
   the kiosk records something, when the shared database announces a change, on demand (F6) and every
   ``[sync] interval_s``. Its reports come back as ``SyncChanged`` messages; the app has no timer of its own.
+- The app holds the state the screens show as reactive attributes (``lang``, ``camera_state``,
+  ``counts``, ``sync_view``, ``session``, ``recent``, ``shown``, ``picture``, ``unlock_note``); the
+  screens and widgets watch them (``kiosk.officer.screens``), the app never queries their widgets.
 - Quitting cancels every worker; the camera loop sees it, and releases the source in ``finally`` (a
   source blocked waiting to reconnect is told to stop first).
 """
@@ -29,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -56,7 +59,7 @@ from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
 from kiosk.officer.widgets import utcnow
 from kiosk.officer.widgets.attempts import AttemptRow
-from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput, terminal_has_images
+from kiosk.officer.widgets.camera import ScannerInput, terminal_has_images
 from kiosk.officer.widgets.result_card import Shown
 from kiosk.officer.widgets.status import Counts, SyncView
 from store.errors import StoreError
@@ -121,6 +124,8 @@ class KioskApp(App[None]):
     recent: var[tuple[AttemptRow, ...]] = var((), always_update=True)
     #: the latest result (or error) for the officer screen's card
     shown: var[Shown | None] = var(None, always_update=True)
+    #: the latest picture of the camera, for the preview of the screens showing (a stream: each one new)
+    picture: var[Preview | None] = var(None, always_update=True)
     #: the line under the locked screen's prompt: (text, kind); kind is "refused", "info" or ""
     unlock_note: var[tuple[str, str]] = var(("", ""), always_update=True)
 
@@ -174,6 +179,7 @@ class KioskApp(App[None]):
         self.set_reactive(KioskApp.sync_view, SyncView())
         self.last_activity = time.monotonic()
         self._camera_down = False  # for the event log: camera lost / back
+        self._opencv_log: cvlog.Silenced | None = None  # OpenCV's logging while the app runs (silenced)
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
         if camera is None:
@@ -201,9 +207,8 @@ class KioskApp(App[None]):
             self.camera is not None,
             self.sync_worker is not None,
         )
-        self._opencv_log = (
-            cvlog.silence()
-        )  # the camera's state is said in our status line, not over the screen
+        # the camera's state is said in our status line, not over the screen
+        self._opencv_log = cvlog.silence()
         for notice in self.notices:
             self.notify(notice, severity="warning", timeout=30, markup=False)
         way_a = self.issuer_key is not None and _module_exists("kiosk.officer.way_a")
@@ -230,8 +235,8 @@ class KioskApp(App[None]):
         self.feed.stop_source()
         if self.sync_worker is not None:
             self.sync_worker.stop()
-        if (before := getattr(self, "_opencv_log", None)) is not None:
-            cvlog.restore(before)
+        if self._opencv_log is not None:
+            cvlog.restore(self._opencv_log)
 
     # --- the camera ------------------------------------------------------------------------------
 
@@ -258,13 +263,7 @@ class KioskApp(App[None]):
 
     def on_preview(self, message: Preview) -> None:
         self.previews_drawn += 1
-        for screen in self.screen_stack:
-            if message.picture is not None:
-                for picture in screen.query(ImagePreview):
-                    picture.show_picture(message.picture)
-            else:
-                for view in screen.query(CameraPreview):
-                    view.show(message.strips)
+        self.picture = message
 
     def on_camera_changed(self, message: CameraChanged) -> None:
         self._set_camera(message.state)
@@ -624,30 +623,9 @@ class KioskApp(App[None]):
         s, key = self.session, self.issuer_key
         if s is None or key is None or not _module_exists("kiosk.officer.way_a"):
             return
-        from kiosk.officer.way_a import OfficerCodeScreen, code_source_for
-        from store.rules.way_a import way_a_arrivals
+        from kiosk.officer.way_a import OfficerCodeScreen, arrivals_for, code_source_for, live_for
 
-        engine, project, shared = self.engine, s.project, self.shared
-
-        def arrivals(on: date) -> list[Any]:
-            """From the shared database as they happen; from the local store when it is out of reach."""
-            from store.db.engine import translate_errors
-            from store.errors import StoreError
-
-            if shared is not None:
-                try:
-                    with translate_errors(shared[1]):
-                        return way_a_arrivals(shared[0], project.id, on)
-                except StoreError:
-                    pass
-            return way_a_arrivals(engine, project.id, on)
-
-        live = None
-        if shared is not None and shared[0].dialect.name == "postgresql":  # SQLite: the screen polls
-            from store.sync.live import ChangeListener
-
-            url = shared[1]
-            live = lambda: ChangeListener(url)  # noqa: E731
+        project = s.project
         self.push_screen(
             OfficerCodeScreen(
                 project_id=project.id,
@@ -659,8 +637,8 @@ class KioskApp(App[None]):
                     project_id=project.id,
                     validity_s=self.config.codes.validity_s,
                 ),
-                arrivals=arrivals,
-                live=live,
+                arrivals=arrivals_for(self.engine, project.id, self.shared),
+                live=live_for(self.shared),
                 clock=self.now,
                 timezone=project.timezone,
                 lang=self.lang,

@@ -1,7 +1,7 @@
 """The officer's screens: locked, officer (signing in), and the dialogs (project, help, quit).
 
 The screens follow the app's reactive state (``KioskApp``'s ``lang``, ``camera_state``, ``counts``,
-``sync_view``, ``session``, ``recent``, ``shown``, ``unlock_note``) by watching it; the app never
+``sync_view``, ``session``, ``recent``, ``shown``, ``picture``, ``unlock_note``) by watching it; the app never
 queries their widgets. They read the app through ``kiosk_app`` (typed), never ``getattr``.
 """
 
@@ -17,6 +17,7 @@ from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInp
 
 if TYPE_CHECKING:
     from kiosk.officer.app import KioskApp
+    from kiosk.officer.messages import Preview
 
 
 def preview_widget(app: KioskApp) -> Widget:
@@ -25,11 +26,26 @@ def preview_widget(app: KioskApp) -> Widget:
 
 
 class KioskScreen(Screen[None]):
-    """A full screen of the kiosk: keeps the scanner field focused."""
+    """A full screen of the kiosk: shows the app's camera ``picture`` and keeps the scanner field focused."""
 
     @property
     def kiosk(self) -> KioskApp:
         return kiosk_app(self)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "picture", self._picture, init=False)
+
+    def _picture(self, preview: Preview | None) -> None:
+        """A new picture of the camera, on this screen's preview while it is in the app's screen stack
+        (showing, or under a dialog)."""
+        if preview is None or self not in self.app.screen_stack:
+            return
+        if preview.picture is not None:
+            for picture in self.query(ImagePreview):
+                picture.show_picture(preview.picture)
+        else:
+            for view in self.query(CameraPreview):
+                view.show(preview.strips)
 
     def on_screen_resume(self) -> None:
         """Back on screen: the scanner field has the focus (the widgets follow the app's state)."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 
 from textual import events
 from textual.app import ComposeResult
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -37,7 +38,7 @@ def preview_host(widget: Widget) -> PreviewHost:
 class CameraPreview(PixelView):
     DEFAULT_CSS = "CameraPreview { width: 1fr; height: 1fr; }"
 
-    def render_line(self, y: int):  # type: ignore[no-untyped-def]
+    def render_line(self, y: int) -> Strip:
         self.placeholder = i18n.t("no_picture", preview_host(self).lang)
         return super().render_line(y)
 
