@@ -50,12 +50,12 @@ def child(seconds: float, speed: float) -> None:
     from textual.message import Message
 
     from kiosk.cli.demo_cmd import demo_app
-    from kiosk.officer.app import KioskApp
+    from kiosk.officer.messages import Preview
 
     first: list[float] = []
 
     def hook(message: Message) -> None:
-        if not first and isinstance(message, KioskApp.Preview):
+        if not first and isinstance(message, Preview):
             first.append(time.time() - t0)
 
     async def run() -> dict[str, float]:

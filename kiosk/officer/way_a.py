@@ -11,7 +11,8 @@ once when ``store/sync/live.py`` reports a change: PostgreSQL LISTEN/NOTIFY, or 
 Everything it needs is passed in: ``code_source(at) -> ShownCode`` mints the code (the app builds it
 with ``code_source_for``), ``arrivals(on) -> list[Arrival]`` reads the list (``store.rules.way_a.way_a_arrivals``),
 ``live()`` makes a ``store.sync.live.ChangeListener`` (optional), and ``clock`` gives the time (tests
-inject one). The screen never touches the database on the UI thread.
+inject one); ``arrivals_for`` and ``live_for`` make the last two for the app. The screen never touches
+the database on the UI thread.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from kiosk.qr_terminal import qr_lines, qr_matrix
 from store.timeutil import as_utc, local_date, utcnow, zone
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from store.codes.keys import IssuerPrivateKey
     from store.rules.way_a import Arrival
 
@@ -309,3 +312,32 @@ def code_source_for(
         return ShownCode(token=token, issued_at=at, expires_at=at + timedelta(seconds=validity_s))
 
     return make
+
+
+def arrivals_for(engine: Engine, project_id: uuid.UUID, shared: tuple[Engine, str] | None) -> ArrivalSource:
+    """An ``ArrivalSource`` for the project: from the shared database (engine, url) as they happen; from
+    the local store when there is none or it is out of reach."""
+    from store.db.engine import translate_errors
+    from store.errors import StoreError
+    from store.rules.way_a import way_a_arrivals
+
+    def arrivals(on: date) -> list[Arrival]:
+        if shared is not None:
+            try:
+                with translate_errors(shared[1]):
+                    return way_a_arrivals(shared[0], project_id, on)
+            except StoreError:
+                pass
+        return way_a_arrivals(engine, project_id, on)
+
+    return arrivals
+
+
+def live_for(shared: tuple[Engine, str] | None) -> Callable[[], Listener] | None:
+    """A maker of change listeners on the shared database when it is PostgreSQL (None: the screen polls)."""
+    if shared is None or shared[0].dialect.name != "postgresql":
+        return None
+    from store.sync.live import ChangeListener
+
+    url = shared[1]
+    return lambda: ChangeListener(url)

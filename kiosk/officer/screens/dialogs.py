@@ -13,13 +13,14 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk import i18n
+from kiosk.officer.widgets import kiosk_app
 
 if TYPE_CHECKING:
     from store.rules.unlock import ProjectChoice
 
 
 def _lang(screen: ModalScreen[Any]) -> str:
-    return str(getattr(screen.app, "lang", "zh"))
+    return kiosk_app(screen).lang
 
 
 class ProjectPicker(ModalScreen["ProjectChoice | None"]):

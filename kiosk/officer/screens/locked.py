@@ -1,4 +1,5 @@
-"""The locked screen: the live picture, and "officer: show your own code to unlock"."""
+"""The locked screen: the live picture, and "officer: show your own code to unlock" (with the app's
+``unlock_note`` under it: why the last code did not unlock, or why the kiosk locked)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class LockedScreen(KioskScreen):
             yield Clock(tz=self.tz, id="clock")
         with Horizontal(id="locked-body"):
             with Vertical(id="locked-left"):
-                yield preview_widget(self.app)
+                yield preview_widget(self.kiosk)
                 yield CameraStatus(id="camera-state")
             with Vertical(id="locked-right"):
                 yield Tr("locked", id="locked-title")
@@ -37,7 +38,12 @@ class LockedScreen(KioskScreen):
         yield KeyBar(LOCKED_KEYS, id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#demo-badge").set_class(not getattr(self.app, "demo", False), "-hidden")
+        self.query_one("#demo-badge").set_class(not self.kiosk.demo, "-hidden")
+        self.watch(self.app, "unlock_note", self._note, init=False)
+
+    def _note(self, note: tuple[str, str]) -> None:
+        text, kind = note
+        self.show_message(text, kind=kind)
 
     def show_message(self, text: str, *, kind: str = "") -> None:
         """A line under the prompt: why the last code did not unlock, or "checking…"."""

@@ -1,4 +1,7 @@
-"""The officer screen: live picture and enrolled photo, the result card, counters, last attempts."""
+"""The officer screen: live picture and enrolled photo, the result card, counters, last attempts.
+
+It follows the app's ``session`` (the project and officer in the header; a new one clears the card) and
+``shown`` (a result or an error on the card, for ``card_s`` seconds)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from kiosk.officer.widgets.result_card import ResultCard
 from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
 
 if TYPE_CHECKING:
+    from kiosk.officer.app import Session
+    from kiosk.officer.widgets.result_card import Shown
     from store.rules.signin import SignInResult
 
 OFFICER_KEYS = [("F1", "k_help"), ("F2", "k_lock"), ("F3", "k_project"), ("F4", "k_lang"), ("^Q", "k_quit")]
@@ -35,8 +40,7 @@ class OfficerScreen(KioskScreen):
         self.card_s = card_s
         self.way_a = way_a
         self._card_timer: Timer | None = None
-        self._session: object = None
-        self.recent: list[AttemptRow] = []  # the day's last attempts, read from the store at unlock
+        self._session: Session | None = None  # the one in the header
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
@@ -46,7 +50,7 @@ class OfficerScreen(KioskScreen):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 with Horizontal(id="pictures"):
-                    yield preview_widget(self.app)
+                    yield preview_widget(self.kiosk)
                     with Vertical(id="face-box", classes="-hidden"):
                         yield Tr("enrolled_face", id="face-label")
                         yield PixelView(id="face")
@@ -61,19 +65,29 @@ class OfficerScreen(KioskScreen):
         yield KeyBar(list(keys), id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#demo-badge").set_class(not getattr(self.app, "demo", False), "-hidden")
+        self.query_one("#demo-badge").set_class(not self.kiosk.demo, "-hidden")
         self.query_one("#card", ResultCard).show(None)
+        self.watch(self.app, "session", self._session_changed)
+        self.watch(self.app, "shown", self._shown, init=False)
 
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        session = getattr(self.app, "session", None)
+    def _session_changed(self, session: Session | None) -> None:
+        """A new officer or project: in the header, and a clean card (locked: it stays as it was)."""
         if session is not None and session != self._session:
             self._session = session
             self.query_one("#project-name", Static).update(
                 Text(f"{session.project.name} · {session.officer_name}")
             )
-            self.query_one("#attempts", AttemptsList).set_rows(self.recent)
             self.clear_card()
+
+    def _shown(self, shown: Shown | None) -> None:
+        # not while the app closes: its widgets are being removed, and a result still arriving from a
+        # worker (durable already) has no card to go on
+        if shown is None or not self.query("#card"):
+            return
+        if shown.error is not None:
+            self.show_error(shown.error)
+        elif shown.result is not None:
+            self.show_result(shown.result, shown.face)
 
     def show_result(self, result: SignInResult, face: np.ndarray | None = None) -> None:
         """A new result replaces the card (and its timer); the attempt goes on the list."""

@@ -1,15 +1,21 @@
 """The officer screen's widgets. Each one renders from its own state and the app's language, so a
-language switch is a refresh, not a rebuild."""
+language switch is a refresh, not a rebuild; they follow the app's reactive state (language, camera,
+counters, sync) by watching it, and read the app through one typed accessor, ``kiosk_app``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
+from textual.dom import DOMNode
 from textual.widget import Widget
 
 from kiosk import i18n
+
+if TYPE_CHECKING:
+    from kiosk.officer.app import KioskApp
 
 
 def utcnow() -> datetime:
@@ -28,12 +34,28 @@ def local_time(at: datetime, tz: str, fmt: str = "%H:%M") -> str:
     return at.astimezone(_zone(tz)).strftime(fmt)
 
 
+def kiosk_app(node: DOMNode) -> KioskApp:
+    """The officer app a screen or widget of ``kiosk.officer`` runs in (the one place that says so)."""
+    return cast("KioskApp", node.app)
+
+
 class Localized(Widget):
-    """A widget whose text comes from the catalogue in the app's current language."""
+    """A widget whose text comes from the catalogue in the app's current language (redrawn when it
+    changes: it watches the app's ``lang``)."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return kiosk_app(self)
 
     @property
     def lang(self) -> str:
-        return str(getattr(self.app, "lang", "zh"))
+        return self.kiosk.lang
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self._relabel, init=False)
+
+    def _relabel(self) -> None:
+        self.refresh(layout=True)
 
     def t(self, key: str, /, **fields: object) -> str:
         return i18n.t(key, self.lang, **fields)

@@ -1,4 +1,5 @@
-"""The last 20 attempts at this kiosk, newest first: time, name, outcome, reason."""
+"""The last 20 attempts at this kiosk, newest first: time, name, outcome, reason (the app's ``recent``,
+read at unlock, then each new result the officer screen adds)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ class AttemptsList(Localized):
         super().__init__(id=id)
         self.tz = tz
         self.rows: deque[AttemptRow] = deque(maxlen=KEEP)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "recent", self._recent)
+
+    def _recent(self, rows: tuple[AttemptRow, ...]) -> None:
+        """The day's last attempts, as the app read them from the store at unlock."""
+        self.set_rows(list(rows))
 
     def add(self, row: AttemptRow) -> None:
         self.rows.appendleft(row)

@@ -11,7 +11,7 @@ focus and masks what it receives (a code is never shown on screen).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Protocol, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -23,11 +23,23 @@ from kiosk import i18n
 from kiosk.officer.widgets.pixels import PixelView
 
 
+class PreviewHost(Protocol):
+    """What the preview widgets read and tell the app they run in (the officer app, or the setup wizard)."""
+
+    lang: str
+    #: the preview's size in cells: the camera worker downscales each frame to exactly that
+    preview_cells: tuple[int, int]
+
+
+def preview_host(widget: Widget) -> PreviewHost:
+    return cast(PreviewHost, widget.app)
+
+
 class CameraPreview(PixelView):
     DEFAULT_CSS = "CameraPreview { width: 1fr; height: 1fr; }"
 
     def render_line(self, y: int) -> Strip:
-        self.placeholder = i18n.t("no_picture", str(getattr(self.app, "lang", "zh")))
+        self.placeholder = i18n.t("no_picture", preview_host(self).lang)
         return super().render_line(y)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -39,7 +51,7 @@ class CameraPreview(PixelView):
     def _report_size(self) -> None:
         size = self.content_size
         if size.width and size.height:
-            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]  # Textual types Widget.app as App, not the KioskApp it runs in
+            preview_host(self).preview_cells = (size.width, size.height)
 
 
 def terminal_has_images() -> bool:
@@ -77,15 +89,20 @@ class ImagePreview(Widget):
     def on_resize(self, event: events.Resize) -> None:
         size = self.content_size
         if size.width and size.height:
-            self.app.preview_cells = (size.width, size.height)  # type: ignore[attr-defined]  # Textual types Widget.app as App, not the KioskApp it runs in
+            preview_host(self).preview_cells = (size.width, size.height)
 
 
 class ScannerInput(Input):
+    """Its placeholder follows the app's ``lang``."""
+
     DEFAULT_CSS = "ScannerInput { height: 1; border: none; padding: 0 1; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(password=True, id=id)
         self.cursor_blink = False
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self.relabel)
 
     def relabel(self, lang: str) -> None:
         self.placeholder = i18n.t("scanner", lang)

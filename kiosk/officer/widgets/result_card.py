@@ -7,6 +7,7 @@ next result replaces it; then it goes back to "show your code". The full ID numb
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -17,9 +18,21 @@ from kiosk.officer.widgets import Localized, local_time
 from store.reasons import Outcome
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from store.rules.signin import SignInResult
 
 KIND = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already", Outcome.REFUSED: "refused"}
+
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """What the app puts on the card (its ``shown``): an attempt's result with the enrolled photo, or
+    the error of a step that recorded nothing. Each one is new: the same result twice shows twice."""
+
+    result: SignInResult | None = None
+    face: np.ndarray | None = None
+    error: str | None = None
 
 
 class ResultCard(Localized):

@@ -1,8 +1,8 @@
-"""The small widgets around the card: clock, camera state, sync state, counters, key bar."""
+"""The small widgets around the card: clock, camera state, sync state, counters, key bar; the camera
+state, the sync state and the counters follow the app's reactive attributes of those names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kiosk.officer.widgets import Localized, local_time, utcnow
+from kiosk.officer.widgets import Localized, local_time
 
 
 class Clock(Localized):
@@ -26,8 +26,7 @@ class Clock(Localized):
         self.set_interval(1.0, self.refresh)
 
     def render(self) -> RenderableType:
-        now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
-        return Text(local_time(now(), self.tz, "%m-%d %H:%M:%S"), style="bold")
+        return Text(local_time(self.kiosk.now(), self.tz, "%m-%d %H:%M:%S"), style="bold")
 
 
 CAMERA_KEYS = {
@@ -41,13 +40,16 @@ CAMERA_KEYS = {
 
 
 class CameraStatus(Localized):
-    """Connected / reconnecting / failed, and what to do about it."""
+    """Connected / reconnecting / failed, and what to do about it (the app's ``camera_state``)."""
 
     DEFAULT_CSS = "CameraStatus { width: auto; height: 1; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = "connecting"
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "camera_state", self.set_state)
 
     def set_state(self, state: str) -> None:
         self.state = state
@@ -73,6 +75,8 @@ class SyncView:
 
 
 class SyncStatus(Localized):
+    """The sync line (the app's ``sync_view``)."""
+
     DEFAULT_CSS = "SyncStatus { width: auto; height: 1; }"
 
     def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
@@ -82,6 +86,7 @@ class SyncStatus(Localized):
 
     def on_mount(self) -> None:
         self.set_interval(5.0, self.refresh)  # "synced 12 s ago" ages
+        self.watch(self.app, "sync_view", self.set_view)
 
     def set_view(self, view: SyncView) -> None:
         self.view = view
@@ -90,8 +95,7 @@ class SyncStatus(Localized):
         self.refresh(layout=True)
 
     def _ago(self, at: datetime) -> str:
-        now: Callable[[], datetime] = getattr(self.app, "now", utcnow)
-        s = max(0, int((now() - at).total_seconds()))
+        s = max(0, int((self.kiosk.now() - at).total_seconds()))
         if s < 120:
             return self.t("ago_s", n=s)
         if s < 7200:
@@ -127,13 +131,17 @@ class Counts:
 
 class Counters(Localized):
     """Signed in / expected today (as the roster counts them, once synced) / refused at this gate: the kiosk holds
-    only its own attempts (pushed, never pulled), so its refusals are this gate's, not the whole site's."""
+    only its own attempts (pushed, never pulled), so its refusals are this gate's, not the whole site's.
+    Follows the app's ``counts``."""
 
     DEFAULT_CSS = "Counters { height: auto; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.counts = Counts()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "counts", self.set_counts)
 
     def set_counts(self, counts: Counts) -> None:
         self.counts = counts
