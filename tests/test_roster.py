@@ -10,6 +10,7 @@ from support.rosterdata import DAY, NOW, Site, sign
 
 from store.db.models import Attendance, SignInAttempt
 from store.errors import StoreError
+from store.projects import resolve_project
 from store.reasons import Reason
 from store.roster.day import (
     Status,
@@ -20,7 +21,6 @@ from store.roster.day import (
     parse_day,
     parse_month,
     refused_attempts,
-    resolve_project,
     revision_mark,
     worker_detail,
 )

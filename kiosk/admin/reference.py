@@ -218,7 +218,7 @@ class ProjectsScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.people.admin import list_projects
+        from store.projects import project_rows
 
         return [
             (
@@ -233,7 +233,7 @@ class ProjectsScreen(TableScreen):
                     p.timezone,
                 ],
             )
-            for p in list_projects(self.admin.engine)
+            for p in project_rows(self.admin.engine)
         ]
 
     def _fields(self, p: Any = None) -> list[Field]:
@@ -454,9 +454,9 @@ class OfficersScreen(TableScreen):
 
     def action_assign(self) -> None:
         from store.db.models import Officer, Project
-        from store.people.admin import list_projects
         from store.people.enroll import assign_officer
-        from store.people.imports import parse_date
+        from store.projects import list_projects
+        from store.timeutil import parse_date
 
         key = self.selected()
         if key is None:

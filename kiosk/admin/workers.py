@@ -268,8 +268,8 @@ class WorkersScreen(AdminScreen):
     def action_add(self) -> None:
         from store.people.admin import list_workers
         from store.people.enroll import add_worker
-        from store.people.imports import parse_date
         from store.rules.validation import normalise_id_number
+        from store.timeutil import parse_date
 
         actor = self.admin.actor
 
@@ -372,7 +372,7 @@ class WorkersScreen(AdminScreen):
         from kiosk.camera.face import read_image_file
         from store.db.models import Worker
         from store.people.enroll import set_identity_images
-        from store.people.imports import parse_date
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -583,7 +583,7 @@ class WorkersScreen(AdminScreen):
         from store.db.models import HealthInstitution, Worker
         from store.people.admin import list_institutions
         from store.people.enroll import add_health_check
-        from store.people.imports import parse_date
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -655,9 +655,10 @@ class WorkersScreen(AdminScreen):
 
     def action_employ(self) -> None:
         from store.db.models import Employer, Project, Worker
-        from store.people.admin import list_employers, list_projects
+        from store.people.admin import list_employers
         from store.people.enroll import add_employment
-        from store.people.imports import parse_date
+        from store.projects import list_projects
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:

@@ -73,7 +73,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The store, the project, the output file and its format of an export command."""
     from pathlib import Path
 
-    from store.roster.day import resolve_project
+    from store.projects import resolve_project
     from store.roster.exports import format_of
 
     out = Path(args.out).expanduser()

@@ -116,7 +116,7 @@ def build_gate(cfg: Config, args: argparse.Namespace, url: str | None) -> tuple[
     from kiosk.verifier import verifier_for
     from store.db.engine import open_store, translate_errors
     from store.errors import StoreError
-    from store.roster.day import resolve_project
+    from store.projects import resolve_project
     from store.rules.signin import SignInService
     from store.sync.identity import kiosk_identity
 

@@ -1024,7 +1024,7 @@ def run_app(args: argparse.Namespace) -> int:
     engine = open_local_store(cfg)
     try:
         if getattr(args, "project", None):  # --project: an id, the start of one, or the name, as everywhere
-            from store.roster.day import resolve_project
+            from store.projects import resolve_project
 
             project = resolve_project(engine, args.project)
             cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(project.id)})})

@@ -37,8 +37,8 @@ from textual.worker import get_current_worker
 from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
 from kiosk.roster.text import t
 from store.errors import StoreError
+from store.projects import ProjectInfo, today_of
 from store.roster.day import (
-    ProjectInfo,
     RefusedAttempt,
     Roster,
     RosterReader,
@@ -51,7 +51,6 @@ from store.roster.day import (
     reason_message,
     refused_attempts,
     revision_mark,
-    today_of,
     where_label,
 )
 from store.roster.events import EventKind, EventRow, describe, project_events

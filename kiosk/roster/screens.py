@@ -20,15 +20,8 @@ from textual.widgets import DataTable, Static
 
 from kiosk.roster.text import t
 from store.errors import StoreError
-from store.roster.day import (
-    Evacuation,
-    ProjectInfo,
-    WorkerDetail,
-    local_time,
-    reason_message,
-    where_label,
-    worker_detail,
-)
+from store.projects import ProjectInfo
+from store.roster.day import Evacuation, WorkerDetail, local_time, reason_message, where_label, worker_detail
 
 
 class WorkerDetailScreen(ModalScreen[None]):

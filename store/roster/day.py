@@ -43,6 +43,7 @@ from store.db.models import (
     Worker,
 )
 from store.errors import StoreError
+from store.projects import ProjectInfo, project_info
 from store.reasons import Outcome, Reason, Way
 from store.timeutil import as_utc, zone
 
@@ -92,13 +93,6 @@ def reason_message(code: str | None, lang: str = "zh") -> str:
         return Reason(code).message(lang)
     except ValueError:
         return code
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectInfo:
-    id: uuid.UUID
-    name: str
-    timezone: str
 
 
 @dataclass(slots=True)
@@ -208,68 +202,6 @@ class Evacuation:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def project_info(conn: Connection, project_id: uuid.UUID) -> ProjectInfo:
-    row = conn.execute(select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.id == project_id)).first()
-    if row is None:
-        raise StoreError(f"项目不存在：{project_id}", f"Unknown project: {project_id}")
-    return ProjectInfo(row.id, row.name, row.timezone or "Asia/Shanghai")
-
-
-def list_projects(engine: Engine) -> list[ProjectInfo]:
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(
-            select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.deleted_at.is_(None)).order_by(PRJ.name)
-        ).all()
-    return [ProjectInfo(r.id, r.name, r.timezone or "Asia/Shanghai") for r in rows]
-
-
-def resolve_project(engine: Engine, project: str | None) -> ProjectInfo:
-    """The project named by ``--project``: its id, a unique beginning of its id (the 8 characters the
-    admin shows), or its name; the only one when there is exactly one and none is named."""
-    projects = list_projects(engine)
-    if project and project.strip():
-        return match_project(projects, project)
-    if len(projects) == 1:
-        return projects[0]
-    if not projects:
-        raise StoreError("数据库中没有项目", "There is no project in the database")
-    names = project_list(projects)
-    raise StoreError(
-        f"请用 --project 指定项目（编号开头或名称）：{names}",
-        f"Pick a project with --project (the start of its id, or its name): {names}",
-    )
-
-
-def match_project(projects: list[ProjectInfo], project: str) -> ProjectInfo:
-    """One of ``projects`` by id, unique id prefix (hyphens optional) or exact name."""
-    text = project.strip()
-    by_name = [p for p in projects if p.name == text]
-    if len(by_name) == 1:
-        return by_name[0]
-    key = text.lower().replace("-", "")
-    by_id = [p for p in projects if key and p.id.hex.startswith(key)]
-    if len(by_id) == 1 and not by_name:
-        return by_id[0]
-    if len(by_id) + len(by_name) > 1:
-        names = project_list(by_name + by_id)
-        raise StoreError(
-            f"“{text}”对应多个项目，请多写几位编号：{names}",
-            f"'{text}' matches several projects, give more of the id: {names}",
-        )
-    names = project_list(projects)
-    raise StoreError(f"项目不存在：{text}（现有：{names}）", f"Unknown project: {text} (there are: {names})")
-
-
-def project_list(projects: list[ProjectInfo], limit: int = 10) -> str:
-    """``1a2b3c4d 名称; …``: short ids a user can type back to --project."""
-    more = f"; … (+{len(projects) - limit})" if len(projects) > limit else ""
-    return "; ".join(f"{str(p.id)[:8]} {p.name}" for p in projects[:limit]) + more
-
-
-def today_of(project: ProjectInfo, now: datetime) -> date:
-    return as_utc(now).astimezone(zone(project.timezone)).date()
 
 
 def local_time(at: datetime | None, tz: str, fmt: str = "%H:%M") -> str:

@@ -42,10 +42,10 @@ from rich.cells import cell_len
 from sqlalchemy.engine import Engine
 
 from store.errors import StoreError
+from store.projects import ProjectInfo
 from store.roster.day import (
     Evacuation,
     Month,
-    ProjectInfo,
     RefusedAttempt,
     Roster,
     load_month,
