@@ -104,8 +104,8 @@ def _report(kind: str, project, path, fmt: str, rows: int, **extra: str) -> None
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_daily
+    from store.timeutil import parse_day
 
     day = parse_day(args.date)
     with _open(args) as (engine, project, out, fmt):
@@ -117,8 +117,8 @@ def cmd_daily(args: argparse.Namespace) -> int:
 
 
 def cmd_monthly(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_month
     from store.roster.exports import export_monthly
+    from store.timeutil import parse_month
 
     year, month = parse_month(args.month)
     with _open(args) as (engine, project, out, fmt):
@@ -130,8 +130,8 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
 
 def cmd_refused(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_refused
+    from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):
@@ -143,8 +143,8 @@ def cmd_refused(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_events
+    from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):

@@ -52,7 +52,7 @@ def cmd_roster(args: argparse.Namespace) -> int:
     from kiosk.roster.app import make_app
     from store.errors import StoreError
     from store.projects import list_projects, resolve_project
-    from store.roster.day import parse_day
+    from store.timeutil import parse_day
 
     lang = args.lang or config_of(args).language
     day = parse_day(args.date) if args.date else None

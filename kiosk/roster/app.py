@@ -39,7 +39,6 @@ from kiosk.roster.text import t
 from store.errors import StoreError
 from store.projects import ProjectInfo, today_of
 from store.roster.day import (
-    RefusedAttempt,
     Roster,
     RosterReader,
     RosterRow,
@@ -47,14 +46,13 @@ from store.roster.day import (
     evacuation,
     filter_rows,
     group_counts,
-    local_time,
     reason_message,
-    refused_attempts,
     revision_mark,
     where_label,
 )
 from store.roster.events import EventKind, EventRow, describe, project_events
-from store.timeutil import utcnow
+from store.roster.refused import RefusedAttempt, refused_attempts
+from store.timeutil import local_time, utcnow
 
 Clock = Callable[[], datetime]
 #: what matters first (at 80 columns: name, status, first sign-in, where, trade); group rows carry the team in

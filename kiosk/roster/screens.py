@@ -21,7 +21,9 @@ from textual.widgets import DataTable, Static
 from kiosk.roster.text import t
 from store.errors import StoreError
 from store.projects import ProjectInfo
-from store.roster.day import Evacuation, WorkerDetail, local_time, reason_message, where_label, worker_detail
+from store.roster.day import Evacuation, reason_message, where_label
+from store.roster.history import WorkerDetail, worker_detail
+from store.timeutil import local_time
 
 
 class WorkerDetailScreen(ModalScreen[None]):

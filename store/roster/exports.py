@@ -43,20 +43,11 @@ from sqlalchemy.engine import Engine
 
 from store.errors import StoreError
 from store.projects import ProjectInfo
-from store.roster.day import (
-    Evacuation,
-    Month,
-    RefusedAttempt,
-    Roster,
-    load_month,
-    load_roster,
-    local_time,
-    reason_message,
-    refused_attempts,
-    where_label,
-)
+from store.roster.day import Evacuation, Roster, load_roster, reason_message, where_label
+from store.roster.month import Month, load_month
+from store.roster.refused import RefusedAttempt, refused_attempts
 from store.rules.validation import looks_like_formula
-from store.timeutil import as_utc, utcnow, zone
+from store.timeutil import as_utc, local_time, utcnow, zone
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
