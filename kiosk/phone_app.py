@@ -24,7 +24,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from kiosk.qr_terminal import qr_lines
 from store.codes.tokens import DEFAULT_VALIDITY_S, issue_code, parse_code
 from store.reasons import Role
-from store.timeutil import as_utc, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_hms, utcnow, zone
 
 if TYPE_CHECKING:
     from store.codes.keys import IssuerPrivateKey
@@ -66,7 +66,7 @@ class PhoneApp(App[None]):
         validity_s: int = DEFAULT_VALIDITY_S,
         clock: Clock = utcnow,
         lang: str = "zh",
-        timezone: str = "Asia/Shanghai",
+        timezone: str = DEFAULT_ZONE,
     ) -> None:
         super().__init__()
         self.key = key
@@ -125,7 +125,7 @@ class PhoneApp(App[None]):
 
     def _show_countdown(self, now: datetime) -> None:
         left = self.seconds_left(now)
-        until = self.expires_at.astimezone(self.tz).strftime("%H:%M:%S")
+        until = local_hms(self.expires_at, self.tz)
         countdown = self.query_one("#countdown", Static)
         countdown.update(tr("left", self.lang, s=left, until=until))
         countdown.set_class(left <= 10, "ending")

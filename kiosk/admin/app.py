@@ -37,7 +37,7 @@ from kiosk.admin.reference import (
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
-from store.timeutil import as_utc, local_date, utcnow, zone
+from store.timeutil import local_date, local_minute, utcnow
 
 
 class AdminApp(App[None]):
@@ -114,7 +114,7 @@ class AdminApp(App[None]):
         return local_date(utcnow(), self.policy.timezone)
 
     def local(self, at: datetime | None) -> str:
-        return as_utc(at).astimezone(zone(self.policy.timezone)).strftime("%Y-%m-%d %H:%M") if at else ""
+        return local_minute(at, self.policy.timezone)
 
 
 _TEXTUAL_KEYS = frozenset({"tab", "shift+tab", "ctrl+c", "super+c"})

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kiosk.admin.forms import ConfirmScreen, Field, FormScreen, pick
 from store.db.engine import translate_errors, write_session
 from store.errors import StoreError, ValidationError
+from store.timeutil import DEFAULT_ZONE
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -243,7 +244,7 @@ class ProjectsScreen(TableScreen):
             Field("latitude", "纬度（WGS-84）", "Latitude (WGS-84)", _num(p.latitude) if p else ""),
             Field("longitude", "经度（WGS-84）", "Longitude (WGS-84)", _num(p.longitude) if p else ""),
             Field("radius_m", "签到半径（米）", "Sign-in radius (m)", f"{p.radius_m:g}" if p else "150"),
-            Field("timezone", "时区", "Time zone", p.timezone if p else "Asia/Shanghai"),
+            Field("timezone", "时区", "Time zone", p.timezone if p else DEFAULT_ZONE),
         ]
 
     @staticmethod
@@ -263,7 +264,7 @@ class ProjectsScreen(TableScreen):
         radius = opt_float(v, "radius_m", "签到半径", "Radius") or 150.0
         if radius <= 0:
             raise ValidationError("radius_m", "签到半径必须大于0", "The radius must be positive")
-        tz = v.get("timezone") or "Asia/Shanghai"
+        tz = v.get("timezone") or DEFAULT_ZONE
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -4,8 +4,6 @@ language switch is a refresh, not a rebuild."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from textual.widget import Widget
 
@@ -14,18 +12,6 @@ from kiosk import i18n
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@lru_cache(maxsize=16)
-def _zone(tz: str) -> ZoneInfo:
-    return ZoneInfo(tz)
-
-
-def local_time(at: datetime, tz: str, fmt: str = "%H:%M") -> str:
-    """``at`` (aware; naive means UTC) as the site's local time."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(_zone(tz)).strftime(fmt)
 
 
 class Localized(Widget):
