@@ -1,4 +1,5 @@
-"""The schema: SQLModel tables for everything in DESIGN.md §5.
+"""The schema: the SQLModel tables of workers and their documents, employers, projects, employments,
+officers, kiosks, codes and keys, sign-in attempts and attendance, phone bindings and the audit log.
 
 Conventions
 - Primary keys are UUIDs, made where the record is made (a kiosk offline, the admin app), so records

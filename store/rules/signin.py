@@ -1,4 +1,7 @@
-"""The sign-in service: every rule of DESIGN.md §4, in one place, with no UI.
+"""The sign-in service: every sign-in rule in one place, with no UI. A worker signs in on a project when
+he is known, his real-name verification is complete, he has a bank card and a passed, unexpired health
+check, he is employed on the project (started, not ended, confirmed), his age is within the policy, and
+the officer is assigned to the project that day; once per work date.
 
 ``SignInService.sign_in`` takes a worker already identified by a verified code, a project, the kiosk,
 the officer, the way (A/B) and the time, and returns a ``SignInResult``: ``signed_in``, ``already``
