@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from store.errors import StoreError
 from store.rules.policy import Policy
+from store.timeutil import DEFAULT_ZONE
 
 APP = "site-signin-kiosk"
 
@@ -85,7 +86,7 @@ class KioskSettings(_Section):
 
 
 class PolicySettings(_Section):
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
     min_age: int = Field(default=18, ge=0, le=100)
     max_age_male: int = Field(default=60, ge=0, le=120)
     max_age_female: int = Field(default=50, ge=0, le=120)

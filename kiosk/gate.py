@@ -38,7 +38,7 @@ from store.codes.tokens import CodeError, Verifier
 from store.errors import StoreError
 from store.reasons import Reason, Role, Way
 from store.rules.signin import SignInResult, SignInService
-from store.timeutil import utcnow
+from store.timeutil import DEFAULT_ZONE, utcnow
 
 KEYBOARD = "keyboard"
 
@@ -83,7 +83,7 @@ class GateEvent:
     def worker_id(self) -> uuid.UUID | None:
         return self.result.worker.id if self.result.worker is not None else None
 
-    def as_json(self, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+    def as_json(self, tz: str = DEFAULT_ZONE) -> dict[str, Any]:
         """The line ``kiosk run --headless`` prints (no code, no name, no ID number)."""
         r = self.result
         return {

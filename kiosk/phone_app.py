@@ -25,7 +25,7 @@ from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines
 from store.codes.tokens import DEFAULT_VALIDITY_S, issue_code, parse_code
 from store.reasons import Role
-from store.timeutil import as_utc, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_hms, utcnow, zone
 
 if TYPE_CHECKING:
     from store.codes.keys import IssuerPrivateKey
@@ -53,7 +53,7 @@ class PhoneApp(App[None]):
         validity_s: int = DEFAULT_VALIDITY_S,
         clock: Clock = utcnow,
         lang: str = "zh",
-        timezone: str = "Asia/Shanghai",
+        timezone: str = DEFAULT_ZONE,
     ) -> None:
         super().__init__()
         self.key = key
@@ -112,7 +112,7 @@ class PhoneApp(App[None]):
 
     def _show_countdown(self, now: datetime) -> None:
         left = self.seconds_left(now)
-        until = self.expires_at.astimezone(self.tz).strftime("%H:%M:%S")
+        until = local_hms(self.expires_at, self.tz)
         countdown = self.query_one("#countdown", Static)
         countdown.update(t("phone_app.left", self.lang, s=left, until=until))
         countdown.set_class(left <= 10, "ending")

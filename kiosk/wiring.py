@@ -115,7 +115,8 @@ def ensure_folder(url: str) -> None:
     """Make the folder of a SQLite file URL (0700: the store holds personal data); others: nothing."""
     from sqlalchemy.engine import make_url
 
-    from store.db.engine import normalise_url, private_folder
+    from store.db.engine import private_folder
+    from store.db.urls import normalise_url
     from store.errors import StoreError
 
     url = normalise_url(url)
@@ -161,7 +162,7 @@ def shared_url(cfg: Config, override: str | None = None) -> str | None:
         return cfg.store.shared_url
     from sqlalchemy.engine import make_url
 
-    from store.db.engine import normalise_url
+    from store.db.urls import normalise_url
 
     default = make_url(normalise_url(cfg.store.shared())).database
     return cfg.store.shared() if default and Path(default).is_file() else None
@@ -206,7 +207,7 @@ def open_kiosk(cfg: Config, *, shared: str | None = None, project: str | None = 
     shared_engine = worker = None
     try:
         if project:
-            from store.roster.day import resolve_project
+            from store.projects import resolve_project
 
             found = resolve_project(engine, project)
             cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"project": str(found.id)})})
@@ -271,7 +272,7 @@ def open_gate(
     verifier re-reads keys and revocations after each good round)."""
     from kiosk.gate import Gate
     from store.db.engine import open_store, translate_errors
-    from store.roster.day import resolve_project
+    from store.projects import resolve_project
     from store.rules.signin import SignInService
     from store.sync.identity import kiosk_identity
 

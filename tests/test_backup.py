@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from kiosk.cli import main
 from store.db.backup import BackupError, backup, backups_of, check_backup, integrity, restore
 from store.db.engine import make_engine, session
-from store.db.migrate import head, upgrade_engine
+from store.db.migrate import upgrade_engine
 from store.db.models import KioskEvent
+from store.db.schema import head
 
 pytestmark = pytest.mark.timeout(120)
 

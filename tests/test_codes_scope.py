@@ -33,8 +33,9 @@ from store.codes.keys import (
 from store.codes.scope import ALL_ROLES, parse_roles, roles_text
 from store.codes.tokens import CodeError, TrustList, Verifier, issue_code
 from store.db.engine import make_engine, session
-from store.db.migrate import head, upgrade_engine
+from store.db.migrate import upgrade_engine
 from store.db.models import AuditLog
+from store.db.schema import head
 from store.errors import ValidationError
 from store.reasons import Reason, Role
 from store.sync.rounds import sync_once
@@ -356,7 +357,7 @@ def test_upgrade_from_0002_keeps_keys_signing_both(
     # and back down, and up again
     from alembic import command
 
-    from store.db.migrate import alembic_config
+    from store.db.schema import alembic_config
 
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0002")

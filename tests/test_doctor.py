@@ -15,7 +15,8 @@ from kiosk.cli import main
 from kiosk.demo import make_demo
 from kiosk.setup.doctor import run_checks
 from store.db.engine import make_engine
-from store.db.migrate import head, upgrade_engine
+from store.db.migrate import upgrade_engine
+from store.db.schema import head
 from store.timeutil import utcnow
 
 pytestmark = pytest.mark.timeout(120)

@@ -23,8 +23,8 @@ from kiosk.roster.app import make_app
 from store.db.engine import make_engine
 from store.db.models import KioskEvent, Officer, Worker
 from store.people.seed import ELIGIBLE
+from store.projects import ProjectInfo
 from store.reasons import Reason, Role
-from store.roster.day import ProjectInfo
 from store.roster.events import EventKind, list_events, project_events, record_event
 from store.sync.rounds import sync_once
 from store.timeutil import local_date

@@ -16,8 +16,9 @@ from support.rosterdata import DAY, NOW, Site
 from kiosk.cli import main
 from store.db.models import Attendance, Employer, Employment, SignInAttempt, Worker
 from store.errors import StoreError
+from store.projects import resolve_project
 from store.reasons import Reason
-from store.roster.day import evacuation, load_roster, resolve_project
+from store.roster.day import evacuation, load_roster
 from store.roster.exports import (
     PRESENT_MARK,
     column_widths,

@@ -30,7 +30,7 @@ from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
 from store.db.engine import make_engine, write_session
 from store.db.models import Employer, Employment, Kiosk, Officer, Project, Worker
 from store.people.seed import ELIGIBLE
-from store.roster.day import resolve_project
+from store.projects import resolve_project
 
 pytestmark = pytest.mark.timeout(120)
 

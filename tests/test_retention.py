@@ -16,7 +16,7 @@ from support.sync_helpers import make_site, new_kiosk
 from kiosk.cli import main
 from store.db.engine import make_engine, session
 from store.db.models import Attendance, AttendanceMonth, AuditLog, GatePhoto, KioskEvent, SignInAttempt
-from store.roster.day import load_month
+from store.roster.month import load_month
 from store.roster.retention import Periods, RetentionError, purge
 from store.sync.rounds import sync_once
 from store.timeutil import local_date, zone

@@ -1,4 +1,4 @@
-"""store/roster/day.py on SQLite and PostgreSQL: counts and rows equal what the database says."""
+"""The roster readers (store/roster/: day, month, history, refused) on SQLite and PostgreSQL: counts and rows equal what the database says."""
 
 from __future__ import annotations
 
@@ -10,20 +10,13 @@ from support.rosterdata import DAY, NOW, Site, sign
 
 from store.db.models import Attendance, SignInAttempt
 from store.errors import StoreError
+from store.projects import resolve_project
 from store.reasons import Reason
-from store.roster.day import (
-    Status,
-    evacuation,
-    filter_rows,
-    load_month,
-    load_roster,
-    parse_day,
-    parse_month,
-    refused_attempts,
-    resolve_project,
-    revision_mark,
-    worker_detail,
-)
+from store.roster.day import Status, evacuation, filter_rows, load_roster, revision_mark
+from store.roster.history import worker_detail
+from store.roster.month import load_month
+from store.roster.refused import refused_attempts
+from store.timeutil import parse_day, parse_month
 
 
 def test_counts_equal_the_database(site: Site) -> None:

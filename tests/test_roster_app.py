@@ -22,8 +22,8 @@ from kiosk.roster.app import RosterApp, make_app
 from kiosk.roster.screens import EvacuationScreen, WorkerDetailScreen
 from store.db.engine import make_engine
 from store.db.models import Attendance, SignInAttempt
+from store.projects import resolve_project
 from store.reasons import Reason
-from store.roster.day import resolve_project
 
 SIZE = (120, 40)
 
@@ -38,7 +38,7 @@ def sqlite_site(sqlite_url: str) -> Iterator[Site]:
 
 
 def app_for(site: Site, tmp_path: Path, poll_s: float = 3600.0, live: bool = False) -> RosterApp:
-    from store.roster.day import list_projects
+    from store.projects import list_projects
 
     project = resolve_project(site.engine, str(site.project_id))
     return make_app(
@@ -519,7 +519,7 @@ async def test_keys_escape_leaves_search_and_filtered_group_counts_say_so(
 
 @run_async
 async def test_project_picker_switches_the_roster(sqlite_site: Site, tmp_path: Path) -> None:
-    from store.roster.day import list_projects
+    from store.projects import list_projects
 
     projects = list_projects(sqlite_site.engine)
     first = next(p for p in projects if p.id == sqlite_site.project_id)

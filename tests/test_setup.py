@@ -19,8 +19,9 @@ from kiosk.config import load_config
 from kiosk.setup.app import STEPS, SetupApp
 from kiosk.setup.logic import SharedAddress, explain
 from store.db.engine import make_engine, session
-from store.db.migrate import head, upgrade_engine
+from store.db.migrate import upgrade_engine
 from store.db.models import Kiosk
+from store.db.schema import head
 from store.people import enroll
 
 pytestmark = pytest.mark.timeout(180)
@@ -123,7 +124,7 @@ async def test_a_full_set_up_against_postgresql(tmp_path: Path, pg_url: str) -> 
     cfg = load_config(config)
     local = make_engine(cfg.store.local())
     with local.connect() as conn:
-        from store.db.migrate import current
+        from store.db.schema import current
 
         assert current(conn) == head()
     local.dispose()

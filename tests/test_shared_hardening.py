@@ -37,7 +37,7 @@ from store.sync.identity import kiosk_identity
 from store.sync.live import libpq_url
 from store.sync.roles import create_roles
 from store.sync.rounds import status, sync_once
-from store.timeutil import DEFAULT_TZ, local_date, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, local_date, utcnow, zone
 
 
 @dataclass
@@ -188,7 +188,7 @@ def test_a_backdated_first_sign_in_does_not_win(any_url: str, tmp_path: Path) ->
     k2, id2 = _kiosk(tmp_path, "k2", shared, site.project)
     now = utcnow()
     # both sign-ins on one work date, even a few minutes after the site's midnight (16:00 UTC)
-    midnight = datetime.combine(local_date(now), datetime.min.time(), zone(DEFAULT_TZ)).astimezone(UTC)
+    midnight = datetime.combine(local_date(now), datetime.min.time(), zone(DEFAULT_ZONE)).astimezone(UTC)
     gap = min(timedelta(minutes=1), (now - midnight) / 3)
     SignInService(k2).sign_in(site.workers[0], site.project, at=now - 2 * gap, kiosk_id=id2)
     assert sync_once(k2, shared).ok

@@ -12,9 +12,10 @@ from sqlmodel import select
 from support.eligible import make_eligible
 
 from store.db.engine import make_engine, open_store, session
-from store.db.migrate import head, upgrade_engine
+from store.db.migrate import upgrade_engine
 from store.db.models import REVISIONED, Attendance, SignInAttempt, Worker
 from store.db.revision import current_revision
+from store.db.schema import head
 from store.errors import DatabaseUnavailable, NotMigrated
 from store.people import enroll
 from store.reasons import Outcome

@@ -40,7 +40,7 @@ from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
 from kiosk.i18n import pick
-from store.timeutil import as_utc, local_date, utcnow, zone
+from store.timeutil import local_date, local_minute, utcnow
 
 
 class AdminApp(App[None]):
@@ -117,7 +117,7 @@ class AdminApp(App[None]):
         return local_date(utcnow(), self.policy.timezone)
 
     def local(self, at: datetime | None) -> str:
-        return as_utc(at).astimezone(zone(self.policy.timezone)).strftime("%Y-%m-%d %H:%M") if at else ""
+        return local_minute(at, self.policy.timezone)
 
 
 def _context(app: AdminApp) -> AdminContext:

@@ -15,6 +15,7 @@ from kiosk.admin.forms import ConfirmScreen, Field
 from kiosk.i18n import MESSAGES, t
 from store.errors import ValidationError
 from store.people import admin_writes as writes
+from store.timeutil import DEFAULT_ZONE
 
 
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
@@ -51,7 +52,7 @@ class ProjectsScreen(TableScreen):
     ]
 
     def rows(self) -> list[Row]:
-        from store.people.admin import list_projects
+        from store.projects import project_rows
 
         return [
             (
@@ -66,7 +67,7 @@ class ProjectsScreen(TableScreen):
                     p.timezone,
                 ],
             )
-            for p in list_projects(self.admin.engine)
+            for p in project_rows(self.admin.engine)
         ]
 
     def _fields(self, p: Any = None) -> list[Field]:
@@ -76,7 +77,7 @@ class ProjectsScreen(TableScreen):
             Field("latitude", "纬度（WGS-84）", "Latitude (WGS-84)", _num(p.latitude) if p else ""),
             Field("longitude", "经度（WGS-84）", "Longitude (WGS-84)", _num(p.longitude) if p else ""),
             Field("radius_m", "签到半径（米）", "Sign-in radius (m)", f"{p.radius_m:g}" if p else "150"),
-            Field("timezone", "时区", "Time zone", p.timezone if p else "Asia/Shanghai"),
+            Field("timezone", "时区", "Time zone", p.timezone if p else DEFAULT_ZONE),
         ]
 
     @staticmethod
@@ -96,7 +97,7 @@ class ProjectsScreen(TableScreen):
         radius = opt_float(v, "radius_m", "签到半径", "Radius") or 150.0
         if radius <= 0:
             raise ValidationError("radius_m", "签到半径必须大于0", "The radius must be positive")
-        tz = v.get("timezone") or "Asia/Shanghai"
+        tz = v.get("timezone") or DEFAULT_ZONE
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -256,8 +257,8 @@ class OfficersScreen(TableScreen):
         )
 
     def action_assign(self) -> None:
-        from store.people.admin import list_projects
-        from store.people.imports import parse_date
+        from store.projects import list_projects
+        from store.timeutil import parse_date
 
         key = self.selected()
         if key is None:

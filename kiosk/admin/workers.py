@@ -264,8 +264,8 @@ class WorkersScreen(AdminScreen):
 
     def action_add(self) -> None:
         from store.people.admin import list_workers
-        from store.people.imports import parse_date
         from store.rules.validation import normalise_id_number
+        from store.timeutil import parse_date
 
         engine, actor = self.admin.engine, self.admin.actor
 
@@ -359,7 +359,7 @@ class WorkersScreen(AdminScreen):
 
     def action_id_images(self) -> None:
         from kiosk.camera.face import read_image_file
-        from store.people.imports import parse_date
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -542,7 +542,7 @@ class WorkersScreen(AdminScreen):
     def action_health(self) -> None:
         from store.db.models import HealthInstitution
         from store.people.admin import list_institutions
-        from store.people.imports import parse_date
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:
@@ -609,8 +609,9 @@ class WorkersScreen(AdminScreen):
 
     def action_employ(self) -> None:
         from store.db.models import Employer, Project
-        from store.people.admin import list_employers, list_projects
-        from store.people.imports import parse_date
+        from store.people.admin import list_employers
+        from store.projects import list_projects
+        from store.timeutil import parse_date
 
         wid = self._need_worker()
         if wid is None:

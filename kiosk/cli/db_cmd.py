@@ -67,8 +67,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from store.db.engine import redact
     from store.db.migrate import upgrade
+    from store.db.urls import redact
 
     url = db_url(args, shared=args.shared, make_folder=True)
     rev = upgrade(url)
@@ -77,8 +77,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
-    from store.db.engine import redact
-    from store.db.migrate import current, head
+    from store.db.schema import current, head
+    from store.db.urls import redact
 
     url = db_url(args, shared=args.shared)
     # a read: a missing file is an error, never made empty; an old schema is what it reports
@@ -92,7 +92,8 @@ def cmd_roles(args: argparse.Namespace) -> int:
     import os
     import uuid
 
-    from store.db.engine import make_engine, redact
+    from store.db.engine import make_engine
+    from store.db.urls import redact
     from store.errors import StoreError
     from store.sync.roles import create_roles
 
@@ -125,7 +126,7 @@ def _local_file(args: argparse.Namespace) -> str:
     from sqlalchemy.engine import make_url
 
     from store.db.backup import BackupError
-    from store.db.engine import normalise_url
+    from store.db.urls import normalise_url
 
     url = normalise_url(db_url(args))
     path = make_url(url).database if url.startswith("sqlite") else None

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-    from store.roster.day import ProjectInfo
+    from store.projects import ProjectInfo
     from store.roster.exports import Format
 
 T = TypeVar("T")
@@ -81,7 +81,7 @@ def _open(args: argparse.Namespace) -> Iterator[tuple[Engine, ProjectInfo, Path,
     """The store, the project, the output file and its format of an export command."""
     from pathlib import Path
 
-    from store.roster.day import resolve_project
+    from store.projects import resolve_project
     from store.roster.exports import format_of
 
     out = Path(args.out).expanduser()
@@ -112,8 +112,8 @@ def _report(kind: str, project: ProjectInfo, path: Path, fmt: str, rows: int, **
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_daily
+    from store.timeutil import parse_day
 
     day = parse_day(args.date)
     with _open(args) as (engine, project, out, fmt):
@@ -125,8 +125,8 @@ def cmd_daily(args: argparse.Namespace) -> int:
 
 
 def cmd_monthly(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_month
     from store.roster.exports import export_monthly
+    from store.timeutil import parse_month
 
     year, month = parse_month(args.month)
     with _open(args) as (engine, project, out, fmt):
@@ -138,8 +138,8 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
 
 def cmd_refused(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_refused
+    from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):
@@ -151,8 +151,8 @@ def cmd_refused(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.exports import export_events
+    from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_workers(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
-    from store.db.engine import redact
+    from store.db.urls import redact
     from store.people.imports import ImportRejected, import_workers
 
     url = db_url(args, shared=True)

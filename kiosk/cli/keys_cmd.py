@@ -133,7 +133,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     from store.codes.keys import new_key_pair, scope_path
     from store.codes.scope import describe, parse_roles
-    from store.db.engine import redact
+    from store.db.urls import redact
     from store.reasons import Role
 
     for text, field in ((args.not_before, "not_before"), (args.not_after, "not_after")):
@@ -163,7 +163,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     from store.codes.keys import import_trust_file, kid_of, public_key_from_bytes, raw_public, read_scope
     from store.codes.scope import parse_roles
-    from store.db.engine import redact
+    from store.db.urls import redact
     from store.errors import StoreError
 
     url = db_url(args, shared=True)
@@ -193,7 +193,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     from store.codes.keys import list_keys, revoke_key
-    from store.db.engine import redact
+    from store.db.urls import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:
@@ -211,7 +211,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from store.codes.keys import key_record, list_keys
-    from store.db.engine import redact
+    from store.db.urls import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:
@@ -224,7 +224,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     import json
 
     from store.codes.keys import export_trust, write_trust_file
-    from store.db.engine import redact
+    from store.db.urls import redact
 
     url = db_url(args, shared=True)
     with store_at(url) as engine:

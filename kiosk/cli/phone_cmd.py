@@ -56,7 +56,8 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     from kiosk.cli.common import config_of, store_at
     from kiosk.wiring import verifier_for
     from store.codes.tokens import CodeError
-    from store.db.engine import redact, write_session
+    from store.db.engine import write_session
+    from store.db.urls import redact
     from store.errors import StoreError, ValidationError
     from store.people.enroll import confirm_employment_of_worker
     from store.reasons import Role

@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from store.roster.day import parse_day
     from store.roster.retention import purge
+    from store.timeutil import parse_day
 
     cfg = config_of(args)
     before = parse_day(args.before) if args.before else None

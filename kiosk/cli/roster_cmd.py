@@ -51,7 +51,8 @@ def cmd_roster(args: argparse.Namespace) -> int:
     from kiosk.cli.common import store_at
     from kiosk.roster.app import make_app
     from store.errors import StoreError
-    from store.roster.day import list_projects, parse_day, resolve_project
+    from store.projects import list_projects, resolve_project
+    from store.timeutil import parse_day
 
     lang = args.lang or config_of(args).language
     day = parse_day(args.date) if args.date else None

@@ -35,7 +35,7 @@ from textual.worker import get_current_worker
 
 from kiosk.i18n import both, t
 from kiosk.qr_terminal import qr_lines, qr_matrix
-from store.timeutil import as_utc, local_date, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_date, local_hms, utcnow, zone
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -100,7 +100,7 @@ class OfficerCodeScreen(Screen[None]):
         code_source: CodeSource,
         arrivals: ArrivalSource,
         clock: Clock = utcnow,
-        timezone: str = "Asia/Shanghai",
+        timezone: str = DEFAULT_ZONE,
         renew_before_s: float = 20.0,
         poll_s: float = 3.0,
         lang: str = "zh",
@@ -251,7 +251,7 @@ class OfficerCodeScreen(Screen[None]):
         for a in msg.rows:
             dist = "" if a.distance_m is None else f"{a.distance_m:.0f} m"
             table.add_row(
-                *map(Text, (as_utc(a.at).astimezone(tz).strftime("%H:%M:%S"), a.name, dist, a.id_masked)),
+                *map(Text, (local_hms(a.at, tz), a.name, dist, a.id_masked)),
                 key=str(a.attendance_id),
             )
         self.query_one("#arrivals-title", Label).update(t("way_a.arrivals", self.lang, n=len(msg.rows)))

@@ -1,1 +1,1 @@
-"""The supervisor's live roster (``kiosk roster``): a Textual app over store/roster/day.py."""
+"""The supervisor's live roster (``kiosk roster``): a Textual app over ``store.roster`` (day, month, history, refused)."""

@@ -37,9 +37,8 @@ from textual.worker import get_current_worker
 from kiosk.i18n import t
 from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
 from store.errors import StoreError
+from store.projects import ProjectInfo, today_of
 from store.roster.day import (
-    ProjectInfo,
-    RefusedAttempt,
     Roster,
     RosterReader,
     RosterRow,
@@ -47,15 +46,13 @@ from store.roster.day import (
     evacuation,
     filter_rows,
     group_counts,
-    local_time,
     reason_message,
-    refused_attempts,
     revision_mark,
-    today_of,
     where_label,
 )
 from store.roster.events import EventKind, EventRow, describe, project_events
-from store.timeutil import utcnow
+from store.roster.refused import RefusedAttempt, refused_attempts
+from store.timeutil import local_time, utcnow
 
 Clock = Callable[[], datetime]
 #: what matters first (at 80 columns: name, status, first sign-in, where, trade); group rows carry the team in

@@ -20,15 +20,10 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import t
 from store.errors import StoreError
-from store.roster.day import (
-    Evacuation,
-    ProjectInfo,
-    WorkerDetail,
-    local_time,
-    reason_message,
-    where_label,
-    worker_detail,
-)
+from store.projects import ProjectInfo
+from store.roster.day import Evacuation, reason_message, where_label
+from store.roster.history import WorkerDetail, worker_detail
+from store.timeutil import local_time
 
 
 class WorkerDetailScreen(ModalScreen[None]):

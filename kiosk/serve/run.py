@@ -51,7 +51,7 @@ def run(cfg: Config, url: str, *, config_path: str | None, overrides: dict[str, 
 
     from kiosk.serve.app import ENV_ARGS, create_app, serve_args
     from kiosk.serve.context import build_context
-    from store.db.engine import redact
+    from store.db.urls import redact
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -528,7 +528,7 @@ class SetupApp(App[int]):
         )
 
     def _summary(self) -> None:
-        from store.db.engine import redact
+        from store.db.urls import redact
 
         a = self.answers()
         project = next((p.name for p in self.projects if str(p.id) == a.project_id), "—")

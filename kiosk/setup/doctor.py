@@ -58,7 +58,7 @@ class Check:
 def _sqlite_file(url: str) -> Path | None:
     from sqlalchemy.engine import make_url
 
-    from store.db.engine import normalise_url
+    from store.db.urls import normalise_url
 
     u = normalise_url(url)
     path = make_url(u).database if u.startswith("sqlite") else None
@@ -92,7 +92,7 @@ def check_config(path: str | None) -> tuple[Check, Config | None]:
 
 def check_local_store(cfg: Config) -> Check:
     from store.db.backup import integrity
-    from store.db.migrate import head
+    from store.db.schema import head
 
     url = cfg.store.local()
     path = _sqlite_file(url)
@@ -147,7 +147,7 @@ def check_local_store(cfg: Config) -> Check:
 
 def _revision(url: str) -> str | None:
     from store.db.engine import make_engine, translate_errors
-    from store.db.migrate import current
+    from store.db.schema import current
 
     engine = make_engine(url)
     try:
@@ -159,8 +159,9 @@ def _revision(url: str) -> str | None:
 
 def check_shared(cfg: Config, clock: Callable[[], datetime] | None = None) -> tuple[Check, Check]:
     """The shared database (reachable, its schema) and the clock against it."""
-    from store.db.engine import make_engine, redact, translate_errors
-    from store.db.migrate import current, head
+    from store.db.engine import make_engine, translate_errors
+    from store.db.schema import current, head
+    from store.db.urls import redact
     from store.sync.clock import drift_message, drifting, measure_drift
     from store.timeutil import utcnow
 

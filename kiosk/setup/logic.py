@@ -71,7 +71,7 @@ class SharedAddress:
     def from_url(cls, url: str) -> SharedAddress:
         from sqlalchemy.engine import make_url
 
-        from store.db.engine import normalise_url
+        from store.db.urls import normalise_url
 
         if not url:
             return cls()
@@ -158,11 +158,9 @@ def explain(text: str, addr: SharedAddress) -> tuple[str, str]:
 
 def test_shared(addr: SharedAddress) -> SharedCheck:
     """Connect now, check the schema and list the projects; never raises."""
-    from sqlalchemy import select
-
     from store.db.engine import make_engine
-    from store.db.migrate import current, head
-    from store.db.models import Project as ProjectRow
+    from store.db.schema import current, head
+    from store.projects import projects_on
 
     missing = addr.problem()
     if missing:
@@ -189,10 +187,7 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
                     f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
                     revision=rev,
                 )
-            t = ProjectRow.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
-            rows = conn.execute(
-                select(t.c.id, t.c.name).where(t.c.deleted_at.is_(None)).order_by(t.c.name)
-            ).all()
+            rows = projects_on(conn)
     except Exception as exc:
         orig = getattr(exc, "orig", None)
         return SharedCheck(False, *explain(str(orig if orig is not None else exc), addr))

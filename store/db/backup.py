@@ -177,7 +177,7 @@ def check_backup(path: Path) -> str:
     """Raise BackupError unless ``path`` is a sound kiosk store this program can open; its revision."""
     from alembic.script import ScriptDirectory
 
-    from store.db.migrate import alembic_config
+    from store.db.schema import alembic_config
 
     path = Path(path)
     if not path.is_file():
@@ -212,7 +212,8 @@ def check_backup(path: Path) -> str:
 def restore(backup_file: Path, target: Path, *, safety_dir: Path, now: datetime | None = None) -> Checked:
     """Put a checked backup in place of the store at ``target`` (see the module's text)."""
     from store.db.engine import make_engine
-    from store.db.migrate import head, upgrade_engine
+    from store.db.migrate import upgrade_engine
+    from store.db.schema import head
 
     backup_file, target = Path(backup_file), Path(target)
     revision = check_backup(backup_file)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import threading
 import weakref
@@ -39,6 +38,8 @@ from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
 import store.db.revision  # noqa: F401  (registers the revision stamping on every Session)
+from store.db.schema import check_current, upgrade_command
+from store.db.urls import normalise_url, redact, shown
 from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
 
 BUSY_TIMEOUT_MS = 5000
@@ -46,18 +47,6 @@ CONNECT_TIMEOUT_S = 5
 #: server-side limits of every shared PostgreSQL connection (a kiosk login has tighter ones: store/sync/roles.py)
 PG_TIMEOUTS_MS = {"statement_timeout": 120_000, "idle_in_transaction_session_timeout": 120_000}
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-def normalise_url(url: str) -> str:
-    """Accept a SQLAlchemy URL, ``postgresql://…`` (psycopg 3 is used), or a bare path to a SQLite file."""
-    url = url.strip()
-    if not url:
-        raise DatabaseUnavailable("数据库地址为空", "The database URL is empty")
-    if "://" not in url:
-        return "sqlite:///" + str(Path(url).expanduser().resolve())
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
@@ -258,12 +247,6 @@ def _sqlite_engine(url: str, synchronous: str, echo: bool, create: bool = True) 
     return engine
 
 
-def shown(url: str) -> str:
-    """A database as a person names it: the file path of SQLite, else the URL without its password."""
-    text = redact(url)
-    return text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
-
-
 def _disk_full(url: str) -> bool:
     """Whether the folder of a SQLite file has (almost) no free space left."""
     import shutil
@@ -317,8 +300,6 @@ def translate_errors(url: str = "") -> Iterator[None]:
                 f"The database file is locked by another program: {where}",
             ) from exc
         if "no such table" in low or ("does not exist" in low and "relation" in low):
-            from store.db.migrate import upgrade_command
-
             raise NotMigrated(
                 f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
                 f"The database {where} has no schema: run `{upgrade_command(url)}` first",
@@ -328,16 +309,6 @@ def translate_errors(url: str = "") -> Iterator[None]:
         raise DatabaseUnavailable(
             f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
         ) from exc
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if not url or "://" not in url:
-        return url
-    try:
-        return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):  # unparseable (a non-numeric port…): hide the password by hand
-        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def session(engine: Engine) -> Session:
@@ -372,8 +343,6 @@ def open_store(
     try:
         with translate_errors(url), engine.connect() as conn:
             if require_schema:
-                from store.db.migrate import check_current
-
                 check_current(conn, url)
     except BaseException:
         engine.dispose()

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.timeutil import UTCDateTime, utcnow
+from store.timeutil import DEFAULT_ZONE, UTCDateTime, utcnow
 
 DEFAULT_RADIUS_M = 150.0
 
@@ -81,7 +81,7 @@ class Project(Reference, table=True):
     radius_m: float = DEFAULT_RADIUS_M
     #: optional polygon as JSON ``[[lat, lon], ...]`` (WGS-84); when set it is the range
     polygon: str | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
 
 
 class Worker(Reference, table=True):

@@ -259,11 +259,6 @@ def _steps(s: Session, worker_id: uuid.UUID) -> tuple[Check, ...]:
 # --- reference lists -------------------------------------------------------------------------------
 
 
-def list_projects(engine: Engine) -> list[Project]:
-    with translate_errors(str(engine.url)), open_session(engine) as s:
-        return list(s.exec(select(Project).where(_live(Project)).order_by(col(Project.name))))
-
-
 def list_employers(engine: Engine) -> list[Employer]:
     with translate_errors(str(engine.url)), open_session(engine) as s:
         return list(s.exec(select(Employer).where(_live(Employer)).order_by(col(Employer.name))))

@@ -38,7 +38,7 @@ from store.rules.validation import (
     validate_name,
     validate_person,
 )
-from store.timeutil import utcnow
+from store.timeutil import DEFAULT_ZONE, utcnow
 
 SYSTEM = "system"
 
@@ -75,7 +75,7 @@ def add_project(
     longitude: float | None = None,
     radius_m: float = 150.0,
     address: str | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_ZONE,
     polygon: str | None = None,
     actor: str = SYSTEM,
 ) -> Project:

@@ -25,7 +25,7 @@ import csv
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from store.rules.validation import (
     validate_name,
     validate_person,
 )
-from store.timeutil import utcnow
+from store.timeutil import parse_date, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,26 +273,6 @@ class _Row:
     trade: str | None = None
     start_date: date | None = None
     end_date: date | None = None
-
-
-def parse_date(v: Any) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    s = str(v).strip()
-    for sep in ("/", ".", "年", "月"):
-        s = s.replace(sep, "-")
-    s = s.rstrip("日").split(" ")[0].split("T")[0]
-    try:
-        if s.isdigit() and len(s) == 8:
-            return date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        y, m, d = (int(x) for x in s.split("-"))
-        return date(y, m, d)
-    except ValueError as exc:
-        raise FieldError(
-            "date", f"日期无效：{v}（应为YYYY-MM-DD）", f"Not a date: {v} (use YYYY-MM-DD)"
-        ) from exc
 
 
 def _sex(v: Any) -> str:

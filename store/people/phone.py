@@ -26,7 +26,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from store.db.engine import session, translate_errors, write_session
-from store.db.models import Officer, PhoneActivation, PhoneBinding, PhoneRequest, Project, Worker
+from store.db.models import Officer, PhoneActivation, PhoneBinding, PhoneRequest, Worker
 from store.errors import StoreError, ValidationError
 from store.people.enroll import audit
 from store.timeutil import as_utc, utcnow
@@ -481,45 +481,3 @@ def person(engine: Engine, dev: Device) -> Person | None:
             )
         o = s.get(Officer, dev.subject_id)
         return None if o is None or o.deleted_at is not None else Person(dev.kind, o.id, o.name, None)
-
-
-def worker_projects(engine: Engine, worker_id: uuid.UUID, on: date) -> list[Project]:
-    """The projects the worker has a current (not ended, not deleted) employment on that day."""
-    from sqlalchemy import or_
-
-    from store.db.models import Employment
-
-    stmt = (
-        select(Project)
-        .join(Employment, col(Employment.project_id) == col(Project.id))
-        .where(
-            Employment.worker_id == worker_id,
-            col(Employment.deleted_at).is_(None),
-            col(Project.deleted_at).is_(None),
-            or_(col(Employment.start_date).is_(None), col(Employment.start_date) <= on),
-            or_(col(Employment.end_date).is_(None), col(Employment.end_date) >= on),
-        )
-        .distinct()
-        .order_by(col(Project.name))
-    )
-    with translate_errors(str(engine.url)), session(engine) as s:
-        return list(s.exec(stmt).all())
-
-
-def officer_projects(engine: Engine, officer_id: uuid.UUID, on: date) -> list[Project]:
-    """The projects the officer is assigned to that day."""
-    from store.db.models import OfficerAssignment
-    from store.rules.signin import officer_assigned
-
-    with translate_errors(str(engine.url)), session(engine) as s:
-        ids = s.exec(
-            select(OfficerAssignment.project_id)
-            .where(OfficerAssignment.officer_id == officer_id, col(OfficerAssignment.deleted_at).is_(None))
-            .distinct()
-        ).all()
-        out = []
-        for pid in ids:
-            p = s.get(Project, pid)
-            if p is not None and p.deleted_at is None and officer_assigned(s, officer_id, pid, on):
-                out.append(p)
-        return sorted(out, key=lambda p: p.name)

@@ -38,7 +38,7 @@ from store.db.models import (
 from store.db.revision import take_revisions
 from store.reasons import Reason
 from store.rules.validation import mask_card_number, mask_id_number
-from store.timeutil import local_date, utcnow
+from store.timeutil import DEFAULT_ZONE, local_date, utcnow
 
 ELIGIBLE = "eligible"
 
@@ -270,7 +270,7 @@ def seed_demo(
                         "longitude": lon,
                         "radius_m": 150.0,
                         "polygon": None,
-                        "timezone": "Asia/Shanghai",
+                        "timezone": DEFAULT_ZONE,
                         "deleted_at": None,
                     }
                 )

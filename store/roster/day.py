@@ -1,4 +1,6 @@
-"""The supervisor's roster: who is expected, signed in, not yet there or refused on a project's work date.
+"""The supervisor's roster of one day: who is expected, signed in, not yet there or refused on a project's
+work date, and the evacuation list. The month is in ``store.roster.month``, a worker's history in
+``store.roster.history``, refused attempts in ``store.roster.refused``.
 
 Every function here reads with a handful of set-based queries (never one query per worker), so a
 roster of 5 000 workers refreshes in a few tens of milliseconds on SQLite and PostgreSQL alike
@@ -22,39 +24,36 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from store.db.engine import translate_errors
-from store.db.models import (
-    Attendance,
-    AttendanceMonth,
-    Employer,
-    Employment,
-    Kiosk,
-    Project,
-    SignInAttempt,
-    Worker,
-)
-from store.errors import StoreError
+from store.projects import ProjectInfo, project_info
 from store.reasons import Outcome, Reason, Way
-from store.timeutil import as_utc, zone
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
-
-
-WK_T, EMR_T, EMP_T, ATT_T, KI_T, SIA_T, PRJ_T = (
-    _table(m) for m in (Worker, Employer, Employment, Attendance, Kiosk, SignInAttempt, Project)
+from store.roster.tables import (
+    ATT,
+    ATT_T,
+    EMP,
+    EMP_T,
+    EMR,
+    EMR_T,
+    KI,
+    KI_T,
+    PRJ,
+    SIA,
+    WK,
+    WK_T,
+    as_uuid,
+    current_on,
+    employments_of,
+    raw_id,
 )
-WK, EMR, EMP, ATT, KI, SIA, PRJ = (t.c for t in (WK_T, EMR_T, EMP_T, ATT_T, KI_T, SIA_T, PRJ_T))
 
 
 class Status(StrEnum):
@@ -71,6 +70,7 @@ _STATUS = {
     Status.NOT_YET: ("未签到", "not yet"),
     Status.REFUSED: ("被拒", "refused"),
 }
+
 
 PHONE = ("手机", "phone")
 
@@ -94,13 +94,6 @@ def reason_message(code: str | None, lang: str = "zh") -> str:
         return code
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectInfo:
-    id: uuid.UUID
-    name: str
-    timezone: str
-
-
 @dataclass(slots=True)
 class RosterRow:
     #: the worker's id as the driver returned it (hex text on SQLite): a key; see ``worker_id``
@@ -121,7 +114,7 @@ class RosterRow:
 
     @property
     def worker_id(self) -> uuid.UUID:
-        return _uuid(self.key)
+        return as_uuid(self.key)
 
     @property
     def row_key(self) -> str:
@@ -147,44 +140,6 @@ class Roster:
     mark: tuple[int, int] = (0, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class RefusedAttempt:
-    id: uuid.UUID
-    at: datetime  # UTC
-    work_date: date | None
-    worker_id: uuid.UUID | None
-    name: str  # "" when the code named no known worker
-    id_masked: str
-    employer: str
-    team: str
-    way: str
-    kiosk: str | None
-    reason: str  # a Reason value
-
-
-@dataclass(frozen=True, slots=True)
-class DayRecord:
-    work_date: date
-    first_at: datetime
-    way: str
-    kiosk: str | None
-
-
-@dataclass(slots=True)
-class WorkerDetail:
-    worker_id: uuid.UUID
-    name: str
-    id_masked: str
-    sex: str
-    employer: str
-    team: str
-    trade: str
-    since: date
-    until: date
-    days: list[DayRecord]  # newest first
-    refused: list[RefusedAttempt]  # newest first
-
-
 @dataclass(slots=True)
 class EvacuationGroup:
     employer: str
@@ -207,117 +162,6 @@ class Evacuation:
         return sum(g.count for g in self.groups)
 
 
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def project_info(conn: Connection, project_id: uuid.UUID) -> ProjectInfo:
-    row = conn.execute(select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.id == project_id)).first()
-    if row is None:
-        raise StoreError(f"项目不存在：{project_id}", f"Unknown project: {project_id}")
-    return ProjectInfo(row.id, row.name, row.timezone or "Asia/Shanghai")
-
-
-def list_projects(engine: Engine) -> list[ProjectInfo]:
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        rows = conn.execute(
-            select(PRJ.id, PRJ.name, PRJ.timezone).where(PRJ.deleted_at.is_(None)).order_by(PRJ.name)
-        ).all()
-    return [ProjectInfo(r.id, r.name, r.timezone or "Asia/Shanghai") for r in rows]
-
-
-def resolve_project(engine: Engine, project: str | None) -> ProjectInfo:
-    """The project named by ``--project``: its id, a unique beginning of its id (the 8 characters the
-    admin shows), or its name; the only one when there is exactly one and none is named."""
-    projects = list_projects(engine)
-    if project and project.strip():
-        return match_project(projects, project)
-    if len(projects) == 1:
-        return projects[0]
-    if not projects:
-        raise StoreError("数据库中没有项目", "There is no project in the database")
-    names = project_list(projects)
-    raise StoreError(
-        f"请用 --project 指定项目（编号开头或名称）：{names}",
-        f"Pick a project with --project (the start of its id, or its name): {names}",
-    )
-
-
-def match_project(projects: list[ProjectInfo], project: str) -> ProjectInfo:
-    """One of ``projects`` by id, unique id prefix (hyphens optional) or exact name."""
-    text = project.strip()
-    by_name = [p for p in projects if p.name == text]
-    if len(by_name) == 1:
-        return by_name[0]
-    key = text.lower().replace("-", "")
-    by_id = [p for p in projects if key and p.id.hex.startswith(key)]
-    if len(by_id) == 1 and not by_name:
-        return by_id[0]
-    if len(by_id) + len(by_name) > 1:
-        names = project_list(by_name + by_id)
-        raise StoreError(
-            f"“{text}”对应多个项目，请多写几位编号：{names}",
-            f"'{text}' matches several projects, give more of the id: {names}",
-        )
-    names = project_list(projects)
-    raise StoreError(f"项目不存在：{text}（现有：{names}）", f"Unknown project: {text} (there are: {names})")
-
-
-def project_list(projects: list[ProjectInfo], limit: int = 10) -> str:
-    """``1a2b3c4d 名称; …``: short ids a user can type back to --project."""
-    more = f"; … (+{len(projects) - limit})" if len(projects) > limit else ""
-    return "; ".join(f"{str(p.id)[:8]} {p.name}" for p in projects[:limit]) + more
-
-
-def today_of(project: ProjectInfo, now: datetime) -> date:
-    return as_utc(now).astimezone(zone(project.timezone)).date()
-
-
-def local_time(at: datetime | None, tz: str, fmt: str = "%H:%M") -> str:
-    return "" if at is None else as_utc(at).astimezone(zone(tz)).strftime(fmt)
-
-
-def _current(day: date) -> Any:
-    return and_(
-        EMP.deleted_at.is_(None),
-        EMP.start_date <= day,
-        or_(EMP.end_date.is_(None), EMP.end_date >= day),
-    )
-
-
-_EMP_COLS = (
-    WK.id.label("worker_id"),
-    WK.name,
-    WK.id_number_masked,
-    WK.id_last4,
-    EMR.name.label("employer"),
-    EMP.team,
-    EMP.trade,
-)
-
-
-def _employments_of(
-    conn: Connection, project_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, Any]:
-    """The newest employment row on the project of each of a few workers (those not expected today)."""
-    ids = list(worker_ids)
-    out: dict[uuid.UUID, Any] = {}
-    for i in range(0, len(ids), 500):
-        rows = conn.execute(
-            select(*_EMP_COLS)
-            .select_from(WK_T)
-            .outerjoin(
-                Employment,
-                and_(EMP.worker_id == WK.id, EMP.project_id == project_id),
-            )
-            .outerjoin(EMR_T, EMR.id == EMP.employer_id)
-            .where(WK.id.in_(ids[i : i + 500]))
-            .order_by(EMP.start_date)
-        ).all()
-        for r in rows:
-            out[r.worker_id] = r  # the last (newest start) wins
-    return out
-
-
 def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[int, int]:
     a = conn.execute(
         select(func.max(ATT.rev), func.count()).where(ATT.project_id == project_id, ATT.work_date == day)
@@ -330,9 +174,6 @@ def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[
         )
     ).one()
     return (int(a[0] or 0) * 1_000_003 + int(a[1]), int(s[0] or 0) * 1_000_003 + int(s[1]))
-
-
-# --- the roster ----------------------------------------------------------------------------------
 
 
 def load_roster(engine: Engine, project_id: uuid.UUID, day: date) -> Roster:
@@ -380,16 +221,6 @@ class RosterReader:
             return _assemble(conn, self._project, day, base[1])
 
 
-def _raw(col: Any) -> Any:
-    """A UUID column read as the driver gives it (hex text on SQLite, a UUID on PostgreSQL): the roster
-    uses ids only as keys, and skipping 10 000 conversions per refresh is a third of its time."""
-    return type_coerce(col, String)
-
-
-def _uuid(raw: Any) -> uuid.UUID:
-    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
-
-
 def roster_on(conn: Connection, project_id: uuid.UUID, day: date) -> Roster:
     """The roster on an open connection (no caching)."""
     return _assemble(conn, project_info(conn, project_id), day, _expected(conn, project_id, day))
@@ -403,7 +234,7 @@ def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
     """The day's expected workers, in roster order (employer, team, name, masked ID number)."""
     rows = conn.execute(
         select(
-            _raw(WK.id),
+            raw_id(WK.id),
             WK.name,
             WK.id_number_masked,
             WK.id_last4,
@@ -416,7 +247,7 @@ def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
         .join(EMR_T, EMR.id == EMP.employer_id)
         .where(
             EMP.project_id == project_id,
-            _current(day),
+            current_on(day),
             EMP.confirmed_at.is_not(None),
             WK.deleted_at.is_(None),
         )
@@ -427,13 +258,13 @@ def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
 def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[Any]) -> Roster:
     project_id = project.id
     attendance = conn.execute(
-        select(_raw(ATT.worker_id), ATT.first_at, ATT.way, KI.name, ATT.rev)
+        select(raw_id(ATT.worker_id), ATT.first_at, ATT.way, KI.name, ATT.rev)
         .select_from(ATT_T)
         .outerjoin(KI_T, KI.id == ATT.kiosk_id)
         .where(ATT.project_id == project_id, ATT.work_date == day)
     ).all()
     refusals = conn.execute(
-        select(_raw(SIA.worker_id), SIA.reason, SIA.rev)
+        select(raw_id(SIA.worker_id), SIA.reason, SIA.rev)
         .where(
             SIA.project_id == project_id,
             SIA.work_date == day,
@@ -451,8 +282,8 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
     others = {a[0] for a in attendance} | {f[0] for f in refusals if f[0] is not None}
     others -= rows.keys()
     if others:
-        by_uuid = {_uuid(k): k for k in others}
-        for wid, r in _employments_of(conn, project_id, by_uuid).items():
+        by_uuid = {as_uuid(k): k for k in others}
+        for wid, r in employments_of(conn, project_id, by_uuid).items():
             key = by_uuid[wid]
             rows[key] = RosterRow(
                 key,
@@ -541,9 +372,6 @@ def group_counts(rows: Sequence[RosterRow]) -> dict[tuple[str, str], tuple[int, 
     return {k: (signed[k], n) for k, n in total.items()}
 
 
-# --- evacuation ----------------------------------------------------------------------------------
-
-
 def evacuation(roster: Roster) -> Evacuation:
     """Who is on site now (signed in today), per employer and team, from an already loaded roster."""
     ev = Evacuation(roster.project, roster.day)
@@ -561,216 +389,3 @@ def evacuation(roster: Roster) -> Evacuation:
 
 def load_evacuation(engine: Engine, project_id: uuid.UUID, day: date) -> Evacuation:
     return evacuation(load_roster(engine, project_id, day))
-
-
-# --- refused attempts ----------------------------------------------------------------------------
-
-
-def refused_attempts(
-    engine: Engine, project_id: uuid.UUID, since: date, until: date, *, worker_id: uuid.UUID | None = None
-) -> list[RefusedAttempt]:
-    """Refused attempts on the project between two work dates (inclusive), newest first."""
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        return _refused(conn, project_id, since, until, worker_id)
-
-
-def _refused(
-    conn: Connection, project_id: uuid.UUID, since: date, until: date, worker_id: uuid.UUID | None
-) -> list[RefusedAttempt]:
-    q = (
-        select(
-            SIA.id,
-            SIA.at,
-            SIA.work_date,
-            SIA.worker_id,
-            SIA.way,
-            SIA.reason,
-            KI.name.label("kiosk"),
-            WK.name.label("name"),
-            WK.id_number_masked,
-        )
-        .select_from(SIA_T)
-        .outerjoin(KI_T, KI.id == SIA.kiosk_id)
-        .outerjoin(WK_T, WK.id == SIA.worker_id)
-        .where(
-            SIA.project_id == project_id,
-            SIA.work_date >= since,
-            SIA.work_date <= until,
-            SIA.outcome == Outcome.REFUSED.value,
-        )
-        .order_by(SIA.at.desc())
-    )
-    if worker_id is not None:
-        q = q.where(SIA.worker_id == worker_id)
-    rows = conn.execute(q).all()
-    known = {r.worker_id for r in rows if r.worker_id is not None and r.name is not None}
-    emp = _employments_of(conn, project_id, known) if known else {}
-    out = []
-    for r in rows:
-        e = emp.get(r.worker_id)
-        out.append(
-            RefusedAttempt(
-                r.id,
-                as_utc(r.at),
-                r.work_date,
-                r.worker_id,
-                r.name or "",
-                r.id_number_masked or "",
-                (e.employer or "") if e else "",
-                (e.team or "") if e else "",
-                r.way or "",
-                r.kiosk,
-                r.reason or "",
-            )
-        )
-    return out
-
-
-# --- one worker ----------------------------------------------------------------------------------
-
-DETAIL_DAYS = 30
-
-
-def worker_detail(engine: Engine, project_id: uuid.UUID, worker_id: uuid.UUID, day: date) -> WorkerDetail:
-    """A worker's last 30 days on the project (ending ``day``): attendance and refused attempts."""
-    since = day - timedelta(days=DETAIL_DAYS - 1)
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        w = conn.execute(select(WK.name, WK.id_number_masked, WK.sex).where(WK.id == worker_id)).first()
-        if w is None:
-            raise StoreError(f"查无此工人：{worker_id}", f"Unknown worker: {worker_id}")
-        e = _employments_of(conn, project_id, [worker_id]).get(worker_id)
-        days = conn.execute(
-            select(ATT.work_date, ATT.first_at, ATT.way, KI.name.label("kiosk"))
-            .select_from(ATT_T)
-            .outerjoin(KI_T, KI.id == ATT.kiosk_id)
-            .where(
-                ATT.project_id == project_id,
-                ATT.worker_id == worker_id,
-                ATT.work_date >= since,
-                ATT.work_date <= day,
-            )
-            .order_by(ATT.work_date.desc())
-        ).all()
-        refused = _refused(conn, project_id, since, day, worker_id)
-    return WorkerDetail(
-        worker_id,
-        w.name,
-        w.id_number_masked,
-        w.sex,
-        (e.employer or "") if e else "",
-        (e.team or "") if e else "",
-        (e.trade or "") if e else "",
-        since,
-        day,
-        [DayRecord(d.work_date, as_utc(d.first_at), d.way, d.kiosk) for d in days],
-        refused,
-    )
-
-
-# --- a month -------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class MonthRow:
-    key: Any  # the worker's id as the driver returned it; see ``worker_id``
-    name: str
-    id_masked: str
-    employer: str
-    team: str
-    trade: str
-    days: set[int]  # days of the month present
-
-    @property
-    def worker_id(self) -> uuid.UUID:
-        return _uuid(self.key)
-
-
-@dataclass(slots=True)
-class Month:
-    project: ProjectInfo
-    year: int
-    month: int
-    n_days: int
-    rows: list[MonthRow]
-
-
-def month_range(year: int, month: int) -> tuple[date, date]:
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return first, nxt - timedelta(days=1)
-
-
-def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> Month:
-    """考勤表: every worker employed on the project during the month (confirmed or not) or present in it,
-    with the days of the month he signed in (project-local work dates)."""
-    first, last = month_range(year, month)
-    with translate_errors(str(engine.url)), engine.connect() as conn:
-        project = project_info(conn, project_id)
-        employed = conn.execute(
-            select(
-                _raw(WK.id),
-                WK.name,
-                WK.id_number_masked,
-                EMR.name,
-                EMP.team,
-                EMP.trade,
-            )
-            .select_from(EMP_T)
-            .join(WK_T, WK.id == EMP.worker_id)
-            .join(EMR_T, EMR.id == EMP.employer_id)
-            .where(
-                EMP.project_id == project_id,
-                EMP.deleted_at.is_(None),
-                EMP.start_date <= last,
-                or_(EMP.end_date.is_(None), EMP.end_date >= first),
-                WK.deleted_at.is_(None),
-            )
-            .order_by(EMP.start_date)
-        ).all()
-        # ids and dates as the driver gives them: 150 000 rows a month, converted only to a day number
-        present: list[Any] = list(
-            conn.execute(
-                select(_raw(ATT.worker_id), type_coerce(ATT.work_date, String)).where(
-                    ATT.project_id == project_id,
-                    ATT.work_date >= first,
-                    ATT.work_date <= last,
-                )
-            ).all()
-        )
-        # a month whose daily rows were purged after the retention period keeps its days for wages
-        # (store/roster/retention.py)
-        am = AttendanceMonth.__table__.c  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
-        for key, days in conn.execute(
-            select(_raw(am.worker_id), am.days).where(am.project_id == project_id, am.month == first)
-        ).all():
-            present += [(key, f"{first:%Y-%m}-{int(d):02d}") for d in str(days).split(",") if d]
-        rows: dict[Any, MonthRow] = {}
-        for key, name, masked, employer, team, trade in employed:
-            rows[key] = MonthRow(key, name, masked, employer or "", team or "", trade or "", set())
-        missing = {p[0] for p in present} - rows.keys()
-        if missing:
-            by_uuid = {_uuid(k): k for k in missing}
-            for wid, r in _employments_of(conn, project_id, by_uuid).items():
-                key = by_uuid[wid]
-                rows[key] = MonthRow(
-                    key, r.name, r.id_number_masked, r.employer or "", r.team or "", r.trade or "", set()
-                )
-    for key, day in present:
-        rows[key].days.add(day.day if isinstance(day, date) else int(str(day)[8:10]))
-    ordered = sorted(rows.values(), key=lambda r: (r.employer, r.team, r.name, r.id_masked))
-    return Month(project, year, month, last.day, ordered)
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    try:
-        d = datetime.strptime(text.strip(), "%Y-%m")
-    except ValueError as exc:
-        raise StoreError(f"月份格式应为 YYYY-MM：{text}", f"A month is written YYYY-MM: {text}") from exc
-    return d.year, d.month
-
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise StoreError(f"日期格式应为 YYYY-MM-DD：{text}", f"A date is written YYYY-MM-DD: {text}") from exc

@@ -42,21 +42,12 @@ from rich.cells import cell_len
 from sqlalchemy.engine import Engine
 
 from store.errors import StoreError
-from store.roster.day import (
-    Evacuation,
-    Month,
-    ProjectInfo,
-    RefusedAttempt,
-    Roster,
-    load_month,
-    load_roster,
-    local_time,
-    reason_message,
-    refused_attempts,
-    where_label,
-)
+from store.projects import ProjectInfo
+from store.roster.day import Evacuation, Roster, load_roster, reason_message, where_label
+from store.roster.month import Month, load_month
+from store.roster.refused import RefusedAttempt, refused_attempts
 from store.rules.validation import looks_like_formula
-from store.timeutil import as_utc, utcnow, zone
+from store.timeutil import local_minute, local_time, utcnow
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -396,7 +387,7 @@ def export_events(
 
 def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = None) -> str:
     tz = ev.project.timezone
-    at = as_utc(now or utcnow()).astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+    at = local_minute(now or utcnow(), tz)
     e = html.escape
     title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)")
     heads = [

@@ -38,7 +38,7 @@ from store.db.engine import translate_errors, write_session
 from store.db.models import Attendance, AttendanceMonth, AuditLog, GatePhoto, KioskEvent, SignInAttempt
 from store.errors import StoreError
 from store.sync.state import PUSH_REV, int_state, read_state
-from store.timeutil import as_utc, local_date, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_date, utcnow, zone
 
 Mode = Literal["kiosk", "shared"]
 Progress = Callable[[str, int], None]
@@ -212,7 +212,7 @@ def purge(
     mode: Mode,
     periods: Periods = Periods(),
     now: datetime | None = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_ZONE,
     before: date | None = None,
     dry_run: bool = False,
     batch: int = BATCH,

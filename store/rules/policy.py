@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.timeutil import DEFAULT_TZ
+from store.timeutil import DEFAULT_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,4 +23,4 @@ class Policy:
     #: tolerated clock difference between the phone that made a code and the kiosk, in seconds
     clock_skew_s: int = 30
     #: the site's time zone, for work dates when a project names none
-    timezone: str = DEFAULT_TZ
+    timezone: str = DEFAULT_ZONE

@@ -48,7 +48,7 @@ from store.db.models import (
 from store.reasons import Outcome, Reason, Way
 from store.rules.policy import Policy
 from store.rules.validation import age_on
-from store.timeutil import as_utc, local_date, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_date, local_hm, utcnow
 
 
 def code_hash(token: str) -> str:
@@ -99,12 +99,12 @@ class SignInResult:
     def ok(self) -> bool:
         return self.outcome is not Outcome.REFUSED
 
-    def message(self, lang: str = "zh", tz: str = "Asia/Shanghai") -> str:
+    def message(self, lang: str = "zh", tz: str = DEFAULT_ZONE) -> str:
         if self.outcome is Outcome.REFUSED:
             assert self.reason is not None
             return self.reason.message(lang)
         if self.outcome is Outcome.ALREADY:
-            when = as_utc(self.first_at or self.at).astimezone(zone(tz)).strftime("%H:%M")
+            when = local_hm(self.first_at or self.at, tz)
             where = self.first_kiosk or ""
             if not where and self.first_way == Way.A.value:
                 where = "by phone" if lang == "en" else "手机签到"

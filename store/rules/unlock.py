@@ -21,14 +21,14 @@ from store.codes.tokens import CodeError, Verifier
 from store.db.models import Officer, OfficerAssignment, Project
 from store.reasons import Reason, Role
 from store.rules.signin import officer_assigned
-from store.timeutil import as_utc, local_date, utcnow
+from store.timeutil import DEFAULT_ZONE, as_utc, local_date, utcnow
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectChoice:
     id: uuid.UUID
     name: str
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def check_officer(
     project_id: uuid.UUID | None = None,
     kiosk_lat: float | None = None,
     kiosk_lon: float | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_ZONE,
     at: datetime | None = None,
 ) -> Unlock | UnlockRefused:
     """May the holder of this code unlock the kiosk, and for which projects."""

@@ -36,7 +36,7 @@ from store.reasons import Outcome, Reason, Role, Way
 from store.rules.geo import DEFAULT_MAX_ACCURACY_M, check_place, place_message, to_wgs84, validate_accuracy
 from store.rules.policy import Policy
 from store.rules.signin import Place, SignInResult, SignInService, officer_assigned
-from store.timeutil import as_utc, local_date, utcnow
+from store.timeutil import DEFAULT_ZONE, as_utc, local_date, utcnow
 
 #: how the messages say whose code was wrong
 OFFICER_CODE = ("签到员建设码", "Officer's code")
@@ -162,7 +162,7 @@ def sign_in_way_a(
         elif officer_row is None or officer_row.deleted_at is not None:
             project_reason = Reason.OFFICER_UNKNOWN
         elif not officer_assigned(
-            s, officer_id, project_id, local_date(at, project.timezone or "Asia/Shanghai")
+            s, officer_id, project_id, local_date(at, project.timezone or DEFAULT_ZONE)
         ):
             project_reason = Reason.OFFICER_NOT_ASSIGNED
         else:

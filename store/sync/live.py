@@ -25,8 +25,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 
-from store.db.engine import is_sqlite, make_engine, normalise_url, pg_connect_args
+from store.db.engine import is_sqlite, make_engine, pg_connect_args
 from store.db.revision import current_revision
+from store.db.urls import normalise_url
 
 CHANNEL = "kiosk_sync"
 

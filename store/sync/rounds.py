@@ -26,8 +26,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from store.db.engine import deadline, make_engine, redact, translate_errors
+from store.db.engine import deadline, make_engine, translate_errors
 from store.db.revision import current_revision
+from store.db.urls import redact
 from store.errors import StoreError
 from store.roster.events import EventKind, insert_event
 from store.sync.clock import CHECKED_AT, DRIFT_S, DRIFTING, drifting, measure_drift, spoken

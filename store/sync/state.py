@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from store.db.engine import translate_errors
 from store.db.models import Attendance, GatePhoto, KioskEvent, SignInAttempt, SyncState
-from store.timeutil import as_utc, parse_instant, utcnow, zone
+from store.timeutil import DEFAULT_ZONE, as_utc, local_hm, parse_instant, utcnow
 
 PULL_REV = "pull.rev"
 PUSH_REV = "push.rev"
@@ -117,11 +117,11 @@ class SyncStatus:
     def last_error(self, lang: str = "zh") -> str | None:
         return self.last_error_en if lang == "en" else self.last_error_zh
 
-    def message(self, lang: str = "zh", tz: str = "Asia/Shanghai", now: datetime | None = None) -> str:
+    def message(self, lang: str = "zh", tz: str = DEFAULT_ZONE, now: datetime | None = None) -> str:
         """One line for the officer screen, e.g. ``已同步（12秒前）· 待上传 3``."""
         en = lang == "en"
         if self.state == "offline" and self.offline_since is not None:
-            hhmm = self.offline_since.astimezone(zone(tz)).strftime("%H:%M")
+            hhmm = local_hm(self.offline_since, tz)
             text = f"Offline since {hhmm}" if en else f"离线（自 {hhmm}）"
         elif self.state == "synced":
             age = int(self.age_s(now) or 0)

@@ -11,12 +11,13 @@ from kiosk.officer.screens import KioskScreen, preview_widget
 from kiosk.officer.widgets import Tr
 from kiosk.officer.widgets.camera import ScannerInput
 from kiosk.officer.widgets.status import CameraStatus, Clock, KeyBar, SyncStatus
+from store.timeutil import DEFAULT_ZONE
 
 LOCKED_KEYS = [("F1", "k_help"), ("F4", "k_lang"), ("^Q", "k_quit")]
 
 
 class LockedScreen(KioskScreen):
-    def __init__(self, *, tz: str = "Asia/Shanghai", name: str | None = None) -> None:
+    def __init__(self, *, tz: str = DEFAULT_ZONE, name: str | None = None) -> None:
         super().__init__(name=name)
         self.tz = tz
 

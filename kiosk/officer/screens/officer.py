@@ -21,6 +21,7 @@ from kiosk.officer.widgets.camera import ScannerInput
 from kiosk.officer.widgets.pixels import PixelView
 from kiosk.officer.widgets.result_card import ResultCard
 from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
+from store.timeutil import DEFAULT_ZONE
 
 if TYPE_CHECKING:
     from kiosk.officer.app import Session
@@ -33,7 +34,7 @@ WAY_A_KEY = ("F5", "k_way_a")
 
 class OfficerScreen(KioskScreen):
     def __init__(
-        self, *, tz: str = "Asia/Shanghai", card_s: float = 3.0, way_a: bool = False, name: str | None = None
+        self, *, tz: str = DEFAULT_ZONE, card_s: float = 3.0, way_a: bool = False, name: str | None = None
     ) -> None:
         super().__init__(name=name)
         self.tz = tz

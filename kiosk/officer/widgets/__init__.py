@@ -5,9 +5,7 @@ counters, sync) by watching it, and read the app through one typed accessor, ``k
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, cast
-from zoneinfo import ZoneInfo
 
 from textual.dom import DOMNode
 from textual.widget import Widget
@@ -20,18 +18,6 @@ if TYPE_CHECKING:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@lru_cache(maxsize=16)
-def _zone(tz: str) -> ZoneInfo:
-    return ZoneInfo(tz)
-
-
-def local_time(at: datetime, tz: str, fmt: str = "%H:%M") -> str:
-    """``at`` (aware; naive means UTC) as the site's local time."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(_zone(tz)).strftime(fmt)
 
 
 def kiosk_app(node: DOMNode) -> KioskApp:

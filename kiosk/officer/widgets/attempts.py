@@ -10,8 +10,9 @@ from datetime import datetime
 from rich.console import RenderableType
 from rich.text import Text
 
-from kiosk.officer.widgets import Localized, local_time
+from kiosk.officer.widgets import Localized
 from store.reasons import Outcome, Reason
+from store.timeutil import DEFAULT_ZONE, local_time
 
 KEEP = 20
 
@@ -33,7 +34,7 @@ class AttemptsList(Localized):
         "AttemptsList { height: 1fr; overflow: hidden; text-wrap: nowrap; text-overflow: ellipsis; }"
     )
 
-    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+    def __init__(self, *, tz: str = DEFAULT_ZONE, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
         self.rows: deque[AttemptRow] = deque(maxlen=KEEP)

@@ -14,8 +14,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kiosk.officer.widgets import Localized, local_time
+from kiosk.officer.widgets import Localized
 from store.reasons import Outcome
+from store.timeutil import DEFAULT_ZONE, local_time
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +41,7 @@ class ResultCard(Localized):
     ResultCard { height: 2fr; padding: 0 1; content-align: center middle; }
     """
 
-    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+    def __init__(self, *, tz: str = DEFAULT_ZONE, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
         self.result: SignInResult | None = None

@@ -10,7 +10,8 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kiosk.officer.widgets import Localized, local_time
+from kiosk.officer.widgets import Localized
+from store.timeutil import DEFAULT_ZONE, local_time
 
 
 class Clock(Localized):
@@ -18,7 +19,7 @@ class Clock(Localized):
 
     DEFAULT_CSS = "Clock { width: auto; height: 1; }"
 
-    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+    def __init__(self, *, tz: str = DEFAULT_ZONE, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
 
@@ -79,7 +80,7 @@ class SyncStatus(Localized):
 
     DEFAULT_CSS = "SyncStatus { width: auto; height: 1; }"
 
-    def __init__(self, *, tz: str = "Asia/Shanghai", id: str | None = None) -> None:
+    def __init__(self, *, tz: str = DEFAULT_ZONE, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
         self.view = SyncView()

@@ -58,7 +58,8 @@ def today(request: Request) -> date:
 
 def me_payload(request: Request, dev: Device, lang: str) -> dict[str, Any]:
     from store.people.admin import readiness
-    from store.people.phone import officer_projects, person
+    from store.people.phone import person
+    from store.projects import officer_projects
 
     ctx = request.app.state.ctx
     p = person(ctx.engine, dev)
@@ -124,7 +125,7 @@ def api_csrf(request: Request) -> dict[str, str]:
 def code_payload(request: Request, dev: Device, project: str | None = None) -> dict[str, Any]:
     from kiosk.serve.qr import qr_svg
     from store.codes.tokens import issue_code
-    from store.people.phone import officer_projects
+    from store.projects import officer_projects
     from store.reasons import Role
     from store.timeutil import utcnow
 
@@ -194,7 +195,7 @@ class SignInBody(PlaceBody):
 
 
 def place_payload(request: Request, dev: Device, body: PlaceBody, lang: str) -> dict[str, Any]:
-    from store.people.phone import worker_projects
+    from store.projects import worker_projects
     from store.rules.geo import check_place, place_message, to_wgs84, validate_accuracy
 
     ctx = request.app.state.ctx
