@@ -172,6 +172,19 @@ class ServeSettings(_Section):
     #: largest photo upload accepted (megabytes)
     max_upload_mb: float = Field(default=8.0, gt=0, le=64)
 
+    def base_url_at(self, port: int) -> str:
+        """The address phones reach the service at: ``base_url``, else http(s)://host:port (a wildcard
+        host is shown as 127.0.0.1)."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        scheme = "https" if self.certfile else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"{scheme}://{host}:{port}"
+
+    def link_base(self, given: str | None = None) -> str:
+        """Where an activation link points: ``given`` (``--base-url``), else the configured service."""
+        return (given or "").rstrip("/") or self.base_url_at(self.port)
+
 
 class RetentionSettings(_Section):
     """How long records are kept (store/roster/retention.py): on the shared database by law and for wages, on a

@@ -21,7 +21,7 @@ from kiosk.admin.app import AdminApp, build_app
 from kiosk.admin.forms import ConfirmScreen, FormScreen
 from kiosk.admin.review import ReviewScreen
 from kiosk.config import Config
-from kiosk.officer.widgets.pixels import PixelView
+from kiosk.widgets.pixels import PixelView
 from store.db.engine import session, write_session
 from store.db.models import AuditLog, BankCardSubmission, RealnameSubmission, Worker
 from store.people.review import REJECT_REASONS

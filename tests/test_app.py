@@ -37,8 +37,8 @@ from kiosk.i18n import MESSAGES, t
 from kiosk.officer.app import KioskApp, build_app
 from kiosk.officer.screens.dialogs import ProjectPicker
 from kiosk.officer.widgets.attempts import AttemptsList
-from kiosk.officer.widgets.camera import ScannerInput
 from kiosk.officer.widgets.result_card import ResultCard
+from kiosk.officer.widgets.scanner import ScannerInput
 from kiosk.officer.widgets.status import CameraStatus, Counters
 from store.db.models import SignInAttempt
 from store.people.seed import ELIGIBLE

@@ -50,7 +50,6 @@ class PhoneLinkScreen(Dialog[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="phone", description="make a phone link")
     def make_link(self) -> None:
-        from kiosk.cli.phone_link import link_base_url
         from store.people.phone import create_link, list_bindings
 
         app = admin_of(self)
@@ -66,7 +65,7 @@ class PhoneLinkScreen(Dialog[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.notify, f"{exc.zh}\n{exc.en}", severity="error", timeout=8)
             return
-        url = link.url(link_base_url(app.config, None))
+        url = link.url(app.config.serve.link_base())
         self.app.call_from_thread(self.show_link, link, url, rows)
 
     def show_link(self, link: Any, url: str, rows: list[Any]) -> None:

@@ -31,7 +31,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kiosk.admin.base import AdminScreen
 from kiosk.admin.forms import ConfirmScreen, Field
 from kiosk.i18n import pick, t
-from kiosk.officer.widgets.pixels import PixelView
+from kiosk.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
 
 POLL_S = 15.0

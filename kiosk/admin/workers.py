@@ -751,7 +751,7 @@ class VerifyScreen(AnswerScreen):
         self.front, self.photo = front, photo
 
     def compose(self) -> ComposeResult:
-        from kiosk.officer.widgets.pixels import PixelView
+        from kiosk.widgets.pixels import PixelView
 
         with Vertical(id="verify"):
             yield Static(
@@ -772,7 +772,7 @@ class VerifyScreen(AnswerScreen):
         import cv2
         import numpy as np
 
-        from kiosk.officer.widgets.pixels import PixelView
+        from kiosk.widgets.pixels import PixelView
 
         for wid, data in (("#pic-front", self.front), ("#pic-face", self.photo)):
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

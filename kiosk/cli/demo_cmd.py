@@ -53,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise StoreError("--speed 须在 0.1 到 100 之间", "--speed must be between 0.1 and 100")
     if not 20 <= args.workers <= 100_000:
         raise StoreError("--workers 须在 20 到 100000 之间", "--workers must be between 20 and 100000")
-    from kiosk.officer.widgets.camera import terminal_has_images
+    from kiosk.widgets.preview import terminal_has_images
 
     phones = None
     if not args.no_phones:

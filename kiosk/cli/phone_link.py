@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
 
 if TYPE_CHECKING:
-    from kiosk.config import Config
+    pass
 
 
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
@@ -72,12 +72,6 @@ def register_link(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     r.set_defaults(func=cmd_revoke)
 
 
-def link_base_url(cfg: Config, given: str | None) -> str:
-    from kiosk.serve.run import base_url_of
-
-    return (given or "").rstrip("/") or base_url_of(cfg, cfg.serve.port)
-
-
 def cmd_link(args: argparse.Namespace) -> int:
     from kiosk.qr_terminal import qr_lines
     from store.people.phone import create_link
@@ -92,7 +86,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             ttl_s=round(ttl_h * 3600),
             actor=args.actor,
         )
-    url = link.url(link_base_url(cfg, args.base_url))
+    url = link.url(cfg.serve.link_base(args.base_url))
     out = {
         "url": url,
         "kind": link.kind.value,

@@ -99,7 +99,7 @@ def run_screen(args: argparse.Namespace) -> int:
     from kiosk.camera.sources import open_source
     from kiosk.cli.common import config_of
     from kiosk.officer import app as officer
-    from kiosk.officer.widgets.camera import terminal_has_images
+    from kiosk.widgets.preview import terminal_has_images
     from kiosk.wiring import open_kiosk
 
     cfg = config_of(args)

@@ -29,7 +29,6 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -54,9 +53,11 @@ from kiosk.officer.messages import (
 from kiosk.officer.screens.dialogs import HelpScreen, ProjectPicker, QuitScreen
 from kiosk.officer.screens.locked import LockedScreen
 from kiosk.officer.screens.officer import OfficerScreen
+from kiosk.officer.session import Session
+from kiosk.officer.widgets import OfficerView
 from kiosk.officer.widgets.attempts import AttemptRow
-from kiosk.officer.widgets.camera import ScannerInput
 from kiosk.officer.widgets.result_card import Shown
+from kiosk.officer.widgets.scanner import ScannerInput
 from kiosk.officer.widgets.status import Counts, SyncView
 from store.errors import StoreError
 from store.reasons import Outcome
@@ -70,19 +71,11 @@ if TYPE_CHECKING:
     from store.sync.rounds import SyncReport
     from store.sync.state import SyncStatus as StoreSyncStatus
 
-__all__ = ["CameraSpec", "KioskApp", "Session", "build_app"]
+__all__ = ["CameraSpec", "KioskApp", "build_app"]
 
 log = logging.getLogger(__name__)
 
 COUNTS_EVERY_S = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    officer_id: uuid.UUID
-    officer_name: str
-    projects: tuple[ProjectChoice, ...]
-    project: ProjectChoice
 
 
 class KioskApp(App[None]):
@@ -683,6 +676,11 @@ def _module_exists(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def _is_an_officer_view(app: KioskApp) -> OfficerView:
+    """Never called: mypy checks here that the app gives its widgets what they read (``OfficerView``)."""
+    return app
 
 
 def build_app(

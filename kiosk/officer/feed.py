@@ -32,7 +32,7 @@ from kiosk.camera.decoders import ChainDecoder, Decoded, Decoder, Look, make_dec
 from kiosk.camera.dedupe import Deduper
 from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
 from kiosk.officer.messages import Attempted, CameraChanged, CodeSeen, Failed, Preview
-from kiosk.officer.widgets.pixels import fit, halfblock_strips
+from kiosk.widgets.pixels import fit, halfblock_strips
 from store.errors import StoreError
 from store.reasons import Outcome
 

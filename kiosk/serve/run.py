@@ -36,15 +36,6 @@ def uvicorn_options(cfg: Config) -> dict[str, Any]:
     return opts
 
 
-def base_url_of(cfg: Config, port: int) -> str:
-    s = cfg.serve
-    if s.base_url:
-        return s.base_url.rstrip("/")
-    scheme = "https" if s.certfile else "http"
-    host = "127.0.0.1" if s.host in ("0.0.0.0", "::", "") else s.host
-    return f"{scheme}://{host}:{port}"
-
-
 def run(cfg: Config, url: str, *, config_path: str | None, overrides: dict[str, Any]) -> None:
     """Serve until interrupted (the key and database are checked first, in this process)."""
     import uvicorn
@@ -56,7 +47,7 @@ def run(cfg: Config, url: str, *, config_path: str | None, overrides: dict[str, 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     s = cfg.serve
-    base = base_url_of(cfg, s.port)
+    base = s.base_url_at(s.port)
     ctx = build_context(cfg, url, base_url=base)  # refuses a missing or officer-only key before binding
     logging.getLogger("kiosk.serve").info(
         "手机服务 / phone service: %s over %s, key %s (%s), %d process(es)",

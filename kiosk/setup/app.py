@@ -33,8 +33,8 @@ from textual.widgets import (
 
 from kiosk.config import Config
 from kiosk.i18n import t
-from kiosk.officer.widgets.camera import CameraPreview
 from kiosk.setup.logic import Answers, Finished, Project, SharedAddress, SharedCheck
+from kiosk.widgets.preview import CameraPreview
 from store.errors import StoreError
 
 STEPS = ("welcome", "shared", "kiosk", "camera", "finish")
@@ -406,7 +406,7 @@ class SetupApp(App[int]):
 
         from kiosk.camera.decoders import make_decoder
         from kiosk.camera.sources import SourceError, open_source
-        from kiosk.officer.widgets.pixels import fit, halfblock_strips
+        from kiosk.widgets.pixels import fit, halfblock_strips
 
         worker = get_current_worker()
         opener = self.camera_opener or open_source

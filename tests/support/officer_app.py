@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 from kiosk.camera.sources import Frame, SourceState, StateCallback
 from kiosk.demo import Demo, make_demo
 from kiosk.officer.app import KioskApp, build_app
-from kiosk.officer.widgets.camera import ScannerInput
+from kiosk.officer.widgets.scanner import ScannerInput
 from store.db.models import Attendance
 from store.reasons import Role
 

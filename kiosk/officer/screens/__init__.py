@@ -2,7 +2,7 @@
 
 The screens follow the app's reactive state (``KioskApp``'s ``lang``, ``camera_state``, ``counts``,
 ``sync_view``, ``session``, ``recent``, ``shown``, ``picture``, ``unlock_note``) by watching it; the app never
-queries their widgets. They read the app through ``kiosk_app`` (typed), never ``getattr``.
+queries their widgets. They read the app through ``kiosk_app`` (an ``OfficerView``), never ``getattr``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 from textual.screen import Screen
 from textual.widget import Widget
 
-from kiosk.officer.widgets import kiosk_app
-from kiosk.officer.widgets.camera import CameraPreview, ImagePreview, ScannerInput
+from kiosk.officer.widgets import OfficerView, kiosk_app
+from kiosk.officer.widgets.scanner import ScannerInput
+from kiosk.widgets.preview import CameraPreview, ImagePreview
 
 if TYPE_CHECKING:
-    from kiosk.officer.app import KioskApp
     from kiosk.officer.messages import Preview
 
 
-def preview_widget(app: KioskApp) -> Widget:
+def preview_widget(app: OfficerView) -> Widget:
     """The live picture: real pixels where the terminal has them, half-blocks otherwise."""
     return ImagePreview(id="preview") if app.image_preview else CameraPreview(id="preview")
 
@@ -29,7 +29,7 @@ class KioskScreen(Screen[None]):
     """A full screen of the kiosk: shows the app's camera ``picture`` and keeps the scanner field focused."""
 
     @property
-    def kiosk(self) -> KioskApp:
+    def kiosk(self) -> OfficerView:
         return kiosk_app(self)
 
     def on_mount(self) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from kiosk.officer.screens import KioskScreen, preview_widget
 from kiosk.officer.widgets import Tr
-from kiosk.officer.widgets.camera import ScannerInput
+from kiosk.officer.widgets.scanner import ScannerInput
 from kiosk.officer.widgets.status import CameraStatus, Clock, KeyBar, SyncStatus
 from store.timeutil import DEFAULT_ZONE
 

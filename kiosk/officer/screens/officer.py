@@ -17,14 +17,14 @@ from textual.widgets import Static
 from kiosk.officer.screens import KioskScreen, preview_widget
 from kiosk.officer.widgets import Tr
 from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
-from kiosk.officer.widgets.camera import ScannerInput
-from kiosk.officer.widgets.pixels import PixelView
 from kiosk.officer.widgets.result_card import ResultCard
+from kiosk.officer.widgets.scanner import ScannerInput
 from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
+from kiosk.widgets.pixels import PixelView
 from store.timeutil import DEFAULT_ZONE
 
 if TYPE_CHECKING:
-    from kiosk.officer.app import Session
+    from kiosk.officer.session import Session
     from kiosk.officer.widgets.result_card import Shown
     from store.rules.signin import SignInResult
 

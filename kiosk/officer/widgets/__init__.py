@@ -1,28 +1,44 @@
 """The officer screen's widgets. Each one renders from its own state and the app's language, so a
 language switch is a refresh, not a rebuild; they follow the app's reactive state (language, camera,
-counters, sync) by watching it, and read the app through one typed accessor, ``kiosk_app``."""
+counters, sync) by watching it, and read the app through one typed accessor, ``kiosk_app``, as an
+``OfficerView``: the little they read (the widgets do not import the app, which imports them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from textual.dom import DOMNode
 from textual.widget import Widget
 
 from kiosk import i18n
 
-if TYPE_CHECKING:
-    from kiosk.officer.app import KioskApp
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def kiosk_app(node: DOMNode) -> KioskApp:
+class OfficerView(Protocol):
+    """What the officer screen's widgets and screens read from the app (``KioskApp`` has it; mypy checks
+    that in ``kiosk/officer/app.py``)."""
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def demo(self) -> bool: ...
+
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+    @property
+    def image_preview(self) -> bool: ...
+
+
+def kiosk_app(node: DOMNode) -> OfficerView:
     """The officer app a screen or widget of ``kiosk.officer`` runs in (the one place that says so)."""
-    return cast("KioskApp", node.app)
+    return cast(OfficerView, node.app)
 
 
 class Localized(Widget):
@@ -30,7 +46,7 @@ class Localized(Widget):
     changes: it watches the app's ``lang``)."""
 
     @property
-    def kiosk(self) -> KioskApp:
+    def kiosk(self) -> OfficerView:
         return kiosk_app(self)
 
     @property

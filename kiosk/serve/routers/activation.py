@@ -14,7 +14,7 @@ router = APIRouter(tags=["activation"])
 
 
 def _refused(request: Request, state: LinkState, lang: str) -> HTMLResponse:
-    from kiosk.serve.routers.pages import message_page
+    from kiosk.serve.render import message_page
 
     zh, en = LINK_MESSAGES[state]
     return message_page(
@@ -30,7 +30,7 @@ def activation_page(request: Request, token: str) -> Response:
     info = peek_link(ctx.engine, token)
     if info.state is not LinkState.VALID:
         return _refused(request, info.state, lang)
-    from kiosk.serve.routers.pages import render
+    from kiosk.serve.render import render
 
     return render(request, "activate.html", lang, info=info, token=token)
 

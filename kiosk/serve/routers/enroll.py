@@ -406,7 +406,7 @@ def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
 
 
 def _page(request: Request, template: str, **context: Any) -> Response:
-    from kiosk.serve.routers.pages import message_page, render
+    from kiosk.serve.render import message_page, render
     from kiosk.serve.security import DeviceError
 
     lang = lang_of(request)

@@ -3,35 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiosk.i18n import LANGS, t
 from kiosk.serve.i18n import LANG_COOKIE, lang_of
-from kiosk.serve.security import DeviceError, ServeError, csrf_token, current_device
-
-if TYPE_CHECKING:
-    from kiosk.serve.context import ServeContext
+from kiosk.serve.render import message_page, render
+from kiosk.serve.security import DeviceError, ServeError, current_device
 
 router = APIRouter(include_in_schema=False)
-
-
-def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    ctx: ServeContext = request.app.state.ctx
-    return ctx.templates.TemplateResponse(
-        request,
-        template,
-        {"lang": lang, "csrf": csrf_token(request), "path": request.url.path, **context},
-        status_code=status,
-    )
-
-
-def message_page(
-    request: Request, lang: str, text: str, *, status: int = 400, link: bool = False
-) -> HTMLResponse:
-    return render(request, "message.html", lang, status=status, text=text, link=link)
 
 
 def _device_or_page(request: Request, lang: str) -> Any:

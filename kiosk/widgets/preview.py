@@ -1,11 +1,9 @@
-"""The live camera preview and the scanner field.
+"""The live camera preview (the officer screen's, and the setup wizard's camera step).
 
-``CameraPreview`` shows the half-block strips the camera worker made (``kiosk.officer.widgets.pixels``) and
+``CameraPreview`` shows the half-block strips the camera worker made (``kiosk.widgets.pixels``) and
 tells the app how many cells it has, so the worker downscales each frame to exactly that.
 ``ImagePreview`` shows real pixels with textual-image, for terminals that speak sixel or the terminal
 graphics protocol (``terminal_has_images`` asks, before the app starts).
-``ScannerInput`` is where a USB keyboard-wedge scanner types its code and presses Enter; it keeps the
-focus and masks what it receives (a code is never shown on screen).
 """
 
 from __future__ import annotations
@@ -17,10 +15,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Input
 
 from kiosk import i18n
-from kiosk.officer.widgets.pixels import PixelView
+from kiosk.widgets.pixels import PixelView
 
 
 class PreviewHost(Protocol):
@@ -90,19 +87,3 @@ class ImagePreview(Widget):
         size = self.content_size
         if size.width and size.height:
             preview_host(self).preview_cells = (size.width, size.height)
-
-
-class ScannerInput(Input):
-    """Its placeholder follows the app's ``lang``."""
-
-    DEFAULT_CSS = "ScannerInput { height: 1; border: none; padding: 0 1; }"
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(password=True, id=id)
-        self.cursor_blink = False
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "lang", self.relabel)
-
-    def relabel(self, lang: str) -> None:
-        self.placeholder = i18n.t("scanner", lang)
