@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -149,3 +149,18 @@ def progress(enabled: bool | None = None) -> Iterator[Progress | None]:
         transient=True,
     ) as prog:
         yield prog
+
+
+@contextmanager
+def counting_progress(label: str, enabled: bool | None = None) -> Iterator[Callable[[str, int], None]]:
+    """A progress display of a count without a total (``progress``), and the ``on_progress(what, n)``
+    callback that advances it by ``n`` and names ``what`` beside ``label``; the callback does nothing
+    when no display is shown."""
+    with progress(enabled) as prog:
+        task = prog.add_task(label, total=None) if prog else None
+
+        def advance(what: str, n: int) -> None:
+            if prog is not None and task is not None:
+                prog.update(task, advance=n, description=f"{label}: {what}")
+
+        yield advance
