@@ -44,6 +44,12 @@ def add_db_arg(p: argparse._ActionsContainer, *, help_: str | None = None) -> No
     )
 
 
+def add_store_args(p: argparse.ArgumentParser, *, help_: str | None = None) -> None:
+    """The arguments of a command over one store: ``--db`` (``help_``: its help) then ``--config``."""
+    add_db_arg(p, help_=help_)
+    add_config_arg(p)
+
+
 def config_of(args: argparse.Namespace) -> Config:
     from kiosk.config import load_config
 

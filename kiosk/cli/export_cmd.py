@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress, store_at
+from kiosk.cli.common import add_store_args, db_url, print_json, progress, store_at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,8 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     esub = p.add_subparsers(dest="export_kind", metavar="KIND", required=True)
 
     def common(q: argparse.ArgumentParser, formats: str) -> None:
-        add_db_arg(q)
-        add_config_arg(q)
+        add_store_args(q)
         q.add_argument(
             "--project",
             metavar="ID|NAME",

@@ -22,7 +22,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, store_at
+from kiosk.cli.common import add_store_args, db_url, print_json, store_at
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -51,27 +51,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     a = ksub.add_parser("add", help="登记公钥或导入信任文件 / trust a public key file, or merge a trust file")
     a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
-    add_db_arg(a, help_=_DB_HELP)
-    add_config_arg(a)
+    add_store_args(a, help_=_DB_HELP)
     _roles_arg(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
     _validity_args(a)
     a.set_defaults(func=cmd_add)
 
     r = ksub.add_parser("revoke", help="吊销密钥 / revoke a key: all its codes are refused")
     r.add_argument("kid", metavar="KID", help="密钥编号 / key id")
-    add_db_arg(r, help_=_DB_HELP)
-    add_config_arg(r)
+    add_store_args(r, help_=_DB_HELP)
     r.set_defaults(func=cmd_revoke)
 
     ls = ksub.add_parser("list", help="列出信任的公钥 / list the trust list")
-    add_db_arg(ls, help_=_DB_HELP)
-    add_config_arg(ls)
+    add_store_args(ls, help_=_DB_HELP)
     ls.set_defaults(func=cmd_list)
 
     e = ksub.add_parser("export", help="导出信任文件 / write the trust list as a file (public keys only)")
     e.add_argument("--out", metavar="FILE", help="信任文件 / trust file (default: stdout)")
-    add_db_arg(e, help_=_DB_HELP)
-    add_config_arg(e)
+    add_store_args(e, help_=_DB_HELP)
     e.set_defaults(func=cmd_export)
 
 

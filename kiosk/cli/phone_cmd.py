@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.common import add_store_args, db_url, print_json
 from kiosk.cli.phone_link import register_link
 from kiosk.cli.phone_signin import register_signin
 
@@ -45,8 +45,7 @@ def _register_confirm(psub: argparse._SubParsersAction[argparse.ArgumentParser])
     c.add_argument(
         "--employment", required=True, metavar="ID", help="聘用记录编号 / the employment id (UUID)"
     )
-    add_db_arg(c)
-    add_config_arg(c)
+    add_store_args(c)
     c.set_defaults(func=cmd_confirm)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
+from kiosk.cli.common import add_store_args, config_of, db_url, print_json
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
@@ -49,8 +49,9 @@ def register_signin(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default="wgs84",
         help="坐标系：GPS 为 wgs84，高德/腾讯/微信地图为 gcj02 / coordinate system (default wgs84)",
     )
-    add_db_arg(p, help_="共享数据库地址 / the shared database URL (default: the config's shared database)")
-    add_config_arg(p)
+    add_store_args(
+        p, help_="共享数据库地址 / the shared database URL (default: the config's shared database)"
+    )
     p.set_defaults(func=cmd_signin)
 
 
