@@ -18,6 +18,7 @@ from store.people import admin_writes as writes
 from store.timeutil import DEFAULT_ZONE
 
 
+# The parse-or-ValidationError shape of the CLI's _uuid and _instant: the admin form's words.
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
     v = values.get(key, "").strip()
     if not v:

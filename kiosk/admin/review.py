@@ -60,6 +60,7 @@ class Item:
         return cls(kind, uuid.UUID(sid))
 
 
+# Each screen lists its own key bindings (as workers.py): Textual's shape.
 class ReviewScreen(AdminScreen):
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "#queue"

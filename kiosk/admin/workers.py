@@ -539,6 +539,7 @@ class WorkersScreen(AdminScreen):
             ),
         )
 
+    # Each form action (here and in reference.py) is fields, save, done and a note: FormDialog's call.
     def action_health(self) -> None:
         from store.db.models import HealthInstitution
         from store.people.admin import list_institutions

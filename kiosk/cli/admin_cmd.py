@@ -10,6 +10,7 @@ ORDER = 50
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "admin",
         help="管理：工人登记、项目、单位、签到员、密钥 / administration: enrollment and reference data",

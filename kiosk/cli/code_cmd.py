@@ -86,6 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ph.set_defaults(func=cmd_phone)
 
 
+# Like phone_link._uuid and admin's opt_float in shape; the message names this command's field.
 def _uuid(text: str, field: str) -> uuid.UUID:
     from store.errors import ValidationError
 

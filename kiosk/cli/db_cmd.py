@@ -19,6 +19,7 @@ ORDER = 90
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore"
     )

@@ -30,6 +30,7 @@ ORDER = 45
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "export",
         help="导出考勤 / export attendance (daily, monthly 考勤表, refused) and the kiosks' event log",

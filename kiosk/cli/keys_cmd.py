@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _validity_args(n)
     n.set_defaults(func=cmd_new)
 
+    # each action registers its own arguments: argparse's shape, the words differ
     a = ksub.add_parser("add", help="登记公钥或导入信任文件 / trust a public key file, or merge a trust file")
     a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
     add_store_args(a, help_=_DB_HELP)
@@ -87,6 +88,7 @@ def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", help="备注 / a note")
 
 
+# The parse-or-ValidationError shape of phone_link._uuid and admin's opt_float: one message each.
 def _instant(text: str | None, field: str) -> datetime | None:
     from store.errors import ValidationError
     from store.timeutil import parse_instant

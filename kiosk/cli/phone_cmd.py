@@ -23,6 +23,7 @@ ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line"
     )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     pass
 
 
+# Like code_cmd._uuid and keys_cmd._instant but with its own words (the id named): each command's message.
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
     from store.errors import ValidationError
 
@@ -57,6 +58,7 @@ def register_link(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     add_store_args(b, help_="共享数据库地址 / the shared database URL")
     b.set_defaults(func=cmd_bindings)
 
+    # a mutually exclusive group, registered like sync_cmd's: argparse's shape, other words
     r = psub.add_parser("revoke", help="撤销手机绑定 / revoke a phone binding")
     g = r.add_mutually_exclusive_group(required=True)
     g.add_argument("--binding", metavar="ID", help="绑定编号 / binding id")

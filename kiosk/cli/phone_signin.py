@@ -21,6 +21,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".ti
 
 
 def register_signin(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = psub.add_parser(
         "signin",
         help="方式一：手机扫签到员的码签到 / way A: the phone scans the officer's code",

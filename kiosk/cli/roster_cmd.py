@@ -10,6 +10,7 @@ ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "roster",
         help="现场花名册与疏散名单 / the supervisor's live roster and evacuation list",

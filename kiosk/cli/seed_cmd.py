@@ -10,6 +10,7 @@ ORDER = 80
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "seed-demo",
         help="生成演示数据 / fill a database with synthetic demo data",

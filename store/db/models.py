@@ -399,6 +399,7 @@ class SyncState(SQLModel, table=True):
     value: str
 
 
+# The same tables, in the same order, as sync/pull's PULLED (which leaves out the kiosk-only ones): two lists.
 #: tables whose rows get a revision on every write, in foreign-key order
 REVISIONED: tuple[type[Stamped], ...] = (
     Employer,

@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 
 from store.db.engine import session as open_session
 from store.db.engine import translate_errors
+
+# The same model names as enroll's import: both modules work on the enrollment tables.
 from store.db.models import (
     AuditLog,
     BankCard,

@@ -24,6 +24,8 @@ from sqlmodel import Session
 from store.db.engine import translate_errors, write_session
 from store.db.models import Employer, Employment, HealthInstitution, Officer, Project, Worker
 from store.errors import StoreError
+
+# Each write below has the shape of its enroll.add_* (keyword fields passed on in one write): one per table.
 from store.people import enroll
 from store.people.review import ReviewKind, approve, reject
 from store.rules.validation import validate_name
