@@ -45,16 +45,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     n.add_argument(
         "--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database"
     )
-    _roles_arg(n, "worker,officer")
-    _validity_args(n)
+    _key_args(n, "worker,officer")
     n.set_defaults(func=cmd_new)
 
     # each action registers its own arguments: argparse's shape, the words differ
     a = ksub.add_parser("add", help="登记公钥或导入信任文件 / trust a public key file, or merge a trust file")
     a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
     add_store_args(a, help_=_DB_HELP)
-    _roles_arg(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
-    _validity_args(a)
+    _key_args(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
     a.set_defaults(func=cmd_add)
 
     r = ksub.add_parser("revoke", help="吊销密钥 / revoke a key: all its codes are refused")
@@ -72,15 +70,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e.set_defaults(func=cmd_export)
 
 
-def _roles_arg(p: argparse.ArgumentParser, default: str) -> None:
+def _key_args(p: argparse.ArgumentParser, roles_default: str) -> None:
+    """What a key is trusted for: ``--roles`` (``roles_default``: its default, in words), ``--not-before``,
+    ``--not-after`` and ``--note``."""
     p.add_argument(
         "--roles",
         metavar="ROLES",
-        help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {default})",
+        help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {roles_default})",
     )
-
-
-def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--not-before", metavar="ISO8601", help="生效时间 / valid from (default: now)")
     p.add_argument(
         "--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)"
