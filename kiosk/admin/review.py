@@ -116,6 +116,7 @@ class ReviewScreen(AdminScreen):
         self.reload()
         self.set_interval(POLL_S, self.reload)
 
+    # Reloads on mount, on resume and on a key, as base.TableScreen does; the queue is no TableScreen.
     def on_screen_resume(self) -> None:
         self.reload()
 

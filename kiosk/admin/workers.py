@@ -317,6 +317,7 @@ class WorkersScreen(AdminScreen):
             done,
         )
 
+    # One worker's form, as every action here: the worker picked, the fields, a named write on save.
     def action_edit(self) -> None:
         from store.db.models import Worker
 
@@ -505,6 +506,7 @@ class WorkersScreen(AdminScreen):
 
     # --- bank card, health check, employment -----------------------------------------------------
 
+    # One worker's form, as every action here: the worker picked, the fields, a named write on save.
     def action_bank(self) -> None:
         wid = self._need_worker()
         if wid is None:
