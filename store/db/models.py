@@ -399,7 +399,8 @@ class SyncState(SQLModel, table=True):
     value: str
 
 
-# The same tables, in the same order, as sync/pull's PULLED (which leaves out the kiosk-only ones): two lists.
+# sync/pull's PULLED repeats part of this list in the same order (what a kiosk pulls, sync's concern):
+# each list stands where it is used.
 #: tables whose rows get a revision on every write, in foreign-key order
 REVISIONED: tuple[type[Stamped], ...] = (
     Employer,

@@ -18,9 +18,7 @@ from sqlmodel import Session, col, select
 
 from store.db.engine import session as open_session
 from store.db.engine import translate_errors
-
-# The same model names as enroll's import: both modules work on the enrollment tables.
-from store.db.models import (
+from store.db.models import (  # the names enroll.py imports too: both work on the enrollment tables
     AuditLog,
     BankCard,
     BankCardSubmission,

@@ -24,8 +24,6 @@ from sqlmodel import Session
 from store.db.engine import translate_errors, write_session
 from store.db.models import Employer, Employment, HealthInstitution, Officer, Project, Worker
 from store.errors import StoreError
-
-# Each write below has the shape of its enroll.add_* (keyword fields passed on in one write): one per table.
 from store.people import enroll
 from store.people.review import ReviewKind, approve, reject
 from store.rules.validation import validate_name
@@ -61,6 +59,7 @@ def need(s: Session, model: type[M], key: uuid.UUID) -> M:
 # --- reference data ---------------------------------------------------------------------------------
 
 
+# Each add_* write has the shape of its enroll.add_* (the keywords handed on by name): one per table.
 def add_project(
     engine: Engine,
     *,
@@ -177,6 +176,7 @@ def toggle_institution(engine: Engine, institution_id: uuid.UUID, *, actor: str)
 # --- workers ----------------------------------------------------------------------------------------
 
 
+# The shape of add_project above, on purpose: the keywords of enroll.add_worker handed on by name.
 def add_worker(
     engine: Engine,
     *,
