@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,17 @@ def add_store_args(p: argparse.ArgumentParser, *, help_: str | None = None) -> N
     """The arguments of a command over one store: ``--db`` (``help_``: its help) then ``--config``."""
     add_db_arg(p, help_=help_)
     add_config_arg(p)
+
+
+def id_arg(text: str, field: str, zh: str, en: str) -> uuid.UUID:
+    """``text`` (an id given on the command line, blanks around it dropped) as a UUID; else a
+    ``ValidationError`` on ``field`` with the command's own words ``zh`` and ``en``."""
+    from store.errors import ValidationError
+
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError as exc:
+        raise ValidationError(field, zh, en) from exc
 
 
 def config_of(args: argparse.Namespace) -> Config:

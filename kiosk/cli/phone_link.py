@@ -14,24 +14,16 @@ import argparse
 import uuid
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_store_args, config_of, db_url, print_json, store_at
+from kiosk.cli.common import add_store_args, config_of, db_url, id_arg, print_json, store_at
 
 if TYPE_CHECKING:
     pass
 
 
-# Like code_cmd._uuid and keys_cmd._instant but with its own words (the id named): each command's message.
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
-    from store.errors import ValidationError
-
     if text is None:
         return None
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError as exc:
-        raise ValidationError(
-            what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}"
-        ) from exc
+    return id_arg(text, what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}")
 
 
 def _who(p: argparse.ArgumentParser, required: bool) -> None:
