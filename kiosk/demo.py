@@ -154,6 +154,7 @@ class Demo:
                 yield self.rng.choice(GARBAGE)
 
 
+# The same keywords as start_demo below: make_demo is start_demo plus Demo.prepare.
 def make_demo(
     folder: Path,
     *,

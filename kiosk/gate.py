@@ -115,6 +115,7 @@ class Gate:
         decoder: Decoder | str = "zxingcpp",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        # The options kept as attributes, one a line (as SyncWorker and way_a's screen do).
         self.service = service
         self.verifier = verifier
         self.project_id = project_id
@@ -203,6 +204,7 @@ class Gate:
                 result = self.service.sign_in(
                     who.subject,
                     self.project_id,
+                    # the sign-in service's keywords, one a line (as enroll's add_employment spells its fields)
                     way=Way.B,
                     at=at,
                     kiosk_id=self.kiosk_id,

@@ -13,6 +13,8 @@ What is built where:
   trusts the same keys and tolerates the same clock difference: the ``IssuerKey`` table of the database
   it works on merged with ``[codes] trust_file`` when set (a revocation or a narrower scope in either
   wins), and ``[policy] clock_skew_s``. The verifier re-reads both on ``reload()`` (after a sync).
+- ``sync_round(cfg, local, shared)``: one sync round on the config's options (``kiosk sync --once``,
+  the setup's first sync); ``sync_worker`` the background one.
 - ``shared_url(cfg)``: a kiosk syncs with ``--shared URL`` when given, else ``[store] shared_url``; with
   neither, with the default shared file (``shared.db`` in the data folder) only when that file exists: a
   kiosk never makes an empty shared database by starting (``kiosk db upgrade --shared`` makes it).
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from kiosk.config import Config
     from kiosk.gate import Gate
     from store.codes.keys import IssuerPrivateKey
-    from store.sync.rounds import Listener, SyncWorker
+    from store.sync.rounds import Listener, SyncReport, SyncWorker
     from store.sync.state import SyncStatus
 
 
@@ -166,6 +168,23 @@ def shared_url(cfg: Config, override: str | None = None) -> str | None:
 
     default = make_url(normalise_url(cfg.store.shared())).database
     return cfg.store.shared() if default and Path(default).is_file() else None
+
+
+def sync_round(
+    cfg: Config, local: Engine, shared: Engine, on_progress: Callable[[str, int], None] | None = None
+) -> SyncReport:
+    """One round of sync (push, then pull) of ``local`` with ``shared`` on the config's options: what
+    ``kiosk sync --once`` and the setup's first sync run (the background one is ``sync_worker``)."""
+    from store.sync.rounds import sync_once
+
+    return sync_once(
+        local,
+        shared,
+        face_thumbs=cfg.sync.face_thumbs,
+        photos=cfg.sync.push_photos,
+        on_progress=on_progress,
+        clock_skew_s=cfg.policy.clock_skew_s,
+    )
 
 
 def sync_worker(cfg: Config, local: Engine, url: str, on_report: Listener | None = None) -> SyncWorker:

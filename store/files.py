@@ -24,6 +24,7 @@ def workbook_bytes(wb: Any) -> bytes:
 
 def write_atomically(path: str | Path, data: bytes) -> Path:
     path = Path(path)
+    # db/backup.py and roster/exports write to a temporary file the same way, each with its own errors.
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         tmp.write_bytes(data)

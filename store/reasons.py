@@ -53,6 +53,7 @@ class Reason(StrEnum):
         return self.en if lang == "en" else self.zh
 
 
+# One entry a reason, (zh, en): the table reads alike by design.
 _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.CODE_INVALID: ("不是有效的个人建设码", "Not a valid personal construction code"),
     Reason.CODE_EXPIRED: ("建设码已过期，请刷新后重新出示", "Code expired: refresh it and show it again"),

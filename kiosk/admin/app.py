@@ -134,6 +134,7 @@ def _key_label(key: str) -> str:
     return named.get(first, first.upper() if first[:1] == "f" and first[1:].isdigit() else first)
 
 
+# Keyword options like enroll's add_* functions: the admin app's own.
 def build_app(
     engine: Engine,
     config: Config,

@@ -33,6 +33,7 @@ from store.rules.policy import Policy
 R = TypeVar("R")
 
 
+# One read-only property a member: a Protocol's shape.
 class AdminContext(Protocol):
     """What the admin app gives its screens (``AdminApp``), read-only."""
 

@@ -18,6 +18,7 @@ from store.people import admin_writes as writes
 from store.timeutil import DEFAULT_ZONE
 
 
+# The parse-or-ValidationError shape of the CLI's _uuid and _instant: the admin form's words.
 def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
     v = values.get(key, "").strip()
     if not v:
@@ -31,6 +32,7 @@ def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | Non
 # --- projects --------------------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class ProjectsScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "项目（名称、地址、签到范围、时区）",
@@ -146,6 +148,7 @@ def _num(x: float | None) -> str:
 # --- employers -------------------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class EmployersScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = ("用人单位", "Employers")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
@@ -212,6 +215,7 @@ class EmployersScreen(TableScreen):
 # --- officers --------------------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class OfficersScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "班前签到员（指派到项目）",
@@ -294,6 +298,7 @@ class OfficersScreen(TableScreen):
 # --- health institutions ---------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class InstitutionsScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "体检机构列表（体检登记时从中选择）",
@@ -340,6 +345,7 @@ class InstitutionsScreen(TableScreen):
 # --- issuer keys -----------------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class KeysScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "签发密钥（信任列表：只存公钥）",
@@ -456,6 +462,7 @@ class KeysScreen(TableScreen):
 # --- audit -----------------------------------------------------------------------------------------
 
 
+# A TableScreen declared by its heading, columns and bindings, as every screen here.
 class AuditScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = (
         "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",

@@ -60,6 +60,7 @@ class Item:
         return cls(kind, uuid.UUID(sid))
 
 
+# Each screen lists its own key bindings (as workers.py): Textual's shape.
 class ReviewScreen(AdminScreen):
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "#queue"
@@ -115,6 +116,7 @@ class ReviewScreen(AdminScreen):
         self.reload()
         self.set_interval(POLL_S, self.reload)
 
+    # Reloads on mount, on resume and on a key, as base.TableScreen does; the queue is no TableScreen.
     def on_screen_resume(self) -> None:
         self.reload()
 

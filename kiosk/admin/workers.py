@@ -317,6 +317,7 @@ class WorkersScreen(AdminScreen):
             done,
         )
 
+    # One worker's form, as every action here: the worker picked, the fields, a named write on save.
     def action_edit(self) -> None:
         from store.db.models import Worker
 
@@ -505,6 +506,7 @@ class WorkersScreen(AdminScreen):
 
     # --- bank card, health check, employment -----------------------------------------------------
 
+    # One worker's form, as every action here: the worker picked, the fields, a named write on save.
     def action_bank(self) -> None:
         wid = self._need_worker()
         if wid is None:
@@ -539,6 +541,7 @@ class WorkersScreen(AdminScreen):
             ),
         )
 
+    # Each form action (here and in reference.py) is fields, save, done and a note: FormDialog's call.
     def action_health(self) -> None:
         from store.db.models import HealthInstitution
         from store.people.admin import list_institutions

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
+from kiosk.cli.common import add_store_args, config_of, db_url
 
 ORDER = 50
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "admin",
         help="管理：工人登记、项目、单位、签到员、密钥 / administration: enrollment and reference data",
@@ -17,8 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "ID card images, face capture, real-name verification, bank card, health check, employment and its "
         "confirmation, readiness), projects, employers, officers, health institutions, issuer keys.",
     )
-    add_db_arg(p, help_="数据库地址 / database URL (default: the config's shared database)")
-    add_config_arg(p)
+    add_store_args(p, help_="数据库地址 / database URL (default: the config's shared database)")
     p.add_argument(
         "--actor",
         metavar="NAME",

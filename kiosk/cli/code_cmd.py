@@ -22,7 +22,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
+from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, id_arg, print_json
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,14 +87,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _uuid(text: str, field: str) -> uuid.UUID:
-    from store.errors import ValidationError
-
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError as exc:
-        raise ValidationError(
-            field, f"编号格式错误（应为 UUID）：{text}", f"{field} is not a UUID: {text}"
-        ) from exc
+    return id_arg(text, field, f"编号格式错误（应为 UUID）：{text}", f"{field} is not a UUID: {text}")
 
 
 def _at(text: str | None) -> datetime | None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,23 @@ def add_db_arg(p: argparse._ActionsContainer, *, help_: str | None = None) -> No
         or "数据库地址 / database URL (sqlite:///file.db, a file path, or postgresql://…); "
         "default: the local store of the config",
     )
+
+
+def add_store_args(p: argparse.ArgumentParser, *, help_: str | None = None) -> None:
+    """The arguments of a command over one store: ``--db`` (``help_``: its help) then ``--config``."""
+    add_db_arg(p, help_=help_)
+    add_config_arg(p)
+
+
+def id_arg(text: str, field: str, zh: str, en: str) -> uuid.UUID:
+    """``text`` (an id given on the command line, blanks around it dropped) as a UUID; else a
+    ``ValidationError`` on ``field`` with the command's own words ``zh`` and ``en``."""
+    from store.errors import ValidationError
+
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError as exc:
+        raise ValidationError(field, zh, en) from exc
 
 
 def config_of(args: argparse.Namespace) -> Config:
@@ -149,3 +167,18 @@ def progress(enabled: bool | None = None) -> Iterator[Progress | None]:
         transient=True,
     ) as prog:
         yield prog
+
+
+@contextmanager
+def counting_progress(label: str, enabled: bool | None = None) -> Iterator[Callable[[str, int], None]]:
+    """A progress display of a count without a total (``progress``), and the ``on_progress(what, n)``
+    callback that advances it by ``n`` and names ``what`` beside ``label``; the callback does nothing
+    when no display is shown."""
+    with progress(enabled) as prog:
+        task = prog.add_task(label, total=None) if prog else None
+
+        def advance(what: str, n: int) -> None:
+            if prog is not None and task is not None:
+                prog.update(task, advance=n, description=f"{label}: {what}")
+
+        yield advance

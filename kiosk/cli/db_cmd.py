@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
+from kiosk.cli.common import (
+    add_config_arg,
+    add_db_arg,
+    add_store_args,
+    config_of,
+    db_url,
+    print_json,
+    store_at,
+)
 
 ORDER = 90
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "db", help="数据库结构与备份 / database schema (migrations), roles, backup and restore"
     )
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dsub.add_parser("upgrade", help="创建或升级数据库结构 / create or migrate the schema to the latest")
-    add_db_arg(up)
-    add_config_arg(up)
+    add_store_args(up)
     up.add_argument(
         "--shared", action="store_true", help="the config's shared database instead of the local store"
     )
     up.set_defaults(func=cmd_upgrade)
     cur = dsub.add_parser("current", help="显示数据库结构版本 / show the schema revision")
-    add_db_arg(cur)
-    add_config_arg(cur)
+    add_store_args(cur)
     cur.add_argument("--shared", action="store_true")
     cur.set_defaults(func=cmd_current)
     roles = dsub.add_parser(
@@ -49,8 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bk = dsub.add_parser(
         "backup", help="备份本机数据库（运行中也可） / back up the local store, also while the kiosk runs"
     )
-    add_db_arg(bk, help_="本机数据库 / the local SQLite store (default: the config's)")
-    add_config_arg(bk)
+    add_store_args(bk, help_="本机数据库 / the local SQLite store (default: the config's)")
     bk.add_argument("--out", metavar="DIR", help="备份文件夹 / backup folder (default: [backup] folder)")
     bk.add_argument(
         "--keep", type=int, metavar="N", help="保留最近 N 份 / keep the newest N (default: [backup] keep, 7)"
@@ -60,8 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "restore", help="从备份恢复本机数据库 / put a backup back as the local store (checked first)"
     )
     rs.add_argument("file", metavar="FILE", help="备份文件 / the backup file")
-    add_db_arg(rs, help_="要恢复的本机数据库 / the local store to replace (default: the config's)")
-    add_config_arg(rs)
+    add_store_args(rs, help_="要恢复的本机数据库 / the local store to replace (default: the config's)")
     rs.add_argument("--yes", action="store_true", help="不再询问 / do not ask for confirmation")
     rs.set_defaults(func=cmd_restore)
 

@@ -21,6 +21,7 @@ ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "decode",
         help="识别图片/视频中的二维码 / read the QR codes in images, folders and videos",

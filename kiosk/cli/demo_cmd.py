@@ -16,6 +16,7 @@ ORDER = 5
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "demo",
         help="演示：模拟摄像头与演示数据 / the kiosk on demo data with a simulated camera",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress, store_at
+from kiosk.cli.common import add_store_args, db_url, print_json, progress, store_at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,10 +20,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:
+    from datetime import date
+
+    #: export_refused / export_events: (engine, project, since, until, out, fmt, lang) -> (file, rows)
+    RangeExport = Callable[[Engine, ProjectInfo, date, date, Path, Format, str], tuple[Path, int]]
+
 ORDER = 45
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "export",
         help="导出考勤 / export attendance (daily, monthly 考勤表, refused) and the kiosks' event log",
@@ -33,8 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     esub = p.add_subparsers(dest="export_kind", metavar="KIND", required=True)
 
     def common(q: argparse.ArgumentParser, formats: str) -> None:
-        add_db_arg(q)
-        add_config_arg(q)
+        add_store_args(q)
         q.add_argument(
             "--project",
             metavar="ID|NAME",
@@ -139,25 +145,24 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
 def cmd_refused(args: argparse.Namespace) -> int:
     from store.roster.exports import export_refused
-    from store.timeutil import parse_day
 
-    since, until = parse_day(args.since), parse_day(args.until)
-    with _open(args) as (engine, project, out, fmt):
-        path, n = _with_progress(
-            args, "被拒记录", lambda: export_refused(engine, project, since, until, out, fmt, args.lang)
-        )
-    _report("refused", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
-    return 0
+    return _export_range(args, "refused", "被拒记录", export_refused)
 
 
 def cmd_events(args: argparse.Namespace) -> int:
     from store.roster.exports import export_events
+
+    return _export_range(args, "events", "设备事件", export_events)
+
+
+def _export_range(args: argparse.Namespace, kind: str, what: str, export: RangeExport) -> int:
+    """An export of the project's days ``--from`` to ``--to`` (the refused attempts, the event log)."""
     from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
     with _open(args) as (engine, project, out, fmt):
         path, n = _with_progress(
-            args, "设备事件", lambda: export_events(engine, project, since, until, out, fmt, args.lang)
+            args, what, lambda: export(engine, project, since, until, out, fmt, args.lang)
         )
-    _report("events", project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
+    _report(kind, project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress
+from kiosk.cli.common import add_store_args, db_url, print_json, progress
 
 ORDER = 60
 
@@ -25,8 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "row, column and reason, and nothing is written. `kiosk import template` writes the columns.",
     )
     w.add_argument("file", metavar="FILE", help="FILE.xlsx 或 FILE.csv（UTF-8）")
-    add_db_arg(w, help_="数据库地址 / database URL (default: the config's shared database)")
-    add_config_arg(w)
+    add_store_args(w, help_="数据库地址 / database URL (default: the config's shared database)")
     w.add_argument("--dry-run", action="store_true", help="只检查，不写入 / check only, write nothing")
     w.add_argument("--update", action="store_true", help="更新已登记的工人 / update workers already enrolled")
     w.add_argument("--json", action="store_true", help="输出 JSON 报告 / print the report as JSON")

@@ -22,7 +22,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, store_at
+from kiosk.cli.common import add_store_args, db_url, print_json, store_at
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -45,45 +45,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     n.add_argument(
         "--db", metavar="URL", help="同时登记公钥到此数据库 / also register the public key in this database"
     )
-    _roles_arg(n, "worker,officer")
-    _validity_args(n)
+    _key_args(n, "worker,officer")
     n.set_defaults(func=cmd_new)
 
+    # each action registers its own arguments: argparse's shape, the words differ
     a = ksub.add_parser("add", help="登记公钥或导入信任文件 / trust a public key file, or merge a trust file")
     a.add_argument("file", metavar="FILE", help="issuer.pub, or a trust file written by `kiosk keys export`")
-    add_db_arg(a, help_=_DB_HELP)
-    add_config_arg(a)
-    _roles_arg(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
-    _validity_args(a)
+    add_store_args(a, help_=_DB_HELP)
+    _key_args(a, "issuer.json beside FILE, else worker,officer; for a key already trusted: unchanged")
     a.set_defaults(func=cmd_add)
 
     r = ksub.add_parser("revoke", help="吊销密钥 / revoke a key: all its codes are refused")
     r.add_argument("kid", metavar="KID", help="密钥编号 / key id")
-    add_db_arg(r, help_=_DB_HELP)
-    add_config_arg(r)
+    add_store_args(r, help_=_DB_HELP)
     r.set_defaults(func=cmd_revoke)
 
     ls = ksub.add_parser("list", help="列出信任的公钥 / list the trust list")
-    add_db_arg(ls, help_=_DB_HELP)
-    add_config_arg(ls)
+    add_store_args(ls, help_=_DB_HELP)
     ls.set_defaults(func=cmd_list)
 
     e = ksub.add_parser("export", help="导出信任文件 / write the trust list as a file (public keys only)")
     e.add_argument("--out", metavar="FILE", help="信任文件 / trust file (default: stdout)")
-    add_db_arg(e, help_=_DB_HELP)
-    add_config_arg(e)
+    add_store_args(e, help_=_DB_HELP)
     e.set_defaults(func=cmd_export)
 
 
-def _roles_arg(p: argparse.ArgumentParser, default: str) -> None:
+def _key_args(p: argparse.ArgumentParser, roles_default: str) -> None:
+    """What a key is trusted for: ``--roles`` (``roles_default``: its default, in words), ``--not-before``,
+    ``--not-after`` and ``--note``."""
     p.add_argument(
         "--roles",
         metavar="ROLES",
-        help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {default})",
+        help=f"可签发的建设码：officer | worker | worker,officer / the codes it may sign (default: {roles_default})",
     )
-
-
-def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--not-before", metavar="ISO8601", help="生效时间 / valid from (default: now)")
     p.add_argument(
         "--not-after", metavar="ISO8601", help="停用时间（轮换）/ valid until (rotation; default: open)"
@@ -91,6 +85,7 @@ def _validity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", help="备注 / a note")
 
 
+# The parse-or-ValidationError shape of phone_link._uuid and admin's opt_float: one message each.
 def _instant(text: str | None, field: str) -> datetime | None:
     from store.errors import ValidationError
     from store.timeutil import parse_instant

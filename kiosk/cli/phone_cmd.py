@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json
+from kiosk.cli.common import add_store_args, db_url, id_arg, print_json
 from kiosk.cli.phone_link import register_link
 from kiosk.cli.phone_signin import register_signin
 
@@ -23,6 +23,7 @@ ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "phone", help="工人手机（命令行代替） / the worker's phone, stood in for by the command line"
     )
@@ -45,8 +46,7 @@ def _register_confirm(psub: argparse._SubParsersAction[argparse.ArgumentParser])
     c.add_argument(
         "--employment", required=True, metavar="ID", help="聘用记录编号 / the employment id (UUID)"
     )
-    add_db_arg(c)
-    add_config_arg(c)
+    add_store_args(c)
     c.set_defaults(func=cmd_confirm)
 
 
@@ -58,16 +58,13 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     from store.codes.tokens import CodeError
     from store.db.engine import write_session
     from store.db.urls import redact
-    from store.errors import StoreError, ValidationError
+    from store.errors import StoreError
     from store.people.enroll import confirm_employment_of_worker
     from store.reasons import Role
 
-    try:
-        employment_id = uuid.UUID(args.employment.strip())
-    except ValueError as exc:
-        raise ValidationError(
-            "employment", "聘用记录编号格式错误", "The employment id is not a UUID"
-        ) from exc
+    employment_id = id_arg(
+        args.employment, "employment", "聘用记录编号格式错误", "The employment id is not a UUID"
+    )
     cfg = config_of(args)
     url = db_url(args, shared=True)
     with store_at(url) as engine:

@@ -14,23 +14,16 @@ import argparse
 import uuid
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json, store_at
+from kiosk.cli.common import add_store_args, config_of, db_url, id_arg, print_json, store_at
 
 if TYPE_CHECKING:
     pass
 
 
 def _uuid(text: str | None, what: str) -> uuid.UUID | None:
-    from store.errors import ValidationError
-
     if text is None:
         return None
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError as exc:
-        raise ValidationError(
-            what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}"
-        ) from exc
+    return id_arg(text, what, f"{what} 编号格式错误：{text}", f"Not a {what} id (UUID): {text}")
 
 
 def _who(p: argparse.ArgumentParser, required: bool) -> None:
@@ -48,17 +41,16 @@ def register_link(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--base-url", help="服务地址 / the service's address ([serve] base_url)")
     p.add_argument("--actor", default="admin", help="操作人（记入审计） / who makes it (audited)")
     p.add_argument("--json", action="store_true", help="输出 JSON / print one JSON object")
-    add_db_arg(p, help_="共享数据库地址 / the shared database URL")
-    add_config_arg(p)
+    add_store_args(p, help_="共享数据库地址 / the shared database URL")
     p.set_defaults(func=cmd_link)
 
     b = psub.add_parser("bindings", help="列出手机绑定 / list phone bindings")
     _who(b, False)
     b.add_argument("--active", action="store_true", help="只列有效的 / live bindings only")
-    add_db_arg(b, help_="共享数据库地址 / the shared database URL")
-    add_config_arg(b)
+    add_store_args(b, help_="共享数据库地址 / the shared database URL")
     b.set_defaults(func=cmd_bindings)
 
+    # a mutually exclusive group, registered like sync_cmd's: argparse's shape, other words
     r = psub.add_parser("revoke", help="撤销手机绑定 / revoke a phone binding")
     g = r.add_mutually_exclusive_group(required=True)
     g.add_argument("--binding", metavar="ID", help="绑定编号 / binding id")
@@ -67,8 +59,7 @@ def register_link(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     g.add_argument("--officer", metavar="ID", help="该签到员的绑定与未用链接 / the officer's")
     r.add_argument("--actor", default="admin", help="操作人（记入审计） / who revokes (audited)")
-    add_db_arg(r, help_="共享数据库地址 / the shared database URL")
-    add_config_arg(r)
+    add_store_args(r, help_="共享数据库地址 / the shared database URL")
     r.set_defaults(func=cmd_revoke)
 
 

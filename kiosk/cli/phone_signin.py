@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url, print_json
+from kiosk.cli.common import add_store_args, config_of, db_url, print_json
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
 
 def register_signin(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = psub.add_parser(
         "signin",
         help="方式一：手机扫签到员的码签到 / way A: the phone scans the officer's code",
@@ -49,8 +50,9 @@ def register_signin(psub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default="wgs84",
         help="坐标系：GPS 为 wgs84，高德/腾讯/微信地图为 gcj02 / coordinate system (default wgs84)",
     )
-    add_db_arg(p, help_="共享数据库地址 / the shared database URL (default: the config's shared database)")
-    add_config_arg(p)
+    add_store_args(
+        p, help_="共享数据库地址 / the shared database URL (default: the config's shared database)"
+    )
     p.set_defaults(func=cmd_signin)
 
 

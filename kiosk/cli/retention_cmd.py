@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.cli.common import add_config_arg, config_of, interactive, print_json, progress, store_at
+from kiosk.cli.common import add_config_arg, config_of, counting_progress, interactive, print_json, store_at
 
 ORDER = 75
 
@@ -55,13 +55,10 @@ def cmd_retention(args: argparse.Namespace) -> int:
     before = parse_day(args.before) if args.before else None
     url = args.db or (cfg.store.shared() if args.shared else cfg.store.local())
     dry = args.report_only or args.dry_run
-    with store_at(url) as engine, progress(False if args.json or dry else None) as prog:
-        task = prog.add_task("清除 / purging", total=None) if prog else None
-
-        def advance(what: str, n: int) -> None:
-            if prog is not None and task is not None:
-                prog.update(task, advance=n, description=f"清除 / purging: {what}")
-
+    with (
+        store_at(url) as engine,
+        counting_progress("清除 / purging", False if args.json or dry else None) as advance,
+    ):
         report = purge(
             engine,
             mode="shared" if args.shared else "kiosk",

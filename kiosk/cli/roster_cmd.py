@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, config_of, db_url
+from kiosk.cli.common import add_store_args, config_of, db_url
 
 ORDER = 40
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "roster",
         help="现场花名册与疏散名单 / the supervisor's live roster and evacuation list",
         description="Who is expected, signed in, not yet there or refused on a project's work date, grouped "
         "by employer and team, updating live; the evacuation list (key v) and exports (keys d, m, r).",
     )
-    add_db_arg(p)
-    add_config_arg(p)
+    add_store_args(p)
     p.add_argument(
         "--project",
         metavar="ID|NAME",

@@ -42,6 +42,7 @@ ORDER = 10
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "run",
         help="运行签到终端 / run the kiosk (--headless: no screen, JSON lines)",

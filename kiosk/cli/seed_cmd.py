@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.cli.common import add_config_arg, add_db_arg, db_url, print_json, progress
+from kiosk.cli.common import add_store_args, db_url, print_json, progress
 
 ORDER = 80
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "seed-demo",
         help="生成演示数据 / fill a database with synthetic demo data",
@@ -17,8 +18,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "institutions, deterministic for a seed; a documented share of workers fails each sign-in rule. "
         "Prints one JSON summary. The database is migrated first when it has no schema.",
     )
-    add_db_arg(p)
-    add_config_arg(p)
+    add_store_args(p)
     p.add_argument(
         "--workers", type=int, default=300, metavar="N", help="工人数 / how many workers (default 300)"
     )

@@ -17,6 +17,7 @@ ORDER = 45
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser(
         "serve",
         help="工人手机服务（个人建设码、方式一签到） / the workers' phone service",

@@ -12,6 +12,7 @@ ORDER = 80
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # argparse registration, the shape every command shares (its own words); --db/--config: add_store_args
     p = sub.add_parser("service", help="开机自动运行 / start on boot: background sync and the officer screen")
     ssub = p.add_subparsers(dest="service_command", metavar="ACTION", required=True)
     i = ssub.add_parser("install", help="安装并启动 / install (systemd unit + desktop autostart) and start")

@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from kiosk.cli.common import add_config_arg, config_of, print_json, progress
+from kiosk.cli.common import add_config_arg, config_of, counting_progress, print_json
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -90,23 +90,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _once(local: Engine, shared: Engine, cfg: Config, *, quiet: bool) -> int:
-    from store.sync.rounds import sync_once
+    from kiosk.wiring import sync_round
 
-    with progress(False if quiet else None) as prog:
-        task = prog.add_task("同步 / sync", total=None) if prog else None
-
-        def advance(table: str, n: int) -> None:
-            if prog is not None and task is not None:
-                prog.update(task, advance=n, description=f"同步 / sync: {table}")
-
-        report = sync_once(
-            local,
-            shared,
-            face_thumbs=cfg.sync.face_thumbs,
-            photos=cfg.sync.push_photos,
-            on_progress=advance,
-            clock_skew_s=cfg.policy.clock_skew_s,
-        )
+    with counting_progress("同步 / sync", False if quiet else None) as advance:
+        report = sync_round(cfg, local, shared, advance)
     print_json(report.as_dict())
     if report.error is not None:
         print(_which("shared", report.error).both(), file=sys.stderr)

@@ -109,6 +109,7 @@ class OfficerCodeScreen(Screen[None]):
     ) -> None:
         super().__init__(name=name)
         self.project_id = project_id
+        # The options kept as attributes, one a line (as gate.Gate and SyncWorker do).
         self.project_name = project_name
         self.officer_name = officer_name
         self.code_source = code_source
@@ -232,6 +233,7 @@ class OfficerCodeScreen(Screen[None]):
         group="way-a-arrivals",
         description="read the day's way-A arrivals",
     )
+    # Each worker is a @work of its own group (arrivals, live below): Textual's decorator shape.
     def refresh_arrivals(self) -> None:
         from store.errors import StoreError
 

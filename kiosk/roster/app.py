@@ -657,6 +657,7 @@ _BINDING_TEXT = {
 }
 
 
+# The keywords of RosterApp.__init__ (less full_every): the one factory the CLI and the tests call.
 def make_app(
     engine: Engine,
     project: ProjectInfo,

@@ -92,6 +92,7 @@ class WorkerDetailScreen(ModalScreen[None]):
             f"{t('roster.detail_days', lang)}（{d.since.isoformat()} – {d.until.isoformat()}）："
             f"{t('roster.detail_present', lang)} {len(d.days)}"
         )
+        # Two tables (days, refused) filled alike: other columns and rows each.
         days = self.query_one("#detail-days", DataTable)
         days.clear(columns=True)
         days.add_columns(

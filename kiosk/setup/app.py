@@ -334,11 +334,7 @@ class SetupApp(App[int]):
         return SharedAddress(kind=kind, **v)
 
     def _show_kind(self) -> None:
-        sqlite = self.query_one("#kind-sqlite", RadioButton).value
-        for w in self.query(".pg"):
-            w.display = not sqlite
-        for w in self.query(".sqlite"):
-            w.display = sqlite
+        self._show_either(self.query_one("#kind-sqlite", RadioButton).value, ".sqlite", ".pg")
 
     @on(RadioSet.Changed, "#kind")
     def _kind_changed(self) -> None:
@@ -381,11 +377,14 @@ class SetupApp(App[int]):
         return bool(self.query_one("#use-scanner", RadioButton).value)
 
     def _show_device(self) -> None:
-        scanner = self._scanner_mode()
-        for w in self.query(".cam"):
-            w.display = not scanner
-        for w in self.query(".scan"):
-            w.display = scanner
+        self._show_either(self._scanner_mode(), ".scan", ".cam")
+
+    def _show_either(self, first: bool, shown_when: str, otherwise: str) -> None:
+        """Show the widgets of class ``shown_when`` when ``first``, else those of class ``otherwise``."""
+        for w in self.query(otherwise):
+            w.display = not first
+        for w in self.query(shown_when):
+            w.display = first
 
     @on(RadioSet.Changed, "#device")
     def _device_changed(self) -> None:

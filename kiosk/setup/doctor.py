@@ -37,6 +37,7 @@ class Check:
     fix_en: str = ""
     data: dict[str, Any] | None = None
 
+    # The JSON of one check, like imports' ImportReport.as_dict: one dict each.
     def as_dict(self) -> dict[str, Any]:
         return {
             "check": self.name,

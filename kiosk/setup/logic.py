@@ -303,10 +303,9 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
     """Make and migrate the local store, register the kiosk, first sync. Raises StoreError on the first
     two; a failed sync is in the report (nothing is lost: the next sync sends everything)."""
     from kiosk.config import load_config
-    from kiosk.wiring import open_local_store
+    from kiosk.wiring import open_local_store, sync_round
     from store.db.engine import make_engine
     from store.sync.identity import kiosk_identity
-    from store.sync.rounds import sync_once
 
     cfg = load_config(config_path)
     engine = open_local_store(cfg)
@@ -315,14 +314,7 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
         kid = kiosk_identity(engine, kiosk_id=cfg.kiosk.id, name=cfg.kiosk.name, project_id=project)
         shared = make_engine(cfg.store.shared())
         try:
-            report = sync_once(
-                engine,
-                shared,
-                face_thumbs=cfg.sync.face_thumbs,
-                photos=cfg.sync.push_photos,
-                on_progress=on_progress,
-                clock_skew_s=cfg.policy.clock_skew_s,
-            )
+            report = sync_round(cfg, engine, shared, on_progress)
         finally:
             shared.dispose()
         pulled = sum(report.pulled.values())
@@ -332,13 +324,7 @@ def finish(config_path: Path, on_progress: Callable[[str, int], None] | None = N
             kiosk_identity(engine, kiosk_id=str(kid), name=cfg.kiosk.name, project_id=project)
             shared = make_engine(cfg.store.shared())
             try:
-                report = sync_once(
-                    engine,
-                    shared,
-                    face_thumbs=cfg.sync.face_thumbs,
-                    photos=cfg.sync.push_photos,
-                    clock_skew_s=cfg.policy.clock_skew_s,
-                )
+                report = sync_round(cfg, engine, shared)
             finally:
                 shared.dispose()
         return Finished(config_path, cfg.store.local(), kid, report, pulled + sum(report.pulled.values()))

@@ -150,6 +150,7 @@ def backup(
         if check != "ok":
             raise BackupError(f"备份文件校验失败：{check}", f"The backup failed its integrity check: {check}")
         tmp.replace(final)
+    # The write-to-temp, replace, unlink shape of store/files.write_atomically: a backup's own errors.
     except sqlite3.OperationalError as exc:
         raise BackupError(f"备份失败：{exc}", f"The backup failed: {exc}") from exc
     except OSError as exc:

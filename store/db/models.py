@@ -399,6 +399,8 @@ class SyncState(SQLModel, table=True):
     value: str
 
 
+# sync/pull's PULLED repeats part of this list in the same order (what a kiosk pulls, sync's concern):
+# each list stands where it is used.
 #: tables whose rows get a revision on every write, in foreign-key order
 REVISIONED: tuple[type[Stamped], ...] = (
     Employer,

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from store.db.engine import session as open_session
 from store.db.engine import translate_errors
-from store.db.models import (
+from store.db.models import (  # the names enroll.py imports too: both work on the enrollment tables
     AuditLog,
     BankCard,
     BankCardSubmission,

@@ -59,6 +59,7 @@ def need(s: Session, model: type[M], key: uuid.UUID) -> M:
 # --- reference data ---------------------------------------------------------------------------------
 
 
+# Each add_* write has the shape of its enroll.add_* (the keywords handed on by name): one per table.
 def add_project(
     engine: Engine,
     *,
@@ -175,6 +176,7 @@ def toggle_institution(engine: Engine, institution_id: uuid.UUID, *, actor: str)
 # --- workers ----------------------------------------------------------------------------------------
 
 
+# The shape of add_project above, on purpose: the keywords of enroll.add_worker handed on by name.
 def add_worker(
     engine: Engine,
     *,

@@ -93,6 +93,7 @@ def add_project(
     return p
 
 
+# Every add_* below reads alike (keyword fields into one row, add, audit, return): one table each.
 def add_worker(
     *,
     session: Session,

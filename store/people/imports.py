@@ -62,6 +62,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
+    # The columns read alike by design: one row a template column (key, header, help in en and zh, example).
     Column(
         "id_number",
         "身份证号码",
@@ -117,6 +118,7 @@ ACTOR = "import"
 BATCH = 2000
 
 
+# A frozen dataclass of plain fields, like sync/rounds' SyncReport: its own fields.
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem: the spreadsheet row (the header is row 1), the column and why, in both languages."""
@@ -140,6 +142,7 @@ class RowError:
         return {"row": self.row, "column": self.column, "header": self.header, "zh": self.zh, "en": self.en}
 
 
+# Counters and an as_dict, like setup/doctor's Check: the JSON of one report.
 @dataclass(slots=True)
 class ImportReport:
     path: str

@@ -48,6 +48,7 @@ TOKEN_BYTES = 24  # 192 bits in the link (32 URL-safe characters)
 DEVICE_BYTES = 32  # 256 bits in the cookie
 
 
+# A StrEnum like reasons.Reason: its own values.
 class Kind(StrEnum):
     WORKER = "worker"
     OFFICER = "officer"

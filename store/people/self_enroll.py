@@ -190,6 +190,7 @@ def submit_realname(
             f"姓名与已实名认证的姓名“{worker.name}”不一致；如需改名，请联系管理员",
             f"The name differs from your verified name '{worker.name}': to change it, ask the administrator",
         )
+    # Front and back are two images, each with its own field and words: two calls, not a loop.
     front_jpeg = sanitise_image(
         front,
         field=F_FRONT,
@@ -204,6 +205,7 @@ def submit_realname(
     ).jpeg
     face_jpeg, thumb = _one_face(face, max_bytes)
     _supersede(session, RealnameSubmission, worker_id)
+    # Keyword fields into one row, like enroll's add_* functions: this table's columns.
     sub = RealnameSubmission(
         worker_id=worker_id,
         name=typed,

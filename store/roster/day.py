@@ -151,6 +151,7 @@ class EvacuationGroup:
         return len(self.rows)
 
 
+# A report dataclass with a total, like retention's RetentionReport: two reports.
 @dataclass(slots=True)
 class Evacuation:
     project: ProjectInfo
@@ -232,6 +233,7 @@ def _row_order(r: RosterRow) -> tuple[str, str, str, str]:
 
 def _expected(conn: Connection, project_id: uuid.UUID, day: date) -> list[Any]:
     """The day's expected workers, in roster order (employer, team, name, masked ID number)."""
+    # The employed-workers query of month.py's 考勤表 and refused.py's attempts: other columns and filters each.
     rows = conn.execute(
         select(
             raw_id(WK.id),

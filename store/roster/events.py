@@ -95,6 +95,7 @@ def _clip(text: str | None) -> str | None:
     return line[:DETAIL_MAX]
 
 
+# Keyword-only ids like signin's record_refusal: the columns of an event row.
 def event_row(
     kind: EventKind | str,
     *,

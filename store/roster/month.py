@@ -57,6 +57,7 @@ def load_month(engine: Engine, project_id: uuid.UUID, year: int, month: int) -> 
     first, last = month_range(year, month)
     with translate_errors(str(engine.url)), engine.connect() as conn:
         project = project_info(conn, project_id)
+        # Like roster/day's _expected (employment joined to worker and employer): this month's filter, no last4.
         employed = conn.execute(
             select(
                 raw_id(WK.id),

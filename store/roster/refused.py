@@ -44,6 +44,7 @@ def refused_attempts(
 def refused_on(
     conn: Connection, project_id: uuid.UUID, since: date, until: date, worker_id: uuid.UUID | None
 ) -> list[RefusedAttempt]:
+    # The select/join/where shape of roster/day and month, over the attempts table.
     q = (
         select(
             SIA.id,

@@ -81,6 +81,7 @@ class Item:
         }
 
 
+# A report dataclass with a total, like roster/day's Evacuation: two reports.
 @dataclass(slots=True)
 class RetentionReport:
     mode: Mode

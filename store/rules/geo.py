@@ -250,6 +250,7 @@ def _outside_polygon_m(corners: tuple[tuple[float, float], ...], point: tuple[fl
 # --- the checks ----------------------------------------------------------------------------------
 
 
+# Keyword arguments like way_a's sign_in_way_a: the place and the code each take theirs.
 def check_place(
     project: Project,
     lat: float,

@@ -14,6 +14,7 @@ class Policy:
     ``max_age_male = 60`` refuses a man from his 61st birthday on ("over 60"); set 59 to refuse from 60.
     """
 
+    # Plain fields with defaults, like imports' report counters: one dataclass each.
     min_age: int = 18
     max_age_male: int = 60
     max_age_female: int = 50

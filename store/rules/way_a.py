@@ -133,6 +133,7 @@ def sign_in_way_a(
     def refuse(
         reason: Reason, whose: tuple[str, str] | None, token: str, kid: str | None, place: Place | None = None
     ) -> WayAResult:
+        # the keywords of signin's record_refusal, as every refusal path passes them
         r = service.record_refusal(
             reason,
             project_id=project_id,

@@ -57,6 +57,8 @@ from store.reasons import Outcome
 from store.sync.state import PULL_REV, PUSH_REV, int_state, read_state, write_state
 from store.timeutil import UTCDateTime, local_date, utcnow
 
+# Part of db/models' REVISIONED in the same order (no ID images, face checks, bank cards, attempts, ...):
+# spelled out so what a kiosk receives is read here, not derived.
 #: pulled tables, parents first
 PULLED: tuple[type[Stamped], ...] = (
     Employer,

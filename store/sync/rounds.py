@@ -78,6 +78,7 @@ class SyncTimedOut(SyncFailed):
 DEADLINE_S = 300.0
 
 
+# A frozen dataclass of plain fields, like people/imports' RowError: its own fields.
 @dataclass(frozen=True, slots=True)
 class SyncReport:
     ok: bool
@@ -118,6 +119,7 @@ def _bind_shared(local: Engine, shared: Engine) -> None:
             lconn.commit()
 
 
+# The keyword options of pull() and SyncWorker, passed on: one function each.
 def sync_once(
     local: Engine,
     shared: Engine,
@@ -294,6 +296,7 @@ class SyncWorker:
         clock_skew_s: float = 30.0,
         deadline_s: float | None = DEADLINE_S,
     ) -> None:
+        # The options kept as attributes, one a line (as gate.Gate and way_a's screen do).
         self.local = local
         self.shared_url = shared_url
         self.interval_s = interval_s

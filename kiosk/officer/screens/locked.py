@@ -21,6 +21,7 @@ class LockedScreen(KioskScreen):
         super().__init__(name=name)
         self.tz = tz
 
+    # The header as on the officer screen: each screen composes its own widgets (Textual).
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
             yield Tr("title", id="title")

@@ -43,6 +43,7 @@ class OfficerScreen(KioskScreen):
         self._card_timer: Timer | None = None
         self._session: Session | None = None  # the one in the header
 
+    # The header as on the locked screen: each screen composes its own widgets (Textual).
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
             yield Static("", id="project-name")
