@@ -23,12 +23,14 @@ How it works
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import logging
 import threading
 import time
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -157,6 +159,9 @@ class KioskApp(App[None]):
         self.set_reactive(KioskApp.sync_view, SyncView())
         self.last_activity = time.monotonic()
         self._camera_down = False  # for the event log: camera lost / back
+        #: events waiting for the event-log worker (appended on the UI thread, written in order)
+        self._pending_events: collections.deque[tuple[str, datetime, dict[str, Any]]] = collections.deque()
+        self._events_lock = threading.Lock()
         self._opencv_log: cvlog.Silenced | None = None  # OpenCV's logging while the app runs (silenced)
         #: set when the camera worker has ended and closed its source (wait on it after ``run``)
         self.camera_released = threading.Event()
@@ -626,15 +631,21 @@ class KioskApp(App[None]):
     # --- the kiosk's event log (store/roster/events.py) ---------------------------------------------------
 
     def log_event(self, kind: str, **fields: Any) -> None:
-        """Add an event to the kiosk's log, in a thread worker: the log never holds up the screen."""
-        self._write_event(kind, fields)
+        """Add an event to the kiosk's log, in a thread worker: the log never holds up the screen. The
+        time is taken now, and the events are written in the order they happened (one queue, drained
+        under one lock, whichever worker thread gets there first)."""
+        self._pending_events.append((kind, self.now(), fields))
+        self._write_events()
 
     @work(thread=True, exit_on_error=False, group="events", description="event log")
-    def _write_event(self, kind: str, fields: dict[str, Any]) -> None:
+    def _write_events(self) -> None:
         from store.roster.events import record_event
 
-        with contextlib.suppress(StoreError):  # a busy store: the gate matters more than its log
-            record_event(self.engine, kind, kiosk_id=self.kiosk_id, at=self.now(), **fields)
+        with self._events_lock:
+            while self._pending_events:
+                kind, at, fields = self._pending_events.popleft()
+                with contextlib.suppress(StoreError):  # a busy store: the gate matters more than its log
+                    record_event(self.engine, kind, kiosk_id=self.kiosk_id, at=at, **fields)
 
     def _log_quit(self) -> None:
         """Quitting is written at once (the workers are about to be cancelled)."""
