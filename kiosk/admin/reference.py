@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 
 from kiosk.admin.base import Row, TableScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from kiosk.i18n import MESSAGES, t
+from kiosk.i18n import MESSAGES, label, pair, t
 from store.errors import ValidationError
 from store.people import admin_writes as writes
 from store.timeutil import DEFAULT_ZONE
@@ -32,23 +32,20 @@ def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | Non
 
 
 class ProjectsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "项目（名称、地址、签到范围、时区）",
-        "Projects (name, address, sign-in range, time zone)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.projects.projects_name_address_sign_in")
     #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("名称", "Name"),
-        ("编号", "Id"),
-        ("地址", "Address"),
-        ("纬度", "Lat"),
-        ("经度", "Lon"),
-        ("半径(米)", "Radius (m)"),
-        ("时区", "Time zone"),
+        pair("admin.projects.name"),
+        pair("admin.projects.id"),
+        pair("admin.projects.address"),
+        pair("admin.projects.lat"),
+        pair("admin.projects.lon"),
+        pair("admin.projects.radius_m"),
+        pair("admin.projects.time_zone"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("e", "edit", "修改 Edit"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("e", "edit", label("admin.key.edit")),
     ]
 
     def rows(self) -> list[Row]:
@@ -72,12 +69,12 @@ class ProjectsScreen(TableScreen):
 
     def _fields(self, p: Any = None) -> list[Field]:
         return [
-            Field("name", "项目名称", "Project name", p.name if p else "", required=True),
-            Field("address", "地址", "Address", (p.address or "") if p else ""),
-            Field("latitude", "纬度（WGS-84）", "Latitude (WGS-84)", _num(p.latitude) if p else ""),
-            Field("longitude", "经度（WGS-84）", "Longitude (WGS-84)", _num(p.longitude) if p else ""),
-            Field("radius_m", "签到半径（米）", "Sign-in radius (m)", f"{p.radius_m:g}" if p else "150"),
-            Field("timezone", "时区", "Time zone", p.timezone if p else DEFAULT_ZONE),
+            Field("name", *pair("admin.field.project_name"), p.name if p else "", required=True),
+            Field("address", *pair("admin.field.address"), (p.address or "") if p else ""),
+            Field("latitude", *pair("admin.field.latitude_wgs_84"), _num(p.latitude) if p else ""),
+            Field("longitude", *pair("admin.field.longitude_wgs_84"), _num(p.longitude) if p else ""),
+            Field("radius_m", *pair("admin.field.sign_in_radius_m"), f"{p.radius_m:g}" if p else "150"),
+            Field("timezone", *pair("admin.field.time_zone"), p.timezone if p else DEFAULT_ZONE),
         ]
 
     @staticmethod
@@ -114,7 +111,7 @@ class ProjectsScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增项目", "Add a project"),
+            pair("admin.projects.add_a_project"),
             self._fields(),
             lambda v: writes.add_project(engine, actor=actor, **self._parse(v)),
             self.refreshed,
@@ -134,7 +131,7 @@ class ProjectsScreen(TableScreen):
         self.fetch(
             lambda: self.get(Project, key),
             lambda project: self.form(
-                ("修改项目", "Edit the project"), self._fields(project), save, self.refreshed
+                pair("admin.projects.edit_the_project"), self._fields(project), save, self.refreshed
             ),
         )
 
@@ -147,15 +144,15 @@ def _num(x: float | None) -> str:
 
 
 class EmployersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("用人单位", "Employers")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.employers.employers")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("名称", "Name"),
-        ("统一社会信用代码", "Credit code"),
-        ("编号", "Id"),
+        pair("admin.employers.name"),
+        pair("admin.employers.credit_code"),
+        pair("admin.employers.id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("e", "edit", "修改 Edit"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("e", "edit", label("admin.key.edit")),
     ]
 
     def rows(self) -> list[Row]:
@@ -168,11 +165,10 @@ class EmployersScreen(TableScreen):
 
     def _fields(self, e: Any = None) -> list[Field]:
         return [
-            Field("name", "单位名称", "Employer name", e.name if e else "", required=True),
+            Field("name", *pair("admin.field.employer_name"), e.name if e else "", required=True),
             Field(
                 "credit_code",
-                "统一社会信用代码",
-                "Unified social credit code",
+                *pair("admin.field.unified_social_credit_code"),
                 (e.credit_code or "") if e else "",
             ),
         ]
@@ -180,7 +176,7 @@ class EmployersScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增用人单位", "Add an employer"),
+            pair("admin.employers.add_an_employer"),
             self._fields(),
             lambda v: writes.add_employer(
                 engine, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
@@ -204,7 +200,7 @@ class EmployersScreen(TableScreen):
         self.fetch(
             lambda: self.get(Employer, key),
             lambda employer: self.form(
-                ("修改用人单位", "Edit the employer"), self._fields(employer), save, self.refreshed
+                pair("admin.employers.edit_the_employer"), self._fields(employer), save, self.refreshed
             ),
         )
 
@@ -213,20 +209,17 @@ class EmployersScreen(TableScreen):
 
 
 class OfficersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "班前签到员（指派到项目）",
-        "Sign-in officers (assigned to projects)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.officers.sign_in_officers_assigned_to")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("姓名", "Name"),
-        ("手机", "Mobile"),
-        ("指派项目", "Projects"),
-        ("编号", "Id"),
+        pair("admin.officers.name"),
+        pair("admin.officers.mobile"),
+        pair("admin.officers.projects"),
+        pair("admin.officers.id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("p", "assign", "指派项目 Assign"),
-        Binding("l", "phone_link", "手机激活 Phone link"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("p", "assign", label("admin.key.assign")),
+        Binding("l", "phone_link", label("admin.key.phone_link")),
     ]
 
     def action_phone_link(self) -> None:
@@ -235,7 +228,7 @@ class OfficersScreen(TableScreen):
 
         key = self.selected()
         if key is None:
-            self.notify(self.tr("请先选择签到员", "Choose an officer first"))
+            self.notify(t("admin.officers.choose_an_officer_first", self.lang))
             return
         self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key), lang=self.admin.lang))
 
@@ -250,8 +243,11 @@ class OfficersScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增签到员", "Add an officer"),
-            [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
+            pair("admin.officers.add_an_officer"),
+            [
+                Field("name", *pair("admin.field.name"), required=True),
+                Field("mobile", *pair("admin.field.mobile")),
+            ],
             lambda v: writes.add_officer(engine, name=v["name"], mobile=v["mobile"] or None, actor=actor),
             self.refreshed,
         )
@@ -262,7 +258,7 @@ class OfficersScreen(TableScreen):
 
         key = self.selected()
         if key is None:
-            self.notify(self.tr("请先选择签到员", "Choose an officer first"))
+            self.notify(t("admin.officers.choose_an_officer_first", self.lang))
             return
         engine, actor = self.admin.engine, self.admin.actor
 
@@ -279,11 +275,11 @@ class OfficersScreen(TableScreen):
         self.fetch(
             lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
             lambda projects: self.form(
-                ("指派签到员到项目（班前签到员）", "Assign the officer to a project"),
+                pair("admin.officers.assign_the_officer_to_a"),
                 [
-                    Field("project", "项目", "Project", options=projects, required=True),
-                    Field("start_date", "开始日期（可不填）", "From (optional)", placeholder="YYYY-MM-DD"),
-                    Field("end_date", "结束日期（可不填）", "Until (optional)", placeholder="YYYY-MM-DD"),
+                    Field("project", *pair("admin.field.project"), options=projects, required=True),
+                    Field("start_date", *pair("admin.field.from_optional"), placeholder="YYYY-MM-DD"),
+                    Field("end_date", *pair("admin.field.until_optional"), placeholder="YYYY-MM-DD"),
                 ],
                 save,
                 self.refreshed,
@@ -295,29 +291,40 @@ class OfficersScreen(TableScreen):
 
 
 class InstitutionsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "体检机构列表（体检登记时从中选择）",
-        "Health-check institutions (picked from when recording a check)",
-    )
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("区", "District"), ("启用", "Active")]
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.institutions.health_check_institutions_picked_from")
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        pair("admin.institutions.name"),
+        pair("admin.institutions.district"),
+        pair("admin.institutions.active"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("t", "toggle_active", "启用/停用 Toggle"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("t", "toggle_active", label("admin.key.toggle")),
     ]
 
     def rows(self) -> list[Row]:
         from store.people.admin import list_institutions
 
         return [
-            (str(h.id), [h.name, h.district or "", "是 yes" if h.active else "否 no"])
+            (
+                str(h.id),
+                [
+                    h.name,
+                    h.district or "",
+                    label("admin.institutions.yes") if h.active else label("admin.institutions.no"),
+                ],
+            )
             for h in list_institutions(self.admin.engine)
         ]
 
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增体检机构", "Add an institution"),
-            [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
+            pair("admin.institutions.add_an_institution"),
+            [
+                Field("name", *pair("admin.field.name_2"), required=True),
+                Field("district", *pair("admin.field.district")),
+            ],
             lambda v: writes.add_institution(
                 engine, name=v["name"], district=v["district"] or None, actor=actor
             ),
@@ -341,21 +348,18 @@ class InstitutionsScreen(TableScreen):
 
 
 class KeysScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "签发密钥（信任列表：只存公钥）",
-        "Issuer keys (the trust list: public keys only)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.keys.issuer_keys_the_trust_list")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("密钥编号", "Key id"),
-        ("生效", "Not before"),
-        ("失效", "Not after"),
-        ("吊销", "Revoked"),
-        ("备注", "Note"),
+        pair("admin.keys.key_id"),
+        pair("admin.keys.not_before"),
+        pair("admin.keys.not_after"),
+        pair("admin.keys.revoked"),
+        pair("admin.keys.note"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "登记公钥 Add"),
-        Binding("g", "generate", "生成新密钥 New key"),
-        Binding("x", "revoke", "吊销 Revoke"),
+        Binding("a", "add", label("admin.key.add_2")),
+        Binding("g", "generate", label("admin.key.new_key")),
+        Binding("x", "revoke", label("admin.key.revoke_2")),
     ]
 
     def rows(self) -> list[Row]:
@@ -374,15 +378,14 @@ class KeysScreen(TableScreen):
 
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("登记签发公钥", "Add an issuer public key"),
+            pair("admin.keys.add_an_issuer_public_key"),
             [
                 Field(
                     "path",
-                    "公钥文件（PEM 或原始32字节）",
-                    "Public key file (PEM or raw 32 bytes)",
+                    *pair("admin.field.public_key_file_pem_or"),
                     required=True,
                 ),
-                Field("note", "备注", "Note"),
+                Field("note", *pair("admin.field.note")),
             ],
             lambda v: (
                 register_public_key(
@@ -403,26 +406,18 @@ class KeysScreen(TableScreen):
             return key.kid
 
         def done(kid: Any) -> None:
-            self.notify(
-                self.tr(
-                    f"已生成并登记密钥 {kid}；私钥文件仅保存在所选文件夹",
-                    f"Key {kid} made and registered; the private key is only in the chosen folder",
-                )
-            )
+            self.notify(t("admin.keys.made", self.lang, kid=kid))
             self.reload()
 
         self.form(
-            ("生成新的签发密钥", "Make a new issuer key"),
+            pair("admin.keys.make_a_new_issuer_key"),
             [
-                Field("folder", "私钥保存文件夹", "Folder for the private key", required=True),
-                Field("note", "备注", "Note"),
+                Field("folder", *pair("admin.field.folder_for_the_private_key"), required=True),
+                Field("note", *pair("admin.field.note")),
             ],
             make,
             done,
-            note=(
-                "私钥文件权限为仅本人可读，请妥善保管",
-                "The private key file is readable by its owner only",
-            ),
+            note=pair("admin.keys.the_private_key_file_is"),
         )
 
     def action_revoke(self) -> None:
@@ -436,10 +431,7 @@ class KeysScreen(TableScreen):
 
         self.app.push_screen(
             ConfirmScreen(
-                (
-                    f"吊销密钥 {kid}？此后它签发的码一律拒绝，不可撤销。",
-                    f"Revoke key {kid}? Every code it signed is refused from now on; this cannot be undone.",
-                ),
+                pair("admin.keys.revoke_question", kid=kid),
                 lang=self.admin.lang,
             ),
             answer,
@@ -457,19 +449,16 @@ class KeysScreen(TableScreen):
 
 
 class AuditScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
-        "Audit: who changed what, when (field names only, never sensitive values)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.audit.audit_who_changed_what_when")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("时间", "When"),
-        ("操作人", "Who"),
-        ("操作", "Action"),
-        ("表", "Table"),
-        ("记录", "Row"),
-        ("详情", "Detail"),
+        pair("admin.audit.when"),
+        pair("admin.audit.who"),
+        pair("admin.audit.action"),
+        pair("admin.audit.table"),
+        pair("admin.audit.row"),
+        pair("admin.audit.detail"),
     ]
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "刷新 Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", label("admin.key.refresh"))]
 
     def rows(self) -> list[Row]:
         from store.people.admin import recent_audit

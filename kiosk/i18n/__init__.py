@@ -61,6 +61,12 @@ def both(key: str, /, **fields: object) -> str:
     return f"{t(key, 'zh', **fields)} / {t(key, 'en', **fields)}"
 
 
+def label(key: str, /) -> str:
+    """Chinese, a space, then English: a key binding's description ("新增 Add"), which the admin app's
+    footer splits to show one language; also the bilingual labels of a list to pick from ("男 M")."""
+    return f"{t(key, 'zh')} {t(key, 'en')}"
+
+
 def pick(lang: str, zh: str, en: str) -> str:
     """Of words that arrive as a pair rather than by key (a store message, a form field's own label),
     the one in ``lang``."""
