@@ -39,13 +39,13 @@ from kiosk.admin.reference import (
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
-from kiosk.i18n import label, pick
+from kiosk.i18n import label, pick, t
 from store.timeutil import local_date, local_minute, utcnow
 
 
 class AdminApp(App[None]):
     CSS_PATH = "admin.tcss"
-    TITLE = "kiosk admin · 管理"
+    TITLE = f"{t('admin.app.title', 'en')} · {t('admin.app.title')}"
     ENABLE_COMMAND_PALETTE = False  # ? lists every key; the footer's room goes to the admin's own
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "workers": WorkersScreen,

@@ -9,6 +9,8 @@ form titles and notes (``pair``: the screens keep them as (zh, en)) and what it 
 from __future__ import annotations
 
 WORDS: dict[str, tuple[str, str]] = {
+    #: the window title shows both: "kiosk admin · 管理"
+    "admin.app.title": ("管理", "kiosk admin"),
     # --- the form dialog and the yes/no question (kiosk/admin/forms.py) ---------------------------
     "admin.choose": ("请选择", "Choose"),
     "admin.save": ("保存", "Save"),
