@@ -12,20 +12,22 @@ from textual.binding import Binding, BindingType
 
 from kiosk.admin.base import Row, TableScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from kiosk.i18n import MESSAGES, label, pair, t
+from kiosk.i18n import LANGS, MESSAGES, label, pair, t
 from store.errors import ValidationError
 from store.people import admin_writes as writes
 from store.timeutil import DEFAULT_ZONE
 
 
-def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
+def opt_float(values: dict[str, str], key: str, what: str) -> float | None:
+    """The number typed in field ``key``, or None when empty; ``what`` is the catalogue key of its name."""
     v = values.get(key, "").strip()
     if not v:
         return None
     try:
         return float(v)
     except ValueError as exc:
-        raise ValidationError(key, f"{zh}应为数字：{v}", f"{en} must be a number: {v}") from exc
+        zh, en = (t("admin.check.not_a_number", lang, name=t(what, lang), value=v) for lang in LANGS)
+        raise ValidationError(key, zh, en) from exc
 
 
 # --- projects --------------------------------------------------------------------------------------
@@ -83,22 +85,20 @@ class ProjectsScreen(TableScreen):
 
         from store.rules.validation import validate_name
 
-        lat = opt_float(v, "latitude", "纬度", "Latitude")
-        lon = opt_float(v, "longitude", "经度", "Longitude")
+        lat = opt_float(v, "latitude", "admin.check.latitude")
+        lon = opt_float(v, "longitude", "admin.check.longitude")
         if (lat is None) != (lon is None):
-            raise ValidationError(
-                "latitude", "纬度和经度须同时填写", "Give both latitude and longitude, or neither"
-            )
+            raise ValidationError("latitude", *pair("admin.check.lat_lon_both"))
         if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
-            raise ValidationError("latitude", "经纬度超出范围", "Latitude or longitude out of range")
-        radius = opt_float(v, "radius_m", "签到半径", "Radius") or 150.0
+            raise ValidationError("latitude", *pair("admin.check.lat_lon_range"))
+        radius = opt_float(v, "radius_m", "admin.check.radius") or 150.0
         if radius <= 0:
-            raise ValidationError("radius_m", "签到半径必须大于0", "The radius must be positive")
+            raise ValidationError("radius_m", *pair("admin.check.radius_positive"))
         tz = v.get("timezone") or DEFAULT_ZONE
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValidationError("timezone", f"未知时区：{tz}", f"Unknown time zone: {tz}") from exc
+            raise ValidationError("timezone", *pair("admin.check.unknown_zone", zone=tz)) from exc
         return {
             "name": validate_name(v["name"]),
             "address": v.get("address") or None,

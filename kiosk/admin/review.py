@@ -321,7 +321,7 @@ class ReviewScreen(AdminScreen):
         def save(v: dict[str, str]) -> bool:
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
-                raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
+                raise ValidationError("other", *pair("admin.check.other_reason"))
             reject_submission(engine, ReviewKind(item.kind), item.id, by=actor, reason=reason)
             return True
 

@@ -274,11 +274,7 @@ class WorkersScreen(AdminScreen):
                 list_workers(self.admin.engine, v["id_number"])
                 and len(normalise_id_number(v["id_number"])) == 18
             ):
-                raise ValidationError(
-                    "id_number",
-                    "该身份证号码已登记，请搜索后修改",
-                    "This ID number is already enrolled: search for him and edit",
-                )
+                raise ValidationError("id_number", *pair("admin.check.id_enrolled"))
             return writes.add_worker(
                 engine,
                 id_number=v["id_number"],
@@ -533,9 +529,7 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> uuid.UUID:
             other = v["institution"] == OTHER
             if other and not v["other"]:
-                raise ValidationError(
-                    "other", "选择“其他”时请填写机构名称", "With 'other', type the institution's name"
-                )
+                raise ValidationError("other", *pair("admin.check.other_institution"))
             checked = parse_date(v["checked_on"])
             until = parse_date(v["valid_until"]) if v["valid_until"] else None
             return writes.add_health_check(
@@ -602,9 +596,12 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> uuid.UUID:
             start = parse_date(v["start_date"])
             end = parse_date(v["end_date"]) if v["end_date"] else None
-            for key, zh, en in (("team", "班组", "Team"), ("trade", "工种", "Trade")):
+            for key, missing in (
+                ("team", "admin.check.fill_in_team"),
+                ("trade", "admin.check.fill_in_trade"),
+            ):
                 if not v[key]:
-                    raise ValidationError(key, f"请填写{zh}", f"Fill in the {en.lower()}")
+                    raise ValidationError(key, *pair(missing))
             return writes.add_employment(
                 engine,
                 wid,

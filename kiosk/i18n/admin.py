@@ -3,7 +3,8 @@
 Grouped by where they show: ``admin.key.*`` the keys' descriptions (looked up with ``label``: "新增 Add",
 which the footer splits), ``admin.field.*`` the forms' field labels (``Field(name, *pair(key))``), then one
 group a screen (``admin.workers.*``, ``admin.projects.*``, ``admin.review.*`` …): its heading, columns,
-form titles and notes (``pair``: the screens keep them as (zh, en)) and what it says (``t(key, lang)``).
+form titles and notes (``pair``: the screens keep them as (zh, en)) and what it says (``t(key, lang)``);
+``admin.check.*`` what a form says of a value typed (``ValidationError(field, *pair(key))``).
 """
 
 from __future__ import annotations
@@ -404,4 +405,24 @@ WORDS: dict[str, tuple[str, str]] = {
         "已撤销 {n} 部手机的绑定及未用链接",
         "Revoked {n} phone(s) and the unused links",
     ),
+    # --- what a form's own check says of a value typed (ValidationError, shown in the form) -------
+    "admin.check.not_a_number": ("{name}应为数字：{value}", "{name} must be a number: {value}"),
+    "admin.check.latitude": ("纬度", "Latitude"),
+    "admin.check.longitude": ("经度", "Longitude"),
+    "admin.check.lat_lon_both": ("纬度和经度须同时填写", "Give both latitude and longitude, or neither"),
+    "admin.check.lat_lon_range": ("经纬度超出范围", "Latitude or longitude out of range"),
+    "admin.check.radius": ("签到半径", "Radius"),
+    "admin.check.radius_positive": ("签到半径必须大于0", "The radius must be positive"),
+    "admin.check.unknown_zone": ("未知时区：{zone}", "Unknown time zone: {zone}"),
+    "admin.check.other_reason": ("选择“其他”时请填写原因", "With 'other', type the reason"),
+    "admin.check.id_enrolled": (
+        "该身份证号码已登记，请搜索后修改",
+        "This ID number is already enrolled: search for him and edit",
+    ),
+    "admin.check.other_institution": (
+        "选择“其他”时请填写机构名称",
+        "With 'other', type the institution's name",
+    ),
+    "admin.check.fill_in_team": ("请填写班组", "Fill in the team"),
+    "admin.check.fill_in_trade": ("请填写工种", "Fill in the trade"),
 }
