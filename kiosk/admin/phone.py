@@ -25,7 +25,7 @@ class PhoneLinkScreen(Dialog[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         ("escape", "close", label("admin.key.close")),
-        ("x", "revoke", label("admin.key.revoke")),
+        ("x", "revoke", label("admin.key.revoke_phone")),
     ]
 
     def __init__(
@@ -36,7 +36,7 @@ class PhoneLinkScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
-            yield Static(t("admin.phone.phone_activation_link_works_once", self.lang), id="form-title")
+            yield Static(t("admin.phone.title", self.lang), id="form-title")
             yield Static(t("admin.phone.making_the_link", self.lang), id="phone-qr")
             yield Static("", id="phone-url")
             yield Static("", id="phone-bindings")
@@ -73,7 +73,7 @@ class PhoneLinkScreen(Dialog[None]):
         app = admin_of(self)
         self.query_one("#phone-qr", Static).update("\n".join(qr_lines(url, border=2)))
         self.query_one("#phone-url", Static).update(
-            f"{escape(link.name)}：{t('admin.phone.scan_with_the_phone_or', self.lang)}\n{escape(url)}\n"
+            f"{escape(link.name)}：{t('admin.phone.scan_or_open', self.lang)}\n{escape(url)}\n"
             f"{t('admin.phone.good_until', self.lang)} {app.local(link.expires_at)}"
         )
         self.show_bindings(rows)

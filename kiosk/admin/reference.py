@@ -34,16 +34,16 @@ def opt_float(values: dict[str, str], key: str, what: str) -> float | None:
 
 
 class ProjectsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.projects.projects_name_address_sign_in")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.projects.heading")
     #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.projects.name"),
-        pair("admin.projects.id"),
-        pair("admin.projects.address"),
-        pair("admin.projects.lat"),
-        pair("admin.projects.lon"),
-        pair("admin.projects.radius_m"),
-        pair("admin.projects.time_zone"),
+        pair("admin.projects.col_name"),
+        pair("admin.projects.col_id"),
+        pair("admin.projects.col_address"),
+        pair("admin.projects.col_lat"),
+        pair("admin.projects.col_lon"),
+        pair("admin.projects.col_radius_m"),
+        pair("admin.projects.col_time_zone"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", label("admin.key.add")),
@@ -144,11 +144,11 @@ def _num(x: float | None) -> str:
 
 
 class EmployersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.employers.employers")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.employers.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.employers.name"),
-        pair("admin.employers.credit_code"),
-        pair("admin.employers.id"),
+        pair("admin.employers.col_name"),
+        pair("admin.employers.col_credit_code"),
+        pair("admin.employers.col_id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", label("admin.key.add")),
@@ -209,12 +209,12 @@ class EmployersScreen(TableScreen):
 
 
 class OfficersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.officers.sign_in_officers_assigned_to")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.officers.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.officers.name"),
-        pair("admin.officers.mobile"),
-        pair("admin.officers.projects"),
-        pair("admin.officers.id"),
+        pair("admin.officers.col_name"),
+        pair("admin.officers.col_mobile"),
+        pair("admin.officers.col_projects"),
+        pair("admin.officers.col_id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", label("admin.key.add")),
@@ -275,7 +275,7 @@ class OfficersScreen(TableScreen):
         self.fetch(
             lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
             lambda projects: self.form(
-                pair("admin.officers.assign_the_officer_to_a"),
+                pair("admin.officers.assign_title"),
                 [
                     Field("project", *pair("admin.field.project"), options=projects, required=True),
                     Field("start_date", *pair("admin.field.from_optional"), placeholder="YYYY-MM-DD"),
@@ -291,11 +291,11 @@ class OfficersScreen(TableScreen):
 
 
 class InstitutionsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.institutions.health_check_institutions_picked_from")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.institutions.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.institutions.name"),
-        pair("admin.institutions.district"),
-        pair("admin.institutions.active"),
+        pair("admin.institutions.col_name"),
+        pair("admin.institutions.col_district"),
+        pair("admin.institutions.col_active"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", label("admin.key.add")),
@@ -322,7 +322,7 @@ class InstitutionsScreen(TableScreen):
         self.form(
             pair("admin.institutions.add_an_institution"),
             [
-                Field("name", *pair("admin.field.name_2"), required=True),
+                Field("name", *pair("admin.field.institution_name"), required=True),
                 Field("district", *pair("admin.field.district")),
             ],
             lambda v: writes.add_institution(
@@ -348,18 +348,18 @@ class InstitutionsScreen(TableScreen):
 
 
 class KeysScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.keys.issuer_keys_the_trust_list")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.keys.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.keys.key_id"),
-        pair("admin.keys.not_before"),
-        pair("admin.keys.not_after"),
-        pair("admin.keys.revoked"),
-        pair("admin.keys.note"),
+        pair("admin.keys.col_key_id"),
+        pair("admin.keys.col_not_before"),
+        pair("admin.keys.col_not_after"),
+        pair("admin.keys.col_revoked"),
+        pair("admin.keys.col_note"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", label("admin.key.add_2")),
+        Binding("a", "add", label("admin.key.add_public_key")),
         Binding("g", "generate", label("admin.key.new_key")),
-        Binding("x", "revoke", label("admin.key.revoke_2")),
+        Binding("x", "revoke", label("admin.key.revoke_key")),
     ]
 
     def rows(self) -> list[Row]:
@@ -378,11 +378,11 @@ class KeysScreen(TableScreen):
 
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            pair("admin.keys.add_an_issuer_public_key"),
+            pair("admin.keys.add_title"),
             [
                 Field(
                     "path",
-                    *pair("admin.field.public_key_file_pem_or"),
+                    *pair("admin.field.public_key_file"),
                     required=True,
                 ),
                 Field("note", *pair("admin.field.note")),
@@ -410,14 +410,14 @@ class KeysScreen(TableScreen):
             self.reload()
 
         self.form(
-            pair("admin.keys.make_a_new_issuer_key"),
+            pair("admin.keys.generate_title"),
             [
                 Field("folder", *pair("admin.field.folder_for_the_private_key"), required=True),
                 Field("note", *pair("admin.field.note")),
             ],
             make,
             done,
-            note=pair("admin.keys.the_private_key_file_is"),
+            note=pair("admin.keys.generate_note"),
         )
 
     def action_revoke(self) -> None:
@@ -449,14 +449,14 @@ class KeysScreen(TableScreen):
 
 
 class AuditScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = pair("admin.audit.audit_who_changed_what_when")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.audit.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        pair("admin.audit.when"),
-        pair("admin.audit.who"),
-        pair("admin.audit.action"),
-        pair("admin.audit.table"),
-        pair("admin.audit.row"),
-        pair("admin.audit.detail"),
+        pair("admin.audit.col_when"),
+        pair("admin.audit.col_who"),
+        pair("admin.audit.col_action"),
+        pair("admin.audit.col_table"),
+        pair("admin.audit.col_row"),
+        pair("admin.audit.col_detail"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", label("admin.key.refresh"))]
 

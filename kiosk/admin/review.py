@@ -102,14 +102,14 @@ class ReviewScreen(AdminScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#queue", DataTable)
-        for zh, en in (
-            pair("admin.review.submitted_2"),
-            pair("admin.review.kind"),
-            pair("admin.review.name"),
-            pair("admin.review.id_number"),
-            pair("admin.review.what"),
+        for words in (
+            "admin.review.col_submitted",
+            "admin.review.col_kind",
+            "admin.review.col_name",
+            "admin.person.id_number",
+            "admin.review.col_what",
         ):
-            table.add_column(self.tr(zh, en))
+            table.add_column(t(words, self.lang))
         self.reload()
         self.set_interval(POLL_S, self.reload)
 
@@ -206,36 +206,34 @@ class ReviewScreen(AdminScreen):
 
     def _realname_text(self, r: Any) -> str:
         lang = self.lang
-        sex = t("admin.review.m", lang) if r.sex == "M" else t("admin.review.f", lang)
+        sex = t("admin.person.m", lang) if r.sex == "M" else t("admin.person.f", lang)
         lines = [
-            f"[b]{t('admin.review.real_name_information', lang)}[/]  {t('admin.review.submitted', lang)} "
+            f"[b]{t('admin.review_kind.realname', lang)}[/]  {t('admin.review.submitted', lang)} "
             f"{self.admin.local(r.submitted_at)}",
             f"{t('admin.review.name_he_typed', lang)}: [b]{escape(r.name_typed)}[/]   "
             f"{t('admin.review.enrolled_name', lang)}: {escape(r.name_enrolled)}   "
             f"{t('admin.review.verified', lang)}: {t('admin.review.yes', lang) if r.verified else t('admin.review.no', lang)}",
-            f"{t('admin.review.id_number', lang)}: {r.id_masked}   {t('admin.review.sex', lang)}: {sex}   "
-            f"{t('admin.review.born', lang)}: {r.birth_date}",
+            f"{t('admin.person.id_number', lang)}: {r.id_masked}   {t('admin.person.sex', lang)}: {sex}   "
+            f"{t('admin.person.born', lang)}: {r.birth_date}",
         ]
         if r.name_typed != r.name_enrolled:
-            lines.append(
-                "[b yellow]" + escape(t("admin.review.the_names_differ_approving_changes", lang)) + "[/]"
-            )
+            lines.append("[b yellow]" + escape(t("admin.review.names_differ", lang)) + "[/]")
         lines.append(t("admin.review.compare_realname", lang))
         return "\n".join(lines)
 
     def _bank_text(self, b: Any) -> str:
         lang = self.lang
         lines = [
-            f"[b]{t('admin.review.bank_card', lang)}[/]  {t('admin.review.submitted', lang)} {self.admin.local(b.submitted_at)}",
-            f"{t('admin.review.holder_himself', lang)}: {escape(b.holder)}   {t('admin.review.id_number', lang)}: {b.id_masked}",
+            f"[b]{t('admin.review_kind.bank_card', lang)}[/]  {t('admin.review.submitted', lang)} {self.admin.local(b.submitted_at)}",
+            f"{t('admin.review.holder_himself', lang)}: {escape(b.holder)}   {t('admin.person.id_number', lang)}: {b.id_masked}",
             f"{t('admin.review.bank', lang)}: {escape(b.bank_name)}   {t('admin.review.card_number', lang)}: {b.card_masked}",
         ]
         if not b.luhn_ok:
-            lines.append("[b yellow]" + escape(t("admin.review.the_number_fails_the_luhn", lang)) + "[/]")
+            lines.append("[b yellow]" + escape(t("admin.review.luhn_failed", lang)) + "[/]")
         lines.append(
             f"{t('admin.review.replaces_the_card_on_file', lang)}: {escape(b.replaces)}"
             if b.replaces
-            else t("admin.review.new_no_card_on_file", lang)
+            else t("admin.review.new_card", lang)
         )
         return "\n".join(lines)
 
@@ -283,9 +281,9 @@ class ReviewScreen(AdminScreen):
         if item is None:
             return
         question = (
-            pair("admin.review.approve_this_real_name_information")
+            pair("admin.review.approve_realname")
             if item.kind == ReviewKind.REALNAME.value
-            else pair("admin.review.approve_this_bank_card_it")
+            else pair("admin.review.approve_bank_card")
         )
 
         def answer(yes: bool | None) -> None:
@@ -329,7 +327,7 @@ class ReviewScreen(AdminScreen):
             (t("admin.reject_other", lang), OTHER)
         ]
         self.form(
-            pair("admin.review.reject_the_worker_sees_the"),
+            pair("admin.review.reject_title"),
             [
                 Field("reason", *pair("admin.field.reason"), options=options, required=True),
                 Field("other", *pair("admin.field.other_reason")),

@@ -27,7 +27,7 @@ from store.rules.validation import BANKS
 
 OTHER = "__other__"
 #: (label, value): the label in both languages, "男 M"
-SEX_OPTIONS = [(label("admin.workers.m"), "M"), (label("admin.workers.f"), "F")]
+SEX_OPTIONS = [(label("admin.person.m"), "M"), (label("admin.person.f"), "F")]
 
 
 class WorkersScreen(AdminScreen):
@@ -67,7 +67,7 @@ class WorkersScreen(AdminScreen):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Input(
-                    placeholder=t("admin.workers.search_name_last_4_of", self.lang),
+                    placeholder=t("admin.workers.search_placeholder", self.lang),
                     id="search",
                 )
                 yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
@@ -78,9 +78,9 @@ class WorkersScreen(AdminScreen):
 
     COLUMNS = (
         pair("admin.workers.name"),
-        pair("admin.workers.id_number"),
-        pair("admin.workers.sex"),
-        pair("admin.workers.born"),
+        pair("admin.person.id_number"),
+        pair("admin.person.sex"),
+        pair("admin.person.born"),
         pair("admin.workers.mobile"),
         pair("admin.workers.verified"),
         pair("admin.workers.bank"),
@@ -107,7 +107,7 @@ class WorkersScreen(AdminScreen):
         yes, no = "✓", "✗"
         rows = []
         for r in message.rows:
-            sex = t("admin.workers.m", self.lang) if r.sex == "M" else t("admin.workers.f", self.lang)
+            sex = t("admin.person.m", self.lang) if r.sex == "M" else t("admin.person.f", self.lang)
             rows.append(
                 (
                     str(r.id),
@@ -184,8 +184,8 @@ class WorkersScreen(AdminScreen):
         ok = {True: "✓", False: "✗"}
         lines = [
             f"[b]{escape(w.name)}[/]  {w.id_number_masked}",
-            f"{t('admin.workers.sex', lang)}: {t('admin.workers.m', lang) if w.sex == 'M' else t('admin.workers.f', lang)}   "
-            f"{t('admin.workers.born', lang)}: {w.birth_date}   {t('admin.workers.ethnicity', lang)}: {escape(w.ethnicity or '—')}",
+            f"{t('admin.person.sex', lang)}: {t('admin.person.m', lang) if w.sex == 'M' else t('admin.person.f', lang)}   "
+            f"{t('admin.person.born', lang)}: {w.birth_date}   {t('admin.workers.ethnicity', lang)}: {escape(w.ethnicity or '—')}",
             f"{t('admin.workers.address', lang)}: {escape(w.address or '—')}",
             f"{t('admin.workers.mobile', lang)}: {w.mobile or '—'}",
             f"{t('admin.workers.id_card_images', lang)}: {t('admin.workers.front', lang)} {ok[f.id_front]}  "
@@ -203,9 +203,9 @@ class WorkersScreen(AdminScreen):
             lines.append(f"{t('admin.workers.bank_card', lang)}: {escape(b.bank_name)} {b.card_masked}{warn}")
         for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
             what = (
-                t("admin.workers.real_name_information", lang)
+                t("admin.workers.kind_realname", lang)
                 if kind == "realname"
-                else t("admin.workers.bank_card_2", lang)
+                else t("admin.workers.kind_bank_card", lang)
             )
             lines.append(
                 f"[b yellow]{t('admin.workers.waiting_for_review', lang)}[/]: {what} {self.admin.local(at)} (F8)"
@@ -293,18 +293,18 @@ class WorkersScreen(AdminScreen):
             self.reload()
 
         self.form(
-            pair("admin.workers.add_a_worker_personal_information"),
+            pair("admin.workers.add_title"),
             [
                 Field("id_number", *pair("admin.field.id_number"), required=True),
                 Field("name", *pair("admin.field.name"), required=True),
                 Field(
                     "sex",
-                    *pair("admin.field.sex_optional_from_the_id"),
+                    *pair("admin.field.sex_optional"),
                     options=SEX_OPTIONS,
                 ),
                 Field("birth_date", *pair("admin.field.birth_date_optional"), placeholder="YYYY-MM-DD"),
                 Field("ethnicity", *pair("admin.field.ethnicity"), "汉族"),
-                Field("address", *pair("admin.field.address_2")),
+                Field("address", *pair("admin.field.home_address")),
                 Field("mobile", *pair("admin.field.mobile")),
             ],
             save,
@@ -332,16 +332,16 @@ class WorkersScreen(AdminScreen):
 
         def ask(w: Worker) -> None:
             self.form(
-                pair("admin.workers.edit_personal_information"),
+                pair("admin.workers.edit_title"),
                 [
                     Field("name", *pair("admin.field.name"), w.name, required=True),
                     Field("ethnicity", *pair("admin.field.ethnicity"), w.ethnicity or ""),
-                    Field("address", *pair("admin.field.address_2"), w.address or ""),
+                    Field("address", *pair("admin.field.home_address"), w.address or ""),
                     Field("mobile", *pair("admin.field.mobile"), w.mobile or ""),
                 ],
                 save,
                 self.changed,
-                note=pair("admin.workers.the_id_number_cannot_change"),
+                note=pair("admin.workers.edit_note"),
             )
 
         self.fetch(lambda: self.get(Worker, str(wid)), ask)
@@ -374,21 +374,21 @@ class WorkersScreen(AdminScreen):
             )
 
         self.form(
-            pair("admin.workers.id_card_images_from_files"),
+            pair("admin.workers.id_images_title"),
             [
-                Field("front", *pair("admin.field.front_photo_side_image_file")),
-                Field("back", *pair("admin.field.back_emblem_side_image_file")),
+                Field("front", *pair("admin.field.front_image_file")),
+                Field("back", *pair("admin.field.back_image_file")),
                 Field("authority", *pair("admin.field.issuing_authority")),
                 Field("valid_from", *pair("admin.field.valid_from"), placeholder="YYYY-MM-DD"),
                 Field(
                     "valid_until",
-                    *pair("admin.field.valid_until_empty_long_term"),
+                    *pair("admin.field.valid_until_long_term"),
                     placeholder="YYYY-MM-DD",
                 ),
             ],
             save,
             self.changed,
-            note=pair("admin.workers.images_stay_in_the_shared"),
+            note=pair("admin.workers.id_images_note"),
         )
 
     def action_id_camera(self, side: str = "front") -> None:
@@ -420,7 +420,7 @@ class WorkersScreen(AdminScreen):
     def action_face(self) -> None:
         wid = self._need_worker()
         if wid is not None:
-            self.notify(t("admin.workers.the_worker_faces_the_camera", self.lang))
+            self.notify(t("admin.workers.face_the_camera", self.lang))
             self._face(wid)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
@@ -445,7 +445,7 @@ class WorkersScreen(AdminScreen):
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.app.call_from_thread(self.notify, t("admin.workers.face_photo_captured_one_face", self.lang))
+        self.app.call_from_thread(self.notify, t("admin.workers.face_captured", self.lang))
         self.show(wid)
 
     def action_verify(self) -> None:
@@ -505,7 +505,7 @@ class WorkersScreen(AdminScreen):
             self.reload()
 
         self.form(
-            pair("admin.workers.bank_card_in_his_own"),
+            pair("admin.workers.bank_title"),
             [
                 Field("bank", *pair("admin.field.bank"), options=[(b, b) for b in BANKS], required=True),
                 Field("card_number", *pair("admin.field.card_number"), required=True, check=card_warning),
@@ -513,7 +513,7 @@ class WorkersScreen(AdminScreen):
             ],
             save,
             done,
-            note=pair("admin.workers.the_full_number_stays_in"),
+            note=pair("admin.workers.bank_note"),
         )
 
     def action_health(self) -> None:
@@ -549,7 +549,7 @@ class WorkersScreen(AdminScreen):
                 (t("admin.workers.other_type_it", self.lang), OTHER)
             ]
             self.form(
-                pair("admin.workers.health_check_2"),
+                pair("admin.workers.health_title"),
                 [
                     Field("institution", *pair("admin.field.institution"), options=options, required=True),
                     Field("other", *pair("admin.field.other_institution")),
@@ -564,8 +564,8 @@ class WorkersScreen(AdminScreen):
                         *pair("admin.field.result"),
                         "yes",
                         options=[
-                            (t("admin.workers.fit_2", self.lang), "yes"),
-                            (t("admin.workers.not_fit_2", self.lang), "no"),
+                            (t("admin.workers.option_fit", self.lang), "yes"),
+                            (t("admin.workers.option_not_fit", self.lang), "no"),
                         ],
                         required=True,
                     ),
@@ -618,12 +618,12 @@ class WorkersScreen(AdminScreen):
             employers, projects = lists
             if not employers or not projects:
                 self.notify(
-                    t("admin.workers.enroll_an_employer_and_a", self.lang),
+                    t("admin.workers.employer_and_project_first", self.lang),
                     severity="warning",
                 )
                 return
             self.form(
-                pair("admin.workers.employment_2"),
+                pair("admin.workers.employ_title"),
                 [
                     Field(
                         "employer",
@@ -649,7 +649,7 @@ class WorkersScreen(AdminScreen):
                 ],
                 save,
                 self.changed,
-                note=pair("admin.workers.the_worker_confirms_it_afterwards"),
+                note=pair("admin.workers.employ_note"),
             )
 
         self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
@@ -672,16 +672,16 @@ class WorkersScreen(AdminScreen):
                 if e.confirmed_at is None
             ]
             if not open_:
-                self.notify(t("admin.workers.no_employment_waiting_for_confirmation", self.lang))
+                self.notify(t("admin.workers.nothing_to_confirm", self.lang))
                 return
             self.form(
-                pair("admin.workers.confirm_employment_the_worker_is"),
+                pair("admin.workers.confirm_title"),
                 [
                     Field("employment", *pair("admin.field.employment"), options=open_, required=True),
                 ],
                 save,
                 self.changed,
-                note=pair("admin.workers.the_worker_was_shown_this"),
+                note=pair("admin.workers.confirm_note"),
             )
 
         self.fetch(lambda: worker_file(self.admin.engine, wid), ask)
@@ -709,7 +709,7 @@ def card_warning(raw: str) -> tuple[str, str] | None:
     except ValidationError as exc:
         return exc.zh, exc.en
     if warnings:
-        return pair("admin.workers.the_card_number_fails_the")
+        return pair("admin.workers.luhn_warning")
     return None
 
 

@@ -73,15 +73,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.key.help": ("帮助", "Help"),
     "admin.key.close": ("关闭", "Close"),
     "admin.key.cancel": ("取消", "Cancel"),
-    "admin.key.revoke": ("撤销手机绑定", "Revoke"),
+    "admin.key.revoke_phone": ("撤销手机绑定", "Revoke"),
     "admin.key.add": ("新增", "Add"),
     "admin.key.edit": ("修改", "Edit"),
     "admin.key.assign": ("指派项目", "Assign"),
     "admin.key.phone_link": ("手机激活", "Phone link"),
     "admin.key.toggle": ("启用/停用", "Toggle"),
-    "admin.key.add_2": ("登记公钥", "Add"),
+    "admin.key.add_public_key": ("登记公钥", "Add"),
     "admin.key.new_key": ("生成新密钥", "New key"),
-    "admin.key.revoke_2": ("吊销", "Revoke"),
+    "admin.key.revoke_key": ("吊销", "Revoke"),
     "admin.key.refresh": ("刷新", "Refresh"),
     "admin.key.compare": ("比对", "Compare"),
     "admin.key.approve": ("通过", "Approve"),
@@ -97,14 +97,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.key.employ": ("聘用", "Employ"),
     "admin.key.confirm": ("现场确认", "Confirm"),
     # --- the phone link dialog (kiosk/admin/phone.py) ---------------------------------------------
-    "admin.phone.phone_activation_link_works_once": (
+    "admin.phone.title": (
         "手机激活链接（一次有效）",
         "Phone activation link (works once)",
     ),
     "admin.phone.making_the_link": ("正在生成…", "Making the link…"),
     "admin.phone.revoke_phone": ("撤销手机绑定", "Revoke phone"),
     "admin.phone.close": ("关闭", "Close"),
-    "admin.phone.scan_with_the_phone_or": ("用手机扫码或打开此链接", "scan with the phone or open"),
+    "admin.phone.scan_or_open": ("用手机扫码或打开此链接", "scan with the phone or open"),
     "admin.phone.good_until": ("有效期至", "Good until"),
     "admin.phone.bound_phones": ("已绑定的手机：", "Bound phones:"),
     "admin.phone.active": ("有效", "active"),
@@ -113,16 +113,16 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.phone.the_link_was_revoked": ("链接已作废", "The link was revoked"),
     # --- the officers screen (kiosk/admin/reference.py) -------------------------------------------
     "admin.officers.choose_an_officer_first": ("请先选择签到员", "Choose an officer first"),
-    "admin.officers.sign_in_officers_assigned_to": (
+    "admin.officers.heading": (
         "班前签到员（指派到项目）",
         "Sign-in officers (assigned to projects)",
     ),
-    "admin.officers.name": ("姓名", "Name"),
-    "admin.officers.mobile": ("手机", "Mobile"),
-    "admin.officers.projects": ("指派项目", "Projects"),
-    "admin.officers.id": ("编号", "Id"),
+    "admin.officers.col_name": ("姓名", "Name"),
+    "admin.officers.col_mobile": ("手机", "Mobile"),
+    "admin.officers.col_projects": ("指派项目", "Projects"),
+    "admin.officers.col_id": ("编号", "Id"),
     "admin.officers.add_an_officer": ("新增签到员", "Add an officer"),
-    "admin.officers.assign_the_officer_to_a": (
+    "admin.officers.assign_title": (
         "指派签到员到项目（班前签到员）",
         "Assign the officer to a project",
     ),
@@ -140,9 +140,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.field.project": ("项目", "Project"),
     "admin.field.from_optional": ("开始日期（可不填）", "From (optional)"),
     "admin.field.until_optional": ("结束日期（可不填）", "Until (optional)"),
-    "admin.field.name_2": ("机构名称", "Name"),
+    "admin.field.institution_name": ("机构名称", "Name"),
     "admin.field.district": ("所在区", "District"),
-    "admin.field.public_key_file_pem_or": (
+    "admin.field.public_key_file": (
         "公钥文件（PEM 或原始32字节）",
         "Public key file (PEM or raw 32 bytes)",
     ),
@@ -151,18 +151,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.field.reason": ("原因", "Reason"),
     "admin.field.other_reason": ("其他原因", "Other reason"),
     "admin.field.id_number": ("身份证号码", "ID number"),
-    "admin.field.sex_optional_from_the_id": (
+    "admin.field.sex_optional": (
         "性别（可不填，按身份证号码）",
         "Sex (optional: from the ID number)",
     ),
     "admin.field.birth_date_optional": ("出生日期（可不填）", "Birth date (optional)"),
     "admin.field.ethnicity": ("民族", "Ethnicity"),
-    "admin.field.address_2": ("住址", "Address"),
-    "admin.field.front_photo_side_image_file": ("正面（人像面）图片文件", "Front (photo side) image file"),
-    "admin.field.back_emblem_side_image_file": ("反面（国徽面）图片文件", "Back (emblem side) image file"),
+    "admin.field.home_address": ("住址", "Address"),
+    "admin.field.front_image_file": ("正面（人像面）图片文件", "Front (photo side) image file"),
+    "admin.field.back_image_file": ("反面（国徽面）图片文件", "Back (emblem side) image file"),
     "admin.field.issuing_authority": ("签发机关", "Issuing authority"),
     "admin.field.valid_from": ("有效期限起", "Valid from"),
-    "admin.field.valid_until_empty_long_term": ("有效期限止（长期可不填）", "Valid until (empty: long-term)"),
+    "admin.field.valid_until_long_term": ("有效期限止（长期可不填）", "Valid until (empty: long-term)"),
     "admin.field.bank": ("开户银行", "Bank"),
     "admin.field.card_number": ("银行卡号", "Card number"),
     "admin.field.holder_must_be_the_worker": ("持卡人（须为本人）", "Holder (must be the worker)"),
@@ -177,118 +177,113 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.field.end_date_optional": ("退场日期（可不填）", "End date (optional)"),
     "admin.field.employment": ("聘用信息", "Employment"),
     # --- the projects screen (kiosk/admin/reference.py) -------------------------------------------
-    "admin.projects.projects_name_address_sign_in": (
+    "admin.projects.heading": (
         "项目（名称、地址、签到范围、时区）",
         "Projects (name, address, sign-in range, time zone)",
     ),
-    "admin.projects.name": ("名称", "Name"),
-    "admin.projects.id": ("编号", "Id"),
-    "admin.projects.address": ("地址", "Address"),
-    "admin.projects.lat": ("纬度", "Lat"),
-    "admin.projects.lon": ("经度", "Lon"),
-    "admin.projects.radius_m": ("半径(米)", "Radius (m)"),
-    "admin.projects.time_zone": ("时区", "Time zone"),
+    "admin.projects.col_name": ("名称", "Name"),
+    "admin.projects.col_id": ("编号", "Id"),
+    "admin.projects.col_address": ("地址", "Address"),
+    "admin.projects.col_lat": ("纬度", "Lat"),
+    "admin.projects.col_lon": ("经度", "Lon"),
+    "admin.projects.col_radius_m": ("半径(米)", "Radius (m)"),
+    "admin.projects.col_time_zone": ("时区", "Time zone"),
     "admin.projects.add_a_project": ("新增项目", "Add a project"),
     "admin.projects.edit_the_project": ("修改项目", "Edit the project"),
     # --- the employers screen (kiosk/admin/reference.py) ------------------------------------------
-    "admin.employers.employers": ("用人单位", "Employers"),
-    "admin.employers.name": ("名称", "Name"),
-    "admin.employers.credit_code": ("统一社会信用代码", "Credit code"),
-    "admin.employers.id": ("编号", "Id"),
+    "admin.employers.heading": ("用人单位", "Employers"),
+    "admin.employers.col_name": ("名称", "Name"),
+    "admin.employers.col_credit_code": ("统一社会信用代码", "Credit code"),
+    "admin.employers.col_id": ("编号", "Id"),
     "admin.employers.add_an_employer": ("新增用人单位", "Add an employer"),
     "admin.employers.edit_the_employer": ("修改用人单位", "Edit the employer"),
     # --- the health-check institutions screen (kiosk/admin/reference.py) --------------------------
-    "admin.institutions.health_check_institutions_picked_from": (
+    "admin.institutions.heading": (
         "体检机构列表（体检登记时从中选择）",
         "Health-check institutions (picked from when recording a check)",
     ),
-    "admin.institutions.name": ("名称", "Name"),
-    "admin.institutions.district": ("区", "District"),
-    "admin.institutions.active": ("启用", "Active"),
+    "admin.institutions.col_name": ("名称", "Name"),
+    "admin.institutions.col_district": ("区", "District"),
+    "admin.institutions.col_active": ("启用", "Active"),
     "admin.institutions.add_an_institution": ("新增体检机构", "Add an institution"),
     # --- the issuer keys screen (kiosk/admin/reference.py) ----------------------------------------
-    "admin.keys.issuer_keys_the_trust_list": (
+    "admin.keys.heading": (
         "签发密钥（信任列表：只存公钥）",
         "Issuer keys (the trust list: public keys only)",
     ),
-    "admin.keys.key_id": ("密钥编号", "Key id"),
-    "admin.keys.not_before": ("生效", "Not before"),
-    "admin.keys.not_after": ("失效", "Not after"),
-    "admin.keys.revoked": ("吊销", "Revoked"),
-    "admin.keys.note": ("备注", "Note"),
-    "admin.keys.add_an_issuer_public_key": ("登记签发公钥", "Add an issuer public key"),
-    "admin.keys.make_a_new_issuer_key": ("生成新的签发密钥", "Make a new issuer key"),
-    "admin.keys.the_private_key_file_is": (
+    "admin.keys.col_key_id": ("密钥编号", "Key id"),
+    "admin.keys.col_not_before": ("生效", "Not before"),
+    "admin.keys.col_not_after": ("失效", "Not after"),
+    "admin.keys.col_revoked": ("吊销", "Revoked"),
+    "admin.keys.col_note": ("备注", "Note"),
+    "admin.keys.add_title": ("登记签发公钥", "Add an issuer public key"),
+    "admin.keys.generate_title": ("生成新的签发密钥", "Make a new issuer key"),
+    "admin.keys.generate_note": (
         "私钥文件权限为仅本人可读，请妥善保管",
         "The private key file is readable by its owner only",
     ),
     # --- the audit screen (kiosk/admin/reference.py) ----------------------------------------------
-    "admin.audit.audit_who_changed_what_when": (
+    "admin.audit.heading": (
         "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
         "Audit: who changed what, when (field names only, never sensitive values)",
     ),
-    "admin.audit.when": ("时间", "When"),
-    "admin.audit.who": ("操作人", "Who"),
-    "admin.audit.action": ("操作", "Action"),
-    "admin.audit.table": ("表", "Table"),
-    "admin.audit.row": ("记录", "Row"),
-    "admin.audit.detail": ("详情", "Detail"),
+    "admin.audit.col_when": ("时间", "When"),
+    "admin.audit.col_who": ("操作人", "Who"),
+    "admin.audit.col_action": ("操作", "Action"),
+    "admin.audit.col_table": ("表", "Table"),
+    "admin.audit.col_row": ("记录", "Row"),
+    "admin.audit.col_detail": ("详情", "Detail"),
+    # --- a worker's particulars, on the workers and the review screens ----------------------------
+    "admin.person.m": ("男", "M"),
+    "admin.person.f": ("女", "F"),
+    "admin.person.id_number": ("身份证号", "ID number"),
+    "admin.person.sex": ("性别", "Sex"),
+    "admin.person.born": ("出生日期", "Born"),
     # --- the review screen (kiosk/admin/review.py) ------------------------------------------------
     "admin.review.nothing_waiting_for_review": ("没有待审核的提交", "Nothing waiting for review"),
-    "admin.review.m": ("男", "M"),
-    "admin.review.f": ("女", "F"),
-    "admin.review.real_name_information": ("个人信息（实名）", "Real-name information"),
     "admin.review.submitted": ("提交于", "submitted"),
     "admin.review.name_he_typed": ("本人填写姓名", "Name he typed"),
     "admin.review.enrolled_name": ("登记姓名", "Enrolled name"),
     "admin.review.verified": ("实名认证", "Verified"),
     "admin.review.yes": ("已认证", "yes"),
     "admin.review.no": ("未认证", "no"),
-    "admin.review.id_number": ("身份证号", "ID number"),
-    "admin.review.sex": ("性别", "Sex"),
-    "admin.review.born": ("出生日期", "Born"),
-    "admin.review.the_names_differ_approving_changes": (
+    "admin.review.names_differ": (
         "⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
         "⚠ The names differ: approving changes the enrolled name to his",
     ),
-    "admin.review.bank_card": ("银行卡", "Bank card"),
     "admin.review.holder_himself": ("持卡人（本人）", "Holder (himself)"),
     "admin.review.bank": ("开户银行", "Bank"),
     "admin.review.card_number": ("卡号", "Card number"),
-    "admin.review.the_number_fails_the_luhn": (
+    "admin.review.luhn_failed": (
         "⚠ 卡号校验（Luhn）未通过，工人已确认卡号无误",
         "⚠ The number fails the Luhn check; the worker confirmed it is right",
     ),
     "admin.review.replaces_the_card_on_file": ("更换原有银行卡", "Replaces the card on file"),
-    "admin.review.new_no_card_on_file": ("新增（目前没有银行卡）", "New (no card on file yet)"),
+    "admin.review.new_card": ("新增（目前没有银行卡）", "New (no card on file yet)"),
     "admin.review.approved": ("已通过", "Approved"),
-    "admin.review.submitted_2": ("提交时间", "Submitted"),
-    "admin.review.kind": ("类型", "Kind"),
-    "admin.review.name": ("姓名", "Name"),
-    "admin.review.what": ("内容", "What"),
-    "admin.review.approve_this_real_name_information": (
+    "admin.review.col_submitted": ("提交时间", "Submitted"),
+    "admin.review.col_kind": ("类型", "Kind"),
+    "admin.review.col_name": ("姓名", "Name"),
+    "admin.review.col_what": ("内容", "What"),
+    "admin.review.approve_realname": (
         "通过此个人信息，并记录实名认证？",
         "Approve this real-name information and record the verification?",
     ),
-    "admin.review.approve_this_bank_card_it": (
+    "admin.review.approve_bank_card": (
         "通过此银行卡（替换原有银行卡）？",
         "Approve this bank card (it replaces any card on file)?",
     ),
-    "admin.review.reject_the_worker_sees_the": (
+    "admin.review.reject_title": (
         "驳回（工人会在手机上看到原因）",
         "Reject (the worker sees the reason on his phone)",
     ),
     # --- the workers screen (kiosk/admin/workers.py) ----------------------------------------------
-    "admin.workers.search_name_last_4_of": (
+    "admin.workers.search_placeholder": (
         "搜索：姓名、身份证后四位、手机号",
         "Search: name, last 4 of ID, mobile",
     ),
     "admin.workers.no_worker_chosen": ("未选择工人", "No worker chosen"),
-    "admin.workers.m": ("男", "M"),
-    "admin.workers.f": ("女", "F"),
     "admin.workers.choose_a_worker_first": ("请先选择工人", "Choose a worker first"),
-    "admin.workers.sex": ("性别", "Sex"),
-    "admin.workers.born": ("出生日期", "Born"),
     "admin.workers.ethnicity": ("民族", "Ethnicity"),
     "admin.workers.address": ("住址", "Address"),
     "admin.workers.mobile": ("手机", "Mobile"),
@@ -299,8 +294,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.workers.real_name_verified": ("实名认证", "Real-name verified"),
     "admin.workers.luhn_check_failed": ("（校验未通过）", " (Luhn check failed)"),
     "admin.workers.bank_card": ("银行卡", "Bank card"),
-    "admin.workers.real_name_information": ("个人信息（实名）", "real-name information"),
-    "admin.workers.bank_card_2": ("银行卡", "bank card"),
+    "admin.workers.kind_realname": ("个人信息（实名）", "real-name information"),
+    "admin.workers.kind_bank_card": ("银行卡", "bank card"),
     "admin.workers.waiting_for_review": ("待审核", "Waiting for review"),
     "admin.workers.fit": ("合格", "fit"),
     "admin.workers.not_fit": ("不合格", "not fit"),
@@ -314,64 +309,63 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.workers.readiness": ("签到就绪", "Readiness"),
     "admin.workers.enrollment_steps": ("登记资料", "Enrollment steps"),
     "admin.workers.id_card_image_saved": ("已保存身份证图片", "ID card image saved"),
-    "admin.workers.the_worker_faces_the_camera": (
+    "admin.workers.face_the_camera": (
         "请工人正对摄像头，画面中只能有一人…",
         "The worker faces the camera, alone in the frame…",
     ),
-    "admin.workers.face_photo_captured_one_face": (
+    "admin.workers.face_captured": (
         "已采集人脸照片（一张人脸）",
         "Face photo captured (one face)",
     ),
     "admin.workers.real_name_verification_recorded": ("已记录实名认证", "Real-name verification recorded"),
     "admin.workers.other_type_it": ("其他（手填）", "Other (type it)"),
-    "admin.workers.fit_2": ("合格", "Fit"),
-    "admin.workers.not_fit_2": ("不合格", "Not fit"),
-    "admin.workers.enroll_an_employer_and_a": (
+    "admin.workers.option_fit": ("合格", "Fit"),
+    "admin.workers.option_not_fit": ("不合格", "Not fit"),
+    "admin.workers.employer_and_project_first": (
         "请先登记用人单位和项目",
         "Enroll an employer and a project first",
     ),
-    "admin.workers.no_employment_waiting_for_confirmation": (
+    "admin.workers.nothing_to_confirm": (
         "没有待确认的聘用信息",
         "No employment waiting for confirmation",
     ),
     "admin.workers.name": ("姓名", "Name"),
-    "admin.workers.id_number": ("身份证号", "ID number"),
     "admin.workers.verified": ("实名", "Verified"),
     "admin.workers.bank": ("银行卡", "Bank"),
-    "admin.workers.add_a_worker_personal_information": (
+    "admin.workers.add_title": (
         "新增工人（个人信息采集）",
         "Add a worker (personal information)",
     ),
-    "admin.workers.edit_personal_information": ("修改个人信息", "Edit personal information"),
-    "admin.workers.the_id_number_cannot_change": (
+    "admin.workers.edit_title": ("修改个人信息", "Edit personal information"),
+    "admin.workers.edit_note": (
         "身份证号码不可修改；改名后须重新实名认证",
         "The ID number cannot change; a new name needs real-name verification again",
     ),
-    "admin.workers.id_card_images_from_files": ("身份证（图片从文件）", "ID card (images from files)"),
-    "admin.workers.images_stay_in_the_shared": (
+    "admin.workers.id_images_title": ("身份证（图片从文件）", "ID card (images from files)"),
+    "admin.workers.id_images_note": (
         "图片只保存在共享数据库，不会下发到签到终端；摄像头拍摄：k 正面，K 反面",
         "Images stay in the shared database, never on kiosks. By webcam: k front, K back",
     ),
-    "admin.workers.bank_card_in_his_own": ("银行卡信息（本人名下）", "Bank card (in his own name)"),
-    "admin.workers.the_full_number_stays_in": (
+    "admin.workers.bank_title": ("银行卡信息（本人名下）", "Bank card (in his own name)"),
+    "admin.workers.bank_note": (
         "完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
         "The full number stays in the shared database (for wages); lists show it masked",
     ),
-    "admin.workers.health_check_2": ("健康体检信息", "Health check"),
-    "admin.workers.employment_2": ("聘用信息", "Employment"),
-    "admin.workers.the_worker_confirms_it_afterwards": (
+    "admin.workers.health_title": ("健康体检信息", "Health check"),
+    "admin.workers.employ_title": ("聘用信息", "Employment"),
+    "admin.workers.employ_note": (
         "保存后须由工人确认（手机或现场）",
         "The worker confirms it afterwards (phone or in person)",
     ),
-    "admin.workers.confirm_employment_the_worker_is": (
+    "admin.workers.confirm_title": (
         "聘用信息确认（工人本人在场）",
         "Confirm employment (the worker is present)",
     ),
-    "admin.workers.the_worker_was_shown_this": (
+    "admin.workers.confirm_note": (
         "已向工人本人说明以上聘用信息，并经其当面确认",
         "The worker was shown this employment and confirmed it in person",
     ),
-    "admin.workers.the_card_number_fails_the": (
+    "admin.workers.luhn_warning": (
         "银行卡号校验（Luhn）未通过，请核对；仍可保存",
         "The card number fails the Luhn check: please double-check it; it can still be saved",
     ),
