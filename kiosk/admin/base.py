@@ -177,8 +177,9 @@ def split_words(description: str) -> tuple[str, str]:
 class TableScreen(AdminScreen):
     """A heading, a table of rows loaded off the UI thread, and the footer with this screen's keys.
 
-    Each screen declares its HEADING, COLUMNS and BINDINGS as class data, one (zh, en) pair a line: the
-    runs of lines the screens share by shape are these declarations, not logic repeated."""
+    Each screen declares its HEADING, COLUMNS and BINDINGS as class data, one catalogue key a line
+    (``pair(...)``, ``label(...)``): the runs of lines the screens share by shape are these declarations,
+    not logic repeated."""
 
     HEADING: ClassVar[tuple[str, str]] = ("", "")
     COLUMNS: ClassVar[list[tuple[str, str]]] = []

@@ -1,7 +1,7 @@
 """Dialogs of the admin app: the base every admin dialog uses, a form whose action runs in a thread worker,
 and a yes/no question.
 
-``Dialog`` is the base: the admin's language (``tr`` picks from a Chinese-first (zh, en) pair) and Escape.
+``Dialog`` is the base: the admin's language (``self.lang``, for ``t(key, self.lang)``) and Escape.
 ``AnswerScreen`` is a dialog that answers yes or no (the "#yes" / "#no" buttons, Escape is no).
 ``FormScreen`` shows labelled fields; "保存 Save" runs ``action(values)`` in a thread (it writes to the
 store). A ``StoreError`` (a bad ID number, an unknown date …) is shown in the dialog in Chinese and
@@ -36,9 +36,6 @@ class Dialog(ModalScreen[R], Generic[R]):
     def __init__(self, *, lang: str = "zh") -> None:
         super().__init__()
         self.lang = lang
-
-    def tr(self, zh: str, en: str) -> str:
-        return pick(self.lang, zh, en)
 
 
 class AnswerScreen(Dialog[bool]):
