@@ -37,7 +37,7 @@ class PhoneApp(App[None]):
     """The worker's phone: his current code as a QR with a countdown, renewed when it expires."""
 
     CSS_PATH = "phone_app.tcss"
-    TITLE = "个人建设码 · Personal code"
+    TITLE = f"{t('phone_app.window_title')} · {t('phone_app.window_title', 'en')}"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "renew", both("phone_app.renew")),
         Binding("q", "quit", both("phone_app.quit")),

@@ -46,7 +46,7 @@ def test_every_entry_has_chinese_and_english_with_the_same_fields() -> None:
 
 def test_every_key_named_in_the_code_and_the_templates_is_in_the_catalogue() -> None:
     files = [*(ROOT / "kiosk").rglob("*.py"), *(ROOT / "kiosk" / "serve" / "templates").rglob("*.html")]
-    named = re.compile(r"""(?<![\w.])(?:t|pair|both)\(\s*(["'])([A-Za-z0-9_.]+)\1""")
+    named = re.compile(r"""(?<![\w.])(?:t|pair|both|label)\(\s*(["'])([A-Za-z0-9_.]+)\1""")
     missing = {
         (str(p.relative_to(ROOT)), m.group(2))
         for p in files

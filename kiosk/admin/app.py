@@ -39,13 +39,13 @@ from kiosk.admin.reference import (
 from kiosk.admin.review import ReviewScreen
 from kiosk.admin.workers import WorkersScreen
 from kiosk.config import Config
-from kiosk.i18n import pick
+from kiosk.i18n import label, pick, t
 from store.timeutil import local_date, local_minute, utcnow
 
 
 class AdminApp(App[None]):
     CSS_PATH = "admin.tcss"
-    TITLE = "kiosk admin · 管理"
+    TITLE = f"{t('admin.app.title', 'en')} · {t('admin.app.title')}"
     ENABLE_COMMAND_PALETTE = False  # ? lists every key; the footer's room goes to the admin's own
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "workers": WorkersScreen,
@@ -58,15 +58,15 @@ class AdminApp(App[None]):
         "review": ReviewScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "switch_mode('workers')", "工人 Workers"),
-        Binding("f2", "switch_mode('projects')", "项目 Projects"),
-        Binding("f3", "switch_mode('employers')", "单位 Employers"),
-        Binding("f4", "switch_mode('officers')", "签到员 Officers"),
-        Binding("f5", "switch_mode('institutions')", "体检机构 Institutions"),
-        Binding("f6", "switch_mode('keys')", "密钥 Keys"),
-        Binding("f7", "switch_mode('audit')", "审计 Audit"),
-        Binding("f8", "switch_mode('review')", "待审核 Review"),
-        Binding("ctrl+q", "quit", "退出 Quit"),
+        Binding("f1", "switch_mode('workers')", label("admin.key.workers")),
+        Binding("f2", "switch_mode('projects')", label("admin.key.projects")),
+        Binding("f3", "switch_mode('employers')", label("admin.key.employers")),
+        Binding("f4", "switch_mode('officers')", label("admin.key.officers")),
+        Binding("f5", "switch_mode('institutions')", label("admin.key.institutions")),
+        Binding("f6", "switch_mode('keys')", label("admin.key.keys")),
+        Binding("f7", "switch_mode('audit')", label("admin.key.audit")),
+        Binding("f8", "switch_mode('review')", label("admin.key.review")),
+        Binding("ctrl+q", "quit", label("admin.key.quit")),
     ]
 
     def __init__(

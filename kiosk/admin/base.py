@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk.admin.forms import Field, FormScreen
 from kiosk.config import Config
-from kiosk.i18n import pick
+from kiosk.i18n import label, pick
 from store.db.engine import translate_errors
 from store.errors import StoreError
 from store.rules.policy import Policy
@@ -76,7 +76,7 @@ class AdminScreen(Screen[None]):
 
     #: first in every footer; F1–F7 switch screens (the app's keys), all listed by ?
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "app.keys_help", "帮助 Help", key_display="?")
+        Binding("question_mark", "app.keys_help", label("admin.key.help"), key_display="?")
     ]
 
     @property
@@ -91,7 +91,13 @@ class AdminScreen(Screen[None]):
                 for b in bindings
             ]
 
+    @property
+    def lang(self) -> str:
+        """The admin's language, for ``t(key, self.lang)``."""
+        return self.admin.lang
+
     def tr(self, zh: str, en: str) -> str:
+        """Of words that arrive as a (zh, en) pair (HEADING, COLUMNS), the admin's."""
         return pick(self.admin.lang, zh, en)
 
     def form(
@@ -172,8 +178,9 @@ def split_words(description: str) -> tuple[str, str]:
 class TableScreen(AdminScreen):
     """A heading, a table of rows loaded off the UI thread, and the footer with this screen's keys.
 
-    Each screen declares its HEADING, COLUMNS and BINDINGS as class data, one (zh, en) pair a line: the
-    runs of lines the screens share by shape are these declarations, not logic repeated."""
+    Each screen declares its HEADING, COLUMNS and BINDINGS as class data, one catalogue key a line
+    (``pair(...)``, ``label(...)``): the runs of lines the screens share by shape are these declarations,
+    not logic repeated."""
 
     HEADING: ClassVar[tuple[str, str]] = ("", "")
     COLUMNS: ClassVar[list[tuple[str, str]]] = []

@@ -1,7 +1,7 @@
 """Dialogs of the admin app: the base every admin dialog uses, a form whose action runs in a thread worker,
 and a yes/no question.
 
-``Dialog`` is the base: the admin's language (``tr`` picks from a Chinese-first (zh, en) pair) and Escape.
+``Dialog`` is the base: the admin's language (``self.lang``, for ``t(key, self.lang)``) and Escape.
 ``AnswerScreen`` is a dialog that answers yes or no (the "#yes" / "#no" buttons, Escape is no).
 ``FormScreen`` shows labelled fields; "保存 Save" runs ``action(values)`` in a thread (it writes to the
 store). A ``StoreError`` (a bad ID number, an unknown date …) is shown in the dialog in Chinese and
@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kiosk.i18n import pair, pick, t
+from kiosk.i18n import label, pair, pick, t
 from store.errors import StoreError
 
 T = TypeVar("T")
@@ -37,14 +37,11 @@ class Dialog(ModalScreen[R], Generic[R]):
         super().__init__()
         self.lang = lang
 
-    def tr(self, zh: str, en: str) -> str:
-        return pick(self.lang, zh, en)
-
 
 class AnswerScreen(Dialog[bool]):
     """A dialog that answers yes ("#yes") or no ("#no", Escape)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", "取消 Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "no", label("admin.key.cancel"))]
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:
@@ -75,7 +72,7 @@ class Field:
 class FormScreen(Dialog[T | None], Generic[T]):
     """A dialog of fields; its action runs off the UI thread."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "取消 Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", label("admin.key.cancel"))]
 
     class Succeeded(Message):
         def __init__(self, result: Any) -> None:
@@ -246,7 +243,9 @@ class ConfirmScreen(AnswerScreen):
 class KeysHelpScreen(Dialog[None]):
     """? : every key of the screen and of the app (the footer shows what fits)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [("escape,question_mark,enter,q", "close", "关闭 Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("escape,question_mark,enter,q", "close", label("admin.key.close"))
+    ]
 
     def __init__(self, rows: list[tuple[str, str]], *, lang: str = "zh") -> None:
         super().__init__(lang=lang)

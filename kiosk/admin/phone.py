@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 
 from kiosk.admin.base import admin_of
 from kiosk.admin.forms import Dialog
+from kiosk.i18n import label, t
 from store.errors import StoreError
 
 
@@ -23,8 +24,8 @@ class PhoneLinkScreen(Dialog[None]):
     """Makes the link when it opens (in a thread worker) and shows it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        ("escape", "close", "关闭 Close"),
-        ("x", "revoke", "撤销手机绑定 Revoke"),
+        ("escape", "close", label("admin.key.close")),
+        ("x", "revoke", label("admin.key.revoke_phone")),
     ]
 
     def __init__(
@@ -35,15 +36,13 @@ class PhoneLinkScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
-            yield Static(
-                self.tr("手机激活链接（一次有效）", "Phone activation link (works once)"), id="form-title"
-            )
-            yield Static(self.tr("正在生成…", "Making the link…"), id="phone-qr")
+            yield Static(t("admin.phone.title", self.lang), id="form-title")
+            yield Static(t("admin.phone.making_the_link", self.lang), id="phone-qr")
             yield Static("", id="phone-url")
             yield Static("", id="phone-bindings")
             with Horizontal(id="form-buttons"):
-                yield Button(self.tr("撤销手机绑定", "Revoke phone"), id="revoke", variant="error")
-                yield Button(self.tr("关闭", "Close"), id="close", variant="primary")
+                yield Button(t("admin.phone.revoke_phone", self.lang), id="revoke", variant="error")
+                yield Button(t("admin.phone.close", self.lang), id="close", variant="primary")
 
     def on_mount(self) -> None:
         self.make_link()
@@ -74,23 +73,23 @@ class PhoneLinkScreen(Dialog[None]):
         app = admin_of(self)
         self.query_one("#phone-qr", Static).update("\n".join(qr_lines(url, border=2)))
         self.query_one("#phone-url", Static).update(
-            f"{escape(link.name)}：{self.tr('用手机扫码或打开此链接', 'scan with the phone or open')}\n{escape(url)}\n"
-            f"{self.tr('有效期至', 'Good until')} {app.local(link.expires_at)}"
+            f"{escape(link.name)}：{t('admin.phone.scan_or_open', self.lang)}\n{escape(url)}\n"
+            f"{t('admin.phone.good_until', self.lang)} {app.local(link.expires_at)}"
         )
         self.show_bindings(rows)
 
     def show_bindings(self, rows: list[Any]) -> None:
         app = admin_of(self)
-        lines = [self.tr("已绑定的手机：", "Bound phones:")]
+        lines = [t("admin.phone.bound_phones", self.lang)]
         for r in rows:
             state = (
-                self.tr("有效", "active")
+                t("admin.phone.active", self.lang)
                 if r.active
-                else self.tr("已撤销", "revoked") + f" {app.local(r.revoked_at)}"
+                else t("admin.phone.revoked", self.lang) + f" {app.local(r.revoked_at)}"
             )
             lines.append(f"· {app.local(r.created_at)}  {state}")
         if not rows:
-            lines.append(self.tr("（无）", "(none)"))
+            lines.append(t("admin.phone.none", self.lang))
         self.query_one("#phone-bindings", Static).update("\n".join(lines))
 
     @on(Button.Pressed, "#revoke")
@@ -115,10 +114,10 @@ class PhoneLinkScreen(Dialog[None]):
         self.app.call_from_thread(self.show_bindings, rows)
         self.app.call_from_thread(
             self.app.notify,
-            self.tr(f"已撤销 {n} 部手机的绑定及未用链接", f"Revoked {n} phone(s) and the unused links"),
+            t("admin.phone.revoked_n", self.lang, n=n),
         )
         self.app.call_from_thread(
-            self.query_one("#phone-qr", Static).update, self.tr("链接已作废", "The link was revoked")
+            self.query_one("#phone-qr", Static).update, t("admin.phone.the_link_was_revoked", self.lang)
         )
 
     @on(Button.Pressed, "#close")

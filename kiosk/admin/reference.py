@@ -12,21 +12,23 @@ from textual.binding import Binding, BindingType
 
 from kiosk.admin.base import Row, TableScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from kiosk.i18n import MESSAGES, t
+from kiosk.i18n import LANGS, MESSAGES, label, pair, t
 from store.errors import ValidationError
 from store.people import admin_writes as writes
 from store.timeutil import DEFAULT_ZONE
 
 
 # The parse-or-ValidationError shape of the CLI's _uuid and _instant: the admin form's words.
-def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | None:
+def opt_float(values: dict[str, str], key: str, what: str) -> float | None:
+    """The number typed in field ``key``, or None when empty; ``what`` is the catalogue key of its name."""
     v = values.get(key, "").strip()
     if not v:
         return None
     try:
         return float(v)
     except ValueError as exc:
-        raise ValidationError(key, f"{zh}应为数字：{v}", f"{en} must be a number: {v}") from exc
+        zh, en = (t("admin.check.not_a_number", lang, name=t(what, lang), value=v) for lang in LANGS)
+        raise ValidationError(key, zh, en) from exc
 
 
 # --- projects --------------------------------------------------------------------------------------
@@ -34,23 +36,20 @@ def opt_float(values: dict[str, str], key: str, zh: str, en: str) -> float | Non
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class ProjectsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "项目（名称、地址、签到范围、时区）",
-        "Projects (name, address, sign-in range, time zone)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.projects.heading")
     #: the id second: its 8 characters are what --project takes (kiosk roster, export, run)
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("名称", "Name"),
-        ("编号", "Id"),
-        ("地址", "Address"),
-        ("纬度", "Lat"),
-        ("经度", "Lon"),
-        ("半径(米)", "Radius (m)"),
-        ("时区", "Time zone"),
+        pair("admin.projects.col_name"),
+        pair("admin.projects.col_id"),
+        pair("admin.projects.col_address"),
+        pair("admin.projects.col_lat"),
+        pair("admin.projects.col_lon"),
+        pair("admin.projects.col_radius_m"),
+        pair("admin.projects.col_time_zone"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("e", "edit", "修改 Edit"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("e", "edit", label("admin.key.edit")),
     ]
 
     def rows(self) -> list[Row]:
@@ -74,12 +73,12 @@ class ProjectsScreen(TableScreen):
 
     def _fields(self, p: Any = None) -> list[Field]:
         return [
-            Field("name", "项目名称", "Project name", p.name if p else "", required=True),
-            Field("address", "地址", "Address", (p.address or "") if p else ""),
-            Field("latitude", "纬度（WGS-84）", "Latitude (WGS-84)", _num(p.latitude) if p else ""),
-            Field("longitude", "经度（WGS-84）", "Longitude (WGS-84)", _num(p.longitude) if p else ""),
-            Field("radius_m", "签到半径（米）", "Sign-in radius (m)", f"{p.radius_m:g}" if p else "150"),
-            Field("timezone", "时区", "Time zone", p.timezone if p else DEFAULT_ZONE),
+            Field("name", *pair("admin.field.project_name"), p.name if p else "", required=True),
+            Field("address", *pair("admin.field.address"), (p.address or "") if p else ""),
+            Field("latitude", *pair("admin.field.latitude_wgs_84"), _num(p.latitude) if p else ""),
+            Field("longitude", *pair("admin.field.longitude_wgs_84"), _num(p.longitude) if p else ""),
+            Field("radius_m", *pair("admin.field.sign_in_radius_m"), f"{p.radius_m:g}" if p else "150"),
+            Field("timezone", *pair("admin.field.time_zone"), p.timezone if p else DEFAULT_ZONE),
         ]
 
     @staticmethod
@@ -88,22 +87,20 @@ class ProjectsScreen(TableScreen):
 
         from store.rules.validation import validate_name
 
-        lat = opt_float(v, "latitude", "纬度", "Latitude")
-        lon = opt_float(v, "longitude", "经度", "Longitude")
+        lat = opt_float(v, "latitude", "admin.check.latitude")
+        lon = opt_float(v, "longitude", "admin.check.longitude")
         if (lat is None) != (lon is None):
-            raise ValidationError(
-                "latitude", "纬度和经度须同时填写", "Give both latitude and longitude, or neither"
-            )
+            raise ValidationError("latitude", *pair("admin.check.lat_lon_both"))
         if (lat is not None and not -90 <= lat <= 90) or (lon is not None and not -180 <= lon <= 180):
-            raise ValidationError("latitude", "经纬度超出范围", "Latitude or longitude out of range")
-        radius = opt_float(v, "radius_m", "签到半径", "Radius") or 150.0
+            raise ValidationError("latitude", *pair("admin.check.lat_lon_range"))
+        radius = opt_float(v, "radius_m", "admin.check.radius") or 150.0
         if radius <= 0:
-            raise ValidationError("radius_m", "签到半径必须大于0", "The radius must be positive")
+            raise ValidationError("radius_m", *pair("admin.check.radius_positive"))
         tz = v.get("timezone") or DEFAULT_ZONE
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValidationError("timezone", f"未知时区：{tz}", f"Unknown time zone: {tz}") from exc
+            raise ValidationError("timezone", *pair("admin.check.unknown_zone", zone=tz)) from exc
         return {
             "name": validate_name(v["name"]),
             "address": v.get("address") or None,
@@ -116,7 +113,7 @@ class ProjectsScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增项目", "Add a project"),
+            pair("admin.projects.add_a_project"),
             self._fields(),
             lambda v: writes.add_project(engine, actor=actor, **self._parse(v)),
             self.refreshed,
@@ -136,7 +133,7 @@ class ProjectsScreen(TableScreen):
         self.fetch(
             lambda: self.get(Project, key),
             lambda project: self.form(
-                ("修改项目", "Edit the project"), self._fields(project), save, self.refreshed
+                pair("admin.projects.edit_the_project"), self._fields(project), save, self.refreshed
             ),
         )
 
@@ -150,15 +147,15 @@ def _num(x: float | None) -> str:
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class EmployersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = ("用人单位", "Employers")
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.employers.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("名称", "Name"),
-        ("统一社会信用代码", "Credit code"),
-        ("编号", "Id"),
+        pair("admin.employers.col_name"),
+        pair("admin.employers.col_credit_code"),
+        pair("admin.employers.col_id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("e", "edit", "修改 Edit"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("e", "edit", label("admin.key.edit")),
     ]
 
     def rows(self) -> list[Row]:
@@ -171,11 +168,10 @@ class EmployersScreen(TableScreen):
 
     def _fields(self, e: Any = None) -> list[Field]:
         return [
-            Field("name", "单位名称", "Employer name", e.name if e else "", required=True),
+            Field("name", *pair("admin.field.employer_name"), e.name if e else "", required=True),
             Field(
                 "credit_code",
-                "统一社会信用代码",
-                "Unified social credit code",
+                *pair("admin.field.unified_social_credit_code"),
                 (e.credit_code or "") if e else "",
             ),
         ]
@@ -183,7 +179,7 @@ class EmployersScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增用人单位", "Add an employer"),
+            pair("admin.employers.add_an_employer"),
             self._fields(),
             lambda v: writes.add_employer(
                 engine, name=v["name"], credit_code=v["credit_code"] or None, actor=actor
@@ -207,7 +203,7 @@ class EmployersScreen(TableScreen):
         self.fetch(
             lambda: self.get(Employer, key),
             lambda employer: self.form(
-                ("修改用人单位", "Edit the employer"), self._fields(employer), save, self.refreshed
+                pair("admin.employers.edit_the_employer"), self._fields(employer), save, self.refreshed
             ),
         )
 
@@ -217,20 +213,17 @@ class EmployersScreen(TableScreen):
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class OfficersScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "班前签到员（指派到项目）",
-        "Sign-in officers (assigned to projects)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.officers.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("姓名", "Name"),
-        ("手机", "Mobile"),
-        ("指派项目", "Projects"),
-        ("编号", "Id"),
+        pair("admin.officers.col_name"),
+        pair("admin.officers.col_mobile"),
+        pair("admin.officers.col_projects"),
+        pair("admin.officers.col_id"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("p", "assign", "指派项目 Assign"),
-        Binding("l", "phone_link", "手机激活 Phone link"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("p", "assign", label("admin.key.assign")),
+        Binding("l", "phone_link", label("admin.key.phone_link")),
     ]
 
     def action_phone_link(self) -> None:
@@ -239,7 +232,7 @@ class OfficersScreen(TableScreen):
 
         key = self.selected()
         if key is None:
-            self.notify(self.tr("请先选择签到员", "Choose an officer first"))
+            self.notify(t("admin.officers.choose_an_officer_first", self.lang))
             return
         self.app.push_screen(PhoneLinkScreen(officer_id=uuid.UUID(key), lang=self.admin.lang))
 
@@ -254,8 +247,11 @@ class OfficersScreen(TableScreen):
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增签到员", "Add an officer"),
-            [Field("name", "姓名", "Name", required=True), Field("mobile", "手机号码", "Mobile")],
+            pair("admin.officers.add_an_officer"),
+            [
+                Field("name", *pair("admin.field.name"), required=True),
+                Field("mobile", *pair("admin.field.mobile")),
+            ],
             lambda v: writes.add_officer(engine, name=v["name"], mobile=v["mobile"] or None, actor=actor),
             self.refreshed,
         )
@@ -266,7 +262,7 @@ class OfficersScreen(TableScreen):
 
         key = self.selected()
         if key is None:
-            self.notify(self.tr("请先选择签到员", "Choose an officer first"))
+            self.notify(t("admin.officers.choose_an_officer_first", self.lang))
             return
         engine, actor = self.admin.engine, self.admin.actor
 
@@ -283,11 +279,11 @@ class OfficersScreen(TableScreen):
         self.fetch(
             lambda: [(p.name, str(p.id)) for p in list_projects(self.admin.engine)],
             lambda projects: self.form(
-                ("指派签到员到项目（班前签到员）", "Assign the officer to a project"),
+                pair("admin.officers.assign_title"),
                 [
-                    Field("project", "项目", "Project", options=projects, required=True),
-                    Field("start_date", "开始日期（可不填）", "From (optional)", placeholder="YYYY-MM-DD"),
-                    Field("end_date", "结束日期（可不填）", "Until (optional)", placeholder="YYYY-MM-DD"),
+                    Field("project", *pair("admin.field.project"), options=projects, required=True),
+                    Field("start_date", *pair("admin.field.from_optional"), placeholder="YYYY-MM-DD"),
+                    Field("end_date", *pair("admin.field.until_optional"), placeholder="YYYY-MM-DD"),
                 ],
                 save,
                 self.refreshed,
@@ -300,29 +296,40 @@ class OfficersScreen(TableScreen):
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class InstitutionsScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "体检机构列表（体检登记时从中选择）",
-        "Health-check institutions (picked from when recording a check)",
-    )
-    COLUMNS: ClassVar[list[tuple[str, str]]] = [("名称", "Name"), ("区", "District"), ("启用", "Active")]
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.institutions.heading")
+    COLUMNS: ClassVar[list[tuple[str, str]]] = [
+        pair("admin.institutions.col_name"),
+        pair("admin.institutions.col_district"),
+        pair("admin.institutions.col_active"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "新增 Add"),
-        Binding("t", "toggle_active", "启用/停用 Toggle"),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("t", "toggle_active", label("admin.key.toggle")),
     ]
 
     def rows(self) -> list[Row]:
         from store.people.admin import list_institutions
 
         return [
-            (str(h.id), [h.name, h.district or "", "是 yes" if h.active else "否 no"])
+            (
+                str(h.id),
+                [
+                    h.name,
+                    h.district or "",
+                    label("admin.institutions.yes") if h.active else label("admin.institutions.no"),
+                ],
+            )
             for h in list_institutions(self.admin.engine)
         ]
 
     def action_add(self) -> None:
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("新增体检机构", "Add an institution"),
-            [Field("name", "机构名称", "Name", required=True), Field("district", "所在区", "District")],
+            pair("admin.institutions.add_an_institution"),
+            [
+                Field("name", *pair("admin.field.institution_name"), required=True),
+                Field("district", *pair("admin.field.district")),
+            ],
             lambda v: writes.add_institution(
                 engine, name=v["name"], district=v["district"] or None, actor=actor
             ),
@@ -347,21 +354,18 @@ class InstitutionsScreen(TableScreen):
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class KeysScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "签发密钥（信任列表：只存公钥）",
-        "Issuer keys (the trust list: public keys only)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.keys.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("密钥编号", "Key id"),
-        ("生效", "Not before"),
-        ("失效", "Not after"),
-        ("吊销", "Revoked"),
-        ("备注", "Note"),
+        pair("admin.keys.col_key_id"),
+        pair("admin.keys.col_not_before"),
+        pair("admin.keys.col_not_after"),
+        pair("admin.keys.col_revoked"),
+        pair("admin.keys.col_note"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "登记公钥 Add"),
-        Binding("g", "generate", "生成新密钥 New key"),
-        Binding("x", "revoke", "吊销 Revoke"),
+        Binding("a", "add", label("admin.key.add_public_key")),
+        Binding("g", "generate", label("admin.key.new_key")),
+        Binding("x", "revoke", label("admin.key.revoke_key")),
     ]
 
     def rows(self) -> list[Row]:
@@ -380,15 +384,14 @@ class KeysScreen(TableScreen):
 
         engine, actor = self.admin.engine, self.admin.actor
         self.form(
-            ("登记签发公钥", "Add an issuer public key"),
+            pair("admin.keys.add_title"),
             [
                 Field(
                     "path",
-                    "公钥文件（PEM 或原始32字节）",
-                    "Public key file (PEM or raw 32 bytes)",
+                    *pair("admin.field.public_key_file"),
                     required=True,
                 ),
-                Field("note", "备注", "Note"),
+                Field("note", *pair("admin.field.note")),
             ],
             lambda v: (
                 register_public_key(
@@ -409,26 +412,18 @@ class KeysScreen(TableScreen):
             return key.kid
 
         def done(kid: Any) -> None:
-            self.notify(
-                self.tr(
-                    f"已生成并登记密钥 {kid}；私钥文件仅保存在所选文件夹",
-                    f"Key {kid} made and registered; the private key is only in the chosen folder",
-                )
-            )
+            self.notify(t("admin.keys.made", self.lang, kid=kid))
             self.reload()
 
         self.form(
-            ("生成新的签发密钥", "Make a new issuer key"),
+            pair("admin.keys.generate_title"),
             [
-                Field("folder", "私钥保存文件夹", "Folder for the private key", required=True),
-                Field("note", "备注", "Note"),
+                Field("folder", *pair("admin.field.folder_for_the_private_key"), required=True),
+                Field("note", *pair("admin.field.note")),
             ],
             make,
             done,
-            note=(
-                "私钥文件权限为仅本人可读，请妥善保管",
-                "The private key file is readable by its owner only",
-            ),
+            note=pair("admin.keys.generate_note"),
         )
 
     def action_revoke(self) -> None:
@@ -442,10 +437,7 @@ class KeysScreen(TableScreen):
 
         self.app.push_screen(
             ConfirmScreen(
-                (
-                    f"吊销密钥 {kid}？此后它签发的码一律拒绝，不可撤销。",
-                    f"Revoke key {kid}? Every code it signed is refused from now on; this cannot be undone.",
-                ),
+                pair("admin.keys.revoke_question", kid=kid),
                 lang=self.admin.lang,
             ),
             answer,
@@ -464,19 +456,16 @@ class KeysScreen(TableScreen):
 
 # A TableScreen declared by its heading, columns and bindings, as every screen here.
 class AuditScreen(TableScreen):
-    HEADING: ClassVar[tuple[str, str]] = (
-        "审计记录：谁在何时改了什么（只记字段名，不记敏感内容）",
-        "Audit: who changed what, when (field names only, never sensitive values)",
-    )
+    HEADING: ClassVar[tuple[str, str]] = pair("admin.audit.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
-        ("时间", "When"),
-        ("操作人", "Who"),
-        ("操作", "Action"),
-        ("表", "Table"),
-        ("记录", "Row"),
-        ("详情", "Detail"),
+        pair("admin.audit.col_when"),
+        pair("admin.audit.col_who"),
+        pair("admin.audit.col_action"),
+        pair("admin.audit.col_table"),
+        pair("admin.audit.col_row"),
+        pair("admin.audit.col_detail"),
     ]
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "刷新 Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", label("admin.key.refresh"))]
 
     def rows(self) -> list[Row]:
         from store.people.admin import recent_audit

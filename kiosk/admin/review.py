@@ -30,16 +30,17 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kiosk.admin.base import AdminScreen
 from kiosk.admin.forms import ConfirmScreen, Field
-from kiosk.i18n import pick, t
+from kiosk.i18n import label, pair, pick, t
 from kiosk.widgets.pixels import PixelView
 from store.errors import StoreError, ValidationError
 
 POLL_S = 15.0
 OTHER = "__other__"
+#: (widget id, the words of its caption)
 PICTURES = (
-    ("pic-front", "身份证正面", "ID card front"),
-    ("pic-back", "身份证反面", "ID card back"),
-    ("pic-face", "人脸照片", "Face photo"),
+    ("pic-front", "admin.verify_front"),
+    ("pic-back", "admin.review.pic_back"),
+    ("pic-face", "admin.verify_face"),
 )
 
 
@@ -65,10 +66,10 @@ class ReviewScreen(AdminScreen):
     CSS_PATH = "review.tcss"
     AUTO_FOCUS = "#queue"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "compare", "比对 Compare"),
-        Binding("a", "approve", "通过 Approve"),
-        Binding("r", "reject", "驳回 Reject"),
-        Binding("f9", "refresh", "刷新 Refresh"),
+        Binding("v", "compare", label("admin.key.compare")),
+        Binding("a", "approve", label("admin.key.approve")),
+        Binding("r", "reject", label("admin.key.reject")),
+        Binding("f9", "refresh", label("admin.key.refresh")),
     ]
 
     class Loaded(Message):
@@ -91,28 +92,25 @@ class ReviewScreen(AdminScreen):
         yield Static(self._heading(), id="review-heading", classes="heading")
         with Vertical(id="review-body"):
             yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-            yield Static(self.tr("没有待审核的提交", "Nothing waiting for review"), id="review-info")
+            yield Static(t("admin.review.nothing_waiting_for_review", self.lang), id="review-info")
             with Horizontal(id="review-pictures"):
-                for wid, zh, en in PICTURES:
-                    yield PixelView(self.tr(zh, en), id=wid)
+                for wid, words in PICTURES:
+                    yield PixelView(t(words, self.lang), id=wid)
         yield Footer()
 
     def _heading(self) -> str:
-        return self.tr(
-            f"待审核：工人在手机上提交的资料，最早的在前（{self.count}项）",
-            f"Review: what workers submitted on their phones, oldest first ({self.count})",
-        )
+        return t("admin.review.heading", self.lang, n=self.count)
 
     def on_mount(self) -> None:
         table = self.query_one("#queue", DataTable)
-        for zh, en in (
-            ("提交时间", "Submitted"),
-            ("类型", "Kind"),
-            ("姓名", "Name"),
-            ("身份证号", "ID number"),
-            ("内容", "What"),
+        for words in (
+            "admin.review.col_submitted",
+            "admin.review.col_kind",
+            "admin.review.col_name",
+            "admin.person.id_number",
+            "admin.review.col_what",
         ):
-            table.add_column(self.tr(zh, en))
+            table.add_column(t(words, self.lang))
         self.reload()
         self.set_interval(POLL_S, self.reload)
 
@@ -148,7 +146,7 @@ class ReviewScreen(AdminScreen):
         self.query_one("#review-heading", Static).update(self._heading())
         if not keys:
             self.current = None
-            self._clear_detail(self.tr("没有待审核的提交", "Nothing waiting for review"))
+            self._clear_detail(t("admin.review.nothing_waiting_for_review", self.lang))
             return
         row = keys.index(keep) if keep in keys else 0
         table.move_cursor(row=row)
@@ -169,7 +167,7 @@ class ReviewScreen(AdminScreen):
 
     def _clear_detail(self, text: str) -> None:
         self.query_one("#review-info", Static).update(text)
-        for wid, _, _ in PICTURES:
+        for wid, _ in PICTURES:
             self.query_one(f"#{wid}", PixelView).clear()
         self.query_one("#review-pictures").display = True
 
@@ -197,7 +195,7 @@ class ReviewScreen(AdminScreen):
             return  # an answer for a row no longer chosen
         self.query_one("#review-info", Static).update(message.text)
         self.query_one("#review-pictures").display = bool(message.pictures)
-        for wid, _, _ in PICTURES:
+        for wid, _ in PICTURES:
             self.query_one(f"#{wid}", PixelView).clear()
         # drawn once the pictures' row is laid out, at the cells it really has
         self.call_after_refresh(self._draw, message.item, message.pictures)
@@ -209,58 +207,35 @@ class ReviewScreen(AdminScreen):
             self.query_one(f"#{wid}", PixelView).show_image(image)
 
     def _realname_text(self, r: Any) -> str:
-        tr = self.tr
-        sex = tr("男", "M") if r.sex == "M" else tr("女", "F")
+        lang = self.lang
+        sex = t("admin.person.m", lang) if r.sex == "M" else t("admin.person.f", lang)
         lines = [
-            f"[b]{tr('个人信息（实名）', 'Real-name information')}[/]  {tr('提交于', 'submitted')} "
+            f"[b]{t('admin.review_kind.realname', lang)}[/]  {t('admin.review.submitted', lang)} "
             f"{self.admin.local(r.submitted_at)}",
-            f"{tr('本人填写姓名', 'Name he typed')}: [b]{escape(r.name_typed)}[/]   "
-            f"{tr('登记姓名', 'Enrolled name')}: {escape(r.name_enrolled)}   "
-            f"{tr('实名认证', 'Verified')}: {tr('已认证', 'yes') if r.verified else tr('未认证', 'no')}",
-            f"{tr('身份证号', 'ID number')}: {r.id_masked}   {tr('性别', 'Sex')}: {sex}   "
-            f"{tr('出生日期', 'Born')}: {r.birth_date}",
+            f"{t('admin.review.name_he_typed', lang)}: [b]{escape(r.name_typed)}[/]   "
+            f"{t('admin.review.enrolled_name', lang)}: {escape(r.name_enrolled)}   "
+            f"{t('admin.review.verified', lang)}: {t('admin.review.yes', lang) if r.verified else t('admin.review.no', lang)}",
+            f"{t('admin.person.id_number', lang)}: {r.id_masked}   {t('admin.person.sex', lang)}: {sex}   "
+            f"{t('admin.person.born', lang)}: {r.birth_date}",
         ]
         if r.name_typed != r.name_enrolled:
-            lines.append(
-                "[b yellow]"
-                + escape(
-                    tr(
-                        "⚠ 姓名不同：通过后登记姓名改为本人填写的姓名",
-                        "⚠ The names differ: approving changes the enrolled name to his",
-                    )
-                )
-                + "[/]"
-            )
-        lines.append(
-            tr(
-                "请比对：身份证照片与人脸照片是否同一人，身份证上的姓名与号码是否与上面一致",
-                "Compare: is the ID card photo the person in the face photo; do the card's name and number match",
-            )
-        )
+            lines.append("[b yellow]" + escape(t("admin.review.names_differ", lang)) + "[/]")
+        lines.append(t("admin.review.compare_realname", lang))
         return "\n".join(lines)
 
     def _bank_text(self, b: Any) -> str:
-        tr = self.tr
+        lang = self.lang
         lines = [
-            f"[b]{tr('银行卡', 'Bank card')}[/]  {tr('提交于', 'submitted')} {self.admin.local(b.submitted_at)}",
-            f"{tr('持卡人（本人）', 'Holder (himself)')}: {escape(b.holder)}   {tr('身份证号', 'ID number')}: {b.id_masked}",
-            f"{tr('开户银行', 'Bank')}: {escape(b.bank_name)}   {tr('卡号', 'Card number')}: {b.card_masked}",
+            f"[b]{t('admin.review_kind.bank_card', lang)}[/]  {t('admin.review.submitted', lang)} {self.admin.local(b.submitted_at)}",
+            f"{t('admin.review.holder_himself', lang)}: {escape(b.holder)}   {t('admin.person.id_number', lang)}: {b.id_masked}",
+            f"{t('admin.review.bank', lang)}: {escape(b.bank_name)}   {t('admin.review.card_number', lang)}: {b.card_masked}",
         ]
         if not b.luhn_ok:
-            lines.append(
-                "[b yellow]"
-                + escape(
-                    tr(
-                        "⚠ 卡号校验（Luhn）未通过，工人已确认卡号无误",
-                        "⚠ The number fails the Luhn check; the worker confirmed it is right",
-                    )
-                )
-                + "[/]"
-            )
+            lines.append("[b yellow]" + escape(t("admin.review.luhn_failed", lang)) + "[/]")
         lines.append(
-            f"{tr('更换原有银行卡', 'Replaces the card on file')}: {escape(b.replaces)}"
+            f"{t('admin.review.replaces_the_card_on_file', lang)}: {escape(b.replaces)}"
             if b.replaces
-            else tr("新增（目前没有银行卡）", "New (no card on file yet)")
+            else t("admin.review.new_card", lang)
         )
         return "\n".join(lines)
 
@@ -268,7 +243,7 @@ class ReviewScreen(AdminScreen):
 
     def _need_item(self) -> Item | None:
         if self.current is None:
-            self.notify(self.tr("没有待审核的提交", "Nothing waiting for review"), severity="warning")
+            self.notify(t("admin.review.nothing_waiting_for_review", self.lang), severity="warning")
         return self.current
 
     @on(DataTable.RowSelected, "#queue")
@@ -308,15 +283,9 @@ class ReviewScreen(AdminScreen):
         if item is None:
             return
         question = (
-            (
-                "通过此个人信息，并记录实名认证？",
-                "Approve this real-name information and record the verification?",
-            )
+            pair("admin.review.approve_realname")
             if item.kind == ReviewKind.REALNAME.value
-            else (
-                "通过此银行卡（替换原有银行卡）？",
-                "Approve this bank card (it replaces any card on file)?",
-            )
+            else pair("admin.review.approve_bank_card")
         )
 
         def answer(yes: bool | None) -> None:
@@ -333,7 +302,7 @@ class ReviewScreen(AdminScreen):
         if self.done(
             lambda: approve_submission(self.admin.engine, ReviewKind(item.kind), item.id, by=self.admin.actor)
         ):
-            self.app.call_from_thread(self.notify, self.tr("已通过", "Approved"))
+            self.app.call_from_thread(self.notify, t("admin.review.approved", self.lang))
         self.app.call_from_thread(self._decided)
 
     def _decided(self, _result: Any = None) -> None:
@@ -352,7 +321,7 @@ class ReviewScreen(AdminScreen):
         def save(v: dict[str, str]) -> bool:
             reason = v["other"] if v["reason"] == OTHER else v["reason"]
             if v["reason"] == OTHER and not reason:
-                raise ValidationError("other", "选择“其他”时请填写原因", "With 'other', type the reason")
+                raise ValidationError("other", *pair("admin.check.other_reason"))
             reject_submission(engine, ReviewKind(item.kind), item.id, by=actor, reason=reason)
             return True
 
@@ -360,10 +329,10 @@ class ReviewScreen(AdminScreen):
             (t("admin.reject_other", lang), OTHER)
         ]
         self.form(
-            ("驳回（工人会在手机上看到原因）", "Reject (the worker sees the reason on his phone)"),
+            pair("admin.review.reject_title"),
             [
-                Field("reason", "原因", "Reason", options=options, required=True),
-                Field("other", "其他原因", "Other reason"),
+                Field("reason", *pair("admin.field.reason"), options=options, required=True),
+                Field("other", *pair("admin.field.other_reason")),
             ],
             save,
             self._decided,

@@ -20,31 +20,32 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from kiosk.admin.base import AdminScreen, fill_table
 from kiosk.admin.forms import AnswerScreen, Field
-from kiosk.i18n import pick, t
+from kiosk.i18n import label, pair, pick, t
 from store.errors import StoreError, ValidationError
 from store.people import admin_writes as writes
 from store.rules.validation import BANKS
 
 OTHER = "__other__"
-SEX_OPTIONS = [("男 M", "M"), ("女 F", "F")]
+#: (label, value): the label in both languages, "男 M"
+SEX_OPTIONS = [(label("admin.person.m"), "M"), (label("admin.person.f"), "F")]
 
 
 class WorkersScreen(AdminScreen):
     AUTO_FOCUS = "#workers"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "搜索 Search"),
-        Binding("a", "add", "新增 Add"),
-        Binding("e", "edit", "修改 Edit"),
-        Binding("i", "id_images", "身份证图片 ID images"),
-        Binding("k", "id_camera('front')", "拍身份证正面 ID front by camera", show=False),
-        Binding("K", "id_camera('back')", "拍身份证反面 ID back by camera", show=False),
-        Binding("f", "face", "人脸 Face"),
-        Binding("v", "verify", "实名认证 Verify"),
-        Binding("b", "bank", "银行卡 Bank"),
-        Binding("h", "health", "体检 Health"),
-        Binding("m", "employ", "聘用 Employ"),
-        Binding("c", "confirm", "现场确认 Confirm"),
-        Binding("l", "phone_link", "手机激活 Phone link"),
+        Binding("slash", "search", label("admin.key.search")),
+        Binding("a", "add", label("admin.key.add")),
+        Binding("e", "edit", label("admin.key.edit")),
+        Binding("i", "id_images", label("admin.key.id_images")),
+        Binding("k", "id_camera('front')", label("admin.key.id_front_by_camera"), show=False),
+        Binding("K", "id_camera('back')", label("admin.key.id_back_by_camera"), show=False),
+        Binding("f", "face", label("admin.key.face")),
+        Binding("v", "verify", label("admin.key.verify")),
+        Binding("b", "bank", label("admin.key.bank")),
+        Binding("h", "health", label("admin.key.health")),
+        Binding("m", "employ", label("admin.key.employ")),
+        Binding("c", "confirm", label("admin.key.confirm")),
+        Binding("l", "phone_link", label("admin.key.phone_link")),
     ]
 
     class Loaded(Message):
@@ -66,25 +67,23 @@ class WorkersScreen(AdminScreen):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Input(
-                    placeholder=self.tr(
-                        "搜索：姓名、身份证后四位、手机号", "Search: name, last 4 of ID, mobile"
-                    ),
+                    placeholder=t("admin.workers.search_placeholder", self.lang),
                     id="search",
                 )
                 yield DataTable(id="workers", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="right"):
-                yield Static(self.tr("未选择工人", "No worker chosen"), id="file")
+                yield Static(t("admin.workers.no_worker_chosen", self.lang), id="file")
                 yield Static("", id="readiness")
         yield Footer(compact=True)
 
     COLUMNS = (
-        ("姓名", "Name"),
-        ("身份证号", "ID number"),
-        ("性别", "Sex"),
-        ("出生日期", "Born"),
-        ("手机", "Mobile"),
-        ("实名", "Verified"),
-        ("银行卡", "Bank"),
+        pair("admin.workers.name"),
+        pair("admin.person.id_number"),
+        pair("admin.person.sex"),
+        pair("admin.person.born"),
+        pair("admin.workers.mobile"),
+        pair("admin.workers.verified"),
+        pair("admin.workers.bank"),
     )
 
     def on_mount(self) -> None:
@@ -108,7 +107,7 @@ class WorkersScreen(AdminScreen):
         yes, no = "✓", "✗"
         rows = []
         for r in message.rows:
-            sex = self.tr("男", "M") if r.sex == "M" else self.tr("女", "F")
+            sex = t("admin.person.m", self.lang) if r.sex == "M" else t("admin.person.f", self.lang)
             rows.append(
                 (
                     str(r.id),
@@ -147,7 +146,7 @@ class WorkersScreen(AdminScreen):
         from kiosk.admin.phone import PhoneLinkScreen
 
         if self.current is None:
-            self.notify(self.tr("请先选择工人", "Choose a worker first"))
+            self.notify(t("admin.workers.choose_a_worker_first", self.lang))
             return
         self.app.push_screen(PhoneLinkScreen(worker_id=self.current, lang=self.admin.lang))
 
@@ -181,49 +180,49 @@ class WorkersScreen(AdminScreen):
 
     def _render_file(self, f: Any) -> str:
         w = f.worker
-        tr = self.tr
+        lang = self.lang
         ok = {True: "✓", False: "✗"}
         lines = [
             f"[b]{escape(w.name)}[/]  {w.id_number_masked}",
-            f"{tr('性别', 'Sex')}: {tr('男', 'M') if w.sex == 'M' else tr('女', 'F')}   "
-            f"{tr('出生日期', 'Born')}: {w.birth_date}   {tr('民族', 'Ethnicity')}: {escape(w.ethnicity or '—')}",
-            f"{tr('住址', 'Address')}: {escape(w.address or '—')}",
-            f"{tr('手机', 'Mobile')}: {w.mobile or '—'}",
-            f"{tr('身份证图片', 'ID card images')}: {tr('正面', 'front')} {ok[f.id_front]}  "
-            f"{tr('反面', 'back')} {ok[f.id_back]}   {tr('人脸照片', 'Face photos')}: {f.face_photos}",
+            f"{t('admin.person.sex', lang)}: {t('admin.person.m', lang) if w.sex == 'M' else t('admin.person.f', lang)}   "
+            f"{t('admin.person.born', lang)}: {w.birth_date}   {t('admin.workers.ethnicity', lang)}: {escape(w.ethnicity or '—')}",
+            f"{t('admin.workers.address', lang)}: {escape(w.address or '—')}",
+            f"{t('admin.workers.mobile', lang)}: {w.mobile or '—'}",
+            f"{t('admin.workers.id_card_images', lang)}: {t('admin.workers.front', lang)} {ok[f.id_front]}  "
+            f"{t('admin.workers.back', lang)} {ok[f.id_back]}   {t('admin.workers.face_photos', lang)}: {f.face_photos}",
         ]
         if w.realname_verified_at:
             lines.append(
-                f"{tr('实名认证', 'Real-name verified')}: ✓ {escape(w.realname_verified_by or '')} "
+                f"{t('admin.workers.real_name_verified', lang)}: ✓ {escape(w.realname_verified_by or '')} "
                 f"{self.admin.local(w.realname_verified_at)}"
             )
         else:
-            lines.append(f"{tr('实名认证', 'Real-name verified')}: ✗")
+            lines.append(f"{t('admin.workers.real_name_verified', lang)}: ✗")
         for b in f.bank_cards:
-            warn = "" if b.luhn_ok else tr("（校验未通过）", " (Luhn check failed)")
-            lines.append(f"{tr('银行卡', 'Bank card')}: {escape(b.bank_name)} {b.card_masked}{warn}")
+            warn = "" if b.luhn_ok else t("admin.workers.luhn_check_failed", lang)
+            lines.append(f"{t('admin.workers.bank_card', lang)}: {escape(b.bank_name)} {b.card_masked}{warn}")
         for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
             what = (
-                tr("个人信息（实名）", "real-name information")
+                t("admin.workers.kind_realname", lang)
                 if kind == "realname"
-                else tr("银行卡", "bank card")
+                else t("admin.workers.kind_bank_card", lang)
             )
             lines.append(
-                f"[b yellow]{tr('待审核', 'Waiting for review')}[/]: {what} {self.admin.local(at)} (F8)"
+                f"[b yellow]{t('admin.workers.waiting_for_review', lang)}[/]: {what} {self.admin.local(at)} (F8)"
             )
         for h in f.health[:1]:
-            result = tr("合格", "fit") if h.passed else tr("不合格", "not fit")
+            result = t("admin.workers.fit", lang) if h.passed else t("admin.workers.not_fit", lang)
             until = f" → {h.valid_until}" if h.valid_until else ""
-            lines.append(f"{tr('体检', 'Health check')}: {h.checked_on}{until} {result}")
+            lines.append(f"{t('admin.workers.health_check', lang)}: {h.checked_on}{until} {result}")
         for e, employer, project in f.employments:
             end = f"–{e.end_date}" if e.end_date else "–"
             conf = (
-                (tr("已确认 ", "confirmed ") + self.admin.local(e.confirmed_at))
+                (t("admin.workers.confirmed", lang) + self.admin.local(e.confirmed_at))
                 if e.confirmed_at
-                else tr("未确认", "not confirmed")
+                else t("admin.workers.not_confirmed", lang)
             )
             lines.append(
-                f"{tr('聘用', 'Employment')}: {escape(project)} / {escape(employer)} / {escape(e.team)} / "
+                f"{t('admin.workers.employment', lang)}: {escape(project)} / {escape(employer)} / {escape(e.team)} / "
                 f"{escape(e.trade)} {e.start_date}{end} [{conf}]"
             )
         return "\n".join(lines)
@@ -232,13 +231,13 @@ class WorkersScreen(AdminScreen):
         lang = self.admin.lang
         out = []
         for r in ready:
-            where = r.project_name or self.tr("（无聘用项目）", "(no project)")
+            where = r.project_name or t("admin.workers.no_project", self.lang)
             verdict = (
-                self.tr("[b green]可以签到[/]", "[b green]ready to sign in[/]")
+                t("admin.workers.ready_to_sign_in", self.lang)
                 if r.ready
-                else self.tr("[b red]不能签到[/]", "[b red]cannot sign in[/]")
+                else t("admin.workers.cannot_sign_in", self.lang)
             )
-            out.append(f"\n[b]{self.tr('签到就绪', 'Readiness')}[/] {escape(where)} {r.on}: {verdict}")
+            out.append(f"\n[b]{t('admin.workers.readiness', self.lang)}[/] {escape(where)} {r.on}: {verdict}")
             for c in r.checks:
                 label = pick(lang, c.zh, c.en)
                 if c.passed:
@@ -247,14 +246,14 @@ class WorkersScreen(AdminScreen):
                     why = c.reason.message(lang) if c.reason else ""
                     out.append(f"  [red]✗[/] {label} — {escape(why)}")
         if ready:
-            out.append(f"[b]{self.tr('登记资料', 'Enrollment steps')}[/]")
+            out.append(f"[b]{t('admin.workers.enrollment_steps', self.lang)}[/]")
             for c in ready[0].steps:
                 out.append(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {pick(lang, c.zh, c.en)}")
         return "\n".join(out)
 
     def _need_worker(self) -> uuid.UUID | None:
         if self.current is None:
-            self.notify(self.tr("请先选择工人", "Choose a worker first"), severity="warning")
+            self.notify(t("admin.workers.choose_a_worker_first", self.lang), severity="warning")
         return self.current
 
     def changed(self, _result: Any = None) -> None:
@@ -275,11 +274,7 @@ class WorkersScreen(AdminScreen):
                 list_workers(self.admin.engine, v["id_number"])
                 and len(normalise_id_number(v["id_number"])) == 18
             ):
-                raise ValidationError(
-                    "id_number",
-                    "该身份证号码已登记，请搜索后修改",
-                    "This ID number is already enrolled: search for him and edit",
-                )
+                raise ValidationError("id_number", *pair("admin.check.id_enrolled"))
             return writes.add_worker(
                 engine,
                 id_number=v["id_number"],
@@ -298,20 +293,19 @@ class WorkersScreen(AdminScreen):
             self.reload()
 
         self.form(
-            ("新增工人（个人信息采集）", "Add a worker (personal information)"),
+            pair("admin.workers.add_title"),
             [
-                Field("id_number", "身份证号码", "ID number", required=True),
-                Field("name", "姓名", "Name", required=True),
+                Field("id_number", *pair("admin.field.id_number"), required=True),
+                Field("name", *pair("admin.field.name"), required=True),
                 Field(
                     "sex",
-                    "性别（可不填，按身份证号码）",
-                    "Sex (optional: from the ID number)",
+                    *pair("admin.field.sex_optional"),
                     options=SEX_OPTIONS,
                 ),
-                Field("birth_date", "出生日期（可不填）", "Birth date (optional)", placeholder="YYYY-MM-DD"),
-                Field("ethnicity", "民族", "Ethnicity", "汉族"),
-                Field("address", "住址", "Address"),
-                Field("mobile", "手机号码", "Mobile"),
+                Field("birth_date", *pair("admin.field.birth_date_optional"), placeholder="YYYY-MM-DD"),
+                Field("ethnicity", *pair("admin.field.ethnicity"), "汉族"),
+                Field("address", *pair("admin.field.home_address")),
+                Field("mobile", *pair("admin.field.mobile")),
             ],
             save,
             done,
@@ -339,19 +333,16 @@ class WorkersScreen(AdminScreen):
 
         def ask(w: Worker) -> None:
             self.form(
-                ("修改个人信息", "Edit personal information"),
+                pair("admin.workers.edit_title"),
                 [
-                    Field("name", "姓名", "Name", w.name, required=True),
-                    Field("ethnicity", "民族", "Ethnicity", w.ethnicity or ""),
-                    Field("address", "住址", "Address", w.address or ""),
-                    Field("mobile", "手机号码", "Mobile", w.mobile or ""),
+                    Field("name", *pair("admin.field.name"), w.name, required=True),
+                    Field("ethnicity", *pair("admin.field.ethnicity"), w.ethnicity or ""),
+                    Field("address", *pair("admin.field.home_address"), w.address or ""),
+                    Field("mobile", *pair("admin.field.mobile"), w.mobile or ""),
                 ],
                 save,
                 self.changed,
-                note=(
-                    "身份证号码不可修改；改名后须重新实名认证",
-                    "The ID number cannot change; a new name needs real-name verification again",
-                ),
+                note=pair("admin.workers.edit_note"),
             )
 
         self.fetch(lambda: self.get(Worker, str(wid)), ask)
@@ -384,34 +375,30 @@ class WorkersScreen(AdminScreen):
             )
 
         self.form(
-            ("身份证（图片从文件）", "ID card (images from files)"),
+            pair("admin.workers.id_images_title"),
             [
-                Field("front", "正面（人像面）图片文件", "Front (photo side) image file"),
-                Field("back", "反面（国徽面）图片文件", "Back (emblem side) image file"),
-                Field("authority", "签发机关", "Issuing authority"),
-                Field("valid_from", "有效期限起", "Valid from", placeholder="YYYY-MM-DD"),
+                Field("front", *pair("admin.field.front_image_file")),
+                Field("back", *pair("admin.field.back_image_file")),
+                Field("authority", *pair("admin.field.issuing_authority")),
+                Field("valid_from", *pair("admin.field.valid_from"), placeholder="YYYY-MM-DD"),
                 Field(
                     "valid_until",
-                    "有效期限止（长期可不填）",
-                    "Valid until (empty: long-term)",
+                    *pair("admin.field.valid_until_long_term"),
                     placeholder="YYYY-MM-DD",
                 ),
             ],
             save,
             self.changed,
-            note=(
-                "图片只保存在共享数据库，不会下发到签到终端；摄像头拍摄：k 正面，K 反面",
-                "Images stay in the shared database, never on kiosks. By webcam: k front, K back",
-            ),
+            note=pair("admin.workers.id_images_note"),
         )
 
     def action_id_camera(self, side: str = "front") -> None:
         wid = self._need_worker()
         if wid is not None:
             self.notify(
-                self.tr("请将身份证正面对准摄像头…", "Hold the ID card's front to the camera…")
+                t("admin.workers.hold_id_front", self.lang)
                 if side == "front"
-                else self.tr("请将身份证反面对准摄像头…", "Hold the ID card's back to the camera…")
+                else t("admin.workers.hold_id_back", self.lang)
             )
             self._id_camera(wid, side)
 
@@ -428,17 +415,13 @@ class WorkersScreen(AdminScreen):
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.app.call_from_thread(self.notify, self.tr("已保存身份证图片", "ID card image saved"))
+        self.app.call_from_thread(self.notify, t("admin.workers.id_card_image_saved", self.lang))
         self.show(wid)
 
     def action_face(self) -> None:
         wid = self._need_worker()
         if wid is not None:
-            self.notify(
-                self.tr(
-                    "请工人正对摄像头，画面中只能有一人…", "The worker faces the camera, alone in the frame…"
-                )
-            )
+            self.notify(t("admin.workers.face_the_camera", self.lang))
             self._face(wid)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="camera", description="capture a face")
@@ -463,9 +446,7 @@ class WorkersScreen(AdminScreen):
         except StoreError as exc:
             self.app.call_from_thread(self.failed, exc)
             return
-        self.app.call_from_thread(
-            self.notify, self.tr("已采集人脸照片（一张人脸）", "Face photo captured (one face)")
-        )
+        self.app.call_from_thread(self.notify, t("admin.workers.face_captured", self.lang))
         self.show(wid)
 
     def action_verify(self) -> None:
@@ -480,8 +461,7 @@ class WorkersScreen(AdminScreen):
             if front is None or photo is None:
                 # both languages, short lines (a long CJK line wrapped in a toast lost a character)
                 self.notify(
-                    "须先有身份证正面图片（i）\n和人脸照片（f）\n"
-                    "An ID card front image (i) and a face photo (f) are needed first",
+                    "\n".join(pair("admin.workers.verify_needs_pictures")),
                     severity="warning",
                     markup=False,
                 )
@@ -501,7 +481,7 @@ class WorkersScreen(AdminScreen):
             lambda: writes.record_realname_verification(self.admin.engine, wid, by=self.admin.actor)
         ):
             return
-        self.app.call_from_thread(self.notify, self.tr("已记录实名认证", "Real-name verification recorded"))
+        self.app.call_from_thread(self.notify, t("admin.workers.real_name_verification_recorded", self.lang))
         self.reload()
 
     # --- bank card, health check, employment -----------------------------------------------------
@@ -527,18 +507,15 @@ class WorkersScreen(AdminScreen):
             self.reload()
 
         self.form(
-            ("银行卡信息（本人名下）", "Bank card (in his own name)"),
+            pair("admin.workers.bank_title"),
             [
-                Field("bank", "开户银行", "Bank", options=[(b, b) for b in BANKS], required=True),
-                Field("card_number", "银行卡号", "Card number", required=True, check=card_warning),
-                Field("holder_name", "持卡人（须为本人）", "Holder (must be the worker)"),
+                Field("bank", *pair("admin.field.bank"), options=[(b, b) for b in BANKS], required=True),
+                Field("card_number", *pair("admin.field.card_number"), required=True, check=card_warning),
+                Field("holder_name", *pair("admin.field.holder_must_be_the_worker")),
             ],
             save,
             done,
-            note=(
-                "完整卡号只保存在共享数据库（工资发放用），列表中只显示掩码",
-                "The full number stays in the shared database (for wages); lists show it masked",
-            ),
+            note=pair("admin.workers.bank_note"),
         )
 
     # Each form action (here and in reference.py) is fields, save, done and a note: FormDialog's call.
@@ -555,9 +532,7 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> uuid.UUID:
             other = v["institution"] == OTHER
             if other and not v["other"]:
-                raise ValidationError(
-                    "other", "选择“其他”时请填写机构名称", "With 'other', type the institution's name"
-                )
+                raise ValidationError("other", *pair("admin.check.other_institution"))
             checked = parse_date(v["checked_on"])
             until = parse_date(v["valid_until"]) if v["valid_until"] else None
             return writes.add_health_check(
@@ -574,35 +549,35 @@ class WorkersScreen(AdminScreen):
 
         def ask(insts: list[HealthInstitution]) -> None:
             options = [(h.name, str(h.id)) for h in insts] + [
-                (self.tr("其他（手填）", "Other (type it)"), OTHER)
+                (t("admin.workers.other_type_it", self.lang), OTHER)
             ]
             self.form(
-                ("健康体检信息", "Health check"),
+                pair("admin.workers.health_title"),
                 [
-                    Field("institution", "体检机构", "Institution", options=options, required=True),
-                    Field("other", "其他机构名称", "Other institution's name"),
+                    Field("institution", *pair("admin.field.institution"), options=options, required=True),
+                    Field("other", *pair("admin.field.other_institution")),
                     Field(
                         "checked_on",
-                        "体检日期",
-                        "Date of the check",
+                        *pair("admin.field.date_of_the_check"),
                         self.admin.today().isoformat(),
                         required=True,
                     ),
                     Field(
                         "passed",
-                        "体检结论",
-                        "Result",
+                        *pair("admin.field.result"),
                         "yes",
-                        options=[(self.tr("合格", "Fit"), "yes"), (self.tr("不合格", "Not fit"), "no")],
+                        options=[
+                            (t("admin.workers.option_fit", self.lang), "yes"),
+                            (t("admin.workers.option_not_fit", self.lang), "no"),
+                        ],
                         required=True,
                     ),
                     Field(
                         "valid_until",
-                        "有效期至（可不填）",
-                        "Valid until (optional)",
+                        *pair("admin.field.valid_until_optional"),
                         placeholder="YYYY-MM-DD",
                     ),
-                    Field("note", "备注", "Note"),
+                    Field("note", *pair("admin.field.note")),
                 ],
                 save,
                 self.changed,
@@ -624,9 +599,12 @@ class WorkersScreen(AdminScreen):
         def save(v: dict[str, str]) -> uuid.UUID:
             start = parse_date(v["start_date"])
             end = parse_date(v["end_date"]) if v["end_date"] else None
-            for key, zh, en in (("team", "班组", "Team"), ("trade", "工种", "Trade")):
+            for key, missing in (
+                ("team", "admin.check.fill_in_team"),
+                ("trade", "admin.check.fill_in_trade"),
+            ):
                 if not v[key]:
-                    raise ValidationError(key, f"请填写{zh}", f"Fill in the {en.lower()}")
+                    raise ValidationError(key, *pair(missing))
             return writes.add_employment(
                 engine,
                 wid,
@@ -643,40 +621,38 @@ class WorkersScreen(AdminScreen):
             employers, projects = lists
             if not employers or not projects:
                 self.notify(
-                    self.tr("请先登记用人单位和项目", "Enroll an employer and a project first"),
+                    t("admin.workers.employer_and_project_first", self.lang),
                     severity="warning",
                 )
                 return
             self.form(
-                ("聘用信息", "Employment"),
+                pair("admin.workers.employ_title"),
                 [
                     Field(
                         "employer",
-                        "用人单位",
-                        "Employer",
+                        *pair("admin.field.employer"),
                         options=[(e.name, str(e.id)) for e in employers],
                         required=True,
                     ),
                     Field(
                         "project",
-                        "项目",
-                        "Project",
+                        *pair("admin.field.project"),
                         options=[(p.name, str(p.id)) for p in projects],
                         required=True,
                     ),
-                    Field("team", "班组", "Team", required=True),
-                    Field("trade", "工种", "Trade", required=True),
+                    Field("team", *pair("admin.field.team"), required=True),
+                    Field("trade", *pair("admin.field.trade"), required=True),
                     Field(
-                        "start_date", "进场日期", "Start date", self.admin.today().isoformat(), required=True
+                        "start_date",
+                        *pair("admin.field.start_date"),
+                        self.admin.today().isoformat(),
+                        required=True,
                     ),
-                    Field("end_date", "退场日期（可不填）", "End date (optional)", placeholder="YYYY-MM-DD"),
+                    Field("end_date", *pair("admin.field.end_date_optional"), placeholder="YYYY-MM-DD"),
                 ],
                 save,
                 self.changed,
-                note=(
-                    "保存后须由工人确认（手机或现场）",
-                    "The worker confirms it afterwards (phone or in person)",
-                ),
+                note=pair("admin.workers.employ_note"),
             )
 
         self.fetch(lambda: (list_employers(self.admin.engine), list_projects(self.admin.engine)), ask)
@@ -699,19 +675,16 @@ class WorkersScreen(AdminScreen):
                 if e.confirmed_at is None
             ]
             if not open_:
-                self.notify(self.tr("没有待确认的聘用信息", "No employment waiting for confirmation"))
+                self.notify(t("admin.workers.nothing_to_confirm", self.lang))
                 return
             self.form(
-                ("聘用信息确认（工人本人在场）", "Confirm employment (the worker is present)"),
+                pair("admin.workers.confirm_title"),
                 [
-                    Field("employment", "聘用信息", "Employment", options=open_, required=True),
+                    Field("employment", *pair("admin.field.employment"), options=open_, required=True),
                 ],
                 save,
                 self.changed,
-                note=(
-                    "已向工人本人说明以上聘用信息，并经其当面确认",
-                    "The worker was shown this employment and confirmed it in person",
-                ),
+                note=pair("admin.workers.confirm_note"),
             )
 
         self.fetch(lambda: worker_file(self.admin.engine, wid), ask)
@@ -739,10 +712,7 @@ def card_warning(raw: str) -> tuple[str, str] | None:
     except ValidationError as exc:
         return exc.zh, exc.en
     if warnings:
-        return (
-            "银行卡号校验（Luhn）未通过，请核对；仍可保存",
-            "The card number fails the Luhn check: please double-check it; it can still be saved",
-        )
+        return pair("admin.workers.luhn_warning")
     return None
 
 

@@ -12,9 +12,25 @@ each a ``WORDS`` dict of key -> (Chinese, English), merged here into ``MESSAGES`
                   and ``kiosk code phone`` (``phone_app.``)
 - ``enroll.py``   the phone service's enrollment pages (``enroll.``)
 
-A key defined in two modules stops the import. Refusal reasons and store errors are not here: the JSON
-output carries them, so they live with their codes in ``store/reasons.py`` and ``store/errors.py``.
-A test checks that every key has both languages and the same fields in each.
+Lookups: ``t`` one language; ``pair`` (Chinese, English), where the code carries both (a form's field,
+``Field(name, *pair(key))``; a screen's HEADING and COLUMNS; a dialog's title); ``both`` "中文 / English"
+(the CLI, the officer app's title); ``label`` "中文 English", a key binding's description (class-level
+BINDINGS can call it: the catalogue is loaded at import), which the admin footer splits into one language.
+
+A key defined in two modules stops the import. A test checks that every key has both languages and the
+same fields in each, and that every key the code names with ``t``/``pair``/``both``/``label`` exists.
+
+What is NOT here, and where it lives instead:
+
+- refusal reasons and store errors: the JSON output carries them, so they live with their codes in
+  ``store/reasons.py`` and ``store/errors.py``;
+- the (zh, en) of a ``StoreError(zh, en)`` raised inline in ``kiosk/`` outside a screen's own form
+  (the CLI, the config, the wiring, the set-up's config file) and of ``kiosk doctor``'s checks
+  (``kiosk/setup/doctor.py``): they travel with the error or the check to the JSON output and the CLI.
+  (What an admin form's own check says, ``ValidationError(field, *pair("admin.check.…"))``, is a screen
+  word and is here);
+- the CLI's ``--help`` texts and messages (``kiosk/cli/``), written where the command is defined;
+- log lines (English), and the phone service's API title (``kiosk/serve/app.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +75,12 @@ def pair(key: str, /, **fields: object) -> tuple[str, str]:
 def both(key: str, /, **fields: object) -> str:
     """Chinese, then English after a slash: for places that must speak to everyone (the CLI)."""
     return f"{t(key, 'zh', **fields)} / {t(key, 'en', **fields)}"
+
+
+def label(key: str, /) -> str:
+    """Chinese, a space, then English: a key binding's description ("新增 Add"), which the admin app's
+    footer splits to show one language; also the bilingual labels of a list to pick from ("男 M")."""
+    return f"{t(key, 'zh')} {t(key, 'en')}"
 
 
 def pick(lang: str, zh: str, en: str) -> str:

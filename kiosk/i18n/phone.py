@@ -139,4 +139,5 @@ WORDS: dict[str, tuple[str, str]] = {
     "phone_app.left": ("{s} 秒后自动刷新 · 有效至 {until}", "Renews in {s} s · valid until {until}"),
     "phone_app.renew": ("刷新", "Renew"),
     "phone_app.quit": ("退出", "Quit"),
+    "phone_app.window_title": ("个人建设码", "Personal code"),
 }

@@ -68,6 +68,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "roster.key_lang": ("English", "中文"),
     "roster.key_refresh": ("刷新", "Refresh"),
     "roster.key_clear": ("清除", "Clear"),
+    "roster.key_cancel": ("取消", "Cancel"),
     "roster.long_search": (
         "搜索姓名或身份证号后几位（Esc 离开搜索框）",
         "Search a name or the last ID digits (Esc leaves the box)",

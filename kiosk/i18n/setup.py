@@ -98,4 +98,56 @@ WORDS: dict[str, tuple[str, str]] = {
     "setup.retry": ("重试", "Retry"),
     "setup.failed": ("未能完成：{why}", "Not done: {why}"),
     "setup.close": ("完成", "Close"),
+    # --- the shared database's test (kiosk/setup/logic.py) -----------------------------------------
+    "setup.shared.fill_in_path": ("请填写共享数据库文件的路径", "Fill in the shared database file's path"),
+    "setup.shared.fill_in_host": ("请填写服务器地址", "Fill in the server address"),
+    "setup.shared.fill_in_database": ("请填写数据库名", "Fill in the database name"),
+    "setup.shared.fill_in_user": ("请填写用户名", "Fill in the user name"),
+    "setup.shared.bad_port": ("端口应为 1 到 65535 之间的数字", "The port is a number from 1 to 65535"),
+    "setup.shared.bad_password": (
+        "用户名或密码不正确，请向管理员核对",
+        "The user name or password is wrong: check them with the administrator",
+    ),
+    "setup.shared.no_user": (
+        "用户 {user} 不存在，请向管理员核对用户名",
+        "There is no user {user}: check the user name",
+    ),
+    "setup.shared.no_database": (
+        "数据库 {database} 不存在，请核对数据库名",
+        "There is no database {database}: check its name",
+    ),
+    "setup.shared.no_host": (
+        "找不到服务器 {host}，请核对地址和网络",
+        "The server {host} cannot be found: check the address and the network",
+    ),
+    "setup.shared.refused": (
+        "{where} 拒绝连接：数据库服务未运行，或端口不对",
+        "{where} refused the connection: the database is not running there, or the port is wrong",
+    ),
+    "setup.shared.timeout": (
+        "连接 {where} 超时：请检查网络、地址和防火墙",
+        "Connecting to {where} timed out: check the network, the address and the firewall",
+    ),
+    "setup.shared.no_permission": (
+        "该用户没有读取共享数据库的权限，请管理员运行 kiosk db roles",
+        "This user may not read the shared database: ask the administrator to run kiosk db roles",
+    ),
+    "setup.shared.cannot_connect": (
+        "无法连接共享数据库：{error}",
+        "Cannot connect to the shared database: {error}",
+    ),
+    "setup.shared.no_file": ("文件不存在：{path}", "No such file: {path}"),
+    "setup.shared.no_schema": (
+        "共享数据库尚未初始化：请管理员运行 kiosk db upgrade --shared",
+        "The shared database has no schema yet: ask the administrator to run kiosk db upgrade --shared",
+    ),
+    "setup.shared.other_schema": (
+        "共享数据库的结构版本（{rev}）与本程序（{head}）不同：请升级共享数据库或本程序",
+        "The shared database's schema ({rev}) is not this program's ({head}): upgrade one of them",
+    ),
+    "setup.shared.no_project": (
+        "连接成功，但共享数据库里还没有项目：请管理员先在 kiosk admin 中添加项目",
+        "Connected, but the shared database holds no project yet: ask the administrator to add one in kiosk admin",
+    ),
+    "setup.shared.connected": ("连接成功：共 {n} 个项目", "Connected: {n} project(s)"),
 }

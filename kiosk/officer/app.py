@@ -39,6 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive, var
 
 from kiosk import cvlog
+from kiosk.i18n import both
 from kiosk.i18n import t as _t
 from kiosk.officer.feed import CameraFeed, CameraSpec, cause, face_image
 from kiosk.officer.messages import (
@@ -84,7 +85,7 @@ class KioskApp(App[None]):
     """The kiosk: locked screen, officer screen and dialogs over one store, camera and trust list."""
 
     CSS_PATH = "app.tcss"
-    TITLE = "工地班前签到 / Site sign-in"
+    TITLE = both("title")
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", show=False),

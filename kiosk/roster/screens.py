@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from kiosk.i18n import t
+from kiosk.i18n import label, t
 from store.errors import StoreError
 from store.projects import ProjectInfo
 from store.roster.day import Evacuation, reason_message, where_label
@@ -30,7 +30,7 @@ class WorkerDetailScreen(ModalScreen[None]):
     """A worker's last 30 days on the project, his masked ID number and his refused attempts."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape,q,enter", "dismiss_screen", "关闭 Close"),
+        Binding("escape,q,enter", "dismiss_screen", label("roster.close")),
     ]
 
     class Loaded(Message):
@@ -138,8 +138,8 @@ class EvacuationScreen(ModalScreen[None]):
     """Who is on site now, per employer and team with counts; ``p`` exports it as a printable file."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape,q,v", "dismiss_screen", "关闭 Close"),
-        Binding("p,e", "export", "导出打印 Export to print"),
+        Binding("escape,q,v", "dismiss_screen", label("roster.close")),
+        Binding("p,e", "export", label("roster.evac_export")),
     ]
 
     def __init__(self, ev: Evacuation, lang: str, clock: Callable[[], datetime], export_dir: Path) -> None:
@@ -250,7 +250,7 @@ class KeysHelpScreen(ModalScreen[None]):
     """F1: every key of the roster, in the current language (the footer shows what fits)."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape,q,f1,enter", "dismiss_screen", "关闭 Close"),
+        Binding("escape,q,f1,enter", "dismiss_screen", label("roster.close")),
     ]
 
     def __init__(self, title: str, rows: list[tuple[str, str]], lang: str) -> None:
@@ -280,7 +280,7 @@ class ProjectPickScreen(ModalScreen[ProjectInfo | None]):
     """Key p (and at start when several projects and none named): which project's roster to show."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape", "cancel", "取消 Cancel"),
+        Binding("escape", "cancel", label("roster.key_cancel")),
     ]
 
     def __init__(self, projects: list[ProjectInfo], current: ProjectInfo, lang: str) -> None:

@@ -3,7 +3,8 @@
 - ``SharedAddress``: the shared database as a person fills it in (PostgreSQL: host, port, database,
   user, password; or a SQLite file) and its URL; ``from_url`` reads an existing one back.
 - ``test_shared``: connect at once (5 s limit), check the schema is this program's and list the
-  projects; every failure is said in plain words (wrong password, no such host, server down, …).
+  projects; every failure is said in plain words (wrong password, no such host, server down, …),
+  the catalogue's ``setup.shared.*``.
 - ``write_config``: the config file at the platformdirs location (or ``--config``), edited with tomlkit
   so an existing file keeps its comments and every setting the wizard does not ask about; checked with
   the config's own validation before it replaces the old file (atomically, readable by the owner only:
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from kiosk.i18n import pair
 from store.errors import StoreError
 
 CONNECT_TIMEOUT_S = 5
@@ -51,20 +53,16 @@ class SharedAddress:
     def problem(self) -> tuple[str, str] | None:
         """What is missing before a test makes sense (zh, en)."""
         if self.kind == "sqlite":
-            return (
-                None
-                if self.path.strip()
-                else ("请填写共享数据库文件的路径", "Fill in the shared database file's path")
-            )
-        for value, zh, en in (
-            (self.host, "服务器地址", "server address"),
-            (self.database, "数据库名", "database name"),
-            (self.user, "用户名", "user name"),
+            return None if self.path.strip() else pair("setup.shared.fill_in_path")
+        for value, key in (
+            (self.host, "setup.shared.fill_in_host"),
+            (self.database, "setup.shared.fill_in_database"),
+            (self.user, "setup.shared.fill_in_user"),
         ):
             if not value.strip():
-                return f"请填写{zh}", f"Fill in the {en}"
+                return pair(key)
         if not self.port.strip().isdigit() or not 0 < int(self.port) < 65536:
-            return "端口应为 1 到 65535 之间的数字", "The port is a number from 1 to 65535"
+            return pair("setup.shared.bad_port")
         return None
 
     @classmethod
@@ -114,46 +112,25 @@ def explain(text: str, addr: SharedAddress) -> tuple[str, str]:
     low = text.lower()
     where = f"{addr.host}:{addr.port}"
     if "password authentication failed" in low or "no password supplied" in low:
-        return (
-            "用户名或密码不正确，请向管理员核对",
-            "The user name or password is wrong: check them with the administrator",
-        )
+        return pair("setup.shared.bad_password")
     if "role" in low and "does not exist" in low:
-        return (
-            f"用户 {addr.user} 不存在，请向管理员核对用户名",
-            f"There is no user {addr.user}: check the user name",
-        )
+        return pair("setup.shared.no_user", user=addr.user)
     if "database" in low and "does not exist" in low:
-        return (
-            f"数据库 {addr.database} 不存在，请核对数据库名",
-            f"There is no database {addr.database}: check its name",
-        )
+        return pair("setup.shared.no_database", database=addr.database)
     if (
         "could not translate host name" in low
         or "name or service not known" in low
         or "nodename nor servname" in low
     ):
-        return (
-            f"找不到服务器 {addr.host}，请核对地址和网络",
-            f"The server {addr.host} cannot be found: check the address and the network",
-        )
+        return pair("setup.shared.no_host", host=addr.host)
     if "connection refused" in low:
-        return (
-            f"{where} 拒绝连接：数据库服务未运行，或端口不对",
-            f"{where} refused the connection: the database is not running there, or the port is wrong",
-        )
+        return pair("setup.shared.refused", where=where)
     if "timeout" in low or "timed out" in low:
-        return (
-            f"连接 {where} 超时：请检查网络、地址和防火墙",
-            f"Connecting to {where} timed out: check the network, the address and the firewall",
-        )
+        return pair("setup.shared.timeout", where=where)
     if "permission denied" in low:
-        return (
-            "该用户没有读取共享数据库的权限，请管理员运行 kiosk db roles",
-            "This user may not read the shared database: ask the administrator to run kiosk db roles",
-        )
+        return pair("setup.shared.no_permission")
     first = text.strip().splitlines()[0] if text.strip() else text
-    return (f"无法连接共享数据库：{first}", f"Cannot connect to the shared database: {first}")
+    return pair("setup.shared.cannot_connect", error=first)
 
 
 def test_shared(addr: SharedAddress) -> SharedCheck:
@@ -166,7 +143,7 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
     if missing:
         return SharedCheck(False, *missing)
     if addr.kind == "sqlite" and not Path(addr.path.strip()).expanduser().is_file():
-        return SharedCheck(False, f"文件不存在：{addr.path}", f"No such file: {addr.path}")
+        return SharedCheck(False, *pair("setup.shared.no_file", path=addr.path))
     try:
         engine = make_engine(addr.url())
     except StoreError as exc:
@@ -175,17 +152,10 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
         with engine.connect() as conn:
             rev = current(conn)
             if rev is None:
-                return SharedCheck(
-                    False,
-                    "共享数据库尚未初始化：请管理员运行 kiosk db upgrade --shared",
-                    "The shared database has no schema yet: ask the administrator to run kiosk db upgrade --shared",
-                )
+                return SharedCheck(False, *pair("setup.shared.no_schema"))
             if rev != head():
                 return SharedCheck(
-                    False,
-                    f"共享数据库的结构版本（{rev}）与本程序（{head()}）不同：请升级共享数据库或本程序",
-                    f"The shared database's schema ({rev}) is not this program's ({head()}): upgrade one of them",
-                    revision=rev,
+                    False, *pair("setup.shared.other_schema", rev=rev, head=head()), revision=rev
                 )
             rows = projects_on(conn)
     except Exception as exc:
@@ -197,16 +167,8 @@ def test_shared(addr: SharedAddress) -> SharedCheck:
         Project(r.id if isinstance(r.id, uuid.UUID) else uuid.UUID(str(r.id)), r.name) for r in rows
     )
     if not projects:
-        return SharedCheck(
-            False,
-            "连接成功，但共享数据库里还没有项目：请管理员先在 kiosk admin 中添加项目",
-            "Connected, but the shared database holds no project yet: ask the administrator to add one "
-            "in kiosk admin",
-            revision=rev,
-        )
-    return SharedCheck(
-        True, f"连接成功：共 {len(projects)} 个项目", f"Connected: {len(projects)} project(s)", projects, rev
-    )
+        return SharedCheck(False, *pair("setup.shared.no_project"), revision=rev)
+    return SharedCheck(True, *pair("setup.shared.connected", n=len(projects)), projects, rev)
 
 
 @dataclass(slots=True)

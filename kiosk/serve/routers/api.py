@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from kiosk.i18n import t
 from kiosk.serve.i18n import lang_of
 from kiosk.serve.openapi import BINARY, multipart_body
 from kiosk.serve.security import (
@@ -161,7 +162,7 @@ def code_payload(request: Request, dev: Device, project: str | None = None) -> d
     return {
         "kind": dev.kind.value,
         "token": token,
-        "svg": qr_svg(token, label="个人建设码"),
+        "svg": qr_svg(token, label=t("code.title")),
         "issued_at": now.isoformat(),
         "expires_at": expires.isoformat(),
         "validity_s": validity,
