@@ -85,6 +85,19 @@ def officer_code(demo: Demo, *, assigned: bool = True) -> str:
     return demo.code(demo.officer(assigned=assigned), role=Role.OFFICER)
 
 
+class _Go(threading.Event):
+    """The test's "go on" to a ``ScriptedCamera``: setting it first marks the camera as no longer waiting,
+    so the next ``next_act()`` waits for the camera's next pause, not the one it is leaving."""
+
+    def __init__(self, waiting: threading.Event) -> None:
+        super().__init__()
+        self._waiting = waiting
+
+    def set(self) -> None:
+        self._waiting.clear()
+        super().set()
+
+
 class ScriptedCamera:
     """A frame source test double: serves the frames of each act, waiting for the test between acts;
     ``lose()`` makes it report RECONNECTING until ``act()`` lets it go on (then CONNECTED)."""
@@ -96,7 +109,7 @@ class ScriptedCamera:
         self.acts = acts
         self.lose_first = lose_first
         self.waiting = threading.Event()  # set when it has served an act and waits for the next
-        self.go = threading.Event()
+        self.go = _Go(self.waiting)
         self.closed = threading.Event()
         self._frames: list[np.ndarray] = []
         self._index = 0
