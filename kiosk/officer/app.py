@@ -147,8 +147,6 @@ class KioskApp(App[None]):
         self.sync_worker = services.sync
         self.sync_status_fn = services.sync_status
         self._service: SignInService | None = None  # made at the first unlock (keeps the start light)
-        #: a decoder given by the caller (tests) is used alone; None: the configured chain, with retries
-        self.decoder: Decoder | None = decoder
         #: live pictures drawn (``bench/tui.py``'s preview_fps)
         self.previews_drawn = 0
         self.tz = config.policy.timezone
