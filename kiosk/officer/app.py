@@ -638,6 +638,10 @@ class KioskApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="events", description="event log")
     def _write_events(self) -> None:
+        self._drain_events()
+
+    def _drain_events(self) -> None:
+        """Write the waiting events, oldest first (on whichever thread calls it)."""
         from store.roster.events import record_event
 
         with self._events_lock:
@@ -647,19 +651,14 @@ class KioskApp(App[None]):
                     record_event(self.engine, kind, kiosk_id=self.kiosk_id, at=at, **fields)
 
     def _log_quit(self) -> None:
-        """Quitting is written at once (the workers are about to be cancelled)."""
-        from store.roster.events import EventKind, record_event
+        """Quitting is written at once, after any event still waiting (the workers are about to be
+        cancelled)."""
+        from store.roster.events import EventKind
 
         s = self.session
-        with contextlib.suppress(StoreError):
-            record_event(
-                self.engine,
-                EventKind.QUIT,
-                kiosk_id=self.kiosk_id,
-                at=self.now(),
-                officer_id=s.officer_id if s else None,
-                project_id=s.project.id if s else None,
-            )
+        fields = {"officer_id": s.officer_id if s else None, "project_id": s.project.id if s else None}
+        self._pending_events.append((EventKind.QUIT, self.now(), fields))
+        self._drain_events()
 
     # --- helpers ---------------------------------------------------------------------------------
 
