@@ -6,6 +6,12 @@ on CI (CI=true) and are skipped with a message elsewhere.
 
 Tests never read the developer's own config: KIOSK_CONFIG, KIOSK_DATA_DIR and KIOSK_LOG_DIR point into a temporary
 folder for the whole session.
+
+The suite runs in parallel (``./dev test`` passes ``-n``, pytest-xdist): each worker is its own process
+with its own temporary folders (tmp_path), its own PostgreSQL databases (uniquely named) and free ports
+(port 0); nothing here may assume one process. ``KIOSK_TEST_CLOCK=HH:MM`` runs the suite on a clock moved
+to that time of day in Shanghai (tests/support/clock.py). Tests marked ``slow`` (end-to-end, benchmark-like)
+are left out by ``./dev test -m "not slow"``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from store.db.engine import make_engine
 from store.db.migrate import upgrade_engine
+from support import clock as test_clock
 
 #: fixtures shared by several test modules: the roster's synthetic site, the officer app's demo world
 #: (``demo``; a module that defines its own ``demo`` uses that one)
@@ -27,6 +34,17 @@ pytest_plugins = ["support.rosterdata", "support.officer_app"]
 
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # before any test module is imported, in every xdist worker and in a serial run alike
+    traveller = test_clock.start_from_env()
+    if traveller is not None:
+        config.add_cleanup(traveller.stop)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return test_clock.describe()
 
 
 def _find_corpus() -> Path:
