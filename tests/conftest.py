@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from support import clock as test_clock
 
 from store.db.engine import make_engine
 from store.db.migrate import upgrade_engine
-from support import clock as test_clock
 
 #: fixtures shared by several test modules: the roster's synthetic site, the officer app's demo world
 #: (``demo``; a module that defines its own ``demo`` uses that one)
@@ -34,13 +34,6 @@ pytest_plugins = ["support.rosterdata", "support.officer_app"]
 
 PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # before any test module is imported, in every xdist worker and in a serial run alike
-    traveller = test_clock.start_from_env()
-    if traveller is not None:
-        config.add_cleanup(traveller.stop)  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -75,6 +68,21 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(autouse=True)
+def _tests_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``KIOSK_TEST_CLOCK=HH:MM``: the test runs on a clock started at that time in Shanghai
+    (tests/support/clock.py), unless it reads the PostgreSQL server's clock, which nothing can move."""
+    callspec = getattr(request.node, "callspec", None)
+    on_postgres = "pg_server" in request.fixturenames or (
+        callspec is not None and callspec.params.get("any_url") == "postgres"
+    )
+    if on_postgres:
+        yield
+        return
+    with test_clock.moved():
+        yield
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from support.officer_app import (
     settle,
     squash,
 )
+from support.waiting import until as wait_for
 
 from kiosk.camera.simulate import phone_frame
 from kiosk.demo import Demo
@@ -220,13 +221,9 @@ async def test_idle_timeout_locks(demo: Demo) -> None:
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[4]))  # a scan keeps it open
         assert app.current_mode == "officer"
         app.last_activity -= 5  # as if the last scan were five seconds ago
-        for _ in range(40):  # the idle check runs every 0.5 s here
-            if app.current_mode == "locked":
-                break
-            await pilot.pause(0.05)
-        assert app.current_mode == "locked"
-        await pilot.pause()
-        assert has(app, t("locked_idle", "zh"))
+        # the idle check runs every 0.5 s here; on a loaded machine it may come late
+        await wait_for(pilot, lambda: app.current_mode == "locked", what="the idle lock")
+        await wait_for(pilot, lambda: has(app, t("locked_idle", "zh")), what="the idle lock's words")
 
 
 @run_async
@@ -535,8 +532,7 @@ async def test_the_app_runs_the_sync_worker_and_syncs_as_soon_as_it_records(
         assert await until(pilot, lambda: shared_attendances(url) == before + 1, timeout=10)
         assert asyncio.get_running_loop().time() - t0 < 10  # the record woke the sync, not the 30 s timer
         assert await until(pilot, lambda: app.sync_view.kind == "ok" and app.sync_view.pending == 0)
-        await pilot.pause(0.1)
-        assert has(app, t("sync_ok", ago=t("ago_s", n=0)))
+        await wait_for(pilot, lambda: has(app, t("sync_ok", ago=t("ago_s", n=0))), what="sync ok on screen")
         assert squash(t("sync_pending", n=1)) not in screen_text(app)  # 待上传 clears right after the scan
         assert len(reports) > rounds
         rounds = len(reports)
@@ -563,8 +559,9 @@ async def test_an_unreachable_shared_database_shows_offline_with_what_waits(
         await unlock(app, pilot, demo)
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[9]))
         assert await until(pilot, lambda: app.sync_view.pending >= 1)
-        await pilot.pause(0.1)
-        assert has(app, t("sync_pending", n=app.sync_view.pending))
+        await wait_for(
+            pilot, lambda: has(app, t("sync_pending", n=app.sync_view.pending)), what="待上传 on screen"
+        )
         assert squash("离线") in screen_text(app)
     assert not missing.exists()
     assert "数据库文件不存在" in (status(demo.engine).last_error("zh") or "")

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from support.async_tests import run_async
 from support.event_log import events, kinds
 from support.officer_app import FROZEN, SIZE, frozen, has
+from support.waiting import until
 
 from kiosk.cli import main
 from kiosk.demo import Demo, make_demo
@@ -120,12 +121,8 @@ async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
     }
     app = build_app(demo.services(clock=frozen, sync_status=lambda: state["now"]), None)
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.sync_view.clock_drift_s is not None:
-                break
-        await pilot.pause()
-        assert has(app, "⚠时钟慢5分12秒")
+        await until(pilot, lambda: app.sync_view.clock_drift_s is not None, what="the drift")
+        await until(pilot, lambda: has(app, "⚠时钟慢5分12秒"), what="the drift on screen")
         notes = [n.message for n in app._notifications]
         assert any("本机时钟比共享数据库慢 5 分 12 秒" in m for m in notes)
         await pilot.press("f4")
@@ -139,8 +136,5 @@ async def test_the_officer_screen_says_the_clock_is_off(demo: Demo) -> None:
             clock_skew_s=30,
         )
         app.refresh_sync()
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.sync_view.clock_drift_s is None:
-                break
-        assert not has(app, "⚠clock")
+        await until(pilot, lambda: app.sync_view.clock_drift_s is None, what="the drift to clear")
+        await until(pilot, lambda: not has(app, "⚠clock"), what="the drift's warning to go")

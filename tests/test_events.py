@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from support.async_tests import run_async
 from support.event_log import events, kinds
 from support.officer_app import FROZEN, SIZE, ScriptedCamera, app_of, frozen, officer_code, scan, settle
+from support.waiting import until
 
 from kiosk.camera.simulate import phone_frame
 from kiosk.cli import main
@@ -217,10 +218,7 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
     )
     app = make_app(demo.engine, _project(demo), clock=frozen, live=False, poll_s=0.2)
     async with app.run_test(size=(140, 40)) as pilot:
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if app.refreshes:
-                break
+        await until(pilot, lambda: app.refreshes, what="the first refresh")
         app.query_one("#tabs", TabbedContent).active = "tab-events"
         await pilot.pause()
         table = app.query_one("#events", DataTable)
@@ -239,11 +237,7 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
             reason="failed",
             at=FROZEN + timedelta(minutes=2),
         )
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if table.row_count == 3:
-                break
-        assert table.row_count == 3
+        await until(pilot, lambda: table.row_count == 3, what="the new event at the next poll")
 
 
 def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 from support.async_tests import run_async
+from support.waiting import until
 
 from kiosk.camera.simulate import write_folder
 from kiosk.demo import make_demo
@@ -86,11 +87,11 @@ async def test_nothing_personal_in_any_log_or_output(
     async with app.run_test(size=(100, 30)) as pilot:
         while app.camera_state != "connected":
             await pilot.pause(0.05)
-        for _ in range(120):  # up to 6 s: until a few people are through
-            await pilot.pause(0.05)
-            if not app.locked and app.counts.signed_in + app.counts.refused >= 4:
-                break
-        assert not app.locked
+        await until(  # until a few people are through
+            pilot,
+            lambda: not app.locked and app.counts.signed_in + app.counts.refused >= 4,
+            what="four people through the demo",
+        )
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.press("y")

@@ -66,7 +66,7 @@ class Waiter:
             self.event.set()
 
     async def until(
-        self, app: RosterApp, pilot: object, ok: Callable[[], bool], timeout: float = 20.0
+        self, app: RosterApp, pilot: object, ok: Callable[[], bool], timeout: float = 60.0
     ) -> None:
         async def loop() -> None:
             while True:

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from support.sync_helpers import Proxy, count, make_site, new_kiosk, today
+from support.waiting import wait_until
 
 from store.codes.keys import IssuerPrivateKey, register_public_key, revoke_key
 from store.db.engine import CONNECT_TIMEOUT_S, make_engine
@@ -400,7 +401,15 @@ def test_a_kiosk_login_cannot_hold_a_transaction_open(
     t0 = time.monotonic()
     register_public_key(admin, IssuerPrivateKey.generate().public_pem())  # nobody waits for it
     assert time.monotonic() - t0 < 1.0
-    time.sleep(2.5)
+    pid = conn.info.backend_pid
+
+    def ended() -> bool:  # the server's idle-in-transaction timer (1.5 s) ended that session
+        with admin.connect() as c:
+            return not c.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+            ).scalar()
+
+    wait_until(ended, what="the server to end the idle transaction")
     with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
         conn.execute("SELECT 1")  # the server ended the idle transaction, and its locks with it
     conn.close()

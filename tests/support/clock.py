@@ -1,26 +1,30 @@
-"""The tests' clock: real time, or — with ``KIOSK_TEST_CLOCK=HH:MM`` — the site's wall clock moved to that
-time of day (Asia/Shanghai), ticking on from there, for the whole test process and every Python process
-it starts.
+"""The tests' clock: real time, or — with ``KIOSK_TEST_CLOCK=HH:MM`` — every test started at that time of
+day in Shanghai (the site's zone), ticking on from there, and every Python process the test starts with it.
 
 Why: a test that takes "now" and "now minus 3 minutes" passes all day and fails when the suite happens
-to run a few minutes after the site's midnight (two sign-ins on two work dates). ``./dev test`` runs at
-the real time; CI (``.ci/run``) runs the suite once more at ``KIOSK_TEST_CLOCK=23:58`` and at ``00:01``, so
-such a test fails every time instead of one night in a hundred. The fix for such a test is never to
-depend on the hour: take the instant from ``fixed_instant()`` / the demo's frozen clock and pass it to the
-store (``SignInService.sign_in(..., at=...)``, ``clock=``), or compute the window from the work date.
+to run a few minutes after the site's midnight (two sign-ins on two work dates). ``KIOSK_TEST_CLOCK=23:58``
+and ``=00:01`` make such a test fail every time instead of one night in a hundred. The fix for such a
+test is never to depend on the hour: take a fixed instant (``fixed_instant``, the officer app's
+``frozen``) and pass it to the store (``SignInService.sign_in(..., at=...)``, ``clock=...``), or derive
+every time from one work date.
 
 How: ``time-machine`` moves ``time.time()``, ``datetime.now()`` and their kin (not ``time.monotonic()``,
 so timeouts, asyncio and Textual's timers run as usual) to the latest instant at or before the real
-time whose Shanghai time of day is HH:MM — in the past, so the shared PostgreSQL server's clock (which
-nothing can move) is ahead of the kiosk's, never behind by more than a day, as after a kiosk's clock
-drifted. Child processes follow by ``KIOSK_TEST_CLOCK_SHIFT_S`` (seconds to add to the real time) and
-``tests/support/clockshim/sitecustomize.py`` on ``PYTHONPATH``.
+time whose Shanghai time of day is HH:MM. Child processes follow by ``KIOSK_TEST_CLOCK_SHIFT_S`` (seconds
+to add to the real time) and ``tests/support/clockshim/sitecustomize.py`` on ``PYTHONPATH``.
+
+Not moved: a test that uses the PostgreSQL server (``pg_url``, ``pg_server``, ``any_url[postgres]``): the
+server's ``now()`` is the real clock and nothing can move it, so a moved kiosk clock would only test a
+drifted clock (hours behind the shared database), which tests/test_clock.py and test_doctor.py test on
+purpose. Those tests run at the real time in every run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,25 +57,32 @@ def target(hhmm: str, real: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def start_from_env() -> object | None:
-    """Start moving this process's clock when ``KIOSK_TEST_CLOCK`` is set (conftest's pytest_configure);
-    returns the traveller (``.stop()`` it at the end) or None. Exports the shift for child processes."""
+@contextlib.contextmanager
+def moved() -> Iterator[None]:
+    """Run the block on the tests' clock when ``KIOSK_TEST_CLOCK`` is set (conftest's autouse fixture does
+    it for every test that does not read PostgreSQL's clock); the Python processes the block starts follow
+    it. Without the variable: the real clock, nothing moved."""
     hhmm = os.environ.get(ENV, "").strip()
     if not hhmm:
-        return None
+        yield
+        return
     import time_machine
 
-    hatch = time_machine.escape_hatch
-    real = hatch.datetime.datetime.now(UTC) if hatch.is_travelling() else datetime.now(UTC)
-    shift = os.environ.get(SHIFT_ENV)  # an xdist worker: its controller chose the clock, keep to it
-    dest = real + timedelta(seconds=float(shift)) if shift else target(hhmm, real)
-    traveller = time_machine.travel(dest, tick=True)
-    traveller.start()
+    real = datetime.now(UTC)
+    dest = target(hhmm, real)
+    old = {k: os.environ.get(k) for k in (SHIFT_ENV, "PYTHONPATH")}
     os.environ[SHIFT_ENV] = repr((dest - real).total_seconds())
-    path = os.environ.get("PYTHONPATH", "")
-    if str(SHIM_DIR) not in path.split(os.pathsep):
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SHIM_DIR), path) if p)
-    return traveller
+    path = old["PYTHONPATH"] or ""
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SHIM_DIR), path) if p)
+    try:
+        with time_machine.travel(dest, tick=True):
+            yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def describe() -> str | None:
@@ -79,5 +90,5 @@ def describe() -> str | None:
     hhmm = os.environ.get(ENV, "").strip()
     if not hhmm:
         return None
-    now = datetime.now(UTC).astimezone(SITE_ZONE)
-    return f"tests' clock: {ENV}={hhmm}, it is {now:%Y-%m-%d %H:%M:%S} in Shanghai"
+    target(hhmm, datetime.now(UTC))  # a clear error now for a malformed value
+    return f"tests' clock: {ENV}={hhmm}: each test starts at {hhmm} in Shanghai (not those on PostgreSQL)"
