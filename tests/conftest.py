@@ -36,6 +36,37 @@ PG_ADMIN_URL = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+#: the end-to-end and benchmark-like tests (a browser, a server or kiosk process of its own, a fuzzer's
+#: hundreds of examples, processes racing): marked ``slow`` here, in one list, so ``./dev test -m "not slow"``
+#: is the quick set while ``./dev test`` and CI run them all. A whole module by its file name, or one test
+#: by ``file::name`` (every parametrization of it).
+SLOW = {
+    "test_serve_browser.py",
+    "test_serve_enroll_browser.py",
+    "test_serve_process.py",
+    "test_fuzz_serve.py",
+    "test_fuzz_headless.py",
+    "test_cli_matrix.py",
+    "test_decode_hard.py",
+    "test_service.py::test_killed_mid_sync_and_restarted_loses_nothing",
+    "test_store.py::test_processes_racing_make_one_attendance",
+    "test_logs.py::test_nothing_personal_in_any_log_or_output",
+    "test_app_demo.py::test_the_first_minute_shows_every_state",
+    "test_sync_live.py::test_background_worker_carries_a_sign_in_to_the_other_kiosk",
+    "test_roster_app.py::test_a_sign_in_from_another_process_shows_up_live",
+    "test_codes.py::test_fuzz_text",
+    "test_codes.py::test_fuzz_bytes",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        file = item.path.name
+        name = getattr(item, "originalname", item.name)
+        if file in SLOW or f"{file}::{name}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     return test_clock.describe()
 
