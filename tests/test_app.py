@@ -214,14 +214,15 @@ async def test_lock_key_stops_sign_ins(demo: Demo) -> None:
 @run_async
 async def test_idle_timeout_locks(demo: Demo) -> None:
     """No scan for lock_idle_s seconds: the app's own timer locks the screen and says why."""
-    kiosk = demo.config.kiosk.model_copy(update={"lock_idle_s": 1})
+    # 20 s: unlocking and a scan take far less even on a loaded machine (1 s locked it mid-test there)
+    kiosk = demo.config.kiosk.model_copy(update={"lock_idle_s": 20})
     app = build_app(demo.services(config=demo.config.model_copy(update={"kiosk": kiosk}), clock=frozen), None)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(app, pilot, demo)
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[4]))  # a scan keeps it open
         assert app.current_mode == "officer"
-        app.last_activity -= 5  # as if the last scan were five seconds ago
-        # the idle check runs every 0.5 s here; on a loaded machine it may come late
+        app.last_activity -= 60  # as if the last scan were a minute ago
+        # the idle check runs every 5 s here; on a loaded machine it may come late
         await wait_for(pilot, lambda: app.current_mode == "locked", what="the idle lock")
         await wait_for(pilot, lambda: has(app, t("locked_idle", "zh")), what="the idle lock's words")
 
@@ -376,9 +377,9 @@ async def test_enrolled_face_shows_beside_the_live_picture(demo: Demo) -> None:
         box = app.screen.query_one("#face-box")
         assert not box.display
         await scan(app, pilot, demo.code(worker))
-        assert box.display and has(app, t("enrolled_face"))
+        await wait_for(pilot, lambda: box.display and has(app, t("enrolled_face")), what="the enrolled face")
         await scan(app, pilot, demo.code(demo.examples(ELIGIBLE)[6]))  # no photo: the box goes
-        assert not box.display
+        await wait_for(pilot, lambda: not box.display, what="the face box to go")
 
 
 @run_async

@@ -95,7 +95,7 @@ async def test_idle_lock_and_project_change_are_logged(demo: Demo) -> None:
     from kiosk.config import parse_config
 
     chief = next(o for o in demo.summary["officers"] if len(o["projects"]) == 2)
-    cfg = parse_config({"kiosk": {"lock_idle_s": 1}, "language": "zh"})
+    cfg = parse_config({"kiosk": {"lock_idle_s": 20}, "language": "zh"})  # 1 s locked it mid-test under load
     from kiosk.officer.app import build_app
 
     app = build_app(demo.services(config=cfg, clock=frozen), None)
@@ -106,7 +106,7 @@ async def test_idle_lock_and_project_change_are_logged(demo: Demo) -> None:
         assert app.current_mode == "officer"
         await pilot.press("f3", "down", "enter")
         await settle(app, pilot)
-        app.last_activity -= 5  # a while without scans
+        app.last_activity -= 60  # a while without scans
         app._check_idle()
         await settle(app, pilot)
         assert app.current_mode == "locked"
@@ -222,13 +222,14 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
         app.query_one("#tabs", TabbedContent).active = "tab-events"
         await pilot.pause()
         table = app.query_one("#events", DataTable)
-        assert table.row_count == 2
+        await until(pilot, lambda: table.row_count == 2, what="the day's two events")
         cells = [str(c) for c in table.get_row_at(0)]
         assert cells[1] == "东门" and cells[2] == "解锁被拒" and Reason.OFFICER_NOT_ASSIGNED.zh in cells[4]
         assert [str(c) for c in table.get_row_at(1)][2] == "解锁"
         await pilot.press("l")
-        await pilot.pause()
-        assert [str(c) for c in table.get_row_at(0)][2] == "unlock refused"
+        await until(
+            pilot, lambda: [str(c) for c in table.get_row_at(0)][2] == "unlock refused", what="English"
+        )
         # a new event appears at the next poll, without a new sign-in
         record_event(
             demo.engine,

@@ -90,6 +90,7 @@ async def test_nothing_personal_in_any_log_or_output(
         await until(  # until a few people are through
             pilot,
             lambda: not app.locked and app.counts.signed_in + app.counts.refused >= 4,
+            timeout=120,
             what="four people through the demo",
         )
         await pilot.press("ctrl+q")

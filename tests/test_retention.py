@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from support.sync_helpers import make_site, new_kiosk
+from support.waiting import wait_until
 
 from kiosk.cli import main
 from store.db.engine import make_engine, session
@@ -217,7 +218,7 @@ def test_sync_watch_purges_what_it_pushed(tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
-    import time as clock
+    import threading
 
     shared = new_kiosk(tmp_path, "shared")
     kiosk = new_kiosk(tmp_path, "kiosk")
@@ -237,15 +238,28 @@ def test_sync_watch_purges_what_it_pushed(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    lines: list[str] = []  # read as the rounds print them: stopped only after the purge's report
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        deadline = clock.monotonic() + 60
-        while clock.monotonic() < deadline and counts(kiosk)["attempts"] != 2:
-            clock.sleep(0.2)
+        wait_until(
+            lambda: counts(kiosk)["attempts"] == 2 and any('"retention"' in line for line in lines),
+            timeout=90,
+            what="the purge and its report",
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(20)
+        reader.join(20)
+    out = "".join(lines)
     assert counts(kiosk)["attempts"] == 2 and counts(kiosk)["photos"] == 2  # yesterday's stay
     assert counts(shared)["attempts"] == 4  # the shared database keeps everything
     assert '"retention"' in out
