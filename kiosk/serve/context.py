@@ -134,6 +134,11 @@ class ServeContext:
         return k is not None and k.revoked_at is None and Role.WORKER in k.roles
 
     @property
+    def photo_bytes(self) -> int:
+        """The largest photo a phone may upload (``[serve] max_upload_mb``)."""
+        return int(self.config.serve.max_upload_mb * 1024 * 1024)
+
+    @property
     def can_sign_officers(self) -> bool:
         return Role.OFFICER in self.key.roles
 
