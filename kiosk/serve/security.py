@@ -6,8 +6,9 @@
 - **CSRF**: every state-changing request (POST) must carry the ``kiosk_csrf`` cookie's value in the
   ``X-CSRF-Token`` header or the ``csrf_token`` form field (double submit), and an ``Origin``, when
   sent, must be this service. SameSite=Strict on the device cookie is the second wall.
-- **Rate limits**: sliding one-minute windows in memory (per server process), per device and per
-  address; ``429`` with a zh/en message.
+- **Rate limits**: sliding one-minute windows per device and per address, counted in the shared database
+  (``store.ratelimit``) so that they hold across ``--workers N`` and several hosts; ``429`` with a zh/en
+  message.
 - **Headers**: a content security policy with no inline script (``script-src 'self'``, plus
   ``'wasm-unsafe-eval'`` for the vendored QR decoder), no framing, no referrer (an activation link's
   secret must not leak), ``no-store``.
@@ -20,18 +21,19 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import Request
+from sqlalchemy.engine import Engine
 
+from kiosk.config import ServeSettings
 from kiosk.i18n import t
 from kiosk.serve.errors import ServeError
 from kiosk.serve.i18n import lang_of
+from store import ratelimit
 from store.people.phone import secret_hash
 
 DEVICE_COOKIE = "kiosk_device"
@@ -61,31 +63,14 @@ access_log = logging.getLogger("kiosk.serve.access")
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key in any ``window_s`` seconds (sliding window, thread-safe)."""
+    """At most ``limit`` hits per key in any ``window_s`` seconds, counted in the shared database
+    (``store.ratelimit``): the same count for every service process and host."""
 
-    def __init__(self, limit: int, window_s: float = 60.0, *, max_keys: int = 100_000) -> None:
-        self.limit, self.window_s, self.max_keys = int(limit), float(window_s), max_keys
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, engine: Engine, bucket: str, limit: int, window_s: float = 60.0) -> None:
+        self.engine, self.bucket, self.limit, self.window_s = engine, bucket, int(limit), float(window_s)
 
     def hit(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._hits.get(key)
-            if q is None:
-                if len(self._hits) >= self.max_keys:
-                    self._prune(now)
-                q = self._hits[key] = deque()
-            while q and now - q[0] >= self.window_s:
-                q.popleft()
-            if len(q) >= self.limit:
-                return False
-            q.append(now)
-            return True
-
-    def _prune(self, now: float) -> None:
-        for k in [k for k, q in self._hits.items() if not q or now - q[-1] >= self.window_s]:
-            del self._hits[k]
+        return ratelimit.hit(self.engine, self.bucket, key, limit=self.limit, window_s=self.window_s, at=now)
 
 
 @dataclass
@@ -97,13 +82,13 @@ class RateLimits:
     enroll_device: RateLimiter
 
     @classmethod
-    def from_settings(cls, s: Any) -> RateLimits:
+    def from_settings(cls, s: ServeSettings, engine: Engine) -> RateLimits:
         return cls(
-            RateLimiter(s.activate_per_min_ip),
-            RateLimiter(s.signin_per_min_device),
-            RateLimiter(s.signin_per_min_ip),
-            RateLimiter(s.code_per_min_device),
-            RateLimiter(s.enroll_per_min_device),
+            RateLimiter(engine, "activate_ip", s.activate_per_min_ip),
+            RateLimiter(engine, "signin_device", s.signin_per_min_device),
+            RateLimiter(engine, "signin_ip", s.signin_per_min_ip),
+            RateLimiter(engine, "code_device", s.code_per_min_device),
+            RateLimiter(engine, "enroll_device", s.enroll_per_min_device),
         )
 
 

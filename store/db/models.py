@@ -470,3 +470,17 @@ class PhoneRequest(SQLModel, table=True):
     nonce_hash: str = Field(primary_key=True)
     binding_id: uuid.UUID = Field(index=True)
     at: datetime = _ts()
+
+
+# --- issue 24 (item 5): the phone service's shared state, in the database (migration 0009) ------------------
+
+
+class RateLimit(SQLModel, table=True):
+    """One rate limit's recent hits for one key (a phone's hash, an address): the same count for every
+    service process and host (``store.ratelimit``). ``hits`` holds the hit times of the last window, as
+    Unix seconds separated by spaces; ``last_at`` lets old rows be purged."""
+
+    bucket: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    hits: str = ""
+    last_at: datetime = _ts(index=True)
