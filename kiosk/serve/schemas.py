@@ -84,7 +84,7 @@ class MePublic(BaseModel):
 
     kind: str
     name: str
-    id_masked: str
+    id_masked: str | None  # an officer has none
     date: str
     projects: list[Annotated[ProjectReadiness | ProjectRef, Field(union_mode="left_to_right")]]
     enrollment: EnrollmentPublic | None = None  # a worker's only
