@@ -49,7 +49,7 @@ def _answer(request: Request, err: ServeError) -> Response:
 
 
 def create_app(ctx: ServeContext) -> FastAPI:
-    from kiosk.serve.routers import activation, api, enroll, pages
+    from kiosk.serve.routers import activation, api, enroll, pages, sync
 
     app = FastAPI(
         title="工地实名制手机服务 / Site sign-in phone service",
@@ -65,6 +65,12 @@ def create_app(ctx: ServeContext) -> FastAPI:
     app.include_router(activation.router)
     app.include_router(api.router)
     app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
+    app.include_router(sync.router)  # kiosks' signed sync (issue 24)
+
+    @app.exception_handler(sync.AuthRefused)
+    async def _kiosk_refused(request: Request, exc: sync.AuthRefused) -> Response:
+        return sync.refusal(exc.err)
+
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(ServeError)

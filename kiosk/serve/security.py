@@ -361,6 +361,8 @@ class BodyLimit(_HttpMiddleware):
     PHOTO_PATH = "/api/signin/photo"
     #: the enrollment forms (routers/enroll.py) and how many photos each carries
     ENROLL_PHOTOS = (("/api/enroll/realname", 3), ("/api/enroll/health", 1))
+    #: a kiosk's pushed batch (gate photos included, gzip): routers/sync.py bounds it inflated too
+    SYNC_PUSH = ("/api/sync/v1/push", 64 * 1024 * 1024)
 
     def __init__(
         self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024
@@ -373,6 +375,8 @@ class BodyLimit(_HttpMiddleware):
         path = scope.get("path")
         photos = 1 if path == self.PHOTO_PATH else dict(self.ENROLL_PHOTOS).get(str(path), 0)
         cap = photos * self.photo_bytes + 64 * 1024 if photos else self.max_bytes
+        if path == self.SYNC_PUSH[0]:
+            cap = self.SYNC_PUSH[1]
         length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), None)
         if length is not None and (not length.isdigit() or int(length) > cap):
             await self._too_big(scope, send)
