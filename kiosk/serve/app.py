@@ -7,14 +7,14 @@ import json
 import os
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kiosk.serve.body_limit import BodyLimit
 from kiosk.serve.context import HERE, ServeContext
 from kiosk.serve.errors import install_handlers
-from kiosk.serve.routers import activation, api, enroll, pages
+from kiosk.serve.routers import activation, api, enroll, pages, sync
 from kiosk.serve.security import DEVICE_COOKIE, ServeMiddleware
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
@@ -35,9 +35,14 @@ def create_app(ctx: ServeContext) -> FastAPI:
     app.include_router(activation.router)
     app.include_router(api.router)
     app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
+    app.include_router(sync.router)  # kiosks' signed sync (issue 24)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     install_handlers(app)
+
+    @app.exception_handler(sync.AuthRefused)  # a kiosk's refusal has the sync API's own shape
+    async def _kiosk_refused(request: Request, exc: sync.AuthRefused) -> Response:
+        return sync.refusal(exc.err)
 
     def openapi() -> dict[str, Any]:
         """The schema, with how a client proves which phone it is (the device cookie) and the CSRF header."""

@@ -56,14 +56,16 @@ WorkerMe = Annotated[Device, Depends(worker_device)]
 
 class MaxBody:
     """A route's body limit, declared with the route (``dependencies=[Depends(MaxBody(photos=3))]``): a
-    short body, or this many photos of ``[serve] max_upload_mb`` each. The ``BodyLimit`` middleware reads
-    it from the matched route and refuses a longer body (413) before it is read, or as soon as a chunked
-    body passes it; as a dependency it checks the declared length once more."""
+    short body, this many photos of ``[serve] max_upload_mb`` each, or ``max_bytes``. The ``BodyLimit``
+    middleware reads it from the matched route and refuses a longer body (413) before it is read, or as
+    soon as a chunked body passes it; as a dependency it checks the declared length once more."""
 
-    def __init__(self, *, photos: int = 0) -> None:
-        self.photos = photos
+    def __init__(self, *, photos: int = 0, max_bytes: int | None = None) -> None:
+        self.photos, self.max_bytes = photos, max_bytes
 
     def cap(self, photo_bytes: int) -> int:
+        if self.max_bytes is not None:
+            return self.max_bytes
         return self.photos * photo_bytes + FORM_OVERHEAD_BYTES if self.photos else DEFAULT_BODY_BYTES
 
     async def __call__(self, request: Request, ctx: Ctx) -> None:
@@ -72,10 +74,10 @@ class MaxBody:
             raise self.refusal(ctx.photo_bytes)
 
     def refusal(self, photo_bytes: int) -> ServeError:
-        if self.photos:
+        if self.photos and self.max_bytes is None:
             return ServeError(413, "err.too_big", code="too_big", mb=round(photo_bytes / 1024 / 1024, 1))
         # not a photo: saying "the photo is too large" would send the user looking for one
-        return ServeError(413, "err.body_too_big", code="too_big", kb=DEFAULT_BODY_BYTES // 1024)
+        return ServeError(413, "err.body_too_big", code="too_big", kb=self.cap(photo_bytes) // 1024)
 
 
 __all__ = ["Ctx", "MaxBody", "Me", "WorkerMe", "context_of", "current_device", "worker_device"]

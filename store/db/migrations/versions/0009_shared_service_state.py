@@ -10,7 +10,7 @@ settings. They become this database's defaults (``ALTER DATABASE … SET``; the 
 session, through PgBouncer too; a role's own settings (a kiosk login's 60 s) still win.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008 (0007 on branch t24b alone)
 """
 
 from collections.abc import Sequence
@@ -23,7 +23,7 @@ from store.timeutil import UTCDateTime
 
 # Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"  # "0007" on its own branch; after 0008 once merged with t24a
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
