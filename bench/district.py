@@ -45,6 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -357,16 +358,197 @@ def account(server: Engine, kiosk_stores: Iterable[Engine]) -> tuple[int, int, d
 
 
 # --- kiosks ------------------------------------------------------------------------------------------------------
+# A kiosk: its own SQLite store and Ed25519 key, enrolled for one project with a one-time token, syncing
+# through the service with the officer screen's background worker (ServiceSyncWorker: long-poll for live
+# changes, a round after each sign-in). Most run as threads of this process; the 5 % to be killed run each
+# in a process of its own (``--kiosk-child``), killed with SIGKILL while they push and started again.
 
 
-def kiosks_available() -> str | None:
-    """None when the kiosks' sync API (issue 24, items 1–2) is in this tree; else what is missing."""
-    try:
-        import store.sync.client
-        import store.sync.keys  # noqa: F401
-    except ImportError as exc:
-        return f"the kiosks' sync API is not in this tree ({exc.name}): kiosk figures not measured"
-    return None
+@dataclass
+class Round:
+    at: float  # perf_counter when it ended
+    ok: bool
+    duration_s: float
+    code: str = ""  # why a failed round failed (a refusal's code)
+
+
+class KioskBase:
+    def __init__(self, folder: Path, index: int, project: uuid.UUID, base: str, server: Engine) -> None:
+        from store.sync.client import SyncClient
+        from store.sync.keys import issue_enrollment
+        from store.sync.signing import KioskKeyFile
+
+        self.index, self.project, self.base = index, project, base
+        self.kiosk_id = uuid.uuid4()
+        self.store_path = folder / f"kiosk-{index}.db"
+        self.key_path = folder / f"kiosk-{index}.key"
+        self.key = KioskKeyFile.create(self.key_path)
+        self.rounds: list[Round] = []
+        self.signed = 0
+        with SyncClient(base, self.key) as client:
+            info = client.register(self.kiosk_id, f"{index}号门", token=issue_enrollment(server, [project]))
+        assert info.status == "approved", info
+
+    def sign_in(self, worker: uuid.UUID, token: str) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class ThreadKiosk(KioskBase):
+    """A kiosk on threads of this process."""
+
+    def __init__(self, folder: Path, index: int, project: uuid.UUID, base: str, server: Engine) -> None:
+        from store.rules.signin import SignInService
+        from store.sync.client import ServiceSyncWorker, SyncClient, sync_via
+
+        super().__init__(folder, index, project, base, server)
+        self.local = make_engine(f"sqlite:///{self.store_path}")
+        upgrade_engine(self.local)
+        self.client = SyncClient(base, self.key, read_s=30.0)
+        first = sync_via(self.local, self.client)  # the first pull: its project's workers
+        assert first.ok, first.error and first.error.en
+        self.service = SignInService(self.local)
+        self.worker = ServiceSyncWorker(self.local, self.client, on_report=self._report).start()
+
+    def _report(self, report: Any, _status: Any) -> None:
+        code = getattr(report.error, "code", "") if report.error else ""
+        self.rounds.append(Round(time.perf_counter(), report.ok, report.duration_s, str(code)))
+
+    def sign_in(self, worker: uuid.UUID, token: str) -> None:
+        self.service.sign_in(worker, self.project, at=utcnow(), kiosk_id=self.kiosk_id, token=token)
+        self.signed += 1
+        self.worker.sync_now()
+
+    def holds(self, worker: uuid.UUID) -> bool:
+        with self.local.connect() as conn:
+            return (
+                conn.execute(
+                    select(Attendance.id).where(
+                        Attendance.worker_id == worker, Attendance.project_id == self.project
+                    )
+                ).first()
+                is not None
+            )
+
+    def stop(self) -> None:
+        self.worker.stop(10)
+        self.client.close()
+
+
+class ChildKiosk(KioskBase):
+    """A kiosk in a process of its own (``--kiosk-child``): sign-ins sent on its stdin, its rounds read
+    from its stdout; ``kill()`` is SIGKILL, ``start()`` runs it again on the same store and key."""
+
+    def __init__(self, folder: Path, index: int, project: uuid.UUID, base: str, server: Engine) -> None:
+        super().__init__(folder, index, project, base, server)
+        self.proc: subprocess.Popen[str] | None = None
+        self.kills = 0
+        self.start()
+
+    def start(self) -> None:
+        argv = [sys.executable, __file__, "--kiosk-child", str(self.store_path), str(self.key_path)]
+        argv += [self.base, str(self.project), str(self.kiosk_id)]
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            parts = line.split()
+            if parts and parts[0] == "R":
+                self.rounds.append(
+                    Round(time.perf_counter(), parts[1] == "1", float(parts[2]), "".join(parts[3:]))
+                )
+
+    def sign_in(self, worker: uuid.UUID, token: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(f"{worker} {token}\n")
+            self.proc.stdin.flush()
+            self.signed += 1
+        except BrokenPipeError:  # killed a moment ago: the phone's worker tries the gate again
+            pass
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.kills += 1
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def kiosk_child(store: str, key: str, base: str, project: str, kiosk_id: str) -> None:
+    """One kiosk as its own process: ``WORKER TOKEN`` lines in, ``R OK DURATION CODE`` lines out; at the
+    end of its input a last round, then exit."""
+    from store.rules.signin import SignInService
+    from store.sync.client import ServiceSyncWorker, SyncClient, sync_via
+    from store.sync.signing import KioskKeyFile
+
+    local = make_engine(f"sqlite:///{store}")
+    upgrade_engine(local)
+    client = SyncClient(base, KioskKeyFile.load(key), read_s=30.0)
+    out_lock = threading.Lock()
+
+    def report(r: Any, _status: Any = None) -> None:
+        code = getattr(r.error, "code", "") if r.error else ""
+        with out_lock:
+            print(f"R {int(r.ok)} {r.duration_s:.4f} {code}", flush=True)
+
+    report(sync_via(local, client))
+    service = SignInService(local)
+    worker = ServiceSyncWorker(local, client, on_report=report).start()
+    pid, kid = uuid.UUID(project), uuid.UUID(kiosk_id)
+    for line in sys.stdin:
+        w, _, token = line.strip().partition(" ")
+        service.sign_in(uuid.UUID(w), pid, at=utcnow(), kiosk_id=kid, token=token)
+        worker.sync_now()
+    worker.stop(30)
+    report(sync_via(local, client))
+
+
+@dataclass
+class Fleet:
+    threads: list[ThreadKiosk]
+    children: list[ChildKiosk]
+    by_project: dict[uuid.UUID, list[KioskBase]]
+
+    @property
+    def all(self) -> list[KioskBase]:
+        return [*self.threads, *self.children]
+
+
+def build_fleet(folder: Path, district: District, base: str, kiosks: int) -> Fleet:
+    server = make_engine(district.url)
+    killed = max(1, round(kiosks * KILLED_SHARE))
+    threads: list[ThreadKiosk] = []
+    children: list[ChildKiosk] = []
+    by_project: dict[uuid.UUID, list[KioskBase]] = {p: [] for p in district.projects}
+    t = time.perf_counter()
+    for i in range(kiosks):
+        project = district.projects[i % len(district.projects)]
+        k: KioskBase
+        if i % max(1, kiosks // killed) == 0 and len(children) < killed:
+            k = ChildKiosk(folder, i, project, base, server)
+            children.append(k)
+        else:
+            k = ThreadKiosk(folder, i, project, base, server)
+            threads.append(k)
+        by_project[project].append(k)
+    server.dispose()
+    log(f"{kiosks} kiosks enrolled and pulled in {time.perf_counter() - t:.1f} s ({killed} as processes)")
+    return Fleet(threads, children, by_project)
 
 
 # --- main -------------------------------------------------------------------------------------------------------
@@ -380,11 +562,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the database and the folder (for a look after)")
+    ap.add_argument(
+        "--kiosk-child", nargs=5, metavar=("STORE", "KEY", "BASE", "PROJECT", "KIOSK"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
+    if args.kiosk_child:
+        kiosk_child(*args.kiosk_child)
+        return
     scale = SCALES["quick" if args.quick else "full"]
     folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-district-"))
     name, url = create_db("district")
     service: Service | None = None
+    fleet: Fleet | None = None
     result: dict[str, Any] = {
         "kiosks": scale["kiosks"],
         "phones": scale["phones"],
@@ -402,38 +591,180 @@ def main() -> None:
         district = District.seed(url, folder, phones=scale["phones"], projects=scale["projects"])
         service = Service(district, folder)
         log(f"service up at {service.base}: processes {service.pids()}")
-        missing = kiosks_available()
         sampler = PgSampler(url, name).start()
-        scanned: list[tuple[Phone, str]] = []
-        t = time.perf_counter()
-        rush = asyncio.run(
-            phones_rush(
-                service.base, district.phones, scale["rush_s"], lambda p, tok: scanned.append((p, tok))
-            )
-        )
-        result["pg_connections_max"] = sampler.stop()
-        log(
-            f"rush: {len(rush.codes)} codes in {time.perf_counter() - t:.1f} s, "
-            f"code p95 {p95(rush.code_ms)} ms, errors {rush.errors}"
-        )
+        fleet = build_fleet(folder, district, service.base, scale["kiosks"])
+        rush = run_rush(fleet, service, district, scale, result)
+        result["pg_connections_max"] = max(sampler.samples, default=0)
         result["code_p95_ms"] = p95(rush.code_ms)
         result["phone_errors"] = sum(rush.errors.values())
-        if missing:
-            result["missing"] = missing
-            log(missing)
-        server = make_engine(url)
-        lost, doubled, counts = account(server, [])
-        server.dispose()
-        log(f"accounting (no kiosk stores): {counts}")
-        if not missing:
-            result["lost"], result["doubled"] = lost, doubled
+        log(f"rush: {len(rush.codes)} codes, code p95 {p95(rush.code_ms)} ms, errors {rush.errors}")
+        if fleet is not None:
+            finish(fleet, district, service, sampler, scale, result)
+        result["pg_connections_max"] = sampler.stop()
     finally:
+        if fleet is not None:  # all at once: each may be waiting out its long-poll
+            with ThreadPoolExecutor(len(fleet.all)) as pool:
+                for k, exc in zip(fleet.all, pool.map(stop_quietly, fleet.all), strict=True):
+                    if exc:
+                        log(f"kiosk {k.index} did not stop cleanly: {exc}")
         if service:
             service.stop()
         if not args.keep:
             drop_db(name)
     result["load_1m"] = load_1m()
     print(json.dumps(result))
+
+
+def stop_quietly(k: KioskBase) -> str:
+    """Stop a kiosk; what went wrong, if anything (a kiosk that will not stop must not keep the database)."""
+    try:
+        k.stop()
+    except Exception as exc:
+        return type(exc).__name__
+    return ""
+
+
+def run_rush(
+    fleet: Fleet, service: Service, district: District, scale: dict[str, int], result: dict[str, Any]
+) -> Rush:
+    """The rush: phones fetch codes, kiosks of their projects scan them; the kiosks' rounds, the cross-
+    kiosk delays of a sample of sign-ins, and the kills of the child kiosks mid-push."""
+    import queue
+
+    rng = random.Random(7)
+    inbox: dict[int, queue.Queue[tuple[uuid.UUID, str] | None]] = {k.index: queue.Queue() for k in fleet.all}
+    cross: list[float] = []
+    samples = 8 if scale["kiosks"] < 100 else 40
+    sampled = threading.Semaphore(samples)
+    pollers: list[threading.Thread] = []
+
+    def watch(worker: uuid.UUID, other: ThreadKiosk, since: float) -> None:
+        until = since + 30
+        while time.perf_counter() < until:
+            if other.holds(worker):
+                cross.append(time.perf_counter() - since)
+                return
+            time.sleep(0.02)
+        cross.append(float("inf"))
+
+    def consume(k: KioskBase) -> None:
+        q = inbox[k.index]
+        while (item := q.get()) is not None:
+            worker, token = item
+            k.sign_in(worker, token)
+            if isinstance(k, ThreadKiosk):
+                others = [o for o in fleet.by_project[k.project] if isinstance(o, ThreadKiosk) and o is not k]
+                if others and sampled.acquire(blocking=False):
+                    t = threading.Thread(
+                        target=watch, args=(worker, others[0], time.perf_counter()), daemon=True
+                    )
+                    t.start()
+                    pollers.append(t)
+
+    consumers = [threading.Thread(target=consume, args=(k,), daemon=True) for k in fleet.all]
+    for c in consumers:
+        c.start()
+
+    def on_code(phone: Phone, token: str) -> None:
+        k = rng.choice(fleet.by_project[phone.project])
+        inbox[k.index].put((phone.worker, token))
+
+    def killer() -> None:
+        time.sleep(scale["rush_s"] / 2)
+        for k in fleet.children:
+            before = k.signed
+            until = time.perf_counter() + 10
+            while k.signed == before and time.perf_counter() < until:
+                time.sleep(0.005)
+            time.sleep(0.05)  # its round after that sign-in is pushing
+            k.kill()
+            k.start()
+        log(f"killed and restarted {len(fleet.children)} kiosks mid-push")
+
+    before = {k.index: len(k.rounds) for k in fleet.all}
+    t0 = time.perf_counter()
+    kill_thread = threading.Thread(target=killer, daemon=True)
+    kill_thread.start()
+    rush = asyncio.run(phones_rush(service.base, district.phones, scale["rush_s"], on_code))
+    for q in inbox.values():
+        q.put(None)
+    for c in consumers:
+        c.join(120)
+    kill_thread.join(30)
+    for t in pollers:
+        t.join(35)
+    t1 = time.perf_counter() + 2.0  # the rounds the last sign-ins caused
+    time.sleep(2.0)
+    signins = sum(k.signed for k in fleet.all)
+    in_rush = [r for k in fleet.all for r in k.rounds[before[k.index] :] if t0 <= r.at <= t1]
+    result["signins"] = signins
+    result["kiosks_never_synced"] = sum(
+        1 for k in fleet.all if not any(r.ok and t0 <= r.at <= t1 for r in k.rounds)
+    )
+    result["rounds_per_signin"] = round(len(in_rush) / signins, 3) if signins else None
+    result["kiosks_per_project"] = max(len(v) for v in fleet.by_project.values())
+    result["round_p95_s"] = p95([r.duration_s for r in in_rush if r.ok])
+    result["failed_rounds"] = sum(1 for r in in_rush if not r.ok)
+    result["cross_kiosk_p95_s"] = p95(cross)
+    log(f"rush done: {signins} sign-ins, {len(in_rush)} rounds, {result['failed_rounds']} failed")
+    return rush
+
+
+def finish(
+    fleet: Fleet,
+    district: District,
+    service: Service,
+    sampler: PgSampler,
+    scale: dict[str, int],
+    result: dict[str, Any],
+) -> None:
+    """After the rush: every kiosk's last round and the accounting; the idle cost; revocations."""
+    from store.sync.client import sync_via
+    from store.sync.keys import revoke
+
+    for k in fleet.children:
+        k.stop()  # its input ends: a last round, then it exits
+    for k in fleet.threads:
+        r = sync_via(k.local, k.client)
+        if not r.ok:
+            log(f"kiosk {k.index}: last round failed: {r.error and r.error.en}")
+    for k in fleet.threads:  # a second pass: what another kiosk's last round settled
+        sync_via(k.local, k.client)
+    server = make_engine(district.url)
+    stores = [make_engine(f"sqlite:///{k.store_path}") for k in fleet.all]
+    lost, doubled, counts = account(server, stores)
+    for e in stores:
+        e.dispose()
+    result["lost"], result["doubled"], result["counts"] = lost, doubled, counts
+    log(f"accounting: {counts}: lost {lost}, doubled {doubled}")
+    # idle: every thread kiosk waits on its long-poll; what the service and PostgreSQL spend on them
+    time.sleep(3.0)
+    pids = service.pids() + sampler.backend_pids()
+    c0, t = cpu_ms(pids), time.perf_counter()
+    time.sleep(scale["idle_s"])
+    spent, minutes = cpu_ms(pids) - c0, (time.perf_counter() - t) / 60
+    idle = len(fleet.threads)
+    result["idle_kiosk_server_cpu_ms_per_min"] = round(spent / idle / minutes, 2) if idle else None
+    log(f"idle: {spent:.0f} ms of CPU in {minutes * 60:.0f} s for {idle} idle kiosks")
+    # revocation: a key revoked as the admin app does it, until that kiosk's own worker is refused
+    chosen = fleet.threads[: 4 if scale["kiosks"] < 100 else 20]
+    delays: list[float] = []
+    marks = {k.index: len(k.rounds) for k in chosen}
+    t0 = time.perf_counter()
+    for k in chosen:
+        revoke(server, k.key.key_id)
+    until = t0 + 60
+    pending = list(chosen)
+    while pending and time.perf_counter() < until:
+        for k in list(pending):
+            refused = [r for r in k.rounds[marks[k.index] :] if not r.ok and r.code == "revoked"]
+            if refused:
+                delays.append(refused[0].at - t0)
+                pending.remove(k)
+        time.sleep(0.02)
+    delays += [float("inf")] * len(pending)
+    result["revocation_p95_s"] = p95(delays)
+    server.dispose()
 
 
 if __name__ == "__main__":
