@@ -277,6 +277,40 @@ class PgSampler:
 # --- the phones -----------------------------------------------------------------------------------------------
 
 
+class PhoneHttp(Http):
+    """bench/serve.py's client, which also survives the server closing a keep-alive connection left idle
+    (uvicorn's 5 s): the request goes again on a fresh connection."""
+
+    async def request(
+        self, method: str, path: str, secret: str, body: dict[str, Any] | None = None
+    ) -> tuple[int, bytes]:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept: application/json\r\n"
+            f"Cookie: kiosk_device={secret}\r\n\r\n"
+        ).encode()
+        for attempt in range(3):
+            reader, writer = await self.pool.get()
+            try:
+                writer.write(head)
+                status_line = await reader.readline()
+                if not status_line:
+                    raise ConnectionResetError("closed by the server")
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                payload = await reader.readexactly(length)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
+                if attempt == 2:
+                    raise
+                continue
+            self.pool.put_nowait((reader, writer))
+            return int(status_line.split()[1]), payload
+        raise AssertionError("unreachable")
+
+
 @dataclass
 class Rush:
     """What the phones did: each code fetched (with when), and the failures by status."""
@@ -291,7 +325,7 @@ async def phones_rush(base: str, phones: list[Phone], rush_s: float, on_code: An
     its moment whatever the others do); ``on_code(phone, token)`` hands it to a kiosk to scan."""
     rng = random.Random(seed)
     rush = Rush()
-    async with Http(base, 100) as http:
+    async with PhoneHttp(base, 100) as http:
         t0 = time.perf_counter()
 
         async def fetch(phone: Phone, at: float) -> None:
@@ -531,23 +565,27 @@ class Fleet:
 
 
 def build_fleet(folder: Path, district: District, base: str, kiosks: int) -> Fleet:
+    """The kiosks, enrolled and first pulled eight at a time (as a district's laptops would, not in a queue)."""
     server = make_engine(district.url)
     killed = max(1, round(kiosks * KILLED_SHARE))
-    threads: list[ThreadKiosk] = []
-    children: list[ChildKiosk] = []
-    by_project: dict[uuid.UUID, list[KioskBase]] = {p: [] for p in district.projects}
-    t = time.perf_counter()
-    for i in range(kiosks):
+    every = max(1, kiosks // killed)
+    child = {i for i in range(0, kiosks, every)}
+    child = set(sorted(child)[:killed])
+
+    def make(i: int) -> KioskBase:
         project = district.projects[i % len(district.projects)]
-        k: KioskBase
-        if i % max(1, kiosks // killed) == 0 and len(children) < killed:
-            k = ChildKiosk(folder, i, project, base, server)
-            children.append(k)
-        else:
-            k = ThreadKiosk(folder, i, project, base, server)
-            threads.append(k)
-        by_project[project].append(k)
+        cls = ChildKiosk if i in child else ThreadKiosk
+        return cls(folder, i, project, base, server)
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(make, range(kiosks)))
     server.dispose()
+    by_project: dict[uuid.UUID, list[KioskBase]] = {p: [] for p in district.projects}
+    for k in made:
+        by_project[k.project].append(k)
+    threads = [k for k in made if isinstance(k, ThreadKiosk)]
+    children = [k for k in made if isinstance(k, ChildKiosk)]
     log(f"{kiosks} kiosks enrolled and pulled in {time.perf_counter() - t:.1f} s ({killed} as processes)")
     return Fleet(threads, children, by_project)
 
