@@ -431,6 +431,10 @@ class KioskBase:
         raise NotImplementedError
 
 
+#: Alembic's op and context are module globals: one migration at a time in this process
+MIGRATING = threading.Lock()
+
+
 class ThreadKiosk(KioskBase):
     """A kiosk on threads of this process."""
 
@@ -440,7 +444,8 @@ class ThreadKiosk(KioskBase):
 
         super().__init__(folder, index, project, base, server)
         self.local = make_engine(f"sqlite:///{self.store_path}")
-        upgrade_engine(self.local)
+        with MIGRATING:
+            upgrade_engine(self.local)
         self.client = SyncClient(base, self.key, read_s=30.0)
         first = sync_via(self.local, self.client)  # the first pull: its project's workers
         assert first.ok, first.error and first.error.en
