@@ -155,6 +155,22 @@ def test_home_shows_name_masked_id_and_readiness(sw: ServeWorld) -> None:
     assert "Ready to sign in" in en
 
 
+def test_the_api_answers_keep_their_shape(sw: ServeWorld) -> None:
+    """The response models keep the answers the pages read: a worker's with his readiness and
+    enrollment, an officer's with his projects only (no enrollment, no ID number)."""
+    worker, _ = bound(sw)
+    me = worker.get("/api/me").json()
+    assert list(me) == ["kind", "name", "id_masked", "date", "projects", "enrollment"]
+    assert set(me["projects"][0]) == {"project", "name", "ready", "checks", "steps"}
+    assert set(me["enrollment"]) == {"name", "id_masked", "steps", "ready"}
+    officer = sw.bind(sw.client(), sw.link(officer=sw.world.officer))
+    mine = officer.get("/api/me").json()
+    assert list(mine) == ["kind", "name", "id_masked", "date", "projects"] and mine["id_masked"] is None
+    assert mine["projects"] == [{"project": str(sw.world.project), "name": "测试项目"}]
+    code = officer.get("/api/code").json()
+    assert code["kind"] == "officer" and code["project"] == str(sw.world.project) and code["token"]
+
+
 def test_home_says_what_is_missing(sw: ServeWorld) -> None:
     from store.db.models import BankCard, Worker
 

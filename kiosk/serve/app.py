@@ -8,49 +8,19 @@ import os
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.serve.body_limit import BodyLimit
 from kiosk.serve.context import HERE, ServeContext
-from kiosk.serve.i18n import lang_of
-from kiosk.serve.security import (
-    DEVICE_COOKIE,
-    BodyLimit,
-    ServeError,
-    ServeMiddleware,
-    error_payload,
-    input_error,
-)
-from store.errors import StoreError
+from kiosk.serve.errors import install_handlers
+from kiosk.serve.routers import activation, api, enroll, pages, sync
+from kiosk.serve.security import DEVICE_COOKIE, ServeMiddleware
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
-#: what the framework's own refusals say (message key, error code)
-HTTP_WORDS = {
-    404: ("err.not_found", "not_found"),
-    405: ("err.method", "method"),
-    400: ("err.bad_request", "bad_request"),
-}
-
-
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
-
-
-def _answer(request: Request, err: ServeError) -> Response:
-    lang = lang_of(request)
-    if _wants_json(request):
-        headers = {"Retry-After": "60"} if err.status == 429 else None
-        return JSONResponse(error_payload(err, lang), status_code=err.status, headers=headers)
-    from kiosk.serve.routers.pages import message_page
-
-    return message_page(request, lang, err.message(lang), status=err.status)
 
 
 def create_app(ctx: ServeContext) -> FastAPI:
-    from kiosk.serve.routers import activation, api, enroll, pages
-
     app = FastAPI(
         title="工地实名制手机服务 / Site sign-in phone service",
         version="1",
@@ -65,40 +35,14 @@ def create_app(ctx: ServeContext) -> FastAPI:
     app.include_router(activation.router)
     app.include_router(api.router)
     app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
+    app.include_router(sync.router)  # kiosks' signed sync (issue 24)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.exception_handler(ServeError)
-    async def _serve_error(request: Request, exc: ServeError) -> Response:
-        return _answer(request, exc)
+    install_handlers(app)
 
-    @app.exception_handler(StoreError)
-    async def _store_error(request: Request, exc: StoreError) -> Response:
-        # bad input (a latitude of 95, …) or an unreachable database: a message, never a traceback
-        from store.errors import ValidationError
-
-        status = 422 if isinstance(exc, ValidationError) else 503
-        code = "bad_input" if status == 422 else "unavailable"
-        return _answer(request, ServeError(status, "err.input", zh=exc.zh, en=exc.en, code=code))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _answer(request, input_error(exc.errors()))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        # 400: a body that cannot be parsed (broken multipart, a number of 5 000 digits), 405: a wrong method;
-        # neither is "the service is unavailable"
-        key, code = HTTP_WORDS.get(exc.status_code) or (
-            ("err.server", "server") if exc.status_code >= 500 else ("err.bad_request", "bad_request")
-        )
-        return _answer(request, ServeError(exc.status_code, key, code=code))
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        import logging
-
-        logging.getLogger("kiosk.serve").error("unexpected %s", type(exc).__name__)  # the type only: no data
-        return _answer(request, ServeError(500, "err.server", code="server"))
+    @app.exception_handler(sync.AuthRefused)  # a kiosk's refusal has the sync API's own shape
+    async def _kiosk_refused(request: Request, exc: sync.AuthRefused) -> Response:
+        return sync.refusal(exc.err)
 
     def openapi() -> dict[str, Any]:
         """The schema, with how a client proves which phone it is (the device cookie) and the CSRF header."""
@@ -127,7 +71,7 @@ def create_app(ctx: ServeContext) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to replace the schema
-    app.add_middleware(BodyLimit, photo_bytes=int(ctx.config.serve.max_upload_mb * 1024 * 1024))
+    app.add_middleware(BodyLimit, photo_bytes=ctx.photo_bytes)
     app.add_middleware(ServeMiddleware, secure=ctx.secure_cookies)
     return app
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from kiosk.config import Config
 from kiosk.i18n import t
+from store import ratelimit
 from store.codes.keys import IssuerPrivateKey
 from store.codes.tokens import Verifier
 from store.db.models import IssuerKey
@@ -95,7 +96,7 @@ class ServeContext:
 
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["t"] = t
-        self.limits = RateLimits.from_settings(self.config.serve)
+        self.limits = RateLimits.from_settings(self.config.serve, self.engine)
         self._verifier = verifier_for(
             self.config, self.engine
         )  # the one construction: trust file and skew too
@@ -134,6 +135,11 @@ class ServeContext:
         return k is not None and k.revoked_at is None and Role.WORKER in k.roles
 
     @property
+    def photo_bytes(self) -> int:
+        """The largest photo a phone may upload (``[serve] max_upload_mb``)."""
+        return int(self.config.serve.max_upload_mb * 1024 * 1024)
+
+    @property
     def can_sign_officers(self) -> bool:
         return Role.OFFICER in self.key.roles
 
@@ -149,6 +155,7 @@ def build_context(
     engine = open_store(url)
     key = check_registered(engine, key)
     purge_nonces(engine)  # the replay guard keeps two days (a code lives two minutes)
+    ratelimit.purge(engine)  # the rate limits of phones and addresses not seen for a day
     if secure_cookies is None:
         secure_cookies = bool(config.serve.certfile) or base_url.startswith("https://")
     secure = secure_cookies

@@ -4,20 +4,17 @@ pages (``routers/pages.py``, ``activation.py``, ``enroll.py``) all render throug
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from kiosk.serve.deps import context_of
 from kiosk.serve.security import csrf_token
-
-if TYPE_CHECKING:
-    from kiosk.serve.context import ServeContext
 
 
 def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    ctx: ServeContext = request.app.state.ctx
-    return ctx.templates.TemplateResponse(
+    return context_of(request).templates.TemplateResponse(
         request,
         template,
         {"lang": lang, "csrf": csrf_token(request), "path": request.url.path, **context},

@@ -6,8 +6,9 @@
 - **CSRF**: every state-changing request (POST) must carry the ``kiosk_csrf`` cookie's value in the
   ``X-CSRF-Token`` header or the ``csrf_token`` form field (double submit), and an ``Origin``, when
   sent, must be this service. SameSite=Strict on the device cookie is the second wall.
-- **Rate limits**: sliding one-minute windows in memory (per server process), per device and per
-  address; ``429`` with a zh/en message.
+- **Rate limits**: sliding one-minute windows per device and per address, counted in the shared database
+  (``store.ratelimit``) so that they hold across ``--workers N`` and several hosts; ``429`` with a zh/en
+  message.
 - **Headers**: a content security policy with no inline script (``script-src 'self'``, plus
   ``'wasm-unsafe-eval'`` for the vendored QR decoder), no framing, no referrer (an activation link's
   secret must not leak), ``no-store``.
@@ -20,18 +21,20 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import Request
+from sqlalchemy.engine import Engine
 
-from kiosk.i18n import MESSAGES, pair, t
+from kiosk.config import ServeSettings
+from kiosk.i18n import t
+from kiosk.serve.errors import ServeError
 from kiosk.serve.i18n import lang_of
-from store.people.phone import Device, DeviceState, secret_hash
+from store import ratelimit
+from store.people.phone import secret_hash
 
 DEVICE_COOKIE = "kiosk_device"
 CSRF_COOKIE = "kiosk_csrf"
@@ -56,102 +59,18 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 access_log = logging.getLogger("kiosk.serve.access")
 
 
-class ServeError(Exception):
-    """A refusal the phone shows: an HTTP status and a message key of the catalogue ``kiosk.i18n`` (or own words)."""
-
-    def __init__(
-        self,
-        status: int,
-        key: str,
-        *,
-        zh: str | None = None,
-        en: str | None = None,
-        code: str | None = None,
-        **kw: object,
-    ) -> None:
-        super().__init__(key)
-        self.status = status
-        self.key = key
-        self.code = code or key
-        dz, de = pair(key, **kw)
-        self.zh, self.en = zh or dz, en or de
-
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
-
-
-def _field_name(name: str) -> tuple[str, str]:
-    """An API field's name in the refusal of bad input (catalogue key ``field.NAME``), else the name."""
-    key = f"field.{name}"
-    return pair(key) if key in MESSAGES else (name, name)
-
-
-_SOURCES = ("body", "query", "path", "header", "cookie")
-
-
-def input_error(errors: Sequence[Mapping[str, Any]]) -> ServeError:
-    """The refusal (422) of a request pydantic could not validate, naming the fields in words: never a
-    character offset of a JSON parser or a list index."""
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return ServeError(422, "err.json", code="bad_input")
-    names: list[str] = []
-    for e in errors:
-        loc = [x for x in e.get("loc", ()) if isinstance(x, str)]
-        if len(loc) > 1 and loc[0] in _SOURCES:
-            loc = loc[1:]
-        name = loc[0] if loc else "body"
-        if name in _SOURCES:  # the whole body: missing, or not an object
-            return ServeError(422, "err.body", code="bad_input")
-        if name not in names:
-            names.append(name)
-    if not names:
-        return ServeError(422, "err.input", code="bad_input")
-    zh = "、".join(_field_name(n)[0] for n in names)
-    en = ", ".join(_field_name(n)[1] for n in names)
-    return ServeError(422, "err.input", zh=f"输入有误：{zh}", en=f"Bad input: {en}", code="bad_input")
-
-
-class DeviceError(ServeError):
-    """No bound phone, or its binding was revoked."""
-
-    def __init__(self, state: DeviceState) -> None:
-        super().__init__(
-            401,
-            "device.revoked" if state is DeviceState.REVOKED else "device.none",
-            code=f"device_{state.value}",
-        )
-        self.state = state
-
-
 # --- rate limits -------------------------------------------------------------------------------------
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key in any ``window_s`` seconds (sliding window, thread-safe)."""
+    """At most ``limit`` hits per key in any ``window_s`` seconds, counted in the shared database
+    (``store.ratelimit``): the same count for every service process and host."""
 
-    def __init__(self, limit: int, window_s: float = 60.0, *, max_keys: int = 100_000) -> None:
-        self.limit, self.window_s, self.max_keys = int(limit), float(window_s), max_keys
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, engine: Engine, bucket: str, limit: int, window_s: float = 60.0) -> None:
+        self.engine, self.bucket, self.limit, self.window_s = engine, bucket, int(limit), float(window_s)
 
     def hit(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._hits.get(key)
-            if q is None:
-                if len(self._hits) >= self.max_keys:
-                    self._prune(now)
-                q = self._hits[key] = deque()
-            while q and now - q[0] >= self.window_s:
-                q.popleft()
-            if len(q) >= self.limit:
-                return False
-            q.append(now)
-            return True
-
-    def _prune(self, now: float) -> None:
-        for k in [k for k, q in self._hits.items() if not q or now - q[-1] >= self.window_s]:
-            del self._hits[k]
+        return ratelimit.hit(self.engine, self.bucket, key, limit=self.limit, window_s=self.window_s, at=now)
 
 
 @dataclass
@@ -163,13 +82,13 @@ class RateLimits:
     enroll_device: RateLimiter
 
     @classmethod
-    def from_settings(cls, s: Any) -> RateLimits:
+    def from_settings(cls, s: ServeSettings, engine: Engine) -> RateLimits:
         return cls(
-            RateLimiter(s.activate_per_min_ip),
-            RateLimiter(s.signin_per_min_device),
-            RateLimiter(s.signin_per_min_ip),
-            RateLimiter(s.code_per_min_device),
-            RateLimiter(s.enroll_per_min_device),
+            RateLimiter(engine, "activate_ip", s.activate_per_min_ip),
+            RateLimiter(engine, "signin_device", s.signin_per_min_device),
+            RateLimiter(engine, "signin_ip", s.signin_per_min_ip),
+            RateLimiter(engine, "code_device", s.code_per_min_device),
+            RateLimiter(engine, "enroll_device", s.enroll_per_min_device),
         )
 
 
@@ -186,24 +105,13 @@ def limit(limiter: RateLimiter, key: str) -> None:
 # --- the device ---------------------------------------------------------------------------------------
 
 
-def current_device(request: Request) -> Device:
-    """The person this phone is bound to; DeviceError (401) otherwise. A FastAPI dependency."""
-    from store.people.phone import device
-
-    ctx = request.app.state.ctx
-    state, dev = device(ctx.engine, request.cookies.get(DEVICE_COOKIE))
-    if dev is None:
-        raise DeviceError(state)
-    return dev
-
-
 def device_key(request: Request) -> str:
     """A rate-limit key for this phone (a hash of its cookie, never the cookie)."""
     return secret_hash(request.cookies.get(DEVICE_COOKIE, ""))[:24]
 
 
-def set_device_cookie(response: Any, request: Request, secret: str) -> None:
-    ctx = request.app.state.ctx
+def set_device_cookie(response: Any, request: Request, secret: str, *, secure: bool) -> None:
+    """The device credential as an HttpOnly, SameSite=Strict cookie (Secure over TLS or when ``secure``)."""
     response.set_cookie(
         DEVICE_COOKIE,
         secret,
@@ -211,7 +119,7 @@ def set_device_cookie(response: Any, request: Request, secret: str) -> None:
         httponly=True,
         samesite="strict",
         path="/",
-        secure=bool(ctx.secure_cookies or request.url.scheme == "https"),
+        secure=bool(secure or request.url.scheme == "https"),
     )
 
 
@@ -252,7 +160,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class _HttpMiddleware:
+class HttpMiddleware:
     """An ASGI middleware for HTTP requests: anything else (the lifespan events) passes through."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -278,7 +186,7 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-class ServeMiddleware(_HttpMiddleware):
+class ServeMiddleware(HttpMiddleware):
     """Security headers and no-store on every response; a CSRF cookie for every browser; one log line
     per request with the route's pattern, status and time."""
 
@@ -328,14 +236,9 @@ class ServeMiddleware(_HttpMiddleware):
             )
 
 
-def error_payload(err: ServeError, lang: str) -> dict[str, Any]:
-    return {"error": err.code, "message": err.message(lang), "message_zh": err.zh, "message_en": err.en}
-
-
 __all__ = [
     "CSRF_COOKIE",
     "DEVICE_COOKIE",
-    "DeviceError",
     "RateLimiter",
     "RateLimits",
     "ServeError",
@@ -343,78 +246,9 @@ __all__ = [
     "client_address",
     "csrf_protect",
     "csrf_token",
-    "current_device",
     "device_key",
-    "error_payload",
-    "input_error",
     "lang_of",
     "limit",
     "set_device_cookie",
     "t",
 ]
-
-
-class BodyLimit(_HttpMiddleware):
-    """Refuses a request body over ``max_bytes`` (``photo_bytes`` on the photo upload) with 413 and a
-    zh/en message, by its Content-Length before reading, or as soon as a chunked body passes it."""
-
-    PHOTO_PATH = "/api/signin/photo"
-    #: the enrollment forms (routers/enroll.py) and how many photos each carries
-    ENROLL_PHOTOS = (("/api/enroll/realname", 3), ("/api/enroll/health", 1))
-
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int = 64 * 1024, photo_bytes: int = 8 * 1024 * 1024
-    ) -> None:
-        super().__init__(app)
-        self.max_bytes, self.photo_bytes = max_bytes, photo_bytes
-
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # multipart framing around the photo: a few kilobytes more than the photo itself
-        path = scope.get("path")
-        photos = 1 if path == self.PHOTO_PATH else dict(self.ENROLL_PHOTOS).get(str(path), 0)
-        cap = photos * self.photo_bytes + 64 * 1024 if photos else self.max_bytes
-        length = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), None)
-        if length is not None and (not length.isdigit() or int(length) > cap):
-            await self._too_big(scope, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > cap:
-                    raise _TooBig
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooBig:
-            await self._too_big(scope, send)
-
-    async def _too_big(self, scope: Scope, send: Send) -> None:
-        import json
-
-        path = str(scope.get("path"))
-        if path == self.PHOTO_PATH or path in dict(self.ENROLL_PHOTOS):
-            err = ServeError(413, "err.too_big", code="too_big", mb=round(self.photo_bytes / 1024 / 1024, 1))
-        else:  # not a photo: saying "the photo is too large" would send the user looking for one
-            err = ServeError(413, "err.body_too_big", code="too_big", kb=self.max_bytes // 1024)
-        body = json.dumps(error_payload(err, "zh"), ensure_ascii=False).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooBig(Exception):
-    pass

@@ -5,8 +5,12 @@ explicitly so that a writer can ask for ``BEGIN IMMEDIATE`` (see ``write_session
 signing in the same worker then queue on the write lock instead of failing on a stale snapshot.
 
 PostgreSQL connections get limits, so nothing waits forever on a dead network or a stalled client:
-connecting (``CONNECT_TIMEOUT_S``), one statement and idle inside a transaction (``PG_TIMEOUTS_MS``, the
-server ends the session and its locks), TCP keep-alives and ``tcp_user_timeout`` (a cut line is noticed);
+connecting (``CONNECT_TIMEOUT_S``), TCP keep-alives and ``tcp_user_timeout`` (a cut line is noticed); one
+statement and idle inside a transaction (2 min; the server ends the session and its locks) are the
+database's own defaults (migration 0009), not libpq ``options``: a connection carries no session state,
+so the product runs behind PgBouncer in transaction mode, and a role's own stricter timeouts still win.
+Nothing prepares server-side statements that outlive a transaction (psycopg's automatic preparing is off,
+``prepare_threshold=None``), for the same reason;
 ``deadline(engine, s)`` cuts this thread's connections of an engine when a block of work runs longer
 (a sync whose answers stopped coming, e.g. behind a proxy that hangs).
 
@@ -44,8 +48,6 @@ from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
 
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
-#: server-side limits of every shared PostgreSQL connection (a kiosk login has tighter ones: store/sync/roles.py)
-PG_TIMEOUTS_MS = {"statement_timeout": 120_000, "idle_in_transaction_session_timeout": 120_000}
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -172,10 +174,12 @@ def deadline(engine: Engine, seconds: float | None) -> Iterator[Deadline]:
 
 
 def pg_connect_args() -> dict[str, Any]:
-    """libpq settings of every shared connection: the timeouts and keep-alives of the module doc."""
+    """Connection settings of every shared connection: the connect timeout and keep-alives of the module
+    doc, and no automatic server-side prepared statements (PgBouncer in transaction mode hands the next
+    transaction another server connection, where they do not exist)."""
     return {
         "connect_timeout": CONNECT_TIMEOUT_S,
-        "options": " ".join(f"-c {k}={v}" for k, v in PG_TIMEOUTS_MS.items()),
+        "prepare_threshold": None,
         "keepalives": 1,
         "keepalives_idle": 10,
         "keepalives_interval": 5,

@@ -163,7 +163,10 @@ class HealthCheck(Reference, table=True):
 class Employment(Reference, table=True):
     """聘用信息: who works for which employer on which project, in which team and trade."""
 
-    __table_args__ = (Index("ix_employment_worker_project", "worker_id", "project_id"),)
+    __table_args__ = (
+        Index("ix_employment_worker_project", "worker_id", "project_id"),
+        Index("ix_employment_project_rev", "project_id", "rev"),  # a kiosk's scoped pull (0008)
+    )
 
     worker_id: uuid.UUID = Field(foreign_key="worker.id")
     employer_id: uuid.UUID = Field(foreign_key="employer.id", index=True)
@@ -270,7 +273,11 @@ class HealthReport(Stamped, table=True):
 class Attendance(Stamped, table=True):
     """One per worker, project and work date: the first successful sign-in of that day."""
 
-    __table_args__ = (UniqueConstraint("worker_id", "project_id", "work_date", name="uq_attendance_day"),)
+    __table_args__ = (
+        UniqueConstraint("worker_id", "project_id", "work_date", name="uq_attendance_day"),
+        Index("ix_attendance_project_rev", "project_id", "rev"),  # a kiosk's scoped pull (0008)
+        Index("ix_attendance_project_date", "project_id", "work_date"),  # the roster's month (0008)
+    )
 
     worker_id: uuid.UUID = Field(foreign_key="worker.id")
     project_id: uuid.UUID = Field(foreign_key="project.id")
@@ -470,3 +477,63 @@ class PhoneRequest(SQLModel, table=True):
     nonce_hash: str = Field(primary_key=True)
     binding_id: uuid.UUID = Field(index=True)
     at: datetime = _ts()
+
+
+# --- kiosk keys (issue 24, migration 0008): kiosks sync through the site service, signed by their key ----
+# Shared database only, never synced, no revision (like the phone tables above).
+
+
+class KioskKey(SQLModel, table=True):
+    """A kiosk's Ed25519 public key and what it may sync: ``pending`` until approved (by an administrator,
+    or by a one-time enrollment token), ``approved`` for ``projects`` (comma-separated project ids), until
+    ``revoked``. store/sync/keys.py."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    created_at: datetime = _ts()
+    kiosk_id: uuid.UUID = Field(unique=True)
+    name: str
+    public_key: bytes = Field(sa_type=LargeBinary, unique=True)  # raw 32 bytes
+    key_id: str = Field(unique=True)  # store/sync/signing.key_id: what a request names
+    status: str = "pending"  # pending / approved / revoked
+    projects: str = ""
+    approved_at: datetime | None = _opt_ts()
+    approved_by: str | None = None
+    revoked_at: datetime | None = _opt_ts()
+    revoked_by: str | None = None
+    last_seen_at: datetime | None = _opt_ts()
+
+
+class KioskEnrollment(SQLModel, table=True):
+    """A one-time enrollment token for a kiosk key, bound to projects; only its SHA-256 is kept."""
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    created_at: datetime = _ts()
+    token_hash: str = Field(unique=True)
+    projects: str
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _opt_ts()
+    key_id: uuid.UUID | None = None
+    created_by: str = "admin"
+    revoked_at: datetime | None = _opt_ts()
+
+
+class KioskNonce(SQLModel, table=True):
+    """The replay guard of signed sync requests: SHA-256 of key id and nonce, kept for the time window."""
+
+    nonce_hash: str = Field(primary_key=True)
+    key_id: uuid.UUID
+    at: datetime = _ts(index=True)
+
+
+# --- issue 24 (item 5): the phone service's shared state, in the database (migration 0009) ------------------
+
+
+class RateLimit(SQLModel, table=True):
+    """One rate limit's recent hits for one key (a phone's hash, an address): the same count for every
+    service process and host (``store.ratelimit``). ``hits`` holds the hit times of the last window, as
+    Unix seconds separated by spaces; ``last_at`` lets old rows be purged."""
+
+    bucket: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    hits: str = ""
+    last_at: datetime = _ts(index=True)

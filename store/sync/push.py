@@ -69,6 +69,10 @@ class PushResult:
     rejected: int = 0  # rows the shared database refused (kept in its pushrejection table)
 
 
+#: sends one batch (rows by table) for the kiosk and answers how the other side took it
+Sender = Callable[[dict[Table, list[dict[str, Any]]], "uuid.UUID | None"], "BatchResult"]
+
+
 def push(
     local: Engine,
     shared: Engine,
@@ -78,8 +82,38 @@ def push(
     photo_batch: int = PHOTO_BATCH,
     on_progress: Progress | None = None,
 ) -> PushResult:
-    """Send everything the kiosk has not pushed yet. Raises driver errors as they come (the cursor
-    then stays at the last batch that committed)."""
+    """Send everything the kiosk has not pushed yet straight into a shared database (the office's
+    path, and the old kiosks' one). Raises driver errors as they come (the cursor then stays at the
+    last batch that committed)."""
+
+    def send(pages: dict[Table, list[dict[str, Any]]], me: uuid.UUID | None) -> BatchResult:
+        att, sa, gp = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto)
+        with shared.begin() as sconn:
+            return apply_batch(
+                sconn,
+                pages.get(sa, []),
+                pages.get(att, []),
+                pages.get(gp, []),
+                pages.get(table_of(Kiosk), []),
+                pages.get(table_of(KioskEvent), []),
+                kiosk_id=me,
+            )
+
+    return push_via(local, send, photos=photos, batch=batch, photo_batch=photo_batch, on_progress=on_progress)
+
+
+def push_via(
+    local: Engine,
+    send: Sender,
+    *,
+    photos: bool = True,
+    batch: int = BATCH,
+    photo_batch: int = PHOTO_BATCH,
+    on_progress: Progress | None = None,
+) -> PushResult:
+    """Send everything the kiosk has not pushed yet, batch by batch, through ``send`` (the site service:
+    store/sync/client.py). The push cursor moves after each batch the other side took; a batch cut on
+    the way is sent again (rows are keyed by their UUIDs: idempotent)."""
     att, sa, gp, kt = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto), table_of(Kiosk)
     ev = table_of(KioskEvent)
     limits = {kt: batch, sa: batch, att: batch, ev: batch} | ({gp: photo_batch} if photos else {})
@@ -107,17 +141,8 @@ def push(
                     end = min(end, pages[table][-1]["rev"])
             pages = {t: [r for r in rows if r["rev"] <= end] for t, rows in pages.items()}
             pages[sa] += _attempts_behind(lconn, sa, pages[sa], pages[att])
-            lconn.rollback()
-            with shared.begin() as sconn:
-                got = apply_batch(
-                    sconn,
-                    pages.get(sa, []),
-                    pages.get(att, []),
-                    pages.get(gp, []),
-                    pages.get(kt, []),
-                    pages.get(ev, []),
-                    kiosk_id=me,
-                )
+            lconn.rollback()  # no local transaction stays open while the batch travels
+            got = send(pages, me)
             conflicts += got.contested
             rejected += got.rejected
             with lconn.begin():
@@ -314,6 +339,19 @@ def _apply_batch_here(
     for key in contested:
         _point_attempts_at_winner(conn, key, now)
     return BatchResult(len(contested), len(refused) + len(dropped_attempts))
+
+
+def apply_checked(
+    conn: Connection,
+    attempts: Sequence[dict[str, Any]],
+    attendance: Sequence[dict[str, Any]],
+    photos: Sequence[dict[str, Any]] = (),
+    kiosks: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
+) -> BatchResult:
+    """The merge rules (earliest sign-in wins, every scan kept) applied to rows the service has checked
+    (store/sync/checks.py), on either dialect, inside the caller's transaction."""
+    return _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
 
 
 def _key(row: Any) -> Key:

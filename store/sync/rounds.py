@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -364,7 +365,7 @@ class SyncWorker:
 
     def _run(self) -> None:
         try:
-            shared = make_engine(self.shared_url, create=False)  # a missing file: an error each round
+            shared = self._open()  # a missing file: an error each round
         except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
             record_failure(self.local, exc)
             self.last_report = SyncReport(False, utcnow(), 0.0, error=exc)
@@ -384,14 +385,7 @@ class SyncWorker:
                     self._asked.clear()
                     seen_local = rev
                     try:
-                        report = sync_once(
-                            self.local,
-                            shared,
-                            face_thumbs=self.face_thumbs,
-                            photos=self.photos,
-                            clock_skew_s=self.clock_skew_s,
-                            deadline_s=self.deadline_s,
-                        )
+                        report = self._round(shared)
                     except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
                         report = SyncReport(False, utcnow(), 0.0, error=exc)
                     self.last_report = report
@@ -402,4 +396,21 @@ class SyncWorker:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
         finally:
-            shared.dispose()
+            self._close(shared)
+
+    # What a round talks to: the shared database here; the site service in store/sync/client.py.
+    def _open(self) -> Any:
+        return make_engine(self.shared_url, create=False)
+
+    def _round(self, shared: Any) -> SyncReport:
+        return sync_once(
+            self.local,
+            shared,
+            face_thumbs=self.face_thumbs,
+            photos=self.photos,
+            clock_skew_s=self.clock_skew_s,
+            deadline_s=self.deadline_s,
+        )
+
+    def _close(self, shared: Any) -> None:
+        shared.dispose()

@@ -47,15 +47,17 @@ class Site:
     employments: list[uuid.UUID] = field(default_factory=list)
 
 
-def make_site(shared: Engine, workers: int = 6) -> Site:
+def make_site(shared: Engine, workers: int = 6, *, first: int = 0, name: str = "同步测试项目") -> Site:
     """A project with eligible workers, made the way the admin app makes them (store/people/enroll.py)."""
     with session(shared) as s:
-        p = enroll.add_project(session=s, name="同步测试项目", latitude=31.2, longitude=121.5)
-        em = enroll.add_employer(session=s, name="上海同步测试建设有限公司")
+        p = enroll.add_project(session=s, name=name, latitude=31.2, longitude=121.5)
+        em = enroll.add_employer(session=s, name="上海同步测试建设有限公司" + (f"{first}" if first else ""))
         inst = enroll.add_health_institution(session=s, name=f"测试体检中心{uuid.uuid4().hex[:4]}")
         site = Site(p.id, em.id)
         for i in range(workers):
-            w = enroll.add_worker(session=s, id_number=id_number(i), name=NAMES[i % len(NAMES)], mobile=None)
+            w = enroll.add_worker(
+                session=s, id_number=id_number(first + i), name=NAMES[i % len(NAMES)], mobile=None
+            )
             e = make_eligible(
                 s, w, employer=em, project=p, today=today(), institution=inst, result_note="synthetic note"
             )

@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kiosk.serve.deps import Ctx
 from kiosk.serve.i18n import lang_of
+from kiosk.serve.render import message_page, render
 from kiosk.serve.security import client_address, csrf_protect, limit, set_device_cookie
 from store.people.phone import LINK_MESSAGES, LinkError, LinkState, activate, peek_link
 
@@ -14,8 +16,6 @@ router = APIRouter(tags=["activation"])
 
 
 def _refused(request: Request, state: LinkState, lang: str) -> HTMLResponse:
-    from kiosk.serve.render import message_page
-
     zh, en = LINK_MESSAGES[state]
     return message_page(
         request, lang, en if lang == "en" else zh, status=410 if state is not LinkState.UNKNOWN else 404
@@ -23,21 +23,17 @@ def _refused(request: Request, state: LinkState, lang: str) -> HTMLResponse:
 
 
 @router.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
-def activation_page(request: Request, token: str) -> Response:
-    ctx = request.app.state.ctx
+def activation_page(request: Request, ctx: Ctx, token: str) -> Response:
     lang = lang_of(request)
     limit(ctx.limits.activate_ip, client_address(request))
     info = peek_link(ctx.engine, token)
     if info.state is not LinkState.VALID:
         return _refused(request, info.state, lang)
-    from kiosk.serve.render import render
-
     return render(request, "activate.html", lang, info=info, token=token)
 
 
 @router.post("/a/{token}", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def activation_confirm(request: Request, token: str) -> Response:
-    ctx = request.app.state.ctx
+def activation_confirm(request: Request, ctx: Ctx, token: str) -> Response:
     lang = lang_of(request)
     limit(ctx.limits.activate_ip, client_address(request))
     try:
@@ -45,5 +41,5 @@ def activation_confirm(request: Request, token: str) -> Response:
     except LinkError as exc:
         return _refused(request, exc.state, lang)
     response = RedirectResponse("/?bound=1", status_code=303)
-    set_device_cookie(response, request, secret)
+    set_device_cookie(response, request, secret, secure=ctx.secure_cookies)
     return response

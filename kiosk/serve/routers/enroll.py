@@ -22,103 +22,61 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from kiosk.i18n import pair, t
+from kiosk.serve.context import ServeContext
+from kiosk.serve.deps import Ctx, MaxBody, WorkerMe, current_device, worker_device
+from kiosk.serve.errors import DeviceError, ServeError, field_error
 from kiosk.serve.i18n import lang_of
 from kiosk.serve.openapi import BINARY, multipart_body
-from kiosk.serve.security import ServeError, csrf_protect, current_device, device_key, limit
+from kiosk.serve.payloads import enroll_payload, today
+from kiosk.serve.render import message_page, render
+from kiosk.serve.schemas import (
+    BankSent,
+    EmploymentConfirmed,
+    EmploymentPublic,
+    EnrollmentPublic,
+    ErrorPublic,
+    HealthSent,
+    IdNumberPublic,
+    SubmissionSent,
+)
+from kiosk.serve.security import csrf_protect, device_key, limit
 from store.errors import ValidationError
-from store.people.phone import Device, Kind
 
-router = APIRouter(tags=["enroll"])
+router = APIRouter(
+    tags=["enroll"], responses={code: {"model": ErrorPublic} for code in (401, 403, 413, 422, 429)}
+)
 MAX_FIELD_CHARS = 200
+Me = WorkerMe
 
 
-def _worker(request: Request) -> Device:
-    """The phone's worker (an officer's phone has no enrollment to do)."""
-    dev = current_device(request)
-    if dev.kind is not Kind.WORKER:
-        raise ServeError(403, "enroll.worker_only", code="officer")
-    return dev
+def _max_bytes(ctx: ServeContext) -> int:
+    return ctx.photo_bytes
 
 
-Me = Annotated[Device, Depends(_worker)]
-
-
-def _today(request: Request) -> date:
-    from store.timeutil import local_date, utcnow
-
-    return local_date(utcnow(), request.app.state.ctx.config.policy.timezone)
-
-
-def _max_bytes(request: Request) -> int:
-    return int(request.app.state.ctx.config.serve.max_upload_mb * 1024 * 1024)
-
-
-def refused(exc: ValidationError, lang: str) -> JSONResponse:
-    from store.people.self_enroll import LuhnUnconfirmed
-
-    code = "luhn_unconfirmed" if isinstance(exc, LuhnUnconfirmed) else "bad_input"
-    return JSONResponse(
-        {
-            "error": code,
-            "field": exc.field,
-            "message": exc.message(lang),
-            "message_zh": exc.zh,
-            "message_en": exc.en,
-        },
-        status_code=422,
-    )
-
-
-def _write(request: Request, fn: Any) -> Any:
+def _write(ctx: ServeContext, fn: Any) -> Any:
     """``fn(session)`` in one committed transaction of the shared database (a request thread)."""
     from store.db.engine import translate_errors, write_session
 
-    engine = request.app.state.ctx.engine
-    with translate_errors(str(engine.url)), write_session(engine) as s:
+    with translate_errors(str(ctx.engine.url)), write_session(ctx.engine) as s:
         return fn(s)
 
 
 # --- where he stands ------------------------------------------------------------------------------------
 
 
-def enroll_payload(request: Request, worker_id: uuid.UUID, lang: str) -> dict[str, Any]:
-    """His four steps, each with its state and, when rejected, the administrator's reason."""
-    from store.people.review import reason_text
-    from store.people.self_enroll import progress
-
-    ctx = request.app.state.ctx
-    p = progress(ctx.engine, worker_id, ctx.config.sign_in_policy(), _today(request))
-    steps = []
-    for s in p.steps:
-        sub = s.submission
-        steps.append(
-            {
-                "step": s.key,
-                "label": s.en if lang == "en" else s.zh,
-                "state": s.state.value,
-                "state_label": t(f"enroll.state.{s.state.value}", lang),
-                "detail": s.detail,
-                "waiting": s.waiting,
-                "submitted_at": sub.submitted_at.isoformat() if sub else None,
-                "status": sub.status.value if sub else None,
-                "summary": sub.summary if sub else "",
-                "reason": reason_text(sub.reject_reason, lang) if sub and sub.reject_reason else None,
-            }
-        )
-    return {"name": p.worker_name, "id_masked": p.id_masked, "steps": steps, "ready": p.ready}
-
-
-@router.get("/api/enroll", summary="我的登记进度 / where each enrollment step stands")
-def api_enroll(request: Request, dev: Me) -> dict[str, Any]:
-    return enroll_payload(request, dev.subject_id, lang_of(request))
+@router.get(
+    "/api/enroll", summary="我的登记进度 / where each enrollment step stands", response_model=EnrollmentPublic
+)
+def api_enroll(request: Request, ctx: Ctx, dev: Me) -> dict[str, Any]:
+    return enroll_payload(ctx, dev.subject_id, lang_of(request))
 
 
 # --- 个人信息采集 -------------------------------------------------------------------------------------
@@ -132,36 +90,35 @@ class IdNumberBody(BaseModel):
     "/api/enroll/id-number",
     summary="核对身份证号码 / check an ID number (sex and birth date from it)",
     dependencies=[Depends(csrf_protect)],
+    response_model=IdNumberPublic,
 )
-def api_id_number(request: Request, body: IdNumberBody, dev: Me) -> Response:
+def api_id_number(request: Request, ctx: Ctx, body: IdNumberBody, dev: Me) -> IdNumberPublic:
     from store.people.self_enroll import read_id_number
 
     lang = lang_of(request)
     try:
-        n = read_id_number(body.id_number, today=_today(request))
+        n = read_id_number(body.id_number, today=today(ctx))
     except ValidationError as exc:
-        return refused(exc, lang)
+        raise field_error(exc) from exc
     sex = t("enroll.sex.male" if n.sex == "M" else "enroll.sex.female", lang)
-    return JSONResponse(
-        {"id_masked": n.masked, "sex": n.sex, "sex_label": sex, "birth_date": n.birth_date.isoformat()}
-    )
+    return IdNumberPublic(id_masked=n.masked, sex=n.sex, sex_label=sex, birth_date=n.birth_date.isoformat())
 
 
-def _counted(request: Request) -> str:
+def _counted(ctx: ServeContext, request: Request) -> str:
     """Count a submission against the phone's enrollment limit (429 past it); the request's language."""
-    limit(request.app.state.ctx.limits.enroll_device, device_key(request))
+    limit(ctx.limits.enroll_device, device_key(request))
     return lang_of(request)
 
 
 async def _photos(
-    request: Request, names: tuple[str, ...], fields: tuple[str, ...]
+    ctx: ServeContext, request: Request, names: tuple[str, ...], fields: tuple[str, ...]
 ) -> tuple[dict[str, bytes | None], dict[str, str]]:
     """The uploaded photos and the text fields of a multipart form; a photo over ``[serve]
     max_upload_mb`` is a field error naming its size (the page refuses it before sending, too)."""
     from starlette.datastructures import UploadFile
 
     form = await request.form(max_files=len(names), max_fields=len(fields) + 4)
-    limit_bytes = _max_bytes(request)
+    limit_bytes = _max_bytes(ctx)
     photos: dict[str, bytes | None] = {}
     for name in names:
         value = form.get(name)
@@ -171,7 +128,7 @@ async def _photos(
         data = await value.read(limit_bytes + 1)
         if len(data) > limit_bytes:
             size = (value.size or len(data)) / 1024 / 1024
-            mb = request.app.state.ctx.config.serve.max_upload_mb
+            mb = ctx.config.serve.max_upload_mb
             zh, en = pair("enroll.too_big", size=f"{size:.1f}", mb=f"{mb:g}")
             raise ValidationError(name, zh, en)
         photos[name] = data or None
@@ -182,7 +139,7 @@ async def _photos(
 @router.post(
     "/api/enroll/realname",
     summary="提交个人信息（实名） / submit my real-name information (waits for review)",
-    dependencies=[Depends(csrf_protect)],
+    dependencies=[Depends(MaxBody(photos=3)), Depends(csrf_protect)],
     openapi_extra=multipart_body(
         ["id_number", "name", "front_image", "back_image", "face_photo"],
         {
@@ -194,20 +151,20 @@ async def _photos(
         },
     ),
 )
-async def api_realname(request: Request, dev: Me) -> Response:
+async def api_realname(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
     from store.people.self_enroll import submit_realname
 
-    lang = _counted(request)
+    lang = _counted(ctx, request)
     try:
         photos, text = await _photos(
-            request, ("front_image", "back_image", "face_photo"), ("id_number", "name")
+            ctx, request, ("front_image", "back_image", "face_photo"), ("id_number", "name")
         )
     except ValidationError as exc:
-        return refused(exc, lang)
+        raise field_error(exc) from exc
 
     def save() -> Any:
         return _write(
-            request,
+            ctx,
             lambda s: (
                 submit_realname(
                     session=s,
@@ -217,8 +174,8 @@ async def api_realname(request: Request, dev: Me) -> Response:
                     front=photos["front_image"],
                     back=photos["back_image"],
                     face=photos["face_photo"],
-                    today=_today(request),
-                    max_bytes=_max_bytes(request),
+                    today=today(ctx),
+                    max_bytes=_max_bytes(ctx),
                 ).id
             ),
         )
@@ -228,10 +185,8 @@ async def api_realname(request: Request, dev: Me) -> Response:
     try:
         sid = await run_in_threadpool(save)
     except ValidationError as exc:
-        return refused(exc, lang)
-    return JSONResponse(
-        {"submission": str(sid), "status": "pending", "message": t("enroll.realname.sent", lang)}
-    )
+        raise field_error(exc) from exc
+    return SubmissionSent(submission=str(sid), status="pending", message=t("enroll.realname.sent", lang))
 
 
 # --- 银行卡 -------------------------------------------------------------------------------------------
@@ -248,13 +203,13 @@ class BankBody(BaseModel):
     summary="提交银行卡 / add or replace my bank card (waits for review)",
     dependencies=[Depends(csrf_protect)],
 )
-def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
+def api_bank(request: Request, ctx: Ctx, body: BankBody, dev: Me) -> BankSent:
     from store.people.self_enroll import submit_bank_card
 
-    lang = _counted(request)
+    lang = _counted(ctx, request)
     try:
         sub = _write(
-            request,
+            ctx,
             lambda s: submit_bank_card(
                 session=s,
                 worker_id=dev.subject_id,
@@ -264,15 +219,13 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
             ),
         )
     except ValidationError as exc:
-        return refused(exc, lang)
-    return JSONResponse(
-        {
-            "submission": str(sub.id),
-            "status": "pending",
-            "card_masked": sub.card_masked,
-            "luhn_ok": sub.luhn_ok,
-            "message": t("enroll.bank.sent", lang, card=sub.card_masked),
-        }
+        raise field_error(exc) from exc
+    return BankSent(
+        submission=str(sub.id),
+        status="pending",
+        card_masked=sub.card_masked,
+        luhn_ok=sub.luhn_ok,
+        message=t("enroll.bank.sent", lang, card=sub.card_masked),
     )
 
 
@@ -282,7 +235,7 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
 @router.post(
     "/api/enroll/health",
     summary="提交健康体检信息 / record my health check",
-    dependencies=[Depends(csrf_protect)],
+    dependencies=[Depends(MaxBody(photos=1)), Depends(csrf_protect)],
     openapi_extra=multipart_body(
         ["institution", "checked_on", "passed"],
         {
@@ -294,33 +247,34 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
         },
     ),
 )
-async def api_health(request: Request, dev: Me) -> Response:
+async def api_health(request: Request, ctx: Ctx, dev: Me) -> HealthSent:
     from store.people.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
 
-    lang = _counted(request)
+    lang = _counted(ctx, request)
     try:
         photos, text = await _photos(
-            request, ("report_image",), ("institution", "institution_other", "checked_on", "passed")
+            ctx, request, ("report_image",), ("institution", "institution_other", "checked_on", "passed")
         )
     except ValidationError as exc:
-        return refused(exc, lang)
+        raise field_error(exc) from exc
     try:
         institution = None if text["institution"] in ("", "other") else uuid.UUID(text["institution"])
     except ValueError:
-        return refused(
-            ValidationError(F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list"),
-            lang,
-        )
+        raise field_error(
+            ValidationError(F_INSTITUTION, "请从列表中选择体检机构", "Choose the institution from the list")
+        ) from None
     try:
         checked_on = date.fromisoformat(text["checked_on"])
     except ValueError:
-        return refused(ValidationError(F_CHECKED_ON, "请选择体检日期", "Choose the date of the check"), lang)
+        raise field_error(
+            ValidationError(F_CHECKED_ON, "请选择体检日期", "Choose the date of the check")
+        ) from None
     if text["passed"] not in ("yes", "no"):
-        return refused(ValidationError("passed", "请选择体检结论", "Choose the result"), lang)
+        raise field_error(ValidationError("passed", "请选择体检结论", "Choose the result"))
 
     def save() -> Any:
         return _write(
-            request,
+            ctx,
             lambda s: (
                 submit_health_check(
                     session=s,
@@ -330,8 +284,8 @@ async def api_health(request: Request, dev: Me) -> Response:
                     institution_id=institution,
                     institution_other=text["institution_other"] if institution is None else None,
                     report=photos["report_image"],
-                    today=_today(request),
-                    max_bytes=_max_bytes(request),
+                    today=today(ctx),
+                    max_bytes=_max_bytes(ctx),
                 ).id
             ),
         )
@@ -339,20 +293,19 @@ async def api_health(request: Request, dev: Me) -> Response:
     try:
         hid = await run_in_threadpool(save)
     except ValidationError as exc:
-        return refused(exc, lang)
-    return JSONResponse({"health_check": str(hid), "message": t("enroll.health.sent", lang)})
+        raise field_error(exc) from exc
+    return HealthSent(health_check=str(hid), message=t("enroll.health.sent", lang))
 
 
 # --- 聘用信息确认 -------------------------------------------------------------------------------------
 
 
-def employments_payload(request: Request, worker_id: uuid.UUID) -> list[dict[str, Any]]:
+def employments_payload(ctx: ServeContext, worker_id: uuid.UUID) -> list[dict[str, Any]]:
     from store.db.engine import session, translate_errors
     from store.people.self_enroll import my_employments
 
-    engine = request.app.state.ctx.engine
-    with translate_errors(str(engine.url)), session(engine) as s:
-        rows = my_employments(s, worker_id, on=_today(request))
+    with translate_errors(str(ctx.engine.url)), session(ctx.engine) as s:
+        rows = my_employments(s, worker_id, on=today(ctx))
     return [
         {
             "employment": str(e.id),
@@ -369,9 +322,13 @@ def employments_payload(request: Request, worker_id: uuid.UUID) -> list[dict[str
     ]
 
 
-@router.get("/api/enroll/employments", summary="我的聘用信息 / my employments (waiting ones first)")
-def api_employments(request: Request, dev: Me) -> list[dict[str, Any]]:
-    return employments_payload(request, dev.subject_id)
+@router.get(
+    "/api/enroll/employments",
+    summary="我的聘用信息 / my employments (waiting ones first)",
+    response_model=list[EmploymentPublic],
+)
+def api_employments(ctx: Ctx, dev: Me) -> list[dict[str, Any]]:
+    return employments_payload(ctx, dev.subject_id)
 
 
 @router.post(
@@ -379,44 +336,39 @@ def api_employments(request: Request, dev: Me) -> list[dict[str, Any]]:
     summary="确认聘用信息 / confirm one of my employments",
     dependencies=[Depends(csrf_protect)],
 )
-def api_confirm(request: Request, employment_id: str, dev: Me) -> Response:
+def api_confirm(request: Request, ctx: Ctx, employment_id: str, dev: Me) -> EmploymentConfirmed:
     from store.people.self_enroll import F_EMPLOYMENT, confirm_my_employment
 
-    lang = _counted(request)
+    lang = _counted(ctx, request)
     try:
         eid = uuid.UUID(employment_id)
     except ValueError:
-        return refused(ValidationError(F_EMPLOYMENT, "查无此聘用记录", "No such employment"), lang)
+        raise field_error(ValidationError(F_EMPLOYMENT, "查无此聘用记录", "No such employment")) from None
     try:
         e = _write(
-            request, lambda s: confirm_my_employment(session=s, worker_id=dev.subject_id, employment_id=eid)
+            ctx, lambda s: confirm_my_employment(session=s, worker_id=dev.subject_id, employment_id=eid)
         )
     except ValidationError as exc:
-        return refused(exc, lang)
-    return JSONResponse(
-        {
-            "employment": str(e.id),
-            "confirmed_at": e.confirmed_at.isoformat() if e.confirmed_at else None,
-            "message": t("enroll.employment.sent", lang),
-        }
+        raise field_error(exc) from exc
+    return EmploymentConfirmed(
+        employment=str(e.id),
+        confirmed_at=e.confirmed_at.isoformat() if e.confirmed_at else None,
+        message=t("enroll.employment.sent", lang),
     )
 
 
 # --- the pages ------------------------------------------------------------------------------------------
 
 
-def _page(request: Request, template: str, **context: Any) -> Response:
-    from kiosk.serve.render import message_page, render
-    from kiosk.serve.security import DeviceError
-
+def _page(request: Request, ctx: ServeContext, template: str, **context: Any) -> Response:
     lang = lang_of(request)
     try:
-        dev = _worker(request)
+        dev = worker_device(current_device(request, ctx))
     except DeviceError as exc:
         return message_page(request, lang, exc.message(lang), status=401)
     except ServeError as exc:
         return message_page(request, lang, exc.message(lang), status=exc.status)
-    enroll = enroll_payload(request, dev.subject_id, lang)
+    enroll = enroll_payload(ctx, dev.subject_id, lang)
     extra = {k: (v(dev) if callable(v) else v) for k, v in context.items()}
     return render(
         request,
@@ -424,45 +376,46 @@ def _page(request: Request, template: str, **context: Any) -> Response:
         lang,
         enroll=enroll,
         tab="enroll",
-        max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb,
+        max_upload_mb=ctx.config.serve.max_upload_mb,
         **extra,
     )
 
 
 @router.get("/enroll", response_class=HTMLResponse, include_in_schema=False)
-def enroll_page(request: Request) -> Response:
-    return _page(request, "enroll.html")
+def enroll_page(request: Request, ctx: Ctx) -> Response:
+    return _page(request, ctx, "enroll.html")
 
 
 @router.get("/enroll/realname", response_class=HTMLResponse, include_in_schema=False)
-def realname_page(request: Request) -> Response:
-    return _page(request, "enroll_realname.html")
+def realname_page(request: Request, ctx: Ctx) -> Response:
+    return _page(request, ctx, "enroll_realname.html")
 
 
 @router.get("/enroll/bank", response_class=HTMLResponse, include_in_schema=False)
-def bank_page(request: Request) -> Response:
+def bank_page(request: Request, ctx: Ctx) -> Response:
     from store.rules.validation import BANKS
 
-    return _page(request, "enroll_bank.html", banks=BANKS)
+    return _page(request, ctx, "enroll_bank.html", banks=BANKS)
 
 
 @router.get("/enroll/health", response_class=HTMLResponse, include_in_schema=False)
-def health_page(request: Request) -> Response:
+def health_page(request: Request, ctx: Ctx) -> Response:
     from store.people.admin import list_institutions
 
-    engine = request.app.state.ctx.engine
     return _page(
         request,
+        ctx,
         "enroll_health.html",
-        institutions=list_institutions(engine, active_only=True),
-        today=_today(request).isoformat(),
+        institutions=list_institutions(ctx.engine, active_only=True),
+        today=today(ctx).isoformat(),
     )
 
 
 @router.get("/enroll/employment", response_class=HTMLResponse, include_in_schema=False)
-def employment_page(request: Request) -> Response:
+def employment_page(request: Request, ctx: Ctx) -> Response:
     return _page(
         request,
+        ctx,
         "enroll_employment.html",
-        employments=lambda dev: employments_payload(request, dev.subject_id),
+        employments=lambda dev: employments_payload(ctx, dev.subject_id),
     )

@@ -9,30 +9,31 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiosk.i18n import LANGS, t
+from kiosk.serve.context import ServeContext
+from kiosk.serve.deps import Ctx, current_device
+from kiosk.serve.errors import DeviceError, ServeError
 from kiosk.serve.i18n import LANG_COOKIE, lang_of
+from kiosk.serve.payloads import code_payload, me_payload
 from kiosk.serve.render import message_page, render
-from kiosk.serve.security import DeviceError, ServeError, current_device
 
 router = APIRouter(include_in_schema=False)
 
 
-def _device_or_page(request: Request, lang: str) -> Any:
+def _device_or_page(request: Request, ctx: ServeContext, lang: str) -> Any:
     try:
-        return current_device(request)
+        return current_device(request, ctx)
     except DeviceError as exc:
         return message_page(request, lang, exc.message(lang), status=401)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
-    from kiosk.serve.routers.api import me_payload
-
+def home(request: Request, ctx: Ctx) -> Response:
     lang = lang_of(request)
-    dev = _device_or_page(request, lang)
+    dev = _device_or_page(request, ctx, lang)
     if isinstance(dev, Response):
         return dev
     try:
-        me = me_payload(request, dev, lang)
+        me = me_payload(ctx, dev, lang)
     except ServeError as exc:
         return message_page(request, lang, exc.message(lang), status=exc.status)
     return render(
@@ -41,15 +42,13 @@ def home(request: Request) -> Response:
 
 
 @router.get("/code", response_class=HTMLResponse)
-def code_page(request: Request, project: str | None = None) -> Response:
-    from kiosk.serve.routers.api import code_payload
-
+def code_page(request: Request, ctx: Ctx, project: str | None = None) -> Response:
     lang = lang_of(request)
-    dev = _device_or_page(request, lang)
+    dev = _device_or_page(request, ctx, lang)
     if isinstance(dev, Response):
         return dev
     try:
-        code = code_payload(request, dev, project)
+        code = code_payload(ctx, request, dev, project)
     except ServeError as exc:
         return render(
             request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code"
@@ -60,9 +59,9 @@ def code_page(request: Request, project: str | None = None) -> Response:
 # Each page starts alike (language, then the bound phone or a page saying why not): three lines a page,
 # kept in the page so that its early return stays visible.
 @router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request) -> Response:
+def signin_page(request: Request, ctx: Ctx) -> Response:
     lang = lang_of(request)
-    dev = _device_or_page(request, lang)
+    dev = _device_or_page(request, ctx, lang)
     if isinstance(dev, Response):
         return dev
     return render(
@@ -71,7 +70,7 @@ def signin_page(request: Request) -> Response:
         lang,
         kind=dev.kind.value,
         tab="signin",
-        max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb,
+        max_upload_mb=ctx.config.serve.max_upload_mb,
     )
 
 

@@ -1,0 +1,102 @@
+"""Live changes for kiosks without a database connection each (issue 24): one per service process.
+
+``SyncHub`` LISTENs once (store/sync/live.py: PostgreSQL NOTIFY, or polling the counter of a SQLite file)
+on its own thread. When something changed it asks the database once what (``changes_since``: which
+projects, written by which kiosk) and wakes only the long-polls of kiosks that would pull something they
+did not write themselves. A flood of NOTIFYs costs one look per ``SETTLE_S``: each waiting kiosk wakes
+at most once, and its own push does not wake it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from store.errors import StoreError
+from store.sync.exchange import Changes, changes_since
+
+log = logging.getLogger(__name__)
+#: after a notification, wait this long for more before looking (a burst is one look)
+SETTLE_S = 0.05
+
+
+@dataclass(eq=False)
+class Waiter:
+    projects: frozenset[uuid.UUID]
+    kiosk: uuid.UUID
+    loop: asyncio.AbstractEventLoop
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class SyncHub:
+    def __init__(self, engine: Engine, *, poll_s: float = 0.25) -> None:
+        self.engine = engine
+        self.poll_s = poll_s
+        self.looks = 0  # how many times it asked the database what changed (tests, bench)
+        self._waiters: set[Waiter] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._rev = -1
+
+    def start(self) -> SyncHub:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sync-hub", daemon=True)
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def add(self, w: Waiter) -> None:
+        with self._lock:
+            self._waiters.add(w)
+
+    def remove(self, w: Waiter) -> None:
+        with self._lock:
+            self._waiters.discard(w)
+
+    def _url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    def _run(self) -> None:
+        from store.sync.live import ChangeListener
+
+        try:
+            live = ChangeListener(self._url(), poll_s=self.poll_s).start()
+        except StoreError:
+            log.warning("sync hub: cannot listen for changes")
+            return
+        with live:
+            self._look()
+            while not self._stop.is_set():
+                if live.wait(1.0):
+                    self._stop.wait(SETTLE_S)
+                    while live.wait(0.0):  # what came meanwhile is part of this look
+                        pass
+                    self._look()
+
+    def _look(self) -> None:
+        try:
+            if self._rev < 0:
+                self._rev = changes_since(self.engine, 1 << 62).high
+                return
+            changes = changes_since(self.engine, self._rev)
+        except StoreError:
+            return
+        self.looks += 1
+        self._rev = max(self._rev, changes.high)
+        self.wake(changes)
+
+    def wake(self, changes: Changes) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for w in waiters:
+            if changes.concerns(w.projects, w.kiosk):
+                w.loop.call_soon_threadsafe(w.event.set)

@@ -1,0 +1,257 @@
+"""Kiosks sync through the site service with their own keys (issue 24), on PostgreSQL and the SQLite
+default, over a real socket: identity (enrollment, pending, revocation, replay), scoped pulls, pushes
+checked against what the kiosk can prove, earliest sign-in wins across kiosks, live changes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from support.sync_helpers import Site, count, make_site, new_kiosk
+from support.sync_service import Service, start_service
+
+from store.db.engine import make_engine
+from store.db.models import Attendance, PushRejection, SignInAttempt, Worker
+from store.reasons import Outcome
+from store.rules.signin import SignInService
+from store.sync.client import ServiceRefused, SyncClient, sync_via
+from store.sync.keys import approve, list_keys, revoke
+from store.sync.signing import KioskKeyError, KioskKeyFile
+from store.timeutil import local_date, utcnow
+
+
+def morning(minute: int = 0) -> datetime:
+    """A moment of the last two hours (the service refuses sign-ins from its future), ``minute`` ordering them."""
+    return START - timedelta(minutes=100 - minute)
+
+
+START = utcnow()
+
+
+@pytest.fixture
+def svc(any_url: str, tmp_path: Path) -> Iterator[Service]:
+    e = make_engine(any_url)
+    from store.db.migrate import upgrade_engine
+
+    upgrade_engine(e)
+    e.dispose()
+    s = start_service(any_url, tmp_path)
+    yield s
+    s.stop()
+
+
+def _ok(local: Engine, client: SyncClient):  # type: ignore[no-untyped-def]
+    report = sync_via(local, client)
+    assert report.ok, report.error and report.error.en
+    return report
+
+
+def test_enrolled_kiosk_pulls_its_project_and_pushes_earliest_wins(svc: Service, tmp_path: Path) -> None:
+    site = make_site(svc.engine, workers=6)
+    other = make_site(
+        svc.engine, workers=3, first=100, name="另一项目"
+    )  # another project of the district: never reaches the kiosks
+    c1, id1 = svc.kiosk(tmp_path, "k1", [site.project])
+    c2, id2 = svc.kiosk(tmp_path, "k2", [site.project])
+    k1, k2 = new_kiosk(tmp_path, "k1"), new_kiosk(tmp_path, "k2")
+    for k, c in ((k1, c1), (k2, c2)):
+        _ok(k, c)
+        assert count(k, Worker) == 6
+        with k.connect() as conn:
+            assert not set(conn.execute(select(Worker.__table__.c.id)).scalars()) & set(other.workers)  # type: ignore[attr-defined]
+    s1, s2 = SignInService(k1), SignInService(k2)
+    w = site.workers
+    assert s1.sign_in(w[0], site.project, at=morning(10), kiosk_id=id1).outcome is Outcome.SIGNED_IN
+    assert s1.sign_in(w[1], site.project, at=morning(20), kiosk_id=id1).outcome is Outcome.SIGNED_IN
+    assert s2.sign_in(w[1], site.project, at=morning(5), kiosk_id=id2).outcome is Outcome.SIGNED_IN
+    r1 = _ok(k1, c1)
+    assert r1.rejected == 0, _rejections(svc.engine)
+    assert r1.pushed.get("attendance") == 2
+    r2 = _ok(k2, c2)
+    assert r2.contested_days == 1
+    _ok(k1, c1)
+    assert count(svc.engine, Attendance) == 2
+    with svc.engine.connect() as conn:
+        t = Attendance.__table__  # type: ignore[attr-defined]
+        kiosk_of: dict[uuid.UUID, uuid.UUID] = dict(conn.execute(select(t.c.worker_id, t.c.kiosk_id)).all())
+    assert kiosk_of[w[1]] == id2 and kiosk_of[w[0]] == id1
+    # both kiosks hold the winners; pushing again changes nothing (idempotent)
+    assert count(k1, Attendance) == 2 == count(k2, Attendance)
+    again = s2.sign_in(w[0], site.project, at=morning(60), kiosk_id=id2)
+    assert again.outcome is Outcome.ALREADY
+    _ok(k2, c2)
+    _ok(k1, c1)
+    assert count(svc.engine, Attendance) == 2
+    assert count(svc.engine, SignInAttempt) == 4
+
+
+def test_pending_then_approved_then_revoked_at_the_next_request(svc: Service, tmp_path: Path) -> None:
+    site = make_site(svc.engine, workers=2)
+    key = KioskKeyFile.create(tmp_path / "k.key")
+    client = SyncClient(svc.base_url, key)
+    svc.clients.append(client)
+    kid = uuid.uuid4()
+    assert client.register(kid, "3号门").status == "pending"
+    local = new_kiosk(tmp_path, "k")
+    report = sync_via(local, client)
+    assert not report.ok and "not approved" in (report.error.en if report.error else "")
+    assert count(local, Worker) == 0
+    approve(svc.engine, str(kid), [site.project])
+    _ok(local, client)
+    assert count(local, Worker) == 2
+    assert [k.status for k in list_keys(svc.engine)] == ["approved"]
+    revoke(svc.engine, key.key_id)
+    with pytest.raises(ServiceRefused) as got:
+        client.pull(local)
+    assert got.value.code == "revoked"
+
+
+def test_another_key_cannot_claim_a_kiosk_or_replay_a_request(svc: Service, tmp_path: Path) -> None:
+    site = make_site(svc.engine, workers=1)
+    c1, id1 = svc.kiosk(tmp_path, "k1", [site.project])
+    thief = SyncClient(svc.base_url, KioskKeyFile.create(tmp_path / "thief.key"))
+    svc.clients.append(thief)
+    with pytest.raises(ServiceRefused) as got:
+        thief.register(id1, "stolen")
+    assert got.value.code == "kiosk_taken"
+    # the same signed request twice: the second is a replay
+    import httpx
+
+    headers = c1.key.headers("GET", "/api/sync/v1/me", b"", now=c1.clock())
+    first = httpx.get(svc.base_url + "/api/sync/v1/me", headers=headers)
+    second = httpx.get(svc.base_url + "/api/sync/v1/me", headers=headers)
+    assert first.status_code == 200 and second.status_code == 401
+    assert second.json()["error"]["code"] == "replay"
+    # a request signed 10 minutes ago is refused; an unsigned one too
+    old = c1.key.headers("GET", "/api/sync/v1/me", b"", now=c1.clock() - 600)
+    assert httpx.get(svc.base_url + "/api/sync/v1/me", headers=old).json()["error"]["code"] == "stale"
+    assert httpx.get(svc.base_url + "/api/sync/v1/me").status_code == 401
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key = KioskKeyFile.create(tmp_path / "k.key")
+    assert (key.path.stat().st_mode & 0o777) == 0o600
+    key.path.chmod(0o644)
+    with pytest.raises(KioskKeyError):
+        KioskKeyFile.load(key.path)
+
+
+def _rejections(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(PushRejection.__table__.c.reason)).scalars())  # type: ignore[attr-defined]
+
+
+def test_the_service_believes_nothing_the_kiosk_cannot_prove(svc: Service, tmp_path: Path) -> None:
+    site = make_site(svc.engine, workers=3)
+    other: Site = make_site(svc.engine, workers=2, first=100, name="另一项目")
+    client, me = svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+    _ok(local, client)
+    from datetime import date
+
+    from store.sync.wire import encode_rows
+
+    def attempt_and_day(worker: uuid.UUID, project: uuid.UUID, at, work_date: date, kiosk: uuid.UUID = me):  # type: ignore[no-untyped-def]
+        a, t = uuid.uuid4(), uuid.uuid4()
+        base = {"worker_id": worker, "project_id": project, "work_date": work_date, "kiosk_id": kiosk}
+        att = {
+            **base,
+            "id": t,
+            "first_at": at,
+            "way": "B",
+            "attempt_id": a,
+            "created_at": at,
+            "updated_at": at,
+            "rev": 1,
+        }
+        sa = {
+            **base,
+            "id": a,
+            "at": at,
+            "outcome": "signed_in",
+            "attendance_id": t,
+            "way": "B",
+            "created_at": at,
+            "updated_at": at,
+            "rev": 1,
+        }
+        return {"signinattempt": encode_rows([sa]), "attendance": encode_rows([att])}
+
+    at = morning(10)
+    day = local_date(at)
+    cases = [
+        attempt_and_day(site.workers[0], site.project, at, date(2025, 9, 1)),  # a day the time does not say
+        attempt_and_day(site.workers[0], site.project, at, day + timedelta(days=600)),
+        attempt_and_day(other.workers[0], other.project, at, day),  # a project not approved for it
+        attempt_and_day(other.workers[0], site.project, at, day),  # a worker not employed there
+        attempt_and_day(site.workers[1], site.project, at, day, kiosk=uuid.uuid4()),  # another kiosk's
+    ]
+    for body in cases:
+        got = client.request("POST", "/api/sync/v1/push", body=body)
+        assert got["accepted"].get("attendance", 0) == 0, body
+    assert count(svc.engine, Attendance) == 0
+    reasons = _rejections(svc.engine)
+    for r in ("work_date_not_first_at", "project_not_approved", "not_employed", "not_this_kiosk"):
+        assert r in reasons
+    # events and refused attempts only for this kiosk and its projects
+    ev = {
+        "id": uuid.uuid4(),
+        "at": at,
+        "kiosk_id": uuid.uuid4(),
+        "project_id": site.project,
+        "kind": "unlock",
+        "created_at": at,
+        "updated_at": at,
+        "rev": 1,
+    }
+    got = client.request("POST", "/api/sync/v1/push", body={"kioskevent": encode_rows([ev])})
+    assert got["rejected"] == 1
+    # the honest one goes through
+    got = client.request(
+        "POST", "/api/sync/v1/push", body=attempt_and_day(site.workers[2], site.project, at, day)
+    )
+    assert got["accepted"] == {"signinattempt": 1, "attendance": 1}
+
+
+def test_long_poll_wakes_the_other_kiosk_of_the_project_only(svc: Service, tmp_path: Path) -> None:
+    import threading
+
+    site = make_site(svc.engine, workers=3)
+    other = make_site(svc.engine, workers=1, first=100, name="另一项目")
+    c1, id1 = svc.kiosk(tmp_path, "k1", [site.project])
+    c2, _ = svc.kiosk(tmp_path, "k2", [site.project])
+    c3, _ = svc.kiosk(tmp_path, "k3", [other.project])
+    ks = [new_kiosk(tmp_path, n) for n in ("k1", "k2", "k3")]
+    for k, c in zip(ks, (c1, c2, c3), strict=True):
+        _ok(k, c)
+    revs = {}
+    for k, name in zip(ks, ("k1", "k2", "k3"), strict=True):
+        with k.connect() as conn:
+            revs[name] = int(
+                conn.execute(text("SELECT value FROM syncstate WHERE key = 'pull.rev'")).scalar_one()
+            )
+    woke: dict[str, bool] = {}
+
+    def wait(name: str, c: SyncClient, timeout: float) -> None:
+        woke[name] = c.wait(revs[name], timeout)
+
+    threads = [
+        threading.Thread(target=wait, args=("k1", c1, 4.0)),
+        threading.Thread(target=wait, args=("k2", c2, 25.0)),
+        threading.Thread(target=wait, args=("k3", c3, 4.0)),
+    ]
+    for t in threads:
+        t.start()
+    import time
+
+    time.sleep(0.5)  # the waits are registered (a late one would still see the change by its revision)
+    SignInService(ks[0]).sign_in(site.workers[0], site.project, at=morning(10), kiosk_id=id1)
+    _ok(ks[0], c1)
+    for t in threads:
+        t.join(90)
+    assert woke == {"k1": False, "k2": True, "k3": False}
