@@ -255,3 +255,92 @@ def test_long_poll_wakes_the_other_kiosk_of_the_project_only(svc: Service, tmp_p
     for t in threads:
         t.join(90)
     assert woke == {"k1": False, "k2": True, "k3": False}
+
+
+def test_cli_enroll_register_list_approve_revoke_and_settle(
+    svc: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from kiosk.cli import main
+
+    site = make_site(svc.engine, workers=1)
+    db = ["--db", svc.url]
+    assert main(["kiosk", "enroll", "--project", str(site.project), *db]) == 0
+    token = json.loads(capsys.readouterr().out)["token"]
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[sync]\nservice_url = "{svc.base_url}"\nkey_file = "{tmp_path / "kiosk.key"}"\n'
+        f'[store]\nlocal_url = "sqlite:///{tmp_path / "local.db"}"\n',
+        encoding="utf-8",
+    )
+    assert main(["kiosk", "register", "--token", token, "--config", str(cfg)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["status"] == "approved" and got["projects"] == [str(site.project)]
+    assert (tmp_path / "kiosk.key").stat().st_mode & 0o777 == 0o600
+    # the token is good once
+    other = tmp_path / "other.toml"
+    other.write_text(
+        cfg.read_text().replace("kiosk.key", "other.key").replace("local.db", "o.db"), encoding="utf-8"
+    )
+    assert main(["kiosk", "register", "--token", token, "--config", str(other)]) != 0
+    capsys.readouterr()
+    assert main(["kiosk", "register", "--config", str(other)]) == 0
+    pending = json.loads(capsys.readouterr().out)
+    assert pending["status"] == "pending"
+    assert main(["kiosk", "approve", pending["kiosk_id"], "--project", str(site.project), *db]) == 0
+    assert main(["kiosk", "list", "--json", *db]) == 0
+    capsys.readouterr()
+    assert main(["kiosk", "revoke", got["kiosk_id"], *db]) == 0
+    capsys.readouterr()
+    assert main(["kiosk", "list", "--json", *db]) == 0
+    listed = {k["kiosk_id"]: k["status"] for k in json.loads(capsys.readouterr().out)}
+    assert listed == {got["kiosk_id"]: "revoked", pending["kiosk_id"]: "approved"}
+    assert main(["kiosk", "rejections", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["kiosk", "settle", "--all", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == {"settled": 0}
+
+
+def test_stalled_then_cut_service_never_locks_the_kiosk_and_loses_nothing(
+    svc: Service, tmp_path: Path
+) -> None:
+    """Through a real TCP proxy: the service stops answering mid-pull (a hung line), then the line is
+    cut mid-push. The kiosk signs people in meanwhile; each round gives up within its timeout; the next
+    round through a good line pushes everything, once."""
+    import threading
+    import time
+
+    from support.sync_helpers import Proxy
+
+    site = make_site(svc.engine, workers=4)
+    good, me = svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+    _ok(local, good)
+    port = int(svc.base_url.rsplit(":", 1)[1])
+    proxy = Proxy(port=port)
+    slow = SyncClient(f"http://127.0.0.1:{proxy.port}", good.key, read_s=1.5, connect_s=1.5)
+    svc.clients.append(slow)
+    proxy.freeze()
+    done: dict[str, object] = {}
+    t = threading.Thread(target=lambda: done.setdefault("r", sync_via(local, slow)))
+    t0 = time.monotonic()
+    t.start()
+    # while the round hangs on the network, the gate keeps signing in (nothing of the store is held)
+    s = SignInService(local)
+    assert s.sign_in(site.workers[0], site.project, at=morning(10), kiosk_id=me).outcome is Outcome.SIGNED_IN
+    t.join(30)
+    report = done["r"]
+    assert not report.ok and time.monotonic() - t0 < 20  # type: ignore[attr-defined]
+    proxy.cut()
+    # the line is cut: the round fails at once, says so, and keeps what it could not send
+    proxy2 = Proxy(port=port)
+    cut = SyncClient(f"http://127.0.0.1:{proxy2.port}", good.key, read_s=5.0)
+    svc.clients.append(cut)
+    proxy2.cut_after(600)
+    assert s.sign_in(site.workers[1], site.project, at=morning(20), kiosk_id=me).outcome is Outcome.SIGNED_IN
+    assert not sync_via(local, cut).ok
+    _ok(local, good)
+    _ok(local, good)
+    assert count(svc.engine, Attendance) == 2 and count(svc.engine, SignInAttempt) == 2
+    assert count(local, Worker) == 4

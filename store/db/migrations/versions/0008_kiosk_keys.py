@@ -68,6 +68,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("nonce_hash"),
     )
     op.create_index("ix_kiosknonce_at", "kiosknonce", ["at"])
+    with op.batch_alter_table("pushrejection") as batch:  # the administrator settles what was refused
+        batch.add_column(sa.Column("settled_at", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("settled_by", AutoString(), nullable=True))
     op.create_index("ix_attendance_project_rev", "attendance", ["project_id", "rev"])
     op.create_index("ix_attendance_project_date", "attendance", ["project_id", "work_date"])
     op.create_index("ix_employment_project_rev", "employment", ["project_id", "rev"])
@@ -77,6 +80,9 @@ def downgrade() -> None:
     op.drop_index("ix_employment_project_rev", table_name="employment")
     op.drop_index("ix_attendance_project_date", table_name="attendance")
     op.drop_index("ix_attendance_project_rev", table_name="attendance")
+    with op.batch_alter_table("pushrejection") as batch:
+        batch.drop_column("settled_by")
+        batch.drop_column("settled_at")
     op.drop_index("ix_kiosknonce_at", table_name="kiosknonce")
     op.drop_table("kiosknonce")
     op.drop_table("kioskenrollment")
