@@ -409,3 +409,54 @@ def _names(engine: Engine) -> dict[uuid.UUID, str]:
     t = Worker.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return {r.id: r.name for r in conn.execute(select(t.c.id, t.c.name))}
+
+
+def test_a_kiosk_of_the_old_version_moves_over_with_its_unpushed_rows(svc: Service, tmp_path: Path) -> None:
+    """A kiosk that synced straight with the database (the old way), then recorded sign-ins it never
+    pushed: registered with the service, it pushes them from where it stopped; nothing lost or doubled."""
+    from store.sync.rounds import sync_once
+
+    site = make_site(svc.engine, workers=3)
+    local = new_kiosk(tmp_path, "old")
+    kid = uuid.uuid4()
+    assert sync_once(local, svc.engine).ok  # the old version's direct round
+    s = SignInService(local)
+    assert s.sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=kid).outcome is Outcome.SIGNED_IN
+    assert sync_once(local, svc.engine).ok
+    for i in (1, 2):  # offline, then the upgrade
+        assert (
+            s.sign_in(site.workers[i], site.project, at=morning(10 + i), kiosk_id=kid).outcome
+            is Outcome.SIGNED_IN
+        )
+    client, _ = svc.kiosk(tmp_path, "old", [site.project], kiosk_id=kid)
+    report = _ok(local, client)
+    assert report.pushed.get("attendance") == 2 and report.rejected == 0
+    _until(local, client, lambda: count(local, Worker) == 3)
+    assert count(svc.engine, Attendance) == 3 and count(svc.engine, SignInAttempt) == 3
+
+
+def test_doctor_checks_the_key_and_the_service(svc: Service, tmp_path: Path) -> None:
+    from kiosk.setup.doctor import run_checks
+
+    site = make_site(svc.engine, workers=1)
+    key = tmp_path / "kiosk.key"
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[sync]\nservice_url = "{svc.base_url}"\nkey_file = "{key}"\n'
+        f'[store]\nlocal_url = "sqlite:///{tmp_path / "local.db"}"\n',
+        encoding="utf-8",
+    )
+
+    def got() -> dict[str, bool]:
+        return {c.name: c.ok for c in run_checks(str(cfg), camera=False) if c.name.startswith("sync_")}
+
+    assert got() == {"sync_key": False}  # no key yet
+    client = SyncClient(svc.base_url, KioskKeyFile.create(key))
+    svc.clients.append(client)
+    kid = uuid.uuid4()
+    client.register(kid, "门")
+    assert got() == {"sync_key": True, "sync_service": False}  # pending
+    approve(svc.engine, str(kid), [site.project])
+    assert got() == {"sync_key": True, "sync_service": True}
+    key.chmod(0o640)
+    assert got() == {"sync_key": False}

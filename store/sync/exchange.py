@@ -51,7 +51,7 @@ from store.sync.pull import ATTENDANCE_DAYS, PULLED, _raw_expr, pulled_columns, 
 from store.sync.wire import decode_rows
 from store.timeutil import local_date, utcnow
 
-PAGE = 5000
+PAGE = 20000
 
 #: what a kiosk pushes, in the order it is applied (parents first): name on the wire -> table
 PUSHED: dict[str, Table] = {
