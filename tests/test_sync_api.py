@@ -460,3 +460,34 @@ def test_doctor_checks_the_key_and_the_service(svc: Service, tmp_path: Path) -> 
     assert got() == {"sync_key": True, "sync_service": True}
     key.chmod(0o640)
     assert got() == {"sync_key": False}
+
+
+def test_a_notify_flood_wakes_no_kiosk_and_costs_a_look_a_second(pg_svc: Service, tmp_path: Path) -> None:
+    """1 000 ``NOTIFY kiosk_sync`` with nothing changed: the waiting kiosk is not woken (no round), and the
+    service looked at the database about once a second, not once a notification."""
+    import threading
+
+    site = make_site(pg_svc.engine, workers=1)
+    client, _ = pg_svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+
+    def cursor() -> int:
+        with local.connect() as conn:
+            return int(conn.execute(text("SELECT value FROM syncstate WHERE key = 'pull.rev'")).scalar_one())
+
+    _until(local, client, lambda: not client.wait(cursor(), 0.0))
+    woke: list[bool] = []
+    t = threading.Thread(target=lambda: woke.append(client.wait(cursor(), 4.0)))
+    t.start()
+    import time
+
+    t0 = time.monotonic()
+    with pg_svc.engine.connect() as conn:
+        for i in range(1000):
+            conn.execute(text(f"NOTIFY kiosk_sync, '{i}'"))
+            conn.commit()
+    t.join(60)
+    spent = time.monotonic() - t0
+    hub = pg_svc.server.config.app.state.sync_hub  # type: ignore[union-attr]
+    assert woke == [False]
+    assert hub.looks <= 6 * spent + 5  # at most one look per SETTLE_S, whatever the notifications

@@ -22,7 +22,7 @@ from store.sync.exchange import Changes, changes_since
 
 log = logging.getLogger(__name__)
 #: after a notification, wait this long for more before looking (a burst is one look)
-SETTLE_S = 0.05
+SETTLE_S = 0.2
 
 
 @dataclass(eq=False)
