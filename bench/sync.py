@@ -2,13 +2,17 @@
 
 In a database of its own (``kiosk_bench_sync_<random>``, dropped at the end) on 127.0.0.1:5432:
 
+Parts 1-3 go through the site service (issue 24): the service (``kiosk serve``'s app) runs in this
+process on 127.0.0.1 and a free port (kiosk/serve/inprocess.py), the kiosk has its own Ed25519 key,
+enrolled for the seeded projects, and syncs by ``sync_via`` (store/sync/client.py): signed requests, gzip.
+
 1. ``pull_100k_s``: a shared database seeded with 100 000 synthetic workers (store/people/seed.py: workers,
    employments, health checks, projects, officers), pulled into an empty kiosk (a SQLite file,
-   ``synchronous=FULL``) by ``sync_once``. Goal ≤ 10 s.
+   ``synchronous=FULL``) through the service. Goal ≤ 10 s.
 2. ``push_10k_s``: that kiosk then holds 10 000 attendances and their 10 000 attempts of its own (bulk
-   inserted with the kiosk's revisions, as if signed in offline); ``sync_once`` pushes them (and pulls
-   them back). Goal ≤ 5 s.
-3. ``noop_sync_ms``: the median of 20 ``sync_once`` with nothing new on either side. Goal ≤ 200 ms.
+   inserted with the kiosk's revisions, as if signed in offline); one round pushes them (each checked by
+   the service) and pulls them back. Goal ≤ 5 s.
+3. ``noop_sync_ms``: the median of 20 rounds with nothing new on either side. Goal ≤ 200 ms.
 4. ``cross_kiosk_p95_s``: two running kiosks — two ``kiosk run --headless --source - --shared URL``
    processes, each on its own local store, each with the SyncWorker the officer screen runs (interval
    30 s, LISTEN/NOTIFY) — on a second, small shared database; a worker's code is typed into kiosk 1's
@@ -46,6 +50,7 @@ from store.db.models import Attendance, Employment, SignInAttempt, Worker  # noq
 from store.db.revision import take_revisions  # noqa: E402
 from store.people.seed import ELIGIBLE, seed_demo  # noqa: E402
 from store.reasons import Outcome  # noqa: E402
+from store.sync.client import SyncClient, sync_via  # noqa: E402
 from store.sync.pull import table_of  # noqa: E402
 from store.sync.rounds import SyncReport, sync_once  # noqa: E402
 from store.timeutil import local_date, utcnow  # noqa: E402
@@ -67,15 +72,17 @@ def ok(report: SyncReport) -> SyncReport:
     return report
 
 
-def offline_sign_ins(local: Engine, n: int) -> None:
+def offline_sign_ins(local: Engine, n: int, kiosk_id: uuid.UUID) -> None:
     """``n`` attendances with their attempts, as a kiosk records them offline (its own revisions)."""
     w, e, at_t, sa_t = (table_of(m) for m in (Worker, Employment, Attendance, SignInAttempt))
     now = utcnow()
     today = local_date(now)
-    kiosk_id = uuid.uuid4()
     with local.begin() as conn:
         pairs = conn.execute(
-            select(e.c.worker_id, e.c.project_id).join(w, w.c.id == e.c.worker_id).limit(n)
+            select(e.c.worker_id, e.c.project_id)
+            .join(w, w.c.id == e.c.worker_id)
+            .where(e.c.start_date <= today, (e.c.end_date.is_(None)) | (e.c.end_date >= today))
+            .limit(n)
         ).all()
         last = take_revisions(conn, 2 * len(pairs))
         rev = last - 2 * len(pairs)
@@ -216,6 +223,29 @@ def cross_kiosk(url: str, folder: Path, rounds: int) -> list[float]:
     return times
 
 
+def through_service(url: str, shared: Engine, folder: Path) -> tuple[Any, SyncClient, uuid.UUID]:
+    """The site service in this process over ``url``, and a kiosk key enrolled for every project."""
+    from kiosk.config import Config
+    from kiosk.serve.context import build_context
+    from kiosk.serve.inprocess import serve_in_thread
+    from store.codes.keys import IssuerPrivateKey, register_public_key
+    from store.db.models import Project
+    from store.sync.keys import issue_enrollment
+    from store.sync.signing import KioskKeyFile
+
+    issuer = IssuerPrivateKey.generate()
+    priv, _ = issuer.save(folder / "service-key")
+    register_public_key(shared, issuer.public_raw, not_before=utcnow() - timedelta(days=1))
+    ctx = build_context(Config.model_validate({"serve": {"issuer_key": str(priv)}}), url)
+    service = serve_in_thread(ctx)
+    with shared.connect() as conn:
+        projects = list(conn.execute(select(table_of(Project).c.id)).scalars())
+    client = SyncClient(service.base_url, KioskKeyFile.create(folder / "kiosk.key"))
+    kiosk_id = uuid.uuid4()
+    client.register(kiosk_id, "bench", token=issue_enrollment(shared, projects))
+    return service, client, kiosk_id
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
@@ -242,31 +272,34 @@ def main() -> None:
             log(f"seeded {n_workers} workers in {time.perf_counter() - t:.1f} s")
 
             k = kiosk(folder, "kiosk")
+            service, client, kiosk_id = through_service(url, shared, folder)
             # Pull, then push: each timed in place so that its figure and its log line stand together.
             t, cpu = time.perf_counter(), time.process_time()
-            report = ok(sync_once(k, shared))
+            report = ok(sync_via(k, client))
             out["pull_100k_s"] = round(time.perf_counter() - t, 2)
             log(
                 f"pull: {report.pulled} in {out['pull_100k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
                 f"of this process (load {os.getloadavg()[0]:.1f})"
             )
 
-            offline_sign_ins(k, n_push)
+            offline_sign_ins(k, n_push, kiosk_id)
             t, cpu = time.perf_counter(), time.process_time()
-            report = ok(sync_once(k, shared))
+            report = ok(sync_via(k, client))
             out["push_10k_s"] = round(time.perf_counter() - t, 2)
             log(
                 f"push: {report.pushed} in {out['push_10k_s']} s wall, {time.process_time() - cpu:.2f} s CPU "
-                f"(and pulled back {report.pulled}; load {os.getloadavg()[0]:.1f})"
+                f"(refused {report.rejected}; pulled back {report.pulled}; load {os.getloadavg()[0]:.1f})"
             )
 
             noop = []
             for _ in range(20):
                 t = time.perf_counter()
-                ok(sync_once(k, shared))
+                ok(sync_via(k, client))
                 noop.append((time.perf_counter() - t) * 1000)
             out["noop_sync_ms"] = round(statistics.median(noop), 1)
             log(f"no-op sync: median {out['noop_sync_ms']} ms, max {max(noop):.1f} ms")
+            client.close()
+            service.stop()
             k.dispose()
             shared.dispose()
 

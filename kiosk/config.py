@@ -133,6 +133,14 @@ class SyncSettings(_Section):
     face_thumbs: bool = False
     #: push the gate photos of attempts to the shared database (evidence kept two years)
     push_photos: bool = True
+    #: the site service a kiosk syncs through (issue 24), e.g. "https://sign.example.cn" or
+    #: "http://127.0.0.1:8765"; empty: no service (a kiosk then holds no database login either)
+    service_url: str = ""
+    #: this kiosk's private sync key (Ed25519, mode 0600); empty: kiosk-sync.key in the data folder
+    key_file: str = ""
+
+    def key_path(self) -> Path:
+        return Path(self.key_file).expanduser() if self.key_file else data_dir() / "kiosk-sync.key"
 
 
 class LocationSettings(_Section):

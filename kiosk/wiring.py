@@ -203,6 +203,24 @@ def sync_worker(cfg: Config, local: Engine, url: str, on_report: Listener | None
     )
 
 
+def service_sync_worker(cfg: Config, local: Engine, on_report: Listener | None = None) -> SyncWorker:
+    """The background sync through the site service (``[sync] service_url``), signed by the kiosk's key
+    (``[sync] key_file``; a key readable by others is refused here, before any request)."""
+    from store.sync.client import ServiceSyncWorker, SyncClient
+    from store.sync.signing import KioskKeyFile
+
+    client = SyncClient(cfg.sync.service_url, KioskKeyFile.load(cfg.sync.key_path()))
+    return ServiceSyncWorker(
+        local,
+        client,
+        interval_s=cfg.sync.interval_s,
+        face_thumbs=cfg.sync.face_thumbs,
+        photos=cfg.sync.push_photos,
+        clock_skew_s=cfg.policy.clock_skew_s,
+        on_report=on_report,
+    )
+
+
 def _sync_status(cfg: Config, engine: Engine) -> Callable[[], SyncStatus]:
     from store.sync.rounds import status
 
@@ -247,7 +265,10 @@ def open_kiosk(cfg: Config, *, shared: str | None = None, project: str | None = 
             except StoreError as exc:
                 notices.append(exc.both())
         url = shared_url(cfg, shared)
-        if url:
+        if cfg.sync.service_url and not shared:  # through the site service, by key (issue 24)
+            worker = service_sync_worker(cfg, engine)
+            url = None
+        elif url:
             shared_engine = make_engine(url, create=False)
             worker = sync_worker(cfg, engine, url)
         else:

@@ -70,6 +70,7 @@ def commands(db: str, tmp: Path) -> dict[str, list[str]]:
             "2026-01-02",
         ],
         "keys list": ["keys", "list", "--db", db],
+        "kiosk list": ["kiosk", "list", "--db", db],
         "keys export": ["keys", "export", "--db", db, "--out", str(tmp / "t.json")],
         "keys revoke": ["keys", "revoke", "--db", db, "abcd1234"],
         "code verify": ["code", "verify", "x", "--db", db],

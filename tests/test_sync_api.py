@@ -5,7 +5,7 @@ checked against what the kiosk can prove, earliest sign-in wins across kiosks, l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -51,6 +51,21 @@ def _ok(local: Engine, client: SyncClient):  # type: ignore[no-untyped-def]
     return report
 
 
+def _until(local: Engine, client: SyncClient, cond: Callable[[], bool], bound_s: float = 120.0) -> None:
+    """Sync until ``cond`` holds. On PostgreSQL a row is pulled once every transaction older than it has
+    ended, on the whole server (store/sync/exchange.py Window); on a server shared with other test runs
+    that can take a moment."""
+    import time
+
+    until = time.monotonic() + bound_s
+    while True:
+        _ok(local, client)
+        if cond():
+            return
+        assert time.monotonic() < until, "the kiosk did not get the rows in time"
+        time.sleep(0.2)
+
+
 def test_enrolled_kiosk_pulls_its_project_and_pushes_earliest_wins(svc: Service, tmp_path: Path) -> None:
     site = make_site(svc.engine, workers=6)
     other = make_site(
@@ -60,8 +75,7 @@ def test_enrolled_kiosk_pulls_its_project_and_pushes_earliest_wins(svc: Service,
     c2, id2 = svc.kiosk(tmp_path, "k2", [site.project])
     k1, k2 = new_kiosk(tmp_path, "k1"), new_kiosk(tmp_path, "k2")
     for k, c in ((k1, c1), (k2, c2)):
-        _ok(k, c)
-        assert count(k, Worker) == 6
+        _until(k, c, lambda k=k: count(k, Worker) == 6)  # type: ignore[misc]
         with k.connect() as conn:
             assert not set(conn.execute(select(Worker.__table__.c.id)).scalars()) & set(other.workers)  # type: ignore[attr-defined]
     s1, s2 = SignInService(k1), SignInService(k2)
@@ -74,7 +88,8 @@ def test_enrolled_kiosk_pulls_its_project_and_pushes_earliest_wins(svc: Service,
     assert r1.pushed.get("attendance") == 2
     r2 = _ok(k2, c2)
     assert r2.contested_days == 1
-    _ok(k1, c1)
+    _until(k1, c1, lambda: count(k1, Attendance) == 2)
+    _until(k2, c2, lambda: count(k2, Attendance) == 2)
     assert count(svc.engine, Attendance) == 2
     with svc.engine.connect() as conn:
         t = Attendance.__table__  # type: ignore[attr-defined]
@@ -102,8 +117,7 @@ def test_pending_then_approved_then_revoked_at_the_next_request(svc: Service, tm
     assert not report.ok and "not approved" in (report.error.en if report.error else "")
     assert count(local, Worker) == 0
     approve(svc.engine, str(kid), [site.project])
-    _ok(local, client)
-    assert count(local, Worker) == 2
+    _until(local, client, lambda: count(local, Worker) == 2)
     assert [k.status for k in list_keys(svc.engine)] == ["approved"]
     revoke(svc.engine, key.key_id)
     with pytest.raises(ServiceRefused) as got:
@@ -227,14 +241,16 @@ def test_long_poll_wakes_the_other_kiosk_of_the_project_only(svc: Service, tmp_p
     c2, _ = svc.kiosk(tmp_path, "k2", [site.project])
     c3, _ = svc.kiosk(tmp_path, "k3", [other.project])
     ks = [new_kiosk(tmp_path, n) for n in ("k1", "k2", "k3")]
-    for k, c in zip(ks, (c1, c2, c3), strict=True):
-        _ok(k, c)
     revs = {}
-    for k, name in zip(ks, ("k1", "k2", "k3"), strict=True):
+
+    def cursor(k: Engine) -> int:
         with k.connect() as conn:
-            revs[name] = int(
-                conn.execute(text("SELECT value FROM syncstate WHERE key = 'pull.rev'")).scalar_one()
-            )
+            return int(conn.execute(text("SELECT value FROM syncstate WHERE key = 'pull.rev'")).scalar_one())
+
+    for k, c, name in zip(ks, (c1, c2, c3), ("k1", "k2", "k3"), strict=True):
+        # settled: synced until the service has nothing newer for it (see _until on PostgreSQL)
+        _until(k, c, lambda k=k, c=c: not c.wait(cursor(k), 0.0))  # type: ignore[misc]
+        revs[name] = cursor(k)
     woke: dict[str, bool] = {}
 
     def wait(name: str, c: SyncClient, timeout: float) -> None:
@@ -255,3 +271,223 @@ def test_long_poll_wakes_the_other_kiosk_of_the_project_only(svc: Service, tmp_p
     for t in threads:
         t.join(90)
     assert woke == {"k1": False, "k2": True, "k3": False}
+
+
+def test_cli_enroll_register_list_approve_revoke_and_settle(
+    svc: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from kiosk.cli import main
+
+    site = make_site(svc.engine, workers=1)
+    db = ["--db", svc.url]
+    assert main(["kiosk", "enroll", "--project", str(site.project), *db]) == 0
+    token = json.loads(capsys.readouterr().out)["token"]
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[sync]\nservice_url = "{svc.base_url}"\nkey_file = "{tmp_path / "kiosk.key"}"\n'
+        f'[store]\nlocal_url = "sqlite:///{tmp_path / "local.db"}"\n',
+        encoding="utf-8",
+    )
+    assert main(["kiosk", "register", "--token", token, "--config", str(cfg)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["status"] == "approved" and got["projects"] == [str(site.project)]
+    assert (tmp_path / "kiosk.key").stat().st_mode & 0o777 == 0o600
+    # the token is good once
+    other = tmp_path / "other.toml"
+    other.write_text(
+        cfg.read_text().replace("kiosk.key", "other.key").replace("local.db", "o.db"), encoding="utf-8"
+    )
+    assert main(["kiosk", "register", "--token", token, "--config", str(other)]) != 0
+    capsys.readouterr()
+    assert main(["kiosk", "register", "--config", str(other)]) == 0
+    pending = json.loads(capsys.readouterr().out)
+    assert pending["status"] == "pending"
+    assert main(["kiosk", "approve", pending["kiosk_id"], "--project", str(site.project), *db]) == 0
+    assert main(["kiosk", "list", "--json", *db]) == 0
+    capsys.readouterr()
+    assert main(["kiosk", "revoke", got["kiosk_id"], *db]) == 0
+    capsys.readouterr()
+    assert main(["kiosk", "list", "--json", *db]) == 0
+    listed = {k["kiosk_id"]: k["status"] for k in json.loads(capsys.readouterr().out)}
+    assert listed == {got["kiosk_id"]: "revoked", pending["kiosk_id"]: "approved"}
+    assert main(["kiosk", "rejections", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["kiosk", "settle", "--all", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == {"settled": 0}
+
+
+def test_stalled_then_cut_service_never_locks_the_kiosk_and_loses_nothing(
+    svc: Service, tmp_path: Path
+) -> None:
+    """Through a real TCP proxy: the service stops answering mid-pull (a hung line), then the line is
+    cut mid-push. The kiosk signs people in meanwhile; each round gives up within its timeout; the next
+    round through a good line pushes everything, once."""
+    import threading
+    import time
+
+    from support.sync_helpers import Proxy
+
+    site = make_site(svc.engine, workers=4)
+    good, me = svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+    _until(local, good, lambda: count(local, Worker) == 4)
+    port = int(svc.base_url.rsplit(":", 1)[1])
+    proxy = Proxy(port=port)
+    slow = SyncClient(f"http://127.0.0.1:{proxy.port}", good.key, read_s=1.5, connect_s=1.5)
+    svc.clients.append(slow)
+    proxy.freeze()
+    done: dict[str, object] = {}
+    t = threading.Thread(target=lambda: done.setdefault("r", sync_via(local, slow)))
+    t0 = time.monotonic()
+    t.start()
+    # while the round hangs on the network, the gate keeps signing in (nothing of the store is held)
+    s = SignInService(local)
+    assert s.sign_in(site.workers[0], site.project, at=morning(10), kiosk_id=me).outcome is Outcome.SIGNED_IN
+    t.join(30)
+    report = done["r"]
+    assert not report.ok and time.monotonic() - t0 < 20  # type: ignore[attr-defined]
+    proxy.cut()
+    # the line is cut: the round fails at once, says so, and keeps what it could not send
+    proxy2 = Proxy(port=port)
+    cut = SyncClient(f"http://127.0.0.1:{proxy2.port}", good.key, read_s=5.0)
+    svc.clients.append(cut)
+    proxy2.cut_after(600)
+    assert s.sign_in(site.workers[1], site.project, at=morning(20), kiosk_id=me).outcome is Outcome.SIGNED_IN
+    assert not sync_via(local, cut).ok
+    _ok(local, good)
+    _ok(local, good)
+    assert count(svc.engine, Attendance) == 2 and count(svc.engine, SignInAttempt) == 2
+    assert count(local, Worker) == 4
+
+
+@pytest.fixture
+def pg_svc(pg_url: str, tmp_path: Path) -> Iterator[Service]:
+    from store.db.migrate import upgrade_engine
+
+    e = make_engine(pg_url)
+    upgrade_engine(e)
+    e.dispose()
+    s = start_service(pg_url, tmp_path)
+    yield s
+    s.stop()
+
+
+def test_a_transaction_held_open_holds_back_later_commits_and_none_is_skipped(
+    pg_svc: Service, tmp_path: Path
+) -> None:
+    """Commit-ordered pulls on PostgreSQL: a writer that took a lower revision and is still open when a
+    later writer commits. A pull by revision would hand out the later row and move its cursor past the
+    open one's revision, skipping it for ever; the snapshot window hands out neither until the open
+    one ends, then both."""
+    site = make_site(pg_svc.engine, workers=2)
+    client, _ = pg_svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+    _until(local, client, lambda: count(local, Worker) == 2)
+    w0, w1 = site.workers
+    held = pg_svc.engine.connect()
+    try:
+        held.execute(
+            text("UPDATE worker SET name = '甲早', rev = nextval('kiosk_rev') WHERE id = :w"), {"w": w0}
+        )
+        with pg_svc.engine.begin() as later:
+            later.execute(
+                text("UPDATE worker SET name = '乙晚', rev = nextval('kiosk_rev') WHERE id = :w"), {"w": w1}
+            )
+        for _ in range(3):  # however often it pulls: the later commit waits for the open one
+            _ok(local, client)
+            assert "乙晚" not in _names(local).values()
+        held.commit()
+    finally:
+        held.close()
+    _until(local, client, lambda: _names(local)[w0] == "甲早")
+    assert _names(local)[w1] == "乙晚"
+
+
+def _names(engine: Engine) -> dict[uuid.UUID, str]:
+    t = Worker.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return {r.id: r.name for r in conn.execute(select(t.c.id, t.c.name))}
+
+
+def test_a_kiosk_of_the_old_version_moves_over_with_its_unpushed_rows(svc: Service, tmp_path: Path) -> None:
+    """A kiosk that synced straight with the database (the old way), then recorded sign-ins it never
+    pushed: registered with the service, it pushes them from where it stopped; nothing lost or doubled."""
+    from store.sync.rounds import sync_once
+
+    site = make_site(svc.engine, workers=3)
+    local = new_kiosk(tmp_path, "old")
+    kid = uuid.uuid4()
+    assert sync_once(local, svc.engine).ok  # the old version's direct round
+    s = SignInService(local)
+    assert s.sign_in(site.workers[0], site.project, at=morning(1), kiosk_id=kid).outcome is Outcome.SIGNED_IN
+    assert sync_once(local, svc.engine).ok
+    for i in (1, 2):  # offline, then the upgrade
+        assert (
+            s.sign_in(site.workers[i], site.project, at=morning(10 + i), kiosk_id=kid).outcome
+            is Outcome.SIGNED_IN
+        )
+    client, _ = svc.kiosk(tmp_path, "old", [site.project], kiosk_id=kid)
+    report = _ok(local, client)
+    assert report.pushed.get("attendance") == 2 and report.rejected == 0
+    _until(local, client, lambda: count(local, Worker) == 3)
+    assert count(svc.engine, Attendance) == 3 and count(svc.engine, SignInAttempt) == 3
+
+
+def test_doctor_checks_the_key_and_the_service(svc: Service, tmp_path: Path) -> None:
+    from kiosk.setup.doctor import run_checks
+
+    site = make_site(svc.engine, workers=1)
+    key = tmp_path / "kiosk.key"
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(
+        f'[sync]\nservice_url = "{svc.base_url}"\nkey_file = "{key}"\n'
+        f'[store]\nlocal_url = "sqlite:///{tmp_path / "local.db"}"\n',
+        encoding="utf-8",
+    )
+
+    def got() -> dict[str, bool]:
+        return {c.name: c.ok for c in run_checks(str(cfg), camera=False) if c.name.startswith("sync_")}
+
+    assert got() == {"sync_key": False}  # no key yet
+    client = SyncClient(svc.base_url, KioskKeyFile.create(key))
+    svc.clients.append(client)
+    kid = uuid.uuid4()
+    client.register(kid, "门")
+    assert got() == {"sync_key": True, "sync_service": False}  # pending
+    approve(svc.engine, str(kid), [site.project])
+    assert got() == {"sync_key": True, "sync_service": True}
+    key.chmod(0o640)
+    assert got() == {"sync_key": False}
+
+
+def test_a_notify_flood_wakes_no_kiosk_and_costs_a_look_a_second(pg_svc: Service, tmp_path: Path) -> None:
+    """1 000 ``NOTIFY kiosk_sync`` with nothing changed: the waiting kiosk is not woken (no round), and the
+    service looked at the database about once a second, not once a notification."""
+    import threading
+
+    site = make_site(pg_svc.engine, workers=1)
+    client, _ = pg_svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+
+    def cursor() -> int:
+        with local.connect() as conn:
+            return int(conn.execute(text("SELECT value FROM syncstate WHERE key = 'pull.rev'")).scalar_one())
+
+    _until(local, client, lambda: not client.wait(cursor(), 0.0))
+    woke: list[bool] = []
+    t = threading.Thread(target=lambda: woke.append(client.wait(cursor(), 4.0)))
+    t.start()
+    import time
+
+    t0 = time.monotonic()
+    with pg_svc.engine.connect() as conn:
+        for i in range(1000):
+            conn.execute(text(f"NOTIFY kiosk_sync, '{i}'"))
+            conn.commit()
+    t.join(60)
+    spent = time.monotonic() - t0
+    hub = pg_svc.server.config.app.state.sync_hub  # type: ignore[union-attr]
+    assert woke == [False]
+    assert hub.looks <= 6 * spent + 5  # at most one look per SETTLE_S, whatever the notifications

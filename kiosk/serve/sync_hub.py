@@ -22,7 +22,7 @@ from store.sync.exchange import Changes, changes_since
 
 log = logging.getLogger(__name__)
 #: after a notification, wait this long for more before looking (a burst is one look)
-SETTLE_S = 0.05
+SETTLE_S = 0.2
 
 
 @dataclass(eq=False)
@@ -76,10 +76,16 @@ class SyncHub:
         with live:
             self._look()
             while not self._stop.is_set():
-                if live.wait(1.0):
+                got = live.wait(1.0)
+                if got:
                     self._stop.wait(SETTLE_S)
                     while live.wait(0.0):  # what came meanwhile is part of this look
                         pass
+                # with kiosks waiting, a look each second too: on PostgreSQL a row is handed out only
+                # once every older transaction has ended (exchange.Window), which sends no NOTIFY
+                with self._lock:
+                    waiting = bool(self._waiters)
+                if got or waiting:
                     self._look()
 
     def _look(self) -> None:
@@ -92,7 +98,8 @@ class SyncHub:
             return
         self.looks += 1
         self._rev = max(self._rev, changes.high)
-        self.wake(changes)
+        if changes.everyone or changes.by_project:
+            self.wake(changes)
 
     def wake(self, changes: Changes) -> None:
         with self._lock:

@@ -158,6 +158,72 @@ def _revision(url: str) -> str | None:
         engine.dispose()
 
 
+def check_service(cfg: Config) -> list[Check]:
+    """The kiosk's sync key (its file mode) and the site service (reachable, the key approved there)."""
+    from store.errors import StoreError
+    from store.sync.client import ServiceRefused, SyncClient
+    from store.sync.signing import KioskKeyFile
+
+    path = cfg.sync.key_path()
+    try:
+        key = KioskKeyFile.load(path)
+    except StoreError as exc:
+        return [
+            Check(
+                "sync_key",
+                False,
+                exc.zh,
+                exc.en,
+                "运行 kiosk kiosk register --token 登记码（或修正文件权限：chmod 600）",
+                "Run kiosk kiosk register --token TOKEN (or fix the file's mode: chmod 600)",
+            )
+        ]
+    checks = [
+        Check("sync_key", True, f"本机同步密钥：{path}（0600）", f"The kiosk's sync key: {path} (0600)")
+    ]
+    url = cfg.sync.service_url
+    try:
+        with SyncClient(url, key, read_s=10.0) as client:
+            info = client.me()
+    except ServiceRefused as exc:
+        checks.append(
+            Check(
+                "sync_service",
+                False,
+                f"站点服务 {url} 拒绝了本机：{exc.zh}",
+                f"The site service {url} refuses this kiosk: {exc.en}",
+                "请管理员运行 kiosk kiosk list / approve",
+                "Ask the administrator: kiosk kiosk list / approve",
+            )
+        )
+        return checks
+    except StoreError as exc:
+        checks.append(
+            Check(
+                "sync_service",
+                False,
+                f"无法连接站点服务：{exc.zh}",
+                f"Cannot reach the site service: {exc.en}",
+                "检查网络与 [sync] service_url",
+                "Check the network and [sync] service_url",
+            )
+        )
+        return checks
+    approved = info.status == "approved"
+    checks.append(
+        Check(
+            "sync_service",
+            approved,
+            f"站点服务 {url}：本机{'已获批准' if approved else '尚未获批准'}（{len(info.projects)} 个项目）",
+            f"The site service {url}: this kiosk is {info.status} ({len(info.projects)} projects)",
+            "" if approved else "请管理员运行 kiosk kiosk approve",
+            "" if approved else "Ask the administrator to run kiosk kiosk approve",
+            data={"key_id": info.key_id, "status": info.status, "projects": [str(p) for p in info.projects]},
+        )
+    )
+    return checks
+
+
 def check_shared(cfg: Config, clock: Callable[[], datetime] | None = None) -> tuple[Check, Check]:
     """The shared database (reachable, its schema) and the clock against it."""
     from store.db.engine import make_engine, translate_errors
@@ -489,7 +555,10 @@ def run_checks(
     if cfg is None:
         return checks
     checks.append(check_local_store(cfg))
-    checks.extend(check_shared(cfg, clock))
+    if cfg.sync.service_url:  # syncs through the site service, by key (issue 24): no database here
+        checks.extend(check_service(cfg))
+    else:
+        checks.extend(check_shared(cfg, clock))
     if camera:
         checks.append(check_camera(cfg, camera_opener))
     checks += [check_zbar(), check_trust(cfg), check_disk(cfg)]

@@ -388,6 +388,9 @@ class PushRejection(SQLModel, table=True):
     row_id: uuid.UUID | None = None
     reason: str
     detail: str | None = None  # the refused row as JSON (no image)
+    # issue 24 (0008): the administrator looked at it and settled it (kiosk kiosk settle)
+    settled_at: datetime | None = _opt_ts()
+    settled_by: str | None = None
 
 
 class KioskLogin(SQLModel, table=True):

@@ -54,22 +54,19 @@ def _employed(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[uuid.UU
     """(worker, project, day) of these rows on which the worker is employed there."""
     e = table_of(Employment)
     workers = list({r["worker_id"] for r in rows})
-    out: set[tuple[uuid.UUID, uuid.UUID, date]] = set()
+    spans: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[date, date | None]]] = {}
     for i in range(0, len(workers), 900):
-        spans = conn.execute(
+        for s in conn.execute(
             select(e.c.worker_id, e.c.project_id, e.c.start_date, e.c.end_date).where(
                 e.c.worker_id.in_(workers[i : i + 900]), e.c.deleted_at.is_(None)
             )
-        ).all()
-        for r in rows:
-            for s in spans:
-                if (
-                    s.worker_id == r["worker_id"]
-                    and s.project_id == r["project_id"]
-                    and s.start_date <= r["work_date"]
-                    and (s.end_date is None or r["work_date"] <= s.end_date)
-                ):
-                    out.add((r["worker_id"], r["project_id"], r["work_date"]))
+        ):
+            spans.setdefault((s.worker_id, s.project_id), []).append((s.start_date, s.end_date))
+    out: set[tuple[uuid.UUID, uuid.UUID, date]] = set()
+    for r in rows:
+        d = r["work_date"]
+        if any(a <= d and (b is None or d <= b) for a, b in spans.get((r["worker_id"], r["project_id"]), [])):
+            out.add((r["worker_id"], r["project_id"], d))
     return out
 
 

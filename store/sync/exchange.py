@@ -51,7 +51,7 @@ from store.sync.pull import ATTENDANCE_DAYS, PULLED, _raw_expr, pulled_columns, 
 from store.sync.wire import decode_rows
 from store.timeutil import local_date, utcnow
 
-PAGE = 5000
+PAGE = 20000
 
 #: what a kiosk pushes, in the order it is applied (parents first): name on the wire -> table
 PUSHED: dict[str, Table] = {
@@ -68,41 +68,82 @@ def scope_key(projects: frozenset[uuid.UUID]) -> str:
     return hashlib.sha256(",".join(sorted(map(str, projects))).encode()).hexdigest()[:16]
 
 
-Scope = Callable[[Table, list[uuid.UUID], uuid.UUID, int], ColumnElement[bool] | None]
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which rows a pull (or a look for changes) hands out: those written after the kiosk's cursor and
+    up to ``high``.
+
+    SQLite (one writer; commits come in revision order): ``since < rev <= high``, ``high`` the counter.
+
+    PostgreSQL: commit-ordered by transaction snapshot, never by revision. Every write of a pulled
+    table stamps the row with its transaction's id (``xid``, migration 0008: a default and a trigger),
+    and a pull hands out only rows whose transaction is older than the snapshot's ``xmin``
+    (``pg_snapshot_xmin(pg_current_snapshot())``): every transaction below it has ended, on the primary
+    and on any replica, so no row can still appear below the cursor later. ``since <= xid < high``,
+    the cursor being the previous pull's ``xmin``. A transaction held open holds back only what was
+    written after it began; nothing is skipped and nothing scans ``pg_locks``."""
+
+    postgres: bool
+    since: int
+    high: int
+
+    def visible(self, t: Table) -> ColumnElement[bool]:
+        if self.postgres:
+            return text(f'"{t.name}".xid < CAST(CAST({int(self.high)} AS text) AS xid8)')  # type: ignore[return-value]
+        return t.c.rev <= self.high
+
+    def fresh(self, t: Table) -> ColumnElement[bool]:
+        if self.postgres:
+            return and_(
+                text(f'"{t.name}".xid >= CAST(CAST({int(self.since)} AS text) AS xid8)'), self.visible(t)
+            )
+        return and_(t.c.rev > self.since, self.visible(t))
 
 
-def _employed(projects: list[uuid.UUID], since: int | None = None) -> Any:
+def window_high(conn: Connection) -> int:
+    """The ``high`` of a new window (see ``Window``)."""
+    if conn.dialect.name == "postgresql":
+        return int(
+            conn.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one()
+        )
+    return current_revision(conn)
+
+
+Scope = Callable[[Table, list[uuid.UUID], uuid.UUID, Window], ColumnElement[bool]]
+
+
+def _employed(projects: list[uuid.UUID], w: Window | None = None) -> Any:
     e = table_of(Employment)
     q = select(e.c.worker_id).where(e.c.project_id.in_(projects))
-    return q.where(e.c.rev > since) if since is not None else q
+    return q.where(w.fresh(e)) if w is not None else q
 
 
-def _assigned(projects: list[uuid.UUID], since: int | None = None) -> Any:
+def _assigned(projects: list[uuid.UUID], w: Window | None = None) -> Any:
     a = table_of(OfficerAssignment)
     q = select(a.c.officer_id).where(a.c.project_id.in_(projects))
-    return q.where(a.c.rev > since) if since is not None else q
+    return q.where(w.fresh(a)) if w is not None else q
 
 
 def _by_people(column: str, people: Callable[..., Any]) -> Scope:
-    """Rows of the people of these projects: changed since the cursor, or just come into scope."""
+    """Rows of the people of these projects: changed in the window, or just come into scope."""
 
-    def scope(t: Table, projects: list[uuid.UUID], me: uuid.UUID, since: int) -> ColumnElement[bool]:
+    def scope(t: Table, projects: list[uuid.UUID], me: uuid.UUID, w: Window) -> ColumnElement[bool]:
         c = t.c[column]
-        return and_(c.in_(people(projects)), or_(t.c.rev > since, c.in_(people(projects, since))))
+        return and_(c.in_(people(projects)), w.visible(t), or_(w.fresh(t), c.in_(people(projects, w))))
 
     return scope
 
 
-#: table -> which of its rows a kiosk of these projects may see (None: the whole table, by revision)
+#: table -> which of its rows a kiosk of these projects may see (missing: the whole table)
 SCOPES: dict[type[Stamped], Scope] = {
-    Project: lambda t, p, me, since: and_(t.c.id.in_(p), t.c.rev > since),
+    Project: lambda t, p, me, w: and_(t.c.id.in_(p), w.fresh(t)),
     Worker: _by_people("id", _employed),
     HealthCheck: _by_people("worker_id", _employed),
-    Employment: lambda t, p, me, since: and_(t.c.project_id.in_(p), t.c.rev > since),
+    Employment: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
     Officer: _by_people("id", _assigned),
-    OfficerAssignment: lambda t, p, me, since: and_(t.c.project_id.in_(p), t.c.rev > since),
-    Kiosk: lambda t, p, me, since: and_(or_(t.c.project_id.in_(p), t.c.id == me), t.c.rev > since),
-    Attendance: lambda t, p, me, since: and_(t.c.project_id.in_(p), t.c.rev > since),
+    OfficerAssignment: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
+    Kiosk: lambda t, p, me, w: and_(or_(t.c.project_id.in_(p), t.c.id == me), w.fresh(t)),
+    Attendance: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
 }
 
 
@@ -121,7 +162,7 @@ class PullPage:
 def pull_high(engine: Engine) -> int:
     """The revision a new pull goes up to: every row at or below it has committed (store/db/revision.py)."""
     with translate_errors(str(engine.url)), engine.connect() as conn:
-        return current_revision(conn)
+        return window_high(conn)
 
 
 def pull_page(
@@ -146,8 +187,8 @@ def pull_page(
         cols = pulled_columns(model, face_thumbs=face_thumbs)
         exprs: list[Any] = [literal_column(_raw_expr(dialect, t, c)) for c in cols]
         scoped = SCOPES.get(model)
-        where: list[Any] = [t.c.rev <= high]
-        where.append(scoped(t, projects, who.kiosk_id, since) if scoped else t.c.rev > since)
+        w = Window(dialect == "postgresql", since, high)
+        where: list[Any] = [scoped(t, projects, who.kiosk_id, w) if scoped else w.fresh(t)]
         if model is Attendance:
             where.append(t.c.work_date >= local_date(utcnow()) - timedelta(days=ATTENDANCE_DAYS))
         if after is not None:
@@ -259,14 +300,15 @@ PROJECT_OF: dict[type[Stamped], tuple[str, str | None]] = {
 def changes_since(engine: Engine, since: int) -> Changes:
     """What pulled tables changed above ``since`` (a handful of index range scans on ``rev``)."""
     with translate_errors(str(engine.url)), engine.connect() as conn:
-        high = current_revision(conn)
+        high = window_high(conn)
         if high <= since:
             return Changes(high)
+        w = Window(conn.dialect.name == "postgresql", since, high)
         everyone = False
         by_project: dict[uuid.UUID, set[uuid.UUID | None]] = {}
         for model in PULLED:
             t = table_of(model)
-            where = and_(t.c.rev > since, t.c.rev <= high)
+            where = w.fresh(t)
             spec = PROJECT_OF.get(model)
             if spec is None:
                 if conn.execute(select(t.c.id).where(where).limit(1)).first() is not None:

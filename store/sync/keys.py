@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from store.db.engine import translate_errors, write_session
-from store.db.models import KioskEnrollment, KioskKey, KioskNonce, Project
+from store.db.models import KioskEnrollment, KioskKey, KioskNonce, Project, PushRejection
 from store.errors import StoreError, ValidationError
 from store.sync.signing import H_KEY, H_NONCE, H_SIG, H_TIME, canonical, key_id, verify_signature
 from store.timeutil import utcnow
@@ -296,3 +296,29 @@ def purge_nonces(engine: Engine, *, now: datetime | None = None) -> int:
     with translate_errors(str(engine.url)), engine.begin() as conn:
         t = KioskNonce.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
         return int(conn.execute(delete(t).where(t.c.at < cutoff)).rowcount or 0)
+
+
+def rejections(engine: Engine, *, unsettled_only: bool = True, limit: int = 200) -> list[PushRejection]:
+    """What kiosks pushed that the service refused, newest first (the administrator's list)."""
+    with translate_errors(str(engine.url)), write_session(engine) as s:
+        q = select(PushRejection).order_by(col(PushRejection.at).desc()).limit(limit)
+        if unsettled_only:
+            q = q.where(col(PushRejection.settled_at).is_(None))
+        rows = list(s.exec(q).all())
+        for r in rows:
+            s.expunge(r)
+        return rows
+
+
+def settle(engine: Engine, ids: list[uuid.UUID] | None, *, actor: str = "admin") -> int:
+    """Mark refusals as seen and dealt with (``None``: every unsettled one). Returns how many."""
+    with translate_errors(str(engine.url)), write_session(engine) as s:
+        q = select(PushRejection).where(col(PushRejection.settled_at).is_(None))
+        if ids is not None:
+            q = q.where(col(PushRejection.id).in_(ids))
+        rows = list(s.exec(q).all())
+        now = utcnow()
+        for r in rows:
+            r.settled_at, r.settled_by = now, actor
+            s.add(r)
+        return len(rows)

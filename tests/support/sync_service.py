@@ -3,9 +3,7 @@ database, and kiosks that sync through it with their own keys."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,8 +13,8 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from kiosk.config import Config
-from kiosk.serve.app import create_app
 from kiosk.serve.context import ServeContext, build_context
+from kiosk.serve.inprocess import serve_in_thread
 from store.codes.keys import IssuerPrivateKey, register_public_key
 from store.sync.client import SyncClient
 from store.sync.keys import issue_enrollment
@@ -71,15 +69,5 @@ def start_service(url: str, tmp: Path) -> Service:
     e.dispose()
     cfg = Config.model_validate({"serve": {"issuer_key": str(priv)}})
     ctx = build_context(cfg, url)
-    app = create_app(ctx)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    until = time.monotonic() + 20
-    while not server.started and time.monotonic() < until:
-        time.sleep(0.01)
-    assert server.started, "the service did not start"
-    return Service(url, ctx, f"http://127.0.0.1:{port}", server, thread)
+    running = serve_in_thread(ctx)
+    return Service(url, ctx, running.base_url, running.server, running.thread)
