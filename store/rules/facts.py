@@ -245,18 +245,21 @@ class FactsCache:
         #: scans answered from the cache, and read in full (for the benchmark and tests)
         self.hits = self.misses = 0
 
-    def _expire_if_changed(self, pulled: str | None) -> None:
-        current = generation(self.database)
+    def _expire_if_changed(self, current: int, pulled: str | None) -> None:
         if current != self._generation or pulled != self._pulled:
             self._workers.clear()
             self._projects.clear()
             self._generation, self._pulled = current, pulled
 
     def project(self, conn: Connection, project_id: uuid.UUID) -> ProjectFacts | None:
-        self._expire_if_changed(self._pulled)
+        current = generation(self.database)
+        self._expire_if_changed(current, self._pulled)
         if project_id not in self._projects:
             row = conn.execute(READ_PROJECT, {"project": project_id}).first()
-            self._projects[project_id] = ProjectFacts(row.timezone, row.deleted_at) if row else None
+            facts = ProjectFacts(row.timezone, row.deleted_at) if row else None
+            if current != generation(self.database):
+                return facts  # changed while it was read: not kept
+            self._projects[project_id] = facts
         return self._projects[project_id]
 
     def read(
@@ -265,17 +268,18 @@ class FactsCache:
         """The worker's facts and the day's attendance: one statement, the attendance alone when his
         facts are cached (and still valid: the pull cursor comes with the attendance)."""
         params = {"worker": worker_id, "project": project_id, "on": on}
+        current = generation(self.database)  # before reading: a change during the read is not missed
         cached = self._workers.get((worker_id, project_id))
-        if cached is not None and generation(self.database) == self._generation:
+        if cached is not None and current == self._generation:
             row = conn.execute(READ_DAY, params).first()
             if row is not None and row.pulled == self._pulled:
                 self.hits += 1
                 return cached, _first(row)
         rows = list(conn.execute(READ_ALL, params))
         self.misses += 1
-        self._expire_if_changed(rows[0].pulled if rows else self._pulled)
+        self._expire_if_changed(current, rows[0].pulled if rows else self._pulled)
         facts = _facts(rows)
-        if facts.worker is not None:
+        if facts.worker is not None and current == generation(self.database):
             if len(self._workers) >= self.MAX_WORKERS:
                 self._workers.clear()
             self._workers[(worker_id, project_id)] = facts
