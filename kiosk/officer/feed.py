@@ -150,6 +150,9 @@ class CameraFeed:
                             break
                         time.sleep(0.05)
                         continue
+                    if next_preview == 0.0:  # the first picture shows before the decoders load
+                        self._post_preview(frame)
+                        next_preview = time.monotonic() + 1.0 / PREVIEW_FPS
                     try:
                         drew = self._handle_frame(frame)
                     except StoreError as exc:  # a locked or unreachable store: say so, keep reading
