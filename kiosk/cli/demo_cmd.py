@@ -107,7 +107,7 @@ def demo_app(
     def queue() -> Iterator[str]:
         """The workers at the gate: they come once the demo's store is made (migrated, seeded), which
         happens on the simulated camera's drawing thread while the camera already shows the empty gate."""
-        from store.sync.identity import kiosk_identity
+        from store.sync.identity import kiosk_identity  # here, off the screen's start path
 
         demo.prepare()
         app.kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
