@@ -259,3 +259,48 @@ def test_attempt_keeps_its_latency(world) -> None:  # type: ignore[no-untyped-de
     with session(engine) as s:
         attempt = s.get(SignInAttempt, r.attempt_id)
         assert attempt is not None and attempt.latency_ms is not None and attempt.latency_ms >= 50
+
+
+def test_cached_facts_follow_every_change_of_them(sqlite_url: str) -> None:
+    """A worker's eligibility facts are cached by the service (store/rules/facts.py) and read afresh when
+    an ORM write changes them, when the pull says it wrote (reference_changed: it writes with Core), and
+    when the stored pull cursor moved (a pull by another process)."""
+    from sqlalchemy import update
+
+    from store.db.changes import reference_changed
+    from store.sync.state import PULL_REV, write_state
+
+    engine = make_engine(sqlite_url)
+    with session(engine) as s:
+        p = enroll.add_project(session=s, name="测试项目", latitude=31.2, longitude=121.5)
+        em = enroll.add_employer(session=s, name="上海测试建设有限公司")
+        inst = enroll.add_health_institution(session=s, name="测试体检中心")
+        w = enroll.add_worker(session=s, id_number="310104199001010011", name="张伟")
+        make_eligible(s, w, employer=em, project=p, today=TODAY, institution=inst)
+        s.commit()
+        worker, project = w.id, p.id
+    svc = SignInService(engine)
+
+    def outcome(minutes: int) -> Reason | None:
+        return svc.sign_in(worker, project, at=AT + timedelta(minutes=minutes)).reason
+
+    def core_set(**values: object) -> None:  # as the pull writes: Core, no ORM event
+        with engine.begin() as conn:
+            conn.execute(update(Worker).where(Worker.id == worker).values(**values))
+
+    _mutate(engine, {"worker": worker}, _set(_w, has_bank_card=False))
+    assert outcome(0) is Reason.NO_BANK_CARD
+    assert outcome(1) is Reason.NO_BANK_CARD and svc.facts.hits == 1  # the second scan from the cache
+    _mutate(engine, {"worker": worker}, _set(_w, has_bank_card=True))  # an ORM write
+    core_set(realname_verified_at=None)
+    assert outcome(2) is Reason.REALNAME_INCOMPLETE  # read afresh: the ORM write moved the generation
+    core_set(realname_verified_at=AT)
+    reference_changed(engine)  # what the pull calls after writing
+    core_set(has_bank_card=False)
+    assert outcome(3) is Reason.NO_BANK_CARD
+    core_set(has_bank_card=True)
+    with engine.begin() as conn:  # a pull by another process: only the cursor it stored tells
+        write_state(conn, {PULL_REV: "42"})
+    assert outcome(4) is None  # signed in
+    assert _attendances(engine) == 1
+    engine.dispose()

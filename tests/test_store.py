@@ -25,6 +25,19 @@ AT = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
 
 
+def test_the_stored_revisions_are_the_migration_chain() -> None:
+    """The start checks a database's stamp against revision strings kept in store.db.schema, not by
+    loading Alembic: they must be the migrations' chain, oldest first (a new migration adds its string)."""
+    from alembic.script import ScriptDirectory
+
+    from store.db.schema import HEAD, REVISIONS, alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    chain = [s.revision for s in scripts.walk_revisions()][::-1]  # walk_revisions goes from the head down
+    assert tuple(chain) == REVISIONS
+    assert HEAD == scripts.get_current_head() == head()
+
+
 def test_migrations_from_empty_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     with pytest.raises(DatabaseUnavailable, match="does not exist"):  # a read path makes no file

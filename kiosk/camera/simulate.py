@@ -461,7 +461,16 @@ class SimulatedCamera(_Base):
         empty = phone_frame(None, size=self.size, seed=self.seed)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulated-phone") as pool:
             queue = enumerate(self._tokens)
-            first = next(queue, None)
+            if self.realtime:
+                # a live camera shows the empty gate at once; the first worker steps up when his phone
+                # is drawn (a lazy queue may take its time: the demo makes its store there)
+                yield empty
+                coming = pool.submit(next, queue, None)
+                while not coming.done():
+                    yield empty
+                first = coming.result()
+            else:
+                first = next(queue, None)
             pending = pool.submit(self._render, *first) if first is not None else None
             while pending is not None:
                 image = pending.result()

@@ -13,7 +13,8 @@ Keyboard-wedge scanners type text, not frames: ``wedge_lines`` reads their lines
 ``Gate.handle_text``).
 
 Every state change is reported to ``on_state(state, detail)`` with a bilingual detail; opening
-failures raise ``SourceError`` naming the source. Nothing here logs image content.
+failures raise ``SourceError`` naming the source. Nothing here logs image content. The states, the error,
+``Frame`` and the ``FrameSource`` interface live in ``kiosk.camera.frames`` (no OpenCV there).
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO
 
 import cv2
 import numpy as np
 
+from kiosk.camera.frames import Frame as Frame
+from kiosk.camera.frames import FrameSource as FrameSource
+from kiosk.camera.frames import SourceError as SourceError
+from kiosk.camera.frames import SourceState as SourceState
+from kiosk.camera.frames import StateCallback as StateCallback
 from kiosk.i18n import both
-from store.errors import StoreError
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -40,40 +43,6 @@ IMAGE_SUFFIXES = frozenset(
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mjpeg", ".mjpg", ".wmv", ".mpg"}
 )
-
-
-class SourceState(StrEnum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    FAILED = "failed"
-    ENDED = "ended"
-
-
-class SourceError(StoreError):
-    """A frame source cannot be opened (or is lost for good); the message names it."""
-
-
-@dataclass(slots=True)
-class Frame:
-    image: np.ndarray  # BGR uint8 (H×W×3)
-    index: int
-    t: float = field(default_factory=time.monotonic)  # time.monotonic() at arrival
-    source: str = ""
-
-
-StateCallback = Callable[[SourceState, str], None]
-
-
-@runtime_checkable
-class FrameSource(Protocol):
-    name: str
-    state: SourceState
-    on_state: StateCallback | None
-
-    def open(self) -> None: ...
-    def read(self) -> Frame | None: ...
-    def close(self) -> None: ...
 
 
 class _Base:

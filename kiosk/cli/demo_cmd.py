@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from kiosk.camera.simulate import SimulatedCamera
     from kiosk.officer.app import KioskApp
     from kiosk.serve.demo import DemoPhones
 
@@ -95,22 +98,29 @@ def demo_app(
     """The demo's app (also used by ``bench/tui.py``; ``hard_every``: see ``SimulatedCamera``); with
     ``phones``, the phone service starts beside it once the store is ready (a thread of its own: the
     camera does not wait for it)."""
-    from kiosk.camera.simulate import SimulatedCamera
-    from kiosk.camera.sources import StateCallback
+    from kiosk.camera.frames import StateCallback
     from kiosk.demo import start_demo
     from kiosk.officer.app import build_app
-    from store.sync.identity import kiosk_identity
 
     demo = start_demo(folder, workers=workers, language=language, card_s=max(0.5, 3.0 / speed))
 
-    def camera(on_state: StateCallback) -> SimulatedCamera:
-        """Runs in the camera's worker: the store is made while the screen already shows."""
+    def queue() -> Iterator[str]:
+        """The workers at the gate: they come once the demo's store is made (migrated, seeded), which
+        happens on the simulated camera's drawing thread while the camera already shows the empty gate."""
+        from store.sync.identity import kiosk_identity  # here, off the screen's start path
+
         demo.prepare()
         app.kiosk_id = kiosk_identity(demo.engine, name=demo.config.kiosk.name)
         if phones is not None:
             threading.Thread(target=start_phones, name="demo-phones", daemon=True).start()
+        yield from demo.tokens()
+
+    def camera(on_state: StateCallback) -> SimulatedCamera:
+        """Runs in the camera's worker: OpenCV and numpy load there, after the screen is drawn (issue 29)."""
+        from kiosk.camera.simulate import SimulatedCamera
+
         cam = SimulatedCamera(
-            demo.tokens(),
+            queue(),
             fps=min(30.0, 15.0 * max(1.0, speed)),
             show_s=1.5 / speed,
             gap_s=1.0 / speed,

@@ -97,7 +97,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def run_screen(args: argparse.Namespace) -> int:
     """``kiosk run`` (not headless): the officer screen on the services of the config (``kiosk.wiring``)."""
-    from kiosk.camera.sources import open_source
     from kiosk.cli.common import config_of
     from kiosk.officer import app as officer
     from kiosk.widgets.preview import terminal_has_images
@@ -110,6 +109,9 @@ def run_screen(args: argparse.Namespace) -> int:
         spec, w, h = cfg.camera.source, cfg.camera.width, cfg.camera.height
 
         def camera(on_state: StateCallback) -> FrameSource:
+            """Runs in the camera's worker, so OpenCV loads there, after the screen is drawn (issue 29)."""
+            from kiosk.camera.sources import open_source
+
             return open_source(spec, width=w, height=h, on_state=on_state)
 
         app = officer.build_app(

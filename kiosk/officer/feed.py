@@ -12,7 +12,8 @@ and talks to the app only by messages (``kiosk.officer.messages``):
   code it could not read goes to the retry worker, which runs the rest of the chain (up to its time
   budget) on the latest such frame, so the picture never waits for it. A decoder given by the caller
   (tests) is used alone, as it is. Both are made in their workers: the screen shows before pyzbar and
-  OpenCV load.
+  OpenCV load. Nothing here imports OpenCV, numpy or a decoder when the app starts: they load in the
+  camera's worker, with its first frame (issue 29: the screen is up in a second).
 - A dead camera never freezes the screen: the source reports its state by callback (``CameraChanged``);
   after a failure the worker tries again every ``CAMERA_RETRY_S``. A cancelled worker releases the
   source in ``finally`` (``stop_source`` first tells a source blocked waiting to reconnect to stop).
@@ -25,20 +26,20 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
 from textual.worker import get_current_worker
 
-from kiosk.camera.decoders import ChainDecoder, Decoded, Decoder, Look, make_decoder
 from kiosk.camera.dedupe import Deduper
-from kiosk.camera.sources import Frame, FrameSource, SourceError, SourceState
+from kiosk.camera.frames import Frame, FrameSource, SourceError, SourceState
 from kiosk.officer.messages import Attempted, CameraChanged, CodeSeen, Failed, Preview
 from kiosk.widgets.pixels import fit, halfblock_strips
 from store.errors import StoreError
 from store.reasons import Outcome
 
 if TYPE_CHECKING:
+    import numpy as np
     from textual.message import Message
 
+    from kiosk.camera.decoders import Decoded, Decoder, Look
     from kiosk.gate import Gate, GateEvent
 
 #: a camera: a FrameSource (opened by the feed), or a function making one opened (``open_source``)
@@ -149,6 +150,9 @@ class CameraFeed:
                             break
                         time.sleep(0.05)
                         continue
+                    if next_preview == 0.0:  # the first picture shows before the decoders load
+                        self._post_preview(frame)
+                        next_preview = time.monotonic() + 1.0 / PREVIEW_FPS
                     try:
                         drew = self._handle_frame(frame)
                     except StoreError as exc:  # a locked or unreachable store: say so, keep reading
@@ -181,6 +185,10 @@ class CameraFeed:
 
     def _quick(self, frame: Frame) -> list[Decoded]:
         """The camera worker's read of a frame; one worth more work is handed to the retry worker."""
+        # The decoders (zxing-cpp, OpenCV, numpy) load here, in the camera's worker, when the first frame
+        # comes: the locked screen is drawn before them (issue 29).
+        from kiosk.camera.decoders import ChainDecoder, make_decoder
+
         decoder = self.decoder
         if decoder is None:  # the quick pass needs no fallback readers (pyzbar, OpenCV): not loaded here
             decoder = self.decoder = make_decoder(self.decoder_spec, fallback=False)
@@ -201,6 +209,8 @@ class CameraFeed:
         """The rest of the decoder chain, on the latest frame the camera worker could not read; what it
         reads goes the way of any frame's codes (unlock check, or the gate), by message. Ends with the
         camera's worker (or when the current worker is cancelled)."""
+        from kiosk.camera.decoders import ChainDecoder, make_decoder  # in the worker: see _quick
+
         worker = get_current_worker()
         reader: ChainDecoder | None = None  # its own (a decoder keeps per-frame state), made when needed
         while not worker.is_cancelled and not (self.released.is_set() and self._retry_next is None):
@@ -280,7 +290,9 @@ def face_image(event: GateEvent) -> np.ndarray | None:
     w = event.result.worker
     if w is None or not w.face_thumb:
         return None
+    # in the camera's worker, after a sign-in: OpenCV and numpy are loaded by then (see _quick)
     import cv2
+    import numpy as np
 
     image = cv2.imdecode(np.frombuffer(w.face_thumb, np.uint8), cv2.IMREAD_COLOR)
     return image if image is not None and image.size else None

@@ -6,20 +6,23 @@ a terminal cell is about twice as tall as wide) and draws the outline of the det
 ``halfblock_strips`` turns the small RGB picture into Textual ``Strip``s. Both run in the camera's worker
 thread, so the UI thread only swaps lines.
 
-``PixelView`` shows the strips, centred, or a short text when there is no picture.
+``PixelView`` shows the strips, centred, or a short text when there is no picture. OpenCV and numpy are
+imported by ``fit`` and ``halfblock_strips``, not by the widget: a screen using it starts without them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Points = Sequence[tuple[int, int]]
 
@@ -34,6 +37,11 @@ OUTLINE_BGR = {
 
 def fit(image: np.ndarray, cols: int, rows: int, *, outline: Points = (), kind: str = "seen") -> np.ndarray:
     """``image`` (BGR) scaled into ``cols`` × ``2*rows`` pixels, aspect kept, as RGB; code outlined."""
+    # OpenCV and numpy are imported where the pixels are made (the camera's worker), not with the widget:
+    # the officer screen is drawn before they load (issue 29). Loaded once, these are dictionary look-ups.
+    import cv2
+    import numpy as np
+
     h, w = image.shape[:2]
     cols, rows = max(cols, 1), max(rows, 1)
     scale = min(cols / w, 2 * rows / h)
@@ -49,6 +57,8 @@ def fit(image: np.ndarray, cols: int, rows: int, *, outline: Points = (), kind: 
 
 def halfblock_strips(rgb: np.ndarray) -> list[Strip]:
     """One Strip per pair of pixel rows (an odd last row is paired with black)."""
+    import numpy as np  # with the pixels, not the widget: see fit
+
     h, w = rgb.shape[:2]
     if h % 2:
         rgb = np.vstack([rgb, np.zeros((1, w, 3), dtype=rgb.dtype)])

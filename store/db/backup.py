@@ -176,9 +176,7 @@ class Checked:
 
 def check_backup(path: Path) -> str:
     """Raise BackupError unless ``path`` is a sound kiosk store this program can open; its revision."""
-    from alembic.script import ScriptDirectory
-
-    from store.db.schema import alembic_config
+    from store.db.schema import REVISIONS
 
     path = Path(path)
     if not path.is_file():
@@ -200,8 +198,7 @@ def check_backup(path: Path) -> str:
     finally:
         conn.close()
     revision = str(row[0]) if row else ""
-    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if revision not in known:
+    if revision not in REVISIONS:
         raise BackupError(
             f"备份的数据库结构版本（{revision or '无'}）不为本程序所知：它来自更新的版本，请先升级本程序",
             f"The backup's schema revision ({revision or 'none'}) is unknown to this program: it comes from a "

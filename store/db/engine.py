@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
+import store.db.changes
 import store.db.revision  # noqa: F401  (registers the revision stamping on every Session)
 from store.db.schema import check_current, upgrade_command
 from store.db.urls import normalise_url, redact, shown
@@ -335,6 +336,18 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in a transaction that takes the write lock at once on SQLite (``BEGIN
+    IMMEDIATE``), as ``write_session`` does without the ORM (the sign-in's hot path). Commits on
+    success, rolls back on error."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
 
 
 def open_store(

@@ -46,14 +46,16 @@ def _sequenced(conn: Connection) -> bool:
     return bool(cached)
 
 
+#: made once: every sign-in takes revisions, and a statement built anew is compiled anew
+_TAKE_SEQUENCED = text("SELECT kiosk_take_revisions(:n)")
+_TAKE_COUNTER = text("UPDATE synccounter SET value = value + :n WHERE name = :name RETURNING value")
+
+
 def take_revisions(conn: Connection, n: int) -> int:
     """Reserve ``n`` revisions; returns the last one (the caller uses ``last-n+1 .. last``)."""
     if _sequenced(conn):
-        return int(conn.execute(text("SELECT kiosk_take_revisions(:n)"), {"n": n}).scalar_one())
-    row = conn.execute(
-        text("UPDATE synccounter SET value = value + :n WHERE name = :name RETURNING value"),
-        {"n": n, "name": COUNTER},
-    ).first()
+        return int(conn.execute(_TAKE_SEQUENCED, {"n": n}).scalar_one())
+    row = conn.execute(_TAKE_COUNTER, {"n": n, "name": COUNTER}).first()
     if row is None:  # a database migrated before the counter row existed: create it
         conn.execute(
             text("INSERT INTO synccounter (name, value) VALUES (:name, :n)"), {"name": COUNTER, "n": n}

@@ -17,6 +17,10 @@ the write lock and the second sees the first's attendance. On PostgreSQL the uni
 
 The rules are also exposed one by one (``evaluate``) for the admin's readiness panel: the same
 functions, not a copy.
+
+Speed (issue 29): what the rules look at is read by ``store.rules.facts`` in one statement per scan, the
+worker's eligibility facts cached until the pull (or any write of them) changes them; the attempt and the
+attendance are written with Core statements prepared once. The commit stays ``synchronous=FULL``.
 """
 
 from __future__ import annotations
@@ -24,28 +28,29 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.db.engine import translate_errors, write_session
-from store.db.models import (
-    Attendance,
-    Employer,
-    Employment,
-    GatePhoto,
-    HealthCheck,
-    Kiosk,
-    OfficerAssignment,
-    Project,
-    SignInAttempt,
-    Worker,
-)
+from store.db.engine import translate_errors, write_connection
+from store.db.models import Attendance, GatePhoto, OfficerAssignment, SignInAttempt
+from store.db.revision import take_revisions
 from store.reasons import Outcome, Reason, Way
+from store.rules.facts import (
+    READ_PROJECT,
+    EmploymentFacts,
+    FactsCache,
+    HealthFacts,
+    ProjectFacts,
+    WorkerFacts,
+    read_worker,
+)
 from store.rules.policy import Policy
 from store.rules.validation import age_on
 from store.timeutil import DEFAULT_ZONE, as_utc, local_date, local_hm, utcnow
@@ -119,13 +124,13 @@ class SignInResult:
 
 @dataclass(slots=True)
 class Facts:
-    """What the rules look at, read once per sign-in."""
+    """What the rules look at, read once per sign-in (``store.rules.facts``)."""
 
-    worker: Worker | None
-    project: Project | None
+    worker: WorkerFacts | None
+    project: ProjectFacts | None
     on: date
-    health: HealthCheck | None = None
-    employments: list[Employment] = field(default_factory=list)
+    health: HealthFacts | None = None
+    employments: Sequence[EmploymentFacts] = ()
     officer_assigned: bool | None = None  # None: no officer to check
 
 
@@ -162,7 +167,7 @@ def rule_health(f: Facts, p: Policy) -> Reason | None:
     return None
 
 
-def current_employment(f: Facts) -> Employment | None:
+def current_employment(f: Facts) -> EmploymentFacts | None:
     for e in f.employments:
         if e.start_date <= f.on and (e.end_date is None or f.on <= e.end_date):
             return e
@@ -206,27 +211,12 @@ WORKER_RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def load_facts(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID, on: date) -> Facts:
-    worker = s.get(Worker, worker_id)
-    project = s.get(Project, project_id)
-    facts = Facts(worker=worker, project=project, on=on)
-    if worker is None:
-        return facts
-    facts.health = s.exec(
-        select(HealthCheck)
-        .where(HealthCheck.worker_id == worker_id, col(HealthCheck.deleted_at).is_(None))
-        .order_by(col(HealthCheck.checked_on).desc())
-        .limit(1)
-    ).first()
-    facts.employments = list(
-        s.exec(
-            select(Employment).where(
-                Employment.worker_id == worker_id,
-                Employment.project_id == project_id,
-                col(Employment.deleted_at).is_(None),
-            )
-        )
-    )
-    return facts
+    """The facts of one worker on one project, read afresh (the admin's readiness panel)."""
+    conn = s.connection()
+    known = read_worker(conn, worker_id, project_id)
+    row = conn.execute(READ_PROJECT, {"project": project_id}).first()
+    project = ProjectFacts(row.timezone, row.deleted_at) if row is not None else None
+    return Facts(known.worker, project, on, known.health, known.employments)
 
 
 def evaluate(facts: Facts, policy: Policy) -> list[tuple[str, Reason | None]]:
@@ -250,14 +240,13 @@ def officer_assigned(s: Session, officer_id: uuid.UUID, project_id: uuid.UUID, o
     )
 
 
-def worker_card(s: Session, worker: Worker, employment: Employment | None) -> WorkerCard:
-    employer = s.get(Employer, employment.employer_id) if employment else None
+def worker_card(worker: WorkerFacts, employment: EmploymentFacts | None) -> WorkerCard:
     return WorkerCard(
         id=worker.id,
         name=worker.name,
         id_masked=worker.id_number_masked,
         sex=worker.sex,
-        employer=employer.name if employer else None,
+        employer=employment.employer if employment else None,
         team=employment.team if employment else None,
         trade=employment.trade if employment else None,
         face_thumb=worker.face_thumb,
@@ -268,15 +257,18 @@ def worker_card(s: Session, worker: Worker, employment: Employment | None) -> Wo
 
 
 class SignInService:
-    """Signs workers in on one store. Thread-safe: each call opens its own session."""
+    """Signs workers in on one store. Thread-safe: each call has its own connection and transaction;
+    the facts cache (``store.rules.facts``) is shared by the calls."""
 
     def __init__(self, engine: Engine, policy: Policy | None = None) -> None:
         self.engine = engine
         self.policy = policy or Policy()
-        self._project_tz: dict[uuid.UUID, str] = {}
+        self.facts = FactsCache(engine)
 
-    def work_date(self, s: Session, project_id: uuid.UUID, at: datetime) -> tuple[Project | None, date]:
-        project = s.get(Project, project_id)
+    def work_date(
+        self, conn: Connection, project_id: uuid.UUID, at: datetime
+    ) -> tuple[ProjectFacts | None, date]:
+        project = self.facts.project(conn, project_id)
         tz = project.timezone if project is not None and project.timezone else self.policy.timezone
         return project, local_date(at, tz)
 
@@ -302,9 +294,9 @@ class SignInService:
         at = as_utc(at) if at is not None else utcnow()
         for _ in range(3):
             try:
-                with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
+                with translate_errors(str(self.engine.url)), write_connection(self.engine) as conn:
                     return self._sign_in(
-                        s,
+                        conn,
                         worker_id,
                         project_id,
                         way,
@@ -323,7 +315,7 @@ class SignInService:
 
     def _sign_in(
         self,
-        s: Session,
+        conn: Connection,
         worker_id: uuid.UUID,
         project_id: uuid.UUID,
         way: Way,
@@ -336,8 +328,8 @@ class SignInService:
         photo: tuple[bytes, int, int] | None,
         latency_from: float | None,
     ) -> SignInResult:
-        project, on = self.work_date(s, project_id, at)
-        attempt = SignInAttempt(
+        project, on = self.work_date(conn, project_id, at)
+        attempt = _attempt_row(
             at=at,
             kiosk_id=kiosk_id,
             project_id=project_id if project is not None else None,
@@ -345,67 +337,52 @@ class SignInService:
             way=way.value,
             worker_id=worker_id,
             officer_id=officer_id,
-            outcome=Outcome.REFUSED.value,
             kid=kid,
             code_hash=code_hash(token) if token else None,
+            place=place,
         )
-        if place is not None:
-            attempt.latitude, attempt.longitude = place.latitude, place.longitude
-            attempt.accuracy_m, attempt.distance_m = place.accuracy_m, place.distance_m
 
-        def finish(result: SignInResult) -> SignInResult:
+        def finish(result: SignInResult, attendance: dict[str, Any] | None = None) -> SignInResult:
             if latency_from is not None:
-                attempt.latency_ms = round((time.monotonic() - latency_from) * 1000, 3)
-            s.add(attempt)
-            if photo is not None:
-                s.flush()
-                s.add(GatePhoto(attempt_id=attempt.id, jpeg=photo[0], width=photo[1], height=photo[2]))
+                attempt["latency_ms"] = round((time.monotonic() - latency_from) * 1000, 3)
+            _record(conn, attempt, attendance, photo)
             return result
 
         if project is None or project.deleted_at is not None:
-            attempt.reason = Reason.PROJECT_UNKNOWN.value
-            return finish(self._refused(attempt, on, Reason.PROJECT_UNKNOWN, None))
+            attempt["reason"] = Reason.PROJECT_UNKNOWN.value
+            return finish(self._refused(at, attempt, on, Reason.PROJECT_UNKNOWN, None))
 
-        worker = s.get(Worker, worker_id)
+        known, first = self.facts.read(conn, worker_id, project_id, on)
+        worker = known.worker
         if worker is None or worker.deleted_at is not None:
-            attempt.reason = Reason.WORKER_UNKNOWN.value
-            return finish(self._refused(attempt, on, Reason.WORKER_UNKNOWN, None))
+            attempt["reason"] = Reason.WORKER_UNKNOWN.value
+            return finish(self._refused(at, attempt, on, Reason.WORKER_UNKNOWN, None))
 
-        first = s.exec(
-            select(Attendance).where(
-                Attendance.worker_id == worker_id,
-                Attendance.project_id == project_id,
-                Attendance.work_date == on,
-            )
-        ).first()
-        facts = load_facts(s, worker_id, project_id, on) if first is None else Facts(worker, project, on)
-        card = worker_card(
-            s,
-            worker,
-            current_employment(facts) if first is None else _any_employment(s, worker_id, project_id),
-        )
+        facts = Facts(worker, project, on, known.health, known.employments)
+        employment = current_employment(facts)
         if first is not None:
-            attempt.outcome = Outcome.ALREADY.value
-            attempt.attendance_id = first.id
-            kiosk = s.get(Kiosk, first.kiosk_id) if first.kiosk_id else None
-            where = kiosk.name if kiosk else None
+            card = worker_card(worker, employment or next(iter(facts.employments), None))
+            attempt["outcome"] = Outcome.ALREADY.value
+            attempt["attendance_id"] = first.id
             return finish(
                 SignInResult(
                     Outcome.ALREADY,
                     at,
                     on,
                     worker=card,
-                    attempt_id=attempt.id,
+                    attempt_id=attempt["id"],
                     attendance_id=first.id,
                     first_at=first.first_at,
-                    first_kiosk=where,
+                    first_kiosk=first.kiosk,
                     first_way=first.way,
                     distance_m=place.distance_m if place else None,
                 )
             )
 
+        card = worker_card(worker, employment)
         if officer_id is not None and way is Way.A:
-            facts.officer_assigned = officer_assigned(s, officer_id, project_id, on)
+            with Session(bind=conn) as s:
+                facts.officer_assigned = officer_assigned(s, officer_id, project_id, on)
         reason = rule_officer(facts, self.policy)
         if reason is None and place is not None:
             reason = place.refusal
@@ -414,11 +391,12 @@ class SignInService:
                 (r for _, rule in WORKER_RULES if (r := rule(facts, self.policy)) is not None), None
             )
         if reason is not None:
-            attempt.reason = reason.value
-            return finish(self._refused(attempt, on, reason, card, place))
+            attempt["reason"] = reason.value
+            return finish(self._refused(at, attempt, on, reason, card, place))
 
-        # The attendance row takes the attempt's fields one by one: two tables, not one shape (as in _refused).
-        attendance = Attendance(
+        # The attendance row takes the attempt's fields one by one: two tables, not one shape.
+        attendance = _row(
+            _ATTENDANCE,
             worker_id=worker_id,
             project_id=project_id,
             work_date=on,
@@ -426,37 +404,43 @@ class SignInService:
             way=way.value,
             kiosk_id=kiosk_id,
             officer_id=officer_id,
-            attempt_id=attempt.id,
+            attempt_id=attempt["id"],
             latitude=place.latitude if place else None,
             longitude=place.longitude if place else None,
         )
-        s.add(attendance)  # the unique constraint speaks at the commit: a lost race is retried as already
-        attempt.outcome = Outcome.SIGNED_IN.value
-        attempt.attendance_id = attendance.id
+        attempt["outcome"] = Outcome.SIGNED_IN.value
+        attempt["attendance_id"] = attendance["id"]
+        # the unique constraint speaks at the insert: a lost race is retried as already
         return finish(
             SignInResult(
                 Outcome.SIGNED_IN,
                 at,
                 on,
                 worker=card,
-                attempt_id=attempt.id,
-                attendance_id=attendance.id,
+                attempt_id=attempt["id"],
+                attendance_id=attendance["id"],
                 first_at=at,
                 distance_m=place.distance_m if place else None,
-            )
+            ),
+            attendance,
         )
 
     @staticmethod
     def _refused(
-        attempt: SignInAttempt, on: date, reason: Reason, card: WorkerCard | None, place: Place | None = None
+        at: datetime,
+        attempt: dict[str, Any],
+        on: date,
+        reason: Reason,
+        card: WorkerCard | None,
+        place: Place | None = None,
     ) -> SignInResult:
         return SignInResult(
             Outcome.REFUSED,
-            attempt.at,
+            at,
             on,
             reason=reason,
             worker=card,
-            attempt_id=attempt.id,
+            attempt_id=attempt["id"],
             distance_m=place.distance_m if place else None,
         )
 
@@ -477,10 +461,13 @@ class SignInService:
     ) -> SignInResult:
         """Keep an attempt refused before any worker rule ran (a bad, expired or forged code, …)."""
         at = as_utc(at) if at is not None else utcnow()
-        with translate_errors(str(self.engine.url)), write_session(self.engine) as s:
-            on = self.work_date(s, project_id, at)[1] if project_id else local_date(at, self.policy.timezone)
-            # Spelled out as in sign_in's attempt: each refusal path fills the columns it knows.
-            attempt = SignInAttempt(
+        with translate_errors(str(self.engine.url)), write_connection(self.engine) as conn:
+            on = (
+                self.work_date(conn, project_id, at)[1]
+                if project_id
+                else local_date(at, self.policy.timezone)
+            )
+            attempt = _attempt_row(
                 at=at,
                 kiosk_id=kiosk_id,
                 project_id=project_id,
@@ -488,29 +475,66 @@ class SignInService:
                 way=way.value,
                 worker_id=worker_id,
                 officer_id=officer_id,
-                outcome=Outcome.REFUSED.value,
-                reason=reason.value,
                 kid=kid,
                 code_hash=code_hash(token) if token else None,
+                place=place,
             )
-            if place is not None:
-                attempt.latitude, attempt.longitude = place.latitude, place.longitude
-                attempt.accuracy_m, attempt.distance_m = place.accuracy_m, place.distance_m
-            s.add(attempt)
-            if photo is not None:
-                s.flush()
-                s.add(GatePhoto(attempt_id=attempt.id, jpeg=photo[0], width=photo[1], height=photo[2]))
-            return SignInResult(
-                Outcome.REFUSED,
-                at,
-                on,
-                reason=reason,
-                attempt_id=attempt.id,
-                distance_m=place.distance_m if place else None,
-            )
+            attempt["reason"] = reason.value
+            _record(conn, attempt, None, photo)
+            return self._refused(at, attempt, on, reason, None, place)
 
 
-def _any_employment(s: Session, worker_id: uuid.UUID, project_id: uuid.UUID) -> Employment | None:
-    return s.exec(
-        select(Employment).where(Employment.worker_id == worker_id, Employment.project_id == project_id)
-    ).first()
+# --- the writes ----------------------------------------------------------------------------------
+# Core inserts prepared once (SQLAlchemy caches their compiled form), each row given every column of its
+# table, stamped with this database's revisions as an ORM flush would (store/db/revision.py).
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+_ATTEMPT, _ATTENDANCE, _PHOTO = _table(SignInAttempt), _table(Attendance), _table(GatePhoto)
+_INSERT = {t.name: insert(t) for t in (_ATTEMPT, _ATTENDANCE, _PHOTO)}
+
+
+def _row(table: Table, **values: Any) -> dict[str, Any]:
+    """A new row of ``table``: every column (None unless given), a fresh id, created and updated now."""
+    now = utcnow()
+    row: dict[str, Any] = dict.fromkeys(table.columns.keys())
+    row.update(id=uuid.uuid4(), created_at=now, updated_at=now, rev=0)
+    row.update(values)
+    return row
+
+
+def _attempt_row(*, place: Place | None, **values: Any) -> dict[str, Any]:
+    """The attempt of a scan, refused until the rules say otherwise."""
+    row = _row(_ATTEMPT, outcome=Outcome.REFUSED.value, **values)
+    if place is not None:
+        row.update(
+            latitude=place.latitude,
+            longitude=place.longitude,
+            accuracy_m=place.accuracy_m,
+            distance_m=place.distance_m,
+        )
+    return row
+
+
+def _record(
+    conn: Connection,
+    attempt: dict[str, Any],
+    attendance: dict[str, Any] | None,
+    photo: tuple[bytes, int, int] | None,
+) -> None:
+    """Write the attempt, the day's attendance and the gate photo, each with its revision."""
+    rows: list[tuple[Table, dict[str, Any]]] = [(_ATTEMPT, attempt)]
+    if attendance is not None:
+        rows.append((_ATTENDANCE, attendance))
+    if photo is not None:
+        rows.append(
+            (_PHOTO, _row(_PHOTO, attempt_id=attempt["id"], jpeg=photo[0], width=photo[1], height=photo[2]))
+        )
+    last = take_revisions(conn, len(rows))
+    for offset, (table, row) in enumerate(rows):
+        row["rev"] = last - len(rows) + 1 + offset
+        conn.execute(_INSERT[table.name], row)

@@ -38,6 +38,7 @@ from sqlalchemy import Boolean, Date, Table, Uuid, literal_column, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from store.db.changes import reference_changed
 from store.db.models import (
     Attendance,
     Employer,
@@ -206,6 +207,8 @@ def pull(
                             counts[table.name] = counts.get(table.name, 0) + len(rows)
                             if on_progress:
                                 on_progress(table.name, len(rows))
+                if counts:  # what sign-ins cached of workers and projects is stale (store/rules/facts.py)
+                    reference_changed(local)
                 with lconn.begin():
                     write_state(lconn, {PULL_REV: str(high)})
     return PullResult(counts, high, replaced)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -24,6 +23,8 @@ from kiosk.widgets.pixels import PixelView
 from store.timeutil import DEFAULT_ZONE
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kiosk.officer.session import Session
     from kiosk.officer.widgets.result_card import Shown
     from store.rules.signin import SignInResult
