@@ -8,7 +8,8 @@ refused submission keeps everything typed and every photo chosen):
 - ``/enroll``: the four steps with where each stands (done / 待审核 / 未通过 and the reason / to do)
 - ``/enroll/realname``: 个人信息采集 — ID card front and back, face photo, ID number and name
 - ``/enroll/bank``: 银行卡 — bank from the list, card number (a failed check digit must be confirmed)
-- ``/enroll/health``: 健康体检 — institution from the list or 其他, date, result, optional report photo
+- ``/enroll/health``: 健康体检 — institution from the list (by pinyin) or 其他, date, result, report photo;
+  nothing preselected; it waits for review like the bank card
 - ``/enroll/employment``: 聘用信息确认 — his employments waiting for him, each confirmed with one tap
 
 API (every call acts as the phone's own worker; state-changing calls need ``X-CSRF-Token``):
@@ -62,9 +63,14 @@ def _max_bytes(request: Request) -> int:
 
 
 def refused(exc: ValidationError, lang: str) -> JSONResponse:
+    """422 naming the field; 503 ``busy`` when the service could not decode a photo now (out of memory or
+    too many at once: not the photo's fault, the page says to try again)."""
+    from store.people.images import ImageBusy
     from store.people.self_enroll import LuhnUnconfirmed
 
     code = "luhn_unconfirmed" if isinstance(exc, LuhnUnconfirmed) else "bad_input"
+    if isinstance(exc, ImageBusy):
+        code = "busy"
     return JSONResponse(
         {
             "error": code,
@@ -73,7 +79,7 @@ def refused(exc: ValidationError, lang: str) -> JSONResponse:
             "message_zh": exc.zh,
             "message_en": exc.en,
         },
-        status_code=422,
+        status_code=503 if code == "busy" else 422,
     )
 
 
@@ -340,7 +346,9 @@ async def api_health(request: Request, dev: Me) -> Response:
         hid = await run_in_threadpool(save)
     except ValidationError as exc:
         return refused(exc, lang)
-    return JSONResponse({"health_check": str(hid), "message": t("enroll.health.sent", lang)})
+    return JSONResponse(
+        {"submission": str(hid), "status": "pending", "message": t("enroll.health.sent", lang)}
+    )
 
 
 # --- 聘用信息确认 -------------------------------------------------------------------------------------
@@ -448,14 +456,20 @@ def bank_page(request: Request) -> Response:
 
 @router.get("/enroll/health", response_class=HTMLResponse, include_in_schema=False)
 def health_page(request: Request) -> Response:
+    from datetime import timedelta
+
     from store.people.admin import list_institutions
+    from store.people.collation import pinyin_key
+    from store.people.self_enroll import MAX_CHECK_AGE_DAYS
 
     engine = request.app.state.ctx.engine
+    today = _today(request)
     return _page(
         request,
         "enroll_health.html",
-        institutions=list_institutions(engine, active_only=True),
-        today=_today(request).isoformat(),
+        institutions=sorted(list_institutions(engine, active_only=True), key=lambda i: pinyin_key(i.name)),
+        today=today.isoformat(),
+        oldest=(today - timedelta(days=MAX_CHECK_AGE_DAYS)).isoformat(),
     )
 
 
