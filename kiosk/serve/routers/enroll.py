@@ -83,6 +83,33 @@ def refused(exc: ValidationError, lang: str) -> JSONResponse:
     )
 
 
+#: photo forms decoding at once in one service process; the others wait here without holding a thread of
+#: the pool (the sync routes, such as the code fetch, keep theirs); the pixels are capped again below, in
+#: ``store.people.images.BUDGET``, across every route that decodes
+DECODE_SLOTS = 2
+
+
+async def _decoding(request: Request, fn: Any) -> Any:
+    """``fn()`` in the thread pool once one of ``DECODE_SLOTS`` is free; ``ImageBusy`` after waiting
+    ``BUDGET_WAIT_S`` (the page says the service is busy, try again)."""
+    import asyncio
+
+    from store.people.images import BUDGET_WAIT_S, ImageBusy
+
+    state = request.app.state
+    slots = getattr(state, "enroll_decode_slots", None)
+    if slots is None:
+        slots = state.enroll_decode_slots = asyncio.Semaphore(DECODE_SLOTS)
+    try:
+        await asyncio.wait_for(slots.acquire(), BUDGET_WAIT_S)
+    except TimeoutError as exc:
+        raise ImageBusy("photo", *pair("err.busy")) from exc
+    try:
+        return await run_in_threadpool(fn)
+    finally:
+        slots.release()
+
+
 def _write(request: Request, fn: Any) -> Any:
     """``fn(session)`` in one committed transaction of the shared database (a request thread)."""
     from store.db.engine import translate_errors, write_session
@@ -232,7 +259,7 @@ async def api_realname(request: Request, dev: Me) -> Response:
     # The two photo forms (here and api_health) end alike: the write in a thread, then the refusal or the
     # answer; their fields, checks and answers differ, so each keeps its own lines.
     try:
-        sid = await run_in_threadpool(save)
+        sid = await _decoding(request, save)
     except ValidationError as exc:
         return refused(exc, lang)
     return JSONResponse(
@@ -343,7 +370,7 @@ async def api_health(request: Request, dev: Me) -> Response:
         )
 
     try:
-        hid = await run_in_threadpool(save)
+        hid = await _decoding(request, save)
     except ValidationError as exc:
         return refused(exc, lang)
     return JSONResponse(

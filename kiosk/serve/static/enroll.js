@@ -78,6 +78,13 @@
       r.readAsDataURL(blob);
     });
   }
+  function dataUrlToBlob(url) {
+    const [head, body] = url.split(",");
+    const bytes = atob(body);
+    const out = new Uint8Array(bytes.length);
+    for (let i = 0; i < bytes.length; i += 1) out[i] = bytes.charCodeAt(i);
+    return new Blob([out], { type: head.slice(5).split(";")[0] || "image/jpeg" });
+  }
   function showPhoto(name, url) {
     const img = document.getElementById(name + "-preview");
     if (img) { img.src = url; img.hidden = false; }
@@ -91,12 +98,13 @@
       if (!el.name || !(el.name in fields) || el.type === "file" || el.type === "hidden") return;
       if (el.type === "radio") el.checked = el.value === fields[el.name];
       else if (el.type === "checkbox") el.checked = Boolean(fields[el.name]);
-      else if (!el.value || el.tagName === "SELECT") el.value = fields[el.name];
+      else el.value = fields[el.name];
     });
     for (const [name, url] of Object.entries(s.photos || {})) {
       try {
-        chosen[name] = await (await fetch(url)).blob();
+        chosen[name] = dataUrlToBlob(url); // not fetch(): the pages may connect to the service only
         showPhoto(name, url);
+        fieldBox(name).dataset.photo = "ready";
       } catch (e) { /* gone: he chooses it again */ }
     }
     form.dataset.restored = "1";
@@ -130,12 +138,13 @@
   if (form) {
     // a field changed: its old error no longer applies (its line keeps its height, see emptyLine)
     form.addEventListener("change", (ev) => {
+      if (ev.target.type === "file") return; // a photo's own handler says what became of it
       const box = ev.target.closest ? ev.target.closest(".field") : null;
       if (box && box.dataset.field !== "id_number") {
         box.classList.remove("bad");
         emptyLine(box.querySelector(".field-error"));
       }
-      if (ev.target.type !== "file") saveFields();
+      saveFields();
     });
     form.addEventListener("input", (ev) => { if (ev.target.type !== "file") saveFields(); });
 
@@ -144,7 +153,10 @@
         const f = input.files[0];
         if (!f) return;
         const box = fieldBox(input.name);
+        box.classList.remove("bad");
+        emptyLine(box.querySelector(".field-error"));
         box.classList.add("busy");
+        delete box.dataset.photo; // "ready" once shrunk, "bad" when refused
         try {
           const blob = await shrink(f);
           chosen[input.name] = blob;
@@ -153,12 +165,17 @@
           const photos = saved().photos || {};
           photos[input.name] = url;
           save({ photos });
+          box.dataset.photo = "ready";
         } catch (e) {
           delete chosen[input.name];
           input.value = "";
           const img = document.getElementById(input.id + "-preview");
           if (img) img.hidden = true;
+          const photos = saved().photos || {};
+          delete photos[input.name];
+          save({ photos });
           showError(input.name, form.dataset.unreadable);
+          box.dataset.photo = "bad";
         } finally {
           box.classList.remove("busy");
         }
