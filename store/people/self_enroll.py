@@ -75,6 +75,22 @@ F_INSTITUTION, F_OTHER, F_CHECKED_ON, F_EMPLOYMENT = (
     "employment",
 )
 MAX_OTHER_CHARS = 64
+#: how each uploaded picture is named in its messages
+WHAT: dict[str, tuple[str, str]] = {
+    F_FRONT: ("身份证正面（人像面）照片", "The ID card front (photo side)"),
+    F_BACK: ("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
+    F_FACE: ("人脸照片", "The face photo"),
+    F_REPORT: ("体检报告照片", "The report photo"),
+}
+
+
+def shrink_upload(data: bytes | None, field: str, max_bytes: int = MAX_BYTES) -> bytes | None:
+    """An uploaded picture decoded and re-encoded at the size kept (``sanitise_image``), before any
+    database transaction opens: the seconds a large photo takes must not hold the write lock (SQLite)
+    or a row lock. The ``submit_*`` functions check the small result again, cheaply. None stays None."""
+    if not data:
+        return None
+    return sanitise_image(data, field=field, what=WHAT[field], max_bytes=max_bytes).jpeg
 
 
 class Status(StrEnum):
@@ -140,7 +156,7 @@ def read_id_number(raw: str, *, today: date | None = None) -> IdentityNumber:
 
 def _one_face(data: bytes | None, max_bytes: int) -> tuple[bytes, bytes]:
     """The face photo re-encoded and its thumbnail, when it holds exactly one face."""
-    what = ("人脸照片", "The face photo")
+    what = WHAT[F_FACE]
     clean = sanitise_image(data, field=F_FACE, what=what, max_bytes=max_bytes)
     require_sharp(clean, field=F_FACE, what=what)
     faces = detect_faces_in_photo(clean.bgr)
@@ -193,12 +209,8 @@ def submit_realname(
             f"The name differs from your verified name '{worker.name}': to change it, ask the administrator",
         )
     # Front and back are two images, each with its own field and words: two calls, not a loop.
-    front_jpeg = _sharp_card(
-        front, F_FRONT, ("身份证正面（人像面）照片", "The ID card front (photo side)"), max_bytes
-    )
-    back_jpeg = _sharp_card(
-        back, F_BACK, ("身份证反面（国徽面）照片", "The ID card back (emblem side)"), max_bytes
-    )
+    front_jpeg = _sharp_card(front, F_FRONT, WHAT[F_FRONT], max_bytes)
+    back_jpeg = _sharp_card(back, F_BACK, WHAT[F_BACK], max_bytes)
     face_jpeg, thumb = _one_face(face, max_bytes)
     _supersede(session, RealnameSubmission, worker_id)
     # Keyword fields into one row, like enroll's add_* functions: this table's columns.
@@ -351,9 +363,7 @@ def submit_health_check(
         raise ValidationError(
             F_REPORT, "请拍摄体检报告（结论页）照片", "Take a photo of the report (the page with the result)"
         )
-    image = sanitise_image(
-        report, field=F_REPORT, what=("体检报告照片", "The report photo"), max_bytes=max_bytes
-    ).jpeg
+    image = sanitise_image(report, field=F_REPORT, what=WHAT[F_REPORT], max_bytes=max_bytes).jpeg
     _supersede(session, HealthCheckSubmission, worker_id)
     sub = HealthCheckSubmission(
         worker_id=worker_id,

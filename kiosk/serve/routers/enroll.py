@@ -228,7 +228,8 @@ async def _photos(
     ),
 )
 async def api_realname(request: Request, dev: Me) -> Response:
-    from store.people.self_enroll import submit_realname
+    from store.people.self_enroll import read_id_number, shrink_upload, submit_realname
+    from store.rules.validation import validate_name
 
     lang = _counted(request)
     try:
@@ -239,6 +240,11 @@ async def api_realname(request: Request, dev: Me) -> Response:
         return refused(exc, lang)
 
     def save() -> Any:
+        # what needs no database first (its errors come first, as ever), then the photos decoded and
+        # shrunk outside any transaction (seconds each for a large one), then the write
+        read_id_number(text["id_number"], today=_today(request))
+        validate_name(text["name"])
+        small = {k: shrink_upload(v, k, _max_bytes(request)) for k, v in photos.items()}
         return _write(
             request,
             lambda s: (
@@ -247,9 +253,9 @@ async def api_realname(request: Request, dev: Me) -> Response:
                     worker_id=dev.subject_id,
                     id_number=text["id_number"],
                     name=text["name"],
-                    front=photos["front_image"],
-                    back=photos["back_image"],
-                    face=photos["face_photo"],
+                    front=small["front_image"],
+                    back=small["back_image"],
+                    face=small["face_photo"],
                     today=_today(request),
                     max_bytes=_max_bytes(request),
                 ).id
@@ -328,7 +334,13 @@ def api_bank(request: Request, body: BankBody, dev: Me) -> Response:
     ),
 )
 async def api_health(request: Request, dev: Me) -> Response:
-    from store.people.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
+    from store.people.self_enroll import (
+        F_CHECKED_ON,
+        F_INSTITUTION,
+        F_REPORT,
+        shrink_upload,
+        submit_health_check,
+    )
 
     lang = _counted(request)
     try:
@@ -352,6 +364,9 @@ async def api_health(request: Request, dev: Me) -> Response:
         return refused(ValidationError("passed", "请选择体检结论", "Choose the result"), lang)
 
     def save() -> Any:
+        report = shrink_upload(
+            photos["report_image"], F_REPORT, _max_bytes(request)
+        )  # outside the transaction
         return _write(
             request,
             lambda s: (
@@ -362,7 +377,7 @@ async def api_health(request: Request, dev: Me) -> Response:
                     passed=text["passed"] == "yes",
                     institution_id=institution,
                     institution_other=text["institution_other"] if institution is None else None,
-                    report=photos["report_image"],
+                    report=report,
                     today=_today(request),
                     max_bytes=_max_bytes(request),
                 ).id
