@@ -96,7 +96,9 @@ def choose(page: Any, field: str, path: str) -> str:
 def submit_and_wait(page: Any) -> str:
     """Tap 提交 and wait for the page's answer; the error it shows (at its field), or "" when sent."""
     page.click("#submit")
-    page.wait_for_selector("#enroll-form[data-state]", timeout=30_000)
+    page.wait_for_selector(
+        '#enroll-form[data-state="done"], #enroll-form[data-state="error"]', timeout=30_000
+    )  # (data-state is "sending" meanwhile)
     if page.get_attribute("#enroll-form", "data-state") == "done":
         return ""
     message = str(page.get_attribute("#enroll-form", "data-message"))
@@ -264,7 +266,8 @@ def test_health_check_from_the_list_or_other(
         page.wait_for_url(server.url + "/enroll")
         # it waits for the administrator: he cannot declare himself fit and sign in at once
         assert page.get_attribute("#step-health", "data-state") == "pending"
-        assert count(ew, HealthCheck) == 0
+        with session(ew.engine) as s:
+            assert not s.exec(select(HealthCheck).where(HealthCheck.worker_id == ew.newcomer)).all()
         with session(ew.engine) as s:
             h = s.exec(
                 select(HealthCheckSubmission).where(HealthCheckSubmission.worker_id == ew.newcomer)

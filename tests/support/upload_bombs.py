@@ -25,7 +25,9 @@ def _segments(data: bytes) -> list[tuple[int, int, int]]:
         length = int.from_bytes(data[i + 2 : i + 4], "big")
         end = i + 2 + length
         if marker == 0xDA:  # the scan's data runs to the next marker that is not a stuffed FF 00 / RST
-            while end < len(data) - 1 and not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+            while end < len(data) - 1 and not (
+                data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))
+            ):
                 end += 1
         out.append((marker, i, end))
         i = end

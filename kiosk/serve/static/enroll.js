@@ -220,7 +220,11 @@
     };
     if (inst) inst.addEventListener("change", syncOther);
 
-    restore().then(syncOther);
+    restore().then(() => {
+      syncOther();
+      // a number brought back is read back too (sex and birth date, or what is wrong with it)
+      if (idInput && idInput.value.trim()) idInput.dispatchEvent(new Event("change"));
+    });
     // Back to a page kept in the browser's memory: its fields are as he left them, the photos too
     window.addEventListener("pageshow", (ev) => { if (ev.persisted) syncOther(); });
 
