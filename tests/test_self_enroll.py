@@ -543,7 +543,7 @@ def test_a_worker_with_no_employment_is_not_ready(site: Site) -> None:
 def test_submissions_never_reach_a_kiosk() -> None:
     from store.sync.pull import PULLED
 
-    assert not {RealnameSubmission, BankCardSubmission, HealthReport} & set(PULLED)
+    assert not {RealnameSubmission, BankCardSubmission, HealthCheckSubmission, HealthReport} & set(PULLED)
 
 
 # Opens and disposes its own PostgreSQL engine, like the test below (each stands alone).
