@@ -268,3 +268,49 @@ def test_unknown_item_key_is_an_error() -> None:
 
     item = Item("realname", uuid.uuid4())
     assert Item.of(item.key) == item
+
+
+@run_async
+async def test_a_declared_health_check_is_reviewed_with_its_report(engine: Engine) -> None:
+    """Issue 27: the worker's own health check waits in the queue beside its report's photo; approving
+    records it (only then does it count at the gate)."""
+    from datetime import timedelta
+
+    from support.enroll_world import TODAY, id_card_jpeg
+
+    from store.db.models import HealthCheck, HealthCheckSubmission
+    from store.people.self_enroll import submit_health_check
+
+    site = Site(engine)
+    with write_session(engine) as s:
+        sub = submit_health_check(
+            session=s,
+            worker_id=site.worker_id,
+            checked_on=TODAY - timedelta(days=10),
+            passed=True,
+            institution_other="崇明某卫生院",
+            report=id_card_jpeg("front"),
+            today=TODAY,
+        )
+        sub_id = sub.id
+    app = build_app(engine, Config(), actor=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_queue(pilot)
+        assert [str(k.value) for k in table(app).rows] == [f"health:{sub_id}"]
+        text = info(app)
+        assert "健康体检" in text and "崇明某卫生院" in text and "合格" in text and "不在列表中" in text
+        report = review(app).query_one("#pic-report", PixelView)
+        assert report.display and report.has_picture
+        assert not review(app).query_one("#pic-face", PixelView).display
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        await settle(pilot)
+        assert table(app).row_count == 0
+    with session(engine) as s:
+        h = s.exec(select(HealthCheck).where(HealthCheck.worker_id == site.worker_id)).one()
+        assert h.institution_other == "崇明某卫生院" and h.passed
+        done = s.get(HealthCheckSubmission, sub_id)
+        assert done is not None and done.status == Status.APPROVED.value and done.report_image is None

@@ -340,3 +340,17 @@ def test_a_csv_cell_over_the_csv_limit_is_a_clear_error(org: Engine, tmp_path: P
     path = write_csv(tmp_path / "huge.csv", [row(1, 住址="长" * 140_000)])
     with pytest.raises(StoreError, match="Malformed CSV"):
         import_workers(org, path)
+
+
+def test_names_with_invisible_characters_are_refused(org: Engine, tmp_path: Path) -> None:
+    """Issue 27: a name that reads as another (a right-to-left override, zero-width characters, a Hangul
+    filler, a tab, a bidi isolate) is refused in imports as on the phone, naming the character (a line
+    break inside a CSV cell: tests/test_validation.py, the same check)."""
+    bad = ["王\u202e二", "王\u200b二", "王\u200d二", "\u3164", "王\t二", "王\u2066二\u2069"]
+    rows = [row(i, 姓名=name) for i, name in enumerate(bad)] + [row(len(bad))]
+    with pytest.raises(ImportRejected) as err:
+        import_workers(org, write_csv(tmp_path / "names.csv", rows))
+    errors = err.value.report.errors
+    assert [(e.row, e.column) for e in errors] == [(i + 2, "name") for i in range(len(bad))]
+    assert "U+202E" in errors[0].en and "看不见的字符" in errors[0].zh
+    assert count(org, Worker) == 0

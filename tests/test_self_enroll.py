@@ -36,6 +36,7 @@ from store.db.models import (
     Employment,
     FaceCheck,
     HealthCheck,
+    HealthCheckSubmission,
     HealthReport,
     IdentityDocument,
     RealnameSubmission,
@@ -51,6 +52,7 @@ from store.people.review import (
     ReviewKind,
     approve,
     bankcard_review,
+    health_review,
     realname_review,
     reason_text,
     reject,
@@ -359,12 +361,13 @@ def test_the_queue_is_oldest_first_across_kinds(site: Site) -> None:
 # --- 健康体检 -----------------------------------------------------------------------------------------
 
 
-def _health(site: Site, **kw: object) -> HealthCheck:
+def _health(site: Site, **kw: object) -> HealthCheckSubmission:
     args: dict[str, object] = dict(
         worker_id=site.worker_id,
         checked_on=TODAY - timedelta(days=3),
         passed=True,
         institution_id=site.institution_id,
+        report=face_jpeg(),
         today=TODAY,
     )
     args.update(kw)
@@ -375,32 +378,76 @@ def _health(site: Site, **kw: object) -> HealthCheck:
         return h
 
 
-def test_a_health_check_from_the_list_counts_at_once(site: Site) -> None:
+def test_a_declared_health_check_waits_for_review_then_counts(site: Site) -> None:
+    """Issue 27: a worker cannot declare himself fit and sign in at once."""
     assert rule(site.progress(), "health") is Reason.NO_HEALTH_CHECK
-    h = _health(site, report=face_jpeg())
-    assert h.institution_id == site.institution_id and h.institution_other is None
+    sub = _health(site)
+    assert sub.institution_id == site.institution_id and sub.institution_other is None
+    p = site.progress()
+    assert rule(p, "health") is Reason.NO_HEALTH_CHECK and p.step("health").state is StepState.PENDING
+    assert site.count(HealthCheck) == 0
+    queue = review_queue(site.engine)
+    assert [(q.kind, q.id) for q in queue] == [(ReviewKind.HEALTH, sub.id)]
+    assert "合格" in queue[0].summary
+    review = health_review(site.engine, sub.id)
+    assert review.from_list and review.report_image is not None and review.report_image[:2] == b"\xff\xd8"
+    with write_session(site.engine) as s:
+        approve(session=s, kind=ReviewKind.HEALTH, submission_id=sub.id, by=ADMIN)
     p = site.progress()
     assert rule(p, "health") is None and p.step("health").state is StepState.DONE
     with session(site.engine) as s:
+        h = s.exec(select(HealthCheck).where(HealthCheck.worker_id == site.worker_id)).one()
+        assert h.passed and h.checked_on == TODAY - timedelta(days=3)
         rep = s.exec(select(HealthReport).where(HealthReport.health_check_id == h.id)).one()
         assert rep.image[:2] == b"\xff\xd8"
-        assert (
-            s.exec(select(AuditLog).where(AuditLog.table_name == "healthcheck")).one().actor
-            == f"worker:{site.worker_id}"
+        kept = s.get(HealthCheckSubmission, sub.id)
+        assert kept is not None and kept.status == "approved" and kept.report_image is None
+        actors = {(a.actor, a.table_name) for a in s.exec(select(AuditLog))}
+        assert (f"worker:{site.worker_id}", "healthchecksubmission") in actors
+        assert (ADMIN, "healthcheck") in actors
+
+
+def test_a_rejected_health_check_shows_the_reason(site: Site) -> None:
+    sub = _health(site)
+    with write_session(site.engine) as s:
+        reject(
+            session=s,
+            kind=ReviewKind.HEALTH,
+            submission_id=sub.id,
+            by=ADMIN,
+            reason="体检报告照片看不清，请重新拍摄结论页",
         )
+    step = site.progress().step("health")
+    assert step.state is StepState.REJECTED and step.submission is not None
+    assert site.count(HealthCheck) == 0
 
 
 def test_other_institution_with_its_name_and_a_failed_result(site: Site) -> None:
-    h = _health(site, institution_id=None, institution_other="  崇明某卫生院 ", passed=False)
-    assert h.institution_other == "崇明某卫生院" and h.institution_id is None
+    sub = _health(site, institution_id=None, institution_other="  崇明某卫生院 ", passed=False)
+    assert sub.institution_other == "崇明某卫生院" and sub.institution_id is None
+    assert not health_review(site.engine, sub.id).from_list
+    with write_session(site.engine) as s:
+        approve(session=s, kind=ReviewKind.HEALTH, submission_id=sub.id, by=ADMIN)
     assert rule(site.progress(), "health") is Reason.HEALTH_CHECK_FAILED
+
+
+def test_a_newer_health_check_replaces_the_waiting_one(site: Site) -> None:
+    first = _health(site)
+    second = _health(site, checked_on=TODAY)
+    assert [q.id for q in review_queue(site.engine)] == [second.id]
+    with session(site.engine) as s:
+        old = s.get(HealthCheckSubmission, first.id)
+        assert old is not None and old.status == "superseded" and old.report_image is None
 
 
 @pytest.mark.parametrize(
     ("kw", "field", "en"),
     [
         ({"institution_id": None, "institution_other": ""}, "institution_other", "type its name"),
+        ({"institution_id": None, "institution_other": "某\u202e医院"}, "institution_other", "U+202E"),
         ({"checked_on": TODAY + timedelta(days=1)}, "checked_on", "cannot be after today"),
+        ({"checked_on": TODAY - timedelta(days=366)}, "checked_on", "more than a year old"),
+        ({"report": None}, "report_image", "Take a photo of the report"),
         ({"report": text_renamed_jpg()}, "report_image", "is not a picture"),
         ({"institution_id": uuid.uuid4()}, "institution", "from the list"),
     ],
@@ -410,7 +457,11 @@ def test_bad_health_input_is_refused(site: Site, kw: dict[str, object], field: s
     with pytest.raises(ValidationError) as err:
         _health(site, **kw)
     assert err.value.field == field and en in err.value.en
-    assert site.count(HealthCheck) == 0 and site.count(HealthReport) == 0 and site.audit_count() == audits
+    assert site.count(HealthCheckSubmission) == 0 and site.audit_count() == audits
+
+
+def test_a_check_exactly_a_year_old_is_taken(site: Site) -> None:
+    assert _health(site, checked_on=TODAY - timedelta(days=365)).checked_on == TODAY - timedelta(days=365)
 
 
 def test_a_retired_institution_is_refused(site: Site) -> None:
@@ -460,8 +511,9 @@ def test_an_employment_that_is_not_his_is_refused(site: Site) -> None:
 def test_everything_done_makes_him_ready(site: Site) -> None:
     sub = site.realname()
     card = _card(site, luhn_card())
-    _health(site)
+    health = _health(site)
     with write_session(site.engine) as s:
+        approve(session=s, kind=ReviewKind.HEALTH, submission_id=health.id, by=ADMIN)
         confirm_my_employment(session=s, worker_id=site.worker_id, employment_id=site.employment_id)
         approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by=ADMIN)
     assert not site.progress().projects[0].ready and not site.progress().ready  # the card still waits
@@ -491,7 +543,7 @@ def test_a_worker_with_no_employment_is_not_ready(site: Site) -> None:
 def test_submissions_never_reach_a_kiosk() -> None:
     from store.sync.pull import PULLED
 
-    assert not {RealnameSubmission, BankCardSubmission, HealthReport} & set(PULLED)
+    assert not {RealnameSubmission, BankCardSubmission, HealthCheckSubmission, HealthReport} & set(PULLED)
 
 
 # Opens and disposes its own PostgreSQL engine, like the test below (each stands alone).

@@ -4,6 +4,7 @@ walls: CSRF, an officer's phone, another worker's employment."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,12 @@ from support.enroll_world import (
     text_renamed_jpg,
     two_faces_jpeg,
 )
+from support.upload_bombs import scan_bomb
 
 from store.db.engine import session, write_session
-from store.db.models import BankCardSubmission, Employment, RealnameSubmission
+from store.db.models import BankCardSubmission, Employment, HealthCheckSubmission, RealnameSubmission
 from store.people.review import ReviewKind, approve, reject
+from store.timeutil import local_date, utcnow
 
 
 @pytest.fixture
@@ -33,6 +36,17 @@ def ew(sqlite_url: str, tmp_path: Path) -> EnrollWorld:
 def count(ew: EnrollWorld, model: type) -> int:
     with session(ew.engine) as s:
         return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+def blurred(jpeg: bytes, sigma: float = 4.0) -> bytes:
+    """The photo as a shaken or unfocused phone takes it."""
+    import io
+
+    from PIL import Image, ImageFilter
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).filter(ImageFilter.GaussianBlur(sigma)).save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def photos(**override: bytes) -> dict[str, tuple[str, bytes, str]]:
@@ -74,19 +88,31 @@ def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
         json={"bank_name": "中国银行", "card_number": luhn_card()},
     )
     assert r.status_code == 200 and "*" in r.json()["card_masked"] and luhn_card() not in r.text
-    inst = client.get("/enroll/health").text.split('<option value="')[1].split('"')[0]
+    page = client.get("/enroll/health").text
+    assert '<option value="" disabled selected>' in page and " checked" not in page  # nothing preselected
+    inst = page.split('<option value="')[2].split('"')[0]
+    checked = (local_date(utcnow()) - timedelta(days=3)).isoformat()
     r = client.post(
         "/api/enroll/health",
         headers={"X-CSRF-Token": csrf},
-        data={"institution": inst, "checked_on": "2026-01-05", "passed": "yes"},
+        data={"institution": inst, "checked_on": checked, "passed": "yes"},
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == 422 and r.json()["field"] == "report_image"  # the report's photo is required
+    r = client.post(
+        "/api/enroll/health",
+        headers={"X-CSRF-Token": csrf},
+        data={"institution": inst, "checked_on": checked, "passed": "yes"},
+        files={"report_image": ("report.jpg", id_card_jpeg("front"), "image/jpeg")},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "pending", r.text
     r = client.post(f"/api/enroll/employments/{ew.employment}/confirm", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200 and r.json()["confirmed_at"]
     steps = {s["step"]: s["state"] for s in client.get("/api/enroll").json()["steps"]}
-    assert steps == {"realname": "pending", "bank_card": "pending", "health": "done", "employment": "done"}
+    assert steps == {"realname": "pending", "bank_card": "pending", "health": "pending", "employment": "done"}
 
     with write_session(ew.engine) as s:
+        health = s.exec(select(HealthCheckSubmission)).one()
+        approve(session=s, kind=ReviewKind.HEALTH, submission_id=health.id, by="admin")
         sub = s.exec(select(RealnameSubmission)).one()
         card = s.exec(select(BankCardSubmission)).one()
         approve(session=s, kind=ReviewKind.REALNAME, submission_id=sub.id, by="admin")
@@ -98,7 +124,7 @@ def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
             reason="银行卡号有误，请核对后重新提交",
         )
     steps = {s["step"]: s for s in client.get("/api/enroll?lang=en").json()["steps"]}
-    assert steps["realname"]["state"] == "done"
+    assert steps["realname"]["state"] == "done" and steps["health"]["state"] == "done"
     assert steps["bank_card"]["state"] == "rejected"
     assert steps["bank_card"]["reason"] == "The card number is wrong: check it and submit again"
     home = client.get("/").text
@@ -112,6 +138,9 @@ def test_the_steps_as_the_phone_sees_them(ew: EnrollWorld) -> None:
         ({"front_image": text_renamed_jpg()}, "front_image", "不是图片文件", "is not a picture"),
         ({"face_photo": two_faces_jpeg()}, "face_photo", "有2张人脸", "shows 2 faces"),
         ({"face_photo": no_face_jpeg()}, "face_photo", "没有找到人脸", "No face found"),
+        ({"front_image": blurred(id_card_jpeg("front"))}, "front_image", "太模糊", "is blurred"),
+        ({"face_photo": blurred(face_jpeg())}, "face_photo", "太模糊", "is blurred"),
+        ({"back_image": scan_bomb(6000)}, "back_image", "扫描段过多", "too many scans"),
     ],
 )
 def test_bad_realname_input_is_a_field_error(ew: EnrollWorld, kw: dict, field: str, zh: str, en: str) -> None:  # type: ignore[type-arg]

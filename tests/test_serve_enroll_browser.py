@@ -6,6 +6,7 @@ chosen still there and nothing saved. ``KIOSK_SCREENSHOTS=docs`` writes the READ
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,16 @@ from support.enroll_world import (
 from kiosk.serve.app import create_app
 from kiosk.serve.run import BackgroundServer
 from store.db.engine import session, write_session
-from store.db.models import BankCardSubmission, Employment, HealthCheck, RealnameSubmission, Worker
+from store.db.models import (
+    BankCardSubmission,
+    Employment,
+    HealthCheck,
+    HealthCheckSubmission,
+    RealnameSubmission,
+    Worker,
+)
 from store.people.review import ReviewKind, reject
+from store.timeutil import local_date, utcnow
 
 pytestmark = pytest.mark.browser
 
@@ -75,10 +84,21 @@ def count(ew: EnrollWorld, model: type) -> int:
         return int(s.exec(select(func.count()).select_from(model)).one())
 
 
+def choose(page: Any, field: str, path: str) -> str:
+    """Choose a photo as the worker does and wait while the phone reads and shrinks it: "ready", or
+    "bad" when the phone cannot read it (then refused at its field, before anything is sent)."""
+    page.set_input_files(f"#{field}", path)
+    box = f'.field[data-field="{field}"]'
+    page.wait_for_selector(f"{box}[data-photo]", timeout=30_000)
+    return str(page.get_attribute(box, "data-photo"))
+
+
 def submit_and_wait(page: Any) -> str:
     """Tap 提交 and wait for the page's answer; the error it shows (at its field), or "" when sent."""
     page.click("#submit")
-    page.wait_for_selector("#enroll-form[data-state]", timeout=30_000)
+    page.wait_for_selector(
+        '#enroll-form[data-state="done"], #enroll-form[data-state="error"]', timeout=30_000
+    )  # (data-state is "sending" meanwhile)
     if page.get_attribute("#enroll-form", "data-state") == "done":
         return ""
     message = str(page.get_attribute("#enroll-form", "data-message"))
@@ -98,9 +118,9 @@ def test_realname_step_by_step_with_every_bad_input(
         shot(page, "enroll-home")
         page.click("#step-realname a")
         page.wait_for_selector("#enroll-form")
-        page.set_input_files("#front_image", files["front.jpg"])
-        page.set_input_files("#back_image", files["back.jpg"])
-        page.set_input_files("#face_photo", files["face.jpg"])
+        assert choose(page, "front_image", files["front.jpg"]) == "ready"
+        assert choose(page, "back_image", files["back.jpg"]) == "ready"
+        assert choose(page, "face_photo", files["face.jpg"]) == "ready"
         # a wrong check character: said at once when he leaves the field, and again on 提交
         page.fill("#id_number", NEWCOMER_ID[:-1] + "1")
         page.press("#id_number", "Tab")
@@ -108,38 +128,37 @@ def test_realname_step_by_step_with_every_bad_input(
         assert "身份证号码校验位错误" in page.inner_text('.field[data-field="id_number"]')
         assert "身份证号码校验位错误" in submit_and_wait(page)
         assert page.input_value("#name") == NEWCOMER  # nothing typed is lost
-        assert page.eval_on_selector("#face_photo", "e => e.files.length") == 1  # nor any photo chosen
+        assert page.is_visible("#face_photo-preview")  # nor any photo chosen
         page.fill("#id_number", NEWCOMER_ID)
         page.press("#id_number", "Tab")
         page.wait_for_selector("#from-id:not([hidden])")
         assert "男" in page.inner_text("#from-id") and "1992-03-07" in page.inner_text("#from-id")
         # two faces, then none
-        page.set_input_files("#face_photo", files["two.jpg"])
+        choose(page, "face_photo", files["two.jpg"])
         assert "有2张人脸" in submit_and_wait(page)
-        page.set_input_files("#face_photo", files["none.jpg"])
+        choose(page, "face_photo", files["none.jpg"])
         assert "没有找到人脸" in submit_and_wait(page)
-        # a text file renamed .jpg
-        page.set_input_files("#face_photo", files["face.jpg"])
-        page.set_input_files("#front_image", files["notes.jpg"])
-        assert "不是图片文件" in submit_and_wait(page)
-        # a 40 MB photo: refused on the phone, before minutes of upload
-        page.set_input_files("#front_image", files["huge.jpg"])
-        assert "照片太大（40.0 MB）" in submit_and_wait(page)
-        # the same in English
+        # a text file renamed .jpg: the phone cannot read it and says so before sending anything
+        choose(page, "face_photo", files["face.jpg"])
+        assert choose(page, "front_image", files["notes.jpg"]) == "bad"
+        assert "无法读取" in page.inner_text('.field[data-field="front_image"] .field-error')
+        # a 40 MB photo is shrunk on the phone: what goes up is the size the service keeps
+        assert choose(page, "front_image", files["huge.jpg"]) == "ready"
+        # the same in English (what he typed and chose comes back after the page reloads)
         page.click("header .lang")
-        page.wait_for_selector("#enroll-form")
-        page.set_input_files("#front_image", files["notes.jpg"])
-        page.set_input_files("#back_image", files["back.jpg"])
-        page.set_input_files("#face_photo", files["two.jpg"])
-        page.fill("#id_number", NEWCOMER_ID)
-        assert "is not a picture" in submit_and_wait(page)
+        page.wait_for_selector("#enroll-form[data-restored]")
+        assert page.input_value("#id_number") == NEWCOMER_ID
+        assert choose(page, "front_image", files["notes.jpg"]) == "bad"
+        assert "cannot read this photo" in page.inner_text('.field[data-field="front_image"] .field-error')
+        choose(page, "face_photo", files["two.jpg"])
+        assert "choose a photo" in submit_and_wait(page)  # the front is missing: never sent
         page.click("header .lang")
-        page.wait_for_selector("#enroll-form")
+        page.wait_for_selector("#enroll-form[data-restored]")
         assert count(ew, RealnameSubmission) == 0  # nothing half-saved
         # all good
-        page.set_input_files("#front_image", files["front.jpg"])
-        page.set_input_files("#back_image", files["back.jpg"])
-        page.set_input_files("#face_photo", files["face.jpg"])
+        choose(page, "front_image", files["front.jpg"])
+        choose(page, "back_image", files["back.jpg"])
+        choose(page, "face_photo", files["face.jpg"])
         page.fill("#id_number", NEWCOMER_ID)
         page.press("#id_number", "Tab")
         page.wait_for_selector("#from-id:not([hidden])")
@@ -177,11 +196,11 @@ def test_a_name_unlike_the_verified_one(
         bind_in_browser(page, ew.sw, server.url)  # 张伟, verified
         page.goto(server.url + "/enroll/realname")
         for field, name in (
-            ("#front_image", "front.jpg"),
-            ("#back_image", "back.jpg"),
-            ("#face_photo", "face.jpg"),
+            ("front_image", "front.jpg"),
+            ("back_image", "back.jpg"),
+            ("face_photo", "face.jpg"),
         ):
-            page.set_input_files(field, files[name])
+            choose(page, field, files[name])
         page.fill("#id_number", "310104199001010011")
         page.fill("#name", "张玮")
         error = submit_and_wait(page)
@@ -226,21 +245,34 @@ def test_health_check_from_the_list_or_other(
     try:
         bind_in_browser(page, ew.sw, server.url, worker=ew.newcomer)
         page.goto(server.url + "/enroll/health")
+        # nothing preselected: no institution, no date, no result (issue 27)
+        assert page.input_value("#institution") == "" and page.input_value("#checked_on") == ""
+        assert page.locator('input[name="passed"]:checked').count() == 0
+        assert "请选择体检日期" in submit_and_wait(page)
+        checked = (local_date(utcnow()) - timedelta(days=3)).isoformat()
+        page.fill("#checked_on", checked)
+        assert "请选择体检结论" in submit_and_wait(page)
+        page.check('input[name="passed"][value="yes"]')
         page.select_option("#institution", "other")
         assert page.is_visible("#institution_other")
         assert "填写机构名称" in submit_and_wait(page)
         page.fill("#institution_other", "崇明某卫生院")
-        page.set_input_files("#report_image", files["notes.jpg"])
-        assert "不是图片文件" in submit_and_wait(page)
-        page.set_input_files("#report_image", files["front.jpg"])
+        assert "体检报告" in submit_and_wait(page)  # the report's photo is required
+        assert choose(page, "report_image", files["notes.jpg"]) == "bad"
+        choose(page, "report_image", files["front.jpg"])
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, "enroll-health")
         assert submit_and_wait(page) == ""
         page.wait_for_url(server.url + "/enroll")
-        assert page.get_attribute("#step-health", "data-state") == "done"
+        # it waits for the administrator: he cannot declare himself fit and sign in at once
+        assert page.get_attribute("#step-health", "data-state") == "pending"
         with session(ew.engine) as s:
-            h = s.exec(select(HealthCheck).where(HealthCheck.worker_id == ew.newcomer)).one()
-            assert h.institution_other == "崇明某卫生院"
+            assert not s.exec(select(HealthCheck).where(HealthCheck.worker_id == ew.newcomer)).all()
+        with session(ew.engine) as s:
+            h = s.exec(
+                select(HealthCheckSubmission).where(HealthCheckSubmission.worker_id == ew.newcomer)
+            ).one()
+            assert h.institution_other == "崇明某卫生院" and h.status == "pending"
     finally:
         browser.close()
 

@@ -112,3 +112,31 @@ def test_mobile() -> None:
     with pytest.raises(ValidationError) as exc:
         validate_mobile("12800138000")
     assert exc.value.field == "mobile" and "手机" in exc.value.zh
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "王\u202e二",
+        "王\u200b二",
+        "王\u200d二",
+        "\u3164",
+        "王\n二",
+        "王\r二",
+        "王\u2067二\u2069",
+        "王\u00ad二",
+    ],
+)
+def test_a_name_with_an_invisible_or_control_character_is_refused(name: str) -> None:
+    from store.rules.validation import validate_name
+
+    with pytest.raises(ValidationError) as err:
+        validate_name(name)
+    assert err.value.field == "name" and "U+" in err.value.en
+
+
+@pytest.mark.parametrize("name", ["王二", "阿卜杜·买买提", "Li Wei", "欧阳 娜娜"])
+def test_ordinary_names_are_taken(name: str) -> None:
+    from store.rules.validation import validate_name
+
+    assert validate_name(f" {name} ") == name

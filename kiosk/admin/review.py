@@ -1,8 +1,10 @@
 """The review queue of the admin app (F8): what workers submitted from their phones and is waiting.
 
 Oldest first: real-name information (个人信息采集: the ID card's front and back and the face photo side by
-side, the name he typed beside the enrolled one, the sex and birth date his ID number gives) and bank
-cards (bank, masked number, a failed check digit he confirmed, the card it replaces). ``v`` (or Enter)
+side, the name he typed beside the enrolled one, the sex and birth date his ID number gives), bank
+cards (bank, masked number, a failed check digit he confirmed, the card it replaces) and health checks
+(健康体检, issue 27: institution — flagged when not on the list —, date and result beside the report's
+photo; approving records it, and only then does it count at the gate). ``v`` (or Enter)
 opens the real-name comparison full size (the admin app's ``VerifyScreen``: the ID card front and the
 face side by side; "same person" approves); ``a`` approves (after a question), ``r`` rejects with a reason picked from a list or typed — the worker sees it on his
 phone. Every decision goes through ``store/people/review.py`` and is audited with the administrator's name.
@@ -41,7 +43,10 @@ PICTURES = (
     ("pic-front", "admin.verify_front"),
     ("pic-back", "admin.review.pic_back"),
     ("pic-face", "admin.verify_face"),
+    ("pic-report", "admin.review.pic_report"),
 )
+#: the pictures of real-name information (a health check shows only its report)
+REALNAME_PICTURES = ("pic-front", "pic-back", "pic-face")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,9 @@ class ReviewScreen(AdminScreen):
             yield Static(t("admin.review.nothing_waiting_for_review", self.lang), id="review-info")
             with Horizontal(id="review-pictures"):
                 for wid, words in PICTURES:
-                    yield PixelView(t(words, self.lang), id=wid)
+                    view = PixelView(t(words, self.lang), id=wid)
+                    view.display = wid in REALNAME_PICTURES
+                    yield view
         yield Footer()
 
     def _heading(self) -> str:
@@ -175,7 +182,7 @@ class ReviewScreen(AdminScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail", description="read a submission")
     def _detail(self, item: Item) -> None:
-        from store.people.review import ReviewKind, bankcard_review, realname_review
+        from store.people.review import ReviewKind, bankcard_review, health_review, realname_review
 
         try:
             if item.kind == ReviewKind.REALNAME.value:
@@ -183,6 +190,11 @@ class ReviewScreen(AdminScreen):
                 text = self._realname_text(r)
                 images = {"pic-front": r.front_image, "pic-back": r.back_image, "pic-face": r.face_photo}
                 pictures = {wid: small for wid, data in images.items() if (small := _small(data)) is not None}
+            elif item.kind == ReviewKind.HEALTH.value:
+                h = health_review(self.admin.engine, item.id)
+                text = self._health_text(h)
+                small = _small(h.report_image)
+                pictures = {"pic-report": small} if small is not None else {}
             else:
                 text, pictures = self._bank_text(bankcard_review(self.admin.engine, item.id)), {}
         except StoreError as exc:
@@ -195,8 +207,11 @@ class ReviewScreen(AdminScreen):
             return  # an answer for a row no longer chosen
         self.query_one("#review-info", Static).update(message.text)
         self.query_one("#review-pictures").display = bool(message.pictures)
+        health = "pic-report" in message.pictures
         for wid, _ in PICTURES:
-            self.query_one(f"#{wid}", PixelView).clear()
+            view = self.query_one(f"#{wid}", PixelView)
+            view.clear()
+            view.display = (wid == "pic-report") if health else (wid in REALNAME_PICTURES)
         # drawn once the pictures' row is laid out, at the cells it really has
         self.call_after_refresh(self._draw, message.item, message.pictures)
 
@@ -221,6 +236,20 @@ class ReviewScreen(AdminScreen):
         if r.name_typed != r.name_enrolled:
             lines.append("[b yellow]" + escape(t("admin.review.names_differ", lang)) + "[/]")
         lines.append(t("admin.review.compare_realname", lang))
+        return "\n".join(lines)
+
+    def _health_text(self, h: Any) -> str:
+        lang = self.lang
+        verdict = t("admin.review.fit" if h.passed else "admin.review.not_fit", lang)
+        lines = [
+            f"[b]{t('admin.review_kind.health', lang)}[/]  {t('admin.review.submitted', lang)} {self.admin.local(h.submitted_at)}",
+            f"{t('admin.review.col_name', lang)}: {escape(h.name)}   {t('admin.person.id_number', lang)}: {h.id_masked}",
+            f"{t('admin.review.institution', lang)}: {escape(h.institution)}   "
+            f"{t('admin.review.checked_on', lang)}: {h.checked_on}   {t('admin.review.result', lang)}: [b]{verdict}[/]",
+        ]
+        if not h.from_list:
+            lines.append("[b yellow]" + escape(t("admin.review.not_on_list", lang)) + "[/]")
+        lines.append(t("admin.review.compare_health", lang))
         return "\n".join(lines)
 
     def _bank_text(self, b: Any) -> str:
@@ -282,10 +311,11 @@ class ReviewScreen(AdminScreen):
         item = self._need_item()
         if item is None:
             return
-        question = (
-            pair("admin.review.approve_realname")
-            if item.kind == ReviewKind.REALNAME.value
-            else pair("admin.review.approve_bank_card")
+        question = pair(
+            {
+                ReviewKind.REALNAME.value: "admin.review.approve_realname",
+                ReviewKind.HEALTH.value: "admin.review.approve_health",
+            }.get(item.kind, "admin.review.approve_bank_card")
         )
 
         def answer(yes: bool | None) -> None:

@@ -202,11 +202,7 @@ class WorkersScreen(AdminScreen):
             warn = "" if b.luhn_ok else t("admin.workers.luhn_check_failed", lang)
             lines.append(f"{t('admin.workers.bank_card', lang)}: {escape(b.bank_name)} {b.card_masked}{warn}")
         for kind, at in f.waiting:  # submitted from his phone: F8 reviews it
-            what = (
-                t("admin.workers.kind_realname", lang)
-                if kind == "realname"
-                else t("admin.workers.kind_bank_card", lang)
-            )
+            what = t(f"admin.review_kind.{kind}", lang)
             lines.append(
                 f"[b yellow]{t('admin.workers.waiting_for_review', lang)}[/]: {what} {self.admin.local(at)} (F8)"
             )

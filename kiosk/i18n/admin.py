@@ -149,8 +149,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.workers.real_name_verified": ("实名认证", "Real-name verified"),
     "admin.workers.luhn_check_failed": ("（校验未通过）", " (Luhn check failed)"),
     "admin.workers.bank_card": ("银行卡", "Bank card"),
-    "admin.workers.kind_realname": ("个人信息（实名）", "real-name information"),
-    "admin.workers.kind_bank_card": ("银行卡", "bank card"),
     "admin.workers.waiting_for_review": ("待审核", "Waiting for review"),
     "admin.workers.fit": ("合格", "fit"),
     "admin.workers.not_fit": ("不合格", "not fit"),
@@ -234,6 +232,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.reject_other": ("其他（手填）", "Other (type it)"),
     "admin.review_kind.realname": ("个人信息（实名）", "Real-name information"),
     "admin.review_kind.bank_card": ("银行卡", "Bank card"),
+    "admin.review_kind.health": ("健康体检", "Health check"),
     # --- the review screen (kiosk/admin/review.py) --------------------------------------------------------
     "admin.review.pic_back": ("身份证反面", "ID card back"),
     "admin.review.nothing_waiting_for_review": ("没有待审核的提交", "Nothing waiting for review"),
@@ -268,6 +267,24 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.review.approve_bank_card": (
         "通过此银行卡（替换原有银行卡）？",
         "Approve this bank card (it replaces any card on file)?",
+    ),
+    "admin.review.approve_health": (
+        "通过此体检信息（报告照片与填写的机构、日期、结论一致）？",
+        "Approve this health check (the report photo matches the institution, date and result)?",
+    ),
+    "admin.review.pic_report": ("体检报告", "Health-check report"),
+    "admin.review.institution": ("体检机构", "Institution"),
+    "admin.review.not_on_list": (
+        "⚠ 机构不在列表中（其他）：请核对报告上的机构名称和盖章",
+        "⚠ The institution is not on the list (other): check the name and stamp on the report",
+    ),
+    "admin.review.checked_on": ("体检日期", "Date of the check"),
+    "admin.review.result": ("结论", "Result"),
+    "admin.review.fit": ("合格", "fit"),
+    "admin.review.not_fit": ("不合格", "not fit"),
+    "admin.review.compare_health": (
+        "请核对：报告上的姓名、机构、日期和结论与上面一致",
+        "Check: the report's name, institution, date and result match the lines above",
     ),
     "admin.review.reject_title": (
         "驳回（工人会在手机上看到原因）",

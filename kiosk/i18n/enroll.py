@@ -27,6 +27,20 @@ WORDS: dict[str, tuple[str, str]] = {
         "The photo is too large ({size} MB; at most {mb} MB): take it again",
     ),
     "enroll.photo.take": ("拍照或选择照片", "Take or choose a photo"),
+    "enroll.photo.again": ("重新拍照", "Take it again"),
+    "enroll.photo.unreadable": (
+        "这张照片手机无法读取（可能是 HEIC 格式），请在相机设置中选择“兼容性最佳”或直接拍照",
+        "The phone cannot read this photo (HEIC?): set the camera to 'Most compatible' or take a new photo",
+    ),
+    "enroll.photo.shrinking": ("正在处理照片…", "Preparing the photo…"),
+    "enroll.progress": ("已上传 {pct}%", "Uploaded {pct}%"),
+    "enroll.cancel": ("取消上传", "Cancel upload"),
+    "enroll.cancelled": ("已取消，填写的内容和照片都还在", "Cancelled: what you typed and chose is kept"),
+    "enroll.offline": (
+        "没有网络，恢复后请再点“提交”（填写的内容和照片都还在）",
+        "No network: tap Submit again when it is back (what you typed and chose is kept)",
+    ),
+    "enroll.restored": ("已恢复上次填写的内容", "What you typed before is back"),
     "enroll.sex.male": ("男", "Male"),
     "enroll.sex.female": ("女", "Female"),
     "enroll.realname.title": ("个人信息采集", "Personal information"),
@@ -62,8 +76,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "enroll.health.result": ("体检结论", "Result"),
     "enroll.health.passed": ("合格", "Fit"),
     "enroll.health.failed": ("不合格", "Not fit"),
-    "enroll.health.report": ("体检报告照片（可不传）", "Photo of the report (optional)"),
-    "enroll.health.sent": ("体检信息已保存", "Health check saved"),
+    "enroll.health.report": ("体检报告照片（结论页）", "Photo of the report (the page with the result)"),
+    "enroll.health.choose": ("请选择体检机构", "Choose the institution"),
+    "enroll.health.note": (
+        "请如实填写并拍摄体检报告结论页；提交后由管理员核对报告，通过后才能签到",
+        "Fill in what the report says and photograph its result page; an administrator checks it before you "
+        "can sign in",
+    ),
+    "enroll.health.sent": ("体检信息已提交，等待管理员审核", "Health check sent: waiting for review"),
     "enroll.employment.title": ("聘用信息确认", "Confirm employment"),
     "enroll.employment.note": (
         "请核对用人单位、项目、班组、工种和日期，无误后确认",

@@ -97,6 +97,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Several QR codes in the photo: photograph the officer's code alone",
     ),
     "err.bad_image": ("无法读取该照片，请重新拍摄", "Cannot read this photo: take it again"),
+    "err.busy": (
+        "服务器正忙（内存不足），暂时无法处理照片，请稍后再试",
+        "The service is busy (out of memory) and cannot take the photo now: try again in a minute",
+    ),
     "err.officer_only": ("只有工人可以用手机签到", "Only workers sign in by phone"),
     "err.worker_only": ("此功能仅限签到员", "For sign-in officers only"),
     "err.not_found": ("页面不存在", "No such page"),

@@ -81,8 +81,11 @@ class BodyTooLarge(StarletteHTTPException):
 def field_error(exc: ValidationError) -> ServeError:
     """A form field the store refused (422 naming the field); ``luhn_unconfirmed`` asks the worker to
     confirm a card number that fails its check digit."""
+    from store.people.images import ImageBusy
     from store.people.self_enroll import LuhnUnconfirmed
 
+    if isinstance(exc, ImageBusy):  # not the photo's fault: out of memory or too many at once, try again
+        return ServeError(503, "err.busy", zh=exc.zh, en=exc.en, code="busy")
     code = "luhn_unconfirmed" if isinstance(exc, LuhnUnconfirmed) else "bad_input"
     return ServeError(422, "err.input", zh=exc.zh, en=exc.en, code=code, field=exc.field)
 

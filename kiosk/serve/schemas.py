@@ -162,11 +162,6 @@ class BankSent(BaseModel):
     message: str
 
 
-class HealthSent(BaseModel):
-    health_check: str
-    message: str
-
-
 class EmploymentPublic(BaseModel):
     employment: str
     employer: str

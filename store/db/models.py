@@ -259,6 +259,24 @@ class BankCardSubmission(Submission, table=True):
     luhn_ok: bool = True
 
 
+# --- issue 27 (t27b, migration 0012): the worker's own health check waits for review -----------------
+
+
+class HealthCheckSubmission(Submission, table=True):
+    """健康体检 declared by the worker on his phone: institution (from the list, or 其他 with its name),
+    date, result and the report photo. It becomes a ``HealthCheck`` (and a ``HealthReport``) only when an
+    administrator approves it; until then the sign-in rules do not see it."""
+
+    institution_id: uuid.UUID | None = Field(default=None, foreign_key="healthinstitution.id")
+    institution_other: str | None = None
+    checked_on: date
+    passed: bool
+    report_image: bytes | None = Field(default=None, sa_type=LargeBinary)  # cleared once decided
+
+
+# --- end of issue 27 (t27b) --------------------------------------------------------------------------
+
+
 class HealthReport(Stamped, table=True):
     """A photo of a health-check report, re-encoded (store/people/images.py). Shared only: kiosks get the
     check's date and result, never the report."""
@@ -434,6 +452,7 @@ REVISIONED: tuple[type[Stamped], ...] = (
     AuditLog,
     RealnameSubmission,
     BankCardSubmission,
+    HealthCheckSubmission,  # issue 27 (t27b)
     HealthReport,
 )
 

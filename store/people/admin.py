@@ -26,6 +26,7 @@ from store.db.models import (  # the names enroll.py imports too: both work on t
     Employment,
     FaceCheck,
     HealthCheck,
+    HealthCheckSubmission,
     HealthInstitution,
     IdentityDocument,
     Officer,
@@ -141,7 +142,11 @@ def worker_file(engine: Engine, worker_id: uuid.UUID) -> WorkerFile | None:
             .order_by(col(Employment.start_date))
         )
         f.employments = [(e, en, pn) for e, en, pn in rows]
-        for kind, model in (("realname", RealnameSubmission), ("bank_card", BankCardSubmission)):
+        for kind, model in (
+            ("realname", RealnameSubmission),
+            ("bank_card", BankCardSubmission),
+            ("health", HealthCheckSubmission),
+        ):
             f.waiting += [
                 (kind, at)
                 for at in s.exec(

@@ -255,6 +255,16 @@ def peek_link(engine: Engine, token: str, *, at: datetime | None = None) -> Link
         return LinkInfo(state, kind, getattr(row, "name", None), act.expires_at)
 
 
+def link_binding(engine: Engine, token: str) -> uuid.UUID | None:
+    """The binding a used link made (None for a link never used, or no such link): a phone that opens
+    its own link again is already bound and goes home (issue 27)."""
+    if not _plausible(token, TOKEN_BYTES):
+        return None
+    with translate_errors(str(engine.url)), session(engine) as s:
+        act = s.exec(select(PhoneActivation).where(PhoneActivation.token_hash == secret_hash(token))).first()
+        return act.binding_id if act is not None and act.used_at is not None else None
+
+
 def activate(engine: Engine, token: str, *, at: datetime | None = None) -> tuple[str, Device]:
     """Use a link: bind a new device, revoke the person's old binding. Returns the device credential
     (for the cookie; never stored) and the device. LinkError when the link cannot be used."""

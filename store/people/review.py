@@ -1,8 +1,9 @@
 """The administrator's review of what workers submitted from their phones (store/people/self_enroll.py).
 
 ``review_queue`` lists what is waiting, oldest first: real-name information (个人信息采集: ID card
-photos and face) and bank cards. ``realname_review`` and ``bankcard_review`` give one item in full
-(images for the side-by-side comparison; the card only masked). ``approve`` and ``reject`` decide, in
+photos and face), bank cards and health checks (健康体检, issue 27). ``realname_review``,
+``bankcard_review`` and ``health_review`` give one item in full (images for the side-by-side comparison;
+the card only masked; the report's photo). ``approve`` and ``reject`` decide, in
 the caller's session, each decision audited with the administrator's name:
 
 - approving real-name information stores the ID card photos on his identity document and the face
@@ -10,6 +11,8 @@ the caller's session, each decision audited with the administrator's name:
   unverified record, and records the real-name verification (``store.people.enroll``'s functions, the same
   as the admin app's);
 - approving a bank card replaces the card on file with it (holder: the worker himself);
+- approving a health check records it as a ``HealthCheck`` with its report photo (``HealthReport``):
+  from then on the sign-in rules count it;
 - rejecting keeps the reason, which the worker then sees on his phone.
 
 Either way the submission's images and full card number are dropped: approved data lives on in the
@@ -29,11 +32,20 @@ from sqlmodel import Session, col, select
 
 from store.db.engine import session as open_session
 from store.db.engine import translate_errors
-from store.db.models import BankCard, BankCardSubmission, RealnameSubmission, Worker
+from store.db.models import (
+    BankCard,
+    BankCardSubmission,
+    HealthCheckSubmission,
+    HealthInstitution,
+    HealthReport,
+    RealnameSubmission,
+    Worker,
+)
 from store.errors import StoreError, ValidationError
 from store.people.enroll import (
     add_bank_card,
     add_face_check,
+    add_health_check,
     audit,
     record_realname_verification,
     set_identity_images,
@@ -48,11 +60,16 @@ MAX_REASON_CHARS = 200
 class ReviewKind(StrEnum):
     REALNAME = "realname"
     BANK_CARD = "bank_card"
+    HEALTH = "health"
 
 
-MODELS: dict[ReviewKind, type[RealnameSubmission] | type[BankCardSubmission]] = {
+AnySubmission = RealnameSubmission | BankCardSubmission | HealthCheckSubmission
+MODELS: dict[
+    ReviewKind, type[RealnameSubmission] | type[BankCardSubmission] | type[HealthCheckSubmission]
+] = {
     ReviewKind.REALNAME: RealnameSubmission,
     ReviewKind.BANK_CARD: BankCardSubmission,
+    ReviewKind.HEALTH: HealthCheckSubmission,
 }
 
 #: the reasons an administrator picks most often (the worker sees the Chinese and the English)
@@ -63,6 +80,14 @@ REJECT_REASONS: tuple[tuple[str, str], ...] = (
     ("姓名与身份证不一致", "The name does not match the ID card"),
     ("银行卡号有误，请核对后重新提交", "The card number is wrong: check it and submit again"),
     ("银行卡不在本人名下", "The card is not in your own name"),
+    (
+        "体检报告照片看不清，请重新拍摄结论页",
+        "The report photo cannot be read: photograph the result page again",
+    ),
+    (
+        "体检报告与填写的机构、日期或结论不符",
+        "The report does not match the institution, date or result you gave",
+    ),
 )
 
 
@@ -104,6 +129,8 @@ def review_queue(engine: Engine, *, limit: int = 500) -> list[QueueItem]:
             for sub, name, masked in rows:
                 if isinstance(sub, RealnameSubmission):
                     summary = sub.name
+                elif isinstance(sub, HealthCheckSubmission):
+                    summary = f"{_institution(s, sub)} {sub.checked_on.isoformat()} {_verdict(sub.passed)}"
                 else:
                     assert isinstance(sub, BankCardSubmission)
                     summary = f"{sub.bank_name} {sub.card_masked}"
@@ -187,7 +214,55 @@ def bankcard_review(engine: Engine, submission_id: uuid.UUID) -> BankCardReview:
         )
 
 
-S = TypeVar("S", RealnameSubmission, BankCardSubmission)
+def _institution(s: Session, sub: HealthCheckSubmission) -> str:
+    """The institution's name as the worker chose it: from the list, or 其他 with the name he typed."""
+    if sub.institution_id is not None:
+        inst = s.get(HealthInstitution, sub.institution_id)
+        return inst.name if inst is not None else "?"
+    return f"其他 / other: {sub.institution_other or ''}"
+
+
+def _verdict(passed: bool) -> str:
+    return "合格 / fit" if passed else "不合格 / not fit"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReview:
+    """A declared health check in full: what he chose and typed, beside the report's photo."""
+
+    id: uuid.UUID
+    worker_id: uuid.UUID
+    status: Status
+    submitted_at: datetime
+    name: str
+    id_masked: str
+    institution: str
+    from_list: bool  # the institution is one on the list (not 其他)
+    checked_on: date
+    passed: bool
+    report_image: bytes | None
+
+
+def health_review(engine: Engine, submission_id: uuid.UUID) -> HealthReview:
+    with translate_errors(str(engine.url)), open_session(engine) as s:
+        sub = _get(s, HealthCheckSubmission, submission_id)
+        w = _worker_of(s, sub.worker_id)
+        return HealthReview(
+            sub.id,
+            w.id,
+            Status(sub.status),
+            sub.submitted_at,
+            w.name,
+            w.id_number_masked,
+            _institution(s, sub),
+            sub.institution_id is not None,
+            sub.checked_on,
+            sub.passed,
+            sub.report_image,
+        )
+
+
+S = TypeVar("S", RealnameSubmission, BankCardSubmission, HealthCheckSubmission)
 
 
 def _get(s: Session, model: type[S], submission_id: uuid.UUID) -> S:
@@ -204,13 +279,11 @@ def _worker_of(s: Session, worker_id: uuid.UUID) -> Worker:
     return w
 
 
-def _pending(
-    s: Session, kind: ReviewKind, submission_id: uuid.UUID
-) -> RealnameSubmission | BankCardSubmission:
+def _pending(s: Session, kind: ReviewKind, submission_id: uuid.UUID) -> AnySubmission:
     """The submission, locked for this decision, or a StoreError when someone decided it meanwhile."""
     model = MODELS[kind]
     sub = s.exec(select(model).where(model.id == submission_id).with_for_update()).first()
-    assert sub is None or isinstance(sub, RealnameSubmission | BankCardSubmission)
+    assert sub is None or isinstance(sub, AnySubmission)
     if sub is None:
         raise StoreError("查无此提交，请刷新", "No such submission: refresh")
     if sub.status != Status.PENDING.value:
@@ -251,6 +324,8 @@ def approve(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by:
         )
         session.flush()
         record_realname_verification(session=session, worker=worker, by=by)
+    elif isinstance(sub, HealthCheckSubmission):
+        _approve_health(session, sub, worker, by)
     else:
         assert sub.card_number is not None
         for old in session.exec(select(BankCard).where(BankCard.worker_id == worker.id)):
@@ -282,7 +357,26 @@ def reject(*, session: Session, kind: ReviewKind, submission_id: uuid.UUID, by: 
     _decide(session, sub, Status.REJECTED, by)
 
 
-def _decide(session: Session, sub: RealnameSubmission | BankCardSubmission, status: Status, by: str) -> None:
+def _approve_health(session: Session, sub: HealthCheckSubmission, worker: Worker, by: str) -> None:
+    """The declared check becomes his health check on record, with the report's photo beside it."""
+    institution = session.get(HealthInstitution, sub.institution_id) if sub.institution_id else None
+    check = add_health_check(
+        session=session,
+        worker=worker,
+        checked_on=sub.checked_on,
+        institution=institution,
+        institution_other=sub.institution_other,
+        passed=sub.passed,
+        actor=by,
+    )
+    if sub.report_image is not None:
+        session.flush()  # the check before its report (foreign key)
+        rep = HealthReport(health_check_id=check.id, image=sub.report_image)
+        session.add(rep)
+        audit(session, by, "create", "healthreport", rep.id)
+
+
+def _decide(session: Session, sub: AnySubmission, status: Status, by: str) -> None:
     sub.status = status.value
     sub.decided_at = utcnow()
     sub.decided_by = by

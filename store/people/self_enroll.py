@@ -8,7 +8,7 @@ here, with no UI — the phone service's pages call these.
 - 银行卡 (``submit_bank_card``): bank from the list, card number (a Luhn failure must be confirmed),
   the holder is the worker himself; waits for review like the real-name information.
 - 健康体检 (``submit_health_check``): institution from the list or 其他 with its name, date, result and
-  optionally a photo of the report; recorded at once (the sign-in rules judge it).
+  a photo of the report; waits for review like the bank card (issue 27), then the sign-in rules judge it.
 - 聘用信息确认 (``my_employments``, ``confirm_my_employment``): the employments waiting for him;
   confirming goes through ``store.people.enroll.confirm_employment_of_worker``, the function ``kiosk phone
   confirm`` uses, audited as ``worker:<id>``.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
@@ -39,9 +39,8 @@ from store.db.models import (
     BankCardSubmission,
     Employer,
     Employment,
-    HealthCheck,
+    HealthCheckSubmission,
     HealthInstitution,
-    HealthReport,
     Project,
     RealnameSubmission,
     Submission,
@@ -49,9 +48,9 @@ from store.db.models import (
 )
 from store.errors import ValidationError
 from store.people.admin import Readiness, readiness
-from store.people.enroll import add_health_check, audit, confirm_employment_of_worker
+from store.people.enroll import audit, confirm_employment_of_worker
 from store.people.faces import detect_faces_in_photo, thumbnail
-from store.people.images import MAX_BYTES, sanitise_image
+from store.people.images import MAX_BYTES, require_sharp, sanitise_image
 from store.rules.policy import Policy
 from store.rules.validation import (
     F_CARD,
@@ -65,6 +64,7 @@ from store.rules.validation import (
     validate_card_number,
     validate_id_number,
     validate_name,
+    validate_text,
 )
 
 F_FRONT, F_BACK, F_FACE, F_REPORT = "front_image", "back_image", "face_photo", "report_image"
@@ -75,6 +75,22 @@ F_INSTITUTION, F_OTHER, F_CHECKED_ON, F_EMPLOYMENT = (
     "employment",
 )
 MAX_OTHER_CHARS = 64
+#: how each uploaded picture is named in its messages
+WHAT: dict[str, tuple[str, str]] = {
+    F_FRONT: ("身份证正面（人像面）照片", "The ID card front (photo side)"),
+    F_BACK: ("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
+    F_FACE: ("人脸照片", "The face photo"),
+    F_REPORT: ("体检报告照片", "The report photo"),
+}
+
+
+def shrink_upload(data: bytes | None, field: str, max_bytes: int = MAX_BYTES) -> bytes | None:
+    """An uploaded picture decoded and re-encoded at the size kept (``sanitise_image``), before any
+    database transaction opens: the seconds a large photo takes must not hold the write lock (SQLite)
+    or a row lock. The ``submit_*`` functions check the small result again, cheaply. None stays None."""
+    if not data:
+        return None
+    return sanitise_image(data, field=field, what=WHAT[field], max_bytes=max_bytes).jpeg
 
 
 class Status(StrEnum):
@@ -140,7 +156,9 @@ def read_id_number(raw: str, *, today: date | None = None) -> IdentityNumber:
 
 def _one_face(data: bytes | None, max_bytes: int) -> tuple[bytes, bytes]:
     """The face photo re-encoded and its thumbnail, when it holds exactly one face."""
-    clean = sanitise_image(data, field=F_FACE, what=("人脸照片", "The face photo"), max_bytes=max_bytes)
+    what = WHAT[F_FACE]
+    clean = sanitise_image(data, field=F_FACE, what=what, max_bytes=max_bytes)
+    require_sharp(clean, field=F_FACE, what=what)
     faces = detect_faces_in_photo(clean.bgr)
     if not faces:
         raise ValidationError(
@@ -191,18 +209,8 @@ def submit_realname(
             f"The name differs from your verified name '{worker.name}': to change it, ask the administrator",
         )
     # Front and back are two images, each with its own field and words: two calls, not a loop.
-    front_jpeg = sanitise_image(
-        front,
-        field=F_FRONT,
-        what=("身份证正面（人像面）照片", "The ID card front (photo side)"),
-        max_bytes=max_bytes,
-    ).jpeg
-    back_jpeg = sanitise_image(
-        back,
-        field=F_BACK,
-        what=("身份证反面（国徽面）照片", "The ID card back (emblem side)"),
-        max_bytes=max_bytes,
-    ).jpeg
+    front_jpeg = _sharp_card(front, F_FRONT, WHAT[F_FRONT], max_bytes)
+    back_jpeg = _sharp_card(back, F_BACK, WHAT[F_BACK], max_bytes)
     face_jpeg, thumb = _one_face(face, max_bytes)
     _supersede(session, RealnameSubmission, worker_id)
     # Keyword fields into one row, like enroll's add_* functions: this table's columns.
@@ -219,9 +227,17 @@ def submit_realname(
     return sub
 
 
-def _supersede(
-    session: Session, model: type[RealnameSubmission] | type[BankCardSubmission], worker_id: uuid.UUID
-) -> None:
+def _sharp_card(data: bytes | None, field: str, what: tuple[str, str], max_bytes: int) -> bytes:
+    """One side of the ID card re-encoded, refused when too blurred to read."""
+    clean = sanitise_image(data, field=field, what=what, max_bytes=max_bytes)
+    require_sharp(clean, field=field, what=what)
+    return clean.jpeg
+
+
+SubmissionModel = type[RealnameSubmission] | type[BankCardSubmission] | type[HealthCheckSubmission]
+
+
+def _supersede(session: Session, model: SubmissionModel, worker_id: uuid.UUID) -> None:
     """A submission still waiting is replaced by the new one (and its images are not kept)."""
     waiting = session.exec(
         select(model)
@@ -241,6 +257,8 @@ def clear_sensitive(sub: Submission) -> None:
         sub.front_image = sub.back_image = sub.face_photo = sub.face_thumb = None
     elif isinstance(sub, BankCardSubmission):
         sub.card_number = None
+    elif isinstance(sub, HealthCheckSubmission):
+        sub.report_image = None
 
 
 # --- 银行卡 ------------------------------------------------------------------------------------------
@@ -284,6 +302,10 @@ def submit_bank_card(
 # --- 健康体检 ----------------------------------------------------------------------------------------
 
 
+#: the oldest health check a worker may declare (days back from today): an older one is no longer news
+MAX_CHECK_AGE_DAYS = 365
+
+
 def submit_health_check(
     *,
     session: Session,
@@ -295,12 +317,15 @@ def submit_health_check(
     report: bytes | None = None,
     today: date | None = None,
     max_bytes: int = MAX_BYTES,
-) -> HealthCheck:
-    """健康体检 by the worker: an institution from the list (active) or 其他 with its name, the date
-    (not in the future), the result, and optionally a photo of the report (re-encoded, kept in the
-    shared database only). Recorded at once, audited as the worker."""
-    worker = _worker(session, worker_id)
-    institution = None
+) -> HealthCheckSubmission:
+    """健康体检 declared by the worker: an institution from the list (active) or 其他 with its name, the
+    date (not in the future, at most ``MAX_CHECK_AGE_DAYS`` back), the result and a photo of the report
+    (required: re-encoded, kept in the shared database only). It waits as 待审核 for an administrator
+    (``store/people/review.py``), like the bank card: the sign-in rules see it only once approved, so a
+    worker cannot declare himself fit and sign in at once. Institutions that report directly send their
+    results to the administrator, who enters them in the admin app (no photo from the worker); anything
+    the worker declares himself comes with the report's photo. Audited as the worker."""
+    _worker(session, worker_id)
     other = (institution_other or "").strip()
     if institution_id is not None:
         institution = session.get(HealthInstitution, institution_id)
@@ -321,32 +346,36 @@ def submit_health_check(
             f"机构名称过长（最多{MAX_OTHER_CHARS}字）",
             f"The institution's name is too long (at most {MAX_OTHER_CHARS} characters)",
         )
-    if checked_on > (today or date.today()):
+    else:
+        other = validate_text(other, F_OTHER, ("机构名称", "The institution's name"))
+    day = today or date.today()
+    if checked_on > day:
         raise ValidationError(
             F_CHECKED_ON, "体检日期不能晚于今天", "The date of the check cannot be after today"
         )
-    image = (
-        sanitise_image(
-            report, field=F_REPORT, what=("体检报告照片", "The report photo"), max_bytes=max_bytes
-        ).jpeg
-        if report
-        else None
-    )
-    check = add_health_check(
-        session=session,
-        worker=worker,
-        checked_on=checked_on,
-        institution=institution,
+    if checked_on < day - timedelta(days=MAX_CHECK_AGE_DAYS):
+        raise ValidationError(
+            F_CHECKED_ON,
+            "体检日期早于一年前，请重新体检后再提交",
+            "The check is more than a year old: have a new check, then submit it",
+        )
+    if not report:
+        raise ValidationError(
+            F_REPORT, "请拍摄体检报告（结论页）照片", "Take a photo of the report (the page with the result)"
+        )
+    image = sanitise_image(report, field=F_REPORT, what=WHAT[F_REPORT], max_bytes=max_bytes).jpeg
+    _supersede(session, HealthCheckSubmission, worker_id)
+    sub = HealthCheckSubmission(
+        worker_id=worker_id,
+        institution_id=institution_id if not other else None,
         institution_other=other or None,
+        checked_on=checked_on,
         passed=passed,
-        actor=worker_actor(worker_id),
+        report_image=image,
     )
-    if image is not None:
-        session.flush()  # the check before its report (foreign key)
-        rep = HealthReport(health_check_id=check.id, image=image)
-        session.add(rep)
-        audit(session, worker_actor(worker_id), "create", "healthreport", rep.id)
-    return check
+    session.add(sub)
+    audit(session, worker_actor(worker_id), "submit", "healthchecksubmission", sub.id)
+    return sub
 
 
 # --- 聘用信息确认 ------------------------------------------------------------------------------------
@@ -411,7 +440,7 @@ class SubmissionView:
 
 
 def latest_submission(
-    session: Session, model: type[RealnameSubmission] | type[BankCardSubmission], worker_id: uuid.UUID
+    session: Session, model: SubmissionModel, worker_id: uuid.UUID
 ) -> SubmissionView | None:
     row = session.exec(
         select(model)
@@ -421,7 +450,11 @@ def latest_submission(
     ).first()
     if row is None:
         return None
-    summary = f"{row.bank_name} {row.card_masked}" if isinstance(row, BankCardSubmission) else ""
+    summary = ""
+    if isinstance(row, BankCardSubmission):
+        summary = f"{row.bank_name} {row.card_masked}"
+    elif isinstance(row, HealthCheckSubmission):
+        summary = f"{row.checked_on.isoformat()} {'合格 / fit' if row.passed else '不合格 / not fit'}"
     return SubmissionView(
         row.id, Status(row.status), row.submitted_at, row.decided_at, row.reject_reason, summary
     )
@@ -499,7 +532,9 @@ def progress(engine: Engine, worker_id: uuid.UUID, policy: Policy, on: date) -> 
                 bank,
                 detail=f"{card.bank_name} {card.card_masked}" if card else "",
             ),
-            _step("health", passed.get("health", False), None),
+            _step(
+                "health", passed.get("health", False), latest_submission(s, HealthCheckSubmission, worker_id)
+            ),
             Step(
                 "employment",
                 *STEP_LABELS["employment"],

@@ -199,9 +199,43 @@ def refuse_formula(field: str, raw: str) -> str:
     return raw
 
 
+#: Unicode categories no name shows: controls (newlines, tabs), format characters (U+200B zero width space,
+#: U+200D joiner, U+202E right-to-left override, the bidi isolates U+2066–2069), private use, unassigned,
+#: surrogates, line and paragraph separators
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+#: letters that draw as nothing (Hangul fillers, the braille blank, the Mongolian vowel separator)
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def invisible_char(text: str) -> str | None:
+    """The first character of ``text`` a reader cannot see (or that reorders what he sees), or None."""
+    import unicodedata
+
+    for ch in text:
+        if ch in BLANK_LETTERS or unicodedata.category(ch) in INVISIBLE_CATEGORIES:
+            return ch
+    return None
+
+
+def validate_text(raw: str, field: str, what: tuple[str, str]) -> str:
+    """Free text a person reads back (a name, an institution's name) stripped; refused when it holds an
+    invisible or control character, naming it (``what`` names the text: ``("姓名", "The name")``)."""
+    text = (raw or "").strip()
+    bad = invisible_char(text)
+    if bad is not None:
+        zh, en = what
+        code = f"U+{ord(bad):04X}"
+        raise ValidationError(
+            field,
+            f"{zh}含有看不见的字符或控制字符（{code}），请删除后重新输入",
+            f"{en} holds an invisible or control character ({code}): delete it and type it again",
+        )
+    return text
+
+
 def validate_name(raw: str) -> str:
     refuse_formula(F_NAME, raw or "")
-    name = (raw or "").strip()
+    name = validate_text(raw, F_NAME, ("姓名", "The name"))
     if not name:
         raise ValidationError(F_NAME, "姓名不能为空", "Name must not be empty")
     if len(name) > 64:

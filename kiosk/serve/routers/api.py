@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from kiosk.i18n import pair
 from kiosk.serve.context import ServeContext
 from kiosk.serve.deps import Ctx, MaxBody, Me, current_device
 from kiosk.serve.errors import ServeError, input_error
@@ -204,11 +205,19 @@ def decode_photo(ctx: ServeContext, data: bytes) -> str:
         raise ServeError(413, "err.too_big", code="too_big", mb=ctx.config.serve.max_upload_mb)
     if min(w, h) < MIN_SIDE_PX:  # smaller than any QR code can be (the decoder chain's halved copy: 0 pixels)
         raise ServeError(400, "err.no_code", code="no_code")
-    with PHOTO_DECODES:
+    from store.people.images import BUDGET, MAX_SCANS, ImageBusy, jpeg_scans
+
+    if jpeg_scans(data) > MAX_SCANS:  # a progressive JPEG bomb: each scan is a pass over every pixel
+        raise ServeError(400, "err.bad_image", code="bad_image")
+    busy = ImageBusy("photo", *pair("err.busy"))
+    # the process's one decode budget (store/people/images.py), shared with the enrollment uploads
+    with PHOTO_DECODES, BUDGET.reserve(w * h, busy):
         try:
             image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         except cv2.error as exc:  # a header PIL accepts and OpenCV refuses
             raise ServeError(400, "err.bad_image", code="bad_image") from exc
+        except MemoryError as exc:  # out of memory is named as such, never "cannot read this photo"
+            raise ServeError(503, "err.busy", code="busy") from exc
         if image is None or min(image.shape[:2]) < MIN_SIDE_PX:
             raise ServeError(400, "err.bad_image", code="bad_image")
         try:
@@ -265,7 +274,12 @@ async def api_signin_photo(request: Request, ctx: Ctx, dev: Me) -> dict[str, Any
         )
     except PydanticError as exc:
         raise input_error(exc.errors()) from exc
-    officer_code = await run_in_threadpool(decode_photo, ctx, data)
+    from store.people.images import ImageBusy
+
+    try:
+        officer_code = await run_in_threadpool(decode_photo, ctx, data)
+    except ImageBusy as exc:  # no turn to decode within the wait
+        raise ServeError(503, "err.busy", code="busy") from exc
     try:
         body = SignInBody(
             **place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", "")

@@ -8,7 +8,8 @@ refused submission keeps everything typed and every photo chosen):
 - ``/enroll``: the four steps with where each stands (done / 待审核 / 未通过 and the reason / to do)
 - ``/enroll/realname``: 个人信息采集 — ID card front and back, face photo, ID number and name
 - ``/enroll/bank``: 银行卡 — bank from the list, card number (a failed check digit must be confirmed)
-- ``/enroll/health``: 健康体检 — institution from the list or 其他, date, result, optional report photo
+- ``/enroll/health``: 健康体检 — institution from the list (by pinyin) or 其他, date, result, report photo;
+  nothing preselected; it waits for review like the bank card
 - ``/enroll/employment``: 聘用信息确认 — his employments waiting for him, each confirmed with one tap
 
 API (every call acts as the phone's own worker; state-changing calls need ``X-CSRF-Token``):
@@ -43,7 +44,6 @@ from kiosk.serve.schemas import (
     EmploymentPublic,
     EnrollmentPublic,
     ErrorPublic,
-    HealthSent,
     IdNumberPublic,
     SubmissionSent,
 )
@@ -59,6 +59,33 @@ Me = WorkerMe
 
 def _max_bytes(ctx: ServeContext) -> int:
     return ctx.photo_bytes
+
+
+#: photo forms decoding at once in one service process; the others wait here without holding a thread of
+#: the pool (the sync routes, such as the code fetch, keep theirs); the pixels are capped again below, in
+#: ``store.people.images.BUDGET``, across every route that decodes
+DECODE_SLOTS = 2
+
+
+async def _decoding(request: Request, fn: Any) -> Any:
+    """``fn()`` in the thread pool once one of ``DECODE_SLOTS`` is free; ``ImageBusy`` after waiting
+    ``BUDGET_WAIT_S`` (the page says the service is busy, try again)."""
+    import asyncio
+
+    from store.people.images import BUDGET_WAIT_S, ImageBusy
+
+    state = request.app.state
+    slots = getattr(state, "enroll_decode_slots", None)
+    if slots is None:
+        slots = state.enroll_decode_slots = asyncio.Semaphore(DECODE_SLOTS)
+    try:
+        await asyncio.wait_for(slots.acquire(), BUDGET_WAIT_S)
+    except TimeoutError as exc:
+        raise ImageBusy("photo", *pair("err.busy")) from exc
+    try:
+        return await run_in_threadpool(fn)
+    finally:
+        slots.release()
 
 
 def _write(ctx: ServeContext, fn: Any) -> Any:
@@ -152,7 +179,8 @@ async def _photos(
     ),
 )
 async def api_realname(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
-    from store.people.self_enroll import submit_realname
+    from store.people.self_enroll import read_id_number, shrink_upload, submit_realname
+    from store.rules.validation import validate_name
 
     lang = _counted(ctx, request)
     try:
@@ -163,6 +191,11 @@ async def api_realname(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
         raise field_error(exc) from exc
 
     def save() -> Any:
+        # what needs no database first (its errors come first, as ever), then the photos decoded and
+        # shrunk outside any transaction (seconds each for a large one), then the write
+        read_id_number(text["id_number"], today=today(ctx))
+        validate_name(text["name"])
+        small = {k: shrink_upload(v, k, _max_bytes(ctx)) for k, v in photos.items()}
         return _write(
             ctx,
             lambda s: (
@@ -171,9 +204,9 @@ async def api_realname(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
                     worker_id=dev.subject_id,
                     id_number=text["id_number"],
                     name=text["name"],
-                    front=photos["front_image"],
-                    back=photos["back_image"],
-                    face=photos["face_photo"],
+                    front=small["front_image"],
+                    back=small["back_image"],
+                    face=small["face_photo"],
                     today=today(ctx),
                     max_bytes=_max_bytes(ctx),
                 ).id
@@ -183,7 +216,7 @@ async def api_realname(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
     # The two photo forms (here and api_health) end alike: the write in a thread, then the refusal or the
     # answer; their fields, checks and answers differ, so each keeps its own lines.
     try:
-        sid = await run_in_threadpool(save)
+        sid = await _decoding(request, save)
     except ValidationError as exc:
         raise field_error(exc) from exc
     return SubmissionSent(submission=str(sid), status="pending", message=t("enroll.realname.sent", lang))
@@ -247,8 +280,14 @@ def api_bank(request: Request, ctx: Ctx, body: BankBody, dev: Me) -> BankSent:
         },
     ),
 )
-async def api_health(request: Request, ctx: Ctx, dev: Me) -> HealthSent:
-    from store.people.self_enroll import F_CHECKED_ON, F_INSTITUTION, submit_health_check
+async def api_health(request: Request, ctx: Ctx, dev: Me) -> SubmissionSent:
+    from store.people.self_enroll import (
+        F_CHECKED_ON,
+        F_INSTITUTION,
+        F_REPORT,
+        shrink_upload,
+        submit_health_check,
+    )
 
     lang = _counted(ctx, request)
     try:
@@ -273,6 +312,7 @@ async def api_health(request: Request, ctx: Ctx, dev: Me) -> HealthSent:
         raise field_error(ValidationError("passed", "请选择体检结论", "Choose the result"))
 
     def save() -> Any:
+        report = shrink_upload(photos["report_image"], F_REPORT, _max_bytes(ctx))  # outside the transaction
         return _write(
             ctx,
             lambda s: (
@@ -283,7 +323,7 @@ async def api_health(request: Request, ctx: Ctx, dev: Me) -> HealthSent:
                     passed=text["passed"] == "yes",
                     institution_id=institution,
                     institution_other=text["institution_other"] if institution is None else None,
-                    report=photos["report_image"],
+                    report=report,
                     today=today(ctx),
                     max_bytes=_max_bytes(ctx),
                 ).id
@@ -291,10 +331,10 @@ async def api_health(request: Request, ctx: Ctx, dev: Me) -> HealthSent:
         )
 
     try:
-        hid = await run_in_threadpool(save)
+        hid = await _decoding(request, save)
     except ValidationError as exc:
         raise field_error(exc) from exc
-    return HealthSent(health_check=str(hid), message=t("enroll.health.sent", lang))
+    return SubmissionSent(submission=str(hid), status="pending", message=t("enroll.health.sent", lang))
 
 
 # --- 聘用信息确认 -------------------------------------------------------------------------------------
@@ -400,14 +440,22 @@ def bank_page(request: Request, ctx: Ctx) -> Response:
 
 @router.get("/enroll/health", response_class=HTMLResponse, include_in_schema=False)
 def health_page(request: Request, ctx: Ctx) -> Response:
-    from store.people.admin import list_institutions
+    from datetime import timedelta
 
+    from store.people.admin import list_institutions
+    from store.people.collation import pinyin_key
+    from store.people.self_enroll import MAX_CHECK_AGE_DAYS
+
+    day = today(ctx)
     return _page(
         request,
         ctx,
         "enroll_health.html",
-        institutions=list_institutions(ctx.engine, active_only=True),
-        today=today(ctx).isoformat(),
+        institutions=sorted(
+            list_institutions(ctx.engine, active_only=True), key=lambda i: pinyin_key(i.name)
+        ),
+        today=day.isoformat(),
+        oldest=(day - timedelta(days=MAX_CHECK_AGE_DAYS)).isoformat(),
     )
 
 
