@@ -40,6 +40,7 @@ from sqlmodel import SQLModel
 
 from store.db.models import (
     Attendance,
+    DeviceKey,
     Employer,
     Employment,
     HealthCheck,
@@ -70,6 +71,7 @@ PULLED: tuple[type[Stamped], ...] = (
     Officer,
     OfficerAssignment,
     IssuerKey,
+    DeviceKey,
     Kiosk,
     Attendance,
 )
