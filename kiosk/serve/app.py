@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.serve.assets import Assets, pages_version
+from kiosk.serve.assets import router as assets_router
 from kiosk.serve.context import HERE, ServeContext
 from kiosk.serve.i18n import lang_of
 from kiosk.serve.security import (
@@ -49,7 +51,7 @@ def _answer(request: Request, err: ServeError) -> Response:
 
 
 def create_app(ctx: ServeContext) -> FastAPI:
-    from kiosk.serve.routers import activation, api, enroll, pages
+    from kiosk.serve.routers import activation, api, device, enroll, pages
 
     app = FastAPI(
         title="工地实名制手机服务 / Site sign-in phone service",
@@ -61,9 +63,14 @@ def create_app(ctx: ServeContext) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
+    app.state.assets = assets = Assets(HERE / "static")
+    app.state.pages_version = pages_version(HERE / "templates")
+    ctx.templates.env.globals["asset"] = assets.url
+    app.include_router(assets_router)  # /static/h/… (hashed, compressed, immutable) and /sw.js
     app.include_router(pages.router)
     app.include_router(activation.router)
     app.include_router(api.router)
+    app.include_router(device.router)  # the phone's own signing key (issue 27)
     app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -218,7 +218,8 @@ class DeviceKey(Reference, table=True):
 
     kid: str = Field(index=True)  # first 4 bytes of SHA-256 of ``public_key``, 8 hex digits
     worker_id: uuid.UUID = Field(foreign_key="worker.id", index=True)
-    binding_id: uuid.UUID  # the PhoneBinding it was made on (that table is never pulled: no foreign key)
+    #: the PhoneBinding it was made on (that table is never pulled: no foreign key)
+    binding_id: uuid.UUID = Field(index=True)
     public_key: bytes = Field(sa_type=LargeBinary)  # the raw uncompressed P-256 point, 65 bytes
     alg: str = "ES256"
     revoked_at: datetime | None = _opt_ts()

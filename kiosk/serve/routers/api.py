@@ -159,7 +159,13 @@ def code_payload(request: Request, dev: Device, project: str | None = None) -> d
             validity_s=validity,
         )
     expires = now + timedelta(seconds=validity)
+    device: dict[str, Any] = {}
+    if dev.kind is Kind.WORKER:  # what the page needs to sign the code itself (issue 27, routers/device.py)
+        from store.codes.devices import live_kid
+
+        device = {"subject": str(dev.subject_id), "device_kid": live_kid(ctx.engine, dev.binding_id)}
     return {
+        **device,
         "kind": dev.kind.value,
         "token": token,
         "svg": qr_svg(token, label=t("code.title")),

@@ -43,18 +43,20 @@ def home(request: Request) -> Response:
 @router.get("/code", response_class=HTMLResponse)
 def code_page(request: Request, project: str | None = None) -> Response:
     from kiosk.serve.routers.api import code_payload
+    from kiosk.serve.routers.device import code_status
 
     lang = lang_of(request)
     dev = _device_or_page(request, lang)
     if isinstance(dev, Response):
         return dev
+    me = code_status(request, dev, lang)  # name, masked ID, 今日可签到 / 还不能签到 (issue 27)
     try:
         code = code_payload(request, dev, project)
     except ServeError as exc:
         return render(
-            request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code"
+            request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code", me=me
         )
-    return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code")
+    return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code", me=me)
 
 
 # Each page starts alike (language, then the bound phone or a page saying why not): three lines a page,

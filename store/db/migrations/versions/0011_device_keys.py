@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("devicekey", schema=None) as batch_op:
-        for column in ("rev", "kid", "worker_id"):
+        for column in ("rev", "kid", "worker_id", "binding_id"):
             batch_op.create_index(batch_op.f(f"ix_devicekey_{column}"), [column], unique=False)
 
 

@@ -1,0 +1,102 @@
+// The service worker (issue 27): the pages, styles, scripts and the way-A decoder kept on the phone, so
+// every page opens with no signal. Served at /sw.js with its configuration filled in (kiosk/serve/assets.py):
+// the version (a digest of every asset and page template), the hashed URLs to keep, the pages.
+// - /static/h/<digest>/…: immutable; from the cache, else fetched once and kept. Core files are fetched
+//   when the worker installs, the decoder when the sign-in page loads (it asks for it at once).
+// - pages: from the network (kept for later), and from the cache when the network fails or is slower
+//   than NAV_TIMEOUT_MS: then the page carries data-offline="1" and says so in a plain line.
+// - a page answered 401 (the phone's binding revoked) empties the kept pages.
+"use strict";
+const CONFIG = /*CONFIG*/{};
+const ASSETS = "assets";
+const PAGES = "pages-" + CONFIG.version;
+const NAV_TIMEOUT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(ASSETS);
+    await cache.addAll(CONFIG.precache.filter(Boolean));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const keep = new Set([...CONFIG.precache, ...CONFIG.decoder].map((u) => new URL(u, self.location).href));
+    const cache = await caches.open(ASSETS);
+    for (const req of await cache.keys()) if (!keep.has(req.url)) await cache.delete(req);
+    const old = (await caches.keys()).filter((n) => n.startsWith("pages-") && n !== PAGES);
+    // the pages of the previous version stay until this version has its own copy of each
+    const mine = await caches.open(PAGES);
+    for (const name of old) {
+      const prev = await caches.open(name);
+      for (const req of await prev.keys()) {
+        if (!(await mine.match(req))) await mine.put(req, await prev.match(req));
+      }
+      await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+function pageKey(url) {
+  const u = new URL(url);
+  return u.origin + u.pathname;
+}
+
+async function offlineCopy(request) {
+  const cache = await caches.open(PAGES);
+  const hit = await cache.match(pageKey(request.url));
+  if (!hit) return null;
+  const html = (await hit.text()).replace("<html ", '<html data-offline="1" ');
+  return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+async function page(event) {
+  const request = event.request;
+  const kept = CONFIG.pages.includes(new URL(request.url).pathname);
+  const network = fetch(request).then(async (res) => {
+    if (kept && res.status === 200) {
+      const cache = await caches.open(PAGES);
+      await cache.put(pageKey(request.url), res.clone());
+    } else if (res.status === 401) {
+      await caches.delete(PAGES);
+    }
+    return res;
+  });
+  event.waitUntil(network.catch(() => null));
+  let timer;
+  const slow = new Promise((resolve) => { timer = setTimeout(resolve, NAV_TIMEOUT_MS, null); });
+  try {
+    const first = await Promise.race([network, slow]);
+    if (first) return first;
+    const copy = await offlineCopy(request);
+    return copy || (await network);
+  } catch (e) {
+    const copy = await offlineCopy(request);
+    if (copy) return copy;
+    const words = CONFIG.offline_page || "没有网络，恢复后会自动重试 / No connection: it will retry when the signal returns";
+    return new Response(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+      `<title>实名制</title><p>${words}</p>`, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function asset(request) {
+  const cache = await caches.open(ASSETS);
+  const hit = await cache.match(request, { ignoreVary: true });
+  if (hit) return hit;
+  const res = await fetch(request);
+  if (res.status === 200) await cache.put(request, res.clone());
+  return res;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/h/")) { event.respondWith(asset(request)); return; }
+  if (request.mode === "navigate") event.respondWith(page(event));
+});

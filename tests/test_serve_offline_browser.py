@@ -1,0 +1,137 @@
+"""Issue 27 in a real headless Chromium (Debian's /usr/bin/chromium, Playwright): the phone signs its own
+code with its WebCrypto key, and the pages open with no signal (service worker).
+
+- a bound phone registers its P-256 key; its code page shows a code signed on the phone, which the
+  Python verifier accepts; with the network cut the code page opens from the phone, says so, and shows a
+  code the kiosk (``Gate`` on a screenshot) signs in green;
+- a phone without WebCrypto shows the server's code; offline past its end the code is greyed with what
+  to do, never shown as valid;
+- network errors are words, never an exception's text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from support.browser import (
+    PHONE,
+    bind_in_browser,
+    launch,
+    need_chromium,
+    playwright_fixture,  # noqa: F401  (the fixture `playwright`)
+    shot,
+)
+from support.serve_world import ServeWorld, build_serve_world
+
+from kiosk.serve.app import create_app
+from kiosk.serve.run import BackgroundServer
+from store.codes.devices import live_kid
+from store.codes.tokens import TrustList, Verifier, parse_code
+from store.people.phone import list_bindings
+from store.reasons import Role
+
+pytestmark = pytest.mark.browser
+
+NO_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });"
+
+
+@pytest.fixture
+def sw(sqlite_url: str, tmp_path: Path) -> Iterator[ServeWorld]:
+    need_chromium()
+    yield build_serve_world(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def server(sw: ServeWorld) -> Iterator[BackgroundServer]:
+    srv = BackgroundServer(create_app(sw.ctx)).start()
+    yield srv
+    srv.stop()
+
+
+def _controlled(page: Any) -> None:
+    """Wait (bounded) until the service worker controls the page and holds the code page's assets."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+
+
+def _gate_reads(sw: ServeWorld, png: bytes) -> list[Any]:
+    from kiosk.gate import Gate
+    from store.rules.signin import SignInService
+
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    gate = Gate(
+        service=SignInService(sw.world.engine),
+        verifier=sw.world.verifier(),
+        project_id=sw.world.project,
+        kiosk_id=uuid.uuid4(),
+        gate_photos=False,
+    )
+    return gate.handle_image(image, source="phone-screenshot")
+
+
+def test_offline_code_page_shows_a_phone_signed_code_the_kiosk_signs_in_green(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any
+) -> None:
+    browser = launch(playwright)
+    try:
+        ctx = browser.new_context(**PHONE)
+        page = ctx.new_page()
+        bind_in_browser(page, sw, server.url)
+        page.goto(server.url + "/code")
+        page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
+        assert page.inner_text("#code-name") == "张伟"
+        assert "今日可签到" in page.inner_text("#code-status")
+        [binding] = list_bindings(sw.world.engine, worker_id=sw.world.worker)
+        kid = live_kid(sw.world.engine, binding.id)
+        token = page.get_attribute("#qr", "data-token")
+        code = parse_code(token)
+        assert code.device and code.kid == kid and code.subject == sw.world.worker
+        assert Verifier(TrustList.from_engine(sw.world.engine)).verify(token, role=Role.WORKER).device
+        _controlled(page)
+        page.reload()  # the service worker now keeps the page
+        page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
+        ctx.set_offline(True)
+        page.goto(server.url + "/code")
+        page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
+        assert page.is_visible("#offline-line")
+        assert "没有网络" in page.inner_text("#offline-line")
+        assert page.is_hidden("#expired")
+        png = shot(page, "code-offline")
+        # the other pages open too, each saying it is the saved copy
+        page.goto(server.url + "/")
+        assert page.is_visible("#offline-line") and page.inner_text("#name") == "张伟"
+    finally:
+        browser.close()
+    events = _gate_reads(sw, png)
+    assert [e.result.outcome.value for e in events] == ["signed_in"], events
+
+
+def test_without_webcrypto_the_server_code_greys_when_it_expires_offline(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any
+) -> None:
+    browser = launch(playwright)
+    try:
+        ctx = browser.new_context(**PHONE)
+        ctx.add_init_script(NO_WEBCRYPTO)
+        page = ctx.new_page()
+        page.clock.install()
+        bind_in_browser(page, sw, server.url)
+        page.goto(server.url + "/code")
+        page.wait_for_selector("#code-card[data-mode='server']", timeout=20_000)
+        assert page.get_attribute("#qr", "data-source") == "server"
+        assert page.is_hidden("#expired")
+        ctx.set_offline(True)
+        page.clock.fast_forward("02:10")
+        page.wait_for_selector("#expired", state="visible", timeout=10_000)
+        assert "已过期" in page.inner_text("#expired")
+        assert "qrbox expired" in (page.get_attribute("#qr", "class") or "")
+        assert page.is_hidden("#countdown")
+        assert "Error" not in page.inner_text("main")  # words, never an exception's text
+        shot(page, "code-expired")
+    finally:
+        browser.close()
