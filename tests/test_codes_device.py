@@ -32,7 +32,9 @@ from store.reasons import Reason, Role
 
 def _trust(worker: uuid.UUID, key: ec.EllipticCurvePrivateKey, revoked: bool = False) -> TrustList:
     raw = raw_point(key.public_key())
-    return TrustList(devices=[TrustedDevice(device_kid(raw), worker, key.public_key(), AT if revoked else None)])
+    return TrustList(
+        devices=[TrustedDevice(device_kid(raw), worker, key.public_key(), AT if revoked else None)]
+    )
 
 
 def test_device_code_format_window_and_refusals() -> None:
@@ -107,9 +109,12 @@ def test_registered_key_pulled_trust_and_revocation(any_url: str) -> None:
     )
     assert live_kid(w.engine, dev.binding_id) == kid
     # registering the same key again changes nothing
-    assert register_device_key(
-        w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key())
-    ) == kid
+    assert (
+        register_device_key(
+            w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key())
+        )
+        == kid
+    )
     token = issue_device_code(key, subject=w.worker, at=AT)
     assert Verifier(TrustList.from_engine(w.engine)).verify(token, at=AT).device
     # a new key for the same binding (site data cleared) revokes the old
@@ -142,7 +147,9 @@ def test_deleted_worker_and_person_revocation_stop_device_codes(sqlite_url: str)
     w = build_world(sqlite_url)
     key = ec.generate_private_key(ec.SECP256R1())
     _, dev = activate(w.engine, create_link(w.engine, worker_id=w.worker).token, at=AT)
-    register_device_key(w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key()))
+    register_device_key(
+        w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key())
+    )
     token = issue_device_code(key, subject=w.worker, at=AT)
     with write_session(w.engine) as s:
         row = s.get(Worker, w.worker)
@@ -161,7 +168,9 @@ def test_kiosk_pulls_device_keys(tmp_path: Path, sqlite_url: str) -> None:
     w = build_world(sqlite_url)
     key = ec.generate_private_key(ec.SECP256R1())
     _, dev = activate(w.engine, create_link(w.engine, worker_id=w.worker).token, at=AT)
-    register_device_key(w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key()))
+    register_device_key(
+        w.engine, binding_id=dev.binding_id, worker_id=w.worker, public_raw=raw_point(key.public_key())
+    )
     local_url = f"sqlite:///{tmp_path / 'kiosk.db'}"
     upgrade(local_url)
     local = make_engine(local_url)

@@ -56,7 +56,9 @@ def server(sw: ServeWorld) -> Iterator[BackgroundServer]:
 
 def _controlled(page: Any) -> None:
     """Wait (bounded) until the service worker controls the page and holds the code page's assets."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function(
+        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000
+    )
 
 
 def _gate_reads(sw: ServeWorld, png: bytes) -> list[Any]:

@@ -42,7 +42,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     # --- issue 27 (t27a): the code that works with no signal, offline pages ---
     "code.device": ("此码由本机签发，没有网络也能使用", "Signed by this phone: works with no signal"),
-    "code.server": ("此码由服务器签发，需要网络才能更新", "Issued by the server: needs a connection to renew"),
+    "code.server": (
+        "此码由服务器签发，需要网络才能更新",
+        "Issued by the server: needs a connection to renew",
+    ),
     "code.expired": (
         "此码已过期，不能用于签到。请连接网络后刷新此页",
         "This code has expired and cannot be used: connect to the internet and reload this page",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -64,7 +65,12 @@ def load_point(raw: bytes) -> ec.EllipticCurvePublicKey:
 
 
 def register_device_key(
-    engine: Engine, *, binding_id: uuid.UUID, worker_id: uuid.UUID, public_raw: bytes, at: datetime | None = None
+    engine: Engine,
+    *,
+    binding_id: uuid.UUID,
+    worker_id: uuid.UUID,
+    public_raw: bytes,
+    at: datetime | None = None,
 ) -> str:
     """Record the public key of this binding's phone; returns its kid. The same key again changes
     nothing; another key replaces (revokes) the binding's older one."""
@@ -82,16 +88,20 @@ def register_device_key(
         ).first()
         if same_kid is not None:  # 1 in 4 billion, or a key sent again after it was revoked
             raise ValidationError(
-                "public_key", "手机密钥重复，请刷新页面重试", "This phone key was used before: reload the page"
+                "public_key",
+                "手机密钥重复，请刷新页面重试",
+                "This phone key was used before: reload the page",
             )
         _revoke(s, live, now, "replaced")
-        row = DeviceKey(kid=kid, worker_id=worker_id, binding_id=binding_id, public_key=bytes(public_raw), alg=ALG)
+        row = DeviceKey(
+            kid=kid, worker_id=worker_id, binding_id=binding_id, public_key=bytes(public_raw), alg=ALG
+        )
         s.add(row)
         audit(s, f"worker:{worker_id}", "create", "devicekey", row.id, kid)
     return kid
 
 
-def _revoke(s: Session, rows: list[DeviceKey] | tuple[DeviceKey, ...], now: datetime, why: str) -> int:
+def _revoke(s: Session, rows: Sequence[DeviceKey], now: datetime, why: str) -> int:
     for k in rows:
         k.revoked_at = now
         s.add(k)
@@ -104,7 +114,9 @@ def revoke_binding_keys(s: Session, binding_ids: list[uuid.UUID], now: datetime,
     if not binding_ids:
         return 0
     rows = s.exec(
-        select(DeviceKey).where(col(DeviceKey.binding_id).in_(binding_ids), col(DeviceKey.revoked_at).is_(None))
+        select(DeviceKey).where(
+            col(DeviceKey.binding_id).in_(binding_ids), col(DeviceKey.revoked_at).is_(None)
+        )
     ).all()
     return _revoke(s, list(rows), now, why)
 
@@ -113,7 +125,9 @@ def live_kid(engine: Engine, binding_id: uuid.UUID) -> str | None:
     """The kid of this binding's live key, None when its phone has registered none."""
     with session(engine) as s:
         row = s.exec(
-            select(DeviceKey.kid).where(DeviceKey.binding_id == binding_id, col(DeviceKey.revoked_at).is_(None))
+            select(DeviceKey.kid).where(
+                DeviceKey.binding_id == binding_id, col(DeviceKey.revoked_at).is_(None)
+            )
         ).first()
     return row
 

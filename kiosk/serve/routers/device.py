@@ -74,7 +74,11 @@ def code_status(request: Request, dev: Device, lang: str) -> dict[str, Any]:
             ready = True
         for c in r.checks:
             if not c.passed:
-                text = (c.reason.en if lang == "en" else c.reason.zh) if c.reason else (c.en if lang == "en" else c.zh)
+                text = (
+                    (c.reason.en if lang == "en" else c.reason.zh)
+                    if c.reason
+                    else (c.en if lang == "en" else c.zh)
+                )
                 if text not in missing:
                     missing.append(text)
     if ready:

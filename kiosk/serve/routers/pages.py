@@ -54,7 +54,14 @@ def code_page(request: Request, project: str | None = None) -> Response:
         code = code_payload(request, dev, project)
     except ServeError as exc:
         return render(
-            request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code", me=me
+            request,
+            "code.html",
+            lang,
+            code=None,
+            error=exc.message(lang),
+            kind=dev.kind.value,
+            tab="code",
+            me=me,
         )
     return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code", me=me)
 
