@@ -70,6 +70,24 @@ WORDS: dict[str, tuple[str, str]] = {
         "No connection, and this page is not saved on the phone yet: open it again when the signal returns",
     ),
     "net.error": ("出错了，请稍后再试", "Something went wrong: try again shortly"),
+    "signin.failed": ("签到失败", "Not signed in"),
+    "signin.for_project": ("「{project}」：{message}", "{project}: {message}"),
+    "signin.fix": ("去补交材料", "Put it right"),
+    "signin.kept": (
+        "没有网络，暂时无法确认签到。扫码记录已保存在手机上，恢复网络后会自动发送",
+        "No connection, so the sign-in cannot be confirmed yet. The scan is kept on this phone and sent when the signal returns",
+    ),
+    "signin.kept_sent": ("已发送离线时保存的扫码记录", "The scan kept offline was sent"),
+    "signin.kept_too_old": (
+        "离线保存的扫码记录时间不对或已超过 12 小时，不能再用于签到",
+        "The kept scan's time is wrong or more than 12 hours old: it can no longer sign you in",
+    ),
+    "signin.offline": (
+        "没有网络：无法判断是否在签到范围内，仍可扫码，恢复网络后自动发送",
+        "No connection: the range cannot be checked; you can still scan, and it is sent when the signal returns",
+    ),
+    "signin.decoder_loading": ("正在准备扫码…", "Getting the scanner ready…"),
+    "signin.accuracy_poor": ("定位精度不足", "Position not accurate enough"),
     # --- end of issue 27 (t27a) ---
     "signin.title": ("班前签到", "Sign in before the shift"),
     "signin.locating": ("正在获取位置…", "Finding your position…"),

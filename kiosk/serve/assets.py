@@ -26,6 +26,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from kiosk.i18n import both
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 COMPRESSIBLE = {".js", ".css", ".wasm", ".svg", ".txt", ".json", ".html"}
 #: what every page needs: fetched by the service worker when it installs
@@ -34,6 +36,8 @@ CORE = ("app.css", "common.js", "code.js", "signin.js", "vendor/qrcode-generator
 DECODER = ("vendor/zxing-wasm/zxing-reader.iife.js", "vendor/zxing-wasm/zxing_reader.wasm")
 #: the pages the service worker keeps for opening offline (each refreshed whenever it loads online)
 PAGES = ("/", "/code", "/signin")
+#: pages whose HTML changes with nothing but a release: shown from the phone at once, refreshed behind
+QUICK_PAGES = ("/signin",)
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +87,8 @@ class Assets:
             "precache": self.precache(),
             "decoder": [self.url(p) for p in DECODER],
             "pages": list(PAGES),
+            "quick_pages": list(QUICK_PAGES),
+            "offline_page": both("net.offline_none"),
         }
         return text.replace("/*CONFIG*/{}", json.dumps(config)).encode("utf-8")
 

@@ -184,8 +184,9 @@ class CodeIdentity:
             "issued_at": self.issued_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
             "kid": self.kid,
-            "signed_by": "device" if self.device else "issuer",
         }
+        if self.device:
+            out["signed_by"] = "device"  # the worker's phone's key (``kid``), not an issuer's
         if self.project is not None:
             out["project"] = str(self.project)
         return out

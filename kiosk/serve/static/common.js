@@ -4,7 +4,7 @@
 "use strict";
 window.Kiosk = window.Kiosk || (function () {
   const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
-  const csrf = meta("csrf-token");
+  let csrf = meta("csrf-token");
   const lang = meta("lang") || "zh";
   const words = { offline: meta("net-offline"), error: meta("net-error") };
   function nonce() {
@@ -13,7 +13,7 @@ window.Kiosk = window.Kiosk || (function () {
     return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
   }
   // Never an exception's text: a failed fetch is "没有网络，恢复后会自动重试" (status 0, offline true).
-  async function call(method, url, body, isForm) {
+  async function call(method, url, body, isForm, retried) {
     const headers = { "X-CSRF-Token": csrf, "Accept": "application/json" };
     if (body && !isForm) headers["Content-Type"] = "application/json";
     let res;
@@ -28,6 +28,14 @@ window.Kiosk = window.Kiosk || (function () {
     }
     let data = {};
     try { data = await res.json(); } catch (e) { data = {}; }
+    if (res.status === 403 && data.error === "csrf" && !retried) {
+      // a page kept by the service worker carries an older token: take the current one, try once more
+      const fresh = await call("GET", "/api/csrf", null, false, true);
+      if (fresh.status === 200 && fresh.data.csrf_token) {
+        csrf = fresh.data.csrf_token;
+        return call(method, url, body, isForm, true);
+      }
+    }
     if (!data.message && res.status !== 200) data.message = words.error;
     return { status: res.status, data };
   }
@@ -43,5 +51,5 @@ window.Kiosk = window.Kiosk || (function () {
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
-  return { csrf, lang, nonce, call, words, saved, showOffline };
+  return { get csrf() { return csrf; }, lang, nonce, call, words, saved, showOffline };
 })();

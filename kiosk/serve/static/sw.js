@@ -5,6 +5,7 @@
 //   when the worker installs, the decoder when the sign-in page loads (it asks for it at once).
 // - pages: from the network (kept for later), and from the cache when the network fails or is slower
 //   than NAV_TIMEOUT_MS: then the page carries data-offline="1" and says so in a plain line.
+// - /signin (QUICK_PAGES): the kept copy at once, refreshed behind it (its data come by the API).
 // - a page answered 401 (the phone's binding revoked) empties the kept pages.
 "use strict";
 const CONFIG = /*CONFIG*/{};
@@ -52,10 +53,28 @@ async function offlineCopy(request) {
   return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
-async function page(event) {
+// a page whose HTML holds nothing that changes (its data come by the API): the kept copy at once, refreshed
+// behind it, so a weak signal costs no round trip before the page can be used (way A)
+async function quickPage(event) {
+  const request = event.request;
+  const cache = await caches.open(PAGES);
+  const hit = await cache.match(pageKey(request.url));
+  const network = fetch(request).then(async (res) => {
+    if (res.status === 200) await cache.put(pageKey(request.url), res.clone());
+    else if (res.status === 401) await caches.delete(PAGES);
+    return res;
+  });
+  if (hit) {
+    event.waitUntil(network.catch(() => null));
+    return hit;
+  }
+  return page(event, network);
+}
+
+async function page(event, started) {
   const request = event.request;
   const kept = CONFIG.pages.includes(new URL(request.url).pathname);
-  const network = fetch(request).then(async (res) => {
+  const network = started || fetch(request).then(async (res) => {
     if (kept && res.status === 200) {
       const cache = await caches.open(PAGES);
       await cache.put(pageKey(request.url), res.clone());
@@ -98,5 +117,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/static/h/")) { event.respondWith(asset(request)); return; }
-  if (request.mode === "navigate") event.respondWith(page(event));
+  if (request.mode === "navigate") {
+    event.respondWith(CONFIG.quick_pages.includes(url.pathname) ? quickPage(event) : page(event));
+  }
 });
