@@ -132,7 +132,9 @@ def test_the_code_renews_itself_before_it_expires(
     try:
         ctx = browser.new_context(**PHONE)
         # a phone without WebCrypto shows the server's code (one with it signs its own: test_serve_offline_browser.py)
-        ctx.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });")
+        ctx.add_init_script(
+            "Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });"
+        )
         page = ctx.new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/code")
@@ -140,7 +142,8 @@ def test_the_code_renews_itself_before_it_expires(
         page.wait_for_function(
             "(first) => document.querySelector('#qr').innerHTML !== first", arg=first, timeout=15_000
         )
-        assert int(page.inner_text("#left")) <= 5  # counts to the renewal it promises (5 s here), not the expiry
+        # counts to the renewal it promises (5 s here), not to the expiry
+        assert int(page.inner_text("#left")) <= 5
     finally:
         browser.close()
 
