@@ -88,6 +88,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "signin.decoder_loading": ("正在准备扫码…", "Getting the scanner ready…"),
     "signin.accuracy_poor": ("定位精度不足", "Position not accurate enough"),
+    "signin.confirming": ("正在确认…", "confirming…"),
     # --- end of issue 27 (t27a) ---
     "signin.title": ("班前签到", "Sign in before the shift"),
     "signin.locating": ("正在获取位置…", "Finding your position…"),

@@ -47,7 +47,7 @@
         d += `M${start + quiet} ${r + quiet}h${c - start}v1h-${c - start}z`;
       }
     }
-    return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" class="qr" role="img" ` +
+    return `<svg viewBox="0 0 ${size} ${size}" class="qr" role="img" ` +
       `aria-label="QR" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/>` +
       `<path fill="#000" d="${d}"/></svg>`;
   }

@@ -39,10 +39,30 @@
     button.disabled = !on;
     button.className = "btn " + (on ? "green" : "grey");
   }
+  // The service's last verdict on this phone's place, kept a few minutes: a phone standing where it was
+  // judged inside gets its green button at once ("正在确认…"), before the service's new answer arrives on a
+  // weak signal. Only a hint, like the button itself: the sign-in is the service's decision.
+  const VERDICT = "kiosk.place_verdict", VERDICT_S = 600, VERDICT_M = 30;
+  function metres(a, b) {
+    const r = 6371000, rad = Math.PI / 180;
+    const x = (b.longitude - a.longitude) * rad * Math.cos((a.latitude + b.latitude) * rad / 2);
+    const y = (b.latitude - a.latitude) * rad;
+    return Math.hypot(x, y) * r;
+  }
+  function fromVerdict(c) {
+    try {
+      const v = JSON.parse(localStorage.getItem(VERDICT) || "null");
+      if (!v || !v.inside || Date.now() - v.at > VERDICT_S * 1000 || metres(v, c) > VERDICT_M) return;
+      proj.textContent = v.name;
+      status.textContent = d.inside + " · " + d.confirming;
+      setButton(true);
+    } catch (e) { /* no kept verdict */ }
+  }
   async function judge() {
     if (!pos) return;
     lastSent = Date.now();
     const c = pos.coords;
+    if (!root.dataset.judged) fromVerdict(c);
     const r = await Kiosk.call("POST", "/api/place", { latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy });
     if (r.offline) { // the range cannot be checked: he may still scan, the service judges it later
       status.textContent = d.offline; dist.textContent = ""; setButton(true); return;
@@ -51,6 +71,9 @@
     const ps = r.data.projects;
     if (!ps.length) { status.textContent = d.noProject; setButton(false); return; }
     const p = ps.find((x) => x.inside) || ps[0];
+    root.dataset.judged = "1";
+    localStorage.setItem(VERDICT, JSON.stringify(
+      { inside: p.inside, name: p.name, latitude: c.latitude, longitude: c.longitude, at: Date.now() }));
     proj.textContent = p.name;
     const acc = d.accuracy + " ±" + Math.ceil(c.accuracy) + " " + d.unit;
     const poor = p.reason === "LOCATION_INACCURATE"; // at the centre with a poor fix: say accuracy, not range

@@ -117,6 +117,11 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/static/h/")) { event.respondWith(asset(request)); return; }
+  if (request.mode === "navigate" && url.pathname.startsWith("/lang/")) {
+    // another language: the kept pages are in the old one
+    event.respondWith(caches.delete(PAGES).then(() => fetch(request)));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(CONFIG.quick_pages.includes(url.pathname) ? quickPage(event) : page(event));
   }
