@@ -168,3 +168,18 @@ def test_a_refusal_for_a_missing_document_links_to_its_step() -> None:
     assert FIX_URL[Reason.NO_HEALTH_CHECK] == "/enroll/health"
     assert FIX_URL[Reason.REALNAME_INCOMPLETE] == "/enroll/realname"
     assert Reason.OUTSIDE_RANGE not in FIX_URL  # put right where he stands
+
+
+def test_the_code_page_says_what_a_worker_not_ready_lacks(sw: ServeWorld) -> None:
+    from store.db.engine import session
+    from store.people import enroll
+
+    with session(sw.world.engine) as s:
+        w = enroll.add_worker(session=s, id_number="110101199003070070", name="赵新来")
+        s.commit()
+        wid = w.id
+    client, _ = bound(sw, worker=wid)
+    page = client.get("/code").text  # type: ignore[attr-defined]
+    status = re.search(r'id="code-status">([^<]+)<', page)
+    assert status and "还不能签到：" in status.group(1), page
+    assert 'href="/" class="fix-link"' in page and "赵新来" in page and "0070" in page

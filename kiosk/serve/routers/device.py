@@ -63,6 +63,7 @@ def code_status(request: Request, dev: Device, lang: str) -> dict[str, Any]:
         "name": p.name if p else "",
         "id_masked": p.id_masked if p else None,
         "date": on.isoformat(),
+        "timezone": ctx.config.policy.timezone,  # the site's: the page tells a saved copy of another day
     }
     if dev.kind is not Kind.WORKER:
         return out

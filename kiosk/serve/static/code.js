@@ -194,7 +194,9 @@
   // the person's status as of the day it was saved (an offline copy of another day says so)
   const person = document.getElementById("code-person"), asOf = document.getElementById("code-as-of");
   if (person && asOf) {
-    const today = new Date(now()).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+    let today = "";
+    try { today = new Date(now()).toLocaleDateString("sv-SE", { timeZone: person.dataset.tz || undefined }); }
+    catch (e) { today = new Date(now()).toLocaleDateString("sv-SE"); }
     if (person.dataset.date && person.dataset.date !== today) {
       asOf.textContent = person.dataset.asOf.replace("{date}", person.dataset.date);
       asOf.hidden = false;
