@@ -137,3 +137,57 @@ def test_without_webcrypto_the_server_code_greys_when_it_expires_offline(
         shot(page, "code-expired")
     finally:
         browser.close()
+
+
+def test_way_a_offline_keeps_the_scan_and_sends_it_when_the_signal_returns(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path
+) -> None:
+    from support.way_a_world import NEAR
+    from test_serve_browser import officer_y4m
+
+    from store.codes.tokens import issue_code
+    from store.timeutil import utcnow
+
+    token = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.officer, project=sw.world.project, at=utcnow()
+    )
+    video = officer_y4m(tmp_path / "officer.y4m", token)
+    browser = launch(
+        playwright,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    try:
+        ctx = browser.new_context(
+            **PHONE,
+            geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
+            permissions=["geolocation", "camera"],
+        )
+        page = ctx.new_page()
+        bind_in_browser(page, sw, server.url)
+        page.goto(server.url + "/signin")
+        page.wait_for_selector("#signin[data-decoder='ready']", timeout=30_000)  # fetched at load, no tap
+        _controlled(page)
+        page.wait_for_function(
+            "caches.open('assets').then((c) => c.keys()).then((k) => k.some((r) => r.url.endsWith('.wasm')))",
+            timeout=30_000,
+        )
+        ctx.set_offline(True)
+        page.goto(server.url + "/signin")
+        page.wait_for_selector("#signin[data-decoder='ready']", timeout=30_000)  # from the phone
+        page.wait_for_function(
+            "() => document.querySelector('#place-status').textContent.includes('没有网络')", timeout=15_000
+        )
+        page.click("#signin-button")
+        page.wait_for_selector("#result[data-outcome='kept']", timeout=30_000)
+        assert "无法确认" in page.inner_text("#result") and "Error" not in page.inner_text("#result")
+        shot(page, "signin-kept")
+        assert sw.world.attendances() == []
+        ctx.set_offline(False)  # the signal returns: the kept scan goes by itself
+        page.wait_for_selector("#result[data-outcome='signed_in']", timeout=30_000)
+        assert "签到成功" in page.inner_text("#result")
+        [att] = sw.world.attendances()
+        assert att.way == "A" and att.officer_id == sw.world.officer
+    finally:
+        browser.close()
