@@ -191,3 +191,44 @@ def test_way_a_offline_keeps_the_scan_and_sends_it_when_the_signal_returns(
         assert att.way == "A" and att.officer_id == sw.world.officer
     finally:
         browser.close()
+
+
+def test_an_officer_code_of_another_project_is_a_refusal_card_naming_it(
+    sw: ServeWorld, server: BackgroundServer, playwright: Any, tmp_path: Path
+) -> None:
+    import re
+
+    from support.way_a_world import NEAR
+    from test_serve_browser import officer_y4m
+
+    from store.codes.tokens import issue_code
+    from store.timeutil import utcnow
+
+    token = issue_code(
+        sw.world.key, role=Role.OFFICER, subject=sw.world.stranger, project=sw.world.other, at=utcnow()
+    )
+    video = officer_y4m(tmp_path / "other.y4m", token)
+    browser = launch(
+        playwright,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    try:
+        ctx = browser.new_context(
+            **PHONE,
+            geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 15},
+            permissions=["geolocation", "camera"],
+        )
+        page = ctx.new_page()
+        bind_in_browser(page, sw, server.url)
+        page.goto(server.url + "/signin")
+        page.wait_for_selector("#signin-button.green:not([disabled])", timeout=15_000)
+        page.click("#signin-button")
+        page.wait_for_selector("#result[data-outcome='refused']", timeout=30_000)
+        card = page.inner_text("#result")
+        assert card.startswith("签到失败") and "「别的项目」" in card, card
+        assert re.search(r"还有 \d+ 米", card) and not re.search(r"\d\.\d+ 米", card), card
+        shot(page, "signin-refused")
+    finally:
+        browser.close()

@@ -151,7 +151,7 @@ def test_a_refusal_names_the_project_says_failed_and_links_the_fix_in_whole_metr
     }
     r = client.post("/api/signin", json=body, headers={"X-CSRF-Token": csrf}).json()  # type: ignore[attr-defined]
     assert r["outcome"] == "refused" and r["title"] == "签到失败"
-    assert r["project_name"] == "别的项目" and r["message"].startswith("「别的项目」")
+    assert r["project_name"] == "别的项目" and r["message"].startswith("这是「别的项目」的签到员码")
     assert re.search(r"还有 \d+ 米", r["message"]), r["message"]  # whole metres
     place = client.post(  # type: ignore[attr-defined]
         "/api/place",

@@ -71,7 +71,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "net.error": ("出错了，请稍后再试", "Something went wrong: try again shortly"),
     "signin.failed": ("签到失败", "Not signed in"),
-    "signin.for_project": ("「{project}」：{message}", "{project}: {message}"),
+    "signin.for_project": (
+        "这是「{project}」的签到员码。{message}",
+        "This is the officer's code of {project}. {message}",
+    ),
     "signin.fix": ("去补交材料", "Put it right"),
     "signin.kept": (
         "没有网络，暂时无法确认签到。扫码记录已保存在手机上，恢复网络后会自动发送",

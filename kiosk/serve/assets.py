@@ -34,8 +34,10 @@ COMPRESSIBLE = {".js", ".css", ".wasm", ".svg", ".txt", ".json", ".html"}
 CORE = ("app.css", "common.js", "code.js", "signin.js", "vendor/qrcode-generator/qrcode.js")
 #: the way-A decoder: fetched when the sign-in page loads (never at the first tap) and cached then
 DECODER = ("vendor/zxing-wasm/zxing-reader.iife.js", "vendor/zxing-wasm/zxing_reader.wasm")
-#: the pages the service worker keeps for opening offline (each refreshed whenever it loads online)
+#: the pages the service worker keeps for opening offline (each refreshed whenever it loads online): these,
+#: and every other page visited but those under NEVER_KEPT
 PAGES = ("/", "/code", "/signin")
+NEVER_KEPT = ("/a/", "/lang/", "/api/", "/static/")
 #: pages whose HTML changes with nothing but a release: shown from the phone at once, refreshed behind
 QUICK_PAGES = ("/signin",)
 
@@ -87,6 +89,7 @@ class Assets:
             "precache": self.precache(),
             "decoder": [self.url(p) for p in DECODER],
             "pages": list(PAGES),
+            "never_kept": list(NEVER_KEPT),
             "quick_pages": list(QUICK_PAGES),
             "offline_page": both("net.offline_none"),
         }

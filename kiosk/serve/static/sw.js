@@ -73,7 +73,8 @@ async function quickPage(event) {
 
 async function page(event, started) {
   const request = event.request;
-  const kept = CONFIG.pages.includes(new URL(request.url).pathname);
+  const path = new URL(request.url).pathname;  // every page but an activation link's (one use)
+  const kept = CONFIG.pages.includes(path) || !CONFIG.never_kept.some((p) => path.startsWith(p));
   const network = started || fetch(request).then(async (res) => {
     if (kept && res.status === 200) {
       const cache = await caches.open(PAGES);
