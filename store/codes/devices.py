@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,6 @@ from store.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
-
-    from store.codes.tokens import TrustedDevice
 
 ALG = "ES256"
 POINT_BYTES = 65
@@ -132,10 +131,18 @@ def live_kid(engine: Engine, binding_id: uuid.UUID) -> str | None:
     return row
 
 
-def trusted_devices(engine: Engine) -> list[TrustedDevice]:
-    """Every device key of the database for a verifier: a deleted worker's keys count as revoked."""
-    from store.codes.tokens import TrustedDevice
+@dataclass(frozen=True, slots=True)
+class DeviceTrust:
+    """One phone key as a verifier trusts it (store/codes/tokens.py makes its TrustedDevice of it)."""
 
+    kid: str
+    worker: uuid.UUID
+    public_key: ec.EllipticCurvePublicKey
+    revoked_at: datetime | None
+
+
+def trusted_devices(engine: Engine) -> list[DeviceTrust]:
+    """Every device key of the database for a verifier: a deleted worker's keys count as revoked."""
     with session(engine) as s:
         rows = s.exec(
             select(DeviceKey, Worker.deleted_at)
@@ -149,5 +156,5 @@ def trusted_devices(engine: Engine) -> list[TrustedDevice]:
         except ValidationError:
             continue  # a damaged row is no trusted key
         revoked = k.revoked_at or worker_deleted
-        out.append(TrustedDevice(k.kid, k.worker_id, key, as_utc(revoked) if revoked else None))
+        out.append(DeviceTrust(k.kid, k.worker_id, key, as_utc(revoked) if revoked else None))
     return out

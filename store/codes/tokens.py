@@ -414,7 +414,10 @@ class TrustList:
                 )
             except (ValueError, ValidationError):
                 continue  # a damaged row is no trusted key
-        return cls(entries, trusted_devices(engine))
+        devices = [
+            TrustedDevice(d.kid, d.worker, d.public_key, d.revoked_at) for d in trusted_devices(engine)
+        ]
+        return cls(entries, devices)
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrustList:
