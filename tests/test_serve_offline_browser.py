@@ -83,23 +83,30 @@ def test_offline_code_page_shows_a_phone_signed_code_the_kiosk_signs_in_green(
     try:
         ctx = browser.new_context(**PHONE)
         page = ctx.new_page()
-        bind_in_browser(page, sw, server.url)
+        bind_in_browser(page, sw, server.url)  # the home page: the key is made and registered there
+        [binding] = list_bindings(sw.world.engine, worker_id=sw.world.worker)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+        page.wait_for_function(
+            "caches.keys().then((n) => n.find((x) => x.startsWith('pages-')))"
+            ".then((n) => caches.open(n)).then((c) => c.match(location.origin + '/code')).then(Boolean)",
+            timeout=20_000,
+        )
+        kid = None
+        for _ in range(200):  # bounded wait for the phone's POST /api/device-key
+            kid = live_kid(sw.world.engine, binding.id)
+            if kid:
+                break
+            page.wait_for_timeout(100)
+        assert kid
+        ctx.set_offline(True)  # never opened the code page online: it opens all the same
         page.goto(server.url + "/code")
         page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
         assert page.inner_text("#code-name") == "张伟"
         assert "今日可签到" in page.inner_text("#code-status")
-        [binding] = list_bindings(sw.world.engine, worker_id=sw.world.worker)
-        kid = live_kid(sw.world.engine, binding.id)
         token = page.get_attribute("#qr", "data-token")
         code = parse_code(token)
         assert code.device and code.kid == kid and code.subject == sw.world.worker
         assert Verifier(TrustList.from_engine(sw.world.engine)).verify(token, role=Role.WORKER).device
-        _controlled(page)
-        page.reload()  # the service worker now keeps the page
-        page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
-        ctx.set_offline(True)
-        page.goto(server.url + "/code")
-        page.wait_for_selector("#code-card[data-mode='device']", timeout=20_000)
         assert page.is_visible("#offline-line")
         assert "没有网络" in page.inner_text("#offline-line")
         assert page.is_hidden("#expired")

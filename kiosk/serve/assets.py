@@ -31,7 +31,7 @@ from kiosk.i18n import both
 IMMUTABLE = "public, max-age=31536000, immutable"
 COMPRESSIBLE = {".js", ".css", ".wasm", ".svg", ".txt", ".json", ".html"}
 #: what every page needs: fetched by the service worker when it installs
-CORE = ("app.css", "common.js", "code.js", "signin.js", "vendor/qrcode-generator/qrcode.js")
+CORE = ("app.css", "common.js", "device.js", "code.js", "signin.js", "vendor/qrcode-generator/qrcode.js")
 #: the way-A decoder: fetched when the sign-in page loads (never at the first tap) and cached then
 DECODER = ("vendor/zxing-wasm/zxing-reader.iife.js", "vendor/zxing-wasm/zxing_reader.wasm")
 #: the pages the service worker keeps for opening offline (each refreshed whenever it loads online): these,

@@ -12,6 +12,7 @@ from kiosk.i18n import LANGS, t
 from kiosk.serve.i18n import LANG_COOKIE, lang_of
 from kiosk.serve.render import message_page, render
 from kiosk.serve.security import DeviceError, ServeError, current_device
+from store.people.phone import Kind
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,8 +36,22 @@ def home(request: Request) -> Response:
         me = me_payload(request, dev, lang)
     except ServeError as exc:
         return message_page(request, lang, exc.message(lang), status=exc.status)
+    from store.codes.devices import live_kid
+
+    # the phone makes and registers its signing key on the first page after binding (issue 27)
+    device = (
+        {"subject": str(dev.subject_id), "kid": live_kid(request.app.state.ctx.engine, dev.binding_id) or ""}
+        if dev.kind is Kind.WORKER
+        else None
+    )
     return render(
-        request, "home.html", lang, me=me, bound=request.query_params.get("bound") == "1", tab="home"
+        request,
+        "home.html",
+        lang,
+        me=me,
+        bound=request.query_params.get("bound") == "1",
+        tab="home",
+        device=device,
     )
 
 

@@ -52,49 +52,6 @@
       `<path fill="#000" d="${d}"/></svg>`;
   }
 
-  // --- the phone's key ------------------------------------------------------------------------------
-  function db() {
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open("kiosk-device", 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("keys");
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  async function idb(mode, fn) {
-    const conn = await db();
-    return new Promise((resolve, reject) => {
-      const tx = conn.transaction("keys", mode);
-      const req = fn(tx.objectStore("keys"));
-      tx.oncomplete = () => resolve(req.result);
-      tx.onerror = () => reject(tx.error);
-    });
-  }
-  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
-  const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
-    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  async function ensureKey() {
-    if (d.kind !== "worker" || !d.subject || !window.crypto || !crypto.subtle || !window.indexedDB) return null;
-    let rec = await idb("readonly", (s) => s.get("device"));
-    if (rec && rec.subject !== d.subject) rec = null; // another person was bound in this browser before
-    if (!rec) {
-      const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
-      const raw = await crypto.subtle.exportKey("raw", pair.publicKey);
-      rec = { priv: pair.privateKey, pub: b64url(raw), kid: hex(await crypto.subtle.digest("SHA-256", raw)).slice(0, 8),
-              subject: d.subject, registered: false };
-      await idb("readwrite", (s) => s.put(rec, "device"));
-    }
-    if (!Kiosk.saved && d.deviceKid !== rec.kid) { // the service does not know this key (yet): tell it
-      const r = await Kiosk.call("POST", "/api/device-key", { public_key: rec.pub });
-      rec.registered = r.status === 200 && r.data.kid === rec.kid;
-      await idb("readwrite", (s) => s.put(rec, "device"));
-    } else if (d.deviceKid === rec.kid && !rec.registered) {
-      rec.registered = true;
-      await idb("readwrite", (s) => s.put(rec, "device"));
-    }
-    return rec.registered ? rec : null;
-  }
-
   // --- the code of a window -------------------------------------------------------------------------
   const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   function base32(bytes) {
@@ -177,7 +134,8 @@
   }
 
   async function start() {
-    try { deviceKey = await ensureKey(); } catch (e) { deviceKey = null; }
+    try { deviceKey = d.kind === "worker" ? await KioskDevice.ensure(d.subject, d.deviceKid) : null; }
+    catch (e) { deviceKey = null; }
     if (deviceKey) {
       mode = "device";
       await showDeviceCode();

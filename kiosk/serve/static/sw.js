@@ -3,7 +3,8 @@
 // the version (a digest of every asset and page template), the hashed URLs to keep, the pages.
 // - /static/h/<digest>/…: immutable; from the cache, else fetched once and kept. Core files are fetched
 //   when the worker installs, the decoder when the sign-in page loads (it asks for it at once).
-// - pages: from the network (kept for later), and from the cache when the network fails or is slower
+// - pages: kept when the worker installs (the bound phone's home, code and sign-in pages) and whenever
+//   they load; from the network (kept for later), and from the cache when the network fails or is slower
 //   than NAV_TIMEOUT_MS: then the page carries data-offline="1" and says so in a plain line.
 // - /signin (QUICK_PAGES): the kept copy at once, refreshed behind it (its data come by the API).
 // - a page answered 401 (the phone's binding revoked) empties the kept pages.
@@ -17,6 +18,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(ASSETS);
     await cache.addAll(CONFIG.precache.filter(Boolean));
+    await fillPages();
     await self.skipWaiting();
   })());
 });
@@ -39,6 +41,21 @@ self.addEventListener("activate", (event) => {
     await self.clients.claim();
   })());
 });
+
+// the bound phone's own pages not kept yet (the code page opens with no signal even if never opened
+// before): fetched when the worker installs and after each page that loads (the phone may be bound only
+// after the worker installed, on the activation page)
+async function fillPages() {
+  const pages = await caches.open(PAGES);
+  await Promise.all(CONFIG.pages.map(async (path) => {
+    const key = new URL(path, self.location).href;
+    if (await pages.match(key)) return;
+    try {
+      const res = await fetch(path, { credentials: "same-origin" });
+      if (res.status === 200) await pages.put(key, res);
+    } catch (e) { /* kept when next opened */ }
+  }));
+}
 
 function pageKey(url) {
   const u = new URL(url);
@@ -79,6 +96,7 @@ async function page(event, started) {
     if (kept && res.status === 200) {
       const cache = await caches.open(PAGES);
       await cache.put(pageKey(request.url), res.clone());
+      event.waitUntil(fillPages()); // while this fetch's own waitUntil is pending: allowed
     } else if (res.status === 401) {
       await caches.delete(PAGES);
     }
