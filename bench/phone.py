@@ -96,6 +96,7 @@ class Bench:
             **PHONE,
             geolocation={"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 10},
             permissions=["geolocation"],
+            bypass_csp=True,  # the bench's own waiting predicates are strings evaluated in the page
             **extra,
         )
         ctx.add_cookies(
