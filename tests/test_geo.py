@@ -258,9 +258,9 @@ def test_accuracy_rule() -> None:
     assert check_place(p, *near, accuracy_m=100.0).refusal is None  # the limit itself is accepted
     bad = check_place(p, *near, accuracy_m=100.5)
     assert bad.refusal is Reason.LOCATION_INACCURATE and bad.accuracy_m == 100.5 and bad.distance_m == 0.0
-    assert place_message(bad) == "定位精度不足，请到开阔处重试（当前 ±100.5 米，要求 ±100 米以内）"
+    assert place_message(bad) == "定位精度不足，请到开阔处重试（当前 ±101 米，要求 ±100 米以内）"
     assert place_message(bad, lang="en") == (
-        "Location too inaccurate: move into the open and retry (±100.5 m; at most ±100 m accepted)"
+        "Location too inaccurate: move into the open and retry (±101 m; at most ±100 m accepted)"
     )
     assert check_place(p, *near, accuracy_m=180.0, max_accuracy_m=200.0).refusal is None  # configurable
     # no benefit of the doubt: 30 m outside with ±80 m is still outside

@@ -103,9 +103,9 @@ def test_activation_then_code_page_screenshot_signs_in_at_the_gate(
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         assert page.evaluate("document.cookie").find("kiosk_device") == -1  # out of reach of scripts
         page.goto(server.url + "/code")
-        page.wait_for_selector("#qr svg")
+        page.wait_for_selector("#code-card[data-mode='device']")  # signed on the phone (issue 27)
         left = int(page.inner_text("#left"))
-        assert 100 <= left <= 120
+        assert 0 <= left <= 120
         png = shot(page, "code")
         assert all(u.startswith(server.url) for u in requests), requests
     finally:
@@ -128,15 +128,22 @@ def test_the_code_renews_itself_before_it_expires(
 ) -> None:
     cfg = sw.ctx.config  # a code of 22 s is renewed 20 s before it expires: after the page's 5 s floor
     sw.ctx.config = cfg.model_copy(update={"codes": cfg.codes.model_copy(update={"validity_s": 22})})
-    browser, page = phone(playwright)
+    browser = launch(playwright)
     try:
+        ctx = browser.new_context(**PHONE)
+        # a phone without WebCrypto shows the server's code (one with it signs its own: test_serve_offline_browser.py)
+        ctx.add_init_script(
+            "Object.defineProperty(Crypto.prototype, 'subtle', { get() { return undefined; } });"
+        )
+        page = ctx.new_page()
         bind_in_browser(page, sw, server.url)
         page.goto(server.url + "/code")
         first = page.inner_html("#qr")
         page.wait_for_function(
             "(first) => document.querySelector('#qr').innerHTML !== first", arg=first, timeout=15_000
         )
-        assert 15 <= int(page.inner_text("#left")) <= 22
+        # counts to the renewal it promises (5 s here), not to the expiry
+        assert int(page.inner_text("#left")) <= 5
     finally:
         browser.close()
 
@@ -190,7 +197,7 @@ def test_way_a_inside_with_the_fake_camera_then_already(
         assert page.get_attribute("#result", "data-outcome") == "already"
         assert "今日已签到" in page.inner_text("#result")
         assert len(sw.world.attendances()) == 1
-        assert any("/static/vendor/zxing-wasm/zxing_reader.wasm" in u for u in requests)
+        assert any("/vendor/zxing-wasm/zxing_reader.wasm" in u for u in requests)  # under its hashed URL
         assert all(u.startswith(server.url) for u in requests), requests
     finally:
         browser.close()

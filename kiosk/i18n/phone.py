@@ -40,6 +40,59 @@ WORDS: dict[str, tuple[str, str]] = {
         "今日没有负责签到的项目，无法生成签到员码",
         "No project to sign in for today, so no officer's code",
     ),
+    # --- issue 27 (t27a): the code that works with no signal, offline pages ---
+    "code.device": ("此码由本机签发，没有网络也能使用", "Signed by this phone: works with no signal"),
+    "code.server": (
+        "此码由服务器签发，需要网络才能更新",
+        "Issued by the server: needs a connection to renew",
+    ),
+    "code.expired": (
+        "此码已过期，不能用于签到。请连接网络后刷新此页",
+        "This code has expired and cannot be used: connect to the internet and reload this page",
+    ),
+    "code.expired_short": ("已过期", "Expired"),
+    "code.can_sign": ("今日可签到", "You can sign in today"),
+    "code.cannot_sign": ("还不能签到：", "Cannot sign in yet: "),
+    "code.see_home": ("查看需要补交的材料", "See what is missing"),
+    "code.as_of": ("（{date} 联网时的信息）", "(as of {date}, when last online)"),
+    "code.id": ("身份证号", "ID number"),
+    "code.no_key": (
+        "此手机的浏览器不支持本机签码，建设码由服务器签发，需要网络",
+        "This phone's browser cannot sign codes itself: codes come from the server and need a connection",
+    ),
+    "net.offline": ("没有网络，恢复后会自动重试", "No connection: it will retry when the signal returns"),
+    "net.offline_page": (
+        "没有网络：这是上次联网时保存的页面",
+        "No connection: this is the page as saved when you were last online",
+    ),
+    "net.offline_none": (
+        "没有网络，此页面还没有保存在手机上。恢复网络后请重新打开",
+        "No connection, and this page is not saved on the phone yet: open it again when the signal returns",
+    ),
+    "net.error": ("出错了，请稍后再试", "Something went wrong: try again shortly"),
+    "signin.failed": ("签到失败", "Not signed in"),
+    "signin.for_project": (
+        "这是「{project}」的签到员码。{message}",
+        "This is the officer's code of {project}. {message}",
+    ),
+    "signin.fix": ("去补交材料", "Put it right"),
+    "signin.kept": (
+        "没有网络，暂时无法确认签到。扫码记录已保存在手机上，恢复网络后会自动发送",
+        "No connection, so the sign-in cannot be confirmed yet. The scan is kept on this phone and sent when the signal returns",
+    ),
+    "signin.kept_sent": ("已发送离线时保存的扫码记录", "The scan kept offline was sent"),
+    "signin.kept_too_old": (
+        "离线保存的扫码记录时间不对或已超过 12 小时，不能再用于签到",
+        "The kept scan's time is wrong or more than 12 hours old: it can no longer sign you in",
+    ),
+    "signin.offline": (
+        "没有网络：无法判断是否在签到范围内，仍可扫码，恢复网络后自动发送",
+        "No connection: the range cannot be checked; you can still scan, and it is sent when the signal returns",
+    ),
+    "signin.decoder_loading": ("正在准备扫码…", "Getting the scanner ready…"),
+    "signin.accuracy_poor": ("定位精度不足", "Position not accurate enough"),
+    "signin.confirming": ("正在确认…", "confirming…"),
+    # --- end of issue 27 (t27a) ---
     "signin.title": ("班前签到", "Sign in before the shift"),
     "signin.locating": ("正在获取位置…", "Finding your position…"),
     "signin.allow": ("请允许使用位置信息（高精度）", "Please allow location access (high accuracy)"),

@@ -11,10 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from kiosk.serve.assets import Assets, pages_version
+from kiosk.serve.assets import router as assets_router
 from kiosk.serve.body_limit import BodyLimit
 from kiosk.serve.context import HERE, ServeContext
 from kiosk.serve.errors import install_handlers
-from kiosk.serve.routers import activation, api, enroll, pages, sync
+from kiosk.serve.routers import activation, api, device, enroll, pages, sync
 from kiosk.serve.security import DEVICE_COOKIE, ServeMiddleware
 
 ENV_ARGS = "KIOSK_SERVE_ARGS"
@@ -31,9 +33,14 @@ def create_app(ctx: ServeContext) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
+    app.state.assets = assets = Assets(HERE / "static")
+    app.state.pages_version = pages_version(HERE / "templates")
+    ctx.templates.env.globals["asset"] = assets.url
+    app.include_router(assets_router)  # /static/h/… (hashed, compressed, immutable) and /sw.js
     app.include_router(pages.router)
     app.include_router(activation.router)
     app.include_router(api.router)
+    app.include_router(device.router)  # the phone's own signing key (issue 27)
     app.include_router(enroll.router)  # the worker's own enrollment (issue 14)
     app.include_router(sync.router)  # kiosks' signed sync (issue 24)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

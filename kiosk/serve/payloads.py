@@ -140,7 +140,13 @@ def code_payload(
             validity_s=validity,
         )
     expires = now + timedelta(seconds=validity)
+    device: dict[str, Any] = {}
+    if dev.kind is Kind.WORKER:  # what the page needs to sign the code itself (issue 27, routers/device.py)
+        from store.codes.devices import live_kid
+
+        device = {"subject": str(dev.subject_id), "device_kid": live_kid(ctx.engine, dev.binding_id)}
     return {
+        **device,
         "kind": dev.kind.value,
         "token": token,
         "svg": qr_svg(token, label=t("code.title")),
@@ -155,4 +161,44 @@ def code_payload(
     }
 
 
-__all__ = ["code_payload", "enroll_payload", "me_payload", "today"]
+def code_status(ctx: ServeContext, dev: Device, lang: str) -> dict[str, Any]:
+    """Who the code is for and whether he can sign in today (his projects' readiness)."""
+    from store.people.admin import readiness
+    from store.people.phone import person
+
+    p = person(ctx.engine, dev)
+    on = today(ctx)
+    out: dict[str, Any] = {
+        "name": p.name if p else "",
+        "id_masked": p.id_masked if p else None,
+        "date": on.isoformat(),
+        "timezone": ctx.config.policy.timezone,  # the site's: the page tells a saved copy of another day
+    }
+    if dev.kind is not Kind.WORKER:
+        return out
+    ready, missing = False, []
+    for r in readiness(ctx.engine, dev.subject_id, ctx.config.sign_in_policy(), on):
+        if r.project_id is None:
+            continue
+        if r.ready:
+            ready = True
+        for c in r.checks:
+            if not c.passed:
+                text = (
+                    (c.reason.en if lang == "en" else c.reason.zh)
+                    if c.reason
+                    else (c.en if lang == "en" else c.zh)
+                )
+                if text not in missing:
+                    missing.append(text)
+    if ready:
+        out["status"] = t("code.can_sign", lang)
+    else:
+        out["status"] = t("code.cannot_sign", lang) + ("；" if lang != "en" else "; ").join(
+            missing or [t("home.no_project", lang)]
+        )
+    out["ready"] = ready
+    return out
+
+
+__all__ = ["code_payload", "code_status", "enroll_payload", "me_payload", "today"]

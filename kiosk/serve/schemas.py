@@ -94,6 +94,9 @@ class MePublic(BaseModel):
 
 
 class CodePublic(BaseModel):
+    #: a worker's phone signs its own codes (issue 27): whose, and with which of its keys (None: none yet)
+    subject: str | None = None
+    device_kid: str | None = None
     kind: str
     token: str
     svg: str
@@ -136,6 +139,11 @@ class SignInPublic(BaseModel):
     first_at: str | None
     ok: bool
     message: str
+    #: a refusal's card (kiosk/serve/refusals.py): 签到失败, the project named, the step that fixes it
+    title: str | None = None
+    project_name: str | None = None
+    fix_url: str | None = None
+    fix_label: str | None = None
 
 
 # --- enrollment ---------------------------------------------------------------------------------------------

@@ -8,13 +8,16 @@ The token
 field      bytes  meaning
 =========  =====  ==============================================================================
 version    1      1 (also in the prefix, ``SJM1``); a new layout gets a new number in both
-flags      1      bits 0-1 role (0 worker, 1 officer), bit 2 "names a project"; the rest zero
+flags      1      bits 0-1 role (0 worker, 1 officer), bit 2 "names a project", bit 3 "signed by the
+                 worker's own phone" (a device code, below); the rest zero
 subject    16     the worker's or officer's UUID
 project    16     only when flag bit 2 is set: the project of an officer's code for way A
 issued_at  4      seconds since 1970-01-01 UTC, unsigned big-endian
 validity   2      seconds (120 by default; 1 … 65 535)
-kid        4      the issuer key id (first 4 bytes of SHA-256 of its raw public key; 8 hex digits)
-signature  64     Ed25519 over ``b"sjm-personal-code\\0" + payload`` (everything above)
+kid        4      the issuer key id (first 4 bytes of SHA-256 of its raw public key; 8 hex digits);
+                 of a device code, the phone's key id (the same hash of its raw 65-byte P-256 point)
+signature  64     Ed25519 over ``b"sjm-personal-code\\0" + payload`` (everything above); of a device
+                 code, ECDSA P-256 / SHA-256 over the same bytes, as WebCrypto gives it (r ‖ s)
 =========  =====  ==============================================================================
 
 A worker's code is 92 bytes → 148 base32 characters + 5 = **153 characters**; an officer's code that
@@ -27,6 +30,17 @@ officer's code for way A **version 7-M** (45×45; capacity 178). In byte mode th
 minutes) and a 32-bit key id (a trust list holds a handful of keys; registering a key whose id
 collides with another key's is refused). M repairs 15 % damage (glare, a cracked phone screen), and
 versions 6–7 are what a webcam reads at arm's length off a phone screen.
+
+Device codes (issue 27): a worker's phone makes a non-extractable ECDSA P-256 key pair with WebCrypto
+when it is bound, and the service records its public key (``DeviceKey``, store/codes/devices.py), which
+kiosks pull like issuer keys. The phone then signs its own code, with or without a signal: the same
+92 bytes (QR 6-M, the same decoder chain), flag bit 3 set, ``kid`` the phone's key. Its window is
+fixed: ``issued_at`` is a multiple of ``DEVICE_WINDOW_S`` (120 s) and ``validity`` exactly that, so a
+screenshot is good for its own two minutes only (plus the skew). Nobody can mint a future code off the
+phone: the private key cannot be exported from the browser, the page signs only the window its clock
+is in, and a kiosk refuses a window starting beyond its own clock + skew (``CODE_NOT_YET_VALID``). The
+verifier finds the key by (worker, kid), so two phones of different workers whose ids collide never
+vouch for each other; a revoked phone or a deleted worker is ``CODE_KEY_REVOKED``.
 
 Parsing is strict and canonical: one exact length per kind, only the base32 alphabet, the unused low
 bits of the last character zero, so any change of a character changes the signed bytes or is refused
@@ -58,7 +72,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from store.codes.scope import ALL_ROLES, parse_roles
 from store.errors import StoreError, ValidationError
@@ -85,6 +102,9 @@ QR_ERROR_CORRECTION = "M"
 _ROLE_BITS: dict[Role, int] = {Role.WORKER: 0, Role.OFFICER: 1}
 _ROLE_OF_BITS = {v: k for k, v in _ROLE_BITS.items()}
 _HAS_PROJECT = 0b100
+_DEVICE = 0b1000
+#: a device code's window: it starts at a multiple of this many seconds and lasts exactly that long
+DEVICE_WINDOW_S = 120
 _HEAD = struct.Struct(">BB16s")
 _TAIL = struct.Struct(">IH4s")
 
@@ -131,6 +151,8 @@ class ParsedCode:
     payload: bytes = field(repr=False)
     signature: bytes = field(repr=False)
     token: str = field(repr=False)
+    #: signed by the worker's own phone (its DeviceKey), not by an issuer
+    device: bool = False
 
     @property
     def expires_at(self) -> datetime:
@@ -152,6 +174,8 @@ class CodeIdentity:
     expires_at: datetime
     kid: str
     token: str = field(repr=False)  # never logged; attempts keep its SHA-256 only
+    #: signed by the worker's own phone (``kid`` is the phone's key), not by an issuer
+    device: bool = False
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -161,6 +185,8 @@ class CodeIdentity:
             "expires_at": self.expires_at.isoformat(),
             "kid": self.kid,
         }
+        if self.device:
+            out["signed_by"] = "device"  # the worker's phone's key (``kid``), not an issuer's
         if self.project is not None:
             out["project"] = str(self.project)
         return out
@@ -205,6 +231,32 @@ def issue_code(
     return PREFIX + base64.b32encode(payload + signature).decode("ascii").rstrip("=")
 
 
+def device_window(at: datetime | None = None) -> int:
+    """The start (seconds since 1970) of the device-code window ``at`` (default now) falls in."""
+    ts = int(as_utc(at).timestamp()) if at is not None else int(utcnow().timestamp())
+    return ts - ts % DEVICE_WINDOW_S
+
+
+def device_payload(subject: uuid.UUID, window_start: int, kid: str) -> bytes:
+    """The bytes a phone signs for a window (the page builds the same bytes in JavaScript)."""
+    if window_start % DEVICE_WINDOW_S or not 0 <= window_start < 2**32:
+        raise ValueError("not the start of a device-code window")
+    payload = _HEAD.pack(VERSION, _ROLE_BITS[Role.WORKER] | _DEVICE, uuid.UUID(str(subject)).bytes)
+    return payload + _TAIL.pack(window_start, DEVICE_WINDOW_S, bytes.fromhex(kid))
+
+
+def issue_device_code(
+    key: ec.EllipticCurvePrivateKey, *, subject: uuid.UUID, at: datetime | None = None
+) -> str:
+    """A device code signed in Python (tests, the bench): what the phone's page does with WebCrypto."""
+    from store.codes.devices import device_kid, raw_point
+
+    payload = device_payload(subject, device_window(at), device_kid(raw_point(key.public_key())))
+    r, s_ = decode_dss_signature(key.sign(SIGNING_CONTEXT + payload, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+    return PREFIX + base64.b32encode(payload + signature).decode("ascii").rstrip("=")
+
+
 # --- parsing ----------------------------------------------------------------------------------------
 
 
@@ -238,10 +290,13 @@ def parse_code(token: str) -> ParsedCode:
         raise _invalid("unknown version")
     role = _ROLE_OF_BITS.get(flags & 0b11)
     has_project = bool(flags & _HAS_PROJECT)
-    if role is None or flags & ~0b111 or has_project != (raw_len == _RAW_PROJECT):
+    device = bool(flags & _DEVICE)
+    if role is None or flags & ~0b1111 or has_project != (raw_len == _RAW_PROJECT):
         raise _invalid("bad flags")
     if role is Role.WORKER and has_project:
         raise _invalid("a worker's code names no project")
+    if device and role is not Role.WORKER:
+        raise _invalid("only a worker's code is signed by his phone")
     offset = _HEAD.size
     project = None
     if has_project:
@@ -261,6 +316,7 @@ def parse_code(token: str) -> ParsedCode:
         payload=payload,
         signature=signature,
         token=text,
+        device=device,
     )
 
 
@@ -282,13 +338,40 @@ class TrustedKey:
     roles: frozenset[Role] = ALL_ROLES  # the kinds of code it may sign
 
 
-class TrustList:
-    """The public keys a verifier trusts: kid → (public key, not_before, not_after, revoked_at, roles)."""
+@dataclass(frozen=True)
+class TrustedDevice:
+    """A worker's phone's public key (ECDSA P-256): it vouches for that worker's device codes only."""
 
-    def __init__(self, keys: Iterable[TrustedKey] = ()) -> None:
+    kid: str
+    worker: uuid.UUID
+    public_key: ec.EllipticCurvePublicKey = field(repr=False)
+    revoked_at: datetime | None = None
+
+
+class TrustList:
+    """The public keys a verifier trusts: kid → (public key, not_before, not_after, revoked_at, roles);
+    and the workers' phones' keys: (worker, kid) → (public key, revoked_at)."""
+
+    def __init__(self, keys: Iterable[TrustedKey] = (), devices: Iterable[TrustedDevice] = ()) -> None:
         self._keys: dict[str, TrustedKey] = {}
+        self._devices: dict[tuple[uuid.UUID, str], TrustedDevice] = {}
         for k in keys:
             self._add(k)
+        for d in devices:
+            self._add_device(d)
+
+    def _add_device(self, d: TrustedDevice) -> None:
+        old = self._devices.get((d.worker, d.kid))
+        if old is not None:  # a revocation in either source wins
+            revoked = min((t for t in (old.revoked_at, d.revoked_at) if t is not None), default=None)
+            d = TrustedDevice(d.kid, d.worker, old.public_key, revoked)
+        self._devices[(d.worker, d.kid)] = d
+
+    def device(self, worker: uuid.UUID, kid: str) -> TrustedDevice | None:
+        return self._devices.get((worker, kid))
+
+    def devices(self) -> list[TrustedDevice]:
+        return list(self._devices.values())
 
     def _add(self, k: TrustedKey) -> None:
         old = self._keys.get(k.kid)
@@ -318,6 +401,7 @@ class TrustList:
     @classmethod
     def from_engine(cls, engine: Engine) -> TrustList:
         """The IssuerKey table of a database: the shared one, or a kiosk's local store after sync."""
+        from store.codes.devices import trusted_devices
         from store.codes.keys import list_keys
 
         entries = []
@@ -330,7 +414,10 @@ class TrustList:
                 )
             except (ValueError, ValidationError):
                 continue  # a damaged row is no trusted key
-        return cls(entries)
+        devices = [
+            TrustedDevice(d.kid, d.worker, d.public_key, d.revoked_at) for d in trusted_devices(engine)
+        ]
+        return cls(entries, devices)
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrustList:
@@ -349,9 +436,11 @@ class TrustList:
         return cls(cls._entry(k.kid, k.public_raw, nb, None, None, k.roles) for k in keys)
 
     def merged(self, other: TrustList) -> TrustList:
-        out = TrustList(self._keys.values())
+        out = TrustList(self._keys.values(), self._devices.values())
         for k in other._keys.values():
             out._add(k)
+        for d in other._devices.values():
+            out._add_device(d)
         return out
 
     def get(self, kid: str) -> TrustedKey | None:
@@ -405,9 +494,21 @@ class Verifier:
         # one assignment each, so a verify running in another thread sees the old pair or the new
         self._trust, self._checked = trust, checked
 
-    def _genuine(self, token: str) -> tuple[ParsedCode, TrustedKey]:
+    def _genuine(self, token: str) -> tuple[ParsedCode, TrustedKey | TrustedDevice]:
         """Parse and check the signature (cached per token: failures raise and are not cached)."""
         code = parse_code(token)
+        if code.device:
+            dev = self._trust.device(code.subject, code.kid)
+            if dev is None:
+                raise CodeError(Reason.CODE_UNKNOWN_KEY, f"device {code.kid}")
+            r, s = int.from_bytes(code.signature[:32], "big"), int.from_bytes(code.signature[32:], "big")
+            try:
+                dev.public_key.verify(
+                    encode_dss_signature(r, s), SIGNING_CONTEXT + code.payload, ec.ECDSA(hashes.SHA256())
+                )
+            except (InvalidSignature, ValueError):
+                raise _invalid("bad signature") from None
+            return code, dev
         key = self._trust.get(code.kid)
         if key is None:
             raise CodeError(Reason.CODE_UNKNOWN_KEY, code.kid)
@@ -430,11 +531,15 @@ class Verifier:
         issued = code.issued_ts
         if key.revoked_at is not None:
             raise CodeError(Reason.CODE_KEY_REVOKED, key.kid)
-        if issued < int(key.not_before.timestamp()) - self.skew_s:
+        if isinstance(key, TrustedDevice):
+            # a device code covers its own fixed window, nothing longer (module doc)
+            if code.validity_s != DEVICE_WINDOW_S or issued % DEVICE_WINDOW_S:
+                raise _invalid("not a device-code window")
+        elif issued < int(key.not_before.timestamp()) - self.skew_s:
             raise CodeError(Reason.CODE_UNKNOWN_KEY, "issued before the key's not_before")
-        if key.not_after is not None and issued > key.not_after.timestamp():
+        elif key.not_after is not None and issued > key.not_after.timestamp():
             raise CodeError(Reason.CODE_KEY_REVOKED, "issued after the key's not_after")
-        if code.role not in key.roles:
+        elif code.role not in key.roles:
             raise CodeError(Reason.CODE_KEY_SCOPE, f"key {key.kid} may not sign {code.role.value} codes")
         if role is not None and code.role is not Role(role):
             raise CodeError(Reason.CODE_WRONG_ROLE, f"{code.role.value} code, {Role(role).value} expected")
@@ -452,4 +557,5 @@ class Verifier:
             expires_at=code.expires_at,
             kid=code.kid,
             token=code.token,
+            device=code.device,
         )

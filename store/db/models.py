@@ -211,6 +211,26 @@ class IssuerKey(Reference, table=True):
     roles: str = Field(default="worker,officer", sa_column_kwargs={"server_default": "worker,officer"})
 
 
+# --- issue 27 (t27a): the public keys of workers' phones, which sign their codes offline ---------------
+
+
+class DeviceKey(Reference, table=True):
+    """A worker's phone's own public key (ECDSA P-256, made by the phone's WebCrypto, the private half
+    never leaves it): it signs the phone's two-minute codes, with or without a signal. Pulled to kiosks
+    like issuer keys; revoked with the phone's binding (store/codes/devices.py)."""
+
+    kid: str = Field(index=True)  # first 4 bytes of SHA-256 of ``public_key``, 8 hex digits
+    worker_id: uuid.UUID = Field(foreign_key="worker.id", index=True)
+    #: the PhoneBinding it was made on (that table is never pulled: no foreign key)
+    binding_id: uuid.UUID = Field(index=True)
+    public_key: bytes = Field(sa_type=LargeBinary)  # the raw uncompressed P-256 point, 65 bytes
+    alg: str = "ES256"
+    revoked_at: datetime | None = _opt_ts()
+
+
+# --- end of issue 27 (t27a) -------------------------------------------------------------------------
+
+
 class Kiosk(Reference, table=True):
     """A gate laptop."""
 
@@ -443,6 +463,7 @@ REVISIONED: tuple[type[Stamped], ...] = (
     Officer,
     OfficerAssignment,
     IssuerKey,
+    DeviceKey,
     Kiosk,
     Attendance,
     SignInAttempt,

@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from store.codes.devices import revoke_binding_keys
 from store.db.engine import session, translate_errors, write_session
 from store.db.models import Officer, PhoneActivation, PhoneBinding, PhoneRequest, Worker
 from store.errors import StoreError, ValidationError
@@ -289,6 +290,7 @@ def activate(engine: Engine, token: str, *, at: datetime | None = None) -> tuple
             old.revoked_at, old.revoked_by = now, "replaced"
             s.add(old)
             audit(s, "system", "revoke", "phonebinding", old.id, "replaced by a new binding")
+            revoke_binding_keys(s, [old.id], now, "binding replaced")
         binding = PhoneBinding(
             device_hash=secret_hash(secret),
             worker_id=act.worker_id,
@@ -397,6 +399,7 @@ def revoke_binding(
         b.revoked_at, b.revoked_by = now, actor
         s.add(b)
         audit(s, actor, "revoke", "phonebinding", b.id)
+        revoke_binding_keys(s, [b.id], now, "binding revoked")
         return True
 
 
@@ -421,6 +424,7 @@ def revoke_person(
             b.revoked_at, b.revoked_by = now, actor
             s.add(b)
             audit(s, actor, "revoke", "phonebinding", b.id)
+            revoke_binding_keys(s, [b.id], now, "binding revoked")
             n += 1
         for a in s.exec(
             select(PhoneActivation).where(

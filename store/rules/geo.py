@@ -330,8 +330,9 @@ def kiosk_in_range(project: Project, kiosk_lat: float | None, kiosk_lon: float |
 
 
 def _metres(d: float) -> str:
-    """230 → "230", 0.24 → "0.2", 100.5 → "100.5": tenths of a metre, no trailing ".0"."""
-    return f"{d:.1f}".removesuffix(".0")
+    """Whole metres, rounded up (a person reads "12456 米", not "12455.6"; 100.5 → "101", so an
+    accuracy just over a limit of 100 never reads as the limit itself)."""
+    return str(math.ceil(round(d, 3)))
 
 
 def place_message(

@@ -41,6 +41,7 @@ from sqlmodel import SQLModel
 from store.db.changes import reference_changed
 from store.db.models import (
     Attendance,
+    DeviceKey,
     Employer,
     Employment,
     HealthCheck,
@@ -71,6 +72,7 @@ PULLED: tuple[type[Stamped], ...] = (
     Officer,
     OfficerAssignment,
     IssuerKey,
+    DeviceKey,
     Kiosk,
     Attendance,
 )

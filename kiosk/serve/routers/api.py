@@ -12,6 +12,7 @@ on it. Every call acts as the phone's own person (``current_device``); none take
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -86,6 +87,13 @@ class PlaceBody(BaseModel):
 class SignInBody(PlaceBody):
     officer_code: str = Field(max_length=MAX_TOKEN_CHARS)
     nonce: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    #: a scan kept by the phone with no signal and sent later (issue 27): when it was made. Judged at that
+    #: time, bounded by the officer code's own window and by QUEUED_MAX (see sign_in)
+    scanned_at: datetime | None = None
+
+
+#: how old a scan kept offline may be when it arrives
+QUEUED_MAX = timedelta(hours=12)
 
 
 def place_payload(ctx: ServeContext, dev: Device, body: PlaceBody, lang: str) -> dict[str, Any]:
@@ -151,9 +159,10 @@ def sign_in(
         limit_signin(ctx, request)
     to_wgs84(body.latitude, body.longitude, body.crs)  # bad input: 422, nothing recorded
     validate_accuracy(body.accuracy)
+    at = scanned_time(body.scanned_at, ctx.config.policy.clock_skew_s)
     if not claim_nonce(ctx.engine, dev.binding_id, body.nonce):
         raise ServeError(409, "err.replay", code="replay")
-    worker_token = issue_code(ctx.key, role=Role.WORKER, subject=dev.subject_id, validity_s=60)
+    worker_token = issue_code(ctx.key, role=Role.WORKER, subject=dev.subject_id, at=at, validity_s=60)
     if not ctx.key_usable:
         raise ServeError(503, "err.key_revoked", code="key_revoked")
     result = sign_in_way_a(
@@ -167,11 +176,30 @@ def sign_in(
         crs=body.crs,
         max_accuracy_m=ctx.config.location.max_accuracy_m,
         policy=ctx.config.sign_in_policy(),
+        at=at,
     )
     out = result.as_json()
     out["ok"] = result.ok
     out["message"] = result.message_en if lang == "en" else result.message_zh
+    if not result.ok:  # 签到失败, the project named, the step that fixes it (issue 27)
+        from kiosk.serve.refusals import refusal_help
+
+        out.update(refusal_help(ctx.engine, result, out["message"], lang))
     return out
+
+
+def scanned_time(scanned_at: datetime | None, skew_s: int) -> datetime | None:
+    """The time a kept scan is judged at: None (now) for a live scan. A kept one must be no later than
+    now + skew and no older than QUEUED_MAX (422 otherwise); the officer's code is then verified at that
+    time, so the claim cannot leave the two minutes in which the officer showed that code."""
+    if scanned_at is None:
+        return None
+    from store.timeutil import as_utc, utcnow
+
+    at, now = as_utc(scanned_at), utcnow()
+    if at > now + timedelta(seconds=skew_s) or at < now - QUEUED_MAX:
+        raise ServeError(422, "signin.kept_too_old", code="bad_input")
+    return at
 
 
 @router.post(

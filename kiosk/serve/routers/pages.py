@@ -13,8 +13,9 @@ from kiosk.serve.context import ServeContext
 from kiosk.serve.deps import Ctx, current_device
 from kiosk.serve.errors import DeviceError, ServeError
 from kiosk.serve.i18n import LANG_COOKIE, lang_of
-from kiosk.serve.payloads import code_payload, me_payload
+from kiosk.serve.payloads import code_payload, code_status, me_payload
 from kiosk.serve.render import message_page, render
+from store.people.phone import Kind
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,8 +37,22 @@ def home(request: Request, ctx: Ctx) -> Response:
         me = me_payload(ctx, dev, lang)
     except ServeError as exc:
         return message_page(request, lang, exc.message(lang), status=exc.status)
+    from store.codes.devices import live_kid
+
+    # the phone makes and registers its signing key on the first page after binding (issue 27)
+    device = (
+        {"subject": str(dev.subject_id), "kid": live_kid(ctx.engine, dev.binding_id) or ""}
+        if dev.kind is Kind.WORKER
+        else None
+    )
     return render(
-        request, "home.html", lang, me=me, bound=request.query_params.get("bound") == "1", tab="home"
+        request,
+        "home.html",
+        lang,
+        me=me,
+        bound=request.query_params.get("bound") == "1",
+        tab="home",
+        device=device,
     )
 
 
@@ -47,13 +62,21 @@ def code_page(request: Request, ctx: Ctx, project: str | None = None) -> Respons
     dev = _device_or_page(request, ctx, lang)
     if isinstance(dev, Response):
         return dev
+    me = code_status(ctx, dev, lang)  # name, masked ID, 今日可签到 / 还不能签到 (issue 27)
     try:
         code = code_payload(ctx, request, dev, project)
     except ServeError as exc:
         return render(
-            request, "code.html", lang, code=None, error=exc.message(lang), kind=dev.kind.value, tab="code"
+            request,
+            "code.html",
+            lang,
+            code=None,
+            error=exc.message(lang),
+            kind=dev.kind.value,
+            tab="code",
+            me=me,
         )
-    return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code")
+    return render(request, "code.html", lang, code=code, error=None, kind=dev.kind.value, tab="code", me=me)
 
 
 # Each page starts alike (language, then the bound phone or a page saying why not): three lines a page,
