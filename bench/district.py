@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import secrets
@@ -85,11 +86,12 @@ def log(msg: str) -> None:
 
 
 def p95(values: list[float]) -> float | None:
+    """The 95th percentile; None when there is none, or when it falls on a wait that never ended (inf:
+    JSON has no infinity; the ``*_never`` keys count those waits)."""
     if not values:
         return None
-    if len(values) == 1:
-        return round(values[0], 3)
-    return round(statistics.quantiles(values, n=20, method="inclusive")[18], 3)
+    q = values[0] if len(values) == 1 else statistics.quantiles(values, n=20, method="inclusive")[18]
+    return round(q, 3) if math.isfinite(q) else None
 
 
 # --- the district ----------------------------------------------------------------------------------------
@@ -756,6 +758,7 @@ def run_rush(
     result["round_p95_s"] = p95([r.duration_s for r in in_rush if r.ok])
     result["failed_rounds"] = sum(1 for r in in_rush if not r.ok)
     result["cross_kiosk_p95_s"] = p95(cross)
+    result["cross_kiosk_never"] = sum(1 for c in cross if c == float("inf"))  # not seen within 30 s
     log(f"rush done: {signins} sign-ins, {len(in_rush)} rounds, {result['failed_rounds']} failed")
     return rush
 
@@ -815,6 +818,7 @@ def finish(
         time.sleep(0.02)
     delays += [float("inf")] * len(pending)
     result["revocation_p95_s"] = p95(delays)
+    result["revocation_never"] = len(pending)  # not refused within 60 s
     server.dispose()
 
 
