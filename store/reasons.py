@@ -108,6 +108,7 @@ class Outcome(StrEnum):
     SIGNED_IN = "signed_in"
     ALREADY = "already"
     REFUSED = "refused"
+    SIGNED_OUT = "signed_out"  # 出场 (store/rules/direction.py)
 
 
 class Way(StrEnum):
