@@ -387,9 +387,9 @@ def export_events(
 
 def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = None) -> str:
     tz = ev.project.timezone
-    at = local_minute(now or utcnow(), tz)
+    at = local_minute(ev.made_at or now or utcnow(), tz)
     e = html.escape
-    title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)")
+    title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)") + f" {at}"
     heads = [
         _t(lang, "序号", "No."),
         _t(lang, "姓名", "Name"),
@@ -402,7 +402,7 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">',
-        f"<title>{e(title)} {e(ev.project.name)} {at}</title>",
+        f"<title>{e(title)} {e(ev.project.name)}</title>",
         "<style>",
         "@page { size: A4; margin: 12mm; }",
         "body { font-family: 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif; font-size: 11pt; }",
@@ -416,7 +416,8 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
         f'<p class="summary">{e(_t(lang, "项目", "Project"))}：{e(ev.project.name)}　'
         f"{e(_t(lang, '工作日', 'Work date'))}：{ev.day.isoformat()}　"
         f"{e(_t(lang, '打印时间', 'Printed'))}：{at}　"
-        f"<b>{e(_t(lang, '在场合计', 'On site in all'))}：{ev.total}</b></p>",
+        f"<b>{e(_t(lang, '在场合计', 'On site in all'))}：{ev.total}</b>　"
+        f"{e(_t(lang, '已离场（不在名单上）', 'Left (not on the list)'))}：{ev.left}</p>",
     ]
     if not ev.groups:
         parts.append(f"<p>{e(_t(lang, '目前无人在场', 'Nobody is on site'))}</p>")
