@@ -382,10 +382,11 @@ def close_forgotten(
     default: dtime = DEFAULT_CLOSE,
     project_ids: list[uuid.UUID] | None = None,
     lookback_days: int = CLOSE_LOOKBACK_DAYS,
+    kiosk_id: uuid.UUID | None = None,
 ) -> CloseResult:
     """Close everyone still in whose day's close time has passed: a departure ``auto`` at the close time.
 
-    Safe to run again and
+    ``kiosk_id``: the kiosk closing on its own store (its departures are pushed as its own). Safe to run again and
     again, on any kiosk or the shared database: a day already closed has nothing left to close, and sync
     keeps one departure a day (a scanned one made before the close, pushed late, wins over ``auto``)."""
     now = as_utc(now) if now is not None else utcnow()
@@ -429,6 +430,7 @@ def close_forgotten(
                             work_date=on,
                             at=at,
                             method=Method.AUTO.value,
+                            kiosk_id=kiosk_id,
                             no_entry=False,
                         )
                     )
