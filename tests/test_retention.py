@@ -101,7 +101,14 @@ def test_shared_database_periods_with_a_moving_clock(any_url: str) -> None:
         assert counts(shared) == {"attendance": 15, "attempts": 15, "photos": 15, "months": 0}
 
         report = purge(shared, mode="shared", now=NOW, tz=TZ, dry_run=True)  # `kiosk retention report`
-        assert by_what(report) == {"photos": 6, "attempts": 6, "attendance": 6, "departures": 0, "events": 0, "months": 0}
+        assert by_what(report) == {
+            "photos": 6,
+            "attempts": 6,
+            "attendance": 6,
+            "departures": 0,
+            "events": 0,
+            "months": 0,
+        }
         assert counts(shared)["attendance"] == 15 and purges(shared) == 0  # nothing written
         cut = {i.what: i.before for i in report.items}
         assert cut["attendance"] == local_date(NOW, TZ) - timedelta(days=730)
