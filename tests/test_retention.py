@@ -179,7 +179,7 @@ def test_a_kiosk_purges_only_what_it_pushed(tmp_path: Path) -> None:
         report = purge(kiosk, mode="kiosk", now=NOW, tz=TZ)
         assert report.total == 0
         kept = {i.what: i.kept_unpushed for i in report.items}
-        assert kept == {"photos": 4, "attempts": 4, "attendance": 4, "events": 2}
+        assert kept == {"photos": 4, "attempts": 4, "attendance": 4, "departures": 0, "events": 2}
         assert sync_once(kiosk, shared).ok
         record_days(kiosk, site.workers[:1], site.project, [50], photos=False)  # old, recorded after the push
         report = purge(kiosk, mode="kiosk", now=NOW, tz=TZ)
