@@ -143,6 +143,8 @@ class SyncSettings(_Section):
 class LocationSettings(_Section):
     #: way A: a phone location reported less accurate than this (metres) is refused
     max_accuracy_m: float = Field(default=100.0, gt=0)
+    #: way A: the projects (ids or names; "*" every one) where a worker may also 签退 by phone
+    phone_signout: list[str] = Field(default_factory=list)
 
 
 class ServeSettings(_Section):

@@ -192,6 +192,8 @@ class PlaceBody(BaseModel):
 
 class SignInBody(PlaceBody):
     officer_code: str = Field(max_length=MAX_TOKEN_CHARS)
+    #: 签到 (in) or 签退 (out, where the project allows it: ``[location] phone_signout``)
+    direction: Literal["in", "out"] = "in"
     nonce: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 
 
@@ -276,6 +278,8 @@ def sign_in(
         crs=body.crs,
         max_accuracy_m=ctx.config.location.max_accuracy_m,
         policy=ctx.config.sign_in_policy(),
+        direction=body.direction,
+        signout_projects=ctx.config.location.phone_signout,
     )
     out = result.as_json()
     out["ok"] = result.ok
@@ -377,7 +381,10 @@ async def api_signin_photo(request: Request, dev: Me) -> dict[str, Any]:
     officer_code = await run_in_threadpool(decode_photo, request, data)
     try:
         body = SignInBody(
-            **place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", "")
+            **place.model_dump(),
+            officer_code=officer_code[:MAX_TOKEN_CHARS],
+            nonce=fields.get("nonce", ""),
+            direction="out" if fields.get("direction") == "out" else "in",
         )
     except PydanticError as exc:
         raise input_error(exc.errors()) from exc

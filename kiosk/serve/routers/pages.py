@@ -72,6 +72,7 @@ def signin_page(request: Request) -> Response:
         kind=dev.kind.value,
         tab="signin",
         max_upload_mb=request.app.state.ctx.config.serve.max_upload_mb,
+        signout=bool(request.app.state.ctx.config.location.phone_signout),
     )
 
 

@@ -61,7 +61,8 @@
           ? proj.textContent + " · " + new Date(data.at).toLocaleTimeString(Kiosk.lang === "en" ? "en-GB" : "zh-CN",
             { hour: "2-digit", minute: "2-digit" })
           : "";
-        show(data.outcome === "signed_in" ? "ok" : data.outcome === "already" ? "already" : "bad", data.message, when);
+        const ok = data.outcome === "signed_in" || data.outcome === "signed_out";
+        show(ok ? "ok" : data.outcome === "already" ? "already" : "bad", data.message, when);
       } else {
         show("bad", data.message || String(r.status));
       }
@@ -74,7 +75,9 @@
   }
   function place() {
     const c = pos.coords;
-    return { latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy, nonce: Kiosk.nonce() };
+    const dir = document.querySelector('input[name="direction"]:checked');
+    return { latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy, nonce: Kiosk.nonce(),
+      direction: dir ? dir.value : "in" };
   }
   function stop() {
     scanning = false;
@@ -117,7 +120,7 @@
     const p = place();
     const form = new FormData();
     form.append("photo", f);
-    for (const k of ["latitude", "longitude", "accuracy", "nonce"]) form.append(k, String(p[k]));
+    for (const k of ["latitude", "longitude", "accuracy", "nonce", "direction"]) form.append(k, String(p[k]));
     stop();
     send("/api/signin/photo", form, true);
     ev.target.value = "";
