@@ -56,15 +56,18 @@ TODAY = date(YEAR, MONTH, 15)
 
 
 def _photo() -> bytes:
-    """A small gate photo (~ what kiosk/camera/photo.py keeps, smaller): one JPEG shared by every pass."""
+    """A gate photo for every pass: a 160×120 JPEG (a gradient with sensor noise, ~2 KB) shared by all —
+    smaller than the kiosk's ~640 px photos, so the figure is the export's own cost more than the disk's."""
     import io
 
     import numpy as np
     from PIL import Image
 
+    y, x = np.mgrid[0:120, 0:160]
+    img = np.stack([x * 255 // 160, y * 255 // 120, (x + y) * 128 // 280], -1)
+    img = img + np.random.default_rng(1).integers(0, 12, img.shape)
     buf = io.BytesIO()
-    rng = np.random.default_rng(7)
-    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(buf, "JPEG", quality=60)
+    Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=70)
     return buf.getvalue()
 
 

@@ -50,6 +50,8 @@ from store.timeutil import as_utc, local_time, utcnow
 
 #: records per upload: the platform takes at most 20 per team and request
 BATCH = 20
+#: gate photos read from the database at a time
+PHOTO_PAGE = 2000
 #: the largest photo the upload takes, bytes of JPEG (before base64)
 MAX_PHOTO = 50 * 1024
 ID_CARD_TYPE = "01"  # 居民身份证
@@ -218,26 +220,32 @@ def _write(
     team_names: set[str] = set()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
 
-    def photo_of(chunk: list[_Pass]) -> dict[Any, bytes]:
-        wanted = [p.attempt_id for p in chunk if p.attempt_id is not None]
-        if not photos or not wanted:
-            return {}
-        return {
-            a: j for a, j in conn.execute(select(gp.attempt_id, gp.jpeg).where(gp.attempt_id.in_(wanted)))
-        }
+    shots: dict[Any, bytes] = {}
+    loaded = [0]  # photos are read for passes[..loaded[0]], a page at a time
 
-    def batches() -> Iterator[tuple[str, list[_Pass]]]:
+    def photos_until(end: int, start: int) -> None:
+        """The photos of the passes from ``start``, a page (PHOTO_PAGE) ahead, once ``end`` passes them."""
+        if not photos or end <= loaded[0]:
+            return
+        wanted = [p.attempt_id for p in passes[start : start + PHOTO_PAGE] if p.attempt_id is not None]
+        shots.clear()
+        if wanted:
+            shots.update(conn.execute(select(gp.attempt_id, gp.jpeg).where(gp.attempt_id.in_(wanted))).all())
+        loaded[0] = start + PHOTO_PAGE
+
+    def batches() -> Iterator[tuple[str, list[_Pass], int]]:
         team: str | None = None
         chunk: list[_Pass] = []
-        for p in passes:
+        start = 0
+        for i, p in enumerate(passes):
             t = teams.get(p.worker, "")
             if chunk and (t != team or len(chunk) == BATCH):
-                yield team or "", chunk
-                chunk = []
+                yield team or "", chunk, start
+                chunk, start = [], i
             team = t
             chunk.append(p)
         if chunk:
-            yield team or "", chunk
+            yield team or "", chunk, start
 
     try:
         with tmp.open("w", encoding="utf-8") as f:
@@ -254,9 +262,9 @@ def _write(
             }
             f.write('{"covers": ' + json.dumps(covers, ensure_ascii=False) + ', "batches": [\n')
             done = 0
-            for team, chunk in batches():
+            for team, chunk, start in batches():
                 team_names.add(team)
-                shots = photo_of(chunk)
+                photos_until(start + len(chunk), start)
                 data = []
                 for p in chunk:
                     jpeg = shots.get(p.attempt_id) if p.attempt_id is not None else None
