@@ -153,15 +153,18 @@ class Counters(Localized):
     def render(self) -> RenderableType:
         c = self.counts
         grid = Table.grid(expand=True)
-        for _ in range(4):
+        cells = [
+            (Text(f"{c.on_site}", style="bold green"), self.t("c_on_site")),
+            (Text(f"{c.signed_in}", style="bold"), self.t("c_signed")),
+            (Text(f"{c.expected}", style="bold"), self.t("c_expected")),
+            (Text(f"{c.refused}", style="bold red"), self.t("c_refused")),
+        ]
+        if self.size.width < 44:  # narrow (80×24): on site, expected, refused; signed in is on the roster
+            del cells[1]
+        for _ in cells:
             grid.add_column(justify="center", ratio=1)
-        grid.add_row(
-            Text(f"{c.on_site}", style="bold green"),
-            Text(f"{c.signed_in}", style="bold"),
-            Text(f"{c.expected}", style="bold"),
-            Text(f"{c.refused}", style="bold red"),
-        )
-        grid.add_row(self.t("c_on_site"), self.t("c_signed"), self.t("c_expected"), self.t("c_refused"))
+        grid.add_row(*(value for value, _ in cells))
+        grid.add_row(*(label for _, label in cells))
         return grid
 
 
