@@ -134,7 +134,12 @@ def _watch(local: Engine, shared_url: str, cfg: Config) -> int:
 
     def show(report: SyncReport, st: SyncStatus) -> None:
         print_json({**report.as_dict(), "status": st.message(cfg.language)})
-        close_due(local, cfg)
+        try:
+            purge_due(report)
+        finally:
+            close_due(local, cfg)
+
+    def purge_due(report: SyncReport) -> None:
         if (
             report.ok and time.monotonic() >= next_purge[0]
         ):  # once a day: pushed rows past [retention] kiosk_days
