@@ -598,7 +598,10 @@ def _left_early(site: Site) -> None:
 
     assert site.service is not None
     DirectionService(site.service).sign_out(
-        site.workers["李卫东"], site.project_id, at=datetime(2026, 11, 2, 0, 30, tzinfo=UTC), kiosk_id=site.kiosk_id
+        site.workers["李卫东"],
+        site.project_id,
+        at=datetime(2026, 11, 2, 0, 30, tzinfo=UTC),
+        kiosk_id=site.kiosk_id,
     )
 
 
