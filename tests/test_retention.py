@@ -246,13 +246,22 @@ def test_sync_watch_purges_what_it_pushed(tmp_path: Path) -> None:
         text=True,
         env={**os.environ},
     )
+    lines: list[str] = []  # read as they come: the purge's report is the line after its deletes
+    import threading
+
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
         deadline = clock.monotonic() + 60
-        while clock.monotonic() < deadline and counts(kiosk)["attempts"] != 2:
+        while clock.monotonic() < deadline and not (
+            counts(kiosk)["attempts"] == 2 and any('"retention"' in line for line in list(lines))
+        ):
             clock.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+        reader.join(timeout=20)
+    out = "".join(lines)
     assert counts(kiosk)["attempts"] == 2 and counts(kiosk)["photos"] == 2  # yesterday's stay
     assert counts(shared)["attempts"] == 4  # the shared database keeps everything
     assert '"retention"' in out
