@@ -12,9 +12,13 @@ and a refused attempt for a share of the others today, then measures:
   (goal ≤ 100 ms). A cold read (the first refresh, or one after employment/worker data changed) is
   logged too;
 - ``monthly_export_5k_s``: the monthly attendance sheet as XLSX (``store.roster.exports.export_monthly``),
-  5 000 workers × 31 days, in seconds (goal ≤ 5 s).
+  5 000 workers × 31 days, in seconds (goal ≤ 5 s);
+- ``on_site_refresh_5k_ms`` (出场, issue 25): the same refresh when half of today's workers have left
+  (a departure each), after a new departure arrived, the median (goal ≤ 100 ms);
+- ``platform_export_month_5k_s``: ``kiosk export platform`` of the month (every entry and departure, each
+  with its gate photo, base64 in the national platform's upload shape), in seconds (goal ≤ 10 s).
 
-The last line printed is one JSON object with exactly those two keys. ``--quick`` uses 1 000 workers
+The last line printed is one JSON object with exactly those four keys. ``--quick`` uses 1 000 workers
 (the keys keep their names; the figures are for the smaller roster).
 """
 
@@ -39,15 +43,32 @@ from sqlalchemy import insert, select
 
 from store.db.engine import make_engine
 from store.db.migrate import upgrade_engine
-from store.db.models import Attendance, Employment, Project, SignInAttempt
+from store.db.models import Attendance, Departure, Employment, GatePhoto, Project, SignInAttempt
 from store.db.revision import take_revisions
 from store.people.seed import seed_demo
 from store.reasons import Reason
 from store.roster.day import RosterReader, Status, load_roster
 from store.roster.exports import export_monthly
+from store.roster.platform import export_platform
 
 YEAR, MONTH, DAYS = 2026, 12, 31
 TODAY = date(YEAR, MONTH, 15)
+
+
+def _photo() -> bytes:
+    """A gate photo for every pass: a 160×120 JPEG (a gradient with sensor noise, ~2 KB) shared by all —
+    smaller than the kiosk's ~640 px photos, so the figure is the export's own cost more than the disk's."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:120, 0:160]
+    img = np.stack([x * 255 // 160, y * 255 // 120, (x + y) * 128 // 280], -1)
+    img = img + np.random.default_rng(1).integers(0, 12, img.shape)
+    buf = io.BytesIO()
+    Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=70)
+    return buf.getvalue()
 
 
 def build(url: str, workers: int) -> Any:
@@ -79,14 +100,69 @@ def build(url: str, workers: int) -> Any:
                     att.append(
                         {"worker_id": wid, "project_id": pid, "work_date": day, "first_at": at, "way": "B"}
                     )
-        for rows, model in ((att, Attendance), (tries, SignInAttempt)):
+        # every pass has its attempt and gate photo; every past day's entry a departure 9 h later (some
+        # closed automatically), today half of them
+        jpeg = _photo()
+        dep: list[dict[str, Any]] = []
+        shots: list[dict[str, Any]] = []
+        passes: list[dict[str, Any]] = []
+        for a in att:
+            a["attempt_id"] = uuid.uuid4()
+            passes.append(
+                {
+                    "id": a["attempt_id"],
+                    "worker_id": a["worker_id"],
+                    "at": a["first_at"],
+                    "day": a["work_date"],
+                    "outcome": "signed_in",
+                }
+            )
+            if a["work_date"] < TODAY or rng.random() < 0.5:
+                auto = rng.random() < 0.05
+                d = {
+                    "worker_id": a["worker_id"],
+                    "project_id": pid,
+                    "work_date": a["work_date"],
+                    "at": a["first_at"] + timedelta(hours=9),
+                    "method": "auto" if auto else "scan",
+                    "no_entry": False,
+                    "attempt_id": None if auto else uuid.uuid4(),
+                }
+                dep.append(d)
+                if not auto:
+                    passes.append(
+                        {
+                            "id": d["attempt_id"],
+                            "worker_id": d["worker_id"],
+                            "at": d["at"],
+                            "day": d["work_date"],
+                            "outcome": "signed_out",
+                        }
+                    )
+        for p in passes:
+            tries.append(
+                {
+                    "id": p["id"],
+                    "worker_id": p["worker_id"],
+                    "reason": None,
+                    "at": p["at"],
+                    "work_date": p["day"],
+                    "outcome": p["outcome"],
+                }
+            )
+            shots.append({"attempt_id": p["id"], "jpeg": jpeg, "width": 160, "height": 120})
+        for rows, model in ((att, Attendance), (tries, SignInAttempt), (dep, Departure), (shots, GatePhoto)):
             for i in range(0, len(rows), 5000):
                 chunk = rows[i : i + 5000]
                 last = take_revisions(conn, len(chunk))
                 for n, r in enumerate(chunk):
-                    r.update(id=uuid.uuid4(), created_at=now, updated_at=now, rev=last - len(chunk) + 1 + n)
+                    r.setdefault("id", uuid.uuid4())
+                    r.update(created_at=now, updated_at=now, rev=last - len(chunk) + 1 + n)
                     if model is SignInAttempt:
-                        r.update(at=now, project_id=pid, work_date=TODAY, way="B", outcome="refused")
+                        r.setdefault("at", now)
+                        r.setdefault("work_date", TODAY)
+                        r.setdefault("outcome", "refused")
+                        r.update(project_id=pid, way="B")
                 conn.execute(insert(model), chunk)
     return engine, pid
 
@@ -109,6 +185,30 @@ def sign_in(engine: Any, pid: uuid.UUID, worker_id: uuid.UUID) -> None:
                     "work_date": TODAY,
                     "first_at": now,
                     "way": "B",
+                }
+            ],
+        )
+
+
+def sign_out(engine: Any, pid: uuid.UUID, worker_id: uuid.UUID) -> None:
+    """One departure, as the direction service would commit it (Core, as ``sign_in``)."""
+    with engine.begin() as conn:
+        rev = take_revisions(conn, 1)
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(Departure),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "created_at": now,
+                    "updated_at": now,
+                    "rev": rev,
+                    "worker_id": worker_id,
+                    "project_id": pid,
+                    "work_date": TODAY,
+                    "at": now,
+                    "method": "scan",
+                    "no_entry": False,
                 }
             ],
         )
@@ -150,6 +250,30 @@ def main() -> int:
             f"refresh, or after reference data changed): {cold_ms:.1f} ms; load average {os.getloadavg()[0]:.1f}",
             file=sys.stderr,
         )
+        inside = [r.worker_id for r in roster.rows if r.on_site]
+        out_times = []
+        for i in range(args.runs):
+            sign_out(engine, pid, inside[i])  # a departure arrives between two refreshes
+            t = time.perf_counter()
+            roster = reader.load(TODAY)
+            out_times.append((time.perf_counter() - t) * 1000)
+        c = roster.counts
+        print(
+            f"on site: {c.on_site} in, {c.left} left; refresh after a departure: median "
+            f"{statistics.median(out_times):.1f} ms",
+            file=sys.stderr,
+        )
+        t, c2 = time.perf_counter(), time.process_time()
+        got = export_platform(
+            engine, pid, date(YEAR, MONTH, 1), date(YEAR, MONTH, DAYS), Path(tmp) / "platform.json"
+        )
+        platform_s = time.perf_counter() - t
+        print(
+            f"platform export: {got.records} records in {got.batches} batches, {got.photos} photos, "
+            f"{(Path(tmp) / 'platform.json').stat().st_size / 1e6:.0f} MB in {platform_s:.2f} s wall, "
+            f"{time.process_time() - c2:.2f} s CPU",
+            file=sys.stderr,
+        )
         t, c = time.perf_counter(), time.process_time()
         _, n = export_monthly(engine, pid, YEAR, MONTH, Path(tmp) / "month.xlsx", "xlsx")
         export_s = time.perf_counter() - t
@@ -161,7 +285,12 @@ def main() -> int:
         engine.dispose()
     print(
         json.dumps(
-            {"refresh_5k_ms": round(statistics.median(times), 1), "monthly_export_5k_s": round(export_s, 2)}
+            {
+                "refresh_5k_ms": round(statistics.median(times), 1),
+                "monthly_export_5k_s": round(export_s, 2),
+                "on_site_refresh_5k_ms": round(statistics.median(out_times), 1),
+                "platform_export_month_5k_s": round(platform_s, 2),
+            }
         )
     )
     return 0

@@ -8,8 +8,10 @@ with the configured synchronous mode before it returns) and reports the latency 
 The floor: after each sign-in, a bare commit on a SQLite file of its own beside the store (WAL, the same
 synchronous mode, one small row inserted: one fsync of the log), so both are measured on the same load;
 the ratio p99 / floor p99 is the figure (issue 29: p99 ≤ 2 ms and ≤ 7× the floor).
+Then the same workers sign out (出场, store/rules/direction.py), each departure committed the same way
+(issue 25: signout_p99_ms ≤ 10 ms with 100 000 workers and 1 000 000 past attendances).
 The last line is one JSON object: {"workers", "attendances", "scans", "p50_ms", "p99_ms", "floor_p50_ms",
-"floor_p99_ms", "p99_over_floor", ...}.
+"floor_p99_ms", "p99_over_floor", "signout_p99_ms", ...}.
 """
 
 from __future__ import annotations
@@ -157,6 +159,16 @@ def main() -> None:
             cpu += time.process_time() - c
             floor_lat.append(floor.commit_ms())
             outcomes[r.outcome.value] = outcomes.get(r.outcome.value, 0) + 1
+        # 出场 (issue 25): the same workers leave, each sign-out decided and committed like a sign-in
+        from store.rules.direction import DirectionService
+
+        gate = DirectionService(svc)
+        leaving = list(dict.fromkeys(plan[:scans]))
+        out_lat: list[float] = []
+        for w in leaving:
+            t = time.perf_counter()
+            gate.sign_out(w, project)
+            out_lat.append((time.perf_counter() - t) * 1000)
         engine.dispose()
         floor.conn.close()
 
@@ -178,6 +190,9 @@ def main() -> None:
         "floor_p99_ms": round(fq[98], 3),
         "p99_over_floor": round(q[98] / fq[98], 2),
         "outcomes": outcomes,
+        "signouts": len(out_lat),
+        "signout_p50_ms": round(quantiles(out_lat, n=100, method="inclusive")[49], 3),
+        "signout_p99_ms": round(quantiles(out_lat, n=100, method="inclusive")[98], 3),
     }
     log(
         f"sign-in p50 {q[49]:.3f} ms, p99 {q[98]:.3f} ms (goal ≤ 2); a bare WAL commit p50 {fq[49]:.3f} ms, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 import uuid
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +74,10 @@ class KioskSettings(_Section):
     gate_photos: bool = True
     #: how long a result card stays on screen, seconds
     card_s: float = Field(default=3.0, gt=0)
+    #: what a scan means at this gate: in (进场), out (出场) or auto (自动: in, or out when already in)
+    direction: Literal["in", "out", "auto"] = "in"
+    #: 自动: a second scan within this many minutes of the worker's last pass is a repeat, not a departure
+    repeat_window_min: float = Field(default=5.0, ge=0, le=120)
 
     @field_validator("id", "project")
     @classmethod
@@ -146,6 +151,8 @@ class SyncSettings(_Section):
 class LocationSettings(_Section):
     #: way A: a phone location reported less accurate than this (metres) is refused
     max_accuracy_m: float = Field(default=100.0, gt=0)
+    #: way A: the projects (ids or names; "*" every one) where a worker may also 签退 by phone
+    phone_signout: list[str] = Field(default_factory=list)
 
 
 class ServeSettings(_Section):
@@ -226,6 +233,40 @@ class BackupSettings(_Section):
         return Path(self.folder).expanduser() if self.folder else data_dir() / "backups"
 
 
+class CloseSettings(_Section):
+    """自动签退: at a project's close time everyone still in is signed out automatically."""
+
+    #: the close time of every project that has none of its own, local time HH:MM
+    default: str = "20:00"
+    #: a project's own close time, by its id or its name: {"<uuid or name>" = "18:00"}
+    projects: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("default")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _parse_hhmm(v)
+        return v
+
+    @field_validator("projects")
+    @classmethod
+    def _hhmm_each(cls, v: dict[str, str]) -> dict[str, str]:
+        for value in v.values():
+            _parse_hhmm(value)
+        return v
+
+    def times(self) -> tuple[dtime, dict[str, dtime]]:
+        """(the default, each project's) as times of day."""
+        return _parse_hhmm(self.default), {k: _parse_hhmm(v) for k, v in self.projects.items()}
+
+
+def _parse_hhmm(v: str) -> dtime:
+    try:
+        hh, mm = v.strip().split(":")
+        return dtime(int(hh), int(mm))
+    except ValueError as exc:
+        raise ValueError(f"not a time HH:MM: {v!r}") from exc
+
+
 class Config(_Section):
     #: language of the screens: zh (default) or en
     language: Literal["zh", "en"] = "zh"
@@ -239,6 +280,7 @@ class Config(_Section):
     serve: ServeSettings = ServeSettings()
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()
+    close: CloseSettings = CloseSettings()
 
     #: the file it was read from (None: defaults)
     path: Path | None = None

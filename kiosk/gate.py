@@ -37,6 +37,7 @@ from kiosk.camera.sources import Frame
 from store.codes.tokens import CodeError, Verifier
 from store.errors import StoreError
 from store.reasons import Reason, Role, Way
+from store.rules.direction import REPEAT_WINDOW_S, DirectionService, GateMode
 from store.rules.signin import SignInResult, SignInService
 from store.timeutil import DEFAULT_ZONE, utcnow
 
@@ -114,6 +115,8 @@ class Gate:
         gate_photos: bool = True,
         decoder: Decoder | str = "zxingcpp",
         clock: Callable[[], datetime] = utcnow,
+        mode: GateMode = GateMode.IN,
+        repeat_window_s: float = REPEAT_WINDOW_S,
     ) -> None:
         # The options kept as attributes, one a line (as SyncWorker and way_a's screen do).
         self.service = service
@@ -125,6 +128,9 @@ class Gate:
         self.decode: Decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.dedupe = Deduper(dedupe_window_s)
         self.clock = clock
+        #: 进场 / 出场 / 自动 (store/rules/direction.py); the officer switches it, the next scan follows
+        self.mode = mode
+        self.directions = DirectionService(service, repeat_window_s=repeat_window_s)
         self._typed = itertools.count()
         self._lock = threading.Lock()  # attempts one at a time: a typed code and a frame may race
         self._seen_lock = threading.Lock()  # the de-duplication window: two camera workers share it
@@ -201,7 +207,8 @@ class Gate:
             except CodeError as exc:
                 result = self._refuse(exc.reason, at, text, photo)
             else:
-                result = self.service.sign_in(
+                result = self.directions.pass_gate(
+                    self.mode,
                     who.subject,
                     self.project_id,
                     # the sign-in service's keywords, one a line (as enroll's add_employment spells its fields)

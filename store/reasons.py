@@ -36,6 +36,7 @@ class Reason(StrEnum):
     # --- the officer, the place (#7) ------------------------------------------------------------
     OFFICER_UNKNOWN = "OFFICER_UNKNOWN"
     OFFICER_NOT_ASSIGNED = "OFFICER_NOT_ASSIGNED"
+    SIGNOUT_NOT_ALLOWED = "SIGNOUT_NOT_ALLOWED"  # way A: the project takes no 签退 by phone
     PROJECT_UNKNOWN = "PROJECT_UNKNOWN"
     OUTSIDE_RANGE = "OUTSIDE_RANGE"
     LOCATION_INACCURATE = "LOCATION_INACCURATE"
@@ -87,6 +88,7 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     Reason.AGE_POLICY: ("年龄不符合用工规定", "Age not allowed on site by policy"),
     Reason.OFFICER_UNKNOWN: ("查无此签到员", "Officer unknown"),
     Reason.OFFICER_NOT_ASSIGNED: ("签到员未被指派到本项目", "Officer not assigned to this project"),
+    Reason.SIGNOUT_NOT_ALLOWED: ("本项目不允许用手机签退", "This project does not take sign-outs by phone"),
     Reason.PROJECT_UNKNOWN: ("项目不存在", "Project unknown"),
     Reason.OUTSIDE_RANGE: ("不在项目签到范围内", "Outside the project's sign-in range"),
     Reason.LOCATION_INACCURATE: (
@@ -108,6 +110,7 @@ class Outcome(StrEnum):
     SIGNED_IN = "signed_in"
     ALREADY = "already"
     REFUSED = "refused"
+    SIGNED_OUT = "signed_out"  # 出场 (store/rules/direction.py)
 
 
 class Way(StrEnum):

@@ -86,7 +86,10 @@ def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple
     header = rows[1]
     assert header[:6] == ["序号", "姓名", "身份证号", "用人单位", "班组", "工种"]
     assert header[6 : 6 + n_days] == [str(d) for d in range(1, n_days + 1)]
-    assert header[6 + n_days] == "出勤天数" and len(header) == 7 + n_days
+    assert header[6 + n_days] == "出勤天数" and len(header) == 11 + n_days
+    assert header[-4:] == ["工时合计", "未签退天数", "自动签退天数", "补录天数"]
+    # nobody here signed out: a day present shows √未退 (no hours guessed)
+    open_day = PRESENT_MARK + "未退"
     data = rows[2:]
     people = db_people(site)
     present = db_month(site, date(year, mon, 1), date(year, mon, n_days))
@@ -98,14 +101,15 @@ def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple
         assert (r[2], r[3], r[4], r[5]) == people[name]
         days = present.get(name, set())
         for d in range(1, n_days + 1):
-            assert r[5 + d] == (PRESENT_MARK if d in days else ""), (name, d)
+            assert r[5 + d] == (open_day if d in days else ""), (name, d)
         assert r[6 + n_days] == str(len(days))
+        assert r[7 + n_days : 11 + n_days] == ["0", str(len(days)), "0", "0"]
     # the month boundary in Asia/Shanghai: 10-31 15:30 UTC is October 31st, 23:30 UTC is November 1st
     z = next(r for r in data if r[1] == "张建国")
     if mon == 10:
-        assert z[5 + 31] == PRESENT_MARK and z[6 + n_days] == "1"
+        assert z[5 + 31] == open_day and z[6 + n_days] == "1"
     else:
-        assert z[5 + 1] == PRESENT_MARK and z[5 + 2] == PRESENT_MARK and z[6 + n_days] == "2"
+        assert z[5 + 1] == open_day and z[5 + 2] == open_day and z[6 + n_days] == "2"
     nobody = next(r for r in data if r[1] == "刘德华")
     assert nobody[6 : 6 + n_days] == [""] * n_days and nobody[6 + n_days] == "0"
 
@@ -193,7 +197,13 @@ def test_refused_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
 def test_english_headers(site: Site, tmp_path: Path) -> None:
     path, _ = export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "m.csv", "csv", "en")
     rows = read(path)
-    assert rows[1][:3] == ["No.", "Name", "ID number"] and rows[1][-1] == "Days present"
+    assert rows[1][:3] == ["No.", "Name", "ID number"] and rows[1][-5:] == [
+        "Days present",
+        "Hours",
+        "Days not signed out",
+        "Days auto signed out",
+        "Days corrected",
+    ]
 
 
 def test_evacuation_html(site: Site) -> None:

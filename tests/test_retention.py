@@ -102,7 +102,14 @@ def test_shared_database_periods_with_a_moving_clock(any_url: str) -> None:
         assert counts(shared) == {"attendance": 15, "attempts": 15, "photos": 15, "months": 0}
 
         report = purge(shared, mode="shared", now=NOW, tz=TZ, dry_run=True)  # `kiosk retention report`
-        assert by_what(report) == {"photos": 6, "attempts": 6, "attendance": 6, "events": 0, "months": 0}
+        assert by_what(report) == {
+            "photos": 6,
+            "attempts": 6,
+            "attendance": 6,
+            "departures": 0,
+            "events": 0,
+            "months": 0,
+        }
         assert counts(shared)["attendance"] == 15 and purges(shared) == 0  # nothing written
         cut = {i.what: i.before for i in report.items}
         assert cut["attendance"] == local_date(NOW, TZ) - timedelta(days=730)
@@ -173,11 +180,11 @@ def test_a_kiosk_purges_only_what_it_pushed(tmp_path: Path) -> None:
         report = purge(kiosk, mode="kiosk", now=NOW, tz=TZ)
         assert report.total == 0
         kept = {i.what: i.kept_unpushed for i in report.items}
-        assert kept == {"photos": 4, "attempts": 4, "attendance": 4, "events": 2}
+        assert kept == {"photos": 4, "attempts": 4, "attendance": 4, "departures": 0, "events": 2}
         assert sync_once(kiosk, shared).ok
         record_days(kiosk, site.workers[:1], site.project, [50], photos=False)  # old, recorded after the push
         report = purge(kiosk, mode="kiosk", now=NOW, tz=TZ)
-        assert by_what(report) == {"photos": 4, "attempts": 4, "attendance": 4, "events": 2}
+        assert by_what(report) == {"photos": 4, "attempts": 4, "attendance": 4, "departures": 0, "events": 2}
         assert {i.what: i.kept_unpushed for i in report.items}["attempts"] == 1
         assert counts(kiosk)["attempts"] == 2 + 1 and n(kiosk, KioskEvent) == 1
         assert counts(shared)["attempts"] == 6 and counts(shared)["photos"] == 6  # the shared copy is whole

@@ -590,3 +590,50 @@ async def test_database_gone_keeps_the_last_roster_and_the_evacuation_list(
         await screen.workers.wait_for_complete()
         assert screen.exported is not None and "张建国" in screen.exported.read_text(encoding="utf-8")
         gone.dispose()
+
+
+def _left_early(site: Site) -> None:
+    """李卫东 leaves at 08:30 (出场): the roster says 已离场 with the time, the evacuation list leaves him off."""
+    from store.rules.direction import DirectionService
+
+    assert site.service is not None
+    DirectionService(site.service).sign_out(
+        site.workers["李卫东"],
+        site.project_id,
+        at=datetime(2026, 11, 2, 0, 30, tzinfo=UTC),
+        kiosk_id=site.kiosk_id,
+    )
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_roster_with_departure(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
+    _left_early(sqlite_site)
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SNAP_SIZES)
+def test_snapshot_evacuation_with_departure(
+    sqlite_site: Site, tmp_path: Path, snap_compare: Callable[..., bool], size: tuple[int, int]
+) -> None:
+    _left_early(sqlite_site)
+    assert snap_compare(app_for(sqlite_site, tmp_path), terminal_size=size, run_before=_pressing("v"))
+
+
+@run_async
+async def test_evacuation_leaves_out_who_left(sqlite_site: Site, tmp_path: Path) -> None:
+    _left_early(sqlite_site)
+    app = app_for(sqlite_site, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        assert app.roster is not None
+        c = app.roster.counts
+        assert (c.signed_in, c.on_site, c.left) == (3, 2, 1)
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EvacuationScreen)
+        assert screen.ev.total == 2 and screen.ev.left == 1
+        names = {r.name for g in screen.ev.groups for r in g.rows}
+        assert "李卫东" not in names and "张建国" in names

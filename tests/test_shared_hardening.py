@@ -500,3 +500,41 @@ def test_cli_binds_a_login_to_its_kiosk(
     assert f"belongs to the login {one}" in capsys.readouterr().err
     assert main([*base, "--login", two, "--kiosk", "gate-1"]) == 2
     assert "UUID" in capsys.readouterr().err
+
+
+def test_a_login_pushes_its_own_kiosks_departures_only(
+    pg_url: str, logins: list[Login], tmp_path: Path
+) -> None:
+    """出场 (issue 25) goes in through ``kiosk_push_departures``: its own kiosk's departures arrive, one under
+    another kiosk's id or a correction (补录, a supervisor's, never a kiosk's) is refused and recorded."""
+    from store.db.models import Departure
+    from store.rules.direction import DirectionService, GateMode
+
+    admin = make_engine(pg_url)
+    site = make_site(admin, workers=3)
+    s1, s2 = make_engine(logins[0].url), make_engine(logins[1].url)
+    k1, id1 = _kiosk(tmp_path, "k1", s1, site.project)
+    _k2, id2 = _kiosk(tmp_path, "k2", s2, site.project)
+    gate = DirectionService(SignInService(k1))
+    now = utcnow()
+    gate.pass_gate(GateMode.OUT, site.workers[0], site.project, at=now, kiosk_id=id1)
+    gate.pass_gate(
+        GateMode.OUT, site.workers[1], site.project, at=now, kiosk_id=id2
+    )  # forged in kiosk 1's file
+    with k1.begin() as conn:  # a correction made up on the kiosk
+        conn.execute(
+            text("UPDATE departure SET method = 'manual' WHERE worker_id = :w"), {"w": site.workers[1].hex}
+        )
+    gate.pass_gate(GateMode.OUT, site.workers[2], site.project, at=now, kiosk_id=id1)
+    with k1.begin() as conn:
+        conn.execute(
+            text("UPDATE departure SET method = 'manual' WHERE worker_id = :w"), {"w": site.workers[2].hex}
+        )
+    report = sync_once(k1, s1)
+    assert report.ok and report.rejected >= 2
+    assert count(admin, Departure, kiosk_id=id1) == 1 and count(admin, Departure) == 1
+    assert {("departure", "not_own_kiosk"), ("departure", "manual_from_kiosk")} <= set(_rejections(pg_url))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pushes departures for kiosk"):
+        _psql(logins[0].url, "SELECT kiosk_push_departures(%s, '[]')", id2)
+    for e in (s1, s2, admin):
+        e.dispose()

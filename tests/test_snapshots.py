@@ -118,3 +118,19 @@ def test_project_picker(snap_compare: Any, demo: Demo, size: tuple[int, int]) ->
         await scan(app, pilot, demo.code(uuid.UUID(chief["id"]), role=Role.OFFICER))
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", DIALOG_SIZES)
+def test_signed_out(snap_compare: Any, demo: Demo, size: tuple[int, int]) -> None:
+    """F7 to 出场: the badge in the header says so, and the worker who came in is signed out (green)."""
+    app = app_of(demo)
+    worker = demo.examples(ELIGIBLE)[0]
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await signing_in(app, demo, demo.code(worker, age_s=60))(pilot)
+        await pilot.press("f7")
+        assert app.gate_mode == "out" and app.gate is not None and app.gate.mode.value == "out"
+        await scan(app, pilot, demo.code(worker))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

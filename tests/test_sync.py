@@ -84,7 +84,7 @@ def test_two_offline_kiosks_merge_earliest_wins(shared: Engine, tmp_path: Path) 
     assert s2.sign_in(w[4], site.project, at=morning(31), kiosk_id=id2).outcome is Outcome.SIGNED_IN
     assert s2.sign_in(w[4], site.project, at=morning(32), kiosk_id=id2).outcome is Outcome.ALREADY
     assert s2.sign_in(w[5], site.project, at=morning(33), kiosk_id=id2).outcome is Outcome.SIGNED_IN
-    assert status(k1).pending == {"attendance": 4, "attempts": 4, "photos": 0, "events": 0}
+    assert status(k1).pending == {"attendance": 4, "attempts": 4, "photos": 0, "events": 0, "departures": 0}
 
     r1 = _ok(k1, shared)
     r2 = _ok(k2, shared)

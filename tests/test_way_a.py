@@ -283,3 +283,33 @@ def test_way_a_record_reaches_the_kiosk_after_sync(world: World, tmp_path: Path)
         assert way_a_arrivals(kiosk, world.project, b.work_date)[0].worker_id == world.worker  # type: ignore[arg-type]
     finally:
         kiosk.dispose()
+
+
+def test_way_a_sign_out_where_the_project_allows_it(sqlite_world: World) -> None:
+    """签退 by phone (出场): refused where the project takes none, recorded as 手机扫码 where it does, and
+    outside the range refused like a sign-in."""
+    from store.db.models import Departure
+
+    w = sqlite_world
+    assert w.sign().outcome is Outcome.SIGNED_IN
+    later = AT + timedelta(hours=8)
+
+    def out(where: tuple[float, float] = NEAR, allowed: tuple[str, ...] = ("*",)):  # type: ignore[no-untyped-def]
+        return w.sign(
+            at=later,
+            where=where,
+            officer_token=w.officer_code(at=later),
+            worker_token=w.worker_code(at=later),
+            direction="out",
+            signout_projects=allowed,
+        )
+
+    no = out(allowed=())
+    assert no.outcome is Outcome.REFUSED and no.reason is Reason.SIGNOUT_NOT_ALLOWED
+    far = out(where=FAR)
+    assert far.outcome is Outcome.REFUSED and far.reason is Reason.OUTSIDE_RANGE
+    ok = out(allowed=(str(w.project),))
+    assert ok.outcome is Outcome.SIGNED_OUT and ok.message_zh == "签退成功 16:00"
+    with session(w.engine) as s:
+        [dep] = list(s.exec(select(Departure)))
+    assert dep.method == "phone" and (dep.latitude, dep.longitude) == pytest.approx(NEAR)

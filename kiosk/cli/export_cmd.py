@@ -1,5 +1,6 @@
-"""``kiosk export daily|monthly|refused|events``: attendance for the wage office (and the kiosks' event log)
-as CSV (UTF-8 with BOM) or XLSX."""
+"""``kiosk export daily|monthly|hours|refused|events``: attendance for the wage office (and the kiosks' event
+log) as CSV (UTF-8 with BOM) or XLSX; ``kiosk export platform``: the attendance in the national real-name
+platform's upload shape (JSON, store/roster/platform.py)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common(m, "xlsx|csv")
     m.add_argument("--month", metavar="YYYY-MM", required=True, help="月份 / the month")
     m.set_defaults(func=cmd_monthly)
+    h = esub.add_parser(
+        "hours", help="工时明细 / hours on site: first in, last out, hours and methods per day"
+    )
+    common(h, "xlsx|csv")
+    h.add_argument("--month", metavar="YYYY-MM", required=True, help="月份 / the month")
+    h.set_defaults(func=cmd_hours)
+    pf = esub.add_parser(
+        "platform",
+        help="全国建筑工人管理服务信息平台考勤上传格式 / attendance in the national platform's upload shape (JSON)",
+        description="Entries (01) and departures (02) with the full ID number (office database only: use "
+        "--shared or a --db of the shared database), the time yyyy-MM-dd HH:mm:ss, the gate, the way of "
+        "passing, WGS-84 position and the gate photo (JPEG <= 50 KB, base64), in batches of <= 20 per team. "
+        "Sending it to the city's endpoint (and its credentials) is outside this program.",
+    )
+    add_store_args(pf)
+    pf.add_argument(
+        "--project", metavar="ID|NAME", help="项目 / project: its id, the start of it, or its name"
+    )
+    pf.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True, help="起始日 / first day")
+    pf.add_argument("--to", dest="until", metavar="YYYY-MM-DD", required=True, help="截止日 / last day")
+    pf.add_argument("--out", metavar="FILE", required=True, help="输出文件 (.json) / output file")
+    pf.add_argument("--project-code", metavar="CODE", help="平台项目编码 / the platform's projectCode")
+    pf.add_argument(
+        "--team-map",
+        metavar="FILE",
+        help="班组编号 JSON {班组名: teamSysNo} / a JSON object team name -> the platform's teamSysNo",
+    )
+    pf.add_argument("--no-photos", action="store_true", help="不带照片 / without the gate photos")
+    pf.add_argument("--shared", action="store_true", help="用共享数据库 / the config's shared database")
+    pf.add_argument("--json", action="store_true", help="不显示进度 / no progress display")
+    pf.set_defaults(func=cmd_platform)
     r = esub.add_parser("refused", help="被拒记录 / refused sign-in attempts")
     common(r, "csv|xlsx")
     r.add_argument("--from", dest="since", metavar="YYYY-MM-DD", required=True, help="起始日 / first day")
@@ -140,6 +172,79 @@ def cmd_monthly(args: argparse.Namespace) -> int:
             args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang)
         )
     _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
+    return 0
+
+
+def cmd_hours(args: argparse.Namespace) -> int:
+    from store.roster.exports import export_hours
+    from store.timeutil import parse_month
+
+    year, month = parse_month(args.month)
+    with _open(args) as (engine, project, out, fmt):
+        path, n = _with_progress(
+            args, "工时明细", lambda: export_hours(engine, project.id, year, month, out, fmt, args.lang)
+        )
+    _report("hours", project, path, fmt, n, month=f"{year}-{month:02d}")
+    return 0
+
+
+def cmd_platform(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from store.errors import StoreError
+    from store.projects import resolve_project
+    from store.roster.platform import export_platform
+    from store.timeutil import parse_day
+
+    since, until = parse_day(args.since), parse_day(args.until)
+    team_map: dict[str, object] = {}
+    if args.team_map:
+        try:
+            team_map = json.loads(Path(args.team_map).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(
+                f"无法读取班组编号文件：{args.team_map}", f"Cannot read the team map {args.team_map}: {exc}"
+            ) from exc
+        if not isinstance(team_map, dict):
+            raise StoreError("班组编号文件应为 JSON 对象", "The team map must be a JSON object")
+    out = Path(args.out).expanduser()
+    url = db_url(args, shared=args.shared)
+    with store_at(url) as engine:
+        project = resolve_project(engine, args.project)
+        with progress(False if args.json else None) as prog:
+            task = prog.add_task("导出平台考勤 / exporting", total=None) if prog is not None else None
+
+            def advance(n: int) -> None:
+                if prog is not None and task is not None:
+                    prog.advance(task, n)
+
+            got = export_platform(
+                engine,
+                project.id,
+                since,
+                until,
+                out,
+                project_code=args.project_code,
+                team_map=team_map,
+                photos=not args.no_photos,
+                source=engine.url.render_as_string(hide_password=True),
+                on_progress=advance,
+            )
+    print_json(
+        {
+            "export": "platform",
+            "project": str(project.id),
+            "file": str(got.path.resolve()),
+            "from": since.isoformat(),
+            "to": until.isoformat(),
+            "records": got.records,
+            "batches": got.batches,
+            "teams": got.teams,
+            "photos": got.photos,
+            "without_photo": got.without_photo,
+        }
+    )
     return 0
 
 

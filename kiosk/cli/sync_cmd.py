@@ -101,6 +101,27 @@ def _once(local: Engine, shared: Engine, cfg: Config, *, quiet: bool) -> int:
     return 0
 
 
+def close_due(local: Engine, cfg: Config) -> None:
+    """自动签退 on this kiosk's store, after every round: everyone still in past the close time of his
+    project's day (``[close]``), as this kiosk's departures (pushed like its scans; one a day stays)."""
+    import uuid
+
+    from store.errors import StoreError
+    from store.rules.direction import close_forgotten
+    from store.sync.state import KIOSK_ID, read_state
+
+    default, closes = cfg.close.times()
+    try:
+        with local.connect() as conn:
+            me = read_state(conn).get(KIOSK_ID)
+        got = close_forgotten(local, closes=closes, default=default, kiosk_id=uuid.UUID(me) if me else None)
+    except StoreError as exc:
+        print(exc.both(), file=sys.stderr)
+        return
+    if got.closed:
+        print_json({"auto_closed": got.closed, "days": [[str(p), d.isoformat(), n] for p, d, n in got.days]})
+
+
 def _watch(local: Engine, shared_url: str, cfg: Config) -> int:
     import threading
     import time
@@ -113,6 +134,12 @@ def _watch(local: Engine, shared_url: str, cfg: Config) -> int:
 
     def show(report: SyncReport, st: SyncStatus) -> None:
         print_json({**report.as_dict(), "status": st.message(cfg.language)})
+        try:
+            purge_due(report)
+        finally:
+            close_due(local, cfg)
+
+    def purge_due(report: SyncReport) -> None:
         if (
             report.ok and time.monotonic() >= next_purge[0]
         ):  # once a day: pushed rows past [retention] kiosk_days

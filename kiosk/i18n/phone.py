@@ -94,6 +94,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "signin.confirming": ("正在确认…", "confirming…"),
     # --- end of issue 27 (t27a) ---
     "signin.title": ("班前签到", "Sign in before the shift"),
+    "signin.dir_in": ("签到（进场）", "Sign in (entry)"),
+    "signin.dir_out": ("签退（出场）", "Sign out (exit)"),
     "signin.locating": ("正在获取位置…", "Finding your position…"),
     "signin.allow": ("请允许使用位置信息（高精度）", "Please allow location access (high accuracy)"),
     "signin.denied": (

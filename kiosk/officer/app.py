@@ -94,6 +94,7 @@ class KioskApp(App[None]):
         Binding("f4", "language", show=False),
         Binding("f5", "way_a", show=False),
         Binding("f6", "sync_now", show=False),
+        Binding("f7", "direction", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
@@ -114,6 +115,8 @@ class KioskApp(App[None]):
     shown: var[Shown | None] = var(None, always_update=True)
     #: the latest picture of the camera, for the preview of the screens showing (a stream: each one new)
     picture: var[Preview | None] = var(None, always_update=True)
+    #: what a scan means at this gate (direction.GateMode's value: in / out / auto), switched with F7
+    gate_mode: var[str] = var("in")
     #: the line under the locked screen's prompt: (text, kind); kind is "refused", "info" or ""
     unlock_note: var[tuple[str, str]] = var(("", ""), always_update=True)
 
@@ -175,6 +178,7 @@ class KioskApp(App[None]):
             released=self.camera_released,
         )
         self.set_reactive(KioskApp.lang, config.language)
+        self.set_reactive(KioskApp.gate_mode, config.kiosk.direction)
 
     # --- modes -----------------------------------------------------------------------------------
 
@@ -347,6 +351,7 @@ class KioskApp(App[None]):
     ) -> None:
         from kiosk.gate import Gate
         from store.roster.events import EventKind
+        from store.rules.direction import GateMode
         from store.rules.signin import SignInService
 
         cfg = self.config
@@ -375,6 +380,8 @@ class KioskApp(App[None]):
             gate_photos=cfg.kiosk.gate_photos,
             decoder=self.feed.decode_for_gate,
             clock=self.now,
+            mode=GateMode(self.gate_mode),
+            repeat_window_s=cfg.kiosk.repeat_window_min * 60,
         )
         if officer_code:  # still in front of the camera: not an attempt
             self.gate.dedupe.is_new(officer_code, time.monotonic())
@@ -384,6 +391,16 @@ class KioskApp(App[None]):
         self.load_recent(project)
         if self.current_mode != "officer":  # else a new project on the screen already showing
             self.switch_mode("officer")
+
+    def action_direction(self) -> None:
+        """F7: the next gate mode, 进场 → 出场 → 自动 (shown large in the header; the next scan follows it)."""
+        from store.rules.direction import GateMode
+
+        mode = GateMode(self.gate_mode).next()
+        self.gate_mode = mode.value
+        if self.gate is not None:
+            self.gate.mode = mode
+        self.last_activity = time.monotonic()
 
     def action_lock(self, why: str = "locked_by_key") -> None:
         from store.roster.events import EventKind
@@ -468,7 +485,7 @@ class KioskApp(App[None]):
         """The terminal bell: once for green, twice for amber, three times for red."""
         if not self.config.kiosk.bell:
             return
-        times = {Outcome.SIGNED_IN: 1, Outcome.ALREADY: 2}.get(outcome, 3)
+        times = {Outcome.SIGNED_IN: 1, Outcome.SIGNED_OUT: 1, Outcome.ALREADY: 2}.get(outcome, 3)
         self.bell()
         for i in range(1, times):
             self.set_timer(0.25 * i, self.bell)
@@ -504,7 +521,7 @@ class KioskApp(App[None]):
         except StoreError:
             return  # the counters stay as they were; the next refresh tries again
         c = roster.counts
-        self.post_message(CountsLoaded(Counts(c.signed_in, c.expected, c.refused)))
+        self.post_message(CountsLoaded(Counts(c.signed_in, c.expected, c.refused, c.on_site)))
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts

@@ -254,7 +254,9 @@ class CameraFeed:
         for ev in events:
             self.host.post_message(Attempted(ev, face_image(ev)))
             if ev.decoded is not None:
-                kind = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already"}.get(ev.result.outcome, "refused")
+                kind = {Outcome.SIGNED_IN: "ok", Outcome.SIGNED_OUT: "ok", Outcome.ALREADY: "already"}.get(
+                    ev.result.outcome, "refused"
+                )
                 self._outline = (time.monotonic(), ev.decoded.points, kind)
         if found and not events:
             last_t, _, kind = self._outline

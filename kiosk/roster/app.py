@@ -52,6 +52,7 @@ from store.roster.day import (
 )
 from store.roster.events import EventKind, EventRow, describe, project_events
 from store.roster.refused import RefusedAttempt, refused_attempts
+from store.rules.direction import method_label
 from store.timeutil import local_time, utcnow
 
 Clock = Callable[[], datetime]
@@ -280,6 +281,8 @@ class RosterApp(App[None]):
         for key, value, style in (
             ("expected", c.expected if c else "–", "bold"),
             ("signed_in", c.signed_in if c else "–", "bold green"),
+            ("on_site", c.on_site if c else "–", "bold green"),
+            ("left", c.left if c else "–", "bold"),
             ("not_yet", c.not_yet if c else "–", "bold yellow"),
             ("refused", c.refused if c else "–", "bold red"),
         ):
@@ -319,15 +322,20 @@ class RosterApp(App[None]):
         """A worker's cells as plain values (cheap to compare on every refresh); ``as_text`` makes them
         ``Text`` when they go into the table."""
         lang, tz = self.lang, self.project.timezone
+        left = row.left_at is not None and row.status is Status.SIGNED_IN
         return (
             row.name,
-            (row.status.label(lang), STATUS_STYLE[row.status]),
+            (t("roster.left", lang), "bold") if left else (row.status.label(lang), STATUS_STYLE[row.status]),
             local_time(row.first_at, tz),
             f"{row.way} {where_label(row.way, row.kiosk, lang)}" if row.first_at else "",
             row.trade,
             row.id_masked,
             "",
-            reason_message(row.last_reason, lang) if row.status is Status.REFUSED else "",
+            f"{t('roster.out_at', lang)} {local_time(row.left_at, tz)} {method_label(row.left_method, lang)}"
+            if left
+            else reason_message(row.last_reason, lang)
+            if row.status is Status.REFUSED
+            else "",
         )
 
     def filtered(self) -> bool:
@@ -586,7 +594,9 @@ class RosterApp(App[None]):
     def action_evacuation(self) -> None:
         if self.roster is not None:
             self.push_screen(
-                EvacuationScreen(evacuation(self.roster), self.lang, self.clock, self.export_dir)
+                EvacuationScreen(
+                    evacuation(self.roster, self.clock()), self.lang, self.clock, self.export_dir
+                )
             )
 
     def action_export(self, kind: str) -> None:

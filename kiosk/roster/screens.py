@@ -156,9 +156,11 @@ class EvacuationScreen(ModalScreen[None]):
                     "  ",
                     self.ev.project.name,
                     "  ",
-                    local_time(self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"),
+                    local_time(self.ev.made_at or self.clock(), self.ev.project.timezone, "%Y-%m-%d %H:%M"),
                     "  ",
                     (f"{t('roster.evac_total', lang)} {self.ev.total}", "bold green"),
+                    "  ",
+                    f"{t('roster.evac_left', lang)} {self.ev.left}",
                 ),
                 id="evac-head",
             )

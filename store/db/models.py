@@ -406,6 +406,38 @@ class AuditLog(Stamped, table=True):
     detail: str | None = None
 
 
+# --- 出场: departures, auto close and corrections (issue 25; migration 0010) -------------------------
+
+
+class Departure(Stamped, table=True):
+    """出场: when a worker left the project on a work date. One per worker, project and work date — the
+    earliest scanned departure wins (store/rules/direction.py, store/sync/push.py); the entry of that day
+    is the ``Attendance`` row.
+
+    ``method``: ``scan`` (扫码 at a kiosk), ``phone`` (手机扫码, way A), ``auto`` (自动签退 at the project's
+    close time) or ``manual`` (补录 by a supervisor, with ``note`` the reason and ``actor`` who, audited).
+    ``no_entry``: nobody had signed him in that day when he left (recorded, flagged, never refused)."""
+
+    __table_args__ = (
+        UniqueConstraint("worker_id", "project_id", "work_date", name="uq_departure_day"),
+        Index("ix_departure_project_day", "project_id", "work_date"),
+    )
+
+    worker_id: uuid.UUID = Field(foreign_key="worker.id")
+    project_id: uuid.UUID = Field(foreign_key="project.id")
+    work_date: date
+    at: datetime = _ts()
+    method: str  # DepartureMethod value: scan / phone / auto / manual
+    kiosk_id: uuid.UUID | None = None
+    officer_id: uuid.UUID | None = None
+    attempt_id: uuid.UUID | None = None
+    no_entry: bool = False
+    latitude: float | None = None  # way A: the phone's position (WGS-84)
+    longitude: float | None = None
+    note: str | None = None  # 补录: the supervisor's reason
+    actor: str | None = None  # 补录: who corrected it
+
+
 class SyncCounter(SQLModel, table=True):
     """The revision counter of this database (one row per name). See store/db/revision.py."""
 
@@ -475,6 +507,7 @@ REVISIONED: tuple[type[Stamped], ...] = (
     BankCardSubmission,
     HealthCheckSubmission,  # issue 27 (t27b)
     HealthReport,
+    Departure,  # issue 25
 )
 
 

@@ -15,7 +15,8 @@ Definitions (also in the README):
 - **not yet**: expected workers without an attendance;
 - **refused**: refused attempts that day (every refused scan, including unreadable or unknown codes);
   a worker with no attendance and at least one refusal has the status ``refused``.
-- **on site now**: signed in today (the system records arrivals, not departures).
+- **on site now**: signed in today and not left (no departure that day, store/rules/direction.py);
+- **left**: signed in today and left since (a scanned, automatic or corrected departure).
 
 No full ID number ever leaves this module: rows carry ``Worker.id_number_masked`` only.
 """
@@ -39,6 +40,7 @@ from store.reasons import Outcome, Reason, Way
 from store.roster.tables import (
     ATT,
     ATT_T,
+    DEP,
     EMP,
     EMP_T,
     EMR,
@@ -111,6 +113,13 @@ class RosterRow:
     kiosk: str | None = None
     refusals: int = 0
     last_reason: str | None = None  # a Reason value
+    left_at: datetime | None = None  # UTC: his departure today (出场), if any
+    left_method: str | None = None  # a direction.Method value
+
+    @property
+    def on_site(self) -> bool:
+        """Signed in today and not left."""
+        return self.status is Status.SIGNED_IN and self.left_at is None
 
     @property
     def worker_id(self) -> uuid.UUID:
@@ -128,6 +137,8 @@ class Counts:
     signed_in: int
     not_yet: int
     refused: int
+    on_site: int = 0  # signed in and not left
+    left: int = 0  # signed in and left since
 
 
 @dataclass(slots=True)
@@ -136,7 +147,7 @@ class Roster:
     day: date
     rows: list[RosterRow]  # sorted by employer, team, name
     counts: Counts
-    #: the highest revision of attendance and attempts seen: unchanged means nothing new to show
+    #: the highest revision of attendance (and departures) and attempts seen: unchanged means nothing new
     mark: tuple[int, int] = (0, 0)
 
 
@@ -157,6 +168,8 @@ class Evacuation:
     project: ProjectInfo
     day: date
     groups: list[EvacuationGroup] = field(default_factory=list)
+    left: int = 0  # signed in today and left since: not on the list
+    made_at: datetime | None = None  # UTC: when the list was made (its title says it)
 
     @property
     def total(self) -> int:
@@ -167,6 +180,9 @@ def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[
     a = conn.execute(
         select(func.max(ATT.rev), func.count()).where(ATT.project_id == project_id, ATT.work_date == day)
     ).one()
+    d = conn.execute(
+        select(func.max(DEP.rev), func.count()).where(DEP.project_id == project_id, DEP.work_date == day)
+    ).one()
     s = conn.execute(
         select(func.max(SIA.rev), func.count()).where(
             SIA.project_id == project_id,
@@ -174,7 +190,8 @@ def _revision_mark(conn: Connection, project_id: uuid.UUID, day: date) -> tuple[
             SIA.outcome == Outcome.REFUSED.value,
         )
     ).one()
-    return (int(a[0] or 0) * 1_000_003 + int(a[1]), int(s[0] or 0) * 1_000_003 + int(s[1]))
+    att = max(int(a[0] or 0), int(d[0] or 0)) * 1_000_003 + int(a[1]) + int(d[1]) * 7919
+    return (att, int(s[0] or 0) * 1_000_003 + int(s[1]))
 
 
 def load_roster(engine: Engine, project_id: uuid.UUID, day: date) -> Roster:
@@ -298,6 +315,11 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
                 False,
                 Status.NOT_YET,
             )
+    departures = conn.execute(
+        select(raw_id(DEP.worker_id), DEP.at, DEP.method, DEP.rev).where(
+            DEP.project_id == project_id, DEP.work_date == day
+        )
+    ).all()
     refused_rev = 0
     for key, reason, rev in refusals:
         refused_rev = max(refused_rev, rev)
@@ -313,6 +335,13 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
         if row is not None:
             row.status = Status.SIGNED_IN
             row.first_at, row.way, row.kiosk = first_at, way, kiosk
+    n_left = 0
+    for key, left_at, method, rev in departures:
+        attendance_rev = max(attendance_rev, rev)
+        row = rows.get(key)
+        if row is not None and row.status is Status.SIGNED_IN:
+            row.left_at, row.left_method = left_at, method
+            n_left += 1
     # the expected rows come sorted (see _expected); only workers from outside them need a sort
     ordered = list(rows.values())
     if others:
@@ -323,8 +352,18 @@ def _assemble(conn: Connection, project: ProjectInfo, day: date, expected: list[
             n_expected += 1
             if r.status is not Status.SIGNED_IN:
                 n_not_yet += 1
-    counts = Counts(expected=n_expected, signed_in=len(attendance), not_yet=n_not_yet, refused=len(refusals))
-    mark = (attendance_rev * 1_000_003 + len(attendance), refused_rev * 1_000_003 + len(refusals))
+    counts = Counts(
+        expected=n_expected,
+        signed_in=len(attendance),
+        not_yet=n_not_yet,
+        refused=len(refusals),
+        on_site=len(attendance) - n_left,
+        left=n_left,
+    )
+    mark = (
+        attendance_rev * 1_000_003 + len(attendance) + len(departures) * 7919,
+        refused_rev * 1_000_003 + len(refusals),
+    )
     return Roster(project, day, ordered, counts, mark)
 
 
@@ -374,12 +413,16 @@ def group_counts(rows: Sequence[RosterRow]) -> dict[tuple[str, str], tuple[int, 
     return {k: (signed[k], n) for k, n in total.items()}
 
 
-def evacuation(roster: Roster) -> Evacuation:
-    """Who is on site now (signed in today), per employer and team, from an already loaded roster."""
-    ev = Evacuation(roster.project, roster.day)
+def evacuation(roster: Roster, made_at: datetime | None = None) -> Evacuation:
+    """Who is on site now (signed in today and not left), per employer and team, from an already loaded
+    roster; ``left`` counts those who signed in and left since. ``made_at``: when (UTC), for its title."""
+    ev = Evacuation(roster.project, roster.day, made_at=made_at)
     groups: dict[tuple[str, str], EvacuationGroup] = {}
     for r in roster.rows:
         if r.status is not Status.SIGNED_IN:
+            continue
+        if r.left_at is not None:
+            ev.left += 1
             continue
         key = (r.employer, r.team)
         if key not in groups:
@@ -389,5 +432,7 @@ def evacuation(roster: Roster) -> Evacuation:
     return ev
 
 
-def load_evacuation(engine: Engine, project_id: uuid.UUID, day: date) -> Evacuation:
-    return evacuation(load_roster(engine, project_id, day))
+def load_evacuation(
+    engine: Engine, project_id: uuid.UUID, day: date, made_at: datetime | None = None
+) -> Evacuation:
+    return evacuation(load_roster(engine, project_id, day), made_at)

@@ -2,7 +2,10 @@
 
 - ``export_daily``: one day's roster (every expected or present worker with his status);
 - ``export_monthly``: the monthly attendance sheet (考勤表): one row per worker, one column per day of
-  the month with a mark when present, the number of days present;
+  the month with the hours on site that day (marked 自 when closed automatically, 补 when corrected, 未退
+  when he never left: not guessed), the number of days present, the month's hours and its open days;
+- ``export_hours``: the hours in detail, one row per worker and day: first in, last out, hours and how
+  each was recorded (扫码 / 手机扫码 / 自动签退 / 补录, with the correction's reason and who);
 - ``export_refused``: refused attempts between two dates, with times, kiosks and reasons;
 - ``export_evacuation``: who is on site now, per employer and team, as a printable HTML page.
 
@@ -44,8 +47,10 @@ from sqlalchemy.engine import Engine
 from store.errors import StoreError
 from store.projects import ProjectInfo
 from store.roster.day import Evacuation, Roster, load_roster, reason_message, where_label
-from store.roster.month import Month, load_month
+from store.roster.hours import DayHours, WorkerHours, format_hours, load_hours
+from store.roster.month import Month, load_month, month_range
 from store.roster.refused import RefusedAttempt, refused_attempts
+from store.rules.direction import Method, method_label
 from store.rules.validation import looks_like_formula
 from store.timeutil import local_minute, local_time, utcnow
 
@@ -85,8 +90,10 @@ def format_of(fmt: str | None, out: Path) -> Format:
 # --- the tables ----------------------------------------------------------------------------------
 
 
-def daily_table(roster: Roster, lang: str = "zh") -> Table:
+def daily_table(roster: Roster, lang: str = "zh", hours: dict[Any, WorkerHours] | None = None) -> Table:
+    """One day's roster; with ``hours`` (store/roster/hours.py) the departure and the hours on site too."""
     tz = roster.project.timezone
+    hours = hours or {}
     headers = [
         _t(lang, "用人单位", "Employer"),
         _t(lang, "班组", "Team"),
@@ -99,7 +106,17 @@ def daily_table(roster: Roster, lang: str = "zh") -> Table:
         _t(lang, "签到设备", "Kiosk"),
         _t(lang, "被拒次数", "Refusals"),
         _t(lang, "最近被拒原因", "Last refusal reason"),
+        _t(lang, "出场时间", "Left at"),
+        _t(lang, "出场方式", "Left how"),
+        _t(lang, "在场工时", "Hours on site"),
+        _t(lang, "补录原因", "Correction reason"),
     ]
+
+    def out_cells(key: Any) -> list[Any]:
+        wh = hours.get(key)
+        d = wh.days.get(roster.day) if wh is not None else None
+        return _out_cells(d, tz, lang)
+
     rows = [
         [
             r.employer,
@@ -113,6 +130,7 @@ def daily_table(roster: Roster, lang: str = "zh") -> Table:
             where_label(r.way, r.kiosk, lang) if r.first_at else "",
             r.refusals,
             reason_message(r.last_reason, lang),
+            *out_cells(r.key),
         ]
         for r in roster.rows
     ]
@@ -120,14 +138,52 @@ def daily_table(roster: Roster, lang: str = "zh") -> Table:
     title = _t(
         lang,
         f"每日考勤　{roster.project.name}　{roster.day.isoformat()}　应到 {c.expected}　已签到 {c.signed_in}"
-        f"　未签到 {c.not_yet}　被拒 {c.refused}",
+        f"　在场 {c.on_site}　已离场 {c.left}　未签到 {c.not_yet}　被拒 {c.refused}",
         f"Daily attendance — {roster.project.name} — {roster.day.isoformat()} — expected {c.expected}, "
-        f"signed in {c.signed_in}, not yet {c.not_yet}, refused {c.refused}",
+        f"signed in {c.signed_in}, on site {c.on_site}, left {c.left}, not yet {c.not_yet}, refused {c.refused}",
     )
     return Table(title, headers, rows, _t(lang, "每日考勤", "Daily"), freeze_cols=3, landscape=True)
 
 
-def monthly_table(month: Month, lang: str = "zh") -> Table:
+def _out_cells(d: DayHours | None, tz: str, lang: str) -> list[Any]:
+    """Left at, how, hours, correction reason — a day with an entry and no departure says so."""
+    if d is None:
+        return ["", "", "", ""]
+    if d.open:
+        return [
+            "",
+            _t(lang, "未签退", "not signed out"),
+            _t(lang, "未签退，不推算", "no departure, not guessed"),
+            "",
+        ]
+    how = method_label(d.out_method, lang)
+    if d.no_entry:
+        how += _t(lang, "（无进场记录）", " (no entry)")
+    note = f"{d.note}（{d.actor}）" if d.note and d.actor else d.note or ""
+    return [
+        local_time(d.last_out, tz, "%Y-%m-%d %H:%M:%S"),
+        how,
+        d.hours if d.hours is not None else "",
+        note,
+    ]
+
+
+#: the mark after a day's hours in the 考勤表: how the departure was recorded (none: scanned)
+_MONTH_MARK = {Method.AUTO.value: ("自", "A"), Method.MANUAL.value: ("补", "C")}
+
+
+def month_cell(d: DayHours | None, present: bool, lang: str) -> str:
+    """A day of the 考勤表: the hours on site (8.5), 8.5自 when closed automatically, 8.5补 when corrected,
+    √未退 when he came and never left (hours not guessed), √ for a day kept without times (purged), "" absent."""
+    if d is None or d.first_in is None:
+        return PRESENT_MARK if present else ""
+    if d.open:
+        return PRESENT_MARK + _t(lang, "未退", "?")
+    mark = _MONTH_MARK.get(d.out_method or "")
+    return format_hours(d.hours) + (mark[1 if lang == "en" else 0] if mark else "")
+
+
+def monthly_table(month: Month, lang: str = "zh", hours: dict[Any, WorkerHours] | None = None) -> Table:
     headers = [
         _t(lang, "序号", "No."),
         _t(lang, "姓名", "Name"),
@@ -137,28 +193,96 @@ def monthly_table(month: Month, lang: str = "zh") -> Table:
         _t(lang, "工种", "Trade"),
         *[str(d) for d in range(1, month.n_days + 1)],
         _t(lang, "出勤天数", "Days present"),
+        _t(lang, "工时合计", "Hours"),
+        _t(lang, "未签退天数", "Days not signed out"),
+        _t(lang, "自动签退天数", "Days auto signed out"),
+        _t(lang, "补录天数", "Days corrected"),
     ]
     days = range(1, month.n_days + 1)
-    rows = [
-        [
-            i,
-            r.name,
-            r.id_masked,
-            r.employer,
-            r.team,
-            r.trade,
-            *[PRESENT_MARK if d in r.days else "" for d in days],
-            len(r.days),
-        ]
-        for i, r in enumerate(month.rows, 1)
-    ]
+    hours = hours or {}
+    empty = WorkerHours()
+    first = date(month.year, month.month, 1)
+
+    def day_cells(r: Any) -> list[Any]:
+        wh = hours.get(r.key, empty)
+        return [month_cell(wh.days.get(first.replace(day=d)), d in r.days, lang) for d in days]
+
+    rows = []
+    for i, r in enumerate(month.rows, 1):
+        wh = hours.get(r.key, empty)
+        rows.append(
+            [
+                i,
+                r.name,
+                r.id_masked,
+                r.employer,
+                r.team,
+                r.trade,
+                *day_cells(r),
+                len(r.days),
+                wh.total,
+                wh.open_days,
+                wh.count(Method.AUTO),
+                wh.count(Method.MANUAL),
+            ]
+        )
     title = _t(
         lang,
-        f"考勤表　项目：{month.project.name}　月份：{month.year}年{month.month:02d}月　人数：{len(rows)}",
+        f"考勤表　项目：{month.project.name}　月份：{month.year}年{month.month:02d}月　人数：{len(rows)}"
+        "　每日为在场工时（小时），自＝自动签退，补＝补录，√未退＝未签退不推算",
         f"Monthly attendance — project: {month.project.name} — month: {month.year}-{month.month:02d} — "
-        f"workers: {len(rows)}",
+        f"workers: {len(rows)} — each day the hours on site; A = auto signed out, C = corrected, "
+        "√? = not signed out (not guessed)",
     )
     return Table(title, headers, rows, f"{month.year}-{month.month:02d}", freeze_cols=3, landscape=True)
+
+
+def hours_table(month: Month, hours: dict[Any, WorkerHours], lang: str = "zh") -> Table:
+    """The hours in detail: one row per worker and day with an entry or a departure."""
+    tz = month.project.timezone
+    headers = [
+        _t(lang, "日期", "Date"),
+        _t(lang, "姓名", "Name"),
+        _t(lang, "身份证号", "ID number"),
+        _t(lang, "用人单位", "Employer"),
+        _t(lang, "班组", "Team"),
+        _t(lang, "首次进场", "First in"),
+        _t(lang, "进场方式", "In how"),
+        _t(lang, "最后出场", "Last out"),
+        _t(lang, "出场方式", "Out how"),
+        _t(lang, "在场工时", "Hours on site"),
+        _t(lang, "补录原因", "Correction reason"),
+    ]
+    rows: list[list[Any]] = []
+    total = 0.0
+    for r in month.rows:
+        wh = hours.get(r.key)
+        if wh is None:
+            continue
+        for day in sorted(wh.days):
+            d = wh.days[day]
+            out = _out_cells(d, tz, lang)
+            rows.append(
+                [
+                    day.isoformat(),
+                    r.name,
+                    r.id_masked,
+                    r.employer,
+                    r.team,
+                    local_time(d.first_in, tz, "%Y-%m-%d %H:%M:%S"),
+                    method_label(d.in_method, lang),
+                    *out,
+                ]
+            )
+            total += d.hours or 0.0
+    title = _t(
+        lang,
+        f"工时明细　项目：{month.project.name}　月份：{month.year}年{month.month:02d}月　{len(rows)} 条"
+        f"　合计 {format_hours(round(total, 2))} 小时",
+        f"Hours on site — project: {month.project.name} — month: {month.year}-{month.month:02d} — "
+        f"{len(rows)} days — {format_hours(round(total, 2))} hours in all",
+    )
+    return Table(title, headers, rows, _t(lang, "工时明细", "Hours"), freeze_cols=3, landscape=True)
 
 
 # The table builders read alike (headers, one row an item, a title) by design: each spells out one sheet's
@@ -351,14 +475,25 @@ def _write_xlsx(table: Table, path: Path) -> None:
 def export_daily(
     engine: Engine, project_id: uuid.UUID, day: date, out: Path, fmt: Format, lang: str = "zh"
 ) -> tuple[Path, int]:
-    table = daily_table(load_roster(engine, project_id, day), lang)
+    hours = load_hours(engine, project_id, day, day)
+    table = daily_table(load_roster(engine, project_id, day), lang, hours)
     return write_table(table, out, fmt), len(table.rows)
 
 
 def export_monthly(
     engine: Engine, project_id: uuid.UUID, year: int, month: int, out: Path, fmt: Format, lang: str = "zh"
 ) -> tuple[Path, int]:
-    table = monthly_table(load_month(engine, project_id, year, month), lang)
+    hours = load_hours(engine, project_id, *month_range(year, month))
+    table = monthly_table(load_month(engine, project_id, year, month), lang, hours)
+    return write_table(table, out, fmt), len(table.rows)
+
+
+def export_hours(
+    engine: Engine, project_id: uuid.UUID, year: int, month: int, out: Path, fmt: Format, lang: str = "zh"
+) -> tuple[Path, int]:
+    """工时明细: every worker-day of the month with first in, last out, hours and methods."""
+    hours = load_hours(engine, project_id, *month_range(year, month))
+    table = hours_table(load_month(engine, project_id, year, month), hours, lang)
     return write_table(table, out, fmt), len(table.rows)
 
 
@@ -387,9 +522,9 @@ def export_events(
 
 def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = None) -> str:
     tz = ev.project.timezone
-    at = local_minute(now or utcnow(), tz)
+    at = local_minute(ev.made_at or now or utcnow(), tz)
     e = html.escape
-    title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)")
+    title = _t(lang, "疏散名单（在场人员）", "Evacuation list (on site now)") + f" {at}"
     heads = [
         _t(lang, "序号", "No."),
         _t(lang, "姓名", "Name"),
@@ -402,7 +537,7 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">',
-        f"<title>{e(title)} {e(ev.project.name)} {at}</title>",
+        f"<title>{e(title)} {e(ev.project.name)}</title>",
         "<style>",
         "@page { size: A4; margin: 12mm; }",
         "body { font-family: 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif; font-size: 11pt; }",
@@ -416,7 +551,8 @@ def evacuation_html(ev: Evacuation, *, lang: str = "zh", now: datetime | None = 
         f'<p class="summary">{e(_t(lang, "项目", "Project"))}：{e(ev.project.name)}　'
         f"{e(_t(lang, '工作日', 'Work date'))}：{ev.day.isoformat()}　"
         f"{e(_t(lang, '打印时间', 'Printed'))}：{at}　"
-        f"<b>{e(_t(lang, '在场合计', 'On site in all'))}：{ev.total}</b></p>",
+        f"<b>{e(_t(lang, '在场合计', 'On site in all'))}：{ev.total}</b>　"
+        f"{e(_t(lang, '已离场（不在名单上）', 'Left (not on the list)'))}：{ev.left}</p>",
     ]
     if not ev.groups:
         parts.append(f"<p>{e(_t(lang, '目前无人在场', 'Nobody is on site'))}</p>")

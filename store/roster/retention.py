@@ -4,7 +4,7 @@ no longer than needed).
 Two places, two sets of rules:
 
 - **the shared database** (``mode="shared"``): daily attendance, sign-in attempts, gate photos and the
-  kiosks' event log for ``[retention] attendance_days`` / ``attempts_days`` / ``photos_days`` (two
+  kiosks' event log (departures, 出场, go with the attendance of their day) for ``[retention] attendance_days`` / ``attempts_days`` / ``photos_days`` (two
   years each by default). What wages need of the attendance — the days present of each worker,
   project and month — is rolled up into ``AttendanceMonth`` before the daily rows go, and kept for
   ``wages_days`` (three years): the monthly sheet (``kiosk export monthly``) still reads those months.
@@ -35,7 +35,15 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select as select_model
 
 from store.db.engine import translate_errors, write_session
-from store.db.models import Attendance, AttendanceMonth, AuditLog, GatePhoto, KioskEvent, SignInAttempt
+from store.db.models import (
+    Attendance,
+    AttendanceMonth,
+    AuditLog,
+    Departure,
+    GatePhoto,
+    KioskEvent,
+    SignInAttempt,
+)
 from store.errors import StoreError
 from store.sync.state import PUSH_REV, int_state, read_state
 from store.timeutil import DEFAULT_ZONE, as_utc, local_date, utcnow, zone
@@ -130,12 +138,13 @@ def _start_of(day: date, tz: str) -> datetime:
 def cutoffs(periods: Periods, mode: Mode, today: date, before: date | None) -> dict[str, date]:
     """The first day kept, per kind of record. ``before`` may only move a date earlier."""
     if mode == "kiosk":
-        days = dict.fromkeys(("photos", "attempts", "attendance", "events"), periods.kiosk_days)
+        days = dict.fromkeys(("photos", "attempts", "attendance", "departures", "events"), periods.kiosk_days)
     else:
         days = {
             "photos": periods.photos_days,
             "attempts": periods.attempts_days,
             "attendance": periods.attendance_days,
+            "departures": periods.attendance_days,  # 出场 goes with the attendance of its day
             "events": periods.attempts_days,
             "months": periods.wages_days,
         }
@@ -164,6 +173,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "photos": ("闸口照片", "gate photos"),
     "attempts": ("签到记录（每次扫码）", "sign-in attempts"),
     "attendance": ("每日考勤", "daily attendance"),
+    "departures": ("出场记录", "departures"),
     "events": ("设备事件", "kiosk events"),
     "months": ("月考勤（工资用）", "monthly attendance (wages)"),
 }
@@ -191,11 +201,14 @@ def _conditions(
     photo_stays = select(ph.c.attempt_id).where(not_(photo_goes))  # an attempt stays with its photo
     attempt_old = sa.c.at < _start_of(cut["attempts"], tz)
     att_old = att.c.work_date < cut["attendance"]
+    dep = _t(Departure)
+    dep_old = dep.c.work_date < cut["departures"]
     ev_old = ev.c.at < _start_of(cut["events"], tz)
     conds: dict[str, tuple[Table, Any, Any]] = {
         "photos": (ph, photo_old, photo_goes),
         "attempts": (sa, attempt_old, and_(pushed(sa, attempt_old), sa.c.id.not_in(photo_stays))),
         "attendance": (att, att_old, pushed(att, att_old)),
+        "departures": (dep, dep_old, pushed(dep, dep_old)),
         "events": (ev, ev_old, pushed(ev, ev_old)),
     }
     if not kiosk:

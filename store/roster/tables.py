@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from store.db.models import (
     Attendance,
+    Departure,
     Employer,
     Employment,
     Kiosk,
@@ -36,6 +37,9 @@ WK_T, EMR_T, EMP_T, ATT_T, KI_T, SIA_T, PRJ_T = (
 
 
 WK, EMR, EMP, ATT, KI, SIA, PRJ = (t.c for t in (WK_T, EMR_T, EMP_T, ATT_T, KI_T, SIA_T, PRJ_T))
+
+DEP_T = _table(Departure)  # 出场 (issue 25)
+DEP = DEP_T.c
 
 
 def current_on(day: date) -> Any:

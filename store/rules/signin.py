@@ -99,6 +99,10 @@ class SignInResult:
     first_kiosk: str | None = None  # already: the kiosk's name (None for way A on a phone)
     first_way: str | None = None
     distance_m: float | None = None
+    left_at: datetime | None = (
+        None  # 出场: when he left (signed out now, or already; store/rules/direction.py)
+    )
+    no_entry: bool = False  # 出场 without an entry that day (recorded and flagged)
 
     @property
     def ok(self) -> bool:
@@ -108,6 +112,8 @@ class SignInResult:
         if self.outcome is Outcome.REFUSED:
             assert self.reason is not None
             return self.reason.message(lang)
+        if self.outcome is Outcome.SIGNED_OUT or self.left_at is not None:
+            return _left_message(self, lang, tz)
         if self.outcome is Outcome.ALREADY:
             when = local_hm(self.first_at or self.at, tz)
             where = self.first_kiosk or ""
@@ -117,6 +123,15 @@ class SignInResult:
                 return f"Already signed in today at {when}" + (f" ({where})" if where else "")
             return f"今日已签到 {when}" + (f"（{where}）" if where else "")
         return "Signed in" if lang == "en" else "签到成功"
+
+
+def _left_message(r: SignInResult, lang: str, tz: str) -> str:
+    """The words of a departure (出场), new or already recorded."""
+    when = local_hm(r.left_at or r.at, tz)
+    if r.outcome is Outcome.SIGNED_OUT:
+        flag = (" (no entry today)" if lang == "en" else "（今日无进场记录）") if r.no_entry else ""
+        return (f"Signed out {when}" if lang == "en" else f"签退成功 {when}") + flag
+    return f"Already signed out today at {when}" if lang == "en" else f"今日已签退 {when}"
 
 
 # --- the rules -----------------------------------------------------------------------------------

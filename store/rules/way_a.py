@@ -24,6 +24,7 @@ his own code was good. Step 4's refusal is handed to the service, which records 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Engine
 from store.db.engine import session, translate_errors
 from store.db.models import Officer, Project
 from store.reasons import Outcome, Reason, Role, Way
+from store.rules.direction import DirectionService
 from store.rules.geo import DEFAULT_MAX_ACCURACY_M, check_place, place_message, to_wgs84, validate_accuracy
 from store.rules.policy import Policy
 from store.rules.signin import Place, SignInResult, SignInService, officer_assigned
@@ -116,8 +118,13 @@ def sign_in_way_a(
     max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
     policy: Policy | None = None,
     at: datetime | None = None,
+    direction: str = "in",
+    signout_projects: Collection[str] = (),
 ) -> WayAResult:
-    """The worker's phone scanned ``officer_token``; sign him in (see the module docstring)."""
+    """The worker's phone scanned ``officer_token``; sign him in (see the module docstring).
+
+    ``direction`` ``out``: sign him out instead (出场, store/rules/direction.py) — only on a project named
+    (by id or name, ``*`` for every one) in ``signout_projects``; the place is checked all the same."""
     at = as_utc(at) if at is not None else utcnow()
     to_wgs84(latitude, longitude, crs)  # bad input: a ValidationError before anything is recorded
     validate_accuracy(accuracy_m)
@@ -181,16 +188,30 @@ def sign_in_way_a(
     place = check_place(
         project, latitude, longitude, accuracy_m=accuracy_m, crs=crs, max_accuracy_m=max_accuracy_m
     )
-    result = service.sign_in(
-        worker_id,
-        project_id,
-        way=Way.A,
-        at=at,
-        officer_id=officer_id,
-        kid=worker.kid,
-        token=worker_token,
-        place=place,
-    )
+    if direction == "out":
+        if not ({"*", str(project_id), project.name} & set(signout_projects)):
+            return refuse(Reason.SIGNOUT_NOT_ALLOWED, None, worker_token, worker.kid, place)
+        result = DirectionService(service).sign_out(
+            worker_id,
+            project_id,
+            way=Way.A,
+            at=at,
+            officer_id=officer_id,
+            kid=worker.kid,
+            token=worker_token,
+            place=place,
+        )
+    else:
+        result = service.sign_in(
+            worker_id,
+            project_id,
+            way=Way.A,
+            at=at,
+            officer_id=officer_id,
+            kid=worker.kid,
+            token=worker_token,
+            place=place,
+        )
     zh, en = result.message("zh", project.timezone), result.message("en", project.timezone)
     if result.reason in (Reason.OUTSIDE_RANGE, Reason.LOCATION_INACCURATE):
         zh = place_message(place, result.reason, lang="zh", max_accuracy_m=max_accuracy_m) or zh

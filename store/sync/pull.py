@@ -41,6 +41,7 @@ from sqlmodel import SQLModel
 from store.db.changes import reference_changed
 from store.db.models import (
     Attendance,
+    Departure,
     DeviceKey,
     Employer,
     Employment,
@@ -75,6 +76,7 @@ PULLED: tuple[type[Stamped], ...] = (
     DeviceKey,
     Kiosk,
     Attendance,
+    Departure,  # 出场 (issue 25): what 自动 mode and the officer's counters need, the same days as attendance
 )
 
 #: columns that never leave the shared database
@@ -193,17 +195,19 @@ def pull(
                         .where(table.c.rev > cursor, table.c.rev <= high)
                         .order_by(table.c.rev)
                     )
-                    if model is Attendance:
+                    if model is Attendance or model is Departure:
                         q = q.where(table.c.work_date >= since)
                     sql = _upsert_sql(table, cols)
                     result = sconn.execute(q, execution_options={"yield_per": batch})
-                    first_load = model is not Attendance and _is_empty(lconn, table)
+                    first_load = model not in (Attendance, Departure) and _is_empty(lconn, table)
                     with _first_load(lconn, table) if first_load else nullcontext():
                         for rows in _prefetched(result, batch):
                             with nullcontext() if first_load else lconn.begin():
                                 if model is Attendance:
                                     rows, n = _settle_days(lconn, cols, rows, pushed)
                                     replaced += n
+                                elif model is Departure:
+                                    rows = _settle_departures(lconn, cols, rows, pushed)
                                 if rows:
                                     lconn.exec_driver_sql(sql, rows)
                             counts[table.name] = counts.get(table.name, 0) + len(rows)
@@ -339,3 +343,43 @@ def _settle_days(
         )
         conn.exec_driver_sql("DELETE FROM attendance WHERE id = ?", [(old,) for _, old in losers])
     return keep, len(losers)
+
+
+def _settle_departures(
+    conn: Connection, cols: list[str], rows: list[tuple[Any, ...]], pushed: int
+) -> list[tuple[Any, ...]]:
+    """Make room for pulled departures whose day the kiosk holds under another id: the kiosk's row goes,
+    unless it ranks first (a correction, else earlier) and is not pushed yet — the next push settles it
+    on the shared side. Rows are in the kiosk's storage format (text times sort as they compare)."""
+    i_id, i_w, i_p, i_d, i_at, i_m = (
+        cols.index(c) for c in ("id", "worker_id", "project_id", "work_date", "at", "method")
+    )
+    workers = list({r[i_w] for r in rows})
+    dates = list({r[i_d] for r in rows})
+    mine: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
+    for i in range(0, len(workers), 900):
+        part = workers[i : i + 900]
+        sql = (
+            "SELECT id, worker_id, project_id, work_date, at, method, rev FROM departure "
+            f"WHERE worker_id IN ({', '.join('?' * len(part))}) AND work_date IN ({', '.join('?' * len(dates))})"
+        )
+        for found in conn.exec_driver_sql(sql, (*part, *dates)):
+            mine[(found[1], found[2], found[3])] = tuple(found)
+
+    def rank(method: Any, at: Any, row_id: Any) -> tuple[int, str, str]:
+        return (0 if method == "manual" else 1, str(at), str(row_id))
+
+    keep: list[tuple[Any, ...]] = []
+    losers: list[tuple[Any]] = []
+    for r in rows:
+        m = mine.get((r[i_w], r[i_p], r[i_d]))
+        if m is None or m[0] == r[i_id]:
+            keep.append(r)
+        elif m[6] > pushed and rank(m[5], m[4], m[0]) < rank(r[i_m], r[i_at], r[i_id]):
+            continue
+        else:
+            keep.append(r)
+            losers.append((m[0],))
+    if losers:
+        conn.exec_driver_sql("DELETE FROM departure WHERE id = ?", losers)
+    return keep

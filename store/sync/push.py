@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from store.db.models import Attendance, GatePhoto, Kiosk, KioskEvent, PushRejection, SignInAttempt
+from store.db.models import Attendance, Departure, GatePhoto, Kiosk, KioskEvent, PushRejection, SignInAttempt
 from store.db.revision import current_revision, take_revisions
 from store.reasons import Outcome
 from store.sync.pull import dialect_insert, table_of
@@ -97,6 +97,7 @@ def push(
                 pages.get(table_of(Kiosk), []),
                 pages.get(table_of(KioskEvent), []),
                 kiosk_id=me,
+                departures=pages.get(table_of(Departure), []),
             )
 
     return push_via(local, send, photos=photos, batch=batch, photo_batch=photo_batch, on_progress=on_progress)
@@ -115,8 +116,8 @@ def push_via(
     store/sync/client.py). The push cursor moves after each batch the other side took; a batch cut on
     the way is sent again (rows are keyed by their UUIDs: idempotent)."""
     att, sa, gp, kt = table_of(Attendance), table_of(SignInAttempt), table_of(GatePhoto), table_of(Kiosk)
-    ev = table_of(KioskEvent)
-    limits = {kt: batch, sa: batch, att: batch, ev: batch} | ({gp: photo_batch} if photos else {})
+    ev, dep = table_of(KioskEvent), table_of(Departure)
+    limits = {kt: batch, sa: batch, att: batch, ev: batch, dep: batch} | ({gp: photo_batch} if photos else {})
     counts: dict[str, int] = {}
     batches = conflicts = rejected = 0
     with local.connect() as lconn:
@@ -189,9 +190,11 @@ def apply_batch(
     events: Sequence[dict[str, Any]] = (),
     *,
     kiosk_id: uuid.UUID | None = None,
+    departures: Sequence[dict[str, Any]] = (),
 ) -> BatchResult:
     """Apply one batch inside the caller's shared transaction (PostgreSQL: ``kiosk_push`` and, for the
-    kiosk's event log, ``kiosk_push_events``: a kiosk login writes through these functions only)."""
+    kiosk's event log, ``kiosk_push_events``, for its departures ``kiosk_push_departures``: a kiosk login
+    writes through these functions only)."""
     if conn.dialect.name == "postgresql":
         got = conn.execute(
             text(
@@ -214,8 +217,61 @@ def apply_batch(
                     {"kiosk": kiosk_id, "events": _json(events)},
                 ).scalar_one()
             )
+        if departures:
+            rejected += int(
+                conn.execute(
+                    text("SELECT kiosk_push_departures(:kiosk, CAST(:rows AS jsonb))"),
+                    {"kiosk": kiosk_id, "rows": _json(departures)},
+                ).scalar_one()
+            )
         return BatchResult(int(got["contested"]), rejected)
-    return _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
+    got = _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
+    merge_departures(conn, departures, utcnow())
+    return got
+
+
+def merge_departures(conn: Connection, rows: Sequence[dict[str, Any]], now: Any) -> int:
+    """出场 rows into a SQLite shared database (every writer trusted): one a day, the one that ranks first
+    (a correction, else the earliest, else the smaller id: ``direction.departure_rank``) — the same rule
+    as ``kiosk_push_departures`` on PostgreSQL. Sending a row twice changes nothing. Returns rows written."""
+    from store.rules.direction import departure_rank
+
+    if not rows:
+        return 0
+    dep = table_of(Departure)
+    take_revisions(conn, 0)
+    held = _days_held_departures(conn, dep, rows)
+    written = 0
+    for row in sorted(rows, key=lambda r: departure_rank(r["method"], r["at"], r["id"])):
+        key = _key(row)
+        h = held.get(key)
+        if h is not None:
+            if h["id"] == row["id"] or departure_rank(h["method"], h["at"], h["id"]) <= departure_rank(
+                row["method"], row["at"], row["id"]
+            ):
+                continue
+            conn.execute(delete(dep).where(dep.c.id == h["id"]))
+        _insert_new(conn, dep, [row], now)
+        held[key] = row
+        written += 1
+    return written
+
+
+def _days_held_departures(
+    conn: Connection, dep: Table, rows: Sequence[dict[str, Any]]
+) -> dict[Key, dict[str, Any]]:
+    wanted = {_key(r) for r in rows}
+    workers = list({k[0] for k in wanted})
+    dates = list({k[2] for k in wanted})
+    held: dict[Key, dict[str, Any]] = {}
+    for i in range(0, len(workers), 900):
+        q = select(
+            dep.c.id, dep.c.worker_id, dep.c.project_id, dep.c.work_date, dep.c.at, dep.c.method
+        ).where(dep.c.worker_id.in_(workers[i : i + 900]), dep.c.work_date.in_(dates))
+        for m in conn.execute(q).mappings():
+            if _key(m) in wanted:
+                held[_key(m)] = dict(m)
+    return held
 
 
 def _json(rows: Sequence[dict[str, Any]]) -> str:

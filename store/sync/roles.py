@@ -43,6 +43,7 @@ GROUP = "kiosk_gate"
 FUNCTIONS = (
     "kiosk_push(uuid, jsonb, jsonb, jsonb, jsonb)",
     "kiosk_push_events(uuid, jsonb)",
+    "kiosk_push_departures(uuid, jsonb)",
     "kiosk_safe_revision()",
 )
 #: a kiosk login's own limits, in milliseconds: one statement, idle inside a transaction, waiting for a lock

@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from store.db.engine import translate_errors
-from store.db.models import Attendance, GatePhoto, KioskEvent, SignInAttempt, SyncState
+from store.db.models import Attendance, Departure, GatePhoto, KioskEvent, SignInAttempt, SyncState
 from store.timeutil import DEFAULT_ZONE, as_utc, local_hm, parse_instant, utcnow
 
 PULL_REV = "pull.rev"
@@ -39,6 +39,7 @@ PUSHED_TABLES: dict[str, Table] = {
     "attempts": SignInAttempt.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     "photos": GatePhoto.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
     "events": KioskEvent.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+    "departures": Departure.__table__,  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
 }
 
 _T = SyncState.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__

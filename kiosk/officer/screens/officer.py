@@ -18,7 +18,7 @@ from kiosk.officer.widgets import Tr
 from kiosk.officer.widgets.attempts import AttemptRow, AttemptsList
 from kiosk.officer.widgets.result_card import ResultCard
 from kiosk.officer.widgets.scanner import ScannerInput
-from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, KeyBar, SyncStatus
+from kiosk.officer.widgets.status import CameraStatus, Clock, Counters, GateModeBadge, KeyBar, SyncStatus
 from kiosk.widgets.pixels import PixelView
 from store.timeutil import DEFAULT_ZONE
 
@@ -29,7 +29,14 @@ if TYPE_CHECKING:
     from kiosk.officer.widgets.result_card import Shown
     from store.rules.signin import SignInResult
 
-OFFICER_KEYS = [("F1", "k_help"), ("F2", "k_lock"), ("F3", "k_project"), ("F4", "k_lang"), ("^Q", "k_quit")]
+OFFICER_KEYS = [
+    ("F1", "k_help"),
+    ("F2", "k_lock"),
+    ("F3", "k_project"),
+    ("F4", "k_lang"),
+    ("F7", "k_direction"),
+    ("^Q", "k_quit"),
+]
 WAY_A_KEY = ("F5", "k_way_a")
 
 
@@ -48,6 +55,7 @@ class OfficerScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="header"):
             yield Static("", id="project-name")
+            yield GateModeBadge(id="gate-mode")
             yield Tr("demo", id="demo-badge", classes="-hidden")
             yield Clock(tz=self.tz, id="clock")
         with Horizontal(id="main"):

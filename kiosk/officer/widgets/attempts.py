@@ -25,8 +25,18 @@ class AttemptRow:
     reason: Reason | None = None
 
 
-STYLE = {Outcome.SIGNED_IN: ("✔", "green"), Outcome.ALREADY: ("●", "yellow"), Outcome.REFUSED: ("✘", "red")}
-LABEL = {Outcome.SIGNED_IN: "a_ok", Outcome.ALREADY: "a_already", Outcome.REFUSED: "a_refused"}
+STYLE = {
+    Outcome.SIGNED_IN: ("✔", "green"),
+    Outcome.SIGNED_OUT: ("⇥", "green"),
+    Outcome.ALREADY: ("●", "yellow"),
+    Outcome.REFUSED: ("✘", "red"),
+}
+LABEL = {
+    Outcome.SIGNED_IN: "a_ok",
+    Outcome.SIGNED_OUT: "a_out",
+    Outcome.ALREADY: "a_already",
+    Outcome.REFUSED: "a_refused",
+}
 
 
 class AttemptsList(Localized):

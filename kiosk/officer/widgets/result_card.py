@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
     from store.rules.signin import SignInResult
 
-KIND = {Outcome.SIGNED_IN: "ok", Outcome.ALREADY: "already", Outcome.REFUSED: "refused"}
+KIND = {
+    Outcome.SIGNED_IN: "ok",
+    Outcome.SIGNED_OUT: "ok",
+    Outcome.ALREADY: "already",
+    Outcome.REFUSED: "refused",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +83,16 @@ class ResultCard(Localized):
         lines: list[RenderableType] = []
         if r.outcome is Outcome.SIGNED_IN:
             lines.append(Text(self.t("signed_in"), style="bold"))
+        elif r.outcome is Outcome.SIGNED_OUT or r.left_at is not None:
+            when = local_time(r.left_at or r.at, self.tz)
+            lines.append(
+                Text(
+                    self.t("signed_out" if r.outcome is Outcome.SIGNED_OUT else "already_out", time=when),
+                    style="bold",
+                )
+            )
+            if r.no_entry:
+                lines.append(Text(self.t("out_no_entry"), style="bold"))
         elif r.outcome is Outcome.ALREADY:
             when = local_time(r.first_at or r.at, self.tz)
             key = "already_where" if r.first_kiosk else "already"

@@ -10,6 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from kiosk import i18n
 from kiosk.officer.widgets import Localized
 from store.timeutil import DEFAULT_ZONE, local_time
 
@@ -128,10 +129,11 @@ class Counts:
     signed_in: int = 0
     expected: int = 0
     refused: int = 0
+    on_site: int = 0  # signed in and not left (出场)
 
 
 class Counters(Localized):
-    """Signed in / expected today (as the roster counts them, once synced) / refused at this gate: the kiosk holds
+    """On site now (signed in, not left) / signed in / expected today (as the roster counts them, once synced) / refused at this gate: the kiosk holds
     only its own attempts (pushed, never pulled), so its refusals are this gate's, not the whole site's.
     Follows the app's ``counts``."""
 
@@ -151,15 +153,48 @@ class Counters(Localized):
     def render(self) -> RenderableType:
         c = self.counts
         grid = Table.grid(expand=True)
-        for _ in range(3):
+        cells = [
+            (Text(f"{c.on_site}", style="bold green"), self.t("c_on_site")),
+            (Text(f"{c.signed_in}", style="bold"), self.t("c_signed")),
+            (Text(f"{c.expected}", style="bold"), self.t("c_expected")),
+            (Text(f"{c.refused}", style="bold red"), self.t("c_refused")),
+        ]
+        if self.size.width < 44:  # narrow (80×24): on site, expected, refused; signed in is on the roster
+            del cells[1]
+        for _ in cells:
             grid.add_column(justify="center", ratio=1)
-        grid.add_row(
-            Text(f"{c.signed_in}", style="bold green"),
-            Text(f"{c.expected}", style="bold"),
-            Text(f"{c.refused}", style="bold red"),
-        )
-        grid.add_row(self.t("c_signed"), self.t("c_expected"), self.t("c_refused"))
+        grid.add_row(*(value for value, _ in cells))
+        grid.add_row(*(label for _, label in cells))
         return grid
+
+
+class GateModeBadge(Localized):
+    """What a scan means at this gate, large in the header: 进场 / 出场 / 自动 (F7 switches it). Follows the
+    app's ``gate_mode``."""
+
+    DEFAULT_CSS = """
+    GateModeBadge { width: auto; height: 1; padding: 0 2; margin-right: 1; text-style: bold; }
+    GateModeBadge.-in { background: #1e7b34; color: white; }
+    GateModeBadge.-out { background: #0a58ca; color: white; }
+    GateModeBadge.-auto { background: #6f42c1; color: white; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mode = "in"
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "gate_mode", self.set_mode)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        for m in ("in", "out", "auto"):
+            self.set_class(m == mode, f"-{m}")
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        zh, en = (i18n.t(f"mode_{self.mode}", lang) for lang in ("zh", "en"))
+        return Text(f"▶ {zh} {en} ◀" if self.lang == "zh" else f"▶ {en} {zh} ◀")
 
 
 class KeyBar(Localized):

@@ -86,6 +86,8 @@ class PlaceBody(BaseModel):
 
 class SignInBody(PlaceBody):
     officer_code: str = Field(max_length=MAX_TOKEN_CHARS)
+    #: 签到 (in) or 签退 (out, where the project allows it: ``[location] phone_signout``)
+    direction: Literal["in", "out"] = "in"
     nonce: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     #: a scan kept by the phone with no signal and sent later (issue 27): when it was made. Judged at that
     #: time, bounded by the officer code's own window and by QUEUED_MAX (see sign_in)
@@ -177,6 +179,8 @@ def sign_in(
         max_accuracy_m=ctx.config.location.max_accuracy_m,
         policy=ctx.config.sign_in_policy(),
         at=at,
+        direction=body.direction,
+        signout_projects=ctx.config.location.phone_signout,
     )
     out = result.as_json()
     out["ok"] = result.ok
@@ -310,7 +314,10 @@ async def api_signin_photo(request: Request, ctx: Ctx, dev: Me) -> dict[str, Any
         raise ServeError(503, "err.busy", code="busy") from exc
     try:
         body = SignInBody(
-            **place.model_dump(), officer_code=officer_code[:MAX_TOKEN_CHARS], nonce=fields.get("nonce", "")
+            **place.model_dump(),
+            officer_code=officer_code[:MAX_TOKEN_CHARS],
+            nonce=fields.get("nonce", ""),
+            direction="out" if fields.get("direction") == "out" else "in",
         )
     except PydanticError as exc:
         raise input_error(exc.errors()) from exc

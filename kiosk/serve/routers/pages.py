@@ -94,6 +94,7 @@ def signin_page(request: Request, ctx: Ctx) -> Response:
         kind=dev.kind.value,
         tab="signin",
         max_upload_mb=ctx.config.serve.max_upload_mb,
+        signout=bool(ctx.config.location.phone_signout),
     )
 
 

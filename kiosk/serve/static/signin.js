@@ -98,7 +98,8 @@
         ? (data.project_name || proj.textContent) + " · " + new Date(data.at).toLocaleTimeString(
           Kiosk.lang === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit" })
         : "";
-      show(data.outcome === "signed_in" ? "ok" : "already", data.message, kept ? when + " · " + d.keptSent : when);
+      const ok = data.outcome === "signed_in" || data.outcome === "signed_out"; // 签退 (issue 25) is green too
+      show(ok ? "ok" : "already", data.message, kept ? when + " · " + d.keptSent : when);
     } else if (r.status === 200) { // refused: 签到失败, why, and where to put it right
       show("bad", data.title || d.failed, data.message,
         data.fix_url ? { url: data.fix_url, label: data.fix_label } : null);
@@ -143,7 +144,9 @@
   sendKept();
   function place() {
     const c = pos.coords;
-    return { latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy, nonce: Kiosk.nonce() };
+    const dir = document.querySelector('input[name="direction"]:checked');
+    return { latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy, nonce: Kiosk.nonce(),
+      direction: dir ? dir.value : "in" };
   }
   function stop() {
     scanning = false;
@@ -186,7 +189,7 @@
     const p = place();
     const form = new FormData();
     form.append("photo", f);
-    for (const k of ["latitude", "longitude", "accuracy", "nonce"]) form.append(k, String(p[k]));
+    for (const k of ["latitude", "longitude", "accuracy", "nonce", "direction"]) form.append(k, String(p[k]));
     stop();
     send("/api/signin/photo", form, true);
     ev.target.value = "";
