@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from store.db.engine import translate_errors, write_session
 from store.db.models import Attendance, AuditLog, Departure, GatePhoto, Project, SignInAttempt, Worker
 from store.errors import StoreError
 from store.reasons import Outcome, Reason, Way
+from store.rules.facts import WorkerFacts
 from store.rules.signin import Place, SignInResult, SignInService, code_hash, worker_card
 from store.timeutil import as_utc, local_date, utcnow
 
@@ -202,7 +204,7 @@ class DirectionService:
         """自动: in when not in yet; out when in — unless his last pass was a moment ago (a repeat,
         answered as the entry's ``already``); after a departure, the departure's ``already``."""
         with Session(self.engine) as s:
-            on = self.signin.work_date(s, project_id, at)[1]
+            on = self.signin.work_date(s.connection(), project_id, at)[1]
             day = day_pass(s, worker_id, project_id, on)
         if day.left_at is not None:
             return GateMode.OUT
@@ -266,7 +268,7 @@ class DirectionService:
         photo: tuple[bytes, int, int] | None,
         latency_from: float | None,
     ) -> SignInResult:
-        project, on = self.signin.work_date(s, project_id, at)
+        project, on = self.signin.work_date(s.connection(), project_id, at)
         attempt = SignInAttempt(
             at=at,
             kiosk_id=kiosk_id,
@@ -305,7 +307,7 @@ class DirectionService:
             return finish(SignInResult(Outcome.REFUSED, at, on, reason=reason, attempt_id=attempt.id))
 
         day = day_pass(s, worker_id, project_id, on)
-        card = worker_card(s, worker, None)
+        card = worker_card(cast(WorkerFacts, worker), None)  # the ORM row has the same names
         attempt.attendance_id = day.entry_id
         if day.left_at is not None:
             attempt.outcome = Outcome.ALREADY.value

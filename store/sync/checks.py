@@ -129,6 +129,28 @@ def check_batch(
             rejected += 1
     kept["signinattempt"] = [r for r in attempts if r["id"] not in refused_attempts]
 
+    # 出场 (issue 25): this kiosk's departures on its projects, scanned or closed at the close time (a 补录
+    # is the office's, way A the service's own), dated by their time in the project's time zone
+    leaving = [r for r in rows.get("departure", []) if owned("departure", r, project_needed=True)]
+    dep_zones = _zones(conn, {r["project_id"] for r in leaving})
+    kept["departure"] = []
+    for r in leaving:
+        tz = dep_zones.get(r["project_id"])
+        reason = None
+        if tz is None:
+            reason = "unknown_project"
+        elif r.get("method") not in ("scan", "auto"):
+            reason = "method_not_kiosk"
+        elif r["at"] > latest:
+            reason = "first_at_in_future"
+        elif r["work_date"] != local_date(r["at"], tz):
+            reason = "work_date_not_first_at"
+        if reason:
+            _reject(conn, who, "departure", r, reason)
+            rejected += 1
+        else:
+            kept["departure"].append(r)
+
     # a photo only of an attempt of this kiosk (in this batch, or pushed before)
     ids = {r["id"] for r in kept["signinattempt"]}
     photos = rows.get("gatephoto", [])

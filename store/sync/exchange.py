@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from store.db.engine import translate_errors
 from store.db.models import (
     Attendance,
+    Departure,
     Employment,
     GatePhoto,
     HealthCheck,
@@ -58,6 +59,7 @@ PUSHED: dict[str, Table] = {
     "kiosk": table_of(Kiosk),
     "signinattempt": table_of(SignInAttempt),
     "attendance": table_of(Attendance),
+    "departure": table_of(Departure),  # 出场 (issue 25)
     "gatephoto": table_of(GatePhoto),
     "kioskevent": table_of(KioskEvent),
 }
@@ -144,6 +146,7 @@ SCOPES: dict[type[Stamped], Scope] = {
     OfficerAssignment: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
     Kiosk: lambda t, p, me, w: and_(or_(t.c.project_id.in_(p), t.c.id == me), w.fresh(t)),
     Attendance: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
+    Departure: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
 }
 
 
@@ -245,6 +248,7 @@ def push_batch(engine: Engine, who: KioskPrincipal, batch: dict[str, Any]) -> Pu
             kept["gatephoto"],
             kept["kiosk"],
             kept["kioskevent"],
+            departures=kept["departure"],
         )
     return PushOutcome(
         {name: len(r) for name, r in kept.items() if r}, rejected + got.rejected, got.contested
@@ -294,6 +298,7 @@ PROJECT_OF: dict[type[Stamped], tuple[str, str | None]] = {
     OfficerAssignment: ("project_id", None),
     Kiosk: ("project_id", "id"),
     Attendance: ("project_id", "kiosk_id"),
+    Departure: ("project_id", "kiosk_id"),
 }
 
 

@@ -404,10 +404,15 @@ def apply_checked(
     photos: Sequence[dict[str, Any]] = (),
     kiosks: Sequence[dict[str, Any]] = (),
     events: Sequence[dict[str, Any]] = (),
+    *,
+    departures: Sequence[dict[str, Any]] = (),
 ) -> BatchResult:
-    """The merge rules (earliest sign-in wins, every scan kept) applied to rows the service has checked
-    (store/sync/checks.py), on either dialect, inside the caller's transaction."""
-    return _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
+    """The merge rules (earliest sign-in wins, one departure a day by ``direction.departure_rank``, every
+    scan kept) applied to rows the service has checked (store/sync/checks.py), on either dialect, inside the
+    caller's transaction."""
+    got = _apply_batch_here(conn, attempts, attendance, photos, kiosks, events)
+    merge_departures(conn, departures, utcnow())
+    return got
 
 
 def _key(row: Any) -> Key:

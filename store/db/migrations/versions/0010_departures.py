@@ -24,7 +24,7 @@ import store.timeutil
 
 # Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

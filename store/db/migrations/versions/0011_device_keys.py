@@ -18,7 +18,7 @@ from store.timeutil import UTCDateTime
 
 # Frozen history: repeats other migrations by design and must not import changing code (README.md here).
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
