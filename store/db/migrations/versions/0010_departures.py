@@ -88,6 +88,17 @@ REVOKE ALL ON FUNCTION kiosk_push_departures(uuid, jsonb) FROM PUBLIC;
 """
 
 
+def _stamp_xid(table: str) -> None:
+    """PostgreSQL: the row's writing transaction (``xid``, stamped by 0008's ``kiosk_stamp_xid``), by which
+    a kiosk's pull through the service is commit-ordered (store/sync/exchange.py ``Window``)."""
+    op.execute(f"ALTER TABLE {table} ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()")
+    op.execute(
+        f"CREATE TRIGGER {table}_stamp_xid BEFORE INSERT OR UPDATE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION kiosk_stamp_xid()"
+    )
+    op.execute(f"CREATE INDEX ix_{table}_xid ON {table} (xid)")
+
+
 def upgrade() -> None:
     op.create_table(
         "departure",
@@ -115,6 +126,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_departure_project_day", ["project_id", "work_date"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_PUSH_DEPARTURES)
+        _stamp_xid("departure")
+        op.execute("CREATE INDEX ix_departure_project_xid ON departure (project_id, xid)")
 
 
 def downgrade() -> None:

@@ -23,6 +23,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _stamp_xid(table: str) -> None:
+    """PostgreSQL: the row's writing transaction (``xid``, stamped by 0008's ``kiosk_stamp_xid``), by which
+    a kiosk's pull through the service is commit-ordered (store/sync/exchange.py ``Window``)."""
+    op.execute(f"ALTER TABLE {table} ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()")
+    op.execute(
+        f"CREATE TRIGGER {table}_stamp_xid BEFORE INSERT OR UPDATE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION kiosk_stamp_xid()"
+    )
+    op.execute(f"CREATE INDEX ix_{table}_xid ON {table} (xid)")
+
+
 def upgrade() -> None:
     op.create_table(
         "devicekey",
@@ -43,6 +54,8 @@ def upgrade() -> None:
     with op.batch_alter_table("devicekey", schema=None) as batch_op:
         for column in ("rev", "kid", "worker_id", "binding_id"):
             batch_op.create_index(batch_op.f(f"ix_devicekey_{column}"), [column], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        _stamp_xid("devicekey")
 
 
 def downgrade() -> None:
