@@ -157,7 +157,7 @@ def test_monthly_xlsx_layout(site: Site, tmp_path: Path) -> None:
     assert ws["A1"].font.b and ws["B3"].font.b
     # the dates and weekdays repeat on every printed page; the title is the page header, once a page
     assert ws.print_title_rows == "$3:$4"
-    assert "考勤表" in ws.oddHeader.center.text and "数据来源" in ws.oddHeader.center.text
+    assert "考勤表" in ws.oddHeader.center.text and "数据来源" in ws.oddHeader.left.text
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
     # a date is a real date cell; weekends are shaded, every cell of the table has its borders
     first_day = ws["G3"]

@@ -143,7 +143,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "way_a.arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
     "way_a.none": ("暂无", "none yet"),
     "way_a.error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
-    "way_a.read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
+    "way_a.read_error": ("读取签到记录失败（自动重试中）：{e}", "Cannot read the arrivals (retrying): {e}"),
     "way_a.keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
     "way_a.back": ("返回", "Back"),
     "way_a.renew": ("换新码", "New code"),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import weakref
@@ -40,7 +41,7 @@ from sqlmodel import Session, create_engine
 import store.db.revision  # noqa: F401  (registers the revision stamping on every Session)
 from store.db.schema import check_current, upgrade_command
 from store.db.urls import normalise_url, redact, shown
-from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
+from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated, ReadRefused
 
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
@@ -303,6 +304,15 @@ def translate_errors(url: str = "") -> Iterator[None]:
             raise NotMigrated(
                 f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
                 f"The database {where} has no schema: run `{upgrade_command(url)}` first",
+            ) from exc
+        if "permission denied" in low or "insufficient privilege" in low:
+            m = re.search(r"permission denied for (?:table|relation|view|schema) (\w+)", text)
+            what = m.group(1) if m else "?"
+            raise ReadRefused(
+                f"数据库账号无权读取 {what}（{where}）：请改用办公室数据库地址（--db postgresql://…），"
+                f"或请管理员用 kiosk db roles 授权",
+                f"The database login may not read {what} ({where}): use the office database URL (--db "
+                f"postgresql://…), or ask the administrator to grant it (kiosk db roles)",
             ) from exc
         if not isinstance(exc, OperationalError):
             raise  # a bug in a query, not something the user can fix
