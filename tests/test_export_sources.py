@@ -94,3 +94,13 @@ def test_cli_report_names_the_source(
         assert main([*args, "--month", "2026-11", "--out", str(out)]) == 0
         report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         assert report["source"] == "office" and report["source_where"] in sqlite_url and report["read_at"]
+
+
+def test_roster_of_an_old_day_on_a_kiosk_is_refused(
+    kiosk_site,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+) -> None:
+    args = ["roster", "--db", str(kiosk_site.engine.url), "--project", str(kiosk_site.project_id)]
+    assert main([*args, "--date", "2026-10-01"]) == 2  # refused before any screen opens
+    err = capsys.readouterr().err
+    assert "本机只保存近2天的考勤" in err and "kiosk roster --db " in err and "--date 2026-10-01" in err

@@ -110,7 +110,7 @@ class Source:
         start = self.first_day(today)
         raise PeriodNotHeld(
             f"本机只保存近{LOCAL_DAYS}天的考勤（{start} 起），{what[0]}请在办公室导出：{command}",
-            f"This kiosk keeps only the last {LOCAL_DAYS} days of attendance (from {start}); export "
+            f"This kiosk keeps only the last {LOCAL_DAYS} days of attendance (from {start}); read "
             f"{what[1]} in the office, from the office database: {command}",
         )
 
