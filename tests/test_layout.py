@@ -93,6 +93,23 @@ def test_admin_bank_card_luhn(snap_compare: Any, admin_engine: Engine, size: tup
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_admin_health_form_chooses_nothing(
+    snap_compare: Any, reference_engine: Engine, size: tuple[int, int]
+) -> None:
+    """The health-check form opens with institution, date and result empty; Save says next to each what
+    is missing (one Save must never make an unfit worker eligible)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        pilot.app.screen.query_one("#submit").press()
+        await settled(pilot)
+
+    assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_admin_keys_help(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settled(pilot)
