@@ -259,6 +259,18 @@ def _disk_full(url: str) -> bool:
         return False
 
 
+def create_command(url: str, name: str) -> str:
+    """The command that makes the PostgreSQL database ``name`` on the server of ``url``."""
+    try:
+        u = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return f"createdb {name}"
+    host = f" -h {u.host}" if u.host else ""
+    port = f" -p {u.port}" if u.port else ""
+    user = f" -U {u.username}" if u.username else ""
+    return f"createdb{host}{port}{user} {name}"
+
+
 @contextmanager
 def translate_errors(url: str = "") -> Iterator[None]:
     """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file, full disk,
@@ -304,6 +316,16 @@ def translate_errors(url: str = "") -> Iterator[None]:
             raise NotMigrated(
                 f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
                 f"The database {where} has no schema: run `{upgrade_command(url)}` first",
+            ) from exc
+        missing_db = re.search(r'database "([^"]+)" does not exist', text)
+        if missing_db:
+            name = missing_db.group(1)
+            create = create_command(url, name)
+            raise DatabaseUnavailable(
+                f"数据库 {name} 不存在，请核对数据库名（{where}）；新建数据库请运行：{create}，"
+                f"再运行：kiosk db upgrade --db {where}",
+                f"There is no database {name}: check its name ({where}); to make it run: {create}, "
+                f"then: kiosk db upgrade --db {where}",
             ) from exc
         if "permission denied" in low or "insufficient privilege" in low:
             m = re.search(r"permission denied for (?:table|relation|view|schema) (\w+)", text)
