@@ -338,9 +338,38 @@ def translate_errors(url: str = "") -> Iterator[None]:
             ) from exc
         if not isinstance(exc, OperationalError):
             raise  # a bug in a query, not something the user can fix
+        todo_zh, todo_en = _what_to_do(low)
         raise DatabaseUnavailable(
-            f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
+            f"无法连接数据库 {where}：{first}{todo_zh}",
+            f"Cannot reach the database {where}: {first}{todo_en}",
         ) from exc
+
+
+def _what_to_do(low: str) -> tuple[str, str]:
+    """What a person does about a connection that failed (zh, en), from the driver's words."""
+    if "connection refused" in low:
+        return (
+            "。数据库服务器没有在这个地址和端口上运行：请确认服务器已开机、PostgreSQL 在运行、地址和端口无误、"
+            "防火墙放行",
+            ". No database server answers at this address and port: check that the server is on, PostgreSQL "
+            "is running, the address and port are right and the firewall lets it through",
+        )
+    if "could not translate host name" in low or "name or service not known" in low:
+        return (
+            "。找不到这个服务器名：请检查地址拼写和本机的网络连接",
+            ". The server's name is unknown: check its spelling and this machine's network",
+        )
+    if "timeout" in low or "timed out" in low:
+        return (
+            "。服务器没有应答：请检查网络连接（网线、Wi-Fi）",
+            ". The server did not answer: check the network (cable, Wi-Fi)",
+        )
+    if "password authentication failed" in low:
+        return (
+            "。用户名或密码不对：请核对配置中的数据库地址（kiosk setup 可重新设置）",
+            ". Wrong user or password: check the database URL in the config (kiosk setup sets it again)",
+        )
+    return "", ""
 
 
 def session(engine: Engine) -> Session:
