@@ -582,3 +582,18 @@ async def test_the_refused_counter_is_this_gates_and_says_so(demo: Demo) -> None
         await pilot.press("f4")
         await pilot.pause()
         assert has(app, "At gate ✘")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@run_async
+async def test_f5_without_an_officer_key_says_why_and_how(demo: Demo, size: tuple[int, int]) -> None:
+    """F5 on a kiosk with no officer key never does nothing: a notice says way A is off and how to turn it on."""
+    app = build_app(demo.services(clock=frozen), None)
+    assert app.issuer_key is None
+    async with app.run_test(size=size) as pilot:
+        await unlock(app, pilot, demo)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "方式一（出示签到员码）未开启" in said and "kiosk keys new --roles officer" in said
+        assert "[codes] officer_key" in said and "kiosk setup" in said
