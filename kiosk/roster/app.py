@@ -52,7 +52,7 @@ from store.roster.day import (
     revision_mark,
     where_label,
 )
-from store.roster.events import EventKind, EventRow, describe, project_events
+from store.roster.events import EventKind, EventRow, describe, detail_text, project_events
 from store.roster.refused import RefusedAttempt, refused_attempts
 from store.timeutil import local_time, utcnow
 
@@ -472,7 +472,7 @@ class RosterApp(App[None]):
                 Text(e.kind_label(lang), style=style),
                 Text(e.officer),
                 Text(describe(e, lang)),
-                Text(e.detail or "", style="dim"),
+                Text(detail_text(e, lang, self.project.timezone), style="dim"),
                 key=str(e.id),
             )
 

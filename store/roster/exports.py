@@ -364,7 +364,7 @@ def events_table(
     project: ProjectInfo, since: date, until: date, events: Sequence[Any], lang: str = "zh", source: str = ""
 ) -> Table:
     """The kiosks' event log (store/roster/events.py): unlocks, locks, camera, sync, clock, quitting."""
-    from store.roster.events import describe
+    from store.roster.events import describe, detail_text
 
     tz = project.timezone
     columns = [
@@ -384,7 +384,7 @@ def events_table(
             e.officer,
             str(e.officer_id) if e.officer_id else "",
             describe(e, lang),
-            e.detail or "",
+            detail_text(e, lang, tz),
         ]
         for e in events
     ]
