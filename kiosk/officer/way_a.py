@@ -76,8 +76,9 @@ class OfficerCodeScreen(Screen[None]):
 
     CSS_PATH = "way_a.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", both("way_a.back")),
-        Binding("n", "renew", both("way_a.renew")),
+        # keys written as the officer's other screens write them (Esc, N), not Textual's "escape"
+        Binding("escape", "app.pop_screen", both("way_a.back"), key_display="Esc"),
+        Binding("n", "renew", both("way_a.renew"), key_display="N"),
     ]
 
     class ArrivalsLoaded(Message):
