@@ -68,6 +68,7 @@ class WorkerCard:
     team: str | None = None
     trade: str | None = None
     face_thumb: bytes | None = None
+    birth_date: date | None = None  # for "his age" in an age refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,12 @@ class SignInResult:
     def message(self, lang: str = "zh", tz: str = DEFAULT_ZONE) -> str:
         if self.outcome is Outcome.REFUSED:
             assert self.reason is not None
-            return self.reason.message(lang)
+            text = self.reason.message(lang)
+            w = self.worker
+            if self.reason is Reason.AGE_POLICY and w is not None and w.birth_date and self.work_date:
+                age = age_on(w.birth_date, self.work_date)  # the officer sees why: his age
+                return f"{text} (he is {age})" if lang == "en" else f"{text}（本人 {age} 岁）"
+            return text
         if self.outcome is Outcome.ALREADY:
             when = local_hm(self.first_at or self.at, tz)
             where = self.first_kiosk or ""
@@ -261,6 +267,7 @@ def worker_card(s: Session, worker: Worker, employment: Employment | None) -> Wo
         team=employment.team if employment else None,
         trade=employment.trade if employment else None,
         face_thumb=worker.face_thumb,
+        birth_date=worker.birth_date,
     )
 
 
