@@ -597,3 +597,20 @@ async def test_f5_without_an_officer_key_says_why_and_how(demo: Demo, size: tupl
         said = " ".join(str(n.message) for n in app._notifications)
         assert "方式一（出示签到员码）未开启" in said and "kiosk keys new --roles officer" in said
         assert "[codes] officer_key" in said and "kiosk setup" in said
+
+
+def test_unlock_refusal_names_the_kiosks_project(demo: Demo) -> None:
+    """An officer not assigned to the kiosk's project is told which project the kiosk refuses him for."""
+    from store.rules.unlock import UnlockRefused, check_officer
+
+    name = demo.summary["projects"][0]["name"]
+    r = check_officer(
+        demo.engine,
+        demo.verifier,
+        officer_code(demo, assigned=False),
+        project_id=demo.project_id,
+        at=frozen(),
+    )
+    assert isinstance(r, UnlockRefused) and r.reason is Reason.OFFICER_NOT_ASSIGNED
+    assert r.message("zh") == f"{Reason.OFFICER_NOT_ASSIGNED.zh}（{name}）"
+    assert r.message("en") == f"{Reason.OFFICER_NOT_ASSIGNED.en} ({name})"
