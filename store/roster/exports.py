@@ -535,6 +535,30 @@ def _write_xlsx(table: Table, path: Path) -> None:
         c.quotePrefix = True
         return c
 
+    styles: dict[tuple[bool, bool, bool, str], str] = {}
+
+    def named(strong: bool, shaded: bool, centred: bool, fmt: str) -> str:
+        """A named style per look (registered once): a styled cell then costs a copy, not the hashing of
+        its border, fill and font — 5 000 workers × 33 ruled cells stay within the export's time."""
+        key = (strong, shaded, centred, fmt)
+        if key not in styles:
+            from openpyxl.styles import NamedStyle
+
+            ns = NamedStyle(name=f"kiosk-{len(styles)}")
+            if border is not None:
+                ns.border = border
+            if shaded:
+                ns.fill = shade
+            if strong:
+                ns.font = bold
+            if centred:
+                ns.alignment = centre
+            if fmt:
+                ns.number_format = fmt
+            wb.add_named_style(ns)
+            styles[key] = ns.name
+        return styles[key]
+
     def cell(v: Any, col: Column, *, strong: bool = False, head: bool = False) -> Any:
         if v == "" or v is None:
             if not (table.ruled or (head and col.shaded)):
@@ -544,16 +568,14 @@ def _write_xlsx(table: Table, path: Path) -> None:
             c = text_cell(v)
         else:
             c = WriteOnlyCell(ws, value=v)
-            if isinstance(v, (date, datetime)) and col.fmt:
-                c.number_format = col.fmt[0]
-        if border is not None:
-            c.border = border
-        if col.shaded:
-            c.fill = shade
-        if strong:
-            c.font = bold
-        if head or col.width:
-            c.alignment = centre
+        fmt = col.fmt[0] if col.fmt and isinstance(v, (date, datetime)) else ""
+        centred = head or col.width is not None
+        if table.ruled or col.shaded or strong or centred:
+            c.style = named(strong, col.shaded, centred, fmt)
+            if c.data_type == "s" and isinstance(v, str) and looks_like_formula(v):
+                c.quotePrefix = True  # the named style replaced the text cell's quote prefix
+        elif fmt:
+            c.number_format = fmt
         return c
 
     def plain(v: str, *, size: int | None = None, strong: bool = False) -> WriteOnlyCell:
