@@ -39,7 +39,8 @@ class ConfigError(StoreError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are no setting: every number is finite and has its bounds (below)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StoreSettings(_Section):
@@ -67,13 +68,13 @@ class KioskSettings(_Section):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     #: lock the screen after this many seconds without a scan (0 = never)
-    lock_idle_s: int = Field(default=600, ge=0)
+    lock_idle_s: int = Field(default=600, ge=0, le=86400)
     #: ring the terminal bell: once on success, three times on refusal
     bell: bool = True
     #: keep the frame of each attempt as a JPEG (evidence against buddy-punching; kept two years)
     gate_photos: bool = True
     #: how long a result card stays on screen, seconds
-    card_s: float = Field(default=3.0, gt=0)
+    card_s: float = Field(default=3.0, ge=0.5, le=60)
     #: what a scan means at this gate: in (进场), out (出场) or auto (自动: in, or out when already in)
     direction: Literal["in", "out", "auto"] = "in"
     #: 自动: a second scan within this many minutes of the worker's last pass is a repeat, not a departure
@@ -95,7 +96,7 @@ class PolicySettings(_Section):
     min_age: int = Field(default=18, ge=0, le=100)
     max_age_male: int = Field(default=60, ge=0, le=120)
     max_age_female: int = Field(default=50, ge=0, le=120)
-    health_valid_days: int = Field(default=365, ge=0)
+    health_valid_days: int = Field(default=365, ge=0, le=3650)
     clock_skew_s: int = Field(default=30, ge=0, le=3600)
 
     @field_validator("timezone")
@@ -123,17 +124,17 @@ class CodeSettings(_Section):
 class CameraSettings(_Section):
     #: a webcam index ("0"), a device path (/dev/video0), an rtsp/http URL, a video file or a folder
     source: str = "0"
-    width: int = Field(default=1280, ge=160)
-    height: int = Field(default=720, ge=120)
+    width: int = Field(default=1280, ge=160, le=7680)
+    height: int = Field(default=720, ge=120, le=4320)
     #: decoder chain: zxingcpp (default; then pyzbar, then opencv), pyzbar, opencv
     decoder: Literal["zxingcpp", "pyzbar", "opencv"] = "zxingcpp"
     #: the same code seen again within this many seconds makes no new attempt
-    dedupe_window_s: float = Field(default=3.0, ge=0)
+    dedupe_window_s: float = Field(default=3.0, ge=0, le=600)
 
 
 class SyncSettings(_Section):
-    #: seconds between background syncs (0 = only on demand)
-    interval_s: float = Field(default=30.0, ge=0)
+    #: seconds between background syncs (0 = only on demand; else 1 s to a day)
+    interval_s: float = Field(default=30.0, ge=0, le=86400)
     #: pull the workers' small enrolled face photos to this kiosk (for the officer to compare)
     face_thumbs: bool = False
     #: push the gate photos of attempts to the shared database (evidence kept two years)
@@ -147,10 +148,17 @@ class SyncSettings(_Section):
     def key_path(self) -> Path:
         return Path(self.key_file).expanduser() if self.key_file else data_dir() / "kiosk-sync.key"
 
+    @field_validator("interval_s")
+    @classmethod
+    def _at_least_a_second(cls, v: float) -> float:
+        if 0 < v < 1:
+            raise ValueError("must be 0 (only on demand) or at least 1 second")
+        return v
+
 
 class LocationSettings(_Section):
     #: way A: a phone location reported less accurate than this (metres) is refused
-    max_accuracy_m: float = Field(default=100.0, gt=0)
+    max_accuracy_m: float = Field(default=100.0, ge=1, le=10000)
     #: way A: the projects (ids or names; "*" every one) where a worker may also 签退 by phone
     phone_signout: list[str] = Field(default_factory=list)
 
@@ -178,12 +186,12 @@ class ServeSettings(_Section):
     link_ttl_h: float = Field(default=24.0, gt=0, le=720)
     #: rate limits, per minute: activation attempts per address; sign-ins per phone and per address;
     #: code fetches per phone (a page renews twice a code's life)
-    activate_per_min_ip: int = Field(default=60, ge=1)
-    signin_per_min_device: int = Field(default=6, ge=1)
-    signin_per_min_ip: int = Field(default=300, ge=1)
-    code_per_min_device: int = Field(default=30, ge=1)
+    activate_per_min_ip: int = Field(default=60, ge=1, le=100000)
+    signin_per_min_device: int = Field(default=6, ge=1, le=100000)
+    signin_per_min_ip: int = Field(default=300, ge=1, le=100000)
+    code_per_min_device: int = Field(default=30, ge=1, le=100000)
     #: the worker's enrollment calls (photos sent, card, health check, confirmations) per phone
-    enroll_per_min_device: int = Field(default=20, ge=1)
+    enroll_per_min_device: int = Field(default=20, ge=1, le=100000)
     #: largest photo upload accepted (megabytes)
     max_upload_mb: float = Field(default=8.0, gt=0, le=64)
 
@@ -205,15 +213,15 @@ class RetentionSettings(_Section):
     """How long records are kept (store/roster/retention.py): on the shared database by law and for wages, on a
     kiosk only as long as the gate needs them once they are pushed."""
 
-    attendance_days: int = Field(default=730, ge=1)
-    attempts_days: int = Field(default=730, ge=1)
-    photos_days: int = Field(default=730, ge=1)
+    attendance_days: int = Field(default=730, ge=1, le=36500)
+    attempts_days: int = Field(default=730, ge=1, le=36500)
+    photos_days: int = Field(default=730, ge=1, le=36500)
     #: the monthly attendance wages are paid from
-    wages_days: int = Field(default=1095, ge=1)
+    wages_days: int = Field(default=1095, ge=1, le=36500)
     #: a kiosk's pushed gate photos, attempts, attendance and events
-    kiosk_days: int = Field(default=30, ge=1)
+    kiosk_days: int = Field(default=30, ge=1, le=36500)
     #: rows deleted per transaction
-    batch: int = Field(default=5000, ge=1)
+    batch: int = Field(default=5000, ge=1, le=1000000)
 
     def periods(self) -> Any:
         from store.roster.retention import Periods
@@ -227,7 +235,7 @@ class BackupSettings(_Section):
     #: where `kiosk db backup` writes when no --out is given; empty: <user data dir>/backups
     folder: str = ""
     #: how many backups to keep (the oldest beyond go)
-    keep: int = Field(default=7, ge=1)
+    keep: int = Field(default=7, ge=1, le=3650)
 
     def dir(self) -> Path:
         return Path(self.folder).expanduser() if self.folder else data_dir() / "backups"
@@ -316,6 +324,10 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         ) from exc
 
 
+#: a config is a few KB; anything much bigger is some other file named by mistake
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read the config. ``path`` None: the default file if it exists, else all defaults."""
     explicit = path is not None or "KIOSK_CONFIG" in os.environ
@@ -324,8 +336,19 @@ def load_config(path: str | Path | None = None) -> Config:
         if explicit:
             raise ConfigError(f"找不到配置文件：{p}", f"Config file not found: {p}")
         return Config()
+    if not p.is_file():  # a device (/dev/zero would be read forever), a folder, a pipe: never a config
+        raise ConfigError(
+            f"配置文件不是普通文件：{p}（请指定一个 .toml 文件）",
+            f"The config is not a regular file: {p} (name a .toml file)",
+        )
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"配置文件过大：{p}（超过 {MAX_CONFIG_BYTES // 1024} KB，不像配置文件）",
+            f"The config file is too big: {p} (over {MAX_CONFIG_BYTES // 1024} KB: not a config)",
+        )
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: a file saved by Notepad starts with a byte-order mark, which TOML itself refuses
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件格式错误：{p}：{exc}", f"Malformed config file {p}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:

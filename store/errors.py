@@ -22,6 +22,10 @@ class DatabaseUnavailable(StoreError):
     """The database cannot be opened or reached."""
 
 
+class ReadRefused(DatabaseUnavailable):
+    """The database login may not read a table (PostgreSQL: permission denied): use another source."""
+
+
 class NotMigrated(StoreError):
     """The database has no schema or an older one: run ``kiosk db upgrade``."""
 

@@ -77,7 +77,11 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
         "实名信息不完整或未认证",
         "Real-name information incomplete or not verified",
     ),
-    Reason.NO_BANK_CARD: ("未登记本人银行卡", "No bank card in his own name on file"),
+    Reason.NO_BANK_CARD: (
+        "未登记本人银行卡：请到项目部由管理员登记，或由工人在手机“登记”页提交",
+        "No bank card in his own name on file: register it at the site office (kiosk admin, key b) or "
+        "on the phone's enrollment page",
+    ),
     Reason.NO_HEALTH_CHECK: ("无健康体检信息", "No health check on file"),
     Reason.HEALTH_CHECK_FAILED: ("健康体检结论为不合格", "Health check result: not fit for work"),
     Reason.HEALTH_CHECK_EXPIRED: ("健康体检已过期", "Health check expired"),

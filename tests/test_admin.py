@@ -14,7 +14,7 @@ from skimage import data
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from stdnum.cn import ric
-from support.admin_pilot import error_of, fill, settle
+from support.admin_pilot import error_of, fill, first_of, settle
 from support.async_tests import run_async
 from textual.widgets import Button, DataTable, Input, Select, Static
 
@@ -139,19 +139,28 @@ async def test_a_worker_enrolled_from_nothing_signs_in(engine: Engine, tmp_path:
         app.screen.query_one("#yes", Button).press()
         await settle(pilot)
         await pilot.press("b")
-        await fill(pilot, card_number="6222020200112233445")
+        await fill(pilot, card_number="6222020200112233445", **first_of(pilot, "bank"))
         await pilot.press("h")
         await settle(pilot)
-        await fill(pilot)  # the listed institution, today, fit
+        # nothing chosen for the administrator: each empty required field is said next to it
+        form = await fill(pilot)
+        said = error_of(form)
+        assert all(f"请填写“{w}”" in said for w in ("体检机构", "体检日期", "体检结论")), said
+        assert isinstance(app.screen, FormScreen)
+        await fill(pilot, checked_on=date.today().isoformat(), passed="yes", **first_of(pilot, "institution"))
         await pilot.press("m")
         await settle(pilot)
         await fill(
-            pilot, team="钢筋班组", trade="钢筋工", start_date=(date.today() - timedelta(days=3)).isoformat()
+            pilot,
+            team="钢筋班组",
+            trade="钢筋工",
+            start_date=(date.today() - timedelta(days=3)).isoformat(),
+            **first_of(pilot, "employer", "project"),
         )
         assert "聘用信息未确认" in panel(app)
         await pilot.press("c")
         await settle(pilot)
-        await fill(pilot)
+        await fill(pilot, **first_of(pilot, "employment"))
         assert "可以签到" in panel(app), panel(app)
         assert "✗" not in panel(app)
 
@@ -287,7 +296,9 @@ async def test_english_labels_and_a_holder_who_is_not_the_worker(engine: Engine)
         await settle(pilot)
         assert "cannot sign in" in panel(app)
         await pilot.press("b")
-        form = await fill(pilot, card_number="6222020200112233445", holder_name="别人")
+        form = await fill(
+            pilot, card_number="6222020200112233445", holder_name="别人", **first_of(pilot, "bank")
+        )
         assert "holder must be the worker" in error_of(form)
         await fill(pilot, holder_name="")
         await settle(pilot)

@@ -580,3 +580,35 @@ async def test_the_refused_counter_is_this_gates_and_says_so(demo: Demo) -> None
         await pilot.press("f4")
         await pilot.pause()
         assert has(app, "At gate ✘")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@run_async
+async def test_f5_without_an_officer_key_says_why_and_how(demo: Demo, size: tuple[int, int]) -> None:
+    """F5 on a kiosk with no officer key never does nothing: a notice says way A is off and how to turn it on."""
+    app = build_app(demo.services(clock=frozen), None)
+    assert app.issuer_key is None
+    async with app.run_test(size=size) as pilot:
+        await unlock(app, pilot, demo)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "方式一（出示签到员码）未开启" in said and "kiosk keys new --roles officer" in said
+        assert "[codes] officer_key" in said and "kiosk setup" in said
+
+
+def test_unlock_refusal_names_the_kiosks_project(demo: Demo) -> None:
+    """An officer not assigned to the kiosk's project is told which project the kiosk refuses him for."""
+    from store.rules.unlock import UnlockRefused, check_officer
+
+    name = demo.summary["projects"][0]["name"]
+    r = check_officer(
+        demo.engine,
+        demo.verifier,
+        officer_code(demo, assigned=False),
+        project_id=demo.project_id,
+        at=frozen(),
+    )
+    assert isinstance(r, UnlockRefused) and r.reason is Reason.OFFICER_NOT_ASSIGNED
+    assert r.message("zh") == f"{Reason.OFFICER_NOT_ASSIGNED.zh}（{name}）"
+    assert r.message("en") == f"{Reason.OFFICER_NOT_ASSIGNED.en} ({name})"

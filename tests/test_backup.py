@@ -67,14 +67,15 @@ def test_backup_while_the_kiosk_writes_is_consistent(tmp_path: Path) -> None:
         engine.dispose()
     assert written[0] > 0
     kept = backups_of("kiosk", tmp_path / "bk")
+    # named by the site's time: 06:00 UTC is 14:00 in Shanghai
     assert [p.name for p in kept] == [
-        "kiosk-20261201-060001.db",
-        "kiosk-20261201-060002.db",
-        "kiosk-20261201-060003.db",
+        "kiosk-20261201-140001.db",
+        "kiosk-20261201-140002.db",
+        "kiosk-20261201-140003.db",
     ]
-    assert [p.name for p in results[-1].removed] == ["kiosk-20261201-060000.db"] and results[3].kept == kept
+    assert [p.name for p in results[-1].removed] == ["kiosk-20261201-140000.db"] and results[3].kept == kept
     assert results[2].removed == [] and len(results[2].kept) == 3
-    assert (tmp_path / "bk" / "kiosk-20261201-060000.db").exists() is False
+    assert (tmp_path / "bk" / "kiosk-20261201-140000.db").exists() is False
     for p in kept:
         assert integrity(p) == "ok" and oct(p.stat().st_mode & 0o777) == "0o600"
         assert not Path(str(p) + "-wal").exists()  # one self-contained file

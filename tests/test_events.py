@@ -284,9 +284,9 @@ def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.Capture
     rows = list(
         csv.reader(out.open(encoding="utf-8-sig"))
     )  # a value starting with + is written '+ (formula-safe)
-    assert "设备事件" in rows[0][0] and rows[1][2] == "事件"
-    assert [r[2] for r in rows[2:]] == ["解锁", "时钟偏差"]
-    assert rows[2][4] == str(demo.officer()) and rows[3][6] == "'+312 s" and "偏快" in rows[3][5]
+    assert "设备事件" in rows[0][0] and rows[1][0].startswith("数据来源：") and rows[2][2] == "事件"
+    assert [r[2] for r in rows[3:]] == ["解锁", "时钟偏差"]
+    assert rows[3][4] == str(demo.officer()) and rows[4][6] == "'+312 s" and "偏快" in rows[4][5]
     assert (
         main(
             [
@@ -307,3 +307,25 @@ def test_export_events_as_csv(demo: Demo, tmp_path: Path, capsys: pytest.Capture
         )
         == 2
     )
+
+
+def test_event_details_in_the_readers_language_and_the_sites_time() -> None:
+    """The kiosk stores a sync failure's English words and an "offline since <UTC>": the Chinese roster and
+    export show words and a Shanghai time, never English and UTC."""
+    from datetime import UTC, datetime
+
+    from store.roster.events import EventKind, EventRow, detail_text
+
+    def row(kind: str, reason: str | None, detail: str) -> EventRow:
+        at = datetime(2026, 12, 7, 19, 20, tzinfo=UTC)
+        return EventRow(uuid.uuid4(), at, kind, "1号门", None, "", "sync", reason, detail)
+
+    back = row(EventKind.SYNC_BACK, None, "offline since 2026-12-07T19:12:11+00:00")
+    assert detail_text(back, "zh", "Asia/Shanghai") == "自 2026-12-08 03:12:11 起离线"
+    assert detail_text(back, "en", "Asia/Shanghai") == "offline since 2026-12-08 03:12:11"
+    failed = row(EventKind.SYNC_FAILED, "DatabaseUnavailable", "Cannot reach the database postgresql://…")
+    zh = detail_text(failed, "zh")
+    assert "无法连接共享数据库" in zh and "Cannot" not in zh
+    assert detail_text(failed, "en").startswith("Cannot reach the database")
+    odd = row(EventKind.SYNC_FAILED, "SomethingNew", "Some English")
+    assert "同步未完成" in detail_text(odd, "zh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +30,40 @@ from store.roster.exports import (
 from store.timeutil import as_utc, zone
 
 
+def _text(c: Any) -> str:
+    """An XLSX cell as the CSV writes it: a date cell in its own format (a day of the month, a date, a time)."""
+    v = c.value
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        assert c.is_date, c.coordinate
+        fmt = {"d": "day", "yyyy-mm-dd": "%Y-%m-%d", "yyyy-mm-dd hh:mm:ss": "%Y-%m-%d %H:%M:%S"}[
+            c.number_format
+        ]
+        return str(v.day) if fmt == "day" else v.strftime(fmt)
+    return str(v)
+
+
 def read(path: Path) -> list[list[Any]]:
-    """Rows of an export as text (None and "" both become ""), whatever its format."""
+    """Rows of an export as text (None and "" both become "", trailing empties dropped), whatever its
+    format; date cells of an XLSX written as the CSV writes them."""
     if path.suffix == ".csv":
         raw = path.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM for Excel"
         with path.open(encoding="utf-8-sig", newline="") as f:
-            return [list(r) for r in csv.reader(f)]
-    ws = load_workbook(path).active
-    assert ws is not None
-    return [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            rows = [list(r) for r in csv.reader(f)]
+    else:
+        ws = load_workbook(path).active
+        assert ws is not None
+        rows = [[_text(c) for c in row] for row in ws.iter_rows()]
+        rows = [r for r in rows if any(r)]  # the blank line before the signatures
+    return rows
+
+
+def body(rows: list[list[Any]]) -> list[list[Any]]:
+    """The data rows of a daily or refused export: after the title, the source line and the headers."""
+    assert rows[1][0].startswith("数据来源："), rows[1]
+    return rows[3:]
 
 
 def db_month(site: Site, first: date, last: date) -> dict[str, set[int]]:
@@ -83,19 +107,33 @@ def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple
     assert (
         "考勤表" in rows[0][0] and "测试项目一号地块" in rows[0][0] and f"{year}年{mon:02d}月" in rows[0][0]
     )
-    header = rows[1]
+    assert rows[1][0].startswith("数据来源：办公室数据库 ") and "读取于 " in rows[1][0]
+    header, weekdays = rows[2], rows[3]
     assert header[:6] == ["序号", "姓名", "身份证号", "用人单位", "班组", "工种"]
     assert header[6 : 6 + n_days] == [str(d) for d in range(1, n_days + 1)]
-    assert header[6 + n_days] == "出勤天数" and len(header) == 11 + n_days
-    assert header[-4:] == ["工时合计", "未签退天数", "自动签退天数", "补录天数"]
+    assert header[6 + n_days :] == [
+        "出勤天数",
+        "工时合计",
+        "未签退天数",
+        "自动签退天数",
+        "补录天数",
+        "签字确认",
+    ]
+    # the weekday under each date: 2026-11-01 is a Sunday, 2026-10-01 a Thursday
+    assert weekdays[6:8] == (["日", "一"] if mon == 11 else ["四", "五"])
     # nobody here signed out: a day present shows √未退 (no hours guessed)
     open_day = PRESENT_MARK + "未退"
-    data = rows[2:]
     people = db_people(site)
     present = db_month(site, date(year, mon, 1), date(year, mon, n_days))
-    # every employed worker, the one with no attendance too
-    assert sorted(r[1] for r in data) == sorted(people) and n == len(people)
-    for i, r in enumerate(data, 1):
+    came = [r for r in rows[4:] if r[0].isdigit() and r[1] in present]
+    totals = rows[4 + len(came) : 6 + len(came)]
+    heading = rows[6 + len(came)]
+    zero = rows[7 + len(came) : 7 + len(came) + len(people) - len(present)]
+    # those who came first, then the zero-day workers in their own section; every employed worker is there
+    assert sorted(r[1] for r in came) == sorted(present)
+    assert heading[0] == f"本月无出勤（{len(people) - len(present)} 人）"
+    assert sorted(r[1] for r in came + zero) == sorted(people) and n == len(people)
+    for i, r in enumerate(came + zero, 1):
         name = r[1]
         assert r[0] == str(i)
         assert (r[2], r[3], r[4], r[5]) == people[name]
@@ -104,13 +142,20 @@ def test_monthly_cell_by_cell(site: Site, tmp_path: Path, fmt: str, month: tuple
             assert r[5 + d] == (open_day if d in days else ""), (name, d)
         assert r[6 + n_days] == str(len(days))
         assert r[7 + n_days : 11 + n_days] == ["0", str(len(days)), "0", "0"]
+    # the day's headcount under each date, the man-days in all
+    per_day = [sum(1 for days in present.values() if d in days) for d in range(1, n_days + 1)]
+    assert totals[0][0] == "每日人数" and totals[0][6 : 6 + n_days] == [str(x) for x in per_day]
+    man_days = sum(per_day)
+    assert totals[0][6 + n_days] == str(man_days) and totals[1][0] == f"合计工日 {man_days}"
+    assert f"合计 {man_days} 工日" in rows[0][0]
+    assert "班组长" in rows[-1][0] and "劳务单位负责人" in rows[-1][0]
     # the month boundary in Asia/Shanghai: 10-31 15:30 UTC is October 31st, 23:30 UTC is November 1st
-    z = next(r for r in data if r[1] == "张建国")
+    z = next(r for r in came if r[1] == "张建国")
     if mon == 10:
         assert z[5 + 31] == open_day and z[6 + n_days] == "1"
     else:
         assert z[5 + 1] == open_day and z[5 + 2] == open_day and z[6 + n_days] == "2"
-    nobody = next(r for r in data if r[1] == "刘德华")
+    nobody = next(r for r in zero if r[1] == "刘德华")
     assert nobody[6 : 6 + n_days] == [""] * n_days and nobody[6 + n_days] == "0"
 
 
@@ -118,9 +163,19 @@ def test_monthly_xlsx_layout(site: Site, tmp_path: Path) -> None:
     path, _ = export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "m.xlsx", "xlsx")
     ws = load_workbook(path).active
     assert ws is not None
-    assert ws.freeze_panes == "D3"  # title and header rows, and No./name/ID columns
-    assert ws["A1"].font.b and ws["B2"].font.b
-    assert ws.print_title_rows == "$1:$2"
+    assert ws.freeze_panes == "D5"  # title, source, dates and weekdays, and No./name/ID columns
+    assert ws["A1"].font.b and ws["B3"].font.b
+    # the dates and weekdays repeat on every printed page; the title is the page header, once a page
+    assert ws.print_title_rows == "$3:$4"
+    assert "考勤表" in ws.oddHeader.center.text and "数据来源" in ws.oddHeader.left.text
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    # a date is a real date cell; weekends are shaded, every cell of the table has its borders
+    first_day = ws["G3"]
+    assert first_day.is_date and first_day.value == datetime(2026, 11, 1) and first_day.number_format == "d"
+    assert ws["G4"].value == "日" and ws["G4"].fill.fgColor.rgb.endswith("D9D9D9")  # Sunday the 1st
+    assert ws["H5"].fill.fgColor.rgb in ("00000000", None) or ws["H5"].fill.fill_type is None  # Monday
+    for cell in ("A3", "G5", "H5", "AK5"):
+        assert ws[cell].border.left.style == "thin" and ws[cell].border.bottom.style == "thin", cell
     # widths fit: the employer column is at least as wide as its widest (double-width) name
     assert ws.column_dimensions["D"].width >= 2 * len("上海甲建筑劳务有限公司")
     assert ws.column_dimensions["B"].width >= 6
@@ -131,8 +186,8 @@ def test_daily_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
     path, n = export_daily(site.engine, site.project_id, DAY, tmp_path / f"d.{fmt}", fmt)  # type: ignore[arg-type]
     rows = read(path)
     assert "测试项目一号地块" in rows[0][0] and DAY.isoformat() in rows[0][0]
-    assert rows[1][:3] == ["用人单位", "班组", "姓名"]
-    data = {r[2]: r for r in rows[2:]}
+    assert rows[2][:3] == ["用人单位", "班组", "姓名"]
+    data = {r[2]: r for r in body(rows)}
     assert n == len(data) == 7
     with site.engine.connect() as c:
         att = {
@@ -151,7 +206,7 @@ def test_daily_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
             first_at, way = att[name]
             assert r[5] == "已签到"
             assert r[6] == as_utc(first_at).astimezone(zone("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
-            assert r[7] == way
+            assert r[7] == {"A": "手机扫码", "B": "扫码"}[way]
             assert r[8] == ("手机" if way == "A" else "1号门")
         else:
             assert r[6] == r[7] == r[8] == ""
@@ -168,7 +223,7 @@ def test_refused_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
         site.engine, project, date(2026, 11, 1), date(2026, 11, 30), tmp_path / f"r.{fmt}", fmt
     )  # type: ignore[arg-type]
     rows = read(path)
-    assert rows[1] == [
+    assert rows[2] == [
         "时间",
         "工作日",
         "姓名",
@@ -186,24 +241,27 @@ def test_refused_cell_by_cell(site: Site, tmp_path: Path, fmt: str) -> None:
             .where(SignInAttempt.project_id == site.project_id, SignInAttempt.outcome == "refused")
             .order_by(SignInAttempt.at)
         ).all()
-    assert n == len(db) == len(rows) - 2 == 2
-    for r, (at, reason) in zip(rows[2:], db, strict=True):
+    assert n == len(db) == len(body(rows)) == 2
+    for r, (at, reason) in zip(body(rows), db, strict=True):
         assert r[0] == as_utc(at).astimezone(zone("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
         assert r[8] == reason and r[9] == Reason(reason).zh
-    assert rows[2][2] == "孙未确" and rows[2][5] == "泥工班组" and rows[2][7] == "1号门"
-    assert rows[3][2] == "（未知）" and rows[3][8] == "CODE_EXPIRED"
+    assert rows[3][2] == "孙未确" and rows[3][5] == "泥工班组" and rows[3][7] == "1号门"
+    assert rows[4][2] == "（未知）" and rows[4][8] == "CODE_EXPIRED"
 
 
 def test_english_headers(site: Site, tmp_path: Path) -> None:
     path, _ = export_monthly(site.engine, site.project_id, 2026, 11, tmp_path / "m.csv", "csv", "en")
     rows = read(path)
-    assert rows[1][:3] == ["No.", "Name", "ID number"] and rows[1][-5:] == [
+    assert rows[1][0].startswith("source: the office database ")
+    assert rows[2][:3] == ["No.", "Name", "ID number"] and rows[2][-6:] == [
         "Days present",
         "Hours",
         "Days not signed out",
         "Days auto signed out",
         "Days corrected",
+        "Signature",
     ]
+    assert rows[3][6] == "Su"
 
 
 def test_evacuation_html(site: Site) -> None:

@@ -93,6 +93,23 @@ def test_admin_bank_card_luhn(snap_compare: Any, admin_engine: Engine, size: tup
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_admin_health_form_chooses_nothing(
+    snap_compare: Any, reference_engine: Engine, size: tuple[int, int]
+) -> None:
+    """The health-check form opens with institution, date and result empty; Save says next to each what
+    is missing (one Save must never make an unfit worker eligible)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        pilot.app.screen.query_one("#submit").press()
+        await settled(pilot)
+
+    assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_admin_keys_help(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settled(pilot)
@@ -181,6 +198,49 @@ def test_admin_reference_screens(
         await settled(pilot)
 
     assert snap_compare(admin_app(reference_engine), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_keys_scope_column(snap_compare: Any, admin_engine: Engine, size: tuple[int, int]) -> None:
+    """F6: each key says which codes it may sign (a kiosk's officer-only key, the service's worker key)."""
+    from datetime import UTC, datetime
+
+    from store.db.models import IssuerKey
+
+    with write_session(admin_engine) as s:
+        at = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+        s.add(
+            IssuerKey(
+                id=uuid.UUID(int=0xA1),
+                kid="k-gate1",
+                public_key=b"\x01" * 32,
+                not_before=at,
+                roles="officer",
+                note="1号门",
+            )
+        )
+        s.add(
+            IssuerKey(
+                id=uuid.UUID(int=0xA2),
+                kid="k-serve",
+                public_key=b"\x02" * 32,
+                not_before=at,
+                roles="worker",
+                note="serve",
+            )
+        )
+        s.add(
+            IssuerKey(
+                id=uuid.UUID(int=0xA3), kid="k-office", public_key=b"\x03" * 32, not_before=at, note="office"
+            )
+        )
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f6")
+        await settled(pilot)
+
+    assert snap_compare(admin_app(admin_engine), terminal_size=size, run_before=run_before)
 
 
 # One snapshot test a dialog, alike on purpose: each snapshot file is named after its test.

@@ -337,7 +337,7 @@ async def test_evacuation_and_exports(sqlite_site: Site, tmp_path: Path) -> None
         files = sorted(p.name for p in tmp_path.glob("*.xlsx"))
         assert [f.split("-")[0] for f in files] == ["daily", "monthly", "refused"]
         monthly = load_workbook(next(tmp_path.glob("monthly-*.xlsx"))).active
-        assert monthly is not None and monthly.cell(2, 2).value == "姓名"
+        assert monthly is not None and monthly.cell(3, 2).value == "姓名"  # under the title and the source
 
 
 @run_async
@@ -581,7 +581,9 @@ async def test_database_gone_keeps_the_last_roster_and_the_evacuation_list(
         app.engine = app._reader.engine = gone
         await waiter.until(app, pilot, lambda: app.error is not None)
         assert app.roster is before  # the last roster stays on screen
-        assert "数据库暂不可用" in str(app.query_one("#title", Static).render())
+        title = str(app.query_one("#title", Static).render())
+        assert "读取数据库失败 · 每 0.2 秒重试" in title and "更新于 09:15:00" in title
+        assert "以上为 09:15:00 的数据" in str(app.query_one("#counts", Static).render())
         await pilot.press("v")
         await pilot.pause()
         screen = app.screen
@@ -637,3 +639,53 @@ async def test_evacuation_leaves_out_who_left(sqlite_site: Site, tmp_path: Path)
         assert screen.ev.total == 2 and screen.ev.left == 1
         names = {r.name for g in screen.ev.groups for r in g.rows}
         assert "李卫东" not in names and "张建国" in names
+
+
+@run_async
+async def test_revoked_read_is_said_and_retried_until_granted_again(pg_url: str, tmp_path: Path) -> None:
+    """The supervisor's login loses the right to read the attempts mid-session: the screen says so in words
+    with what to do, shows the old figures as old, keeps retrying, and comes back live once it is granted."""
+    import uuid as _uuid
+
+    from sqlalchemy.engine import make_url
+
+    admin = make_engine(pg_url)
+    site = build_site(admin)
+    populate_day(site)
+    login = f"t_roster_{_uuid.uuid4().hex[:10]}"
+    with admin.begin() as c:
+        c.exec_driver_sql(f"CREATE ROLE {login} LOGIN")
+        c.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {login}")
+    url = make_url(pg_url).set(username=login).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    site_as_login = Site(engine, site.project_id, site.other_project_id, site.kiosk_id, site.workers)
+    waiter = Waiter()
+    app = app_for(site_as_login, tmp_path, poll_s=0.2)
+    try:
+        async with app.run_test(size=SIZE, message_hook=waiter.hook) as pilot:
+            await waiter.until(app, pilot, lambda: app.roster is not None and app.error is None)
+            with admin.begin() as c:
+                c.exec_driver_sql(f"REVOKE SELECT ON signinattempt FROM {login}")
+            await sign_in_elsewhere(site, "王小明", datetime(2026, 11, 1, 23, 57, tzinfo=UTC))
+            await waiter.until(app, pilot, lambda: app.error is not None)
+            title = str(app.query_one("#title", Static).render())
+            assert (
+                "无权读取 signinattempt" in title and "kiosk db roles" in title and "每 0.2 秒重试" in title
+            )
+            assert "以上为" in str(app.query_one("#counts", Static).render())
+            failures = len(waiter.loaded)
+            await waiter.until(app, pilot, lambda: len(waiter.loaded) >= failures + 2)  # still retrying
+            assert app.error is not None
+            with admin.begin() as c:
+                c.exec_driver_sql(f"GRANT SELECT ON signinattempt TO {login}")
+            await waiter.until(
+                app, pilot, lambda: app.error is None and status_cell(app, "王小明") == "已签到"
+            )
+            assert "以上为" not in str(app.query_one("#counts", Static).render())
+    finally:
+        engine.dispose()
+        with admin.begin() as c:
+            c.exec_driver_sql(f"REASSIGN OWNED BY {login} TO postgres")
+            c.exec_driver_sql(f"DROP OWNED BY {login}")
+            c.exec_driver_sql(f"DROP ROLE {login}")
+        admin.dispose()

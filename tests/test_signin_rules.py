@@ -136,7 +136,19 @@ def test_each_refusal(world, reason: Reason, change) -> None:  # type: ignore[no
     _mutate(engine, ids, change)
     r = SignInService(engine).sign_in(ids["worker"], ids["project"], at=AT)
     assert r.outcome is Outcome.REFUSED and r.reason is reason
-    assert r.message("zh") == reason.zh and r.message("en") == reason.en
+    if reason is Reason.AGE_POLICY:  # the officer sees his age, not only that it is not allowed
+        assert r.worker is not None and r.worker.birth_date is not None and r.work_date is not None
+        age = (
+            r.work_date.year
+            - r.worker.birth_date.year
+            - ((r.work_date.month, r.work_date.day) < (r.worker.birth_date.month, r.worker.birth_date.day))
+        )
+        assert (
+            r.message("zh") == f"{reason.zh}（本人 {age} 岁）"
+            and r.message("en") == f"{reason.en} (he is {age})"
+        )
+    else:
+        assert r.message("zh") == reason.zh and r.message("en") == reason.en
     assert _attendances(engine) == 0
     with session(engine) as s:
         attempt = s.exec(select(SignInAttempt)).one()

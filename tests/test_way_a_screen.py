@@ -7,7 +7,7 @@ import asyncio
 import functools
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -236,3 +236,36 @@ async def test_the_whole_qr_and_the_countdown_show_on_small_terminals(
         assert "120" in "".join(
             seg.text for y in range(countdown.region.y, countdown.region.bottom) for seg in strips[y]
         )
+
+
+@sync
+async def test_arrivals_refused_read_is_said_and_retried(world: World) -> None:
+    """The shared database refuses the read (or anything else fails): the list says so in words, keeps
+    retrying, and fills once the read works again — never a silent 0."""
+    from store.errors import ReadRefused
+
+    calls = {"n": 0}
+    fail = threading.Event()
+    fail.set()
+
+    def arrivals(on: date) -> list[Any]:
+        calls["n"] += 1
+        if fail.is_set():
+            if calls["n"] % 2:
+                raise ReadRefused(
+                    "数据库账号无权读取 attendance", "The database login may not read attendance"
+                )
+            raise RuntimeError("permission denied for table attendance")
+        return way_a_arrivals(world.engine, world.project, on)
+
+    world.sign()
+    screen = make_screen(world, Clock(AT))
+    screen.arrivals_source = arrivals
+    screen.poll_s = 0.05
+    async with Host(screen).run_test(size=(110, 40)) as pilot:
+        await until(pilot, lambda: calls["n"] >= 3)
+        title = str(screen.query_one("#arrivals-title", Label).content)
+        assert "读取签到记录失败（自动重试中）" in title
+        fail.clear()
+        await until(pilot, lambda: screen.loads >= 1)
+        assert "（1 人）" in str(screen.query_one("#arrivals-title", Label).content)

@@ -110,13 +110,13 @@ class FormScreen(Dialog[T | None], Generic[T]):
                     with Horizontal(classes="form-row"):
                         yield Label(pick(self.lang, f.zh, f.en) + star, classes="form-label")
                         if f.options is not None:
-                            choose = bool(f.required and f.options)
+                            # a list starts on the value given, else on nothing: the form never chooses
                             known = any(v == f.value for _, v in f.options)
-                            initial: Any = f.value if known else (f.options[0][1] if choose else Select.NULL)
+                            initial: Any = f.value if known else Select.NULL
                             yield Select(
                                 [(Text(label), v) for label, v in f.options],
                                 id=f"f-{f.key}",
-                                allow_blank=not choose,
+                                allow_blank=True,
                                 value=initial,
                                 compact=True,
                                 prompt=t("admin.choose", self.lang),
@@ -175,6 +175,9 @@ class FormScreen(Dialog[T | None], Generic[T]):
             self._show_error(
                 t("admin.fill_in", "zh", field=f.zh), t("admin.fill_in", "en", field=f.en), f.key
             )
+            for other in missing[1:]:  # every empty required field is said next to it, not only the first
+                zh, en = t("admin.fill_in", "zh", field=other.zh), t("admin.fill_in", "en", field=other.en)
+                self._field_message(other.key, f"{zh}\n{en}")
             return
         self.query_one("#submit", Button).disabled = True
         self.query_one("#form-error", Static).update(t("admin.saving", self.lang))

@@ -357,6 +357,7 @@ class KeysScreen(TableScreen):
     HEADING: ClassVar[tuple[str, str]] = pair("admin.keys.heading")
     COLUMNS: ClassVar[list[tuple[str, str]]] = [
         pair("admin.keys.col_key_id"),
+        pair("admin.keys.col_scope"),
         pair("admin.keys.col_not_before"),
         pair("admin.keys.col_not_after"),
         pair("admin.keys.col_revoked"),
@@ -374,8 +375,26 @@ class KeysScreen(TableScreen):
         def when(d: Any) -> str:  # local time, as the audit log
             return self.admin.local(d) if d else ""
 
+        def scope(roles: str) -> str:  # which codes it may sign, in words
+            kinds = {r.strip() for r in (roles or "").split(",") if r.strip()}
+            if kinds == {"officer"}:
+                return t("admin.keys.scope_officer", self.lang)
+            if kinds == {"worker"}:
+                return t("admin.keys.scope_worker", self.lang)
+            return t("admin.keys.scope_both", self.lang)
+
         return [
-            (r.kid, [r.kid, when(r.not_before), when(r.not_after), when(r.revoked_at) or "—", r.note or ""])
+            (
+                r.kid,
+                [
+                    r.kid,
+                    scope(r.roles),
+                    when(r.not_before),
+                    when(r.not_after),
+                    when(r.revoked_at) or "—",
+                    r.note or "",
+                ],
+            )
             for r in list_keys(self.admin.engine)
         ]
 

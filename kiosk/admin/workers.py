@@ -537,7 +537,7 @@ class WorkersScreen(AdminScreen):
                 checked_on=checked,
                 institution_id=None if other else uuid.UUID(v["institution"]),
                 institution_other=v["other"] if other else None,
-                passed=v["passed"] != "no",
+                passed=v["passed"] == "yes",
                 valid_until=until,
                 result_note=v["note"] or None,
                 actor=actor,
@@ -552,16 +552,16 @@ class WorkersScreen(AdminScreen):
                 [
                     Field("institution", *pair("admin.field.institution"), options=options, required=True),
                     Field("other", *pair("admin.field.other_institution")),
+                    # nothing chosen for the administrator: one Save must not make an unfit worker eligible
                     Field(
                         "checked_on",
                         *pair("admin.field.date_of_the_check"),
-                        self.admin.today().isoformat(),
                         required=True,
+                        placeholder="YYYY-MM-DD",
                     ),
                     Field(
                         "passed",
                         *pair("admin.field.result"),
-                        "yes",
                         options=[
                             (t("admin.workers.option_fit", self.lang), "yes"),
                             (t("admin.workers.option_not_fit", self.lang), "no"),
@@ -641,8 +641,8 @@ class WorkersScreen(AdminScreen):
                     Field(
                         "start_date",
                         *pair("admin.field.start_date"),
-                        self.admin.today().isoformat(),
                         required=True,
+                        placeholder="YYYY-MM-DD",
                     ),
                     Field("end_date", *pair("admin.field.end_date_optional"), placeholder="YYYY-MM-DD"),
                 ],

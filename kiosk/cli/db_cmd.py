@@ -154,7 +154,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if keep < 1:
         raise BackupError("--keep 至少为 1", "--keep must be at least 1")
     out = Path(args.out).expanduser() if args.out else cfg.backup.dir()
-    result = backup(Path(_local_file(args)), out, keep=keep)
+    result = backup(Path(_local_file(args)), out, keep=keep, tz=cfg.policy.timezone)
     print_json(result.as_dict())
     return 0
 

@@ -9,23 +9,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from kiosk.cli.common import add_store_args, db_url, print_json, progress, store_at
+from kiosk.cli.common import add_store_args, config_of, db_url, print_json, progress, store_at
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy.engine import Engine
-
     from store.projects import ProjectInfo
     from store.roster.exports import Format
+    from store.roster.sources import Source
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from datetime import date
 
-    #: export_refused / export_events: (engine, project, since, until, out, fmt, lang) -> (file, rows)
-    RangeExport = Callable[[Engine, ProjectInfo, date, date, Path, Format, str], tuple[Path, int]]
+    #: export_refused / export_events: (source, project, since, until, out, fmt, lang) -> (file, rows)
+    RangeExport = Callable[[Source, ProjectInfo, date, date, Path, Format, str], tuple[Path, int]]
 
 ORDER = 45
 
@@ -114,18 +113,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     e.set_defaults(func=cmd_events)
 
 
+def office_command(args: argparse.Namespace, kind: str) -> str:
+    """The same export run on the office database (the config's shared one), for a refusal to name."""
+    from store.db.urls import shown
+
+    cfg = config_of(args)
+    office = shown(cfg.store.shared()) if cfg.store.shared_url else "URL"
+    period = {
+        "daily": f"--date {getattr(args, 'date', '')}",
+        "monthly": f"--month {getattr(args, 'month', '')}",
+    }.get(kind, f"--from {getattr(args, 'since', '')} --to {getattr(args, 'until', '')}")
+    project = f" --project {args.project}" if args.project else ""
+    return f"kiosk export {kind} --db {office}{project} {period} --out {args.out}"
+
+
 @contextmanager
-def _open(args: argparse.Namespace) -> Iterator[tuple[Engine, ProjectInfo, Path, Format]]:
-    """The store, the project, the output file and its format of an export command."""
+def _open(args: argparse.Namespace, kind: str) -> Iterator[tuple[Source, ProjectInfo, Path, Format]]:
+    """The source, the project, the output file and its format of an export command. The source is what
+    ``--db`` (or ``--shared``, or the config's local store) names: a kiosk's own store when it has synced
+    with a shared database, else the office database (store/roster/sources.py)."""
     from pathlib import Path
 
     from store.projects import resolve_project
     from store.roster.exports import format_of
+    from store.roster.sources import open_source
 
     out = Path(args.out).expanduser()
     fmt = format_of(args.format, out)
-    with store_at(db_url(args, shared=args.shared)) as engine:
-        yield engine, resolve_project(engine, args.project), out, fmt
+    url = db_url(args, shared=args.shared)
+    with store_at(url) as engine:
+        source = open_source(engine, url, elsewhere=office_command(args, kind))
+        yield source, resolve_project(engine, args.project), out, fmt
 
 
 def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> T:
@@ -136,7 +154,9 @@ def _with_progress(args: argparse.Namespace, what: str, fn: Callable[[], T]) -> 
         return fn()
 
 
-def _report(kind: str, project: ProjectInfo, path: Path, fmt: str, rows: int, **extra: str) -> None:
+def _report(
+    kind: str, source: Source, project: ProjectInfo, path: Path, fmt: str, rows: int, **extra: str
+) -> None:
     print_json(
         {
             "export": kind,
@@ -144,6 +164,9 @@ def _report(kind: str, project: ProjectInfo, path: Path, fmt: str, rows: int, **
             "file": str(path.resolve()),
             "format": fmt,
             "rows": rows,
+            "source": source.kind,
+            "source_where": source.where,
+            "read_at": source.read_at.isoformat(),
             **extra,
         }
     )
@@ -154,11 +177,11 @@ def cmd_daily(args: argparse.Namespace) -> int:
     from store.timeutil import parse_day
 
     day = parse_day(args.date)
-    with _open(args) as (engine, project, out, fmt):
+    with _open(args, "daily") as (source, project, out, fmt):
         path, n = _with_progress(
-            args, "日报", lambda: export_daily(engine, project.id, day, out, fmt, args.lang)
+            args, "日报", lambda: export_daily(source, project.id, day, out, fmt, args.lang)
         )
-    _report("daily", project, path, fmt, n, date=day.isoformat())
+    _report("daily", source, project, path, fmt, n, date=day.isoformat())
     return 0
 
 
@@ -167,11 +190,11 @@ def cmd_monthly(args: argparse.Namespace) -> int:
     from store.timeutil import parse_month
 
     year, month = parse_month(args.month)
-    with _open(args) as (engine, project, out, fmt):
+    with _open(args, "monthly") as (source, project, out, fmt):
         path, n = _with_progress(
-            args, "月考勤表", lambda: export_monthly(engine, project.id, year, month, out, fmt, args.lang)
+            args, "月考勤表", lambda: export_monthly(source, project.id, year, month, out, fmt, args.lang)
         )
-    _report("monthly", project, path, fmt, n, month=f"{year}-{month:02d}")
+    _report("monthly", source, project, path, fmt, n, month=f"{year}-{month:02d}")
     return 0
 
 
@@ -180,11 +203,11 @@ def cmd_hours(args: argparse.Namespace) -> int:
     from store.timeutil import parse_month
 
     year, month = parse_month(args.month)
-    with _open(args) as (engine, project, out, fmt):
+    with _open(args, "hours") as (source, project, out, fmt):
         path, n = _with_progress(
-            args, "工时明细", lambda: export_hours(engine, project.id, year, month, out, fmt, args.lang)
+            args, "工时明细", lambda: export_hours(source, project.id, year, month, out, fmt, args.lang)
         )
-    _report("hours", project, path, fmt, n, month=f"{year}-{month:02d}")
+    _report("hours", source, project, path, fmt, n, month=f"{year}-{month:02d}")
     return 0
 
 
@@ -265,9 +288,9 @@ def _export_range(args: argparse.Namespace, kind: str, what: str, export: RangeE
     from store.timeutil import parse_day
 
     since, until = parse_day(args.since), parse_day(args.until)
-    with _open(args) as (engine, project, out, fmt):
+    with _open(args, kind) as (source, project, out, fmt):
         path, n = _with_progress(
-            args, what, lambda: export(engine, project, since, until, out, fmt, args.lang)
+            args, what, lambda: export(source, project, since, until, out, fmt, args.lang)
         )
-    _report(kind, project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
+    _report(kind, source, project, path, fmt, n, **{"from": since.isoformat(), "to": until.isoformat()})
     return 0

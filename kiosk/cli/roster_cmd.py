@@ -50,6 +50,7 @@ def cmd_roster(args: argparse.Namespace) -> int:
 
     from kiosk.cli.common import store_at
     from kiosk.roster.app import make_app
+    from store.db.urls import shown
     from store.errors import StoreError
     from store.projects import list_projects, resolve_project
     from store.timeutil import parse_day
@@ -61,11 +62,18 @@ def cmd_roster(args: argparse.Namespace) -> int:
         raise StoreError(f"导出文件夹不存在：{out_dir}", f"The export folder does not exist: {out_dir}")
     if args.poll <= 0:
         raise StoreError("刷新间隔必须大于 0", "--poll must be greater than 0")
-    with store_at(db_url(args, shared=args.shared)) as engine:
+    url = db_url(args, shared=args.shared)
+    with store_at(url) as engine:
         projects = list_projects(engine)
         # several projects and none named: on a terminal the picker comes first, else say how to name one
         pick = not args.project and len(projects) > 1 and sys.stdin.isatty() and sys.stdout.isatty()
         project = projects[0] if pick else resolve_project(engine, args.project)
+        if day is not None:  # a past day read on a kiosk: only the last two are whole there
+            from store.roster.sources import open_source
+
+            office = f"kiosk roster --db {shown(config_of(args).store.shared())} --date {day}"
+            source = open_source(engine, url, elsewhere=office)
+            source.require(day, day, tz=project.timezone, what=("这一天的花名册", "that day's roster"))
         make_app(
             engine,
             project,

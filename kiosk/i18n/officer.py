@@ -114,6 +114,17 @@ WORDS: dict[str, tuple[str, str]] = {
         "请先出示签到员码解锁，再切换项目",
         "Unlock with your officer code first, then change the project",
     ),
+    "way_a_no_key": (
+        "方式一（出示签到员码）未开启：本机没有签到员码的签发密钥。请管理员运行 kiosk keys new --roles officer，"
+        "再在配置 [codes] officer_key 中填写密钥文件路径（或运行 kiosk setup），然后重启签到终端",
+        "Way A (the officer's code) is off: this kiosk has no key to issue officers' codes. Ask the "
+        "administrator to run kiosk keys new --roles officer, put the key file's path in the config's [codes] "
+        "officer_key (or run kiosk setup), then restart the kiosk",
+    ),
+    "way_a_locked": (
+        "请先出示签到员码解锁，再打开方式一",
+        "Unlock with your officer code first, then open way A",
+    ),
     "quit_yes": ("退出", "Quit"),
     "quit_no": ("取消", "Cancel"),
     "help_title": ("帮助", "Help"),
@@ -152,7 +163,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "way_a.arrivals": ("今日手机扫码签到（{n} 人）", "Signed in by phone today ({n})"),
     "way_a.none": ("暂无", "none yet"),
     "way_a.error": ("无法生成签到员码：{e}", "Cannot make the officer's code: {e}"),
-    "way_a.read_error": ("读取签到记录失败：{e}", "Cannot read the arrivals: {e}"),
+    "way_a.read_error": ("读取签到记录失败（自动重试中）：{e}", "Cannot read the arrivals (retrying): {e}"),
     "way_a.keys": ("Esc 返回 · n 换新码", "Esc back · n new code"),
     "way_a.back": ("返回", "Back"),
     "way_a.renew": ("换新码", "New code"),

@@ -6,7 +6,10 @@ from __future__ import annotations
 WORDS: dict[str, tuple[str, str]] = {
     "roster.app_title": ("实名制考勤 · 花名册", "Real-name attendance · roster"),
     "roster.updated": ("更新于", "updated"),
-    "roster.offline": ("数据库暂不可用，稍后自动重试", "Database unavailable, retrying"),
+    "roster.offline": ("读取数据库失败", "Cannot read the database"),
+    "roster.retrying": ("每 {s} 秒重试", "retrying every {s} s"),
+    "roster.stale": ("以上为 {at} 的数据，不是现在的", "these are the figures of {at}, not now"),
+    "roster.refresh_failed": ("刷新失败：{e}", "The refresh failed: {e}"),
     "roster.expected": ("应到", "expected"),
     "roster.signed_in": ("已签到", "signed in"),
     "roster.not_yet": ("未签到", "not yet"),

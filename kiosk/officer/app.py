@@ -620,7 +620,12 @@ class KioskApp(App[None]):
 
     def action_way_a(self) -> None:
         s, key = self.session, self.issuer_key
-        if s is None or key is None or not _module_exists("kiosk.officer.way_a"):
+        if key is None or not _module_exists("kiosk.officer.way_a"):
+            # F5 never does nothing: say why and how to turn it on
+            self.notify(_t("way_a_no_key", self.lang), severity="warning", timeout=15, markup=False)
+            return
+        if s is None:
+            self.notify(_t("way_a_locked", self.lang), timeout=5, markup=False)
             return
         from kiosk.officer.way_a import OfficerCodeScreen, arrivals_for, code_source_for, live_for
 

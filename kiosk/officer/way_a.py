@@ -17,6 +17,7 @@ the database on the UI thread.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True, slots=True)
 class ShownCode:
     """A code on screen: its text (what the QR holds) and when it stops being valid."""
@@ -72,8 +76,9 @@ class OfficerCodeScreen(Screen[None]):
 
     CSS_PATH = "way_a.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", both("way_a.back")),
-        Binding("n", "renew", both("way_a.renew")),
+        # keys written as the officer's other screens write them (Esc, N), not Textual's "escape"
+        Binding("escape", "app.pop_screen", both("way_a.back"), key_display="Esc"),
+        Binding("n", "renew", both("way_a.renew"), key_display="N"),
     ]
 
     class ArrivalsLoaded(Message):
@@ -242,6 +247,10 @@ class OfficerCodeScreen(Screen[None]):
         except StoreError as exc:
             self.post_message(self.ArrivalsFailed(exc.message(self.lang)))
             return
+        except Exception as exc:
+            log.exception("reading the way-A arrivals failed")
+            self.post_message(self.ArrivalsFailed((str(exc).splitlines() or [type(exc).__name__])[0]))
+            return
         self.post_message(self.ArrivalsLoaded(rows))
 
     def on_officer_code_screen_arrivals_loaded(self, msg: ArrivalsLoaded) -> None:
@@ -320,7 +329,7 @@ def arrivals_for(engine: Engine, project_id: uuid.UUID, shared: tuple[Engine, st
     """An ``ArrivalSource`` for the project: from the shared database (engine, url) as they happen; from
     the local store when there is none or it is out of reach."""
     from store.db.engine import translate_errors
-    from store.errors import StoreError
+    from store.errors import ReadRefused, StoreError
     from store.rules.way_a import way_a_arrivals
 
     def arrivals(on: date) -> list[Arrival]:
@@ -328,8 +337,10 @@ def arrivals_for(engine: Engine, project_id: uuid.UUID, shared: tuple[Engine, st
             try:
                 with translate_errors(shared[1]):
                     return way_a_arrivals(shared[0], project_id, on)
+            except ReadRefused:
+                raise  # the login may not read them: say so (the local store has not the phones' arrivals)
             except StoreError:
-                pass
+                pass  # out of reach: what this kiosk knows
         return way_a_arrivals(engine, project_id, on)
 
     return arrivals

@@ -17,6 +17,7 @@ cursor is put back on the same worker and the scroll offset restored.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -28,11 +29,12 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from kiosk.i18n import t
 from kiosk.roster.screens import EvacuationScreen, KeysHelpScreen, ProjectPickScreen, WorkerDetailScreen
@@ -50,10 +52,12 @@ from store.roster.day import (
     revision_mark,
     where_label,
 )
-from store.roster.events import EventKind, EventRow, describe, project_events
+from store.roster.events import EventKind, EventRow, describe, detail_text, project_events
 from store.roster.refused import RefusedAttempt, refused_attempts
 from store.rules.direction import method_label
 from store.timeutil import local_time, utcnow
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 #: what matters first (at 80 columns: name, status, first sign-in, where, trade); group rows carry the team in
@@ -149,6 +153,7 @@ class RosterApp(App[None]):
         self.events: list[EventRow] = []
         self.refreshes = 0  # completed refreshes (tests wait on it)
         self.error: str | None = None
+        self.updated_at: datetime | None = None  # the last refresh that read the database
         self._polls = 0
         self._timer: Timer | None = None
         self._live = live
@@ -222,10 +227,29 @@ class RosterApp(App[None]):
         except StoreError as exc:
             self.post_message(self.RosterLoaded(None, None, exc.message(self.lang)))
             return
+        except Exception as exc:
+            self.post_message(self.RosterLoaded(None, None, unexpected(exc, self.lang)))
+            return
         self.post_message(self.RosterLoaded(roster, refused, events=events))
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A refresh that died anyway (an error outside its try) still reports, and the polling goes on."""
+        if event.worker.group == "refresh" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.post_message(
+                self.RosterLoaded(None, None, unexpected(error or RuntimeError("?"), self.lang))
+            )
+
     def on_roster_app_roster_loaded(self, msg: RosterLoaded) -> None:
+        try:
+            self._take_refresh(msg)
+        except NoMatches:
+            return  # the app is closing (its widgets are gone): a last refresh's report has nowhere to go
+
+    def _take_refresh(self, msg: RosterLoaded) -> None:
         self.error = msg.error
+        if msg.error is None:
+            self.updated_at = self.clock()
         if msg.roster is not None:
             self.roster = msg.roster
             self.refused = msg.refused or []
@@ -263,7 +287,8 @@ class RosterApp(App[None]):
 
     def _render_header(self) -> None:
         lang = self.lang
-        when = local_time(self.clock(), self.project.timezone, "%H:%M:%S")
+        # the time of the last good read, never "now": numbers from a failed refresh are never shown as current
+        when = local_time(self.updated_at, self.project.timezone, "%H:%M:%S") if self.updated_at else "–"
         title = Text.assemble(
             (t("roster.app_title", lang), "bold"),
             "  ",
@@ -274,9 +299,11 @@ class RosterApp(App[None]):
             (f"{t('roster.updated', lang)} {when}", "dim"),
         )
         if self.error:
-            title.append(f"  ⚠ {t('roster.offline', lang)}: {self.error}", style="bold yellow")
+            retry = t("roster.retrying", lang, s=f"{self.poll_s:g}")
+            title.append(f"  ⚠ {t('roster.offline', lang)} · {retry}: {self.error}", style="bold yellow")
         self.query_one("#title", Static).update(title)
         c = self.roster.counts if self.roster else None
+        stale = bool(self.error) and c is not None
         parts: list[Any] = []
         for key, value, style in (
             ("expected", c.expected if c else "–", "bold"),
@@ -286,7 +313,9 @@ class RosterApp(App[None]):
             ("not_yet", c.not_yet if c else "–", "bold yellow"),
             ("refused", c.refused if c else "–", "bold red"),
         ):
-            parts += [f"{t(f'roster.{key}', lang)} ", (str(value), style), "    "]
+            parts += [f"{t(f'roster.{key}', lang)} ", (str(value), "dim strike" if stale else style), "    "]
+        if stale:
+            parts.append((t("roster.stale", lang, at=when), "bold yellow"))
         self.query_one("#counts", Static).update(Text.assemble(*parts))
 
     def _roster_filters(self) -> dict[str, Any]:
@@ -451,7 +480,7 @@ class RosterApp(App[None]):
                 Text(e.kind_label(lang), style=style),
                 Text(e.officer),
                 Text(describe(e, lang)),
-                Text(e.detail or "", style="dim"),
+                Text(detail_text(e, lang, self.project.timezone), style="dim"),
                 key=str(e.id),
             )
 
@@ -629,6 +658,26 @@ class RosterApp(App[None]):
             )
             return
         self.call_from_thread(self.notify, f"{path} ({n})", title=t("roster.exported", lang), markup=False)
+
+
+def unexpected(exc: BaseException, lang: str) -> str:
+    """What the screen says of a refresh that failed for a reason no closer code knew: the database's own
+    first line, translated when it is a database error."""
+    from sqlalchemy.exc import DatabaseError
+
+    from store.db.engine import translate_errors
+
+    if isinstance(exc, DatabaseError):
+        try:
+            with translate_errors(""):
+                raise exc
+        except StoreError as translated:
+            return translated.message(lang)
+        except DatabaseError:
+            pass
+    log.exception("roster refresh failed", exc_info=exc)
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return t("roster.refresh_failed", lang, e=first)
 
 
 def _long_text(action: str, lang: str) -> str:

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from store.errors import StoreError
-from store.timeutil import as_utc, utcnow
+from store.timeutil import DEFAULT_ZONE, as_utc, utcnow, zone
 
 BUSY_TIMEOUT_S = 10.0
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
@@ -115,8 +115,10 @@ def backup(
     now: datetime | None = None,
     stem: str | None = None,
     prune: bool = True,
+    tz: str = DEFAULT_ZONE,
 ) -> BackupResult:
-    """A consistent copy of ``source`` in ``out_dir``; keeps the newest ``keep`` (see the module's text)."""
+    """A consistent copy of ``source`` in ``out_dir``; keeps the newest ``keep`` (see the module's text).
+    The file is named by the site's local time (``tz``): the time a person on site reads."""
     source, out_dir = Path(source), Path(out_dir)
     if not source.is_file():
         raise BackupError(f"找不到本机数据库：{source}", f"The local store does not exist: {source}")
@@ -128,7 +130,7 @@ def backup(
             f"Cannot make the backup folder {out_dir}: {exc}",
         ) from exc
     stem = stem or source.stem
-    stamp = as_utc(now or utcnow()).strftime(_STAMP)
+    stamp = as_utc(now or utcnow()).astimezone(zone(tz)).strftime(_STAMP)
     final = out_dir / f"{stem}-{stamp}.db"
     i = 1
     while final.exists():

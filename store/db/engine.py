@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import weakref
@@ -45,7 +46,7 @@ import store.db.changes
 import store.db.revision  # noqa: F401  (registers the revision stamping on every Session)
 from store.db.schema import check_current, upgrade_command
 from store.db.urls import normalise_url, redact, shown
-from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated
+from store.errors import DatabaseLocked, DatabaseUnavailable, NotMigrated, ReadRefused
 
 BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 5
@@ -263,6 +264,18 @@ def _disk_full(url: str) -> bool:
         return False
 
 
+def create_command(url: str, name: str) -> str:
+    """The command that makes the PostgreSQL database ``name`` on the server of ``url``."""
+    try:
+        u = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return f"createdb {name}"
+    host = f" -h {u.host}" if u.host else ""
+    port = f" -p {u.port}" if u.port else ""
+    user = f" -U {u.username}" if u.username else ""
+    return f"createdb{host}{port}{user} {name}"
+
+
 @contextmanager
 def translate_errors(url: str = "") -> Iterator[None]:
     """Turn driver errors into StoreErrors a user can read (locked file, server down, bad file, full disk,
@@ -309,11 +322,59 @@ def translate_errors(url: str = "") -> Iterator[None]:
                 f"数据库 {where} 尚未初始化，请先运行：{upgrade_command(url)}",
                 f"The database {where} has no schema: run `{upgrade_command(url)}` first",
             ) from exc
+        missing_db = re.search(r'database "([^"]+)" does not exist', text)
+        if missing_db:
+            name = missing_db.group(1)
+            create = create_command(url, name)
+            raise DatabaseUnavailable(
+                f"数据库 {name} 不存在，请核对数据库名（{where}）；新建数据库请运行：{create}，"
+                f"再运行：kiosk db upgrade --db {where}",
+                f"There is no database {name}: check its name ({where}); to make it run: {create}, "
+                f"then: kiosk db upgrade --db {where}",
+            ) from exc
+        if "permission denied" in low or "insufficient privilege" in low:
+            m = re.search(r"permission denied for (?:table|relation|view|schema) (\w+)", text)
+            what = m.group(1) if m else "?"
+            raise ReadRefused(
+                f"数据库账号无权读取 {what}（{where}）：请改用办公室数据库地址（--db postgresql://…），"
+                f"或请管理员用 kiosk db roles 授权",
+                f"The database login may not read {what} ({where}): use the office database URL (--db "
+                f"postgresql://…), or ask the administrator to grant it (kiosk db roles)",
+            ) from exc
         if not isinstance(exc, OperationalError):
             raise  # a bug in a query, not something the user can fix
+        todo_zh, todo_en = _what_to_do(low)
         raise DatabaseUnavailable(
-            f"无法连接数据库 {where}：{first}", f"Cannot reach the database {where}: {first}"
+            f"无法连接数据库 {where}：{first}{todo_zh}",
+            f"Cannot reach the database {where}: {first}{todo_en}",
         ) from exc
+
+
+def _what_to_do(low: str) -> tuple[str, str]:
+    """What a person does about a connection that failed (zh, en), from the driver's words."""
+    if "connection refused" in low:
+        return (
+            "。数据库服务器没有在这个地址和端口上运行：请确认服务器已开机、PostgreSQL 在运行、地址和端口无误、"
+            "防火墙放行",
+            ". No database server answers at this address and port: check that the server is on, PostgreSQL "
+            "is running, the address and port are right and the firewall lets it through",
+        )
+    if "could not translate host name" in low or "name or service not known" in low:
+        return (
+            "。找不到这个服务器名：请检查地址拼写和本机的网络连接",
+            ". The server's name is unknown: check its spelling and this machine's network",
+        )
+    if "timeout" in low or "timed out" in low:
+        return (
+            "。服务器没有应答：请检查网络连接（网线、Wi-Fi）",
+            ". The server did not answer: check the network (cable, Wi-Fi)",
+        )
+    if "password authentication failed" in low:
+        return (
+            "。用户名或密码不对：请核对配置中的数据库地址（kiosk setup 可重新设置）",
+            ". Wrong user or password: check the database URL in the config (kiosk setup sets it again)",
+        )
+    return "", ""
 
 
 def session(engine: Engine) -> Session:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from store.db.engine import translate_errors
 from store.db.models import Kiosk, KioskEvent, Officer, SignInAttempt, SyncState
 from store.db.revision import take_revisions
-from store.timeutil import as_utc, utcnow
+from store.timeutil import DEFAULT_ZONE, as_utc, local_time, parse_instant, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +259,32 @@ def describe(e: EventRow, lang: str = "zh") -> str:
     elif e.kind in (EventKind.CAMERA_LOST, EventKind.CLOCK_DRIFT) and e.reason:
         parts.append(_REASON_WORDS.get(e.reason, (e.reason, e.reason))[1 if lang == "en" else 0])
     return " · ".join(p for p in parts if p)
+
+
+def detail_text(e: EventRow, lang: str = "zh", tz: str = DEFAULT_ZONE) -> str:
+    """An event's detail as a person reads it, in his language and the site's time: the kiosk stores a
+    sync failure's English words and an "offline since <UTC instant>"; shown in Chinese they become words
+    of what happened and a local time."""
+    detail = e.detail or ""
+    if e.kind == EventKind.SYNC_BACK and detail.startswith("offline since "):
+        try:
+            since = local_time(parse_instant(detail.removeprefix("offline since ")), tz, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return detail
+        return f"offline since {since}" if lang == "en" else f"自 {since} 起离线"
+    if e.kind == EventKind.SYNC_FAILED and lang != "en":
+        return _SYNC_FAILURE_WORDS.get(e.reason or "", _SYNC_FAILURE_WORDS[""])
+    return detail
+
+
+_SYNC_FAILURE_WORDS: dict[str, str] = {
+    "DatabaseUnavailable": "无法连接共享数据库（网络或服务器问题），恢复后自动重试",
+    "ReadRefused": "共享数据库拒绝了本机账号的读取：请管理员运行 kiosk db roles 授权",
+    "SyncTimedOut": "共享数据库在时限内没有应答，稍后自动重试",
+    "NotMigrated": "数据库结构需要升级：请运行 kiosk db upgrade",
+    "DatabaseLocked": "本机数据库被其他程序占用，稍后自动重试",
+    "": "同步未完成，稍后自动重试（详情见英文说明或 kiosk sync --status）",
+}
 
 
 _REASON_WORDS: dict[str, tuple[str, str]] = {

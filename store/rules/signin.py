@@ -73,6 +73,7 @@ class WorkerCard:
     team: str | None = None
     trade: str | None = None
     face_thumb: bytes | None = None
+    birth_date: date | None = None  # for "his age" in an age refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,12 @@ class SignInResult:
     def message(self, lang: str = "zh", tz: str = DEFAULT_ZONE) -> str:
         if self.outcome is Outcome.REFUSED:
             assert self.reason is not None
-            return self.reason.message(lang)
+            text = self.reason.message(lang)
+            w = self.worker
+            if self.reason is Reason.AGE_POLICY and w is not None and w.birth_date and self.work_date:
+                age = age_on(w.birth_date, self.work_date)  # the officer sees why: his age
+                return f"{text} (he is {age})" if lang == "en" else f"{text}（本人 {age} 岁）"
+            return text
         if self.outcome is Outcome.SIGNED_OUT or self.left_at is not None:
             return _left_message(self, lang, tz)
         if self.outcome is Outcome.ALREADY:
@@ -265,6 +271,7 @@ def worker_card(worker: WorkerFacts, employment: EmploymentFacts | None) -> Work
         team=employment.team if employment else None,
         trade=employment.trade if employment else None,
         face_thumb=worker.face_thumb,
+        birth_date=worker.birth_date,
     )
 
 

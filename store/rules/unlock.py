@@ -94,6 +94,16 @@ def check_officer(
             ):
                 projects.append(p)
         if not projects:
+            fixed = s.get(Project, project_id) if project_id is not None else None
+            if fixed is not None:  # this kiosk signs in for one project: name it, so he knows which
+                r = Reason.OFFICER_NOT_ASSIGNED
+                return UnlockRefused(
+                    r,
+                    officer.name,
+                    f"{r.zh}（{fixed.name}）",
+                    f"{r.en} ({fixed.name})",
+                    officer_id=officer.id,
+                )
             return UnlockRefused(Reason.OFFICER_NOT_ASSIGNED, officer.name, officer_id=officer.id)
         if kiosk_lat is not None and kiosk_lon is not None:
             from store.rules.geo import kiosk_range_error

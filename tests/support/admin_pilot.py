@@ -31,6 +31,19 @@ async def fill(pilot: Pilot[None], **values: str) -> FormScreen[object]:
     return screen
 
 
+def first_of(pilot: Pilot[None], *keys: str) -> dict[str, str]:
+    """The first choice of each list ``keys`` of the open form (a form starts with nothing chosen), as
+    ``fill`` takes them."""
+    screen = pilot.app.screen
+    assert isinstance(screen, FormScreen), type(screen)
+    out = {}
+    for key in keys:
+        f = next(f for f in screen.fields if f.key == key)
+        assert f.options, key
+        out[key] = f.options[0][1]
+    return out
+
+
 def error_of(screen: FormScreen[object]) -> str:
     """What the dialog says: beside a field (the one it is about) or above the buttons."""
     lines = [screen.query_one("#form-error", Static), *screen.query(".field-error").results(Static)]
