@@ -122,6 +122,7 @@ def office_command(args: argparse.Namespace, kind: str) -> str:
     period = {
         "daily": f"--date {getattr(args, 'date', '')}",
         "monthly": f"--month {getattr(args, 'month', '')}",
+        "hours": f"--month {getattr(args, 'month', '')}",
     }.get(kind, f"--from {getattr(args, 'since', '')} --to {getattr(args, 'until', '')}")
     project = f" --project {args.project}" if args.project else ""
     return f"kiosk export {kind} --db {office}{project} {period} --out {args.out}"
