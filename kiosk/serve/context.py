@@ -91,7 +91,7 @@ class ServeContext:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        from kiosk.serve.security import RateLimits
+        from kiosk.serve.limits import RateLimits
         from kiosk.wiring import verifier_for
 
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))

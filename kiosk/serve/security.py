@@ -23,17 +23,14 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy.engine import Engine
 
-from kiosk.config import ServeSettings
 from kiosk.i18n import t
 from kiosk.serve.errors import ServeError
 from kiosk.serve.i18n import lang_of
-from store import ratelimit
+from kiosk.serve.limits import RateLimiter, RateLimits
 from store.people.phone import secret_hash
 
 DEVICE_COOKIE = "kiosk_device"
@@ -60,36 +57,6 @@ access_log = logging.getLogger("kiosk.serve.access")
 
 
 # --- rate limits -------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most ``limit`` hits per key in any ``window_s`` seconds, counted in the shared database
-    (``store.ratelimit``): the same count for every service process and host."""
-
-    def __init__(self, engine: Engine, bucket: str, limit: int, window_s: float = 60.0) -> None:
-        self.engine, self.bucket, self.limit, self.window_s = engine, bucket, int(limit), float(window_s)
-
-    def hit(self, key: str, now: float | None = None) -> bool:
-        return ratelimit.hit(self.engine, self.bucket, key, limit=self.limit, window_s=self.window_s, at=now)
-
-
-@dataclass
-class RateLimits:
-    activate_ip: RateLimiter
-    signin_device: RateLimiter
-    signin_ip: RateLimiter
-    code_device: RateLimiter
-    enroll_device: RateLimiter
-
-    @classmethod
-    def from_settings(cls, s: ServeSettings, engine: Engine) -> RateLimits:
-        return cls(
-            RateLimiter(engine, "activate_ip", s.activate_per_min_ip),
-            RateLimiter(engine, "signin_device", s.signin_per_min_device),
-            RateLimiter(engine, "signin_ip", s.signin_per_min_ip),
-            RateLimiter(engine, "code_device", s.code_per_min_device),
-            RateLimiter(engine, "enroll_device", s.enroll_per_min_device),
-        )
 
 
 def client_address(request: Request) -> str:
