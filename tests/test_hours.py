@@ -65,10 +65,10 @@ def test_day_hours_and_on_site(world) -> None:  # type: ignore[no-untyped-def]
     assert roster.counts.signed_in == 3 and roster.counts.on_site == 1 and roster.counts.left == 2
     ev = evacuation(roster, AT + timedelta(hours=9))
     assert ev.total == 1 and ev.left == 2 and ev.groups[0].rows[0].name == "王五"
-    table = daily_table(roster, "zh", hours)
+    table = daily_table(roster, "zh", hours=hours)
     by_name = {r[2]: r for r in table.rows}
-    assert by_name["张三"][-4:] == ["2026-11-02 16:30:00", "扫码", 8.5, ""]
-    assert by_name["李四"][-4:] == ["2026-11-02 12:00:00", "补录", 4.0, "下午请假（监理）"]
+    assert by_name["张三"][-4:] == [datetime(2026, 11, 2, 16, 30), "扫码", 8.5, ""]
+    assert by_name["李四"][-4:] == [datetime(2026, 11, 2, 12, 0), "补录", 4.0, "下午请假（监理）"]
     assert by_name["王五"][-4:] == ["", "未签退", "未签退，不推算", ""]
     assert "在场 1" in table.title and "已离场 2" in table.title
 
@@ -80,13 +80,14 @@ def test_month_cells_totals_and_detail(world, tmp_path: Path) -> None:  # type: 
     )  # 王五 closed at 20:00
     hours = load_hours(engine, pid, date(2026, 11, 1), date(2026, 11, 30))
     month = load_month(engine, pid, 2026, 11)
-    table = monthly_table(month, "zh", hours)
+    table = monthly_table(month, "zh", hours=hours)
     rows = {r[1]: r for r in table.rows}
     day2 = table.headers.index("2")
     assert rows["张三"][day2] == "8.5" and rows["李四"][day2] == "4补" and rows["王五"][day2] == "12自"
-    assert table.headers[-4:] == ["工时合计", "未签退天数", "自动签退天数", "补录天数"]
-    assert rows["张三"][-4:] == [8.5, 0, 0, 0] and rows["王五"][-4:] == [12.0, 0, 1, 0]
-    assert rows["李四"][-4:] == [4.0, 0, 0, 1]
+    # the row ends with the month's hours and counts, then the signature box
+    assert table.headers[-5:] == ["工时合计", "未签退天数", "自动签退天数", "补录天数", "签字确认"]
+    assert rows["张三"][-5:-1] == [8.5, 0, 0, 0] and rows["王五"][-5:-1] == [12.0, 0, 1, 0]
+    assert rows["李四"][-5:-1] == [4.0, 0, 0, 1]
     assert month_cell(None, True, "zh") == "√" and month_cell(None, False, "zh") == ""
     path, n = export_hours(engine, pid, 2026, 11, tmp_path / "hours.xlsx", "xlsx")
     assert n == 3
@@ -94,7 +95,7 @@ def test_month_cells_totals_and_detail(world, tmp_path: Path) -> None:  # type: 
     assert ws is not None
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert "合计 24.5 小时" in str(values[0][0])
-    assert {r[1]: r[8] for r in values[2:]} == {"张三": "扫码", "李四": "补录", "王五": "自动签退"}
+    assert {r[1]: r[8] for r in values[3:]} == {"张三": "扫码", "李四": "补录", "王五": "自动签退"}
     export_monthly(engine, pid, 2026, 11, tmp_path / "m.csv", "csv")
     assert "8.5" in (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
 
@@ -103,6 +104,6 @@ def test_open_day_is_marked_not_guessed(world) -> None:  # type: ignore[no-untyp
     engine, pid, _ = world
     hours = load_hours(engine, pid, date(2026, 11, 1), date(2026, 11, 30))
     month = load_month(engine, pid, 2026, 11)
-    rows = {r[1]: r for r in monthly_table(month, "zh", hours).rows}
+    rows = {r[1]: r for r in monthly_table(month, "zh", hours=hours).rows}
     day2 = 6 + 2 - 1
-    assert rows["王五"][day2] == "√未退" and rows["王五"][-4:] == [0, 1, 0, 0]
+    assert rows["王五"][day2] == "√未退" and rows["王五"][-5:-1] == [0, 1, 0, 0]
