@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from store.db.engine import translate_errors, write_session
-from store.db.models import KioskEnrollment, KioskKey, KioskNonce, Project, PushRejection
+from store.db.models import AuditLog, KioskEnrollment, KioskKey, KioskNonce, Project, PushRejection
 from store.errors import StoreError, ValidationError
 from store.sync.signing import H_KEY, H_NONCE, H_SIG, H_TIME, canonical, key_id, verify_signature
 from store.timeutil import utcnow
@@ -66,6 +66,16 @@ def parse_projects(text: str) -> frozenset[uuid.UUID]:
     return frozenset(uuid.UUID(p) for p in text.split(",") if p.strip())
 
 
+def _audit(
+    s: object, actor: str, action: str, table: str, row_id: uuid.UUID | None, detail: str = ""
+) -> None:
+    """An administrator's write, in the audit log (as store/people/enroll.audit; ids, never secrets)."""
+    from sqlmodel import Session
+
+    assert isinstance(s, Session)
+    s.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id, detail=detail or None))
+
+
 def _check_projects(s: object, projects: list[uuid.UUID]) -> None:
     from sqlmodel import Session
 
@@ -91,16 +101,21 @@ def issue_enrollment(
     now = at or utcnow()
     with translate_errors(str(engine.url)), write_session(engine) as s:
         _check_projects(s, projects)
-        s.add(
-            KioskEnrollment(
-                token_hash=_hash(token),
-                projects=_projects_text(projects),
-                expires_at=now + timedelta(hours=ttl_h),
-                created_by=actor,
-                created_at=now,
-            )
+        row = KioskEnrollment(
+            token_hash=_hash(token),
+            projects=_projects_text(projects),
+            expires_at=now + timedelta(hours=ttl_h),
+            created_by=actor,
+            created_at=now,
         )
+        s.add(row)
+        _audit(s, actor, "create", "kioskenrollment", row.id, f"projects={len(projects)}")
     return token
+
+
+def enrollment_expiry(ttl_h: float = ENROLL_TTL_H, *, at: datetime | None = None) -> datetime:
+    """When a token issued now (or ``at``) stops working: what the admin app shows beside it."""
+    return (at or utcnow()) + timedelta(hours=ttl_h)
 
 
 def register(
@@ -202,6 +217,7 @@ def approve(
             actor,
         )
         s.add(row)
+        _audit(s, actor, "approve", "kioskkey", row.id, f"{row.name} projects={len(projects)}")
         s.flush()
         s.expunge(row)
         return row
@@ -212,8 +228,12 @@ def revoke(engine: Engine, ref: str, *, actor: str = "admin", at: datetime | Non
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.get(KioskKey, target.id)
         assert row is not None
+        if row.status == REVOKED:  # revoking twice changes nothing (as issuer keys)
+            s.expunge(row)
+            return row
         row.status, row.revoked_at, row.revoked_by = REVOKED, at or utcnow(), actor
         s.add(row)
+        _audit(s, actor, "revoke", "kioskkey", row.id, row.name)
         s.flush()
         s.expunge(row)
         return row
@@ -298,11 +318,16 @@ def purge_nonces(engine: Engine, *, now: datetime | None = None) -> int:
         return int(conn.execute(delete(t).where(t.c.at < cutoff)).rowcount or 0)
 
 
-def rejections(engine: Engine, *, unsettled_only: bool = True, limit: int = 200) -> list[PushRejection]:
-    """What kiosks pushed that the service refused, newest first (the administrator's list)."""
+def rejections(
+    engine: Engine, *, unsettled_only: bool = True, settled_only: bool = False, limit: int = 200
+) -> list[PushRejection]:
+    """What kiosks pushed that the service refused, newest first (the administrator's list): the unsettled
+    ones, the settled ones (``settled_only``) or all (``unsettled_only=False``)."""
     with translate_errors(str(engine.url)), write_session(engine) as s:
         q = select(PushRejection).order_by(col(PushRejection.at).desc()).limit(limit)
-        if unsettled_only:
+        if settled_only:
+            q = q.where(col(PushRejection.settled_at).is_not(None))
+        elif unsettled_only:
             q = q.where(col(PushRejection.settled_at).is_(None))
         rows = list(s.exec(q).all())
         for r in rows:
@@ -310,15 +335,18 @@ def rejections(engine: Engine, *, unsettled_only: bool = True, limit: int = 200)
         return rows
 
 
-def settle(engine: Engine, ids: list[uuid.UUID] | None, *, actor: str = "admin") -> int:
-    """Mark refusals as seen and dealt with (``None``: every unsettled one). Returns how many."""
+def settle(
+    engine: Engine, ids: list[uuid.UUID] | None, *, actor: str = "admin", at: datetime | None = None
+) -> int:
+    """Mark refusals as seen and dealt with (``None``: every unsettled one), each audited. Returns how many."""
     with translate_errors(str(engine.url)), write_session(engine) as s:
         q = select(PushRejection).where(col(PushRejection.settled_at).is_(None))
         if ids is not None:
             q = q.where(col(PushRejection.id).in_(ids))
         rows = list(s.exec(q).all())
-        now = utcnow()
+        now = at or utcnow()
         for r in rows:
             r.settled_at, r.settled_by = now, actor
             s.add(r)
+            _audit(s, actor, "settle", "pushrejection", r.id, f"{r.table_name} {r.reason}")
         return len(rows)
