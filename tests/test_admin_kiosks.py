@@ -42,7 +42,7 @@ class Kiosks:
         hut = register(engine, public_raw=bytes(range(1, 33)), kiosk_id=HUT_ID, name="工棚一号机")
         from store.sync.keys import approve
 
-        approve(engine, gate.key_id, [self.site.project_id], actor="setup")
+        approve(engine, gate.key_id, [self.site.project_id], actor="setup", at=SEEN)
         with write_session(engine) as s:
             row = s.get(KioskKey, gate.id)
             assert row is not None

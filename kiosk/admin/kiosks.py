@@ -32,7 +32,7 @@ from kiosk.i18n import MESSAGES, label, pair, t
 from store.errors import StoreError
 
 #: the widest a cell gets (terminal cells); longer values end in "…"
-NAME_W, PROJECTS_W, REASON_W, KIOSK_W = 20, 36, 44, 16
+NAME_W, PROJECTS_W, REASON_W, KIOSK_W = 20, 36, 30, 16
 #: rows the token dialog needs besides its QR code (title, token, how, projects, until, buttons, border)
 TOKEN_TEXT_ROWS = 12
 

@@ -33,6 +33,12 @@ from store.timeutil import utcnow
 WINDOW_S = 300
 ENROLL_TTL_H = 24
 PENDING, APPROVED, REVOKED = "pending", "approved", "revoked"
+#: what a revoked kiosk is told (at registration and at every request)
+REVOKED_WORDS = (
+    "这台签到机的密钥已被吊销：如需再用，请联系管理员，并在签到机上重新设置（kiosk setup）",
+    "This kiosk's key is revoked: to use it again, ask the administrator and set the kiosk up again "
+    "(kiosk setup)",
+)
 
 
 class KioskAuthError(StoreError):
@@ -131,7 +137,9 @@ def register(
     now = at or utcnow()
     if len(public_raw) != 32:
         raise ValidationError(
-            "public_key", "公钥须为 32 字节的 Ed25519 公钥", "The public key must be 32 raw bytes"
+            "public_key",
+            "公钥须为 32 字节的 Ed25519 公钥：请在签到机上重新运行 kiosk kiosk register",
+            "The public key must be 32 raw bytes: run kiosk kiosk register on the kiosk again",
         )
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.exec(select(KioskKey).where(KioskKey.public_key == public_raw)).first()
@@ -140,8 +148,11 @@ def register(
             raise KioskAuthError(
                 409,
                 "kiosk_taken",
-                f"签到机 {kiosk_id} 已由另一把密钥登记，不能再次认领",
-                f"The kiosk {kiosk_id} is registered with another key: it cannot be claimed again",
+                f"签到机 {kiosk_id} 已由另一把密钥登记，不能再次认领：请核对这台签到机是否被复制；"
+                "如确是同一台换了密钥，请在签到机上重新设置（kiosk setup，新的签到机编号）",
+                f"The kiosk {kiosk_id} is registered with another key: it cannot be claimed again. Check "
+                "whether this kiosk was copied; if it is the same kiosk with a new key, set it up again "
+                "(kiosk setup, a new kiosk id)",
             )
         if row is None:
             row = KioskKey(
@@ -152,7 +163,7 @@ def register(
                 created_at=now,
             )
         if row.status == REVOKED:
-            raise KioskAuthError(403, "revoked", "这台签到机的密钥已被吊销", "This kiosk's key is revoked")
+            raise KioskAuthError(403, "revoked", *REVOKED_WORDS)
         if token:
             enr = s.exec(select(KioskEnrollment).where(KioskEnrollment.token_hash == _hash(token))).first()
             if enr is None or enr.used_at is not None or enr.revoked_at is not None or enr.expires_at < now:
@@ -208,7 +219,7 @@ def approve(
             raise ValidationError(
                 "kiosk",
                 "已吊销的签到机不能再批准：请在签到机上重新登记",
-                "A revoked kiosk cannot be approved again",
+                "A revoked kiosk cannot be approved again: register it again on the kiosk",
             )
         row.status, row.projects, row.approved_at, row.approved_by = (
             APPROVED,
@@ -266,12 +277,22 @@ def authenticate(
     got = {k.lower(): v for k, v in headers.items()}
     kid, ts, nonce, sig = (got.get(h.lower(), "") for h in (H_KEY, H_TIME, H_NONCE, H_SIG))
     if not (kid and ts and nonce and sig):
-        raise _refuse(401, "unsigned", "请求未签名", "The request is not signed by a kiosk key")
+        raise _refuse(
+            401,
+            "unsigned",
+            "请求未签名：请升级签到机软件，并运行 kiosk doctor 检查密钥",
+            "The request is not signed by a kiosk key: update the kiosk's software and run kiosk doctor",
+        )
     moment = now or utcnow()
     try:
         skew = abs(moment.timestamp() - int(ts))
     except ValueError:
-        raise _refuse(401, "bad_time", "请求时间无效", "The request's time is not a number") from None
+        raise _refuse(
+            401,
+            "bad_time",
+            "请求时间无效：请升级签到机软件",
+            "The request's time is not a number: update the kiosk's software",
+        ) from None
     if skew > WINDOW_S:
         raise _refuse(
             401,
@@ -280,19 +301,31 @@ def authenticate(
             f"The request's time is {skew:.0f} s off the service's: set the kiosk's clock",
         )
     if not (8 <= len(nonce) <= 64):
-        raise _refuse(401, "bad_nonce", "请求的随机数无效", "The request's nonce is malformed")
+        raise _refuse(
+            401,
+            "bad_nonce",
+            "请求的随机数无效：请升级签到机软件",
+            "The request's nonce is malformed: update the kiosk's software",
+        )
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.exec(select(KioskKey).where(KioskKey.key_id == kid)).first()
         if row is None or not verify_signature(row.public_key, canonical(method, path, ts, nonce, body), sig):
-            raise _refuse(401, "bad_signature", "签名无效或密钥未登记", "Bad signature or unknown key")
+            raise _refuse(
+                401,
+                "bad_signature",
+                "签名无效或密钥未登记：请在签到机上运行 kiosk doctor；未登记的运行 kiosk kiosk register",
+                "Bad signature or unknown key: run kiosk doctor on the kiosk; if it is not registered, "
+                "run kiosk kiosk register",
+            )
         if row.status == REVOKED:
-            raise _refuse(403, "revoked", "这台签到机的密钥已被吊销", "This kiosk's key is revoked")
+            raise _refuse(403, "revoked", *REVOKED_WORDS)
         if row.status != APPROVED and not allow_pending:
             raise _refuse(
                 403,
                 "pending",
-                "这台签到机尚未获批准：请管理员运行 kiosk kiosk approve",
-                "This kiosk is not approved yet: the administrator runs kiosk kiosk approve",
+                "这台签到机尚未获批准：请管理员在管理程序的签到机页（F10）批准，或运行 kiosk kiosk approve",
+                "This kiosk is not approved yet: the administrator approves it on Kiosks (F10) of kiosk "
+                "admin, or runs kiosk kiosk approve",
             )
         conn = s.connection()
         try:
@@ -303,7 +336,11 @@ def authenticate(
                 )
         except IntegrityError:
             raise _refuse(
-                401, "replay", "重复的请求（随机数已用过）", "A replayed request (nonce used before)"
+                401,
+                "replay",
+                "重复的请求（随机数已用过）：签到机会自动重试；若反复出现，请运行 kiosk doctor",
+                "A replayed request (nonce used before): the kiosk retries by itself; if it keeps "
+                "happening, run kiosk doctor",
             ) from None
         if row.last_seen_at is None or (moment - row.last_seen_at).total_seconds() > 30:
             row.last_seen_at = moment
