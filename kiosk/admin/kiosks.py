@@ -103,7 +103,10 @@ class ProjectsDialog(Dialog[list[uuid.UUID] | None]):
                 yield Button(t("admin.cancel", self.lang), id="no", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#project-list", SelectionList).focus()
+        options = self.query_one("#project-list", SelectionList)
+        options.focus()
+        if options.option_count:
+            options.highlighted = 0  # space ticks the first at once
 
     @on(Button.Pressed, "#yes")
     def action_ok(self) -> None:

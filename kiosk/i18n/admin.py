@@ -441,8 +441,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.kiosks.never": ("从未", "never"),
     "admin.kiosks.unknown_project": ("（已删除的项目）", "(a deleted project)"),
     "admin.kiosks.none": (
-        "还没有签到机密钥：按 n 生成登记码，在签到机上运行 kiosk setup 或 kiosk kiosk register",
-        "No kiosk keys yet: press n for an enrollment token, then run kiosk setup or kiosk kiosk register "
+        "还没有签到机密钥：按 n 生成登记码，再在签到机上运行 kiosk kiosk register --token 登记码",
+        "No kiosk keys yet: press n for an enrollment token, then run kiosk kiosk register --token TOKEN "
         "on the kiosk",
     ),
     "admin.kiosks.detail": (
@@ -465,8 +465,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.kiosks.pick_one": ("请至少勾选一个项目", "Tick at least one project"),
     "admin.kiosks.token_title": ("签到机登记码（一次有效）", "Kiosk enrollment token (works once)"),
     "admin.kiosks.token_how": (
-        "在签到机上运行 kiosk setup 并输入或扫描此码，或：kiosk kiosk register --token {token}",
-        "On the kiosk run kiosk setup and type or scan this token, or: kiosk kiosk register --token {token}",
+        "在签到机上运行：kiosk kiosk register --token {token}（此码可手工输入，也可用扫码枪读上面的二维码）",
+        "On the kiosk run: kiosk kiosk register --token {token} (type the token, or read the QR above with a "
+        "barcode scanner)",
     ),
     "admin.kiosks.token_for": ("项目：{projects}", "Projects: {projects}"),
     "admin.kiosks.token_until": (
