@@ -285,3 +285,25 @@ def test_snapshot_kiosks_and_rejections(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@run_async
+async def test_a_kiosks_name_is_text_never_markup(engine: Engine) -> None:
+    site = Site(engine)
+    register(engine, public_raw=bytes(range(3, 35)), kiosk_id=uuid.uuid4(), name="[b]东门[/b]")
+    app = build_app(engine, Config(), actor=ADMIN)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_mode(pilot, "f10")
+        assert cells(app)[0][0] == "[b]东门[/b]"
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsDialog)
+        await pilot.press("space", "tab", "enter")  # space ticks the first project; OK
+        await settle(pilot)
+        assert isinstance(app.screen, KiosksScreen)
+        assert cells(app)[0][2:4] == ["已批准", "浦东某项目"]
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "“[b]东门[/b]”" in str(app.screen.query_one("#form-title", Static).render())
+    assert site.project_id is not None

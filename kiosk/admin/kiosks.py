@@ -19,6 +19,8 @@ import uuid
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
+from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -92,7 +94,7 @@ class ProjectsDialog(Dialog[list[uuid.UUID] | None]):
             yield Static(t("admin.kiosks.choose_projects", self.lang), id="form-note")
             yield SelectionList[str](
                 *(
-                    Selection(f"{name}  {str(pid)[:8]}", str(pid), pid in self.ticked)
+                    Selection(Text(f"{name}  {str(pid)[:8]}"), str(pid), pid in self.ticked)
                     for pid, name in self.projects
                 ),
                 id="project-list",
@@ -316,7 +318,7 @@ class KiosksScreen(TableScreen):
 
         app = admin_of(self)
         if self.done(lambda: approve(app.engine, key_id, ids, actor=app.actor)):
-            self.app.call_from_thread(self.notify, t("admin.kiosks.approved", self.lang, name=name))
+            self.app.call_from_thread(self.notify, t("admin.kiosks.approved", self.lang, name=escape(name)))
         self.app.call_from_thread(self.reload)
 
     def action_revoke(self) -> None:
@@ -333,7 +335,8 @@ class KiosksScreen(TableScreen):
             if yes:
                 self._revoke(k.key_id, k.name)
 
-        question = pair("admin.kiosks.revoke_question", name=k.name, kiosk=str(k.kiosk_id)[:8])
+        # the name is what the kiosk sent: text, never markup
+        question = pair("admin.kiosks.revoke_question", name=escape(k.name), kiosk=str(k.kiosk_id)[:8])
         self.app.push_screen(ConfirmScreen(question, lang=self.lang), answer)
 
     @work(thread=True, exit_on_error=False, group="write", description="revoke a kiosk")
@@ -342,7 +345,7 @@ class KiosksScreen(TableScreen):
 
         app = admin_of(self)
         if self.done(lambda: revoke(app.engine, key_id, actor=app.actor)):
-            self.app.call_from_thread(self.notify, t("admin.kiosks.revoked", self.lang, name=name))
+            self.app.call_from_thread(self.notify, t("admin.kiosks.revoked", self.lang, name=escape(name)))
         self.app.call_from_thread(self.reload)
 
 
