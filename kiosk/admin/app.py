@@ -2,8 +2,9 @@
 
 One screen per subject, as MODES (F1–F7): workers (with ID card images, face capture, real-name
 verification, bank card, health check, employment and its confirmation, and the readiness panel),
-projects, employers, officers, health institutions, issuer keys, the audit log, and the review queue of
-what workers submitted from their phones (F8). ``build_app`` makes the app for the
+projects, employers, officers, health institutions, issuer keys, the audit log, the review queue of
+what workers submitted from their phones (F8), the kiosks' sync keys (F10) and what the site service
+refused of their pushes (F11). ``build_app`` makes the app for the
 CLI and the tests alike: it gets its engine, config, the administrator's name (the audit actor) and
 the camera spec passed in.
 
@@ -28,6 +29,7 @@ from textual.screen import Screen
 from kiosk import cvlog
 from kiosk.admin.base import AdminContext, split_words
 from kiosk.admin.forms import KeysHelpScreen
+from kiosk.admin.kiosks import KiosksScreen, RejectionsScreen
 from kiosk.admin.reference import (
     AuditScreen,
     EmployersScreen,
@@ -56,6 +58,8 @@ class AdminApp(App[None]):
         "keys": KeysScreen,
         "audit": AuditScreen,
         "review": ReviewScreen,
+        "kiosks": KiosksScreen,
+        "rejections": RejectionsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "switch_mode('workers')", label("admin.key.workers")),
@@ -66,6 +70,9 @@ class AdminApp(App[None]):
         Binding("f6", "switch_mode('keys')", label("admin.key.keys")),
         Binding("f7", "switch_mode('audit')", label("admin.key.audit")),
         Binding("f8", "switch_mode('review')", label("admin.key.review")),
+        # F10/F11 (issue 24) not in the footer (no room at 80 columns): ? lists them, as every key
+        Binding("f10", "switch_mode('kiosks')", label("admin.key.kiosks"), show=False),
+        Binding("f11", "switch_mode('rejections')", label("admin.key.rejections"), show=False),
         Binding("ctrl+q", "quit", label("admin.key.quit")),
     ]
 

@@ -415,4 +415,178 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.audit_table.officer": ("签到员", "officer"),
     "admin.audit_table.officerassignment": ("签到员指派", "officer assignment"),
     "admin.audit_table.issuerkey": ("签发密钥", "issuer key"),
+    "admin.audit_action.approve": ("批准", "approved"),
+    "admin.audit_action.settle": ("标记已处理", "settled"),
+    "admin.audit_table.kioskkey": ("签到机密钥", "kiosk key"),
+    "admin.audit_table.kioskenrollment": ("签到机登记码", "kiosk enrollment token"),
+    "admin.audit_table.pushrejection": ("被拒绝的上传", "refused push"),
+    # --- the kiosks screen (kiosk/admin/kiosks.py, issue 24) ----------------------------------------------
+    "admin.key.kiosks": ("签到机", "Kiosks"),
+    "admin.key.rejections": ("被拒上传", "Refused pushes"),
+    "admin.key.enroll_kiosk": ("登记码", "Enroll"),
+    "admin.key.approve_kiosk": ("批准", "Approve"),
+    "admin.key.revoke_kiosk": ("吊销", "Revoke"),
+    "admin.key.filter": ("筛选", "Filter"),
+    "admin.key.settle": ("标记已处理", "Settle"),
+    "admin.key.settle_all": ("全部已处理", "Settle all"),
+    "admin.key.ok": ("确定", "OK"),
+    "admin.kiosks.heading": (
+        "签到机：密钥、状态与可同步的项目（签到机经站点服务同步，不持有数据库账号）",
+        "Kiosks: keys, status and the projects each may sync (through the site service, no database login)",
+    ),
+    "admin.kiosks.col_name": ("名称", "Name"),
+    "admin.kiosks.col_kiosk": ("签到机编号", "Kiosk id"),
+    "admin.kiosks.col_status": ("状态", "Status"),
+    "admin.kiosks.col_projects": ("项目", "Projects"),
+    "admin.kiosks.col_last_seen": ("最近联系", "Last seen"),
+    "admin.kiosks.status.pending": ("待批准", "pending"),
+    "admin.kiosks.status.approved": ("已批准", "approved"),
+    "admin.kiosks.status.revoked": ("已吊销", "revoked"),
+    "admin.kiosks.never": ("从未", "never"),
+    "admin.kiosks.unknown_project": ("（已删除的项目）", "(a deleted project)"),
+    "admin.kiosks.none": (
+        "还没有签到机密钥：按 n 生成登记码，再在签到机上运行 kiosk kiosk register --token 登记码",
+        "No kiosk keys yet: press n for an enrollment token, then run kiosk kiosk register --token TOKEN "
+        "on the kiosk",
+    ),
+    "admin.kiosks.detail": (
+        "密钥编号 {key_id} · 批准 {approved} · 吊销 {revoked}",
+        "Key id {key_id} · approved {approved} · revoked {revoked}",
+    ),
+    "admin.kiosks.choose_projects": (
+        "选择项目（空格勾选，可多选）",
+        "Choose the projects (space ticks; several)",
+    ),
+    "admin.kiosks.enroll_title": ("为新签到机生成登记码", "An enrollment token for a new kiosk"),
+    "admin.kiosks.approve_title": (
+        "批准签到机“{name}”同步这些项目",
+        "Approve kiosk '{name}' for these projects",
+    ),
+    "admin.kiosks.no_projects": (
+        "还没有项目：请先在项目页（F2）新增",
+        "No projects yet: add one on Projects (F2) first",
+    ),
+    "admin.kiosks.pick_one": ("请至少勾选一个项目", "Tick at least one project"),
+    "admin.kiosks.token_title": ("签到机登记码（一次有效）", "Kiosk enrollment token (works once)"),
+    "admin.kiosks.token_how": (
+        "在签到机上运行：kiosk kiosk register --token {token}（此码可手工输入，也可用扫码枪读上面的二维码）",
+        "On the kiosk run: kiosk kiosk register --token {token} (type the token, or read the QR above with a "
+        "barcode scanner)",
+    ),
+    "admin.kiosks.token_for": ("项目：{projects}", "Projects: {projects}"),
+    "admin.kiosks.token_until": (
+        "有效期至 {until}（用过一次即作废）",
+        "Good until {until} (once used, it is spent)",
+    ),
+    "admin.kiosks.qr_no_room": (
+        "（窗口太小，放不下二维码：请放大窗口，或照上面的码输入）",
+        "(No room for the QR code in this window: enlarge it, or type the token above)",
+    ),
+    "admin.kiosks.approved": ("已批准签到机“{name}”", "Kiosk '{name}' approved"),
+    "admin.kiosks.revoked": (
+        "已吊销签到机“{name}”：它的下一次请求即被拒绝",
+        "Kiosk '{name}' revoked: its next request is refused",
+    ),
+    "admin.kiosks.already_revoked": ("这台签到机已吊销", "This kiosk is revoked already"),
+    "admin.kiosks.revoke_question": (
+        "吊销签到机“{name}”（{kiosk}）？它的下一次同步即被拒绝；要再用，须在签到机上重新登记新密钥。",
+        "Revoke kiosk '{name}' ({kiosk})? Its next sync is refused; to use it again, it registers a new key.",
+    ),
+    # --- the refused pushes screen (kiosk/admin/kiosks.py, issue 24) -------------------------------------
+    "admin.rejections.heading": (
+        "被拒绝的上传：站点服务不予采信的签到机数据（{which}，{n} 条）",
+        "Refused pushes: what the site service did not believe of the kiosks ({which}, {n})",
+    ),
+    "admin.rejections.unsettled": ("未处理", "unsettled"),
+    "admin.rejections.settled": ("已处理", "settled"),
+    "admin.rejections.all": ("全部", "all"),
+    "admin.rejections.col_when": ("时间", "When"),
+    "admin.rejections.col_kiosk": ("签到机", "Kiosk"),
+    "admin.rejections.col_table": ("数据", "What"),
+    "admin.rejections.col_reason": ("原因", "Reason"),
+    "admin.rejections.col_settled": ("处理", "Settled"),
+    "admin.rejections.none": ("没有这类记录", "Nothing here"),
+    "admin.rejections.settled_by": ("{at} 由 {who} 处理", "{at} by {who}"),
+    "admin.rejections.settle_question": (
+        "将这条被拒绝的上传标记为已处理？（记录保留，只是不再列在未处理中）",
+        "Mark this refused push as settled? (It is kept; it just leaves the unsettled list.)",
+    ),
+    "admin.rejections.settle_all_question": (
+        "将全部 {n} 条未处理的被拒上传标记为已处理？",
+        "Mark all {n} unsettled refused pushes as settled?",
+    ),
+    "admin.rejections.settled_n": ("已标记 {n} 条为已处理", "{n} marked settled"),
+    "admin.rejections.already": ("这条已处理过", "This one is settled already"),
+    "admin.push_table.attendance": ("出勤", "attendance"),
+    "admin.push_table.signinattempt": ("签到记录", "sign-in attempt"),
+    "admin.push_table.gatephoto": ("现场照片", "gate photo"),
+    "admin.push_table.kiosk": ("签到机信息", "kiosk record"),
+    "admin.push_table.kioskevent": ("签到机事件", "kiosk event"),
+    # what each refusal code of pushrejection.reason means, and what to do (store/sync/checks.py, push.py)
+    "admin.reason.not_this_kiosk": (
+        "数据署名的是另一台签到机：请核对该签到机是否被复制或冒用",
+        "The row names another kiosk: check whether this kiosk was copied or misused",
+    ),
+    "admin.reason.not_own_kiosk": (
+        "数据署名的是另一台签到机：请核对该签到机是否被复制或冒用",
+        "The row names another kiosk: check whether this kiosk was copied or misused",
+    ),
+    "admin.reason.not_own_attempt": (
+        "照片不属于这台签到机的签到：请核对该签到机",
+        "The photo is not of this kiosk's sign-in: check the kiosk",
+    ),
+    "admin.reason.no_project": (
+        "出勤没有项目：请升级该签到机的软件",
+        "The attendance names no project: update the kiosk's software",
+    ),
+    "admin.reason.project_not_approved": (
+        "该签到机未获批准同步此项目：如确需，在签到机页（F10）重新批准并勾选该项目",
+        "This kiosk is not approved for the project: if it should be, approve it again on Kiosks (F10) with it",
+    ),
+    "admin.reason.unknown_project": (
+        "项目不存在或已删除：请核对项目页（F2）",
+        "No such project (or deleted): check Projects (F2)",
+    ),
+    "admin.reason.first_at_in_future": (
+        "签到时间晚于服务器当前时间：请校准该签到机的时钟",
+        "The sign-in time is ahead of the service's clock: set the kiosk's clock",
+    ),
+    "admin.reason.work_date_not_first_at": (
+        "出勤日期与签到时间不符：请核对该签到机的时钟与时区",
+        "The work date does not match the sign-in time: check the kiosk's clock and time zone",
+    ),
+    "admin.reason.not_employed": (
+        "当天该工人未受聘于此项目：如确已进场，在工人页（F1）补录聘用后请工人重新签到",
+        "The worker was not employed on the project that day: if he was, record the employment (F1) and have "
+        "him sign in again",
+    ),
+    "admin.reason.not_employed_on_project": (
+        "当天该工人未受聘于此项目：如确已进场，在工人页（F1）补录聘用后请工人重新签到",
+        "The worker was not employed on the project that day: if he was, record the employment (F1) and have "
+        "him sign in again",
+    ),
+    "admin.reason.attendance_refused": (
+        "其出勤已被拒绝，此签到记录一并不予采信：见同一时间的出勤一条",
+        "Its attendance was refused, so this sign-in was too: see the attendance row of the same time",
+    ),
+    "admin.reason.no_attempt_in_batch": (
+        "出勤缺少对应的签到记录：请升级该签到机的软件后重新同步",
+        "The attendance has no sign-in behind it: update the kiosk's software and sync again",
+    ),
+    "admin.reason.attempt_does_not_match": (
+        "出勤与其签到记录不符：请核对该签到机",
+        "The attendance does not match its sign-in: check the kiosk",
+    ),
+    "admin.reason.first_at_not_attempt_time": (
+        "出勤时间与签到时间相差过大：请校准该签到机的时钟",
+        "The attendance time is far from its sign-in's: set the kiosk's clock",
+    ),
+    "admin.reason.time_far_from_push": (
+        "签到时间与上传时间相差过大：请校准该签到机的时钟",
+        "The sign-in time is far from the push: set the kiosk's clock",
+    ),
+    "admin.reason.other": (
+        "其他原因（{code}）：请告知维护人员",
+        "Another reason ({code}): tell the maintainers",
+    ),
 }

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from store.db.engine import translate_errors, write_session
-from store.db.models import KioskEnrollment, KioskKey, KioskNonce, Project, PushRejection
+from store.db.models import AuditLog, KioskEnrollment, KioskKey, KioskNonce, Project, PushRejection
 from store.errors import StoreError, ValidationError
 from store.sync.signing import H_KEY, H_NONCE, H_SIG, H_TIME, canonical, key_id, verify_signature
 from store.timeutil import utcnow
@@ -33,6 +33,12 @@ from store.timeutil import utcnow
 WINDOW_S = 300
 ENROLL_TTL_H = 24
 PENDING, APPROVED, REVOKED = "pending", "approved", "revoked"
+#: what a revoked kiosk is told (at registration and at every request)
+REVOKED_WORDS = (
+    "这台签到机的密钥已被吊销：如需再用，请联系管理员，并在签到机上重新设置（kiosk setup）",
+    "This kiosk's key is revoked: to use it again, ask the administrator and set the kiosk up again "
+    "(kiosk setup)",
+)
 
 
 class KioskAuthError(StoreError):
@@ -66,6 +72,16 @@ def parse_projects(text: str) -> frozenset[uuid.UUID]:
     return frozenset(uuid.UUID(p) for p in text.split(",") if p.strip())
 
 
+def _audit(
+    s: object, actor: str, action: str, table: str, row_id: uuid.UUID | None, detail: str = ""
+) -> None:
+    """An administrator's write, in the audit log (as store/people/enroll.audit; ids, never secrets)."""
+    from sqlmodel import Session
+
+    assert isinstance(s, Session)
+    s.add(AuditLog(actor=actor, action=action, table_name=table, row_id=row_id, detail=detail or None))
+
+
 def _check_projects(s: object, projects: list[uuid.UUID]) -> None:
     from sqlmodel import Session
 
@@ -91,16 +107,21 @@ def issue_enrollment(
     now = at or utcnow()
     with translate_errors(str(engine.url)), write_session(engine) as s:
         _check_projects(s, projects)
-        s.add(
-            KioskEnrollment(
-                token_hash=_hash(token),
-                projects=_projects_text(projects),
-                expires_at=now + timedelta(hours=ttl_h),
-                created_by=actor,
-                created_at=now,
-            )
+        row = KioskEnrollment(
+            token_hash=_hash(token),
+            projects=_projects_text(projects),
+            expires_at=now + timedelta(hours=ttl_h),
+            created_by=actor,
+            created_at=now,
         )
+        s.add(row)
+        _audit(s, actor, "create", "kioskenrollment", row.id, f"projects={len(projects)}")
     return token
+
+
+def enrollment_expiry(ttl_h: float = ENROLL_TTL_H, *, at: datetime | None = None) -> datetime:
+    """When a token issued now (or ``at``) stops working: what the admin app shows beside it."""
+    return (at or utcnow()) + timedelta(hours=ttl_h)
 
 
 def register(
@@ -116,7 +137,9 @@ def register(
     now = at or utcnow()
     if len(public_raw) != 32:
         raise ValidationError(
-            "public_key", "公钥须为 32 字节的 Ed25519 公钥", "The public key must be 32 raw bytes"
+            "public_key",
+            "公钥须为 32 字节的 Ed25519 公钥：请在签到机上重新运行 kiosk kiosk register",
+            "The public key must be 32 raw bytes: run kiosk kiosk register on the kiosk again",
         )
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.exec(select(KioskKey).where(KioskKey.public_key == public_raw)).first()
@@ -125,8 +148,11 @@ def register(
             raise KioskAuthError(
                 409,
                 "kiosk_taken",
-                f"签到机 {kiosk_id} 已由另一把密钥登记，不能再次认领",
-                f"The kiosk {kiosk_id} is registered with another key: it cannot be claimed again",
+                f"签到机 {kiosk_id} 已由另一把密钥登记，不能再次认领：请核对这台签到机是否被复制；"
+                "如确是同一台换了密钥，请在签到机上重新设置（kiosk setup，新的签到机编号）",
+                f"The kiosk {kiosk_id} is registered with another key: it cannot be claimed again. Check "
+                "whether this kiosk was copied; if it is the same kiosk with a new key, set it up again "
+                "(kiosk setup, a new kiosk id)",
             )
         if row is None:
             row = KioskKey(
@@ -137,7 +163,7 @@ def register(
                 created_at=now,
             )
         if row.status == REVOKED:
-            raise KioskAuthError(403, "revoked", "这台签到机的密钥已被吊销", "This kiosk's key is revoked")
+            raise KioskAuthError(403, "revoked", *REVOKED_WORDS)
         if token:
             enr = s.exec(select(KioskEnrollment).where(KioskEnrollment.token_hash == _hash(token))).first()
             if enr is None or enr.used_at is not None or enr.revoked_at is not None or enr.expires_at < now:
@@ -193,7 +219,7 @@ def approve(
             raise ValidationError(
                 "kiosk",
                 "已吊销的签到机不能再批准：请在签到机上重新登记",
-                "A revoked kiosk cannot be approved again",
+                "A revoked kiosk cannot be approved again: register it again on the kiosk",
             )
         row.status, row.projects, row.approved_at, row.approved_by = (
             APPROVED,
@@ -202,6 +228,7 @@ def approve(
             actor,
         )
         s.add(row)
+        _audit(s, actor, "approve", "kioskkey", row.id, f"{row.name} projects={len(projects)}")
         s.flush()
         s.expunge(row)
         return row
@@ -212,8 +239,12 @@ def revoke(engine: Engine, ref: str, *, actor: str = "admin", at: datetime | Non
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.get(KioskKey, target.id)
         assert row is not None
+        if row.status == REVOKED:  # revoking twice changes nothing (as issuer keys)
+            s.expunge(row)
+            return row
         row.status, row.revoked_at, row.revoked_by = REVOKED, at or utcnow(), actor
         s.add(row)
+        _audit(s, actor, "revoke", "kioskkey", row.id, row.name)
         s.flush()
         s.expunge(row)
         return row
@@ -246,12 +277,22 @@ def authenticate(
     got = {k.lower(): v for k, v in headers.items()}
     kid, ts, nonce, sig = (got.get(h.lower(), "") for h in (H_KEY, H_TIME, H_NONCE, H_SIG))
     if not (kid and ts and nonce and sig):
-        raise _refuse(401, "unsigned", "请求未签名", "The request is not signed by a kiosk key")
+        raise _refuse(
+            401,
+            "unsigned",
+            "请求未签名：请升级签到机软件，并运行 kiosk doctor 检查密钥",
+            "The request is not signed by a kiosk key: update the kiosk's software and run kiosk doctor",
+        )
     moment = now or utcnow()
     try:
         skew = abs(moment.timestamp() - int(ts))
     except ValueError:
-        raise _refuse(401, "bad_time", "请求时间无效", "The request's time is not a number") from None
+        raise _refuse(
+            401,
+            "bad_time",
+            "请求时间无效：请升级签到机软件",
+            "The request's time is not a number: update the kiosk's software",
+        ) from None
     if skew > WINDOW_S:
         raise _refuse(
             401,
@@ -260,19 +301,31 @@ def authenticate(
             f"The request's time is {skew:.0f} s off the service's: set the kiosk's clock",
         )
     if not (8 <= len(nonce) <= 64):
-        raise _refuse(401, "bad_nonce", "请求的随机数无效", "The request's nonce is malformed")
+        raise _refuse(
+            401,
+            "bad_nonce",
+            "请求的随机数无效：请升级签到机软件",
+            "The request's nonce is malformed: update the kiosk's software",
+        )
     with translate_errors(str(engine.url)), write_session(engine) as s:
         row = s.exec(select(KioskKey).where(KioskKey.key_id == kid)).first()
         if row is None or not verify_signature(row.public_key, canonical(method, path, ts, nonce, body), sig):
-            raise _refuse(401, "bad_signature", "签名无效或密钥未登记", "Bad signature or unknown key")
+            raise _refuse(
+                401,
+                "bad_signature",
+                "签名无效或密钥未登记：请在签到机上运行 kiosk doctor；未登记的运行 kiosk kiosk register",
+                "Bad signature or unknown key: run kiosk doctor on the kiosk; if it is not registered, "
+                "run kiosk kiosk register",
+            )
         if row.status == REVOKED:
-            raise _refuse(403, "revoked", "这台签到机的密钥已被吊销", "This kiosk's key is revoked")
+            raise _refuse(403, "revoked", *REVOKED_WORDS)
         if row.status != APPROVED and not allow_pending:
             raise _refuse(
                 403,
                 "pending",
-                "这台签到机尚未获批准：请管理员运行 kiosk kiosk approve",
-                "This kiosk is not approved yet: the administrator runs kiosk kiosk approve",
+                "这台签到机尚未获批准：请管理员在管理程序的签到机页（F10）批准，或运行 kiosk kiosk approve",
+                "This kiosk is not approved yet: the administrator approves it on Kiosks (F10) of kiosk "
+                "admin, or runs kiosk kiosk approve",
             )
         conn = s.connection()
         try:
@@ -283,7 +336,11 @@ def authenticate(
                 )
         except IntegrityError:
             raise _refuse(
-                401, "replay", "重复的请求（随机数已用过）", "A replayed request (nonce used before)"
+                401,
+                "replay",
+                "重复的请求（随机数已用过）：签到机会自动重试；若反复出现，请运行 kiosk doctor",
+                "A replayed request (nonce used before): the kiosk retries by itself; if it keeps "
+                "happening, run kiosk doctor",
             ) from None
         if row.last_seen_at is None or (moment - row.last_seen_at).total_seconds() > 30:
             row.last_seen_at = moment
@@ -298,11 +355,16 @@ def purge_nonces(engine: Engine, *, now: datetime | None = None) -> int:
         return int(conn.execute(delete(t).where(t.c.at < cutoff)).rowcount or 0)
 
 
-def rejections(engine: Engine, *, unsettled_only: bool = True, limit: int = 200) -> list[PushRejection]:
-    """What kiosks pushed that the service refused, newest first (the administrator's list)."""
+def rejections(
+    engine: Engine, *, unsettled_only: bool = True, settled_only: bool = False, limit: int = 200
+) -> list[PushRejection]:
+    """What kiosks pushed that the service refused, newest first (the administrator's list): the unsettled
+    ones, the settled ones (``settled_only``) or all (``unsettled_only=False``)."""
     with translate_errors(str(engine.url)), write_session(engine) as s:
         q = select(PushRejection).order_by(col(PushRejection.at).desc()).limit(limit)
-        if unsettled_only:
+        if settled_only:
+            q = q.where(col(PushRejection.settled_at).is_not(None))
+        elif unsettled_only:
             q = q.where(col(PushRejection.settled_at).is_(None))
         rows = list(s.exec(q).all())
         for r in rows:
@@ -310,15 +372,18 @@ def rejections(engine: Engine, *, unsettled_only: bool = True, limit: int = 200)
         return rows
 
 
-def settle(engine: Engine, ids: list[uuid.UUID] | None, *, actor: str = "admin") -> int:
-    """Mark refusals as seen and dealt with (``None``: every unsettled one). Returns how many."""
+def settle(
+    engine: Engine, ids: list[uuid.UUID] | None, *, actor: str = "admin", at: datetime | None = None
+) -> int:
+    """Mark refusals as seen and dealt with (``None``: every unsettled one), each audited. Returns how many."""
     with translate_errors(str(engine.url)), write_session(engine) as s:
         q = select(PushRejection).where(col(PushRejection.settled_at).is_(None))
         if ids is not None:
             q = q.where(col(PushRejection.id).in_(ids))
         rows = list(s.exec(q).all())
-        now = utcnow()
+        now = at or utcnow()
         for r in rows:
             r.settled_at, r.settled_by = now, actor
             s.add(r)
+            _audit(s, actor, "settle", "pushrejection", r.id, f"{r.table_name} {r.reason}")
         return len(rows)

@@ -74,10 +74,23 @@ def _inflate(request: Request, body: bytes) -> bytes:
         out = d.decompress(body, MAX_INFLATED)
     except zlib.error:
         raise AuthRefused(
-            KioskAuthError(400, "bad_body", "请求体不是有效的 gzip", "The body is not valid gzip")
+            KioskAuthError(
+                400,
+                "bad_body",
+                "请求体不是有效的 gzip：请升级签到机软件后重试",
+                "The body is not valid gzip: update the kiosk's software and retry",
+            )
         ) from None
     if d.unconsumed_tail:
-        raise AuthRefused(KioskAuthError(413, "too_big", "上传的数据太大", "The pushed batch is too large"))
+        raise AuthRefused(
+            KioskAuthError(
+                413,
+                "too_big",
+                "上传的数据太大：请升级签到机软件（分批上传）；若仍出现，请告知维护人员",
+                "The pushed batch is too large: update the kiosk's software (it pushes in batches); if it "
+                "persists, tell the maintainers",
+            )
+        )
     return out
 
 
@@ -182,13 +195,24 @@ async def register_key(request: Request) -> Response:
         got = RegisterIn.model_validate_json(raw)
         public = base64.b64decode(got.public_key, validate=True)
     except ValueError:
-        return refusal(KioskAuthError(422, "bad_input", "登记信息格式错误", "The registration is malformed"))
+        return refusal(
+            KioskAuthError(
+                422,
+                "bad_input",
+                "登记信息格式错误：请升级签到机软件后重新运行 kiosk kiosk register",
+                "The registration is malformed: update the kiosk's software and run kiosk kiosk register again",
+            )
+        )
     h = request.headers
     signed = canonical(request.method, _path(request), h.get(H_TIME, ""), h.get(H_NONCE, ""), raw)
     if len(public) != 32 or not verify_signature(public, signed, h.get(H_SIG, "")):
         return refusal(
             KioskAuthError(
-                401, "bad_signature", "登记请求须由该密钥签名", "The registration must be signed by its key"
+                401,
+                "bad_signature",
+                "登记请求须由该密钥签名：请在签到机上运行 kiosk doctor 检查密钥文件后重新登记",
+                "The registration must be signed by its key: run kiosk doctor on the kiosk to check its key "
+                "file, then register again",
             )
         )
     ctx = _ctx(request)
@@ -283,11 +307,21 @@ async def push(request: Request, k: Kiosk) -> Response:
         batch = json.loads(k.body)
     except ValueError:
         return refusal(
-            KioskAuthError(422, "bad_input", "上传的数据不是 JSON", "The pushed batch is not JSON")
+            KioskAuthError(
+                422,
+                "bad_input",
+                "上传的数据不是 JSON：请升级签到机软件后重试",
+                "The pushed batch is not JSON: update the kiosk's software and retry",
+            )
         )
     if not isinstance(batch, dict):
         return refusal(
-            KioskAuthError(422, "bad_input", "上传的数据格式错误", "The pushed batch is malformed")
+            KioskAuthError(
+                422,
+                "bad_input",
+                "上传的数据格式错误：请升级签到机软件后重试",
+                "The pushed batch is malformed: update the kiosk's software and retry",
+            )
         )
     ctx = _ctx(request)
     got = await run_in_threadpool(push_batch, ctx.engine, k.principal, batch)
