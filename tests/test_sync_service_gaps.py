@@ -21,7 +21,8 @@ from store.db.models import Attendance, PushRejection, Worker
 from store.reasons import Outcome
 from store.rules.signin import SignInService
 from store.sync import push as push_module
-from store.sync.client import ServiceSyncWorker
+from store.sync.client import ServiceRefused, ServiceSyncWorker, SyncClient, sync_via
+from store.sync.keys import approve, revoke
 from store.sync.rounds import SyncReport, SyncStatus
 from store.sync.state import status, write_state
 from store.timeutil import utcnow
@@ -88,3 +89,39 @@ def test_a_locked_store_in_a_push_is_a_failed_round_and_the_thread_goes_on(
             assert conn.execute(select(func.count()).select_from(Attendance)).scalar_one() == 1, refused
     finally:
         worker.stop()
+
+
+def test_a_kiosk_revoked_while_it_waits_is_refused_at_once_and_a_rescoped_one_woken(
+    svc: Service, tmp_path: Path
+) -> None:
+    site = make_site(svc.engine, workers=1)
+    other = make_site(svc.engine, workers=1, first=100, name="另一项目")
+    c1, id1 = svc.kiosk(tmp_path, "k1", [site.project])
+    c2, id2 = svc.kiosk(tmp_path, "k2", [site.project])
+    k1, k2 = new_kiosk(tmp_path, "k1"), new_kiosk(tmp_path, "k2")
+    for k, c in ((k1, c1), (k2, c2)):
+        assert sync_via(k, c).ok
+    high = 1 << 40  # above everything: only the key can end these waits before their 30 s
+    got: dict[str, object] = {}
+
+    def wait(name: str, c: SyncClient) -> None:
+        try:
+            got[name] = c.wait(high, 30.0)
+        except ServiceRefused as exc:
+            got[name] = exc.code
+
+    threads = [threading.Thread(target=wait, args=(n, c)) for n, c in (("k1", c1), ("k2", c2))]
+    for t in threads:
+        t.start()
+    hub = svc.server.config.app.state  # type: ignore[union-attr]
+    _until(lambda: getattr(hub, "sync_hub", None) is not None and len(hub.sync_hub._waiters) == 2)
+    revoke(svc.engine, str(id1))
+    approve(svc.engine, str(id2), [site.project, other.project])
+    for t in threads:
+        t.join(60)
+    # both ended by the key, not by their 30 s: k1 refused, k2 told to pull (its new project)
+    assert got == {"k1": "revoked", "k2": True}
+    with pytest.raises(ServiceRefused):
+        c1.me()
+    assert sync_via(k2, c2).ok
+    assert count(k2, Worker) == 2

@@ -375,6 +375,11 @@ class ServiceSyncWorker(SyncWorker):
                 with self.local.connect() as conn:
                     since = int_state(read_state(conn), PULL_REV)
                 changed = self.client.wait(since, self.wait_s)
+            except ServiceRefused:  # revoked or unapproved while waiting: a round records it now
+                self._asked.set()
+                self._wake.set()
+                self._stop.wait(self.retry_s)
+                continue
             except Exception:  # the service away: try again a little later
                 self._stop.wait(self.retry_s)
                 continue
