@@ -7,18 +7,26 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from support.sync_helpers import count, make_site, new_kiosk
 from support.sync_service import Service, start_service
 
-from store.db.models import Attendance, PushRejection, Worker
-from store.reasons import Outcome
+from store.codes.devices import raw_point, register_device_key
+from store.codes.tokens import CodeError, TrustList, Verifier, issue_device_code
+from store.db.engine import make_engine
+from store.db.migrate import upgrade_engine
+from store.db.models import Attendance, DeviceKey, PushRejection, Worker
+from store.people.phone import activate, create_link, revoke_binding
+from store.reasons import Outcome, Reason, Role
 from store.rules.signin import SignInService
 from store.sync import push as push_module
 from store.sync.client import ServiceRefused, ServiceSyncWorker, SyncClient, sync_via
@@ -125,3 +133,64 @@ def test_a_kiosk_revoked_while_it_waits_is_refused_at_once_and_a_rescoped_one_wo
         c1.me()
     assert sync_via(k2, c2).ok
     assert count(k2, Worker) == 2
+
+
+@pytest.fixture
+def any_svc(any_url: str, tmp_path: Path) -> Iterator[Service]:
+    e = make_engine(any_url)
+    upgrade_engine(e)
+    e.dispose()
+    s = start_service(any_url, tmp_path)
+    yield s
+    s.stop()
+
+
+def _synced_until(local: Engine, client: SyncClient, cond: Callable[[], bool]) -> None:
+    """Sync until ``cond`` holds (on PostgreSQL a row is pulled once every older transaction ended)."""
+    until = time.monotonic() + BOUND_S
+    while True:
+        report = sync_via(local, client)
+        assert report.ok, report.error and report.error.en
+        if cond():
+            return
+        assert time.monotonic() < until, "the kiosk did not get the rows in time"
+        time.sleep(0.2)
+
+
+def _phone(engine: Engine, worker: uuid.UUID) -> tuple[ec.EllipticCurvePrivateKey, uuid.UUID]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    _, dev = activate(engine, create_link(engine, worker_id=worker).token)
+    register_device_key(
+        engine, binding_id=dev.binding_id, worker_id=worker, public_raw=raw_point(key.public_key())
+    )
+    return key, dev.binding_id
+
+
+def test_phone_keys_of_the_kiosks_workers_come_with_the_pull_and_their_revocation_too(
+    any_svc: Service, tmp_path: Path
+) -> None:
+    svc = any_svc
+    site = make_site(svc.engine, workers=2)
+    other = make_site(svc.engine, workers=1, first=100, name="另一项目")
+    mine, _binding = _phone(svc.engine, site.workers[0])
+    _phone(svc.engine, other.workers[0])  # another project's phone: never reaches this kiosk
+    client, _ = svc.kiosk(tmp_path, "k1", [site.project])
+    local = new_kiosk(tmp_path, "k1")
+    _synced_until(local, client, lambda: count(local, DeviceKey) == 1)
+    assert count(local, DeviceKey, worker_id=other.workers[0]) == 0
+    now = utcnow()
+    token = issue_device_code(mine, subject=site.workers[0], at=now)
+    who = Verifier(TrustList.from_engine(local)).verify(token, role=Role.WORKER, at=now)
+    assert who.device and who.subject == site.workers[0]
+    # the phone revoked in the office: after the next sync the kiosk refuses its codes
+    revoke_binding(svc.engine, _binding)
+
+    def refused() -> bool:
+        try:
+            Verifier(TrustList.from_engine(local)).verify(token, role=Role.WORKER, at=now)
+        except CodeError as exc:
+            assert exc.reason is Reason.CODE_KEY_REVOKED
+            return True
+        return False
+
+    _synced_until(local, client, refused)

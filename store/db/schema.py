@@ -27,7 +27,20 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: every migration of ``migrations/versions``, oldest first: the chain's ``revision`` strings
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0011", "0012")
+REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0011",
+    "0012",
+    "0014",
+)
 #: the latest migration, what ``kiosk db upgrade`` brings a database to
 HEAD = REVISIONS[-1]
 
