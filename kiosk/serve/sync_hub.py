@@ -5,6 +5,10 @@ on its own thread. When something changed it asks the database once what (``chan
 projects, written by which kiosk) and wakes only the long-polls of kiosks that would pull something they
 did not write themselves. A flood of NOTIFYs costs one look per ``SETTLE_S``: each waiting kiosk wakes
 at most once, and its own push does not wake it.
+
+With kiosks waiting it also reads their keys once a second (one query for all of them): a key revoked,
+no longer approved, or approved for other projects ends that kiosk's wait at once (``Waiter.refused`` /
+``Waiter.rescoped``), so a revoked kiosk is refused within seconds, not at the end of its long-poll.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from store.db.engine import translate_errors
+from store.db.models import KioskKey
 from store.errors import StoreError
 from store.sync.exchange import Changes, changes_since
+from store.sync.keys import APPROVED, REVOKED, KioskAuthError, parse_projects
 
 log = logging.getLogger(__name__)
 #: after a notification, wait this long for more before looking (a burst is one look)
@@ -31,6 +39,13 @@ class Waiter:
     kiosk: uuid.UUID
     loop: asyncio.AbstractEventLoop
     event: asyncio.Event = field(default_factory=asyncio.Event)
+    #: the key was revoked or is no longer approved while waiting: the wait answers this refusal
+    refused: KioskAuthError | None = None
+    #: the key's projects changed while waiting: the kiosk pulls afresh
+    rescoped: bool = False
+
+    def end(self) -> None:
+        self.loop.call_soon_threadsafe(self.event.set)
 
 
 class SyncHub:
@@ -87,6 +102,8 @@ class SyncHub:
                     waiting = bool(self._waiters)
                 if got or waiting:
                     self._look()
+                if waiting:
+                    self._check_keys()
 
     def _look(self) -> None:
         try:
@@ -101,9 +118,46 @@ class SyncHub:
         if changes.everyone or changes.by_project:
             self.wake(changes)
 
+    def _check_keys(self) -> None:
+        """End the wait of every kiosk whose key was revoked, unapproved or rescoped meanwhile."""
+        with self._lock:
+            waiters = list(self._waiters)
+        kiosks = {w.kiosk for w in waiters}
+        if not kiosks:
+            return
+        t = KioskKey.__table__  # type: ignore[attr-defined]  # sqlmodel does not declare __table__
+        try:
+            with translate_errors(str(self.engine.url)), self.engine.connect() as conn:
+                keys = {
+                    r.kiosk_id: r
+                    for r in conn.execute(
+                        select(t.c.kiosk_id, t.c.status, t.c.projects).where(t.c.kiosk_id.in_(kiosks))
+                    )
+                }
+        except StoreError:
+            return
+        for w in waiters:
+            k = keys.get(w.kiosk)
+            if k is None or k.status == REVOKED:
+                w.refused = KioskAuthError(
+                    403, "revoked", "这台签到机的密钥已被吊销", "This kiosk's key is revoked"
+                )
+            elif k.status != APPROVED:
+                w.refused = KioskAuthError(
+                    403,
+                    "pending",
+                    "这台签到机尚未获批准：请管理员运行 kiosk kiosk approve",
+                    "This kiosk is not approved yet: the administrator runs kiosk kiosk approve",
+                )
+            elif parse_projects(k.projects) != w.projects:
+                w.rescoped = True
+            else:
+                continue
+            w.end()
+
     def wake(self, changes: Changes) -> None:
         with self._lock:
             waiters = list(self._waiters)
         for w in waiters:
             if changes.concerns(w.projects, w.kiosk):
-                w.loop.call_soon_threadsafe(w.event.set)
+                w.end()

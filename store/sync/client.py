@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -46,11 +47,14 @@ from store.sync.rounds import (
     _mark_back,
     _remember,
     _remember_clock,
+    as_failure,
 )
 from store.sync.signing import KioskKeyFile
 from store.sync.state import PULL_REV, PUSH_REV, SHARED_ID, int_state, read_state, write_state
 from store.sync.wire import encode_rows
 from store.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 #: where an unfinished pull goes on (JSON), and the scope its cursor belongs to
 PULL_NEXT = "pull.next"
@@ -304,9 +308,15 @@ def sync_via(
         _mark_back(local)
         pushed = client.push(local, photos=photos, on_progress=on_push)
         pulled = client.pull(local, face_thumbs=face_thumbs, on_progress=on_progress)
-    except StoreError as exc:
-        _remember(local, started, exc)
-        return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=exc)
+    except Exception as exc:  # every failure is a recorded one, retried: the sync thread never dies
+        err = as_failure(exc)
+        if not isinstance(exc, StoreError):
+            log.warning("sync through %s failed", client.base_url, exc_info=True)
+        try:
+            _remember(local, started, err)
+        except Exception:  # the kiosk's store still busy: the next round records its own outcome
+            log.warning("sync: could not record a failed round", exc_info=True)
+        return SyncReport(False, started, time.perf_counter() - t0, pushed=dict(sent), error=err)
     _remember(local, started, None)
     return SyncReport(
         True,
@@ -365,6 +375,11 @@ class ServiceSyncWorker(SyncWorker):
                 with self.local.connect() as conn:
                     since = int_state(read_state(conn), PULL_REV)
                 changed = self.client.wait(since, self.wait_s)
+            except ServiceRefused:  # revoked or unapproved while waiting: a round records it now
+                self._asked.set()
+                self._wake.set()
+                self._stop.wait(self.retry_s)
+                continue
             except Exception:  # the service away: try again a little later
                 self._stop.wait(self.retry_s)
                 continue

@@ -2,7 +2,8 @@
 
 ``pull_page(engine, who, since=, high=, table=, after=)`` answers one page of a resumable pull: rows of one
 table with ``since < rev <= high``, in ``(rev, id)`` order after the ``after`` key, scoped to the kiosk's
-approved projects (``SCOPES``: their project rows, the workers employed there and their health checks,
+approved projects (``SCOPES``: their project rows, the workers employed there, their health checks and their
+phones' device keys,
 employment, officers assigned and their assignments, kiosks, recent attendance; trust-list keys and
 reference tables whole). A row that comes into scope without changing (a worker newly employed in the
 project) is pulled with the row that brought it in. The page says where the next one starts; the kiosk
@@ -34,6 +35,7 @@ from store.db.engine import translate_errors
 from store.db.models import (
     Attendance,
     Departure,
+    DeviceKey,
     Employment,
     GatePhoto,
     HealthCheck,
@@ -141,6 +143,8 @@ SCOPES: dict[type[Stamped], Scope] = {
     Project: lambda t, p, me, w: and_(t.c.id.in_(p), w.fresh(t)),
     Worker: _by_people("id", _employed),
     HealthCheck: _by_people("worker_id", _employed),
+    # phone keys of the projects' workers (issue 27): a kiosk verifies their phone-signed codes
+    DeviceKey: _by_people("worker_id", _employed),
     Employment: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),
     Officer: _by_people("id", _assigned),
     OfficerAssignment: lambda t, p, me, w: and_(t.c.project_id.in_(p), w.fresh(t)),

@@ -58,6 +58,7 @@ __all__ = [
     "SyncStatus",
     "SyncTimedOut",
     "SyncWorker",
+    "as_failure",
     "record_failure",
     "status",
     "sync_once",
@@ -242,6 +243,26 @@ def _timed_out(url: str, seconds: float) -> SyncTimedOut:
     )
 
 
+def as_failure(exc: BaseException) -> StoreError:
+    """Any exception of a sync round as a StoreError a person can read: driver errors as
+    ``translate_errors`` words them (a locked file, a full disk), anything else as a failed sync that
+    will retry. A round never ends its thread (issue 24: "database is locked" killed ``kiosk-sync``)."""
+    if isinstance(exc, StoreError):
+        return exc
+    try:
+        with translate_errors():
+            raise exc
+    except StoreError as err:
+        return err
+    except BaseException:  # not a driver error: worded below
+        pass
+    name = type(exc).__name__
+    return SyncFailed(
+        f"同步出错（{name}），稍后自动重试（数据不会丢失）",
+        f"Sync failed ({name}); it will retry (nothing is lost)",
+    )
+
+
 def record_failure(local: Engine, err: StoreError) -> None:
     """Remember a sync that could not even start (e.g. a malformed shared URL) as a failed one."""
     _remember(local, utcnow(), err)
@@ -352,9 +373,9 @@ class SyncWorker:
             return
         try:
             st = status(self.local, clock_skew_s=self.clock_skew_s)
-        except StoreError:
-            return  # the local store is busy: the next round tells
-        self.on_report(report, st)
+            self.on_report(report, st)
+        except Exception:  # the local store busy, or the listener failed: the next round tells
+            log.warning("sync: could not report a round", exc_info=True)
 
     def _local_revision(self) -> int | None:
         try:
@@ -386,8 +407,15 @@ class SyncWorker:
                     seen_local = rev
                     try:
                         report = self._round(shared)
-                    except StoreError as exc:  # the kiosk's own store busy past its timeout: next round
-                        report = SyncReport(False, utcnow(), 0.0, error=exc)
+                    except Exception as exc:  # the kiosk's own store busy past its timeout, or worse: retry
+                        err = as_failure(exc)
+                        if not isinstance(exc, StoreError):
+                            log.warning("sync: a round failed", exc_info=True)
+                        try:
+                            record_failure(self.local, err)
+                        except Exception:  # the store still busy: the next round records its own
+                            log.warning("sync: could not record a failed round", exc_info=True)
+                        report = SyncReport(False, utcnow(), 0.0, error=err)
                     self.last_report = report
                     done = time.monotonic()
                     backoff_until = 0.0 if report.ok else done + self.retry_s

@@ -10,7 +10,8 @@ accepts it.
 - ``GET /api/sync/v1/me``: the key's status and projects (pending keys too: ``kiosk doctor``).
 - ``GET /api/sync/v1/pull``: one page of a resumable pull (store/sync/exchange.py).
 - ``POST /api/sync/v1/push``: one batch, checked then applied; answers what was kept and refused.
-- ``GET /api/sync/v1/wait``: long-poll until something the kiosk would pull changed (kiosk/serve/sync_hub.py).
+- ``GET /api/sync/v1/wait``: long-poll until something the kiosk would pull changed (kiosk/serve/sync_hub.py);
+  a key revoked while waiting is refused at once (403 ``revoked``), one rescoped answers "changed".
 """
 
 from __future__ import annotations
@@ -355,6 +356,8 @@ async def wait(
             await asyncio.wait_for(w.event.wait(), timeout)
         except TimeoutError:
             return _answer(request, WaitOut(changed=False))
+        if w.refused is not None:  # revoked (or unapproved) while it waited: refused now, not in 25 s
+            return refusal(w.refused)
         return _answer(request, WaitOut(changed=True))
     finally:
         hub.remove(w)
