@@ -79,8 +79,7 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
     ),
     Reason.NO_BANK_CARD: (
         "未登记本人银行卡：请到项目部由管理员登记，或由工人在手机“登记”页提交",
-        "No bank card in his own name on file: register it at the site office (kiosk admin, key b) or "
-        "on the phone's enrollment page",
+        "No bank card: add one at office or by phone",
     ),
     Reason.NO_HEALTH_CHECK: ("无健康体检信息", "No health check on file"),
     Reason.HEALTH_CHECK_FAILED: ("健康体检结论为不合格", "Health check result: not fit for work"),

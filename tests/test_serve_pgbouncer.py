@@ -189,8 +189,12 @@ def check_one_link_binds_once(sw: ServeWorld, a: httpx.Client, b: httpx.Client, 
     with ThreadPoolExecutor(2) as pool:
         codes = sorted(pool.map(confirm, range(2)))
     assert codes == [303, 410], (codes, bouncer.log()[-1000:])
-    again = a.post(path, data={"csrf_token": tokens[0]}, follow_redirects=False)
+    # used: refused to the other phone; the phone it bound is taken home, not bound again
+    binder = 0 if a.cookies.get("kiosk_device") else 1
+    again = (a, b)[1 - binder].post(path, data={"csrf_token": tokens[1 - binder]}, follow_redirects=False)
     assert again.status_code == 410
+    home = (a, b)[binder].post(path, data={"csrf_token": tokens[binder]}, follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/"
 
 
 def check_the_code_limit_is_shared(sw: ServeWorld, a: httpx.Client, b: httpx.Client) -> None:

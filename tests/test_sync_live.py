@@ -114,6 +114,7 @@ def test_cli_sync_once_and_status(
         "attendance": 1,
         "attempts": 1,
         "photos": 0,
+        "departures": 0,
         "events": 0,
     }
     # the shared database is gone: exit 2, the reason in both languages, the kiosk remembers it

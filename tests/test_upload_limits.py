@@ -60,7 +60,7 @@ def test_decodes_share_one_pixel_budget() -> None:
             order.append("first in")
             inside.set()
             release.wait(10)
-        order.append("first out")
+            order.append("first out")  # still inside: the budget is given back only after this
 
     def second() -> None:
         with budget.reserve(80, busy):
