@@ -205,7 +205,7 @@ class Gate:
             try:
                 who = self.verifier.verify(text, role=Role.WORKER, at=at)
             except CodeError as exc:
-                result = self._refuse(exc.reason, at, text, photo)
+                result = self._refuse(exc.reason, at, text, photo, worker_id=exc.subject)
             else:
                 result = self.directions.pass_gate(
                     self.mode,
@@ -236,7 +236,12 @@ class Gate:
             raise NotRecorded(exc, source=source, frame=frame, at=at) from exc
 
     def _refuse(
-        self, reason: Reason, at: datetime, text: str, photo: tuple[bytes, int, int] | None
+        self,
+        reason: Reason,
+        at: datetime,
+        text: str,
+        photo: tuple[bytes, int, int] | None,
+        worker_id: uuid.UUID | None = None,
     ) -> SignInResult:
         return self.service.record_refusal(
             reason,
@@ -245,6 +250,7 @@ class Gate:
             at=at,
             kiosk_id=self.kiosk_id,
             officer_id=self.officer_id,
+            worker_id=worker_id,  # a genuine but expired code's worker (CodeError.subject), else None
             token=text,
             photo=photo,
         )

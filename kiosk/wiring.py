@@ -138,7 +138,7 @@ def ensure_folder(url: str) -> None:
 
 
 def open_local_store(cfg: Config) -> Engine:
-    """This kiosk's store, made and migrated on first use."""
+    """This kiosk's store, made and migrated on first use; its pages checked first (``check_local``)."""
     from store.db.engine import make_engine
     from store.db.migrate import upgrade_engine
 
@@ -146,11 +146,23 @@ def open_local_store(cfg: Config) -> Engine:
     ensure_folder(url)
     engine = make_engine(url, synchronous=cfg.store.sqlite_synchronous)
     try:
+        check_local(engine)
         upgrade_engine(engine)
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def check_local(engine: Engine) -> None:
+    """A quick integrity check of a kiosk's SQLite store (``store.db.integrity``): a damaged one is
+    refused with what to do; one too big to check within the bound is let through, and the log says so."""
+    import logging
+
+    from store.db.integrity import check_store
+
+    if not check_store(engine).finished:
+        logging.getLogger("kiosk.store").warning("store integrity check stopped at its time bound")
 
 
 # --- the shared database and the background sync ---------------------------------------------------
@@ -322,6 +334,7 @@ def open_gate(
         engine = open_store(url, synchronous=cfg.store.sqlite_synchronous)
     worker = None
     try:
+        check_local(engine)
         with translate_errors(url):
             project_id = resolve_project(engine, project).id
         # this gate's identity: amber names it, the roster and the exports show it (签到设备)

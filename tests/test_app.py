@@ -51,7 +51,17 @@ pytestmark = pytest.mark.timeout(90)
 def card_text(app: KioskApp) -> str:
     card = app.screen.query_one(ResultCard)
     lines = card.render_lines(card.region.reset_offset)
-    return re.sub(r"\s+", "", "".join(seg.text for line in lines for seg in line))
+    # the words only: spaces and the card's frame (its side bars repeat on every wrapped line) left out
+    return re.sub(r"[\s▎▊▔▁]+", "", "".join(seg.text for line in lines for seg in line))
+
+
+def demo_name(demo: Demo, worker: object) -> str:
+    from store.db.models import Worker
+
+    with Session(demo.engine) as s:
+        row = s.get(Worker, worker)
+        assert row is not None
+        return row.name
 
 
 async def unlock(app: KioskApp, pilot: object, demo: Demo) -> None:
@@ -177,7 +187,13 @@ async def test_each_refusal_shows_its_reason_in_chinese_and_english(demo: Demo) 
             card = app.screen.query_one(ResultCard)
             assert card.kind == "refused", reason
             text = card_text(app)
-            assert t("refused") in text and squash(reason.zh) in text and squash(reason.en) in text, reason
+            if reason is Reason.CODE_EXPIRED:  # a genuine code: the card names whose it is and what to do
+                name = demo_name(demo, demo.examples(ELIGIBLE)[1])
+                assert squash(f"{name}的建设码已过期，请让他刷新手机上的码后重新出示") in text, text
+                assert squash(f"{name}'s code has expired: ask him to refresh it") in text, text
+            else:
+                assert squash(reason.zh) in text and squash(reason.en) in text, reason
+            assert t("refused") in text, reason
             assert app.screen.query_one(Counters).counts.refused == n
     assert attendances(demo) == 0
     with Session(demo.engine) as s:

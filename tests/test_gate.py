@@ -175,6 +175,31 @@ def test_refusals_name_their_reason(site: Site) -> None:
     assert gate.handle_frame(frame_of(no_card_code, 5)) == []  # the same code seconds later: a repeat
 
 
+def test_an_expired_code_names_the_worker_its_signature_proves(site: Site) -> None:
+    gate = site.gate()
+    stale = site.code(site.eligible[8], at=datetime.now(UTC) - timedelta(minutes=10))
+    ev = gate.handle_text(stale)
+    assert ev is not None and ev.result.reason is Reason.CODE_EXPIRED
+    card = ev.result.worker
+    assert card is not None and card.id == uuid.UUID(str(site.eligible[8]))
+    assert ev.result.message("zh") == f"{card.name}的建设码已过期，请让他刷新手机上的码后重新出示"
+    assert ev.result.message("en") == (
+        f"{card.name}'s code has expired: ask him to refresh it on his phone and show it again"
+    )
+    with Session(site.engine) as s:  # the attempt names him too
+        row = s.exec(select(SignInAttempt).where(SignInAttempt.id == ev.result.attempt_id)).one()
+    assert row.worker_id == card.id and row.reason == Reason.CODE_EXPIRED.value
+    # a forged code (another key) proves nobody: no name
+    forged = issue_code(
+        IssuerPrivateKey.generate(),
+        role=Role.WORKER,
+        subject=site.eligible[9],
+        at=datetime.now(UTC) - timedelta(minutes=10),
+    )
+    bad = gate.handle_text(forged)
+    assert bad is not None and bad.result.worker is None and bad.result.reason is Reason.CODE_UNKNOWN_KEY
+
+
 def test_typed_codes_share_the_dedupe_with_the_camera(site: Site) -> None:
     gate = site.gate()
     token = site.code(site.eligible[4])

@@ -432,3 +432,65 @@ def test_headless_project_by_name_or_the_start_of_its_id(
         )
         out = lines_of(capsys.readouterr().out)
         assert [x["outcome"] for x in out][:1] in (["signed_in"], ["already"])
+
+
+def _kiosk_and_shared(tmp_path: Path) -> tuple[str, str, dict[str, object], IssuerPrivateKey]:
+    """A shared database (seeded, the key registered) and a kiosk store that is a copy of it."""
+    import sqlite3
+
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    engine = make_engine(shared)
+    upgrade_engine(engine)
+    engine.dispose()
+    engine, summary, key = seeded(shared)
+    engine.dispose()
+    conn = sqlite3.connect(tmp_path / "shared.db")
+    conn.execute("VACUUM INTO ?", (str(tmp_path / "kiosk.db"),))
+    conn.close()
+    return f"sqlite:///{tmp_path / 'kiosk.db'}", shared, summary, key
+
+
+def test_headless_over_a_folder_pushes_its_rows_before_it_exits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local, shared, summary, key = _kiosk_and_shared(tmp_path)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    folder = tmp_path / "frames"
+    write_folder([code(key, ex["eligible"][0]), None, code(key, ex["eligible"][1])], folder)
+    project = str(summary["examples_project"])
+    argv = ["run", "--headless", "--source", str(folder), "--db", local, "--project", project]
+    status = main([*argv, "--shared", shared, "--push-wait", "60"])
+    out = capsys.readouterr()
+    assert status == 0 and [x["outcome"] for x in lines_of(out.out)] == ["signed_in", "signed_in"]
+    assert "已上传全部记录" in out.err and "everything recorded is pushed" in out.err
+    engine = make_engine(shared)
+    with Session(engine) as s:  # the run's rows are in the shared database once it has exited
+        assert len(list(s.exec(select(Attendance)))) == 2
+        assert len(list(s.exec(select(SignInAttempt)))) == 2
+    engine.dispose()
+
+
+def test_headless_says_what_is_left_when_the_last_push_cannot_finish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local, _shared, summary, key = _kiosk_and_shared(tmp_path)
+    ex = summary["examples"]
+    assert isinstance(ex, dict)
+    folder = tmp_path / "frames"
+    write_folder([code(key, ex["eligible"][0]), code(key, ex["eligible"][1])], folder)
+    gone = f"sqlite:///{tmp_path / 'no-such-dir' / 'shared.db'}"
+    project = str(summary["examples_project"])
+    argv = ["run", "--headless", "--source", str(folder), "--db", local, "--project", project]
+    status = main([*argv, "--shared", gone, "--push-wait", "60"])
+    out = capsys.readouterr()
+    assert status == 0 and len(lines_of(out.out)) == 2  # the sign-ins are kept on the kiosk
+    # the counts (the two sign-ins, their attempts and photos, the failed sync's event) and the reason
+    assert (
+        "未能上传完：还有 7 条待上传（考勤 2、签到记录 2、现场照片 2、设备事件 1）（数据库文件所在的文件夹不存在"
+        in out.err
+    )
+    assert (
+        "could not push everything: 7 rows left to upload (2 attendance days, 2 sign-in attempts" in out.err
+    )
+    assert "kiosk sync --once" in out.err and "Traceback" not in out.err

@@ -333,6 +333,82 @@ async def test_running_it_again_edits_the_existing_set_up(tmp_path: Path) -> Non
     assert cfg.camera.source == ""
 
 
+async def to_finish_by_scanner(app: SetupApp, pilot: object, shared: Path, scan: tuple[str, ...]) -> None:
+    """Through the steps to the last one, the scanner tried with the keys ``scan`` (one burst)."""
+    await through_shared_sqlite(app, pilot, shared)
+    await click(app, pilot, "#next")
+    assert step(app) == "camera"
+    await click(app, pilot, "#use-scanner")
+    await pilot.click("#scanner")  # type: ignore[attr-defined]
+    await pilot.press(*scan)  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+@run_async
+async def test_close_after_a_good_set_up_exits_0_by_mouse_and_by_keys(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    sqlite_site(shared)
+    for how in ("mouse", "keys"):
+        app = SetupApp(tmp_path / f"{how}.toml")
+        async with app.run_test(size=SIZE) as pilot:
+            await to_finish_by_scanner(app, pilot, shared, (*"HELLO-123", "enter"))
+            await click(app, pilot, "#next")
+            assert step(app) == "finish" and app.focused is app.query_one("#finish")
+            await pilot.press("enter")  # 保存设置并开始第一次同步
+            await settle(app, pilot)
+            assert "设置完成" in app.result_text("finish-result"), app.result_text("finish-result")
+            assert str(app.query_one("#finish", Button).label) == "完成"
+            assert app.focused is app.query_one("#finish")  # still on the button: Enter closes
+            if how == "mouse":
+                await pilot.click("#finish")
+            else:
+                await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.return_value == 0, how  # it closed, saying all is well
+        assert app.return_code == 0, how
+
+
+@run_async
+async def test_ctrl_q_before_the_set_up_is_done_exits_non_zero_and_says_so(tmp_path: Path) -> None:
+    app = SetupApp(tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await to_shared(app, pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 1 and app.return_value == 1
+    assert app.not_finished_message() is not None
+    zh, en = app.not_finished_message() or ("", "")
+    assert "设置未完成" in zh and "kiosk setup" in zh and "Set-up was not finished" in en
+    assert not (tmp_path / "config.toml").exists()
+
+
+@run_async
+async def test_a_scanner_that_ends_with_tab_is_read_in_one_burst(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    sqlite_site(shared)
+    app = SetupApp(tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await to_finish_by_scanner(app, pilot, shared, (*"HELLO-123", "tab"))
+        assert app.scanner_ok, app.result_text("camera-result")
+        assert app.result_text("camera-result") == "扫码枪正常：读到 9 个字符（其他二维码）"
+        assert app.focused is app.query_one("#next")  # the Tab was the scan's end, then on to 下一步
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert step(app) == "finish"
+
+
+@run_async
+async def test_fields_typed_in_one_burst_with_tabs_land_in_their_fields(tmp_path: Path) -> None:
+    app = SetupApp(tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await to_shared(app, pilot)
+        assert app.focused is app.query_one("#host")
+        await pilot.press(*"db.site", "tab", *"5433", "tab", *"site", "tab", *"kiosk")
+        await settle(app, pilot)
+        got = [app.query_one(f"#{k}", Input).value for k in ("host", "port", "database", "user")]
+        assert got == ["db.site", "5433", "site", "kiosk"]
+
+
 @run_async
 async def test_english_on_f4(tmp_path: Path) -> None:
     app = SetupApp(tmp_path / "config.toml")

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from kiosk.wiring import Services
 
 ORDER = 10
+#: the headless run's last push before it exits: at most this long, and at most this many failed rounds
+PUSH_WAIT_S = 20.0
+PUSH_TRIES = 3
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +87,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="与此共享数据库后台同步 / sync with this shared database in the background (default: [store] "
         "shared_url; none: local only)",
+    )
+    p.add_argument(
+        "--push-wait",
+        metavar="SECONDS",
+        type=float,
+        default=PUSH_WAIT_S,
+        help=f"结束前最多等待上传的秒数 / at the end, wait at most this long for the last push (default: "
+        f"{PUSH_WAIT_S:g}; 0: do not wait)",
     )
     add_config_arg(p)
     p.set_defaults(func=cmd_run)
@@ -200,10 +211,54 @@ def run_headless(args: argparse.Namespace) -> int:
 
     cfg = config_of(args)
     with open_gate(cfg, args, args.db or None) as services:
-        return _headless_loop(services, args.source or cfg.camera.source)
+        return _headless_loop(services, args.source or cfg.camera.source, push_wait_s=args.push_wait)
 
 
-def _headless_loop(services: Services, spec: str) -> int:
+def push_before_exit(services: Services, wait_s: float) -> tuple[bool, str]:
+    """The last push of a headless run: sync rounds until one succeeds, ``PUSH_TRIES`` fail or ``wait_s``
+    pass. Returns (everything pushed, what to print: what was pushed, or what is left and why)."""
+    import time
+
+    from store.sync.rounds import status
+    from store.sync.state import pending_text
+
+    worker = services.sync
+    assert worker is not None
+    deadline = time.monotonic() + max(0.0, wait_s)
+    report = None
+    try:
+        for _ in range(PUSH_TRIES):
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                break
+            report = worker.flush(left_s)
+            if report is None or report.ok:
+                break
+    except KeyboardInterrupt:  # Ctrl-C again: stop waiting, say what is left
+        report = None
+    st = status(services.engine, clock_skew_s=services.config.policy.clock_skew_s)
+    if report is not None and report.ok and st.pending_total == 0:
+        return True, "已上传全部记录到共享数据库 / everything recorded is pushed to the shared database"
+    why_zh = why_en = ""
+    if report is not None and report.error is not None:
+        why_zh, why_en = f"（{report.error.zh}）", f" ({report.error.en})"
+    elif report is None:
+        why_zh, why_en = f"（{wait_s:g} 秒内未完成）", f" (not finished within {wait_s:g} s)"
+    if st.pending_total == 0:  # pushed, but the pull failed: nothing is left to push
+        return (
+            True,
+            f"已上传全部记录，下载未完成{why_zh} / everything is pushed; the pull did not finish{why_en}",
+        )
+    return False, (
+        f"未能上传完：还有 {st.pending_total} 条待上传（{pending_text(st.pending, 'zh')}）{why_zh}；"
+        "它们保存在本机，下次同步时上传（kiosk sync --once，或再次运行 kiosk run）\n"
+        f"could not push everything: {st.pending_total} rows left to upload ({pending_text(st.pending, 'en')})"
+        f"{why_en}; they are kept on this kiosk and go with the next sync (kiosk sync --once, or the next "
+        "kiosk run)"
+    )
+
+
+def _headless_loop(services: Services, spec: str, push_wait_s: float = PUSH_WAIT_S) -> int:
     """Every attempt of ``spec`` through the gate of ``services``, one JSON line each (module docstring)."""
     import signal
     import threading
@@ -224,13 +279,14 @@ def _headless_loop(services: Services, spec: str) -> int:
     counts: dict[str, int] = {}
     source: Any = None
     reading = threading.Event()
+    pushing = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
         if source is not None and hasattr(source, "stop"):
             source.stop()  # wakes a source waiting to reconnect
-        if reading.is_set():
-            raise KeyboardInterrupt  # blocked reading the scanner's next line: nothing half-done
+        if reading.is_set() or pushing.is_set():
+            raise KeyboardInterrupt  # blocked reading the scanner's next line or waiting for the last push
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
@@ -278,10 +334,20 @@ def _headless_loop(services: Services, spec: str) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
         if source is not None:
             source.close()
+        if worker is not None and push_wait_s > 0:  # the rows of this run pushed before it exits
+            pushing.set()
+            try:
+                pushed_all, said = push_before_exit(services, push_wait_s)
+            except Exception as exc:  # the store itself failing: say so, stop as usual
+                from store.sync.rounds import as_failure
+
+                pushed_all, said = False, as_failure(exc).both()
+            print(said, file=sys.stderr, flush=True)
+            log.info("headless run: last push %s", "complete" if pushed_all else "left rows to upload")
+        for s, h in old.items():
+            signal.signal(s, h)
         if worker is not None:
             worker.stop()
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "0"

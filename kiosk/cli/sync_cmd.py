@@ -58,6 +58,7 @@ def _which(where: str, exc: StoreError) -> StoreError:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.wiring import check_local
     from store.db.engine import make_engine, open_store
     from store.errors import StoreError
     from store.sync.rounds import record_failure, status
@@ -68,6 +69,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     except StoreError as exc:
         raise _which("local", exc) from exc
     try:
+        check_local(local)  # a damaged store is refused (with what to do) before it pushes anything
         if args.status:
             st = status(local, clock_skew_s=cfg.policy.clock_skew_s)
             print_json(st.as_dict())

@@ -98,6 +98,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "setup.retry": ("重试", "Retry"),
     "setup.failed": ("未能完成：{why}", "Not done: {why}"),
     "setup.close": ("完成", "Close"),
+    "setup.quit_unsaved": (
+        "设置未完成，没有保存任何设置。请重新运行 kiosk setup 完成设置。",
+        "Set-up was not finished: nothing was saved. Run kiosk setup again to finish it.",
+    ),
+    "setup.quit_unsynced": (
+        "设置未完成：设置已保存到 {path}，但第一次同步没有成功。请重新运行 kiosk setup，或运行 kiosk sync --once。",
+        "Set-up was not finished: the settings are saved in {path}, but the first sync did not succeed. Run "
+        "kiosk setup again, or kiosk sync --once.",
+    ),
     # --- the shared database's test (kiosk/setup/logic.py) -----------------------------------------
     "setup.shared.fill_in_path": ("请填写共享数据库文件的路径", "Fill in the shared database file's path"),
     "setup.shared.fill_in_host": ("请填写服务器地址", "Fill in the server address"),

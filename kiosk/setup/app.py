@@ -72,6 +72,13 @@ BUTTONS = {
 }
 
 
+class ScannerInput(Input):
+    """The scanner's test field: a scanner ends a scan with Enter or with Tab (a common setting); both
+    end it here, so a Tab in the scanner's burst is its end, not a jump to the next field."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("tab", "submit", show=False)]
+
+
 class SetupApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
@@ -206,7 +213,7 @@ class SetupApp(App[int]):
                 yield CameraPreview(id="preview", classes="cam")
                 with Horizontal(classes="field scan", id="f-scanner"):
                     yield Label(id="l-scanner")
-                    yield Input(id="scanner", password=True)
+                    yield ScannerInput(id="scanner", password=True)
                 yield Static(id="camera-result", classes="result")
             with VerticalScroll(id="step-finish", classes="step"):
                 yield Label(id="h-finish", classes="h")
@@ -318,6 +325,20 @@ class SetupApp(App[int]):
             self._say("camera-result", "need_device", "bad")
             return
         self._go(self.step + 1)
+
+    def not_finished_message(self) -> tuple[str, str] | None:
+        """What to say on leaving (zh, en): None after a good set-up; else what was and was not done."""
+        if self.finished is not None and self.finished.report.ok:
+            return None
+        if self.finished is not None:  # saved, the first sync failed
+            path = str(self.config_path)
+            return t("setup.quit_unsynced", "zh", path=path), t("setup.quit_unsynced", "en", path=path)
+        return t("setup.quit_unsaved", "zh"), t("setup.quit_unsaved", "en")
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: exit 0 after a good set-up, else 1 (``kiosk setup`` then says it was not finished)."""
+        code = 0 if self.not_finished_message() is None else 1
+        self.exit(code, return_code=code)
 
     def action_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
@@ -590,6 +611,7 @@ class SetupApp(App[int]):
     def on_setup_app_done(self, msg: Done) -> None:
         button = self.query_one("#finish", Button)
         button.disabled = False
+        button.focus()  # disabled while saving, it lost the focus: Enter presses it again (完成, 重试)
         if msg.error is not None:
             self._say_both(
                 "finish-result",
@@ -630,5 +652,12 @@ def run_setup(config_path: Path, *, lang: str | None = None) -> int:
             existing = load_config(config_path)
         except ConfigError:
             existing = None  # a broken file: the wizard writes a good one (tomlkit keeps what it can parse)
+    import sys
+
     app = SetupApp(config_path, existing=existing, lang=lang)
-    return app.run() or 0
+    app.run()
+    said = app.not_finished_message()
+    if said is not None:
+        print(f"{said[0]}\n{said[1]}", file=sys.stderr)
+        return app.return_code or 1
+    return app.return_code or 0

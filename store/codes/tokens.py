@@ -128,10 +128,13 @@ class CodeError(StoreError):
     """Why a code was refused; ``reason`` is one of the CODE_* reasons. The only error parsing and
     verification raise."""
 
-    def __init__(self, reason: Reason, detail: str = "") -> None:
+    def __init__(self, reason: Reason, detail: str = "", *, subject: uuid.UUID | None = None) -> None:
         super().__init__(reason.zh, reason.en)
         self.reason = reason
         self.detail = detail  # for developers; never holds the token
+        #: the worker a genuine code names, when its signature held but it is refused for its time
+        #: (CODE_EXPIRED): the officer can be told whose code it is; None for anything not proven
+        self.subject = subject
 
     def __repr__(self) -> str:
         return f"CodeError({self.reason.value}{', ' + repr(self.detail) if self.detail else ''})"
@@ -549,8 +552,8 @@ class Verifier:
         now = (as_utc(at) if at is not None else self._clock()).timestamp()
         if now < issued - self.skew_s:
             raise CodeError(Reason.CODE_NOT_YET_VALID)
-        if now > issued + code.validity_s + self.skew_s:
-            raise CodeError(Reason.CODE_EXPIRED)
+        if now > issued + code.validity_s + self.skew_s:  # genuine (signature checked): whose it is is known
+            raise CodeError(Reason.CODE_EXPIRED, subject=code.subject if code.role is Role.WORKER else None)
         # Field by field on purpose: CodeIdentity is the verified answer, a separate type from the parsed Code.
         return CodeIdentity(
             role=code.role,

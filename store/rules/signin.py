@@ -117,6 +117,12 @@ class SignInResult:
             if self.reason is Reason.AGE_POLICY and w is not None and w.birth_date and self.work_date:
                 age = age_on(w.birth_date, self.work_date)  # the officer sees why: his age
                 return f"{text} (he is {age})" if lang == "en" else f"{text}（本人 {age} 岁）"
+            if self.reason is Reason.CODE_EXPIRED and w is not None:  # the signature said whose it is
+                if lang == "en":
+                    return (
+                        f"{w.name}'s code has expired: ask him to refresh it on his phone and show it again"
+                    )
+                return f"{w.name}的建设码已过期，请让他刷新手机上的码后重新出示"
             return text
         if self.outcome is Outcome.SIGNED_OUT or self.left_at is not None:
             return _left_message(self, lang, tz)
@@ -502,8 +508,14 @@ class SignInService:
                 place=place,
             )
             attempt["reason"] = reason.value
+            card = None
+            if reason is Reason.CODE_EXPIRED and worker_id is not None and project_id is not None:
+                # a genuine code whose time is over: the officer is told whose it is (SignInResult.message)
+                known, _first = self.facts.read(conn, worker_id, project_id, on)
+                if known.worker is not None and known.worker.deleted_at is None:
+                    card = worker_card(known.worker, next(iter(known.employments), None))
             _record(conn, attempt, None, photo)
-            return self._refused(at, attempt, on, reason, None, place)
+            return self._refused(at, attempt, on, reason, card, place)
 
 
 # --- the writes ----------------------------------------------------------------------------------

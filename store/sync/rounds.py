@@ -335,6 +335,10 @@ class SyncWorker:
         self._wake = threading.Event()
         self._asked = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._rounds = threading.Condition()  # guards the two counts below (flush waits on it)
+        self._started = 0  # rounds begun
+        self._finished = 0  # rounds ended (well or not)
+        self._ended = False  # the sync thread has returned (no more rounds will come)
 
     def start(self) -> SyncWorker:
         self._threads = [threading.Thread(target=self._run, name="kiosk-sync", daemon=True)]
@@ -348,6 +352,22 @@ class SyncWorker:
         """Sync as soon as possible (the officer pressed "sync", or the kiosk just signed someone in)."""
         self._asked.set()
         self._wake.set()
+
+    def flush(self, timeout_s: float) -> SyncReport | None:
+        """Sync now and wait, at most ``timeout_s``, for a round that began after this call (so it sees
+        every row recorded before it): its report, or None when none finished in time (the worker
+        not running, or the round still going)."""
+        with self._rounds:
+            target = self._started + 1
+        self.sync_now()
+        with self._rounds:
+            done = self._rounds.wait_for(
+                lambda: self._finished >= target or self._ended, timeout=max(0.0, timeout_s)
+            )
+            if done and self._finished >= target:
+                return self.last_report
+            # the thread has ended (a URL it cannot open): its last word; else still going: None
+            return self.last_report if self._ended else None
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -386,6 +406,14 @@ class SyncWorker:
 
     def _run(self) -> None:
         try:
+            self._rounds_loop()
+        finally:
+            with self._rounds:
+                self._ended = True
+                self._rounds.notify_all()
+
+    def _rounds_loop(self) -> None:
+        try:
             shared = self._open()  # a missing file: an error each round
         except StoreError as exc:  # a malformed URL: say so once, there is nothing to retry
             record_failure(self.local, exc)
@@ -405,6 +433,8 @@ class SyncWorker:
                 if self._asked.is_set() or timed or (auto and changed and now >= backoff_until):
                     self._asked.clear()
                     seen_local = rev
+                    with self._rounds:
+                        self._started += 1
                     try:
                         report = self._round(shared)
                     except Exception as exc:  # the kiosk's own store busy past its timeout, or worse: retry
@@ -416,7 +446,10 @@ class SyncWorker:
                         except Exception:  # the store still busy: the next round records its own
                             log.warning("sync: could not record a failed round", exc_info=True)
                         report = SyncReport(False, utcnow(), 0.0, error=err)
-                    self.last_report = report
+                    with self._rounds:
+                        self.last_report = report
+                        self._finished += 1
+                        self._rounds.notify_all()
                     done = time.monotonic()
                     backoff_until = 0.0 if report.ok else done + self.retry_s
                     next_due = done + (self.interval_s if report.ok else min(self.interval_s, self.retry_s))

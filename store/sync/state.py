@@ -73,6 +73,28 @@ def pending_counts(conn: Connection, push_rev: int) -> dict[str, int]:
     }
 
 
+#: what each pushed table holds, in words (zh, en), for "what is left to upload"
+PENDING_WORDS: dict[str, tuple[str, str]] = {
+    "attendance": ("考勤", "attendance days"),
+    "attempts": ("签到记录", "sign-in attempts"),
+    "photos": ("现场照片", "gate photos"),
+    "events": ("设备事件", "kiosk events"),
+    "departures": ("离场记录", "departures"),
+}
+
+
+def pending_text(pending: Mapping[str, int], lang: str = "zh") -> str:
+    """The rows left to upload in words, e.g. ``签到记录 5、考勤 3`` / ``5 sign-in attempts, 3 attendance
+    days`` (tables with none left out)."""
+    en = lang == "en"
+    parts = []
+    for name, n in pending.items():
+        if n:
+            zh_word, en_word = PENDING_WORDS.get(name, (name, name))
+            parts.append(f"{n} {en_word}" if en else f"{zh_word} {n}")
+    return (", " if en else "、").join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class SyncStatus:
     """The kiosk's sync state for a status line: local only / synced N s ago / offline since HH:MM."""

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kiosk.officer.widgets import Localized
-from store.reasons import Outcome
+from store.reasons import Outcome, Reason
 from store.timeutil import DEFAULT_ZONE, local_time
 
 if TYPE_CHECKING:
@@ -101,8 +101,10 @@ class ResultCard(Localized):
             lines.append(Text(self.t("refused"), style="bold"))
             if r.reason is not None:
                 other = "zh" if self.lang == "en" else "en"
-                lines.append(Text(r.reason.message(self.lang), style="bold"))
-                lines.append(Text(r.reason.message(other)))
+                named = r.reason is Reason.CODE_EXPIRED and r.worker is not None  # whose code: say his name
+                said = r.message if named else r.reason.message
+                lines.append(Text(said(self.lang), style="bold"))
+                lines.append(Text(said(other)))
         w = r.worker
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", no_wrap=True)
