@@ -257,7 +257,7 @@ async def test_language_switch(demo: Demo) -> None:
         assert squash(Reason.NO_BANK_CARD.en) in text and Reason.NO_BANK_CARD.zh in text  # the other beneath
         await pilot.press("f4")
         await pilot.pause()
-        assert has(app, t("c_signed", "zh"))
+        assert has(app, t("c_on_site", "zh"))  # the counters in Chinese again (在场 first: 出场, issue 25)
 
 
 @run_async
