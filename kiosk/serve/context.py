@@ -6,7 +6,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
@@ -163,3 +165,9 @@ def build_context(
 
 
 __all__ = ["ServeContext", "ServeKeyError", "build_context", "check_registered", "load_issuer_key", "t"]
+
+
+def context_of(request: Request) -> ServeContext:
+    """The process's context, set by ``create_app`` (also for helpers that hold only the request, such as
+    the page renderer, which the error handlers use: so it lives here, below every other serve module)."""
+    return cast(ServeContext, request.app.state.ctx)

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kiosk.serve.context import ServeContext
+from kiosk.serve.context import ServeContext, context_of
 from kiosk.serve.errors import DeviceError, ServeError
 from kiosk.serve.security import DEVICE_COOKIE
 from store.people.phone import Device, Kind, device
@@ -17,11 +17,6 @@ from store.people.phone import Device, Kind, device
 DEFAULT_BODY_BYTES = 64 * 1024
 #: the multipart framing and text fields around the photos of an upload
 FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-def context_of(request: Request) -> ServeContext:
-    """The process's context, set by ``create_app`` (also for helpers that hold only the request)."""
-    return cast(ServeContext, request.app.state.ctx)
 
 
 async def _context(request: Request) -> ServeContext:

@@ -9,15 +9,20 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from kiosk.serve.deps import context_of
-from kiosk.serve.security import csrf_token
+from kiosk.serve.context import context_of
+
+
+def _csrf(request: Request) -> str:
+    """The page's CSRF token, which ``security.ServeMiddleware`` put on the request (read here, not
+    imported from there: the error handlers render pages, and security raises those errors)."""
+    return str(getattr(request.state, "csrf", "") or "")
 
 
 def render(request: Request, template: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     return context_of(request).templates.TemplateResponse(
         request,
         template,
-        {"lang": lang, "csrf": csrf_token(request), "path": request.url.path, **context},
+        {"lang": lang, "csrf": _csrf(request), "path": request.url.path, **context},
         status_code=status,
     )
 
