@@ -226,6 +226,8 @@ async def test_roster_shows_the_days_events_in_a_tab(demo: Demo) -> None:
         cells = [str(c) for c in table.get_row_at(0)]
         assert cells[1] == "东门" and cells[2] == "解锁被拒" and Reason.OFFICER_NOT_ASSIGNED.zh in cells[4]
         assert [str(c) for c in table.get_row_at(1)][2] == "解锁"
+        table.focus()  # the key goes to the app's binding, never to the search field as text
+        await pilot.pause()
         await pilot.press("l")
         await until(
             pilot, lambda: [str(c) for c in table.get_row_at(0)][2] == "unlock refused", what="English"
