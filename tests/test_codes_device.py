@@ -96,7 +96,10 @@ def test_device_code_qr_version_and_decoder_chain(tmp_path: Path) -> None:
     img = np.array(qr.make_image().convert("L"), dtype=np.uint8)
     frame = cv2.cvtColor(np.pad(img, 40, constant_values=255), cv2.COLOR_GRAY2BGR)
     assert token in [d.text for d in make_decoder()(frame)]
-    for name in ("zxingcpp", "pyzbar"):  # the chain's two main readers alone (OpenCV's, the last resort, misses some random codes)
+    for name in (
+        "zxingcpp",
+        "pyzbar",
+    ):  # the chain's two main readers alone (OpenCV's, the last resort, misses some random codes)
         assert token in [d.text for d in make_decoder(name, fallback=False, retries=False)(frame)], name
 
 
